@@ -15,7 +15,6 @@ from minidl._kernels.pool import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
-from minidl._kernels.threads import configure_default
 from minidl._kernels.softmax import (
     softmax_cross_entropy_backward,
     softmax_cross_entropy_forward,
@@ -30,4 +29,7 @@ __all__ = [
     "softmax_cross_entropy_forward",
 ]
 
-configure_default()
+from minidl._kernels import blas_library, dense, threads
+
+BLAS = blas_library.install(dense)  # which OpenBLAS the products call
+threads.configure_default(BLAS)

@@ -13,7 +13,9 @@ into a small scratch block, then that block's share of the three gradients
 
 BLAS is column-major; a C-contiguous (rows, cols) array is, to BLAS, the
 transposed (cols, rows) matrix.  So C = A @ B is computed as C^T = B^T @ A^T,
-which needs no copies: just swap the operands.
+which needs no copies: just swap the operands.  Which BLAS: numpy's bundled
+OpenBLAS when ``blas_library.py`` finds it (faster here), else scipy's
+``cython_blas``.
 
 Threads: a product split over several threads must wait for the slowest, and
 OpenBLAS's waiting threads spin; for a tiny product waking them costs more
@@ -40,6 +42,38 @@ cdef enum Activation:
     TANH = 3
 
 _ACTIVATION_CODES = {"linear": LINEAR, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH}
+
+# numpy's OpenBLAS, when blas_library.py found it: the Fortran interface with
+# 64-bit integers, called through addresses (float and double share one type)
+ctypedef long long blas_int
+ctypedef void (*gemm_function)(const char *, const char *, const blas_int *, const blas_int *,
+                               const blas_int *, const void *, const void *, const blas_int *,
+                               const void *, const blas_int *, const void *, void *,
+                               const blas_int *) noexcept nogil
+ctypedef void (*gemv_function)(const char *, const blas_int *, const blas_int *, const void *,
+                               const void *, const blas_int *, const void *, const blas_int *,
+                               const void *, void *, const blas_int *) noexcept nogil
+cdef gemm_function _sgemm64 = NULL
+cdef gemm_function _dgemm64 = NULL
+cdef gemv_function _sgemv64 = NULL
+cdef gemv_function _dgemv64 = NULL
+
+
+def use_ilp64_blas(size_t sgemm, size_t dgemm, size_t sgemv, size_t dgemv):
+    """Called by ``blas_library.py``: numpy's four functions, or zeros for scipy's."""
+    global _sgemm64, _dgemm64, _sgemv64, _dgemv64
+    if sgemm and dgemm and sgemv and dgemv:
+        _sgemm64, _dgemm64 = <gemm_function>sgemm, <gemm_function>dgemm
+        _sgemv64, _dgemv64 = <gemv_function>sgemv, <gemv_function>dgemv
+    else:
+        _sgemm64 = _dgemm64 = NULL
+        _sgemv64 = _dgemv64 = NULL
+
+
+def blas_name():
+    """``"numpy"`` or ``"scipy"``: whose OpenBLAS the products call."""
+    return "numpy" if _sgemm64 != NULL else "scipy"
+
 
 cdef double _PARALLEL_MIN_MACS = 1 << 21
 PARALLEL_MIN_MACS = _PARALLEL_MIN_MACS
@@ -78,8 +112,12 @@ cdef void _gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
     """Row-major C (m, n) = alpha op(A) op(B) + beta C, via column-major BLAS."""
     cdef char ta = b'T' if trans_b else b'N'
     cdef char tb = b'T' if trans_a else b'N'
+    cdef blas_int m64 = m, n64 = n, k64 = k, lda64 = lda, ldb64 = ldb, ldc64 = ldc
+    cdef gemm_function ilp64 = _sgemm64 if floating is float else _dgemm64
     _choose_threads(<double>m * n * k)
-    if floating is float:
+    if ilp64 != NULL:
+        ilp64(&ta, &tb, &n64, &m64, &k64, &alpha, b, &ldb64, a, &lda64, &beta, c, &ldc64)
+    elif floating is float:
         sgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
     else:
         dgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
@@ -273,7 +311,11 @@ cdef void _add_column_sums(floating *a, int rows, int cols, floating *ones,
     cdef char no = b'N'
     cdef int one = 1
     cdef floating alpha = 1, beta = 1
-    if floating is float:
+    cdef blas_int rows64 = rows, cols64 = cols, one64 = 1
+    cdef gemv_function ilp64 = _sgemv64 if floating is float else _dgemv64
+    if ilp64 != NULL:
+        ilp64(&no, &cols64, &rows64, &alpha, a, &cols64, ones, &one64, &beta, sums, &one64)
+    elif floating is float:
         sgemv(&no, &cols, &rows, &alpha, a, &cols, ones, &one, &beta, sums, &one)
     else:
         dgemv(&no, &cols, &rows, &alpha, a, &cols, ones, &one, &beta, sums, &one)
