@@ -57,7 +57,34 @@ BAD_CALLS = [
     ("rmsprop_update", (z(5), z(5), z(5, dtype=np.float64), None, 0.1)),
     ("adam_update", (z(5), z(5), z(5), z(6), None, 0.1)),
     ("adam_update", (z(10)[::2], z(5), z(5), z(5), None, 0.1)),
+    # the compiled kernels' quick checks (fast_checks.pxd) must refuse these too
+    ("gemm", (z(2, 3, dtype=">f4"), z(3, 4, dtype=">f4"), z(2, 4, dtype=">f4"))),  # byte-swapped
+    ("dense_forward", (z(4, 3), z(3, 2), None, z(4, 2, dtype=">f4"), "linear")),
+    ("softmax_cross_entropy_forward", (z(3, 4, dtype=">f4"), np.array([0, 1, 2]), z(3, 4), z(3))),
+    ("softmax_cross_entropy_forward", (z(3, 4), np.array([0, 1, 2], ">i8"), z(3, 4), z(3))),
+    ("adam_update", (z(5, dtype=">f4"), z(5), z(5), z(5), None, 0.1)),
+    ("dense_backward", (z(4, 3), z(3, 2), z(4, 2), z(4, 2), None, z(3, 2), z(3), "bogus")),
 ]
+
+# outputs that overlap an input by a few bytes: views into one buffer
+_buffer = z(64)
+OVERLAPPING_CALLS = [
+    ("gemm", (_buffer[:6].reshape(2, 3), z(3, 2), _buffer[5:9].reshape(2, 2))),
+    ("dense_forward", (_buffer[:6].reshape(2, 3), z(3, 2), None, _buffer[5:9].reshape(2, 2), "relu")),
+    ("dense_backward", (z(2, 3), z(3, 2), z(2, 2), _buffer[:4].reshape(2, 2), None,
+                        _buffer[3:9].reshape(3, 2), None, "relu")),
+    ("softmax_cross_entropy_forward", (_buffer[:8].reshape(2, 4), np.array([0, 1]),
+                                       _buffer[7:15].reshape(2, 4), z(2))),
+    ("adam_update", (_buffer[:5], _buffer[4:9], z(5), z(5), None, 0.1)),
+]
+
+
+@pytest.mark.parametrize("backend", [compiled, reference], ids=["compiled", "reference"])
+@pytest.mark.parametrize("name,args", OVERLAPPING_CALLS,
+                         ids=[f"{i}-{c[0]}" for i, c in enumerate(OVERLAPPING_CALLS)])
+def test_an_output_overlapping_an_input_is_refused(backend, name, args):
+    with pytest.raises(ValueError, match="shares memory"):
+        getattr(backend, name)(*args)
 
 
 @pytest.mark.parametrize("backend", [compiled, reference], ids=["compiled", "reference"])

@@ -32,8 +32,12 @@ from libc.math cimport exp, tanh
 from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
 
 import numpy as np
+cimport numpy as cnp
+
+cnp.import_array()
 
 from minidl._kernels.checks import check_dense, check_dense_backward, check_gemm
+from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 
 cdef enum Activation:
     LINEAR = 0
@@ -125,11 +129,23 @@ cdef void _gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
 
 def gemm(a, b, out, bint trans_a=False, bint trans_b=False, double alpha=1.0, double beta=0.0):
     """out = alpha * op(a) @ op(b) + beta * out."""
-    check_gemm(a, b, out, trans_a, trans_b)
-    if a.dtype.itemsize == 4:
+    if not _gemm_arguments_ok(a, b, out, trans_a, trans_b):
+        check_gemm(a, b, out, trans_a, trans_b)  # raises, naming what is wrong
+    if float_type(a) == cnp.NPY_FLOAT:
         _gemm_checked[float](a, b, out, trans_a, trans_b, alpha, beta)
     else:
         _gemm_checked[double](a, b, out, trans_a, trans_b, alpha, beta)
+
+
+cdef bint _gemm_arguments_ok(a, b, out, bint trans_a, bint trans_b):
+    """The quick form of checks.check_gemm (see fast_checks.pxd)."""
+    cdef int t = float_type(a)
+    if not (array_of(a, 2, t, False) and array_of(b, 2, t, False) and array_of(out, 2, t, True)):
+        return False
+    return (dim(a, 0 if trans_a else 1) == dim(b, 1 if trans_b else 0)
+            and dim(out, 0) == dim(a, 1 if trans_a else 0)
+            and dim(out, 1) == dim(b, 0 if trans_b else 1)
+            and apart(out, a) and apart(out, b))
 
 
 cdef _gemm_checked(floating[:, ::1] a, floating[:, ::1] b, floating[:, ::1] out,
@@ -187,11 +203,24 @@ cdef void _epilogue(floating *out, Py_ssize_t rows, Py_ssize_t cols, floating *b
 
 def dense_forward(x, w, b, out, str activation="linear"):
     """out = act(x @ w + b); see the module docstring."""
-    check_dense(x, w, b, out, activation)
-    if x.dtype.itemsize == 4:
+    if not _dense_arguments_ok(x, w, b, out, activation):
+        check_dense(x, w, b, out, activation)  # raises, naming what is wrong
+    if float_type(x) == cnp.NPY_FLOAT:
         _dense_forward[float](x, w, b, out, _ACTIVATION_CODES[activation])
     else:
         _dense_forward[double](x, w, b, out, _ACTIVATION_CODES[activation])
+
+
+cdef bint _dense_arguments_ok(x, w, b, out, activation):
+    """The quick form of checks.check_dense."""
+    cdef int t = float_type(x)
+    if not (array_of(x, 2, t, False) and array_of(w, 2, t, False)
+            and array_of(out, 2, t, True) and activation in _ACTIVATION_CODES):
+        return False
+    if b is not None and not (array_of(b, 1, t, False) and dim(b, 0) == dim(w, 1)):
+        return False
+    return (dim(x, 1) == dim(w, 0) and dim(out, 0) == dim(x, 0) and dim(out, 1) == dim(w, 1)
+            and apart(out, x) and apart(out, w) and apart(out, b))
 
 
 cdef _dense_forward(floating[:, ::1] x, floating[:, ::1] w, object b,
@@ -222,17 +251,42 @@ cdef _dense_forward(floating[:, ::1] x, floating[:, ::1] w, object b,
 
 def dense_backward(x, w, out, grad_out, grad_x, grad_w, grad_b, str activation="linear"):
     """dL/dz = grad_out * act'(out), then grad_x, grad_w, grad_b (grad_out is not modified)."""
-    check_dense_backward(x, w, out, grad_out, grad_x, grad_w, grad_b, activation)
+    if not _dense_backward_arguments_ok(x, w, out, grad_out, grad_x, grad_w, grad_b, activation):
+        check_dense_backward(x, w, out, grad_out, grad_x, grad_w, grad_b, activation)  # raises
     code = _ACTIVATION_CODES[activation]
     n, m = out.shape[0], out.shape[1]
     # dL/dz of one block of rows; for a linear layer dL/dz is grad_out itself
     scratch = None
     if code != LINEAR and n > 0 and m > 0:
         scratch = np.empty((_block_rows(n, m, x.dtype.itemsize), m), x.dtype)
-    if x.dtype.itemsize == 4:
+    if float_type(x) == cnp.NPY_FLOAT:
         _dense_backward[float](x, w, out, grad_out, grad_x, grad_w, grad_b, scratch, code)
     else:
         _dense_backward[double](x, w, out, grad_out, grad_x, grad_w, grad_b, scratch, code)
+
+
+cdef bint _dense_backward_arguments_ok(x, w, out, grad_out, grad_x, grad_w, grad_b,
+                                       activation):
+    """The quick form of checks.check_dense_backward."""
+    cdef int t = float_type(x)
+    if not (array_of(x, 2, t, False) and array_of(w, 2, t, False) and array_of(out, 2, t, False)
+            and array_of(grad_out, 2, t, False) and array_of(grad_w, 2, t, True)
+            and activation in _ACTIVATION_CODES):
+        return False
+    cdef Py_ssize_t n = dim(x, 0), k = dim(x, 1), m = dim(w, 1)
+    if not (dim(w, 0) == k and dim(out, 0) == n and dim(out, 1) == m and dim(grad_out, 0) == n
+            and dim(grad_out, 1) == m and dim(grad_w, 0) == k and dim(grad_w, 1) == m):
+        return False
+    if grad_x is not None and not (array_of(grad_x, 2, t, True) and dim(grad_x, 0) == n
+                                   and dim(grad_x, 1) == k):
+        return False
+    if grad_b is not None and not (array_of(grad_b, 1, t, True) and dim(grad_b, 0) == m):
+        return False
+    for output in (grad_x, grad_w, grad_b):
+        for other in (x, w, out, grad_out):
+            if not apart(output, other):
+                return False
+    return apart(grad_x, grad_w) and apart(grad_x, grad_b) and apart(grad_w, grad_b)
 
 
 cdef _dense_backward(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] out,

@@ -12,7 +12,12 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport sqrt, sqrtf
 
+cimport numpy as cnp
+
 from minidl._kernels.checks import check_optimizer
+from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
+
+cnp.import_array()
 
 PARALLEL_MIN_VALUES = 1 << 20
 cdef Py_ssize_t ADAM_CHUNK = 1 << 16
@@ -34,10 +39,33 @@ cdef inline floating _root(floating value) noexcept nogil:
         return sqrt(value)
 
 
+cdef bint _buffers_ok(param, grad, state_1, state_2, state_3):
+    """The quick form of checks.check_optimizer: 1-D buffers of one size and dtype,
+    the outputs (param and the state buffers given) apart from each other and grad."""
+    cdef int t = float_type(param)
+    if not (array_of(param, 1, t, True) and array_of(grad, 1, t, False)):
+        return False
+    cdef Py_ssize_t n = dim(param, 0)
+    if dim(grad, 0) != n or not apart(param, grad):
+        return False
+    outputs = [param]
+    for state in (state_1, state_2, state_3):
+        if state is None:
+            continue
+        if not (array_of(state, 1, t, True) and dim(state, 0) == n and apart(state, grad)):
+            return False
+        for other in outputs:
+            if not apart(state, other):
+                return False
+        outputs.append(state)
+    return True
+
+
 def sgd_update(param, grad, velocity, double lr, double momentum=0.0, bint nesterov=False):
-    check_optimizer("sgd_update", param, grad, velocity)
+    if not _buffers_ok(param, grad, velocity, None, None):
+        check_optimizer("sgd_update", param, grad, velocity)  # raises, naming what is wrong
     use_velocity = velocity is not None and momentum != 0.0
-    if param.dtype.itemsize == 4:
+    if float_type(param) == cnp.NPY_FLOAT:
         _sgd[float](param, grad, velocity if use_velocity else param, lr, momentum,
                     nesterov, use_velocity)
     else:
@@ -65,10 +93,11 @@ cdef _sgd(floating[::1] w, floating[::1] g, floating[::1] v, double lr, double m
 
 def rmsprop_update(param, grad, mean_square, momentum_buffer, double lr, double rho=0.9,
                    double momentum=0.0, double epsilon=1e-7):
-    check_optimizer("rmsprop_update", param, grad, mean_square, momentum_buffer)
+    if not _buffers_ok(param, grad, mean_square, momentum_buffer, None):
+        check_optimizer("rmsprop_update", param, grad, mean_square, momentum_buffer)  # raises
     use_momentum = momentum_buffer is not None and momentum > 0.0
     buffer = momentum_buffer if use_momentum else mean_square
-    if param.dtype.itemsize == 4:
+    if float_type(param) == cnp.NPY_FLOAT:
         _rmsprop[float](param, grad, mean_square, buffer, lr, rho, momentum, epsilon, use_momentum)
     else:
         _rmsprop[double](param, grad, mean_square, buffer, lr, rho, momentum, epsilon, use_momentum)
@@ -91,9 +120,10 @@ cdef _rmsprop(floating[::1] w, floating[::1] g, floating[::1] s, floating[::1] m
 
 def adam_update(param, grad, m, v, v_max, double lr_t, double beta_1=0.9, double beta_2=0.999,
                 double epsilon=1e-7):
-    check_optimizer("adam_update", param, grad, m, v, v_max)
+    if not _buffers_ok(param, grad, m, v, v_max):
+        check_optimizer("adam_update", param, grad, m, v, v_max)  # raises
     amsgrad = v_max is not None
-    if param.dtype.itemsize == 4:
+    if float_type(param) == cnp.NPY_FLOAT:
         _adam[float](param, grad, m, v, v_max if amsgrad else v, lr_t, beta_1, beta_2, epsilon,
                      amsgrad)
     else:

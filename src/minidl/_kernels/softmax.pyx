@@ -7,21 +7,46 @@ For logits z (one row) and a label y:
 Subtracting the row maximum keeps every exp <= 1, so logits of +-1e4 are
 fine, and the loss never takes the log of an underflowed probability.
 The backward is (p - onehot(y)) * dL/dloss: the reason to fuse the two.
+One row's softmax is C (``softmax_row.h``), where float32 exponentials run
+as vector code.
 """
 
 cimport cython
 from cython cimport floating
-from libc.math cimport exp, expf, log, logf
 from libc.stdint cimport int64_t
 
+cimport numpy as cnp
+
 from minidl._kernels.checks import check_softmax_xent
+from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
+
+cnp.import_array()
+
+
+cdef bint _arguments_ok(logits, labels, probs, losses):
+    """The quick form of checks.check_softmax_xent (same argument roles)."""
+    cdef int t = float_type(logits)
+    if not (array_of(logits, 2, t, False) and array_of(probs, 2, t, False)
+            and array_of(losses, 1, t, False)):
+        return False
+    cdef Py_ssize_t n = dim(logits, 0), c = dim(logits, 1)
+    if c < 1 or dim(probs, 0) != n or dim(probs, 1) != c or dim(losses, 0) != n:
+        return False
+    if array_of(labels, 1, cnp.NPY_INT64, False):
+        if dim(labels, 0) != n:
+            return False
+    elif not (array_of(labels, 2, t, False) and dim(labels, 0) == n and dim(labels, 1) == c):
+        return False
+    return (apart(probs, logits) and apart(probs, labels) and apart(losses, logits)
+            and apart(losses, labels) and apart(losses, probs))
 
 
 def softmax_cross_entropy_forward(logits, labels, probs, losses):
     """probs = softmax(logits); losses = -log probs[label] (or -sum t log p)."""
-    check_softmax_xent(logits, labels, probs, losses)
+    if not _arguments_ok(logits, labels, probs, losses):
+        check_softmax_xent(logits, labels, probs, losses)  # raises, naming what is wrong
     cdef Py_ssize_t bad
-    if logits.dtype.itemsize == 4:
+    if float_type(logits) == cnp.NPY_FLOAT:
         if labels.ndim == 1:
             bad = _forward_sparse[float](logits, labels, probs, losses)
         else:
@@ -42,34 +67,18 @@ def _bad_labels(labels, classes):
     )
 
 
-cdef inline floating _exp(floating x) noexcept nogil:
-    """exp in the array's own precision (float's expf is several times faster)."""
-    if floating is float:
-        return expf(x)
-    else:
-        return exp(x)
-
-
-cdef inline floating _log(floating x) noexcept nogil:
-    if floating is float:
-        return logf(x)
-    else:
-        return log(x)
+cdef extern from "softmax_row.h" nogil:
+    # p = softmax(z) over c values; returns log sum exp(z); see the header
+    float minidl_softmax_row_float(const float *z, float *p, Py_ssize_t c)
+    double minidl_softmax_row_double(const double *z, double *p, Py_ssize_t c)
 
 
 cdef inline floating _softmax_row(floating[:, ::1] z, floating[:, ::1] p, Py_ssize_t i) noexcept nogil:
-    """Write softmax of row i into p; return log sum exp(z - max)."""
-    cdef Py_ssize_t j, c = z.shape[1]
-    cdef floating top = z[i, 0], total = 0
-    for j in range(1, c):
-        if z[i, j] > top:
-            top = z[i, j]
-    for j in range(c):
-        p[i, j] = _exp(z[i, j] - top)
-        total = total + p[i, j]
-    for j in range(c):
-        p[i, j] = p[i, j] / total
-    return _log(total) + top
+    """Write softmax of row i into p; return log sum exp(z - max) + max."""
+    if floating is float:
+        return minidl_softmax_row_float(&z[i, 0], &p[i, 0], z.shape[1])
+    else:
+        return minidl_softmax_row_double(&z[i, 0], &p[i, 0], z.shape[1])
 
 
 cdef Py_ssize_t _forward_sparse(floating[:, ::1] z, int64_t[::1] y, floating[:, ::1] p,
@@ -103,9 +112,10 @@ cdef Py_ssize_t _forward_dense(floating[:, ::1] z, floating[:, ::1] t, floating[
 
 def softmax_cross_entropy_backward(probs, labels, grad_losses, grad_logits):
     """grad_logits = (probs * sum(t) - t) * grad_losses[:, None]."""
-    check_softmax_xent(grad_logits, labels, probs, grad_losses)
+    if not _arguments_ok(grad_logits, labels, probs, grad_losses):
+        check_softmax_xent(grad_logits, labels, probs, grad_losses)  # raises
     cdef Py_ssize_t bad
-    if probs.dtype.itemsize == 4:
+    if float_type(probs) == cnp.NPY_FLOAT:
         bad = _backward[float](probs, labels, grad_losses, grad_logits)
     else:
         bad = _backward[double](probs, labels, grad_losses, grad_logits)
