@@ -3,8 +3,10 @@
 
 Each function reads the gradient once and updates the weights and the
 optimizer's state (velocity, running averages) in the same loop, instead of
-the several temporary arrays the NumPy version makes.  The rules are written
-out in ``reference.py``.
+the several temporary arrays the NumPy version makes.  The loops are C
+(``update_rules.h``); the rules are written out in ``reference.py``.
+Buffers of a million values or more are split into chunks that the OpenMP
+threads share (each value belongs to one chunk: no sums between threads).
 """
 
 cimport cython
@@ -19,11 +21,21 @@ from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 
 cnp.import_array()
 
-PARALLEL_MIN_VALUES = 1 << 20
-cdef Py_ssize_t ADAM_CHUNK = 1 << 16
+cdef Py_ssize_t _PARALLEL_MIN_VALUES = 1 << 20  # buffers this long are split over threads
+PARALLEL_MIN_VALUES = _PARALLEL_MIN_VALUES
+cdef Py_ssize_t CHUNK = 1 << 16
 
-cdef extern from "adam_step.h" nogil:
-    # w, m, v updated for n weights by Adam's rule; see the header
+cdef extern from "update_rules.h" nogil:
+    # each updates n weights (and the state buffers) in place; see the header.
+    # a NULL velocity (SGD) or momentum buffer (RMSprop) means "without momentum"
+    void minidl_sgd_float(float *w, const float *g, float *v, Py_ssize_t n, float lr,
+                          float momentum, int nesterov)
+    void minidl_sgd_double(double *w, const double *g, double *v, Py_ssize_t n, double lr,
+                           double momentum, int nesterov)
+    void minidl_rmsprop_float(float *w, const float *g, float *s, float *m, Py_ssize_t n,
+                              float lr, float rho, float momentum, float epsilon)
+    void minidl_rmsprop_double(double *w, const double *g, double *s, double *m, Py_ssize_t n,
+                               double lr, double rho, double momentum, double epsilon)
     void minidl_adam_float(float *w, const float *g, float *m, float *v, Py_ssize_t n,
                            float lr_t, float one_minus_b1, float one_minus_b2, float epsilon)
     void minidl_adam_double(double *w, const double *g, double *m, double *v, Py_ssize_t n,
@@ -61,85 +73,97 @@ cdef bint _buffers_ok(param, grad, state_1, state_2, state_3):
     return True
 
 
+cdef inline char *_data(object a):
+    """The first byte of a checked buffer, or NULL for None."""
+    return NULL if a is None else cnp.PyArray_BYTES(<cnp.ndarray>a)
+
+
+cdef inline floating *_at(char *buffer, Py_ssize_t start, floating *kind) noexcept nogil:
+    """Element ``start`` of a buffer of ``floating`` (NULL stays NULL)."""
+    return NULL if buffer == NULL else <floating *>buffer + start
+
+
 def sgd_update(param, grad, velocity, double lr, double momentum=0.0, bint nesterov=False):
     if not _buffers_ok(param, grad, velocity, None, None):
         check_optimizer("sgd_update", param, grad, velocity)  # raises, naming what is wrong
-    use_velocity = velocity is not None and momentum != 0.0
+    cdef char *v = _data(velocity) if momentum != 0.0 else NULL
     if float_type(param) == cnp.NPY_FLOAT:
-        _sgd[float](param, grad, velocity if use_velocity else param, lr, momentum,
-                    nesterov, use_velocity)
+        _sgd[float](_data(param), _data(grad), v, dim(param, 0), lr, momentum, nesterov)
     else:
-        _sgd[double](param, grad, velocity if use_velocity else param, lr, momentum,
-                     nesterov, use_velocity)
+        _sgd[double](_data(param), _data(grad), v, dim(param, 0), lr, momentum, nesterov)
 
 
-cdef _sgd(floating[::1] w, floating[::1] g, floating[::1] v, double lr, double momentum,
-          bint nesterov, bint use_velocity):
-    cdef Py_ssize_t i, n = w.shape[0]
-    cdef floating lr_ = lr, mom = momentum
-    with nogil:
-        if not use_velocity:
-            for i in range(n):
-                w[i] -= lr_ * g[i]
-        elif nesterov:
-            for i in range(n):
-                v[i] = mom * v[i] - lr_ * g[i]
-                w[i] += mom * v[i] - lr_ * g[i]
+cdef void _sgd(char *w, char *g, char *v, Py_ssize_t n, floating lr, floating momentum,
+               bint nesterov) noexcept:
+    cdef Py_ssize_t c, start
+    cdef floating *kind = NULL
+    for c in prange((n + CHUNK - 1) // CHUNK, nogil=True, schedule="static",
+                    use_threads_if=n >= _PARALLEL_MIN_VALUES):
+        start = c * CHUNK
+        if floating is float:
+            minidl_sgd_float(_at(w, start, kind), _at(g, start, kind), _at(v, start, kind),
+                             min(CHUNK, n - start), lr, momentum, nesterov)
         else:
-            for i in range(n):
-                v[i] = mom * v[i] - lr_ * g[i]
-                w[i] += v[i]
+            minidl_sgd_double(_at(w, start, kind), _at(g, start, kind), _at(v, start, kind),
+                              min(CHUNK, n - start), lr, momentum, nesterov)
 
 
 def rmsprop_update(param, grad, mean_square, momentum_buffer, double lr, double rho=0.9,
                    double momentum=0.0, double epsilon=1e-7):
     if not _buffers_ok(param, grad, mean_square, momentum_buffer, None):
         check_optimizer("rmsprop_update", param, grad, mean_square, momentum_buffer)  # raises
-    use_momentum = momentum_buffer is not None and momentum > 0.0
-    buffer = momentum_buffer if use_momentum else mean_square
+    cdef char *m = _data(momentum_buffer) if momentum > 0.0 else NULL
     if float_type(param) == cnp.NPY_FLOAT:
-        _rmsprop[float](param, grad, mean_square, buffer, lr, rho, momentum, epsilon, use_momentum)
+        _rmsprop[float](_data(param), _data(grad), _data(mean_square), m, dim(param, 0), lr,
+                        rho, momentum, epsilon)
     else:
-        _rmsprop[double](param, grad, mean_square, buffer, lr, rho, momentum, epsilon, use_momentum)
+        _rmsprop[double](_data(param), _data(grad), _data(mean_square), m, dim(param, 0), lr,
+                         rho, momentum, epsilon)
 
 
-cdef _rmsprop(floating[::1] w, floating[::1] g, floating[::1] s, floating[::1] m, double lr,
-              double rho, double momentum, double epsilon, bint use_momentum):
-    cdef Py_ssize_t i, n = w.shape[0]
-    cdef floating lr_ = lr, rho_ = rho, mom = momentum, eps = epsilon, step
-    with nogil:
-        for i in range(n):
-            s[i] = rho_ * s[i] + (1 - rho_) * g[i] * g[i]
-            step = lr_ * g[i] / _root(s[i] + eps)
-            if use_momentum:
-                m[i] = mom * m[i] + step
-                w[i] -= m[i]
-            else:
-                w[i] -= step
+cdef void _rmsprop(char *w, char *g, char *s, char *m, Py_ssize_t n, floating lr, floating rho,
+                   floating momentum, floating epsilon) noexcept:
+    cdef Py_ssize_t c, start
+    cdef floating *kind = NULL
+    for c in prange((n + CHUNK - 1) // CHUNK, nogil=True, schedule="static",
+                    use_threads_if=n >= _PARALLEL_MIN_VALUES):
+        start = c * CHUNK
+        if floating is float:
+            minidl_rmsprop_float(_at(w, start, kind), _at(g, start, kind), _at(s, start, kind),
+                                 _at(m, start, kind), min(CHUNK, n - start), lr, rho, momentum,
+                                 epsilon)
+        else:
+            minidl_rmsprop_double(_at(w, start, kind), _at(g, start, kind), _at(s, start, kind),
+                                  _at(m, start, kind), min(CHUNK, n - start), lr, rho, momentum,
+                                  epsilon)
 
 
 def adam_update(param, grad, m, v, v_max, double lr_t, double beta_1=0.9, double beta_2=0.999,
                 double epsilon=1e-7):
     if not _buffers_ok(param, grad, m, v, v_max):
         check_optimizer("adam_update", param, grad, m, v, v_max)  # raises
-    amsgrad = v_max is not None
     if float_type(param) == cnp.NPY_FLOAT:
-        _adam[float](param, grad, m, v, v_max if amsgrad else v, lr_t, beta_1, beta_2, epsilon,
-                     amsgrad)
+        _adam[float](_data(param), _data(grad), _data(m), _data(v), _data(v_max),
+                     dim(param, 0), lr_t, 1 - beta_1, 1 - beta_2, epsilon)
     else:
-        _adam[double](param, grad, m, v, v_max if amsgrad else v, lr_t, beta_1, beta_2, epsilon,
-                      amsgrad)
+        _adam[double](_data(param), _data(grad), _data(m), _data(v), _data(v_max),
+                      dim(param, 0), lr_t, 1 - beta_1, 1 - beta_2, epsilon)
 
 
-cdef _adam(floating[::1] w, floating[::1] g, floating[::1] m, floating[::1] v,
-           floating[::1] v_max, double lr_t, double beta_1, double beta_2, double epsilon,
-           bint amsgrad):
-    cdef Py_ssize_t i, c, chunks, start, size, n = w.shape[0]
-    cdef floating a = lr_t, b1 = 1 - beta_1, b2 = 1 - beta_2, eps = epsilon, gi
-    cdef bint parallel = n >= PARALLEL_MIN_VALUES
-    if n == 0:
-        return
-    if amsgrad:
+cdef void _adam(char *w_bytes, char *g_bytes, char *m_bytes, char *v_bytes, char *v_max_bytes,
+                Py_ssize_t n, floating lr_t, floating b1, floating b2,
+                floating eps) noexcept:
+    cdef Py_ssize_t i, c, start
+    cdef floating *kind = NULL
+    cdef floating *w
+    cdef floating *g
+    cdef floating *m
+    cdef floating *v
+    cdef floating *v_max
+    cdef floating gi
+    if v_max_bytes != NULL:  # AMSGrad: v_max = max(v_max, v) is the denominator
+        w, g, m = _at(w_bytes, 0, kind), _at(g_bytes, 0, kind), _at(m_bytes, 0, kind)
+        v, v_max = _at(v_bytes, 0, kind), _at(v_max_bytes, 0, kind)
         with nogil:
             for i in range(n):
                 gi = g[i]
@@ -147,15 +171,16 @@ cdef _adam(floating[::1] w, floating[::1] g, floating[::1] m, floating[::1] v,
                 v[i] += b2 * (gi * gi - v[i])
                 if v[i] > v_max[i]:
                     v_max[i] = v[i]
-                w[i] -= a * m[i] / (_root(v_max[i]) + eps)
-    else:
-        # chunks of the buffer, in parallel when it is big enough to pay for it
-        chunks = (n + ADAM_CHUNK - 1) // ADAM_CHUNK
-        for c in prange(chunks, nogil=True, schedule="static", use_threads_if=parallel):
-            start = c * ADAM_CHUNK
-            size = ADAM_CHUNK if start + ADAM_CHUNK <= n else n - start
-            if floating is float:
-                minidl_adam_float(&w[start], &g[start], &m[start], &v[start], size, a, b1, b2, eps)
-            else:
-                minidl_adam_double(&w[start], &g[start], &m[start], &v[start], size, a, b1, b2,
-                                   eps)
+                w[i] -= lr_t * m[i] / (_root(v_max[i]) + eps)
+        return
+    for c in prange((n + CHUNK - 1) // CHUNK, nogil=True, schedule="static",
+                    use_threads_if=n >= _PARALLEL_MIN_VALUES):
+        start = c * CHUNK
+        if floating is float:
+            minidl_adam_float(_at(w_bytes, start, kind), _at(g_bytes, start, kind),
+                              _at(m_bytes, start, kind), _at(v_bytes, start, kind),
+                              min(CHUNK, n - start), lr_t, b1, b2, eps)
+        else:
+            minidl_adam_double(_at(w_bytes, start, kind), _at(g_bytes, start, kind),
+                               _at(m_bytes, start, kind), _at(v_bytes, start, kind),
+                               min(CHUNK, n - start), lr_t, b1, b2, eps)
