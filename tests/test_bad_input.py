@@ -441,3 +441,17 @@ def test_at_least_40_distinct_mistakes():
     """The issue asks for at least 40; the two tables alone hold them (ids are unique)."""
     ids = [case[0] for case in FIT_MISTAKES + OTHER_MISTAKES]
     assert len(ids) == len(set(ids)) and len(ids) >= 40
+
+
+def test_predict_gives_nan_for_a_nan_input_where_fit_refuses_it():
+    """As in Keras and PyTorch: inference passes NaN through; training refuses it."""
+    model = minidl.Sequential([layers.Dense(3, input_shape=(4,)), layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = np.ones((5, 4), np.float32)
+    x[1, 2] = np.nan
+    out = model.predict(x, verbose=0)
+    assert np.isnan(out[1]).all() and np.isfinite(np.delete(out, 1, axis=0)).all()
+    with pytest.raises(ValueError, match="non-finite"):
+        model.fit(x, np.zeros(5), verbose=0)
+    with pytest.raises(ValueError, match="non-finite"):
+        model.evaluate(x, np.zeros(5), verbose=0)

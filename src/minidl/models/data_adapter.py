@@ -59,8 +59,14 @@ def _fmt_sample(shape):
     return str(tuple(shape))
 
 
-def prepare_inputs(model, x, what="x"):
-    """``x`` as a list of float32 arrays, one per model input, shapes checked."""
+def prepare_inputs(model, x, what="x", finite=True):
+    """``x`` as a list of float32 arrays, one per model input, shapes checked.
+
+    ``finite``: also refuse NaN and inf, as fit and evaluate do (a NaN would
+    silently poison the weights or the score).  predict passes False: like
+    Keras and PyTorch it returns NaN for a NaN input, and the check would cost
+    a pass over all the data.
+    """
     if x is None:
         raise ValueError(f"{what} is None; pass the input data as an array.")
     count = model.inputs_count if getattr(model, "built", False) else 1
@@ -92,7 +98,8 @@ def prepare_inputs(model, x, what="x"):
         expected = expected_shapes[i] if expected_shapes else None
         if expected is not None:
             array = _match_input_shape(model, array, expected, label)
-        check_finite(array, label)
+        if finite:
+            check_finite(array, label)
         arrays.append(array)
     return arrays
 

@@ -396,7 +396,7 @@ class Trainer:
 
     def _prepare(self, x, y, what=("x", "y")):
         """Check and convert (x, y); returns (inputs, targets, n)."""
-        xs = data_adapter.prepare_inputs(self, x, what[0])
+        xs = data_adapter.prepare_inputs(self, x, what[0], finite=False)  # to build the model
         self._ensure_built(xs)
         xs = data_adapter.prepare_inputs(self, xs if len(xs) > 1 else xs[0], what[0])
         ys = data_adapter.prepare_targets([h.target_spec() for h in self._heads], y, what[1])
@@ -572,9 +572,9 @@ class Trainer:
         if kwargs:
             raise TypeError(f"predict() got unexpected keyword arguments {sorted(kwargs)}.")
         batch_size = _batch_size(batch_size)
-        xs = data_adapter.prepare_inputs(self, x)
+        xs = data_adapter.prepare_inputs(self, x, finite=False)
         self._ensure_built(xs)
-        xs = data_adapter.prepare_inputs(self, xs if len(xs) > 1 else xs[0])
+        xs = data_adapter.prepare_inputs(self, xs if len(xs) > 1 else xs[0], finite=False)
         n = data_adapter.check_lengths(xs, [], "x", "x")
         loader = data_adapter.BatchLoader(xs, batch_size)
         bar = Progbar(loader.steps, verbose=verbose) if verbose else None
@@ -611,7 +611,7 @@ class Trainer:
 
     def predict_on_batch(self, x):
         """The outputs for x, as one batch."""
-        xs = data_adapter.prepare_inputs(self, x)
+        xs = data_adapter.prepare_inputs(self, x, finite=False)
         return self.predict(xs[0] if len(xs) == 1 else xs, batch_size=len(xs[0]))
 
     def _batch_result(self, values, return_dict):
