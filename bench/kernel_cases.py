@@ -48,6 +48,27 @@ def conv_case(n, h, w, c, filters, k=3):
     return step
 
 
+def direct_conv_case(n, h, w, c, filters, k=3):
+    """The direct kernels (what conv2d uses for small patches), forward and backward.
+
+    Like a first layer in training, the backward computes no input gradient
+    (the images need none); the twin then skips its col2im too.
+    """
+    oh, ow = h - k + 1, w - k + 1
+    x = _normal(n, h, w, c)
+    kernel = _normal(k, k, c, filters) * 0.1
+    bias = _normal(filters)
+    out = np.empty((n, oh, ow, filters), np.float32)
+    grad_out = _normal(n, oh, ow, filters)
+    grad_k, grad_b = np.empty_like(kernel), np.empty_like(bias)
+
+    def step(kernels):
+        kernels.conv2d_forward(x, kernel, bias, 1, 1, 0, 0, out, "relu")
+        kernels.conv2d_backward(x, kernel, out, grad_out, 1, 1, 0, 0, None, grad_k, grad_b, "relu")
+
+    return step
+
+
 def max_pool_case(n, h, w, c, p=2):
     x = _normal(n, h, w, c)
     shape = (n, h // p, w // p, c)
@@ -99,7 +120,7 @@ def gemm_case(n, k, m):
 CASES = {
     "dense 32x784x128 +bias+relu": lambda: dense_case(32, 784, 128),
     "dense 64x784x128 +bias+relu": lambda: dense_case(64, 784, 128),
-    "conv 64x28x28x1 -> 32 (3x3)": lambda: conv_case(64, 28, 28, 1, 32),
+    "conv 64x28x28x1 -> 32 (3x3)": lambda: direct_conv_case(64, 28, 28, 1, 32),
     "conv 64x13x13x32 -> 64 (3x3)": lambda: conv_case(64, 13, 13, 32, 64),
     "max-pool 64x26x26x32 (2x2)": lambda: max_pool_case(64, 26, 26, 32),
     "max-pool 64x11x11x64 (2x2)": lambda: max_pool_case(64, 11, 11, 64),

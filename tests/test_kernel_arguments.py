@@ -57,6 +57,19 @@ BAD_CALLS = [
     ("rmsprop_update", (z(5), z(5), z(5, dtype=np.float64), None, 0.1)),
     ("adam_update", (z(5), z(5), z(5), z(6), None, 0.1)),
     ("adam_update", (z(10)[::2], z(5), z(5), z(5), None, 0.1)),
+    ("conv2d_forward", (z(2, 5, 5, 1), z(3, 3, 2, 4), None, 1, 1, 0, 0, z(2, 3, 3, 4), "relu")),  # channels
+    ("conv2d_forward", (z(2, 5, 5, 1), z(3, 3, 1, 4), z(5), 1, 1, 0, 0, z(2, 3, 3, 4), "relu")),     # bias size
+    ("conv2d_forward", (z(2, 5, 5, 1), z(3, 3, 1, 4), None, 1, 1, 0, 0, z(2, 6, 3, 4), "relu")),     # past the image
+    ("conv2d_forward", (z(2, 5, 5, 1), z(3, 3, 1, 4), None, 0, 1, 0, 0, z(2, 3, 3, 4), "relu")),     # zero stride
+    ("conv2d_forward", (z(2, 5, 5, 1), z(3, 3, 1, 4), None, 1, 1, 3, 0, z(2, 3, 3, 4), "relu")),     # pad >= kernel
+    ("conv2d_forward", (z(2, 5, 5, 1), z(3, 3, 1, 4), None, 1, 1, 0, 0, z(2, 3, 3, 4), "softmax")),
+    ("conv2d_forward", (z(2, 5, 5, 1), z(9, 4), None, 1, 1, 0, 0, z(2, 3, 3, 4), "relu")),           # rank
+    ("conv2d_backward", (z(2, 5, 5, 1), z(3, 3, 1, 4), z(2, 3, 3, 4), z(2, 3, 3, 5), 1, 1, 0, 0,
+                         None, z(3, 3, 1, 4), None, "relu")),                                        # grad_out
+    ("conv2d_backward", (z(2, 5, 5, 1), z(3, 3, 1, 4), z(2, 3, 3, 4), z(2, 3, 3, 4), 1, 1, 0, 0,
+                         z(2, 5, 5, 2), z(3, 3, 1, 4), None, "relu")),                               # grad_x
+    ("conv2d_backward", (z(2, 5, 5, 1), z(3, 3, 1, 4), z(2, 3, 3, 4), z(2, 3, 3, 4), 1, 1, 0, 0,
+                         None, z(3, 3, 1, 4, dtype=np.float64), None, "relu")),                      # dtype
     # the compiled kernels' quick checks (fast_checks.pxd) must refuse these too
     ("gemm", (z(2, 3, dtype=">f4"), z(3, 4, dtype=">f4"), z(2, 4, dtype=">f4"))),  # byte-swapped
     ("dense_forward", (z(4, 3), z(3, 2), None, z(4, 2, dtype=">f4"), "linear")),

@@ -330,8 +330,29 @@ def optimizer_calls(draw, alias=False):
     return with_alias(draw, alias, call, outputs, ["grad"])
 
 
+@st.composite
+def direct_conv_calls(draw, alias=False):
+    n, h, w, c = draw(st.integers(0, 3)), draw(st.integers(1, 9)), draw(st.integers(1, 9)), draw(st.integers(0, 3))
+    f, dtype = draw(st.sampled_from([0, 1, 5, 16, 17, 32])), draw(floats)
+    kh, kw, sh, sw, pt, pl, oh, ow = draw(geometry(h, w, exact=alias))
+    a = lambda shape, **kw_: draw(array_spec(shape, dtype, exact=alias, **kw_))  # noqa: E731
+    image, kernel, out = (n, h, w, c), (max(kh, 0), max(kw, 0), c, f), (n, max(oh, 0), max(ow, 0), f)
+    activation = draw(st.sampled_from(["linear", "relu", "sigmoid", "tanh", "softmax"]))
+    conv = dict(sh=sh, sw=sw, pad_top=pt, pad_left=pl)
+    if draw(st.booleans()):
+        args = dict(x=a(image), w=a(kernel), b=maybe_none(draw, a((f,))), **conv, out=a(out, output=True),
+                    activation=activation)
+        call = Call("conv2d_forward", tuple(args), args, draw(seeds))
+        return with_alias(draw, alias, call, ["out"], ["x", "w", "b"])
+    args = dict(x=a(image), w=a(kernel), out=a(out, values="positive"), grad_out=a(out), **conv,
+                grad_x=maybe_none(draw, a(image, output=True)), grad_w=a(kernel, output=True),
+                grad_b=maybe_none(draw, a((f,), output=True)), activation=activation)
+    call = Call("conv2d_backward", tuple(args), args, draw(seeds))
+    return with_alias(draw, alias, call, ["grad_x", "grad_w", "grad_b"], ["x", "w", "out", "grad_out"])
+
+
 FAMILIES = {
-    "dense": dense_calls, "gemm": gemm_calls, "images": image_calls,
+    "dense": dense_calls, "gemm": gemm_calls, "images": image_calls, "direct-conv": direct_conv_calls,
     "softmax": softmax_calls, "optimizers": optimizer_calls,
 }
 

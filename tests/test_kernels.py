@@ -99,6 +99,47 @@ def test_im2col_col2im(n, h, w, c, win, pads, dtype, seed):
 
 
 @SETTINGS
+@given(n=st.integers(1, 3), h=st.integers(1, 12), w=st.integers(1, 12), c=st.integers(1, 4),
+       win=window, pads=st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
+       f=st.sampled_from([1, 3, 16, 17, 32, 48]), activation=st.sampled_from(ACTIVATIONS),
+       bias=st.booleans(), want_x=st.booleans(), dtype=st.sampled_from(FLOATS),
+       seed=st.integers(0, 999))
+def test_direct_convolution(n, h, w, c, win, pads, f, activation, bias, want_x, dtype, seed):
+    """conv2d_forward/backward; 16, 32 and 48 filters take the 4-pixel fast path of
+    conv_direct.h where windows lie inside the image, 17 its leftover-filter loop."""
+    kh, kw, sh, sw = win
+    geometry = valid_geometry(h, w, kh, kw, sh, sw, *pads)
+    if geometry is None:
+        return
+    out_h, out_w = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, h, w, c)).astype(dtype)
+    k = rng.normal(size=(kh, kw, c, f)).astype(dtype)
+    b = rng.normal(size=f).astype(dtype) if bias else None
+    g = rng.normal(size=(n, out_h, out_w, f)).astype(dtype)
+    conv = (sh, sw, pads[0], pads[1])
+    (out,) = run_both("conv2d_forward", lambda: (x, k, b, *conv, np.empty((n, out_h, out_w, f), dtype),
+                                                 activation), [7], dtype)
+    run_both("conv2d_backward",
+             lambda: (x, k, out, g, *conv, np.empty_like(x) if want_x else None, np.empty_like(k),
+                      np.empty(f, dtype) if bias else None, activation),
+             ([8] if want_x else []) + [9] + ([10] if bias else []), dtype)
+
+
+def test_direct_convolution_at_the_tutorial_shape():
+    """64 grey 28x28 images, 32 filters 3x3: the first layer of the tutorials' CNN."""
+    rng = np.random.default_rng(3)
+    x = rng.random((64, 28, 28, 1), dtype=np.float32)
+    k = rng.normal(size=(3, 3, 1, 32)).astype(np.float32)
+    b = rng.normal(size=32).astype(np.float32)
+    g = rng.normal(size=(64, 26, 26, 32)).astype(np.float32)
+    (out,) = run_both("conv2d_forward", lambda: (x, k, b, 1, 1, 0, 0, np.empty((64, 26, 26, 32), np.float32),
+                                                 "relu"), [7], np.float32)
+    run_both("conv2d_backward", lambda: (x, k, out, g, 1, 1, 0, 0, None, np.empty_like(k), np.empty_like(b),
+                                         "relu"), [9, 10], np.float32)
+
+
+@SETTINGS
 @given(n=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9), c=st.integers(1, 4),
        win=window, pads=st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
        dtype=st.sampled_from(FLOATS), seed=st.integers(0, 999))

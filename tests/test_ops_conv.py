@@ -2,13 +2,21 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minidl import Tensor, _kernels, ops
+from minidl.ops import conv as conv_module
 from minidl.testing import gradcheck
 
 rng = np.random.default_rng(6)
+
+
+@pytest.fixture(autouse=True, params=["im2col", "direct"])
+def conv_path(request, monkeypatch):
+    """Every test runs both ways conv2d computes: im2col + BLAS, and the direct kernels."""
+    monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 0 if request.param == "im2col" else 10**9)
+    return request.param
 
 
 def naive_conv2d(x, w, b, strides, padding):
@@ -92,19 +100,20 @@ def test_conv2d_float32_path(backend):
     np.testing.assert_allclose(y.data, expected, rtol=1e-4, atol=1e-4)
 
 
-def test_use_switches_backend_at_call_time():
+def test_use_switches_backend_at_call_time(conv_path):
     x, w = rng.standard_normal((1, 4, 4, 1)), rng.standard_normal((2, 2, 1, 1))
     previous = _kernels.current
+    kernel = "im2col" if conv_path == "im2col" else "conv2d_forward"
     try:
         a = ops.conv2d(x, w).data
         _kernels.use("reference")
         calls = []
-        original = _kernels.current.im2col
-        _kernels.current.im2col = lambda *args: (calls.append(1), original(*args))
+        original = getattr(_kernels.current, kernel)
+        setattr(_kernels.current, kernel, lambda *args: (calls.append(1), original(*args)))
         try:
             b = ops.conv2d(x, w).data
         finally:
-            _kernels.current.im2col = original
+            setattr(_kernels.current, kernel, original)
         assert calls and np.allclose(a, b)
     finally:
         _kernels.current = previous
@@ -115,7 +124,7 @@ def test_use_switches_backend_at_call_time():
     kh=st.integers(1, 4), kw=st.integers(1, 4), f=st.integers(1, 3),
     sh=st.integers(1, 4), sw=st.integers(1, 4), padding=st.sampled_from(["valid", "same"]),
 )
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_conv2d_forward_property(n, h, w, c, kh, kw, f, sh, sw, padding):
     if padding == "valid" and (kh > h or kw > w):
         return
@@ -138,3 +147,16 @@ def test_conv2d_forward_property(n, h, w, c, kh, kw, f, sh, sw, padding):
 def test_conv2d_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ops.conv2d(**kwargs)
+
+
+def test_small_patches_take_the_direct_kernels_and_large_ones_im2col(monkeypatch):
+    """The rule of DIRECT_MAX_PATCH, with the real threshold."""
+    monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 32)
+    used = []
+    for name in ("im2col", "conv2d_forward"):
+        original = getattr(_kernels.current, name)
+        monkeypatch.setattr(_kernels.current, name,
+                            lambda *args, _name=name, _f=original: (used.append(_name), _f(*args))[1])
+    ops.conv2d(rng.standard_normal((1, 8, 8, 1)), rng.standard_normal((3, 3, 1, 4)))   # 9 values
+    ops.conv2d(rng.standard_normal((1, 8, 8, 4)), rng.standard_normal((3, 3, 4, 4)))   # 36 values
+    assert used == ["conv2d_forward", "im2col"]

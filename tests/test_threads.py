@@ -31,6 +31,7 @@ def test_kernels_give_the_same_bits_with_one_and_two_threads(restore_threads):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 26, 26, 32)).astype(np.float32)
     w0, g, m0, v0 = rng.normal(size=(4, 1 << 20)).astype(np.float32)  # big enough to run in parallel
+    kernel = rng.normal(size=(3, 3, 32, 16)).astype(np.float32)
     results = []
     for n in (1, 2):
         minidl.set_num_threads(n)
@@ -45,6 +46,11 @@ def test_kernels_give_the_same_bits_with_one_and_two_threads(restore_threads):
         compiled.col2im(cols, 3, 3, 1, 1, 0, 0, 24, 24, back)
         w = w0.copy()
         compiled.adam_update(w, g, m0.copy(), np.abs(v0), None, 1e-3, 0.9, 0.999, 1e-7)
-        results.append([out, argmax, grad_x, cols, back, w])
+        conv_out = np.empty((64, 24, 24, 16), np.float32)
+        compiled.conv2d_forward(x, kernel, None, 1, 1, 0, 0, conv_out, "relu")
+        grad_k, grad_image = np.empty_like(kernel), np.empty_like(x)
+        compiled.conv2d_backward(x, kernel, conv_out, conv_out, 1, 1, 0, 0, grad_image, grad_k, None,
+                                 "relu")
+        results.append([out, argmax, grad_x, cols, back, w, conv_out, grad_k, grad_image])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)

@@ -32,6 +32,13 @@ grad_w (K,M), grad_b (M,) or None, activation)``
 ``col2im(cols, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, grad_x (N,H,W,C))``
     the adjoint of im2col: grad_x is zeroed, then every column entry added
     back to the pixel it came from.
+``conv2d_forward(x (N,H,W,C), w (kh,kw,C,F), b (F,) or None, sh, sw, pad_top,
+pad_left, out (N,OH,OW,F), activation)``
+    out = act(conv(x, w) + b) computed directly, without im2col (for small
+    patches); same window rule as im2col.
+``conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x or
+None, grad_w, grad_b or None, activation)``
+    the gradients of conv2d_forward (``grad_out`` is only read).
 ``max_pool2d_forward(x, ph, pw, sh, sw, pad_top, pad_left, out (N,OH,OW,C),
 argmax (N,OH,OW,C) int64)``
     argmax holds the flat index (h * W + w) * C + c of the maximum within

@@ -177,6 +177,55 @@ def check_im2col(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols, kerne
         _separate(kernel, {"image": x}, {"cols": cols})
 
 
+def check_conv2d(x, w, b, sh, sw, pad_top, pad_left, out, activation):
+    k = "conv2d_forward"
+    _array(k, "x", x, 4)
+    _array(k, "w", w, 4)
+    _array(k, "out", out, 4, writeable=True)
+    if b is not None:
+        _array(k, "b", b, 1)
+    _same_dtype(k, x=x, w=w, b=b, out=out)
+    _conv_shapes(k, x, w, out, sh, sw, pad_top, pad_left)
+    if b is not None:
+        _shape(k, "b", b, (w.shape[3],))
+    check_activation(k, activation)
+    _separate(k, {"out": out}, {"x": x, "w": w, "b": b})
+
+
+def _conv_shapes(kernel, x, w, out, sh, sw, pad_top, pad_left):
+    """x (N, H, W, C), w (kh, kw, C, F), out (N, OH, OW, F) inside the padded image."""
+    n, h, width, c = x.shape
+    kh, kw, kc, f = w.shape
+    if kc != c:
+        raise ValueError(f"{kernel}: x has {c} channels (shape {x.shape}), w {w.shape} expects {kc}.")
+    if out.shape[0] != n or out.shape[3] != f:
+        raise ValueError(f"{kernel}: out {out.shape} must be (N, OH, OW, F) = ({n}, OH, OW, {f}).")
+    check_window(kernel, kh, kw, sh, sw, pad_top, pad_left, out.shape[1], out.shape[2], h, width)
+
+
+def check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
+                          activation):
+    k = "conv2d_backward"
+    _array(k, "x", x, 4)
+    _array(k, "w", w, 4)
+    _array(k, "out", out, 4)
+    _array(k, "grad_out", grad_out, 4)
+    _array(k, "grad_w", grad_w, 4, writeable=True)
+    if grad_x is not None:
+        _array(k, "grad_x", grad_x, 4, writeable=True)
+        _shape(k, "grad_x", grad_x, x.shape)
+    if grad_b is not None:
+        _array(k, "grad_b", grad_b, 1, writeable=True)
+        _shape(k, "grad_b", grad_b, (w.shape[3],))
+    _same_dtype(k, x=x, w=w, out=out, grad_out=grad_out, grad_x=grad_x, grad_w=grad_w, grad_b=grad_b)
+    _conv_shapes(k, x, w, out, sh, sw, pad_top, pad_left)
+    _shape(k, "grad_out", grad_out, out.shape)
+    _shape(k, "grad_w", grad_w, w.shape)
+    check_activation(k, activation)
+    _separate(k, {"grad_x": grad_x, "grad_w": grad_w, "grad_b": grad_b},
+              {"x": x, "w": w, "out": out, "grad_out": grad_out})
+
+
 def check_pool(x, ph, pw, sh, sw, pad_top, pad_left, out, argmax):
     k = "pool2d"
     _array(k, "input", x, 4)

@@ -6,7 +6,8 @@ package is installed.  Their NumPy twins, with the same signatures, are in
 ``reference.py``.
 """
 
-from minidl._kernels.conv import col2im, im2col
+from minidl._kernels import blas_library, dense, threads
+from minidl._kernels.conv import col2im, conv2d_backward, conv2d_forward, im2col
 from minidl._kernels.dense import dense_backward, dense_forward, gemm
 from minidl._kernels.optim import adam_update, rmsprop_update, sgd_update
 from minidl._kernels.pool import (
@@ -24,12 +25,11 @@ NAME = "compiled"
 
 __all__ = [
     "NAME", "adam_update", "avg_pool2d_backward", "avg_pool2d_forward", "col2im",
+    "conv2d_backward", "conv2d_forward",
     "dense_backward", "dense_forward", "gemm", "im2col", "max_pool2d_backward",
     "max_pool2d_forward", "rmsprop_update", "sgd_update", "softmax_cross_entropy_backward",
     "softmax_cross_entropy_forward",
 ]
-
-from minidl._kernels import blas_library, dense, threads
 
 BLAS = blas_library.install(dense)  # which OpenBLAS the products call
 threads.configure_default(BLAS)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from minidl._kernels.checks import (
+    check_conv2d,
+    check_conv2d_backward,
     check_dense,
     check_dense_backward,
     check_gemm,
@@ -142,6 +144,34 @@ def col2im(cols, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, grad_x):
                 patches[:, :, :, i, j, :]
             )
     grad_x[...] = padded[:, pad_top : pad_top + h, pad_left : pad_left + w, :]
+
+
+def conv2d_forward(x, w, b, sh, sw, pad_top, pad_left, out, activation="linear"):
+    """out = act(conv(x, w) + b): the compiled kernel convolves directly; the
+    math is the same as im2col followed by a dense product."""
+    check_conv2d(x, w, b, sh, sw, pad_top, pad_left, out, activation)
+    n, out_h, out_w, f = out.shape
+    kh, kw, c, _ = w.shape
+    cols = np.empty((n * out_h * out_w, kh * kw * c), x.dtype)
+    im2col(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols)
+    dense_forward(cols, w.reshape(kh * kw * c, f), b, out.reshape(n * out_h * out_w, f), activation)
+
+
+def conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
+                    activation="linear"):
+    """The gradients of ``conv2d_forward``: dense's backward on the patches, then col2im."""
+    check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
+                          activation)
+    n, out_h, out_w, f = out.shape
+    kh, kw, c, _ = w.shape
+    cols = np.empty((n * out_h * out_w, kh * kw * c), x.dtype)
+    im2col(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols)
+    grad_cols = None if grad_x is None else np.empty_like(cols)
+    rows, patch = n * out_h * out_w, kh * kw * c
+    dense_backward(cols, w.reshape(patch, f), out.reshape(rows, f), grad_out.reshape(rows, f),
+                   grad_cols, grad_w.reshape(patch, f), grad_b, activation)
+    if grad_x is not None:
+        col2im(grad_cols, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, grad_x)
 
 
 # --- pooling ----------------------------------------------------------------

@@ -10,6 +10,12 @@ exactly a ``dense`` op, bias and activation fused:
 Backward is the dense backward (giving dL/dcols, dL/dw, dL/db) followed by
 col2im, which adds each row of dL/dcols back to the pixels it was copied
 from.  Output sizes and padding follow Keras (see ``_geometry``).
+
+When a patch holds few values (kh*kw*C <= DIRECT_MAX_PATCH, such as a first
+layer's 3x3x1 on grey images), a product with so small an inner size wastes
+BLAS, and im2col writes kh*kw copies of every pixel.  Those convolutions run
+through the direct kernels (``conv2d_forward``/``conv2d_backward``) instead:
+same math, no ``cols``.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from minidl.autograd import record
 from minidl.ops._geometry import check_padding, pair, window_geometry
 from minidl.ops.arithmetic import as_tensor
 from minidl.ops.dense import check_activation
+
+# patches of at most this many values (kh * kw * in_channels) are convolved directly
+DIRECT_MAX_PATCH = 32
 
 
 def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
@@ -60,8 +69,11 @@ def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
     kernels = _kernels.current
     dtype = w.dtype
     x_data = np.ascontiguousarray(x.data, dtype=dtype)
-    w2 = w.data.reshape(kh * kw * c, f)
     b_data = None if b is None else np.ascontiguousarray(b.data, dtype=dtype)
+    if kh * kw * c <= DIRECT_MAX_PATCH:
+        return _direct(x, w, b, x_data, b_data, strides, (pad_top, pad_left), (out_h, out_w),
+                       activation)
+    w2 = w.data.reshape(kh * kw * c, f)
     cols = np.empty((n * out_h * out_w, kh * kw * c), dtype)
     kernels.im2col(x_data, *geometry, cols)
     out = np.empty((n * out_h * out_w, f), dtype)
@@ -85,3 +97,31 @@ def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
 
     parents = (x, w) if b is None else (x, w, b)
     return record(out.reshape(n, out_h, out_w, f), parents, backward)
+
+
+def _direct(x, w, b, x_data, b_data, strides, padding, out_size, activation):
+    """conv2d through the direct kernels (small patches); same results as im2col."""
+    kernels = _kernels.current
+    dtype = w.dtype
+    n, f = x.shape[0], w.shape[3]
+    geometry = (*strides, *padding)
+    w_data = np.ascontiguousarray(w.data)
+    out = np.empty((n, *out_size, f), dtype)
+    kernels.conv2d_forward(x_data, w_data, b_data, *geometry, out, activation)
+
+    def backward(grad):
+        kernels = _kernels.current
+        grad_out = np.ascontiguousarray(grad, dtype=dtype)
+        grad_x = np.empty_like(x_data) if x.requires_grad else None
+        grad_w = np.empty_like(w_data)
+        grad_b = np.empty(f, dtype) if b is not None and b.requires_grad else None
+        kernels.conv2d_backward(x_data, w_data, out, grad_out, *geometry, grad_x, grad_w, grad_b,
+                                activation)
+        if grad_x is not None:
+            grad_x = grad_x.astype(x.dtype, copy=False)
+        if grad_b is not None:
+            grad_b = grad_b.astype(b.dtype, copy=False)
+        return grad_x, grad_w, grad_b
+
+    parents = (x, w) if b is None else (x, w, b)
+    return record(out, parents, backward)
