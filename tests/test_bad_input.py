@@ -455,3 +455,15 @@ def test_predict_gives_nan_for_a_nan_input_where_fit_refuses_it():
         model.fit(x, np.zeros(5), verbose=0)
     with pytest.raises(ValueError, match="non-finite"):
         model.evaluate(x, np.zeros(5), verbose=0)
+
+
+def test_huge_but_finite_inputs_are_accepted_without_warnings():
+    """The finiteness check sums in float32; an overflowing sum must not refuse good data."""
+    import warnings
+
+    model = minidl.Sequential([layers.Dense(2, input_shape=(4,), activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x = np.full((8, 4), 3e38, np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.evaluate(x, np.zeros(8), verbose=0)

@@ -39,12 +39,15 @@ def as_numeric_array(value, what):
 
 
 def check_finite(array, what):
-    # One float64 sum is finite exactly when every value is (a NaN or inf
-    # anywhere makes it NaN or inf; float32 values cannot overflow a float64
-    # sum), and it needs no boolean copy of the data; the exact search runs
-    # only when the sum says something is wrong.
-    if array.dtype.kind != "f" or np.isfinite(array.sum(dtype=np.float64)):
+    # One sum of all the values is finite when every value is (a NaN or inf
+    # anywhere makes it NaN or inf), and it needs no boolean copy of the data.
+    # It runs in the array's own precision, at memory speed; if huge values
+    # overflow it, the exact search below runs and finds nothing to refuse.
+    if array.dtype.kind != "f":
         return
+    with np.errstate(over="ignore", invalid="ignore"):  # the exact search explains, not numpy
+        if np.isfinite(array.sum()):
+            return
     if not np.isfinite(array).all():
         bad = np.flatnonzero(~np.isfinite(array.reshape(-1)))
         kind = "NaN" if np.isnan(array.reshape(-1)[bad[0]]) else "inf"
