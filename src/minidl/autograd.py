@@ -29,6 +29,7 @@ import threading
 import numpy as np
 
 _state = threading.local()
+_Tensor = None  # minidl.tensor.Tensor, once record() has run
 
 
 def is_grad_enabled() -> bool:
@@ -54,9 +55,11 @@ def record(data, parents, backward):
     (an ndarray shaped like that parent, or ``None``) per parent.  When no
     parent requires a gradient, or inside ``no_grad()``, nothing is recorded.
     """
-    from minidl.tensor import Tensor
+    global _Tensor
+    if _Tensor is None:  # minidl.tensor imports this module, so import it on first use
+        from minidl.tensor import Tensor as _Tensor
 
-    out = Tensor._wrap(data)
+    out = _Tensor._wrap(data)
     if is_grad_enabled():
         for parent in parents:
             if parent.requires_grad:

@@ -324,5 +324,5 @@ class BatchLoader:
         for start in range(0, self.size, self.batch_size):
             index = order[start:start + self.batch_size]
             n = len(index)
-            yield [np.take(a, index, axis=0, out=buf[:n], mode="clip")
+            yield [a.take(index, axis=0, out=buf[:n], mode="clip")
                    for a, buf in zip(self.arrays, self._buffers)]

@@ -181,15 +181,16 @@ class _Running:
 
     def __init__(self, keys):
         self.keys = keys
-        self.totals = np.zeros(len(keys))
+        self.totals = [0.0] * len(keys)
         self.count = 0
 
     def add(self, values, n):
-        self.totals += np.asarray(values) * n
+        self.totals = [total + value * n for total, value in zip(self.totals, values)]
         self.count += n
 
     def means(self):
-        return dict(zip(self.keys, (self.totals / max(self.count, 1)).tolist()))
+        count = max(self.count, 1)
+        return {key: total / count for key, total in zip(self.keys, self.totals)}
 
 
 class _EpochRunner:
