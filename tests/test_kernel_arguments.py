@@ -132,3 +132,12 @@ def test_random_im2col_and_pool_arguments_never_crash(n, h, w, k, s, p, oh, ow, 
             backend.max_pool2d_forward(x, k, k, s, s, p, p, out, np.zeros(out.shape, np.int64))
         except ValueError:
             pass
+
+
+def test_both_backends_provide_every_kernel_function():
+    """_kernels.FUNCTIONS is the one list (the profiler times these); both backends have all."""
+    from minidl import _kernels
+
+    assert set(compiled.__all__) - {"NAME"} == set(_kernels.FUNCTIONS)
+    for backend in (compiled, reference):
+        assert all(callable(getattr(backend, name)) for name in _kernels.FUNCTIONS)

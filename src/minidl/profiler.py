@@ -29,12 +29,6 @@ from collections import defaultdict
 
 from minidl import _kernels, autograd
 
-_KERNEL_FUNCTIONS = (
-    "dense_forward", "dense_backward", "gemm", "im2col", "col2im",
-    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
-    "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
-    "sgd_update", "rmsprop_update", "adam_update",
-)
 
 
 class Profile:
@@ -83,7 +77,7 @@ class Profile:
         # kernels: a stand-in module whose functions are timed copies
         backend = _kernels.current
         timed_backend = types.SimpleNamespace(NAME=backend.NAME)
-        for name in _KERNEL_FUNCTIONS:
+        for name in _kernels.FUNCTIONS:
             setattr(timed_backend, name, self._timed("kernel", name, getattr(backend, name)))
         self._patch(_kernels, "current", timed_backend)
 

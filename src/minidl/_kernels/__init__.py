@@ -65,6 +65,13 @@ import os
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 BACKENDS = ("compiled", "reference")
+# the functions every backend provides (the list above, by name)
+FUNCTIONS = (
+    "dense_forward", "dense_backward", "gemm", "im2col", "col2im", "conv2d_forward",
+    "conv2d_backward", "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
+    "avg_pool2d_backward", "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
+    "sgd_update", "rmsprop_update", "adam_update",
+)
 
 
 def use(name):
