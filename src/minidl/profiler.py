@@ -95,7 +95,7 @@ class Profile:
         original_record = autograd.record
 
         def timed_record(data, parents, backward):
-            name = backward.__qualname__.split(".")[0]
+            name = backward.__qualname__.split(".")[0].lstrip("_")  # the op that made it
             return original_record(data, parents, self._timed("backward", name, backward))
 
         for module_name, module in list(sys.modules.items()):

@@ -71,8 +71,8 @@ def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
     x_data = np.ascontiguousarray(x.data, dtype=dtype)
     b_data = None if b is None else np.ascontiguousarray(b.data, dtype=dtype)
     if kh * kw * c <= DIRECT_MAX_PATCH:
-        return _direct(x, w, b, x_data, b_data, strides, (pad_top, pad_left), (out_h, out_w),
-                       activation)
+        return _conv2d_direct(x, w, b, x_data, b_data, strides, (pad_top, pad_left),
+                              (out_h, out_w), activation)
     w2 = w.data.reshape(kh * kw * c, f)
     cols = np.empty((n * out_h * out_w, kh * kw * c), dtype)
     kernels.im2col(x_data, *geometry, cols)
@@ -99,7 +99,7 @@ def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
     return record(out.reshape(n, out_h, out_w, f), parents, backward)
 
 
-def _direct(x, w, b, x_data, b_data, strides, padding, out_size, activation):
+def _conv2d_direct(x, w, b, x_data, b_data, strides, padding, out_size, activation):
     """conv2d through the direct kernels (small patches); same results as im2col."""
     kernels = _kernels.current
     dtype = w.dtype
