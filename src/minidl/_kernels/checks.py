@@ -121,20 +121,27 @@ def check_dense(x, w, b, out, activation):
     _separate(k, {"out": out}, {"x": x, "w": w, "b": b})
 
 
+def _backward_arrays(kernel, ndim, x, w, out, grad_out, grad_x, grad_w, grad_b):
+    """A backward kernel's arrays: the forward's x, w, out and grad_out readable, the
+    gradients (grad_x and grad_b optional) writeable and shaped like what they are of."""
+    _array(kernel, "x", x, ndim)
+    _array(kernel, "w", w, ndim)
+    _array(kernel, "out", out, ndim)
+    _array(kernel, "grad_out", grad_out, ndim)
+    _array(kernel, "grad_w", grad_w, ndim, writeable=True)
+    if grad_x is not None:
+        _array(kernel, "grad_x", grad_x, ndim, writeable=True)
+        _shape(kernel, "grad_x", grad_x, x.shape)
+    if grad_b is not None:
+        _array(kernel, "grad_b", grad_b, 1, writeable=True)
+        _shape(kernel, "grad_b", grad_b, (w.shape[-1],))
+    _same_dtype(kernel, x=x, w=w, out=out, grad_out=grad_out, grad_x=grad_x, grad_w=grad_w,
+                grad_b=grad_b)
+
+
 def check_dense_backward(x, w, out, grad_out, grad_x, grad_w, grad_b, activation):
     k = "dense_backward"
-    _array(k, "x", x, 2)
-    _array(k, "w", w, 2)
-    _array(k, "out", out, 2)
-    _array(k, "grad_out", grad_out, 2)
-    _array(k, "grad_w", grad_w, 2, writeable=True)
-    if grad_x is not None:
-        _array(k, "grad_x", grad_x, 2, writeable=True)
-        _shape(k, "grad_x", grad_x, x.shape)
-    if grad_b is not None:
-        _array(k, "grad_b", grad_b, 1, writeable=True)
-        _shape(k, "grad_b", grad_b, (w.shape[1],))
-    _same_dtype(k, x=x, w=w, out=out, grad_out=grad_out, grad_x=grad_x, grad_w=grad_w, grad_b=grad_b)
+    _backward_arrays(k, 2, x, w, out, grad_out, grad_x, grad_w, grad_b)
     if x.shape[1] != w.shape[0]:
         raise ValueError(f"{k}: x {x.shape} and w {w.shape} do not multiply.")
     _shape(k, "out", out, (x.shape[0], w.shape[1]))
@@ -206,18 +213,7 @@ def _conv_shapes(kernel, x, w, out, sh, sw, pad_top, pad_left):
 def check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
                           activation):
     k = "conv2d_backward"
-    _array(k, "x", x, 4)
-    _array(k, "w", w, 4)
-    _array(k, "out", out, 4)
-    _array(k, "grad_out", grad_out, 4)
-    _array(k, "grad_w", grad_w, 4, writeable=True)
-    if grad_x is not None:
-        _array(k, "grad_x", grad_x, 4, writeable=True)
-        _shape(k, "grad_x", grad_x, x.shape)
-    if grad_b is not None:
-        _array(k, "grad_b", grad_b, 1, writeable=True)
-        _shape(k, "grad_b", grad_b, (w.shape[3],))
-    _same_dtype(k, x=x, w=w, out=out, grad_out=grad_out, grad_x=grad_x, grad_w=grad_w, grad_b=grad_b)
+    _backward_arrays(k, 4, x, w, out, grad_out, grad_x, grad_w, grad_b)
     _conv_shapes(k, x, w, out, sh, sw, pad_top, pad_left)
     _shape(k, "grad_out", grad_out, out.shape)
     _shape(k, "grad_w", grad_w, w.shape)

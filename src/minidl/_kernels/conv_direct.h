@@ -81,6 +81,17 @@ typedef struct {
     } while (0)
 #define MINIDL_MAX_TAPS 64
 
+/* offset[t]: where tap t = (di * kw + dj) * C + c of a window lies, counted from the
+ * window's first input value (the fast path reads taps through this table) */
+static inline void minidl_tap_offsets(ptrdiff_t *offset, const minidl_conv_shape *s)
+{
+    ptrdiff_t di, dj, cc;
+    for (di = 0; di < s->kh; di++)
+        for (dj = 0; dj < s->kw; dj++)
+            for (cc = 0; cc < s->c; cc++)
+                offset[(di * s->kw + dj) * s->c + cc] = (di * s->w + dj) * s->c + cc;
+}
+
 #define MINIDL_DEFINE_CONV_DIRECT(type, suffix, vec, exp_fn, tanh_fn)         \
 typedef type vec __attribute__((vector_size(16 * sizeof(type))));                       \
                                                                                         \
@@ -115,11 +126,8 @@ static void minidl_conv_direct_forward_##suffix(                                
     ptrdiff_t i, j, k, t, fb, di, dj, cc, f = s->f, c = s->c;                           \
     ptrdiff_t taps = s->kh * s->kw * c, offset[MINIDL_MAX_TAPS], step = s->sw * c;      \
     int grouped = taps <= MINIDL_MAX_TAPS && f % 16 == 0;                               \
-    if (grouped)  /* offset of each tap from its window's first value */                \
-        for (di = 0; di < s->kh; di++)                                                  \
-            for (dj = 0; dj < s->kw; dj++)                                              \
-                for (cc = 0; cc < c; cc++)                                              \
-                    offset[(di * s->kw + dj) * c + cc] = (di * s->w + dj) * c + cc;     \
+    if (grouped)                                                                        \
+        minidl_tap_offsets(offset, s);                                                  \
     for (i = 0; i < s->oh; i++) {                                                       \
         MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)                     \
         int rows_inside = di_lo == 0 && di_hi == s->kh;                                 \
@@ -211,10 +219,7 @@ static void minidl_conv_direct_backward_##suffix(                               
     if (grad_x != NULL)                                                                 \
         memset(grad_x, 0, (size_t)(s->h * s->w * c) * sizeof(type));                    \
     if (grouped)                                                                        \
-        for (di = 0; di < s->kh; di++)                                                  \
-            for (dj = 0; dj < s->kw; dj++)                                              \
-                for (cc = 0; cc < c; cc++)                                              \
-                    offset[(di * s->kw + dj) * c + cc] = (di * s->w + dj) * c + cc;     \
+        minidl_tap_offsets(offset, s);                                                  \
     for (i = 0; i < s->oh; i++) {                                                       \
         MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)                     \
         int rows_inside = di_lo == 0 && di_hi == s->kh;                                 \
