@@ -205,9 +205,9 @@ def conv2d_backward(x, w, out, grad_out, int sh, int sw, int pad_top, int pad_le
 
 
 cdef _direct_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] w,
-                          floating[:, :, :, ::1] out, floating[:, :, :, ::1] grad_out,
-                          object grad_x_obj, floating[:, ::1] partial_w, object partial_b_obj,
-                          minidl_conv_shape *s, int code):
+                      floating[:, :, :, ::1] out, floating[:, :, :, ::1] grad_out,
+                      object grad_x_obj, floating[:, ::1] partial_w, object partial_b_obj,
+                      minidl_conv_shape *s, int code):
     cdef Py_ssize_t i, n = x.shape[0]
     cdef Py_ssize_t image = s.h * s.w * s.c, out_image = s.oh * s.ow * s.f
     cdef floating[:, :, :, ::1] grad_x

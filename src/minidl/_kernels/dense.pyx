@@ -3,9 +3,10 @@
 
 ``dense_forward`` asks BLAS (``sgemm``/``dgemm``) for x @ w, then, while the
 product is still in cache, adds the bias and applies the activation (in C,
-``activation.h``): the "epilogue".  To keep it in cache the rows go in blocks of about 1 MB of
-output: product of one block, epilogue of that block, next block.  For a
-convolution's (7744, 64) output this saves two trips through main memory.
+``activation.h``): the "epilogue".  To keep it in cache the rows go in blocks
+of about 1 MB of output: product of one block, epilogue of that block, next
+block.  For a convolution's (7744, 64) output this saves two trips through
+main memory.
 
 ``dense_backward`` does the reverse, block by block: dL/dz = grad_out * act'
 into a small scratch block, then that block's share of the three gradients
