@@ -54,3 +54,25 @@ def test_kernels_give_the_same_bits_with_one_and_two_threads(restore_threads):
         results.append([out, argmax, grad_x, cols, back, w, conv_out, grad_k, grad_image])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_split_products_give_the_same_bits_with_one_and_two_threads(restore_threads):
+    """dense.pyx splits big products by rows or columns over the threads: every element is
+    still one BLAS dot product over all of k, so the thread count changes no bit."""
+    shapes = [(7744, 288, 64), (64, 784, 300), (33, 1600, 128)]  # split by rows, by columns
+    bits = {1: [], 2: []}
+    for n in (1, 2):
+        minidl.set_num_threads(n)
+        rng = np.random.default_rng(1)
+        for rows, inner, cols in shapes:
+            x = rng.normal(size=(rows, inner)).astype(np.float32)
+            w = rng.normal(size=(inner, cols)).astype(np.float32)
+            b = rng.normal(size=cols).astype(np.float32)
+            g = rng.normal(size=(rows, cols)).astype(np.float32)
+            out = np.empty((rows, cols), np.float32)
+            compiled.dense_forward(x, w, b, out, "relu")
+            gx, gw, gb = np.empty_like(x), np.empty_like(w), np.empty_like(b)
+            compiled.dense_backward(x, w, out, g, gx, gw, gb, "relu")
+            bits[n] += [out, gx, gw, gb]
+    for a, b in zip(bits[1], bits[2]):
+        np.testing.assert_array_equal(a, b)

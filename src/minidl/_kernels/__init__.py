@@ -108,7 +108,12 @@ def __getattr__(name):
     raise AttributeError(f"module 'minidl._kernels' has no attribute {name!r}")
 
 
-# OpenMP threads that spin while they wait steal the cores OpenBLAS is about to
-# use (on 2 cores a parallel loop right after a product ran 60x slower).  Ask
-# them to sleep instead; this must happen before the compiled kernels load.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# One pool of threads does all the parallel work: OpenMP's.  OpenBLAS runs on
+# one thread (dense.pyx splits big products over the OpenMP threads), so no
+# second pool spins against it.  Between two parallel loops an OpenMP thread
+# waits by spinning for GOMP_SPINCOUNT iterations (a fraction of a
+# millisecond), then sleeps: a training step's next loop finds it awake, and
+# an idle program does not keep a core busy.  Both must be set before the
+# compiled kernels load libgomp; a value you set yourself wins.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "200000")

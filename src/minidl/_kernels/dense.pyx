@@ -18,17 +18,18 @@ which needs no copies: just swap the operands.  Which BLAS: numpy's bundled
 OpenBLAS when ``blas_library.py`` finds it (faster here), else scipy's
 ``cython_blas``.
 
-Threads: a product split over several threads must wait for the slowest, and
-OpenBLAS's waiting threads spin; for a tiny product waking them costs more
-than it saves, and when another program holds a core a small product can take
-a scheduler time slice instead of 50 microseconds.  So products under
-PARALLEL_MIN_MACS multiply-adds (2M: a 128x10 output layer, not a batch-32
-784x128 Dense layer) run on one thread, and bigger ones use all the threads
-``set_num_threads`` allows.  On a busy machine, ``minidl.set_num_threads(1)``.
+Threads: big products are split here, one part per OpenMP thread, each part a
+single-threaded BLAS call (``_gemm``); OpenBLAS's own thread pool stays idle,
+so it never spins against the OpenMP loops (see ``threads.py``).  A product
+split over threads must wait for the slowest part, and for a small one the
+split costs more than it saves: products under PARALLEL_MIN_MACS
+multiply-adds (2M: a 128x10 output layer, not a batch-32 784x128 Dense
+layer) run on one thread.
 """
 
 cimport cython
 from cython cimport floating
+from cython.parallel cimport prange
 from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
 
 import numpy as np
@@ -83,48 +84,72 @@ cdef double _PARALLEL_MIN_MACS = 1 << 21
 PARALLEL_MIN_MACS = _PARALLEL_MIN_MACS
 
 ctypedef void (*set_threads_function)(int) noexcept nogil
-cdef set_threads_function _set_blas_threads = NULL
-cdef int _blas_threads_now = 0   # what OpenBLAS was last told
-cdef int _blas_threads_max = 1   # what set_num_threads allows
+cdef int _product_threads = 1  # what set_num_threads allows a big product
 
 
 def configure_blas_threads(size_t setter_address, int max_threads):
-    """Called by ``threads.py``: where OpenBLAS's set_num_threads is, and the limit."""
-    global _set_blas_threads, _blas_threads_max, _blas_threads_now
-    _set_blas_threads = <set_threads_function>setter_address
-    _blas_threads_max = max_threads if max_threads > 0 else 1
-    _blas_threads_now = 0
+    """Called by ``threads.py``: OpenBLAS's set_num_threads, and the thread count.
+
+    OpenBLAS itself is told to use one thread, for good: big products are
+    split here, one part per OpenMP thread (see ``_gemm``).
+    """
+    global _product_threads
+    cdef set_threads_function set_blas_threads = <set_threads_function>setter_address
+    if setter_address != 0:
+        set_blas_threads(1)
+    _product_threads = max_threads if max_threads > 0 else 1
 
 
 def blas_thread_limit():
     """The most threads a big product may use."""
-    return _blas_threads_max
+    return _product_threads
 
 
-cdef inline void _choose_threads(double macs) noexcept nogil:
-    """One thread for small products, the allowed maximum for big ones."""
-    global _blas_threads_now
-    cdef int wanted = _blas_threads_max if macs >= _PARALLEL_MIN_MACS else 1
-    if _set_blas_threads != NULL and wanted != _blas_threads_now:
-        _set_blas_threads(wanted)
-        _blas_threads_now = wanted
-
-
-cdef void _gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
-                floating *a, int lda, floating *b, int ldb, floating beta,
-                floating *c, int ldc) noexcept nogil:
-    """Row-major C (m, n) = alpha op(A) op(B) + beta C, via column-major BLAS."""
+cdef void _blas_gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
+                     floating *a, int lda, floating *b, int ldb, floating beta,
+                     floating *c, int ldc) noexcept nogil:
+    """Row-major C (m, n) = alpha op(A) op(B) + beta C: one single-threaded BLAS call."""
     cdef char ta = b'T' if trans_b else b'N'
     cdef char tb = b'T' if trans_a else b'N'
     cdef blas_int m64 = m, n64 = n, k64 = k, lda64 = lda, ldb64 = ldb, ldc64 = ldc
     cdef gemm_function ilp64 = _sgemm64 if floating is float else _dgemm64
-    _choose_threads(<double>m * n * k)
     if ilp64 != NULL:
         ilp64(&ta, &tb, &n64, &m64, &k64, &alpha, b, &ldb64, a, &lda64, &beta, c, &ldc64)
     elif floating is float:
         sgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
     else:
         dgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
+
+
+cdef void _gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
+                floating *a, int lda, floating *b, int ldb, floating beta,
+                floating *c, int ldc) noexcept nogil:
+    """Row-major C (m, n) = alpha op(A) op(B) + beta C.
+
+    A big product is cut into one part per thread along C's longer side --
+    rows of C need only their rows of op(A), columns only their columns of
+    op(B) -- and each thread makes one single-threaded BLAS call.  Every
+    element of C is still one BLAS dot product over the whole of k, so the
+    bits do not depend on the number of parts.
+    """
+    cdef int parts = _product_threads if <double>m * n * k >= _PARALLEL_MIN_MACS else 1
+    cdef int p, start, stop, size = m if m >= n else n
+    cdef bint by_rows = m >= n
+    if parts > size:
+        parts = size
+    if parts <= 1:
+        _blas_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    for p in prange(parts, schedule="static", chunksize=1, num_threads=parts):
+        start = size * p // parts
+        stop = size * (p + 1) // parts
+        if by_rows:
+            _blas_gemm(trans_a, trans_b, stop - start, n, k, alpha,
+                       a + (start if trans_a else start * lda), lda, b, ldb, beta,
+                       c + start * ldc, ldc)
+        else:
+            _blas_gemm(trans_a, trans_b, m, stop - start, k, alpha, a, lda,
+                       b + (start * ldb if trans_b else start), ldb, beta, c + start, ldc)
 
 
 def gemm(a, b, out, bint trans_a=False, bint trans_b=False, double alpha=1.0, double beta=0.0):

@@ -1,18 +1,22 @@
-"""How many threads the kernels use: OpenMP loops and OpenBLAS.
+"""How many threads the kernels use: one OpenMP pool for all parallel work.
 
-Two thread pools serve the kernels: OpenMP runs the ``prange`` loops
-(im2col, pooling, large optimizer updates), and the OpenBLAS library chosen
-by ``blas_library.py`` runs the matrix products.  By default each starts one thread per
-core.  ``set_num_threads(n)`` sets both, like ``torch.set_num_threads``.
+OpenMP runs the ``prange`` loops (im2col, pooling, the direct convolution,
+large optimizer updates) and also the big matrix products: ``dense.pyx``
+splits each into one part per thread and gives every part to a
+single-threaded OpenBLAS call.  OpenBLAS's own thread pool stays unused.
+Two pools on a small machine get in each other's way: after each product
+OpenBLAS's idle threads keep spinning for about a tenth of a second, and the
+OpenMP loops that followed ran up to twice as slow beside them (the CNN of
+the tutorials trained 25% faster once a single pool did everything).
 
-One thread is often the better choice on a busy machine: a product split over
-two threads waits for the slower one, and if another program holds that core
-the wait is a whole scheduler time slice.  That is why the dense kernels give
-small products one thread whatever is set here (see ``dense.pyx``).
+``set_num_threads(n)`` sets that pool, like ``torch.set_num_threads``.  One
+thread can be the better choice on a machine where other programs also run:
+a parallel loop waits for its slowest thread.  Small products always run on
+one thread (see ``dense.pyx``).
 
-Both pools are reached at run time with ``ctypes`` (the libraries are already
-loaded by the compiled kernels); where one cannot be found, it is left alone
-and ``get_num_threads`` reports ``None`` for it.
+The libraries are reached at run time with ``ctypes`` (the compiled kernels
+have loaded them); where one cannot be found, it is left alone and
+``get_num_threads`` reports ``None`` for it.
 """
 
 from __future__ import annotations
@@ -49,38 +53,37 @@ def _blas():
 
 
 def set_num_threads(n):
-    """Use ``n`` threads for both the BLAS products and the OpenMP loops."""
+    """Use ``n`` threads for the parallel loops and the big matrix products."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive integer, received {n!r}.")
-    setter = _blas().set_threads
-    if setter is not None:
-        setter(ctypes.c_int(n))
-        _tell_dense_kernels(setter, n)
     omp_setter = _openmp_function("omp_set_num_threads")
     if omp_setter is not None:
         omp_setter(ctypes.c_int(n))
+    _tell_dense_kernels(_blas(), n if omp_setter is not None else 1)
 
 
-def _tell_dense_kernels(setter, n):
-    """Give the compiled dense kernels the setter's address and the thread limit."""
+def _tell_dense_kernels(blas, n):
+    """OpenBLAS to one thread; big products split over ``n`` OpenMP threads."""
     from minidl._kernels import dense
 
-    dense.configure_blas_threads(ctypes.cast(setter, ctypes.c_void_p).value, n)
+    setter = blas.set_threads
+    dense.configure_blas_threads(ctypes.cast(setter, ctypes.c_void_p).value if setter else 0, n)
 
 
 def configure_default(blas):
-    """At load: let the dense kernels pick 1 thread or OpenBLAS's default per product."""
-    if blas.set_threads is not None and blas.get_threads is not None:
-        _tell_dense_kernels(blas.set_threads, blas.get_threads())
+    """At load: products split over as many threads as OpenMP has (one without OpenMP)."""
+    omp_getter = _openmp_function("omp_get_max_threads")
+    _tell_dense_kernels(blas, omp_getter() if omp_getter is not None else 1)
 
 
 def get_num_threads():
-    """``{"blas": n or None, "openmp": n or None}``: the threads each pool uses now."""
+    """``{"blas": n, "openmp": n or None}``: the threads a big product is split over,
+    and OpenMP's pool (None where it cannot be found)."""
     from minidl._kernels import dense
 
-    blas = _blas()
+    _blas()  # load the kernels
     omp_getter = _openmp_function("omp_get_max_threads")
     return {
-        "blas": dense.blas_thread_limit() if blas.get_threads is not None else None,
+        "blas": dense.blas_thread_limit(),
         "openmp": omp_getter() if omp_getter is not None else None,
     }
