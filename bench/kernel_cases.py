@@ -5,9 +5,33 @@ that runs the kernel's forward and backward on them, so the compiled kernels
 and their NumPy twins are timed on exactly the same work.
 """
 
+import contextlib
+
 import numpy as np
 
 RNG = np.random.default_rng(0)
+
+
+@contextlib.contextmanager
+def numpy_blas_threads():
+    """Inside: numpy's OpenBLAS on as many threads as minidl's products use.
+
+    minidl keeps the OpenBLAS it calls on one thread (it splits big products
+    over its own threads); when that is numpy's, numpy's ``@`` -- the NumPy
+    twins and the ``@`` baselines -- would run single-threaded too.  A plain
+    NumPy program gets every core, so the twins are timed that way.
+    """
+    from minidl._kernels import compiled, dense
+
+    blas = compiled.BLAS
+    if blas.name != "numpy" or blas.set_threads is None:
+        yield
+        return
+    blas.set_threads(dense.blas_thread_limit())
+    try:
+        yield
+    finally:
+        blas.set_threads(1)
 
 
 def _normal(*shape):

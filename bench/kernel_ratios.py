@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from kernel_cases import CASES, RNG  # noqa: E402
+from kernel_cases import CASES, RNG, numpy_blas_threads  # noqa: E402
 from minidl._kernels import compiled, reference  # noqa: E402
 
 
@@ -39,15 +39,22 @@ def best_time(fn, min_time=0.05):
         calls *= 2
 
 
-def compare(functions, repeat):
-    """Time each function ``repeat`` rounds, alternating; return medians."""
+def compare(functions, repeat, numpy_side=()):
+    """Time each function ``repeat`` rounds, alternating; return medians.
+
+    The functions named in ``numpy_side`` run with numpy's OpenBLAS on all the
+    threads minidl uses (see ``kernel_cases.numpy_blas_threads``).
+    """
     times = {name: [] for name in functions}
     for _ in range(repeat):
         for name, fn in functions.items():
-            # OpenBLAS's worker threads spin for a while after a product; numpy
-            # and scipy each have their own pool, so let the last one go quiet
+            # idle threads (OpenBLAS's spin for a while after a product) go quiet
             time.sleep(0.2)
-            times[name].append(best_time(fn))
+            if name in numpy_side:
+                with numpy_blas_threads():
+                    times[name].append(best_time(fn))
+            else:
+                times[name].append(best_time(fn))
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -60,7 +67,7 @@ def main():
     for name, make in CASES.items():
         step = make()
         t = compare({"compiled": lambda: step(compiled), "reference": lambda: step(reference)},
-                    args.repeat)
+                    args.repeat, numpy_side={"reference"})
         print(f"{name:34s} {t['compiled'] * 1e6:9.1f}us {t['reference'] * 1e6:9.1f}us "
               f"{t['reference'] / t['compiled']:6.1f}x")
 
@@ -74,7 +81,7 @@ def main():
         "numpy @": lambda: np.matmul(a, b, out=out),
         "fused": lambda: compiled.dense_forward(a, b, bias, out, "relu"),
         "numpy @ + bias + relu": lambda: np.maximum(np.matmul(a, b, out=out) + bias, 0, out=out),
-    }, args.repeat)
+    }, args.repeat, numpy_side={"numpy @", "numpy @ + bias + relu"})
     print()
     print(f"gemm 64x784x128: compiled {t['gemm'] * 1e6:.1f}us, numpy @ {t['numpy @'] * 1e6:.1f}us "
           f"(numpy/compiled {t['numpy @'] / t['gemm']:.2f}x)")

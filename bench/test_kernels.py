@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from kernel_cases import CASES  # noqa: E402
+from kernel_cases import CASES, numpy_blas_threads  # noqa: E402
 from minidl._kernels import compiled, reference  # noqa: E402
 
 BACKENDS = {"compiled": compiled, "reference": reference}
@@ -25,4 +25,8 @@ BACKENDS = {"compiled": compiled, "reference": reference}
 def test_kernel(benchmark, case, backend):
     benchmark.group = case
     step = CASES[case]()
-    benchmark(step, BACKENDS[backend])
+    if backend == "reference":  # the NumPy twins get numpy's threads, as in a NumPy program
+        with numpy_blas_threads():
+            benchmark(step, BACKENDS[backend])
+    else:
+        benchmark(step, BACKENDS[backend])
