@@ -5,8 +5,9 @@ Each function reads the gradient once and updates the weights and the
 optimizer's state (velocity, running averages) in the same loop, instead of
 the several temporary arrays the NumPy version makes.  The loops are C
 (``update_rules.h``); the rules are written out in ``reference.py``.
-Buffers of a million values or more are split into chunks that the OpenMP
-threads share (each value belongs to one chunk: no sums between threads).
+Buffers of 128k values or more (the tutorials' biggest weight matrices) are
+split into chunks that the OpenMP threads share (each value belongs to one
+chunk: no sums between threads).
 """
 
 cimport cython
@@ -21,7 +22,7 @@ from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 
 cnp.import_array()
 
-cdef Py_ssize_t _PARALLEL_MIN_VALUES = 1 << 20  # buffers this long are split over threads
+cdef Py_ssize_t _PARALLEL_MIN_VALUES = 1 << 17  # buffers this long are split over threads
 PARALLEL_MIN_VALUES = _PARALLEL_MIN_VALUES
 cdef Py_ssize_t CHUNK = 1 << 16
 
