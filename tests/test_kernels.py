@@ -219,11 +219,18 @@ def test_optimizer_updates(size, dtype, seed, momentum, nesterov, amsgrad):
                       0.9, 0.999, 1e-7), [0, 2, 3], dtype)
 
 
-def test_adam_large_buffer_runs_in_parallel_and_matches():
+def test_large_buffers_run_in_parallel_chunks_and_match():
+    """300k values: over optim.PARALLEL_MIN_VALUES, so the chunks are shared by the threads."""
+    from minidl._kernels import optim
+
+    assert 300_000 >= optim.PARALLEL_MIN_VALUES
     rng = np.random.default_rng(3)
     w, g, m = rng.normal(size=(3, 300_000)).astype(np.float32)
     v = rng.random(300_000).astype(np.float32)
     run_both("adam_update", lambda: (w.copy(), g, m.copy(), v.copy(), None, 1e-3, 0.9, 0.999, 1e-7),
+             [0, 2, 3], np.float32)
+    run_both("sgd_update", lambda: (w.copy(), g, m.copy(), 0.01, 0.9, True), [0, 2], np.float32)
+    run_both("rmsprop_update", lambda: (w.copy(), g, v.copy(), m.copy(), 1e-3, 0.9, 0.5, 1e-7),
              [0, 2, 3], np.float32)
 
 
