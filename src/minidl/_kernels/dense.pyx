@@ -129,9 +129,10 @@ cdef void _gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
 
     A big product is cut into one part per thread along C's longer side --
     rows of C need only their rows of op(A), columns only their columns of
-    op(B) -- and each thread makes one single-threaded BLAS call.  Every
-    element of C is still one BLAS dot product over the whole of k, so the
-    bits do not depend on the number of parts.
+    op(B) -- and each thread makes one single-threaded BLAS call.  The parts
+    are fixed by the thread count, so results repeat bit for bit; against one
+    thread they can differ in the last bits where a part's edge meets BLAS's
+    tiling (OpenBLAS's own threads split the same way).
     """
     cdef int parts = _product_threads if <double>m * n * k >= _PARALLEL_MIN_MACS else 1
     cdef int p, start, stop, size = m if m >= n else n
