@@ -22,8 +22,9 @@ import time
 import numpy as np
 
 import minidl
-from minidl import callbacks, layers
+from minidl import callbacks
 from minidl.datasets import fashion_mnist
+from minidl.demo import build_model
 
 
 def rss_mb():
@@ -55,18 +56,6 @@ class MemoryLog(callbacks.Callback):
         print(f"epoch {epoch + 1}: loss {logs['loss']:.4f}, RSS {self.epochs[-1]:.1f} MB", flush=True)
 
 
-def cnn():
-    return minidl.Sequential([
-        layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Flatten(),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ])
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=1000, help="training images (bundled sample)")
@@ -80,8 +69,7 @@ def main(argv=None):
     x = x[: args.samples, :, :, None].astype(np.float32) / 255.0
     y = y[: args.samples]
     minidl.utils.set_random_seed(0)
-    model = cnn()
-    model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    model = build_model("cnn")  # the demo's CNN, compiled with adam and sparse cross-entropy
     train = int(len(x) * 0.9)  # validation_split=0.1 keeps the last tenth
     steps = -(-train // args.batch_size)
     log = MemoryLog(every=max(steps // 10, 1))
