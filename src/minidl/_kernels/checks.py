@@ -104,14 +104,19 @@ def check_gemm(a, b, out, trans_a, trans_b):
     _separate(k, {"out": out}, {"a": a, "b": b})
 
 
+def _forward_arrays(kernel, ndim, x, w, b, out):
+    """A forward kernel's arrays: x, w (and b) readable, out writeable, one float dtype."""
+    _array(kernel, "x", x, ndim)
+    _array(kernel, "w", w, ndim)
+    _array(kernel, "out", out, ndim, writeable=True)
+    if b is not None:
+        _array(kernel, "b", b, 1)
+    _same_dtype(kernel, x=x, w=w, b=b, out=out)
+
+
 def check_dense(x, w, b, out, activation):
     k = "dense_forward"
-    _array(k, "x", x, 2)
-    _array(k, "w", w, 2)
-    _array(k, "out", out, 2, writeable=True)
-    if b is not None:
-        _array(k, "b", b, 1)
-    _same_dtype(k, x=x, w=w, b=b, out=out)
+    _forward_arrays(k, 2, x, w, b, out)
     if x.shape[1] != w.shape[0]:
         raise ValueError(f"{k}: x has {x.shape[1]} features per row, w expects {w.shape[0]} (x {x.shape}, w {w.shape}).")
     if b is not None:
@@ -186,12 +191,7 @@ def check_im2col(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols, kerne
 
 def check_conv2d(x, w, b, sh, sw, pad_top, pad_left, out, activation):
     k = "conv2d_forward"
-    _array(k, "x", x, 4)
-    _array(k, "w", w, 4)
-    _array(k, "out", out, 4, writeable=True)
-    if b is not None:
-        _array(k, "b", b, 1)
-    _same_dtype(k, x=x, w=w, b=b, out=out)
+    _forward_arrays(k, 4, x, w, b, out)
     _conv_shapes(k, x, w, out, sh, sw, pad_top, pad_left)
     if b is not None:
         _shape(k, "b", b, (w.shape[3],))
