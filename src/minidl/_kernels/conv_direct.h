@@ -66,6 +66,12 @@ typedef struct {
  * are one loop over a table of offsets instead of three nested loops. */
 #define MINIDL_GROUP 4
 
+/* the windows of output pixels j .. j + MINIDL_GROUP - 1 of a row lie inside the
+ * image's columns (dj_lo: the first kernel column inside, for pixel j) */
+#define MINIDL_GROUP_INSIDE(s, j, dj_lo)                                                \
+    ((dj_lo) == 0 && (j) + MINIDL_GROUP <= (s)->ow                                      \
+     && ((j) + MINIDL_GROUP - 1) * (s)->sw - (s)->pl + (s)->kw <= (s)->w)
+
 /* gz = dL/dz for 16 filters of one pixel, from dL/dy at g and y at out */
 #define MINIDL_GRAD_Z16(gz, g, out, activation)                                         \
     do {                                                                                \
@@ -134,8 +140,7 @@ static void minidl_conv_direct_forward_##suffix(                                
         for (j = 0; j < s->ow; j++) {                                                   \
             MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)                 \
             type *out_px = out + (i * s->ow + j) * f;                                   \
-            if (grouped && rows_inside && dj_lo == 0 && j + MINIDL_GROUP <= s->ow       \
-                && (j + MINIDL_GROUP - 1) * s->sw - s->pl + s->kw <= s->w) {            \
+            if (grouped && rows_inside && MINIDL_GROUP_INSIDE(s, j, dj_lo)) {            \
                 const type *x0 = x + MINIDL_X_ROW(s, i, j, 0);                          \
                 for (fb = 0; fb < f; fb += 16) {                                        \
                     vec a0 = {0}, a1, a2, a3, wv;                                       \
@@ -227,8 +232,7 @@ static void minidl_conv_direct_backward_##suffix(                               
             MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)                 \
             const type *out_px = out + (i * s->ow + j) * f;                             \
             const type *grad_px = grad_out + (i * s->ow + j) * f;                       \
-            if (grouped && rows_inside && dj_lo == 0 && j + MINIDL_GROUP <= s->ow       \
-                && (j + MINIDL_GROUP - 1) * s->sw - s->pl + s->kw <= s->w) {            \
+            if (grouped && rows_inside && MINIDL_GROUP_INSIDE(s, j, dj_lo)) {            \
                 const type *x0 = x + MINIDL_X_ROW(s, i, j, 0);                          \
                 for (fb = 0; fb < f; fb += 16) {                                        \
                     vec g0, g1, g2, g3, gw_v;                                           \
