@@ -52,7 +52,8 @@ def dense_case(n, k, m, activation="relu"):
 
 
 def conv_case(n, h, w, c, filters, k=3):
-    """im2col + product + col2im: a valid 'k x k' convolution, forward and backward."""
+    """im2col + product + col2im: a valid 'k x k' convolution, forward and backward, with
+    a dense (random) gradient, so every multiply-add of the products counts."""
     oh, ow = h - k + 1, w - k + 1
     x = _normal(n, h, w, c)
     kernel = _normal(k * k * c, filters) * 0.1
@@ -68,6 +69,48 @@ def conv_case(n, h, w, c, filters, k=3):
         kernels.dense_forward(cols, kernel, bias, out, "relu")
         kernels.dense_backward(cols, kernel, out, grad_out, grad_cols, grad_k, grad_b, "relu")
         kernels.col2im(grad_cols, k, k, 1, 1, 0, 0, oh, ow, grad_x)
+
+    return step
+
+
+def pooled_conv_case(n, h, w, c, filters, k=3):
+    """The same convolution as ``conv_case`` the way the tutorial CNN trains it: followed
+    by a 2x2 max-pooling, whose backward hands it a gradient with one nonzero per pooling
+    window.  The backward is what ``ops.conv2d`` runs: with the compiled kernels, the walk
+    over the nonzeros of dL/dz (``conv2d_backward_sparse``); with the NumPy twins, whose
+    products are their fastest way, the products and col2im."""
+    from minidl._kernels import compiled
+    from minidl.ops.conv import sparse_backward_pays
+
+    oh, ow = h - k + 1, w - k + 1
+    x = np.maximum(_normal(n, h, w, c), 0)
+    kernel = _normal(k, k, c, filters) * 0.1
+    bias = _normal(filters) * 0.1
+    cols = np.empty((n * oh * ow, k * k * c), np.float32)
+    out = np.empty((n * oh * ow, filters), np.float32)
+    # the gradient max-pooling gives back, from the forward's output
+    compiled.im2col(x, k, k, 1, 1, 0, 0, oh, ow, cols)
+    compiled.dense_forward(cols, kernel.reshape(-1, filters), bias, out, "relu")
+    image = out.reshape(n, oh, ow, filters)
+    pooled = np.empty((n, oh // 2, ow // 2, filters), np.float32)
+    argmax = np.empty(pooled.shape, np.int64)
+    compiled.max_pool2d_forward(image, 2, 2, 2, 2, 0, 0, pooled, argmax)
+    grad_out = np.empty_like(image)
+    compiled.max_pool2d_backward(_normal(*pooled.shape), argmax, grad_out)
+    grad_cols, grad_k, grad_b = np.empty_like(cols), np.empty_like(kernel), np.empty_like(bias)
+    grad_x = np.empty_like(x)
+
+    def step(kernels):
+        kernels.im2col(x, k, k, 1, 1, 0, 0, oh, ow, cols)
+        kernels.dense_forward(cols, kernel.reshape(-1, filters), bias, out, "relu")
+        if sparse_backward_pays(kernels, image, grad_out, "relu"):
+            kernels.conv2d_backward_sparse(x, kernel, image, grad_out, 1, 1, 0, 0, grad_x, grad_k,
+                                           grad_b, "relu")
+        else:
+            kernels.dense_backward(cols, kernel.reshape(-1, filters), out,
+                                   grad_out.reshape(out.shape), grad_cols,
+                                   grad_k.reshape(-1, filters), grad_b, "relu")
+            kernels.col2im(grad_cols, k, k, 1, 1, 0, 0, oh, ow, grad_x)
 
     return step
 
@@ -146,6 +189,7 @@ CASES = {
     "dense 64x784x128 +bias+relu": lambda: dense_case(64, 784, 128),
     "conv 64x28x28x1 -> 32 (3x3)": lambda: direct_conv_case(64, 28, 28, 1, 32),
     "conv 64x13x13x32 -> 64 (3x3)": lambda: conv_case(64, 13, 13, 32, 64),
+    "  same, behind 2x2 max-pool": lambda: pooled_conv_case(64, 13, 13, 32, 64),
     "max-pool 64x26x26x32 (2x2)": lambda: max_pool_case(64, 26, 26, 32),
     "max-pool 64x11x11x64 (2x2)": lambda: max_pool_case(64, 11, 11, 64),
     "softmax-xent 64x10": lambda: softmax_xent_case(64, 10),

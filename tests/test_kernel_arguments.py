@@ -70,6 +70,21 @@ BAD_CALLS = [
                          z(2, 5, 5, 2), z(3, 3, 1, 4), None, "relu")),                               # grad_x
     ("conv2d_backward", (z(2, 5, 5, 1), z(3, 3, 1, 4), z(2, 3, 3, 4), z(2, 3, 3, 4), 1, 1, 0, 0,
                          None, z(3, 3, 1, 4, dtype=np.float64), None, "relu")),                      # dtype
+    ("conv2d_backward_sparse", (z(2, 5, 5, 4), z(3, 3, 4, 8), z(2, 3, 3, 8), z(2, 3, 3, 7), 1, 1, 0, 0,
+                                z(2, 5, 5, 4), z(3, 3, 4, 8), None, "relu")),                        # grad_out
+    ("conv2d_backward_sparse", (z(2, 5, 5, 4), z(3, 3, 4, 8), z(2, 3, 3, 8), z(2, 3, 3, 8), 1, 1, 0, 0,
+                                z(2, 5, 5, 4), z(3, 3, 4, 8), z(7), "relu")),                        # grad_b
+    ("conv2d_backward_sparse", (z(2, 5, 5, 4), z(3, 3, 3, 8), z(2, 3, 3, 8), z(2, 3, 3, 8), 1, 1, 0, 0,
+                                None, z(3, 3, 3, 8), None, "relu")),                                 # channels
+    ("conv2d_backward_sparse", (z(2, 5, 5, 4), z(3, 3, 4, 8), z(2, 6, 3, 8), z(2, 6, 3, 8), 1, 1, 0, 0,
+                                None, z(3, 3, 4, 8), None, "relu")),                                 # past the image
+    ("conv2d_backward_sparse", (z(2, 5, 5, 4), z(3, 3, 4, 8), z(2, 3, 3, 8), z(2, 3, 3, 8), -1, 1, 0, 0,
+                                None, z(3, 3, 4, 8), None, "relu")),                                 # stride
+    ("gradient_nonzeros", (z(4, 3), z(4, 2), "relu")),                                               # shapes
+    ("gradient_nonzeros", (z(4, 3), z(4, 3, dtype=np.float64), "relu")),                             # dtypes
+    ("gradient_nonzeros", (z(4, 3), z(3, 4).T, "relu")),                                             # not contiguous
+    ("gradient_nonzeros", (z(4, 3), z(4, 3), "softmax")),
+    ("gradient_nonzeros", ([0.0], z(1), "relu")),                                                    # a list
     # the compiled kernels' quick checks (fast_checks.pxd) must refuse these too
     ("gemm", (z(2, 3, dtype=">f4"), z(3, 4, dtype=">f4"), z(2, 4, dtype=">f4"))),  # byte-swapped
     ("dense_forward", (z(4, 3), z(3, 2), None, z(4, 2, dtype=">f4"), "linear")),
@@ -89,6 +104,9 @@ OVERLAPPING_CALLS = [
     ("softmax_cross_entropy_forward", (_buffer[:8].reshape(2, 4), np.array([0, 1]),
                                        _buffer[7:15].reshape(2, 4), z(2))),
     ("adam_update", (_buffer[:5], _buffer[4:9], z(5), z(5), None, 0.1)),
+    ("conv2d_backward_sparse", (_buffer[:50].reshape(2, 5, 5, 1), z(3, 3, 1, 2), z(2, 3, 3, 2),
+                                z(2, 3, 3, 2), 1, 1, 0, 0, z(2, 5, 5, 1),
+                                _buffer[40:58].reshape(3, 3, 1, 2), None, "relu")),
 ]
 
 
@@ -138,6 +156,7 @@ def test_both_backends_provide_every_kernel_function():
     """_kernels.FUNCTIONS is the one list (the profiler times these); both backends have all."""
     from minidl import _kernels
 
-    assert set(compiled.__all__) - {"NAME"} == set(_kernels.FUNCTIONS)
+    assert set(compiled.__all__) - set(_kernels.CONSTANTS) == set(_kernels.FUNCTIONS)
     for backend in (compiled, reference):
         assert all(callable(getattr(backend, name)) for name in _kernels.FUNCTIONS)
+        assert all(hasattr(backend, name) for name in _kernels.CONSTANTS)

@@ -126,6 +126,74 @@ def test_direct_convolution(n, h, w, c, win, pads, f, activation, bias, want_x, 
              ([8] if want_x else []) + [9] + ([10] if bias else []), dtype)
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(1, 3), h=st.integers(1, 12), w=st.integers(1, 12), c=st.sampled_from([1, 3, 16, 33]),
+       win=window, pads=st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
+       f=st.sampled_from([1, 3, 16, 17, 32, 48]), activation=st.sampled_from(ACTIVATIONS),
+       nonzero=st.sampled_from([0.0, 0.1, 0.3, 1.0]), bias=st.booleans(), want_x=st.booleans(),
+       dtype=st.sampled_from(FLOATS), seed=st.integers(0, 999))
+def test_sparse_convolution_backward(n, h, w, c, win, pads, f, activation, nonzero, bias, want_x,
+                                     dtype, seed):
+    """conv2d_backward_sparse against its twin (im2col + dense products), from all-zero to
+    dense gradients; 16, 32, 48 filters fill the vector path, 17 leaves a tail; windows
+    in the padding take the one-row-at-a-time path; 33 channels give window rows of 64 values
+    and more (the 4-vector loop), then 16-value and single-value tails."""
+    kh, kw, sh, sw = win
+    geometry = valid_geometry(h, w, kh, kw, sh, sw, *pads)
+    if geometry is None:
+        return
+    out_h, out_w = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, h, w, c)).astype(dtype)
+    k = rng.normal(size=(kh, kw, c, f)).astype(dtype)
+    out = rng.normal(size=(n, out_h, out_w, f)).astype(dtype)
+    if activation == "relu":
+        out = np.maximum(out, 0)
+    elif activation in ("sigmoid", "tanh"):
+        out = np.tanh(out) if activation == "tanh" else 1 / (1 + np.exp(-out))
+    g = rng.normal(size=out.shape).astype(dtype) * (rng.random(out.shape) < nonzero)
+    conv = (sh, sw, pads[0], pads[1])
+    run_both("conv2d_backward_sparse",
+             lambda: (x, k, out, g, *conv, np.empty_like(x) if want_x else None, np.empty_like(k),
+                      np.empty(f, dtype) if bias else None, activation),
+             ([8] if want_x else []) + [9] + ([10] if bias else []), dtype)
+    assert compiled.gradient_nonzeros(out, g, activation) == reference.gradient_nonzeros(out, g, activation)
+
+
+def test_sparse_convolution_backward_behind_max_pooling():
+    """The tutorial CNN's second convolution (64x13x13x32 -> 64, relu) with the gradient a
+    2x2 max-pooling hands back: about a sixth of dL/dz is nonzero."""
+    rng = np.random.default_rng(5)
+    x = np.maximum(rng.normal(size=(64, 13, 13, 32)), 0).astype(np.float32)
+    k = (rng.normal(size=(3, 3, 32, 64)) * 0.1).astype(np.float32)
+    b = rng.normal(size=64).astype(np.float32) * 0.1
+    out = np.empty((64, 11, 11, 64), np.float32)
+    compiled.conv2d_forward(x, k, b, 1, 1, 0, 0, out, "relu")
+    pooled, argmax = np.empty((64, 5, 5, 64), np.float32), np.empty((64, 5, 5, 64), np.int64)
+    compiled.max_pool2d_forward(out, 2, 2, 2, 2, 0, 0, pooled, argmax)
+    g = np.empty_like(out)
+    compiled.max_pool2d_backward(rng.normal(size=pooled.shape).astype(np.float32), argmax, g)
+    nonzero = compiled.gradient_nonzeros(out, g, "relu")
+    assert 0.05 < nonzero / g.size < 0.21
+    run_both("conv2d_backward_sparse", lambda: (x, k, out, g, 1, 1, 0, 0, np.empty_like(x),
+                                                np.empty_like(k), np.empty_like(b), "relu"),
+             [8, 9, 10], np.float32)
+
+
+def test_sparse_backward_and_count_keep_nan():
+    """A NaN in dL/dy is a nonzero: counted, and it reaches the gradients as in the products."""
+    x, k = np.ones((1, 4, 4, 2), np.float32), np.ones((3, 3, 2, 16), np.float32)
+    out, g = np.ones((1, 2, 2, 16), np.float32), np.zeros((1, 2, 2, 16), np.float32)
+    g[0, 1, 0, 5] = np.nan
+    for backend in (compiled, reference):
+        assert backend.gradient_nonzeros(out, g, "relu") == 1
+        grad_x, grad_w, grad_b = np.empty_like(x), np.empty_like(k), np.empty(16, np.float32)
+        backend.conv2d_backward_sparse(x, k, out, g, 1, 1, 0, 0, grad_x, grad_w, grad_b, "relu")
+        assert np.isnan(grad_x[0, 1:4, 0:3]).all() and not np.isnan(grad_x[0, 0]).any()
+        assert np.isnan(grad_w[..., 5]).all() and not np.isnan(np.delete(grad_w, 5, axis=3)).any()
+        assert np.isnan(grad_b[5]) and not np.isnan(np.delete(grad_b, 5)).any()
+
+
 def test_direct_convolution_at_the_tutorial_shape():
     """64 grey 28x28 images, 32 filters 3x3: the first layer of the tutorials' CNN."""
     rng = np.random.default_rng(3)

@@ -12,10 +12,12 @@ from minidl.testing import gradcheck
 rng = np.random.default_rng(6)
 
 
-@pytest.fixture(autouse=True, params=["im2col", "direct"])
+@pytest.fixture(autouse=True, params=["im2col", "direct", "sparse"])
 def conv_path(request, monkeypatch):
-    """Every test runs both ways conv2d computes: im2col + BLAS, and the direct kernels."""
-    monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 0 if request.param == "im2col" else 10**9)
+    """Every test runs the three ways conv2d computes: im2col + BLAS, the direct kernels,
+    and im2col with the backward that walks the nonzeros of dL/dz (here for any gradient)."""
+    monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 10**9 if request.param == "direct" else 0)
+    monkeypatch.setattr(conv_module, "SPARSE_MAX_FRACTION", 1.0 if request.param == "sparse" else -1.0)
     return request.param
 
 
@@ -103,7 +105,7 @@ def test_conv2d_float32_path(backend):
 def test_use_switches_backend_at_call_time(conv_path):
     x, w = rng.standard_normal((1, 4, 4, 1)), rng.standard_normal((2, 2, 1, 1))
     previous = _kernels.current
-    kernel = "im2col" if conv_path == "im2col" else "conv2d_forward"
+    kernel = "conv2d_forward" if conv_path == "direct" else "im2col"
     try:
         a = ops.conv2d(x, w).data
         _kernels.use("reference")
@@ -160,3 +162,23 @@ def test_small_patches_take_the_direct_kernels_and_large_ones_im2col(monkeypatch
     ops.conv2d(rng.standard_normal((1, 8, 8, 1)), rng.standard_normal((3, 3, 1, 4)))   # 9 values
     ops.conv2d(rng.standard_normal((1, 8, 8, 4)), rng.standard_normal((3, 3, 4, 4)))   # 36 values
     assert used == ["conv2d_forward", "im2col"]
+
+
+def test_a_mostly_zero_gradient_takes_the_sparse_backward(monkeypatch):
+    """The rule of SPARSE_MAX_FRACTION, with the real threshold: behind max-pooling the
+    compiled kernels walk the nonzeros; a dense gradient goes through the products."""
+    monkeypatch.setattr(conv_module, "SPARSE_MAX_FRACTION", 0.25)
+    monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 0)
+    from minidl._kernels import compiled as kernels
+
+    monkeypatch.setattr(_kernels, "current", kernels)
+    used = []
+    for name in ("dense_backward", "conv2d_backward_sparse"):
+        original = getattr(kernels, name)
+        monkeypatch.setattr(kernels, name,
+                            lambda *args, _name=name, _f=original: (used.append(_name), _f(*args))[1])
+    x = Tensor(rng.standard_normal((2, 10, 10, 4)), requires_grad=True)
+    w = Tensor(rng.standard_normal((3, 3, 4, 8)), requires_grad=True)
+    ops.max_pool2d(ops.conv2d(x, w), 3).sum().backward()     # one value in 9 nonzero
+    ops.conv2d(x, w).sum().backward()                        # every value nonzero
+    assert used == ["conv2d_backward_sparse", "dense_backward"]

@@ -51,7 +51,11 @@ def test_kernels_give_the_same_bits_with_one_and_two_threads(restore_threads):
         grad_k, grad_image = np.empty_like(kernel), np.empty_like(x)
         compiled.conv2d_backward(x, kernel, conv_out, conv_out, 1, 1, 0, 0, grad_image, grad_k, None,
                                  "relu")
-        results.append([out, argmax, grad_x, cols, back, w, conv_out, grad_k, grad_image])
+        sparse_k, sparse_image, sparse_b = np.empty_like(kernel), np.empty_like(x), np.empty(16, np.float32)
+        compiled.conv2d_backward_sparse(x, kernel, conv_out, conv_out, 1, 1, 0, 0, sparse_image,
+                                        sparse_k, sparse_b, "relu")
+        results.append([out, argmax, grad_x, cols, back, w, conv_out, grad_k, grad_image, sparse_k,
+                        sparse_image, sparse_b])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
 

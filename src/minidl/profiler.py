@@ -76,7 +76,8 @@ class Profile:
 
         # kernels: a stand-in module whose functions are timed copies
         backend = _kernels.current
-        timed_backend = types.SimpleNamespace(NAME=backend.NAME)
+        timed_backend = types.SimpleNamespace(
+            **{name: getattr(backend, name) for name in _kernels.CONSTANTS})
         for name in _kernels.FUNCTIONS:
             setattr(timed_backend, name, self._timed("kernel", name, getattr(backend, name)))
         self._patch(_kernels, "current", timed_backend)

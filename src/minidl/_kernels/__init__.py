@@ -39,6 +39,12 @@ pad_left, out (N,OH,OW,F), activation)``
 ``conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x or
 None, grad_w, grad_b or None, activation)``
     the gradients of conv2d_forward (``grad_out`` is only read).
+``conv2d_backward_sparse(...)``, same arguments as conv2d_backward
+    the same gradients, walking only the nonzeros of dL/dz = grad_out *
+    act'(out): the faster way when most are zero, as behind max-pooling.
+    ``SPARSE_BACKWARD`` says whether a backend's is worth calling.
+``gradient_nonzeros(out, grad_out, activation)``
+    how many values of dL/dz are nonzero.
 ``max_pool2d_forward(x, ph, pw, sh, sw, pad_top, pad_left, out (N,OH,OW,C),
 argmax (N,OH,OW,C) int64)``
     argmax holds the flat index (h * W + w) * C + c of the maximum within
@@ -68,10 +74,12 @@ BACKENDS = ("compiled", "reference")
 # the functions every backend provides (the list above, by name)
 FUNCTIONS = (
     "dense_forward", "dense_backward", "gemm", "im2col", "col2im", "conv2d_forward",
-    "conv2d_backward", "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
+    "conv2d_backward", "conv2d_backward_sparse", "gradient_nonzeros", "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
     "avg_pool2d_backward", "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
     "sgd_update", "rmsprop_update", "adam_update",
 )
+# and the constants: the backend's name, whether its sparse backward is worth calling
+CONSTANTS = ("NAME", "SPARSE_BACKWARD")
 
 
 def use(name):

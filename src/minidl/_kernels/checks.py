@@ -211,8 +211,7 @@ def _conv_shapes(kernel, x, w, out, sh, sw, pad_top, pad_left):
 
 
 def check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
-                          activation):
-    k = "conv2d_backward"
+                          activation, k="conv2d_backward"):
     _backward_arrays(k, 4, x, w, out, grad_out, grad_x, grad_w, grad_b)
     _conv_shapes(k, x, w, out, sh, sw, pad_top, pad_left)
     _shape(k, "grad_out", grad_out, out.shape)
@@ -220,6 +219,15 @@ def check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x
     check_activation(k, activation)
     _separate(k, {"grad_x": grad_x, "grad_w": grad_w, "grad_b": grad_b},
               {"x": x, "w": w, "out": out, "grad_out": grad_out})
+
+
+def check_gradient_nonzeros(out, grad_out, activation):
+    k = "gradient_nonzeros"
+    _array(k, "out", out, out.ndim if isinstance(out, np.ndarray) else 1)
+    _array(k, "grad_out", grad_out, out.ndim)
+    _same_dtype(k, out=out, grad_out=grad_out)
+    _shape(k, "grad_out", grad_out, out.shape)
+    check_activation(k, activation)
 
 
 def check_pool(x, ph, pw, sh, sw, pad_top, pad_left, out, argmax):

@@ -13,4 +13,13 @@
 #define MINIDL_CLONES
 #endif
 
+/* MINIDL_INLINE: a helper that must be inlined into each clone, so that it is
+ * compiled for that clone's instruction set (a helper left as a call would be
+ * compiled once, for the plain x86-64 of the default build). */
+#if defined(__GNUC__)
+#define MINIDL_INLINE static inline __attribute__((always_inline))
+#else
+#define MINIDL_INLINE static inline
+#endif
+
 #endif

@@ -7,7 +7,14 @@ package is installed.  Their NumPy twins, with the same signatures, are in
 """
 
 from minidl._kernels import blas_library, dense, threads
-from minidl._kernels.conv import col2im, conv2d_backward, conv2d_forward, im2col
+from minidl._kernels.conv import (
+    col2im,
+    conv2d_backward,
+    conv2d_backward_sparse,
+    conv2d_forward,
+    gradient_nonzeros,
+    im2col,
+)
 from minidl._kernels.dense import dense_backward, dense_forward, gemm
 from minidl._kernels.optim import adam_update, rmsprop_update, sgd_update
 from minidl._kernels.pool import (
@@ -22,10 +29,12 @@ from minidl._kernels.softmax import (
 )
 
 NAME = "compiled"
+# conv2d_backward_sparse walks only the nonzeros of dL/dz: worth taking when most are zero
+SPARSE_BACKWARD = True
 
 __all__ = [
-    "NAME", "adam_update", "avg_pool2d_backward", "avg_pool2d_forward", "col2im",
-    "conv2d_backward", "conv2d_forward",
+    "NAME", "SPARSE_BACKWARD", "adam_update", "avg_pool2d_backward", "avg_pool2d_forward", "col2im",
+    "conv2d_backward", "conv2d_backward_sparse", "conv2d_forward", "gradient_nonzeros",
     "dense_backward", "dense_forward", "gemm", "im2col", "max_pool2d_backward",
     "max_pool2d_forward", "rmsprop_update", "sgd_update", "softmax_cross_entropy_backward",
     "softmax_cross_entropy_forward",

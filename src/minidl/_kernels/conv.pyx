@@ -10,10 +10,15 @@ pixels it came from, which is the gradient with respect to the input.
 the better choice when a patch holds only a few values, as in a first layer
 on grey images (3x3x1); see ``conv_direct.h``.
 
+``conv2d_backward_sparse`` gives the same gradients by walking only the
+nonzeros of dL/dz, the better choice when most of them are zero (behind a
+max-pooling layer); ``gradient_nonzeros`` counts them.  See ``conv_sparse.h``.
+
 All loop over images in parallel (``prange``): image n only ever reads or
 writes its own rows and pixels (the direct backward keeps one partial weight
-gradient per image and adds them in order), so threads never share a sum and
-the result is the same on every run.
+gradient per image and adds them in order; the sparse backward gives each
+thread whole filters), so threads never share a sum and the result is the
+same on every run and every thread count.
 """
 
 cimport cython
@@ -23,7 +28,12 @@ from libc.string cimport memcpy, memset
 
 import numpy as np
 
-from minidl._kernels.checks import check_conv2d, check_conv2d_backward, check_im2col
+from minidl._kernels.checks import (
+    check_conv2d,
+    check_conv2d_backward,
+    check_gradient_nonzeros,
+    check_im2col,
+)
 
 cdef extern from "conv_direct.h" nogil:
     ctypedef struct minidl_conv_shape:
@@ -41,6 +51,33 @@ cdef extern from "conv_direct.h" nogil:
                                            const double *grad_out, double *grad_x,
                                            double *grad_w, double *grad_b,
                                            const minidl_conv_shape *s, int activation)
+
+cdef extern from "conv_sparse.h" nogil:
+    void minidl_conv_sparse_grad_x_float(const float *wt, const float *out,
+                                         const float *grad_out, float *grad_x,
+                                         const minidl_conv_shape *s, int activation,
+                                         float *value, int *index)
+    void minidl_conv_sparse_grad_x_double(const double *wt, const double *out,
+                                          const double *grad_out, double *grad_x,
+                                          const minidl_conv_shape *s, int activation,
+                                          double *value, int *index)
+    void minidl_conv_sparse_grad_w_float(const float *x, const float *out,
+                                         const float *grad_out, Py_ssize_t images,
+                                         Py_ssize_t f0, Py_ssize_t nf, float *grad_wt,
+                                         float *grad_b, const minidl_conv_shape *s,
+                                         int activation, const int *pixel_row,
+                                         const int *pixel_column, float *value, int *index)
+    void minidl_conv_sparse_grad_w_double(const double *x, const double *out,
+                                          const double *grad_out, Py_ssize_t images,
+                                          Py_ssize_t f0, Py_ssize_t nf, double *grad_wt,
+                                          double *grad_b, const minidl_conv_shape *s,
+                                          int activation, const int *pixel_row,
+                                          const int *pixel_column, double *value, int *index)
+    Py_ssize_t minidl_count_nonzero_grad_z_float(const float *g, const float *out,
+                                                 Py_ssize_t count, int activation)
+    Py_ssize_t minidl_count_nonzero_grad_z_double(const double *g, const double *out,
+                                                  Py_ssize_t count, int activation)
+    int MINIDL_SPARSE_FILTERS
 
 _ACTIVATION_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}  # as in dense.pyx
 
@@ -244,3 +281,101 @@ cdef _direct_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] w,
                 grad_x_at + i * image if grad_x_at != NULL else NULL,
                 partial_w_at + i * weights if partial_w_at != NULL else NULL,
                 partial_b_at + i * s.f if partial_b_at != NULL else NULL, s, code)
+
+
+def gradient_nonzeros(out, grad_out, str activation="linear"):
+    """How many values of dL/dz = grad_out * act'(out) are nonzero (NaN counts)."""
+    check_gradient_nonzeros(out, grad_out, activation)
+    if out.dtype.itemsize == 4:
+        return _count_nonzero_grad_z[float](out.reshape(-1), grad_out.reshape(-1),
+                                            _ACTIVATION_CODES[activation])
+    return _count_nonzero_grad_z[double](out.reshape(-1), grad_out.reshape(-1),
+                                         _ACTIVATION_CODES[activation])
+
+
+cdef Py_ssize_t _count_nonzero_grad_z(floating[::1] out, floating[::1] grad_out, int code):
+    cdef Py_ssize_t size = out.shape[0], chunk = 1 << 16, part, lo
+    cdef Py_ssize_t parts = (size + chunk - 1) // chunk, total = 0
+    for part in prange(parts, nogil=True, schedule="static", use_threads_if=parts > 1):
+        lo = part * chunk
+        if floating is float:
+            total += minidl_count_nonzero_grad_z_float(&grad_out[lo], &out[lo],
+                                                       min(chunk, size - lo), code)
+        else:
+            total += minidl_count_nonzero_grad_z_double(&grad_out[lo], &out[lo],
+                                                        min(chunk, size - lo), code)
+    return total
+
+
+def conv2d_backward_sparse(x, w, out, grad_out, int sh, int sw, int pad_top, int pad_left,
+                           grad_x, grad_w, grad_b, str activation="linear"):
+    """The gradients of a convolution (as ``conv2d_backward``), walking only the
+    nonzeros of dL/dz; see conv_sparse.h."""
+    check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w,
+                          grad_b, activation, "conv2d_backward_sparse")
+    # nothing to walk, or an image or kernel too big for the lists' C int offsets:
+    # the direct kernel copes
+    if x.size == 0 or w.size == 0 or out.size == 0 or max(x[0].size, w.size) >= 2**31:
+        conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
+                        activation)
+        return
+    cdef minidl_conv_shape s = _shape_of(x, w, out, sh, sw, pad_top, pad_left)
+    wt = np.ascontiguousarray(np.moveaxis(w, 3, 0))  # (F, kh, kw, C): a filter's taps side by side
+    grad_wt = np.empty_like(wt)
+    if x.dtype.itemsize == 4:
+        _sparse_backward[float](x, wt, out, grad_out, grad_x, grad_wt, grad_b, &s,
+                                _ACTIVATION_CODES[activation])
+    else:
+        _sparse_backward[double](x, wt, out, grad_out, grad_x, grad_wt, grad_b, &s,
+                                 _ACTIVATION_CODES[activation])
+    grad_w[...] = np.moveaxis(grad_wt, 0, 3)
+
+
+cdef _sparse_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] wt,
+                      floating[:, :, :, ::1] out, floating[:, :, :, ::1] grad_out,
+                      object grad_x_obj, floating[:, :, :, ::1] grad_wt, object grad_b_obj,
+                      minidl_conv_shape *s, int code):
+    cdef Py_ssize_t i, block, n = x.shape[0], f = s.f
+    cdef Py_ssize_t image = s.h * s.w * s.c, out_image = s.oh * s.ow * s.f
+    cdef Py_ssize_t pixels = s.oh * s.ow, blocks = (f + MINIDL_SPARSE_FILTERS - 1) // MINIDL_SPARSE_FILTERS
+    cdef floating[:, :, :, ::1] grad_x
+    cdef floating[::1] grad_b
+    cdef floating *grad_b_at = NULL
+    cdef bint parallel = n * out_image >= PARALLEL_MIN_VALUES // 4
+    dtype = np.float32 if floating is float else np.float64
+    # scratch: the nonzeros a thread is walking (one row per image, per block of filters)
+    cdef floating[:, ::1] x_values = np.empty((n, f), dtype)
+    cdef int[:, ::1] x_index = np.empty((n, f), np.intc)
+    cdef floating[:, ::1] w_values = np.empty((blocks, MINIDL_SPARSE_FILTERS * pixels), dtype)
+    cdef int[:, ::1] w_index = np.empty((blocks, MINIDL_SPARSE_FILTERS * pixels), np.intc)
+    cdef int[::1] pixel_row = np.arange(pixels, dtype=np.intc) // max(s.ow, 1)
+    cdef int[::1] pixel_column = np.arange(pixels, dtype=np.intc) % max(s.ow, 1)
+    if grad_b_obj is not None:
+        grad_b = grad_b_obj
+        grad_b_at = &grad_b[0]
+    if grad_x_obj is not None:
+        grad_x = grad_x_obj
+        for i in prange(n, nogil=True, schedule="static", use_threads_if=parallel):
+            if floating is float:
+                minidl_conv_sparse_grad_x_float(
+                    &wt[0, 0, 0, 0], &out[0, 0, 0, 0] + i * out_image,
+                    &grad_out[0, 0, 0, 0] + i * out_image, &grad_x[0, 0, 0, 0] + i * image, s,
+                    code, &x_values[i, 0], &x_index[i, 0])
+            else:
+                minidl_conv_sparse_grad_x_double(
+                    &wt[0, 0, 0, 0], &out[0, 0, 0, 0] + i * out_image,
+                    &grad_out[0, 0, 0, 0] + i * out_image, &grad_x[0, 0, 0, 0] + i * image, s,
+                    code, &x_values[i, 0], &x_index[i, 0])
+    for block in prange(blocks, nogil=True, schedule="static", use_threads_if=parallel):
+        if floating is float:
+            minidl_conv_sparse_grad_w_float(
+                &x[0, 0, 0, 0], &out[0, 0, 0, 0], &grad_out[0, 0, 0, 0], n,
+                block * MINIDL_SPARSE_FILTERS, min(MINIDL_SPARSE_FILTERS, f - block * MINIDL_SPARSE_FILTERS),
+                &grad_wt[0, 0, 0, 0], grad_b_at, s, code, &pixel_row[0], &pixel_column[0],
+                &w_values[block, 0], &w_index[block, 0])
+        else:
+            minidl_conv_sparse_grad_w_double(
+                &x[0, 0, 0, 0], &out[0, 0, 0, 0], &grad_out[0, 0, 0, 0], n,
+                block * MINIDL_SPARSE_FILTERS, min(MINIDL_SPARSE_FILTERS, f - block * MINIDL_SPARSE_FILTERS),
+                &grad_wt[0, 0, 0, 0], grad_b_at, s, code, &pixel_row[0], &pixel_column[0],
+                &w_values[block, 0], &w_index[block, 0])

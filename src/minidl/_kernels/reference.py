@@ -16,6 +16,7 @@ import numpy as np
 from minidl._kernels.checks import (
     check_conv2d,
     check_conv2d_backward,
+    check_gradient_nonzeros,
     check_dense,
     check_dense_backward,
     check_gemm,
@@ -29,6 +30,9 @@ from minidl._kernels.checks import (
 )
 
 NAME = "reference"
+# the twin of conv2d_backward_sparse multiplies the zeros too (NumPy has no faster way
+# than its products), so the ops never ask for it; it is there to test the compiled one
+SPARSE_BACKWARD = False
 
 
 # --- activations, as used by the fused dense epilogue ----------------------
@@ -172,6 +176,24 @@ def conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad
                    grad_cols, grad_w.reshape(patch, f), grad_b, activation)
     if grad_x is not None:
         col2im(grad_cols, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, grad_x)
+
+
+def conv2d_backward_sparse(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w,
+                           grad_b, activation="linear"):
+    """The gradients of a convolution, as ``conv2d_backward``.  The compiled kernel adds
+    only the terms of the nonzero dL/dz; multiplying the zeros too gives the same sums."""
+    check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
+                          activation, "conv2d_backward_sparse")
+    conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
+                    activation)
+
+
+def gradient_nonzeros(out, grad_out, activation="linear"):
+    """How many values of dL/dz = grad_out * act'(out) are nonzero (NaN counts)."""
+    check_gradient_nonzeros(out, grad_out, activation)
+    derivative = _activation_derivative(out, activation)
+    grad_z = grad_out if derivative is None else grad_out * derivative
+    return int(np.count_nonzero(grad_z))
 
 
 # --- pooling ----------------------------------------------------------------

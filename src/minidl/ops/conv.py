@@ -16,6 +16,12 @@ layer's 3x3x1 on grey images), a product with so small an inner size wastes
 BLAS, and im2col writes kh*kw copies of every pixel.  Those convolutions run
 through the direct kernels (``conv2d_forward``/``conv2d_backward``) instead:
 same math, no ``cols``.
+
+Behind a max-pooling layer most of dL/dz = dL/dout * act'(out) is zero (a
+pooling window passes its gradient to one pixel only, and relu zeroes it where
+the output was 0).  When at most SPARSE_MAX_FRACTION of it is nonzero, the
+backward walks the nonzeros (``conv2d_backward_sparse``) instead of multiplying
+the zeros too.
 """
 
 from __future__ import annotations
@@ -30,6 +36,10 @@ from minidl.ops.dense import check_activation
 
 # patches of at most this many values (kh * kw * in_channels) are convolved directly
 DIRECT_MAX_PATCH = 32
+# the backward walks the nonzeros of dL/dz when at most this fraction of them is
+# nonzero (measured: the walk wins below about a third, by 1.8x at the 15% the
+# tutorial CNN's second convolution sees)
+SPARSE_MAX_FRACTION = 0.25
 
 
 def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
@@ -82,21 +92,37 @@ def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
     def backward(grad):
         kernels = _kernels.current
         grad_out = np.ascontiguousarray(grad.reshape(out.shape), dtype=dtype)
-        grad_cols = np.empty_like(cols) if x.requires_grad else None
-        grad_w = np.empty_like(w2)
+        grad_x = np.empty_like(x_data) if x.requires_grad else None
+        grad_w = np.empty(w.shape, dtype)
         grad_b = np.empty(f, dtype) if b is not None and b.requires_grad else None
-        kernels.dense_backward(cols, w2, out, grad_out, grad_cols, grad_w, grad_b, activation)
-        grad_x = None
-        if grad_cols is not None:
-            grad_x = np.empty_like(x_data)
-            kernels.col2im(grad_cols, *geometry, grad_x)
+        if sparse_backward_pays(kernels, out, grad_out, activation):
+            out_image = (n, out_h, out_w, f)
+            kernels.conv2d_backward_sparse(x_data, np.ascontiguousarray(w.data),
+                                           out.reshape(out_image), grad_out.reshape(out_image),
+                                           *strides, pad_top, pad_left, grad_x, grad_w, grad_b,
+                                           activation)
+        else:
+            grad_cols = np.empty_like(cols) if grad_x is not None else None
+            kernels.dense_backward(cols, w2, out, grad_out, grad_cols, grad_w.reshape(w2.shape),
+                                   grad_b, activation)
+            if grad_x is not None:
+                kernels.col2im(grad_cols, *geometry, grad_x)
+        if grad_x is not None:
             grad_x = grad_x.astype(x.dtype, copy=False)
         if grad_b is not None:
             grad_b = grad_b.astype(b.dtype, copy=False)
-        return grad_x, grad_w.reshape(w.shape), grad_b
+        return grad_x, grad_w, grad_b
 
     parents = (x, w) if b is None else (x, w, b)
     return record(out.reshape(n, out_h, out_w, f), parents, backward)
+
+
+def sparse_backward_pays(kernels, out, grad_out, activation):
+    """Whether the sparse backward pays: the kernels have one worth taking (the NumPy
+    twins do not: their products are their fastest way), and few of dL/dz are nonzero."""
+    return (kernels.SPARSE_BACKWARD
+            and kernels.gradient_nonzeros(out, grad_out, activation)
+            <= SPARSE_MAX_FRACTION * out.size)
 
 
 def _conv2d_direct(x, w, b, x_data, b_data, strides, padding, out_size, activation):
