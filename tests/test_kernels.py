@@ -1,6 +1,7 @@
 """Every compiled kernel against its NumPy twin in reference.py, on many shapes."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -310,3 +311,24 @@ def test_dense_forward_large_batch_matches_numpy():
     out = np.empty((64, 128), np.float32)
     compiled.dense_forward(x, w, b, out, "relu")
     np.testing.assert_allclose(out, np.maximum(x @ w + b, 0), rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("n,k,m", [
+    (32, 300, 100),   # M2's second layer: dL/dx through transposes, beside dL/dw on the other thread
+    (16, 300, 20),    # through transposes, one thread
+    (100, 300, 100),  # beside dL/dw, without transposes (more than 64 rows)
+    (64, 1600, 128),  # big enough to split each product over the threads
+    (32, 128, 10),    # too small for either
+    (600, 40, 2000),  # three blocks of rows: the first writes dL/dw and dL/db, the others add
+])
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_dense_backward_at_model_shapes(n, k, m, dtype):
+    """Shapes the small hypothesis cases never reach: the ways dense_backward schedules
+    its products (dense.pyx: _side_by_side, _grad_x_block) against the twin."""
+    rng = np.random.default_rng(n + k + m)
+    x, w = rng.normal(size=(n, k)).astype(dtype), rng.normal(size=(k, m)).astype(dtype)
+    out, g = np.abs(rng.normal(size=(n, m))).astype(dtype), rng.normal(size=(n, m)).astype(dtype)
+    out[:, ::3] = 0
+    g /= dtype(np.sqrt(n))  # sums over the batch of order 1, like the tolerance
+    run_both("dense_backward", lambda: (x, w, out, g, np.empty_like(x), np.empty_like(w),
+                                        np.empty(m, dtype), "relu"), [4, 5, 6], dtype)

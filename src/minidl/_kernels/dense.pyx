@@ -83,6 +83,13 @@ def blas_name():
 
 cdef double _PARALLEL_MIN_MACS = 1 << 20
 PARALLEL_MIN_MACS = _PARALLEL_MIN_MACS
+# a backward's two products of at least this many multiply-adds (and each below
+# _PARALLEL_MIN_MACS) run side by side, one per thread
+cdef double _SIDE_BY_SIDE_MIN_MACS = 1 << 17
+# dense_backward computes dL/dx through transposes for at most this many rows,
+# and products of at least this many multiply-adds (smaller ones gain nothing)
+cdef int _TRANSPOSED_MAX_ROWS = 64
+cdef double _TRANSPOSED_MIN_MACS = 1 << 16
 
 ctypedef void (*set_threads_function)(int) noexcept nogil
 cdef int _product_threads = 1  # what set_num_threads allows a big product
@@ -154,6 +161,12 @@ cdef void _gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
                        b + (start * ldb if trans_b else start), ldb, beta, c + start, ldc)
 
 
+cdef inline bint _side_by_side(double macs) noexcept nogil:
+    """Whether a backward's two products of ``macs`` multiply-adds each should run at once,
+    one per thread: each is too small to be split (see ``_gemm``), both together are not."""
+    return _product_threads >= 2 and _SIDE_BY_SIDE_MIN_MACS <= macs < _PARALLEL_MIN_MACS
+
+
 def gemm(a, b, out, bint trans_a=False, bint trans_b=False, double alpha=1.0, double beta=0.0):
     """out = alpha * op(a) @ op(b) + beta * out."""
     if not _gemm_arguments_ok(a, b, out, trans_a, trans_b):
@@ -204,6 +217,11 @@ cdef Py_ssize_t _block_rows(Py_ssize_t n, Py_ssize_t m, Py_ssize_t itemsize):
         rows = MIN_BLOCK_ROWS
     return rows if rows < n else n
 
+
+cdef extern from "transpose.h" nogil:
+    void minidl_transpose_float(const float *src, Py_ssize_t rows, Py_ssize_t cols, float *dst)
+    void minidl_transpose_double(const double *src, Py_ssize_t rows, Py_ssize_t cols,
+                                 double *dst)
 
 cdef extern from "activation.h" nogil:
     # out = act(out + bias) over a (rows, cols) block; grad_z = grad * act'(z) from y = act(z)
@@ -319,29 +337,40 @@ cdef _dense_backward(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] ou
                      object grad_b_obj, object scratch_obj, int code):
     cdef Py_ssize_t n = x.shape[0], k = x.shape[1], m = w.shape[1]
     cdef Py_ssize_t start, rows, block = _block_rows(n, m, sizeof(floating))
+    cdef int part
+    cdef floating then_add
     cdef floating[:, ::1] grad_x
     cdef floating[::1] grad_b
     cdef floating[:, ::1] scratch
-    cdef floating[::1] ones
+    cdef floating[::1] ones, grad_zt, grad_xt
     cdef floating *grad_z
     cdef bint want_x = grad_x_obj is not None, want_b = grad_b_obj is not None
+    dtype = np.float32 if floating is float else np.float64
     if want_x:
         grad_x = grad_x_obj
+        # scratch for the transposes of _grad_x_block (small batches only)
+        transposed = block <= _TRANSPOSED_MAX_ROWS
+        grad_zt = np.empty(block * m if transposed else 1, dtype)
+        grad_xt = np.empty(block * k if transposed else 1, dtype)
     if want_b:
         grad_b = grad_b_obj
-        grad_b[:] = 0
-        ones = np.ones(block, dtype=np.float32 if floating is float else np.float64)
+        ones = np.ones(block, dtype)
     if scratch_obj is not None:
         scratch = scratch_obj
-    grad_w[:, :] = 0
-    if want_x and m == 0:
-        grad_x[:, :] = 0
-    if n == 0 or m == 0:
-        return
+    if n == 0 or m == 0 or k == 0:  # empty sums
+        grad_w[:, :] = 0
+        if want_b:
+            grad_b[:] = 0
+        if want_x:
+            grad_x[:, :] = 0
+        if n == 0 or m == 0:
+            return
     start = 0
     with nogil:
         while start < n:
             rows = block if start + block <= n else n - start
+            # the first block writes the sums of grad_w and grad_b, the next ones add to them
+            then_add = 0 if start == 0 else 1
             # 1. dL/dz = dL/dout * act'(z), written in terms of out
             if code == LINEAR:
                 grad_z = &grad_out[start, 0]
@@ -349,17 +378,64 @@ cdef _dense_backward(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] ou
                 grad_z = &scratch[0, 0]
                 _activation_backward(&out[start, 0], &grad_out[start, 0], grad_z, rows * m, code)
             # 2. dL/dw += x_block^T @ dL/dz_block   (k, m)
-            if k > 0:
-                _gemm(True, False, k, m, rows, <floating>1.0, &x[start, 0], k, grad_z, m,
-                      <floating>1.0, &grad_w[0, 0], m)
             # 3. dL/dx_block = dL/dz_block @ w^T   (rows, k)
-            if want_x and k > 0:
-                _gemm(False, True, rows, k, m, <floating>1.0, grad_z, m, &w[0, 0], m,
-                      <floating>0.0, &grad_x[start, 0], k)
+            if want_x and k > 0 and _side_by_side(<double>rows * k * m):
+                # two products too small to split, but worth two threads: one each
+                for part in prange(2, schedule="static", chunksize=1, num_threads=2):
+                    if part == 0:
+                        _blas_gemm(True, False, k, m, rows, <floating>1.0, &x[start, 0], k,
+                                   grad_z, m, then_add, &grad_w[0, 0], m)
+                    else:
+                        _grad_x_block(grad_z, rows, m, k, &w[0, 0], &grad_x[start, 0],
+                                      &grad_zt[0], &grad_xt[0], False)
+            else:
+                if k > 0:
+                    _gemm(True, False, k, m, rows, <floating>1.0, &x[start, 0], k, grad_z, m,
+                          then_add, &grad_w[0, 0], m)
+                if want_x and k > 0:
+                    _grad_x_block(grad_z, rows, m, k, &w[0, 0], &grad_x[start, 0],
+                                  &grad_zt[0], &grad_xt[0], True)
             # 4. dL/db += column sums of dL/dz_block
             if want_b:
-                _add_column_sums(grad_z, rows, m, &ones[0], &grad_b[0])
+                _add_column_sums(grad_z, rows, m, &ones[0], then_add, &grad_b[0])
             start += rows
+
+
+cdef void _grad_x_block(floating *grad_z, int rows, int m, int k, floating *w,
+                       floating *grad_x, floating *grad_zt, floating *grad_xt,
+                       bint may_split) noexcept nogil:
+    """grad_x (rows, k) = grad_z (rows, m) @ w^T, w (k, m).
+
+    BLAS runs this product (row-major "A @ B^T") up to twice as slow as the same
+    numbers as grad_x^T = w @ grad_z^T ("A @ B") at the tutorials' shapes, so for
+    up to TRANSPOSED_MAX_ROWS rows the product is computed that way, between
+    two small transposes (transpose.h) through the scratch buffers (products of
+    under TRANSPOSED_MIN_MACS gain nothing from it).
+    """
+    if rows > _TRANSPOSED_MAX_ROWS or <double>rows * k * m < _TRANSPOSED_MIN_MACS:
+        if may_split:
+            _gemm(False, True, rows, k, m, <floating>1.0, grad_z, m, w, m, <floating>0.0,
+                  grad_x, k)
+        else:
+            _blas_gemm(False, True, rows, k, m, <floating>1.0, grad_z, m, w, m, <floating>0.0,
+                       grad_x, k)
+        return
+    _transpose(grad_z, rows, m, grad_zt)
+    if may_split:
+        _gemm(False, False, k, rows, m, <floating>1.0, w, m, grad_zt, rows, <floating>0.0,
+              grad_xt, rows)
+    else:
+        _blas_gemm(False, False, k, rows, m, <floating>1.0, w, m, grad_zt, rows, <floating>0.0,
+                   grad_xt, rows)
+    _transpose(grad_xt, k, rows, grad_x)
+
+
+cdef inline void _transpose(floating *src, Py_ssize_t rows, Py_ssize_t cols,
+                            floating *dst) noexcept nogil:
+    if floating is float:
+        minidl_transpose_float(src, rows, cols, dst)
+    else:
+        minidl_transpose_double(src, rows, cols, dst)
 
 
 cdef inline void _activation_backward(floating *out, floating *grad, floating *grad_z,
@@ -371,16 +447,17 @@ cdef inline void _activation_backward(floating *out, floating *grad, floating *g
         minidl_act_grad_double(out, grad, grad_z, size, code)
 
 
-cdef void _add_column_sums(floating *a, int rows, int cols, floating *ones,
+cdef void _add_column_sums(floating *a, int rows, int cols, floating *ones, floating beta,
                            floating *sums) noexcept nogil:
-    """sums += a^T @ ones: the column sums of a (rows, cols) block, by BLAS's gemv.
+    """sums = a^T @ ones + beta * sums: the column sums of a (rows, cols) block (added to
+    sums when beta is 1), by BLAS's gemv.
 
     (A plain double loop here cannot keep the sums in registers, because the
     compiler must assume ``sums`` and ``a`` may overlap; gemv is 5x faster.)
     """
     cdef char no = b'N'
     cdef int one = 1
-    cdef floating alpha = 1, beta = 1
+    cdef floating alpha = 1
     cdef blas_int rows64 = rows, cols64 = cols, one64 = 1
     cdef gemv_function ilp64 = _sgemv64 if floating is float else _dgemv64
     if ilp64 != NULL:
