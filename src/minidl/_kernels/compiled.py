@@ -33,10 +33,25 @@ NAME = "compiled"
 SPARSE_BACKWARD = True
 
 __all__ = [
-    "NAME", "SPARSE_BACKWARD", "adam_update", "avg_pool2d_backward", "avg_pool2d_forward", "col2im",
-    "conv2d_backward", "conv2d_backward_sparse", "conv2d_forward", "gradient_nonzeros",
-    "dense_backward", "dense_forward", "gemm", "im2col", "max_pool2d_backward",
-    "max_pool2d_forward", "rmsprop_update", "sgd_update", "softmax_cross_entropy_backward",
+    "NAME",
+    "SPARSE_BACKWARD",
+    "adam_update",
+    "avg_pool2d_backward",
+    "avg_pool2d_forward",
+    "col2im",
+    "conv2d_backward",
+    "conv2d_backward_sparse",
+    "conv2d_forward",
+    "dense_backward",
+    "dense_forward",
+    "gemm",
+    "gradient_nonzeros",
+    "im2col",
+    "max_pool2d_backward",
+    "max_pool2d_forward",
+    "rmsprop_update",
+    "sgd_update",
+    "softmax_cross_entropy_backward",
     "softmax_cross_entropy_forward",
 ]
 

@@ -337,7 +337,8 @@ cdef _sparse_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] wt,
                       minidl_conv_shape *s, int code):
     cdef Py_ssize_t i, block, n = x.shape[0], f = s.f
     cdef Py_ssize_t image = s.h * s.w * s.c, out_image = s.oh * s.ow * s.f
-    cdef Py_ssize_t pixels = s.oh * s.ow, blocks = (f + MINIDL_SPARSE_FILTERS - 1) // MINIDL_SPARSE_FILTERS
+    cdef Py_ssize_t pixels = s.oh * s.ow
+    cdef Py_ssize_t blocks = (f + MINIDL_SPARSE_FILTERS - 1) // MINIDL_SPARSE_FILTERS
     cdef floating[:, :, :, ::1] grad_x
     cdef floating[::1] grad_b
     cdef floating *grad_b_at = NULL
@@ -370,12 +371,14 @@ cdef _sparse_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] wt,
         if floating is float:
             minidl_conv_sparse_grad_w_float(
                 &x[0, 0, 0, 0], &out[0, 0, 0, 0], &grad_out[0, 0, 0, 0], n,
-                block * MINIDL_SPARSE_FILTERS, min(MINIDL_SPARSE_FILTERS, f - block * MINIDL_SPARSE_FILTERS),
+                block * MINIDL_SPARSE_FILTERS,
+                min(MINIDL_SPARSE_FILTERS, f - block * MINIDL_SPARSE_FILTERS),
                 &grad_wt[0, 0, 0, 0], grad_b_at, s, code, &pixel_row[0], &pixel_column[0],
                 &w_values[block, 0], &w_index[block, 0])
         else:
             minidl_conv_sparse_grad_w_double(
                 &x[0, 0, 0, 0], &out[0, 0, 0, 0], &grad_out[0, 0, 0, 0], n,
-                block * MINIDL_SPARSE_FILTERS, min(MINIDL_SPARSE_FILTERS, f - block * MINIDL_SPARSE_FILTERS),
+                block * MINIDL_SPARSE_FILTERS,
+                min(MINIDL_SPARSE_FILTERS, f - block * MINIDL_SPARSE_FILTERS),
                 &grad_wt[0, 0, 0, 0], grad_b_at, s, code, &pixel_row[0], &pixel_column[0],
                 &w_values[block, 0], &w_index[block, 0])

@@ -44,7 +44,26 @@
  * 64-byte cache line of a pixel's gradient */
 #define MINIDL_SPARSE_FILTERS 16
 
-#define MINIDL_DEFINE_CONV_SPARSE(type, suffix, vec)                                         \
+/* minidl_add_rows_*'s loop over runs of 16 * NV values of dst, NV sums in registers */
+#define MINIDL_ADD_ROWS_CHUNK(NV, type, vec)                                              \
+    for (; t + 16 * (NV) <= run; t += 16 * (NV)) {                                        \
+        vec a_[NV], v_;                                                                   \
+        int j_;                                                                           \
+        for (j_ = 0; j_ < (NV); j_++)                                                     \
+            MINIDL_LOAD16(a_[j_], dst + t + 16 * j_);                                     \
+        for (e = 0; e < count; e++) {                                                     \
+            const type *row_ = src + offset[e] + t;                                       \
+            type scale_ = value[e];                                                       \
+            for (j_ = 0; j_ < (NV); j_++) {                                               \
+                MINIDL_LOAD16(v_, row_ + 16 * j_);                                        \
+                a_[j_] += scale_ * v_;                                                    \
+            }                                                                             \
+        }                                                                                 \
+        for (j_ = 0; j_ < (NV); j_++)                                                     \
+            MINIDL_STORE16(dst + t + 16 * j_, a_[j_]);                                    \
+    }
+
+#define MINIDL_DEFINE_CONV_SPARSE(type, suffix, vec)                                      \
 /* y[t] += a * x[t] for t < count */                                                      \
 MINIDL_INLINE void minidl_axpy_##suffix(type *restrict y, const type *restrict x, type a, \
                                         ptrdiff_t count)                                  \
@@ -54,40 +73,19 @@ MINIDL_INLINE void minidl_axpy_##suffix(type *restrict y, const type *restrict x
         y[t] += a * x[t];                                                                 \
 }                                                                                         \
                                                                                           \
-/* dst[t] += sum over e < count of value[e] * src[offset[e] + t], for t < run.          \
- * The sum for 64 values of dst (4 vectors) stays in registers while every row is      \
- * added in, and dst is read and written once: adding row after row straight into dst   \
- * would make each row wait for the previous row's store. */                             \
+/* dst[t] += sum over e < count of value[e] * src[offset[e] + t], for t < run.            \
+ * The sums for 64 values of dst (4 vectors; then 2, then 1 for what is left) stay in     \
+ * registers while every row is added in, and dst is read and written once: adding        \
+ * row after row straight into dst would make each row wait for the previous store. */    \
 MINIDL_INLINE void minidl_add_rows_##suffix(type *restrict dst, const type *restrict src, \
                                             const int *restrict offset,                   \
                                             const type *restrict value, ptrdiff_t count,  \
                                             ptrdiff_t run)                                \
 {                                                                                         \
     ptrdiff_t t = 0, e;                                                                   \
-    for (; t + 64 <= run; t += 64) {                                                      \
-        vec a0, a1, a2, a3, v;                                                            \
-        MINIDL_LOAD16(a0, dst + t), MINIDL_LOAD16(a1, dst + t + 16);                      \
-        MINIDL_LOAD16(a2, dst + t + 32), MINIDL_LOAD16(a3, dst + t + 48);                 \
-        for (e = 0; e < count; e++) {                                                     \
-            const type *row = src + offset[e] + t;                                        \
-            type a = value[e];                                                            \
-            MINIDL_LOAD16(v, row), a0 += a * v;                                           \
-            MINIDL_LOAD16(v, row + 16), a1 += a * v;                                      \
-            MINIDL_LOAD16(v, row + 32), a2 += a * v;                                      \
-            MINIDL_LOAD16(v, row + 48), a3 += a * v;                                      \
-        }                                                                                 \
-        MINIDL_STORE16(dst + t, a0), MINIDL_STORE16(dst + t + 16, a1);                    \
-        MINIDL_STORE16(dst + t + 32, a2), MINIDL_STORE16(dst + t + 48, a3);               \
-    }                                                                                     \
-    for (; t + 16 <= run; t += 16) {                                                      \
-        vec a0, v;                                                                        \
-        MINIDL_LOAD16(a0, dst + t);                                                       \
-        for (e = 0; e < count; e++) {                                                     \
-            MINIDL_LOAD16(v, src + offset[e] + t);                                        \
-            a0 += value[e] * v;                                                           \
-        }                                                                                 \
-        MINIDL_STORE16(dst + t, a0);                                                      \
-    }                                                                                     \
+    MINIDL_ADD_ROWS_CHUNK(4, type, vec)                                                   \
+    MINIDL_ADD_ROWS_CHUNK(2, type, vec)                                                   \
+    MINIDL_ADD_ROWS_CHUNK(1, type, vec)                                                   \
     for (; t < run; t++) {                                                                \
         type a0 = dst[t];                                                                 \
         for (e = 0; e < count; e++)                                                       \
@@ -96,9 +94,9 @@ MINIDL_INLINE void minidl_add_rows_##suffix(type *restrict dst, const type *rest
     }                                                                                     \
 }                                                                                         \
                                                                                           \
-/* Appends gz to a list (value[], index[]) and moves the list's end on only when \
+/* Appends gz to a list (value[], index[]) and moves the list's end on only when          \
  * gz is nonzero (NaN counts as nonzero, as it must): no branch on gz. */                 \
-MINIDL_INLINE void minidl_list_nonzero_##suffix(type gz, int at, type *restrict value,     \
+MINIDL_INLINE void minidl_list_nonzero_##suffix(type gz, int at, type *restrict value,    \
                                                 int *restrict index, ptrdiff_t *found)    \
 {                                                                                         \
     value[*found] = gz;                                                                   \
@@ -106,11 +104,11 @@ MINIDL_INLINE void minidl_list_nonzero_##suffix(type gz, int at, type *restrict 
     *found += gz != 0;                                                                    \
 }                                                                                         \
                                                                                           \
-/* The nonzero dL/dz of one pixel's f filters (dL/dy at g, y at out): value[e] and      \
- * index[e] (the filter) for e < the count returned.  16 filters at a time in a vector,  \
+/* The nonzero dL/dz of one pixel's f filters (dL/dy at g, y at out): value[e] and        \
+ * index[e] (the filter) for e < the count returned.  16 filters at a time in a vector,   \
  * so relu's derivative is a mask, not a branch. */                                       \
 MINIDL_INLINE ptrdiff_t minidl_pixel_nonzeros_##suffix(                                   \
-    const type *g, const type *out, ptrdiff_t f, int activation, type *restrict value,     \
+    const type *g, const type *out, ptrdiff_t f, int activation, type *restrict value,    \
     int *restrict index)                                                                  \
 {                                                                                         \
     ptrdiff_t k = 0, lane, found = 0;                                                     \
@@ -148,9 +146,9 @@ static void minidl_conv_sparse_grad_x_##suffix(                                 
     ptrdiff_t i, j, e, di, f = s->f, c = s->c, patch = s->kh * s->kw * s->c;              \
     memset(grad_x, 0, (size_t)(s->h * s->w * c) * sizeof(type));                          \
     for (i = 0; i < s->oh; i++) {                                                         \
-        MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)                       \
+        MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)                     \
         for (j = 0; j < s->ow; j++) {                                                     \
-            MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)                   \
+            MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)                 \
             ptrdiff_t px = (i * s->ow + j) * f, run = (dj_hi - dj_lo) * c;                \
             ptrdiff_t found = minidl_pixel_nonzeros_##suffix(grad_out + px, out + px, f,  \
                                                              activation, value, index);   \
@@ -166,9 +164,9 @@ static void minidl_conv_sparse_grad_x_##suffix(                                 
     }                                                                                     \
 }                                                                                         \
                                                                                           \
-/* grad_w (stored as grad_wt, (F, kh, kw, C)) and grad_b (or NULL) of filters            \
- * f0 .. f0 + nf - 1 (nf <= MINIDL_SPARSE_FILTERS), summed over ``images`` images in     \
- * order.  Scratch: one list of OH * OW values per filter.  Output pixel p is at row     \
+/* grad_w (stored as grad_wt, (F, kh, kw, C)) and grad_b (or NULL) of filters             \
+ * f0 .. f0 + nf - 1 (nf <= MINIDL_SPARSE_FILTERS), summed over ``images`` images in      \
+ * order.  Scratch: one list of OH * OW values per filter.  Output pixel p is at row      \
  * pixel_row[p], column pixel_column[p] (tables, not a division per nonzero). */          \
 MINIDL_CLONES                                                                             \
 static void minidl_conv_sparse_grad_w_##suffix(                                           \
@@ -208,8 +206,8 @@ static void minidl_conv_sparse_grad_w_##suffix(                                 
             ptrdiff_t inside = 0;                                                         \
             for (e = 0; e < found[k]; e++) {                                              \
                 ptrdiff_t i = pixel_row[k_index[e]], j = pixel_column[k_index[e]];        \
-                MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)               \
-                MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)               \
+                MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)             \
+                MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)             \
                 bias_sum[k] += k_value[e];                                                \
                 if (di_hi - di_lo == s->kh && dj_hi - dj_lo == s->kw) {                   \
                     /* a window wholly inside the image: kept, as where it starts in x */ \
