@@ -99,6 +99,19 @@ def test_im2col_col2im(n, h, w, c, win, pads, dtype, seed):
                                 np.empty_like(x)), [9], dtype)
 
 
+def conv_case(n, h, w, c, win, pads, f, dtype, seed):
+    """``(rng, x, kernel, (sh, sw, pad_top, pad_left), (out_h, out_w))`` of a random
+    convolution, or None when the geometry is not allowed."""
+    kh, kw, sh, sw = win
+    geometry = valid_geometry(h, w, kh, kw, sh, sw, *pads)
+    if geometry is None:
+        return None
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, h, w, c)).astype(dtype)
+    k = rng.normal(size=(kh, kw, c, f)).astype(dtype)
+    return rng, x, k, (sh, sw, pads[0], pads[1]), geometry
+
+
 @SETTINGS
 @given(n=st.integers(1, 3), h=st.integers(1, 12), w=st.integers(1, 12), c=st.integers(1, 4),
        win=window, pads=st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
@@ -108,17 +121,12 @@ def test_im2col_col2im(n, h, w, c, win, pads, dtype, seed):
 def test_direct_convolution(n, h, w, c, win, pads, f, activation, bias, want_x, dtype, seed):
     """conv2d_forward/backward; 16, 32 and 48 filters take the 4-pixel fast path of
     conv_direct.h where windows lie inside the image, 17 its leftover-filter loop."""
-    kh, kw, sh, sw = win
-    geometry = valid_geometry(h, w, kh, kw, sh, sw, *pads)
-    if geometry is None:
+    case = conv_case(n, h, w, c, win, pads, f, dtype, seed)
+    if case is None:
         return
-    out_h, out_w = geometry
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, h, w, c)).astype(dtype)
-    k = rng.normal(size=(kh, kw, c, f)).astype(dtype)
+    rng, x, k, conv, (out_h, out_w) = case
     b = rng.normal(size=f).astype(dtype) if bias else None
     g = rng.normal(size=(n, out_h, out_w, f)).astype(dtype)
-    conv = (sh, sw, pads[0], pads[1])
     (out,) = run_both("conv2d_forward", lambda: (x, k, b, *conv, np.empty((n, out_h, out_w, f), dtype),
                                                  activation), [7], dtype)
     run_both("conv2d_backward",
@@ -139,21 +147,16 @@ def test_sparse_convolution_backward(n, h, w, c, win, pads, f, activation, nonze
     dense gradients; 16, 32, 48 filters fill the vector path, 17 leaves a tail; windows
     in the padding take the one-row-at-a-time path; 33 channels give window rows of 64 values
     and more (the 4-vector loop), then 16-value and single-value tails."""
-    kh, kw, sh, sw = win
-    geometry = valid_geometry(h, w, kh, kw, sh, sw, *pads)
-    if geometry is None:
+    case = conv_case(n, h, w, c, win, pads, f, dtype, seed)
+    if case is None:
         return
-    out_h, out_w = geometry
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, h, w, c)).astype(dtype)
-    k = rng.normal(size=(kh, kw, c, f)).astype(dtype)
+    rng, x, k, conv, (out_h, out_w) = case
     out = rng.normal(size=(n, out_h, out_w, f)).astype(dtype)
     if activation == "relu":
         out = np.maximum(out, 0)
     elif activation in ("sigmoid", "tanh"):
         out = np.tanh(out) if activation == "tanh" else 1 / (1 + np.exp(-out))
     g = rng.normal(size=out.shape).astype(dtype) * (rng.random(out.shape) < nonzero)
-    conv = (sh, sw, pads[0], pads[1])
     run_both("conv2d_backward_sparse",
              lambda: (x, k, out, g, *conv, np.empty_like(x) if want_x else None, np.empty_like(k),
                       np.empty(f, dtype) if bias else None, activation),

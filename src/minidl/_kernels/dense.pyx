@@ -413,21 +413,23 @@ cdef void _grad_x_block(floating *grad_z, int rows, int m, int k, floating *w,
     under TRANSPOSED_MIN_MACS gain nothing from it).
     """
     if rows > _TRANSPOSED_MAX_ROWS or <double>rows * k * m < _TRANSPOSED_MIN_MACS:
-        if may_split:
-            _gemm(False, True, rows, k, m, <floating>1.0, grad_z, m, w, m, <floating>0.0,
-                  grad_x, k)
-        else:
-            _blas_gemm(False, True, rows, k, m, <floating>1.0, grad_z, m, w, m, <floating>0.0,
-                       grad_x, k)
+        _product(may_split, False, True, rows, k, m, grad_z, m, w, m, grad_x, k)
         return
     _transpose(grad_z, rows, m, grad_zt)
-    if may_split:
-        _gemm(False, False, k, rows, m, <floating>1.0, w, m, grad_zt, rows, <floating>0.0,
-              grad_xt, rows)
-    else:
-        _blas_gemm(False, False, k, rows, m, <floating>1.0, w, m, grad_zt, rows, <floating>0.0,
-                   grad_xt, rows)
+    _product(may_split, False, False, k, rows, m, w, m, grad_zt, rows, grad_xt, rows)
     _transpose(grad_xt, k, rows, grad_x)
+
+
+cdef inline void _product(bint may_split, bint trans_a, bint trans_b, int m, int n, int k,
+                          floating *a, int lda, floating *b, int ldb, floating *c,
+                          int ldc) noexcept nogil:
+    """c = op(a) @ op(b): split over the threads when it may be (``_gemm``), else one
+    BLAS call (the caller already runs on a thread of its own)."""
+    if may_split:
+        _gemm(trans_a, trans_b, m, n, k, <floating>1.0, a, lda, b, ldb, <floating>0.0, c, ldc)
+    else:
+        _blas_gemm(trans_a, trans_b, m, n, k, <floating>1.0, a, lda, b, ldb, <floating>0.0, c,
+                   ldc)
 
 
 cdef inline void _transpose(floating *src, Py_ssize_t rows, Py_ssize_t cols,
