@@ -37,6 +37,7 @@ from minidl import optimizers as optimizers_module
 from minidl import random as minidl_random
 from minidl.autograd import no_grad
 from minidl.models import data_adapter
+from minidl.models.predict_slices import predict_slice
 from minidl.tensor import Tensor
 from minidl.utils.progbar import Progbar
 
@@ -569,7 +570,12 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=32, verbose=0, **kwargs):
-        """The model's outputs for x, as a NumPy array (a list of arrays for several outputs)."""
+        """The model's outputs for x, as a NumPy array (a list of arrays for several outputs).
+
+        A big batch of a model with big layer outputs (a CNN) runs through the model
+        in slices that fit the CPU's caches, when that cannot change the result
+        (see ``predict_slices.py``).
+        """
         if kwargs:
             raise TypeError(f"predict() got unexpected keyword arguments {sorted(kwargs)}.")
         batch_size = _batch_size(batch_size)
@@ -580,15 +586,18 @@ class Trainer:
         loader = data_adapter.BatchLoader(xs, batch_size)
         bar = Progbar(loader.steps, verbose=verbose) if verbose else None
         results = None
+        size = predict_slice(self, batch_size)  # a big batch may run in slices, see there
         with no_grad():
             for step, batch in enumerate(loader.sequential()):
-                out = self(batch[0] if len(batch) == 1 else batch, training=False)
-                out = [o.data for o in out] if isinstance(out, (list, tuple)) else [out.data]
-                if results is None:
-                    results = [np.empty((n,) + o.shape[1:], dtype=o.dtype) for o in out]
-                start = step * batch_size
-                for target, o in zip(results, out):
-                    target[start:start + len(o)] = o
+                for lo in range(0, len(batch[0]), size):
+                    part = [a[lo:lo + size] for a in batch]
+                    out = self(part[0] if len(part) == 1 else part, training=False)
+                    out = [o.data for o in out] if isinstance(out, (list, tuple)) else [out.data]
+                    if results is None:
+                        results = [np.empty((n,) + o.shape[1:], dtype=o.dtype) for o in out]
+                    start = step * batch_size + lo
+                    for target, o in zip(results, out):
+                        target[start:start + len(o)] = o
                 if bar is not None:
                     bar.update(step + 1)
         return results[0] if len(results) == 1 else results
