@@ -29,7 +29,9 @@ for dtype in (np.float32, np.float64):
         tol = 1e-4 if dtype == np.float32 else 1e-10
         errors += [float(np.max(np.abs(got[key] - want[key]) / (1 + np.abs(want[key]))))
                    for key in got]
-print(json.dumps({"blas": compiled.dense.blas_name(), "worst": max(errors)}))
+import sys
+print(json.dumps({"blas": compiled.dense.blas_name(), "worst": max(errors),
+                  "scipy_loaded": "scipy.linalg" in sys.modules}))
 """
 
 
@@ -49,6 +51,13 @@ def test_dense_kernels_match_the_twins_with_either_library(choice):
     else:
         assert result["blas"] == choice
     assert result["worst"] < 1e-4
+    # scipy (28 MB, its own OpenBLAS and thread pool) is loaded only to be used
+    assert result["scipy_loaded"] == (result["blas"] == "scipy")
+
+
+def test_use_blas_refuses_a_missing_function():
+    with pytest.raises(ValueError, match="address"):
+        compiled.dense.use_blas(1, 1, 0, 1, True)
 
 
 def test_the_loaded_kernels_report_the_library_they_call():

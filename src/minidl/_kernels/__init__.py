@@ -107,9 +107,8 @@ def backend_name():
 def __getattr__(name):
     """Load the backend on first use of ``current``.
 
-    The compiled kernels link BLAS through ``scipy.linalg``, whose import
-    takes a few tenths of a second; loading it only when the first op runs
-    keeps ``import minidl`` quick.
+    Loading the compiled kernels finds a BLAS library and starts OpenMP's
+    threads; doing that when the first op runs keeps ``import minidl`` quick.
     """
     if name == "current":
         return use(os.environ.get("MINIDL_KERNELS", "compiled"))

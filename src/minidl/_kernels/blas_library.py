@@ -13,8 +13,11 @@ mixes ``@`` with minidl keeps one BLAS thread pool instead of two, whose
 waiting threads would spin against each other on a small machine.
 
 ``MINIDL_BLAS=scipy`` forces scipy's library (the tests run both ways).
-Only function addresses cross into Cython: ``ctypes`` finds them in the
-already loaded library; nothing is compiled against numpy's copy.
+Only function addresses cross into Cython: ``ctypes`` finds numpy's in the
+already loaded library, and scipy's in the table ``scipy.linalg.cython_blas``
+publishes (``__pyx_capi__``); nothing is compiled against either, and scipy is
+imported only when its library is the one used (it costs 28 MB of memory, and
+its OpenBLAS starts a thread pool of its own).
 """
 
 from __future__ import annotations
@@ -88,13 +91,29 @@ def choose():
     return library or _scipy_library()
 
 
+SCIPY_FUNCTIONS = ("sgemm", "dgemm", "sgemv", "dgemv")
+
+
+def _capsule_address(capsule):
+    """The C function a PyCapsule holds (how Cython modules share their functions)."""
+    api = ctypes.pythonapi
+    api.PyCapsule_GetName.restype = ctypes.c_char_p
+    api.PyCapsule_GetName.argtypes = [ctypes.py_object]
+    api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+    api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    return api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule))
+
+
 def install(dense_module):
     """Give the dense kernels the chosen library's function addresses; return it."""
     library = choose()
     if library.name == "numpy":
         addresses = [ctypes.cast(getattr(library.cdll, f), ctypes.c_void_p).value
                      for f in NUMPY_FUNCTIONS]
-        dense_module.use_ilp64_blas(*addresses)
+        dense_module.use_blas(*addresses, ilp64=True)
     else:
-        dense_module.use_ilp64_blas(0, 0, 0, 0)  # scipy's cython_blas
+        from scipy.linalg import cython_blas
+
+        table = cython_blas.__pyx_capi__
+        dense_module.use_blas(*(_capsule_address(table[f]) for f in SCIPY_FUNCTIONS), ilp64=False)
     return library

@@ -16,7 +16,9 @@ BLAS is column-major; a C-contiguous (rows, cols) array is, to BLAS, the
 transposed (cols, rows) matrix.  So C = A @ B is computed as C^T = B^T @ A^T,
 which needs no copies: just swap the operands.  Which BLAS: numpy's bundled
 OpenBLAS when ``blas_library.py`` finds it (faster here), else scipy's
-``cython_blas``.
+``cython_blas``; either way the kernels get the four functions' addresses when
+they load, so scipy (28 MB of memory with its own OpenBLAS and thread pool) is
+imported only when its library is the one used.
 
 Threads: big products are split here, one part per OpenMP thread, each part a
 single-threaded BLAS call (``_gemm``); OpenBLAS's own thread pool stays idle,
@@ -31,7 +33,6 @@ than with 2M, M1, M2 and M4 no different).
 cimport cython
 from cython cimport floating
 from cython.parallel cimport prange
-from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
 
 import numpy as np
 cimport numpy as cnp
@@ -49,8 +50,9 @@ cdef enum Activation:
 
 _ACTIVATION_CODES = {"linear": LINEAR, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH}
 
-# numpy's OpenBLAS, when blas_library.py found it: the Fortran interface with
-# 64-bit integers, called through addresses (float and double share one type)
+# The BLAS functions, by address (float and double share one type).  numpy's
+# OpenBLAS has the Fortran interface with 64-bit integers ("ILP64"), scipy's
+# cython_blas the usual 32-bit one ("LP64").
 ctypedef long long blas_int
 ctypedef void (*gemm_function)(const char *, const char *, const blas_int *, const blas_int *,
                                const blas_int *, const void *, const void *, const blas_int *,
@@ -59,21 +61,37 @@ ctypedef void (*gemm_function)(const char *, const char *, const blas_int *, con
 ctypedef void (*gemv_function)(const char *, const blas_int *, const blas_int *, const void *,
                                const void *, const blas_int *, const void *, const blas_int *,
                                const void *, void *, const blas_int *) noexcept nogil
+ctypedef void (*gemm32_function)(const char *, const char *, const int *, const int *,
+                                 const int *, const void *, const void *, const int *,
+                                 const void *, const int *, const void *, void *,
+                                 const int *) noexcept nogil
+ctypedef void (*gemv32_function)(const char *, const int *, const int *, const void *,
+                                 const void *, const int *, const void *, const int *,
+                                 const void *, void *, const int *) noexcept nogil
 cdef gemm_function _sgemm64 = NULL
 cdef gemm_function _dgemm64 = NULL
 cdef gemv_function _sgemv64 = NULL
 cdef gemv_function _dgemv64 = NULL
+cdef gemm32_function _sgemm32 = NULL
+cdef gemm32_function _dgemm32 = NULL
+cdef gemv32_function _sgemv32 = NULL
+cdef gemv32_function _dgemv32 = NULL
 
 
-def use_ilp64_blas(size_t sgemm, size_t dgemm, size_t sgemv, size_t dgemv):
-    """Called by ``blas_library.py``: numpy's four functions, or zeros for scipy's."""
-    global _sgemm64, _dgemm64, _sgemv64, _dgemv64
-    if sgemm and dgemm and sgemv and dgemv:
+def use_blas(size_t sgemm, size_t dgemm, size_t sgemv, size_t dgemv, bint ilp64):
+    """Called by ``blas_library.py``: the four functions the kernels call, and whether
+    they take 64-bit integers (numpy's OpenBLAS) or 32-bit ones (scipy's cython_blas)."""
+    global _sgemm64, _dgemm64, _sgemv64, _dgemv64, _sgemm32, _dgemm32, _sgemv32, _dgemv32
+    if not (sgemm and dgemm and sgemv and dgemv):
+        raise ValueError("use_blas: every BLAS function needs an address.")
+    _sgemm64 = _dgemm64 = _sgemm32 = _dgemm32 = NULL
+    _sgemv64 = _dgemv64 = _sgemv32 = _dgemv32 = NULL
+    if ilp64:
         _sgemm64, _dgemm64 = <gemm_function>sgemm, <gemm_function>dgemm
         _sgemv64, _dgemv64 = <gemv_function>sgemv, <gemv_function>dgemv
     else:
-        _sgemm64 = _dgemm64 = NULL
-        _sgemv64 = _dgemv64 = NULL
+        _sgemm32, _dgemm32 = <gemm32_function>sgemm, <gemm32_function>dgemm
+        _sgemv32, _dgemv32 = <gemv32_function>sgemv, <gemv32_function>dgemv
 
 
 def blas_name():
@@ -121,12 +139,11 @@ cdef void _blas_gemm(bint trans_a, bint trans_b, int m, int n, int k, floating a
     cdef char tb = b'T' if trans_a else b'N'
     cdef blas_int m64 = m, n64 = n, k64 = k, lda64 = lda, ldb64 = ldb, ldc64 = ldc
     cdef gemm_function ilp64 = _sgemm64 if floating is float else _dgemm64
+    cdef gemm32_function lp64 = _sgemm32 if floating is float else _dgemm32
     if ilp64 != NULL:
         ilp64(&ta, &tb, &n64, &m64, &k64, &alpha, b, &ldb64, a, &lda64, &beta, c, &ldc64)
-    elif floating is float:
-        sgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
     else:
-        dgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
+        lp64(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
 
 
 cdef void _gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
@@ -462,9 +479,8 @@ cdef void _add_column_sums(floating *a, int rows, int cols, floating *ones, floa
     cdef floating alpha = 1
     cdef blas_int rows64 = rows, cols64 = cols, one64 = 1
     cdef gemv_function ilp64 = _sgemv64 if floating is float else _dgemv64
+    cdef gemv32_function lp64 = _sgemv32 if floating is float else _dgemv32
     if ilp64 != NULL:
         ilp64(&no, &cols64, &rows64, &alpha, a, &cols64, ones, &one64, &beta, sums, &one64)
-    elif floating is float:
-        sgemv(&no, &cols, &rows, &alpha, a, &cols, ones, &one, &beta, sums, &one)
     else:
-        dgemv(&no, &cols, &rows, &alpha, a, &cols, ones, &one, &beta, sums, &one)
+        lp64(&no, &cols, &rows, &alpha, a, &cols, ones, &one, &beta, sums, &one)
