@@ -320,8 +320,14 @@ def conv2d_backward_sparse(x, w, out, grad_out, int sh, int sw, int pad_top, int
                         activation)
         return
     cdef minidl_conv_shape s = _shape_of(x, w, out, sh, sw, pad_top, pad_left)
-    wt = np.ascontiguousarray(np.moveaxis(w, 3, 0))  # (F, kh, kw, C): a filter's taps side by side
-    grad_wt = np.empty_like(wt)
+    # (F, kh, kw, C): a filter's taps side by side, starting on a cache line
+    wt = _aligned_empty((s.f, s.kh, s.kw, s.c), x.dtype)
+    wt[...] = np.moveaxis(w, 3, 0)
+    grad_wt = _aligned_empty(wt.shape, x.dtype)
+    if x.ctypes.data % 64 and s.c * x.dtype.itemsize % 64 == 0:
+        # rows of windows would start mid-line; a copy that starts on a line costs
+        # less than the loads that straddle two lines (the second pass reads x often)
+        x = _aligned_copy(x)
     if x.dtype.itemsize == 4:
         _sparse_backward[float](x, wt, out, grad_out, grad_x, grad_wt, grad_b, &s,
                                 _ACTIVATION_CODES[activation])
@@ -329,6 +335,22 @@ def conv2d_backward_sparse(x, w, out, grad_out, int sh, int sw, int pad_top, int
         _sparse_backward[double](x, wt, out, grad_out, grad_x, grad_wt, grad_b, &s,
                                  _ACTIVATION_CODES[activation])
     grad_w[...] = np.moveaxis(grad_wt, 0, 3)
+
+
+def _aligned_empty(shape, dtype, int alignment=64):
+    """np.empty whose data starts on an ``alignment``-byte boundary (a cache line): a
+    vector load that straddles two lines costs two."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    buffer = np.empty(size + alignment // dtype.itemsize, dtype)
+    skip = (-buffer.ctypes.data % alignment) // dtype.itemsize
+    return buffer[skip:skip + size].reshape(shape)
+
+
+def _aligned_copy(a):
+    copy = _aligned_empty(a.shape, a.dtype)
+    copy[...] = a
+    return copy
 
 
 cdef _sparse_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] wt,
