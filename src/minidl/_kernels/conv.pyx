@@ -52,6 +52,11 @@ cdef extern from "conv_direct.h" nogil:
                                            double *grad_w, double *grad_b,
                                            const minidl_conv_shape *s, int activation)
 
+cdef extern from "transpose.h" nogil:
+    void minidl_transpose_float(const float *src, Py_ssize_t rows, Py_ssize_t cols, float *dst)
+    void minidl_transpose_double(const double *src, Py_ssize_t rows, Py_ssize_t cols,
+                                 double *dst)
+
 cdef extern from "conv_sparse.h" nogil:
     void minidl_conv_sparse_grad_x_float(const float *wt, const float *out,
                                          const float *grad_out, float *grad_x,
@@ -321,8 +326,9 @@ def conv2d_backward_sparse(x, w, out, grad_out, int sh, int sw, int pad_top, int
         return
     cdef minidl_conv_shape s = _shape_of(x, w, out, sh, sw, pad_top, pad_left)
     # (F, kh, kw, C): a filter's taps side by side, starting on a cache line
+    patch = s.kh * s.kw * s.c
     wt = _aligned_empty((s.f, s.kh, s.kw, s.c), x.dtype)
-    wt[...] = np.moveaxis(w, 3, 0)
+    _transpose_into(w.reshape(patch, s.f), wt.reshape(s.f, patch))
     grad_wt = _aligned_empty(wt.shape, x.dtype)
     if x.ctypes.data % 64 and s.c * x.dtype.itemsize % 64 == 0:
         # rows of windows would start mid-line; a copy that starts on a line costs
@@ -334,7 +340,24 @@ def conv2d_backward_sparse(x, w, out, grad_out, int sh, int sw, int pad_top, int
     else:
         _sparse_backward[double](x, wt, out, grad_out, grad_x, grad_wt, grad_b, &s,
                                  _ACTIVATION_CODES[activation])
-    grad_w[...] = np.moveaxis(grad_wt, 0, 3)
+    _transpose_into(grad_wt.reshape(s.f, patch), grad_w.reshape(patch, s.f))
+
+
+def _transpose_into(src, dst):
+    """dst (cols, rows) = src (rows, cols) transposed (transpose.h)."""
+    if src.dtype.itemsize == 4:
+        _transpose[float](src, dst)
+    else:
+        _transpose[double](src, dst)
+
+
+cdef _transpose(floating[:, ::1] src, floating[:, ::1] dst):
+    if src.shape[0] == 0 or src.shape[1] == 0:
+        return
+    if floating is float:
+        minidl_transpose_float(&src[0, 0], src.shape[0], src.shape[1], &dst[0, 0])
+    else:
+        minidl_transpose_double(&src[0, 0], src.shape[0], src.shape[1], &dst[0, 0])
 
 
 def _aligned_empty(shape, dtype, int alignment=64):
