@@ -37,8 +37,8 @@ from minidl.ops.dense import check_activation
 # patches of at most this many values (kh * kw * in_channels) are convolved directly
 DIRECT_MAX_PATCH = 32
 # the backward walks the nonzeros of dL/dz when at most this fraction of them is
-# nonzero (measured: the walk wins below about a third, by 1.8x at the 15% the
-# tutorial CNN's second convolution sees)
+# nonzero (bench/sparse_crossover.py: the walk wins below about 40%, by 1.9x at
+# the 15-17% the tutorial CNN's second convolution sees)
 SPARSE_MAX_FRACTION = 0.25
 
 
