@@ -222,9 +222,11 @@ def check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x
 
 
 def check_gradient_nonzeros(out, grad_out, activation):
+    """out and grad_out: float arrays of one shape and dtype, of any rank."""
     k = "gradient_nonzeros"
-    _array(k, "out", out, out.ndim if isinstance(out, np.ndarray) else 1)
-    _array(k, "grad_out", grad_out, out.ndim)
+    rank = out.ndim if isinstance(out, np.ndarray) else 1  # not an array: refused by _array
+    _array(k, "out", out, rank)
+    _array(k, "grad_out", grad_out, rank)
     _same_dtype(k, out=out, grad_out=grad_out)
     _shape(k, "grad_out", grad_out, out.shape)
     check_activation(k, activation)

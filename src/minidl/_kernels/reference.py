@@ -16,10 +16,10 @@ import numpy as np
 from minidl._kernels.checks import (
     check_conv2d,
     check_conv2d_backward,
-    check_gradient_nonzeros,
     check_dense,
     check_dense_backward,
     check_gemm,
+    check_gradient_nonzeros,
     check_im2col,
     check_optimizer,
     check_pool,
