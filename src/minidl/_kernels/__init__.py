@@ -75,7 +75,8 @@ BACKENDS = ("compiled", "reference")
 FUNCTIONS = (
     "dense_forward", "dense_backward", "gemm", "im2col", "col2im", "conv2d_forward",
     "conv2d_backward", "conv2d_backward_sparse", "gradient_nonzeros", "max_pool2d_forward",
-    "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
+    "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
     "sgd_update", "rmsprop_update", "adam_update",
 )
 # and the constants: the backend's name, whether its sparse backward is worth calling

@@ -16,9 +16,9 @@ max-pooling layer); ``gradient_nonzeros`` counts them.  See ``conv_sparse.h``.
 
 All loop over images in parallel (``prange``): image n only ever reads or
 writes its own rows and pixels (the direct backward keeps one partial weight
-gradient per image and adds them in order; the sparse backward gives each
-thread whole filters), so threads never share a sum and the result is the
-same on every run and every thread count.
+gradient per image and adds them in order; the sparse backward's second pass
+gives each thread whole filters), so threads never share a sum and the result
+is the same on every run and every thread count.
 """
 
 cimport cython
