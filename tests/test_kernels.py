@@ -323,6 +323,7 @@ def test_dense_forward_large_batch_matches_numpy():
     (64, 1600, 128),  # big enough to split each product over the threads
     (32, 128, 10),    # too small for either
     (600, 40, 2000),  # three blocks of rows: the first writes dL/dw and dL/db, the others add
+    (296, 8, 1024),   # blocks of 256 rows, then 40: only the last goes through the transposes
 ])
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_dense_backward_at_model_shapes(n, k, m, dtype):

@@ -365,10 +365,11 @@ cdef _dense_backward(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] ou
     dtype = np.float32 if floating is float else np.float64
     if want_x:
         grad_x = grad_x_obj
-        # scratch for the transposes of _grad_x_block (small batches only)
-        transposed = block <= _TRANSPOSED_MAX_ROWS
-        grad_zt = np.empty(block * m if transposed else 1, dtype)
-        grad_xt = np.empty(block * k if transposed else 1, dtype)
+        # scratch for the transposes of _grad_x_block: blocks of at most
+        # TRANSPOSED_MAX_ROWS rows take them (a small batch, or a big one's last block)
+        rows = min(block, _TRANSPOSED_MAX_ROWS)
+        grad_zt = np.empty(max(rows * m, 1), dtype)
+        grad_xt = np.empty(max(rows * k, 1), dtype)
     if want_b:
         grad_b = grad_b_obj
         ones = np.ones(block, dtype)
