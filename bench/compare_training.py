@@ -6,8 +6,8 @@
     PYTHONPATH=src python bench/compare_training.py --scaling    # writes bench/scaling.png
 
 For each model M1..M4 (see tutorial_models.py) every framework trains the same
-layers for ``--steps`` steps of the same batch size on the same data (real images, see tutorial_models.py),
-with the same thread count.  Each framework lives in its own worker process
+layers for ``--steps`` steps of the same batch size on the same data (real
+images, see tutorial_models.py), with the same thread count.  Each framework lives in its own worker process
 (as in a learner's program, where PyTorch's OpenMP runtime is not loaded next
 to minidl's), and the workers take turns round by round, the order flipping
 every round, so a noisy machine hurts them alike.  The tables show seconds per
