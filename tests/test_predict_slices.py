@@ -100,3 +100,21 @@ def test_a_model_without_known_shapes_is_not_sliced(tiny_budget):
     x = np.ones((30, 5), np.float32)
     deferred.predict(x)  # built by its first call: no symbolic shapes to go by
     assert predict_slice(deferred, 30) == 30
+
+
+def test_a_model_with_two_inputs_and_two_outputs_is_sliced_whole(tiny_budget):
+    """Every input is sliced alike and every output lands in its own rows."""
+    image, extra = minidl.Input(shape=(12, 12, 1)), minidl.Input(shape=(4,))
+    features = layers.Flatten()(layers.Conv2D(8, (3, 3), activation="relu")(image))
+    joined = layers.Concatenate()([features, extra])
+    model = minidl.Model(inputs=[image, extra],
+                         outputs=[layers.Dense(3)(joined), layers.Dense(2, activation="softmax")(joined)])
+    assert predict_slice(model, 30) == 1
+    rng = np.random.default_rng(3)
+    xs = [rng.random((30, 12, 12, 1), dtype=np.float32), rng.random((30, 4), dtype=np.float32)]
+    with minidl.no_grad():
+        whole = [t.numpy() for t in model(xs)]
+    sliced = model.predict(xs, batch_size=30)
+    assert len(sliced) == 2
+    for got, want in zip(sliced, whole):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
