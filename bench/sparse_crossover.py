@@ -12,24 +12,15 @@ alternating them round by round, and prints the medians and their ratio.
 
 import argparse
 import statistics
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 
-from minidl._kernels import compiled as kernels
+sys.path.insert(0, str(Path(__file__).parent))
 
-
-def best_time(fn, min_time=0.05):
-    fn()
-    calls = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / calls
-        calls *= 2
+from kernel_ratios import best_time  # noqa: E402
+from minidl._kernels import compiled as kernels  # noqa: E402
 
 
 def main():

@@ -107,14 +107,20 @@ def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
                                    grad_b, activation)
             if grad_x is not None:
                 kernels.col2im(grad_cols, *geometry, grad_x)
-        if grad_x is not None:
-            grad_x = grad_x.astype(x.dtype, copy=False)
-        if grad_b is not None:
-            grad_b = grad_b.astype(b.dtype, copy=False)
-        return grad_x, grad_w, grad_b
+        return _in_parent_dtypes(x, b, grad_x, grad_w, grad_b)
 
     parents = (x, w) if b is None else (x, w, b)
     return record(out.reshape(n, out_h, out_w, f), parents, backward)
+
+
+def _in_parent_dtypes(x, b, grad_x, grad_w, grad_b):
+    """The gradients, grad_x and grad_b cast back to x's and b's dtypes (the
+    computation ran in w's); None stays None."""
+    if grad_x is not None:
+        grad_x = grad_x.astype(x.dtype, copy=False)
+    if grad_b is not None:
+        grad_b = grad_b.astype(b.dtype, copy=False)
+    return grad_x, grad_w, grad_b
 
 
 def sparse_backward_pays(kernels, out, grad_out, activation):
@@ -143,11 +149,7 @@ def _conv2d_direct(x, w, b, x_data, b_data, strides, padding, out_size, activati
         grad_b = np.empty(f, dtype) if b is not None and b.requires_grad else None
         kernels.conv2d_backward(x_data, w_data, out, grad_out, *geometry, grad_x, grad_w, grad_b,
                                 activation)
-        if grad_x is not None:
-            grad_x = grad_x.astype(x.dtype, copy=False)
-        if grad_b is not None:
-            grad_b = grad_b.astype(b.dtype, copy=False)
-        return grad_x, grad_w, grad_b
+        return _in_parent_dtypes(x, b, grad_x, grad_w, grad_b)
 
     parents = (x, w) if b is None else (x, w, b)
     return record(out, parents, backward)
