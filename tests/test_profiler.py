@@ -13,7 +13,7 @@ def small_cnn():
     model = minidl.Sequential([
         layers.Conv2D(16, (3, 3), activation="relu", input_shape=(12, 12, 1)),  # direct kernels
         layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(8, (3, 3), activation="relu"),  # im2col
+        layers.Conv2D(8, (3, 3), activation="relu"),  # Winograd (compiled), im2col (twins)
         layers.Flatten(),
         layers.Dense(10, activation="softmax"),
     ])
@@ -33,10 +33,13 @@ def test_profile_of_a_cnn_fit_names_its_kernels_and_ops(backend):
         with minidl.profile() as prof:
             model.fit(x, y, batch_size=16, epochs=1, verbose=0)
         names = {(category, name) for category, name, _, _ in prof.rows()}
+        second_layer = ([("kernel", "conv2d_winograd_forward"),
+                         ("kernel", "conv2d_winograd_backward"), ("backward", "conv2d_winograd")]
+                        if backend == "compiled"
+                        else [("kernel", "im2col"), ("kernel", "col2im"), ("backward", "conv2d")])
         for expected in [("kernel", "conv2d_forward"), ("kernel", "conv2d_backward"),
-                         ("kernel", "im2col"), ("kernel", "col2im"),
-                         ("kernel", "max_pool2d_forward"), ("kernel", "dense_forward"),
-                         ("kernel", "adam_update"), ("forward", "conv2d"), ("backward", "conv2d"),
+                         *second_layer, ("kernel", "max_pool2d_forward"), ("kernel", "dense_forward"),
+                         ("kernel", "adam_update"), ("forward", "conv2d"),
                          ("optimizer", "apply_gradients"), ("data", "shuffle + batch")]:
             assert expected in names, expected
         calls = {(c, n): k for c, n, k, _ in prof.rows()}

@@ -45,6 +45,14 @@ None, grad_w, grad_b or None, activation)``
     ``SPARSE_BACKWARD`` says whether a backend's is worth calling.
 ``gradient_nonzeros(out, grad_out, activation)``
     how many values of dL/dz are nonzero.
+``conv2d_winograd_forward(x, w (3,3,C,F), b or None, pad_top, pad_left, out,
+activation)``
+    out = act(conv(x, w) + b) for a 3x3 kernel at stride 1, by Winograd's
+    F(4x4, 3x3) (4x fewer multiplications).  ``WINOGRAD`` says whether a
+    backend's is worth calling.
+``conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x or
+None, grad_w, grad_b or None, activation)``
+    its gradients.
 ``max_pool2d_forward(x, ph, pw, sh, sw, pad_top, pad_left, out (N,OH,OW,C),
 argmax (N,OH,OW,C) int64)``
     argmax holds the flat index (h * W + w) * C + c of the maximum within
@@ -74,13 +82,15 @@ BACKENDS = ("compiled", "reference")
 # the functions every backend provides (the list above, by name)
 FUNCTIONS = (
     "dense_forward", "dense_backward", "gemm", "im2col", "col2im", "conv2d_forward",
-    "conv2d_backward", "conv2d_backward_sparse", "gradient_nonzeros", "max_pool2d_forward",
+    "conv2d_backward", "conv2d_backward_sparse", "gradient_nonzeros",
+    "conv2d_winograd_forward", "conv2d_winograd_backward", "max_pool2d_forward",
     "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
     "sgd_update", "rmsprop_update", "adam_update",
 )
-# and the constants: the backend's name, whether its sparse backward is worth calling
-CONSTANTS = ("NAME", "SPARSE_BACKWARD")
+# and the constants: the backend's name, whether its sparse backward and its Winograd
+# convolution are worth calling
+CONSTANTS = ("NAME", "SPARSE_BACKWARD", "WINOGRAD")
 
 
 def use(name):

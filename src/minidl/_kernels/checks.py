@@ -189,8 +189,7 @@ def check_im2col(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols, kerne
         _separate(kernel, {"image": x}, {"cols": cols})
 
 
-def check_conv2d(x, w, b, sh, sw, pad_top, pad_left, out, activation):
-    k = "conv2d_forward"
+def check_conv2d(x, w, b, sh, sw, pad_top, pad_left, out, activation, k="conv2d_forward"):
     _forward_arrays(k, 4, x, w, b, out)
     _conv_shapes(k, x, w, out, sh, sw, pad_top, pad_left)
     if b is not None:
@@ -219,6 +218,13 @@ def check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x
     check_activation(k, activation)
     _separate(k, {"grad_x": grad_x, "grad_w": grad_w, "grad_b": grad_b},
               {"x": x, "w": w, "out": out, "grad_out": grad_out})
+
+
+def check_winograd_kernel(w, kernel):
+    """Winograd's F(4x4, 3x3) is for 3x3 kernels (stride 1 is the caller's to pass)."""
+    if w.shape[0] != 3 or w.shape[1] != 3:
+        raise ValueError(f"{kernel}: w {w.shape} must be a 3x3 kernel (3, 3, C, F); other sizes "
+                         "go through conv2d_forward/conv2d_backward or im2col.")
 
 
 def check_gradient_nonzeros(out, grad_out, activation):

@@ -33,6 +33,7 @@ from minidl._kernels.checks import (
     check_conv2d_backward,
     check_gradient_nonzeros,
     check_im2col,
+    check_winograd_kernel,
 )
 
 cdef extern from "conv_direct.h" nogil:
@@ -83,6 +84,34 @@ cdef extern from "conv_sparse.h" nogil:
     Py_ssize_t minidl_count_nonzero_grad_z_double(const double *g, const double *out,
                                                   Py_ssize_t count, int activation)
     int MINIDL_SPARSE_FILTERS
+
+cdef extern from "conv_winograd.h" nogil:
+    void minidl_wino_kernel_float(const float *w, float *u, Py_ssize_t plane, Py_ssize_t e0,
+                                  Py_ssize_t e1, float *mid)
+    void minidl_wino_kernel_double(const double *w, double *u, Py_ssize_t plane, Py_ssize_t e0,
+                                   Py_ssize_t e1, double *mid)
+    void minidl_wino_kernel_grad_float(const float *du, Py_ssize_t chunks, float *grad_w,
+                                       Py_ssize_t plane, Py_ssize_t e0, Py_ssize_t e1,
+                                       float *mid)
+    void minidl_wino_kernel_grad_double(const double *du, Py_ssize_t chunks, double *grad_w,
+                                        Py_ssize_t plane, Py_ssize_t e0, Py_ssize_t e1,
+                                        double *mid)
+    void minidl_wino_forward_float(const float *x, const float *u, const float *bias,
+                                   float *out, const minidl_conv_shape *s, Py_ssize_t images,
+                                   int activation, float *scratch)
+    void minidl_wino_forward_double(const double *x, const double *u, const double *bias,
+                                    double *out, const minidl_conv_shape *s,
+                                    Py_ssize_t images, int activation, double *scratch)
+    void minidl_wino_backward_float(const float *x, const float *ut, const float *out,
+                                    const float *grad_out, float *grad_x, float *du,
+                                    float *grad_b, const minidl_conv_shape *s,
+                                    Py_ssize_t images, int activation, float *scratch)
+    void minidl_wino_backward_double(const double *x, const double *ut, const double *out,
+                                     const double *grad_out, double *grad_x, double *du,
+                                     double *grad_b, const minidl_conv_shape *s,
+                                     Py_ssize_t images, int activation, double *scratch)
+    int MINIDL_WINO_POINTS
+    Py_ssize_t MINIDL_WINO_SCRATCH(Py_ssize_t c, Py_ssize_t f)
 
 _ACTIVATION_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}  # as in dense.pyx
 
@@ -427,3 +456,160 @@ cdef _sparse_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] wt,
                 min(MINIDL_SPARSE_FILTERS, f - block * MINIDL_SPARSE_FILTERS),
                 &grad_wt[0, 0, 0, 0], grad_b_at, s, code, &pixel_row[0], &pixel_column[0],
                 &w_values[block, 0], &w_index[block, 0])
+
+
+# A chunk (the work one thread takes at a time) holds at least this many tiles.
+WINOGRAD_CHUNK_TILES = 64
+
+
+def conv2d_winograd_forward(x, w, b, int pad_top, int pad_left, out, str activation="linear"):
+    """out = act(conv(x, w) + b) for a 3x3 kernel at stride 1, by Winograd's F(4x4, 3x3):
+    4x fewer multiplications than the direct sum; see conv_winograd.h."""
+    k = "conv2d_winograd_forward"
+    check_conv2d(x, w, b, 1, 1, pad_top, pad_left, out, activation, k)
+    check_winograd_kernel(w, k)
+    if x.size == 0 or out.size == 0:
+        # nothing to transform (no channels: the output is act(b)); the direct kernel copes
+        conv2d_forward(x, w, b, 1, 1, pad_top, pad_left, out, activation)
+        return
+    cdef minidl_conv_shape s = _shape_of(x, w, out, 1, 1, pad_top, pad_left)
+    u = _winograd_kernel(w)
+    if x.dtype.itemsize == 4:
+        _winograd_forward[float](x, u, b, out, &s, _ACTIVATION_CODES[activation])
+    else:
+        _winograd_forward[double](x, u, b, out, &s, _ACTIVATION_CODES[activation])
+
+
+def conv2d_winograd_backward(x, w, out, grad_out, int pad_top, int pad_left, grad_x, grad_w,
+                             grad_b, str activation="linear"):
+    """The gradients of ``conv2d_winograd_forward`` (grad_x and grad_b may be None), by the
+    same transforms transposed; see conv_winograd.h."""
+    k = "conv2d_winograd_backward"
+    check_conv2d_backward(x, w, out, grad_out, 1, 1, pad_top, pad_left, grad_x, grad_w, grad_b,
+                          activation, k)
+    check_winograd_kernel(w, k)
+    if x.size == 0 or out.size == 0:
+        conv2d_backward(x, w, out, grad_out, 1, 1, pad_top, pad_left, grad_x, grad_w, grad_b,
+                        activation)
+        return
+    cdef minidl_conv_shape s = _shape_of(x, w, out, 1, 1, pad_top, pad_left)
+    u = _winograd_kernel(w)
+    # U[xi] transposed, (F, C): dL/dV = W @ U^T reads its rows
+    ut = np.empty((MINIDL_WINO_POINTS, s.f, s.c), x.dtype)
+    for q in range(MINIDL_WINO_POINTS):
+        _transpose_into(u[q], ut[q])
+    if x.dtype.itemsize == 4:
+        _winograd_backward[float](x, ut, out, grad_out, grad_x, grad_w, grad_b, &s,
+                                  _ACTIVATION_CODES[activation])
+    else:
+        _winograd_backward[double](x, ut, out, grad_out, grad_x, grad_w, grad_b, &s,
+                                   _ACTIVATION_CODES[activation])
+
+
+def _winograd_kernel(w):
+    """U = G w G^T: the (3, 3, C, F) kernel at the 36 points, (36, C, F)."""
+    c, f = w.shape[2], w.shape[3]
+    u = np.empty((MINIDL_WINO_POINTS, c, f), w.dtype)
+    mid = np.empty(18 * c * f, w.dtype)
+    if w.dtype.itemsize == 4:
+        _transform_kernel[float](w.reshape(-1), u.reshape(-1), mid, c * f)
+    else:
+        _transform_kernel[double](w.reshape(-1), u.reshape(-1), mid, c * f)
+    return u
+
+
+cdef _transform_kernel(floating[::1] w, floating[::1] u, floating[::1] mid, Py_ssize_t plane):
+    if floating is float:
+        minidl_wino_kernel_float(&w[0], &u[0], plane, 0, plane, &mid[0])
+    else:
+        minidl_wino_kernel_double(&w[0], &u[0], plane, 0, plane, &mid[0])
+
+
+cdef Py_ssize_t _images_per_chunk(minidl_conv_shape *s, Py_ssize_t n):
+    """Whole images per chunk: a power of two with at least WINOGRAD_CHUNK_TILES tiles
+    (fixed by the shapes alone, never by the thread count, so sums come out the same)."""
+    cdef Py_ssize_t tiles = ((s.oh + 3) // 4) * ((s.ow + 3) // 4), images = 1
+    while images * tiles < WINOGRAD_CHUNK_TILES and images < n:
+        images *= 2
+    return images
+
+
+cdef _winograd_forward(floating[:, :, :, ::1] x, floating[:, :, ::1] u, object b_obj,
+                       floating[:, :, :, ::1] out, minidl_conv_shape *s, int code):
+    cdef Py_ssize_t chunk, first, n = x.shape[0]
+    cdef Py_ssize_t per_chunk = _images_per_chunk(s, n)
+    cdef Py_ssize_t chunks = (n + per_chunk - 1) // per_chunk
+    cdef Py_ssize_t image = s.h * s.w * s.c, out_image = s.oh * s.ow * s.f
+    cdef floating[::1] b
+    cdef floating *bias = NULL
+    cdef bint parallel = chunks > 1 and n * out_image * s.c >= PARALLEL_MIN_VALUES
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[:, ::1] scratch = np.empty((chunks, MINIDL_WINO_SCRATCH(s.c, s.f)), dtype)
+    if b_obj is not None:
+        b = b_obj
+        bias = &b[0]
+    for chunk in prange(chunks, nogil=True, schedule="static", use_threads_if=parallel):
+        first = chunk * per_chunk
+        if floating is float:
+            minidl_wino_forward_float(&x[0, 0, 0, 0] + first * image, &u[0, 0, 0], bias,
+                                      &out[0, 0, 0, 0] + first * out_image, s,
+                                      min(per_chunk, n - first), code, &scratch[chunk, 0])
+        else:
+            minidl_wino_forward_double(&x[0, 0, 0, 0] + first * image, &u[0, 0, 0], bias,
+                                       &out[0, 0, 0, 0] + first * out_image, s,
+                                       min(per_chunk, n - first), code, &scratch[chunk, 0])
+
+
+cdef _winograd_backward(floating[:, :, :, ::1] x, floating[:, :, ::1] ut,
+                        floating[:, :, :, ::1] out, floating[:, :, :, ::1] grad_out,
+                        object grad_x_obj, floating[:, :, :, ::1] grad_w, object grad_b_obj,
+                        minidl_conv_shape *s, int code):
+    cdef Py_ssize_t chunk, first, part, n = x.shape[0]
+    cdef Py_ssize_t per_chunk = _images_per_chunk(s, n)
+    cdef Py_ssize_t chunks = (n + per_chunk - 1) // per_chunk
+    cdef Py_ssize_t image = s.h * s.w * s.c, out_image = s.oh * s.ow * s.f
+    cdef Py_ssize_t plane = s.c * s.f, parts = 4 if plane >= 1024 else 1
+    cdef bint parallel = chunks > 1 and n * out_image * s.c >= PARALLEL_MIN_VALUES
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[:, ::1] scratch = np.empty((chunks, MINIDL_WINO_SCRATCH(s.c, s.f)), dtype)
+    # each chunk's own dL/dU and bias gradient, added in chunk order below
+    cdef floating[:, :, :, ::1] du = np.empty((chunks, MINIDL_WINO_POINTS, s.c, s.f), dtype)
+    cdef floating[:, ::1] partial_b
+    cdef floating[:, ::1] mid = np.empty((parts, 54 * ((plane + parts - 1) // parts)), dtype)
+    cdef floating[:, :, :, ::1] grad_x
+    cdef floating *grad_x_at = NULL
+    cdef floating *partial_b_at = NULL
+    if grad_x_obj is not None:
+        grad_x = grad_x_obj
+        grad_x_at = &grad_x[0, 0, 0, 0]
+    if grad_b_obj is not None:
+        partial_b = np.empty((chunks, s.f), dtype)
+        partial_b_at = &partial_b[0, 0]
+    for chunk in prange(chunks, nogil=True, schedule="static", use_threads_if=parallel):
+        first = chunk * per_chunk
+        if floating is float:
+            minidl_wino_backward_float(
+                &x[0, 0, 0, 0] + first * image, &ut[0, 0, 0], &out[0, 0, 0, 0] + first * out_image,
+                &grad_out[0, 0, 0, 0] + first * out_image,
+                grad_x_at + first * image if grad_x_at != NULL else NULL, &du[chunk, 0, 0, 0],
+                partial_b_at + chunk * s.f if partial_b_at != NULL else NULL, s,
+                min(per_chunk, n - first), code, &scratch[chunk, 0])
+        else:
+            minidl_wino_backward_double(
+                &x[0, 0, 0, 0] + first * image, &ut[0, 0, 0], &out[0, 0, 0, 0] + first * out_image,
+                &grad_out[0, 0, 0, 0] + first * out_image,
+                grad_x_at + first * image if grad_x_at != NULL else NULL, &du[chunk, 0, 0, 0],
+                partial_b_at + chunk * s.f if partial_b_at != NULL else NULL, s,
+                min(per_chunk, n - first), code, &scratch[chunk, 0])
+    # grad_w = G^T dU G, dU the chunks' sum; each part of the (C, F) plane on its own
+    for part in prange(parts, nogil=True, schedule="static", use_threads_if=parallel):
+        if floating is float:
+            minidl_wino_kernel_grad_float(&du[0, 0, 0, 0], chunks, &grad_w[0, 0, 0, 0], plane,
+                                          part * plane // parts, (part + 1) * plane // parts,
+                                          &mid[part, 0])
+        else:
+            minidl_wino_kernel_grad_double(&du[0, 0, 0, 0], chunks, &grad_w[0, 0, 0, 0], plane,
+                                           part * plane // parts, (part + 1) * plane // parts,
+                                           &mid[part, 0])
+    if grad_b_obj is not None:
+        np.sum(partial_b, axis=0, out=grad_b_obj)  # chunks added in order 0, 1, ...

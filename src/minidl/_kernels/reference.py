@@ -27,12 +27,16 @@ from minidl._kernels.checks import (
     check_argmax_range,
     check_label_range,
     check_softmax_xent,
+    check_winograd_kernel,
 )
 
 NAME = "reference"
 # the twin of conv2d_backward_sparse multiplies the zeros too (NumPy has no faster way
 # than its products), so the ops never ask for it; it is there to test the compiled one
 SPARSE_BACKWARD = False
+# the Winograd twins show the algorithm, but in NumPy their einsums and many small
+# arrays cost more than im2col's products: the ops keep im2col with these kernels
+WINOGRAD = False
 
 
 # --- activations, as used by the fused dense epilogue ----------------------
@@ -194,6 +198,114 @@ def gradient_nonzeros(out, grad_out, activation="linear"):
     derivative = _activation_derivative(out, activation)
     grad_z = grad_out if derivative is None else grad_out * derivative
     return int(np.count_nonzero(grad_z))
+
+
+# --- Winograd convolution F(4x4, 3x3) ----------------------------------------
+# Four outputs y of a 3-tap filter g over six inputs d in 6 multiplications, not 12:
+#     y = A^T [(G g) * (B^T d)]          (* element by element)
+# and, nested, a 4x4 tile of outputs from a 6x6 input patch in 36, not 144:
+#     Y = A^T [(G g G^T) * (B^T d B)] A.
+# With channels, the * becomes a sum over input channels: a matrix product at each
+# of the 36 points.  See conv_winograd.h for the whole story.
+WINOGRAD_BT = np.array([[4, 0, -5, 0, 1, 0],
+                        [0, -4, -4, 1, 1, 0],
+                        [0, 4, -4, -1, 1, 0],
+                        [0, -2, -1, 2, 1, 0],
+                        [0, 2, -1, -2, 1, 0],
+                        [0, 4, 0, -5, 0, 1]], np.float64)
+WINOGRAD_G = np.array([[1 / 4, 0, 0],
+                       [-1 / 6, -1 / 6, -1 / 6],
+                       [-1 / 6, 1 / 6, -1 / 6],
+                       [1 / 24, 1 / 12, 1 / 6],
+                       [1 / 24, -1 / 12, 1 / 6],
+                       [0, 0, 1]], np.float64)
+WINOGRAD_AT = np.array([[1, 1, 1, 1, 1, 0],
+                        [0, 1, -1, 2, -2, 0],
+                        [0, 1, 1, 4, 4, 0],
+                        [0, 1, -1, 8, -8, 1]], np.float64)
+
+
+def _winograd_patches(x, pad_top, pad_left, out_h, out_w):
+    """The 6x6 input patch of every 4x4 tile of the output, (N, TH, TW, 6, 6, C): tiles
+    start every 4 pixels, patches overlap by 2, zeros outside the image."""
+    n, h, w, c = x.shape
+    th, tw = -(-out_h // 4), -(-out_w // 4)
+    padded = np.zeros((n, 4 * th + 2, 4 * tw + 2, c), x.dtype)
+    rows = max(0, min(h, padded.shape[1] - pad_top))
+    cols = max(0, min(w, padded.shape[2] - pad_left))
+    padded[:, pad_top:pad_top + rows, pad_left:pad_left + cols] = x[:, :rows, :cols]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (6, 6), axis=(1, 2))
+    return windows[:, ::4, ::4].transpose(0, 1, 2, 4, 5, 3)
+
+
+def _winograd_points(m):
+    """(N, TH, TW, 6, 6, K) -> (36, N*TH*TW, K): one matrix per point, tiles as rows."""
+    return m.reshape(-1, 36, m.shape[-1]).transpose(1, 0, 2)
+
+
+def _winograd_tiles(m, shape):
+    """The inverse of _winograd_points: (36, tiles, K) -> ``shape`` (N, TH, TW, 6, 6, K)."""
+    return m.transpose(1, 0, 2).reshape(shape)
+
+
+def conv2d_winograd_forward(x, w, b, pad_top, pad_left, out, activation="linear"):
+    """out = act(conv(x, w) + b) for a 3x3 kernel at stride 1, by Winograd's F(4x4, 3x3)."""
+    check_conv2d(x, w, b, 1, 1, pad_top, pad_left, out, activation, "conv2d_winograd_forward")
+    check_winograd_kernel(w, "conv2d_winograd_forward")
+    n, out_h, out_w, f = out.shape
+    u = np.einsum("ai,ijcf,bj->abcf", WINOGRAD_G, w, WINOGRAD_G, optimize=True)         # (6, 6, C, F)
+    d = _winograd_patches(x, pad_top, pad_left, out_h, out_w)
+    v = np.einsum("ai,ntsijc,bj->ntsabc", WINOGRAD_BT, d, WINOGRAD_BT, optimize=True)  # (N, TH, TW, 6, 6, C)
+    # at each point: (tiles x C) @ (C x F)
+    m = _winograd_points(v) @ u.reshape(36, *u.shape[2:])
+    m = _winograd_tiles(m, v.shape[:-1] + (f,))
+    y = np.einsum("ia,ntsabf,jb->ntsijf", WINOGRAD_AT, m, WINOGRAD_AT, optimize=True)  # (N, TH, TW, 4, 4, F)
+    y = y.transpose(0, 1, 3, 2, 4, 5).reshape(n, 4 * y.shape[1], 4 * y.shape[2], f)
+    z = y[:, :out_h, :out_w] + (0 if b is None else b)
+    _activate(z, activation)
+    out[...] = z
+
+
+def conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x, grad_w, grad_b,
+                             activation="linear"):
+    """The gradients of ``conv2d_winograd_forward``: its transforms, transposed.
+    With W = A dz A^T for each tile's dL/dz:
+    dL/dU = sum over tiles of V^T W (then G^T . G), dL/dV = W U^T (then B . B^T)."""
+    k = "conv2d_winograd_backward"
+    check_conv2d_backward(x, w, out, grad_out, 1, 1, pad_top, pad_left, grad_x, grad_w, grad_b,
+                          activation, k)
+    check_winograd_kernel(w, k)
+    n, out_h, out_w, f = out.shape
+    h, width, c = x.shape[1:]
+    derivative = _activation_derivative(out, activation)
+    dz = grad_out if derivative is None else grad_out * derivative
+    th, tw = -(-out_h // 4), -(-out_w // 4)
+    dz_tiles = np.zeros((n, 4 * th, 4 * tw, f), x.dtype)
+    dz_tiles[:, :out_h, :out_w] = dz  # tiles overhanging the output get no gradient
+    dz_tiles = dz_tiles.reshape(n, th, 4, tw, 4, f).transpose(0, 1, 3, 2, 4, 5)
+    wz = np.einsum("ia,ntsijf,jb->ntsabf", WINOGRAD_AT, dz_tiles, WINOGRAD_AT, optimize=True)
+    d = _winograd_patches(x, pad_top, pad_left, out_h, out_w)
+    v = np.einsum("ai,ntsijc,bj->ntsabc", WINOGRAD_BT, d, WINOGRAD_BT, optimize=True)
+    # dL/dU at each point: (C x tiles) @ (tiles x F)
+    du = _winograd_points(v).transpose(0, 2, 1) @ _winograd_points(wz)
+    grad_w[...] = np.einsum("ai,abcf,bj->ijcf", WINOGRAD_G, du.reshape(6, 6, c, f), WINOGRAD_G, optimize=True)
+    if grad_b is not None:
+        grad_b[...] = dz.sum(axis=(0, 1, 2))
+    if grad_x is None:
+        return
+    u = np.einsum("ai,ijcf,bj->abcf", WINOGRAD_G, w, WINOGRAD_G, optimize=True)
+    dv = _winograd_points(wz) @ u.reshape(36, c, f).transpose(0, 2, 1)  # (tiles x F) @ (F x C)
+    dv = _winograd_tiles(dv, v.shape)
+    patches = np.einsum("ai,ntsabc,bj->ntsijc", WINOGRAD_BT, dv, WINOGRAD_BT, optimize=True)
+    # add every patch back where it was read (neighbours overlap by 2 pixels)
+    padded = np.zeros((n, 4 * th + 2, 4 * tw + 2, c), x.dtype)
+    for i in range(6):
+        for j in range(6):
+            padded[:, i:i + 4 * th:4, j:j + 4 * tw:4] += patches[:, :, :, i, j]
+    rows = max(0, min(h, padded.shape[1] - pad_top))
+    cols = max(0, min(width, padded.shape[2] - pad_left))
+    grad_x[...] = 0
+    grad_x[:, :rows, :cols] = padded[:, pad_top:pad_top + rows, pad_left:pad_left + cols]
 
 
 # --- pooling ----------------------------------------------------------------

@@ -22,6 +22,13 @@ pooling window passes its gradient to one pixel only, and relu zeroes it where
 the output was 0).  When at most SPARSE_MAX_FRACTION of it is nonzero, the
 backward walks the nonzeros (``conv2d_backward_sparse``) instead of multiplying
 the zeros too.
+
+A 3x3 kernel at stride 1 -- the tutorials' convolutions -- runs with the
+compiled kernels through Winograd's F(4x4, 3x3) (``conv2d_winograd_forward``
+and ``_backward``): each 4x4 tile of the output from its 6x6 input patch with
+36 multiplications per channel pair instead of 144 (see
+``_kernels/conv_winograd.h``).  The NumPy twins keep im2col: there a product
+is the fastest way.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ DIRECT_MAX_PATCH = 32
 # nonzero (bench/sparse_crossover.py: the walk wins below about 40%, by 1.9x at
 # the 15-17% the tutorial CNN's second convolution sees)
 SPARSE_MAX_FRACTION = 0.25
+# 3x3 kernels at stride 1 with at least this many input channels and filters go through
+# Winograd's F(4x4, 3x3) when the kernels have a fast one (bench/winograd_crossover.py)
+WINOGRAD_MIN_CHANNELS = 8
 
 
 def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
@@ -83,6 +93,9 @@ def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
     if kh * kw * c <= DIRECT_MAX_PATCH:
         return _conv2d_direct(x, w, b, x_data, b_data, strides, (pad_top, pad_left),
                               (out_h, out_w), activation)
+    if winograd_pays(kernels, w.shape, strides):
+        return _conv2d_winograd(x, w, b, x_data, b_data, (pad_top, pad_left), (out_h, out_w),
+                                activation)
     w2 = w.data.reshape(kh * kw * c, f)
     cols = np.empty((n * out_h * out_w, kh * kw * c), dtype)
     kernels.im2col(x_data, *geometry, cols)
@@ -129,6 +142,38 @@ def sparse_backward_pays(kernels, out, grad_out, activation):
     return (kernels.SPARSE_BACKWARD
             and kernels.gradient_nonzeros(out, grad_out, activation)
             <= SPARSE_MAX_FRACTION * out.size)
+
+
+def winograd_pays(kernels, w_shape, strides):
+    """Whether conv2d goes through Winograd's F(4x4, 3x3): the kernels have a fast one,
+    the kernel is 3x3 at stride 1, and both channel counts are big enough for its
+    products to pay for its transforms."""
+    kh, kw, c, f = w_shape
+    return (kernels.WINOGRAD and (kh, kw) == (3, 3) and tuple(strides) == (1, 1)
+            and min(c, f) >= WINOGRAD_MIN_CHANNELS)
+
+
+def _conv2d_winograd(x, w, b, x_data, b_data, padding, out_size, activation):
+    """conv2d through Winograd's F(4x4, 3x3); same results as im2col, up to rounding."""
+    kernels = _kernels.current
+    dtype = w.dtype
+    n, f = x.shape[0], w.shape[3]
+    w_data = np.ascontiguousarray(w.data)
+    out = np.empty((n, *out_size, f), dtype)
+    kernels.conv2d_winograd_forward(x_data, w_data, b_data, *padding, out, activation)
+
+    def backward(grad):
+        kernels = _kernels.current
+        grad_out = np.ascontiguousarray(grad, dtype=dtype)
+        grad_x = np.empty_like(x_data) if x.requires_grad else None
+        grad_w = np.empty_like(w_data)
+        grad_b = np.empty(f, dtype) if b is not None and b.requires_grad else None
+        kernels.conv2d_winograd_backward(x_data, w_data, out, grad_out, *padding, grad_x, grad_w,
+                                         grad_b, activation)
+        return _in_parent_dtypes(x, b, grad_x, grad_w, grad_b)
+
+    parents = (x, w) if b is None else (x, w, b)
+    return record(out, parents, backward)
 
 
 def _conv2d_direct(x, w, b, x_data, b_data, strides, padding, out_size, activation):

@@ -1,0 +1,479 @@
+/* Winograd convolution F(4x4, 3x3): a 3x3 convolution, stride 1, with 4x fewer
+ * multiplications than the direct sum or im2col's product.
+ *
+ * The idea, in one dimension first.  Four outputs of a 3-tap filter g over six
+ * inputs d, y[i] = d[i] g[0] + d[i+1] g[1] + d[i+2] g[2], take 12 multiplications
+ * one by one.  Winograd's minimal filtering algorithm takes 6:
+ *
+ *     y = A^T [ (G g) * (B^T d) ]          (* element by element)
+ *
+ * with fixed matrices B^T (6x6), G (6x3), A^T (4x6) (Lavin & Gray, "Fast
+ * Algorithms for Convolutional Neural Networks", 2016; the ones below use the
+ * points 0, +-1, +-2 and infinity).  Nested, the same holds for a 4x4 tile of
+ * outputs from a 6x6 patch of inputs:
+ *
+ *     Y = A^T [ (G g G^T) * (B^T d B) ] A          36 multiplications, not 144.
+ *
+ * With channels: U = G g G^T is the kernel transformed once per call
+ * (36 points x C x F), V = B^T d B a tile transformed (36 x C), and at each of the
+ * 36 points the sum over input channels is a matrix product:
+ *
+ *     M[xi] (tiles x F) = V[xi] (tiles x C) @ U[xi] (C x F)        xi < 36
+ *
+ * then Y = A^T M A per tile, with bias and activation.  The transforms are
+ * additions and small multiples, over C (or F) values side by side in NHWC: the
+ * products do the work, 36*C*F multiply-adds per 16 outputs instead of 9*16*C*F.
+ *
+ * The backward is the same algebra transposed.  With dZ = dL/dY * act'(Y) on a
+ * tile (zero where the tile overhangs the output) and W = A dZ A^T:
+ *
+ *     dL/dU[xi] = sum over tiles of V[xi]^T @ W[xi]    ->  grad_w = G^T dL/dU G
+ *     dL/dV[xi] = W[xi] @ U[xi]^T                       ->  grad_x += B dL/dV B^T
+ *
+ * (adjacent input patches overlap by 2 pixels: their contributions add).
+ *
+ * Work is split into chunks of whole images (the caller's threads take chunks;
+ * a chunk's tiles only touch its own images, and each chunk keeps its own partial
+ * dL/dU and bias gradient, added in chunk order afterwards: no sum is shared
+ * between threads and the result does not depend on the thread count).  Within a
+ * chunk, MINIDL_WINO_BLOCK tiles at a time are transformed, multiplied and
+ * transformed back while they are in cache.
+ *
+ * Rounding: the transforms mix values of different sizes (factors up to 8 and
+ * down to 1/24), so results differ from a direct sum by a few units in the last
+ * place more than im2col's do: relative errors around 1e-6 in float32.
+ */
+#ifndef MINIDL_CONV_WINOGRAD_H
+#define MINIDL_CONV_WINOGRAD_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "activation.h"
+#include "clones.h"
+#include "conv_direct.h"
+
+#define MINIDL_WINO_POINTS 36  /* 6 x 6 points per tile */
+#define MINIDL_WINO_BLOCK 16   /* tiles transformed and multiplied together */
+
+/* the scratch one chunk needs, in values: V and M (or W) of a block of tiles,
+ * a 6x6 transform's middle step, a zero pixel, a 4x4 tile of dL/dz, a patch row,
+ * and a place for outputs that fall outside the image */
+#define MINIDL_WINO_SCRATCH(c, f)                                                        \
+    (MINIDL_WINO_POINTS * MINIDL_WINO_BLOCK * ((c) + (f))                                \
+     + MINIDL_WINO_POINTS * ((c) > (f) ? (c) : (f)) + (c) + 16 * (f) + 6 * (c) + 4 * (f))
+
+#define MINIDL_WINO_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* acc (R rows x 16*NV columns, in registers) = c, or 0; += a @ b over k; back to c */
+#define MINIDL_WINO_GEMM_CHUNK(R, NV, type, vec)                                        \
+    for (; j + 16 * (NV) <= n; j += 16 * (NV)) {                                        \
+        vec acc_[R][NV], b_[NV];                                                        \
+        int r_, v_;                                                                     \
+        ptrdiff_t p_;                                                                   \
+        for (r_ = 0; r_ < (R); r_++)                                                    \
+            for (v_ = 0; v_ < (NV); v_++) {                                             \
+                if (accumulate)                                                         \
+                    MINIDL_LOAD16(acc_[r_][v_], c + (i + r_) * ldc + j + 16 * v_);      \
+                else                                                                    \
+                    memset(&acc_[r_][v_], 0, sizeof(vec));                              \
+            }                                                                           \
+        for (p_ = 0; p_ < k; p_++) {                                                    \
+            for (v_ = 0; v_ < (NV); v_++)                                               \
+                MINIDL_LOAD16(b_[v_], b + p_ * ldb + j + 16 * v_);                      \
+            for (r_ = 0; r_ < (R); r_++) {                                              \
+                type s_ = a[(i + r_) * a_row + p_ * a_col];                             \
+                for (v_ = 0; v_ < (NV); v_++)                                           \
+                    acc_[r_][v_] += s_ * b_[v_];                                        \
+            }                                                                           \
+        }                                                                               \
+        for (r_ = 0; r_ < (R); r_++)                                                    \
+            for (v_ = 0; v_ < (NV); v_++)                                               \
+                MINIDL_STORE16(c + (i + r_) * ldc + j + 16 * v_, acc_[r_][v_]);         \
+    }
+
+/* the columns j .. n-1 that no vector chunk took, rows i .. i+R-1 */
+#define MINIDL_WINO_GEMM_TAIL(R, type)                                                  \
+    for (; j < n; j++) {                                                                \
+        int r_;                                                                         \
+        ptrdiff_t p_;                                                                   \
+        for (r_ = 0; r_ < (R); r_++) {                                                  \
+            type s_ = accumulate ? c[(i + r_) * ldc + j] : 0;                           \
+            for (p_ = 0; p_ < k; p_++)                                                  \
+                s_ += a[(i + r_) * a_row + p_ * a_col] * b[p_ * ldb + j];               \
+            c[(i + r_) * ldc + j] = s_;                                                 \
+        }                                                                               \
+    }
+
+/* The transforms' matrices, written out (d: inputs, o: outputs, T: their type):
+ * B^T (6x6) takes an input row to the 6 points, A^T (4x6) the points to 4
+ * outputs, G (6x3) the 3 kernel taps to the points; B, A and G^T go back. */
+#define MINIDL_WINO_BT(T)                                                               \
+    o[0] = 4 * d[0] - 5 * d[2] + d[4];                                                  \
+    o[1] = -4 * (d[1] + d[2]) + d[3] + d[4];                                            \
+    o[2] = 4 * (d[1] - d[2]) - d[3] + d[4];                                             \
+    o[3] = 2 * (d[3] - d[1]) - d[2] + d[4];                                             \
+    o[4] = 2 * (d[1] - d[3]) - d[2] + d[4];                                             \
+    o[5] = 4 * d[1] - 5 * d[3] + d[5];
+#define MINIDL_WINO_B(T)                                                                \
+    o[0] = 4 * d[0];                                                                    \
+    o[1] = 4 * (d[2] - d[1] + d[5]) + 2 * (d[4] - d[3]);                                \
+    o[2] = -5 * d[0] - 4 * (d[1] + d[2]) - d[3] - d[4];                                 \
+    o[3] = d[1] - d[2] + 2 * (d[3] - d[4]) - 5 * d[5];                                  \
+    o[4] = d[0] + d[1] + d[2] + d[3] + d[4];                                            \
+    o[5] = d[5];
+#define MINIDL_WINO_AT(T)                                                               \
+    {                                                                                   \
+        T p12 = d[1] + d[2], d12 = d[1] - d[2], p34 = d[3] + d[4], d34 = d[3] - d[4];   \
+        o[0] = d[0] + p12 + p34;                                                        \
+        o[1] = d12 + 2 * d34;                                                           \
+        o[2] = p12 + 4 * p34;                                                           \
+        o[3] = d12 + 8 * d34 + d[5];                                                    \
+    }
+#define MINIDL_WINO_A(T)                                                                \
+    {                                                                                   \
+        T even = d[0] + d[2], odd = d[1] + d[3];                                        \
+        T even4 = d[0] + 4 * d[2], odd4 = 2 * (d[1] + 4 * d[3]);                        \
+        o[0] = d[0];                                                                    \
+        o[1] = even + odd;                                                              \
+        o[2] = even - odd;                                                              \
+        o[3] = even4 + odd4;                                                            \
+        o[4] = even4 - odd4;                                                            \
+        o[5] = d[3];                                                                    \
+    }
+#define MINIDL_WINO_G(T)                                                                \
+    o[0] = d[0] / 4;                                                                    \
+    o[1] = -(d[0] + d[1] + d[2]) / 6;                                                   \
+    o[2] = -(d[0] - d[1] + d[2]) / 6;                                                   \
+    o[3] = d[0] / 24 + d[1] / 12 + d[2] / 6;                                            \
+    o[4] = d[0] / 24 - d[1] / 12 + d[2] / 6;                                            \
+    o[5] = d[2];
+#define MINIDL_WINO_GT(T)                                                               \
+    o[0] = d[0] / 4 - (d[1] + d[2]) / 6 + (d[3] + d[4]) / 24;                           \
+    o[1] = (d[2] - d[1]) / 6 + (d[3] - d[4]) / 12;                                      \
+    o[2] = (d[3] + d[4] - d[1] - d[2]) / 6 + d[5];
+
+/* minidl_wino_<name>_<suffix>(in, out, n): the transform MATRIX on rows of n values */
+#define MINIDL_WINO_TRANSFORM(name, NI, NO, MATRIX, type, suffix, vec)                  \
+MINIDL_INLINE void minidl_wino_##name##_##suffix(const type *const in[NI],              \
+                                                 type *const out[NO], ptrdiff_t n)      \
+{                                                                                       \
+    ptrdiff_t t = 0;                                                                    \
+    int q;                                                                              \
+    for (; t + 16 <= n; t += 16) {                                                      \
+        vec d[NI], o[NO];                                                               \
+        for (q = 0; q < (NI); q++)                                                      \
+            MINIDL_LOAD16(d[q], in[q] + t);                                             \
+        MATRIX(vec)                                                                     \
+        for (q = 0; q < (NO); q++)                                                      \
+            MINIDL_STORE16(out[q] + t, o[q]);                                           \
+    }                                                                                   \
+    for (; t < n; t++) {                                                                \
+        type d[NI], o[NO];                                                              \
+        for (q = 0; q < (NI); q++)                                                      \
+            d[q] = in[q][t];                                                            \
+        MATRIX(type)                                                                    \
+        for (q = 0; q < (NO); q++)                                                      \
+            out[q][t] = o[q];                                                           \
+    }                                                                                   \
+}
+
+#define MINIDL_DEFINE_CONV_WINOGRAD(type, suffix, vec)                                  \
+/* c (m x n, rows ldc apart) = [c +] a @ b, where a's (i, p) is a[i*a_row + p*a_col]    \
+ * (so a may be read transposed) and b is (k x n), rows ldb apart.  Four rows of c and  \
+ * 64 columns (4 vectors) at a time, their sums in registers while all k terms are     \
+ * added: each loaded vector of b serves four rows. */                                  \
+MINIDL_INLINE void minidl_wino_gemm_##suffix(                                           \
+    ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const type *restrict a, ptrdiff_t a_row,     \
+    ptrdiff_t a_col, const type *restrict b, ptrdiff_t ldb, type *restrict c,           \
+    ptrdiff_t ldc, int accumulate)                                                      \
+{                                                                                       \
+    ptrdiff_t i = 0, j;                                                                 \
+    for (; i + 4 <= m; i += 4) {                                                        \
+        j = 0;                                                                          \
+        MINIDL_WINO_GEMM_CHUNK(4, 4, type, vec)                                         \
+        MINIDL_WINO_GEMM_CHUNK(4, 2, type, vec)                                         \
+        MINIDL_WINO_GEMM_CHUNK(4, 1, type, vec)                                         \
+        MINIDL_WINO_GEMM_TAIL(4, type)                                                  \
+    }                                                                                   \
+    for (; i < m; i++) {                                                                \
+        j = 0;                                                                          \
+        MINIDL_WINO_GEMM_CHUNK(1, 4, type, vec)                                         \
+        MINIDL_WINO_GEMM_CHUNK(1, 1, type, vec)                                         \
+        MINIDL_WINO_GEMM_TAIL(1, type)                                                  \
+    }                                                                                   \
+}                                                                                       \
+                                                                                        \
+/* The one-dimensional transforms, each on rows of n values side by side (every         \
+ * channel at once): in[0..] -> out[0..], 16 values at a time in vectors, then one by   \
+ * one.  Nested (rows, then columns) they give the two-dimensional ones. */             \
+MINIDL_WINO_TRANSFORM(bt, 6, 6, MINIDL_WINO_BT, type, suffix, vec)  /* B^T d */         \
+MINIDL_WINO_TRANSFORM(b, 6, 6, MINIDL_WINO_B, type, suffix, vec)    /* B v, for dL/dx */ \
+MINIDL_WINO_TRANSFORM(at, 6, 4, MINIDL_WINO_AT, type, suffix, vec)  /* A^T m */         \
+MINIDL_WINO_TRANSFORM(a, 4, 6, MINIDL_WINO_A, type, suffix, vec)    /* A z, for dL/dz */ \
+MINIDL_WINO_TRANSFORM(g, 3, 6, MINIDL_WINO_G, type, suffix, vec)    /* G g */           \
+MINIDL_WINO_TRANSFORM(gt, 6, 3, MINIDL_WINO_GT, type, suffix, vec)  /* G^T u, for dL/dg */ \
+                                                                                        \
+/* U = G g G^T for every input channel and filter: w (3, 3, C, F) -> u (36, C, F),      \
+ * the values e0 <= e < e1 of each (C, F) plane; mid: 18 planes of scratch */           \
+MINIDL_CLONES                                                                           \
+static void minidl_wino_kernel_##suffix(const type *restrict w, type *restrict u,       \
+                                        ptrdiff_t plane, ptrdiff_t e0, ptrdiff_t e1,    \
+                                        type *restrict mid)                             \
+{                                                                                       \
+    ptrdiff_t i, a, n = e1 - e0;                                                        \
+    const type *in[6];                                                                  \
+    type *out[6];                                                                       \
+    for (i = 0; i < 3; i++) {  /* columns: mid (6, 3) = G @ w (3, 3) */                 \
+        for (a = 0; a < 3; a++)                                                         \
+            in[a] = w + (a * 3 + i) * plane + e0;                                       \
+        for (a = 0; a < 6; a++)                                                         \
+            out[a] = mid + (a * 3 + i) * n;                                             \
+        minidl_wino_g_##suffix(in, out, n);                                             \
+    }                                                                                   \
+    for (a = 0; a < 6; a++) {  /* rows: u (6, 6) = mid (6, 3) @ G^T */                  \
+        for (i = 0; i < 3; i++)                                                         \
+            in[i] = mid + (a * 3 + i) * n;                                              \
+        for (i = 0; i < 6; i++)                                                         \
+            out[i] = u + (a * 6 + i) * plane + e0;                                      \
+        minidl_wino_g_##suffix(in, out, n);                                             \
+    }                                                                                   \
+}                                                                                       \
+                                                                                        \
+/* grad_w (3, 3, C, F) = G^T dU G, where dU (36, C, F) is the sum of ``chunks``          \
+ * partials (36, C, F) one after another in du, added in order; the values            \
+ * e0 <= e < e1 of each plane.  mid: 36 + 18 planes of scratch. */                      \
+MINIDL_CLONES                                                                           \
+static void minidl_wino_kernel_grad_##suffix(const type *restrict du, ptrdiff_t chunks,  \
+                                             type *restrict grad_w, ptrdiff_t plane,    \
+                                             ptrdiff_t e0, ptrdiff_t e1,                \
+                                             type *restrict mid)                        \
+{                                                                                       \
+    ptrdiff_t i, a, q, t, chunk, n = e1 - e0;                                           \
+    type *sum = mid, *half = mid + MINIDL_WINO_POINTS * n;                              \
+    const type *in[6];                                                                  \
+    type *out[6];                                                                       \
+    for (q = 0; q < MINIDL_WINO_POINTS; q++) {                                          \
+        type *restrict s = sum + q * n;                                                 \
+        memcpy(s, du + q * plane + e0, (size_t)n * sizeof(type));                       \
+        for (chunk = 1; chunk < chunks; chunk++) {                                      \
+            const type *restrict part = du + (chunk * MINIDL_WINO_POINTS + q) * plane + e0; \
+            for (t = 0; t < n; t++)                                                     \
+                s[t] += part[t];                                                        \
+        }                                                                               \
+    }                                                                                   \
+    for (a = 0; a < 6; a++) {  /* columns: half (3, 6) = G^T @ dU (6, 6) */             \
+        for (i = 0; i < 6; i++)                                                         \
+            in[i] = sum + (i * 6 + a) * n;                                              \
+        for (i = 0; i < 3; i++)                                                         \
+            out[i] = half + (i * 6 + a) * n;                                            \
+        minidl_wino_gt_##suffix(in, out, n);                                            \
+    }                                                                                   \
+    for (i = 0; i < 3; i++) {  /* rows: grad_w (3, 3) = half (3, 6) @ G */              \
+        for (a = 0; a < 6; a++)                                                         \
+            in[a] = half + (i * 6 + a) * n;                                             \
+        for (a = 0; a < 3; a++)                                                         \
+            out[a] = grad_w + (i * 3 + a) * plane + e0;                                 \
+        minidl_wino_gt_##suffix(in, out, n);                                            \
+    }                                                                                   \
+}                                                                                       \
+                                                                                        \
+/* The tile of output rows 4*ti.., columns 4*tj.. of image ``image`` of the chunk:      \
+ * its input patch starts at (y0, x0) in that image (it may overhang the edges). */     \
+MINIDL_INLINE void minidl_wino_tile_##suffix(const minidl_conv_shape *s, ptrdiff_t t,   \
+                                             ptrdiff_t *image, ptrdiff_t *oy,           \
+                                             ptrdiff_t *ox)                             \
+{                                                                                       \
+    ptrdiff_t th = (s->oh + 3) / 4, tw = (s->ow + 3) / 4;                               \
+    *image = t / (th * tw);                                                             \
+    *oy = 4 * ((t % (th * tw)) / tw);                                                   \
+    *ox = 4 * (t % tw);                                                                 \
+}                                                                                       \
+                                                                                        \
+/* V = B^T d B of the 6x6 patch at (y0, x0) of one image (zeros outside it), into       \
+ * v[xi * MINIDL_WINO_BLOCK * C] (the tile's row of each point's matrix) */             \
+MINIDL_INLINE void minidl_wino_input_##suffix(const type *x_image,                      \
+                                              const minidl_conv_shape *s, ptrdiff_t y0, \
+                                              ptrdiff_t x0, const type *zeros,          \
+                                              type *mid, type *v)                       \
+{                                                                                       \
+    ptrdiff_t i, j, c = s->c;                                                           \
+    const type *in[6];                                                                  \
+    type *out[6];                                                                       \
+    for (j = 0; j < 6; j++) {  /* columns of the patch */                               \
+        int column_inside = x0 + j >= 0 && x0 + j < s->w;                               \
+        for (i = 0; i < 6; i++) {                                                       \
+            int inside = column_inside && y0 + i >= 0 && y0 + i < s->h;                 \
+            in[i] = inside ? x_image + ((y0 + i) * s->w + x0 + j) * c : zeros;          \
+            out[i] = mid + (i * 6 + j) * c;                                             \
+        }                                                                               \
+        minidl_wino_bt_##suffix(in, out, c);                                            \
+    }                                                                                   \
+    for (i = 0; i < 6; i++) {  /* rows of B^T d */                                      \
+        for (j = 0; j < 6; j++) {                                                       \
+            in[j] = mid + (i * 6 + j) * c;                                              \
+            out[j] = v + (i * 6 + j) * MINIDL_WINO_BLOCK * c;                           \
+        }                                                                               \
+        minidl_wino_bt_##suffix(in, out, c);                                            \
+    }                                                                                   \
+}                                                                                       \
+                                                                                        \
+/* Forward, for ``images`` images from x and out on: out = act(conv(x, w) + bias).      \
+ * u: the transformed kernel (36, C, F); bias may be NULL. */                           \
+MINIDL_CLONES                                                                           \
+static void minidl_wino_forward_##suffix(const type *restrict x, const type *restrict u, \
+                                         const type *restrict bias, type *restrict out, \
+                                         const minidl_conv_shape *s, ptrdiff_t images,  \
+                                         int activation, type *restrict scratch)        \
+{                                                                                       \
+    ptrdiff_t c = s->c, f = s->f, th = (s->oh + 3) / 4, tw = (s->ow + 3) / 4;           \
+    ptrdiff_t tiles = images * th * tw, t0, b, q, i, j;                                 \
+    type *v = scratch, *m = v + MINIDL_WINO_POINTS * MINIDL_WINO_BLOCK * c;             \
+    type *mid = m + MINIDL_WINO_POINTS * MINIDL_WINO_BLOCK * f;                         \
+    type *zeros = mid + MINIDL_WINO_POINTS * (c > f ? c : f);                           \
+    type *dump = zeros + c + 16 * f + 6 * c;                                            \
+    memset(zeros, 0, (size_t)c * sizeof(type));                                         \
+    for (t0 = 0; t0 < tiles; t0 += MINIDL_WINO_BLOCK) {                                 \
+        ptrdiff_t nb = MINIDL_WINO_MIN(MINIDL_WINO_BLOCK, tiles - t0);                  \
+        for (b = 0; b < nb; b++) {                                                      \
+            ptrdiff_t image, oy, ox;                                                    \
+            minidl_wino_tile_##suffix(s, t0 + b, &image, &oy, &ox);                     \
+            minidl_wino_input_##suffix(x + image * s->h * s->w * c, s, oy - s->pt,      \
+                                       ox - s->pl, zeros, mid, v + b * c);              \
+        }                                                                               \
+        for (q = 0; q < MINIDL_WINO_POINTS; q++)                                        \
+            minidl_wino_gemm_##suffix(nb, f, c, v + q * MINIDL_WINO_BLOCK * c, c, 1,    \
+                                      u + q * c * f, f, m + q * MINIDL_WINO_BLOCK * f,  \
+                                      f, 0);                                            \
+        for (b = 0; b < nb; b++) {  /* Y = A^T M A, then bias and activation */          \
+            ptrdiff_t image, oy, ox;                                                    \
+            const type *in[6];                                                          \
+            type *to[6];                                                                \
+            minidl_wino_tile_##suffix(s, t0 + b, &image, &oy, &ox);                     \
+            for (j = 0; j < 6; j++) {                                                   \
+                for (i = 0; i < 6; i++)                                                 \
+                    in[i] = m + ((i * 6 + j) * MINIDL_WINO_BLOCK + b) * f;              \
+                for (i = 0; i < 4; i++)                                                 \
+                    to[i] = mid + (i * 6 + j) * f;                                      \
+                minidl_wino_at_##suffix(in, to, f);                                     \
+            }                                                                           \
+            for (i = 0; i < 4 && oy + i < s->oh; i++) {                                 \
+                ptrdiff_t inside = MINIDL_WINO_MIN(4, s->ow - ox);                      \
+                type *row = out + ((image * s->oh + oy + i) * s->ow + ox) * f;          \
+                for (j = 0; j < 6; j++)                                                 \
+                    in[j] = mid + (i * 6 + j) * f;                                      \
+                for (j = 0; j < 4; j++)                                                 \
+                    to[j] = j < inside ? row + j * f : dump + j * f;                    \
+                minidl_wino_at_##suffix(in, to, f);                                     \
+                minidl_epilogue_##suffix(row, inside, f, bias, activation);             \
+            }                                                                           \
+        }                                                                               \
+    }                                                                                   \
+}                                                                                       \
+                                                                                        \
+/* Backward, for ``images`` images from x, out, grad_out (and grad_x, or NULL) on:       \
+ * grad_x of those images; du (36, C, F) and grad_b (F, or NULL): their sums over these \
+ * images' tiles, in tile order.  ut: the transformed kernel as (36, F, C). */          \
+MINIDL_CLONES                                                                           \
+static void minidl_wino_backward_##suffix(                                              \
+    const type *restrict x, const type *restrict ut, const type *restrict out,          \
+    const type *restrict grad_out, type *restrict grad_x, type *restrict du,            \
+    type *restrict grad_b, const minidl_conv_shape *s, ptrdiff_t images,                \
+    int activation, type *restrict scratch)                                             \
+{                                                                                       \
+    ptrdiff_t c = s->c, f = s->f, th = (s->oh + 3) / 4, tw = (s->ow + 3) / 4;           \
+    ptrdiff_t tiles = images * th * tw, t0, b, q, i, j, k;                              \
+    type *v = scratch, *wz = v + MINIDL_WINO_POINTS * MINIDL_WINO_BLOCK * c;            \
+    type *mid = wz + MINIDL_WINO_POINTS * MINIDL_WINO_BLOCK * f;                        \
+    type *zeros = mid + MINIDL_WINO_POINTS * (c > f ? c : f);                           \
+    type *dz = zeros + c, *patch = dz + 16 * f;                                         \
+    memset(zeros, 0, (size_t)c * sizeof(type));                                         \
+    memset(du, 0, (size_t)(MINIDL_WINO_POINTS * c * f) * sizeof(type));                 \
+    if (grad_b != NULL)                                                                 \
+        memset(grad_b, 0, (size_t)f * sizeof(type));                                    \
+    if (grad_x != NULL)                                                                 \
+        memset(grad_x, 0, (size_t)(images * s->h * s->w * c) * sizeof(type));           \
+    for (t0 = 0; t0 < tiles; t0 += MINIDL_WINO_BLOCK) {                                 \
+        ptrdiff_t nb = MINIDL_WINO_MIN(MINIDL_WINO_BLOCK, tiles - t0);                  \
+        for (b = 0; b < nb; b++) {                                                      \
+            ptrdiff_t image, oy, ox;                                                    \
+            const type *in[6];                                                          \
+            type *to[6];                                                                \
+            minidl_wino_tile_##suffix(s, t0 + b, &image, &oy, &ox);                     \
+            minidl_wino_input_##suffix(x + image * s->h * s->w * c, s, oy - s->pt,      \
+                                       ox - s->pl, zeros, mid, v + b * c);              \
+            /* dz: the tile's dL/dz, zero where it overhangs the output */              \
+            memset(dz, 0, (size_t)(16 * f) * sizeof(type));                             \
+            for (i = 0; i < 4 && oy + i < s->oh; i++) {                                 \
+                ptrdiff_t inside = MINIDL_WINO_MIN(4, s->ow - ox);                      \
+                ptrdiff_t at = ((image * s->oh + oy + i) * s->ow + ox) * f;             \
+                minidl_act_grad_##suffix(out + at, grad_out + at, dz + i * 4 * f,       \
+                                         inside * f, activation);                       \
+                if (grad_b != NULL)                                                     \
+                    for (j = 0; j < inside; j++)                                        \
+                        for (k = 0; k < f; k++)                                         \
+                            grad_b[k] += dz[(i * 4 + j) * f + k];                       \
+            }                                                                           \
+            for (j = 0; j < 4; j++) {  /* W = A dz A^T: columns, then rows */           \
+                for (i = 0; i < 4; i++)                                                 \
+                    in[i] = dz + (i * 4 + j) * f;                                       \
+                for (i = 0; i < 6; i++)                                                 \
+                    to[i] = mid + (i * 6 + j) * f;                                      \
+                minidl_wino_a_##suffix(in, to, f);                                      \
+            }                                                                           \
+            for (i = 0; i < 6; i++) {                                                   \
+                for (j = 0; j < 4; j++)                                                 \
+                    in[j] = mid + (i * 6 + j) * f;                                      \
+                for (j = 0; j < 6; j++)                                                 \
+                    to[j] = wz + ((i * 6 + j) * MINIDL_WINO_BLOCK + b) * f;             \
+                minidl_wino_a_##suffix(in, to, f);                                      \
+            }                                                                           \
+        }                                                                               \
+        for (q = 0; q < MINIDL_WINO_POINTS; q++)  /* dU[q] += V[q]^T @ W[q] */          \
+            minidl_wino_gemm_##suffix(c, f, nb, v + q * MINIDL_WINO_BLOCK * c, 1, c,    \
+                                      wz + q * MINIDL_WINO_BLOCK * f, f, du + q * c * f, \
+                                      f, 1);                                            \
+        if (grad_x == NULL)                                                             \
+            continue;                                                                   \
+        for (q = 0; q < MINIDL_WINO_POINTS; q++)  /* dV[q] = W[q] @ U[q]^T, over V */   \
+            minidl_wino_gemm_##suffix(nb, c, f, wz + q * MINIDL_WINO_BLOCK * f, f, 1,   \
+                                      ut + q * f * c, c, v + q * MINIDL_WINO_BLOCK * c, \
+                                      c, 0);                                            \
+        for (b = 0; b < nb; b++) {  /* grad_x += B dV B^T on the tile's patch */         \
+            ptrdiff_t image, oy, ox;                                                    \
+            const type *in[6];                                                          \
+            type *to[6];                                                                \
+            minidl_wino_tile_##suffix(s, t0 + b, &image, &oy, &ox);                     \
+            for (j = 0; j < 6; j++) {                                                   \
+                for (i = 0; i < 6; i++) {                                               \
+                    in[i] = v + ((i * 6 + j) * MINIDL_WINO_BLOCK + b) * c;              \
+                    to[i] = mid + (i * 6 + j) * c;                                      \
+                }                                                                       \
+                minidl_wino_b_##suffix(in, to, c);                                      \
+            }                                                                           \
+            for (i = 0; i < 6; i++) {                                                   \
+                ptrdiff_t y = oy - s->pt + i, x0 = ox - s->pl;                          \
+                if (y < 0 || y >= s->h)                                                 \
+                    continue;                                                           \
+                for (j = 0; j < 6; j++) {                                               \
+                    in[j] = mid + (i * 6 + j) * c;                                      \
+                    to[j] = patch + j * c;                                              \
+                }                                                                       \
+                minidl_wino_b_##suffix(in, to, c);                                      \
+                for (j = 0; j < 6; j++) {                                               \
+                    type *restrict gx;                                                  \
+                    if (x0 + j < 0 || x0 + j >= s->w)                                   \
+                        continue;                                                       \
+                    gx = grad_x + ((image * s->h + y) * s->w + x0 + j) * c;             \
+                    for (k = 0; k < c; k++)                                             \
+                        gx[k] += patch[j * c + k];                                      \
+                }                                                                       \
+            }                                                                           \
+        }                                                                               \
+    }                                                                                   \
+}
+
+MINIDL_DEFINE_CONV_WINOGRAD(float, float, minidl_vec16_float)
+MINIDL_DEFINE_CONV_WINOGRAD(double, double, minidl_vec16_double)
+
+#endif
