@@ -80,6 +80,24 @@ BAD_CALLS = [
                                 None, z(3, 3, 4, 8), None, "relu")),                                 # past the image
     ("conv2d_backward_sparse", (z(2, 5, 5, 4), z(3, 3, 4, 8), z(2, 3, 3, 8), z(2, 3, 3, 8), -1, 1, 0, 0,
                                 None, z(3, 3, 4, 8), None, "relu")),                                 # stride
+    ("conv2d_winograd_forward", (z(2, 7, 7, 4), z(5, 5, 4, 8), None, 0, 0, z(2, 3, 3, 8), "relu")),  # 5x5
+    ("conv2d_winograd_forward", (z(2, 7, 7, 4), z(3, 3, 4, 8), None, 0, 0, z(2, 8, 5, 8), "relu")),  # size
+    ("conv2d_winograd_forward", (z(2, 7, 7, 4), z(3, 3, 4, 8), z(7), 0, 0, z(2, 5, 5, 8), "relu")),  # bias
+    ("conv2d_winograd_forward", (z(2, 7, 7, 4), z(3, 3, 4, 8), None, 3, 0, z(2, 5, 5, 8), "relu")),  # pad
+    ("conv2d_winograd_forward", (z(2, 7, 7, 4), z(3, 3, 4, 8), None, -1, 0, z(2, 5, 5, 8), "relu")),
+    ("conv2d_winograd_forward", (z(2, 7, 7, 4), z(3, 3, 4, 8), None, 0, 0, z(2, 5, 5, 8), "softmax")),
+    ("conv2d_winograd_forward", (z(2, 7, 7, 4), z(3, 3, 4, 8, dtype=np.float64), None, 0, 0,
+                                 z(2, 5, 5, 8), "relu")),                                            # dtypes
+    ("conv2d_winograd_forward", (z(2, 7, 7, 4), z(3, 3, 8, 4).transpose(0, 1, 3, 2), None, 0, 0,
+                                 z(2, 5, 5, 8), "relu")),                                            # not contiguous
+    ("conv2d_winograd_backward", (z(2, 7, 7, 4), z(3, 3, 4, 8), z(2, 5, 5, 8), z(2, 5, 5, 7), 0, 0,
+                                  None, z(3, 3, 4, 8), None, "relu")),                               # grad_out
+    ("conv2d_winograd_backward", (z(2, 7, 7, 4), z(3, 3, 4, 8), z(2, 5, 5, 8), z(2, 5, 5, 8), 0, 0,
+                                  z(2, 7, 7, 3), z(3, 3, 4, 8), None, "relu")),                      # grad_x
+    ("conv2d_winograd_backward", (z(2, 7, 7, 4), z(3, 3, 4, 8), z(2, 5, 5, 8), z(2, 5, 5, 8), 0, 0,
+                                  None, z(3, 3, 4, 8), z(9), "relu")),                               # grad_b
+    ("conv2d_winograd_backward", (z(2, 7, 7, 4), z(2, 2, 4, 8), z(2, 6, 6, 8), z(2, 6, 6, 8), 0, 0,
+                                  None, z(2, 2, 4, 8), None, "relu")),                               # 2x2
     ("gradient_nonzeros", (z(4, 3), z(4, 2), "relu")),                                               # shapes
     ("gradient_nonzeros", (z(4, 3), z(4, 3, dtype=np.float64), "relu")),                             # dtypes
     ("gradient_nonzeros", (z(4, 3), z(3, 4).T, "relu")),                                             # not contiguous
@@ -95,7 +113,7 @@ BAD_CALLS = [
 ]
 
 # outputs that overlap an input by a few bytes: views into one buffer
-_buffer = z(64)
+_buffer = z(96)
 OVERLAPPING_CALLS = [
     ("gemm", (_buffer[:6].reshape(2, 3), z(3, 2), _buffer[5:9].reshape(2, 2))),
     ("dense_forward", (_buffer[:6].reshape(2, 3), z(3, 2), None, _buffer[5:9].reshape(2, 2), "relu")),
@@ -104,6 +122,11 @@ OVERLAPPING_CALLS = [
     ("softmax_cross_entropy_forward", (_buffer[:8].reshape(2, 4), np.array([0, 1]),
                                        _buffer[7:15].reshape(2, 4), z(2))),
     ("adam_update", (_buffer[:5], _buffer[4:9], z(5), z(5), None, 0.1)),
+    ("conv2d_winograd_forward", (_buffer[:50].reshape(2, 5, 5, 1), z(3, 3, 1, 2), None, 0, 0,
+                                 _buffer[49:85].reshape(2, 3, 3, 2), "relu")),
+    ("conv2d_winograd_backward", (z(2, 5, 5, 1), z(3, 3, 1, 2), _buffer[:36].reshape(2, 3, 3, 2),
+                                  z(2, 3, 3, 2), 0, 0, _buffer[30:80].reshape(2, 5, 5, 1),
+                                  z(3, 3, 1, 2), None, "relu")),
     ("conv2d_backward_sparse", (_buffer[:50].reshape(2, 5, 5, 1), z(3, 3, 1, 2), z(2, 3, 3, 2),
                                 z(2, 3, 3, 2), 1, 1, 0, 0, z(2, 5, 5, 1),
                                 _buffer[40:58].reshape(3, 3, 1, 2), None, "relu")),

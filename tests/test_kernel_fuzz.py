@@ -132,8 +132,14 @@ def run(backend, call):
     return args
 
 
-def tolerance(arrays):
+def tolerance(arrays, kernel):
     dtype = next((a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype in FLOATS), np.float64)
+    if kernel.startswith("conv2d_winograd"):
+        # Winograd's transforms round relative to the largest values a tile mixes (see
+        # test_kernels_winograd.py): the tolerance follows the scale of the inputs
+        scale = max([float(np.max(np.abs(a), initial=0)) for a in arrays
+                     if isinstance(a, np.ndarray) and a.dtype in FLOATS] + [1.0])
+        return dict(rtol=3e-4, atol=(3e-5 if dtype == np.float32 else 1e-11) * scale ** 2)
     return dict(rtol=3e-4, atol=3e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
 
 
@@ -149,7 +155,7 @@ def check(call):
             if a.dtype.kind in "iub":
                 np.testing.assert_array_equal(a, b, err_msg=f"{call.kernel}: {name}")
             else:
-                np.testing.assert_allclose(a, b, equal_nan=True, err_msg=f"{call.kernel}: {name}", **tolerance(got))
+                np.testing.assert_allclose(a, b, equal_nan=True, err_msg=f"{call.kernel}: {name}", **tolerance(got, call.kernel))
     return "matched"
 
 
@@ -352,9 +358,37 @@ def direct_conv_calls(draw, alias=False):
     return with_alias(draw, alias, call, ["grad_x", "grad_w", "grad_b"], ["x", "w", "out", "grad_out"])
 
 
+@st.composite
+def winograd_conv_calls(draw, alias=False):
+    """conv2d_winograd_*: mostly 3x3 kernels (what they are for; other sizes are refused),
+    sometimes batches with enough tiles for several chunks on several threads."""
+    n = draw(st.one_of(st.integers(0, 3), st.sampled_from([17, 40])))
+    h, w, c = draw(st.integers(1, 11)), draw(st.integers(1, 11)), draw(st.integers(0, 3))
+    f, dtype = draw(st.sampled_from([0, 1, 5, 16, 17, 32])), draw(floats)
+    kh, kw, _, _, pt, pl, oh, ow = draw(geometry(h, w, exact=alias))
+    if draw(st.integers(0, 4)):
+        kh = kw = 3
+        pt, pl = min(pt, 2), min(pl, 2)
+        oh, ow = draw(st.integers(1, max(h + pt, 1))), draw(st.integers(1, max(w + pl, 1)))
+    a = lambda shape, **kw_: draw(array_spec(shape, dtype, exact=alias, **kw_))  # noqa: E731
+    image, kernel, out = (n, h, w, c), (max(kh, 0), max(kw, 0), c, f), (n, max(oh, 0), max(ow, 0), f)
+    activation = draw(st.sampled_from(["linear", "relu", "sigmoid", "tanh", "softmax"]))
+    if draw(st.booleans()):
+        args = dict(x=a(image), w=a(kernel), b=maybe_none(draw, a((f,))), pad_top=pt, pad_left=pl,
+                    out=a(out, output=True), activation=activation)
+        call = Call("conv2d_winograd_forward", tuple(args), args, draw(seeds))
+        return with_alias(draw, alias, call, ["out"], ["x", "w", "b"])
+    args = dict(x=a(image), w=a(kernel), out=a(out, values="positive"), grad_out=a(out), pad_top=pt,
+                pad_left=pl, grad_x=maybe_none(draw, a(image, output=True)),
+                grad_w=a(kernel, output=True), grad_b=maybe_none(draw, a((f,), output=True)),
+                activation=activation)
+    call = Call("conv2d_winograd_backward", tuple(args), args, draw(seeds))
+    return with_alias(draw, alias, call, ["grad_x", "grad_w", "grad_b"], ["x", "w", "out", "grad_out"])
+
+
 FAMILIES = {
     "dense": dense_calls, "gemm": gemm_calls, "images": image_calls, "direct-conv": direct_conv_calls,
-    "softmax": softmax_calls, "optimizers": optimizer_calls,
+    "winograd-conv": winograd_conv_calls, "softmax": softmax_calls, "optimizers": optimizer_calls,
 }
 
 

@@ -6,18 +6,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minidl import Tensor, _kernels, ops
+from minidl._kernels import compiled, reference
 from minidl.ops import conv as conv_module
 from minidl.testing import gradcheck
 
 rng = np.random.default_rng(6)
 
 
-@pytest.fixture(autouse=True, params=["im2col", "direct", "sparse"])
+@pytest.fixture(autouse=True, params=["im2col", "direct", "sparse", "winograd"])
 def conv_path(request, monkeypatch):
-    """Every test runs the three ways conv2d computes: im2col + BLAS, the direct kernels,
-    and im2col with the backward that walks the nonzeros of dL/dz (here for any gradient)."""
+    """Every test runs the four ways conv2d computes: im2col + BLAS, the direct kernels,
+    im2col with the backward that walks the nonzeros of dL/dz (here for any gradient),
+    and Winograd's F(4x4, 3x3) for every 3x3 kernel at stride 1 (the others: im2col),
+    with the twins' Winograd kernels too."""
     monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 10**9 if request.param == "direct" else 0)
     monkeypatch.setattr(conv_module, "SPARSE_MAX_FRACTION", 1.0 if request.param == "sparse" else -1.0)
+    winograd = request.param == "winograd"
+    monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 1 if winograd else 10**9)
+    for backend in (compiled, reference):
+        monkeypatch.setattr(backend, "WINOGRAD", winograd)
     return request.param
 
 
@@ -151,17 +158,34 @@ def test_conv2d_errors(kwargs, message):
         ops.conv2d(**kwargs)
 
 
-def test_small_patches_take_the_direct_kernels_and_large_ones_im2col(monkeypatch):
-    """The rule of DIRECT_MAX_PATCH, with the real threshold."""
+def test_each_convolution_takes_its_path(monkeypatch):
+    """The rules, with the real thresholds: small patches go direct (DIRECT_MAX_PATCH);
+    with the compiled kernels, 3x3 kernels at stride 1 with enough channels and filters
+    (WINOGRAD_MIN_CHANNELS) go through Winograd; everything else, and everything the
+    twins compute but the direct cases, through im2col."""
     monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 32)
-    used = []
-    for name in ("im2col", "conv2d_forward"):
-        original = getattr(_kernels.current, name)
-        monkeypatch.setattr(_kernels.current, name,
-                            lambda *args, _name=name, _f=original: (used.append(_name), _f(*args))[1])
-    ops.conv2d(rng.standard_normal((1, 8, 8, 1)), rng.standard_normal((3, 3, 1, 4)))   # 9 values
-    ops.conv2d(rng.standard_normal((1, 8, 8, 4)), rng.standard_normal((3, 3, 4, 4)))   # 36 values
-    assert used == ["conv2d_forward", "im2col"]
+    monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 8)
+    monkeypatch.setattr(compiled, "WINOGRAD", True)
+    monkeypatch.setattr(reference, "WINOGRAD", False)
+    convolutions = [((1, 8, 8, 1), (3, 3, 1, 4), 1),    # 9 values a patch
+                    ((1, 8, 8, 4), (3, 3, 4, 4), 1),    # 36 values, but only 4 channels
+                    ((1, 8, 8, 8), (3, 3, 8, 8), 1),    # the tutorials' kind
+                    ((1, 8, 8, 8), (3, 3, 8, 8), 2),    # stride 2
+                    ((1, 8, 8, 8), (5, 5, 8, 8), 1)]    # 5x5
+    for kernels in (compiled, reference):
+        monkeypatch.setattr(_kernels, "current", kernels)
+        used = []
+        for name in ("im2col", "conv2d_forward", "conv2d_winograd_forward"):
+            original = getattr(kernels, name)
+            monkeypatch.setattr(kernels, name,
+                                lambda *args, _name=name, _f=original: (used.append(_name), _f(*args))[1])
+        for x_shape, w_shape, stride in convolutions:
+            ops.conv2d(rng.standard_normal(x_shape), rng.standard_normal(w_shape), strides=stride)
+        if kernels is compiled:
+            assert used == ["conv2d_forward", "im2col", "conv2d_winograd_forward", "im2col",
+                            "im2col"]
+        else:  # (the twin of conv2d_forward runs im2col itself)
+            assert "conv2d_winograd_forward" not in used
 
 
 def test_a_mostly_zero_gradient_takes_the_sparse_backward(monkeypatch):
@@ -169,6 +193,7 @@ def test_a_mostly_zero_gradient_takes_the_sparse_backward(monkeypatch):
     compiled kernels walk the nonzeros; a dense gradient goes through the products."""
     monkeypatch.setattr(conv_module, "SPARSE_MAX_FRACTION", 0.25)
     monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 0)
+    monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 10**9)  # 3x3: im2col's backward
     from minidl._kernels import compiled as kernels
 
     monkeypatch.setattr(_kernels, "current", kernels)

@@ -225,6 +225,11 @@ WINOGRAD_AT = np.array([[1, 1, 1, 1, 1, 0],
                         [0, 1, -1, 8, -8, 1]], np.float64)
 
 
+def _einsum(subscripts, *operands):
+    """np.einsum, free to pick the order of its products (three operands at a time here)."""
+    return np.einsum(subscripts, *operands, optimize=True)
+
+
 def _winograd_patches(x, pad_top, pad_left, out_h, out_w):
     """The 6x6 input patch of every 4x4 tile of the output, (N, TH, TW, 6, 6, C): tiles
     start every 4 pixels, patches overlap by 2, zeros outside the image."""
@@ -252,14 +257,17 @@ def conv2d_winograd_forward(x, w, b, pad_top, pad_left, out, activation="linear"
     """out = act(conv(x, w) + b) for a 3x3 kernel at stride 1, by Winograd's F(4x4, 3x3)."""
     check_conv2d(x, w, b, 1, 1, pad_top, pad_left, out, activation, "conv2d_winograd_forward")
     check_winograd_kernel(w, "conv2d_winograd_forward")
+    if x.size == 0 or out.size == 0:  # no tiles or no channels: as the direct kernel
+        conv2d_forward(x, w, b, 1, 1, pad_top, pad_left, out, activation)
+        return
     n, out_h, out_w, f = out.shape
-    u = np.einsum("ai,ijcf,bj->abcf", WINOGRAD_G, w, WINOGRAD_G, optimize=True)         # (6, 6, C, F)
+    u = _einsum("ai,ijcf,bj->abcf", WINOGRAD_G, w, WINOGRAD_G)         # (6, 6, C, F)
     d = _winograd_patches(x, pad_top, pad_left, out_h, out_w)
-    v = np.einsum("ai,ntsijc,bj->ntsabc", WINOGRAD_BT, d, WINOGRAD_BT, optimize=True)  # (N, TH, TW, 6, 6, C)
+    v = _einsum("ai,ntsijc,bj->ntsabc", WINOGRAD_BT, d, WINOGRAD_BT)  # (N, TH, TW, 6, 6, C)
     # at each point: (tiles x C) @ (C x F)
     m = _winograd_points(v) @ u.reshape(36, *u.shape[2:])
     m = _winograd_tiles(m, v.shape[:-1] + (f,))
-    y = np.einsum("ia,ntsabf,jb->ntsijf", WINOGRAD_AT, m, WINOGRAD_AT, optimize=True)  # (N, TH, TW, 4, 4, F)
+    y = _einsum("ia,ntsabf,jb->ntsijf", WINOGRAD_AT, m, WINOGRAD_AT)  # (N, TH, TW, 4, 4, F)
     y = y.transpose(0, 1, 3, 2, 4, 5).reshape(n, 4 * y.shape[1], 4 * y.shape[2], f)
     z = y[:, :out_h, :out_w] + (0 if b is None else b)
     _activate(z, activation)
@@ -275,6 +283,10 @@ def conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x, gra
     check_conv2d_backward(x, w, out, grad_out, 1, 1, pad_top, pad_left, grad_x, grad_w, grad_b,
                           activation, k)
     check_winograd_kernel(w, k)
+    if x.size == 0 or out.size == 0:
+        conv2d_backward(x, w, out, grad_out, 1, 1, pad_top, pad_left, grad_x, grad_w, grad_b,
+                        activation)
+        return
     n, out_h, out_w, f = out.shape
     h, width, c = x.shape[1:]
     derivative = _activation_derivative(out, activation)
@@ -283,20 +295,20 @@ def conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x, gra
     dz_tiles = np.zeros((n, 4 * th, 4 * tw, f), x.dtype)
     dz_tiles[:, :out_h, :out_w] = dz  # tiles overhanging the output get no gradient
     dz_tiles = dz_tiles.reshape(n, th, 4, tw, 4, f).transpose(0, 1, 3, 2, 4, 5)
-    wz = np.einsum("ia,ntsijf,jb->ntsabf", WINOGRAD_AT, dz_tiles, WINOGRAD_AT, optimize=True)
+    wz = _einsum("ia,ntsijf,jb->ntsabf", WINOGRAD_AT, dz_tiles, WINOGRAD_AT)
     d = _winograd_patches(x, pad_top, pad_left, out_h, out_w)
-    v = np.einsum("ai,ntsijc,bj->ntsabc", WINOGRAD_BT, d, WINOGRAD_BT, optimize=True)
+    v = _einsum("ai,ntsijc,bj->ntsabc", WINOGRAD_BT, d, WINOGRAD_BT)
     # dL/dU at each point: (C x tiles) @ (tiles x F)
     du = _winograd_points(v).transpose(0, 2, 1) @ _winograd_points(wz)
-    grad_w[...] = np.einsum("ai,abcf,bj->ijcf", WINOGRAD_G, du.reshape(6, 6, c, f), WINOGRAD_G, optimize=True)
+    grad_w[...] = _einsum("ai,abcf,bj->ijcf", WINOGRAD_G, du.reshape(6, 6, c, f), WINOGRAD_G)
     if grad_b is not None:
         grad_b[...] = dz.sum(axis=(0, 1, 2))
     if grad_x is None:
         return
-    u = np.einsum("ai,ijcf,bj->abcf", WINOGRAD_G, w, WINOGRAD_G, optimize=True)
+    u = _einsum("ai,ijcf,bj->abcf", WINOGRAD_G, w, WINOGRAD_G)
     dv = _winograd_points(wz) @ u.reshape(36, c, f).transpose(0, 2, 1)  # (tiles x F) @ (F x C)
     dv = _winograd_tiles(dv, v.shape)
-    patches = np.einsum("ai,ntsabc,bj->ntsijc", WINOGRAD_BT, dv, WINOGRAD_BT, optimize=True)
+    patches = _einsum("ai,ntsabc,bj->ntsijc", WINOGRAD_BT, dv, WINOGRAD_BT)
     # add every patch back where it was read (neighbours overlap by 2 pixels)
     padded = np.zeros((n, 4 * th + 2, 4 * tw + 2, c), x.dtype)
     for i in range(6):
