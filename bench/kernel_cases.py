@@ -51,68 +51,87 @@ def dense_case(n, k, m, activation="relu"):
     return step
 
 
+class _Convolution:
+    """A valid 3x3 convolution's arrays (NHWC x, HWIO kernel, relu) and its forward +
+    backward three ways: as ``ops.conv2d`` runs it with the given kernels, or through
+    im2col's products whatever the kernels."""
+
+    def __init__(self, n, h, w, c, filters, k=3):
+        oh, ow = h - k + 1, w - k + 1
+        self.geometry = (k, k, 1, 1, 0, 0, oh, ow)
+        self.x = np.maximum(_normal(n, h, w, c), 0)
+        self.kernel = _normal(k, k, c, filters) * 0.1
+        self.bias = _normal(filters) * 0.1
+        self.cols = np.empty((n * oh * ow, k * k * c), np.float32)
+        self.out = np.empty((n, oh, ow, filters), np.float32)
+        self.grad_out = _normal(n, oh, ow, filters)  # dense: every multiply-add counts
+        self.grads = (np.empty_like(self.x), np.empty_like(self.kernel), np.empty_like(self.bias))
+        self.grad_cols = np.empty_like(self.cols)
+
+    def behind_max_pool(self):
+        """Make grad_out what a 2x2 max-pooling after the relu hands back: one nonzero per
+        pooling window (about a sixth of the values)."""
+        from minidl._kernels import compiled
+
+        self.products(compiled)
+        n, oh, ow, f = self.out.shape
+        pooled = np.empty((n, oh // 2, ow // 2, f), np.float32)
+        argmax = np.empty(pooled.shape, np.int64)
+        compiled.max_pool2d_forward(self.out, 2, 2, 2, 2, 0, 0, pooled, argmax)
+        compiled.max_pool2d_backward(_normal(*pooled.shape), argmax, self.grad_out)
+        return self
+
+    def as_ops_run_it(self, kernels):
+        """compiled: Winograd's F(4x4, 3x3) both ways; the twins: im2col's products (and,
+        for kernels that walk nonzeros, that backward when the gradient is sparse)."""
+        from minidl.ops.conv import sparse_backward_pays, winograd_pays
+
+        if winograd_pays(kernels, self.kernel.shape, (1, 1)):
+            kernels.conv2d_winograd_forward(self.x, self.kernel, self.bias, 0, 0, self.out, "relu")
+            kernels.conv2d_winograd_backward(self.x, self.kernel, self.out, self.grad_out, 0, 0,
+                                             *self.grads, "relu")
+        elif sparse_backward_pays(kernels, self.out, self.grad_out, "relu"):
+            self._forward(kernels)
+            kernels.conv2d_backward_sparse(self.x, self.kernel, self.out, self.grad_out, 1, 1, 0, 0,
+                                           *self.grads, "relu")
+        else:
+            self.products(kernels)
+
+    def products(self, kernels):
+        """im2col + product (bias, relu) + the backward products + col2im."""
+        self._forward(kernels)
+        rows, f = self.cols.shape[0], self.kernel.shape[3]
+        grad_x, grad_k, grad_b = self.grads
+        kernels.dense_backward(self.cols, self.kernel.reshape(-1, f), self.out.reshape(rows, f),
+                               self.grad_out.reshape(rows, f), self.grad_cols,
+                               grad_k.reshape(-1, f), grad_b, "relu")
+        kernels.col2im(self.grad_cols, *self.geometry, grad_x)
+
+    def _forward(self, kernels):
+        f = self.kernel.shape[3]
+        kernels.im2col(self.x, *self.geometry, self.cols)
+        kernels.dense_forward(self.cols, self.kernel.reshape(-1, f), self.bias,
+                              self.out.reshape(-1, f), "relu")
+
+
 def conv_case(n, h, w, c, filters, k=3):
-    """im2col + product + col2im: a valid 'k x k' convolution, forward and backward, with
-    a dense (random) gradient, so every multiply-add of the products counts."""
-    oh, ow = h - k + 1, w - k + 1
-    x = _normal(n, h, w, c)
-    kernel = _normal(k * k * c, filters) * 0.1
-    bias = _normal(filters)
-    cols = np.empty((n * oh * ow, k * k * c), np.float32)
-    out = np.empty((n * oh * ow, filters), np.float32)
-    grad_out = _normal(n * oh * ow, filters)
-    grad_cols, grad_k, grad_b = np.empty_like(cols), np.empty_like(kernel), np.empty_like(bias)
-    grad_x = np.empty_like(x)
+    """A valid k x k convolution, forward and backward, with a dense (random) gradient, as
+    ops.conv2d runs it with each backend (compiled: Winograd; twins: im2col + products)."""
+    return _Convolution(n, h, w, c, filters, k).as_ops_run_it
 
-    def step(kernels):
-        kernels.im2col(x, k, k, 1, 1, 0, 0, oh, ow, cols)
-        kernels.dense_forward(cols, kernel, bias, out, "relu")
-        kernels.dense_backward(cols, kernel, out, grad_out, grad_cols, grad_k, grad_b, "relu")
-        kernels.col2im(grad_cols, k, k, 1, 1, 0, 0, oh, ow, grad_x)
 
-    return step
+def im2col_conv_case(n, h, w, c, filters, k=3):
+    """The same convolution through im2col's products on both sides (what the compiled
+    kernels ran before Winograd; still their way for other kernel sizes and strides)."""
+    return _Convolution(n, h, w, c, filters, k).products
 
 
 def pooled_conv_case(n, h, w, c, filters, k=3):
-    """The same convolution as ``conv_case`` the way the tutorial CNN trains it: followed
-    by a 2x2 max-pooling, whose backward hands it a gradient with one nonzero per pooling
-    window.  The backward is what ``ops.conv2d`` runs: with the compiled kernels, the walk
-    over the nonzeros of dL/dz (``conv2d_backward_sparse``); with the NumPy twins, whose
-    products are their fastest way, the products and col2im."""
-    from minidl._kernels import compiled
-    from minidl.ops.conv import sparse_backward_pays
-
-    oh, ow = h - k + 1, w - k + 1
-    x = np.maximum(_normal(n, h, w, c), 0)
-    kernel = _normal(k, k, c, filters) * 0.1
-    bias = _normal(filters) * 0.1
-    cols = np.empty((n * oh * ow, k * k * c), np.float32)
-    out = np.empty((n * oh * ow, filters), np.float32)
-    # the gradient max-pooling gives back, from the forward's output
-    compiled.im2col(x, k, k, 1, 1, 0, 0, oh, ow, cols)
-    compiled.dense_forward(cols, kernel.reshape(-1, filters), bias, out, "relu")
-    image = out.reshape(n, oh, ow, filters)
-    pooled = np.empty((n, oh // 2, ow // 2, filters), np.float32)
-    argmax = np.empty(pooled.shape, np.int64)
-    compiled.max_pool2d_forward(image, 2, 2, 2, 2, 0, 0, pooled, argmax)
-    grad_out = np.empty_like(image)
-    compiled.max_pool2d_backward(_normal(*pooled.shape), argmax, grad_out)
-    grad_cols, grad_k, grad_b = np.empty_like(cols), np.empty_like(kernel), np.empty_like(bias)
-    grad_x = np.empty_like(x)
-
-    def step(kernels):
-        kernels.im2col(x, k, k, 1, 1, 0, 0, oh, ow, cols)
-        kernels.dense_forward(cols, kernel.reshape(-1, filters), bias, out, "relu")
-        if sparse_backward_pays(kernels, image, grad_out, "relu"):
-            kernels.conv2d_backward_sparse(x, kernel, image, grad_out, 1, 1, 0, 0, grad_x, grad_k,
-                                           grad_b, "relu")
-        else:
-            kernels.dense_backward(cols, kernel.reshape(-1, filters), out,
-                                   grad_out.reshape(out.shape), grad_cols,
-                                   grad_k.reshape(-1, filters), grad_b, "relu")
-            kernels.col2im(grad_cols, k, k, 1, 1, 0, 0, oh, ow, grad_x)
-
-    return step
+    """The same convolution the way the tutorial CNN trains it: followed by a 2x2
+    max-pooling, whose backward hands it a gradient with one nonzero per pooling window.
+    The compiled side is Winograd as with any gradient; the twins' products multiply
+    the zeros as well."""
+    return _Convolution(n, h, w, c, filters, k).behind_max_pool().as_ops_run_it
 
 
 def direct_conv_case(n, h, w, c, filters, k=3):
@@ -190,6 +209,7 @@ CASES = {
     "conv 64x28x28x1 -> 32 (3x3)": lambda: direct_conv_case(64, 28, 28, 1, 32),
     "conv 64x13x13x32 -> 64 (3x3)": lambda: conv_case(64, 13, 13, 32, 64),
     "  same, behind 2x2 max-pool": lambda: pooled_conv_case(64, 13, 13, 32, 64),
+    "  same, both through im2col": lambda: im2col_conv_case(64, 13, 13, 32, 64),
     "max-pool 64x26x26x32 (2x2)": lambda: max_pool_case(64, 26, 26, 32),
     "max-pool 64x11x11x64 (2x2)": lambda: max_pool_case(64, 11, 11, 64),
     "softmax-xent 64x10": lambda: softmax_xent_case(64, 10),

@@ -164,14 +164,14 @@ def test_each_convolution_takes_its_path(monkeypatch):
     (WINOGRAD_MIN_CHANNELS) go through Winograd; everything else, and everything the
     twins compute but the direct cases, through im2col."""
     monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 32)
-    monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 8)
+    monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 16)
     monkeypatch.setattr(compiled, "WINOGRAD", True)
     monkeypatch.setattr(reference, "WINOGRAD", False)
-    convolutions = [((1, 8, 8, 1), (3, 3, 1, 4), 1),    # 9 values a patch
-                    ((1, 8, 8, 4), (3, 3, 4, 4), 1),    # 36 values, but only 4 channels
-                    ((1, 8, 8, 8), (3, 3, 8, 8), 1),    # the tutorials' kind
-                    ((1, 8, 8, 8), (3, 3, 8, 8), 2),    # stride 2
-                    ((1, 8, 8, 8), (5, 5, 8, 8), 1)]    # 5x5
+    convolutions = [((1, 8, 8, 1), (3, 3, 1, 4), 1),      # 9 values a patch
+                    ((1, 8, 8, 8), (3, 3, 8, 32), 1),     # 72 values, but only 8 channels
+                    ((1, 8, 8, 16), (3, 3, 16, 16), 1),   # the tutorials' kind
+                    ((1, 8, 8, 16), (3, 3, 16, 16), 2),   # stride 2
+                    ((1, 8, 8, 16), (5, 5, 16, 16), 1)]   # 5x5
     for kernels in (compiled, reference):
         monkeypatch.setattr(_kernels, "current", kernels)
         used = []

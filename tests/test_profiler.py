@@ -13,7 +13,7 @@ def small_cnn():
     model = minidl.Sequential([
         layers.Conv2D(16, (3, 3), activation="relu", input_shape=(12, 12, 1)),  # direct kernels
         layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(8, (3, 3), activation="relu"),  # Winograd (compiled), im2col (twins)
+        layers.Conv2D(16, (3, 3), activation="relu"),  # Winograd (compiled), im2col (twins)
         layers.Flatten(),
         layers.Dense(10, activation="softmax"),
     ])

@@ -496,8 +496,10 @@ def conv2d_winograd_backward(x, w, out, grad_out, int pad_top, int pad_left, gra
     u = _winograd_kernel(w)
     # U[xi] transposed, (F, C): dL/dV = W @ U^T reads its rows
     ut = np.empty((MINIDL_WINO_POINTS, s.f, s.c), x.dtype)
-    for q in range(MINIDL_WINO_POINTS):
-        _transpose_into(u[q], ut[q])
+    if x.dtype.itemsize == 4:
+        _transpose_each[float](u.reshape(-1, s.f), ut.reshape(-1, s.c), s.c)
+    else:
+        _transpose_each[double](u.reshape(-1, s.f), ut.reshape(-1, s.c), s.c)
     if x.dtype.itemsize == 4:
         _winograd_backward[float](x, ut, out, grad_out, grad_x, grad_w, grad_b, &s,
                                   _ACTIVATION_CODES[activation])
@@ -506,11 +508,22 @@ def conv2d_winograd_backward(x, w, out, grad_out, int pad_top, int pad_left, gra
                                    _ACTIVATION_CODES[activation])
 
 
+cdef _transpose_each(floating[:, ::1] src, floating[:, ::1] dst, Py_ssize_t rows):
+    """dst's blocks (cols, rows) = src's blocks (rows, cols), one after another."""
+    cdef Py_ssize_t block, cols = src.shape[1]
+    for block in range(src.shape[0] // rows):
+        if floating is float:
+            minidl_transpose_float(&src[block * rows, 0], rows, cols, &dst[block * cols, 0])
+        else:
+            minidl_transpose_double(&src[block * rows, 0], rows, cols, &dst[block * cols, 0])
+
+
 def _winograd_kernel(w):
     """U = G w G^T: the (3, 3, C, F) kernel at the 36 points, (36, C, F)."""
     c, f = w.shape[2], w.shape[3]
     u = np.empty((MINIDL_WINO_POINTS, c, f), w.dtype)
-    mid = np.empty(18 * c * f, w.dtype)
+    parts = 4 if c * f >= 4096 else 1
+    mid = np.empty((parts, 18 * ((c * f + parts - 1) // parts)), w.dtype)
     if w.dtype.itemsize == 4:
         _transform_kernel[float](w.reshape(-1), u.reshape(-1), mid, c * f)
     else:
@@ -518,11 +531,16 @@ def _winograd_kernel(w):
     return u
 
 
-cdef _transform_kernel(floating[::1] w, floating[::1] u, floating[::1] mid, Py_ssize_t plane):
-    if floating is float:
-        minidl_wino_kernel_float(&w[0], &u[0], plane, 0, plane, &mid[0])
-    else:
-        minidl_wino_kernel_double(&w[0], &u[0], plane, 0, plane, &mid[0])
+cdef _transform_kernel(floating[::1] w, floating[::1] u, floating[:, ::1] mid, Py_ssize_t plane):
+    """Each part of the (C, F) plane on its own thread."""
+    cdef Py_ssize_t part, parts = mid.shape[0]
+    for part in prange(parts, nogil=True, schedule="static", use_threads_if=parts > 1):
+        if floating is float:
+            minidl_wino_kernel_float(&w[0], &u[0], plane, part * plane // parts,
+                                     (part + 1) * plane // parts, &mid[part, 0])
+        else:
+            minidl_wino_kernel_double(&w[0], &u[0], plane, part * plane // parts,
+                                      (part + 1) * plane // parts, &mid[part, 0])
 
 
 cdef Py_ssize_t _images_per_chunk(minidl_conv_shape *s, Py_ssize_t n):

@@ -55,12 +55,16 @@
 
 #define MINIDL_WINO_POINTS 36  /* 6 x 6 points per tile */
 #define MINIDL_WINO_BLOCK 16   /* tiles transformed and multiplied together */
+/* A block keeps one (tiles x n) matrix per point, MINIDL_WINO_STRIDE(n) values apart.
+ * The 16 extra values keep the 36 matrices from starting at multiples of 4 KB, where
+ * they would compete for the same few cache sets (measured: 10% slower without). */
+#define MINIDL_WINO_STRIDE(n) (MINIDL_WINO_BLOCK * (n) + 16)
 
 /* the scratch one chunk needs, in values: V and M (or W) of a block of tiles,
  * a 6x6 transform's middle step, a zero pixel, a 4x4 tile of dL/dz, a patch row,
  * and a place for outputs that fall outside the image */
-#define MINIDL_WINO_SCRATCH(c, f)                                                        \
-    (MINIDL_WINO_POINTS * MINIDL_WINO_BLOCK * ((c) + (f))                                \
+#define MINIDL_WINO_SCRATCH(c, f)                                                       \
+    (MINIDL_WINO_POINTS * (MINIDL_WINO_STRIDE(c) + MINIDL_WINO_STRIDE(f))               \
      + MINIDL_WINO_POINTS * ((c) > (f) ? (c) : (f)) + (c) + 16 * (f) + 6 * (c) + 4 * (f))
 
 #define MINIDL_WINO_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -179,28 +183,50 @@ MINIDL_INLINE void minidl_wino_##name##_##suffix(const type *const in[NI],      
 }
 
 #define MINIDL_DEFINE_CONV_WINOGRAD(type, suffix, vec)                                  \
-/* c (m x n, rows ldc apart) = [c +] a @ b, where a's (i, p) is a[i*a_row + p*a_col]    \
- * (so a may be read transposed) and b is (k x n), rows ldb apart.  Four rows of c and  \
- * 64 columns (4 vectors) at a time, their sums in registers while all k terms are     \
- * added: each loaded vector of b serves four rows. */                                  \
+/* c (m x n_all, rows ldc apart) = [c +] a @ b, where a's (i, p) is a[i*a_row + p*a_col] \
+ * (so a may be read transposed) and b is (k x n_all), rows ldb apart.  Blocks of c of  \
+ * 4 rows x 64 columns (4 vectors) or 8 rows x 32 columns keep their 16 sums in         \
+ * registers while all k terms are added: each vector of b loaded serves 4 or 8 rows. */ \
 MINIDL_INLINE void minidl_wino_gemm_##suffix(                                           \
-    ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const type *restrict a, ptrdiff_t a_row,     \
+    ptrdiff_t m, ptrdiff_t n_all, ptrdiff_t k, const type *restrict a, ptrdiff_t a_row, \
     ptrdiff_t a_col, const type *restrict b, ptrdiff_t ldb, type *restrict c,           \
     ptrdiff_t ldc, int accumulate)                                                      \
 {                                                                                       \
-    ptrdiff_t i = 0, j;                                                                 \
-    for (; i + 4 <= m; i += 4) {                                                        \
-        j = 0;                                                                          \
-        MINIDL_WINO_GEMM_CHUNK(4, 4, type, vec)                                         \
-        MINIDL_WINO_GEMM_CHUNK(4, 2, type, vec)                                         \
-        MINIDL_WINO_GEMM_CHUNK(4, 1, type, vec)                                         \
-        MINIDL_WINO_GEMM_TAIL(4, type)                                                  \
+    ptrdiff_t i, j;                                                                     \
+    {   /* columns in panels of 64: 4 rows at a time */                                 \
+        ptrdiff_t n = n_all / 64 * 64;                                                  \
+        for (i = 0; i + 4 <= m; i += 4) {                                               \
+            j = 0;                                                                      \
+            MINIDL_WINO_GEMM_CHUNK(4, 4, type, vec)                                     \
+        }                                                                               \
+        for (; i < m; i++) {                                                            \
+            j = 0;                                                                      \
+            MINIDL_WINO_GEMM_CHUNK(1, 4, type, vec)                                     \
+        }                                                                               \
     }                                                                                   \
-    for (; i < m; i++) {                                                                \
-        j = 0;                                                                          \
-        MINIDL_WINO_GEMM_CHUNK(1, 4, type, vec)                                         \
-        MINIDL_WINO_GEMM_CHUNK(1, 1, type, vec)                                         \
-        MINIDL_WINO_GEMM_TAIL(1, type)                                                  \
+    {   /* then a panel of 32 and one of 16: 8 rows at a time */                        \
+        ptrdiff_t j0 = n_all / 64 * 64, n = n_all / 16 * 16;                            \
+        for (i = 0; i + 8 <= m; i += 8) {                                               \
+            j = j0;                                                                     \
+            MINIDL_WINO_GEMM_CHUNK(8, 2, type, vec)                                     \
+            MINIDL_WINO_GEMM_CHUNK(8, 1, type, vec)                                     \
+        }                                                                               \
+        for (; i < m; i++) {                                                            \
+            j = j0;                                                                     \
+            MINIDL_WINO_GEMM_CHUNK(1, 2, type, vec)                                     \
+            MINIDL_WINO_GEMM_CHUNK(1, 1, type, vec)                                     \
+        }                                                                               \
+    }                                                                                   \
+    {   /* the last columns, one at a time */                                           \
+        ptrdiff_t j0 = n_all / 16 * 16, n = n_all;                                      \
+        for (i = 0; i + 4 <= m; i += 4) {                                               \
+            j = j0;                                                                     \
+            MINIDL_WINO_GEMM_TAIL(4, type)                                              \
+        }                                                                               \
+        for (; i < m; i++) {                                                            \
+            j = j0;                                                                     \
+            MINIDL_WINO_GEMM_TAIL(1, type)                                              \
+        }                                                                               \
     }                                                                                   \
 }                                                                                       \
                                                                                         \
@@ -240,11 +266,11 @@ static void minidl_wino_kernel_##suffix(const type *restrict w, type *restrict u
     }                                                                                   \
 }                                                                                       \
                                                                                         \
-/* grad_w (3, 3, C, F) = G^T dU G, where dU (36, C, F) is the sum of ``chunks``          \
- * partials (36, C, F) one after another in du, added in order; the values            \
+/* grad_w (3, 3, C, F) = G^T dU G, where dU (36, C, F) is the sum of ``chunks``         \
+ * partials (36, C, F) one after another in du, added in order; the values              \
  * e0 <= e < e1 of each plane.  mid: 36 + 18 planes of scratch. */                      \
 MINIDL_CLONES                                                                           \
-static void minidl_wino_kernel_grad_##suffix(const type *restrict du, ptrdiff_t chunks,  \
+static void minidl_wino_kernel_grad_##suffix(const type *restrict du, ptrdiff_t chunks, \
                                              type *restrict grad_w, ptrdiff_t plane,    \
                                              ptrdiff_t e0, ptrdiff_t e1,                \
                                              type *restrict mid)                        \
@@ -276,6 +302,60 @@ static void minidl_wino_kernel_grad_##suffix(const type *restrict du, ptrdiff_t 
             out[a] = grad_w + (i * 3 + a) * plane + e0;                                 \
         minidl_wino_gt_##suffix(in, out, n);                                            \
     }                                                                                   \
+}                                                                                       \
+                                                                                        \
+/* The last step of the forward: out[0..3] = act(A^T m + bias) on rows of n values, the \
+ * bias (or NULL) added and relu applied while the values are in registers (sigmoid and \
+ * tanh are left to minidl_epilogue). */                                                \
+MINIDL_INLINE void minidl_wino_output_##suffix(const type *const in[6],                 \
+                                               type *const out[4], ptrdiff_t n,         \
+                                               const type *restrict bias,               \
+                                               int activation)                          \
+{                                                                                       \
+    ptrdiff_t t = 0;                                                                    \
+    int q;                                                                              \
+    for (; t + 16 <= n; t += 16) {                                                      \
+        vec d[6], o[4], b_;                                                             \
+        for (q = 0; q < 6; q++)                                                         \
+            MINIDL_LOAD16(d[q], in[q] + t);                                             \
+        MINIDL_WINO_AT(vec)                                                             \
+        if (bias != NULL) {                                                             \
+            MINIDL_LOAD16(b_, bias + t);                                                \
+            for (q = 0; q < 4; q++)                                                     \
+                o[q] += b_;                                                             \
+        }                                                                               \
+        if (activation == 1)                                                            \
+            for (q = 0; q < 4; q++)                                                     \
+                o[q] = MINIDL_RELU16(o[q]);                                             \
+        for (q = 0; q < 4; q++)                                                         \
+            MINIDL_STORE16(out[q] + t, o[q]);                                           \
+    }                                                                                   \
+    for (; t < n; t++) {                                                                \
+        type d[6], o[4];                                                                \
+        for (q = 0; q < 6; q++)                                                         \
+            d[q] = in[q][t];                                                            \
+        MINIDL_WINO_AT(type)                                                            \
+        for (q = 0; q < 4; q++) {                                                       \
+            o[q] += bias != NULL ? bias[t] : 0;                                         \
+            out[q][t] = activation == 1 ? (o[q] > 0 ? o[q] : 0) : o[q];                 \
+        }                                                                               \
+    }                                                                                   \
+}                                                                                       \
+                                                                                        \
+/* dz[t] = dL/dz = g[t] * act'(z), from y = act(z), for t < n; 16 at a time */          \
+MINIDL_INLINE void minidl_wino_grad_z_##suffix(const type *restrict y,                  \
+                                               const type *restrict g,                  \
+                                               type *restrict dz, ptrdiff_t n,          \
+                                               int activation)                          \
+{                                                                                       \
+    ptrdiff_t t = 0;                                                                    \
+    for (; t + 16 <= n; t += 16) {                                                      \
+        vec gz;                                                                         \
+        MINIDL_GRAD_Z16(gz, g + t, y + t, activation);                                  \
+        MINIDL_STORE16(dz + t, gz);                                                     \
+    }                                                                                   \
+    for (; t < n; t++)                                                                  \
+        dz[t] = activation_grad_##suffix(g[t], y[t], activation);                       \
 }                                                                                       \
                                                                                         \
 /* The tile of output rows 4*ti.., columns 4*tj.. of image ``image`` of the chunk:      \
@@ -312,7 +392,7 @@ MINIDL_INLINE void minidl_wino_input_##suffix(const type *x_image,              
     for (i = 0; i < 6; i++) {  /* rows of B^T d */                                      \
         for (j = 0; j < 6; j++) {                                                       \
             in[j] = mid + (i * 6 + j) * c;                                              \
-            out[j] = v + (i * 6 + j) * MINIDL_WINO_BLOCK * c;                           \
+            out[j] = v + (i * 6 + j) * MINIDL_WINO_STRIDE(c);                           \
         }                                                                               \
         minidl_wino_bt_##suffix(in, out, c);                                            \
     }                                                                                   \
@@ -328,8 +408,8 @@ static void minidl_wino_forward_##suffix(const type *restrict x, const type *res
 {                                                                                       \
     ptrdiff_t c = s->c, f = s->f, th = (s->oh + 3) / 4, tw = (s->ow + 3) / 4;           \
     ptrdiff_t tiles = images * th * tw, t0, b, q, i, j;                                 \
-    type *v = scratch, *m = v + MINIDL_WINO_POINTS * MINIDL_WINO_BLOCK * c;             \
-    type *mid = m + MINIDL_WINO_POINTS * MINIDL_WINO_BLOCK * f;                         \
+    type *v = scratch, *m = v + MINIDL_WINO_POINTS * MINIDL_WINO_STRIDE(c);             \
+    type *mid = m + MINIDL_WINO_POINTS * MINIDL_WINO_STRIDE(f);                         \
     type *zeros = mid + MINIDL_WINO_POINTS * (c > f ? c : f);                           \
     type *dump = zeros + c + 16 * f + 6 * c;                                            \
     memset(zeros, 0, (size_t)c * sizeof(type));                                         \
@@ -342,17 +422,17 @@ static void minidl_wino_forward_##suffix(const type *restrict x, const type *res
                                        ox - s->pl, zeros, mid, v + b * c);              \
         }                                                                               \
         for (q = 0; q < MINIDL_WINO_POINTS; q++)                                        \
-            minidl_wino_gemm_##suffix(nb, f, c, v + q * MINIDL_WINO_BLOCK * c, c, 1,    \
-                                      u + q * c * f, f, m + q * MINIDL_WINO_BLOCK * f,  \
+            minidl_wino_gemm_##suffix(nb, f, c, v + q * MINIDL_WINO_STRIDE(c), c, 1,    \
+                                      u + q * c * f, f, m + q * MINIDL_WINO_STRIDE(f),  \
                                       f, 0);                                            \
-        for (b = 0; b < nb; b++) {  /* Y = A^T M A, then bias and activation */          \
+        for (b = 0; b < nb; b++) {  /* Y = A^T M A, then bias and activation */         \
             ptrdiff_t image, oy, ox;                                                    \
             const type *in[6];                                                          \
             type *to[6];                                                                \
             minidl_wino_tile_##suffix(s, t0 + b, &image, &oy, &ox);                     \
             for (j = 0; j < 6; j++) {                                                   \
                 for (i = 0; i < 6; i++)                                                 \
-                    in[i] = m + ((i * 6 + j) * MINIDL_WINO_BLOCK + b) * f;              \
+                    in[i] = m + (i * 6 + j) * MINIDL_WINO_STRIDE(f) + b * f;            \
                 for (i = 0; i < 4; i++)                                                 \
                     to[i] = mid + (i * 6 + j) * f;                                      \
                 minidl_wino_at_##suffix(in, to, f);                                     \
@@ -364,14 +444,15 @@ static void minidl_wino_forward_##suffix(const type *restrict x, const type *res
                     in[j] = mid + (i * 6 + j) * f;                                      \
                 for (j = 0; j < 4; j++)                                                 \
                     to[j] = j < inside ? row + j * f : dump + j * f;                    \
-                minidl_wino_at_##suffix(in, to, f);                                     \
-                minidl_epilogue_##suffix(row, inside, f, bias, activation);             \
+                minidl_wino_output_##suffix(in, to, f, bias, activation);               \
+                if (activation >= 2)  /* sigmoid, tanh: the bias is in already */       \
+                    minidl_epilogue_##suffix(row, inside, f, NULL, activation);         \
             }                                                                           \
         }                                                                               \
     }                                                                                   \
 }                                                                                       \
                                                                                         \
-/* Backward, for ``images`` images from x, out, grad_out (and grad_x, or NULL) on:       \
+/* Backward, for ``images`` images from x, out, grad_out (and grad_x, or NULL) on:      \
  * grad_x of those images; du (36, C, F) and grad_b (F, or NULL): their sums over these \
  * images' tiles, in tile order.  ut: the transformed kernel as (36, F, C). */          \
 MINIDL_CLONES                                                                           \
@@ -383,8 +464,8 @@ static void minidl_wino_backward_##suffix(                                      
 {                                                                                       \
     ptrdiff_t c = s->c, f = s->f, th = (s->oh + 3) / 4, tw = (s->ow + 3) / 4;           \
     ptrdiff_t tiles = images * th * tw, t0, b, q, i, j, k;                              \
-    type *v = scratch, *wz = v + MINIDL_WINO_POINTS * MINIDL_WINO_BLOCK * c;            \
-    type *mid = wz + MINIDL_WINO_POINTS * MINIDL_WINO_BLOCK * f;                        \
+    type *v = scratch, *wz = v + MINIDL_WINO_POINTS * MINIDL_WINO_STRIDE(c);            \
+    type *mid = wz + MINIDL_WINO_POINTS * MINIDL_WINO_STRIDE(f);                        \
     type *zeros = mid + MINIDL_WINO_POINTS * (c > f ? c : f);                           \
     type *dz = zeros + c, *patch = dz + 16 * f;                                         \
     memset(zeros, 0, (size_t)c * sizeof(type));                                         \
@@ -403,16 +484,13 @@ static void minidl_wino_backward_##suffix(                                      
             minidl_wino_input_##suffix(x + image * s->h * s->w * c, s, oy - s->pt,      \
                                        ox - s->pl, zeros, mid, v + b * c);              \
             /* dz: the tile's dL/dz, zero where it overhangs the output */              \
-            memset(dz, 0, (size_t)(16 * f) * sizeof(type));                             \
+            if (oy + 4 > s->oh || ox + 4 > s->ow)                                       \
+                memset(dz, 0, (size_t)(16 * f) * sizeof(type));                         \
             for (i = 0; i < 4 && oy + i < s->oh; i++) {                                 \
-                ptrdiff_t inside = MINIDL_WINO_MIN(4, s->ow - ox);                      \
                 ptrdiff_t at = ((image * s->oh + oy + i) * s->ow + ox) * f;             \
-                minidl_act_grad_##suffix(out + at, grad_out + at, dz + i * 4 * f,       \
-                                         inside * f, activation);                       \
-                if (grad_b != NULL)                                                     \
-                    for (j = 0; j < inside; j++)                                        \
-                        for (k = 0; k < f; k++)                                         \
-                            grad_b[k] += dz[(i * 4 + j) * f + k];                       \
+                minidl_wino_grad_z_##suffix(out + at, grad_out + at, dz + i * 4 * f,    \
+                                            MINIDL_WINO_MIN(4, s->ow - ox) * f,         \
+                                            activation);                                \
             }                                                                           \
             for (j = 0; j < 4; j++) {  /* W = A dz A^T: columns, then rows */           \
                 for (i = 0; i < 4; i++)                                                 \
@@ -425,28 +503,32 @@ static void minidl_wino_backward_##suffix(                                      
                 for (j = 0; j < 4; j++)                                                 \
                     in[j] = mid + (i * 6 + j) * f;                                      \
                 for (j = 0; j < 6; j++)                                                 \
-                    to[j] = wz + ((i * 6 + j) * MINIDL_WINO_BLOCK + b) * f;             \
+                    to[j] = wz + (i * 6 + j) * MINIDL_WINO_STRIDE(f) + b * f;           \
                 minidl_wino_a_##suffix(in, to, f);                                      \
             }                                                                           \
         }                                                                               \
+        if (grad_b != NULL)  /* W at point (1, 1) is the sum of the tile's 16 dz */     \
+            for (b = 0; b < nb; b++)                                                    \
+                for (k = 0; k < f; k++)                                                 \
+                    grad_b[k] += wz[7 * MINIDL_WINO_STRIDE(f) + b * f + k];             \
         for (q = 0; q < MINIDL_WINO_POINTS; q++)  /* dU[q] += V[q]^T @ W[q] */          \
-            minidl_wino_gemm_##suffix(c, f, nb, v + q * MINIDL_WINO_BLOCK * c, 1, c,    \
-                                      wz + q * MINIDL_WINO_BLOCK * f, f, du + q * c * f, \
+            minidl_wino_gemm_##suffix(c, f, nb, v + q * MINIDL_WINO_STRIDE(c), 1, c,    \
+                                      wz + q * MINIDL_WINO_STRIDE(f), f, du + q * c * f, \
                                       f, 1);                                            \
         if (grad_x == NULL)                                                             \
             continue;                                                                   \
         for (q = 0; q < MINIDL_WINO_POINTS; q++)  /* dV[q] = W[q] @ U[q]^T, over V */   \
-            minidl_wino_gemm_##suffix(nb, c, f, wz + q * MINIDL_WINO_BLOCK * f, f, 1,   \
-                                      ut + q * f * c, c, v + q * MINIDL_WINO_BLOCK * c, \
+            minidl_wino_gemm_##suffix(nb, c, f, wz + q * MINIDL_WINO_STRIDE(f), f, 1,   \
+                                      ut + q * f * c, c, v + q * MINIDL_WINO_STRIDE(c), \
                                       c, 0);                                            \
-        for (b = 0; b < nb; b++) {  /* grad_x += B dV B^T on the tile's patch */         \
+        for (b = 0; b < nb; b++) {  /* grad_x += B dV B^T on the tile's patch */        \
             ptrdiff_t image, oy, ox;                                                    \
             const type *in[6];                                                          \
             type *to[6];                                                                \
             minidl_wino_tile_##suffix(s, t0 + b, &image, &oy, &ox);                     \
             for (j = 0; j < 6; j++) {                                                   \
                 for (i = 0; i < 6; i++) {                                               \
-                    in[i] = v + ((i * 6 + j) * MINIDL_WINO_BLOCK + b) * c;              \
+                    in[i] = v + (i * 6 + j) * MINIDL_WINO_STRIDE(c) + b * c;            \
                     to[i] = mid + (i * 6 + j) * c;                                      \
                 }                                                                       \
                 minidl_wino_b_##suffix(in, to, c);                                      \
