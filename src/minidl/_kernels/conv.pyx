@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""Convolution: im2col/col2im (one big matrix product) and a direct kernel.
+"""Convolution: im2col/col2im (one big matrix product), a direct kernel, Winograd.
 
 im2col copies, for every output pixel, the kh x kw x C input values under the
 kernel into one row of ``cols``; convolution is then ``cols @ kernel``
@@ -14,11 +14,17 @@ on grey images (3x3x1); see ``conv_direct.h``.
 nonzeros of dL/dz, the better choice when most of them are zero (behind a
 max-pooling layer); ``gradient_nonzeros`` counts them.  See ``conv_sparse.h``.
 
+``conv2d_winograd_forward``/``_backward`` convolve with a 3x3 kernel at stride 1
+by Winograd's F(4x4, 3x3): 36 multiplications per 4x4 tile of outputs and pair
+of channels instead of 144.  See ``conv_winograd.h``.
+
 All loop over images in parallel (``prange``): image n only ever reads or
 writes its own rows and pixels (the direct backward keeps one partial weight
 gradient per image and adds them in order; the sparse backward's second pass
-gives each thread whole filters), so threads never share a sum and the result
-is the same on every run and every thread count.
+gives each thread whole filters; Winograd's threads take chunks of whole images,
+each with its own partial weight gradient, added in chunk order), so threads
+never share a sum and the result is the same on every run and every thread
+count.
 """
 
 cimport cython

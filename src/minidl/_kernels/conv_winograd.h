@@ -40,8 +40,13 @@
  * transformed back while they are in cache.
  *
  * Rounding: the transforms mix values of different sizes (factors up to 8 and
- * down to 1/24), so results differ from a direct sum by a few units in the last
- * place more than im2col's do: relative errors around 1e-6 in float32.
+ * down to 1/24), so each result's error is a small fraction of the largest values
+ * its tile mixes rather than of the result itself: about 1e-6 of them in float32,
+ * where im2col's products give about 1e-7 (tests/test_kernels_winograd.py).
+ * NaN and infinity: the transforms mix a whole 6x6 patch, so a NaN in x reaches
+ * every output of the tiles whose patch holds it (not only the windows that hold
+ * it), and an infinity can become NaN (inf - inf).  Once a NaN is in a forward,
+ * training has diverged either way.
  */
 #ifndef MINIDL_CONV_WINOGRAD_H
 #define MINIDL_CONV_WINOGRAD_H

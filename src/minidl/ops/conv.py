@@ -17,18 +17,18 @@ BLAS, and im2col writes kh*kw copies of every pixel.  Those convolutions run
 through the direct kernels (``conv2d_forward``/``conv2d_backward``) instead:
 same math, no ``cols``.
 
-Behind a max-pooling layer most of dL/dz = dL/dout * act'(out) is zero (a
-pooling window passes its gradient to one pixel only, and relu zeroes it where
-the output was 0).  When at most SPARSE_MAX_FRACTION of it is nonzero, the
-backward walks the nonzeros (``conv2d_backward_sparse``) instead of multiplying
-the zeros too.
+A 3x3 kernel at stride 1 with at least WINOGRAD_MIN_CHANNELS channels and
+filters -- the tutorials' second convolution -- runs with the compiled kernels
+through Winograd's F(4x4, 3x3) (``conv2d_winograd_forward`` and ``_backward``):
+each 4x4 tile of the output from its 6x6 input patch with 36 multiplications
+per pair of channels instead of 144 (see ``_kernels/conv_winograd.h``).  The
+NumPy twins keep im2col: there a product is the fastest way.
 
-A 3x3 kernel at stride 1 -- the tutorials' convolutions -- runs with the
-compiled kernels through Winograd's F(4x4, 3x3) (``conv2d_winograd_forward``
-and ``_backward``): each 4x4 tile of the output from its 6x6 input patch with
-36 multiplications per channel pair instead of 144 (see
-``_kernels/conv_winograd.h``).  The NumPy twins keep im2col: there a product
-is the fastest way.
+For the rest of im2col's convolutions: behind a max-pooling layer most of
+dL/dz = dL/dout * act'(out) is zero (a pooling window passes its gradient to
+one pixel only, and relu zeroes it where the output was 0).  When at most
+SPARSE_MAX_FRACTION of it is nonzero, the backward walks the nonzeros
+(``conv2d_backward_sparse``) instead of multiplying the zeros too.
 """
 
 from __future__ import annotations
