@@ -90,6 +90,7 @@ def test_winograd_convolution(n, h, w, c, pads, f, activation, bias, want_x, dty
     (3, 28, 28, 16, 16, (1, 1, 1, 1)),    # 'same' on 28x28: 49 tiles an image, 2 chunks
     (37, 5, 5, 5, 5, (1, 1, 1, 1)),       # 3 chunks, the last one short; no vector path
     (2, 30, 7, 8, 24, (2, 0, 1, 2)),      # a block of 16 tiles spanning two images
+    (300, 5, 5, 16, 16, (1, 1, 1, 1)),    # chunks of 32 images, not 16: at most 16 chunks
 ])
 def test_winograd_convolution_in_chunks_and_blocks(n, h, w, c, f, pads):
     """Shapes whose tiles fill several blocks and chunks (see conv.pyx)."""

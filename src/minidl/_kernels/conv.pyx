@@ -464,8 +464,10 @@ cdef _sparse_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] wt,
                 &w_values[block, 0], &w_index[block, 0])
 
 
-# A chunk (the work one thread takes at a time) holds at least this many tiles.
+# A chunk (the work one thread takes at a time) holds at least this many tiles, and a
+# call makes at most this many chunks.
 WINOGRAD_CHUNK_TILES = 64
+WINOGRAD_MAX_CHUNKS = 16
 
 
 def conv2d_winograd_forward(x, w, b, int pad_top, int pad_left, out, str activation="linear"):
@@ -550,10 +552,13 @@ cdef _transform_kernel(floating[::1] w, floating[::1] u, floating[:, ::1] mid, P
 
 
 cdef Py_ssize_t _images_per_chunk(minidl_conv_shape *s, Py_ssize_t n):
-    """Whole images per chunk: a power of two with at least WINOGRAD_CHUNK_TILES tiles
-    (fixed by the shapes alone, never by the thread count, so sums come out the same)."""
+    """Whole images per chunk: a power of two with at least WINOGRAD_CHUNK_TILES tiles,
+    and enough for at most WINOGRAD_MAX_CHUNKS chunks (each keeps a partial weight
+    gradient).  Fixed by the shapes alone, never by the thread count, so the sums
+    come out the same on any number of threads."""
     cdef Py_ssize_t tiles = ((s.oh + 3) // 4) * ((s.ow + 3) // 4), images = 1
-    while images * tiles < WINOGRAD_CHUNK_TILES and images < n:
+    while images < n and (images * tiles < WINOGRAD_CHUNK_TILES
+                          or images * WINOGRAD_MAX_CHUNKS < n):
         images *= 2
     return images
 
