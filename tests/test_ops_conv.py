@@ -23,6 +23,7 @@ def conv_path(request, monkeypatch):
     monkeypatch.setattr(conv_module, "SPARSE_MAX_FRACTION", 1.0 if request.param == "sparse" else -1.0)
     winograd = request.param == "winograd"
     monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 1 if winograd else 10**9)
+    monkeypatch.setattr(conv_module, "WINOGRAD_DTYPES", (np.float32, np.float64))
     for backend in (compiled, reference):
         monkeypatch.setattr(backend, "WINOGRAD", winograd)
     return request.param
@@ -165,13 +166,16 @@ def test_each_convolution_takes_its_path(monkeypatch):
     twins compute but the direct cases, through im2col."""
     monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 32)
     monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 16)
+    monkeypatch.setattr(conv_module, "WINOGRAD_DTYPES", (np.float32,))
     monkeypatch.setattr(compiled, "WINOGRAD", True)
     monkeypatch.setattr(reference, "WINOGRAD", False)
-    convolutions = [((1, 8, 8, 1), (3, 3, 1, 4), 1),      # 9 values a patch
-                    ((1, 8, 8, 8), (3, 3, 8, 32), 1),     # 72 values, but only 8 channels
-                    ((1, 8, 8, 16), (3, 3, 16, 16), 1),   # the tutorials' kind
-                    ((1, 8, 8, 16), (3, 3, 16, 16), 2),   # stride 2
-                    ((1, 8, 8, 16), (5, 5, 16, 16), 1)]   # 5x5
+    f32, f64 = np.float32, np.float64
+    convolutions = [((1, 8, 8, 1), (3, 3, 1, 4), 1, f32),       # 9 values a patch
+                    ((1, 8, 8, 8), (3, 3, 8, 32), 1, f32),      # 72 values, but only 8 channels
+                    ((1, 8, 8, 16), (3, 3, 16, 16), 1, f32),    # the tutorials' kind
+                    ((1, 8, 8, 16), (3, 3, 16, 16), 2, f32),    # stride 2
+                    ((1, 8, 8, 16), (5, 5, 16, 16), 1, f32),    # 5x5
+                    ((1, 8, 8, 16), (3, 3, 16, 16), 1, f64)]    # float64
     for kernels in (compiled, reference):
         monkeypatch.setattr(_kernels, "current", kernels)
         used = []
@@ -179,11 +183,12 @@ def test_each_convolution_takes_its_path(monkeypatch):
             original = getattr(kernels, name)
             monkeypatch.setattr(kernels, name,
                                 lambda *args, _name=name, _f=original: (used.append(_name), _f(*args))[1])
-        for x_shape, w_shape, stride in convolutions:
-            ops.conv2d(rng.standard_normal(x_shape), rng.standard_normal(w_shape), strides=stride)
+        for x_shape, w_shape, stride, dtype in convolutions:
+            ops.conv2d(rng.standard_normal(x_shape).astype(dtype),
+                       rng.standard_normal(w_shape).astype(dtype), strides=stride)
         if kernels is compiled:
             assert used == ["conv2d_forward", "im2col", "conv2d_winograd_forward", "im2col",
-                            "im2col"]
+                            "im2col", "im2col"]
         else:  # (the twin of conv2d_forward runs im2col itself)
             assert "conv2d_winograd_forward" not in used
 
