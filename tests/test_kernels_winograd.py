@@ -6,15 +6,29 @@ tile touches rather than of each output: results are compared relative to the
 largest value of the expected array.
 """
 
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minidl._kernels import compiled, reference
+from minidl._kernels import compiled, conv, reference
 
 FLOATS = [np.float32, np.float64]
 ACTIVATIONS = ["linear", "relu", "sigmoid", "tanh"]
+# every copy of the compiled kernels this CPU can run (AVX-512, AVX2, the SSE2 baseline)
+ISAS = conv.WINOGRAD_ISAS[:conv.WINOGRAD_ISAS.index(conv.winograd_isa()) + 1]
+
+
+@contextlib.contextmanager
+def running(isa):
+    """Inside: the compiled Winograd kernels run their copy for ``isa``."""
+    conv.winograd_isa(isa)
+    try:
+        yield
+    finally:
+        conv.winograd_isa("best")
 
 
 def assert_close_to_scale(actual, expected, dtype):
@@ -66,11 +80,12 @@ def check_against_twins(x, k, b, g, pad_top, pad_left, out_shape, activation, wa
        pads=st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
        f=st.sampled_from([1, 3, 16, 17, 32, 64, 80]), activation=st.sampled_from(ACTIVATIONS),
        bias=st.booleans(), want_x=st.booleans(), dtype=st.sampled_from(FLOATS),
-       seed=st.integers(0, 999))
-def test_winograd_convolution(n, h, w, c, pads, f, activation, bias, want_x, dtype, seed):
+       isa=st.sampled_from(ISAS), seed=st.integers(0, 999))
+def test_winograd_convolution(n, h, w, c, pads, f, activation, bias, want_x, dtype, isa, seed):
     """Images from 1x1 to 14x14 (tiles that overhang the output, patches that overhang
-    the image on every side), paddings 0-2; channels and filters that fill the 64-wide
-    and 16-wide vector paths of the products and leave 1-value tails."""
+    the image on every side), paddings 0-2; channels and filters that fill the widest
+    and narrowest vector paths of the products and leave 1-value tails; every copy of
+    the kernels this CPU can run."""
     shape = geometry(h, w, pads)
     if shape is None:
         return
@@ -81,8 +96,9 @@ def test_winograd_convolution(n, h, w, c, pads, f, activation, bias, want_x, dty
     k = (rng.normal(size=(3, 3, c, f)) / np.sqrt(9 * c)).astype(dtype)
     b = rng.normal(size=f).astype(dtype) if bias else None
     g = rng.normal(size=(n, out_h, out_w, f)).astype(dtype)
-    check_against_twins(x, k, b, g, pad_top, pad_left, (n, out_h, out_w, f), activation, want_x,
-                        dtype)
+    with running(isa):
+        check_against_twins(x, k, b, g, pad_top, pad_left, (n, out_h, out_w, f), activation,
+                            want_x, dtype)
 
 
 @pytest.mark.parametrize("n, h, w, c, f, pads", [
@@ -92,7 +108,8 @@ def test_winograd_convolution(n, h, w, c, pads, f, activation, bias, want_x, dty
     (2, 30, 7, 8, 24, (2, 0, 1, 2)),      # a block of 16 tiles spanning two images
     (300, 5, 5, 16, 16, (1, 1, 1, 1)),    # chunks of 32 images, not 16: at most 16 chunks
 ])
-def test_winograd_convolution_in_chunks_and_blocks(n, h, w, c, f, pads):
+@pytest.mark.parametrize("isa", ISAS)
+def test_winograd_convolution_in_chunks_and_blocks(n, h, w, c, f, pads, isa):
     """Shapes whose tiles fill several blocks and chunks (see conv.pyx)."""
     pad_top, pad_left, out_h, out_w = geometry(h, w, pads)
     rng = np.random.default_rng(n)
@@ -100,8 +117,9 @@ def test_winograd_convolution_in_chunks_and_blocks(n, h, w, c, f, pads):
     k = (rng.normal(size=(3, 3, c, f)) * 0.1).astype(np.float32)
     b = (rng.normal(size=f) * 0.1).astype(np.float32)
     g = rng.normal(size=(n, out_h, out_w, f)).astype(np.float32)
-    check_against_twins(x, k, b, g, pad_top, pad_left, (n, out_h, out_w, f), "relu", True,
-                        np.float32)
+    with running(isa):
+        check_against_twins(x, k, b, g, pad_top, pad_left, (n, out_h, out_w, f), "relu", True,
+                            np.float32)
 
 
 def test_winograd_nan_reaches_every_output_that_sees_it():
@@ -147,3 +165,17 @@ def test_winograd_refuses_other_kernel_sizes(backend):
     with pytest.raises(ValueError, match="3x3"):
         backend.conv2d_winograd_backward(x, np.zeros((5, 5, 2, 4), np.float32), out, out, 0, 0,
                                          None, np.zeros((5, 5, 2, 4), np.float32), None, "relu")
+
+
+def test_winograd_isa_choice():
+    """The copy in use is this CPU's best unless asked; one it cannot run is refused."""
+    best = conv.winograd_isa()
+    assert best in conv.WINOGRAD_ISAS
+    with running("baseline"):
+        assert conv.winograd_isa() == "baseline"
+    assert conv.winograd_isa() == best
+    with pytest.raises(ValueError, match="one of"):
+        conv.winograd_isa("neon")
+    if best != "avx512":
+        with pytest.raises(ValueError, match="cannot run"):
+            conv.winograd_isa("avx512")

@@ -41,7 +41,7 @@ static void minidl_epilogue_##suffix(type *restrict out, ptrdiff_t rows, ptrdiff
     }                                                                                   \
 }                                                                                       \
                                                                                         \
-MINIDL_CLONES                                                                           \
+MINIDL_CLONES __attribute__((unused))                                                   \
 static void minidl_act_grad_##suffix(const type *restrict y, const type *restrict grad, \
                                      type *restrict grad_z, ptrdiff_t size,             \
                                      int activation)                                    \

@@ -118,6 +118,8 @@ cdef extern from "conv_winograd.h" nogil:
                                      Py_ssize_t images, int activation, double *scratch)
     int MINIDL_WINO_POINTS
     Py_ssize_t MINIDL_WINO_SCRATCH(Py_ssize_t c, Py_ssize_t f)
+    int minidl_wino_cpu_isa()
+    int minidl_wino_chosen_isa
 
 _ACTIVATION_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}  # as in dense.pyx
 
@@ -524,6 +526,28 @@ cdef _transpose_each(floating[:, ::1] src, floating[:, ::1] dst, Py_ssize_t rows
             minidl_transpose_float(&src[block * rows, 0], rows, cols, &dst[block * cols, 0])
         else:
             minidl_transpose_double(&src[block * rows, 0], rows, cols, &dst[block * cols, 0])
+
+
+WINOGRAD_ISAS = ("baseline", "avx2", "avx512")
+
+
+def winograd_isa(name=None):
+    """Which copy of the Winograd kernels runs: ``"avx512"``, ``"avx2"`` or ``"baseline"``
+    (SSE2), each with vectors as wide as its registers (conv_winograd.h).  Normally this
+    CPU's best; ``winograd_isa(name)`` picks another (for tests and benchmarks), one this
+    CPU can run; ``winograd_isa("best")`` goes back.  Returns the one in use."""
+    global minidl_wino_chosen_isa
+    cdef int best = minidl_wino_cpu_isa()
+    if name == "best":
+        minidl_wino_chosen_isa = -1
+    elif name is not None:
+        if name not in WINOGRAD_ISAS:
+            raise ValueError(f"winograd_isa: {name!r} is not one of {WINOGRAD_ISAS} or 'best'.")
+        if WINOGRAD_ISAS.index(name) > best:
+            raise ValueError(f"winograd_isa: this CPU cannot run {name!r}; it has up to "
+                             f"{WINOGRAD_ISAS[best]!r}.")
+        minidl_wino_chosen_isa = WINOGRAD_ISAS.index(name)
+    return WINOGRAD_ISAS[minidl_wino_chosen_isa if minidl_wino_chosen_isa >= 0 else best]
 
 
 def _winograd_kernel(w):

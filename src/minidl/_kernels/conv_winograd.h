@@ -78,22 +78,23 @@
 
 #define MINIDL_WINO_MIN(a, b) ((a) < (b) ? (a) : (b))
 
-/* acc (R rows x 16*NV columns, in registers) = c, or 0; += a @ b over k; back to c */
-#define MINIDL_WINO_GEMM_CHUNK(R, NV, type, vec)                                        \
-    for (; j + 16 * (NV) <= n; j += 16 * (NV)) {                                        \
+
+/* acc (R rows x W*NV columns, in registers) = c, or 0; += a @ b over k; back to c */
+#define MINIDL_WINO_GEMM_CHUNK(R, NV, type, vec, W)                                     \
+    for (; j + (W) * (NV) <= n; j += (W) * (NV)) {                                      \
         vec acc_[R][NV], b_[NV];                                                        \
         int r_, v_;                                                                     \
         ptrdiff_t p_;                                                                   \
         for (r_ = 0; r_ < (R); r_++)                                                    \
             for (v_ = 0; v_ < (NV); v_++) {                                             \
                 if (accumulate)                                                         \
-                    MINIDL_LOAD16(acc_[r_][v_], c + (i + r_) * ldc + j + 16 * v_);      \
+                    MINIDL_LOAD16(acc_[r_][v_], c + (i + r_) * ldc + j + (W) * v_);     \
                 else                                                                    \
                     memset(&acc_[r_][v_], 0, sizeof(vec));                              \
             }                                                                           \
         for (p_ = 0; p_ < k; p_++) {                                                    \
             for (v_ = 0; v_ < (NV); v_++)                                               \
-                MINIDL_LOAD16(b_[v_], b + p_ * ldb + j + 16 * v_);                      \
+                MINIDL_LOAD16(b_[v_], b + p_ * ldb + j + (W) * v_);                     \
             for (r_ = 0; r_ < (R); r_++) {                                              \
                 type s_ = a[(i + r_) * a_row + p_ * a_col];                             \
                 for (v_ = 0; v_ < (NV); v_++)                                           \
@@ -102,7 +103,7 @@
         }                                                                               \
         for (r_ = 0; r_ < (R); r_++)                                                    \
             for (v_ = 0; v_ < (NV); v_++)                                               \
-                MINIDL_STORE16(c + (i + r_) * ldc + j + 16 * v_, acc_[r_][v_]);         \
+                MINIDL_STORE16(c + (i + r_) * ldc + j + (W) * v_, acc_[r_][v_]);        \
     }
 
 /* the columns j .. n-1 that no vector chunk took, rows i .. i+R-1 */
@@ -166,14 +167,15 @@
     o[1] = (d[2] - d[1]) / 6 + (d[3] - d[4]) / 12;                                      \
     o[2] = (d[3] + d[4] - d[1] - d[2]) / 6 + d[5];
 
-/* minidl_wino_<name>_<suffix>(in, out, n): the transform MATRIX on rows of n values */
-#define MINIDL_WINO_TRANSFORM(name, NI, NO, MATRIX, type, suffix, vec)                  \
-MINIDL_INLINE void minidl_wino_##name##_##suffix(const type *const in[NI],              \
+/* minidl_wino_<name>_<isa>(in, out, n): the transform MATRIX on rows of n values, W at
+ * a time in vectors, then one by one */
+#define MINIDL_WINO_TRANSFORM(name, NI, NO, MATRIX, type, isa, vec, W)                  \
+MINIDL_INLINE void minidl_wino_##name##_##isa(const type *const in[NI],                 \
                                                  type *const out[NO], ptrdiff_t n)      \
 {                                                                                       \
     ptrdiff_t t = 0;                                                                    \
     int q;                                                                              \
-    for (; t + 16 <= n; t += 16) {                                                      \
+    for (; t + (W) <= n; t += (W)) {                                                    \
         vec d[NI], o[NO];                                                               \
         for (q = 0; q < (NI); q++)                                                      \
             MINIDL_LOAD16(d[q], in[q] + t);                                             \
@@ -191,43 +193,61 @@ MINIDL_INLINE void minidl_wino_##name##_##suffix(const type *const in[NI],      
     }                                                                                   \
 }
 
-#define MINIDL_DEFINE_CONV_WINOGRAD(type, suffix, vec)                                  \
+#define MINIDL_DEFINE_CONV_WINOGRAD(type, suffix, isa, vec, W, TARGET, WIDE)            \
 /* c (m x n_all, rows ldc apart) = [c +] a @ b, where a's (i, p) is a[i*a_row + p*a_col] \
- * (so a may be read transposed) and b is (k x n_all), rows ldb apart.  Blocks of c of  \
- * 4 rows x 64 columns (4 vectors) or 8 rows x 32 columns keep their 16 sums in         \
- * registers while all k terms are added: each vector of b loaded serves 4 or 8 rows. */ \
-MINIDL_INLINE void minidl_wino_gemm_##suffix(                                           \
+ * (so a may be read transposed) and b is (k x n_all), rows ldb apart.  With 32         \
+ * registers of 16 floats (AVX-512), blocks of c of 4 rows x 64 columns (4 vectors) or  \
+ * 8 rows x 32 columns keep their 16 sums in registers while all k terms are added:     \
+ * each vector of b loaded serves 4 or 8 rows.  With fewer or narrower registers the    \
+ * blocks are smaller. */                                                               \
+MINIDL_INLINE void minidl_wino_gemm_##isa(                                              \
     ptrdiff_t m, ptrdiff_t n_all, ptrdiff_t k, const type *restrict a, ptrdiff_t a_row, \
     ptrdiff_t a_col, const type *restrict b, ptrdiff_t ldb, type *restrict c,           \
     ptrdiff_t ldc, int accumulate)                                                      \
 {                                                                                       \
     ptrdiff_t i, j;                                                                     \
-    {   /* columns in panels of 64: 4 rows at a time */                                 \
-        ptrdiff_t n = n_all / 64 * 64;                                                  \
+    if (!(WIDE)) {                                                                      \
+        /* 16 registers (AVX2, SSE2): blocks of 4 rows x 2 or 1 vectors, at most 8      \
+         * registers of sums (the wide blocks below would spill them to memory) */      \
+        ptrdiff_t n = n_all / (W) * (W);                                                \
         for (i = 0; i + 4 <= m; i += 4) {                                               \
             j = 0;                                                                      \
-            MINIDL_WINO_GEMM_CHUNK(4, 4, type, vec)                                     \
+            MINIDL_WINO_GEMM_CHUNK(4, 2, type, vec, W)                                  \
+            MINIDL_WINO_GEMM_CHUNK(4, 1, type, vec, W)                                  \
         }                                                                               \
         for (; i < m; i++) {                                                            \
             j = 0;                                                                      \
-            MINIDL_WINO_GEMM_CHUNK(1, 4, type, vec)                                     \
+            MINIDL_WINO_GEMM_CHUNK(1, 2, type, vec, W)                                  \
+            MINIDL_WINO_GEMM_CHUNK(1, 1, type, vec, W)                                  \
         }                                                                               \
-    }                                                                                   \
-    {   /* then a panel of 32 and one of 16: 8 rows at a time */                        \
-        ptrdiff_t j0 = n_all / 64 * 64, n = n_all / 16 * 16;                            \
-        for (i = 0; i + 8 <= m; i += 8) {                                               \
-            j = j0;                                                                     \
-            MINIDL_WINO_GEMM_CHUNK(8, 2, type, vec)                                     \
-            MINIDL_WINO_GEMM_CHUNK(8, 1, type, vec)                                     \
+    } else {                                                                            \
+        {   /* columns in panels of 64: 4 rows at a time */                             \
+            ptrdiff_t n = n_all / (4 * (W)) * (4 * (W));                                \
+            for (i = 0; i + 4 <= m; i += 4) {                                           \
+                j = 0;                                                                  \
+                MINIDL_WINO_GEMM_CHUNK(4, 4, type, vec, W)                              \
+            }                                                                           \
+            for (; i < m; i++) {                                                        \
+                j = 0;                                                                  \
+                MINIDL_WINO_GEMM_CHUNK(1, 4, type, vec, W)                              \
+            }                                                                           \
         }                                                                               \
-        for (; i < m; i++) {                                                            \
-            j = j0;                                                                     \
-            MINIDL_WINO_GEMM_CHUNK(1, 2, type, vec)                                     \
-            MINIDL_WINO_GEMM_CHUNK(1, 1, type, vec)                                     \
+        {   /* then a panel of 32 and one of 16: 8 rows at a time */                    \
+            ptrdiff_t j0 = n_all / (4 * (W)) * (4 * (W)), n = n_all / (W) * (W);        \
+            for (i = 0; i + 8 <= m; i += 8) {                                           \
+                j = j0;                                                                 \
+                MINIDL_WINO_GEMM_CHUNK(8, 2, type, vec, W)                              \
+                MINIDL_WINO_GEMM_CHUNK(8, 1, type, vec, W)                              \
+            }                                                                           \
+            for (; i < m; i++) {                                                        \
+                j = j0;                                                                 \
+                MINIDL_WINO_GEMM_CHUNK(1, 2, type, vec, W)                              \
+                MINIDL_WINO_GEMM_CHUNK(1, 1, type, vec, W)                              \
+            }                                                                           \
         }                                                                               \
     }                                                                                   \
     {   /* the last columns, one at a time */                                           \
-        ptrdiff_t j0 = n_all / 16 * 16, n = n_all;                                      \
+        ptrdiff_t j0 = n_all / (W) * (W), n = n_all;                                    \
         for (i = 0; i + 4 <= m; i += 4) {                                               \
             j = j0;                                                                     \
             MINIDL_WINO_GEMM_TAIL(4, type)                                              \
@@ -242,17 +262,17 @@ MINIDL_INLINE void minidl_wino_gemm_##suffix(                                   
 /* The one-dimensional transforms, each on rows of n values side by side (every         \
  * channel at once): in[0..] -> out[0..], 16 values at a time in vectors, then one by   \
  * one.  Nested (rows, then columns) they give the two-dimensional ones. */             \
-MINIDL_WINO_TRANSFORM(bt, 6, 6, MINIDL_WINO_BT, type, suffix, vec)  /* B^T d */         \
-MINIDL_WINO_TRANSFORM(b, 6, 6, MINIDL_WINO_B, type, suffix, vec)    /* B v, for dL/dx */ \
-MINIDL_WINO_TRANSFORM(at, 6, 4, MINIDL_WINO_AT, type, suffix, vec)  /* A^T m */         \
-MINIDL_WINO_TRANSFORM(a, 4, 6, MINIDL_WINO_A, type, suffix, vec)    /* A z, for dL/dz */ \
-MINIDL_WINO_TRANSFORM(g, 3, 6, MINIDL_WINO_G, type, suffix, vec)    /* G g */           \
-MINIDL_WINO_TRANSFORM(gt, 6, 3, MINIDL_WINO_GT, type, suffix, vec)  /* G^T u, for dL/dg */ \
+MINIDL_WINO_TRANSFORM(bt, 6, 6, MINIDL_WINO_BT, type, isa, vec, W)  /* B^T d */         \
+MINIDL_WINO_TRANSFORM(b, 6, 6, MINIDL_WINO_B, type, isa, vec, W)    /* B v, for dL/dx */ \
+MINIDL_WINO_TRANSFORM(at, 6, 4, MINIDL_WINO_AT, type, isa, vec, W)  /* A^T m */         \
+MINIDL_WINO_TRANSFORM(a, 4, 6, MINIDL_WINO_A, type, isa, vec, W)    /* A z, for dL/dz */ \
+MINIDL_WINO_TRANSFORM(g, 3, 6, MINIDL_WINO_G, type, isa, vec, W)    /* G g */           \
+MINIDL_WINO_TRANSFORM(gt, 6, 3, MINIDL_WINO_GT, type, isa, vec, W)  /* G^T u, for dL/dg */ \
                                                                                         \
 /* U = G g G^T for every input channel and filter: w (3, 3, C, F) -> u (36, C, F),      \
  * the values e0 <= e < e1 of each (C, F) plane; mid: 18 planes of scratch */           \
-MINIDL_CLONES                                                                           \
-static void minidl_wino_kernel_##suffix(const type *restrict w, type *restrict u,       \
+TARGET                                                                                  \
+static void minidl_wino_kernel_##isa(const type *restrict w, type *restrict u,          \
                                         ptrdiff_t plane, ptrdiff_t e0, ptrdiff_t e1,    \
                                         type *restrict mid)                             \
 {                                                                                       \
@@ -264,22 +284,22 @@ static void minidl_wino_kernel_##suffix(const type *restrict w, type *restrict u
             in[a] = w + (a * 3 + i) * plane + e0;                                       \
         for (a = 0; a < 6; a++)                                                         \
             out[a] = mid + (a * 3 + i) * n;                                             \
-        minidl_wino_g_##suffix(in, out, n);                                             \
+        minidl_wino_g_##isa(in, out, n);                                                \
     }                                                                                   \
     for (a = 0; a < 6; a++) {  /* rows: u (6, 6) = mid (6, 3) @ G^T */                  \
         for (i = 0; i < 3; i++)                                                         \
             in[i] = mid + (a * 3 + i) * n;                                              \
         for (i = 0; i < 6; i++)                                                         \
             out[i] = u + (a * 6 + i) * plane + e0;                                      \
-        minidl_wino_g_##suffix(in, out, n);                                             \
+        minidl_wino_g_##isa(in, out, n);                                                \
     }                                                                                   \
 }                                                                                       \
                                                                                         \
 /* grad_w (3, 3, C, F) = G^T dU G, where dU (36, C, F) is the sum of ``chunks``         \
  * partials (36, C, F) one after another in du, added in order; the values              \
  * e0 <= e < e1 of each plane.  mid: 36 + 18 planes of scratch. */                      \
-MINIDL_CLONES                                                                           \
-static void minidl_wino_kernel_grad_##suffix(const type *restrict du, ptrdiff_t chunks, \
+TARGET                                                                                  \
+static void minidl_wino_kernel_grad_##isa(const type *restrict du, ptrdiff_t chunks,    \
                                              type *restrict grad_w, ptrdiff_t plane,    \
                                              ptrdiff_t e0, ptrdiff_t e1,                \
                                              type *restrict mid)                        \
@@ -302,28 +322,28 @@ static void minidl_wino_kernel_grad_##suffix(const type *restrict du, ptrdiff_t 
             in[i] = sum + (i * 6 + a) * n;                                              \
         for (i = 0; i < 3; i++)                                                         \
             out[i] = half + (i * 6 + a) * n;                                            \
-        minidl_wino_gt_##suffix(in, out, n);                                            \
+        minidl_wino_gt_##isa(in, out, n);                                               \
     }                                                                                   \
     for (i = 0; i < 3; i++) {  /* rows: grad_w (3, 3) = half (3, 6) @ G */              \
         for (a = 0; a < 6; a++)                                                         \
             in[a] = half + (i * 6 + a) * n;                                             \
         for (a = 0; a < 3; a++)                                                         \
             out[a] = grad_w + (i * 3 + a) * plane + e0;                                 \
-        minidl_wino_gt_##suffix(in, out, n);                                            \
+        minidl_wino_gt_##isa(in, out, n);                                               \
     }                                                                                   \
 }                                                                                       \
                                                                                         \
 /* The last step of the forward: out[0..3] = act(A^T m + bias) on rows of n values, the \
  * bias (or NULL) added and relu applied while the values are in registers (sigmoid and \
  * tanh are left to minidl_epilogue). */                                                \
-MINIDL_INLINE void minidl_wino_output_##suffix(const type *const in[6],                 \
+MINIDL_INLINE void minidl_wino_output_##isa(const type *const in[6],                    \
                                                type *const out[4], ptrdiff_t n,         \
                                                const type *restrict bias,               \
                                                int activation)                          \
 {                                                                                       \
     ptrdiff_t t = 0;                                                                    \
     int q;                                                                              \
-    for (; t + 16 <= n; t += 16) {                                                      \
+    for (; t + (W) <= n; t += (W)) {                                                    \
         vec d[6], o[4], b_;                                                             \
         for (q = 0; q < 6; q++)                                                         \
             MINIDL_LOAD16(d[q], in[q] + t);                                             \
@@ -352,13 +372,13 @@ MINIDL_INLINE void minidl_wino_output_##suffix(const type *const in[6],         
 }                                                                                       \
                                                                                         \
 /* dz[t] = dL/dz = g[t] * act'(z), from y = act(z), for t < n; 16 at a time */          \
-MINIDL_INLINE void minidl_wino_grad_z_##suffix(const type *restrict y,                  \
+MINIDL_INLINE void minidl_wino_grad_z_##isa(const type *restrict y,                     \
                                                const type *restrict g,                  \
                                                type *restrict dz, ptrdiff_t n,          \
                                                int activation)                          \
 {                                                                                       \
     ptrdiff_t t = 0;                                                                    \
-    for (; t + 16 <= n; t += 16) {                                                      \
+    for (; t + (W) <= n; t += (W)) {                                                    \
         vec gz;                                                                         \
         MINIDL_GRAD_Z16(gz, g + t, y + t, activation);                                  \
         MINIDL_STORE16(dz + t, gz);                                                     \
@@ -369,7 +389,7 @@ MINIDL_INLINE void minidl_wino_grad_z_##suffix(const type *restrict y,          
                                                                                         \
 /* The tile of output rows 4*ti.., columns 4*tj.. of image ``image`` of the chunk:      \
  * its input patch starts at (y0, x0) in that image (it may overhang the edges). */     \
-MINIDL_INLINE void minidl_wino_tile_##suffix(const minidl_conv_shape *s, ptrdiff_t t,   \
+MINIDL_INLINE void minidl_wino_tile_##isa(const minidl_conv_shape *s, ptrdiff_t t,      \
                                              ptrdiff_t *image, ptrdiff_t *oy,           \
                                              ptrdiff_t *ox)                             \
 {                                                                                       \
@@ -381,7 +401,7 @@ MINIDL_INLINE void minidl_wino_tile_##suffix(const minidl_conv_shape *s, ptrdiff
                                                                                         \
 /* V = B^T d B of the 6x6 patch at (y0, x0) of one image (zeros outside it), into       \
  * v[xi * MINIDL_WINO_BLOCK * C] (the tile's row of each point's matrix) */             \
-MINIDL_INLINE void minidl_wino_input_##suffix(const type *x_image,                      \
+MINIDL_INLINE void minidl_wino_input_##isa(const type *x_image,                         \
                                               const minidl_conv_shape *s, ptrdiff_t y0, \
                                               ptrdiff_t x0, const type *zeros,          \
                                               type *mid, type *v)                       \
@@ -396,21 +416,21 @@ MINIDL_INLINE void minidl_wino_input_##suffix(const type *x_image,              
             in[i] = inside ? x_image + ((y0 + i) * s->w + x0 + j) * c : zeros;          \
             out[i] = mid + (i * 6 + j) * c;                                             \
         }                                                                               \
-        minidl_wino_bt_##suffix(in, out, c);                                            \
+        minidl_wino_bt_##isa(in, out, c);                                               \
     }                                                                                   \
     for (i = 0; i < 6; i++) {  /* rows of B^T d */                                      \
         for (j = 0; j < 6; j++) {                                                       \
             in[j] = mid + (i * 6 + j) * c;                                              \
             out[j] = v + (i * 6 + j) * MINIDL_WINO_STRIDE(c);                           \
         }                                                                               \
-        minidl_wino_bt_##suffix(in, out, c);                                            \
+        minidl_wino_bt_##isa(in, out, c);                                               \
     }                                                                                   \
 }                                                                                       \
                                                                                         \
 /* Forward, for ``images`` images from x and out on: out = act(conv(x, w) + bias).      \
  * u: the transformed kernel (36, C, F); bias may be NULL. */                           \
-MINIDL_CLONES                                                                           \
-static void minidl_wino_forward_##suffix(const type *restrict x, const type *restrict u, \
+TARGET                                                                                  \
+static void minidl_wino_forward_##isa(const type *restrict x, const type *restrict u,   \
                                          const type *restrict bias, type *restrict out, \
                                          const minidl_conv_shape *s, ptrdiff_t images,  \
                                          int activation, type *restrict scratch)        \
@@ -426,25 +446,25 @@ static void minidl_wino_forward_##suffix(const type *restrict x, const type *res
         ptrdiff_t nb = MINIDL_WINO_MIN(MINIDL_WINO_BLOCK, tiles - t0);                  \
         for (b = 0; b < nb; b++) {                                                      \
             ptrdiff_t image, oy, ox;                                                    \
-            minidl_wino_tile_##suffix(s, t0 + b, &image, &oy, &ox);                     \
-            minidl_wino_input_##suffix(x + image * s->h * s->w * c, s, oy - s->pt,      \
+            minidl_wino_tile_##isa(s, t0 + b, &image, &oy, &ox);                        \
+            minidl_wino_input_##isa(x + image * s->h * s->w * c, s, oy - s->pt,         \
                                        ox - s->pl, zeros, mid, v + b * c);              \
         }                                                                               \
         for (q = 0; q < MINIDL_WINO_POINTS; q++)                                        \
-            minidl_wino_gemm_##suffix(nb, f, c, v + q * MINIDL_WINO_STRIDE(c), c, 1,    \
+            minidl_wino_gemm_##isa(nb, f, c, v + q * MINIDL_WINO_STRIDE(c), c, 1,       \
                                       u + q * c * f, f, m + q * MINIDL_WINO_STRIDE(f),  \
                                       f, 0);                                            \
         for (b = 0; b < nb; b++) {  /* Y = A^T M A, then bias and activation */         \
             ptrdiff_t image, oy, ox;                                                    \
             const type *in[6];                                                          \
             type *to[6];                                                                \
-            minidl_wino_tile_##suffix(s, t0 + b, &image, &oy, &ox);                     \
+            minidl_wino_tile_##isa(s, t0 + b, &image, &oy, &ox);                        \
             for (j = 0; j < 6; j++) {                                                   \
                 for (i = 0; i < 6; i++)                                                 \
                     in[i] = m + (i * 6 + j) * MINIDL_WINO_STRIDE(f) + b * f;            \
                 for (i = 0; i < 4; i++)                                                 \
                     to[i] = mid + (i * 6 + j) * f;                                      \
-                minidl_wino_at_##suffix(in, to, f);                                     \
+                minidl_wino_at_##isa(in, to, f);                                        \
             }                                                                           \
             for (i = 0; i < 4 && oy + i < s->oh; i++) {                                 \
                 ptrdiff_t inside = MINIDL_WINO_MIN(4, s->ow - ox);                      \
@@ -453,7 +473,7 @@ static void minidl_wino_forward_##suffix(const type *restrict x, const type *res
                     in[j] = mid + (i * 6 + j) * f;                                      \
                 for (j = 0; j < 4; j++)                                                 \
                     to[j] = j < inside ? row + j * f : dump + j * f;                    \
-                minidl_wino_output_##suffix(in, to, f, bias, activation);               \
+                minidl_wino_output_##isa(in, to, f, bias, activation);                  \
                 if (activation >= 2)  /* sigmoid, tanh: the bias is in already */       \
                     minidl_epilogue_##suffix(row, inside, f, NULL, activation);         \
             }                                                                           \
@@ -464,8 +484,8 @@ static void minidl_wino_forward_##suffix(const type *restrict x, const type *res
 /* Backward, for ``images`` images from x, out, grad_out (and grad_x, or NULL) on:      \
  * grad_x of those images; du (36, C, F) and grad_b (F, or NULL): their sums over these \
  * images' tiles, in tile order.  ut: the transformed kernel as (36, F, C). */          \
-MINIDL_CLONES                                                                           \
-static void minidl_wino_backward_##suffix(                                              \
+TARGET                                                                                  \
+static void minidl_wino_backward_##isa(                                                 \
     const type *restrict x, const type *restrict ut, const type *restrict out,          \
     const type *restrict grad_out, type *restrict grad_x, type *restrict du,            \
     type *restrict grad_b, const minidl_conv_shape *s, ptrdiff_t images,                \
@@ -489,15 +509,15 @@ static void minidl_wino_backward_##suffix(                                      
             ptrdiff_t image, oy, ox;                                                    \
             const type *in[6];                                                          \
             type *to[6];                                                                \
-            minidl_wino_tile_##suffix(s, t0 + b, &image, &oy, &ox);                     \
-            minidl_wino_input_##suffix(x + image * s->h * s->w * c, s, oy - s->pt,      \
+            minidl_wino_tile_##isa(s, t0 + b, &image, &oy, &ox);                        \
+            minidl_wino_input_##isa(x + image * s->h * s->w * c, s, oy - s->pt,         \
                                        ox - s->pl, zeros, mid, v + b * c);              \
             /* dz: the tile's dL/dz, zero where it overhangs the output */              \
             if (oy + 4 > s->oh || ox + 4 > s->ow)                                       \
                 memset(dz, 0, (size_t)(16 * f) * sizeof(type));                         \
             for (i = 0; i < 4 && oy + i < s->oh; i++) {                                 \
                 ptrdiff_t at = ((image * s->oh + oy + i) * s->ow + ox) * f;             \
-                minidl_wino_grad_z_##suffix(out + at, grad_out + at, dz + i * 4 * f,    \
+                minidl_wino_grad_z_##isa(out + at, grad_out + at, dz + i * 4 * f,       \
                                             MINIDL_WINO_MIN(4, s->ow - ox) * f,         \
                                             activation);                                \
             }                                                                           \
@@ -506,14 +526,14 @@ static void minidl_wino_backward_##suffix(                                      
                     in[i] = dz + (i * 4 + j) * f;                                       \
                 for (i = 0; i < 6; i++)                                                 \
                     to[i] = mid + (i * 6 + j) * f;                                      \
-                minidl_wino_a_##suffix(in, to, f);                                      \
+                minidl_wino_a_##isa(in, to, f);                                         \
             }                                                                           \
             for (i = 0; i < 6; i++) {                                                   \
                 for (j = 0; j < 4; j++)                                                 \
                     in[j] = mid + (i * 6 + j) * f;                                      \
                 for (j = 0; j < 6; j++)                                                 \
                     to[j] = wz + (i * 6 + j) * MINIDL_WINO_STRIDE(f) + b * f;           \
-                minidl_wino_a_##suffix(in, to, f);                                      \
+                minidl_wino_a_##isa(in, to, f);                                         \
             }                                                                           \
         }                                                                               \
         if (grad_b != NULL)  /* W at point (1, 1) is the sum of the tile's 16 dz */     \
@@ -521,26 +541,26 @@ static void minidl_wino_backward_##suffix(                                      
                 for (k = 0; k < f; k++)                                                 \
                     grad_b[k] += wz[7 * MINIDL_WINO_STRIDE(f) + b * f + k];             \
         for (q = 0; q < MINIDL_WINO_POINTS; q++)  /* dU[q] += V[q]^T @ W[q] */          \
-            minidl_wino_gemm_##suffix(c, f, nb, v + q * MINIDL_WINO_STRIDE(c), 1, c,    \
+            minidl_wino_gemm_##isa(c, f, nb, v + q * MINIDL_WINO_STRIDE(c), 1, c,       \
                                       wz + q * MINIDL_WINO_STRIDE(f), f, du + q * c * f, \
                                       f, 1);                                            \
         if (grad_x == NULL)                                                             \
             continue;                                                                   \
         for (q = 0; q < MINIDL_WINO_POINTS; q++)  /* dV[q] = W[q] @ U[q]^T, over V */   \
-            minidl_wino_gemm_##suffix(nb, c, f, wz + q * MINIDL_WINO_STRIDE(f), f, 1,   \
+            minidl_wino_gemm_##isa(nb, c, f, wz + q * MINIDL_WINO_STRIDE(f), f, 1,      \
                                       ut + q * f * c, c, v + q * MINIDL_WINO_STRIDE(c), \
                                       c, 0);                                            \
         for (b = 0; b < nb; b++) {  /* grad_x += B dV B^T on the tile's patch */        \
             ptrdiff_t image, oy, ox;                                                    \
             const type *in[6];                                                          \
             type *to[6];                                                                \
-            minidl_wino_tile_##suffix(s, t0 + b, &image, &oy, &ox);                     \
+            minidl_wino_tile_##isa(s, t0 + b, &image, &oy, &ox);                        \
             for (j = 0; j < 6; j++) {                                                   \
                 for (i = 0; i < 6; i++) {                                               \
                     in[i] = v + (i * 6 + j) * MINIDL_WINO_STRIDE(c) + b * c;            \
                     to[i] = mid + (i * 6 + j) * c;                                      \
                 }                                                                       \
-                minidl_wino_b_##suffix(in, to, c);                                      \
+                minidl_wino_b_##isa(in, to, c);                                         \
             }                                                                           \
             for (i = 0; i < 6; i++) {                                                   \
                 ptrdiff_t y = oy - s->pt + i, x0 = ox - s->pl;                          \
@@ -550,7 +570,7 @@ static void minidl_wino_backward_##suffix(                                      
                     in[j] = mid + (i * 6 + j) * c;                                      \
                     to[j] = patch + j * c;                                              \
                 }                                                                       \
-                minidl_wino_b_##suffix(in, to, c);                                      \
+                minidl_wino_b_##isa(in, to, c);                                         \
                 for (j = 0; j < 6; j++) {                                               \
                     type *restrict gx;                                                  \
                     if (x0 + j < 0 || x0 + j >= s->w)                                   \
@@ -564,7 +584,95 @@ static void minidl_wino_backward_##suffix(                                      
     }                                                                                   \
 }
 
-MINIDL_DEFINE_CONV_WINOGRAD(float, float, minidl_vec16_float)
-MINIDL_DEFINE_CONV_WINOGRAD(double, double, minidl_vec16_double)
+/* One copy of the kernels per instruction set, each with vectors as wide as its
+ * registers (GCC's vector extensions; a vector wider than the registers would live
+ * in memory).  Only x86-64 with GCC gets the AVX2 and AVX-512 copies. */
+typedef float minidl_v4f __attribute__((vector_size(16)));
+typedef double minidl_v2d __attribute__((vector_size(16)));
+MINIDL_DEFINE_CONV_WINOGRAD(float, float, float_base, minidl_v4f, 4, , 0)
+MINIDL_DEFINE_CONV_WINOGRAD(double, double, double_base, minidl_v2d, 2, , 0)
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define MINIDL_WINO_ISAS 1
+typedef float minidl_v8f __attribute__((vector_size(32)));
+typedef double minidl_v4d __attribute__((vector_size(32)));
+typedef float minidl_v16f __attribute__((vector_size(64)));
+typedef double minidl_v8d __attribute__((vector_size(64)));
+MINIDL_DEFINE_CONV_WINOGRAD(float, float, float_avx2, minidl_v8f, 8,
+                            __attribute__((target("avx2,fma"))), 0)
+MINIDL_DEFINE_CONV_WINOGRAD(double, double, double_avx2, minidl_v4d, 4,
+                            __attribute__((target("avx2,fma"))), 0)
+MINIDL_DEFINE_CONV_WINOGRAD(float, float, float_avx512, minidl_v16f, 16,
+                            __attribute__((target("avx512f"))), 1)
+MINIDL_DEFINE_CONV_WINOGRAD(double, double, double_avx512, minidl_v8d, 8,
+                            __attribute__((target("avx512f"))), 1)
+#endif
+
+/* the best copy this CPU can run: 2 AVX-512, 1 AVX2 with FMA, 0 the baseline */
+static int minidl_wino_cpu_isa(void)
+{
+    static int isa = -1;
+    if (isa < 0) {
+        isa = 0;
+#ifdef MINIDL_WINO_ISAS
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f"))
+            isa = 2;
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            isa = 1;
+#endif
+    }
+    return isa;
+}
+
+/* the copy to run: this CPU's best, unless a test asked for another (>= 0) */
+static int minidl_wino_chosen_isa = -1;
+
+static int minidl_wino_isa(void)
+{
+    return minidl_wino_chosen_isa >= 0 ? minidl_wino_chosen_isa : minidl_wino_cpu_isa();
+}
+
+#ifdef MINIDL_WINO_ISAS
+#define MINIDL_WINO_DISPATCH(name, type, args)                                          \
+    switch (minidl_wino_isa()) {                                                        \
+    case 2: minidl_wino_##name##_##type##_avx512 args; break;                           \
+    case 1: minidl_wino_##name##_##type##_avx2 args; break;                             \
+    default: minidl_wino_##name##_##type##_base args;                                   \
+    }
+#else
+#define MINIDL_WINO_DISPATCH(name, type, args) minidl_wino_##name##_##type##_base args;
+#endif
+
+/* The entry points conv.pyx calls: each runs this CPU's copy. */
+#define MINIDL_DEFINE_WINO_ENTRIES(type)                                                \
+static void minidl_wino_kernel_##type(const type *w, type *u, ptrdiff_t plane,          \
+                                      ptrdiff_t e0, ptrdiff_t e1, type *mid)            \
+{                                                                                       \
+    MINIDL_WINO_DISPATCH(kernel, type, (w, u, plane, e0, e1, mid))                      \
+}                                                                                       \
+static void minidl_wino_kernel_grad_##type(const type *du, ptrdiff_t chunks,            \
+                                           type *grad_w, ptrdiff_t plane, ptrdiff_t e0, \
+                                           ptrdiff_t e1, type *mid)                     \
+{                                                                                       \
+    MINIDL_WINO_DISPATCH(kernel_grad, type, (du, chunks, grad_w, plane, e0, e1, mid))   \
+}                                                                                       \
+static void minidl_wino_forward_##type(const type *x, const type *u, const type *bias,  \
+                                       type *out, const minidl_conv_shape *s,           \
+                                       ptrdiff_t images, int activation, type *scratch) \
+{                                                                                       \
+    MINIDL_WINO_DISPATCH(forward, type, (x, u, bias, out, s, images, activation, scratch)) \
+}                                                                                       \
+static void minidl_wino_backward_##type(const type *x, const type *ut, const type *out, \
+                                        const type *grad_out, type *grad_x, type *du,   \
+                                        type *grad_b, const minidl_conv_shape *s,       \
+                                        ptrdiff_t images, int activation, type *scratch) \
+{                                                                                       \
+    MINIDL_WINO_DISPATCH(backward, type, (x, ut, out, grad_out, grad_x, du, grad_b, s,  \
+                                          images, activation, scratch))                 \
+}
+
+MINIDL_DEFINE_WINO_ENTRIES(float)
+MINIDL_DEFINE_WINO_ENTRIES(double)
 
 #endif
