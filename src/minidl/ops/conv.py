@@ -96,11 +96,11 @@ def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
     x_data = np.ascontiguousarray(x.data, dtype=dtype)
     b_data = None if b is None else np.ascontiguousarray(b.data, dtype=dtype)
     if kh * kw * c <= DIRECT_MAX_PATCH:
-        return _conv2d_direct(x, w, b, x_data, b_data, strides, (pad_top, pad_left),
-                              (out_h, out_w), activation)
+        return _conv2d_whole_images("direct", x, w, b, x_data, b_data,
+                                    (*strides, pad_top, pad_left), (out_h, out_w), activation)
     if winograd_pays(kernels, w.shape, strides, dtype):
-        return _conv2d_winograd(x, w, b, x_data, b_data, (pad_top, pad_left), (out_h, out_w),
-                                activation)
+        return _conv2d_whole_images("winograd", x, w, b, x_data, b_data, (pad_top, pad_left),
+                                    (out_h, out_w), activation)
     w2 = w.data.reshape(kh * kw * c, f)
     cols = np.empty((n * out_h * out_w, kh * kw * c), dtype)
     kernels.im2col(x_data, *geometry, cols)
@@ -158,14 +158,21 @@ def winograd_pays(kernels, w_shape, strides, dtype=np.float32):
             and min(c, f) >= WINOGRAD_MIN_CHANNELS and np.dtype(dtype) in WINOGRAD_DTYPES)
 
 
-def _conv2d_winograd(x, w, b, x_data, b_data, padding, out_size, activation):
-    """conv2d through Winograd's F(4x4, 3x3); same results as im2col, up to rounding."""
+def _conv2d_whole_images(kind, x, w, b, x_data, b_data, geometry, out_size, activation):
+    """conv2d through a pair of kernels that take whole NHWC images and the HWIO kernel:
+    ``kind`` "direct" (conv2d_forward/conv2d_backward, small patches; ``geometry`` the
+    strides and paddings) or "winograd" (conv2d_winograd_*; ``geometry`` the paddings).
+    Same results as im2col, up to rounding."""
     kernels = _kernels.current
+    forward_kernel, backward_kernel = {
+        "direct": ("conv2d_forward", "conv2d_backward"),
+        "winograd": ("conv2d_winograd_forward", "conv2d_winograd_backward"),
+    }[kind]
     dtype = w.dtype
     n, f = x.shape[0], w.shape[3]
     w_data = np.ascontiguousarray(w.data)
     out = np.empty((n, *out_size, f), dtype)
-    kernels.conv2d_winograd_forward(x_data, w_data, b_data, *padding, out, activation)
+    getattr(kernels, forward_kernel)(x_data, w_data, b_data, *geometry, out, activation)
 
     def backward(grad):
         kernels = _kernels.current
@@ -173,33 +180,10 @@ def _conv2d_winograd(x, w, b, x_data, b_data, padding, out_size, activation):
         grad_x = np.empty_like(x_data) if x.requires_grad else None
         grad_w = np.empty_like(w_data)
         grad_b = np.empty(f, dtype) if b is not None and b.requires_grad else None
-        kernels.conv2d_winograd_backward(x_data, w_data, out, grad_out, *padding, grad_x, grad_w,
-                                         grad_b, activation)
+        getattr(kernels, backward_kernel)(x_data, w_data, out, grad_out, *geometry, grad_x,
+                                          grad_w, grad_b, activation)
         return _in_parent_dtypes(x, b, grad_x, grad_w, grad_b)
 
-    parents = (x, w) if b is None else (x, w, b)
-    return record(out, parents, backward)
-
-
-def _conv2d_direct(x, w, b, x_data, b_data, strides, padding, out_size, activation):
-    """conv2d through the direct kernels (small patches); same results as im2col."""
-    kernels = _kernels.current
-    dtype = w.dtype
-    n, f = x.shape[0], w.shape[3]
-    geometry = (*strides, *padding)
-    w_data = np.ascontiguousarray(w.data)
-    out = np.empty((n, *out_size, f), dtype)
-    kernels.conv2d_forward(x_data, w_data, b_data, *geometry, out, activation)
-
-    def backward(grad):
-        kernels = _kernels.current
-        grad_out = np.ascontiguousarray(grad, dtype=dtype)
-        grad_x = np.empty_like(x_data) if x.requires_grad else None
-        grad_w = np.empty_like(w_data)
-        grad_b = np.empty(f, dtype) if b is not None and b.requires_grad else None
-        kernels.conv2d_backward(x_data, w_data, out, grad_out, *geometry, grad_x, grad_w, grad_b,
-                                activation)
-        return _in_parent_dtypes(x, b, grad_x, grad_w, grad_b)
-
+    backward.__qualname__ = f"conv2d_{kind}.backward"  # minidl.profile() names it so
     parents = (x, w) if b is None else (x, w, b)
     return record(out, parents, backward)
