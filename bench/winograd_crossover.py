@@ -32,12 +32,12 @@ def winograd(case):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--isa", choices=conv.WINOGRAD_ISAS,
+    parser.add_argument("--isa", choices=conv.VECTOR_ISAS,
                         help="run this copy of the Winograd kernels (default: the CPU's best); "
                              "with OPENBLAS_CORETYPE=Haswell and --isa avx2, an AVX-512 machine "
                              "shows roughly what an AVX2 laptop sees")
     args = parser.parse_args()
-    print(f"Winograd kernels: {conv.winograd_isa(args.isa)}; BLAS: {compiled.BLAS.name}")
+    print(f"Winograd kernels: {conv.vector_isa(args.isa)}; BLAS: {compiled.BLAS.name}")
     print(f"{'convolution (batch 64, 3x3)':32s} {'im2col':>10s} {'Winograd':>10s} {'speed-up':>9s}")
     for size in (26, 13):
         for channels in (4, 8, 16, 32, 64):

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minidl._kernels import compiled, reference
+from minidl._kernels.conv import available_vector_isas, using_vector_isa
 
 FLOATS = [np.float32, np.float64]
 ACTIVATIONS = ["linear", "relu", "sigmoid", "tanh"]
@@ -115,24 +116,26 @@ def conv_case(n, h, w, c, win, pads, f, dtype, seed):
 @SETTINGS
 @given(n=st.integers(1, 3), h=st.integers(1, 12), w=st.integers(1, 12), c=st.integers(1, 4),
        win=window, pads=st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
-       f=st.sampled_from([1, 3, 16, 17, 32, 48]), activation=st.sampled_from(ACTIVATIONS),
+       f=st.sampled_from([1, 3, 4, 8, 16, 17, 32, 48]), activation=st.sampled_from(ACTIVATIONS),
        bias=st.booleans(), want_x=st.booleans(), dtype=st.sampled_from(FLOATS),
-       seed=st.integers(0, 999))
-def test_direct_convolution(n, h, w, c, win, pads, f, activation, bias, want_x, dtype, seed):
-    """conv2d_forward/backward; 16, 32 and 48 filters take the 4-pixel fast path of
-    conv_direct.h where windows lie inside the image, 17 its leftover-filter loop."""
+       isa=st.sampled_from(available_vector_isas()), seed=st.integers(0, 999))
+def test_direct_convolution(n, h, w, c, win, pads, f, activation, bias, want_x, dtype, isa, seed):
+    """conv2d_forward/backward, in every copy of conv_direct.h this CPU can run (vectors of
+    16, 8 or 4 floats, isa.h); filters in whole vectors take the 4-pixel fast path where
+    windows lie inside the image, 1, 3 and 17 its leftover-filter loop."""
     case = conv_case(n, h, w, c, win, pads, f, dtype, seed)
     if case is None:
         return
     rng, x, k, conv, (out_h, out_w) = case
     b = rng.normal(size=f).astype(dtype) if bias else None
     g = rng.normal(size=(n, out_h, out_w, f)).astype(dtype)
-    (out,) = run_both("conv2d_forward", lambda: (x, k, b, *conv, np.empty((n, out_h, out_w, f), dtype),
-                                                 activation), [7], dtype)
-    run_both("conv2d_backward",
-             lambda: (x, k, out, g, *conv, np.empty_like(x) if want_x else None, np.empty_like(k),
-                      np.empty(f, dtype) if bias else None, activation),
-             ([8] if want_x else []) + [9] + ([10] if bias else []), dtype)
+    with using_vector_isa(isa):
+        (out,) = run_both("conv2d_forward", lambda: (x, k, b, *conv, np.empty((n, out_h, out_w, f), dtype),
+                                                     activation), [7], dtype)
+        run_both("conv2d_backward",
+                 lambda: (x, k, out, g, *conv, np.empty_like(x) if want_x else None, np.empty_like(k),
+                          np.empty(f, dtype) if bias else None, activation),
+                 ([8] if want_x else []) + [9] + ([10] if bias else []), dtype)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -198,17 +201,20 @@ def test_sparse_backward_and_count_keep_nan():
         assert np.isnan(grad_b[5]) and not np.isnan(np.delete(grad_b, 5)).any()
 
 
-def test_direct_convolution_at_the_tutorial_shape():
+@pytest.mark.parametrize("isa", available_vector_isas())
+def test_direct_convolution_at_the_tutorial_shape(isa):
     """64 grey 28x28 images, 32 filters 3x3: the first layer of the tutorials' CNN."""
     rng = np.random.default_rng(3)
     x = rng.random((64, 28, 28, 1), dtype=np.float32)
     k = rng.normal(size=(3, 3, 1, 32)).astype(np.float32)
     b = rng.normal(size=32).astype(np.float32)
     g = rng.normal(size=(64, 26, 26, 32)).astype(np.float32)
-    (out,) = run_both("conv2d_forward", lambda: (x, k, b, 1, 1, 0, 0, np.empty((64, 26, 26, 32), np.float32),
-                                                 "relu"), [7], np.float32)
-    run_both("conv2d_backward", lambda: (x, k, out, g, 1, 1, 0, 0, None, np.empty_like(k), np.empty_like(b),
-                                         "relu"), [9, 10], np.float32)
+    with using_vector_isa(isa):
+        (out,) = run_both("conv2d_forward", lambda: (x, k, b, 1, 1, 0, 0,
+                                                     np.empty((64, 26, 26, 32), np.float32), "relu"),
+                          [7], np.float32)
+        run_both("conv2d_backward", lambda: (x, k, out, g, 1, 1, 0, 0, None, np.empty_like(k),
+                                             np.empty_like(b), "relu"), [9, 10], np.float32)
 
 
 @SETTINGS

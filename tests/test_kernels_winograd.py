@@ -6,8 +6,6 @@ tile touches rather than of each output: results are compared relative to the
 largest value of the expected array.
 """
 
-import contextlib
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,17 +16,8 @@ from minidl._kernels import compiled, conv, reference
 FLOATS = [np.float32, np.float64]
 ACTIVATIONS = ["linear", "relu", "sigmoid", "tanh"]
 # every copy of the compiled kernels this CPU can run (AVX-512, AVX2, the SSE2 baseline)
-ISAS = conv.WINOGRAD_ISAS[:conv.WINOGRAD_ISAS.index(conv.winograd_isa()) + 1]
-
-
-@contextlib.contextmanager
-def running(isa):
-    """Inside: the compiled Winograd kernels run their copy for ``isa``."""
-    conv.winograd_isa(isa)
-    try:
-        yield
-    finally:
-        conv.winograd_isa("best")
+ISAS = conv.available_vector_isas()
+running = conv.using_vector_isa
 
 
 def assert_close_to_scale(actual, expected, dtype):
@@ -167,15 +156,15 @@ def test_winograd_refuses_other_kernel_sizes(backend):
                                          None, np.zeros((5, 5, 2, 4), np.float32), None, "relu")
 
 
-def test_winograd_isa_choice():
+def test_vector_isa_choice():
     """The copy in use is this CPU's best unless asked; one it cannot run is refused."""
-    best = conv.winograd_isa()
-    assert best in conv.WINOGRAD_ISAS
+    best = conv.vector_isa()
+    assert best in conv.VECTOR_ISAS
     with running("baseline"):
-        assert conv.winograd_isa() == "baseline"
-    assert conv.winograd_isa() == best
+        assert conv.vector_isa() == "baseline"
+    assert conv.vector_isa() == best
     with pytest.raises(ValueError, match="one of"):
-        conv.winograd_isa("neon")
+        conv.vector_isa("neon")
     if best != "avx512":
         with pytest.raises(ValueError, match="cannot run"):
-            conv.winograd_isa("avx512")
+            conv.vector_isa("avx512")

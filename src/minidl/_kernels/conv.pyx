@@ -32,6 +32,8 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
 
+import contextlib
+
 import numpy as np
 
 from minidl._kernels.checks import (
@@ -58,6 +60,10 @@ cdef extern from "conv_direct.h" nogil:
                                            const double *grad_out, double *grad_x,
                                            double *grad_w, double *grad_b,
                                            const minidl_conv_shape *s, int activation)
+
+cdef extern from "isa.h" nogil:
+    int minidl_cpu_isa()
+    int minidl_chosen_isa
 
 cdef extern from "transpose.h" nogil:
     void minidl_transpose_float(const float *src, Py_ssize_t rows, Py_ssize_t cols, float *dst)
@@ -118,8 +124,6 @@ cdef extern from "conv_winograd.h" nogil:
                                      Py_ssize_t images, int activation, double *scratch)
     int MINIDL_WINO_POINTS
     Py_ssize_t MINIDL_WINO_SCRATCH(Py_ssize_t c, Py_ssize_t f)
-    int minidl_wino_cpu_isa()
-    int minidl_wino_chosen_isa
 
 _ACTIVATION_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}  # as in dense.pyx
 
@@ -528,26 +532,45 @@ cdef _transpose_each(floating[:, ::1] src, floating[:, ::1] dst, Py_ssize_t rows
             minidl_transpose_double(&src[block * rows, 0], rows, cols, &dst[block * cols, 0])
 
 
-WINOGRAD_ISAS = ("baseline", "avx2", "avx512")
+VECTOR_ISAS = ("baseline", "avx2", "avx512")
+minidl_cpu_isa()  # which copy this CPU runs, found now, before threads ask
 
 
-def winograd_isa(name=None):
-    """Which copy of the Winograd kernels runs: ``"avx512"``, ``"avx2"`` or ``"baseline"``
-    (SSE2), each with vectors as wide as its registers (conv_winograd.h).  Normally this
-    CPU's best; ``winograd_isa(name)`` picks another (for tests and benchmarks), one this
-    CPU can run; ``winograd_isa("best")`` goes back.  Returns the one in use."""
-    global minidl_wino_chosen_isa
-    cdef int best = minidl_wino_cpu_isa()
+def vector_isa(name=None):
+    """Which copy of the convolution kernels with explicit vectors (direct, Winograd)
+    runs: ``"avx512"``, ``"avx2"`` or ``"baseline"`` (SSE2), each with vectors as wide as
+    its registers (isa.h).  Normally this CPU's best; ``vector_isa(name)`` picks another
+    this CPU can run (for tests and benchmarks); ``vector_isa("best")`` goes back.
+    Returns the one in use."""
+    global minidl_chosen_isa
+    cdef int best = minidl_cpu_isa()
     if name == "best":
-        minidl_wino_chosen_isa = -1
+        minidl_chosen_isa = -1
     elif name is not None:
-        if name not in WINOGRAD_ISAS:
-            raise ValueError(f"winograd_isa: {name!r} is not one of {WINOGRAD_ISAS} or 'best'.")
-        if WINOGRAD_ISAS.index(name) > best:
-            raise ValueError(f"winograd_isa: this CPU cannot run {name!r}; it has up to "
-                             f"{WINOGRAD_ISAS[best]!r}.")
-        minidl_wino_chosen_isa = WINOGRAD_ISAS.index(name)
-    return WINOGRAD_ISAS[minidl_wino_chosen_isa if minidl_wino_chosen_isa >= 0 else best]
+        if name not in VECTOR_ISAS:
+            raise ValueError(f"vector_isa: {name!r} is not one of {VECTOR_ISAS} or 'best'.")
+        if VECTOR_ISAS.index(name) > best:
+            raise ValueError(f"vector_isa: this CPU cannot run {name!r}; it has up to "
+                             f"{VECTOR_ISAS[best]!r}.")
+        minidl_chosen_isa = VECTOR_ISAS.index(name)
+    return VECTOR_ISAS[minidl_chosen_isa if minidl_chosen_isa >= 0 else best]
+
+
+@contextlib.contextmanager
+def using_vector_isa(name):
+    """Inside: ``vector_isa(name)``; afterwards, the copy chosen before."""
+    global minidl_chosen_isa
+    previous = minidl_chosen_isa
+    vector_isa(name)
+    try:
+        yield
+    finally:
+        minidl_chosen_isa = previous
+
+
+def available_vector_isas():
+    """The copies this CPU can run, narrowest first."""
+    return VECTOR_ISAS[:minidl_cpu_isa() + 1]
 
 
 def _winograd_kernel(w):

@@ -10,11 +10,11 @@
  *     out[i, j, :] = act(b + sum over di, dj, c of x[i*sh + di - pt, j*sw + dj - pl, c] * w[di, dj, c, :])
  *
  * (taps that fall in the zero padding are skipped).  The filters go in blocks
- * of 16, held in one vector value (GCC/Clang vector extensions: one AVX-512
- * register, two AVX2 or four SSE2 ones, whatever the clone compiles for): a
- * block's 16 sums stay in registers while every tap of the patch is added in,
- * and are written once, activation applied.  A last block of fewer than 16
- * filters takes a plain loop.
+ * of W, held in one vector value (GCC's vector extensions; one register: W = 16
+ * floats with AVX-512, 8 with AVX2, 4 with SSE2, one copy of the code each, see
+ * isa.h): a block's W sums stay in registers while every tap of the patch is
+ * added in, and are written once, activation applied.  A last block of fewer
+ * than W filters takes a plain loop.
  *
  * The backward, for one image, with gz = dL/dout * act'(out) per pixel:
  *     grad_w[di, dj, c, :] += x[...] * gz[i, j, :]     (over every pixel and tap)
@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "clones.h"
+#include "isa.h"
 
 typedef struct {
     ptrdiff_t h, w, c;         /* input image */
@@ -45,23 +46,23 @@ typedef struct {
 /* the kernel rows (or columns) lo <= d < hi that land inside the image, for an
  * output pixel whose window starts at ``at - pad`` on an axis of ``size`` */
 #define MINIDL_TAP_RANGE(lo, hi, at, pad, k, size)                                      \
-    ptrdiff_t lo = (pad) - (at) > 0 ? (pad) - (at) : 0;                                  \
+    ptrdiff_t lo = (pad) - (at) > 0 ? (pad) - (at) : 0;                                 \
     ptrdiff_t hi = (size) + (pad) - (at) < (k) ? (size) + (pad) - (at) : (k);
 
 /* For one output pixel (i, j): the input row of kernel row di starts at x_row(di). */
 #define MINIDL_X_ROW(s, i, j, di)                                                       \
     ((((i) * (s)->sh - (s)->pt + (di)) * (s)->w + (j) * (s)->sw - (s)->pl) * (s)->c)
 
-/* 16 values from p (any alignment) into the vector v, and back; macros, not
- * functions, so they compile inside each clone with its own vector width */
-#define MINIDL_LOAD16(v, p) memcpy(&(v), (p), sizeof(v))
-#define MINIDL_STORE16(p, v) memcpy((p), &(v), sizeof(v))
+/* a vector's worth of values from p (any alignment) into the vector v, and back;
+ * macros, not functions, so they work for every vector type */
+#define MINIDL_LOADV(v, p) memcpy(&(v), (p), sizeof(v))
+#define MINIDL_STOREV(p, v) memcpy((p), &(v), sizeof(v))
 
 /* relu of a vector: its bits where a > 0 (the comparison gives all-ones lanes), else +0 */
-#define MINIDL_RELU16(a) ((__typeof__(a))((__typeof__((a) > 0))(a) & ((a) > 0)))
+#define MINIDL_RELUV(a) ((__typeof__(a))((__typeof__((a) > 0))(a) & ((a) > 0)))
 
 /* The fast path: 4 neighbouring output pixels of one row whose windows lie
- * wholly inside the image, one block of 16 filters.  Each weight vector is
+ * wholly inside the image, one block of W filters.  Each weight vector is
  * loaded once and used for all 4 pixels (4 sums in registers), and the taps
  * are one loop over a table of offsets instead of three nested loops. */
 #define MINIDL_GROUP 4
@@ -72,12 +73,12 @@ typedef struct {
     ((dj_lo) == 0 && (j) + MINIDL_GROUP <= (s)->ow                                      \
      && ((j) + MINIDL_GROUP - 1) * (s)->sw - (s)->pl + (s)->kw <= (s)->w)
 
-/* gz = dL/dz for 16 filters of one pixel, from dL/dy at g and y at out */
-#define MINIDL_GRAD_Z16(gz, g, out, activation)                                         \
+/* gz = dL/dz for a vector of filters of one pixel, from dL/dy at g and y at out */
+#define MINIDL_GRAD_ZV(gz, g, out, activation)                                          \
     do {                                                                                \
         __typeof__(gz) y_;                                                              \
-        MINIDL_LOAD16(gz, g);                                                           \
-        MINIDL_LOAD16(y_, out);                                                         \
+        MINIDL_LOADV(gz, g);                                                            \
+        MINIDL_LOADV(y_, out);                                                          \
         if ((activation) == 1)                                                          \
             gz = gz * -__builtin_convertvector(y_ > 0, __typeof__(gz));                 \
         else if ((activation) == 2)                                                     \
@@ -98,9 +99,7 @@ static inline void minidl_tap_offsets(ptrdiff_t *offset, const minidl_conv_shape
                 offset[(di * s->kw + dj) * s->c + cc] = (di * s->w + dj) * s->c + cc;
 }
 
-#define MINIDL_DEFINE_CONV_DIRECT(type, suffix, vec, exp_fn, tanh_fn)         \
-typedef type vec __attribute__((vector_size(16 * sizeof(type))));                       \
-                                                                                        \
+#define MINIDL_DEFINE_CONV_HELPERS(type, suffix, exp_fn, tanh_fn)                       \
 static inline type activate_##suffix(type z, int activation)                            \
 {                                                                                       \
     if (activation == 1)                                                                \
@@ -122,78 +121,79 @@ static inline type activation_grad_##suffix(type g, type y, int activation)     
     if (activation == 3)                                                                \
         return g * (1 - y * y);                                                         \
     return g;                                                                           \
-}                                                                                       \
-                                                                                        \
-MINIDL_CLONES                                                                           \
-static void minidl_conv_direct_forward_##suffix(                                        \
+}
+
+#define MINIDL_DEFINE_CONV_DIRECT(type, suffix, isa, vec, W, TARGET, WIDE)              \
+TARGET                                                                                  \
+static void minidl_conv_direct_forward_##isa(                                           \
     const type *restrict x, const type *restrict w, const type *restrict b,             \
     type *restrict out, const minidl_conv_shape *s, int activation)                     \
 {                                                                                       \
     ptrdiff_t i, j, k, t, fb, di, dj, cc, f = s->f, c = s->c;                           \
     ptrdiff_t taps = s->kh * s->kw * c, offset[MINIDL_MAX_TAPS], step = s->sw * c;      \
-    int grouped = taps <= MINIDL_MAX_TAPS && f % 16 == 0;                               \
+    int grouped = taps <= MINIDL_MAX_TAPS && f % (W) == 0;                              \
     if (grouped)                                                                        \
         minidl_tap_offsets(offset, s);                                                  \
     for (i = 0; i < s->oh; i++) {                                                       \
-        MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)                     \
+        MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)                   \
         int rows_inside = di_lo == 0 && di_hi == s->kh;                                 \
         for (j = 0; j < s->ow; j++) {                                                   \
-            MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)                 \
+            MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)               \
             type *out_px = out + (i * s->ow + j) * f;                                   \
-            if (grouped && rows_inside && MINIDL_GROUP_INSIDE(s, j, dj_lo)) {            \
+            if (grouped && rows_inside && MINIDL_GROUP_INSIDE(s, j, dj_lo)) {           \
                 const type *x0 = x + MINIDL_X_ROW(s, i, j, 0);                          \
-                for (fb = 0; fb < f; fb += 16) {                                        \
+                for (fb = 0; fb < f; fb += (W)) {                                       \
                     vec a0 = {0}, a1, a2, a3, wv;                                       \
                     if (b != NULL)                                                      \
-                        MINIDL_LOAD16(a0, b + fb);                                      \
+                        MINIDL_LOADV(a0, b + fb);                                       \
                     a1 = a0, a2 = a0, a3 = a0;                                          \
                     for (t = 0; t < taps; t++) {                                        \
                         const type *xt = x0 + offset[t];                                \
-                        MINIDL_LOAD16(wv, w + t * f + fb);                              \
+                        MINIDL_LOADV(wv, w + t * f + fb);                               \
                         a0 += xt[0] * wv;                                               \
                         a1 += xt[step] * wv;                                            \
                         a2 += xt[2 * step] * wv;                                        \
                         a3 += xt[3 * step] * wv;                                        \
                     }                                                                   \
                     if (activation == 1) {                                              \
-                        a0 = MINIDL_RELU16(a0), a1 = MINIDL_RELU16(a1);                 \
-                        a2 = MINIDL_RELU16(a2), a3 = MINIDL_RELU16(a3);                 \
+                        a0 = MINIDL_RELUV(a0), a1 = MINIDL_RELUV(a1);                   \
+                        a2 = MINIDL_RELUV(a2), a3 = MINIDL_RELUV(a3);                   \
                     } else if (activation != 0) {                                       \
-                        for (k = 0; k < 16; k++) {                                      \
+                        for (k = 0; k < (W); k++) {                                     \
                             a0[k] = activate_##suffix(a0[k], activation);               \
                             a1[k] = activate_##suffix(a1[k], activation);               \
                             a2[k] = activate_##suffix(a2[k], activation);               \
                             a3[k] = activate_##suffix(a3[k], activation);               \
                         }                                                               \
                     }                                                                   \
-                    MINIDL_STORE16(out_px + fb, a0);                                    \
-                    MINIDL_STORE16(out_px + f + fb, a1);                                \
-                    MINIDL_STORE16(out_px + 2 * f + fb, a2);                            \
-                    MINIDL_STORE16(out_px + 3 * f + fb, a3);                            \
+                    MINIDL_STOREV(out_px + fb, a0);                                     \
+                    MINIDL_STOREV(out_px + f + fb, a1);                                 \
+                    MINIDL_STOREV(out_px + 2 * f + fb, a2);                             \
+                    MINIDL_STOREV(out_px + 3 * f + fb, a3);                             \
                 }                                                                       \
                 j += MINIDL_GROUP - 1;                                                  \
                 continue;                                                               \
             }                                                                           \
-            for (fb = 0; fb + 16 <= f; fb += 16) {                                      \
+            for (fb = 0; fb + (W) <= f; fb += (W)) {                                    \
                 vec a = {0}, wv;                                                        \
                 if (b != NULL)                                                          \
-                    MINIDL_LOAD16(a, b + fb);                                           \
+                    MINIDL_LOADV(a, b + fb);                                            \
                 for (di = di_lo; di < di_hi; di++) {                                    \
                     const type *x_row = x + MINIDL_X_ROW(s, i, j, di);                  \
                     for (dj = dj_lo; dj < dj_hi; dj++)                                  \
                         for (cc = 0; cc < c; cc++) {                                    \
-                            MINIDL_LOAD16(wv, w + ((di * s->kw + dj) * c + cc) * f + fb); \
+                            MINIDL_LOADV(wv, w + ((di * s->kw + dj) * c + cc) * f + fb); \
                             a += x_row[dj * c + cc] * wv;                               \
                         }                                                               \
                 }                                                                       \
                 if (activation == 1)                                                    \
-                    a = MINIDL_RELU16(a);                                               \
+                    a = MINIDL_RELUV(a);                                                \
                 else if (activation != 0)                                               \
-                    for (k = 0; k < 16; k++)                                            \
+                    for (k = 0; k < (W); k++)                                           \
                         a[k] = activate_##suffix(a[k], activation);                     \
-                MINIDL_STORE16(out_px + fb, a);                                         \
+                MINIDL_STOREV(out_px + fb, a);                                          \
             }                                                                           \
-            for (; fb < f; fb++) {  /* the last filters, fewer than 16 */               \
+            for (; fb < f; fb++) {  /* the last filters, fewer than W */                \
                 type a = b != NULL ? b[fb] : 0;                                         \
                 for (di = di_lo; di < di_hi; di++) {                                    \
                     const type *x_row = x + MINIDL_X_ROW(s, i, j, di);                  \
@@ -207,8 +207,8 @@ static void minidl_conv_direct_forward_##suffix(                                
     }                                                                                   \
 }                                                                                       \
                                                                                         \
-MINIDL_CLONES                                                                           \
-static void minidl_conv_direct_backward_##suffix(                                       \
+TARGET                                                                                  \
+static void minidl_conv_direct_backward_##isa(                                          \
     const type *restrict x, const type *restrict w, const type *restrict out,           \
     const type *restrict grad_out, type *restrict grad_x, type *restrict grad_w,        \
     type *restrict grad_b, const minidl_conv_shape *s, int activation)                  \
@@ -216,7 +216,7 @@ static void minidl_conv_direct_backward_##suffix(                               
     ptrdiff_t i, j, k, t, fb, di, dj, cc, f = s->f, c = s->c;                           \
     ptrdiff_t taps = s->kh * s->kw * c, offset[MINIDL_MAX_TAPS], step = s->sw * c;      \
     /* the fast path computes no grad_x: it serves a first layer, whose input needs none */ \
-    int grouped = taps <= MINIDL_MAX_TAPS && f % 16 == 0 && grad_x == NULL;             \
+    int grouped = taps <= MINIDL_MAX_TAPS && f % (W) == 0 && grad_x == NULL;            \
     if (grad_w != NULL)                                                                 \
         memset(grad_w, 0, (size_t)(s->kh * s->kw * c * f) * sizeof(type));              \
     if (grad_b != NULL)                                                                 \
@@ -226,41 +226,41 @@ static void minidl_conv_direct_backward_##suffix(                               
     if (grouped)                                                                        \
         minidl_tap_offsets(offset, s);                                                  \
     for (i = 0; i < s->oh; i++) {                                                       \
-        MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)                     \
+        MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)                   \
         int rows_inside = di_lo == 0 && di_hi == s->kh;                                 \
         for (j = 0; j < s->ow; j++) {                                                   \
-            MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)                 \
+            MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)               \
             const type *out_px = out + (i * s->ow + j) * f;                             \
             const type *grad_px = grad_out + (i * s->ow + j) * f;                       \
-            if (grouped && rows_inside && MINIDL_GROUP_INSIDE(s, j, dj_lo)) {            \
+            if (grouped && rows_inside && MINIDL_GROUP_INSIDE(s, j, dj_lo)) {           \
                 const type *x0 = x + MINIDL_X_ROW(s, i, j, 0);                          \
-                for (fb = 0; fb < f; fb += 16) {                                        \
+                for (fb = 0; fb < f; fb += (W)) {                                       \
                     vec g0, g1, g2, g3, gw_v;                                           \
-                    MINIDL_GRAD_Z16(g0, grad_px + fb, out_px + fb, activation);         \
-                    MINIDL_GRAD_Z16(g1, grad_px + f + fb, out_px + f + fb, activation); \
-                    MINIDL_GRAD_Z16(g2, grad_px + 2 * f + fb, out_px + 2 * f + fb, activation); \
-                    MINIDL_GRAD_Z16(g3, grad_px + 3 * f + fb, out_px + 3 * f + fb, activation); \
+                    MINIDL_GRAD_ZV(g0, grad_px + fb, out_px + fb, activation);          \
+                    MINIDL_GRAD_ZV(g1, grad_px + f + fb, out_px + f + fb, activation);  \
+                    MINIDL_GRAD_ZV(g2, grad_px + 2 * f + fb, out_px + 2 * f + fb, activation); \
+                    MINIDL_GRAD_ZV(g3, grad_px + 3 * f + fb, out_px + 3 * f + fb, activation); \
                     if (grad_b != NULL) {                                               \
-                        MINIDL_LOAD16(gw_v, grad_b + fb);                               \
+                        MINIDL_LOADV(gw_v, grad_b + fb);                                \
                         gw_v += ((g0 + g1) + g2) + g3;                                  \
-                        MINIDL_STORE16(grad_b + fb, gw_v);                              \
+                        MINIDL_STOREV(grad_b + fb, gw_v);                               \
                     }                                                                   \
                     for (t = 0; t < taps; t++) {                                        \
                         const type *xt = x0 + offset[t];                                \
-                        MINIDL_LOAD16(gw_v, grad_w + t * f + fb);                       \
+                        MINIDL_LOADV(gw_v, grad_w + t * f + fb);                        \
                         gw_v += xt[0] * g0 + xt[step] * g1 + xt[2 * step] * g2          \
                                 + xt[3 * step] * g3;                                    \
-                        MINIDL_STORE16(grad_w + t * f + fb, gw_v);                      \
+                        MINIDL_STOREV(grad_w + t * f + fb, gw_v);                       \
                     }                                                                   \
                 }                                                                       \
                 j += MINIDL_GROUP - 1;                                                  \
                 continue;                                                               \
             }                                                                           \
-            for (fb = 0; fb < f; fb += 16) {                                            \
-                ptrdiff_t nb = f - fb < 16 ? f - fb : 16;                               \
+            for (fb = 0; fb < f; fb += (W)) {                                           \
+                ptrdiff_t nb = f - fb < (W) ? f - fb : (W);                             \
                 vec gz = {0}, gw_v;                                                     \
-                if (nb == 16) {                                                         \
-                    MINIDL_GRAD_Z16(gz, grad_px + fb, out_px + fb, activation);         \
+                if (nb == (W)) {                                                        \
+                    MINIDL_GRAD_ZV(gz, grad_px + fb, out_px + fb, activation);          \
                 } else {                                                                \
                     for (k = 0; k < nb; k++)                                            \
                         gz[k] = activation_grad_##suffix(grad_px[fb + k], out_px[fb + k], \
@@ -276,10 +276,10 @@ static void minidl_conv_direct_backward_##suffix(                               
                             ptrdiff_t at = row + dj * c + cc;                           \
                             type *gw = grad_w + ((di * s->kw + dj) * c + cc) * f + fb;  \
                             const type *wr = w + ((di * s->kw + dj) * c + cc) * f + fb; \
-                            if (nb == 16) {                                             \
-                                MINIDL_LOAD16(gw_v, gw);                                \
+                            if (nb == (W)) {                                            \
+                                MINIDL_LOADV(gw_v, gw);                                 \
                                 gw_v += x[at] * gz;                                     \
-                                MINIDL_STORE16(gw, gw_v);                               \
+                                MINIDL_STOREV(gw, gw_v);                                \
                             } else {                                                    \
                                 for (k = 0; k < nb; k++)                                \
                                     gw[k] += x[at] * gz[k];                             \
@@ -298,7 +298,32 @@ static void minidl_conv_direct_backward_##suffix(                               
     }                                                                                   \
 }
 
-MINIDL_DEFINE_CONV_DIRECT(float, float, minidl_vec16_float, expf, tanhf)
-MINIDL_DEFINE_CONV_DIRECT(double, double, minidl_vec16_double, exp, tanh)
+MINIDL_DEFINE_CONV_HELPERS(float, float, expf, tanhf)
+MINIDL_DEFINE_CONV_HELPERS(double, double, exp, tanh)
+
+/* one copy per instruction set (isa.h), and the entry points conv.pyx calls */
+MINIDL_INSTANTIATE(MINIDL_DEFINE_CONV_DIRECT)
+
+#define MINIDL_DEFINE_CONV_DIRECT_ENTRIES(type)                                         \
+static void minidl_conv_direct_forward_##type(const type *x, const type *w,             \
+                                              const type *b, type *out,                 \
+                                              const minidl_conv_shape *s, int activation) \
+{                                                                                       \
+    MINIDL_DISPATCH(minidl_conv_direct_forward, type, (x, w, b, out, s, activation))    \
+}                                                                                       \
+static void minidl_conv_direct_backward_##type(                                         \
+    const type *x, const type *w, const type *out, const type *grad_out, type *grad_x,  \
+    type *grad_w, type *grad_b, const minidl_conv_shape *s, int activation)             \
+{                                                                                       \
+    MINIDL_DISPATCH(minidl_conv_direct_backward, type,                                  \
+                    (x, w, out, grad_out, grad_x, grad_w, grad_b, s, activation))       \
+}
+
+MINIDL_DEFINE_CONV_DIRECT_ENTRIES(float)
+MINIDL_DEFINE_CONV_DIRECT_ENTRIES(double)
+
+/* the sparse backward (conv_sparse.h) still works on 16 values at a time */
+typedef float minidl_vec16_float __attribute__((vector_size(64)));
+typedef double minidl_vec16_double __attribute__((vector_size(128)));
 
 #endif

@@ -47,189 +47,189 @@
 #define MINIDL_SPARSE_FILTERS 16
 
 /* minidl_add_rows_*'s loop over runs of 16 * NV values of dst, NV sums in registers */
-#define MINIDL_ADD_ROWS_CHUNK(NV, type, vec)                                              \
-    for (; t + 16 * (NV) <= run; t += 16 * (NV)) {                                        \
-        vec a_[NV], v_;                                                                   \
-        int j_;                                                                           \
-        for (j_ = 0; j_ < (NV); j_++)                                                     \
-            MINIDL_LOAD16(a_[j_], dst + t + 16 * j_);                                     \
-        for (e = 0; e < count; e++) {                                                     \
-            const type *row_ = src + offset[e] + t;                                       \
-            type scale_ = value[e];                                                       \
-            for (j_ = 0; j_ < (NV); j_++) {                                               \
-                MINIDL_LOAD16(v_, row_ + 16 * j_);                                        \
-                a_[j_] += scale_ * v_;                                                    \
-            }                                                                             \
-        }                                                                                 \
-        for (j_ = 0; j_ < (NV); j_++)                                                     \
-            MINIDL_STORE16(dst + t + 16 * j_, a_[j_]);                                    \
+#define MINIDL_ADD_ROWS_CHUNK(NV, type, vec)                                            \
+    for (; t + 16 * (NV) <= run; t += 16 * (NV)) {                                      \
+        vec a_[NV], v_;                                                                 \
+        int j_;                                                                         \
+        for (j_ = 0; j_ < (NV); j_++)                                                   \
+            MINIDL_LOADV(a_[j_], dst + t + 16 * j_);                                    \
+        for (e = 0; e < count; e++) {                                                   \
+            const type *row_ = src + offset[e] + t;                                     \
+            type scale_ = value[e];                                                     \
+            for (j_ = 0; j_ < (NV); j_++) {                                             \
+                MINIDL_LOADV(v_, row_ + 16 * j_);                                       \
+                a_[j_] += scale_ * v_;                                                  \
+            }                                                                           \
+        }                                                                               \
+        for (j_ = 0; j_ < (NV); j_++)                                                   \
+            MINIDL_STOREV(dst + t + 16 * j_, a_[j_]);                                   \
     }
 
-#define MINIDL_DEFINE_CONV_SPARSE(type, suffix, vec)                                      \
-/* y[t] += a * x[t] for t < count */                                                      \
+#define MINIDL_DEFINE_CONV_SPARSE(type, suffix, vec)                                    \
+/* y[t] += a * x[t] for t < count */                                                    \
 MINIDL_INLINE void minidl_axpy_##suffix(type *restrict y, const type *restrict x, type a, \
-                                        ptrdiff_t count)                                  \
-{                                                                                         \
-    ptrdiff_t t;                                                                          \
-    for (t = 0; t < count; t++)                                                           \
-        y[t] += a * x[t];                                                                 \
-}                                                                                         \
-                                                                                          \
-/* dst[t] += sum over e < count of value[e] * src[offset[e] + t], for t < run.            \
+                                        ptrdiff_t count)                                \
+{                                                                                       \
+    ptrdiff_t t;                                                                        \
+    for (t = 0; t < count; t++)                                                         \
+        y[t] += a * x[t];                                                               \
+}                                                                                       \
+                                                                                        \
+/* dst[t] += sum over e < count of value[e] * src[offset[e] + t], for t < run.          \
  * The sums for 64 values of dst (4 vectors; then 2, then 1 for what is left) stay in     \
  * registers while every row is added in, and dst is read and written once: adding        \
  * row after row straight into dst would make each row wait for the previous store. */    \
 MINIDL_INLINE void minidl_add_rows_##suffix(type *restrict dst, const type *restrict src, \
-                                            const int *restrict offset,                   \
-                                            const type *restrict value, ptrdiff_t count,  \
-                                            ptrdiff_t run)                                \
-{                                                                                         \
-    ptrdiff_t t = 0, e;                                                                   \
-    MINIDL_ADD_ROWS_CHUNK(4, type, vec)                                                   \
-    MINIDL_ADD_ROWS_CHUNK(2, type, vec)                                                   \
-    MINIDL_ADD_ROWS_CHUNK(1, type, vec)                                                   \
-    for (; t < run; t++) {                                                                \
-        type a0 = dst[t];                                                                 \
-        for (e = 0; e < count; e++)                                                       \
-            a0 += value[e] * src[offset[e] + t];                                          \
-        dst[t] = a0;                                                                      \
-    }                                                                                     \
-}                                                                                         \
-                                                                                          \
-/* Appends gz to a list (value[], index[]) and moves the list's end on only when          \
+                                            const int *restrict offset,                 \
+                                            const type *restrict value, ptrdiff_t count, \
+                                            ptrdiff_t run)                              \
+{                                                                                       \
+    ptrdiff_t t = 0, e;                                                                 \
+    MINIDL_ADD_ROWS_CHUNK(4, type, vec)                                                 \
+    MINIDL_ADD_ROWS_CHUNK(2, type, vec)                                                 \
+    MINIDL_ADD_ROWS_CHUNK(1, type, vec)                                                 \
+    for (; t < run; t++) {                                                              \
+        type a0 = dst[t];                                                               \
+        for (e = 0; e < count; e++)                                                     \
+            a0 += value[e] * src[offset[e] + t];                                        \
+        dst[t] = a0;                                                                    \
+    }                                                                                   \
+}                                                                                       \
+                                                                                        \
+/* Appends gz to a list (value[], index[]) and moves the list's end on only when        \
  * gz is nonzero (NaN counts as nonzero, as it must): no branch on gz. */                 \
-MINIDL_INLINE void minidl_list_nonzero_##suffix(type gz, int at, type *restrict value,    \
-                                                int *restrict index, ptrdiff_t *found)    \
-{                                                                                         \
-    value[*found] = gz;                                                                   \
-    index[*found] = at;                                                                   \
-    *found += gz != 0;                                                                    \
-}                                                                                         \
-                                                                                          \
-/* The nonzero dL/dz of one pixel's f filters (dL/dy at g, y at out): value[e] and        \
+MINIDL_INLINE void minidl_list_nonzero_##suffix(type gz, int at, type *restrict value,  \
+                                                int *restrict index, ptrdiff_t *found)  \
+{                                                                                       \
+    value[*found] = gz;                                                                 \
+    index[*found] = at;                                                                 \
+    *found += gz != 0;                                                                  \
+}                                                                                       \
+                                                                                        \
+/* The nonzero dL/dz of one pixel's f filters (dL/dy at g, y at out): value[e] and      \
  * index[e] (the filter) for e < the count returned.  16 filters at a time in a vector,   \
  * so relu's derivative is a mask, not a branch. */                                       \
-MINIDL_INLINE ptrdiff_t minidl_pixel_nonzeros_##suffix(                                   \
-    const type *g, const type *out, ptrdiff_t f, int activation, type *restrict value,    \
-    int *restrict index)                                                                  \
-{                                                                                         \
-    ptrdiff_t k = 0, lane, found = 0;                                                     \
-    for (; k + 16 <= f; k += 16) {                                                        \
-        vec gz;                                                                           \
-        MINIDL_GRAD_Z16(gz, g + k, out + k, activation);                                  \
-        for (lane = 0; lane < 16; lane++)                                                 \
+MINIDL_INLINE ptrdiff_t minidl_pixel_nonzeros_##suffix(                                 \
+    const type *g, const type *out, ptrdiff_t f, int activation, type *restrict value,  \
+    int *restrict index)                                                                \
+{                                                                                       \
+    ptrdiff_t k = 0, lane, found = 0;                                                   \
+    for (; k + 16 <= f; k += 16) {                                                      \
+        vec gz;                                                                         \
+        MINIDL_GRAD_ZV(gz, g + k, out + k, activation);                                 \
+        for (lane = 0; lane < 16; lane++)                                               \
             minidl_list_nonzero_##suffix(gz[lane], (int)(k + lane), value, index, &found); \
-    }                                                                                     \
-    for (; k < f; k++)                                                                    \
-        minidl_list_nonzero_##suffix(activation_grad_##suffix(g[k], out[k], activation),  \
-                                     (int)k, value, index, &found);                       \
-    return found;                                                                         \
-}                                                                                         \
-                                                                                          \
-/* how many of count values of dL/dz (dL/dy at g, y at out) are nonzero */                \
-MINIDL_CLONES                                                                             \
-static ptrdiff_t minidl_count_nonzero_grad_z_##suffix(const type *restrict g,             \
-                                                      const type *restrict out,           \
-                                                      ptrdiff_t count, int activation)    \
-{                                                                                         \
-    ptrdiff_t k, found = 0;                                                               \
-    for (k = 0; k < count; k++)                                                           \
-        found += activation_grad_##suffix(g[k], out[k], activation) != 0;                 \
-    return found;                                                                         \
-}                                                                                         \
-                                                                                          \
-/* grad_x of one image.  wt: the kernel as (F, kh, kw, C); scratch for F values. */       \
-MINIDL_CLONES                                                                             \
-static void minidl_conv_sparse_grad_x_##suffix(                                           \
-    const type *restrict wt, const type *restrict out, const type *restrict grad_out,     \
-    type *restrict grad_x, const minidl_conv_shape *s, int activation,                    \
-    type *restrict value, int *restrict index)                                            \
-{                                                                                         \
-    ptrdiff_t i, j, e, di, f = s->f, c = s->c, patch = s->kh * s->kw * s->c;              \
-    memset(grad_x, 0, (size_t)(s->h * s->w * c) * sizeof(type));                          \
-    for (i = 0; i < s->oh; i++) {                                                         \
-        MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)                     \
-        for (j = 0; j < s->ow; j++) {                                                     \
-            MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)                 \
-            ptrdiff_t px = (i * s->ow + j) * f, run = (dj_hi - dj_lo) * c;                \
-            ptrdiff_t found = minidl_pixel_nonzeros_##suffix(grad_out + px, out + px, f,  \
-                                                             activation, value, index);   \
-            if (found == 0)                                                               \
-                continue;                                                                 \
-            for (e = 0; e < found; e++)                                                   \
-                index[e] *= (int)patch;  /* filter -> where its taps start in wt */       \
-            for (di = di_lo; di < di_hi; di++)                                            \
-                minidl_add_rows_##suffix(grad_x + MINIDL_X_ROW(s, i, j, di) + dj_lo * c,  \
-                                         wt + (di * s->kw + dj_lo) * c, index, value,     \
-                                         found, run);                                     \
-        }                                                                                 \
-    }                                                                                     \
-}                                                                                         \
-                                                                                          \
-/* grad_w (stored as grad_wt, (F, kh, kw, C)) and grad_b (or NULL) of filters             \
+    }                                                                                   \
+    for (; k < f; k++)                                                                  \
+        minidl_list_nonzero_##suffix(activation_grad_##suffix(g[k], out[k], activation), \
+                                     (int)k, value, index, &found);                     \
+    return found;                                                                       \
+}                                                                                       \
+                                                                                        \
+/* how many of count values of dL/dz (dL/dy at g, y at out) are nonzero */              \
+MINIDL_CLONES                                                                           \
+static ptrdiff_t minidl_count_nonzero_grad_z_##suffix(const type *restrict g,           \
+                                                      const type *restrict out,         \
+                                                      ptrdiff_t count, int activation)  \
+{                                                                                       \
+    ptrdiff_t k, found = 0;                                                             \
+    for (k = 0; k < count; k++)                                                         \
+        found += activation_grad_##suffix(g[k], out[k], activation) != 0;               \
+    return found;                                                                       \
+}                                                                                       \
+                                                                                        \
+/* grad_x of one image.  wt: the kernel as (F, kh, kw, C); scratch for F values. */     \
+MINIDL_CLONES                                                                           \
+static void minidl_conv_sparse_grad_x_##suffix(                                         \
+    const type *restrict wt, const type *restrict out, const type *restrict grad_out,   \
+    type *restrict grad_x, const minidl_conv_shape *s, int activation,                  \
+    type *restrict value, int *restrict index)                                          \
+{                                                                                       \
+    ptrdiff_t i, j, e, di, f = s->f, c = s->c, patch = s->kh * s->kw * s->c;            \
+    memset(grad_x, 0, (size_t)(s->h * s->w * c) * sizeof(type));                        \
+    for (i = 0; i < s->oh; i++) {                                                       \
+        MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)                   \
+        for (j = 0; j < s->ow; j++) {                                                   \
+            MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)               \
+            ptrdiff_t px = (i * s->ow + j) * f, run = (dj_hi - dj_lo) * c;              \
+            ptrdiff_t found = minidl_pixel_nonzeros_##suffix(grad_out + px, out + px, f, \
+                                                             activation, value, index); \
+            if (found == 0)                                                             \
+                continue;                                                               \
+            for (e = 0; e < found; e++)                                                 \
+                index[e] *= (int)patch;  /* filter -> where its taps start in wt */     \
+            for (di = di_lo; di < di_hi; di++)                                          \
+                minidl_add_rows_##suffix(grad_x + MINIDL_X_ROW(s, i, j, di) + dj_lo * c, \
+                                         wt + (di * s->kw + dj_lo) * c, index, value,   \
+                                         found, run);                                   \
+        }                                                                               \
+    }                                                                                   \
+}                                                                                       \
+                                                                                        \
+/* grad_w (stored as grad_wt, (F, kh, kw, C)) and grad_b (or NULL) of filters           \
  * f0 .. f0 + nf - 1 (nf <= MINIDL_SPARSE_FILTERS), summed over ``images`` images in      \
  * order.  Scratch: one list of OH * OW values per filter.  Output pixel p is at row      \
  * pixel_row[p], column pixel_column[p] (tables, not a division per nonzero). */          \
-MINIDL_CLONES                                                                             \
-static void minidl_conv_sparse_grad_w_##suffix(                                           \
-    const type *restrict x, const type *restrict out, const type *restrict grad_out,      \
-    ptrdiff_t images, ptrdiff_t f0, ptrdiff_t nf, type *restrict grad_wt,                 \
-    type *restrict grad_b, const minidl_conv_shape *s, int activation,                    \
-    const int *pixel_row, const int *pixel_column, type *restrict value,                  \
-    int *restrict index)                                                                  \
-{                                                                                         \
-    ptrdiff_t n, p, k, e, di, f = s->f, c = s->c, patch = s->kh * s->kw * s->c;           \
-    ptrdiff_t pixels = s->oh * s->ow, image = s->h * s->w * c, out_image = pixels * f;    \
-    type bias_sum[MINIDL_SPARSE_FILTERS] = {0};                                           \
-    memset(grad_wt + f0 * patch, 0, (size_t)(nf * patch) * sizeof(type));                 \
-    for (n = 0; n < images; n++) {                                                        \
-        const type *x_n = x + n * image;                                                  \
-        ptrdiff_t found[MINIDL_SPARSE_FILTERS] = {0};                                     \
-        /* list each filter's nonzero pixels: filter k's list starts at k * pixels */     \
-        for (p = 0; p < pixels; p++) {                                                    \
-            const type *g = grad_out + n * out_image + p * f + f0;                        \
-            const type *y = out + n * out_image + p * f + f0;                             \
-            if (nf == 16) {                                                               \
-                vec gz;                                                                   \
-                MINIDL_GRAD_Z16(gz, g, y, activation);                                    \
-                for (k = 0; k < 16; k++)                                                  \
-                    minidl_list_nonzero_##suffix(gz[k], (int)p, value + k * pixels,       \
-                                                 index + k * pixels, &found[k]);          \
-            } else {                                                                      \
-                for (k = 0; k < nf; k++)                                                  \
-                    minidl_list_nonzero_##suffix(                                         \
-                        activation_grad_##suffix(g[k], y[k], activation), (int)p,         \
-                        value + k * pixels, index + k * pixels, &found[k]);               \
-            }                                                                             \
-        }                                                                                 \
-        for (k = 0; k < nf; k++) {                                                        \
-            type *gw = grad_wt + (f0 + k) * patch, *k_value = value + k * pixels;         \
-            int *k_index = index + k * pixels;                                            \
-            ptrdiff_t inside = 0;                                                         \
-            for (e = 0; e < found[k]; e++) {                                              \
-                ptrdiff_t i = pixel_row[k_index[e]], j = pixel_column[k_index[e]];        \
-                MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)             \
-                MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)             \
-                bias_sum[k] += k_value[e];                                                \
-                if (di_hi - di_lo == s->kh && dj_hi - dj_lo == s->kw) {                   \
+MINIDL_CLONES                                                                           \
+static void minidl_conv_sparse_grad_w_##suffix(                                         \
+    const type *restrict x, const type *restrict out, const type *restrict grad_out,    \
+    ptrdiff_t images, ptrdiff_t f0, ptrdiff_t nf, type *restrict grad_wt,               \
+    type *restrict grad_b, const minidl_conv_shape *s, int activation,                  \
+    const int *pixel_row, const int *pixel_column, type *restrict value,                \
+    int *restrict index)                                                                \
+{                                                                                       \
+    ptrdiff_t n, p, k, e, di, f = s->f, c = s->c, patch = s->kh * s->kw * s->c;         \
+    ptrdiff_t pixels = s->oh * s->ow, image = s->h * s->w * c, out_image = pixels * f;  \
+    type bias_sum[MINIDL_SPARSE_FILTERS] = {0};                                         \
+    memset(grad_wt + f0 * patch, 0, (size_t)(nf * patch) * sizeof(type));               \
+    for (n = 0; n < images; n++) {                                                      \
+        const type *x_n = x + n * image;                                                \
+        ptrdiff_t found[MINIDL_SPARSE_FILTERS] = {0};                                   \
+        /* list each filter's nonzero pixels: filter k's list starts at k * pixels */   \
+        for (p = 0; p < pixels; p++) {                                                  \
+            const type *g = grad_out + n * out_image + p * f + f0;                      \
+            const type *y = out + n * out_image + p * f + f0;                           \
+            if (nf == 16) {                                                             \
+                vec gz;                                                                 \
+                MINIDL_GRAD_ZV(gz, g, y, activation);                                   \
+                for (k = 0; k < 16; k++)                                                \
+                    minidl_list_nonzero_##suffix(gz[k], (int)p, value + k * pixels,     \
+                                                 index + k * pixels, &found[k]);        \
+            } else {                                                                    \
+                for (k = 0; k < nf; k++)                                                \
+                    minidl_list_nonzero_##suffix(                                       \
+                        activation_grad_##suffix(g[k], y[k], activation), (int)p,       \
+                        value + k * pixels, index + k * pixels, &found[k]);             \
+            }                                                                           \
+        }                                                                               \
+        for (k = 0; k < nf; k++) {                                                      \
+            type *gw = grad_wt + (f0 + k) * patch, *k_value = value + k * pixels;       \
+            int *k_index = index + k * pixels;                                          \
+            ptrdiff_t inside = 0;                                                       \
+            for (e = 0; e < found[k]; e++) {                                            \
+                ptrdiff_t i = pixel_row[k_index[e]], j = pixel_column[k_index[e]];      \
+                MINIDL_TAP_RANGE(di_lo, di_hi, i * s->sh, s->pt, s->kh, s->h)           \
+                MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)           \
+                bias_sum[k] += k_value[e];                                              \
+                if (di_hi - di_lo == s->kh && dj_hi - dj_lo == s->kw) {                 \
                     /* a window wholly inside the image: kept, as where it starts in x */ \
-                    k_value[inside] = k_value[e];                                         \
-                    k_index[inside++] = (int)MINIDL_X_ROW(s, i, j, 0);                    \
-                    continue;                                                             \
-                }                                                                         \
-                for (di = di_lo; di < di_hi; di++)  /* one partly in the padding */       \
-                    minidl_axpy_##suffix(gw + (di * s->kw + dj_lo) * c,                   \
-                                         x_n + MINIDL_X_ROW(s, i, j, di) + dj_lo * c,     \
-                                         k_value[e], (dj_hi - dj_lo) * c);                \
-            }                                                                             \
-            for (di = 0; di < s->kh; di++)                                                \
-                minidl_add_rows_##suffix(gw + di * s->kw * c, x_n + di * s->w * c,        \
-                                         k_index, k_value, inside, s->kw * c);            \
-        }                                                                                 \
-    }                                                                                     \
-    if (grad_b != NULL)                                                                   \
-        for (k = 0; k < nf; k++)                                                          \
-            grad_b[f0 + k] = bias_sum[k];                                                 \
+                    k_value[inside] = k_value[e];                                       \
+                    k_index[inside++] = (int)MINIDL_X_ROW(s, i, j, 0);                  \
+                    continue;                                                           \
+                }                                                                       \
+                for (di = di_lo; di < di_hi; di++)  /* one partly in the padding */     \
+                    minidl_axpy_##suffix(gw + (di * s->kw + dj_lo) * c,                 \
+                                         x_n + MINIDL_X_ROW(s, i, j, di) + dj_lo * c,   \
+                                         k_value[e], (dj_hi - dj_lo) * c);              \
+            }                                                                           \
+            for (di = 0; di < s->kh; di++)                                              \
+                minidl_add_rows_##suffix(gw + di * s->kw * c, x_n + di * s->w * c,      \
+                                         k_index, k_value, inside, s->kw * c);          \
+        }                                                                               \
+    }                                                                                   \
+    if (grad_b != NULL)                                                                 \
+        for (k = 0; k < nf; k++)                                                        \
+            grad_b[f0 + k] = bias_sum[k];                                               \
 }
 
 MINIDL_DEFINE_CONV_SPARSE(float, float, minidl_vec16_float)

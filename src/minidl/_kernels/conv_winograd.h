@@ -61,6 +61,7 @@
 #include "activation.h"
 #include "clones.h"
 #include "conv_direct.h"
+#include "isa.h"
 
 #define MINIDL_WINO_POINTS 36  /* 6 x 6 points per tile */
 #define MINIDL_WINO_BLOCK 16   /* tiles transformed and multiplied together */
@@ -88,13 +89,13 @@
         for (r_ = 0; r_ < (R); r_++)                                                    \
             for (v_ = 0; v_ < (NV); v_++) {                                             \
                 if (accumulate)                                                         \
-                    MINIDL_LOAD16(acc_[r_][v_], c + (i + r_) * ldc + j + (W) * v_);     \
+                    MINIDL_LOADV(acc_[r_][v_], c + (i + r_) * ldc + j + (W) * v_);      \
                 else                                                                    \
                     memset(&acc_[r_][v_], 0, sizeof(vec));                              \
             }                                                                           \
         for (p_ = 0; p_ < k; p_++) {                                                    \
             for (v_ = 0; v_ < (NV); v_++)                                               \
-                MINIDL_LOAD16(b_[v_], b + p_ * ldb + j + (W) * v_);                     \
+                MINIDL_LOADV(b_[v_], b + p_ * ldb + j + (W) * v_);                      \
             for (r_ = 0; r_ < (R); r_++) {                                              \
                 type s_ = a[(i + r_) * a_row + p_ * a_col];                             \
                 for (v_ = 0; v_ < (NV); v_++)                                           \
@@ -103,7 +104,7 @@
         }                                                                               \
         for (r_ = 0; r_ < (R); r_++)                                                    \
             for (v_ = 0; v_ < (NV); v_++)                                               \
-                MINIDL_STORE16(c + (i + r_) * ldc + j + (W) * v_, acc_[r_][v_]);        \
+                MINIDL_STOREV(c + (i + r_) * ldc + j + (W) * v_, acc_[r_][v_]);         \
     }
 
 /* the columns j .. n-1 that no vector chunk took, rows i .. i+R-1 */
@@ -178,10 +179,10 @@ MINIDL_INLINE void minidl_wino_##name##_##isa(const type *const in[NI],         
     for (; t + (W) <= n; t += (W)) {                                                    \
         vec d[NI], o[NO];                                                               \
         for (q = 0; q < (NI); q++)                                                      \
-            MINIDL_LOAD16(d[q], in[q] + t);                                             \
+            MINIDL_LOADV(d[q], in[q] + t);                                              \
         MATRIX(vec)                                                                     \
         for (q = 0; q < (NO); q++)                                                      \
-            MINIDL_STORE16(out[q] + t, o[q]);                                           \
+            MINIDL_STOREV(out[q] + t, o[q]);                                            \
     }                                                                                   \
     for (; t < n; t++) {                                                                \
         type d[NI], o[NO];                                                              \
@@ -346,18 +347,18 @@ MINIDL_INLINE void minidl_wino_output_##isa(const type *const in[6],            
     for (; t + (W) <= n; t += (W)) {                                                    \
         vec d[6], o[4], b_;                                                             \
         for (q = 0; q < 6; q++)                                                         \
-            MINIDL_LOAD16(d[q], in[q] + t);                                             \
+            MINIDL_LOADV(d[q], in[q] + t);                                              \
         MINIDL_WINO_AT(vec)                                                             \
         if (bias != NULL) {                                                             \
-            MINIDL_LOAD16(b_, bias + t);                                                \
+            MINIDL_LOADV(b_, bias + t);                                                 \
             for (q = 0; q < 4; q++)                                                     \
                 o[q] += b_;                                                             \
         }                                                                               \
         if (activation == 1)                                                            \
             for (q = 0; q < 4; q++)                                                     \
-                o[q] = MINIDL_RELU16(o[q]);                                             \
+                o[q] = MINIDL_RELUV(o[q]);                                              \
         for (q = 0; q < 4; q++)                                                         \
-            MINIDL_STORE16(out[q] + t, o[q]);                                           \
+            MINIDL_STOREV(out[q] + t, o[q]);                                            \
     }                                                                                   \
     for (; t < n; t++) {                                                                \
         type d[6], o[4];                                                                \
@@ -380,8 +381,8 @@ MINIDL_INLINE void minidl_wino_grad_z_##isa(const type *restrict y,             
     ptrdiff_t t = 0;                                                                    \
     for (; t + (W) <= n; t += (W)) {                                                    \
         vec gz;                                                                         \
-        MINIDL_GRAD_Z16(gz, g + t, y + t, activation);                                  \
-        MINIDL_STORE16(dz + t, gz);                                                     \
+        MINIDL_GRAD_ZV(gz, g + t, y + t, activation);                                   \
+        MINIDL_STOREV(dz + t, gz);                                                      \
     }                                                                                   \
     for (; t < n; t++)                                                                  \
         dz[t] = activation_grad_##suffix(g[t], y[t], activation);                       \
@@ -584,91 +585,34 @@ static void minidl_wino_backward_##isa(                                         
     }                                                                                   \
 }
 
-/* One copy of the kernels per instruction set, each with vectors as wide as its
- * registers (GCC's vector extensions; a vector wider than the registers would live
- * in memory).  Only x86-64 with GCC gets the AVX2 and AVX-512 copies. */
-typedef float minidl_v4f __attribute__((vector_size(16)));
-typedef double minidl_v2d __attribute__((vector_size(16)));
-MINIDL_DEFINE_CONV_WINOGRAD(float, float, float_base, minidl_v4f, 4, , 0)
-MINIDL_DEFINE_CONV_WINOGRAD(double, double, double_base, minidl_v2d, 2, , 0)
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define MINIDL_WINO_ISAS 1
-typedef float minidl_v8f __attribute__((vector_size(32)));
-typedef double minidl_v4d __attribute__((vector_size(32)));
-typedef float minidl_v16f __attribute__((vector_size(64)));
-typedef double minidl_v8d __attribute__((vector_size(64)));
-MINIDL_DEFINE_CONV_WINOGRAD(float, float, float_avx2, minidl_v8f, 8,
-                            __attribute__((target("avx2,fma"))), 0)
-MINIDL_DEFINE_CONV_WINOGRAD(double, double, double_avx2, minidl_v4d, 4,
-                            __attribute__((target("avx2,fma"))), 0)
-MINIDL_DEFINE_CONV_WINOGRAD(float, float, float_avx512, minidl_v16f, 16,
-                            __attribute__((target("avx512f"))), 1)
-MINIDL_DEFINE_CONV_WINOGRAD(double, double, double_avx512, minidl_v8d, 8,
-                            __attribute__((target("avx512f"))), 1)
-#endif
-
-/* the best copy this CPU can run: 2 AVX-512, 1 AVX2 with FMA, 0 the baseline */
-static int minidl_wino_cpu_isa(void)
-{
-    static int isa = -1;
-    if (isa < 0) {
-        isa = 0;
-#ifdef MINIDL_WINO_ISAS
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f"))
-            isa = 2;
-        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-            isa = 1;
-#endif
-    }
-    return isa;
-}
-
-/* the copy to run: this CPU's best, unless a test asked for another (>= 0) */
-static int minidl_wino_chosen_isa = -1;
-
-static int minidl_wino_isa(void)
-{
-    return minidl_wino_chosen_isa >= 0 ? minidl_wino_chosen_isa : minidl_wino_cpu_isa();
-}
-
-#ifdef MINIDL_WINO_ISAS
-#define MINIDL_WINO_DISPATCH(name, type, args)                                          \
-    switch (minidl_wino_isa()) {                                                        \
-    case 2: minidl_wino_##name##_##type##_avx512 args; break;                           \
-    case 1: minidl_wino_##name##_##type##_avx2 args; break;                             \
-    default: minidl_wino_##name##_##type##_base args;                                   \
-    }
-#else
-#define MINIDL_WINO_DISPATCH(name, type, args) minidl_wino_##name##_##type##_base args;
-#endif
+/* one copy per instruction set (isa.h) */
+MINIDL_INSTANTIATE(MINIDL_DEFINE_CONV_WINOGRAD)
 
 /* The entry points conv.pyx calls: each runs this CPU's copy. */
 #define MINIDL_DEFINE_WINO_ENTRIES(type)                                                \
 static void minidl_wino_kernel_##type(const type *w, type *u, ptrdiff_t plane,          \
                                       ptrdiff_t e0, ptrdiff_t e1, type *mid)            \
 {                                                                                       \
-    MINIDL_WINO_DISPATCH(kernel, type, (w, u, plane, e0, e1, mid))                      \
+    MINIDL_DISPATCH(minidl_wino_kernel, type, (w, u, plane, e0, e1, mid))               \
 }                                                                                       \
 static void minidl_wino_kernel_grad_##type(const type *du, ptrdiff_t chunks,            \
                                            type *grad_w, ptrdiff_t plane, ptrdiff_t e0, \
                                            ptrdiff_t e1, type *mid)                     \
 {                                                                                       \
-    MINIDL_WINO_DISPATCH(kernel_grad, type, (du, chunks, grad_w, plane, e0, e1, mid))   \
+    MINIDL_DISPATCH(minidl_wino_kernel_grad, type, (du, chunks, grad_w, plane, e0, e1, mid)) \
 }                                                                                       \
 static void minidl_wino_forward_##type(const type *x, const type *u, const type *bias,  \
                                        type *out, const minidl_conv_shape *s,           \
                                        ptrdiff_t images, int activation, type *scratch) \
 {                                                                                       \
-    MINIDL_WINO_DISPATCH(forward, type, (x, u, bias, out, s, images, activation, scratch)) \
+    MINIDL_DISPATCH(minidl_wino_forward, type, (x, u, bias, out, s, images, activation, scratch)) \
 }                                                                                       \
 static void minidl_wino_backward_##type(const type *x, const type *ut, const type *out, \
                                         const type *grad_out, type *grad_x, type *du,   \
                                         type *grad_b, const minidl_conv_shape *s,       \
                                         ptrdiff_t images, int activation, type *scratch) \
 {                                                                                       \
-    MINIDL_WINO_DISPATCH(backward, type, (x, ut, out, grad_out, grad_x, du, grad_b, s,  \
+    MINIDL_DISPATCH(minidl_wino_backward, type, (x, ut, out, grad_out, grad_x, du, grad_b, s, \
                                           images, activation, scratch))                 \
 }
 
