@@ -143,11 +143,12 @@ def test_direct_convolution(n, h, w, c, win, pads, f, activation, bias, want_x, 
        win=window, pads=st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
        f=st.sampled_from([1, 3, 16, 17, 32, 48]), activation=st.sampled_from(ACTIVATIONS),
        nonzero=st.sampled_from([0.0, 0.1, 0.3, 1.0]), bias=st.booleans(), want_x=st.booleans(),
-       dtype=st.sampled_from(FLOATS), seed=st.integers(0, 999))
+       dtype=st.sampled_from(FLOATS), isa=st.sampled_from(available_vector_isas()),
+       seed=st.integers(0, 999))
 def test_sparse_convolution_backward(n, h, w, c, win, pads, f, activation, nonzero, bias, want_x,
-                                     dtype, seed):
+                                     dtype, isa, seed):
     """conv2d_backward_sparse against its twin (im2col + dense products), from all-zero to
-    dense gradients; 16, 32, 48 filters fill the vector path, 17 leaves a tail; windows
+    dense gradients, in every copy this CPU can run (isa.h); 16, 32, 48 filters fill the vector path, 17 leaves a tail; windows
     in the padding take the one-row-at-a-time path; 33 channels give window rows of 64 values
     and more (the 4-vector loop), then 16-value and single-value tails."""
     case = conv_case(n, h, w, c, win, pads, f, dtype, seed)
@@ -160,14 +161,16 @@ def test_sparse_convolution_backward(n, h, w, c, win, pads, f, activation, nonze
     elif activation in ("sigmoid", "tanh"):
         out = np.tanh(out) if activation == "tanh" else 1 / (1 + np.exp(-out))
     g = rng.normal(size=out.shape).astype(dtype) * (rng.random(out.shape) < nonzero)
-    run_both("conv2d_backward_sparse",
-             lambda: (x, k, out, g, *conv, np.empty_like(x) if want_x else None, np.empty_like(k),
-                      np.empty(f, dtype) if bias else None, activation),
-             ([8] if want_x else []) + [9] + ([10] if bias else []), dtype)
+    with using_vector_isa(isa):
+        run_both("conv2d_backward_sparse",
+                 lambda: (x, k, out, g, *conv, np.empty_like(x) if want_x else None, np.empty_like(k),
+                          np.empty(f, dtype) if bias else None, activation),
+                 ([8] if want_x else []) + [9] + ([10] if bias else []), dtype)
     assert compiled.gradient_nonzeros(out, g, activation) == reference.gradient_nonzeros(out, g, activation)
 
 
-def test_sparse_convolution_backward_behind_max_pooling():
+@pytest.mark.parametrize("isa", available_vector_isas())
+def test_sparse_convolution_backward_behind_max_pooling(isa):
     """The tutorial CNN's second convolution (64x13x13x32 -> 64, relu) with the gradient a
     2x2 max-pooling hands back: about a sixth of dL/dz is nonzero."""
     rng = np.random.default_rng(5)
@@ -182,9 +185,10 @@ def test_sparse_convolution_backward_behind_max_pooling():
     compiled.max_pool2d_backward(rng.normal(size=pooled.shape).astype(np.float32), argmax, g)
     nonzero = compiled.gradient_nonzeros(out, g, "relu")
     assert 0.05 < nonzero / g.size < 0.21
-    run_both("conv2d_backward_sparse", lambda: (x, k, out, g, 1, 1, 0, 0, np.empty_like(x),
-                                                np.empty_like(k), np.empty_like(b), "relu"),
-             [8, 9, 10], np.float32)
+    with using_vector_isa(isa):
+        run_both("conv2d_backward_sparse", lambda: (x, k, out, g, 1, 1, 0, 0, np.empty_like(x),
+                                                    np.empty_like(k), np.empty_like(b), "relu"),
+                 [8, 9, 10], np.float32)
 
 
 def test_sparse_backward_and_count_keep_nan():

@@ -322,8 +322,4 @@ static void minidl_conv_direct_backward_##type(                                 
 MINIDL_DEFINE_CONV_DIRECT_ENTRIES(float)
 MINIDL_DEFINE_CONV_DIRECT_ENTRIES(double)
 
-/* the sparse backward (conv_sparse.h) still works on 16 values at a time */
-typedef float minidl_vec16_float __attribute__((vector_size(64)));
-typedef double minidl_vec16_double __attribute__((vector_size(128)));
-
 #endif

@@ -41,33 +41,34 @@
 
 #include "clones.h"
 #include "conv_direct.h"
+#include "isa.h"
 
 /* the filters minidl_conv_sparse_grad_w_* takes in one call: 16 floats are one
  * 64-byte cache line of a pixel's gradient */
 #define MINIDL_SPARSE_FILTERS 16
 
-/* minidl_add_rows_*'s loop over runs of 16 * NV values of dst, NV sums in registers */
-#define MINIDL_ADD_ROWS_CHUNK(NV, type, vec)                                            \
-    for (; t + 16 * (NV) <= run; t += 16 * (NV)) {                                      \
+/* minidl_add_rows_*'s loop over runs of W * NV values of dst, NV sums in registers */
+#define MINIDL_ADD_ROWS_CHUNK(NV, type, vec, W)                                         \
+    for (; t + (W) * (NV) <= run; t += (W) * (NV)) {                                    \
         vec a_[NV], v_;                                                                 \
         int j_;                                                                         \
         for (j_ = 0; j_ < (NV); j_++)                                                   \
-            MINIDL_LOADV(a_[j_], dst + t + 16 * j_);                                    \
+            MINIDL_LOADV(a_[j_], dst + t + (W) * j_);                                   \
         for (e = 0; e < count; e++) {                                                   \
             const type *row_ = src + offset[e] + t;                                     \
             type scale_ = value[e];                                                     \
             for (j_ = 0; j_ < (NV); j_++) {                                             \
-                MINIDL_LOADV(v_, row_ + 16 * j_);                                       \
+                MINIDL_LOADV(v_, row_ + (W) * j_);                                      \
                 a_[j_] += scale_ * v_;                                                  \
             }                                                                           \
         }                                                                               \
         for (j_ = 0; j_ < (NV); j_++)                                                   \
-            MINIDL_STOREV(dst + t + 16 * j_, a_[j_]);                                   \
+            MINIDL_STOREV(dst + t + (W) * j_, a_[j_]);                                  \
     }
 
-#define MINIDL_DEFINE_CONV_SPARSE(type, suffix, vec)                                    \
+#define MINIDL_DEFINE_CONV_SPARSE(type, suffix, isa, vec, W, TARGET, WIDE)              \
 /* y[t] += a * x[t] for t < count */                                                    \
-MINIDL_INLINE void minidl_axpy_##suffix(type *restrict y, const type *restrict x, type a, \
+MINIDL_INLINE void minidl_axpy_##isa(type *restrict y, const type *restrict x, type a,  \
                                         ptrdiff_t count)                                \
 {                                                                                       \
     ptrdiff_t t;                                                                        \
@@ -79,15 +80,15 @@ MINIDL_INLINE void minidl_axpy_##suffix(type *restrict y, const type *restrict x
  * The sums for 64 values of dst (4 vectors; then 2, then 1 for what is left) stay in     \
  * registers while every row is added in, and dst is read and written once: adding        \
  * row after row straight into dst would make each row wait for the previous store. */    \
-MINIDL_INLINE void minidl_add_rows_##suffix(type *restrict dst, const type *restrict src, \
+MINIDL_INLINE void minidl_add_rows_##isa(type *restrict dst, const type *restrict src,  \
                                             const int *restrict offset,                 \
                                             const type *restrict value, ptrdiff_t count, \
                                             ptrdiff_t run)                              \
 {                                                                                       \
     ptrdiff_t t = 0, e;                                                                 \
-    MINIDL_ADD_ROWS_CHUNK(4, type, vec)                                                 \
-    MINIDL_ADD_ROWS_CHUNK(2, type, vec)                                                 \
-    MINIDL_ADD_ROWS_CHUNK(1, type, vec)                                                 \
+    MINIDL_ADD_ROWS_CHUNK(4, type, vec, W)                                              \
+    MINIDL_ADD_ROWS_CHUNK(2, type, vec, W)                                              \
+    MINIDL_ADD_ROWS_CHUNK(1, type, vec, W)                                              \
     for (; t < run; t++) {                                                              \
         type a0 = dst[t];                                                               \
         for (e = 0; e < count; e++)                                                     \
@@ -98,7 +99,7 @@ MINIDL_INLINE void minidl_add_rows_##suffix(type *restrict dst, const type *rest
                                                                                         \
 /* Appends gz to a list (value[], index[]) and moves the list's end on only when        \
  * gz is nonzero (NaN counts as nonzero, as it must): no branch on gz. */                 \
-MINIDL_INLINE void minidl_list_nonzero_##suffix(type gz, int at, type *restrict value,  \
+MINIDL_INLINE void minidl_list_nonzero_##isa(type gz, int at, type *restrict value,     \
                                                 int *restrict index, ptrdiff_t *found)  \
 {                                                                                       \
     value[*found] = gz;                                                                 \
@@ -109,38 +110,26 @@ MINIDL_INLINE void minidl_list_nonzero_##suffix(type gz, int at, type *restrict 
 /* The nonzero dL/dz of one pixel's f filters (dL/dy at g, y at out): value[e] and      \
  * index[e] (the filter) for e < the count returned.  16 filters at a time in a vector,   \
  * so relu's derivative is a mask, not a branch. */                                       \
-MINIDL_INLINE ptrdiff_t minidl_pixel_nonzeros_##suffix(                                 \
+MINIDL_INLINE ptrdiff_t minidl_pixel_nonzeros_##isa(                                    \
     const type *g, const type *out, ptrdiff_t f, int activation, type *restrict value,  \
     int *restrict index)                                                                \
 {                                                                                       \
     ptrdiff_t k = 0, lane, found = 0;                                                   \
-    for (; k + 16 <= f; k += 16) {                                                      \
+    for (; k + (W) <= f; k += (W)) {                                                    \
         vec gz;                                                                         \
         MINIDL_GRAD_ZV(gz, g + k, out + k, activation);                                 \
-        for (lane = 0; lane < 16; lane++)                                               \
-            minidl_list_nonzero_##suffix(gz[lane], (int)(k + lane), value, index, &found); \
+        for (lane = 0; lane < (W); lane++)                                              \
+            minidl_list_nonzero_##isa(gz[lane], (int)(k + lane), value, index, &found); \
     }                                                                                   \
     for (; k < f; k++)                                                                  \
-        minidl_list_nonzero_##suffix(activation_grad_##suffix(g[k], out[k], activation), \
+        minidl_list_nonzero_##isa(activation_grad_##suffix(g[k], out[k], activation),   \
                                      (int)k, value, index, &found);                     \
     return found;                                                                       \
 }                                                                                       \
                                                                                         \
-/* how many of count values of dL/dz (dL/dy at g, y at out) are nonzero */              \
-MINIDL_CLONES                                                                           \
-static ptrdiff_t minidl_count_nonzero_grad_z_##suffix(const type *restrict g,           \
-                                                      const type *restrict out,         \
-                                                      ptrdiff_t count, int activation)  \
-{                                                                                       \
-    ptrdiff_t k, found = 0;                                                             \
-    for (k = 0; k < count; k++)                                                         \
-        found += activation_grad_##suffix(g[k], out[k], activation) != 0;               \
-    return found;                                                                       \
-}                                                                                       \
-                                                                                        \
 /* grad_x of one image.  wt: the kernel as (F, kh, kw, C); scratch for F values. */     \
-MINIDL_CLONES                                                                           \
-static void minidl_conv_sparse_grad_x_##suffix(                                         \
+TARGET                                                                                  \
+static void minidl_conv_sparse_grad_x_##isa(                                            \
     const type *restrict wt, const type *restrict out, const type *restrict grad_out,   \
     type *restrict grad_x, const minidl_conv_shape *s, int activation,                  \
     type *restrict value, int *restrict index)                                          \
@@ -152,14 +141,14 @@ static void minidl_conv_sparse_grad_x_##suffix(                                 
         for (j = 0; j < s->ow; j++) {                                                   \
             MINIDL_TAP_RANGE(dj_lo, dj_hi, j * s->sw, s->pl, s->kw, s->w)               \
             ptrdiff_t px = (i * s->ow + j) * f, run = (dj_hi - dj_lo) * c;              \
-            ptrdiff_t found = minidl_pixel_nonzeros_##suffix(grad_out + px, out + px, f, \
+            ptrdiff_t found = minidl_pixel_nonzeros_##isa(grad_out + px, out + px, f,   \
                                                              activation, value, index); \
             if (found == 0)                                                             \
                 continue;                                                               \
             for (e = 0; e < found; e++)                                                 \
                 index[e] *= (int)patch;  /* filter -> where its taps start in wt */     \
             for (di = di_lo; di < di_hi; di++)                                          \
-                minidl_add_rows_##suffix(grad_x + MINIDL_X_ROW(s, i, j, di) + dj_lo * c, \
+                minidl_add_rows_##isa(grad_x + MINIDL_X_ROW(s, i, j, di) + dj_lo * c,   \
                                          wt + (di * s->kw + dj_lo) * c, index, value,   \
                                          found, run);                                   \
         }                                                                               \
@@ -170,8 +159,8 @@ static void minidl_conv_sparse_grad_x_##suffix(                                 
  * f0 .. f0 + nf - 1 (nf <= MINIDL_SPARSE_FILTERS), summed over ``images`` images in      \
  * order.  Scratch: one list of OH * OW values per filter.  Output pixel p is at row      \
  * pixel_row[p], column pixel_column[p] (tables, not a division per nonzero). */          \
-MINIDL_CLONES                                                                           \
-static void minidl_conv_sparse_grad_w_##suffix(                                         \
+TARGET                                                                                  \
+static void minidl_conv_sparse_grad_w_##isa(                                            \
     const type *restrict x, const type *restrict out, const type *restrict grad_out,    \
     ptrdiff_t images, ptrdiff_t f0, ptrdiff_t nf, type *restrict grad_wt,               \
     type *restrict grad_b, const minidl_conv_shape *s, int activation,                  \
@@ -189,15 +178,18 @@ static void minidl_conv_sparse_grad_w_##suffix(                                 
         for (p = 0; p < pixels; p++) {                                                  \
             const type *g = grad_out + n * out_image + p * f + f0;                      \
             const type *y = out + n * out_image + p * f + f0;                           \
-            if (nf == 16) {                                                             \
-                vec gz;                                                                 \
-                MINIDL_GRAD_ZV(gz, g, y, activation);                                   \
-                for (k = 0; k < 16; k++)                                                \
-                    minidl_list_nonzero_##suffix(gz[k], (int)p, value + k * pixels,     \
-                                                 index + k * pixels, &found[k]);        \
+            if (nf == MINIDL_SPARSE_FILTERS) {                                          \
+                ptrdiff_t k0;                                                           \
+                for (k0 = 0; k0 < MINIDL_SPARSE_FILTERS; k0 += (W)) {                   \
+                    vec gz;                                                             \
+                    MINIDL_GRAD_ZV(gz, g + k0, y + k0, activation);                     \
+                    for (k = 0; k < (W); k++)                                           \
+                        minidl_list_nonzero_##isa(gz[k], (int)p, value + (k0 + k) * pixels, \
+                                                  index + (k0 + k) * pixels, &found[k0 + k]); \
+                }                                                                       \
             } else {                                                                    \
                 for (k = 0; k < nf; k++)                                                \
-                    minidl_list_nonzero_##suffix(                                       \
+                    minidl_list_nonzero_##isa(                                          \
                         activation_grad_##suffix(g[k], y[k], activation), (int)p,       \
                         value + k * pixels, index + k * pixels, &found[k]);             \
             }                                                                           \
@@ -218,12 +210,12 @@ static void minidl_conv_sparse_grad_w_##suffix(                                 
                     continue;                                                           \
                 }                                                                       \
                 for (di = di_lo; di < di_hi; di++)  /* one partly in the padding */     \
-                    minidl_axpy_##suffix(gw + (di * s->kw + dj_lo) * c,                 \
+                    minidl_axpy_##isa(gw + (di * s->kw + dj_lo) * c,                    \
                                          x_n + MINIDL_X_ROW(s, i, j, di) + dj_lo * c,   \
                                          k_value[e], (dj_hi - dj_lo) * c);              \
             }                                                                           \
             for (di = 0; di < s->kh; di++)                                              \
-                minidl_add_rows_##suffix(gw + di * s->kw * c, x_n + di * s->w * c,      \
+                minidl_add_rows_##isa(gw + di * s->kw * c, x_n + di * s->w * c,         \
                                          k_index, k_value, inside, s->kw * c);          \
         }                                                                               \
     }                                                                                   \
@@ -232,7 +224,45 @@ static void minidl_conv_sparse_grad_w_##suffix(                                 
             grad_b[f0 + k] = bias_sum[k];                                               \
 }
 
-MINIDL_DEFINE_CONV_SPARSE(float, float, minidl_vec16_float)
-MINIDL_DEFINE_CONV_SPARSE(double, double, minidl_vec16_double)
+#define MINIDL_DEFINE_COUNT_NONZERO(type, suffix)                                       \
+/* how many of count values of dL/dz (dL/dy at g, y at out) are nonzero */              \
+MINIDL_CLONES                                                                           \
+static ptrdiff_t minidl_count_nonzero_grad_z_##suffix(const type *restrict g,           \
+                                                      const type *restrict out,         \
+                                                      ptrdiff_t count, int activation)  \
+{                                                                                       \
+    ptrdiff_t k, found = 0;                                                             \
+    for (k = 0; k < count; k++)                                                         \
+        found += activation_grad_##suffix(g[k], out[k], activation) != 0;               \
+    return found;                                                                       \
+}
+
+MINIDL_DEFINE_COUNT_NONZERO(float, float)
+MINIDL_DEFINE_COUNT_NONZERO(double, double)
+
+/* one copy per instruction set (isa.h), and the entry points conv.pyx calls */
+MINIDL_INSTANTIATE(MINIDL_DEFINE_CONV_SPARSE)
+
+#define MINIDL_DEFINE_CONV_SPARSE_ENTRIES(type)                                         \
+static void minidl_conv_sparse_grad_x_##type(                                           \
+    const type *wt, const type *out, const type *grad_out, type *grad_x,                \
+    const minidl_conv_shape *s, int activation, type *value, int *index)                \
+{                                                                                       \
+    MINIDL_DISPATCH(minidl_conv_sparse_grad_x, type,                                    \
+                    (wt, out, grad_out, grad_x, s, activation, value, index))           \
+}                                                                                       \
+static void minidl_conv_sparse_grad_w_##type(                                           \
+    const type *x, const type *out, const type *grad_out, ptrdiff_t images,             \
+    ptrdiff_t f0, ptrdiff_t nf, type *grad_wt, type *grad_b, const minidl_conv_shape *s, \
+    int activation, const int *pixel_row, const int *pixel_column, type *value,         \
+    int *index)                                                                         \
+{                                                                                       \
+    MINIDL_DISPATCH(minidl_conv_sparse_grad_w, type,                                    \
+                    (x, out, grad_out, images, f0, nf, grad_wt, grad_b, s, activation,  \
+                     pixel_row, pixel_column, value, index))                            \
+}
+
+MINIDL_DEFINE_CONV_SPARSE_ENTRIES(float)
+MINIDL_DEFINE_CONV_SPARSE_ENTRIES(double)
 
 #endif
