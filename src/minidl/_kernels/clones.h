@@ -3,6 +3,9 @@
  * The default build must run on any x86-64 (SSE2); AVX2 and AVX-512 machines
  * then still get their wide vector instructions, from the same wheel.
  * Elsewhere it expands to nothing and the plain version is used.
+ * This suits plain loops, which GCC vectorizes at each clone's width.  Loops
+ * written with explicit vector types need one width per instruction set:
+ * see isa.h.
  */
 #ifndef MINIDL_CLONES_H
 #define MINIDL_CLONES_H

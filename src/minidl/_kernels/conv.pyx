@@ -18,6 +18,10 @@ max-pooling layer); ``gradient_nonzeros`` counts them.  See ``conv_sparse.h``.
 by Winograd's F(4x4, 3x3): 36 multiplications per 4x4 tile of outputs and pair
 of channels instead of 144.  See ``conv_winograd.h``.
 
+The direct, sparse and Winograd kernels are written with explicit vectors and
+compiled once per instruction set (AVX-512, AVX2, SSE2; see ``isa.h``);
+``vector_isa`` tells which copy runs and lets tests run the others.
+
 All loop over images in parallel (``prange``): image n only ever reads or
 writes its own rows and pixels (the direct backward keeps one partial weight
 gradient per image and adds them in order; the sparse backward's second pass
