@@ -86,7 +86,7 @@ class _Convolution:
         for kernels that walk nonzeros, that backward when the gradient is sparse)."""
         from minidl.ops.conv import sparse_backward_pays, winograd_pays
 
-        if winograd_pays(kernels, self.kernel.shape, (1, 1), self.kernel.dtype):
+        if winograd_pays(kernels, self.kernel.shape, (1, 1)):
             kernels.conv2d_winograd_forward(self.x, self.kernel, self.bias, 0, 0, self.out, "relu")
             kernels.conv2d_winograd_backward(self.x, self.kernel, self.out, self.grad_out, 0, 0,
                                              *self.grads, "relu")

@@ -39,9 +39,8 @@
  * chunk, MINIDL_WINO_BLOCK tiles at a time are transformed, multiplied and
  * transformed back while they are in cache.
  *
- * float64 works the same way but is not tuned: its 16-value vectors take two
- * registers each, the products' 16 sums no longer fit, and im2col is faster
- * (ops.conv2d sends only float32 here).
+ * Each instruction set gets its own copy, with vectors as wide as its registers
+ * (isa.h): 16 floats or 8 doubles with AVX-512, 8 or 4 with AVX2, 4 or 2 with SSE2.
  *
  * Rounding: the transforms mix values of different sizes (factors up to 8 and
  * down to 1/24), so each result's error is a small fraction of the largest values

@@ -17,8 +17,8 @@ BLAS, and im2col writes kh*kw copies of every pixel.  Those convolutions run
 through the direct kernels (``conv2d_forward``/``conv2d_backward``) instead:
 same math, no ``cols``.
 
-A float32 3x3 kernel at stride 1 with at least WINOGRAD_MIN_CHANNELS channels
-and filters -- the tutorials' second convolution -- runs with the compiled kernels
+A 3x3 kernel at stride 1 with at least WINOGRAD_MIN_CHANNELS channels and
+filters -- the tutorials' second convolution -- runs with the compiled kernels
 through Winograd's F(4x4, 3x3) (``conv2d_winograd_forward`` and ``_backward``):
 each 4x4 tile of the output from its 6x6 input patch with 36 multiplications
 per pair of channels instead of 144 (see ``_kernels/conv_winograd.h``).  The
@@ -52,9 +52,6 @@ SPARSE_MAX_FRACTION = 0.25
 # 16 it wins by 1.9x on 13x13 images and 3.7x on 26x26; with 8, whose values fill no
 # 16-wide vector, it loses by 3x)
 WINOGRAD_MIN_CHANNELS = 16
-# ... in these dtypes: its products hold 16 float32 values per vector; with float64 they
-# spill out of the registers and lose to im2col (2.4x slower at the tutorial's shape)
-WINOGRAD_DTYPES = (np.float32,)
 
 
 def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
@@ -98,7 +95,7 @@ def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
     if kh * kw * c <= DIRECT_MAX_PATCH:
         return _conv2d_whole_images("direct", x, w, b, x_data, b_data,
                                     (*strides, pad_top, pad_left), (out_h, out_w), activation)
-    if winograd_pays(kernels, w.shape, strides, dtype):
+    if winograd_pays(kernels, w.shape, strides):
         return _conv2d_whole_images("winograd", x, w, b, x_data, b_data, (pad_top, pad_left),
                                     (out_h, out_w), activation)
     w2 = w.data.reshape(kh * kw * c, f)
@@ -149,13 +146,13 @@ def sparse_backward_pays(kernels, out, grad_out, activation):
             <= SPARSE_MAX_FRACTION * out.size)
 
 
-def winograd_pays(kernels, w_shape, strides, dtype=np.float32):
+def winograd_pays(kernels, w_shape, strides):
     """Whether conv2d goes through Winograd's F(4x4, 3x3): the kernels have a fast one,
-    the kernel is 3x3 at stride 1, both channel counts are big enough for its products
-    to pay for its transforms, and the dtype is one of WINOGRAD_DTYPES."""
+    the kernel is 3x3 at stride 1, and both channel counts are big enough for its
+    products to pay for its transforms."""
     kh, kw, c, f = w_shape
     return (kernels.WINOGRAD and (kh, kw) == (3, 3) and tuple(strides) == (1, 1)
-            and min(c, f) >= WINOGRAD_MIN_CHANNELS and np.dtype(dtype) in WINOGRAD_DTYPES)
+            and min(c, f) >= WINOGRAD_MIN_CHANNELS)
 
 
 def _conv2d_whole_images(kind, x, w, b, x_data, b_data, geometry, out_size, activation):
