@@ -220,11 +220,25 @@ def check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x
               {"x": x, "w": w, "out": out, "grad_out": grad_out})
 
 
-def check_winograd_kernel(w, kernel):
-    """Winograd's F(4x4, 3x3) is for 3x3 kernels (stride 1 is the caller's to pass)."""
+def _winograd_kernel(w, kernel):
+    """Winograd's F(4x4, 3x3) is for 3x3 kernels (its kernels take no strides: 1)."""
     if w.shape[0] != 3 or w.shape[1] != 3:
         raise ValueError(f"{kernel}: w {w.shape} must be a 3x3 kernel (3, 3, C, F); other sizes "
                          "go through conv2d_forward/conv2d_backward or im2col.")
+
+
+def check_conv2d_winograd(x, w, b, pad_top, pad_left, out, activation):
+    k = "conv2d_winograd_forward"
+    check_conv2d(x, w, b, 1, 1, pad_top, pad_left, out, activation, k)
+    _winograd_kernel(w, k)
+
+
+def check_conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x, grad_w, grad_b,
+                                   activation):
+    k = "conv2d_winograd_backward"
+    check_conv2d_backward(x, w, out, grad_out, 1, 1, pad_top, pad_left, grad_x, grad_w, grad_b,
+                          activation, k)
+    _winograd_kernel(w, k)
 
 
 def check_gradient_nonzeros(out, grad_out, activation):

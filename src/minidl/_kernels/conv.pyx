@@ -45,7 +45,8 @@ from minidl._kernels.checks import (
     check_conv2d_backward,
     check_gradient_nonzeros,
     check_im2col,
-    check_winograd_kernel,
+    check_conv2d_winograd,
+    check_conv2d_winograd_backward,
 )
 
 cdef extern from "conv_direct.h" nogil:
@@ -483,9 +484,7 @@ WINOGRAD_MAX_CHUNKS = 16
 def conv2d_winograd_forward(x, w, b, int pad_top, int pad_left, out, str activation="linear"):
     """out = act(conv(x, w) + b) for a 3x3 kernel at stride 1, by Winograd's F(4x4, 3x3):
     4x fewer multiplications than the direct sum; see conv_winograd.h."""
-    k = "conv2d_winograd_forward"
-    check_conv2d(x, w, b, 1, 1, pad_top, pad_left, out, activation, k)
-    check_winograd_kernel(w, k)
+    check_conv2d_winograd(x, w, b, pad_top, pad_left, out, activation)
     if x.size == 0 or out.size == 0:
         # nothing to transform (no channels: the output is act(b)); the direct kernel copes
         conv2d_forward(x, w, b, 1, 1, pad_top, pad_left, out, activation)
@@ -502,10 +501,8 @@ def conv2d_winograd_backward(x, w, out, grad_out, int pad_top, int pad_left, gra
                              grad_b, str activation="linear"):
     """The gradients of ``conv2d_winograd_forward`` (grad_x and grad_b may be None), by the
     same transforms transposed; see conv_winograd.h."""
-    k = "conv2d_winograd_backward"
-    check_conv2d_backward(x, w, out, grad_out, 1, 1, pad_top, pad_left, grad_x, grad_w, grad_b,
-                          activation, k)
-    check_winograd_kernel(w, k)
+    check_conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x, grad_w,
+                                   grad_b, activation)
     if x.size == 0 or out.size == 0:
         conv2d_backward(x, w, out, grad_out, 1, 1, pad_top, pad_left, grad_x, grad_w, grad_b,
                         activation)

@@ -27,7 +27,8 @@ from minidl._kernels.checks import (
     check_argmax_range,
     check_label_range,
     check_softmax_xent,
-    check_winograd_kernel,
+    check_conv2d_winograd,
+    check_conv2d_winograd_backward,
 )
 
 NAME = "reference"
@@ -255,8 +256,7 @@ def _winograd_tiles(m, shape):
 
 def conv2d_winograd_forward(x, w, b, pad_top, pad_left, out, activation="linear"):
     """out = act(conv(x, w) + b) for a 3x3 kernel at stride 1, by Winograd's F(4x4, 3x3)."""
-    check_conv2d(x, w, b, 1, 1, pad_top, pad_left, out, activation, "conv2d_winograd_forward")
-    check_winograd_kernel(w, "conv2d_winograd_forward")
+    check_conv2d_winograd(x, w, b, pad_top, pad_left, out, activation)
     if x.size == 0 or out.size == 0:  # no tiles or no channels: as the direct kernel
         conv2d_forward(x, w, b, 1, 1, pad_top, pad_left, out, activation)
         return
@@ -279,10 +279,8 @@ def conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x, gra
     """The gradients of ``conv2d_winograd_forward``: its transforms, transposed.
     With W = A dz A^T for each tile's dL/dz:
     dL/dU = sum over tiles of V^T W (then G^T . G), dL/dV = W U^T (then B . B^T)."""
-    k = "conv2d_winograd_backward"
-    check_conv2d_backward(x, w, out, grad_out, 1, 1, pad_top, pad_left, grad_x, grad_w, grad_b,
-                          activation, k)
-    check_winograd_kernel(w, k)
+    check_conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x, grad_w, grad_b,
+                                   activation)
     if x.size == 0 or out.size == 0:
         conv2d_backward(x, w, out, grad_out, 1, 1, pad_top, pad_left, grad_x, grad_w, grad_b,
                         activation)
