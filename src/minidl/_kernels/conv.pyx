@@ -43,10 +43,10 @@ import numpy as np
 from minidl._kernels.checks import (
     check_conv2d,
     check_conv2d_backward,
-    check_gradient_nonzeros,
-    check_im2col,
     check_conv2d_winograd,
     check_conv2d_winograd_backward,
+    check_gradient_nonzeros,
+    check_im2col,
 )
 
 cdef extern from "conv_direct.h" nogil:
@@ -513,12 +513,10 @@ def conv2d_winograd_backward(x, w, out, grad_out, int pad_top, int pad_left, gra
     ut = np.empty((MINIDL_WINO_POINTS, s.f, s.c), x.dtype)
     if x.dtype.itemsize == 4:
         _transpose_each[float](u.reshape(-1, s.f), ut.reshape(-1, s.c), s.c)
-    else:
-        _transpose_each[double](u.reshape(-1, s.f), ut.reshape(-1, s.c), s.c)
-    if x.dtype.itemsize == 4:
         _winograd_backward[float](x, ut, out, grad_out, grad_x, grad_w, grad_b, &s,
                                   _ACTIVATION_CODES[activation])
     else:
+        _transpose_each[double](u.reshape(-1, s.f), ut.reshape(-1, s.c), s.c)
         _winograd_backward[double](x, ut, out, grad_out, grad_x, grad_w, grad_b, &s,
                                    _ACTIVATION_CODES[activation])
 

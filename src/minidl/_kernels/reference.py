@@ -16,6 +16,8 @@ import numpy as np
 from minidl._kernels.checks import (
     check_conv2d,
     check_conv2d_backward,
+    check_conv2d_winograd,
+    check_conv2d_winograd_backward,
     check_dense,
     check_dense_backward,
     check_gemm,
@@ -27,8 +29,6 @@ from minidl._kernels.checks import (
     check_argmax_range,
     check_label_range,
     check_softmax_xent,
-    check_conv2d_winograd,
-    check_conv2d_winograd_backward,
 )
 
 NAME = "reference"

@@ -48,9 +48,9 @@ DIRECT_MAX_PATCH = 32
 # the 15-17% the tutorial CNN's second convolution sees)
 SPARSE_MAX_FRACTION = 0.25
 # 3x3 kernels at stride 1 with at least this many input channels and filters go through
-# Winograd's F(4x4, 3x3) when the kernels have a fast one (bench/winograd_crossover.py: with
-# 16 it wins by 1.9x on 13x13 images and 3.7x on 26x26; with 8, whose values fill no
-# 16-wide vector, it loses by 3x)
+# Winograd's F(4x4, 3x3) when the kernels have a fast one (bench/winograd_crossover.py, on
+# AVX-512: with 16 it wins by 2.6x on 13x13 images and 4.5x on 26x26; with 8, too few for
+# its products, it takes 1.5-1.7x as long as im2col)
 WINOGRAD_MIN_CHANNELS = 16
 
 
