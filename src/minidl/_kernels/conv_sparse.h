@@ -108,7 +108,7 @@ MINIDL_INLINE void minidl_list_nonzero_##isa(type gz, int at, type *restrict val
 }                                                                                       \
                                                                                         \
 /* The nonzero dL/dz of one pixel's f filters (dL/dy at g, y at out): value[e] and      \
- * index[e] (the filter) for e < the count returned.  16 filters at a time in a vector,   \
+ * index[e] (the filter) for e < the count returned.  W filters at a time in a vector,    \
  * so relu's derivative is a mask, not a branch. */                                       \
 MINIDL_INLINE ptrdiff_t minidl_pixel_nonzeros_##isa(                                    \
     const type *g, const type *out, ptrdiff_t f, int activation, type *restrict value,  \

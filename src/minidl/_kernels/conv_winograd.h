@@ -196,8 +196,8 @@ MINIDL_INLINE void minidl_wino_##name##_##isa(const type *const in[NI],         
 #define MINIDL_DEFINE_CONV_WINOGRAD(type, suffix, isa, vec, W, TARGET, WIDE)            \
 /* c (m x n_all, rows ldc apart) = [c +] a @ b, where a's (i, p) is a[i*a_row + p*a_col] \
  * (so a may be read transposed) and b is (k x n_all), rows ldb apart.  With 32         \
- * registers of 16 floats (AVX-512), blocks of c of 4 rows x 64 columns (4 vectors) or  \
- * 8 rows x 32 columns keep their 16 sums in registers while all k terms are added:     \
+ * registers (AVX-512), blocks of c of 4 rows x 4 vectors or 8 rows x 2 vectors keep    \
+ * their 16 sums in registers while all k terms are added:                             \
  * each vector of b loaded serves 4 or 8 rows.  With fewer or narrower registers the    \
  * blocks are smaller. */                                                               \
 MINIDL_INLINE void minidl_wino_gemm_##isa(                                              \
@@ -232,7 +232,7 @@ MINIDL_INLINE void minidl_wino_gemm_##isa(                                      
                 MINIDL_WINO_GEMM_CHUNK(1, 4, type, vec, W)                              \
             }                                                                           \
         }                                                                               \
-        {   /* then a panel of 32 and one of 16: 8 rows at a time */                    \
+        {   /* then panels of 2 and 1 vectors: 8 rows at a time */                       \
             ptrdiff_t j0 = n_all / (4 * (W)) * (4 * (W)), n = n_all / (W) * (W);        \
             for (i = 0; i + 8 <= m; i += 8) {                                           \
                 j = j0;                                                                 \
@@ -260,7 +260,7 @@ MINIDL_INLINE void minidl_wino_gemm_##isa(                                      
 }                                                                                       \
                                                                                         \
 /* The one-dimensional transforms, each on rows of n values side by side (every         \
- * channel at once): in[0..] -> out[0..], 16 values at a time in vectors, then one by   \
+ * channel at once): in[0..] -> out[0..], W values at a time in vectors, then one by    \
  * one.  Nested (rows, then columns) they give the two-dimensional ones. */             \
 MINIDL_WINO_TRANSFORM(bt, 6, 6, MINIDL_WINO_BT, type, isa, vec, W)  /* B^T d */         \
 MINIDL_WINO_TRANSFORM(b, 6, 6, MINIDL_WINO_B, type, isa, vec, W)    /* B v, for dL/dx */ \
@@ -371,7 +371,7 @@ MINIDL_INLINE void minidl_wino_output_##isa(const type *const in[6],            
     }                                                                                   \
 }                                                                                       \
                                                                                         \
-/* dz[t] = dL/dz = g[t] * act'(z), from y = act(z), for t < n; 16 at a time */          \
+/* dz[t] = dL/dz = g[t] * act'(z), from y = act(z), for t < n; W at a time */           \
 MINIDL_INLINE void minidl_wino_grad_z_##isa(const type *restrict y,                     \
                                                const type *restrict g,                  \
                                                type *restrict dz, ptrdiff_t n,          \
