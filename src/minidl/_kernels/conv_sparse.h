@@ -77,7 +77,7 @@ MINIDL_INLINE void minidl_axpy_##isa(type *restrict y, const type *restrict x, t
 }                                                                                       \
                                                                                         \
 /* dst[t] += sum over e < count of value[e] * src[offset[e] + t], for t < run.          \
- * The sums for 64 values of dst (4 vectors; then 2, then 1 for what is left) stay in     \
+ * The sums for 4 vectors of dst (then 2, then 1, then single values) stay in           \
  * registers while every row is added in, and dst is read and written once: adding        \
  * row after row straight into dst would make each row wait for the previous store. */    \
 MINIDL_INLINE void minidl_add_rows_##isa(type *restrict dst, const type *restrict src,  \
