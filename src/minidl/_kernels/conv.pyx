@@ -392,18 +392,22 @@ def conv2d_backward_sparse(x, w, out, grad_out, int sh, int sw, int pad_top, int
 def _transpose_into(src, dst):
     """dst (cols, rows) = src (rows, cols) transposed (transpose.h)."""
     if src.dtype.itemsize == 4:
-        _transpose[float](src, dst)
+        _transpose_blocks[float](src, dst, src.shape[0])
     else:
-        _transpose[double](src, dst)
+        _transpose_blocks[double](src, dst, src.shape[0])
 
 
-cdef _transpose(floating[:, ::1] src, floating[:, ::1] dst):
-    if src.shape[0] == 0 or src.shape[1] == 0:
+cdef _transpose_blocks(floating[:, ::1] src, floating[:, ::1] dst, Py_ssize_t rows):
+    """dst's blocks (cols, rows) = src's blocks (rows, cols) transposed, one after
+    another: src holds matrices of ``rows`` rows stacked, dst their transposes."""
+    cdef Py_ssize_t block, cols = src.shape[1]
+    if rows == 0 or cols == 0:
         return
-    if floating is float:
-        minidl_transpose_float(&src[0, 0], src.shape[0], src.shape[1], &dst[0, 0])
-    else:
-        minidl_transpose_double(&src[0, 0], src.shape[0], src.shape[1], &dst[0, 0])
+    for block in range(src.shape[0] // rows):
+        if floating is float:
+            minidl_transpose_float(&src[block * rows, 0], rows, cols, &dst[block * cols, 0])
+        else:
+            minidl_transpose_double(&src[block * rows, 0], rows, cols, &dst[block * cols, 0])
 
 
 def _aligned_empty(shape, dtype, int alignment=64):
@@ -512,23 +516,13 @@ def conv2d_winograd_backward(x, w, out, grad_out, int pad_top, int pad_left, gra
     # U[xi] transposed, (F, C): dL/dV = W @ U^T reads its rows
     ut = np.empty((MINIDL_WINO_POINTS, s.f, s.c), x.dtype)
     if x.dtype.itemsize == 4:
-        _transpose_each[float](u.reshape(-1, s.f), ut.reshape(-1, s.c), s.c)
+        _transpose_blocks[float](u.reshape(-1, s.f), ut.reshape(-1, s.c), s.c)
         _winograd_backward[float](x, ut, out, grad_out, grad_x, grad_w, grad_b, &s,
                                   _ACTIVATION_CODES[activation])
     else:
-        _transpose_each[double](u.reshape(-1, s.f), ut.reshape(-1, s.c), s.c)
+        _transpose_blocks[double](u.reshape(-1, s.f), ut.reshape(-1, s.c), s.c)
         _winograd_backward[double](x, ut, out, grad_out, grad_x, grad_w, grad_b, &s,
                                    _ACTIVATION_CODES[activation])
-
-
-cdef _transpose_each(floating[:, ::1] src, floating[:, ::1] dst, Py_ssize_t rows):
-    """dst's blocks (cols, rows) = src's blocks (rows, cols), one after another."""
-    cdef Py_ssize_t block, cols = src.shape[1]
-    for block in range(src.shape[0] // rows):
-        if floating is float:
-            minidl_transpose_float(&src[block * rows, 0], rows, cols, &dst[block * cols, 0])
-        else:
-            minidl_transpose_double(&src[block * rows, 0], rows, cols, &dst[block * cols, 0])
 
 
 VECTOR_ISAS = ("baseline", "avx2", "avx512")
