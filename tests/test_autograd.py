@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from minidl import Tensor, no_grad, ops
-from minidl.autograd import is_grad_enabled, unbroadcast
+from minidl.autograd import GraphFreedError, grad, is_grad_enabled, unbroadcast
 
 
 def test_chain_rule_through_several_ops():
@@ -101,7 +101,87 @@ def test_graph_released_unless_retained():
     y.backward(retain_graph=True)
     y.backward()
     np.testing.assert_allclose(x.grad, [4, 4])
-    assert y._backward is None
+    assert y._parents == ()  # released: the arrays kept for backward can be freed
+    with pytest.raises(GraphFreedError, match="retain_graph=True"):
+        y.backward()
+    np.testing.assert_allclose(x.grad, [4, 4])
+
+
+def test_reusing_a_freed_node_is_an_error_not_a_constant():
+    # The example: the second graph reuses h, whose op the first
+    # backward released.  Treating h as a constant would give x.grad == [4, 6].
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.sum().backward()
+    with pytest.raises(GraphFreedError, match="freed by an earlier backward"):
+        (h * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [2, 2])  # the refused call changed nothing
+
+
+def test_retain_graph_gives_the_right_gradient_on_reuse():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.sum().backward(retain_graph=True)
+    x.grad = None
+    (h * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [4 * 1, 4 * 2])  # d/dx 2x^2 = 4x
+
+
+def test_two_losses_on_a_shared_trunk():
+    w = Tensor([0.5, -1.0], requires_grad=True)
+    trunk = (w * 3).exp()
+    loss_a = trunk.sum()
+    loss_b = (trunk * trunk).sum()
+    loss_a.backward(retain_graph=True)
+    loss_b.backward()
+    t = np.exp(3 * w.data)
+    np.testing.assert_allclose(w.grad, 3 * t + 6 * t * t, rtol=1e-6)
+    with pytest.raises(GraphFreedError):
+        loss_a.backward()
+
+
+def test_two_losses_summed_equal_two_backward_calls():
+    w = Tensor(np.array([0.3, 0.7]), requires_grad=True)
+    trunk = w * w
+    (trunk.sum() + (trunk * 2).sum()).backward()
+    both = w.grad.copy()
+    w.grad = None
+    trunk = w * w
+    trunk.sum().backward(retain_graph=True)
+    (trunk * 2).sum().backward()
+    np.testing.assert_allclose(w.grad, both)
+
+
+def test_leaf_gradients_never_alias():
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    (a + b).sum().backward()
+    assert a.grad is not b.grad
+    a.grad += 1
+    np.testing.assert_array_equal(b.grad, np.ones(3))
+    c = Tensor(np.ones((2, 3)), requires_grad=True)
+    d = Tensor(np.ones(6), requires_grad=True)
+    (c.reshape(6) + d).sum().backward()  # c's gradient is a view of the sum's
+    assert not np.shares_memory(c.grad, d.grad)
+
+
+def test_backward_with_a_given_gradient_does_not_keep_it():
+    x = Tensor(np.ones(3), requires_grad=True)
+    given = np.array([1.0, 2.0, 3.0], np.float32)
+    (x + 0).backward(given)
+    x.grad[0] = 100
+    assert given[0] == 1.0
+
+
+def test_grad_returns_gradients_without_touching_dot_grad():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    unused = Tensor(np.ones(2), requires_grad=True)
+    h = x * y
+    gx, gh, gu = grad(h.sum() * 2, [x, h, unused])
+    np.testing.assert_allclose(gx, 2 * y.data)
+    np.testing.assert_allclose(gh, [2, 2])
+    assert gu is None and x.grad is None and y.grad is None
 
 
 def test_deep_graph_does_not_hit_recursion_limit():

@@ -17,8 +17,16 @@ respect to the op's output and returns the gradients with respect to each input
 3. stores the gradient of every leaf tensor with ``requires_grad=True`` in its
    ``.grad`` (adding to what is there, as PyTorch does).
 
-After the walk the graph is released (closures and parent links dropped), so
-the arrays the forward pass kept alive for backward can be freed.
+After the walk the graph is released, as in PyTorch: each op's closure is
+dropped (so the arrays the forward pass kept for it can be freed) and
+replaced by a marker.  A later ``backward()`` that reaches a released op
+raises an error instead of treating it as a constant (which would silently
+lose every gradient behind it); ``backward(retain_graph=True)`` keeps the
+graph for another walk.
+
+``grad(outputs, inputs)`` is the same walk, returning the gradients of the
+given tensors instead of adding them to ``.grad`` (what
+``minidl.GradientTape.gradient`` and ``Model.train_step`` use).
 """
 
 from __future__ import annotations
@@ -88,11 +96,30 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-def topological_order(root):
-    """Tensors reachable from ``root``, each after all of its parents."""
+class GraphFreedError(RuntimeError):
+    """backward() reached a part of the graph that an earlier backward() released."""
+
+
+def _released(grad):
+    raise GraphFreedError(_FREED_MESSAGE)
+
+
+_FREED_MESSAGE = (
+    "backward() reached a part of the graph that was freed by an earlier backward(). "
+    "Pass retain_graph=True to the first backward() (or use GradientTape(persistent=True)) "
+    "to backpropagate through the same graph again, or recompute the forward pass."
+)
+
+
+def topological_order(roots):
+    """Tensors reachable from ``roots``, each after all of its parents.
+
+    Raises ``GraphFreedError`` (before any gradient is computed) when the
+    graph reaches an op released by an earlier backward().
+    """
     order = []
     visited = set()
-    stack = [(root, False)]
+    stack = [(root, False) for root in reversed(roots)]
     while stack:
         node, parents_done = stack.pop()
         if parents_done:
@@ -100,6 +127,8 @@ def topological_order(root):
             continue
         if id(node) in visited:
             continue
+        if node._backward is _released:
+            raise GraphFreedError(_FREED_MESSAGE)
         visited.add(id(node))
         stack.append((node, True))
         for parent in node._parents:
@@ -108,8 +137,8 @@ def topological_order(root):
     return order
 
 
-def backward(root, grad=None, retain_graph=False):
-    """Backpropagate from ``root``; see the module docstring."""
+def _initial_grad(root, grad):
+    """The gradient the walk starts from: 1 for a scalar, else ``grad`` (copied)."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward() called on a tensor that does not require grad: no input "
@@ -121,29 +150,73 @@ def backward(root, grad=None, retain_graph=False):
                 f"backward() without a gradient needs a scalar, got shape "
                 f"{root.shape}; reduce it first (for example loss.mean())."
             )
-        grad = np.ones_like(root.data)
-    else:
-        grad = np.asarray(grad, dtype=root.data.dtype)
-        if grad.shape != root.shape:
-            raise ValueError(
-                f"backward(grad): grad has shape {grad.shape}, "
-                f"the tensor has shape {root.shape}."
-            )
-    order = topological_order(root)
+        return np.ones_like(root.data)
+    grad = np.array(grad.data if hasattr(grad, "_backward") else grad, dtype=root.data.dtype)
+    if grad.shape != root.shape:
+        raise ValueError(
+            f"backward(grad): grad has shape {grad.shape}, "
+            f"the tensor has shape {root.shape}."
+        )
+    return grad
+
+
+def _walk(root, grad, retain_graph, wanted):
+    """Send ``grad`` back from ``root`` through the graph.
+
+    Returns ``{id(node): (node, gradient)}`` for every node whose id is in
+    ``wanted``, or for every leaf when ``wanted`` is None (``backward()``).
+    """
+    if root._backward is _released:
+        raise GraphFreedError(_FREED_MESSAGE)
+    grad = _initial_grad(root, grad)
+    order = topological_order([root])
     grads = {id(root): grad}
+    found = {}
     for node in reversed(order):
         g = grads.pop(id(node), None)
-        if g is None:
-            continue
-        if node._backward is None:
-            node.grad = g if node.grad is None else node.grad + g
-            continue
-        for parent, parent_grad in zip(node._parents, node._backward(g)):
-            if parent_grad is None or not parent.requires_grad:
-                continue
-            key = id(parent)
-            grads[key] = grads[key] + parent_grad if key in grads else parent_grad
-        if not retain_graph:
+        backward_fn = node._backward
+        if g is not None:
+            if (backward_fn is None) if wanted is None else (id(node) in wanted):
+                found[id(node)] = (node, g)
+            if backward_fn is not None:
+                for parent, parent_grad in zip(node._parents, backward_fn(g)):
+                    if parent_grad is None or not parent.requires_grad:
+                        continue
+                    key = id(parent)
+                    grads[key] = grads[key] + parent_grad if key in grads else parent_grad
+        if not retain_graph and backward_fn is not None:
             node._parents = ()
-            node._backward = None
-            node.requires_grad = False
+            node._backward = _released
+    return _owned(found)
+
+
+def _owned(found):
+    """Gradients as arrays that share memory with nothing else handed out:
+    ops such as ``a + b`` send one array back to both inputs, and a view of an
+    upstream gradient can reach a leaf; an in-place ``a.grad += ...`` must not
+    change ``b.grad``."""
+    seen = set()
+    for key, (node, g) in found.items():
+        if g.base is not None or id(g) in seen:
+            g = g.copy()
+            found[key] = (node, g)
+        seen.add(id(g))
+    return found
+
+
+def backward(root, grad=None, retain_graph=False):
+    """Backpropagate from ``root`` into ``.grad`` of every leaf; see the module docstring."""
+    for node, g in _walk(root, grad, retain_graph, None).values():
+        node.grad = g if node.grad is None else node.grad + g
+
+
+def grad(outputs, inputs, output_grad=None, retain_graph=False):
+    """The gradients of the scalar ``outputs`` with respect to each of ``inputs``.
+
+    Like ``outputs.backward()``, but returns the gradients (a list of arrays,
+    None for an input the output does not depend on) instead of adding them to
+    ``.grad``; nothing else changes.  ``inputs`` may be weights or any tensor
+    of the graph.
+    """
+    found = _walk(outputs, output_grad, retain_graph, {id(t) for t in inputs})
+    return [found[id(t)][1] if id(t) in found else None for t in inputs]
