@@ -223,6 +223,13 @@ def compile_with(**kwargs):
     model.compile(**{"optimizer": "adam", "loss": "sparse_categorical_crossentropy", **kwargs})
 
 
+def fit_without_loss():
+    """compile() without a loss is legal (a custom train_step needs none); fit() is not."""
+    model = minidl.Sequential([layers.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(optimizer="adam")
+    model.fit(np.ones((4, 4)), np.zeros(4), verbose=0)
+
+
 def sequential(*layer_list):
     return minidl.Sequential(list(layer_list))
 
@@ -235,7 +242,7 @@ OTHER_MISTAKES = [
      ["metric", "'acuracy'", "did you mean 'accuracy'"]),
     ("metrics-not-a-list", lambda: compile_with(metrics="accuracy"), TypeError, ["metrics", "list", "'accuracy'"]),
     ("optimizer-not-an-optimizer", lambda: compile_with(optimizer=42), TypeError, ["optimizer", "42", "int"]),
-    ("compile-without-loss", lambda: compile_with(loss=None), ValueError, ["loss", "sparse_categorical_crossentropy"]),
+    ("fit-without-loss", lambda: fit_without_loss(), ValueError, ["no loss", "sparse_categorical_crossentropy"]),
     ("misspelled-compile-argument", lambda: compile_with(metric=["accuracy"]), TypeError, ["compile()", "metric"]),
     ("unknown-activation", lambda: layers.Dense(3, activation="rellu"), ValueError,
      ["activation", "'rellu'", "did you mean 'relu'"]),
@@ -274,8 +281,7 @@ OTHER_MISTAKES = [
     ("three-strides", lambda: layers.Conv2D(2, 3, strides=(1, 1, 1)), ValueError,
      ["strides", "(1, 1, 1)", "tuple of 2"]),
     ("negative-learning-rate", lambda: optimizers.Adam(learning_rate=-0.1), ValueError,
-     ["adam", "learning_rate", "-0.1", "positive"]),
-    ("zero-learning-rate", lambda: optimizers.SGD(learning_rate=0), ValueError, ["sgd", "learning_rate", "0"]),
+     ["adam", "learning_rate", "-0.1", "non-negative"]),
     ("learning-rate-string", lambda: optimizers.RMSprop(learning_rate="fast"), ValueError,
      ["learning_rate", "'fast'"]),
     ("momentum-negative", lambda: optimizers.SGD(momentum=-1), ValueError, ["sgd", "momentum", "-1"]),

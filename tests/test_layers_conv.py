@@ -31,7 +31,7 @@ def test_conv2d_shapes_and_params_like_keras():
     assert y.shape == (2, 26, 26, 32)
     assert layer.kernel.shape == (3, 3, 1, 32) and layer.count_params() == 320
     same = layers.Conv2D(8, 5, strides=2, padding="same")
-    assert same.compute_output_shape((28, 28, 3)) == (14, 14, 8)
+    assert same.compute_output_shape((None, 28, 28, 3)) == (None, 14, 14, 8)
     assert same(np.zeros((1, 28, 28, 3))).shape == (1, 14, 14, 8)
 
 
@@ -40,7 +40,7 @@ def test_conv2d_values_match_the_definition(padding, stride):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 6, 7, 3)).astype(np.float32)
     layer = layers.Conv2D(4, 3, strides=stride, padding=padding, activation="relu")
-    layer.build((6, 7, 3))
+    layer.build((None, 6, 7, 3))
     kernel = rng.normal(size=(3, 3, 3, 4)).astype(np.float32)
     bias = rng.normal(size=4).astype(np.float32)
     layer.set_weights([kernel, bias])
@@ -69,8 +69,8 @@ def test_conv2d_bad_arguments():
 def test_conv2d_kernel_larger_than_image_fails_at_build():
     layer = layers.Conv2D(4, 5)
     with pytest.raises(ValueError, match=r"kernel_size \(5, 5\) is larger than its input image \(4, 4\)"):
-        layer.build((4, 4, 1))
-    assert layers.Conv2D(4, 5, padding="same").compute_output_shape((4, 4, 1)) == (4, 4, 4)
+        layer.build((None, 4, 4, 1))
+    assert layers.Conv2D(4, 5, padding="same").compute_output_shape((None, 4, 4, 1)) == (None, 4, 4, 4)
 
 
 def test_conv2d_wants_channels_last_images():
@@ -88,8 +88,8 @@ def test_pooling_values_and_shapes():
     np.testing.assert_array_equal(np.asarray(max_pool(x)), x.reshape(1, 2, 2, 2, 2, 2).max(axis=(2, 4)))
     avg = layers.AveragePooling2D(pool_size=2)
     np.testing.assert_allclose(np.asarray(avg(x)), x.reshape(1, 2, 2, 2, 2, 2).mean(axis=(2, 4)))
-    assert layers.MaxPooling2D().compute_output_shape((26, 26, 32)) == (13, 13, 32)
-    assert layers.MaxPooling2D(3, strides=2, padding="same").compute_output_shape((7, 7, 1)) == (4, 4, 1)
+    assert layers.MaxPooling2D().compute_output_shape((None, 26, 26, 32)) == (None, 13, 13, 32)
+    assert layers.MaxPooling2D(3, strides=2, padding="same").compute_output_shape((None, 7, 7, 1)) == (None, 4, 4, 1)
     gap = layers.GlobalAveragePooling2D()
     np.testing.assert_allclose(np.asarray(gap(x)), x.mean(axis=(1, 2)))
     assert layers.GlobalAveragePooling2D(keepdims=True)(x).shape == (1, 1, 1, 2)
@@ -100,6 +100,6 @@ def test_pooling_errors():
     with pytest.raises(ValueError, match="pool_size"):
         layers.MaxPooling2D(0)
     with pytest.raises(ValueError, match="larger than its input image"):
-        layers.MaxPooling2D(3).build((2, 2, 1))
+        layers.MaxPooling2D(3).build((None, 2, 2, 1))
     with pytest.raises(ValueError, match="expects images"):
-        layers.AveragePooling2D().build((10,))
+        layers.AveragePooling2D().build((None, 10))

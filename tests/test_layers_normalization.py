@@ -13,7 +13,7 @@ def fresh_names():
 
 def test_weights_and_counts_like_keras():
     bn = layers.BatchNormalization()
-    bn.build((5,))
+    bn.build((None, 5))
     assert [w.name for w in bn.weights] == [
         "batch_normalization/gamma", "batch_normalization/beta",
         "batch_normalization/moving_mean", "batch_normalization/moving_variance",
@@ -37,7 +37,7 @@ def test_training_normalises_and_updates_moving_statistics():
 def test_inference_uses_moving_statistics():
     bn = layers.BatchNormalization(epsilon=1e-3)
     x = np.random.default_rng(1).normal(size=(8, 4)).astype(np.float32)
-    bn.build((4,))
+    bn.build((None, 4))
     gamma, beta = np.full(4, 2.0), np.full(4, 0.5)
     mean, var = np.array([1.0, 0.0, -1.0, 2.0]), np.array([1.0, 4.0, 0.25, 9.0])
     bn.set_weights([gamma, beta, mean, var])
@@ -66,7 +66,7 @@ def test_channels_first_axis():
 
 def test_without_center_and_scale():
     bn = layers.BatchNormalization(center=False, scale=False)
-    bn.build((3,))
+    bn.build((None, 3))
     assert [w.name.split("/")[1] for w in bn.weights] == ["moving_mean", "moving_variance"]
     assert bn(np.ones((2, 3)), training=True).shape == (2, 3)
 
@@ -75,4 +75,4 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="momentum"):
         layers.BatchNormalization(momentum=1.5)
     with pytest.raises(ValueError, match="axis 3"):
-        layers.BatchNormalization(axis=3).build((4,))
+        layers.BatchNormalization(axis=3).build((None, 4))

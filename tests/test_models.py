@@ -210,30 +210,31 @@ def test_batch_norm_weights_are_non_trainable_in_a_model():
 
 
 # --- logits for the fused softmax + cross-entropy --------------------------------
-def test_call_with_logits_gives_the_pre_softmax_values():
+def test_a_softmax_output_carries_its_logits():
     model = mlp()
     x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
-    outputs, logits = model.call_with_logits(x, training=False)
-    z = logits[0].data
+    y_pred = model(x)
+    z = y_pred._logits.data
     softmax = np.exp(z - z.max(1, keepdims=True))
     softmax /= softmax.sum(1, keepdims=True)
-    np.testing.assert_allclose(outputs[0].data, softmax, rtol=1e-5)
-    np.testing.assert_allclose(outputs[0].data, model(x).data, rtol=1e-5)
+    np.testing.assert_allclose(y_pred.data, softmax, rtol=1e-5)
+    kernel, bias = model.layers[-1].get_weights()
+    hidden = model.layers[0](x).data
+    np.testing.assert_allclose(z, hidden @ kernel + bias, rtol=1e-5)
 
     regression = models.Sequential([layers.Dense(1, input_shape=(1,))])
-    _, logits = regression.call_with_logits(np.ones((2, 1)))
-    assert logits == [None]
+    assert regression(np.ones((2, 1)))._logits is None
 
 
-def test_call_with_logits_after_an_activation_layer_and_in_functional_models():
+def test_logits_after_an_activation_layer_and_in_functional_models():
     model = models.Sequential([layers.Dense(3, input_shape=(2,)), layers.Activation("softmax")])
-    outputs, logits = model.call_with_logits(np.ones((1, 2)))
-    np.testing.assert_allclose(logits[0].data, model.layers[0](np.ones((1, 2))).data)
+    y_pred = model(np.ones((1, 2)))
+    np.testing.assert_allclose(y_pred._logits.data, model.layers[0](np.ones((1, 2))).data)
     a = layers.Input(shape=(2,))
     h = layers.Dense(3)(a)
     model = models.Model(a, [layers.Dense(2, activation="softmax")(h), layers.Dense(1)(h)])
-    outputs, logits = model.call_with_logits(np.ones((4, 2)))
-    assert logits[0].shape == (4, 2) and logits[1] is None and outputs[1].shape == (4, 1)
+    first, second = model(np.ones((4, 2)))
+    assert first._logits.shape == (4, 2) and second._logits is None and second.shape == (4, 1)
 
 
 # --- configs -------------------------------------------------------------------

@@ -98,10 +98,22 @@ def test_unknown_name_suggests_nearest():
         optimizers.get("adamm")
 
 
-@pytest.mark.parametrize("lr", [0, -0.1, float("nan"), "fast"])
+@pytest.mark.parametrize("lr", [-0.1, float("nan"), float("inf"), "fast"])
 def test_bad_learning_rate(lr):
-    with pytest.raises(ValueError, match="learning_rate must be a positive number"):
+    with pytest.raises(ValueError, match="learning_rate must be a non-negative number"):
         optimizers.Adam(learning_rate=lr)
+
+
+@pytest.mark.parametrize("cls", [optimizers.SGD, optimizers.RMSprop, optimizers.Adam])
+def test_zero_learning_rate_is_legal_and_changes_nothing(cls):
+    """As in Keras and PyTorch: a learning rate of 0 freezes the weights (used in tests)."""
+    w = _weight()
+    before = w.data.copy()
+    opt = cls(learning_rate=0.0)
+    for _ in range(3):
+        opt.apply_gradients([(np.ones_like(w.data), w)])
+    np.testing.assert_array_equal(w.data, before)
+    assert opt.iterations == 3
 
 
 def test_gradient_shape_mismatch_is_refused_before_any_change():

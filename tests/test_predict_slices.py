@@ -95,11 +95,14 @@ def test_models_that_may_mix_samples_are_never_sliced(tiny_budget):
     assert predict_slice(net, 50) == 50
 
 
-def test_a_model_without_known_shapes_is_not_sliced(tiny_budget):
+def test_a_sequential_model_built_by_its_first_call_knows_its_shapes(tiny_budget):
     deferred = minidl.Sequential([layers.Dense(400), layers.Dense(2)])  # no input_shape
-    x = np.ones((30, 5), np.float32)
-    deferred.predict(x)  # built by its first call: no symbolic shapes to go by
-    assert predict_slice(deferred, 30) == 30
+    x = np.random.default_rng(0).random((30, 5), dtype=np.float32)
+    assert predict_slice(deferred, 30) == 30  # nothing known yet: never sliced
+    first = deferred.predict(x)  # built by its first call, with the inputs' shape, as in Keras
+    assert deferred.input_shape == (None, 5)
+    assert predict_slice(deferred, 30) < 30
+    np.testing.assert_allclose(deferred.predict(x, batch_size=30), first, rtol=1e-5)
 
 
 def test_a_model_with_two_inputs_and_two_outputs_is_sliced_whole(tiny_budget):

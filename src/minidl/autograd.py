@@ -220,3 +220,79 @@ def grad(outputs, inputs, output_grad=None, retain_graph=False):
     """
     found = _walk(outputs, output_grad, retain_graph, {id(t) for t in inputs})
     return [found[id(t)][1] if id(t) in found else None for t in inputs]
+
+
+class GradientTape:
+    """Keras's (TensorFlow's) way to ask for gradients, on minidl's engine.
+
+        with minidl.GradientTape() as tape:
+            y_pred = model(x, training=True)
+            loss = loss_fn(y, y_pred)
+        grads = tape.gradient(loss, model.trainable_weights)
+        optimizer.apply_gradients(zip(grads, model.trainable_weights))
+
+    minidl records every op whose inputs require a gradient, tape or no tape
+    (define-by-run); ``tape.gradient(target, sources)`` is ``grad()``: the
+    backward walk from ``target``, returning the gradient of each source (a
+    Tensor, or None where ``target`` does not depend on it) and leaving
+    ``.grad`` alone.  A non-target that is not a scalar is summed first, as
+    TensorFlow does.  The graph is released after one ``gradient()`` call
+    unless ``persistent=True``.  ``watch(t)`` asks for gradients of a tensor
+    that is not a weight; call it before computing with ``t``.
+    """
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self.persistent = bool(persistent)
+        self._used = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def watch(self, tensor):
+        """Record gradients for ``tensor`` (or each tensor of a list) from now on."""
+        for t in tensor if isinstance(tensor, (list, tuple)) else [tensor]:
+            if t._backward is not None or t._parents:
+                continue  # computed inside the graph already: its gradient is available
+            t.requires_grad = True
+
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none",
+                 as_arrays=False):
+        """Gradients of ``target`` with respect to ``sources`` (a tensor, or a
+        list/tuple/dict of them; the result has the same form): Tensors, or the
+        arrays themselves with ``as_arrays=True`` (what ``Optimizer.minimize`` asks)."""
+        if self._used and not self.persistent:
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set of gradients; "
+                "use GradientTape(persistent=True) to call gradient() several times."
+            )
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(
+                f"unconnected_gradients must be 'none' or 'zero', received {unconnected_gradients!r}."
+            )
+        self._used = True
+        if isinstance(sources, dict):
+            keys, flat = list(sources), list(sources.values())
+        else:
+            keys, flat = None, list(sources) if isinstance(sources, (list, tuple)) else [sources]
+        if target.requires_grad:
+            start = output_gradients
+            if start is None and target.data.size != 1:
+                start = np.ones_like(target.data)
+            arrays = grad(target, flat, start, retain_graph=self.persistent)
+        else:  # nothing in target depends on a tensor that wants a gradient
+            arrays = [None] * len(flat)
+        from minidl.tensor import Tensor
+
+        results = []
+        for source, array in zip(flat, arrays):
+            if array is None and unconnected_gradients == "zero":
+                array = np.zeros_like(source.data)
+            results.append(array if array is None or as_arrays else Tensor._wrap(array))
+        if keys is not None:
+            return dict(zip(keys, results))
+        if isinstance(sources, (list, tuple)):
+            return type(sources)(results) if isinstance(sources, tuple) else results
+        return results[0]

@@ -18,11 +18,22 @@ Cross-entropies, for C classes, probabilities p and one-hot target y:
 Probabilities are clipped to [1e-7, 1 - 1e-7] first, as Keras does, so a
 confident wrong answer costs about 16, not infinity.  With ``from_logits=True``
 the model outputs raw scores and the softmax (or sigmoid) is folded into the
-loss, which is both faster and more accurate; ``compile()`` does this by itself
-when the last layer is a softmax.
+loss, which is both faster and more accurate.
+
+The same happens by itself when the predictions come straight from a softmax
+(``Dense(10, activation="softmax")``, ``Activation("softmax")``,
+``ops.softmax``): a softmax output remembers its input, the logits
+(``y_pred._logits``, Keras's ``_keras_logits``), and the categorical
+cross-entropies read them and use the fused softmax-cross-entropy kernel.
+So ``fit``, ``train_step``, a hand-written loop, Sequential, functional and
+subclassed models all get the same value and the same gradient,
+``softmax(z) - y``.  A confident wrong answer then costs its true
+cross-entropy (say 30), not the clipped 16.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -49,6 +60,32 @@ def _true(y_true, y_pred):
             f"they must match (for class indices use a sparse_categorical_crossentropy loss)."
         )
     return y
+
+
+def _softmax_logits(y_pred, from_logits, loss_name):
+    """The logits to use with the fused kernel, or None (see the module docstring)."""
+    logits = y_pred._logits
+    if logits is None:
+        return y_pred if from_logits else None
+    if from_logits:
+        warnings.warn(
+            f'"{loss_name}" received from_logits=True, but y_pred was produced by a softmax and '
+            "so does not hold logits; the softmax's input is used instead. Drop the softmax "
+            "from the last layer, or from_logits=True from the loss.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return logits
+
+
+def _fused(logits, targets):
+    """Per-sample softmax cross-entropy from logits of any rank (classes last)."""
+    if logits.ndim == 2:
+        return ops.softmax_cross_entropy(logits, targets, reduction="none")
+    classes = logits.shape[-1]
+    flat_targets = targets.reshape(-1, classes) if targets.shape == logits.shape else targets.reshape(-1)
+    losses = ops.softmax_cross_entropy(ops.reshape(logits, (-1, classes)), flat_targets, reduction="none")
+    return ops.reshape(losses, logits.shape[:-1])
 
 
 def _class_indices(y_true, y_pred, loss_name):
@@ -125,8 +162,9 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
     """-sum_c y_c log p_c per sample, for one-hot (or soft) targets y of shape (N, C)."""
     y_pred = _pred(y_pred)
     y = _true(y_true, y_pred)
-    if from_logits:
-        return ops.softmax_cross_entropy(y_pred, y, reduction="none")
+    logits = _softmax_logits(y_pred, from_logits, "categorical_crossentropy")
+    if logits is not None:
+        return _fused(logits, y)
     probs = ops.div(y_pred, ops.sum(y_pred, axis=-1, keepdims=True))
     log_probs = ops.log(ops.clip(probs, EPSILON, 1 - EPSILON))
     return ops.neg(ops.sum(ops.mul(y, log_probs), axis=-1))
@@ -135,9 +173,13 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     """-log p[label] per sample, for integer labels of shape (N,) (or (N, 1))."""
     y_pred = _pred(y_pred)
+    logits = _softmax_logits(y_pred, from_logits, "sparse_categorical_crossentropy")
+    if logits is not None and logits.ndim == 2:  # the kernel checks the labels' range
+        labels = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+        return ops.softmax_cross_entropy(logits, labels, reduction="none")
     labels = _class_indices(y_true, y_pred, "sparse_categorical_crossentropy")
-    if from_logits:
-        return ops.softmax_cross_entropy(y_pred, labels, reduction="none")
+    if logits is not None:
+        return _fused(logits, labels)
     one_hot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
     np.put_along_axis(one_hot, labels[..., None], 1, axis=-1)
     log_probs = ops.log(ops.clip(y_pred, EPSILON, 1 - EPSILON))
@@ -156,35 +198,89 @@ class Loss:
     Subclass and implement ``call(y_true, y_pred)`` returning per-sample losses.
     """
 
-    def __init__(self, name=None):
+    def __init__(self, name=None, reduction="sum_over_batch_size"):
         self.name = name or _snake(type(self).__name__)
+        if reduction not in _REDUCTIONS:
+            raise ValueError(
+                f"{type(self).__name__}: reduction must be one of {sorted(_REDUCTIONS)}, "
+                f"received {reduction!r}."
+            )
+        self.reduction = reduction
 
     def call(self, y_true, y_pred):
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         per_sample = self.call(y_true, y_pred)
+        if not isinstance(per_sample, Tensor):
+            raise TypeError(
+                f"loss {self.name!r} returned {type(per_sample).__name__}, not a Tensor: a loss must "
+                "be computed with minidl ops (minidl.ops or Tensor methods) to have a gradient."
+            )
         if sample_weight is not None:
-            weight = np.asarray(sample_weight, dtype=per_sample.dtype).reshape(per_sample.shape)
-            return ops.div(ops.sum(ops.mul(per_sample, weight)), float(per_sample.size))
+            weight = np.asarray(sample_weight, dtype=per_sample.dtype)
+            weight = np.broadcast_to(weight.reshape(weight.shape + (1,) * (per_sample.ndim - weight.ndim)),
+                                     per_sample.shape)
+            per_sample = ops.mul(per_sample, weight)
+        if self.reduction == "none" or per_sample.ndim == 0 and self.reduction != "sum":
+            return per_sample
+        if self.reduction == "sum":
+            return ops.sum(per_sample)
         return ops.mean(per_sample)
 
     def get_config(self):
-        return {"name": self.name}
+        return {"name": self.name, "reduction": self.reduction}
 
 
-class _FunctionLoss(Loss):
-    fn = None
+_REDUCTIONS = {"sum_over_batch_size", "auto", "sum", "none"}
 
-    def __init__(self, name=None, **options):
-        super().__init__(name)
+
+class LossFunctionWrapper(Loss):
+    """A loss function ``fn(y_true, y_pred)`` as a Loss object (what ``compile``
+    makes of a function you pass, as Keras does).
+
+    Before calling ``fn`` it applies Keras's label handling: targets with one
+    axis fewer than the predictions, whose last axis is 1, get that axis
+    (``(N,)`` labels against ``(N, 1)`` outputs become ``(N, 1)``); targets
+    with one axis more, of size 1, lose it.  Float targets get the
+    predictions' dtype.
+    """
+
+    def __init__(self, fn, name=None, reduction="sum_over_batch_size", **options):
+        super().__init__(name or getattr(fn, "__name__", "loss"), reduction)
+        self.fn = fn
         self.options = options
 
     def call(self, y_true, y_pred):
-        return type(self).fn(y_true, y_pred, **self.options)
+        return self.fn(match_target_rank(y_true, y_pred), y_pred, **self.options)
 
     def get_config(self):
         return {**super().get_config(), **self.options}
+
+
+def match_target_rank(y_true, y_pred):
+    """Keras's ``squeeze_or_expand_dimensions`` for targets (see LossFunctionWrapper)."""
+    y = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+    pred_shape = y_pred.shape
+    if y.ndim == len(pred_shape) - 1 and pred_shape[-1] == 1:
+        y = y.reshape(y.shape + (1,))
+    elif y.ndim == len(pred_shape) + 1 and y.shape[-1] == 1:
+        y = y.reshape(y.shape[:-1])
+    if y.dtype.kind == "f" and y.dtype != y_pred.dtype:
+        y = y.astype(y_pred.dtype)
+    return y
+
+
+class _FunctionLoss(LossFunctionWrapper):
+    """A built-in loss class: one of this module's functions with its options."""
+
+    fn = None
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, **options):
+        super().__init__(type(self).fn, name or _snake(type(self).__name__), reduction, **options)
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self.options)
 
 
 class MeanSquaredError(_FunctionLoss):
@@ -202,29 +298,46 @@ class Hinge(_FunctionLoss):
 class Huber(_FunctionLoss):
     fn = staticmethod(huber)
 
-    def __init__(self, delta=1.0, name="huber_loss"):
-        super().__init__(name, delta=delta)
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss"):
+        super().__init__(reduction, name, delta=delta)
 
 
 class BinaryCrossentropy(_FunctionLoss):
     fn = staticmethod(binary_crossentropy)
 
-    def __init__(self, from_logits=False, name="binary_crossentropy"):
-        super().__init__(name, from_logits=from_logits)
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name="binary_crossentropy"):
+        super().__init__(reduction, name, from_logits=from_logits)
 
 
-class CategoricalCrossentropy(_FunctionLoss):
+class _SoftmaxCrossentropy(_FunctionLoss):
+    """A categorical cross-entropy: the batch mean, when it comes from logits
+    (or a softmax's logits) without sample weights, is the fused kernel's own
+    mean (one op instead of two: this runs at every training step)."""
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is None and self.reduction in ("sum_over_batch_size", "auto") \
+                and isinstance(y_pred, Tensor) and y_pred.ndim == 2:
+            logits = _softmax_logits(y_pred, self.options["from_logits"], self.name)
+            if logits is not None:
+                targets = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+                return ops.softmax_cross_entropy(logits, targets, reduction="mean")
+        return super().__call__(y_true, y_pred, sample_weight)
+
+
+class CategoricalCrossentropy(_SoftmaxCrossentropy):
     fn = staticmethod(categorical_crossentropy)
 
-    def __init__(self, from_logits=False, name="categorical_crossentropy"):
-        super().__init__(name, from_logits=from_logits)
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size",
+                 name="categorical_crossentropy"):
+        super().__init__(reduction, name, from_logits=from_logits)
 
 
-class SparseCategoricalCrossentropy(_FunctionLoss):
+class SparseCategoricalCrossentropy(_SoftmaxCrossentropy):
     fn = staticmethod(sparse_categorical_crossentropy)
 
-    def __init__(self, from_logits=False, name="sparse_categorical_crossentropy"):
-        super().__init__(name, from_logits=from_logits)
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size",
+                 name="sparse_categorical_crossentropy"):
+        super().__init__(reduction, name, from_logits=from_logits)
 
 
 def _snake(name):
@@ -243,6 +356,29 @@ _CLASSES = {cls.__name__: cls for cls in (
     MeanSquaredError, MeanAbsoluteError, Hinge, Huber, BinaryCrossentropy,
     CategoricalCrossentropy, SparseCategoricalCrossentropy,
 )}
+
+
+_CLASS_OF = {
+    mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError, hinge: Hinge,
+    huber: Huber, binary_crossentropy: BinaryCrossentropy,
+    categorical_crossentropy: CategoricalCrossentropy,
+    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+}
+
+
+def as_object(identifier):
+    """A Loss object for a name, a function or a Loss: what ``compile`` keeps.
+
+    A built-in function becomes its class (``"mse"`` -> ``MeanSquaredError()``,
+    named after the function); your own function is wrapped in a
+    ``LossFunctionWrapper``, which gives it Keras's label handling.
+    """
+    loss = get(identifier)
+    if isinstance(loss, Loss):
+        return loss
+    if loss in _CLASS_OF:
+        return _CLASS_OF[loss](name=loss.__name__)
+    return LossFunctionWrapper(loss)
 
 
 def get(identifier):

@@ -113,12 +113,54 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
     return counts
 
 
-# --- stateful metrics: running means ------------------------------------------
-class Mean:
-    """A running mean, weighted: ``update_state(values)``; ``result()``; ``reset_state()``."""
+# --- stateful metrics -----------------------------------------------------------
+class Metric:
+    """Base class of stateful metrics, as in Keras.
 
-    def __init__(self, name="mean"):
-        self.name = name
+    A metric accumulates over batches: ``update_state(...)`` adds a batch,
+    ``result()`` gives the value so far, ``reset_state()`` starts over (``fit``
+    does at each epoch, ``evaluate`` at its start).  Calling the metric,
+    ``metric(y_true, y_pred)``, updates it and returns the result.
+    Subclass it and implement those three methods to write your own.
+    """
+
+    def __init__(self, name=None, dtype=None):
+        self.name = name or _snake(type(self).__name__)
+        self.dtype = dtype or "float32"
+
+    def update_state(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def result(self):
+        raise NotImplementedError
+
+    def reset_state(self):
+        raise NotImplementedError
+
+    def reset_states(self):
+        """Keras 2's older name for ``reset_state``."""
+        self.reset_state()
+
+    def __call__(self, *args, **kwargs):
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _snake(name):
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+class Mean(Metric):
+    """A running mean, weighted: ``update_state(values, sample_weight=None)``."""
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name, dtype)
         self.reset_state()
 
     def reset_state(self):
@@ -131,13 +173,13 @@ class Mean:
             self.total += float(values.sum())
             self.count += values.size
         else:
-            weight = np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), values.shape)
+            weight = np.broadcast_to(np.asarray(_array(sample_weight), dtype=np.float64), values.shape)
             self.total += float((values * weight).sum())
             self.count += float(weight.sum())
 
-    def add(self, mean_value, count):
+    def add(self, value, count):
         """Fold in a batch whose mean is already known (cheaper than update_state)."""
-        self.total += mean_value * count
+        self.total += value * count
         self.count += count
 
     def result(self):
@@ -147,8 +189,8 @@ class Mean:
 class MeanMetricWrapper(Mean):
     """The running mean of a per-sample metric function ``fn(y_true, y_pred)``."""
 
-    def __init__(self, fn, name=None, **options):
-        super().__init__(name or fn.__name__)
+    def __init__(self, fn, name=None, dtype=None, **options):
+        super().__init__(name or fn.__name__, dtype)
         self.fn = fn
         self.options = options
 
@@ -157,28 +199,28 @@ class MeanMetricWrapper(Mean):
 
 
 class BinaryAccuracy(MeanMetricWrapper):
-    def __init__(self, name="binary_accuracy", threshold=0.5):
-        super().__init__(binary_accuracy, name, threshold=threshold)
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        super().__init__(binary_accuracy, name, dtype, threshold=threshold)
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
-    def __init__(self, name="categorical_accuracy"):
-        super().__init__(categorical_accuracy, name)
+    def __init__(self, name="categorical_accuracy", dtype=None):
+        super().__init__(categorical_accuracy, name, dtype)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
-    def __init__(self, name="sparse_categorical_accuracy"):
-        super().__init__(sparse_categorical_accuracy, name)
+    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+        super().__init__(sparse_categorical_accuracy, name, dtype)
 
 
 class MeanSquaredError(MeanMetricWrapper):
-    def __init__(self, name="mean_squared_error"):
-        super().__init__(mean_squared_error, name)
+    def __init__(self, name="mean_squared_error", dtype=None):
+        super().__init__(mean_squared_error, name, dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
-    def __init__(self, name="mean_absolute_error"):
-        super().__init__(mean_absolute_error, name)
+    def __init__(self, name="mean_absolute_error", dtype=None):
+        super().__init__(mean_absolute_error, name, dtype)
 
 
 _FUNCTIONS = {
@@ -201,7 +243,7 @@ def get(identifier):
         if fn is None:
             raise ValueError(unknown_name_message("metric", identifier, _KNOWN))
         return fn
-    if isinstance(identifier, Mean) or callable(identifier):
+    if isinstance(identifier, Metric) or callable(identifier):
         return identifier
     raise TypeError(
         f"metric must be a name such as 'accuracy', a function (y_true, y_pred) or a metric "

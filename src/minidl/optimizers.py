@@ -14,8 +14,10 @@ so a saved model resumes training exactly where it stopped.
 
 Use with ``compile("adam")`` or by hand::
 
-    loss.backward()
-    optimizer.apply_gradients(zip([w.grad for w in weights], weights))
+    with minidl.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=True))
+    grads = tape.gradient(loss, model.trainable_weights)
+    optimizer.apply_gradients(zip(grads, model.trainable_weights))
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Optimizer:
             learning_rate = kwargs.pop("lr")
         if kwargs:
             raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(kwargs)}.")
-        self.learning_rate = _positive(name, "learning_rate", learning_rate)
+        self.learning_rate = _non_negative(name, "learning_rate", learning_rate)
         self.name = name
         self.iterations = 0
         self._slots = {}  # id(weight) -> (weight, {slot name: flat array})
@@ -80,12 +82,14 @@ class Optimizer:
             self._update(weight.data.reshape(-1), grad, self._slots_for(weight))
         self.iterations += 1
 
-    def minimize(self, loss, var_list):
-        """``loss.backward()`` then one step on ``var_list`` (gradients cleared first)."""
-        for w in var_list:
-            w.grad = None
-        loss.backward()
-        self.apply_gradients([(w.grad, w) for w in var_list])
+    def minimize(self, loss, var_list, tape=None):
+        """One step that lowers ``loss``: its gradients with respect to
+        ``var_list`` (through ``tape`` if given), then ``apply_gradients``."""
+        from minidl.autograd import GradientTape
+
+        var_list = list(var_list)
+        grads = (tape or GradientTape()).gradient(loss, var_list, as_arrays=True)
+        self.apply_gradients(zip(grads, var_list))
 
     def _prepare_step(self):
         """Hook run once per step before the per-weight updates (Adam's bias correction)."""
@@ -310,6 +314,14 @@ def unknown_name_message(kind, name, known):
     close = difflib.get_close_matches(str(name).lower(), names, n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return f"Unknown {kind} {name!r}.{hint} Known names: {', '.join(names)}."
+
+
+def _non_negative(owner, arg, value):
+    """A learning rate: 0 is allowed (it freezes the weights, as in Keras and PyTorch)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{owner}: {arg} must be a non-negative number, received {value!r}.")
+    return float(value)
 
 
 def _positive(owner, arg, value):

@@ -47,7 +47,8 @@ class Tensor:
         A label, shown in ``repr`` (layers name their weights ``dense/kernel``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_parents", "_backward", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_parents", "_backward", "_logits",
+                 "__weakref__")
     __array_priority__ = 100  # so ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -57,6 +58,7 @@ class Tensor:
         self.name = name
         self._parents = ()
         self._backward = None
+        self._logits = None  # a softmax output's input (see ops.softmax)
 
     @classmethod
     def _wrap(cls, data):
@@ -68,6 +70,7 @@ class Tensor:
         out.name = None
         out._parents = ()
         out._backward = None
+        out._logits = None
         return out
 
     # --- what it is -------------------------------------------------------
@@ -91,10 +94,34 @@ class Tensor:
         return len(self.data)
 
     def numpy(self):
-        """The values as a NumPy array (shares memory; do not write to it)."""
-        return self.data
+        """The values as a new NumPy array (a copy, as Keras gives: weights
+        change in place during training, and a value you kept must not)."""
+        return self.data.copy()
 
     def item(self):
+        return self.data.item()
+
+    def __float__(self):
+        return float(self._scalar("float"))
+
+    def __int__(self):
+        return int(self._scalar("int"))
+
+    def __index__(self):
+        if self.data.size != 1 or self.data.item() != round(self.data.item()):
+            raise TypeError(f"only a Tensor holding one whole number can be an index, this one "
+                            f"has shape {self.shape}.")
+        return int(self.data.item())
+
+    def __bool__(self):
+        return bool(self._scalar("bool"))
+
+    def _scalar(self, what):
+        if self.data.size != 1:
+            raise TypeError(
+                f"{what}() needs a Tensor with one value, this one has shape {self.shape}; "
+                "reduce it first (for example .mean()) or use .numpy()."
+            )
         return self.data.item()
 
     def __array__(self, dtype=None, copy=None):
@@ -103,8 +130,9 @@ class Tensor:
     def __repr__(self):
         extra = ", requires_grad=True" if self.requires_grad else ""
         label = f", name={self.name!r}" if self.name else ""
-        body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(")
-        return f"Tensor({body}, dtype={self.dtype}{extra}{label})"
+        kind = type(self).__name__
+        body = np.array2string(self.data, precision=4, separator=", ", prefix=kind + "(")
+        return f"{kind}({body}, dtype={self.dtype}{extra}{label})"
 
     # --- the graph --------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
@@ -119,14 +147,39 @@ class Tensor:
         self.grad = None
 
     def assign(self, value):
-        """Overwrite the values in place (Keras's ``Variable.assign``)."""
-        value = np.asarray(value, dtype=self.dtype)
-        if value.shape != self.shape:
-            raise ValueError(
-                f"assign(): {self.name or 'tensor'} has shape {self.shape}, "
-                f"received a value of shape {value.shape}."
+        """Overwrite the values in place (Keras's ``Variable.assign``); returns self."""
+        self.data[...] = self._checked_value(value, "assign")
+        return self
+
+    def assign_add(self, value):
+        """``self += value`` in place (Keras's ``Variable.assign_add``); returns self."""
+        self.data += self._checked_value(value, "assign_add")
+        return self
+
+    def assign_sub(self, value):
+        """``self -= value`` in place (Keras's ``Variable.assign_sub``); returns self."""
+        self.data -= self._checked_value(value, "assign_sub")
+        return self
+
+    def _checked_value(self, value, method):
+        """``value`` as an array of this tensor's dtype and shape, checked before
+        anything is written (a refused call changes nothing)."""
+        if self._backward is not None or self._parents:
+            raise RuntimeError(
+                f"{method}(): this tensor was computed from others (it is part of the graph); "
+                "only weights and other leaf tensors can be changed in place."
             )
-        self.data[...] = value
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{method}(): expected numbers, received dtype {array.dtype}.")
+        if array.shape != self.shape:
+            raise ValueError(
+                f"{method}(): {self.name or 'tensor'} has shape {self.shape}, "
+                f"received a value of shape {array.shape}."
+            )
+        with np.errstate(over="ignore"):
+            array = array.astype(self.dtype)
+        return array
 
     # --- operators (see minidl.ops for the math) --------------------------
     def __add__(self, other):
@@ -216,6 +269,24 @@ class Tensor:
 
     def softmax(self, axis=-1):
         return ops.softmax(self, axis)
+
+
+class Variable(Tensor):
+    """A weight: a tensor that training changes in place (Keras's ``tf.Variable``).
+
+        w = Variable(np.zeros((784, 10)), trainable=True, name="w")
+
+    ``trainable=True`` means gradients are computed for it
+    (``requires_grad``); a layer holding a Variable in an attribute counts it
+    among its ``trainable_weights`` or ``non_trainable_weights`` as it says.
+    ``Layer.add_weight`` returns Variables.
+    """
+
+    __slots__ = ("trainable",)
+
+    def __init__(self, initial_value, trainable=True, name=None, dtype=None):
+        super().__init__(initial_value, requires_grad=trainable, dtype=dtype, name=name)
+        self.trainable = bool(trainable)
 
 
 from minidl import ops  # noqa: E402  (ops needs Tensor defined first)

@@ -4,9 +4,19 @@ A layer holds weights (Tensors with ``requires_grad=True``) and maps input
 Tensors to output Tensors in ``call``.  It does not know its input size when
 it is created (``Dense(128)`` only knows it makes 128 outputs), so weights are
 created in ``build(input_shape)`` the first time the layer sees an input,
-real or symbolic.  Shapes passed to ``build`` and ``compute_output_shape``
-leave out the batch axis: ``Dense(128)`` after ``Flatten`` of 28x28 images is
-built with ``(784,)`` and gives ``(128,)``.
+real or symbolic.  As in Keras, shapes passed to ``build`` and
+``compute_output_shape`` include the batch axis: ``Dense(128)`` after
+``Flatten`` of 28x28 images is built with ``(None, 784)`` (or ``(32, 784)``
+when first called on a batch of 32) and gives ``(None, 128)``.
+
+A layer made of other layers only has to assign them to attributes (see
+``tracking.py``): their weights are its weights.
+
+``training``: dropout and batch normalisation behave differently while
+training.  ``layer(x, training=True)`` says so explicitly; a layer called
+without it inside another layer's ``call`` inherits the outer call's value
+(so a block of layers called by ``fit`` trains its Dropout even when its own
+``call`` does not pass ``training`` on), and at the top level it is False.
 
 Names follow Keras: the first Dense is ``dense``, the next ``dense_1``...;
 ``reset_names()`` (called by ``minidl.utils.clear_session``) starts over.
@@ -18,12 +28,15 @@ import functools
 import inspect
 import math
 import re
+import threading
+import weakref
 
 import numpy as np
 
-from minidl import initializers
+from minidl import autograd, initializers, ops
 from minidl.layers.node import KerasTensor, Node, is_symbolic
-from minidl.tensor import Tensor
+from minidl.layers.tracking import find_tracked, is_weight, may_hold_tracked
+from minidl.tensor import Tensor, Variable
 
 _name_counts: dict[str, int] = {}
 
@@ -62,21 +75,56 @@ def as_shape(shape, what="input_shape"):
     return dims
 
 
+_FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+
+
+def as_dtype(dtype, who):
+    """A layer's ``dtype`` argument ("float32", np.float64, ...) as a NumPy dtype."""
+    if dtype is None:
+        return _FLOAT_DTYPES["float32"]
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in _FLOAT_DTYPES:
+        raise ValueError(
+            f"{who}: dtype must be 'float32' or 'float64', received {dtype!r} (mixed precision "
+            "and float16 are not supported: the kernels compute in float32 or float64)."
+        )
+    return _FLOAT_DTYPES[name]
+
+
+class _CallContext(threading.local):
+    """The ``training`` value of the layer call in progress (None at the top level)."""
+
+    training = None
+
+
+_call_context = _CallContext()
+
+
+_loss_holders = weakref.WeakSet()  # layers whose add_loss() losses are waiting to be read
+
+
 class Layer:
     """Base class of all layers.
 
     Subclasses implement ``build(input_shape)`` (create weights with
-    ``add_weight``), ``call(inputs, training=False)`` and
-    ``compute_output_shape(input_shape)``, and add their arguments to
-    ``get_config()``.
+    ``add_weight``), ``call(inputs, training=None)`` and, when the output
+    shape is not found by running ``call`` once on zeros,
+    ``compute_output_shape(input_shape)``; and add their arguments to
+    ``get_config()``.  Shapes include the batch axis.
 
     Keyword arguments every layer accepts: ``name``, ``trainable``,
-    ``dtype`` (only float32), and on the first layer of a model
-    ``input_shape`` (without the batch axis) or ``batch_input_shape``.
+    ``dtype`` ("float32", the default, or "float64"), and on the first
+    layer of a model ``input_shape`` (without the batch axis),
+    ``batch_input_shape`` or ``input_dim``, and ``batch_size``.
     """
 
     _multi_input = False  # merge layers take a list of tensors
     _build_marks_built = True  # models manage ``built`` themselves
+    _call_takes_training = False
+    _training_default = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -84,123 +132,286 @@ class Layer:
         cls._call_takes_training = "training" in params or any(
             p.kind is p.VAR_KEYWORD for p in params.values()
         )
+        default = params["training"].default if "training" in params else None
+        cls._training_default = default if isinstance(default, bool) else None
         if "build" in vars(cls) and cls._build_marks_built:
             cls.build = _marks_built(vars(cls)["build"])
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None,
-                 batch_input_shape=None, input_dim=None, **kwargs):
+                 batch_input_shape=None, input_dim=None, batch_size=None, **kwargs):
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__}() got unexpected keyword argument(s) "
                 f"{sorted(kwargs)}; check the spelling against Keras's argument names."
             )
-        if dtype not in (None, "float32", np.float32):
-            raise ValueError(f"{type(self).__name__}: only dtype='float32' is supported, received {dtype!r}.")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Layer name must be a string, received {name!r}.")
+        set_attribute = object.__setattr__  # the bookkeeping itself is not tracked
+        set_attribute(self, "_own_trainable", [])      # weights created with trainable=True
+        set_attribute(self, "_own_non_trainable", [])  # statistics such as BatchNormalization's
+        set_attribute(self, "_own_losses", [])         # what add_loss() gathered in the last call
+        set_attribute(self, "_tracked_names", {})      # attributes that may hold layers or weights
+        self._dtype = as_dtype(dtype, f"{type(self).__name__}()")
         self.name = name or unique_name(self._default_name())
         self._trainable = bool(trainable)
         self.built = False
         self._build_input_shape = None
-        self._own_trainable = []      # weights created with trainable=True
-        self._own_non_trainable = []  # statistics such as BatchNormalization's moving mean
         self._inbound_nodes = []
         if input_dim is not None:
             input_shape = (input_dim,)
         label = f'{type(self).__name__} layer "{self.name}": '
         if input_shape is not None:
-            batch_input_shape = (None, *as_shape(input_shape, label + "input_shape"))
+            batch_input_shape = (batch_size, *as_shape(input_shape, label + "input_shape"))
         self._batch_input_shape = (
             None if batch_input_shape is None else as_shape(batch_input_shape, label + "batch_input_shape")
         )
+
+    def __setattr__(self, name, value):
+        """Remember which attributes may hold layers or weights (see ``tracking.py``);
+        assigning a Variable or a tensor with ``requires_grad=True`` (also in a list
+        or dict) makes it one of this layer's weights, in assignment order."""
+        object.__setattr__(self, name, value)
+        names = vars(self).get("_tracked_names")
+        if name in _BOOKKEEPING:
+            return
+        if may_hold_tracked(value, Layer):
+            if names is None:
+                raise RuntimeError(
+                    f"{type(self).__name__}: call super().__init__() at the start of "
+                    f"__init__, before assigning self.{name}."
+                )
+            names[name] = None
+            self._adopt(find_tracked(value, set(), Layer))
+        elif names is not None:
+            names.pop(name, None)
+
+    def __delattr__(self, name):
+        object.__delattr__(self, name)
+        vars(self)["_tracked_names"].pop(name, None)
+
+    def _adopt(self, items):
+        """Count the weights among ``items`` as this layer's own (once each)."""
+        for item in items:
+            if isinstance(item, Tensor) and not any(
+                    item is w for w in self._own_trainable) and not any(
+                    item is w for w in self._own_non_trainable):
+                trainable = item.trainable if isinstance(item, Variable) else True
+                (self._own_trainable if trainable else self._own_non_trainable).append(item)
 
     @classmethod
     def _default_name(cls):
         return to_snake_case(cls.__name__)
 
+    @property
+    def dtype(self):
+        """The dtype of the weights and of the computation: "float32" or "float64"."""
+        return np.dtype(self._dtype).name
+
+    compute_dtype = variable_dtype = dtype
+
     # --- to implement in subclasses --------------------------------------
     def build(self, input_shape):
-        """Create the weights, knowing the input shape (without batch axis)."""
+        """Create the weights, knowing the input shape (batch axis first)."""
         self.built = True
 
-    def call(self, inputs, training=False):
+    def call(self, inputs):
         """The forward computation on Tensors."""
         return inputs
 
     def compute_output_shape(self, input_shape):
-        """The output shape (without batch axis) for ``input_shape``."""
-        return input_shape
+        """The output shape for ``input_shape`` (batch axis first, None if unknown).
+
+        This default runs ``call`` once on zeros of that shape (one sample)
+        and reads the result; layers whose shape is simple to state say it.
+        """
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        if any(d is None for s in shapes for d in tuple(s)[1:]):
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) cannot find its output shape '
+                f"for input shape {input_shape} with unknown sizes: implement "
+                "compute_output_shape(input_shape) in the layer."
+            )
+        samples = [Tensor(np.zeros((1, *tuple(s)[1:]), self._input_dtype())) for s in shapes]
+        with autograd.no_grad():
+            outputs = self(samples if isinstance(input_shape, list) else samples[0], training=False)
+        if isinstance(outputs, (list, tuple)):
+            return [(None, *o.shape[1:]) for o in outputs]
+        return (None, *outputs.shape[1:])
+
+    def _input_dtype(self):
+        """The dtype arrays given to this layer are converted to."""
+        return self._dtype
 
     # --- calling ---------------------------------------------------------
-    def __call__(self, inputs, training=False):
+    def __call__(self, inputs, *args, training=None, **kwargs):
         """Apply the layer to a Tensor, an array, a list, or symbolic inputs.
 
         Real inputs give a Tensor; ``KerasTensor`` inputs (from ``Input``)
         record the call for the functional API and give KerasTensors.
+        ``training``: see the module docstring.
         """
-        if not isinstance(inputs, Tensor):
+        if type(inputs) is not Tensor or inputs.data.dtype is not self._dtype:
             if is_symbolic(inputs):
-                return self._call_symbolic(inputs)
+                return self._call_symbolic(inputs, args, training, kwargs)
             inputs = self._to_tensors(inputs)
         if not self.built:
             self._build_for(inputs)
-        if self._call_takes_training:
-            return self.call(inputs, training=training)
-        return self.call(inputs)
+        context = _call_context
+        outer = context.training
+        if training is None:
+            training = outer if outer is not None else (self._training_default or False)
+        elif training is not True and training is not False:
+            training = bool(training)
+        context.training = training
+        if outer is None and _loss_holders:  # an outermost call: drop the last call's losses
+            self._clear_losses()
+        try:
+            if self._call_takes_training:
+                return self.call(inputs, *args, training=training, **kwargs)
+            return self.call(inputs, *args, **kwargs)
+        finally:
+            context.training = outer
 
     def _to_tensors(self, inputs):
-        if self._multi_input and isinstance(inputs, (list, tuple)):
-            return [x if isinstance(x, Tensor) else Tensor(x, dtype=np.float32) for x in inputs]
-        return Tensor(inputs, dtype=np.float32)
+        """Arrays become Tensors of this layer's dtype; float Tensors of another
+        float dtype are cast (as Keras does); a list of arrays stays a list."""
+        if isinstance(inputs, Tensor):
+            if inputs.data.dtype != self._dtype and inputs.data.dtype.kind == "f":
+                return ops.cast(inputs, self._dtype)
+            return inputs
+        if isinstance(inputs, (list, tuple)) and inputs and (
+                self._multi_input or all(isinstance(x, (Tensor, np.ndarray)) for x in inputs)):
+            return [self._to_tensors(x) for x in inputs]
+        return Tensor(inputs, dtype=self._input_dtype())
 
     def _build_for(self, inputs):
         if isinstance(inputs, (list, tuple)):
-            self.maybe_build([tuple(x.shape[1:]) for x in inputs])
+            self.maybe_build([tuple(x.shape) for x in inputs])
         else:
-            self.maybe_build(tuple(inputs.shape[1:]))
+            self.maybe_build(tuple(inputs.shape))
 
     def maybe_build(self, input_shape):
         """``build(input_shape)`` unless already built; remembers the shape."""
         if not self.built:
             self.build(input_shape)
             self.built = True
-            self._build_input_shape = input_shape
+            self._build_input_shape = _batch_unknown(input_shape)
 
-    def _call_symbolic(self, inputs):
-        """Functional API: shapes only, and a Node remembering the call."""
+    def _call_symbolic(self, inputs, args=(), training=None, kwargs=None):
+        """Functional API: shapes only, and a Node remembering the call
+        (and an explicit ``training=``, which the model will honour)."""
         list_input = isinstance(inputs, (list, tuple))
         tensors = list(inputs) if list_input else [inputs]
-        shapes = [t.shape[1:] for t in tensors]
+        shapes = [tuple(t.shape) for t in tensors]
         shape = shapes if list_input else shapes[0]
         self.maybe_build(shape)
         output_shape = self.compute_output_shape(shape)
         multi_output = isinstance(output_shape, list)
         output_shapes = output_shape if multi_output else [output_shape]
-        node = Node(self, tensors, list_input)
+        call_kwargs = dict(kwargs or {})
+        if training is not None:
+            call_kwargs["training"] = bool(training)
+        node = Node(self, tensors, list_input, tuple(args), call_kwargs)
         node_index = len(self._inbound_nodes)
         self._inbound_nodes.append(node)
         node.outputs = [
-            KerasTensor((None, *s), self, node_index, i) for i, s in enumerate(output_shapes)
+            KerasTensor(_batch_unknown(s), self, node_index, i) for i, s in enumerate(output_shapes)
         ]
         return node.outputs if multi_output else node.outputs[0]
 
-    # --- weights ---------------------------------------------------------
-    def add_weight(self, name=None, shape=None, initializer="glorot_uniform", trainable=True, dtype=None):
-        """Create a weight Tensor named ``"<layer>/<name>"`` and track it.
+    # --- losses a layer adds during call (Keras's add_loss) ----------------
+    def add_loss(self, loss):
+        """Add a scalar Tensor to the loss ``fit`` minimises, from inside ``call``.
 
-        Keras's signature, so custom layers port unchanged:
-        ``self.w = self.add_weight(shape=(input_shape[-1], 32), initializer="random_normal")``.
+        ``layer.losses`` holds the losses of the layer's latest call (and of its
+        sublayers'); they are dropped at the start of the next outermost call.
         """
+        if callable(loss) and not isinstance(loss, Tensor):
+            loss = loss()
+        if not isinstance(loss, Tensor):
+            loss = Tensor(loss, dtype=self._dtype)
+        if loss.size != 1:
+            raise ValueError(
+                f'Layer "{self.name}": add_loss() takes a scalar, received a tensor of shape '
+                f"{loss.shape}; reduce it first (for example with .mean())."
+            )
+        self._own_losses.append(loss.reshape(()) if loss.ndim else loss)
+        _loss_holders.add(self)
+
+    @property
+    def losses(self):
+        """The losses added by ``add_loss`` during the latest call, with the sublayers'."""
+        if not _loss_holders:  # nobody added a loss: no need to look through the layers
+            return []
+        found = list(self._own_losses)
+        for layer in self._sublayers():
+            found += [loss for loss in layer.losses if all(loss is not f for f in found)]
+        return found
+
+    def _clear_losses(self):
+        self._own_losses.clear()
+        _loss_holders.discard(self)
+        for layer in self._sublayers():
+            layer._clear_losses()
+
+    # --- weights ---------------------------------------------------------
+    def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
+                   trainable=None, constraint=None):
+        """Create a weight (a ``Variable`` named ``"<layer>/<name>"``) and track it.
+
+        Keras 2's signature, so custom layers port unchanged:
+        ``self.w = self.add_weight(shape=(input_shape[-1], 32), initializer="random_normal")``.
+        The initializer defaults to glorot_uniform, as in Keras.
+        """
+        if isinstance(name, (tuple, list)) and shape is None:  # add_weight((3, 4)), Keras 3's order
+            name, shape = None, name
         if shape is None:
             raise ValueError(f'Layer "{self.name}": add_weight() needs a shape, e.g. shape=(784, 32).')
+        shape = tuple(shape)
+        if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0 for d in shape):
+            raise ValueError(
+                f'Layer "{self.name}": add_weight() needs a shape of non-negative integers, '
+                f"received {shape!r}."
+            )
+        for argument, value in (("regularizer", regularizer), ("constraint", constraint)):
+            if value is not None:
+                raise ValueError(
+                    f'Layer "{self.name}": add_weight({argument}=...) is not supported yet; '
+                    f"add the penalty with self.add_loss() in call() instead."
+                )
         if name is None:
             name = f"weight_{len(self._own_trainable) + len(self._own_non_trainable)}"
-        init = initializers.get(initializer)
-        values = init(tuple(shape), np.float32)
-        weight = Tensor(values, requires_grad=trainable and self._trainable,
-                        dtype=np.float32, name=f"{self.name}/{name}")
+        dtype = self._dtype if dtype is None else as_dtype(dtype, f'Layer "{self.name}"')
+        trainable = True if trainable is None else bool(trainable)
+        init = initializers.get("glorot_uniform" if initializer is None else initializer)
+        weight = Variable(init(shape, dtype), trainable=trainable, dtype=dtype,
+                          name=f"{self.name}/{name}")
+        weight.requires_grad = trainable and self._trainable
         (self._own_trainable if trainable else self._own_non_trainable).append(weight)
         return weight
+
+    def _sublayers(self):
+        """The layers held in this layer's attributes (directly or in containers);
+        weights found there for the first time (put in a list after it was
+        assigned) become this layer's own."""
+        seen = {id(self)}
+        layers, weights = [], []
+        attributes = vars(self)
+        for name in self._tracked_names:
+            value = attributes[name]
+            if isinstance(value, Layer):  # the common cases first, without a search
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    layers.append(value)
+            elif isinstance(value, Tensor):
+                if is_weight(value):
+                    weights.append(value)
+            else:
+                for item in find_tracked(value, seen, Layer):
+                    (layers if isinstance(item, Layer) else weights).append(item)
+        if weights:
+            self._adopt(weights)
+        return layers
 
     @property
     def trainable(self):
@@ -208,49 +419,58 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
-        """Freezing a layer (``trainable = False``) moves its weights to
-        ``non_trainable_weights``: no gradients, no updates."""
+        """Freezing a layer (``trainable = False``) freezes the layers inside it
+        too, and moves their weights to ``non_trainable_weights``: no
+        gradients, no updates."""
         self._trainable = bool(value)
         for weight in self._own_trainable:
             weight.requires_grad = self._trainable
+        for layer in self._sublayers():
+            layer.trainable = value
 
     @property
     def trainable_weights(self):
-        return list(self._own_trainable) if self._trainable else []
+        """This layer's own trainable weights, then its sublayers' (Keras's order)."""
+        if not self._trainable:
+            return []
+        sublayers = self._sublayers()
+        if not sublayers:
+            return list(self._own_trainable)
+        return _unique(self._own_trainable + _gather(sublayers, "trainable_weights"))
 
     @property
     def non_trainable_weights(self):
+        sublayers = self._sublayers()
         if self._trainable:
-            return list(self._own_non_trainable)
-        return self._own_trainable + self._own_non_trainable
+            return _unique(self._own_non_trainable + _gather(sublayers, "non_trainable_weights"))
+        return _unique(self._own_trainable + self._own_non_trainable + _gather(sublayers, "weights"))
 
     @property
     def weights(self):
         """All weights: trainable first, as Keras orders them."""
-        return self.trainable_weights + self.non_trainable_weights
+        return _unique(self.trainable_weights + self.non_trainable_weights)
 
     @property
     def variables(self):
         return self.weights
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
 
     def get_weights(self):
         """The weights as a list of NumPy arrays (copies)."""
         return [w.data.copy() for w in self.weights]
 
     def set_weights(self, weights):
-        """Overwrite the weights in place from a list of arrays of the same shapes."""
-        own = self.weights
-        weights = list(weights)
-        expected = [tuple(w.shape) for w in own]
-        received = [tuple(np.shape(w)) for w in weights]
-        if len(weights) != len(own) or expected != received:
-            raise ValueError(
-                f'Layer "{self.name}": set_weights() expects {len(own)} arrays of shapes '
-                f"{expected}, received {len(weights)} arrays of shapes {received}."
-                + ("" if self.built else " The layer is not built yet: call it on data first.")
-            )
-        for weight, value in zip(own, weights):
-            weight.assign(value)
+        """Overwrite the weights in place from a list of arrays (the order of
+        ``get_weights()``).  Everything is checked first: a wrong count, shape
+        or dtype raises a ValueError naming the weight, and changes nothing."""
+        assign_all(self.weights, weights, f'Layer "{self.name}"', self.built)
 
     def count_params(self):
         """How many numbers the weights hold."""
@@ -267,14 +487,14 @@ class Layer:
         """The input shape with the batch axis, e.g. ``(None, 784)``."""
         if self._build_input_shape is None:
             raise AttributeError(f'Layer "{self.name}" has not been built, so its input shape is unknown.')
-        return _with_batch(self._build_input_shape)
+        return self._build_input_shape
 
     @property
     def output_shape(self):
         """The output shape with the batch axis, e.g. ``(None, 128)``."""
         if self._build_input_shape is None:
             raise AttributeError(f'Layer "{self.name}" has not been built, so its output shape is unknown.')
-        return _with_batch(self.compute_output_shape(self._build_input_shape))
+        return self.compute_output_shape(self._build_input_shape)
 
     @property
     def output(self):
@@ -302,7 +522,7 @@ class Layer:
     # --- config ----------------------------------------------------------
     def get_config(self):
         """The constructor arguments, as plain data (JSON-friendly)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         return config
@@ -315,24 +535,72 @@ class Layer:
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
 
 
+# Attributes of the machinery that hold layers or weights without owning them.
+_BOOKKEEPING = frozenset({"_inbound_nodes", "_step_weights", "_compile_args", "_graph", "inputs",
+                          "outputs", "_nodes"})
+
+
+def _gather(layers, attribute):
+    return [w for layer in layers for w in getattr(layer, attribute)]
+
+
+def _unique(weights):
+    """``weights`` without repeats (a layer shared by two parents), in order."""
+    seen = set()
+    return [w for w in weights if not (id(w) in seen or seen.add(id(w)))]
+
+
+def assign_all(weights, values, owner, built=True):
+    """Check every value against its weight (count, shape, real numbers), then
+    assign them all: a refused call changes nothing."""
+    values = list(values)
+    expected = [tuple(w.shape) for w in weights]
+    if len(values) != len(weights):
+        raise ValueError(
+            f"{owner} has {len(weights)} weight arrays, set_weights() received {len(values)}. "
+            f"Expected shapes: {expected}."
+            + ("" if built else " It is not built yet: call it on data first.")
+        )
+    arrays = []
+    for weight, value in zip(weights, values):
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if array.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{owner}: weight {weight.name!r} needs real numbers, received an array of "
+                f"dtype {array.dtype}."
+            )
+        if tuple(array.shape) != tuple(weight.shape):
+            layer = weight.name.rsplit("/", 1)[0] if weight.name and "/" in weight.name else None
+            raise ValueError(
+                f"{owner if layer is None else f'Layer {layer!r}'.replace(chr(39), chr(34))}: "
+                f"weight {weight.name!r} has shape {tuple(weight.shape)}, "
+                f"set_weights() received an array of shape {tuple(array.shape)}."
+            )
+        arrays.append(array)
+    for weight, array in zip(weights, arrays):
+        weight.data[...] = array
+
+
+def _batch_unknown(shape):
+    """A shape (or list of shapes) with the batch axis as None, as stored and shown."""
+    if isinstance(shape, list):
+        return [_batch_unknown(s) for s in shape]
+    shape = tuple(shape)
+    return (None, *shape[1:]) if shape else shape
+
+
 def _marks_built(build):
     """Wrap a subclass's ``build`` so that calling it directly, as Keras
-    users do (``layer.build((784,))``), also marks the layer built."""
+    users do (``layer.build((None, 784))``), also marks the layer built."""
 
     @functools.wraps(build)
     def wrapper(self, input_shape):
         build(self, input_shape)
         self.built = True
         if self._build_input_shape is None:
-            self._build_input_shape = input_shape
+            self._build_input_shape = _batch_unknown(input_shape)
 
     return wrapper
-
-
-def _with_batch(shape):
-    if isinstance(shape, list):
-        return [(None, *s) for s in shape]
-    return (None, *shape)
 
 
 def check_positive_ints(layer_name, argument, value, length):

@@ -33,26 +33,26 @@ def conv_output_length(length, kernel, stride, padding):
 
 
 def check_image_shape(layer, input_shape):
-    """Raise unless ``input_shape`` is ``(height, width, channels)``."""
-    if len(input_shape) != 3:
+    """Raise unless ``input_shape`` is ``(batch, height, width, channels)``."""
+    if len(input_shape) != 4:
         hint = (
             " Add a channel axis: reshape x to (-1, height, width, 1), "
             "or use layers.Reshape((height, width, 1))."
-            if len(input_shape) == 2 else ""
+            if len(input_shape) == 3 else ""
         )
         raise ValueError(
             f'Layer "{layer.name}" ({type(layer).__name__}) expects images of shape '
-            f"(None, height, width, channels), received input shape {(None, *input_shape)}.{hint}"
+            f"(None, height, width, channels), received input shape {tuple(input_shape)}.{hint}"
         )
 
 
 def check_window_fits(layer, input_shape, window, what):
     """Raise when a ``valid`` window is larger than the image."""
-    height, width = input_shape[:2]
+    height, width = input_shape[1:3]
     if (height is not None and window[0] > height) or (width is not None and window[1] > width):
         raise ValueError(
             f'Layer "{layer.name}": {what} {window} is larger than its input image '
-            f"{(height, width)} (input shape {(None, *input_shape)}); use a smaller {what}, "
+            f"{(height, width)} (input shape {tuple(input_shape)}); use a smaller {what}, "
             "padding='same', or fewer pooling layers before it."
         )
 
@@ -86,35 +86,28 @@ class Conv2D(ActivationMixin, Layer):
         check_image_shape(self, input_shape)
         if self.padding == "valid":
             check_window_fits(self, input_shape, self.kernel_size, "kernel_size")
-        self._in_channels = input_shape[2]
+        self._in_channels = input_shape[3]
         shape = (*self.kernel_size, self._in_channels, self.filters)
-        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer)
+        self.kernel = self.add_weight("kernel", shape=shape, initializer=self.kernel_initializer)
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+            self.bias = self.add_weight("bias", shape=(self.filters,), initializer=self.bias_initializer)
 
     def compute_output_shape(self, input_shape):
         check_image_shape(self, input_shape)
-        if self._in_channels is not None and input_shape[2] != self._in_channels:
-            raise ValueError(self._shape_message((None, *input_shape)))
+        if self._in_channels is not None and input_shape[3] != self._in_channels:
+            raise ValueError(self._shape_message(input_shape))
         height, width = (
             conv_output_length(n, k, s, self.padding)
-            for n, k, s in zip(input_shape[:2], self.kernel_size, self.strides)
+            for n, k, s in zip(input_shape[1:3], self.kernel_size, self.strides)
         )
-        return (height, width, self.filters)
+        return (input_shape[0], height, width, self.filters)
 
-    def call(self, inputs, training=False):
-        y = self._convolve(inputs, self._fused)
-        return y if self._after is None else self._after(y)
-
-    def call_pre_activation(self, inputs, training=False):
-        """The convolution plus bias, before the activation."""
-        return self._convolve(inputs, "linear")
-
-    def _convolve(self, x, activation):
-        shape = x.shape
+    def call(self, inputs):
+        shape = inputs.shape
         if len(shape) != 4 or shape[3] != self._in_channels:
             raise ValueError(self._shape_message(shape))
-        return ops.conv2d(x, self.kernel, self.bias, self.strides, self.padding, activation)
+        y = ops.conv2d(inputs, self.kernel, self.bias, self.strides, self.padding, self._fused)
+        return y if self._after is None else self._after(y)
 
     def _shape_message(self, received):
         hint = ""

@@ -22,9 +22,9 @@ class ActivationMixin:
 
     Sets ``activation`` (the function), ``activation_name`` (its name) and
     splits it into the part the kernel applies (``_fused``) and the part left
-    to apply afterwards (``_after``, or None).  ``call_pre_activation`` lets
-    the trainer take the logits of a softmax layer and fuse softmax with the
-    cross-entropy.
+    to apply afterwards (``_after``, or None).  A softmax is applied
+    afterwards; its output remembers its input, the logits, so that a
+    cross-entropy loss can use the fused kernel (see ``ops.softmax``).
     """
 
     def _set_activation(self, activation):
@@ -58,34 +58,28 @@ class Dense(ActivationMixin, Layer):
         self._input_dim = None
 
     def build(self, input_shape):
-        if len(input_shape) < 1 or input_shape[-1] is None:
+        if len(input_shape) < 2 or input_shape[-1] is None:
             raise ValueError(
-                f'Dense layer "{self.name}" needs inputs with a known last axis, '
-                f"received input shape {(None, *input_shape)}."
+                f'Dense layer "{self.name}" needs inputs with a batch axis and a known last '
+                f"axis, received input shape {tuple(input_shape)}."
             )
         self._input_dim = input_shape[-1]
-        self.kernel = self.add_weight("kernel", (self._input_dim, self.units), self.kernel_initializer)
+        self.kernel = self.add_weight(
+            "kernel", shape=(self._input_dim, self.units), initializer=self.kernel_initializer)
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+            self.bias = self.add_weight("bias", shape=(self.units,), initializer=self.bias_initializer)
 
     def compute_output_shape(self, input_shape):
         if self._input_dim is not None and input_shape[-1] != self._input_dim:
-            raise ValueError(self._shape_message((None, *input_shape)))
+            raise ValueError(self._shape_message(input_shape))
         return (*input_shape[:-1], self.units)
 
-    def call(self, inputs, training=False):
-        y = self._affine(inputs, self._fused)
-        return y if self._after is None else self._after(y)
-
-    def call_pre_activation(self, inputs, training=False):
-        """``inputs @ kernel + bias``, before the activation (the logits)."""
-        return self._affine(inputs, "linear")
-
-    def _affine(self, x, activation):
-        shape = x.shape
+    def call(self, inputs):
+        shape = inputs.shape
         if len(shape) < 2 or shape[-1] != self._input_dim:
             raise ValueError(self._shape_message(shape))
-        return ops.dense(x, self.kernel, self.bias, activation)
+        y = ops.dense(inputs, self.kernel, self.bias, self._fused)
+        return y if self._after is None else self._after(y)
 
     def _shape_message(self, received):
         message = (
@@ -122,11 +116,8 @@ class Activation(ActivationMixin, Layer):
         super().__init__(**kwargs)
         self._set_activation(activation)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs):
         return self.activation(inputs)
-
-    def call_pre_activation(self, inputs, training=False):
-        return inputs
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
@@ -170,11 +161,11 @@ class Flatten(Layer):
         if data_format not in (None, "channels_last"):
             raise ValueError(f'Flatten layer "{self.name}": only data_format="channels_last" is supported.')
 
-    def call(self, inputs, training=False):
+    def call(self, inputs):
         return ops.flatten(inputs)
 
     def compute_output_shape(self, input_shape):
-        return (product(input_shape),)
+        return (input_shape[0], product(input_shape[1:]))
 
 
 class Reshape(Layer):
@@ -195,28 +186,31 @@ class Reshape(Layer):
             )
 
     def compute_output_shape(self, input_shape):
-        total = product(input_shape)
+        total = product(input_shape[1:])
         known = product([d for d in self.target_shape if d != -1])
         if -1 in self.target_shape:
             if total is None:
-                return tuple(None if d == -1 else d for d in self.target_shape)
-            if total % known:
+                target = tuple(None if d == -1 else d for d in self.target_shape)
+            elif total % known:
                 raise ValueError(self._message(input_shape))
-            return tuple(total // known if d == -1 else d for d in self.target_shape)
-        if total is not None and total != known:
+            else:
+                target = tuple(total // known if d == -1 else d for d in self.target_shape)
+        elif total is not None and total != known:
             raise ValueError(self._message(input_shape))
-        return self.target_shape
+        else:
+            target = self.target_shape
+        return (input_shape[0], *target)
 
     def _message(self, input_shape):
         return (
-            f'Reshape layer "{self.name}": cannot reshape input of shape {(None, *input_shape)} '
-            f"({product(input_shape)} values per sample) to {(None, *self.target_shape)}."
+            f'Reshape layer "{self.name}": cannot reshape input of shape {tuple(input_shape)} '
+            f"({product(input_shape[1:])} values per sample) to {(None, *self.target_shape)}."
         )
 
     def build(self, input_shape):
-        self._output_shape = self.compute_output_shape(input_shape)
+        self._output_shape = self.compute_output_shape(input_shape)[1:]
 
-    def call(self, inputs, training=False):
+    def call(self, inputs):
         return ops.reshape(inputs, (inputs.shape[0], *self._output_shape))
 
     def get_config(self):

@@ -28,7 +28,7 @@ class InputLayer(Layer):
                          batch_input_shape=batch_input_shape, **kwargs)
         if any(d is not None and d <= 0 for d in self._batch_input_shape):
             raise ValueError(f"Input shape must hold positive sizes, received {self._batch_input_shape}.")
-        self.maybe_build(self._batch_input_shape[1:])
+        self.maybe_build(self._batch_input_shape)
         node = Node(self, [], list_input=False)
         node.outputs = [KerasTensor(self._batch_input_shape, self, 0, 0)]
         self._inbound_nodes.append(node)

@@ -33,24 +33,24 @@ class Concatenate(_Merge):
 
     def compute_output_shape(self, input_shape):
         self._check_list(input_shape)
-        rank = len(input_shape[0]) + 1
+        rank = len(input_shape[0])
         axis = self.axis + rank if self.axis < 0 else self.axis
         if not 1 <= axis < rank:
             raise ValueError(f'Concatenate layer "{self.name}": axis {self.axis} is out of range for rank {rank}.')
-        others = [tuple(d for i, d in enumerate(s) if i != axis - 1) for s in input_shape]
-        if any(len(s) != rank - 1 for s in input_shape) or len(set(others)) != 1:
+        others = [tuple(d for i, d in enumerate(s) if i not in (0, axis)) for s in input_shape]
+        if any(len(s) != rank for s in input_shape) or len(set(others)) != 1:
             raise ValueError(
                 f'Concatenate layer "{self.name}": inputs must match on every axis but axis '
-                f"{self.axis}, received shapes {[(None, *s) for s in input_shape]}."
+                f"{self.axis}, received shapes {[tuple(s) for s in input_shape]}."
             )
-        sizes = [s[axis - 1] for s in input_shape]
+        sizes = [s[axis] for s in input_shape]
         joined = None if None in sizes else sum(sizes)
-        return tuple(joined if i == axis - 1 else d for i, d in enumerate(input_shape[0]))
+        return tuple(joined if i == axis else d for i, d in enumerate(input_shape[0]))
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs):
         axis = self.axis if self.axis >= 0 else inputs[0].ndim + self.axis
         return ops.concatenate(list(inputs), axis=axis)
 
@@ -63,15 +63,15 @@ class Add(_Merge):
 
     def compute_output_shape(self, input_shape):
         self._check_list(input_shape)
-        if len({tuple(s) for s in input_shape}) != 1:
+        if len({tuple(s)[1:] for s in input_shape}) != 1:
             raise ValueError(
                 f'Add layer "{self.name}": inputs must have the same shape, received '
-                f"{[(None, *s) for s in input_shape]}."
+                f"{[tuple(s) for s in input_shape]}."
             )
         return tuple(input_shape[0])
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs):
         return reduce(ops.add, inputs)

@@ -42,13 +42,17 @@ class Node:
     """One call of ``layer`` on symbolic ``inputs`` giving symbolic ``outputs``.
 
     ``list_input`` remembers whether the layer was given a list (merge
-    layers) or a single tensor, so the model can call it the same way.
+    layers) or a single tensor, so the model can call it the same way;
+    ``call_args`` and ``call_kwargs`` are the other arguments of the call
+    (``training=False`` among them when it was given), replayed with it.
     """
 
-    def __init__(self, layer, inputs, list_input):
+    def __init__(self, layer, inputs, list_input, call_args=(), call_kwargs=None):
         self.layer = layer
         self.inputs = list(inputs)
         self.list_input = list_input
+        self.call_args = tuple(call_args)
+        self.call_kwargs = dict(call_kwargs or {})
         self.outputs = []
 
     def __repr__(self):

@@ -13,6 +13,9 @@ and running averages are kept for later::
 (``var`` is the batch's biased variance, as in Keras's non-fused path).
 Inference (``training=False``: ``evaluate``, ``predict``) uses the moving
 statistics instead, so one sample's output does not depend on the others.
+A frozen layer (``trainable = False``, as when fine-tuning a pretrained
+model) always runs in inference mode, as in Keras 2: its moving statistics
+stay those it learned.
 
 ``gamma`` and ``beta`` are learned; the moving statistics are
 non-trainable weights: 4 * C parameters, of which 2 * C trainable.
@@ -51,14 +54,14 @@ class BatchNormalization(Layer):
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
 
     def build(self, input_shape):
-        rank = len(input_shape) + 1  # with the batch axis
+        rank = len(input_shape)
         axis = self.axis + rank if self.axis < 0 else self.axis
-        if not 1 <= axis < rank or input_shape[axis - 1] is None:
+        if not 1 <= axis < rank or input_shape[axis] is None:
             raise ValueError(
                 f'BatchNormalization layer "{self.name}": axis {self.axis} is not a known '
-                f"feature axis of input shape {(None, *input_shape)}."
+                f"feature axis of input shape {tuple(input_shape)}."
             )
-        channels = input_shape[axis - 1]
+        channels = input_shape[axis]
         self._reduce_axes = tuple(i for i in range(rank) if i != axis)
         # Parameters have shape (C,); to broadcast against x they need (1, C, 1, 1)
         # unless the channel axis is the last one.
@@ -66,13 +69,15 @@ class BatchNormalization(Layer):
             channels if i == axis else 1 for i in range(rank)
         )
         if self.scale:
-            self.gamma = self.add_weight("gamma", (channels,), self.gamma_initializer)
+            self.gamma = self.add_weight("gamma", shape=(channels,), initializer=self.gamma_initializer)
         if self.center:
-            self.beta = self.add_weight("beta", (channels,), self.beta_initializer)
+            self.beta = self.add_weight("beta", shape=(channels,), initializer=self.beta_initializer)
         self.moving_mean = self.add_weight(
-            "moving_mean", (channels,), self.moving_mean_initializer, trainable=False)
+            "moving_mean", shape=(channels,), initializer=self.moving_mean_initializer,
+            trainable=False)
         self.moving_variance = self.add_weight(
-            "moving_variance", (channels,), self.moving_variance_initializer, trainable=False)
+            "moving_variance", shape=(channels,), initializer=self.moving_variance_initializer,
+            trainable=False)
 
     def _broadcast(self, tensor):
         if tensor is None or self._param_shape is None:
@@ -81,7 +86,7 @@ class BatchNormalization(Layer):
 
     def call(self, inputs, training=False):
         gamma, beta = self._broadcast(self.gamma), self._broadcast(self.beta)
-        if not training:
+        if not training or not self.trainable:  # frozen: inference mode, as in Keras 2 (TF 2)
             return ops.batch_norm(
                 inputs, gamma, beta, self._broadcast(self.moving_mean),
                 self._broadcast(self.moving_variance), self.epsilon)

@@ -37,11 +37,11 @@ class _Pooling2D(Layer):
         check_image_shape(self, input_shape)
         height, width = (
             conv_output_length(n, k, s, self.padding)
-            for n, k, s in zip(input_shape[:2], self.pool_size, self.strides)
+            for n, k, s in zip(input_shape[1:3], self.pool_size, self.strides)
         )
-        return (height, width, input_shape[2])
+        return (input_shape[0], height, width, input_shape[3])
 
-    def call(self, inputs, training=False):
+    def call(self, inputs):
         if inputs.ndim != 4:
             raise ValueError(
                 f'Layer "{self.name}" expects images (N, H, W, C), received shape {inputs.shape}.'
@@ -88,9 +88,10 @@ class GlobalAveragePooling2D(Layer):
 
     def compute_output_shape(self, input_shape):
         check_image_shape(self, input_shape)
-        return (1, 1, input_shape[2]) if self.keepdims else (input_shape[2],)
+        batch, channels = input_shape[0], input_shape[3]
+        return (batch, 1, 1, channels) if self.keepdims else (batch, channels)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs):
         y = ops.global_avg_pool2d(inputs)
         if self.keepdims:
             y = ops.reshape(y, (y.shape[0], 1, 1, y.shape[1]))

@@ -145,10 +145,30 @@ def _match_input_shape(model, array, expected, label):
     )
 
 
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from what ``train_step`` receives: ``(x,)``,
+    ``(x, y)``, ``(x, y, sample_weight)`` or ``x`` alone (Keras's helper)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError(
+        f"Data of a step must be (x,), (x, y) or (x, y, sample_weight), received a tuple of "
+        f"{len(data)} items."
+    )
+
+
 class TargetSpec:
     """What one output needs from its targets: ``kind`` is "sparse" (class
     indices), "categorical" (one-hot), "binary" (values in [0, 1], shaped like
-    the output) or "dense" (anything shaped like the output)."""
+    the output), "dense" (anything shaped like the output), or None (no loss
+    for this output: any numbers, kept as float32 or int64)."""
 
     def __init__(self, output_name, output_shape, kind):
         self.output_name = output_name
@@ -188,6 +208,9 @@ def _prepare_target(spec, value, label):
     if len(array) == 0:
         raise ValueError(f"{label} is empty (shape {array.shape}).")
     check_finite(array, label)
+    if spec.kind is None:  # no compiled loss reads it: a train_step you wrote will
+        dtype = np.int64 if array.dtype.kind in "biu" else np.float32
+        return np.ascontiguousarray(array, dtype=dtype)
     shape = spec.output_shape
     classes = shape[-1] if shape is not None and len(shape) >= 2 else None
     out = f"output {spec.output_name!r}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from minidl.layers.input import InputLayer
 from minidl.layers.node import KerasTensor
-from minidl.models.model import Model, check_input_shape, softmax_with_logits
+from minidl.models.model import Model, check_input_shape
 
 
 class Functional(Model):
@@ -41,10 +41,8 @@ class Functional(Model):
         for node in self._nodes:
             if node.layer not in self._layers:
                 self._layers.append(node.layer)
-        # Output nodes whose layer ends in softmax: the trainer may want their logits.
-        self._output_ids = {id(t) for t in self.outputs}
         self._shapes = ([t.shape for t in self.inputs], [t.shape for t in self.outputs])
-        self._build_input_shape = self.inputs[0].shape[1:]
+        self._build_input_shape = self.inputs[0].shape
         self.built = True
 
     def _topological_nodes(self):
@@ -96,29 +94,26 @@ class Functional(Model):
                 check_input_shape(self.name, i, tensor.shape, value.shape)
         return values
 
-    def _run(self, inputs, training, want_logits):
-        """Replay the nodes; returns (outputs, logits-or-None per output)."""
+    def call(self, inputs, training=False):
+        """Replay the layer calls in order on real tensors.
+
+        A call recorded with an explicit ``training=`` (``base(x, training=False)``
+        in the transfer-learning recipe) keeps it; the others get the model's.
+        """
         values = {id(t): v for t, v in zip(self.inputs, self._check_inputs(inputs))}
-        logits = {}
         for node in self._nodes:
             args = [values[id(t)] for t in node.inputs]
-            arg = args if node.list_input else args[0]
-            if want_logits and id(node.outputs[0]) in self._output_ids:
-                out, logits[id(node.outputs[0])] = softmax_with_logits(node.layer, arg, training)
-            else:
-                out = node.layer(arg, training=training)
-            for tensor, value in zip(node.outputs, out if isinstance(out, list) else [out]):
+            kwargs = node.call_kwargs
+            if "training" not in kwargs:
+                kwargs = {**kwargs, "training": training}
+            out = node.layer(args if node.list_input else args[0], *node.call_args, **kwargs)
+            for tensor, value in zip(node.outputs, out if isinstance(out, (list, tuple)) else [out]):
                 values[id(tensor)] = value
         outputs = [values[id(t)] for t in self.outputs]
-        return outputs, [logits.get(id(t)) for t in self.outputs]
-
-    def call(self, inputs, training=False):
-        outputs, _ = self._run(inputs, training, want_logits=False)
         return outputs if len(outputs) > 1 else outputs[0]
 
-    def call_with_logits(self, inputs, training=True, outputs_needed=True):
-        # outputs are always computed here: another node may read them
-        return self._run(self._prepare_inputs(inputs), training, want_logits=True)
+    def _input_dtype(self):
+        return self.inputs[0].layer._dtype
 
     @property
     def input_names(self):
@@ -129,7 +124,7 @@ class Functional(Model):
         return [t.layer.name for t in self.outputs]
 
     def compute_output_shape(self, input_shape):
-        shapes = [t.shape[1:] for t in self.outputs]
+        shapes = [t.shape for t in self.outputs]
         return shapes if len(shapes) > 1 else shapes[0]
 
     # --- config: layers, and which node feeds which ----------------------
@@ -151,7 +146,8 @@ class Functional(Model):
             entry = serialize(layer)
             entry["name"] = layer.name
             entry["inbound_nodes"] = [
-                {"inputs": [self._tensor_ref(t) for t in node.inputs], "list_input": node.list_input}
+                {"inputs": [self._tensor_ref(t) for t in node.inputs], "list_input": node.list_input,
+                 **({"kwargs": _config_kwargs(node, layer)} if node.call_kwargs else {})}
                 for node in self._model_nodes(layer) if node.inputs
             ]
             layers.append(entry)
@@ -189,7 +185,13 @@ class Functional(Model):
                     if any(a is None for a in args):
                         break
                     spec = nodes.pop(0)
-                    out = layers[name](args if spec["list_input"] else args[0])
+                    kwargs = spec.get("kwargs") or {}
+                    if not isinstance(kwargs, dict) or not set(kwargs) <= {"training"}:
+                        raise ValueError(
+                            f"Model config {config.get('name')!r}: layer {name!r} has call "
+                            f"arguments {kwargs!r}; only training= is stored in a config."
+                        )
+                    out = layers[name](args if spec["list_input"] else args[0], **kwargs)
                     index = sum(1 for key in produced if key[0] == name)
                     produced[(name, index)] = out if isinstance(out, list) else [out]
                     progress = True
@@ -215,3 +217,14 @@ def _as_list(tensors, what):
             f"on them, received {tensors!r}."
         )
     return items
+
+
+def _config_kwargs(node, layer):
+    """A layer call's keyword arguments as config data: only ``training``."""
+    if set(node.call_kwargs) - {"training"} or node.call_args:
+        raise NotImplementedError(
+            f'Layer "{layer.name}" was called with extra arguments '
+            f"{sorted(node.call_kwargs) or list(node.call_args)}, which a model config cannot "
+            "store; save the weights with save_weights() and rebuild the model in code."
+        )
+    return {"training": bool(node.call_kwargs["training"])}

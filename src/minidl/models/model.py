@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import autograd, ops
-from minidl.layers.base import Layer, product
+from minidl import autograd
+from minidl.layers.base import Layer, assign_all, product
 from minidl.layers.node import is_symbolic
 from minidl.models.training import Trainer
 from minidl.tensor import Tensor
@@ -64,20 +64,9 @@ class Model(Layer, Trainer):
     # --- layers and weights --------------------------------------------
     @property
     def layers(self):
-        """The layers, in the order they were assigned as attributes."""
-        found, seen = [], set()
-        for value in vars(self).values():
-            if isinstance(value, (list, tuple)):
-                items = value
-            elif isinstance(value, dict):
-                items = value.values()
-            else:
-                items = (value,)
-            for item in items:
-                if isinstance(item, Layer) and id(item) not in seen:
-                    seen.add(id(item))
-                    found.append(item)
-        return found
+        """The layers, in the order they were assigned as attributes (also in
+        lists and dicts, see ``minidl.layers.tracking``)."""
+        return self._sublayers()
 
     def get_layer(self, name=None, index=None):
         """A layer by ``name`` or by position ``index``."""
@@ -97,7 +86,8 @@ class Model(Layer, Trainer):
         )
 
     def _collect(self, attribute):
-        """``attribute`` of each layer, then the model's own, without repeats."""
+        """``attribute`` of each layer, then the model's own (Keras's order for
+        models: layer by layer, then what the model created itself)."""
         result, seen = [], set()
         for layer in self.layers:
             for weight in getattr(layer, attribute):
@@ -111,7 +101,8 @@ class Model(Layer, Trainer):
         return result
 
     def _own_weights(self, attribute):
-        """Weights made with ``self.add_weight`` in a subclassed model."""
+        """Weights made with ``self.add_weight`` (or assigned) in a subclassed model."""
+        self._sublayers()  # adopts weights put in a list after it was assigned
         if attribute == "weights":
             return self._own_trainable + self._own_non_trainable
         if attribute == "trainable_weights":
@@ -149,50 +140,40 @@ class Model(Layer, Trainer):
         """Set every weight from a flat list (the order of ``get_weights()``).
 
         A wrong number of arrays or a wrong shape raises a ValueError that
-        names the layer and both shapes; nothing is changed in that case.
+        names the weight and both shapes; nothing is changed in that case.
         """
-        weights = list(weights)
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(
-                f'Model "{self.name}" has {len(own)} weight arrays, set_weights() received '
-                f"{len(weights)}. Expected shapes: {[tuple(w.shape) for w in own]}."
-            )
-        for weight, value in zip(own, weights):
-            if tuple(weight.shape) != tuple(np.shape(value)):
-                layer = weight.name.split("/")[0] if weight.name else "?"
-                raise ValueError(
-                    f'Layer "{layer}": weight {weight.name!r} has shape {tuple(weight.shape)}, '
-                    f"set_weights() received an array of shape {tuple(np.shape(value))}."
-                )
-        for weight, value in zip(own, weights):
-            weight.assign(value)
+        assign_all(self.weights, weights, f'Model "{self.name}"', self.built)
 
     def count_params(self):
         self._require_built("count_params()")
         return sum(w.size for w in self.weights)
 
     # --- running -------------------------------------------------------
-    def __call__(self, inputs, training=False):
+    def __call__(self, inputs, *args, training=None, **kwargs):
         """Run the model on arrays/Tensors: a Tensor, or a list for several outputs."""
         if is_symbolic(inputs):
-            return self._call_symbolic(inputs)
+            return self._call_symbolic(inputs, args, training, kwargs)
         inputs = self._prepare_inputs(inputs)
-        if self._call_takes_training:
-            outputs = self.call(inputs, training=training)
-        else:
-            outputs = self.call(inputs)
+        outputs = Layer.__call__(self, inputs, *args, training=training, **kwargs)
         if self._shapes is None:
             self._record_shapes(inputs, outputs)
         return outputs
 
     def _prepare_inputs(self, inputs):
-        """Arrays and lists become float32 Tensors (a list of them for several inputs)."""
+        """Arrays and lists become Tensors (a list of them for several inputs),
+        of the dtype the model's inputs have (float32 unless it is a float64 model)."""
         if isinstance(inputs, Tensor):
             return inputs
+        dtype = self._input_dtype()
         if isinstance(inputs, (list, tuple)) and self._is_input_list(inputs):
-            return [_as_tensor(x) for x in inputs]
-        return _as_tensor(inputs)
+            return [x if isinstance(x, Tensor) else Tensor(x, dtype=dtype) for x in inputs]
+        return Tensor(inputs, dtype=dtype)
+
+    def _to_tensors(self, inputs):
+        return inputs  # prepared above; each layer casts to its own dtype
+
+    def _input_dtype(self):
+        return self._dtype
 
     def _is_input_list(self, inputs):
         """Whether a list is several inputs rather than one batch written as a
@@ -206,7 +187,7 @@ class Model(Layer, Trainer):
             [(None, *y.shape[1:]) for y in _as_list(outputs)],
         )
         self.built = True
-        self._build_input_shape = self._shapes[0][0][1:]
+        self._build_input_shape = self._shapes[0][0]
 
     def maybe_build(self, input_shape):
         """Models build their layers while running; nothing to create up front."""
@@ -215,37 +196,9 @@ class Model(Layer, Trainer):
         """Create the weights for inputs of ``input_shape`` (batch axis first,
         as in Keras: ``model.build((None, 784))``) by running once on zeros."""
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-        samples = [np.zeros((1, *tuple(s)[1:]), np.float32) for s in shapes]
+        samples = [np.zeros((1, *tuple(s)[1:]), self._input_dtype()) for s in shapes]
         with autograd.no_grad():
-            self(samples if isinstance(input_shape, list) else samples[0])
-
-    def compute_output_shape(self, input_shape):
-        """Found by running the model once on zeros (without batch axis)."""
-        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-        if any(d is None for s in shapes for d in s):
-            raise ValueError(
-                f'Model "{self.name}": cannot infer the output shape for input shape '
-                f"{input_shape} with unknown sizes."
-            )
-        samples = [np.zeros((1, *s), np.float32) for s in shapes]
-        with autograd.no_grad():
-            outputs = self(samples if isinstance(input_shape, list) else samples[0])
-        if isinstance(outputs, list):
-            return [tuple(y.shape[1:]) for y in outputs]
-        return tuple(outputs.shape[1:])
-
-    def call_with_logits(self, inputs, training=True, outputs_needed=True):
-        """``(outputs, logits)``, both lists with one entry per output.
-
-        ``logits[i]`` is the input of the final softmax of output ``i`` (so the
-        trainer can fuse softmax with cross-entropy), or None when output ``i``
-        does not end in a softmax or the model cannot tell (subclassed models).
-        With ``outputs_needed=False`` a model may leave ``outputs[i]`` as None
-        where it gives logits (the trainer asks so when its loss and metrics
-        read only the logits); this one always computes them.
-        """
-        outputs = _as_list(self(inputs, training=training))
-        return outputs, [None] * len(outputs)
+            self(samples if isinstance(input_shape, list) else samples[0], training=False)
 
     @property
     def input(self):
@@ -307,10 +260,6 @@ class Model(Layer, Trainer):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} built={self.built}>"
 
 
-def _as_tensor(value):
-    return value if isinstance(value, Tensor) else Tensor(value, dtype=np.float32)
-
-
 def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
@@ -336,17 +285,3 @@ def check_input_shape(model_name, index, expected, received):
     elif len(received) < len(expected) and features == product(received[1:]):
         message += f" Reshape x to {(-1, *expected[1:])}."
     raise ValueError(message)
-
-
-def softmax_with_logits(layer, inputs, training, output_needed=True):
-    """``(output, logits)`` for a layer ending in softmax, else ``(output, None)``.
-
-    With ``output_needed=False`` the softmax itself is skipped and the output
-    is None: the fused softmax-cross-entropy needs only the logits.
-    """
-    if getattr(layer, "activation_name", None) == "softmax" and hasattr(layer, "call_pre_activation"):
-        if not layer.built:
-            layer._build_for(inputs)
-        logits = layer.call_pre_activation(inputs, training=training)
-        return (ops.softmax(logits) if output_needed else None), logits
-    return layer(inputs, training=training), None

@@ -124,7 +124,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         ) from None
     compile_config = None
     optimizer = getattr(model, "optimizer", None)
-    if getattr(model, "_heads", None) is not None:
+    if getattr(model, "compiled_loss", None) is not None:
         args = model._compile_args
         loss = _serialize_nested(args["loss"], losses.serialize)
         metric_names = _serialize_nested(args["metrics"], _serialize_metric)

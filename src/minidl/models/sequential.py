@@ -20,7 +20,7 @@ from __future__ import annotations
 from minidl.layers.base import Layer, as_shape
 from minidl.layers.input import InputLayer
 from minidl.layers.node import KerasTensor
-from minidl.models.model import Model, check_input_shape, softmax_with_logits
+from minidl.models.model import Model, check_input_shape
 
 
 class Sequential(Model):
@@ -56,8 +56,8 @@ class Sequential(Model):
                 f'Sequential model "{self.name}": add() takes a layer, received {layer!r} '
                 f"of type {type(layer).__name__}."
             )
-        if not self._layers and self._input_shape is None and layer._batch_input_shape is not None:
-            self._input_shape = layer._batch_input_shape[1:]
+        if not self._layers and self._input_shape is None:
+            self._input_shape = _known_input_shape(layer)
         self._layers.append(layer)
         if self._input_shape is not None:
             try:
@@ -84,19 +84,26 @@ class Sequential(Model):
         if self._graph is None:
             if self._input_layer is None:
                 first = self._layers[0].name if self._layers else self.name
-                self._input_layer = InputLayer(input_shape=self._input_shape, name=f"{first}_input")
+                dtype = self._layers[0].dtype if self._layers else None
+                self._input_layer = InputLayer(input_shape=self._input_shape, name=f"{first}_input",
+                                               dtype=dtype)
             self._graph = [self._input_layer.output]
         for layer in self._layers[len(self._graph) - 1:]:
             self._graph.append(layer(self._graph[-1]))
         self._shapes = ([self._graph[0].shape], [self._graph[-1].shape])
-        self._build_input_shape = self._input_shape
+        self._build_input_shape = (None, *self._input_shape)
         self.built = True
 
     def maybe_build(self, input_shape):
         """Used as a layer inside another model: build from that model's shapes."""
         if not self.built:
-            self._input_shape = as_shape(input_shape)
+            self._input_shape = as_shape(tuple(input_shape)[1:])
             self._build_layers()
+
+    def _input_dtype(self):
+        if self._input_layer is not None:
+            return self._input_layer._dtype
+        return self._layers[0]._input_dtype() if self._layers else self._dtype
 
     def build(self, input_shape=None):
         """``model.build((None, 784))``: build for inputs of this shape."""
@@ -135,28 +142,13 @@ class Sequential(Model):
             x = layer(x, training=training)
         return x
 
-    def call_with_logits(self, inputs, training=True, outputs_needed=True):
-        inputs = self._prepare_inputs(inputs)
-        if not self._layers:
-            return [inputs], [None]
-        x = inputs
-        if self._input_shape is not None and x.shape[1:] != self._input_shape:
-            check_input_shape(self.name, 0, (None, *self._input_shape), x.shape)
-        for layer in self._layers[:-1]:
-            x = layer(x, training=training)
-        output_needed = outputs_needed or self._shapes is None  # the first call records shapes
-        output, logits = softmax_with_logits(self._layers[-1], x, training, output_needed)
-        if self._shapes is None:
-            self._record_shapes(inputs, output)
-        return [output], [logits]
-
     @property
     def output_names(self):
         self._require_built("output_names")
         return [self._layers[-1].name]
 
     def compute_output_shape(self, input_shape):
-        shape = tuple(input_shape)
+        shape = (None, *tuple(input_shape)[1:])
         for layer in self._layers:
             layer.maybe_build(shape)
             shape = layer.compute_output_shape(shape)
@@ -181,3 +173,15 @@ class Sequential(Model):
         for layer_config in config["layers"]:
             model.add(deserialize(layer_config, custom_objects))
         return model
+
+
+def _known_input_shape(layer):
+    """The per-sample input shape a first layer already knows: its
+    ``input_shape=`` argument, or the inputs it was built for (a built model,
+    as in ``Sequential([pretrained_base, Dense(10)])``); else None."""
+    if layer._batch_input_shape is not None:
+        return layer._batch_input_shape[1:]
+    if isinstance(layer, Model) and layer.built and getattr(layer, "_shapes", None):
+        shapes = layer._shapes[0]
+        return tuple(shapes[0])[1:] if len(shapes) == 1 else None
+    return None

@@ -7,7 +7,7 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     arithmetic     add sub mul div neg pow
     reductions     sum mean max
     shape          reshape transpose flatten concatenate getitem
-    elementwise    exp log sqrt abs clip
+    elementwise    exp log sqrt abs clip cast
     activations    relu leaky_relu elu sigmoid tanh softplus softmax log_softmax
     linalg         matmul
     dense          dense (x @ w + b, activation fused)
@@ -24,7 +24,7 @@ from minidl.ops.arithmetic import add, as_tensor, div, mul, neg, pow, sub
 from minidl.ops.conv import conv2d
 from minidl.ops.dense import dense
 from minidl.ops.dropout import dropout
-from minidl.ops.elementwise import abs, clip, exp, log, sqrt
+from minidl.ops.elementwise import abs, cast, clip, exp, log, sqrt
 from minidl.ops.linalg import matmul
 from minidl.ops.losses import (
     absolute_error,
@@ -40,7 +40,7 @@ from minidl.ops.shape import concatenate, flatten, getitem, reshape, transpose
 
 __all__ = [
     "abs", "absolute_error", "add", "as_tensor", "avg_pool2d", "batch_norm", "batch_norm_train",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "clip", "concatenate", "conv2d",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cast", "clip", "concatenate", "conv2d",
     "dense", "div", "dropout", "elu", "exp", "flatten", "getitem", "global_avg_pool2d",
     "leaky_relu", "log", "log_softmax", "matmul", "max", "max_pool2d", "mean", "mul", "neg",
     "pow", "relu", "reshape", "sigmoid", "softmax", "softmax_cross_entropy", "softplus", "sqrt",

@@ -80,15 +80,25 @@ def softmax(x, axis=-1):
     The maximum is subtracted first (it cancels) so exp never overflows.
     dy_i/dx_j = y_i (delta_ij - y_j), so for an output gradient g:
     dL/dx = y * (g - sum(g * y)).
+
+    A softmax over the last axis remembers its input: ``y._logits is x``.
+    The cross-entropy losses use it to compute softmax and cross-entropy in
+    one fused kernel (see ``minidl.losses``), as Keras does with
+    ``_keras_logits``.
     """
     x = as_tensor(x)
-    e = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
-    out = e / e.sum(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore"):  # an inf logit gives NaN, as in Keras
+        out = np.subtract(x.data, x.data.max(axis=axis, keepdims=True))
+        np.exp(out, out=out)
+        out /= out.sum(axis=axis, keepdims=True)
 
     def backward(grad):
         return (out * (grad - (grad * out).sum(axis=axis, keepdims=True)),)
 
-    return record(out, (x,), backward)
+    y = record(out, (x,), backward)
+    if axis in (-1, x.ndim - 1):
+        y._logits = x
+    return y
 
 
 def log_softmax(x, axis=-1):

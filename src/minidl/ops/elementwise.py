@@ -1,4 +1,4 @@
-"""Elementwise functions: exp, log, sqrt, abs, clip.
+"""Elementwise functions: exp, log, sqrt, abs, clip, cast.
 
 Each output value depends on one input value only, so the backward is the
 output gradient times the derivative f'(x), position by position.
@@ -57,3 +57,18 @@ def clip(x, min_value, max_value):
         return (grad * inside,)
 
     return record(out, (x,), backward)
+
+
+def cast(x, dtype):
+    """The same values in another float dtype (float32 <-> float64).
+
+    d/dx = 1: the gradient is cast back to x's dtype.
+    """
+    x = as_tensor(x)
+    dtype = np.dtype(dtype)
+    if dtype.type not in (np.float32, np.float64):
+        raise TypeError(f"cast: Tensors hold float32 or float64, received dtype {dtype}.")
+    if x.dtype == dtype:
+        return x
+    source = x.dtype
+    return record(x.data.astype(dtype), (x,), lambda grad: (grad.astype(source),))

@@ -7,6 +7,8 @@ its reduced axes (as size-1 axes) and then broadcast to the input's shape.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minidl.autograd import record
@@ -52,7 +54,14 @@ def mean(x, axis=None, keepdims=False):
     """
     x = as_tensor(x)
     axes = _axes(axis, x.ndim)
-    count = int(np.prod([x.shape[a] for a in axes]))
+    count = math.prod(x.shape[a] for a in axes)
+    if len(axes) == x.ndim and not keepdims:  # the mean of everything (a loss): one number
+        out = np.asarray(np.add.reduce(x.data, axis=None) / count, dtype=x.dtype)
+
+        def backward(grad):
+            return (np.full(x.shape, grad / count, dtype=x.dtype),)
+
+        return record(out, (x,), backward)
     out = np.asarray(x.data.mean(axis=axes, keepdims=keepdims))
 
     def backward(grad):

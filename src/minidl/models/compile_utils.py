@@ -1,0 +1,196 @@
+"""What ``compile()`` turns its ``loss`` and ``metrics`` arguments into.
+
+``model.compiled_loss`` (a ``LossesContainer``) computes the total loss of a
+batch from targets and predictions, output by output::
+
+    total = sum_i loss_weight_i * mean(loss_i(y_i, y_pred_i)) + sum(model.losses)
+
+and keeps its running mean over the epoch in a ``Mean`` metric named
+"loss" (and, for several outputs, one named "<output>_loss" per output).
+
+``model.compiled_metrics`` (a ``MetricsContainer``) turns the names and
+functions given to ``compile(metrics=[...])`` into metric objects, the first
+time it sees targets and predictions: only then can ``"accuracy"`` be
+resolved to binary, categorical or sparse accuracy (see ``minidl.metrics``).
+
+These are the objects a ``train_step`` you write yourself uses, as in Keras::
+
+    loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
+    self.compiled_metrics.update_state(y, y_pred)
+    return {m.name: m.result() for m in self.metrics}
+"""
+
+from __future__ import annotations
+
+import copy
+
+from minidl import losses as losses_module
+from minidl import metrics as metrics_module
+from minidl import ops
+from minidl.tensor import Tensor
+
+
+def as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def per_output(value, names, what):
+    """An argument given once, as a list (one per output), or as a dict by output name."""
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"compile(): {what} names unknown outputs {unknown}; the outputs are {names}.")
+        return [value.get(n) for n in names]
+    if isinstance(value, (list, tuple)) and (len(names) > 1 or what == "loss_weights"):
+        if len(value) != len(names):
+            outputs = f"{len(names)} output{'s' if len(names) != 1 else ''}"
+            raise ValueError(
+                f"compile(): {what} has {len(value)} entries but the model has {outputs} {names}; "
+                f"give one per output."
+            )
+        return list(value)
+    return [value] * len(names)
+
+
+def target_kind(loss):
+    """Which targets ``loss`` wants (checked once by fit before training):
+    "sparse" class indices, "categorical" one-hot, "binary" values in [0, 1],
+    "dense" anything shaped like the output, or None (no loss, or your own: any
+    numbers, passed on as they are, as Keras does)."""
+    fn = getattr(loss, "fn", None)
+    if fn is losses_module.sparse_categorical_crossentropy:
+        return "sparse"
+    if fn is losses_module.categorical_crossentropy:
+        return "categorical"
+    if fn is losses_module.binary_crossentropy:
+        return "binary"
+    if fn in (losses_module.mean_squared_error, losses_module.mean_absolute_error,
+              losses_module.hinge, losses_module.huber):
+        return "dense"
+    return None
+
+
+class LossesContainer:
+    """The loss of every output, weighted and summed; see the module docstring."""
+
+    def __init__(self, losses, loss_weights, output_names):
+        self.output_names = list(output_names)
+        self.losses = losses  # one Loss object (or None) per output
+        self.loss_weights = [1.0 if w is None else float(w) for w in loss_weights]
+        self._total = metrics_module.Mean(name="loss")
+        self._per_output = (
+            [metrics_module.Mean(name=f"{name}_loss") for name in self.output_names]
+            if len(self.output_names) > 1 else []
+        )
+
+    @property
+    def metrics(self):
+        """The running means of the total loss and, for several outputs, of each one."""
+        return [self._total] + self._per_output
+
+    def rename_outputs(self, names):
+        """Use the model's output names, known once it is built."""
+        self.output_names = list(names)
+        for metric, name in zip(self._per_output, names):
+            metric.name = f"{name}_loss"
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        """The total loss of a batch: a scalar Tensor the optimizer can minimise."""
+        if len(self.losses) == 1 and not isinstance(y_pred, (list, tuple)):
+            y_true, y_pred = [y_true], [y_pred]
+        else:
+            y_true, y_pred = as_list(y_true), as_list(y_pred)
+        if len(y_pred) != len(self.losses) or len(y_true) != len(y_pred):
+            raise ValueError(
+                f"compiled_loss: the model was compiled for {len(self.losses)} output(s) "
+                f"{self.output_names}, received {len(y_pred)} prediction(s) and "
+                f"{len(y_true)} target(s)."
+            )
+        batch = len(y_pred[0])
+        total = None
+        for i, (loss, weight, target, prediction) in enumerate(
+                zip(self.losses, self.loss_weights, y_true, y_pred)):
+            if loss is None:
+                continue
+            value = loss(target, prediction, sample_weight)
+            if value.ndim:
+                value = ops.mean(value)
+            if self._per_output:
+                self._per_output[i].add(float(value.data), batch)
+            term = value if weight == 1.0 else ops.mul(value, weight)
+            total = term if total is None else ops.add(total, term)
+        if regularization_losses:
+            for extra in regularization_losses:
+                total = extra if total is None else ops.add(total, extra)
+        if total is None:
+            raise ValueError(
+                "No loss to compute: compile() was given no loss for any output. Pass one, for "
+                "example model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')."
+            )
+        self._total.add(float(total.data), batch)
+        return total
+
+    def reset_state(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+
+class MetricsContainer:
+    """The metrics of every output, made into metric objects when first used."""
+
+    def __init__(self, metrics, output_names, losses):
+        self.output_names = list(output_names)
+        self._requested = metrics  # per output: a list of names, functions, Metric objects
+        self._loss_names = [getattr(loss, "name", None) for loss in losses]
+        self._metrics = None  # per output: a list of Metric objects, once built
+
+    @property
+    def metrics(self):
+        """The metric objects, output by output ([] until the first batch)."""
+        return [m for group in self._metrics or () for m in group]
+
+    def rename_outputs(self, names):
+        self.output_names = list(names)
+
+    def build(self, y_true, y_pred):
+        """Resolve the requested metrics, now that targets and predictions are known."""
+        prefix = len(self.output_names) > 1
+        shared = sum(1 for group in self._requested if group) > 1
+        self._metrics = []
+        for i, (group, target, prediction) in enumerate(zip(self._requested, y_true, y_pred)):
+            made = []
+            for given in group or ():
+                metric = self._metric_object(given, self._loss_names[i], target, prediction)
+                if isinstance(given, metrics_module.Metric) and shared:
+                    metric = copy.deepcopy(metric)  # one object per output, as Keras does
+                if prefix:
+                    metric.name = f"{self.output_names[i]}_{metric.name}"
+                made.append(metric)
+            self._metrics.append(made)
+
+    @staticmethod
+    def _metric_object(given, loss_name, target, prediction):
+        if isinstance(given, metrics_module.Metric):
+            return given
+        fn = metrics_module.get(given)
+        if fn in ("accuracy", "acc"):  # Keras logs it under the name given
+            shape = tuple(prediction.shape)
+            fn = metrics_module.resolve_accuracy(loss_name, tuple(getattr(target, "shape", ())), shape)
+            return metrics_module.MeanMetricWrapper(fn, name=given)
+        if isinstance(fn, metrics_module.Metric):
+            return fn
+        name = given if isinstance(given, str) else getattr(fn, "__name__", type(fn).__name__)
+        return metrics_module.MeanMetricWrapper(fn, name=name)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = as_list(y_true), as_list(y_pred)
+        if self._metrics is None:
+            self.build(y_true, y_pred)
+        for group, target, prediction in zip(self._metrics, y_true, y_pred):
+            data = prediction.data if isinstance(prediction, Tensor) else prediction
+            for metric in group:
+                metric.update_state(target, data, sample_weight)
+
+    def reset_state(self):
+        for metric in self.metrics:
+            metric.reset_state()
