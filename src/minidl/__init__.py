@@ -16,8 +16,8 @@ Submodules are imported when first used, so ``import minidl`` stays quick.
 
 import importlib
 
-from minidl.autograd import no_grad
-from minidl.tensor import Tensor
+from minidl.autograd import GradientTape, no_grad
+from minidl.tensor import Tensor, Variable
 
 __version__ = "0.1.0"
 
@@ -35,7 +35,7 @@ _NAMES = {
     "get_num_threads": "minidl._kernels.threads",
 }
 
-__all__ = ["Tensor", "no_grad", "__version__", *_SUBMODULES, *_NAMES]
+__all__ = ["Tensor", "Variable", "GradientTape", "no_grad", "__version__", *_SUBMODULES, *_NAMES]
 
 
 def __getattr__(name):

@@ -60,7 +60,7 @@ def deserialize(config, custom_objects=None):
         raise ValueError(f"Unknown layer class {name!r}.{hint}")
     cls = known[name]
     inner = dict(config.get("config", {}))
-    if name in _model_classes():
+    if name in _model_classes() or _is_model_class(cls):
         return cls.from_config(inner, custom_objects=custom_objects)
     return cls.from_config(_with_custom_objects(inner, custom_objects or {}))
 
@@ -75,6 +75,12 @@ def _with_custom_objects(config, custom_objects):
         elif isinstance(value, dict) and value.get("class_name") in custom_objects:
             config[key] = custom_objects[value["class_name"]](**value.get("config", {}))
     return config
+
+
+def _is_model_class(cls):
+    from minidl.models.model import Model
+
+    return isinstance(cls, type) and issubclass(cls, Model)
 
 
 def _model_classes():

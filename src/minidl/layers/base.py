@@ -125,6 +125,7 @@ class Layer:
     _build_marks_built = True  # models manage ``built`` themselves
     _call_takes_training = False
     _training_default = None
+    _in_build = False  # a model's build() is running
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -134,8 +135,9 @@ class Layer:
         )
         default = params["training"].default if "training" in params else None
         cls._training_default = default if isinstance(default, bool) else None
-        if "build" in vars(cls) and cls._build_marks_built:
-            cls.build = _marks_built(vars(cls)["build"])
+        if "build" in vars(cls):
+            wrap = _marks_built if cls._build_marks_built else _runs_once
+            cls.build = wrap(vars(cls)["build"])
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None,
                  batch_input_shape=None, input_dim=None, batch_size=None, **kwargs):
@@ -579,6 +581,22 @@ def assign_all(weights, values, owner, built=True):
         arrays.append(array)
     for weight, array in zip(weights, arrays):
         weight.data[...] = array
+
+
+def _runs_once(build):
+    """Wrap a model's ``build`` so that the run it may start (``super().build()``
+    runs the model on zeros) does not call it a second time."""
+
+    @functools.wraps(build)
+    def wrapper(self, input_shape=None):
+        outer = self._in_build
+        self._in_build = True
+        try:
+            return build(self, input_shape)
+        finally:
+            self._in_build = outer
+
+    return wrapper
 
 
 def _batch_unknown(shape):

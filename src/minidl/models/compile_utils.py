@@ -100,6 +100,8 @@ class LossesContainer:
             y_true, y_pred = [y_true], [y_pred]
         else:
             y_true, y_pred = as_list(y_true), as_list(y_pred)
+        if len(y_true) == 1 and y_true[0] is None:
+            y_true = [None] * len(y_pred)  # no targets: only add_loss() losses count
         if len(y_pred) != len(self.losses) or len(y_true) != len(y_pred):
             raise ValueError(
                 f"compiled_loss: the model was compiled for {len(self.losses)} output(s) "
@@ -124,8 +126,9 @@ class LossesContainer:
                 total = extra if total is None else ops.add(total, extra)
         if total is None:
             raise ValueError(
-                "No loss to compute: compile() was given no loss for any output. Pass one, for "
-                "example model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')."
+                "No loss to compute: compile() was given no loss, and the model adds none with "
+                "add_loss(). Pass one, for example model.compile(optimizer='adam', "
+                "loss='sparse_categorical_crossentropy'), or override train_step()."
             )
         self._total.add(float(total.data), batch)
         return total

@@ -50,16 +50,37 @@ class Model(Layer, Trainer):
     _build_marks_built = False
 
     def __new__(cls, *args, **kwargs):
-        # Model(inputs=..., outputs=...) makes a functional model, as in Keras.
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from minidl.models.functional import Functional
-
-            return object.__new__(Functional)
+        # Model(inputs=..., outputs=...) makes a functional model, as in Keras; so does
+        # a subclass called that way (CustomModel(inputs, outputs), to override train_step).
+        if _functional_arguments(args, kwargs):
+            return object.__new__(functional_class(cls))
         return object.__new__(cls)
 
-    def __init__(self, name=None, trainable=True, **kwargs):
+    def __init__(self, *args, name=None, trainable=True, **kwargs):
+        if _functional_arguments(args, kwargs):
+            # a subclass's __init__ calling super().__init__(inputs=..., outputs=...)
+            from minidl.models.functional import Functional
+
+            object.__setattr__(self, "__class__", functional_class(type(self)))
+            Functional.__init__(self, *args, name=name, trainable=trainable, **kwargs)
+            return
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}() takes keyword arguments (name=..., trainable=...), "
+                f"received positional {args!r}; Model(inputs, outputs) needs tensors from Input()."
+            )
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._shapes = None  # (input_shapes, output_shapes) once the model has run
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A functional model's config rebuilds the graph (also for a subclass of
+        Model built the functional way); otherwise ``cls(**config)``."""
+        if isinstance(config, dict) and "input_layers" in config:
+            from minidl.models.functional import Functional
+
+            return Functional.from_config.__func__(cls, config, custom_objects)
+        return cls(**config)
 
     # --- layers and weights --------------------------------------------
     @property
@@ -190,7 +211,10 @@ class Model(Layer, Trainer):
         self._build_input_shape = self._shapes[0][0]
 
     def maybe_build(self, input_shape):
-        """Models build their layers while running; nothing to create up front."""
+        """Models build their layers while running; a subclass that defines its
+        own ``build(input_shape)`` gets it called before its first run, as in Keras."""
+        if not (self.built or self._in_build or type(self).build is Model.build):
+            self.build(input_shape)
 
     def build(self, input_shape):
         """Create the weights for inputs of ``input_shape`` (batch axis first,
@@ -285,3 +309,31 @@ def check_input_shape(model_name, index, expected, received):
     elif len(received) < len(expected) and features == product(received[1:]):
         message += f" Reshape x to {(-1, *expected[1:])}."
     raise ValueError(message)
+
+
+_functional_classes = {}
+
+
+def _functional_arguments(args, kwargs):
+    """Whether a Model is being called the functional way: ``(inputs, outputs)``."""
+    if "inputs" in kwargs or "outputs" in kwargs:
+        return True
+    return bool(args) and is_symbolic(args[0])
+
+
+def functional_class(cls):
+    """``cls`` itself if it is functional, else a subclass of ``cls`` and
+    ``Functional`` (made once per class): the graph comes from Functional,
+    ``train_step`` and the other methods you wrote from ``cls``."""
+    from minidl.models.functional import Functional
+
+    if issubclass(cls, Functional):
+        return cls
+    if cls is Model:
+        return Functional
+    if cls not in _functional_classes:
+        _functional_classes[cls] = type(cls.__name__, (cls, Functional), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__,
+        })
+    return _functional_classes[cls]

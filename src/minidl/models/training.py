@@ -331,25 +331,15 @@ class Trainer:
 
     def _prepare(self, x, y, what=("x", "y"), step="train_step"):
         """Check and convert (x, y); returns (inputs, targets, n).  ``y`` may be
-        None only when ``step`` is overridden (Keras's GAN and VAE examples)."""
+        None when ``step`` is overridden (Keras's GAN example) or no loss was
+        compiled (a model that adds its own with ``add_loss``, as a VAE does)."""
         xs = data_adapter.prepare_inputs(self, x, what[0], finite=False)  # to build the model
         self._ensure_built(xs)
         xs = data_adapter.prepare_inputs(self, xs if len(xs) > 1 else xs[0], what[0])
-        if y is None and self._overrides(step):
-            ys = []
+        if y is None and (self._overrides(step) or all(l is None for l in self.compiled_loss.losses)):
+            ys = []  # a step of your own, or a loss the model adds itself (add_loss)
         else:
-            if y is None and all(loss is None for loss in self.compiled_loss.losses):
-                raise ValueError(
-                    f"{what[1]} is None and the model was compiled without a loss: pass a loss "
-                    f"to compile(), or override {step}() to train without targets."
-                )
             ys = data_adapter.prepare_targets(self._target_specs(), y, what[1])
-        if not self._overrides(step) and all(loss is None for loss in self.compiled_loss.losses):
-            raise ValueError(
-                "No loss to compute: compile() was given no loss. Pass one, for example "
-                "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy'), "
-                f"or override {step}()."
-            )
         n = data_adapter.check_lengths(xs, ys, *what)
         return xs, ys, n
 
