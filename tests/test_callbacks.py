@@ -134,3 +134,16 @@ def test_stop_training_from_a_batch_hook():
 
     history = model.fit(x, y, epochs=5, batch_size=10, verbose=0, callbacks=[StopNow()])
     assert model.optimizer.iterations == 1 and history.epoch == [0]
+
+
+def test_model_checkpoint_creates_its_folder_as_keras_does(tmp_path, capsys):
+    """The "Save and load" tutorial: ModelCheckpoint("training_1/cp.ckpt", verbose=1)."""
+    model, x, y = model_and_data()
+    path = tmp_path / "training_1" / "cp.ckpt"
+    model.fit(x, y, epochs=1, verbose=0,
+              callbacks=[callbacks.ModelCheckpoint(str(path), save_weights_only=True, verbose=1)])
+    assert path.exists()
+    assert f"Epoch 1: saving model to {path}" in capsys.readouterr().out
+    other = minidl.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
+    other.load_weights(str(path))
+    np.testing.assert_array_equal(other.get_weights()[0], model.get_weights()[0])

@@ -195,3 +195,39 @@ def test_a_flipped_byte_in_the_weights_is_detected(trained, tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(ValueError, match="model.mdl.*damaged.*weights/0000.npy"):
         load_model(path)
+
+
+def test_a_model_compiled_with_objects_comes_back_compiled(tmp_path):
+    """Built-in loss, metric and optimizer objects, not only names."""
+    from minidl import losses, metrics
+
+    x, y = data()
+    model = make_model()
+    model.compile(optimizers.RMSprop(learning_rate=0.002),
+                  losses.SparseCategoricalCrossentropy(),
+                  [metrics.SparseCategoricalAccuracy(), "accuracy", minidl.metrics.sparse_categorical_accuracy])
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.mdl")
+    loaded = load_model(tmp_path / "m.mdl")
+    assert loaded.compiled and isinstance(loaded.optimizer, optimizers.RMSprop)
+    assert loaded.optimizer.learning_rate == pytest.approx(0.002)
+    np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0),
+                               rtol=1e-6)
+    assert loaded.metrics_names == model.metrics_names
+
+
+def test_a_custom_loss_needs_custom_objects_and_the_warning_names_it(tmp_path):
+    def my_loss(y_true, y_pred):
+        return minidl.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    x, y = data()
+    model = make_model()
+    model.compile("adam", my_loss, ["accuracy"])
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.mdl")
+    with pytest.warns(UserWarning, match="'my_loss'.*custom_objects=\\{'my_loss': my_loss\\}"):
+        uncompiled = load_model(tmp_path / "m.mdl")
+    assert not uncompiled.compiled
+    loaded = load_model(tmp_path / "m.mdl", custom_objects={"my_loss": my_loss})
+    assert loaded.compiled
+    assert loaded.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0), rel=1e-6)

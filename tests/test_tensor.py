@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl import Tensor
+from minidl import Tensor, Variable
 
 
 def test_defaults_to_float32_and_keeps_float64():
@@ -83,3 +83,36 @@ def test_public_names():
 def test_scalars_stay_zero_dimensional():
     assert Tensor(3.0).shape == ()
     assert (Tensor(np.ones((2, 2))).mean() * 2.0).shape == ()
+
+
+def test_python_numbers_and_numpy_copies_as_keras_variables_give():
+    t = Tensor([[2.5]])
+    assert float(t) == 2.5 and int(t) == 2 and bool(t)
+    with pytest.raises(TypeError, match="one value"):
+        float(Tensor([1.0, 2.0]))
+    w = Variable(np.zeros(3))
+    before = w.numpy()
+    w.assign_add(np.ones(3))
+    assert before.tolist() == [0, 0, 0], "numpy() is a copy: a kept value must not change"
+    w.assign_sub(Tensor(np.full(3, 0.5)))
+    np.testing.assert_array_equal(w.numpy(), [0.5, 0.5, 0.5])
+    assert w.assign([1, 2, 3]) is w
+
+
+def test_assign_checks_before_writing():
+    w = Variable(np.zeros(3))
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        w.assign_add(np.ones(4))
+    with pytest.raises(TypeError, match="numbers"):
+        w.assign(np.array(["a", "b", "c"]))
+    computed = w * 2
+    with pytest.raises(RuntimeError, match="computed from others"):
+        computed.assign(np.ones(3))
+    np.testing.assert_array_equal(w.numpy(), np.zeros(3))
+
+
+def test_a_variable_is_a_trainable_tensor():
+    w = Variable(np.ones(2), trainable=False, name="w")
+    assert isinstance(w, Tensor) and not w.requires_grad and not w.trainable
+    assert "Variable(" in repr(w)
+    assert Variable(np.ones(2)).requires_grad

@@ -16,6 +16,7 @@ batch, plus ``val_*`` entries after an epoch.  A callback reaches the model as
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -190,7 +191,7 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose:
-            print(f"Epoch {self.stopped_epoch + 1:05d}: early stopping")
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
 
 
 class ModelCheckpoint(Callback):
@@ -226,14 +227,17 @@ class ModelCheckpoint(Callback):
             improved = value < self.best if self.mode == "min" else value > self.best
             if not improved:
                 if self.verbose:
-                    print(f"\nEpoch {epoch + 1:05d}: {self.monitor} did not improve from {self.best:.5f}")
+                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
                 return
             if self.verbose:
-                print(f"\nEpoch {epoch + 1:05d}: {self.monitor} improved from {self.best:.5f} "
+                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} "
                       f"to {value:.5f}, saving model to {path}")
             self.best = value
         elif self.verbose:
-            print(f"\nEpoch {epoch + 1:05d}: saving model to {path}")
+            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+        folder = os.path.dirname(path)
+        if folder:  # "training_1/cp.ckpt": Keras creates training_1/
+            os.makedirs(folder, exist_ok=True)
         if self.save_weights_only:
             self.model.save_weights(path)
         else:

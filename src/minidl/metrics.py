@@ -198,6 +198,10 @@ class MeanMetricWrapper(Mean):
         super().update_state(self.fn(y_true, y_pred, **self.options), sample_weight)
 
 
+    def get_config(self):
+        return {**super().get_config(), **self.options}
+
+
 class BinaryAccuracy(MeanMetricWrapper):
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(binary_accuracy, name, dtype, threshold=threshold)
@@ -249,3 +253,32 @@ def get(identifier):
         f"metric must be a name such as 'accuracy', a function (y_true, y_pred) or a metric "
         f"object, received {identifier!r} of type {type(identifier).__name__}."
     )
+
+
+_CLASSES = {cls.__name__: cls for cls in (
+    Mean, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, MeanSquaredError,
+    MeanAbsoluteError,
+)}
+
+
+def serialize(metric):
+    """A JSON-able description of a metric (for saving), or None if it is your own."""
+    if isinstance(metric, str):
+        return metric
+    for name, fn in _FUNCTIONS.items():
+        if metric is fn:
+            return name
+    if type(metric).__name__ in _CLASSES and type(metric) is _CLASSES[type(metric).__name__]:
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    return None
+
+
+def deserialize(config):
+    """The inverse of ``serialize``: a name stays a name (``compile`` resolves it)."""
+    if isinstance(config, str):
+        get(config)  # an unknown name fails here
+        return config
+    cls = _CLASSES.get(config["class_name"])
+    if cls is None:
+        raise ValueError(unknown_name_message("metric class", config["class_name"], _CLASSES))
+    return cls(**config["config"])

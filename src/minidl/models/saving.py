@@ -110,8 +110,13 @@ def save_weights(model, filepath, overwrite=True):
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
-    """Write architecture, weights, optimizer state and compile settings of ``model``."""
-    from minidl import losses, optimizers
+    """Write architecture, weights, optimizer state and compile settings of ``model``.
+
+    Losses and metrics are stored by name (built-in functions), as class and
+    config (built-in classes), or by the name of your own function or class,
+    which ``load_model`` then looks up in ``custom_objects``.
+    """
+    from minidl import losses, metrics, optimizers
 
     _check_built(model, "save")
     architecture = {"class_name": type(model).__name__, "config": model.get_config()}
@@ -126,18 +131,11 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     optimizer = getattr(model, "optimizer", None)
     if getattr(model, "compiled_loss", None) is not None:
         args = model._compile_args
-        loss = _serialize_nested(args["loss"], losses.serialize)
-        metric_names = _serialize_nested(args["metrics"], _serialize_metric)
-        if loss is _UNSERIALIZABLE or metric_names is _UNSERIALIZABLE:
-            warnings.warn(
-                "save(): the loss or a metric is a custom function, so the file records no compile "
-                "settings; call compile() again after load_model().",
-                stacklevel=3,
-            )
-        else:
-            compile_config = {
-                "loss": loss, "metrics": metric_names, "loss_weights": args["loss_weights"],
-            }
+        compile_config = {
+            "loss": _serialize_nested(args["loss"], losses.serialize),
+            "metrics": _serialize_nested(args["metrics"], metrics.serialize),
+            "loss_weights": args["loss_weights"],
+        }
 
     def write(archive):
         entries = _write_weights(archive, model)
@@ -163,32 +161,50 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     _atomic_write(filepath, write, overwrite)
 
 
-_UNSERIALIZABLE = object()
-
-
 def _serialize_nested(value, serialize):
-    """Serialize a loss/metric argument (single, list or dict); _UNSERIALIZABLE if impossible."""
+    """A loss/metric argument (single, list or dict) as JSON-able data; your own
+    functions and classes become ``{"custom_object": name}``."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return {k: _serialize_nested(v, serialize) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_serialize_nested(v, serialize) for v in value]
+    result = serialize(value)
+    if result is not None:
+        return result
+    name = getattr(value, "__name__", None) or type(value).__name__
+    config = getattr(value, "get_config", None)
+    entry = {"custom_object": name}
+    if config is not None and not isinstance(value, type):
+        try:
+            entry["config"] = json.loads(json.dumps(config()))
+        except (TypeError, ValueError, NotImplementedError):
+            pass
+    return entry
+
+
+def _deserialize_nested(value, deserialize, custom_objects, missing):
+    """The inverse of ``_serialize_nested``; names of your own objects that
+    ``custom_objects`` lacks are added to ``missing``."""
     if value is None:
         return None
-    if isinstance(value, dict):
-        items = {k: _serialize_nested(v, serialize) for k, v in value.items()}
-        return _UNSERIALIZABLE if _UNSERIALIZABLE in items.values() else items
-    if isinstance(value, (list, tuple)):
-        items = [_serialize_nested(v, serialize) for v in value]
-        return _UNSERIALIZABLE if any(i is _UNSERIALIZABLE for i in items) else items
-    if isinstance(value, str):
-        return value
-    result = serialize(value)
-    return _UNSERIALIZABLE if result is None else result
-
-
-def _serialize_metric(metric):
-    from minidl import metrics
-
-    for name, fn in metrics._FUNCTIONS.items():
-        if metric is fn:
-            return name
-    return None
+    if isinstance(value, list):
+        return [_deserialize_nested(v, deserialize, custom_objects, missing) for v in value]
+    if isinstance(value, dict) and "custom_object" in value:
+        name = value["custom_object"]
+        found = (custom_objects or {}).get(name)
+        if found is None:
+            missing.append(name)
+            return None
+        if isinstance(found, type) and "config" in value:
+            return found.from_config(value["config"]) if hasattr(found, "from_config") else found(
+                **value["config"])
+        return found
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _deserialize_nested(v, deserialize, custom_objects, missing)
+                for k, v in value.items()}
+    return deserialize(value)
 
 
 def _check_built(model, method):
@@ -325,22 +341,41 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
         weight.assign(array)
     compile_config = manifest.get("compile")
     if compile and compile_config:
-        optimizer = optimizers.deserialize(optimizer_entry) if optimizer_entry else "rmsprop"
-        model.compile(optimizer=optimizer, loss=_deserialize_loss(compile_config["loss"]),
-                      metrics=compile_config["metrics"], loss_weights=compile_config["loss_weights"])
-        if slots is not None:
-            model.optimizer.set_state(
-                {"iterations": optimizer_entry["iterations"], "slots": slots},
-                list(model.trainable_weights),
-            )
+        _compile_from_file(model, compile_config, optimizer_entry, slots, custom_objects,
+                           archive.path)
     return model
 
 
-def _deserialize_loss(config):
-    from minidl import losses
+def _compile_from_file(model, config, optimizer_entry, slots, custom_objects, path):
+    """Compile ``model`` as it was when saved, with the optimizer's state; if it was
+    compiled with your own loss or metric missing from ``custom_objects``, warn
+    naming it and leave the model uncompiled."""
+    from minidl import losses, metrics, optimizers
 
-    if isinstance(config, dict) and "class_name" not in config:
-        return {k: _deserialize_loss(v) for k, v in config.items()}
-    if isinstance(config, list):
-        return [_deserialize_loss(v) for v in config]
-    return losses.deserialize(config)
+    missing = []
+    try:
+        loss = _deserialize_nested(config["loss"], losses.deserialize, custom_objects, missing)
+        metric_list = _deserialize_nested(config["metrics"], metrics.deserialize, custom_objects,
+                                          missing)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise FileFormatError(f"{path!r}: its compile settings are damaged ({error}).") from None
+    if missing:
+        names = ", ".join(repr(n) for n in sorted(set(missing)))
+        example = ", ".join(f"{n!r}: {n}" for n in sorted(set(missing)))
+        warnings.warn(
+            f"load_model({path!r}): the model was compiled with your own {names}, which "
+            f"custom_objects does not give; it is returned uncompiled. Pass "
+            f"custom_objects={{{example}}} to load it compiled, or call compile() again.",
+            stacklevel=3,
+        )
+        return
+    optimizer = optimizers.deserialize(optimizer_entry) if optimizer_entry else "rmsprop"
+    model.compile(optimizer=optimizer, loss=loss, metrics=metric_list,
+                  loss_weights=config["loss_weights"])
+    if slots is not None:
+        model.optimizer.set_state(
+            {"iterations": optimizer_entry["iterations"], "slots": slots},
+            list(model.trainable_weights),
+        )
+
+
