@@ -169,6 +169,17 @@ def max_pool_case(n, h, w, c, p=2):
     return step
 
 
+def softmax_case(n, c):
+    """Softmax alone, forward only (its backward is no kernel of its own)."""
+    logits = _normal(n, c)
+    probs = np.empty_like(logits)
+
+    def step(kernels):
+        kernels.softmax_forward(logits, probs)
+
+    return step
+
+
 def softmax_xent_case(n, c):
     logits = _normal(n, c)
     labels = RNG.integers(0, c, n).astype(np.int64)
@@ -212,6 +223,8 @@ CASES = {
     "  same, both through im2col": lambda: im2col_conv_case(64, 13, 13, 32, 64),
     "max-pool 64x26x26x32 (2x2)": lambda: max_pool_case(64, 26, 26, 32),
     "max-pool 64x11x11x64 (2x2)": lambda: max_pool_case(64, 11, 11, 64),
+    "softmax 32x10 (forward)": lambda: softmax_case(32, 10),
+    "softmax 1000x10 (forward)": lambda: softmax_case(1000, 10),
     "softmax-xent 64x10": lambda: softmax_xent_case(64, 10),
     "softmax-xent 256x10": lambda: softmax_xent_case(256, 10),
     "adam 118,282 weights": adam_case,

@@ -45,6 +45,17 @@ BAD_CALLS = [
     ("max_pool2d_backward", (z(1, 2, 2, 2), np.zeros((1, 2, 2, 3), np.int64), z(1, 4, 4, 2))),
     ("avg_pool2d_forward", (z(1, 4, 4, 2), 5, 5, 4, 4, 0, 0, z(1, 2, 2, 2))),  # window past input
     ("avg_pool2d_backward", (z(1, 2, 2, 2), 2, 2, 2, 2, 0, 0, z(2, 4, 4, 2))),
+    ("softmax_forward", (z(3, 4), z(3, 5))),                                  # probs shape
+    ("softmax_forward", (z(3, 4), z(4, 4))),                                  # probs rows
+    ("softmax_forward", (z(3, 0), z(3, 0))),                                  # no classes
+    ("softmax_forward", (z(3, 4), z(3, 4, dtype=np.float64))),                # mixed dtypes
+    ("softmax_forward", (z(3, 4, dtype=np.int32), z(3, 4, dtype=np.int32))),  # ints
+    ("softmax_forward", (z(4, 3).T, z(3, 4))),                                # logits F-order
+    ("softmax_forward", (z(3, 4), z(4, 3).T)),                                # probs F-order
+    ("softmax_forward", (z(3, 8)[:, ::2], z(3, 4))),                          # strided
+    ("softmax_forward", (z(12), z(12))),                                      # rank
+    ("softmax_forward", ([[0.0] * 4] * 3, z(3, 4))),                          # a list
+    ("softmax_forward", (z(3, 4), None)),                                     # no output
     ("softmax_cross_entropy_forward", (z(3, 4), np.array([0, 1, 4]), z(3, 4), z(3))),     # label too big
     ("softmax_cross_entropy_forward", (z(3, 4), np.array([0, -1, 2]), z(3, 4), z(3))),    # negative label
     ("softmax_cross_entropy_forward", (z(3, 4), np.array([0, 1]), z(3, 4), z(3))),        # count
@@ -106,13 +117,16 @@ BAD_CALLS = [
     # the compiled kernels' quick checks (fast_checks.pxd) must refuse these too
     ("gemm", (z(2, 3, dtype=">f4"), z(3, 4, dtype=">f4"), z(2, 4, dtype=">f4"))),  # byte-swapped
     ("dense_forward", (z(4, 3), z(3, 2), None, z(4, 2, dtype=">f4"), "linear")),
+    ("softmax_forward", (z(3, 4, dtype=">f4"), z(3, 4))),
+    ("softmax_forward", (z(3, 4), z(3, 4, dtype=">f4"))),
+    ("softmax_forward", (z(3, 4, dtype=">f8"), z(3, 4, dtype=">f8"))),  # one dtype, swapped
     ("softmax_cross_entropy_forward", (z(3, 4, dtype=">f4"), np.array([0, 1, 2]), z(3, 4), z(3))),
     ("softmax_cross_entropy_forward", (z(3, 4), np.array([0, 1, 2], ">i8"), z(3, 4), z(3))),
     ("adam_update", (z(5, dtype=">f4"), z(5), z(5), z(5), None, 0.1)),
     ("dense_backward", (z(4, 3), z(3, 2), z(4, 2), z(4, 2), None, z(3, 2), z(3), "bogus")),
 ]
 
-# outputs that overlap an input by a few bytes: views into one buffer
+# outputs that overlap an input by a few bytes: views into one buffer (or are the input)
 _buffer = z(96)
 OVERLAPPING_CALLS = [
     ("gemm", (_buffer[:6].reshape(2, 3), z(3, 2), _buffer[5:9].reshape(2, 2))),
@@ -121,6 +135,8 @@ OVERLAPPING_CALLS = [
                         _buffer[3:9].reshape(3, 2), None, "relu")),
     ("softmax_cross_entropy_forward", (_buffer[:8].reshape(2, 4), np.array([0, 1]),
                                        _buffer[7:15].reshape(2, 4), z(2))),
+    ("softmax_forward", (_buffer[:8].reshape(2, 4), _buffer[7:15].reshape(2, 4))),
+    ("softmax_forward", (_buffer[:8].reshape(2, 4), _buffer[:8].reshape(2, 4))),  # in place
     ("adam_update", (_buffer[:5], _buffer[4:9], z(5), z(5), None, 0.1)),
     ("conv2d_winograd_forward", (_buffer[:50].reshape(2, 5, 5, 1), z(3, 3, 1, 2), None, 0, 0,
                                  _buffer[49:85].reshape(2, 3, 3, 2), "relu")),
@@ -153,6 +169,31 @@ def test_read_only_output_is_refused():
     out.setflags(write=False)
     with pytest.raises(ValueError, match="writeable"):
         compiled.dense_forward(z(4, 3), z(3, 2), None, out, "linear")
+
+
+@pytest.mark.parametrize("backend", [compiled, reference], ids=["compiled", "reference"])
+@pytest.mark.parametrize("args,message", [
+    ((z(3, 4), z(3, 5)), r"probs must have shape \(3, 4\), received \(3, 5\)"),
+    ((z(3, 0), z(3, 0)), "at least one class"),
+    ((z(3, 4), z(3, 4, dtype=np.float64)), "share one dtype"),
+    ((z(4, 3).T, z(3, 4)), "logits must be C-contiguous"),
+    ((z(3, 4, dtype=">f4"), z(3, 4)), "logits must be float32 or float64, received >f4"),
+    ((z(3, 4), z(3, 4)[None]), "probs must have 2 dimensions"),
+    ((z(3, 4), np.broadcast_to(z(4), (3, 4))), "probs must be C-contiguous"),
+    ((z(3, 4), "probs"), "probs must be a numpy array"),
+])
+def test_softmax_forward_says_what_is_wrong(backend, args, message):
+    """The compiled kernel's quick check refuses, then checks.check_softmax names the problem."""
+    with pytest.raises(ValueError, match=message):
+        backend.softmax_forward(*args)
+
+
+@pytest.mark.parametrize("backend", [compiled, reference], ids=["compiled", "reference"])
+def test_read_only_probs_are_refused(backend):
+    probs = z(3, 4)
+    probs.setflags(write=False)
+    with pytest.raises(ValueError, match="probs is an output and must be writeable"):
+        backend.softmax_forward(z(3, 4), probs)
 
 
 @settings(max_examples=150, deadline=None)

@@ -299,6 +299,10 @@ def image_calls(draw, alias=False):
 def softmax_calls(draw, alias=False):
     n, c, dtype = draw(sizes), draw(st.integers(0, 6)), draw(floats)
     a = lambda shape, **kw: draw(array_spec(shape, dtype, exact=alias, **kw))  # noqa: E731
+    if draw(st.integers(0, 2)) == 0:  # softmax alone, a third of the calls
+        args = dict(logits=a((n, c)), probs=a((n, c), output=True))
+        call = Call("softmax_forward", tuple(args), args, draw(seeds))
+        return with_alias(draw, alias, call, ["probs"], ["logits"])
     if draw(st.booleans()):
         labels = draw(array_spec((n,), np.int64, values=f"labels:{c}", exact=alias))
     else:

@@ -1,5 +1,7 @@
 """Every compiled kernel against its NumPy twin in reference.py, on many shapes."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -291,6 +293,59 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
     compiled.softmax_cross_entropy_forward(logits, np.array([1, 2]), probs, losses)
     np.testing.assert_allclose(losses, [2e4, 0.0])
     np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+
+
+@SETTINGS
+@given(n=st.integers(0, 9), c=st.one_of(st.integers(1, 12), st.integers(13, 70)),
+       scale=st.sampled_from([1e-3, 1.0, 100.0, 1e4]), dtype=st.sampled_from(FLOATS),
+       seed=st.integers(0, 999))
+def test_softmax_forward(n, c, scale, dtype, seed):
+    """Rows of 1 to 70 classes: the vector exp's full vectors and its leftovers."""
+    rng = np.random.default_rng(seed)
+    logits = (rng.normal(size=(n, c)) * scale).astype(dtype)
+    before = logits.copy()
+    (probs,) = run_both("softmax_forward", lambda: (logits, np.empty((n, c), dtype)), [1], dtype)
+    np.testing.assert_array_equal(logits, before)
+    assert np.all(probs >= 0)
+    sum_tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=0, atol=sum_tolerance)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_softmax_forward_is_stable_for_huge_logits(dtype):
+    """exp of a logit of 1e4 overflows; exp of (logit - the row's maximum) never does.  At
+    the float's limits, -top - top overflows to -inf: a probability of 0, silently."""
+    top = np.finfo(dtype).max
+    logits = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4], [1e4, 1e4, 1e4], [top, -top, top]],
+                      dtype)
+    expected = [[1, 0, 0], [0, 0, 1], [1 / 3, 1 / 3, 1 / 3], [0.5, 0, 0.5]]
+    for backend in (compiled, reference):
+        probs = np.empty_like(logits)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            backend.softmax_forward(logits, probs)
+        np.testing.assert_allclose(probs, expected, rtol=1e-6, atol=1e-30)
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_softmax_forward_row_with_nan_or_inf_is_nan_silently(dtype):
+    """NaN or +inf in a row, or a row of -inf only, makes that row NaN (inf - inf is NaN),
+    and only that row: no exception, no warning.  A -inf logit beside finite ones is a
+    probability of 0 (or next to it)."""
+    nan, inf = np.nan, np.inf
+    logits = np.array([[0, nan, 1], [0, inf, 1], [-inf, -inf, -inf], [1, 2, 3], [-inf, 0, 1]],
+                      dtype)
+    for backend in (compiled, reference):
+        probs = np.empty_like(logits)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            backend.softmax_forward(logits, probs)
+        assert np.isnan(probs[:3]).all()
+        np.testing.assert_allclose(probs[3], np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum(),
+                                   rtol=1e-6)
+        np.testing.assert_allclose(probs[4], [0, 1 / (1 + np.e), np.e / (1 + np.e)], rtol=1e-6,
+                                   atol=1e-30)
 
 
 @SETTINGS

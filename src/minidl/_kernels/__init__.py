@@ -62,6 +62,9 @@ argmax (N,OH,OW,C) int64)``
     mean over the window's pixels inside the image (padding not counted,
     as TensorFlow does).
 ``avg_pool2d_backward(grad_out, ph, pw, sh, sw, pad_top, pad_left, grad_x)``
+``softmax_forward(logits (N,C), probs (N,C))``
+    probs = softmax(logits) row by row, the row's maximum subtracted before
+    exp; a row holding NaN or +inf comes out NaN.
 ``softmax_cross_entropy_forward(logits (N,C), labels, probs (N,C), losses (N,))``
     labels int64 (N,) class indices, or float (N,C) target distributions.
 ``softmax_cross_entropy_backward(probs, labels, grad_losses (N,), grad_logits)``
@@ -85,7 +88,7 @@ FUNCTIONS = (
     "conv2d_backward", "conv2d_backward_sparse", "gradient_nonzeros",
     "conv2d_winograd_forward", "conv2d_winograd_backward", "max_pool2d_forward",
     "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
-    "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
+    "softmax_forward", "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
     "sgd_update", "rmsprop_update", "adam_update",
 )
 # and the constants: the backend's name, whether its sparse backward and its Winograd

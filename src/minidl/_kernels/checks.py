@@ -311,6 +311,18 @@ def check_softmax_xent(logits, labels, probs, losses):
     _separate(k, {"probs": probs, "losses": losses}, {"logits": logits, "labels": labels})
 
 
+def check_softmax(logits, probs):
+    """logits and probs: (N, C) arrays of one float dtype, C >= 1, probs a separate output."""
+    k = "softmax_forward"
+    _array(k, "logits", logits, 2)
+    _array(k, "probs", probs, 2, writeable=True)
+    _same_dtype(k, logits=logits, probs=probs)
+    if logits.shape[1] < 1:
+        raise ValueError(f"{k}: logits need at least one class, received shape {logits.shape}.")
+    _shape(k, "probs", probs, logits.shape)
+    _separate(k, {"probs": probs}, {"logits": logits})
+
+
 def check_label_range(labels, classes):
     if labels.ndim == 1 and labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(

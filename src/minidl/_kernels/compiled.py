@@ -28,6 +28,7 @@ from minidl._kernels.pool import (
 from minidl._kernels.softmax import (
     softmax_cross_entropy_backward,
     softmax_cross_entropy_forward,
+    softmax_forward,
 )
 
 NAME = "compiled"
@@ -60,6 +61,7 @@ __all__ = [
     "sgd_update",
     "softmax_cross_entropy_backward",
     "softmax_cross_entropy_forward",
+    "softmax_forward",
 ]
 
 BLAS = blas_library.install(dense)  # which OpenBLAS the products call

@@ -28,6 +28,7 @@ from minidl._kernels.checks import (
     check_pool_backward,
     check_argmax_range,
     check_label_range,
+    check_softmax,
     check_softmax_xent,
 )
 
@@ -395,6 +396,27 @@ def avg_pool2d_backward(grad_out, ph, pw, sh, sw, pad_top, pad_left, grad_x):
     cols = np.repeat(share[:, :, :, None, :], ph * pw, axis=3)
     col2im(cols.reshape(n * out_h * out_w, ph * pw * c), ph, pw, sh, sw, pad_top, pad_left,
            out_h, out_w, grad_x)
+
+
+# --- softmax ----------------------------------------------------------------
+def softmax_forward(logits, probs):
+    """probs = softmax(logits), row by row; logits and probs are (N, C).
+
+        probs[n, c] = exp(z_c - max z) / sum_k exp(z_k - max z),   z = logits[n]
+
+    Subtracting the row's maximum cancels between the numerator and the
+    denominator, so the result is the same, but every exp is then of a value
+    <= 0: it cannot overflow, whatever the logits.  A row holding NaN or +inf,
+    or only -inf, comes out all NaN (inf - inf is NaN), with no warning, as in
+    the compiled kernel; a -inf logit beside finite ones gets probability 0
+    (about 1e-38 in the compiled float32 kernel, whose exp stops at exp(-87)).
+    """
+    check_softmax(logits, probs)
+    # invalid: inf - inf; over: z - max z below the float's range, which is -inf (exp 0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        probs[...] = exp / exp.sum(axis=1, keepdims=True)
 
 
 # --- softmax and cross-entropy, fused ----------------------------------------

@@ -8,7 +8,8 @@ Subtracting the row maximum keeps every exp <= 1, so logits of +-1e4 are
 fine, and the loss never takes the log of an underflowed probability.
 The backward is (p - onehot(y)) * dL/dloss: the reason to fuse the two.
 One row's softmax is C (``softmax_row.h``), where float32 exponentials run
-as vector code.
+as vector code.  ``softmax_forward`` is that softmax alone, for when no
+cross-entropy follows.
 """
 
 cimport cython
@@ -17,10 +18,19 @@ from libc.stdint cimport int64_t
 
 cimport numpy as cnp
 
-from minidl._kernels.checks import check_softmax_xent
+from minidl._kernels.checks import check_softmax, check_softmax_xent
 from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 
 cnp.import_array()
+
+
+cdef bint _softmax_arguments_ok(logits, probs):
+    """The quick form of checks.check_softmax."""
+    cdef int t = float_type(logits)
+    if not (array_of(logits, 2, t, False) and array_of(probs, 2, t, True)):
+        return False
+    cdef Py_ssize_t n = dim(logits, 0), c = dim(logits, 1)
+    return c >= 1 and dim(probs, 0) == n and dim(probs, 1) == c and apart(probs, logits)
 
 
 cdef bint _arguments_ok(logits, labels, probs, losses):
@@ -79,6 +89,23 @@ cdef inline floating _softmax_row(floating[:, ::1] z, floating[:, ::1] p, Py_ssi
         return minidl_softmax_row_float(&z[i, 0], &p[i, 0], z.shape[1])
     else:
         return minidl_softmax_row_double(&z[i, 0], &p[i, 0], z.shape[1])
+
+
+def softmax_forward(logits, probs):
+    """probs = softmax(logits), row by row (a row with NaN or +inf comes out NaN)."""
+    if not _softmax_arguments_ok(logits, probs):
+        check_softmax(logits, probs)  # raises, naming what is wrong
+    if float_type(logits) == cnp.NPY_FLOAT:
+        _softmax_rows[float](logits, probs)
+    else:
+        _softmax_rows[double](logits, probs)
+
+
+cdef void _softmax_rows(floating[:, ::1] z, floating[:, ::1] p):
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(z.shape[0]):
+            _softmax_row(z, p, i)
 
 
 cdef Py_ssize_t _forward_sparse(floating[:, ::1] z, int64_t[::1] y, floating[:, ::1] p,
