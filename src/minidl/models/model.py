@@ -42,6 +42,7 @@ from minidl.layers.base import Layer, assign_all, product
 from minidl.layers.node import is_symbolic
 from minidl.models.training import Trainer
 from minidl.tensor import Tensor
+from minidl.utils.traceback_utils import filter_traceback
 
 
 class Model(Layer, Trainer):
@@ -170,6 +171,7 @@ class Model(Layer, Trainer):
         return sum(w.size for w in self.weights)
 
     # --- running -------------------------------------------------------
+    @filter_traceback
     def __call__(self, inputs, *args, training=None, **kwargs):
         """Run the model on arrays/Tensors: a Tensor, or a list for several outputs."""
         if is_symbolic(inputs):

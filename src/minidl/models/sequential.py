@@ -21,11 +21,13 @@ from minidl.layers.base import Layer, as_shape
 from minidl.layers.input import InputLayer
 from minidl.layers.node import KerasTensor
 from minidl.models.model import Model, check_input_shape
+from minidl.utils.traceback_utils import filter_traceback
 
 
 class Sequential(Model):
     """A linear stack of layers."""
 
+    @filter_traceback
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         self._layers = []
@@ -39,6 +41,7 @@ class Sequential(Model):
     def layers(self):
         return list(self._layers)
 
+    @filter_traceback
     def add(self, layer):
         """Append a layer (or start with an ``Input``)."""
         if isinstance(layer, KerasTensor) and isinstance(layer.layer, InputLayer):

@@ -58,6 +58,7 @@ from minidl.models.compile_utils import (
 from minidl.models.predict_slices import predict_slice
 from minidl.tensor import Tensor
 from minidl.utils.progbar import Progbar
+from minidl.utils.traceback_utils import filter_traceback
 
 
 class NotCompiledError(ValueError, RuntimeError):
@@ -191,6 +192,7 @@ class Trainer:
     _step_weights = None
 
     # --- compile ------------------------------------------------------------
+    @filter_traceback
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=None, steps_per_execution=None,
                 jit_compile=None, **kwargs):
@@ -344,6 +346,7 @@ class Trainer:
         return xs, ys, n
 
     # --- fit ----------------------------------------------------------------
+    @filter_traceback
     def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0, **kwargs):
         """Train for ``epochs`` passes over (x, y); returns a ``History``.
@@ -454,6 +457,7 @@ class Trainer:
                     bar.update(step + 1, list(python_logs(logs).items()))
         return python_logs(logs)
 
+    @filter_traceback
     def evaluate(self, x=None, y=None, batch_size=32, verbose=1, return_dict=False, **kwargs):
         """Loss and metrics on (x, y): the loss alone without metrics, else
         ``[loss, metric, ...]`` in the order of ``metrics_names``."""
@@ -468,6 +472,7 @@ class Trainer:
             return logs
         return _in_metric_order(logs, self.metrics_names)
 
+    @filter_traceback
     def predict(self, x, batch_size=32, verbose=0, **kwargs):
         """The model's outputs for x, as a NumPy array (a list of arrays for several outputs).
 
@@ -503,6 +508,7 @@ class Trainer:
         return results[0] if len(results) == 1 else results
 
     # --- single batches -----------------------------------------------------
+    @filter_traceback
     def train_on_batch(self, x, y=None, return_dict=False):
         """One optimizer step on (x, y); returns the loss (and metrics) of that batch."""
         self._require_compiled("train_on_batch")
@@ -511,6 +517,7 @@ class Trainer:
         logs = python_logs(self.train_step(pack_batch(xs + ys, len(xs))))
         return logs if return_dict else _in_metric_order(logs, self.metrics_names)
 
+    @filter_traceback
     def test_on_batch(self, x, y=None, return_dict=False):
         self._require_compiled("test_on_batch")
         xs, ys, _ = self._prepare(x, y, step="test_step")
@@ -519,23 +526,27 @@ class Trainer:
             logs = python_logs(self.test_step(pack_batch(xs + ys, len(xs))))
         return logs if return_dict else _in_metric_order(logs, self.metrics_names)
 
+    @filter_traceback
     def predict_on_batch(self, x):
         """The outputs for x, as one batch."""
         xs = data_adapter.prepare_inputs(self, x, finite=False)
         return self.predict(xs[0] if len(xs) == 1 else xs, batch_size=len(xs[0]))
 
     # --- saving (see minidl.models.saving) ----------------------------------
+    @filter_traceback
     def save(self, filepath, overwrite=True, include_optimizer=True):
         """Save architecture, weights and optimizer state to one file (see ``saving``)."""
         from minidl.models import saving
 
         saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
+    @filter_traceback
     def save_weights(self, filepath, overwrite=True):
         from minidl.models import saving
 
         saving.save_weights(self, filepath, overwrite=overwrite)
 
+    @filter_traceback
     def load_weights(self, filepath):
         from minidl.models import saving
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidl import _kernels
 from minidl.autograd import record
 from minidl.ops.arithmetic import as_tensor
 
@@ -87,16 +88,23 @@ def softmax(x, axis=-1):
     ``_keras_logits``.
     """
     x = as_tensor(x)
-    with np.errstate(invalid="ignore", over="ignore"):  # an inf logit gives NaN, as in Keras
-        out = np.subtract(x.data, x.data.max(axis=axis, keepdims=True))
-        np.exp(out, out=out)
-        out /= out.sum(axis=axis, keepdims=True)
+    last = axis in (-1, x.ndim - 1)
+    if last and x.ndim >= 1 and x.size and x.shape[-1] >= 1:  # rows of the last axis: a kernel
+        rows = np.ascontiguousarray(x.data).reshape(-1, x.shape[-1])
+        out = np.empty_like(rows)
+        _kernels.current.softmax_forward(rows, out)
+        out = out.reshape(x.shape)
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):  # an inf logit gives NaN, as in Keras
+            out = np.subtract(x.data, x.data.max(axis=axis, keepdims=True))
+            np.exp(out, out=out)
+            out /= out.sum(axis=axis, keepdims=True)
 
     def backward(grad):
         return (out * (grad - (grad * out).sum(axis=axis, keepdims=True)),)
 
     y = record(out, (x,), backward)
-    if axis in (-1, x.ndim - 1):
+    if last:
         y._logits = x
     return y
 
