@@ -183,6 +183,10 @@ def test_merge_layers():
     x, y = np.ones((2, 3)), np.zeros((2, 2))
     np.testing.assert_array_equal(np.asarray(layers.Concatenate()([x, y])), np.hstack([x, y]))
     np.testing.assert_array_equal(np.asarray(layers.Add()([x, x])), 2 * x)
+    # the functional guide's lower-case forms
+    assert layers.concatenate([a, b]).shape == (None, 5)
+    assert layers.add([a, a]).shape == (None, 3)
+    np.testing.assert_array_equal(layers.add([x, x]).numpy(), 2 * x)
 
 
 def test_config_round_trip_for_every_layer():

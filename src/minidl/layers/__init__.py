@@ -13,7 +13,7 @@ from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
 from minidl.layers.input import Input, InputLayer
-from minidl.layers.merge import Add, Concatenate
+from minidl.layers.merge import Add, Concatenate, add, concatenate
 from minidl.layers.node import KerasTensor
 from minidl.layers.normalization import BatchNormalization
 from minidl.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
@@ -33,7 +33,8 @@ _REGISTRY = {
     )
 }
 
-__all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names",
+__all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",
+           "concatenate",
            "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D"]
 
 

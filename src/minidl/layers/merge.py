@@ -75,3 +75,13 @@ class Add(_Merge):
 
     def call(self, inputs):
         return reduce(ops.add, inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """The functional form of ``Concatenate``: ``concatenate([a, b])``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def add(inputs, **kwargs):
+    """The functional form of ``Add``: ``add([x, shortcut])`` (a residual connection)."""
+    return Add(**kwargs)(inputs)
