@@ -6,7 +6,10 @@ Three ways to make one, as in Keras:
 * functional: ``Model(inputs=Input(...), outputs=...)`` (see ``functional.py``);
 * subclassing: ``class Net(Model)`` with layers made in ``__init__`` and a
   ``call(self, x, training=False)`` you write.  The model finds its layers
-  (and so its weights) by looking at its attributes, including lists of layers.
+  (and so its weights) in its attributes, also in lists and dicts
+  (``minidl.layers.tracking``).  A subclass called the functional way,
+  ``CustomModel(inputs, outputs)``, is a functional model that keeps the
+  methods you wrote (a ``train_step`` of your own, say).
 
 ``Model`` is itself a ``Layer`` (a model can be used inside another), and
 gets ``compile``/``fit``/``evaluate``/``predict`` from ``Trainer``.
@@ -23,13 +26,11 @@ A subclassed model trained by a loop you write yourself::
             return self.out(self.hidden(x))
 
     net, optimizer = Net(), minidl.optimizers.Adam()
+    loss_fn = minidl.losses.SparseCategoricalCrossentropy(from_logits=True)
     for xb, yb in batches:
-        logits = net(xb, training=True)
-        loss = minidl.losses.sparse_categorical_crossentropy(yb, logits, from_logits=True).mean()
-        for w in net.trainable_weights:
-            w.grad = None
-        loss.backward()
-        grads = [w.grad for w in net.trainable_weights]
+        with minidl.GradientTape() as tape:
+            loss = loss_fn(yb, net(xb, training=True))
+        grads = tape.gradient(loss, net.trainable_weights)
         optimizer.apply_gradients(zip(grads, net.trainable_weights))
 """
 
