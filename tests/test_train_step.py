@@ -308,3 +308,21 @@ def test_a_user_loss_gets_keras_label_handling():
 
     sparse_model.compile("sgd", my_sparse)
     sparse_model.fit(x, np.arange(64) % 3, verbose=0)
+
+
+def test_metrics_exist_from_the_first_batch_as_in_keras():
+    model = minidl.Sequential([layers.Dense(1, input_shape=(4,))])
+    model.compile("sgd", "mse", ["mae"])
+    assert model.metrics_names == []
+    model.evaluate(*regression_data(), verbose=0)
+    assert model.metrics_names == ["loss", "mae"]
+
+
+def test_an_unbuilt_sequential_model_has_no_weights_to_list_yet():
+    model = minidl.Sequential([layers.Dense(2), layers.Dense(3)])
+    with pytest.raises(ValueError, match="have not yet been created"):
+        model.weights
+    with pytest.raises(ValueError, match="have not yet been created"):
+        model.get_weights()
+    model(np.ones((1, 4)))
+    assert len(model.weights) == 4

@@ -82,11 +82,13 @@ class LossesContainer:
             [metrics_module.Mean(name=f"{name}_loss") for name in self.output_names]
             if len(self.output_names) > 1 else []
         )
+        self._used = False
 
     @property
     def metrics(self):
-        """The running means of the total loss and, for several outputs, of each one."""
-        return [self._total] + self._per_output
+        """The running means of the total loss and, for several outputs, of each one
+        ([] until the first batch, as in Keras)."""
+        return [self._total] + self._per_output if self._used else []
 
     def rename_outputs(self, names):
         """Use the model's output names, known once it is built."""
@@ -131,10 +133,11 @@ class LossesContainer:
                 "loss='sparse_categorical_crossentropy'), or override train_step()."
             )
         self._total.add(float(total.data), batch)
+        self._used = True
         return total
 
     def reset_state(self):
-        for metric in self.metrics:
+        for metric in [self._total] + self._per_output:
             metric.reset_state()
 
 

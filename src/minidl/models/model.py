@@ -134,10 +134,12 @@ class Model(Layer, Trainer):
 
     @property
     def trainable_weights(self):
+        self._assert_weights_created()
         return self._collect("trainable_weights") if self.trainable else []
 
     @property
     def non_trainable_weights(self):
+        self._assert_weights_created()
         if not self.trainable:
             return self._collect("weights")
         return self._collect("non_trainable_weights")
@@ -145,7 +147,19 @@ class Model(Layer, Trainer):
     @property
     def weights(self):
         """All weights, layer by layer (Keras's ``model.get_weights()`` order)."""
+        self._assert_weights_created()
         return self._collect("weights")
+
+    def _assert_weights_created(self):
+        """As Keras: a model that builds its weights in ``build`` (a Sequential without
+        an input shape, say) has none to list before it is built; [] would look like a
+        model with nothing to train."""
+        if not self.built and type(self).build is not Model.build:
+            raise ValueError(
+                f"Weights for model {self.name!r} have not yet been created. Weights are "
+                "created when the model is first called on inputs or `build()` is called "
+                "with an `input_shape`."
+            )
 
     @property
     def trainable(self):
