@@ -1,0 +1,19 @@
+"""Shared set-up for the ported Keras guides.
+
+Each test starts like a fresh notebook: automatic layer names start over
+(``dense``, ``dense_1``, ...), every random generator is seeded, and the
+working directory is a temporary folder, so the guides' relative paths
+("my_model", "training_1/cp.ckpt", ...) write nowhere else.
+"""
+
+import pytest
+
+import minidl
+
+
+@pytest.fixture(autouse=True)
+def fresh_session(tmp_path, monkeypatch):
+    minidl.utils.clear_session()
+    minidl.utils.set_random_seed(1337)
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
