@@ -162,6 +162,20 @@ def test_offline_and_nothing_found_names_the_places_and_the_fixes(tmp_path, home
     assert "apt-get install dataset-fashion-mnist" in message
     assert "network is unreachable" in message
     assert "sample=True" in message
+    assert "path=" in message
+
+
+def test_offline_error_shows_the_help_first_and_no_chained_network_errors(home):
+    """In a notebook the traceback ends with this message alone: no "During handling of the
+    above exception" socket and urllib errors above it, their reason one line at the end."""
+    with pytest.raises(DatasetNotFoundError) as info:
+        fashion_mnist.load_data()
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith("Fashion-MNIST not found. Looked for train-labels-idx1-ubyte.gz")
+    reason = "download failed: train-labels-idx1-ubyte.gz: network is unreachable (test)"
+    assert lines[-1] == f"({reason})"
+    assert sum("network is unreachable" in line for line in lines) == 1
 
 
 def test_download_false_does_not_touch_the_network(home, monkeypatch):

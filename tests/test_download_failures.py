@@ -177,6 +177,8 @@ def test_no_server_listening(cache, monkeypatch):
         _files.locate(spec)
     message = str(caught.value)
     assert "download failed" in message and "refused" in message.lower()
+    assert "<urlopen error" not in message  # the socket's reason, unwrapped
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
     assert f"http://127.0.0.1:{port}/toy.bin" in message
     assert files_in(cache) == []
 

@@ -1,7 +1,11 @@
-"""Each plot renders headless to a real PNG of the expected size with more than one colour."""
+"""Each plot renders headless to a real PNG of the expected shape with more than one colour,
+and in a notebook (a simulated IPython kernel here; tests/test_notebook.py runs a real one)
+shows its figure once, at once."""
 
 import struct
+import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -17,8 +21,11 @@ def check_png(path, figure):
     data = path.read_bytes()
     assert data[:8] == PNG_SIGNATURE
     width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
-    expected = figure.get_size_inches() * figure.dpi
-    assert (width, height) == (round(expected[0]), round(expected[1]))
+    # The figure's shape, not matplotlib's exact pixel count (its rounding and
+    # rcParams["savefig.dpi"] may change that).
+    expected_width, expected_height = figure.get_size_inches()
+    assert width / height == pytest.approx(expected_width / expected_height, rel=0.02)
+    assert min(width, height) >= 100
     from matplotlib.image import imread
 
     pixels = imread(path)
@@ -152,3 +159,96 @@ def test_plot_feature_maps_on_a_functional_model_with_branches(tmp_path):
     check_png(tmp_path / "b.png", figure)
     labels = [axes.get_ylabel() for axes in figure.axes if axes.get_ylabel()]
     assert labels == ["left\n8x8x2", "both\n8x8x2"]
+
+
+# --- in a notebook -------------------------------------------------------------------
+
+
+class FakeKernelShell:
+    """What ``get_ipython()`` returns in a Jupyter kernel, as far as minidl.plot looks."""
+
+    kernel = object()
+    execution_count = 1
+
+
+@pytest.fixture
+def notebook(monkeypatch):
+    """A simulated Jupyter kernel: ``notebook.shown`` collects the bundles it displays.
+
+    Its ``display(obj)`` does what IPython's does for an object with ``_ipython_display_``.
+    """
+    shown = []
+
+    def display(obj, raw=False):
+        if raw:
+            shown.append(obj)
+        else:
+            obj._ipython_display_()
+
+    shell = FakeKernelShell()
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    monkeypatch.setitem(sys.modules, "IPython.display", types.SimpleNamespace(display=display))
+    return types.SimpleNamespace(shown=shown, shell=shell)
+
+
+def pngs(bundles):
+    return [bundle["image/png"] for bundle in bundles]
+
+
+def test_in_a_notebook_each_plot_shows_once_in_order(notebook):
+    history = plot.plot_history(FakeHistory())
+    matrix = plot.plot_confusion_matrix(np.eye(3))
+    assert [bundle["text/plain"] for bundle in notebook.shown] == [repr(history), repr(matrix)]
+    assert all(png.startswith(PNG_SIGNATURE) for png in pngs(notebook.shown))
+
+
+def test_in_a_notebook_a_returned_figure_ending_the_cell_is_not_shown_again(notebook):
+    figure = plot.plot_history(FakeHistory())
+    figure._ipython_display_()  # what the cell's display hook does with ``figure``
+    assert len(notebook.shown) == 1
+    notebook.shell.execution_count += 1  # the next cell: ``figure`` alone shows it
+    figure._ipython_display_()
+    assert len(notebook.shown) == 2
+
+
+def test_in_a_notebook_a_changed_figure_is_shown_again(notebook):
+    figure = plot.plot_history(FakeHistory())
+    figure.axes[0].set_yscale("log")
+    figure._ipython_display_()
+    assert len(notebook.shown) == 2
+    assert pngs(notebook.shown)[0] != pngs(notebook.shown)[1]
+
+
+def test_in_a_notebook_path_still_saves(notebook, tmp_path):
+    figure = plot.plot_filters(np.ones((3, 3)), path=tmp_path / "k.png")
+    check_png(tmp_path / "k.png", figure)
+    assert len(notebook.shown) == 1
+
+
+@pytest.mark.parametrize("get_ipython", [
+    lambda: None,  # IPython imported by a plain script
+    lambda: types.SimpleNamespace(execution_count=1),  # a terminal IPython: no kernel
+])
+def test_outside_a_kernel_nothing_is_displayed(monkeypatch, capsys, get_ipython):
+    def display(*args, **kwargs):
+        pytest.fail("displayed outside a kernel")
+
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=get_ipython))
+    monkeypatch.setitem(sys.modules, "IPython.display", types.SimpleNamespace(display=display))
+    figure = plot.plot_history(FakeHistory())
+    assert not hasattr(figure, "_ipython_display_")
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_script_shows_and_prints_nothing_and_leaves_pyplot_alone(tmp_path):
+    script = f"""
+import sys
+from minidl import plot
+figure = plot.plot_history({{"loss": [1.0, 0.5]}}, path={str(tmp_path / "h.png")!r})
+figure.savefig({str(tmp_path / "again.png")!r})
+assert "IPython" not in sys.modules and "matplotlib.pyplot" not in sys.modules, sorted(sys.modules)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+    assert (tmp_path / "h.png").is_file() and (tmp_path / "again.png").is_file()

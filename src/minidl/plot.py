@@ -6,16 +6,29 @@
     plot.plot_confusion_matrix((y_test, model.predict(x_test)), class_names, path="cm.png")
     plot.show_images(x_test[:20], y_test[:20], model.predict(x_test[:20]), class_names, path="mistakes.png")
 
-Every function returns a ``matplotlib.figure.Figure`` (shown by notebooks) and
-saves it when given ``path``. Figures are built directly on matplotlib's Agg
-canvas, without ``pyplot``: no window, no display needed, and no global state
-changed. matplotlib is an optional dependency (``pip install minidl[plot]``),
+Every function returns a ``matplotlib.figure.Figure`` and saves it when given
+``path``. Figures are built directly on matplotlib's Agg canvas, without
+``pyplot``: no window, no display needed, and no global state changed, so in a
+script nothing is shown or printed.
+
+In a Jupyter notebook (any IPython kernel) each function also shows its figure
+at once, below the cell, as pyplot code does: a cell that calls ``plot_history``
+then ``plot_confusion_matrix`` shows both, in that order, and ``%matplotlib
+inline`` is not needed. ``fig = plot_history(history)`` still gives the figure
+(``fig.savefig("curves.png")``), and a call or a ``fig`` ending the cell does
+not show it a second time; a figure changed since it was shown
+(``fig.axes[0].set_yscale("log")``) is shown again by ``fig`` or
+``display(fig)``.
+
+matplotlib is an optional dependency (``pip install minidl[plot]``),
 imported only when a function here is called.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import sys
 
 import numpy as np
 
@@ -228,9 +241,52 @@ def _new_figure(size):
 
 
 def _finish(figure, path):
+    """Save ``figure`` to ``path`` if given, show it now in a notebook, and return it."""
     if path is not None:
         figure.savefig(path)
+    if _notebook_shell() is not None:
+        from IPython.display import display
+
+        figure._ipython_display_ = _NotebookDisplay(figure)
+        display(figure)
     return figure
+
+
+def _notebook_shell():
+    """The shell of the Jupyter kernel running this code, or None.
+
+    IPython is not imported here: if nothing has imported it, this is no
+    notebook. A terminal IPython has a shell but no ``kernel``, and nowhere to
+    draw a picture inline.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell if getattr(shell, "kernel", None) is not None else None
+
+
+class _NotebookDisplay:
+    """How a notebook shows a figure made here (IPython calls a figure's ``_ipython_display_``).
+
+    ``display(fig)`` and a ``fig`` ending a cell both come here. The figure is
+    drawn to a PNG here, so neither pyplot nor ``%matplotlib inline`` is needed,
+    and published unless the running cell already showed this very picture.
+    That keeps the figure a plot function showed and returned from appearing
+    twice, while a figure changed since, or asked for in a later cell, appears.
+    """
+
+    def __init__(self, figure):
+        self.figure = figure
+        self.last_shown = None  # (cell number, PNG bytes)
+
+    def __call__(self):
+        from IPython.display import display
+
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png")
+        shown = (getattr(_notebook_shell(), "execution_count", None), buffer.getvalue())
+        if shown != self.last_shown:
+            self.last_shown = shown
+            display({"image/png": shown[1], "text/plain": repr(self.figure)}, raw=True)
 
 
 def _array(value):

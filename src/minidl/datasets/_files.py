@@ -20,7 +20,10 @@ flushed to disk, and only then renamed into place (``os.replace`` is atomic),
 so a broken transfer or a wrong file never leaves a file behind.
 
 Offline with nothing found, ``DatasetNotFoundError`` (a ``FileNotFoundError``)
-lists every place searched and how to fill one.
+says which files are missing, lists every place searched and how to fill one,
+and ends with why nothing was downloaded, in one line. It is raised ``from
+None``: a notebook shows that message alone, not the socket and urllib
+tracebacks that led to it.
 
 Files found on disk are not hashed: Debian, for one, re-compresses the gzip
 files, so their SHA-256 differs from the download's while the data inside is
@@ -36,6 +39,7 @@ import os
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,8 +140,8 @@ def locate(spec, path=None, download=True, downloader=None):
             if not destination.is_file():
                 fetch(remote.url, destination, remote.sha256, downloader=downloader)
     except (OSError, http.client.HTTPException) as error:
-        reason = f"the download failed: {error}"
-        raise DatasetNotFoundError(_not_found_message(spec, searched, reason)) from error
+        reason = f"download failed: {remote.name}: {_one_line(error)}"
+        raise DatasetNotFoundError(_not_found_message(spec, searched, reason)) from None
     return {remote.name: target / remote.name for remote in spec.files}
 
 
@@ -241,16 +245,26 @@ def _locate_explicit(spec, path):
 
 
 def _not_found_message(spec, searched, reason):
+    """What is missing, where it was looked for, how to get it; then ``reason``, one line."""
     names = ", ".join(remote.name for remote in spec.files)
     places = "\n".join(f"  {directory}" for directory in searched)
     if not os.environ.get("MINIDL_DATA"):
         places += "\n  ($MINIDL_DATA is not set)"
-    urls = "\n".join(f"    {remote.url}" for remote in spec.files)
+    urls = "\n".join(f"      {remote.url}" for remote in spec.files)
     hints = "".join(f"\n  - {hint}" for hint in spec.hints)
     return (
-        f"{spec.title} not found ({reason}).\n"
-        f"Looked for {names} in:\n{places}\n"
+        f"{spec.title} not found. Looked for {names} in:\n{places}\n"
         f"To get the files:{hints}\n"
-        f"  - download\n{urls}\n"
-        f"    into {download_dir(spec)} (or into a directory you name with $MINIDL_DATA)"
+        f"  - {'or ' if spec.hints else ''}download\n{urls}\n"
+        f"    into {download_dir(spec)}, or into the directory named by $MINIDL_DATA,\n"
+        f"    or into any directory and pass it: load_data(path=...)\n"
+        f"({reason})"
     )
+
+
+def _one_line(error):
+    """A download error as one short line, without urllib's ``<urlopen error ...>`` wrapper."""
+    if type(error) is urllib.error.URLError:
+        error = error.reason
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
