@@ -415,12 +415,16 @@ def test_load_weights_missing_file(tmp_path):
     assert_bitwise_equal(before, snapshot(model))
 
 
-def test_save_into_missing_directory(tmp_path):
+def test_save_into_missing_directory_creates_it_as_tensorflow_does(tmp_path):
     model = classifier()
     path = tmp_path / "no" / "such" / "dir" / "model.mdl"
-    with pytest.raises(FileNotFoundError) as caught:
-        model.save(path)
-    check_message(caught, [str(path.parent), "does not exist"])
+    model.save(path)
+    assert path.exists()
+    blocked = tmp_path / "a_file"
+    blocked.write_text("not a folder")
+    with pytest.raises(FileExistsError) as caught:
+        model.save_weights(blocked / "w.mdl")
+    check_message(caught, [str(blocked), "is a file"])
 
 
 def test_load_weights_of_another_architecture_changes_nothing(tmp_path):

@@ -40,6 +40,7 @@ import numpy as np
 from minidl import ops
 from minidl.optimizers import unknown_name_message
 from minidl.tensor import Tensor
+from minidl.utils.arrays import broadcast_weights
 
 EPSILON = 1e-7
 
@@ -218,9 +219,7 @@ class Loss:
                 "be computed with minidl ops (minidl.ops or Tensor methods) to have a gradient."
             )
         if sample_weight is not None:
-            weight = np.asarray(sample_weight, dtype=per_sample.dtype)
-            weight = np.broadcast_to(weight.reshape(weight.shape + (1,) * (per_sample.ndim - weight.ndim)),
-                                     per_sample.shape)
+            weight = broadcast_weights(sample_weight, per_sample.shape).astype(per_sample.dtype)
             per_sample = ops.mul(per_sample, weight)
         if self.reduction == "none" or per_sample.ndim == 0 and self.reduction != "sum":
             return per_sample

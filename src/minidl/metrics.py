@@ -19,6 +19,7 @@ import numpy as np
 
 from minidl.optimizers import unknown_name_message
 from minidl.tensor import Tensor
+from minidl.utils.arrays import broadcast_weights
 
 
 def _array(value):
@@ -174,7 +175,7 @@ class Mean(Metric):
             self.count += values.size
         else:
             values = values.astype(np.float64)
-            weight = np.broadcast_to(np.asarray(_array(sample_weight), dtype=np.float64), values.shape)
+            weight = broadcast_weights(_array(sample_weight), values.shape).astype(np.float64)
             self.total += float((values * weight).sum())
             self.count += float(weight.sum())
 

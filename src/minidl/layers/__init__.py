@@ -61,7 +61,7 @@ def deserialize(config, custom_objects=None):
         raise ValueError(f"Unknown layer class {name!r}.{hint}")
     cls = known[name]
     inner = dict(config.get("config", {}))
-    if name in _model_classes() or _is_model_class(cls):
+    if name in _model_classes() or _rebuilds_a_graph(cls):
         return cls.from_config(inner, custom_objects=custom_objects)
     return cls.from_config(_with_custom_objects(inner, custom_objects or {}))
 
@@ -78,10 +78,13 @@ def _with_custom_objects(config, custom_objects):
     return config
 
 
-def _is_model_class(cls):
+def _rebuilds_a_graph(cls):
+    """A model class whose from_config is minidl's (it rebuilds layers, so it takes
+    custom_objects); a subclass's own ``from_config(cls, config)`` takes only the config."""
     from minidl.models.model import Model
 
-    return isinstance(cls, type) and issubclass(cls, Model)
+    return (isinstance(cls, type) and issubclass(cls, Model)
+            and getattr(cls.from_config, "__func__", None) is Model.from_config.__func__)
 
 
 def _model_classes():

@@ -5,7 +5,8 @@ The ``.mdl`` format (any file name works), format version 1::
     minidl.json          {"format": "minidl-model" | "minidl-weights", "format_version": 1,
                           "minidl_version": ..., "weights": [{"name", "shape", "dtype", "file"}],
                           "optimizer": {...} or null, "compile": {...} or null}
-    model.json           the architecture: {"class_name": ..., "config": model.get_config()}
+    model.json           the architecture: {"class_name": ..., "config": model.get_config(),
+                         "build_config": {"input_shapes": [[None, 784], ...]}}
     weights/0000.npy     every weight of model.weights, in order (np.save format)
     optimizer/0000.npy   the optimizer's slots (Adam's m, v, ...) per trainable weight
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import tempfile
 import warnings
@@ -50,9 +52,9 @@ def _atomic_write(filepath, write, overwrite):
         raise FileExistsError(f"{filepath!r} exists and overwrite=False.")
     directory = os.path.dirname(os.path.abspath(filepath))
     if not os.path.isdir(directory):
-        raise FileNotFoundError(
-            f"cannot save to {filepath!r}: the directory {directory!r} does not exist."
-        )
+        if os.path.exists(directory):
+            raise FileExistsError(f"cannot save to {filepath!r}: {directory!r} is a file, not a folder.")
+        os.makedirs(directory, exist_ok=True)  # as TensorFlow does: "training_1/cp.ckpt"
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(filepath)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -119,7 +121,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     from minidl import losses, metrics, optimizers
 
     _check_built(model, "save")
-    architecture = {"class_name": type(model).__name__, "config": model.get_config()}
+    architecture = {"class_name": type(model).__name__, "config": model.get_config(),
+                    "build_config": {"input_shapes": [list(s) for s in model.input_shapes]}}
     try:
         architecture_json = json.dumps(architecture, indent=1)
     except TypeError as error:
@@ -327,6 +330,7 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
         architecture = archive.read_json("model.json")
         try:
             model = models.model_from_config(architecture, custom_objects)
+            _build_from_config(model, architecture.get("build_config"), archive.manifest)
         except (KeyError, TypeError, ValueError) as error:
             raise FileFormatError(
                 f"{archive.path!r}: cannot rebuild the model from its configuration ({error})."
@@ -344,6 +348,27 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
         _compile_from_file(model, compile_config, optimizer_entry, slots, custom_objects,
                            archive.path)
     return model
+
+
+def _build_from_config(model, build_config, manifest):
+    """Build a model whose ``from_config`` gave it no weights yet (a subclassed model
+    with its own get_config/from_config) for the input shapes it was saved with.
+
+    Building runs the model once on one sample of zeros: a sample larger than ten
+    times the weights the file holds is refused (a crafted file must not make
+    minidl allocate what its contents do not need)."""
+    if model.built or not build_config:
+        return
+    shapes = []
+    for shape in build_config["input_shapes"]:
+        dims = [int(d) for d in shape[1:]]
+        if shape[0] is not None or any(d <= 0 for d in dims):
+            raise ValueError(f"input shape {shape} is not a batch shape (None, ...) of positive sizes")
+        shapes.append((None, *dims))
+    stored = sum(math.prod(entry["shape"]) for entry in manifest.get("weights", []))
+    if sum(math.prod(s[1:]) for s in shapes) > max(10 * stored, 1 << 20):
+        raise ValueError(f"input shapes {shapes} are far larger than the {stored} weights stored")
+    model.build(shapes if len(shapes) > 1 else shapes[0])
 
 
 def _compile_from_file(model, config, optimizer_entry, slots, custom_objects, path):

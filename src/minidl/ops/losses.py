@@ -75,10 +75,12 @@ def softmax_cross_entropy(logits, labels, reduction="mean"):
     probs = np.empty_like(logits.data)
     losses = np.empty(n, logits.dtype)
     _kernels.current.softmax_cross_entropy_forward(logits.data, labels, probs, losses)
-    if reduction == "mean":  # (np.add.reduce: what .mean() does, without its Python layer)
-        out = np.asarray(np.add.reduce(losses) / n, dtype=logits.dtype)
+    # (np.add.reduce: what .mean() does, without its Python layer; summed in float64 so
+    # that huge float32 losses do not overflow before the division)
+    if reduction == "mean":
+        out = np.asarray(np.add.reduce(losses, dtype=np.float64) / n, dtype=logits.dtype)
     elif reduction == "sum":
-        out = np.asarray(np.add.reduce(losses), dtype=logits.dtype)
+        out = np.asarray(np.add.reduce(losses, dtype=np.float64), dtype=logits.dtype)
     else:
         out = losses
 

@@ -44,3 +44,20 @@ def normalize(x, axis=-1, order=2):
     norm = np.atleast_1d(np.linalg.norm(x, order, axis))
     norm[norm == 0] = 1
     return x / np.expand_dims(norm, axis)
+
+
+def broadcast_weights(sample_weight, shape):
+    """Sample weights shaped to multiply values of ``shape``, as Keras matches them:
+    trailing axes of size 1 beyond the values' rank are dropped ((N, 1) weights for
+    (N,) per-sample losses), missing trailing axes are added, then it broadcasts."""
+    weight = np.asarray(sample_weight)
+    while weight.ndim > len(shape) and weight.shape[-1] == 1:
+        weight = weight.reshape(weight.shape[:-1])
+    weight = weight.reshape(weight.shape + (1,) * (len(shape) - weight.ndim))
+    try:
+        return np.broadcast_to(weight, shape)
+    except ValueError:
+        raise ValueError(
+            f"sample_weight of shape {np.shape(sample_weight)} does not fit values of shape "
+            f"{tuple(shape)}; give one weight per sample, shape ({shape[0] if shape else 1},)."
+        ) from None
