@@ -68,7 +68,7 @@ def record(data, parents, backward):
         from minidl.tensor import Tensor as _Tensor
 
     out = _Tensor._wrap(data)
-    if is_grad_enabled():
+    if getattr(_state, "enabled", True):  # is_grad_enabled(), inlined: this runs for every op
         for parent in parents:
             if parent.requires_grad:
                 out.requires_grad = True
@@ -115,7 +115,8 @@ def topological_order(roots):
     """Tensors reachable from ``roots``, each after all of its parents.
 
     Raises ``GraphFreedError`` (before any gradient is computed) when the
-    graph reaches an op released by an earlier backward().
+    graph reaches an op released by an earlier backward().  (Tensors hash by
+    identity, so they serve as their own keys in the sets and dicts here.)
     """
     order = []
     visited = set()
@@ -125,14 +126,14 @@ def topological_order(roots):
         if parents_done:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
         if node._backward is _released:
             raise GraphFreedError(_FREED_MESSAGE)
-        visited.add(id(node))
+        visited.add(node)
         stack.append((node, True))
         for parent in node._parents:
-            if parent.requires_grad and id(parent) not in visited:
+            if parent.requires_grad and parent not in visited:
                 stack.append((parent, False))
     return order
 
@@ -163,27 +164,26 @@ def _initial_grad(root, grad):
 def _walk(root, grad, retain_graph, wanted):
     """Send ``grad`` back from ``root`` through the graph.
 
-    Returns ``{id(node): (node, gradient)}`` for every node whose id is in
-    ``wanted``, or for every leaf when ``wanted`` is None (``backward()``).
+    Returns ``{node: gradient}`` for every node in ``wanted`` (a set), or for
+    every leaf when ``wanted`` is None (``backward()``).
     """
     if root._backward is _released:
         raise GraphFreedError(_FREED_MESSAGE)
     grad = _initial_grad(root, grad)
     order = topological_order([root])
-    grads = {id(root): grad}
+    grads = {root: grad}
     found = {}
     for node in reversed(order):
-        g = grads.pop(id(node), None)
+        g = grads.pop(node, None)
         backward_fn = node._backward
         if g is not None:
-            if (backward_fn is None) if wanted is None else (id(node) in wanted):
-                found[id(node)] = (node, g)
+            if (backward_fn is None) if wanted is None else (node in wanted):
+                found[node] = g
             if backward_fn is not None:
                 for parent, parent_grad in zip(node._parents, backward_fn(g)):
                     if parent_grad is None or not parent.requires_grad:
                         continue
-                    key = id(parent)
-                    grads[key] = grads[key] + parent_grad if key in grads else parent_grad
+                    grads[parent] = grads[parent] + parent_grad if parent in grads else parent_grad
         if not retain_graph and backward_fn is not None:
             node._parents = ()
             node._backward = _released
@@ -196,17 +196,16 @@ def _owned(found):
     upstream gradient can reach a leaf; an in-place ``a.grad += ...`` must not
     change ``b.grad``."""
     seen = set()
-    for key, (node, g) in found.items():
+    for node, g in found.items():
         if g.base is not None or id(g) in seen:
-            g = g.copy()
-            found[key] = (node, g)
+            g = found[node] = g.copy()
         seen.add(id(g))
     return found
 
 
 def backward(root, grad=None, retain_graph=False):
     """Backpropagate from ``root`` into ``.grad`` of every leaf; see the module docstring."""
-    for node, g in _walk(root, grad, retain_graph, None).values():
+    for node, g in _walk(root, grad, retain_graph, None).items():
         node.grad = g if node.grad is None else node.grad + g
 
 
@@ -218,8 +217,8 @@ def grad(outputs, inputs, output_grad=None, retain_graph=False):
     ``.grad``; nothing else changes.  ``inputs`` may be weights or any tensor
     of the graph.
     """
-    found = _walk(outputs, output_grad, retain_graph, {id(t) for t in inputs})
-    return [found[id(t)][1] if id(t) in found else None for t in inputs]
+    found = _walk(outputs, output_grad, retain_graph, set(inputs))
+    return [found.get(t) for t in inputs]
 
 
 class GradientTape:
@@ -273,6 +272,9 @@ class GradientTape:
                 f"unconnected_gradients must be 'none' or 'zero', received {unconnected_gradients!r}."
             )
         self._used = True
+        if type(sources) is list and as_arrays and target.requires_grad and output_gradients is None \
+                and target.data.size == 1 and unconnected_gradients == "none":
+            return grad(target, sources, retain_graph=self.persistent)  # what minimize() asks
         if type(sources) is list:
             keys, flat = None, sources
         elif isinstance(sources, dict):

@@ -314,8 +314,8 @@ class _SoftmaxCrossentropy(_FunctionLoss):
     mean (one op instead of two: this runs at every training step)."""
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        if sample_weight is None and self.reduction in ("sum_over_batch_size", "auto") \
-                and isinstance(y_pred, Tensor) and y_pred.ndim == 2:
+        if sample_weight is None and isinstance(y_pred, Tensor) and y_pred.data.ndim == 2 \
+                and self.reduction in ("sum_over_batch_size", "auto"):
             logits = _softmax_logits(y_pred, self.options["from_logits"], self.name)
             if logits is not None:
                 targets = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)

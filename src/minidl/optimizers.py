@@ -86,7 +86,7 @@ class Optimizer:
     def minimize(self, loss, var_list, tape=None):
         """One step that lowers ``loss``: its gradients with respect to
         ``var_list`` (through ``tape`` if given), then ``apply_gradients``."""
-        var_list = list(var_list)
+        var_list = var_list if type(var_list) is list else list(var_list)
         grads = (tape or GradientTape()).gradient(loss, var_list, as_arrays=True)
         self.apply_gradients(zip(grads, var_list))
 

@@ -98,6 +98,7 @@ def as_dtype(dtype, who):
 # The ``training`` value of the layer call in progress, per thread (absent at the
 # top level).  A dict keyed by thread is 3x quicker here than a threading.local.
 _training_now = {}
+_get_ident = threading.get_ident
 
 
 # id -> weak reference of each layer whose add_loss() losses wait to be read: while it is
@@ -251,7 +252,7 @@ class Layer:
         record the call for the functional API and give KerasTensors.
         ``training``: see the module docstring.
         """
-        thread = threading.get_ident()
+        thread = _get_ident()
         outer = _training_now.get(thread)
         try:
             if type(inputs) is not Tensor or inputs.data.dtype is not self._dtype:
@@ -264,7 +265,8 @@ class Layer:
                 training = outer if outer is not None else (self._training_default or False)
             elif training is not True and training is not False:
                 training = bool(training)
-            _training_now[thread] = training
+            if training is not outer:  # (a nested call in the same mode changes nothing)
+                _training_now[thread] = training
             if outer is None and _loss_holders:  # an outermost call: drop the last call's losses
                 self._clear_losses()
             if args or kwargs:
@@ -284,7 +286,7 @@ class Layer:
         finally:
             if outer is None:
                 _training_now.pop(thread, None)
-            else:
+            elif training is not outer:
                 _training_now[thread] = outer
 
     def _to_tensors(self, inputs):

@@ -32,6 +32,8 @@ class ActivationMixin:
         self.activation_name = activations.serialize(self.activation)
         if activations.is_builtin(self.activation) and self.activation_name in FUSED_ACTIVATIONS:
             self._fused, self._after = self.activation_name, None
+        elif self.activation is activations.softmax:
+            self._fused, self._after = "linear", ops.softmax  # the same function, one call less
         else:
             self._fused, self._after = "linear", self.activation
 

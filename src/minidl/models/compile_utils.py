@@ -83,6 +83,7 @@ class LossesContainer:
             if len(self.output_names) > 1 else []
         )
         self._used = False
+        self._plain = len(losses) == 1 and losses[0] is not None and self.loss_weights[0] == 1.0
 
     @property
     def metrics(self):
@@ -98,6 +99,14 @@ class LossesContainer:
 
     def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
         """The total loss of a batch: a scalar Tensor the optimizer can minimise."""
+        if self._plain and not regularization_losses and isinstance(y_pred, Tensor):
+            # the common case, at every step: one output, its loss, nothing to add
+            value = self.losses[0](y_true, y_pred, sample_weight)
+            if value.data.ndim:
+                value = ops.mean(value)
+            self._total.add(float(value.data), len(y_pred.data))
+            self._used = True
+            return value
         if len(self.losses) == 1 and not isinstance(y_pred, (list, tuple)):
             y_true, y_pred = [y_true], [y_pred]
         else:
@@ -189,6 +198,8 @@ class MetricsContainer:
         return metrics_module.MeanMetricWrapper(fn, name=name)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        if self._metrics == [[]]:  # one output, no metrics: nothing to do at each step
+            return
         y_true, y_pred = as_list(y_true), as_list(y_pred)
         if self._metrics is None:
             self.build(y_true, y_pred)

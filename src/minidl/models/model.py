@@ -203,6 +203,8 @@ class Model(Layer, Trainer):
         if isinstance(inputs, Tensor):
             return inputs
         dtype = self._input_dtype()
+        if type(inputs) is np.ndarray and inputs.dtype == dtype and inputs.flags.c_contiguous:
+            return Tensor._wrap(inputs)  # a batch fit() prepared: no copy, nothing to check
         if isinstance(inputs, (list, tuple)) and self._is_input_list(inputs):
             return [x if isinstance(x, Tensor) else Tensor(x, dtype=dtype) for x in inputs]
         return Tensor(inputs, dtype=dtype)
