@@ -514,7 +514,7 @@ def conv2d_winograd_backward(x, w, out, grad_out, int pad_top, int pad_left, gra
     cdef minidl_conv_shape s = _shape_of(x, w, out, 1, 1, pad_top, pad_left)
     u = _winograd_kernel(w)
     # U[xi] transposed, (F, C): dL/dV = W @ U^T reads its rows
-    ut = _aligned_empty((MINIDL_WINO_POINTS, s.f, s.c), x.dtype)
+    ut = np.empty((MINIDL_WINO_POINTS, s.f, s.c), x.dtype)
     if x.dtype.itemsize == 4:
         _transpose_blocks[float](u.reshape(-1, s.f), ut.reshape(-1, s.c), s.c)
         _winograd_backward[float](x, ut, out, grad_out, grad_x, grad_w, grad_b, &s,
@@ -569,9 +569,9 @@ def available_vector_isas():
 def _winograd_kernel(w):
     """U = G w G^T: the (3, 3, C, F) kernel at the 36 points, (36, C, F)."""
     c, f = w.shape[2], w.shape[3]
-    u = _aligned_empty((MINIDL_WINO_POINTS, c, f), w.dtype)
+    u = np.empty((MINIDL_WINO_POINTS, c, f), w.dtype)
     parts = 4 if c * f >= 4096 else 1
-    mid = _aligned_empty((parts, 18 * ((c * f + parts - 1) // parts)), w.dtype)
+    mid = np.empty((parts, 18 * ((c * f + parts - 1) // parts)), w.dtype)
     if w.dtype.itemsize == 4:
         _transform_kernel[float](w.reshape(-1), u.reshape(-1), mid, c * f)
     else:
@@ -613,7 +613,7 @@ cdef _winograd_forward(floating[:, :, :, ::1] x, floating[:, :, ::1] u, object b
     cdef floating *bias = NULL
     cdef bint parallel = chunks > 1 and n * out_image * s.c >= PARALLEL_MIN_VALUES
     dtype = np.float32 if floating is float else np.float64
-    cdef floating[:, ::1] scratch = _aligned_empty((chunks, MINIDL_WINO_SCRATCH(s.c, s.f)), dtype)
+    cdef floating[:, ::1] scratch = np.empty((chunks, MINIDL_WINO_SCRATCH(s.c, s.f)), dtype)
     if b_obj is not None:
         b = b_obj
         bias = &b[0]
@@ -640,11 +640,11 @@ cdef _winograd_backward(floating[:, :, :, ::1] x, floating[:, :, ::1] ut,
     cdef Py_ssize_t plane = s.c * s.f, parts = 4 if plane >= 1024 else 1
     cdef bint parallel = chunks > 1 and n * out_image * s.c >= PARALLEL_MIN_VALUES
     dtype = np.float32 if floating is float else np.float64
-    cdef floating[:, ::1] scratch = _aligned_empty((chunks, MINIDL_WINO_SCRATCH(s.c, s.f)), dtype)
+    cdef floating[:, ::1] scratch = np.empty((chunks, MINIDL_WINO_SCRATCH(s.c, s.f)), dtype)
     # each chunk's own dL/dU and bias gradient, added in chunk order below
-    cdef floating[:, :, :, ::1] du = _aligned_empty((chunks, MINIDL_WINO_POINTS, s.c, s.f), dtype)
+    cdef floating[:, :, :, ::1] du = np.empty((chunks, MINIDL_WINO_POINTS, s.c, s.f), dtype)
     cdef floating[:, ::1] partial_b
-    cdef floating[:, ::1] mid = _aligned_empty((parts, 54 * ((plane + parts - 1) // parts)), dtype)
+    cdef floating[:, ::1] mid = np.empty((parts, 54 * ((plane + parts - 1) // parts)), dtype)
     cdef floating[:, :, :, ::1] grad_x
     cdef floating *grad_x_at = NULL
     cdef floating *partial_b_at = NULL
