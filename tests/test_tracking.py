@@ -29,6 +29,17 @@ class MLPBlock(layers.Layer):
         return self.nested[0]["out"](self.middle[0](self.first(inputs)))
 
 
+class Wrapper(minidl.Model):
+    """A subclassed model holding one block."""
+
+    def __init__(self):
+        super().__init__()
+        self.block = MLPBlock()
+
+    def call(self, x):
+        return self.block(x)
+
+
 def test_a_block_of_layers_owns_their_weights():
     block = MLPBlock()
     block(np.ones((2, 5)))
@@ -69,14 +80,6 @@ def test_get_set_weights_and_saving_cover_nested_layers(tmp_path):
     x = np.random.default_rng(1).random((3, 5))
     np.testing.assert_array_equal(other(x).numpy(), block(x).numpy())
 
-    class Wrapper(minidl.Model):
-        def __init__(self):
-            super().__init__()
-            self.block = MLPBlock()
-
-        def call(self, x):
-            return self.block(x)
-
     model, copy = Wrapper(), Wrapper()
     model(x)
     copy(x)
@@ -86,14 +89,6 @@ def test_get_set_weights_and_saving_cover_nested_layers(tmp_path):
 
 
 def test_summary_counts_the_weights_of_nested_layers():
-    class Wrapper(minidl.Model):
-        def __init__(self):
-            super().__init__()
-            self.block = MLPBlock()
-
-        def call(self, x):
-            return self.block(x)
-
     model = Wrapper()
     model(np.ones((1, 5)))
     lines = []

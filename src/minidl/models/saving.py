@@ -324,7 +324,7 @@ def load_weights(model, filepath):
 def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Keras's name)
     """Rebuild a model saved with ``model.save(filepath)``: architecture, weights,
     and (when ``compile``) the optimizer with its state and the compile settings."""
-    from minidl import models, optimizers
+    from minidl import models
 
     with _Archive(filepath, "minidl-model") as archive:
         architecture = archive.read_json("model.json")

@@ -215,9 +215,9 @@ class Trainer:
         optimizer = optimizers_module.get(optimizer)
         names = self._output_names_or_default()
         given = per_output(loss, names, "loss") if loss is not None else [None] * len(names)
-        loss_objects = [None if l is None else losses_module.as_object(l) for l in given]
-        if loss is not None and any(l is None for l in loss_objects):
-            missing = [n for n, l in zip(names, loss_objects) if l is None]
+        loss_objects = [None if g is None else losses_module.as_object(g) for g in given]
+        if loss is not None and any(o is None for o in loss_objects):
+            missing = [n for n, o in zip(names, loss_objects) if o is None]
             raise ValueError(f"compile(): no loss given for outputs {missing}.")
         weights = [1.0] * len(names) if loss_weights is None else per_output(
             loss_weights, names, "loss_weights")
@@ -338,7 +338,8 @@ class Trainer:
         xs = data_adapter.prepare_inputs(self, x, what[0], finite=False)  # to build the model
         self._ensure_built(xs)
         xs = data_adapter.prepare_inputs(self, xs if len(xs) > 1 else xs[0], what[0])
-        if y is None and (self._overrides(step) or all(l is None for l in self.compiled_loss.losses)):
+        no_loss = all(loss is None for loss in self.compiled_loss.losses)
+        if y is None and (self._overrides(step) or no_loss):
             ys = []  # a step of your own, or a loss the model adds itself (add_loss)
         else:
             ys = data_adapter.prepare_targets(self._target_specs(), y, what[1])
