@@ -31,6 +31,7 @@ from minidl.models import Model, Sequential, load_model
 from minidl.tensor import Variable
 
 __all__ = [
-    "GradientTape", "Input", "Model", "Sequential", "Variable", "activations", "callbacks", "datasets", "initializers", "layers", "load_model", "losses", "metrics",
-    "models", "ops", "optimizers", "utils",
+    "GradientTape", "Input", "Model", "Sequential", "Variable", "activations", "callbacks",
+    "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models", "ops",
+    "optimizers", "utils",
 ]
