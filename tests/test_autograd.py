@@ -3,8 +3,15 @@
 import numpy as np
 import pytest
 
+import minidl
 from minidl import Tensor, no_grad, ops
-from minidl.autograd import GraphFreedError, grad, is_grad_enabled, unbroadcast
+from minidl.autograd import (
+    GraphFreedError,
+    InPlaceModificationError,
+    grad,
+    is_grad_enabled,
+    unbroadcast,
+)
 
 
 def test_chain_rule_through_several_ops():
@@ -191,3 +198,42 @@ def test_deep_graph_does_not_hit_recursion_limit():
         y = y + 1
     y.sum().backward()
     np.testing.assert_allclose(x.grad, [1.0])
+
+
+# --- tensors changed in place between forward and backward -------------------------
+def test_a_weight_changed_in_place_after_the_forward_pass_is_an_error():
+    w = minidl.Variable(np.array([1.0, 2.0]))
+    x = Tensor(np.array([3.0, 4.0]))
+    loss = (w * x * w).sum()
+    w.assign([5.0, 6.0])  # the product's backward would read the new w
+    with pytest.raises(InPlaceModificationError, match="changed in place"):
+        loss.backward()
+    assert w.grad is None
+
+
+def test_an_optimizer_step_between_two_gradients_is_detected():
+    """A persistent tape, one optimizer step, then a second gradient of the old graph:
+    TensorFlow would use the old values; minidl's ops would read the new ones."""
+    w = minidl.Variable(np.array([1.0, 2.0]))
+    with minidl.GradientTape(persistent=True) as tape:
+        a = (w * w).sum()
+        b = (w * 3.0).sum()
+    first = tape.gradient(a, [w])
+    minidl.optimizers.SGD(0.1).apply_gradients(zip(first, [w]))
+    with pytest.raises(InPlaceModificationError):
+        tape.gradient(b, [w])
+
+
+def test_set_weights_after_the_forward_pass_is_detected_too():
+    layer = minidl.layers.Dense(2)
+    out = layer(np.ones((1, 3))).sum()
+    layer.set_weights([np.zeros((3, 2)), np.zeros(2)])
+    with pytest.raises(InPlaceModificationError):
+        out.backward()
+
+
+def test_changes_before_the_forward_pass_are_fine():
+    w = minidl.Variable(np.array([1.0, 2.0]))
+    w.assign([3.0, 4.0])
+    (w * w).sum().backward()
+    np.testing.assert_allclose(w.grad, [6.0, 8.0])

@@ -477,3 +477,41 @@ def test_huge_but_finite_inputs_are_accepted_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.evaluate(x, np.zeros(8), verbose=0)
+
+
+# --- values float32 cannot hold, empty samples, late failures (issue 13) -----------------------
+def test_float64_values_beyond_float32_are_refused_after_the_cast():
+    model = classifier()
+    before = snapshot(model)
+    x, y = np.ones((8, 4)), np.zeros(8)
+    big = x.copy()
+    big[2, 1] = 1e39
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        model.fit(big, y, verbose=0)
+    regression = minidl.Sequential([layers.Dense(1, input_shape=(4,))])
+    regression.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="1e\\+39.*beyond float32's range"):
+        regression.fit(x, np.full(8, 1e39), verbose=0)
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        model.fit(x, y, validation_data=(big, y), verbose=0)
+    assert_bitwise_equal(before, snapshot(model))
+
+
+def test_samples_without_values_are_a_clear_error():
+    model = minidl.Sequential([layers.Dense(3)])
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match=r"shape \(8, 0\).*no values"):
+        model.fit(np.ones((8, 0)), np.ones((8, 3)), verbose=0)
+    with pytest.raises(ValueError, match='Dense layer "dense.*nonzero last axis'):
+        layers.Dense(3)(np.ones((8, 0)))
+
+
+def test_a_bad_validation_set_fails_before_the_first_step():
+    model = classifier()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    before = snapshot(model)
+    x, y = np.ones((8, 4)), np.zeros(8)
+    for bad in [(np.ones((8, 5)), y), (x, np.full(8, 7)), (x, y[:5]), (x,)]:
+        with pytest.raises(ValueError):
+            model.fit(x, y, validation_data=bad, verbose=0)
+        assert_bitwise_equal(before, snapshot(model))

@@ -116,3 +116,13 @@ def test_a_variable_is_a_trainable_tensor():
     assert isinstance(w, Tensor) and not w.requires_grad and not w.trainable
     assert "Variable(" in repr(w)
     assert Variable(np.ones(2)).requires_grad
+
+
+@pytest.mark.parametrize("value, kind", [
+    (np.array([1 + 2j]), "complex"), ("3.5", "text"), (["1", "2"], "text"),
+    (np.array(["2020-01-01"], dtype="datetime64[D]"), "dates"), (np.array([b"x"]), "bytes"),
+    (np.array([object()], dtype=object), "Python objects"),
+])
+def test_only_real_numbers_become_tensors(value, kind):
+    with pytest.raises(TypeError, match=kind):
+        Tensor(value)

@@ -17,6 +17,12 @@ respect to the op's output and returns the gradients with respect to each input
 3. stores the gradient of every leaf tensor with ``requires_grad=True`` in its
    ``.grad`` (adding to what is there, as PyTorch does).
 
+A tensor changed in place after an op used it (an optimizer step, ``assign``,
+``set_weights``) would make that op's backward read the new values: the
+gradient would be wrong.  As PyTorch does with version counters, every such
+change is noted (``mark_changed``) and a walk that reaches an op older than
+the change of one of its inputs raises ``InPlaceModificationError`` instead.
+
 After the walk the graph is released, as in PyTorch: each op's closure is
 dropped (so the arrays the forward pass kept for it can be freed) and
 replaced by a marker.  A later ``backward()`` that reaches a released op
@@ -38,6 +44,7 @@ import numpy as np
 
 _state = threading.local()
 _Tensor = None  # minidl.tensor.Tensor, once record() has run
+_clock = 0  # counts the in-place changes: when an op ran, and when a tensor last changed
 
 
 def is_grad_enabled() -> bool:
@@ -74,8 +81,17 @@ def record(data, parents, backward):
                 out.requires_grad = True
                 out._parents = parents
                 out._backward = backward
+                out._born = _clock
                 break
     return out
+
+
+def mark_changed(tensor):
+    """Note that ``tensor``'s values were just changed in place: a graph recorded
+    before this must not send gradients through it (see the module docstring)."""
+    global _clock
+    _clock += 1
+    tensor._version = _clock
 
 
 def unbroadcast(grad, shape):
@@ -98,6 +114,20 @@ def unbroadcast(grad, shape):
 
 class GraphFreedError(RuntimeError):
     """backward() reached a part of the graph that an earlier backward() released."""
+
+
+class InPlaceModificationError(RuntimeError):
+    """backward() reached an op whose input was changed in place after the op used it."""
+
+
+def _changed_in_place(tensor):
+    what = f"{tensor.name!r}" if tensor.name else "a tensor"
+    return InPlaceModificationError(
+        f"backward() needs the values {what} (shape {tensor.shape}) had when the forward pass "
+        "used it, but they were changed in place since (by an optimizer step, assign(), "
+        "set_weights() or load_weights()): the gradient would be wrong. Run the forward pass "
+        "again after changing the weights, then take the gradient."
+    )
 
 
 def _released(grad):
@@ -132,7 +162,10 @@ def topological_order(roots):
             raise GraphFreedError(_FREED_MESSAGE)
         visited.add(node)
         stack.append((node, True))
+        born = node._born
         for parent in node._parents:
+            if parent._version > born:
+                raise _changed_in_place(parent)
             if parent.requires_grad and parent not in visited:
                 stack.append((parent, False))
     return order

@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 
 from minidl import _kernels
-from minidl.autograd import GradientTape
+from minidl.autograd import GradientTape, mark_changed
 from minidl.tensor import Tensor
 
 
@@ -81,6 +81,7 @@ class Optimizer:
         self._prepare_step()
         for grad, weight in prepared:
             self._update(weight.data.reshape(-1), grad, self._slots_for(weight))
+            mark_changed(weight)  # a graph recorded before this step must not reuse it
         self.iterations += 1
 
     def minimize(self, loss, var_list, tape=None):

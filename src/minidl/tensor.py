@@ -20,15 +20,33 @@ _FLOAT_TYPES = (np.float32, np.float64)
 
 
 def as_array(value, dtype=None):
-    """``value`` as a C-contiguous float array (float32 unless it is float64)."""
+    """``value`` as a C-contiguous float array (float32 unless it is float64).
+
+    Only real numbers become a Tensor: complex values (whose imaginary part a
+    cast would drop), strings (which NumPy would parse), dates, bytes and
+    objects are refused with a TypeError naming their dtype.
+    """
     if isinstance(value, Tensor):
         value = value.data
+    if not isinstance(value, np.ndarray):
+        value = np.asarray(value)
+    if value.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor holds real numbers (float32 or float64); received an array of dtype "
+            f"{value.dtype}{_what_kind(value.dtype)}. Convert it yourself first if that is meant."
+        )
     if dtype is None:
-        dtype = value.dtype if isinstance(value, np.ndarray) and value.dtype == np.float64 else np.float32
+        dtype = np.float64 if value.dtype == np.float64 else np.float32
     array = np.asarray(value, dtype=dtype)
     if array.dtype.type not in _FLOAT_TYPES:
         raise TypeError(f"Tensor dtype must be float32 or float64, received {array.dtype}.")
     return np.asarray(array, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
+
+
+def _what_kind(dtype):
+    return {"c": " (complex: the imaginary part would be lost)", "U": " (text)", "S": " (bytes)",
+            "M": " (dates)", "m": " (time spans)", "O": " (Python objects)",
+            "V": " (structured)"}.get(dtype.kind, "")
 
 
 class Tensor:
@@ -48,7 +66,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_parents", "_backward", "_logits",
-                 "__weakref__")
+                 "_version", "_born", "__weakref__")
     __array_priority__ = 100  # so ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -59,6 +77,8 @@ class Tensor:
         self._parents = ()
         self._backward = None
         self._logits = None  # a softmax output's input (see ops.softmax)
+        self._version = 0    # when its values were last changed in place (autograd.mark_changed)
+        self._born = 0       # when an op computed it (autograd.record)
 
     @classmethod
     def _wrap(cls, data):
@@ -71,6 +91,8 @@ class Tensor:
         out._parents = ()
         out._backward = None
         out._logits = None
+        out._version = 0
+        out._born = 0
         return out
 
     # --- what it is -------------------------------------------------------
@@ -149,16 +171,19 @@ class Tensor:
     def assign(self, value):
         """Overwrite the values in place (Keras's ``Variable.assign``); returns self."""
         self.data[...] = self._checked_value(value, "assign")
+        autograd.mark_changed(self)
         return self
 
     def assign_add(self, value):
         """``self += value`` in place (Keras's ``Variable.assign_add``); returns self."""
         self.data += self._checked_value(value, "assign_add")
+        autograd.mark_changed(self)
         return self
 
     def assign_sub(self, value):
         """``self -= value`` in place (Keras's ``Variable.assign_sub``); returns self."""
         self.data -= self._checked_value(value, "assign_sub")
+        autograd.mark_changed(self)
         return self
 
     def _checked_value(self, value, method):

@@ -597,6 +597,7 @@ def assign_all(weights, values, owner, built=True):
         arrays.append(array)
     for weight, array in zip(weights, arrays):
         weight.data[...] = array
+        autograd.mark_changed(weight)
 
 
 def _runs_once(build):

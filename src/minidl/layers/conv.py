@@ -33,8 +33,8 @@ def conv_output_length(length, kernel, stride, padding):
 
 
 def check_image_shape(layer, input_shape):
-    """Raise unless ``input_shape`` is ``(batch, height, width, channels)``."""
-    if len(input_shape) != 4:
+    """Raise unless ``input_shape`` is ``(batch, height, width, channels)``, none of them 0."""
+    if len(input_shape) != 4 or 0 in tuple(input_shape)[1:]:
         hint = (
             " Add a channel axis: reshape x to (-1, height, width, 1), "
             "or use layers.Reshape((height, width, 1))."

@@ -60,10 +60,10 @@ class Dense(ActivationMixin, Layer):
         self._input_dim = None
 
     def build(self, input_shape):
-        if len(input_shape) < 2 or input_shape[-1] is None:
+        if len(input_shape) < 2 or not input_shape[-1]:
             raise ValueError(
-                f'Dense layer "{self.name}" needs inputs with a batch axis and a known last '
-                f"axis, received input shape {tuple(input_shape)}."
+                f'Dense layer "{self.name}" needs inputs with a batch axis and a known, nonzero '
+                f"last axis (the features), received input shape {tuple(input_shape)}."
             )
         self._input_dim = input_shape[-1]
         self.kernel = self.add_weight(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import initializers, ops
+from minidl import autograd, initializers, ops
 from minidl.layers.base import Layer
 
 
@@ -100,6 +100,7 @@ class BatchNormalization(Layer):
         """moving = momentum * moving + (1 - momentum) * batch_value, in place."""
         moving.data *= self.momentum
         moving.data += (1.0 - self.momentum) * np.reshape(batch_value, moving.shape)
+        autograd.mark_changed(moving)
 
     def get_config(self):
         return {

@@ -38,7 +38,10 @@ def as_numeric_array(value, what):
     return array
 
 
-def check_finite(array, what):
+def check_finite(array, what, source=None):
+    """Refuse NaN and inf in ``array``; ``source`` is the data it was cast from,
+    so that a float64 value too large for float32 (1e39, which the cast made inf)
+    is named as such."""
     # One sum of all the values is finite when every value is (a NaN or inf
     # anywhere makes it NaN or inf), and it needs no boolean copy of the data.
     # It runs in the array's own precision, at memory speed; if huge values
@@ -50,11 +53,29 @@ def check_finite(array, what):
             return
     if not np.isfinite(array).all():
         bad = np.flatnonzero(~np.isfinite(array.reshape(-1)))
-        kind = "NaN" if np.isnan(array.reshape(-1)[bad[0]]) else "inf"
+        first = bad[0]
+        original = None if source is None else source.reshape(-1)[first]
+        if original is not None and np.isfinite(original):
+            raise ValueError(
+                f"{what} holds {original:g} at flat index {first}, beyond float32's range "
+                f"(about +-3.4e38), which training would turn into inf; scale the data "
+                f"(for example divide by its largest value) first."
+            )
+        kind = "NaN" if np.isnan(array.reshape(-1)[first]) else "inf"
         raise ValueError(
             f"{what} contains {bad.size} non-finite value(s) ({kind} first, at flat index "
-            f"{bad[0]}); remove or replace them (np.nan_to_num) before training."
+            f"{first}); remove or replace them (np.nan_to_num) before training."
         )
+
+
+def to_float32(array, what, finite=True):
+    """``array`` as C-contiguous float32, NaN, inf and values beyond float32's range
+    refused after the cast (when ``finite``)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # check_finite explains instead
+        result = np.ascontiguousarray(array, dtype=np.float32)
+    if finite:
+        check_finite(result, what, source=array if result is not array else None)
+    return result
 
 
 def _fmt_sample(shape):
@@ -97,12 +118,15 @@ def prepare_inputs(model, x, what="x", finite=True):
             raise ValueError(f"{label} must be an array with a batch axis, received a scalar {array!r}.")
         if len(array) == 0:
             raise ValueError(f"{label} is empty (shape {array.shape}); there is nothing to train on.")
-        array = np.ascontiguousarray(array, dtype=np.float32)
+        if 0 in array.shape[1:]:
+            raise ValueError(
+                f"{label} has shape {array.shape}: its samples hold no values (an axis of size "
+                "0), so there is nothing for the model to read."
+            )
+        array = to_float32(array, label, finite)
         expected = expected_shapes[i] if expected_shapes else None
         if expected is not None:
             array = _match_input_shape(model, array, expected, label)
-        if finite:
-            check_finite(array, label)
         arrays.append(array)
     return arrays
 
@@ -207,7 +231,10 @@ def _prepare_target(spec, value, label):
         raise ValueError(f"{label} must be an array with one target per sample, received a scalar.")
     if len(array) == 0:
         raise ValueError(f"{label} is empty (shape {array.shape}).")
-    check_finite(array, label)
+    if spec.kind == "sparse" or array.dtype.kind in "biu":
+        check_finite(array, label)  # class indices stay exact; checked in their own dtype
+    else:
+        array = to_float32(array, label)  # (1e39 in float64 is refused here, after the cast)
     if spec.kind is None:  # no compiled loss reads it: a train_step you wrote will
         dtype = np.int64 if array.dtype.kind in "biu" else np.float32
         return np.ascontiguousarray(array, dtype=dtype)

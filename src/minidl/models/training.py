@@ -335,9 +335,9 @@ class Trainer:
         """Check and convert (x, y); returns (inputs, targets, n).  ``y`` may be
         None when ``step`` is overridden (Keras's GAN example) or no loss was
         compiled (a model that adds its own with ``add_loss``, as a VAE does)."""
-        xs = data_adapter.prepare_inputs(self, x, what[0], finite=False)  # to build the model
-        self._ensure_built(xs)
-        xs = data_adapter.prepare_inputs(self, xs if len(xs) > 1 else xs[0], what[0])
+        if not getattr(self, "built", False):  # an unbuilt model is built from the data first
+            self._ensure_built(data_adapter.prepare_inputs(self, x, what[0], finite=False))
+        xs = data_adapter.prepare_inputs(self, x, what[0])
         no_loss = all(loss is None for loss in self.compiled_loss.losses)
         if y is None and (self._overrides(step) or no_loss):
             ys = []  # a step of your own, or a loss the model adds itself (add_loss)
