@@ -179,7 +179,6 @@ class SampleWeightCustomModel(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 
-@missing("fit(sample_weight=...) (sample weights)")
 def test_supporting_sample_weight_and_class_weight():
     CustomModel = SampleWeightCustomModel  # noqa: N806 (the guide's name)
 

@@ -34,6 +34,13 @@ def as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def per_output_weights(sample_weight, count):
+    """Sample weights as one entry (an array or None) per output."""
+    if isinstance(sample_weight, (list, tuple)):
+        return list(sample_weight)
+    return [sample_weight] * count
+
+
 def per_output(value, names, what):
     """An argument given once, as a list (one per output), or as a dict by output name."""
     if isinstance(value, dict):
@@ -120,12 +127,13 @@ class LossesContainer:
                 f"{len(y_true)} target(s)."
             )
         batch = len(y_pred[0])
+        weights = per_output_weights(sample_weight, len(y_pred))
         total = None
         for i, (loss, weight, target, prediction) in enumerate(
                 zip(self.losses, self.loss_weights, y_true, y_pred)):
             if loss is None:
                 continue
-            value = loss(target, prediction, sample_weight)
+            value = loss(target, prediction, weights[i])
             if value.ndim:
                 value = ops.mean(value)
             if self._per_output:
@@ -153,35 +161,51 @@ class LossesContainer:
 class MetricsContainer:
     """The metrics of every output, made into metric objects when first used."""
 
-    def __init__(self, metrics, output_names, losses):
+    def __init__(self, metrics, output_names, losses, weighted_metrics=None):
         self.output_names = list(output_names)
         self._requested = metrics  # per output: a list of names, functions, Metric objects
+        # per output: the ones that use sample weights (compile(weighted_metrics=...))
+        self._requested_weighted = weighted_metrics or [[] for _ in output_names]
         self._loss_names = [getattr(loss, "name", None) for loss in losses]
         self._metrics = None  # per output: a list of Metric objects, once built
+        self._weighted = None  # the same for the weighted ones
 
     @property
     def metrics(self):
-        """The metric objects, output by output ([] until the first batch)."""
-        return [m for group in self._metrics or () for m in group]
+        """The metric objects, output by output, the weighted ones after the others
+        ([] until the first batch)."""
+        if self._metrics is None:
+            return []
+        return [m for group, weighted in zip(self._metrics, self._weighted) for m in group + weighted]
 
     def rename_outputs(self, names):
         self.output_names = list(names)
 
     def build(self, y_true, y_pred):
         """Resolve the requested metrics, now that targets and predictions are known."""
+        self._metrics = self._make(self._requested, y_true, y_pred)
+        self._weighted = self._make(self._requested_weighted, y_true, y_pred)
+        plain = {m.name for group in self._metrics for m in group}
+        for group in self._weighted:
+            for metric in group:
+                if metric.name in plain:  # Keras's name when both lists hold it
+                    metric.name = f"weighted_{metric.name}"
+
+    def _make(self, requested, y_true, y_pred):
         prefix = len(self.output_names) > 1
-        shared = sum(1 for group in self._requested if group) > 1
-        self._metrics = []
-        for i, (group, target, prediction) in enumerate(zip(self._requested, y_true, y_pred)):
-            made = []
+        shared = sum(1 for group in requested if group) > 1
+        made = []
+        for i, (group, target, prediction) in enumerate(zip(requested, y_true, y_pred)):
+            objects = []
             for given in group or ():
                 metric = self._metric_object(given, self._loss_names[i], target, prediction)
                 if isinstance(given, metrics_module.Metric) and shared:
                     metric = copy.deepcopy(metric)  # one object per output, as Keras does
                 if prefix:
                     metric.name = f"{self.output_names[i]}_{metric.name}"
-                made.append(metric)
-            self._metrics.append(made)
+                objects.append(metric)
+            made.append(objects)
+        return made
 
     @staticmethod
     def _metric_object(given, loss_name, target, prediction):
@@ -198,15 +222,21 @@ class MetricsContainer:
         return metrics_module.MeanMetricWrapper(fn, name=name)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        if self._metrics == [[]]:  # one output, no metrics: nothing to do at each step
+        """Add a batch: the metrics of compile(metrics=) ignore the sample weights,
+        those of compile(weighted_metrics=) use them, as in Keras."""
+        if self._metrics == [[]] and self._weighted == [[]]:  # nothing to do at each step
             return
         y_true, y_pred = as_list(y_true), as_list(y_pred)
         if self._metrics is None:
             self.build(y_true, y_pred)
-        for group, target, prediction in zip(self._metrics, y_true, y_pred):
+        weights = per_output_weights(sample_weight, len(y_pred))
+        for group, weighted, target, prediction, weight in zip(
+                self._metrics, self._weighted, y_true, y_pred, weights):
             data = prediction.data if isinstance(prediction, Tensor) else prediction
             for metric in group:
-                metric.update_state(target, data, sample_weight)
+                metric.update_state(target, data)
+            for metric in weighted:
+                metric.update_state(target, data, weight)
 
     def reset_state(self):
         for metric in self.metrics:

@@ -306,6 +306,115 @@ def _check_range(labels, classes, label, out):
         )
 
 
+def prepare_sample_weights(sample_weight, class_weight, specs, ys, n, what="sample_weight"):
+    """The weight of each sample's loss, as Keras takes it: [] when none is given,
+    else one float32 array of shape (n,) per output.
+
+    ``sample_weight``: an array of n weights ((n,) or (n, 1)), for every output,
+    or a list (or dict by output name) of them, one per output.
+    ``class_weight``: ``{class index: weight}`` for a single-output model; each
+    sample gets the weight of its label (the index of a one-hot row's 1; for one
+    sigmoid unit, the rounded target).  Both given: their product.
+    """
+    if sample_weight is None and class_weight is None:
+        return []
+    count = len(specs)
+    weights = [None] * count
+    if sample_weight is not None:
+        if count > 1 and isinstance(sample_weight, dict):
+            sample_weight = [sample_weight.get(spec.output_name) for spec in specs]
+        if count > 1 and isinstance(sample_weight, (list, tuple)):
+            if len(sample_weight) != count:
+                raise ValueError(
+                    f"{what}: the model has {count} outputs, so give one array of weights per "
+                    f"output, received {len(sample_weight)}."
+                )
+            weights = [None if w is None else _one_weight_array(w, n, f"{what}[{i}]")
+                       for i, w in enumerate(sample_weight)]
+        else:
+            weights = [_one_weight_array(sample_weight, n, what)] * count
+    if class_weight is not None:
+        if count != 1:
+            raise ValueError(
+                f"class_weight is only supported for models with one output (this one has "
+                f"{count}); give sample_weight per output instead."
+            )
+        if not ys:
+            raise ValueError("class_weight needs the targets y, to read each sample's class.")
+        by_class = _class_weights(class_weight, ys[0], specs[0])
+        weights = [by_class if weights[0] is None else weights[0] * by_class]
+    return [np.ones(n, np.float32) if w is None else w for w in weights]
+
+
+def _one_weight_array(value, n, what):
+    array = as_numeric_array(value, what)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array.reshape(-1)
+    if array.ndim != 1:
+        raise ValueError(
+            f"{what} must hold one weight per sample, shape ({n},), received shape {array.shape}."
+        )
+    if len(array) != n:
+        raise ValueError(f"{what} has {len(array)} weights for {n} samples; give one per sample.")
+    return to_float32(array, what)
+
+
+def _class_weights(class_weight, targets, spec):
+    """Each sample's weight from its class (see prepare_sample_weights)."""
+    if not isinstance(class_weight, dict) or not class_weight:
+        raise ValueError(
+            f"class_weight must be a dict {{class index: weight}}, received {class_weight!r}."
+        )
+    targets = np.asarray(targets)
+    if targets.ndim == 2 and targets.shape[1] > 1:
+        labels = targets.argmax(axis=1)  # one-hot rows
+    else:
+        labels = np.rint(targets.reshape(len(targets), -1)[:, 0]).astype(np.int64)
+    table = {}
+    for key, weight in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+            raise ValueError(f"class_weight keys must be class indices (integers), received {key!r}.")
+        table[int(key)] = float(weight)
+    missing = sorted(set(np.unique(labels).tolist()) - set(table))
+    if missing:
+        raise ValueError(
+            f"class_weight gives no weight for class(es) {missing[:5]} of output "
+            f"{spec.output_name!r}; give one for every class in the labels."
+        )
+    lookup = np.zeros(max(table) + 1, np.float32)
+    for key, weight in table.items():
+        if key >= 0:
+            lookup[key] = weight
+    return lookup[labels]
+
+
+class Data:
+    """What fit, evaluate and the single-batch methods work on: the inputs, the
+    targets and the sample weights, checked and converted, all of one length."""
+
+    def __init__(self, xs, ys, ws):
+        self.xs, self.ys, self.ws = xs, ys, ws
+
+    @property
+    def arrays(self):
+        return self.xs + self.ys + self.ws
+
+    @property
+    def counts(self):
+        return len(self.xs), len(self.ys)
+
+    @property
+    def size(self):
+        return len(self.xs[0])
+
+    def split(self, validation_split):
+        """(training part, validation part) by Keras's rule (see split_validation)."""
+        train, val = split_validation(self.arrays, validation_split)
+        n_x, n_y = self.counts
+        return (Data(train[:n_x], train[n_x:n_x + n_y], train[n_x + n_y:]),
+                Data(val[:n_x], val[n_x:n_x + n_y], val[n_x + n_y:]))
+
+
 def check_lengths(xs, ys, what_x="x", what_y="y"):
     """Every array has the same number of samples."""
     lengths = {len(a) for a in xs} | {len(a) for a in ys}

@@ -89,10 +89,10 @@ class _EpochRunner:
     redraw), and the Ctrl-C / stop_training checks.
     """
 
-    def __init__(self, model, loader, n_inputs, hooks, verbose):
+    def __init__(self, model, loader, counts, hooks, verbose):
         self.model = model
         self.loader = loader
-        self.n_inputs = n_inputs
+        self.counts = counts  # (inputs, targets) among the loader's arrays; then sample weights
         self.hooks = hooks
         self.verbose = verbose
         self.guard = None
@@ -110,7 +110,7 @@ class _EpochRunner:
         for step, batch in enumerate(batches):
             if hooks.batch_hooks:
                 hooks.batch_begin(step, {"batch": step, "size": len(batch[0])})
-            logs = model.train_step(pack_batch(batch, self.n_inputs))
+            logs = model.train_step(pack_batch(batch, self.counts))
             loss = logs.get("loss") if isinstance(logs, dict) else None
             if loss is not None and not self.nan_warned and not math.isfinite(float(loss)):
                 self._warn_nan(float(loss), epoch, step)
@@ -141,14 +141,20 @@ class _EpochRunner:
         )
 
 
-def pack_batch(batch, n_inputs):
-    """A batch of aligned arrays as Keras hands it to ``train_step``: ``(x, y)``
-    (lists for several inputs or outputs), or ``(x,)`` without targets."""
-    xs, ys = batch[:n_inputs], batch[n_inputs:]
+def pack_batch(batch, counts):
+    """A batch of aligned arrays as Keras hands it to ``train_step``: ``(x, y)``,
+    ``(x, y, sample_weight)``, or ``(x,)`` without targets (lists where there are
+    several inputs, outputs or per-output weights).  ``counts`` says how many of
+    the arrays are inputs and targets; the rest are sample weights."""
+    n_inputs, n_targets = counts
+    xs, ys, ws = batch[:n_inputs], batch[n_inputs:n_inputs + n_targets], batch[n_inputs + n_targets:]
     x = xs[0] if len(xs) == 1 else list(xs)
     if not ys:
         return (x,)
-    return (x, ys[0] if len(ys) == 1 else list(ys))
+    y = ys[0] if len(ys) == 1 else list(ys)
+    if not ws:
+        return (x, y)
+    return (x, y, ws[0] if len(ws) == 1 else list(ws))
 
 
 class _InterruptGuard:
@@ -210,8 +216,6 @@ class Trainer:
         """
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword argument(s) {sorted(kwargs)}.")
-        if weighted_metrics:
-            raise ValueError("compile(weighted_metrics=...) is not supported yet (no sample weights).")
         optimizer = optimizers_module.get(optimizer)
         names = self._output_names_or_default()
         given = per_output(loss, names, "loss") if loss is not None else [None] * len(names)
@@ -221,24 +225,13 @@ class Trainer:
             raise ValueError(f"compile(): no loss given for outputs {missing}.")
         weights = [1.0] * len(names) if loss_weights is None else per_output(
             loss_weights, names, "loss_weights")
-        if isinstance(metrics, dict):
-            metric_lists = per_output(metrics, names, "metrics")
-        elif metrics is None:
-            metric_lists = [None] * len(names)
-        elif isinstance(metrics, (list, tuple)):
-            several = len(names) > 1 and len(metrics) == len(names) and all(
-                isinstance(m, (list, tuple)) for m in metrics)
-            metric_lists = list(metrics) if several else [metrics] * len(names)
-        else:
-            raise TypeError(f"compile(): metrics must be a list (or dict), received {metrics!r}.")
-        metric_lists = [[] if m is None else as_list(m) for m in metric_lists]
-        for group in metric_lists:
-            for m in group:
-                metrics_module.get(m)  # an unknown name fails here, not at the first step
+        metric_lists = _metric_lists(metrics, names, "metrics")
+        weighted_lists = _metric_lists(weighted_metrics, names, "weighted_metrics")
         self.optimizer = optimizer
         self.compiled_loss = LossesContainer(loss_objects, weights, names)
-        self.compiled_metrics = MetricsContainer(metric_lists, names, loss_objects)
-        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
+        self.compiled_metrics = MetricsContainer(metric_lists, names, loss_objects, weighted_lists)
+        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+                              "weighted_metrics": weighted_metrics}
         self.stop_training = False
 
     @property
@@ -331,10 +324,11 @@ class Trainer:
         return [data_adapter.TargetSpec(name, tuple(shape), target_kind(loss))
                 for name, shape, loss in zip(self.output_names, shapes, self.compiled_loss.losses)]
 
-    def _prepare(self, x, y, what=("x", "y"), step="train_step"):
-        """Check and convert (x, y); returns (inputs, targets, n).  ``y`` may be
-        None when ``step`` is overridden (Keras's GAN example) or no loss was
-        compiled (a model that adds its own with ``add_loss``, as a VAE does)."""
+    def _prepare(self, x, y, sample_weight=None, class_weight=None,
+                 what=("x", "y", "sample_weight"), step="train_step"):
+        """Check and convert (x, y) and the sample weights; returns a ``Data``.
+        ``y`` may be None when ``step`` is overridden (Keras's GAN example) or no
+        loss was compiled (a model that adds its own with ``add_loss``, as a VAE does)."""
         if not getattr(self, "built", False):  # an unbuilt model is built from the data first
             self._ensure_built(data_adapter.prepare_inputs(self, x, what[0], finite=False))
         xs = data_adapter.prepare_inputs(self, x, what[0])
@@ -343,18 +337,26 @@ class Trainer:
             ys = []  # a step of your own, or a loss the model adds itself (add_loss)
         else:
             ys = data_adapter.prepare_targets(self._target_specs(), y, what[1])
-        n = data_adapter.check_lengths(xs, ys, *what)
-        return xs, ys, n
+        n = data_adapter.check_lengths(xs, ys, *what[:2])
+        ws = data_adapter.prepare_sample_weights(
+            sample_weight, class_weight, self._target_specs(), ys, n, what[2])
+        return data_adapter.Data(xs, ys, ws)
 
     # --- fit ----------------------------------------------------------------
     @filter_traceback
     def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0, **kwargs):
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, **kwargs):
         """Train for ``epochs`` passes over (x, y); returns a ``History``.
 
         ``validation_split`` keeps the last fraction of the data (before
-        shuffling) for validation; ``validation_data=(x_val, y_val)`` gives it
-        explicitly.  ``verbose``: 1 progress bar, 2 one line per epoch, 0 silent.
+        shuffling) for validation; ``validation_data=(x_val, y_val)`` (or
+        ``(x_val, y_val, sample_weight_val)``) gives it explicitly.
+        ``sample_weight`` weighs each sample's loss (the batch loss is
+        ``sum(w * loss) / batch size``, as in Keras); ``class_weight``
+        (``{class index: weight}``) weighs samples by their label.  Metrics given
+        to ``compile(weighted_metrics=...)`` use the weights, the others do not.
+        ``verbose``: 1 progress bar, 2 one line per epoch, 0 silent.
         """
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(kwargs)}.")
@@ -372,16 +374,14 @@ class Trainer:
         callback_objects = callbacks_module.get(callbacks)
         data_adapter.check_validation_split(validation_split)
 
-        xs, ys, _ = self._prepare(x, y)
+        data = self._prepare(x, y, sample_weight, class_weight)
         val = None
         if validation_data is not None:
             val = self._prepare_validation(validation_data)
         elif validation_split:
-            (train_arrays, val_arrays) = data_adapter.split_validation(xs + ys, validation_split)
-            xs, ys = train_arrays[:len(xs)], train_arrays[len(xs):]
-            val = (val_arrays[:len(xs)], val_arrays[len(xs):])
+            data, val = data.split(validation_split)
         # --- from here on, the model and the optimizer may change -----------
-        return self._fit_loop(xs, ys, val, batch_size, epochs, verbose, callback_objects,
+        return self._fit_loop(data, val, batch_size, epochs, verbose, callback_objects,
                               shuffle, initial_epoch)
 
     def _prepare_validation(self, validation_data):
@@ -393,17 +393,17 @@ class Trainer:
                 f"{type(validation_data).__name__}{length}."
             )
         x_val, y_val = validation_data[:2]
-        xs, ys, _ = self._prepare(x_val, y_val, ("validation_data[0]", "validation_data[1]"),
-                                  step="test_step")
-        return xs, ys
+        weights = validation_data[2] if len(validation_data) == 3 else None
+        return self._prepare(x_val, y_val, weights, None, tuple(
+            f"validation_data[{i}]" for i in range(3)), step="test_step")
 
-    def _fit_loop(self, xs, ys, val, batch_size, epochs, verbose, callback_objects, shuffle,
+    def _fit_loop(self, data, val, batch_size, epochs, verbose, callback_objects, shuffle,
                   initial_epoch):
-        loader = data_adapter.BatchLoader(xs + ys, batch_size)
+        loader = data_adapter.BatchLoader(data.arrays, batch_size)
         history = callbacks_module.History()
         history.params = {"verbose": verbose, "epochs": epochs, "steps": loader.steps}
         hooks = callbacks_module.CallbackList([history] + callback_objects, self, history.params)
-        run = _EpochRunner(self, loader, len(xs), hooks, verbose)
+        run = _EpochRunner(self, loader, data.counts, hooks, verbose)
         self.stop_training = False
         generator = minidl_random.get_generator()
         # the weights a step updates, found once (Keras too fixes them when it builds
@@ -422,7 +422,7 @@ class Trainer:
                     if logs is None:  # interrupted in the middle of the epoch
                         break
                     if val is not None:
-                        val_logs = self._evaluate_arrays(*val, batch_size)
+                        val_logs = self._evaluate_data(val, batch_size)
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
                     run.finish_bar(logs)
                     hooks.call("on_epoch_end", epoch, logs)
@@ -447,28 +447,29 @@ class Trainer:
         return history
 
     # --- evaluate / predict -------------------------------------------------
-    def _evaluate_arrays(self, xs, ys, batch_size, bar=None):
-        loader = data_adapter.BatchLoader(xs + ys, batch_size)
+    def _evaluate_data(self, data, batch_size, bar=None):
+        loader = data_adapter.BatchLoader(data.arrays, batch_size)
         self.reset_metrics()
         logs = {}
         with no_grad():
             for step, batch in enumerate(loader.sequential()):
-                logs = self.test_step(pack_batch(batch, len(xs)))
+                logs = self.test_step(pack_batch(batch, data.counts))
                 if bar is not None:
                     bar.update(step + 1, list(python_logs(logs).items()))
         return python_logs(logs)
 
     @filter_traceback
-    def evaluate(self, x=None, y=None, batch_size=32, verbose=1, return_dict=False, **kwargs):
+    def evaluate(self, x=None, y=None, batch_size=32, verbose=1, sample_weight=None,
+                 return_dict=False, **kwargs):
         """Loss and metrics on (x, y): the loss alone without metrics, else
         ``[loss, metric, ...]`` in the order of ``metrics_names``."""
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword arguments {sorted(kwargs)}.")
         self._require_compiled("evaluate")
         batch_size = _batch_size(batch_size)
-        xs, ys, n = self._prepare(x, y, step="test_step")
-        bar = Progbar(math.ceil(n / batch_size), verbose=verbose) if verbose else None
-        logs = self._evaluate_arrays(xs, ys, batch_size, bar)
+        data = self._prepare(x, y, sample_weight, step="test_step")
+        bar = Progbar(math.ceil(data.size / batch_size), verbose=verbose) if verbose else None
+        logs = self._evaluate_data(data, batch_size, bar)
         if return_dict:
             return logs
         return _in_metric_order(logs, self.metrics_names)
@@ -497,7 +498,7 @@ class Trainer:
             for step, batch in enumerate(loader.sequential()):
                 for lo in range(0, len(batch[0]), size):
                     part = [a[lo:lo + size] for a in batch]
-                    out = self.predict_step(pack_batch(part, len(part)))
+                    out = self.predict_step(pack_batch(part, (len(part), 0)))
                     out = [_as_array(o) for o in as_list(out)]
                     if results is None:
                         results = [np.empty((n,) + o.shape[1:], dtype=o.dtype) for o in out]
@@ -510,21 +511,21 @@ class Trainer:
 
     # --- single batches -----------------------------------------------------
     @filter_traceback
-    def train_on_batch(self, x, y=None, return_dict=False):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on (x, y); returns the loss (and metrics) of that batch."""
         self._require_compiled("train_on_batch")
-        xs, ys, _ = self._prepare(x, y)
+        data = self._prepare(x, y, sample_weight, class_weight)
         self.reset_metrics()
-        logs = python_logs(self.train_step(pack_batch(xs + ys, len(xs))))
+        logs = python_logs(self.train_step(pack_batch(data.arrays, data.counts)))
         return logs if return_dict else _in_metric_order(logs, self.metrics_names)
 
     @filter_traceback
-    def test_on_batch(self, x, y=None, return_dict=False):
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
-        xs, ys, _ = self._prepare(x, y, step="test_step")
+        data = self._prepare(x, y, sample_weight, step="test_step")
         self.reset_metrics()
         with no_grad():
-            logs = python_logs(self.test_step(pack_batch(xs + ys, len(xs))))
+            logs = python_logs(self.test_step(pack_batch(data.arrays, data.counts)))
         return logs if return_dict else _in_metric_order(logs, self.metrics_names)
 
     @filter_traceback
@@ -552,6 +553,26 @@ class Trainer:
         from minidl.models import saving
 
         saving.load_weights(self, filepath)
+
+
+def _metric_lists(metrics, names, what):
+    """compile()'s metrics argument as one list per output: a list for every
+    output, a list of lists (one per output), or a dict by output name."""
+    if isinstance(metrics, dict):
+        lists = per_output(metrics, names, what)
+    elif metrics is None:
+        lists = [None] * len(names)
+    elif isinstance(metrics, (list, tuple)):
+        several = len(names) > 1 and len(metrics) == len(names) and all(
+            isinstance(m, (list, tuple)) for m in metrics)
+        lists = list(metrics) if several else [metrics] * len(names)
+    else:
+        raise TypeError(f"compile(): {what} must be a list (or dict), received {metrics!r}.")
+    lists = [[] if m is None else as_list(m) for m in lists]
+    for group in lists:
+        for m in group:
+            metrics_module.get(m)  # an unknown name fails here, not at the first step
+    return lists
 
 
 def _as_array(value):
