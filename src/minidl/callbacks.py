@@ -25,6 +25,7 @@ _HOOKS = (
     "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
     "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end",
     "on_test_batch_begin", "on_test_batch_end", "on_predict_begin", "on_predict_end",
+    "on_predict_batch_begin", "on_predict_batch_end",
 )
 
 
@@ -53,6 +54,8 @@ class Callback:
     def on_test_batch_end(self, batch, logs=None): pass
     def on_predict_begin(self, logs=None): pass
     def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
 
     # Keras 1 names, still used in tutorials
     def on_batch_begin(self, batch, logs=None): pass
@@ -77,6 +80,10 @@ class CallbackList:
         self.batch_hooks = any(
             overrides(c, h) for c in self.callbacks
             for h in ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+        )
+        self.test_hooks = any(
+            overrides(c, h) for c in self.callbacks
+            for h in ("on_test_batch_begin", "on_test_batch_end")
         )
 
     def call(self, hook, *args):

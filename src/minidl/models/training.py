@@ -47,7 +47,7 @@ from minidl import metrics as metrics_module
 from minidl import optimizers as optimizers_module
 from minidl import random as minidl_random
 from minidl.autograd import GradientTape, no_grad
-from minidl.models import data_adapter
+from minidl.models import batch_sources, data_adapter
 from minidl.models.compile_utils import (
     LossesContainer,
     MetricsContainer,
@@ -89,10 +89,9 @@ class _EpochRunner:
     redraw), and the Ctrl-C / stop_training checks.
     """
 
-    def __init__(self, model, loader, counts, hooks, verbose):
+    def __init__(self, model, feed, hooks, verbose):
         self.model = model
-        self.loader = loader
-        self.counts = counts  # (inputs, targets) among the loader's arrays; then sample weights
+        self.feed = feed  # where each epoch's batches come from (ArrayFeed or SourceFeed)
         self.hooks = hooks
         self.verbose = verbose
         self.guard = None
@@ -100,35 +99,40 @@ class _EpochRunner:
         self.nan_warned = False
         self.bar = None
 
-    def train_epoch(self, epoch, order):
-        """Run the epoch's steps; returns the logs, or None when Ctrl-C cut it short."""
-        loader, model, hooks = self.loader, self.model, self.hooks
-        self.bar = Progbar(loader.steps, verbose=self.verbose) if self.verbose else None
+    def train_epoch(self, epoch, generator):
+        """Run the epoch's steps; returns the logs, or None when Ctrl-C cut it short
+        (or an empty dict when the batches ran out before the epoch began)."""
+        model, hooks, steps = self.model, self.hooks, self.feed.steps
+        self.bar = Progbar(steps, verbose=self.verbose) if self.verbose else None
         model.reset_metrics()
         logs = {}
-        batches = loader.shuffled(order) if order is not None else loader.sequential()
-        for step, batch in enumerate(batches):
+        step = -1
+        for step, data in enumerate(self.feed.epoch(generator)):
             if hooks.batch_hooks:
-                hooks.batch_begin(step, {"batch": step, "size": len(batch[0])})
-            logs = model.train_step(pack_batch(batch, self.counts))
+                hooks.batch_begin(step, {"batch": step, "size": len(_first_array(data))})
+            logs = model.train_step(data)
             loss = logs.get("loss") if isinstance(logs, dict) else None
             if loss is not None and not self.nan_warned and not math.isfinite(float(loss)):
                 self._warn_nan(float(loss), epoch, step)
             if hooks.batch_hooks:
                 hooks.batch_end(step, python_logs(logs))
-            if self.bar is not None and step + 1 < loader.steps and self.bar.due():
+            last = steps is not None and step + 1 >= steps
+            if self.bar is not None and not last and self.bar.due():
                 self.bar.update(step + 1, list(python_logs(logs).items()))
             # Ctrl-C: stop here, unless this was the last step (then the epoch is whole)
-            if self.guard.requested and step + 1 < loader.steps:
+            if self.guard.requested and not last:
                 self.interrupted_at = (epoch, step + 1)
                 return None
             if model.stop_training:
                 break
+        self.steps_done = step + 1
         return python_logs(logs)
 
     def finish_bar(self, logs):
         if self.bar is not None:
-            self.bar.update(self.loader.steps, list(logs.items()))
+            if self.bar.target is None:  # batches of unknown number: now it is known
+                self.bar.target = self.steps_done
+            self.bar.update(self.bar.target, list(logs.items()))
 
     def _warn_nan(self, value, epoch, step):
         self.nan_warned = True
@@ -139,6 +143,56 @@ class _EpochRunner:
             RuntimeWarning,
             stacklevel=4,
         )
+
+
+def _first_array(data):
+    """The first input array of a step's data (to report the batch size)."""
+    x = data[0]
+    return x[0] if isinstance(x, list) else x
+
+
+class ArrayFeed:
+    """An epoch's batches from arrays: shuffled rows (or in order), ``(x, y, w)`` tuples."""
+
+    def __init__(self, data, batch_size, shuffle):
+        self.loader = data_adapter.BatchLoader(data.arrays, batch_size)
+        self.counts = data.counts
+        self.shuffle = shuffle
+        self.steps = self.loader.steps
+        self.ran_out = False
+
+    def epoch(self, generator=None):
+        loader, counts = self.loader, self.counts
+        if self.shuffle and generator is not None:
+            batches = loader.shuffled(generator.permutation(loader.size))
+        else:
+            batches = loader.sequential()
+        return (pack_batch(batch, counts) for batch in batches)
+
+    def epoch_done(self):
+        pass
+
+
+class SourceFeed:
+    """An epoch's batches from a Dataset, Sequence or generator (``batch_sources``),
+    each checked and converted as arrays are (``prepare(x, y, w)``)."""
+
+    def __init__(self, source, prepare):
+        self.source = source
+        self.prepare = prepare
+        self.steps = source.steps
+
+    @property
+    def ran_out(self):
+        return self.source.ran_out
+
+    def epoch(self, generator=None):
+        for batch in self.source.epoch(generator):
+            data = self.prepare(*batch_sources.unpack(batch))
+            yield pack_batch(data.arrays, data.counts)
+
+    def epoch_done(self):
+        self.source.epoch_done()
 
 
 def pack_batch(batch, counts):
@@ -346,17 +400,23 @@ class Trainer:
     @filter_traceback
     def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, **kwargs):
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, **kwargs):
         """Train for ``epochs`` passes over (x, y); returns a ``History``.
 
+        ``x`` may also be a ``minidl.data.Dataset``, a ``minidl.utils.Sequence``
+        or a generator whose batches hold the targets (see ``batch_sources``);
+        ``steps_per_epoch`` then cuts the epochs.
         ``validation_split`` keeps the last fraction of the data (before
         shuffling) for validation; ``validation_data=(x_val, y_val)`` (or
-        ``(x_val, y_val, sample_weight_val)``) gives it explicitly.
-        ``sample_weight`` weighs each sample's loss (the batch loss is
-        ``sum(w * loss) / batch size``, as in Keras); ``class_weight``
-        (``{class index: weight}``) weighs samples by their label.  Metrics given
-        to ``compile(weighted_metrics=...)`` use the weights, the others do not.
-        ``verbose``: 1 progress bar, 2 one line per epoch, 0 silent.
+        ``(x_val, y_val, sample_weight_val)``, or a Dataset/Sequence/generator
+        with ``validation_steps``) gives it explicitly, checked every
+        ``validation_freq`` epochs.  ``sample_weight`` weighs each sample's loss
+        (the batch loss is ``sum(w * loss) / batch size``, as in Keras);
+        ``class_weight`` (``{class index: weight}``) weighs samples by their
+        label.  Metrics given to ``compile(weighted_metrics=...)`` use the
+        weights, the others do not.  ``verbose``: 1 progress bar, 2 one line
+        per epoch, 0 silent.
         """
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(kwargs)}.")
@@ -371,39 +431,73 @@ class Trainer:
         if verbose not in (0, 1, 2, "auto"):
             raise ValueError(f"verbose must be 0, 1 or 2, received {verbose!r}.")
         verbose = 1 if verbose == "auto" else verbose
+        validation_freq = data_adapter.check_positive_int(validation_freq, "validation_freq")
         callback_objects = callbacks_module.get(callbacks)
         data_adapter.check_validation_split(validation_split)
 
-        data = self._prepare(x, y, sample_weight, class_weight)
-        val = None
+        if batch_sources.is_batch_source(x):
+            if y is not None or sample_weight is not None or validation_split:
+                raise ValueError(
+                    "fit(x=...) got a Dataset, Sequence or generator: its batches hold the "
+                    "targets (and sample weights), so y, sample_weight and validation_split "
+                    "must be left out; pass validation_data=... to validate."
+                )
+            feed = self._source_feed(x, steps_per_epoch, shuffle, class_weight, "x", "train_step")
+            val = None
+        else:
+            data = self._prepare(x, y, sample_weight, class_weight)
+            val = None
+            if validation_split and validation_data is None:
+                data, val = data.split(validation_split)
+            feed = ArrayFeed(data, batch_size, shuffle)
+            if steps_per_epoch is not None:
+                raise ValueError(
+                    "steps_per_epoch is for a Dataset, Sequence or generator; with arrays an "
+                    "epoch is one pass over them (use batch_size, or slice the arrays)."
+                )
         if validation_data is not None:
-            val = self._prepare_validation(validation_data)
-        elif validation_split:
-            data, val = data.split(validation_split)
+            val = self._validation_feed(validation_data, validation_steps,
+                                        validation_batch_size or batch_size)
+        elif val is not None:
+            val = ArrayFeed(val, validation_batch_size or batch_size, shuffle=False)
         # --- from here on, the model and the optimizer may change -----------
-        return self._fit_loop(data, val, batch_size, epochs, verbose, callback_objects,
-                              shuffle, initial_epoch)
+        return self._fit_loop(feed, val, epochs, verbose, callback_objects, initial_epoch,
+                              validation_freq)
 
-    def _prepare_validation(self, validation_data):
+    def _source_feed(self, source, steps, shuffle, class_weight, what, step):
+        """A SourceFeed whose first batch is checked now, building the model."""
+        source = batch_sources.BatchSource(source, steps, shuffle, what)
+        names = (what, f"{what} (targets)", f"{what} (sample weights)")
+
+        def prepare(x, y, w):
+            return self._prepare(x, y, w, class_weight, names, step)
+
+        prepare(*batch_sources.unpack(source.first()))  # the format, checked before any step
+        return SourceFeed(source, prepare)
+
+    def _validation_feed(self, validation_data, steps, batch_size):
+        if batch_sources.is_batch_source(validation_data):
+            return self._source_feed(validation_data, steps, False, None, "validation_data",
+                                     "test_step")
         is_sequence = isinstance(validation_data, (tuple, list))
         if not is_sequence or len(validation_data) not in (2, 3):
             length = f" of length {len(validation_data)}" if is_sequence else ""
             raise ValueError(
-                f"validation_data must be a tuple (x_val, y_val), received "
-                f"{type(validation_data).__name__}{length}."
+                f"validation_data must be a tuple (x_val, y_val) or a Dataset, Sequence or "
+                f"generator, received {type(validation_data).__name__}{length}."
             )
         x_val, y_val = validation_data[:2]
         weights = validation_data[2] if len(validation_data) == 3 else None
-        return self._prepare(x_val, y_val, weights, None, tuple(
+        data = self._prepare(x_val, y_val, weights, None, tuple(
             f"validation_data[{i}]" for i in range(3)), step="test_step")
+        return ArrayFeed(data, batch_size, shuffle=False)
 
-    def _fit_loop(self, data, val, batch_size, epochs, verbose, callback_objects, shuffle,
-                  initial_epoch):
-        loader = data_adapter.BatchLoader(data.arrays, batch_size)
+    def _fit_loop(self, feed, val, epochs, verbose, callback_objects, initial_epoch,
+                  validation_freq=1):
         history = callbacks_module.History()
-        history.params = {"verbose": verbose, "epochs": epochs, "steps": loader.steps}
+        history.params = {"verbose": verbose, "epochs": epochs, "steps": feed.steps}
         hooks = callbacks_module.CallbackList([history] + callback_objects, self, history.params)
-        run = _EpochRunner(self, loader, data.counts, hooks, verbose)
+        run = _EpochRunner(self, feed, hooks, verbose)
         self.stop_training = False
         generator = minidl_random.get_generator()
         # the weights a step updates, found once (Keras too fixes them when it builds
@@ -417,18 +511,20 @@ class Trainer:
                     if verbose:
                         print(f"Epoch {epoch + 1}/{epochs}", flush=True)
                     hooks.call("on_epoch_begin", epoch, {})
-                    order = generator.permutation(loader.size) if shuffle else None
-                    logs = run.train_epoch(epoch, order)
+                    logs = run.train_epoch(epoch, generator)
                     if logs is None:  # interrupted in the middle of the epoch
                         break
-                    if val is not None:
-                        val_logs = self._evaluate_data(val, batch_size)
+                    feed.epoch_done()
+                    if feed.ran_out and not run.steps_done:  # nothing left to train on
+                        break
+                    if val is not None and (epoch + 1) % validation_freq == 0:
+                        val_logs = self._evaluate_feed(val, hooks=hooks)
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
                     run.finish_bar(logs)
                     hooks.call("on_epoch_end", epoch, logs)
                     if guard.requested:
-                        run.interrupted_at = (epoch, loader.steps)
-                    if self.stop_training or guard.requested:
+                        run.interrupted_at = (epoch, run.steps_done)
+                    if self.stop_training or guard.requested or feed.ran_out:
                         break
                 if run.interrupted_at is None:
                     hooks.call("on_train_end", {})
@@ -438,53 +534,100 @@ class Trainer:
             history.model = self
         if run.interrupted_at is not None:
             epoch, step = run.interrupted_at
+            of = f"/{feed.steps}" if feed.steps is not None else ""
             raise KeyboardInterrupt(
                 f"Training interrupted (Ctrl-C) in epoch {epoch + 1}, after step "
-                f"{step}/{loader.steps}. The model keeps the weights of that step, the optimizer "
+                f"{step}{of}. The model keeps the weights of that step, the optimizer "
                 f"state matches them, and model.history holds the {len(history.epoch)} finished "
                 f"epoch(s). Call fit() again to continue."
             )
         return history
 
     # --- evaluate / predict -------------------------------------------------
-    def _evaluate_data(self, data, batch_size, bar=None):
-        loader = data_adapter.BatchLoader(data.arrays, batch_size)
+    def _evaluate_feed(self, feed, bar=None, hooks=None):
+        """Run ``test_step`` over the feed's batches; the logs after the last."""
         self.reset_metrics()
         logs = {}
+        test_hooks = hooks is not None and hooks.test_hooks
+        if hooks is not None:
+            hooks.call("on_test_begin", {})
+        step = -1
         with no_grad():
-            for step, batch in enumerate(loader.sequential()):
-                logs = self.test_step(pack_batch(batch, data.counts))
+            for step, data in enumerate(feed.epoch()):
+                if test_hooks:
+                    hooks.call("on_test_batch_begin", step, {"batch": step})
+                logs = self.test_step(data)
+                if test_hooks:
+                    hooks.call("on_test_batch_end", step, python_logs(logs))
                 if bar is not None:
                     bar.update(step + 1, list(python_logs(logs).items()))
-        return python_logs(logs)
+        feed.epoch_done()
+        if bar is not None and bar.target is None:
+            bar.target = step + 1
+            bar.update(step + 1, list(python_logs(logs).items()))
+        logs = python_logs(logs)
+        if hooks is not None:
+            hooks.call("on_test_end", logs)
+        return logs
 
     @filter_traceback
-    def evaluate(self, x=None, y=None, batch_size=32, verbose=1, sample_weight=None,
-                 return_dict=False, **kwargs):
+    def evaluate(self, x=None, y=None, batch_size=32, verbose=1, sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics on (x, y): the loss alone without metrics, else
-        ``[loss, metric, ...]`` in the order of ``metrics_names``."""
+        ``[loss, metric, ...]`` in the order of ``metrics_names``.  ``x`` may be a
+        Dataset, Sequence or generator (``steps`` batches of it, or one pass)."""
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword arguments {sorted(kwargs)}.")
         self._require_compiled("evaluate")
         batch_size = _batch_size(batch_size)
-        data = self._prepare(x, y, sample_weight, step="test_step")
-        bar = Progbar(math.ceil(data.size / batch_size), verbose=verbose) if verbose else None
-        logs = self._evaluate_data(data, batch_size, bar)
+        if batch_sources.is_batch_source(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError(
+                    "evaluate(x=...) got a Dataset, Sequence or generator: its batches hold the "
+                    "targets, so y and sample_weight must be left out."
+                )
+            feed = self._source_feed(x, steps, False, None, "x", "test_step")
+        else:
+            feed = ArrayFeed(self._prepare(x, y, sample_weight, step="test_step"), batch_size,
+                             shuffle=False)
+        bar = Progbar(feed.steps, verbose=verbose) if verbose else None
+        hooks = self._hooks_for(callbacks, verbose, feed.steps)
+        logs = self._evaluate_feed(feed, bar, hooks)
         if return_dict:
             return logs
         return _in_metric_order(logs, self.metrics_names)
 
+    def _hooks_for(self, callbacks, verbose, steps):
+        """The callbacks given to evaluate or predict, or None."""
+        if not callbacks:
+            return None
+        return callbacks_module.CallbackList(callbacks_module.get(callbacks), self,
+                                             {"verbose": verbose, "steps": steps})
+
     @filter_traceback
-    def predict(self, x, batch_size=32, verbose=0, **kwargs):
+    def predict(self, x, batch_size=32, verbose=0, steps=None, callbacks=None, **kwargs):
         """The model's outputs for x, as a NumPy array (a list of arrays for several outputs).
 
-        A big batch of a model with big layer outputs (a CNN) runs through the model
-        in slices that fit the CPU's caches, when that cannot change the result
-        (see ``predict_slices.py``).
+        ``x`` may be a Dataset, Sequence or generator (its batches' x; ``steps``
+        batches of it, or one pass).  A big batch of a model with big layer
+        outputs (a CNN) runs through the model in slices that fit the CPU's
+        caches, when that cannot change the result (see ``predict_slices.py``).
         """
         if kwargs:
             raise TypeError(f"predict() got unexpected keyword arguments {sorted(kwargs)}.")
         batch_size = _batch_size(batch_size)
+        hooks = self._hooks_for(callbacks, verbose, steps)
+        if hooks is not None:
+            hooks.call("on_predict_begin", {})
+        if batch_sources.is_batch_source(x):
+            outputs = self._predict_source(x, steps, verbose, hooks)
+        else:
+            outputs = self._predict_arrays(x, batch_size, verbose, hooks)
+        if hooks is not None:
+            hooks.call("on_predict_end", {})
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _predict_arrays(self, x, batch_size, verbose, hooks):
         xs = data_adapter.prepare_inputs(self, x, finite=False)
         self._ensure_built(xs)
         xs = data_adapter.prepare_inputs(self, xs if len(xs) > 1 else xs[0], finite=False)
@@ -496,18 +639,50 @@ class Trainer:
         results = None
         with no_grad():
             for step, batch in enumerate(loader.sequential()):
+                if hooks is not None:
+                    hooks.call("on_predict_batch_begin", step, {"batch": step})
                 for lo in range(0, len(batch[0]), size):
                     part = [a[lo:lo + size] for a in batch]
-                    out = self.predict_step(pack_batch(part, (len(part), 0)))
-                    out = [_as_array(o) for o in as_list(out)]
+                    out = [_as_array(o) for o in as_list(self.predict_step((_one_or_list(part),)))]
                     if results is None:
                         results = [np.empty((n,) + o.shape[1:], dtype=o.dtype) for o in out]
                     start = step * batch_size + lo
                     for target, o in zip(results, out):
                         target[start:start + len(o)] = o
+                if hooks is not None:
+                    hooks.call("on_predict_batch_end", step, {"batch": step})
                 if bar is not None:
                     bar.update(step + 1)
-        return results[0] if len(results) == 1 else results
+        return results
+
+    def _predict_source(self, x, steps, verbose, hooks):
+        source = batch_sources.BatchSource(x, steps, False, "x")
+        bar = Progbar(source.steps, verbose=verbose) if verbose else None
+        parts = None
+        step = -1
+        with no_grad():
+            for step, batch in enumerate(source.epoch()):
+                if hooks is not None:
+                    hooks.call("on_predict_batch_begin", step, {"batch": step})
+                batch_x = batch_sources.unpack(batch)[0]
+                if not getattr(self, "built", False):
+                    self._ensure_built(data_adapter.prepare_inputs(self, batch_x, finite=False))
+                xs = data_adapter.prepare_inputs(self, batch_x, finite=False)
+                out = [_as_array(o) for o in as_list(self.predict_step((_one_or_list(xs),)))]
+                parts = [[] for _ in out] if parts is None else parts
+                for collected, o in zip(parts, out):
+                    collected.append(o)
+                if hooks is not None:
+                    hooks.call("on_predict_batch_end", step, {"batch": step})
+                if bar is not None:
+                    bar.update(step + 1)
+        source.epoch_done()
+        if parts is None:
+            raise ValueError("predict(x=...): the Dataset, Sequence or generator gave no batch.")
+        if bar is not None and bar.target is None:
+            bar.target = step + 1
+            bar.update(step + 1)
+        return [np.concatenate(collected) for collected in parts]
 
     # --- single batches -----------------------------------------------------
     @filter_traceback
@@ -573,6 +748,10 @@ def _metric_lists(metrics, names, what):
         for m in group:
             metrics_module.get(m)  # an unknown name fails here, not at the first step
     return lists
+
+
+def _one_or_list(arrays):
+    return arrays[0] if len(arrays) == 1 else list(arrays)
 
 
 def _as_array(value):

@@ -51,7 +51,7 @@ class Progbar:
     """
 
     def __init__(self, target, width=30, verbose=1, interval=0.05, stream=None):
-        self.target = int(target)
+        self.target = None if target is None else int(target)  # None: not known in advance
         self.width = width
         self.verbose = verbose
         self.interval = interval
@@ -68,7 +68,7 @@ class Progbar:
 
     def update(self, current, values=()):
         """Record that ``current`` steps are done; redraw if it is time to."""
-        finished = current >= self.target
+        finished = self.target is not None and current >= self.target
         if self.verbose != 1 or not (finished or self.dynamic):
             if finished and self.verbose == 2:
                 self._write_summary(current, values)
@@ -81,6 +81,8 @@ class Progbar:
         elapsed = now - self.start
         if finished:
             info = f" - {elapsed:.0f}s {format_step_time(elapsed / max(current, 1))}"
+        elif self.target is None:
+            info = f" - {elapsed:.0f}s {format_step_time(elapsed / max(current, 1))}"
         else:
             info = f" - ETA: {format_eta(elapsed / max(current, 1) * (self.target - current))}"
         line += info + "".join(f" - {name}: {format_value(value)}" for name, value in values)
@@ -91,6 +93,8 @@ class Progbar:
         self.stream.flush()
 
     def _bar(self, current):
+        if self.target is None:  # Keras's form when the number of steps is unknown
+            return f"{current:7d}/Unknown"
         digits = len(str(self.target))
         filled = int(self.width * current / self.target) if self.target else self.width
         bar = ""
