@@ -36,6 +36,7 @@ import json
 import math
 import os
 import reprlib
+import sys
 import tempfile
 import warnings
 import zipfile
@@ -48,6 +49,7 @@ from minidl.utils.file_checks import (STREAM_ERRORS, FileFormatError, open_membe
 
 FORMAT_VERSION = 1
 MANIFEST = "minidl.json"
+_RANDOM_CHARS = 8  # what tempfile.mkstemp puts between a temporary name's prefix and suffix
 
 
 # --- writing ---------------------------------------------------------------
@@ -61,7 +63,8 @@ def _atomic_write(filepath, write, overwrite):
         if os.path.exists(directory):
             raise FileExistsError(f"cannot save to {filepath!r}: {directory!r} is a file, not a folder.")
         os.makedirs(directory, exist_ok=True)  # as TensorFlow does: "training_1/cp.ckpt"
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(filepath)}.", suffix=".tmp")
+    prefix = _temporary_prefix(directory, os.path.basename(filepath))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -81,6 +84,24 @@ def _atomic_write(filepath, write, overwrite):
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def _temporary_prefix(directory, name):
+    """``.<name>.``, the prefix of the temporary file written before ``name``, with ``name``
+    cut short enough that the whole temporary name (this prefix, mkstemp's random
+    characters, ".tmp") fits the file system's limit on a name's length, in bytes."""
+    room = _name_max(directory) - len("..") - _RANDOM_CHARS - len(".tmp")
+    short = os.fsencode(name)[:room].decode(sys.getfilesystemencoding(), "ignore")
+    return f".{short}."
+
+
+def _name_max(directory):
+    """The longest file name ``directory`` takes, in bytes: PC_NAME_MAX, else 255."""
+    try:
+        limit = os.pathconf(directory, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf on Windows
+        return 255
+    return limit if limit > 0 else 255  # -1: no limit that pathconf knows of
 
 
 def _write_array(archive, name, array):
