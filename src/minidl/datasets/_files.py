@@ -44,6 +44,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from minidl.utils.file_checks import FileFormatError
+
 _CHUNK = 1 << 16
 
 
@@ -234,6 +236,13 @@ def _accepted_names(name):
 
 
 def _locate_explicit(spec, path):
+    """The files at ``path``: the file itself (a one-file data set), or in that folder.
+    A device or a FIFO is refused: reading ``/dev/zero`` would never end."""
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        raise FileFormatError(
+            f"{path} is not a regular file or a folder but a device, a FIFO or a socket; "
+            "path= takes the data set's file or the folder that holds its files."
+        )
     if path.is_file() and len(spec.files) == 1:
         return {spec.files[0].name: path}
     found = find_in(path, spec) if path.is_dir() else None

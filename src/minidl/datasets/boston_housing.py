@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.datasets._files import DatasetSpec, RemoteFile, locate as _locate
-from minidl.datasets._npz import load_arrays
+from minidl.datasets._npz import ArraySpec, load_arrays
+from minidl.utils.file_checks import FileFormatError
 
 SPEC = DatasetSpec(
     title="Boston housing",
@@ -25,6 +26,11 @@ SPEC = DatasetSpec(
 )
 
 
+# What boston_housing.npz may hold: 506 rows of 13 features, and their 506 prices.
+ARRAYS = {"x": ArraySpec(("float64", "float32"), (13,), 506),
+          "y": ArraySpec(("float64", "float32"), (), 506)}
+
+
 def load_data(path=None, test_split=0.2, seed=113, download=True):
     """Return ``(x_train, y_train), (x_test, y_test)``, split exactly as Keras splits.
 
@@ -33,7 +39,12 @@ def load_data(path=None, test_split=0.2, seed=113, download=True):
     if not 0 <= test_split < 1:
         raise ValueError(f"boston_housing.load_data: test_split must be in [0, 1), received {test_split}.")
     files = _locate(SPEC, path=path, download=download)
-    arrays = load_arrays(files["boston_housing.npz"], ["x", "y"])
+    arrays = load_arrays(files["boston_housing.npz"], ARRAYS)
+    if len(arrays["x"]) != len(arrays["y"]):
+        raise FileFormatError(
+            f"{files['boston_housing.npz']}: x holds {len(arrays['x'])} rows but y "
+            f"{len(arrays['y'])} prices."
+        )
     return split(arrays["x"], arrays["y"], test_split, seed)
 
 

@@ -18,12 +18,14 @@ import numpy as np
 
 from minidl.datasets._files import DatasetSpec, RemoteFile, locate as _locate
 from minidl.datasets._idx import read_idx
+from minidl.utils.file_checks import FileFormatError
 
 class_names = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 ]
 
+MAX_ITEMS = 60_000  # the training split's size: no file of the data set holds more
 SAMPLE_PATH = Path(__file__).parent / "data" / "fashion_mnist_sample.npz"
 
 _BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -81,15 +83,16 @@ def load_sample():
 
 
 def _read_pair(images_path, labels_path):
-    images = read_idx(images_path, "images")
-    labels = read_idx(labels_path, "labels")
-    if images.shape[1:] != (28, 28):
-        raise ValueError(f"{images_path}: Fashion-MNIST images are 28x28, this file holds {images.shape[1:]}.")
+    """A split's images and labels; their shapes are checked in the files' headers."""
+    images = read_idx(images_path, "images", item_shape=(28, 28), max_items=MAX_ITEMS)
+    labels = read_idx(labels_path, "labels", max_items=MAX_ITEMS)
     if len(images) != len(labels):
-        raise ValueError(
+        raise FileFormatError(
             f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels; "
             "the two files do not belong together."
         )
     if labels.size and labels.max() >= len(class_names):
-        raise ValueError(f"{labels_path}: label {labels.max()} found, Fashion-MNIST labels are 0..9.")
+        raise FileFormatError(
+            f"{labels_path}: label {labels.max()} found, Fashion-MNIST labels are 0..9."
+        )
     return images, labels

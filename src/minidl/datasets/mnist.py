@@ -9,10 +9,9 @@ is used as it is. Where else it is looked for: ``minidl.datasets._files``.
 
 from __future__ import annotations
 
-import numpy as np
-
 from minidl.datasets._files import DatasetSpec, RemoteFile, locate as _locate
-from minidl.datasets._npz import load_arrays
+from minidl.datasets._npz import ArraySpec, load_arrays
+from minidl.utils.file_checks import FileFormatError
 
 SPEC = DatasetSpec(
     title="MNIST",
@@ -25,6 +24,14 @@ SPEC = DatasetSpec(
     ),
 )
 
+# What mnist.npz may hold: uint8 pictures of 28x28 and uint8 labels, 60,000 + 10,000 of them.
+ARRAYS = {
+    "x_train": ArraySpec(("uint8",), (28, 28), 60_000),
+    "y_train": ArraySpec(("uint8",), (), 60_000),
+    "x_test": ArraySpec(("uint8",), (28, 28), 10_000),
+    "y_test": ArraySpec(("uint8",), (), 10_000),
+}
+
 
 def load_data(path=None, download=True):
     """Return ``(x_train, y_train), (x_test, y_test)`` as Keras does.
@@ -33,11 +40,11 @@ def load_data(path=None, download=True):
     it the usual places are searched, then the file is downloaded.
     """
     files = _locate(SPEC, path=path, download=download)
-    arrays = load_arrays(files["mnist.npz"], ["x_train", "y_train", "x_test", "y_test"])
-    for key in ("x_train", "x_test"):
-        if arrays[key].ndim != 3 or arrays[key].dtype != np.uint8:
-            raise ValueError(
-                f"{files['mnist.npz']}: {key} should be uint8 images (N, 28, 28), "
-                f"found {arrays[key].dtype} {arrays[key].shape}."
+    arrays = load_arrays(files["mnist.npz"], ARRAYS)
+    for split in ("train", "test"):
+        if len(arrays[f"x_{split}"]) != len(arrays[f"y_{split}"]):
+            raise FileFormatError(
+                f"{files['mnist.npz']}: x_{split} holds {len(arrays[f'x_{split}'])} pictures but "
+                f"y_{split} {len(arrays[f'y_{split}'])} labels."
             )
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

@@ -569,8 +569,9 @@ def _unique(weights):
 
 
 def assign_all(weights, values, owner, built=True):
-    """Check every value against its weight (count, shape, real numbers), then
-    assign them all: a refused call changes nothing."""
+    """Check every value against its weight (count, shape, real numbers) and cast it
+    to the weight's dtype, then assign them all: a refused call changes nothing, and
+    no assignment can fail after the first one."""
     values = list(values)
     expected = [tuple(w.shape) for w in weights]
     if len(values) != len(weights):
@@ -594,7 +595,8 @@ def assign_all(weights, values, owner, built=True):
                 f"weight {weight.name!r} has shape {tuple(weight.shape)}, "
                 f"set_weights() received an array of shape {tuple(array.shape)}."
             )
-        arrays.append(array)
+        with np.errstate(over="ignore"):  # as Tensor.assign: too large for float32 is inf
+            arrays.append(array.astype(weight.dtype, copy=False))
     for weight, array in zip(weights, arrays):
         weight.data[...] = array
         autograd.mark_changed(weight)

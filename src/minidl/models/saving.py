@@ -18,6 +18,15 @@ it with the restored optimizer, so ``fit()`` continues where it stopped.
 Writes are atomic: the archive goes to a temporary file in the same directory,
 is flushed and fsynced, then renamed over the target (``os.replace``), so a
 crash leaves either the old file or the new one, never half of one.
+
+Reads trust nothing in the file. No file makes minidl run code: configuration
+names are looked up in fixed lists (or your ``custom_objects``) and arrays are
+never unpickled. Only a regular file is read; every field of the manifest is
+type-checked; each array's size is known from the manifest and the model before
+it is read, its ``.npy`` header checked against them, and no more bytes read than
+they need (``minidl.utils.file_checks``). Everything is checked before anything
+is assigned, so a refused ``load_weights`` changes nothing. Whatever is wrong
+raises ``FileFormatError`` (a ``ValueError``) naming the file.
 """
 
 from __future__ import annotations
@@ -26,22 +35,21 @@ import io
 import json
 import math
 import os
+import reprlib
+import sys
 import tempfile
 import warnings
 import zipfile
-import zlib
 
 import numpy as np
 
+from minidl.layers.base import assign_all
+from minidl.utils.file_checks import (STREAM_ERRORS, FileFormatError, open_member, open_regular,
+                                      open_zip, read_npy_member)
+
 FORMAT_VERSION = 1
 MANIFEST = "minidl.json"
-
-
-class FileFormatError(ValueError):
-    """A file that is not a (complete, readable) minidl model or weights file."""
-
-
-_READ_ERRORS = (KeyError, zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error)
+_RANDOM_CHARS = 8  # what tempfile.mkstemp puts between a temporary name's prefix and suffix
 
 
 # --- writing ---------------------------------------------------------------
@@ -55,7 +63,8 @@ def _atomic_write(filepath, write, overwrite):
         if os.path.exists(directory):
             raise FileExistsError(f"cannot save to {filepath!r}: {directory!r} is a file, not a folder.")
         os.makedirs(directory, exist_ok=True)  # as TensorFlow does: "training_1/cp.ckpt"
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(filepath)}.", suffix=".tmp")
+    prefix = _temporary_prefix(directory, os.path.basename(filepath))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -75,6 +84,24 @@ def _atomic_write(filepath, write, overwrite):
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def _temporary_prefix(directory, name):
+    """``.<name>.``, the prefix of the temporary file written before ``name``, with ``name``
+    cut short enough that the whole temporary name (this prefix, mkstemp's random
+    characters, ".tmp") fits the file system's limit on a name's length, in bytes."""
+    room = _name_max(directory) - len("..") - _RANDOM_CHARS - len(".tmp")
+    short = os.fsencode(name)[:room].decode(sys.getfilesystemencoding(), "ignore")
+    return f".{short}."
+
+
+def _name_max(directory):
+    """The longest file name ``directory`` takes, in bytes: PC_NAME_MAX, else 255."""
+    try:
+        limit = os.pathconf(directory, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf on Windows
+        return 255
+    return limit if limit > 0 else 255  # -1: no limit that pathconf knows of
 
 
 def _write_array(archive, name, array):
@@ -219,71 +246,193 @@ def _check_built(model, method):
 
 
 # --- reading ---------------------------------------------------------------
+# What a configuration of the wrong types or nesting makes layers.deserialize, the models'
+# from_config, the optimizers' and losses' deserialize and compile() raise.
+_CONFIG_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+_JSON_MAX = 16 << 20  # bytes of minidl.json or model.json: far more than any model needs
+_WEIGHT_DTYPES = ("float32", "float64")
+# Optimizer slots holding running means of squared gradients (Adam's v and v_max, RMSprop's
+# rms): the update divides by their square root.
+_SECOND_MOMENTS = ("v", "v_max", "rms")
+
+
 class _Archive:
-    """A minidl zip opened for reading, with errors that name the file."""
+    """A minidl zip opened for reading, its manifest checked, with errors that name the file.
+
+    Only a regular file is opened, a zip naming a member twice is refused, and each member
+    is read with a limit: what its data must take (see ``minidl.utils.file_checks``)."""
 
     def __init__(self, filepath, expected):
         self.path = os.fspath(filepath)
-        if not os.path.exists(self.path):
-            raise FileNotFoundError(f"no such file: {self.path!r}.")
-        if os.path.isdir(self.path):
-            raise FileFormatError(f"{self.path!r} is a directory, not a minidl model file.")
         try:
-            self.zip = zipfile.ZipFile(self.path)
+            self.handle = open_regular(self.path)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no such file: {self.path!r}.") from None
+        try:
+            self.zip = self._open_zip(expected)
+        except BaseException:
+            self.handle.close()
+            raise
+        try:
+            self.manifest = self._read_manifest(expected)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_zip(self, expected):
+        try:
+            return open_zip(self.handle, self.path)
         except zipfile.BadZipFile:
             raise FileFormatError(self._not_ours("it is not a zip archive", expected)) from None
-        try:
-            manifest = json.loads(self.zip.read(MANIFEST))
-        except KeyError:
-            self.zip.close()
-            raise FileFormatError(self._not_ours(f"it has no {MANIFEST}", expected)) from None
-        except _READ_ERRORS as error:
-            self.zip.close()
+        except STREAM_ERRORS as error:
             raise FileFormatError(f"{self.path!r} is damaged or truncated ({error}).") from None
-        if not isinstance(manifest, dict) or not str(manifest.get("format", "")).startswith("minidl-"):
-            self.zip.close()
+
+    def _read_manifest(self, expected):
+        if MANIFEST not in self.zip.namelist():
+            raise FileFormatError(self._not_ours(f"it has no {MANIFEST}", expected))
+        manifest = self.read_json(MANIFEST)
+        if not isinstance(manifest, dict) or manifest.get("format") not in (
+                "minidl-model", "minidl-weights"):
             raise FileFormatError(self._not_ours("its manifest is not minidl's", expected))
         version = manifest.get("format_version")
-        if version != FORMAT_VERSION:
-            self.zip.close()
+        if type(version) is not int or version != FORMAT_VERSION:  # (True == 1 in Python)
             raise FileFormatError(
                 f"{self.path!r} uses minidl file format version {version!r}; this minidl "
                 f"({_version()}) reads version {FORMAT_VERSION}. Save it again with a matching minidl."
             )
         if expected == "minidl-model" and manifest["format"] != "minidl-model":
-            self.zip.close()
             raise FileFormatError(
                 f"{self.path!r} holds only weights (written by save_weights()); rebuild the model "
                 f"and call model.load_weights({self.path!r}) instead of load_model()."
             )
-        self.manifest = manifest
+        _check_manifest(manifest, self.path)
+        return manifest
 
     def _not_ours(self, reason, expected):
         writer = "model.save()" if expected == "minidl-model" else "model.save_weights()"
         return f"{self.path!r} is not a minidl file ({reason}); expected a file written by {writer}."
 
     def read_json(self, name):
-        return self._parse(name, json.loads)
+        """The JSON member ``name`` (at most 16 MiB), parsed."""
+        def read():
+            with open_member(self.zip, name, _JSON_MAX, self.where(name)) as stream:
+                return stream.read()  # the stream stops at the size open_member checked
 
-    def read_array(self, name):
-        return self._parse(name, lambda raw: np.load(io.BytesIO(raw), allow_pickle=False))
-
-    def _parse(self, name, parse):
+        raw = self._read(name, read)
         try:
-            return parse(self.zip.read(name))
-        except _READ_ERRORS as error:
+            return json.loads(raw)
+        except (ValueError, RecursionError) as error:
+            raise FileFormatError(
+                f"{self.where(name)} is not valid JSON ({_reason(error)})."
+            ) from None
+
+    def read_array(self, name, shape, dtype):
+        """The array in member ``name``, which must have ``shape`` and ``dtype`` (a real
+        float type): its ``.npy`` header is checked before any data is read, and no more
+        data is read than that shape and dtype need."""
+        where = self.where(name)
+        shape, dtype = tuple(shape), np.dtype(dtype)
+
+        def check_header(found_shape, found_dtype):
+            if found_dtype.name != dtype.name or found_shape != shape:
+                raise FileFormatError(
+                    f"{where} holds an array of dtype {found_dtype} and shape {found_shape}; "
+                    f"expected dtype {dtype.name} and shape {shape}."
+                )
+
+        return self._read(name, lambda: read_npy_member(
+            self.zip, name, where, math.prod(shape) * dtype.itemsize, check_header))
+
+    def _read(self, name, read):
+        """``read()``, with a damaged or missing member reported as FileFormatError."""
+        try:
+            return read()
+        except (*STREAM_ERRORS, KeyError) as error:
             raise FileFormatError(
                 f"{self.path!r} is damaged or truncated: cannot read {name} ({error})."
             ) from None
 
+    def where(self, name):
+        """How messages name member ``name``: the file, then the member."""
+        return f"{self.path!r}: {name}"
+
     def close(self):
         self.zip.close()
+        self.handle.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _check_manifest(manifest, path):
+    """Check the type of every field of the manifest before any is used, so that a damaged
+    or hand-edited file is refused naming the field, not with a KeyError or TypeError deep
+    in the loading code. (Shapes are compared with the model's, dtypes with each array's
+    header, when they are read.)"""
+    _check(isinstance(manifest.get("minidl_version"), str), path, "minidl_version", "a string",
+           manifest.get("minidl_version"))
+    weights = manifest.get("weights")
+    _check(isinstance(weights, list), path, "weights", "a list", weights)
+    for i, entry in enumerate(weights):
+        _check_weight_entry(entry, path, f"weights[{i}]")
+    if manifest["format"] == "minidl-model":
+        optimizer, compile_config = manifest.get("optimizer"), manifest.get("compile")
+        _check(optimizer is None or isinstance(optimizer, dict), path, "optimizer",
+               "an object or null", optimizer)
+        if optimizer is not None:
+            _check_optimizer_entry(optimizer, path)
+        _check(compile_config is None or isinstance(compile_config, dict), path, "compile",
+               "an object or null", compile_config)
+
+
+def _check_weight_entry(entry, path, field):
+    _check(isinstance(entry, dict), path, field, "an object", entry)
+    for key in ("name", "file"):
+        _check(isinstance(entry.get(key), str), path, f"{field}.{key}", "a string",
+               entry.get(key))
+    shape = entry.get("shape")
+    _check(isinstance(shape, list) and all(_is_count(d) for d in shape), path, f"{field}.shape",
+           "a list of non-negative integers", shape)
+    _check(entry.get("dtype") in _WEIGHT_DTYPES, path, f"{field}.dtype",
+           " or ".join(repr(d) for d in _WEIGHT_DTYPES), entry.get("dtype"))
+
+
+def _check_optimizer_entry(entry, path):
+    _check(isinstance(entry.get("class_name"), str), path, "optimizer.class_name", "a string",
+           entry.get("class_name"))
+    _check(isinstance(entry.get("config"), dict), path, "optimizer.config", "an object",
+           entry.get("config"))
+    _check(_is_count(entry.get("iterations")), path, "optimizer.iterations",
+           "a non-negative integer", entry.get("iterations"))
+    slots = entry.get("slots")
+    _check(isinstance(slots, list) and all(
+        isinstance(files, list) and all(isinstance(f, str) for f in files) for files in slots),
+        path, "optimizer.slots", "a list of lists of file names", slots)
+
+
+def _is_count(value):
+    """A non-negative int (JSON's true and false are Python bools, which are ints too)."""
+    return type(value) is int and value >= 0
+
+
+def _check(condition, path, field, expected, found):
+    """Unless ``condition``, raise FileFormatError naming the file, the manifest's field,
+    what it should be and (shortened) what it is."""
+    if not condition:
+        raise FileFormatError(
+            f"{path!r}: in {MANIFEST}, {field} should be {expected}, found {reprlib.repr(found)}."
+        )
+
+
+def _reason(error):
+    """An error met in a file's contents, in a few words (it may quote a long config)."""
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply"
+    text = str(error)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _version():
@@ -293,60 +442,113 @@ def _version():
 
 
 def _read_weights(archive, model):
-    entries = archive.manifest.get("weights", [])
+    """Every weight array of the file, checked against ``model``'s weights: their count and
+    shapes in the manifest before anything is read, each array's dtype in its header."""
+    entries = archive.manifest["weights"]
     weights = list(model.weights)
     if len(entries) != len(weights):
-        raise ValueError(
+        raise FileFormatError(
             f"{archive.path!r} holds {len(entries)} weight arrays but model {model.name!r} has "
             f"{len(weights)} weights; was it saved from a different architecture?"
         )
-    arrays = []
     for entry, weight in zip(entries, weights):
-        array = archive.read_array(entry["file"])
-        if tuple(array.shape) != tuple(weight.shape):
-            raise ValueError(
-                f"{archive.path!r}: weight {entry['name']!r} has shape {tuple(array.shape)} but "
-                f"{weight.name!r} of model {model.name!r} has shape {tuple(weight.shape)}."
+        if tuple(entry["shape"]) != tuple(weight.shape):
+            raise FileFormatError(
+                f"{archive.path!r}: weight {entry['name']!r} has shape {tuple(entry['shape'])} "
+                f"but {weight.name!r} of model {model.name!r} has shape {tuple(weight.shape)}."
             )
-        arrays.append(array)
-    return arrays
+    return [archive.read_array(entry["file"], entry["shape"], entry["dtype"]) for entry in entries]
+
+
+def _read_optimizer(archive, model):
+    """The optimizer the file was saved with and its state, or ``(None, None)``.
+
+    Its class comes from minidl's fixed list (``optimizers.deserialize``); its state must
+    be one array per slot name for each trainable weight, of that weight's shape and
+    dtype, and the second moments non-negative and finite."""
+    from minidl import optimizers
+
+    entry = archive.manifest.get("optimizer")
+    if entry is None:
+        return None, None
+    try:
+        optimizer = optimizers.deserialize(entry)
+    except _CONFIG_ERRORS as error:
+        raise FileFormatError(
+            f"{archive.path!r}: cannot rebuild its optimizer {entry['class_name']!r} ({error})."
+        ) from None
+    names, weights, slots = optimizer.slot_names(), list(model.trainable_weights), entry["slots"]
+    if len(slots) != len(weights) or any(len(files) != len(names) for files in slots):
+        raise FileFormatError(
+            f"{archive.path!r}: in {MANIFEST}, optimizer.slots should list {len(names)} file(s) "
+            f"{names} for each of the {len(weights)} trainable weights, found "
+            f"{[len(files) for files in slots]}."
+        )
+    state = []
+    for files, weight in zip(slots, weights):
+        arrays = [archive.read_array(file, weight.shape, weight.dtype) for file in files]
+        for name, file, array in zip(names, files, arrays):
+            if name in _SECOND_MOMENTS:
+                _check_second_moment(array, archive.where(file), name)
+        state.append(arrays)
+    return optimizer, {"iterations": entry["iterations"], "slots": state}
+
+
+def _check_second_moment(array, where, name):
+    """A running mean of squared gradients (Adam's v and v_max, RMSprop's rms) is never
+    negative, NaN or infinite; the update divides by its square root, so such a value would
+    silently turn the weights into NaN or stop them."""
+    bad = array[~(np.isfinite(array) & (array >= 0))]
+    if bad.size:
+        raise FileFormatError(
+            f"{where}: the optimizer slot {name!r} (a running mean of squared gradients) must "
+            f"hold non-negative finite numbers, found {bad.size} that are not, such as {bad[0]}."
+        )
 
 
 def load_weights(model, filepath):
-    """Read weights written by ``save_weights`` (or ``save``) into a built model."""
+    """Read weights written by ``save_weights`` (or ``save``) into a built model.
+
+    Every array is read and checked before ``assign_all`` sets them all: a refused file
+    changes nothing."""
     _check_built(model, "load_weights")
     with _Archive(filepath, "minidl-weights") as archive:
         arrays = _read_weights(archive, model)
-    for weight, array in zip(model.weights, arrays):  # all read and checked: now assign
-        weight.assign(array)
+    assign_all(model.weights, arrays, f'Model "{model.name}"')
 
 
 def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Keras's name)
     """Rebuild a model saved with ``model.save(filepath)``: architecture, weights,
-    and (when ``compile``) the optimizer with its state and the compile settings."""
+    and (when ``compile``) the optimizer with its state and the compile settings.
+
+    Everything is read and checked before the weights and the optimizer's state are set."""
+    with _Archive(filepath, "minidl-model") as archive:
+        model = _rebuild_model(archive, custom_objects)
+        arrays = _read_weights(archive, model)
+        compile_config = archive.manifest.get("compile") if compile else None
+        optimizer, state = _read_optimizer(archive, model) if compile_config else (None, None)
+    assign_all(model.weights, arrays, f'Model "{model.name}"')
+    if compile_config:
+        _compile_from_file(model, compile_config, optimizer, state, custom_objects, archive.path)
+    return model
+
+
+def _rebuild_model(archive, custom_objects):
+    """The model that model.json describes, built for the input shapes it was saved with.
+
+    ``layers.deserialize`` and the models' ``from_config`` walk the configuration; a wrong
+    type or nesting they meet there (nesting deep enough to exhaust Python's recursion
+    limit too) becomes a FileFormatError naming the file."""
     from minidl import models
 
-    with _Archive(filepath, "minidl-model") as archive:
-        architecture = archive.read_json("model.json")
-        try:
-            model = models.model_from_config(architecture, custom_objects)
-            _build_from_config(model, architecture.get("build_config"), archive.manifest)
-        except (KeyError, TypeError, ValueError) as error:
-            raise FileFormatError(
-                f"{archive.path!r}: cannot rebuild the model from its configuration ({error})."
-            ) from None
-        arrays = _read_weights(archive, model)
-        manifest = archive.manifest
-        optimizer_entry = manifest.get("optimizer")
-        slots = None
-        if compile and optimizer_entry:
-            slots = [[archive.read_array(f) for f in files] for files in optimizer_entry["slots"]]
-    for weight, array in zip(model.weights, arrays):
-        weight.assign(array)
-    compile_config = manifest.get("compile")
-    if compile and compile_config:
-        _compile_from_file(model, compile_config, optimizer_entry, slots, custom_objects,
-                           archive.path)
+    architecture = archive.read_json("model.json")
+    try:
+        model = models.model_from_config(architecture, custom_objects)
+        _build_from_config(model, architecture.get("build_config"), archive.manifest)
+    except _CONFIG_ERRORS as error:
+        raise FileFormatError(
+            f"{archive.path!r}: cannot rebuild the model from its configuration ({_reason(error)})."
+        ) from None
     return model
 
 
@@ -354,9 +556,13 @@ def _build_from_config(model, build_config, manifest):
     """Build a model whose ``from_config`` gave it no weights yet (a subclassed model
     with its own get_config/from_config) for the input shapes it was saved with.
 
-    Building runs the model once on one sample of zeros: a sample larger than ten
-    times the weights the file holds is refused (a crafted file must not make
-    minidl allocate what its contents do not need)."""
+    ``build_config`` is ``{"input_shapes": [...]}`` or absent. Building runs the model
+    once on one sample of zeros: a sample larger than ten times the weights the file
+    holds is refused (a crafted file must not make minidl allocate what its contents do
+    not need)."""
+    if build_config is not None and not (
+            isinstance(build_config, dict) and isinstance(build_config.get("input_shapes"), list)):
+        raise TypeError(f"build_config should be {{'input_shapes': [...]}}, found {build_config!r}")
     if model.built or not build_config:
         return
     shapes = []
@@ -371,19 +577,24 @@ def _build_from_config(model, build_config, manifest):
     model.build(shapes if len(shapes) > 1 else shapes[0])
 
 
-def _compile_from_file(model, config, optimizer_entry, slots, custom_objects, path):
-    """Compile ``model`` as it was when saved, with the optimizer's state; if it was
-    compiled with your own loss or metric missing from ``custom_objects``, warn
-    naming it and leave the model uncompiled."""
-    from minidl import losses, metrics, optimizers
+def _compile_from_file(model, config, optimizer, state, custom_objects, path):
+    """Compile ``model`` as it was when saved, with the optimizer and its state (already
+    checked by ``_read_optimizer``); if it was compiled with your own loss or metric missing
+    from ``custom_objects``, warn naming it and leave the model uncompiled."""
+    from minidl import losses, metrics
 
     missing = []
     try:
         loss = _deserialize_nested(config["loss"], losses.deserialize, custom_objects, missing)
         metric_list = _deserialize_nested(config["metrics"], metrics.deserialize, custom_objects,
                                           missing)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise FileFormatError(f"{path!r}: its compile settings are damaged ({error}).") from None
+        if not missing:
+            model.compile(optimizer=optimizer if optimizer is not None else "rmsprop", loss=loss,
+                          metrics=metric_list, loss_weights=config["loss_weights"])
+    except _CONFIG_ERRORS as error:
+        raise FileFormatError(
+            f"{path!r}: its compile settings are damaged ({_reason(error)})."
+        ) from None
     if missing:
         names = ", ".join(repr(n) for n in sorted(set(missing)))
         example = ", ".join(f"{n!r}: {n}" for n in sorted(set(missing)))
@@ -394,13 +605,5 @@ def _compile_from_file(model, config, optimizer_entry, slots, custom_objects, pa
             stacklevel=3,
         )
         return
-    optimizer = optimizers.deserialize(optimizer_entry) if optimizer_entry else "rmsprop"
-    model.compile(optimizer=optimizer, loss=loss, metrics=metric_list,
-                  loss_weights=config["loss_weights"])
-    if slots is not None:
-        model.optimizer.set_state(
-            {"iterations": optimizer_entry["iterations"], "slots": slots},
-            list(model.trainable_weights),
-        )
-
-
+    if state is not None:
+        model.optimizer.set_state(state, list(model.trainable_weights))
