@@ -155,3 +155,11 @@ def test_a_custom_train_step_receives_the_weights():
     model.compile("sgd", "mse")
     model.fit(X, np.ones(4), sample_weight=W, batch_size=4, shuffle=False, verbose=0)
     np.testing.assert_array_equal(seen[0], W)
+
+
+def test_weighted_metrics_are_saved_and_loaded(tmp_path):
+    model = classifier()
+    model.save(tmp_path / "m.mdl")
+    loaded = minidl.models.load_model(tmp_path / "m.mdl")
+    assert loaded.evaluate(X, Y, sample_weight=W, verbose=0, return_dict=True) == \
+        model.evaluate(X, Y, sample_weight=W, verbose=0, return_dict=True)

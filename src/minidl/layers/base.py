@@ -590,9 +590,9 @@ def assign_all(weights, values, owner, built=True):
             )
         if tuple(array.shape) != tuple(weight.shape):
             layer = weight.name.rsplit("/", 1)[0] if weight.name and "/" in weight.name else None
+            where = owner if layer is None else f'Layer "{layer}"'
             raise ValueError(
-                f"{owner if layer is None else f'Layer {layer!r}'.replace(chr(39), chr(34))}: "
-                f"weight {weight.name!r} has shape {tuple(weight.shape)}, "
+                f"{where}: weight {weight.name!r} has shape {tuple(weight.shape)}, "
                 f"set_weights() received an array of shape {tuple(array.shape)}."
             )
         with np.errstate(over="ignore"):  # as Tensor.assign: too large for float32 is inf

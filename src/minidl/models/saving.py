@@ -164,6 +164,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         compile_config = {
             "loss": _serialize_nested(args["loss"], losses.serialize),
             "metrics": _serialize_nested(args["metrics"], metrics.serialize),
+            "weighted_metrics": _serialize_nested(args["weighted_metrics"], metrics.serialize),
             "loss_weights": args["loss_weights"],
         }
 
@@ -588,9 +589,12 @@ def _compile_from_file(model, config, optimizer, state, custom_objects, path):
         loss = _deserialize_nested(config["loss"], losses.deserialize, custom_objects, missing)
         metric_list = _deserialize_nested(config["metrics"], metrics.deserialize, custom_objects,
                                           missing)
+        weighted = _deserialize_nested(config.get("weighted_metrics"), metrics.deserialize,
+                                       custom_objects, missing)
         if not missing:
             model.compile(optimizer=optimizer if optimizer is not None else "rmsprop", loss=loss,
-                          metrics=metric_list, loss_weights=config["loss_weights"])
+                          metrics=metric_list, loss_weights=config["loss_weights"],
+                          weighted_metrics=weighted)
     except _CONFIG_ERRORS as error:
         raise FileFormatError(
             f"{path!r}: its compile settings are damaged ({_reason(error)})."
