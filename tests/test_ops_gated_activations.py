@@ -12,7 +12,8 @@ rng = np.random.default_rng(3)
 
 GATED = [
     ("gelu exact", ops.gelu, lambda f, t: f.gelu(t)),
-    ("gelu tanh", lambda t: ops.gelu(t, approximate=True), lambda f, t: f.gelu(t, approximate="tanh")),
+    ("gelu tanh", lambda t: ops.gelu(t, approximate=True),
+     lambda f, t: f.gelu(t, approximate="tanh")),
     ("swish", ops.swish, lambda f, t: f.silu(t)),
     ("mish", ops.mish, lambda f, t: f.mish(t)),
 ]

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 import difflib
 
+from minidl.layers.activation import (
+    ELU,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Softmax,
+    ThresholdedReLU,
+)
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
@@ -30,6 +38,7 @@ _REGISTRY = {
         Layer, InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Conv2D,
         MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization,
         Concatenate, Add,
+        Softmax, ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU,
     )
 }
 
