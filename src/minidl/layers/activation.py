@@ -34,7 +34,7 @@ from minidl.layers.node import KerasTensor
 _MASKED_SCORE = -1e9
 
 
-class _ElementwiseActivation(Layer):
+class _ActivationLayer(Layer):
     """A layer whose output has its input's shape."""
 
     def compute_output_shape(self, input_shape):
@@ -53,7 +53,7 @@ class _ElementwiseActivation(Layer):
         return float(value)
 
 
-class ReLU(_ElementwiseActivation):
+class ReLU(_ActivationLayer):
     """Rectified linear unit with Keras's options (all >= 0):
 
     ``max_value`` caps the output, ``negative_slope`` is the slope below
@@ -74,7 +74,7 @@ class ReLU(_ElementwiseActivation):
                 "negative_slope": self.negative_slope, "threshold": self.threshold}
 
 
-class LeakyReLU(_ElementwiseActivation):
+class LeakyReLU(_ActivationLayer):
     """``x`` if ``x > 0`` else ``alpha * x``; Keras 2's default alpha is 0.3.
 
     Keras 3 calls alpha ``negative_slope``; either name is accepted.
@@ -98,7 +98,7 @@ class LeakyReLU(_ElementwiseActivation):
         return {**super().get_config(), "alpha": self.alpha}
 
 
-class ELU(_ElementwiseActivation):
+class ELU(_ActivationLayer):
     """Exponential linear unit: ``x`` if ``x > 0`` else ``alpha * (e^x - 1)``."""
 
     def __init__(self, alpha=1.0, **kwargs):
@@ -112,7 +112,7 @@ class ELU(_ElementwiseActivation):
         return {**super().get_config(), "alpha": self.alpha}
 
 
-class ThresholdedReLU(_ElementwiseActivation):
+class ThresholdedReLU(_ActivationLayer):
     """``x`` if ``x > theta`` else 0 (theta >= 0)."""
 
     def __init__(self, theta=1.0, **kwargs):
@@ -126,7 +126,7 @@ class ThresholdedReLU(_ElementwiseActivation):
         return {**super().get_config(), "theta": self.theta}
 
 
-class PReLU(_ElementwiseActivation):
+class PReLU(_ActivationLayer):
     """Parametric ReLU: ``x`` if ``x > 0`` else ``alpha * x``, alpha learned.
 
     ``alpha`` has the shape of one sample, with size 1 along ``shared_axes``
@@ -194,7 +194,7 @@ class PReLU(_ElementwiseActivation):
                 "shared_axes": self.shared_axes}
 
 
-class Softmax(_ElementwiseActivation):
+class Softmax(_ActivationLayer):
     """Softmax along ``axis`` (an axis, or a list of axes taken together).
 
     ``layer(scores, mask)`` (attention scores) leaves out the positions

@@ -31,7 +31,7 @@ def rectified_linear(x, negative_slope=0.0, max_value=None, threshold=0.0):
     negative ``threshold``.)  ``negative_slope`` is a number, or a Tensor that
     broadcasts against x: PReLU's learned slopes, one per unit.
 
-    d/dx = 1 on the upper piece below max_value, negative_slope below the
+    d/dx = 1 on the upper piece up to max_value, negative_slope below the
     threshold, 0 elsewhere;  d/dslope = x - threshold below the threshold.
     """
     x = as_tensor(x)
