@@ -256,12 +256,12 @@ def test_bad_input_shape_names_the_layer():
 
 
 def test_custom_activation_round_trips_with_custom_objects():
-    def swish(x):
+    def my_swish(x):
         return x * activations.sigmoid(x)
 
-    layer = layers.Dense(2, activation=swish)
+    layer = layers.Dense(2, activation=my_swish)
     config = layers.serialize(layer)
-    assert config["config"]["activation"] == "swish"
-    with pytest.raises(ValueError, match="Unknown activation 'swish'"):
+    assert config["config"]["activation"] == "my_swish"
+    with pytest.raises(ValueError, match="Unknown activation 'my_swish'"):
         layers.deserialize(config)
-    assert layers.deserialize(config, custom_objects={"swish": swish}).activation is swish
+    assert layers.deserialize(config, custom_objects={"my_swish": my_swish}).activation is my_swish

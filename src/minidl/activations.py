@@ -7,18 +7,29 @@ Tensor; the math and the gradient live in ``minidl.ops``.
 ``get("relu")`` and ``get(relu)`` both give the function; ``serialize`` gives
 back its name, so a layer's config can store it as a string.
 
-========== ======================================= ===========================
-name       formula                                 typical use
-========== ======================================= ===========================
-linear     x                                       regression outputs
-relu       max(0, x)                               hidden layers
-sigmoid    1 / (1 + exp(-x))                       binary outputs
-tanh       (exp(x) - exp(-x)) / (exp(x) + exp(-x)) hidden layers
-softmax    exp(x_i) / sum_j exp(x_j)  (last axis)  class probabilities
-elu        x if x > 0 else alpha * (exp(x) - 1)    hidden layers
-leaky_relu x if x > 0 else alpha * x               hidden layers
-softplus   log(1 + exp(x))                         smooth relu
-========== ======================================= ===========================
+============ ======================================= ===========================
+name         formula                                 typical use
+============ ======================================= ===========================
+linear       x                                       regression outputs
+relu         max(0, x)                               hidden layers
+sigmoid      1 / (1 + exp(-x))                       binary outputs
+tanh         (exp(x) - exp(-x)) / (exp(x) + exp(-x)) hidden layers
+softmax      exp(x_i) / sum_j exp(x_j)  (last axis)  class probabilities
+log_softmax  log(softmax(x))                         log-probabilities
+elu          x if x > 0 else alpha * (exp(x) - 1)    hidden layers
+selu         scale * elu(x, alpha), fixed constants  self-normalizing networks
+leaky_relu   x if x > 0 else alpha * x               hidden layers
+relu6        min(max(0, x), 6)                       mobile networks
+softplus     log(1 + exp(x))                         smooth relu
+softsign     x / (1 + abs(x))                        smooth tanh
+gelu         x * Phi(x), Phi the normal CDF          transformers
+swish, silu  x * sigmoid(x)                          deep networks
+mish         x * tanh(softplus(x))                   deep networks
+hard_sigmoid clip(0.2 * x + 0.5, 0, 1)               cheap sigmoid
+exponential  exp(x)                                  positive outputs (rates)
+============ ======================================= ===========================
+
+``silu`` is another name for ``swish`` (``serialize`` gives "swish", as Keras).
 """
 
 from __future__ import annotations
@@ -33,9 +44,15 @@ def linear(x):
     return x
 
 
-def relu(x):
-    """Rectified linear unit: ``max(0, x)``."""
-    return ops.relu(x)
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    """Rectified linear unit: ``max(0, x)``, with Keras's options.
+
+    ``x`` above ``threshold`` (capped at ``max_value`` when given), and
+    ``alpha * (x - threshold)`` at or below it (0 with the default alpha).
+    """
+    if max_value is None and threshold == 0:
+        return ops.relu(x) if alpha == 0 else ops.leaky_relu(x, alpha)
+    return ops.rectified_linear(x, alpha, max_value, threshold)
 
 
 def sigmoid(x):
@@ -68,10 +85,60 @@ def softplus(x):
     return ops.softplus(x)
 
 
+def log_softmax(x, axis=-1):
+    """``log(softmax(x))`` along ``axis``, computed without overflow."""
+    return ops.log_softmax(x, axis)
+
+
+def selu(x):
+    """Scaled exponential linear unit: ``scale * elu(x, alpha)`` with
+    alpha = 1.67326324 and scale = 1.05070098 (use with lecun_normal weights)."""
+    return ops.selu(x)
+
+
+def relu6(x):
+    """``min(max(0, x), 6)``."""
+    return ops.rectified_linear(x, max_value=6.0)
+
+
+def softsign(x):
+    """``x / (1 + |x|)``, values in (-1, 1)."""
+    return ops.softsign(x)
+
+
+def gelu(x, approximate=False):
+    """Gaussian error linear unit: ``x * Phi(x)``, Phi the standard normal CDF
+    (``approximate=True``: its tanh approximation)."""
+    return ops.gelu(x, approximate)
+
+
+def swish(x):
+    """``x * sigmoid(x)`` (also known as silu)."""
+    return ops.swish(x)
+
+
+def mish(x):
+    """``x * tanh(softplus(x))``."""
+    return ops.mish(x)
+
+
+def hard_sigmoid(x):
+    """A piecewise-linear sigmoid, Keras 2's: 0 below -2.5, 1 above 2.5,
+    ``0.2 * x + 0.5`` between."""
+    return ops.hard_sigmoid(x)
+
+
+def exponential(x):
+    """``exp(x)``."""
+    return ops.exp(x)
+
+
 _BY_NAME = {
     fn.__name__: fn
-    for fn in (linear, relu, sigmoid, tanh, softmax, elu, leaky_relu, softplus)
+    for fn in (linear, relu, sigmoid, tanh, softmax, elu, leaky_relu, softplus, log_softmax,
+               selu, relu6, softsign, gelu, swish, mish, hard_sigmoid, exponential)
 }
+_ALIASES = {"silu": swish}
 
 
 def get(identifier):
@@ -83,10 +150,10 @@ def get(identifier):
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        try:
-            return _BY_NAME[identifier]
-        except KeyError:
-            raise ValueError(_unknown_message(identifier)) from None
+        found = _BY_NAME.get(identifier) or _ALIASES.get(identifier)
+        if found is None:
+            raise ValueError(_unknown_message(identifier))
+        return found
     if callable(identifier):
         return identifier
     raise TypeError(
@@ -114,6 +181,7 @@ def is_builtin(activation):
 
 
 def _unknown_message(name):
-    close = difflib.get_close_matches(name, list(_BY_NAME), n=1)
+    names = sorted([*_BY_NAME, *_ALIASES])
+    close = difflib.get_close_matches(name, names, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    return f"Unknown activation {name!r}; valid names are {sorted(_BY_NAME)}.{hint}"
+    return f"Unknown activation {name!r}; valid names are {names}.{hint}"

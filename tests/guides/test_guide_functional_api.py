@@ -217,7 +217,6 @@ def test_all_models_are_callable_just_like_layers_nesting():
     assert nested.count_params() == 129
 
 
-@missing("layers.average (and layers.Average)")
 def test_all_models_are_callable_just_like_layers_ensembling():
     model1 = get_model()
     model2 = get_model()

@@ -9,11 +9,36 @@ from __future__ import annotations
 
 import difflib
 
+from minidl.layers.activation import (
+    ELU,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Softmax,
+    ThresholdedReLU,
+)
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
 from minidl.layers.input import Input, InputLayer
-from minidl.layers.merge import Add, Concatenate, add, concatenate
+from minidl.layers.merge import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from minidl.layers.node import KerasTensor
 from minidl.layers.normalization import BatchNormalization
 from minidl.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
@@ -30,11 +55,13 @@ _REGISTRY = {
         Layer, InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Conv2D,
         MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization,
         Concatenate, Add,
+        Softmax, ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU,
+        Subtract, Multiply, Average, Maximum, Minimum, Dot,
     )
 }
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",
-           "concatenate",
+           "concatenate", "subtract", "multiply", "average", "maximum", "minimum", "dot",
            "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D"]
 
 

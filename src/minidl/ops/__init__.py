@@ -9,6 +9,10 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     shape          reshape transpose flatten concatenate getitem
     elementwise    exp log sqrt abs clip cast
     activations    relu leaky_relu elu sigmoid tanh softplus softmax log_softmax
+    piecewise_activations   rectified_linear hard_sigmoid selu softsign
+    gated_activations       gelu swish mish
+    selection      where maximum minimum
+    similarity     batch_dot l2_normalize
     linalg         matmul
     dense          dense (x @ w + b, activation fused)
     conv           conv2d
@@ -25,6 +29,7 @@ from minidl.ops.conv import conv2d
 from minidl.ops.dense import dense
 from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import abs, cast, clip, exp, log, sqrt
+from minidl.ops.gated_activations import gelu, mish, swish
 from minidl.ops.linalg import matmul
 from minidl.ops.losses import (
     absolute_error,
@@ -34,9 +39,17 @@ from minidl.ops.losses import (
     squared_error,
 )
 from minidl.ops.normalization import batch_norm, batch_norm_train
+from minidl.ops.piecewise_activations import (
+    hard_sigmoid,
+    rectified_linear,
+    selu,
+    softsign,
+)
 from minidl.ops.pooling import avg_pool2d, global_avg_pool2d, max_pool2d
 from minidl.ops.reductions import max, mean, sum
+from minidl.ops.selection import maximum, minimum, where
 from minidl.ops.shape import concatenate, flatten, getitem, reshape, transpose
+from minidl.ops.similarity import batch_dot, l2_normalize
 
 __all__ = [
     "abs", "absolute_error", "add", "as_tensor", "avg_pool2d", "batch_norm", "batch_norm_train",
@@ -45,4 +58,7 @@ __all__ = [
     "leaky_relu", "log", "log_softmax", "matmul", "max", "max_pool2d", "mean", "mul", "neg",
     "pow", "relu", "reshape", "sigmoid", "softmax", "softmax_cross_entropy", "softplus", "sqrt",
     "squared_error", "sub", "sum", "tanh", "transpose",
+    # activations, selection, similarity
+    "gelu", "hard_sigmoid", "mish", "rectified_linear", "selu", "softsign", "swish",
+    "maximum", "minimum", "where", "batch_dot", "l2_normalize",
 ]
