@@ -14,6 +14,7 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     conv           conv2d
     pooling        max_pool2d avg_pool2d global_avg_pool2d
     dropout        dropout
+    image          resize affine_transform flip (and sample, the resampling they share)
     normalization  batch_norm batch_norm_train
     losses         softmax_cross_entropy squared_error absolute_error
                    binary_cross_entropy binary_cross_entropy_with_logits
@@ -25,6 +26,7 @@ from minidl.ops.conv import conv2d
 from minidl.ops.dense import dense
 from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import abs, cast, clip, exp, log, sqrt
+from minidl.ops.image import affine_transform, flip, resize
 from minidl.ops.linalg import matmul
 from minidl.ops.losses import (
     absolute_error,
@@ -45,4 +47,5 @@ __all__ = [
     "leaky_relu", "log", "log_softmax", "matmul", "max", "max_pool2d", "mean", "mul", "neg",
     "pow", "relu", "reshape", "sigmoid", "softmax", "softmax_cross_entropy", "softplus", "sqrt",
     "squared_error", "sub", "sum", "tanh", "transpose",
+    "affine_transform", "flip", "resize",
 ]
