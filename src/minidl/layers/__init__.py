@@ -17,6 +17,12 @@ from minidl.layers.merge import Add, Concatenate, add, concatenate
 from minidl.layers.node import KerasTensor
 from minidl.layers.normalization import BatchNormalization
 from minidl.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from minidl.layers.regularization import (
+    ActivityRegularization,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout2D,
+)
 
 # Keras's aliases.
 Convolution2D = Conv2D
@@ -30,6 +36,7 @@ _REGISTRY = {
         Layer, InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Conv2D,
         MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization,
         Concatenate, Add,
+        SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization,
     )
 }
 
