@@ -13,6 +13,7 @@ from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
 from minidl.layers.input import Input, InputLayer
+from minidl.layers.lambda_layer import Lambda
 from minidl.layers.merge import Add, Concatenate, add, concatenate
 from minidl.layers.node import KerasTensor
 from minidl.layers.normalization import BatchNormalization
@@ -36,7 +37,7 @@ _REGISTRY = {
         Layer, InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Conv2D,
         MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization,
         Concatenate, Add,
-        SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization,
+        SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
     )
 }
 
