@@ -12,12 +12,14 @@ import difflib
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
+from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.lambda_layer import Lambda
 from minidl.layers.merge import Add, Concatenate, add, concatenate
 from minidl.layers.node import KerasTensor
 from minidl.layers.normalization import BatchNormalization
 from minidl.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from minidl.layers.preprocessing import Normalization, Rescaling
 from minidl.layers.regularization import (
     ActivityRegularization,
     GaussianDropout,
@@ -37,6 +39,7 @@ _REGISTRY = {
         Layer, InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Conv2D,
         MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization,
         Concatenate, Add,
+        Normalization, Rescaling, Resizing, CenterCrop,
         SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
     )
 }
