@@ -9,6 +9,13 @@ from __future__ import annotations
 
 import difflib
 
+from minidl.layers.augmentation import (
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
@@ -40,6 +47,7 @@ _REGISTRY = {
         MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization,
         Concatenate, Add,
         Normalization, Rescaling, Resizing, CenterCrop,
+        RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
         SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
     )
 }

@@ -78,8 +78,12 @@ def map_coordinates(coords, length, fill_mode):
 
 
 def _round_half_away(values):
-    """Round to the nearest integer, halves away from zero (C's ``round``, as TensorFlow)."""
-    return np.where(values >= 0, np.floor(values + 0.5), np.ceil(values - 0.5))
+    """Round to the nearest integer, halves away from zero (C's ``round``, as TensorFlow).
+
+    ``floor(v + 0.5)`` would be wrong in float32 just below a half: 0.49999997 + 0.5
+    rounds to 1.  ``np.round`` is exact but sends halves to the even neighbour."""
+    whole = np.trunc(values)
+    return np.where(np.abs(values - whole) == 0.5, whole + np.sign(values), np.round(values))
 
 
 def _axis_taps(coords, length, interpolation, constant):
