@@ -107,7 +107,7 @@ class RandomFlip(ImageAugmentation):
         n = images.shape[0]
         horizontal = self.mode != "vertical" and self.generator.random(n) < 0.5
         vertical = self.mode != "horizontal" and self.generator.random(n) < 0.5
-        return image_ops.flip(images, np.broadcast_to(horizontal, n), np.broadcast_to(vertical, n))
+        return image_ops.flip(images, horizontal, vertical)
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}

@@ -233,13 +233,14 @@ def flip(images, horizontal, vertical):
     flipping twice gives back the original: the backward flips the gradient
     the same way."""
     images = as_tensor(images)
-    shape = (-1, 1, 1, 1)
-    horizontal = np.asarray(horizontal, bool).reshape(shape)
-    vertical = np.asarray(vertical, bool).reshape(shape)
+    horizontal = np.broadcast_to(np.asarray(horizontal, bool), images.shape[:1])
+    vertical = np.broadcast_to(np.asarray(vertical, bool), images.shape[:1])
 
-    def flipped(x):
-        x = np.where(horizontal, x[:, :, ::-1], x) if horizontal.any() else x
-        return np.where(vertical, x[:, ::-1], x) if vertical.any() else x
+    def flipped(batch):
+        out = np.empty_like(batch)
+        for i, image in enumerate(batch):  # one copy per image, of the view that flips it
+            image = image[:, ::-1] if horizontal[i] else image
+            out[i] = image[::-1] if vertical[i] else image
+        return out
 
-    return record(np.ascontiguousarray(flipped(images.data)), (images,),
-                  lambda grad: (flipped(grad),))
+    return record(flipped(images.data), (images,), lambda grad: (flipped(grad),))
