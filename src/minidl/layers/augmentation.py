@@ -5,7 +5,10 @@ Each layer changes every image of a batch ``(N, H, W, C)`` (or one image
 ``(H, W, C)``) at random, and only while training: ``fit`` runs them,
 ``predict`` and ``evaluate`` (``training=False``) pass the images through
 unchanged.  As in Keras 2, a layer called directly, ``layer(images)``,
-augments (its ``training`` defaults to True).  The random numbers come from
+augments (its ``training`` defaults to True).  Unlike Keras 2, a model called
+without ``training=`` (``augment = Sequential([...]); augment(images)``) runs
+in inference and passes ``training=False`` to its layers: call it with
+``training=True`` to see augmented images.  The random numbers come from
 ``minidl.utils.set_random_seed``'s generator, or from the layer's own when it
 is given ``seed=`` (see ``base_random.py``).
 
@@ -61,8 +64,10 @@ def factor_range(label, name, factor, symmetric=True, ordered=True, limit=None):
 
 
 def as_config(factor):
-    """A factor as given, JSON-ready (a tuple becomes a list)."""
-    return list(factor) if isinstance(factor, tuple) else factor
+    """A factor as given, JSON-ready (numbers as floats, a pair as a list)."""
+    if factor is None:
+        return None
+    return [float(f) for f in factor] if isinstance(factor, (tuple, list)) else float(factor)
 
 
 class ImageAugmentation(BaseRandomLayer):
