@@ -302,3 +302,11 @@ def test_resizing_and_center_crop_bad_arguments():
         layers.CenterCrop(2, 2.5)
     with pytest.raises(ValueError, match=r"expects channels-last images.*\(None, 28, 28\)\..*channel axis"):
         minidl.Sequential([minidl.Input((28, 28)), layers.CenterCrop(20, 20)])
+
+
+def test_keras_2_experimental_preprocessing_names():
+    from minidl import keras
+
+    preprocessing = keras.layers.experimental.preprocessing
+    assert preprocessing.Rescaling is layers.Rescaling and preprocessing.RandomFlip is layers.RandomFlip
+    assert preprocessing.Normalization is layers.Normalization

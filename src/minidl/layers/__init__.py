@@ -8,6 +8,7 @@ architecture is stored.
 from __future__ import annotations
 
 import difflib
+import types
 
 from minidl.layers.augmentation import (
     RandomContrast,
@@ -51,6 +52,13 @@ _REGISTRY = {
         SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
     )
 }
+
+# Where Keras 2.3-2.5 kept the preprocessing layers; older tutorials write
+# layers.experimental.preprocessing.Rescaling(1. / 255).
+experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
+    cls.__name__: cls for cls in (Normalization, Rescaling, Resizing, CenterCrop, RandomFlip,
+                                  RandomRotation, RandomZoom, RandomTranslation, RandomContrast)
+}))
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",
            "concatenate",
