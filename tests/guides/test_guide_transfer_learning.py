@@ -285,7 +285,6 @@ def test_end_to_end_getting_the_data():
     assert all(ds is not None for ds in (train_ds, validation_ds, test_ds))
 
 
-@missing("layers.RandomFlip, layers.RandomRotation (random data augmentation)")
 def test_end_to_end_using_random_data_augmentation():
     data_augmentation = keras.Sequential(
         [
@@ -298,7 +297,6 @@ def test_end_to_end_using_random_data_augmentation():
     assert augmented_image.shape == (1, 16, 16, 3)
 
 
-@missing("layers.Rescaling")
 def test_end_to_end_build_a_model_rescaling_layer():
     scale_layer = keras.layers.Rescaling(scale=1 / 127.5, offset=-1)
     np.testing.assert_allclose(scale_layer(np.array([[0.0, 255.0]])).numpy(), [[-1.0, 1.0]])

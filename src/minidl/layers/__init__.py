@@ -8,6 +8,7 @@ architecture is stored.
 from __future__ import annotations
 
 import difflib
+import types
 
 from minidl.layers.activation import (
     ELU,
@@ -17,10 +18,19 @@ from minidl.layers.activation import (
     Softmax,
     ThresholdedReLU,
 )
+from minidl.layers.augmentation import (
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
+from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
+from minidl.layers.lambda_layer import Lambda
 from minidl.layers.merge import (
     Add,
     Average,
@@ -42,6 +52,13 @@ from minidl.layers.merge import (
 from minidl.layers.node import KerasTensor
 from minidl.layers.normalization import BatchNormalization
 from minidl.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from minidl.layers.preprocessing import Normalization, Rescaling
+from minidl.layers.regularization import (
+    ActivityRegularization,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout2D,
+)
 
 # Keras's aliases.
 Convolution2D = Conv2D
@@ -57,8 +74,18 @@ _REGISTRY = {
         Concatenate, Add,
         Softmax, ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU,
         Subtract, Multiply, Average, Maximum, Minimum, Dot,
+        Normalization, Rescaling, Resizing, CenterCrop,
+        RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
+        SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
     )
 }
+
+# Where Keras 2.3-2.5 kept the preprocessing layers; older tutorials write
+# layers.experimental.preprocessing.Rescaling(1. / 255).
+experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
+    cls.__name__: cls for cls in (Normalization, Rescaling, Resizing, CenterCrop, RandomFlip,
+                                  RandomRotation, RandomZoom, RandomTranslation, RandomContrast)
+}))
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",
            "concatenate", "subtract", "multiply", "average", "maximum", "minimum", "dot",

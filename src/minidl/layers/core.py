@@ -131,17 +131,25 @@ class Dropout(Layer):
     The kept inputs are scaled by ``1 / (1 - rate)`` ("inverted dropout"), so
     the expected value is unchanged and inference needs no rescaling: outside
     training the layer passes its input through untouched.
+
+    ``noise_shape`` drops values together: ``(None, 1, 64)`` on inputs of
+    shape ``(N, T, 64)`` draws one mask per sample and feature, shared by all
+    T steps (None means the input's size along that axis, as in Keras).
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        label = f'{type(self).__name__} layer "{self.name}"'
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise ValueError(
-                f'Dropout layer "{self.name}": rate must be a number in [0, 1), received {rate!r}.'
-            )
-        if noise_shape is not None:
-            raise ValueError(f'Dropout layer "{self.name}": noise_shape is not supported.')
+            raise ValueError(f"{label}: rate must be a number in [0, 1), received {rate!r}.")
+        if noise_shape is not None and not (isinstance(noise_shape, (tuple, list)) and all(
+                d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0)
+                for d in noise_shape)):
+            raise ValueError(f"{label}: noise_shape must be a tuple of positive integers or None "
+                             f"(the input's size), received {noise_shape!r}.")
         self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(
+            None if d is None else int(d) for d in noise_shape)
         self.seed = seed
         self._generator = np.random.default_rng(seed) if seed is not None else None
 
@@ -149,10 +157,28 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             return inputs
         generator = self._generator or random.get_generator()
-        return ops.dropout(inputs, self.rate, training=True, generator=generator)
+        return ops.dropout(inputs, self.rate, training=True, generator=generator,
+                           noise_shape=self._noise_shape(inputs.shape))
+
+    def _noise_shape(self, input_shape):
+        """``noise_shape`` with each None replaced by the input's size on that axis
+        (None when there is none: one draw per value)."""
+        if self.noise_shape is None:
+            return None
+        noise_shape = tuple(size if d is None else d for d, size in zip(self.noise_shape, input_shape))
+        if len(self.noise_shape) != len(input_shape) or any(
+                n not in (1, size) for n, size in zip(noise_shape, input_shape)):
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}": noise_shape {self.noise_shape} does '
+                f"not fit inputs of shape {tuple(input_shape)}: it needs one entry per axis, each "
+                "None, 1 or that axis's size."
+            )
+        return noise_shape
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "noise_shape": None, "seed": self.seed}
+        noise_shape = None if self.noise_shape is None else list(self.noise_shape)
+        return {**super().get_config(), "rate": self.rate, "noise_shape": noise_shape,
+                "seed": self.seed}
 
 
 class Flatten(Layer):

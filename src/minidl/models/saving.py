@@ -106,7 +106,7 @@ def _name_max(directory):
 
 def _write_array(archive, name, array):
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    np.save(buffer, np.asarray(array, order="C"), allow_pickle=False)  # (0-d stays 0-d)
     archive.writestr(name, buffer.getvalue())
 
 

@@ -18,6 +18,7 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     conv           conv2d
     pooling        max_pool2d avg_pool2d global_avg_pool2d
     dropout        dropout
+    image          resize affine_transform flip (and sample, the resampling they share)
     normalization  batch_norm batch_norm_train
     losses         softmax_cross_entropy squared_error absolute_error
                    binary_cross_entropy binary_cross_entropy_with_logits
@@ -30,6 +31,7 @@ from minidl.ops.dense import dense
 from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import abs, cast, clip, exp, log, sqrt
 from minidl.ops.gated_activations import gelu, mish, swish
+from minidl.ops.image import affine_transform, flip, resize
 from minidl.ops.linalg import matmul
 from minidl.ops.losses import (
     absolute_error,
@@ -61,4 +63,5 @@ __all__ = [
     # activations, selection, similarity
     "gelu", "hard_sigmoid", "mish", "rectified_linear", "selu", "softsign", "swish",
     "maximum", "minimum", "where", "batch_dot", "l2_normalize",
+    "affine_transform", "flip", "resize",
 ]

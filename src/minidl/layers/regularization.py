@@ -1,0 +1,131 @@
+"""Regularization layers: SpatialDropout2D, GaussianNoise, GaussianDropout,
+ActivityRegularization.
+
+The first three add noise while training and pass their input through
+unchanged otherwise (``predict``, ``evaluate``), as Dropout does:
+
+* ``SpatialDropout2D(rate)``: Dropout of whole feature maps.  Neighbouring
+  pixels of one channel are strongly correlated, so dropping single pixels
+  hardly regularizes a convolution; this drops a channel of an image
+  entirely (one draw per image and channel, mask shape ``(N, 1, 1, C)``).
+* ``GaussianNoise(stddev)``: ``y = x + e``, ``e ~ Normal(0, stddev)``.
+* ``GaussianDropout(rate)``: ``y = x * e``, ``e ~ Normal(1, sqrt(rate / (1 - rate)))``,
+  the same mean and variance as Dropout's scaled mask.
+
+``ActivityRegularization(l1, l2)`` passes its input through and adds a
+penalty on it to the loss (``add_loss``), in training and inference alike::
+
+    (l1 * sum(|x|) + l2 * sum(x^2)) / batch_size
+
+(Keras 2 divides by the batch size, so the penalty is per sample.)
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from minidl import ops
+from minidl.layers.base import Layer
+from minidl.layers.base_random import BaseRandomLayer
+from minidl.layers.core import Dropout
+
+
+class SpatialDropout2D(Dropout):
+    """Drop whole channels of images ``(N, H, W, C)``; see the module docstring."""
+
+    def __init__(self, rate, data_format=None, **kwargs):
+        if kwargs.get("noise_shape") is not None:
+            raise ValueError("SpatialDropout2D: noise_shape is fixed to (batch, 1, 1, channels); "
+                             f"received noise_shape={kwargs['noise_shape']!r}.")
+        super().__init__(rate, **kwargs)
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f'SpatialDropout2D layer "{self.name}": only data_format='
+                             f"'channels_last' (NHWC) is supported, received {data_format!r}.")
+
+    def build(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(
+                f'SpatialDropout2D layer "{self.name}" expects images of shape (batch, height, '
+                f"width, channels), received input shape {tuple(input_shape)}."
+            )
+
+    def _noise_shape(self, input_shape):
+        return (input_shape[0], 1, 1, input_shape[3])
+
+
+def _check_rate(label, name, value, upper=None):
+    """A number >= 0 (and < ``upper`` when given), else a ValueError naming the layer."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value)
+            or value < 0 or (upper is not None and value >= upper)):
+        bound = f"in [0, {upper})" if upper is not None else "a non-negative number"
+        raise ValueError(f"{label}: {name} must be {bound}, received {value!r}.")
+    return float(value)
+
+
+class GaussianNoise(BaseRandomLayer):
+    """Add ``Normal(0, stddev)`` noise while training; see the module docstring."""
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.stddev = _check_rate(f'GaussianNoise layer "{self.name}"', "stddev", stddev)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def call(self, inputs, training=False):
+        if not training or self.stddev == 0:
+            return inputs
+        noise = self.generator.standard_normal(inputs.shape, dtype=inputs.dtype)
+        return ops.add(inputs, noise * inputs.dtype.type(self.stddev))
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev}
+
+
+class GaussianDropout(BaseRandomLayer):
+    """Multiply by ``Normal(1, sqrt(rate / (1 - rate)))`` noise while training."""
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.rate = _check_rate(f'GaussianDropout layer "{self.name}"', "rate", rate, upper=1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        stddev = inputs.dtype.type(np.sqrt(self.rate / (1 - self.rate)))
+        noise = self.generator.standard_normal(inputs.shape, dtype=inputs.dtype) * stddev + 1
+        return ops.mul(inputs, noise)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate}
+
+
+class ActivityRegularization(Layer):
+    """Identity that adds ``(l1 * sum|x| + l2 * sum x^2) / batch_size`` to the loss."""
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        super().__init__(**kwargs)
+        label = f'ActivityRegularization layer "{self.name}"'
+        self.l1 = _check_rate(label, "l1", l1)
+        self.l2 = _check_rate(label, "l2", l2)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def call(self, inputs):
+        penalty = 0.0
+        if self.l1:
+            penalty = ops.mul(ops.sum(ops.abs(inputs)), self.l1)
+        if self.l2:
+            penalty = ops.add(penalty, ops.mul(ops.sum(ops.mul(inputs, inputs)), self.l2))
+        if self.l1 or self.l2:
+            self.add_loss(ops.div(penalty, inputs.shape[0]))
+        return inputs
+
+    def get_config(self):
+        return {**super().get_config(), "l1": self.l1, "l2": self.l2}
