@@ -11,18 +11,27 @@ import difflib
 
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
+from minidl.layers.conv_transpose import Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.merge import Add, Concatenate, add, concatenate
 from minidl.layers.node import KerasTensor
 from minidl.layers.normalization import BatchNormalization
-from minidl.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from minidl.layers.pooling import (
+    AveragePooling2D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
+    MaxPooling2D,
+)
+from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 
 # Keras's aliases.
 Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D
 
 _REGISTRY = {
     cls.__name__: cls
@@ -30,12 +39,14 @@ _REGISTRY = {
         Layer, InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Conv2D,
         MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization,
         Concatenate, Add,
+        Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
     )
 }
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",
            "concatenate",
-           "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D"]
+           "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
+           "Convolution2DTranspose", "GlobalMaxPool2D"]
 
 
 def serialize(layer):

@@ -65,7 +65,7 @@ class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
-        label = f'Conv2D layer "{self.name}"'
+        label = f'{type(self).__name__} layer "{self.name}"'
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
             raise ValueError(f"{label}: filters must be a positive integer, received {filters!r}.")
         if data_format not in (None, "channels_last"):
