@@ -36,11 +36,11 @@ from minidl import ops
 from minidl.tensor import Tensor
 
 
-def _check_factor(cls, argument, value):
+def _check_factor(regularizer, argument, value):
     """``value`` as a float, or a ValueError naming the regularizer."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(
-            f"{cls}: {argument} must be a finite number (the penalty's factor), "
+            f"{regularizer}: {argument} must be a finite number (the penalty's factor), "
             f"received {value!r}."
         )
     return float(value)

@@ -462,7 +462,7 @@ class Layer:
                 f'Layer "{self.name}": add_weight(constraint=...) is not supported yet; '
                 "clip the weight after each step in a callback instead."
             )
-        regularizer = regularizers.get(regularizer)
+        regularizer = self._regularizer("regularizer", regularizer)
         if name is None:
             name = f"weight_{len(self._own_trainable) + len(self._own_non_trainable)}"
         dtype = self._dtype if dtype is None else as_dtype(dtype, f'Layer "{self.name}"')
