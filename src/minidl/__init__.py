@@ -23,8 +23,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "activations", "callbacks", "config", "datasets", "initializers", "keras", "layers",
-    "losses", "metrics", "models", "ops", "optimizers", "plot", "profiler", "random", "testing",
-    "utils",
+    "losses", "metrics", "models", "ops", "optimizers", "plot", "profiler", "random",
+    "regularizers", "testing", "utils",
 )
 _NAMES = {
     "Sequential": "minidl.models",

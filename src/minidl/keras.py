@@ -23,6 +23,7 @@ from minidl import (
     models,
     ops,
     optimizers,
+    regularizers,
     utils,
 )
 from minidl.autograd import GradientTape
@@ -33,5 +34,5 @@ from minidl.tensor import Variable
 __all__ = [
     "GradientTape", "Input", "Model", "Sequential", "Variable", "activations", "callbacks",
     "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models", "ops",
-    "optimizers", "utils",
+    "optimizers", "regularizers", "utils",
 ]

@@ -134,7 +134,6 @@ def test_save_and_serialize():
 
 
 # --- Use the same graph of layers to define multiple models ------------------------------------
-@missing("layers.GlobalMaxPooling2D, layers.Conv2DTranspose, layers.UpSampling2D")
 def test_use_the_same_graph_of_layers_to_define_multiple_models():
     encoder_input = keras.Input(shape=(28, 28, 1), name="img")
     x = layers.Conv2D(16, 3, activation="relu")(encoder_input)
@@ -161,7 +160,6 @@ def test_use_the_same_graph_of_layers_to_define_multiple_models():
 
 
 # --- All models are callable, just like layers -----------------------------------------------
-@missing("layers.GlobalMaxPooling2D, layers.Conv2DTranspose, layers.UpSampling2D")
 def test_all_models_are_callable_just_like_layers_autoencoder():
     encoder_input = keras.Input(shape=(28, 28, 1), name="original_img")
     x = layers.Conv2D(16, 3, activation="relu")(encoder_input)

@@ -204,7 +204,6 @@ def test_a_common_debugging_workflow_add_and_summary():
     assert model.output_shape == (None, 4, 4, 32)
 
 
-@missing("layers.GlobalMaxPooling2D")
 def test_a_common_debugging_workflow_global_max_pooling_head():
     model = keras.Sequential()
     model.add(keras.Input(shape=(4, 4, 32)))

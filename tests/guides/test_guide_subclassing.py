@@ -177,7 +177,6 @@ def test_the_add_loss_method():
     assert len(layer.losses) == 1  # This is the loss created during the call above
 
 
-@missing("minidl.regularizers and Dense(kernel_regularizer=...)")
 def test_the_add_loss_method_kernel_regularizer():
     class OuterLayerWithKernelRegularizer(keras.layers.Layer):
         def __init__(self):

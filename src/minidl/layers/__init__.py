@@ -27,6 +27,7 @@ from minidl.layers.augmentation import (
 )
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
+from minidl.layers.conv_transpose import Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
@@ -51,7 +52,12 @@ from minidl.layers.merge import (
 )
 from minidl.layers.node import KerasTensor
 from minidl.layers.normalization import BatchNormalization
-from minidl.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from minidl.layers.pooling import (
+    AveragePooling2D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
+    MaxPooling2D,
+)
 from minidl.layers.preprocessing import Normalization, Rescaling
 from minidl.layers.regularization import (
     ActivityRegularization,
@@ -59,12 +65,15 @@ from minidl.layers.regularization import (
     GaussianNoise,
     SpatialDropout2D,
 )
+from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 
 # Keras's aliases.
 Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D
 
 _REGISTRY = {
     cls.__name__: cls
@@ -77,6 +86,7 @@ _REGISTRY = {
         Normalization, Rescaling, Resizing, CenterCrop,
         RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
         SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
+        Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
     )
 }
 
@@ -89,7 +99,8 @@ experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",
            "concatenate", "subtract", "multiply", "average", "maximum", "minimum", "dot",
-           "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D"]
+           "experimental", "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
+           "Convolution2DTranspose", "GlobalMaxPool2D"]
 
 
 def serialize(layer):

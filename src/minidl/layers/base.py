@@ -33,7 +33,7 @@ import weakref
 
 import numpy as np
 
-from minidl import autograd, initializers, ops
+from minidl import autograd, initializers, ops, regularizers
 from minidl.layers.node import KerasTensor, Node, is_symbolic
 from minidl.layers.tracking import find_tracked, is_weight, may_hold_tracked
 from minidl.tensor import Tensor, Variable
@@ -104,6 +104,10 @@ _get_ident = threading.get_ident
 # id -> weak reference of each layer whose add_loss() losses wait to be read: while it is
 # empty (no layer adds losses), calls need not look through the layers to drop them
 _loss_holders = {}
+# the same for the layers holding losses computed afresh each time they are read (the
+# penalties of weight regularizers, add_loss(function)): while it is empty too, reading
+# ``losses`` costs nothing
+_callable_loss_holders = {}
 
 
 class Layer:
@@ -116,7 +120,8 @@ class Layer:
     ``get_config()``.  Shapes include the batch axis.
 
     Keyword arguments every layer accepts: ``name``, ``trainable``,
-    ``dtype`` ("float32", the default, or "float64"), and on the first
+    ``dtype`` ("float32", the default, or "float64"), ``activity_regularizer``
+    (a penalty on the outputs, see ``minidl.regularizers``), and on the first
     layer of a model ``input_shape`` (without the batch axis),
     ``batch_input_shape`` or ``input_dim``, and ``batch_size``.
     """
@@ -140,7 +145,8 @@ class Layer:
             cls.build = wrap(vars(cls)["build"])
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None,
-                 batch_input_shape=None, input_dim=None, batch_size=None, **kwargs):
+                 batch_input_shape=None, input_dim=None, batch_size=None,
+                 activity_regularizer=None, **kwargs):
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__}() got unexpected keyword argument(s) "
@@ -152,9 +158,11 @@ class Layer:
         set_attribute(self, "_own_trainable", [])      # weights created with trainable=True
         set_attribute(self, "_own_non_trainable", [])  # statistics such as BatchNormalization's
         set_attribute(self, "_own_losses", [])         # what add_loss() gathered in the last call
+        set_attribute(self, "_callable_losses", [])    # functions giving a loss when it is read
         set_attribute(self, "_tracked_names", {})      # attributes that may hold layers or weights
         self._dtype = as_dtype(dtype, f"{type(self).__name__}()")
         self.name = name or unique_name(self._default_name())
+        self._activity_regularizer = self._regularizer("activity_regularizer", activity_regularizer)
         self._trainable = bool(trainable)
         self.built = False
         self._build_input_shape = None
@@ -271,11 +279,16 @@ class Layer:
                 self._clear_losses()
             if args or kwargs:
                 if self._call_takes_training:
-                    return self.call(inputs, *args, training=training, **kwargs)
-                return self.call(inputs, *args, **kwargs)
-            if self._call_takes_training:
-                return self.call(inputs, training=training)
-            return self.call(inputs)
+                    outputs = self.call(inputs, *args, training=training, **kwargs)
+                else:
+                    outputs = self.call(inputs, *args, **kwargs)
+            elif self._call_takes_training:
+                outputs = self.call(inputs, training=training)
+            else:
+                outputs = self.call(inputs)
+            if self._activity_regularizer is not None:
+                self._regularize_activity(outputs)
+            return outputs
         except Exception as error:
             if outer is None and traceback_utils.is_traceback_filtering_enabled():
                 # minidl removed its own frames from this traceback (your code and the
@@ -336,15 +349,26 @@ class Layer:
         ]
         return node.outputs if multi_output else node.outputs[0]
 
-    # --- losses a layer adds during call (Keras's add_loss) ----------------
+    # --- losses: add_loss() and regularizers ------------------------------
     def add_loss(self, loss):
         """Add a scalar Tensor to the loss ``fit`` minimises, from inside ``call``.
 
         ``layer.losses`` holds the losses of the layer's latest call (and of its
         sublayers'); they are dropped at the start of the next outermost call.
+        A function of no arguments (``lambda: 1e-3 * ops.sum(self.w * self.w)``)
+        is kept instead, and called each time ``losses`` is read: that is how
+        the penalties of weight regularizers follow the current weights.
         """
+        key = id(self)
         if callable(loss) and not isinstance(loss, Tensor):
-            loss = loss()
+            self._callable_losses.append(loss)
+            _callable_loss_holders[key] = weakref.ref(
+                self, lambda _, key=key: _callable_loss_holders.pop(key, None))
+            return
+        self._own_losses.append(self._as_scalar_loss(loss))
+        _loss_holders[key] = weakref.ref(self, lambda _, key=key: _loss_holders.pop(key, None))
+
+    def _as_scalar_loss(self, loss):
         if not isinstance(loss, Tensor):
             loss = Tensor(loss, dtype=self._dtype)
         if loss.size != 1:
@@ -352,18 +376,33 @@ class Layer:
                 f'Layer "{self.name}": add_loss() takes a scalar, received a tensor of shape '
                 f"{loss.shape}; reduce it first (for example with .mean())."
             )
-        self._own_losses.append(loss.reshape(()) if loss.ndim else loss)
-        key = id(self)
-        _loss_holders[key] = weakref.ref(self, lambda _, key=key: _loss_holders.pop(key, None))
+        return loss.reshape(()) if loss.ndim else loss
 
     @property
     def losses(self):
-        """The losses added by ``add_loss`` during the latest call, with the sublayers'."""
-        if not _loss_holders:  # nobody added a loss: no need to look through the layers
+        """The losses of this layer and its sublayers (Keras's order: layer by layer,
+        this one first): those ``add_loss`` added during the latest call, then the
+        penalties of weight regularizers, computed from the current weights."""
+        if not _loss_holders and not _callable_loss_holders:  # the common case: nothing
             return []
-        found = list(self._own_losses)
-        for layer in self._sublayers():
-            found += [loss for loss in layer.losses if all(loss is not f for f in found)]
+        found = []
+        for layer in self._self_and_sublayers():
+            found += layer._own_losses
+            for function in layer._callable_losses:
+                loss = function()
+                if loss is not None:
+                    found.append(layer._as_scalar_loss(loss))
+        return found
+
+    def _self_and_sublayers(self):
+        """This layer, then every layer inside it, depth first, each once."""
+        found, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                found.append(layer)
+                stack.extend(reversed(layer._sublayers()))
         return found
 
     def _clear_losses(self):
@@ -372,6 +411,32 @@ class Layer:
         for layer in self._sublayers():
             layer._clear_losses()
 
+    @property
+    def activity_regularizer(self):
+        """A penalty on this layer's outputs (None: none), as ``activity_regularizer=``."""
+        return self._activity_regularizer
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, regularizer):
+        self._activity_regularizer = self._regularizer("activity_regularizer", regularizer)
+
+    def _regularizer(self, argument, identifier):
+        """``regularizers.get(identifier)``, its errors naming this layer and ``argument``."""
+        try:
+            return regularizers.get(identifier)
+        except (TypeError, ValueError) as error:
+            raise type(error)(
+                f'{type(self).__name__} layer "{self.name}": {argument}: {error}') from None
+
+    def _regularize_activity(self, outputs):
+        """add_loss(activity_regularizer(output) / batch size) for each output: divided,
+        as in Keras, so that its weight against the other losses does not depend on
+        the batch size."""
+        for output in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+            penalty = self._activity_regularizer(output)
+            batch = output.shape[0] if output.ndim else 1
+            self.add_loss(ops.div(penalty, batch) if batch else penalty)
+
     # --- weights ---------------------------------------------------------
     def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
                    trainable=None, constraint=None):
@@ -379,7 +444,8 @@ class Layer:
 
         Keras 2's signature, so custom layers port unchanged:
         ``self.w = self.add_weight(shape=(input_shape[-1], 32), initializer="random_normal")``.
-        The initializer defaults to glorot_uniform, as in Keras.
+        The initializer defaults to glorot_uniform, as in Keras.  ``regularizer``
+        (see ``minidl.regularizers``) puts ``regularizer(weight)`` in ``losses``.
         """
         if isinstance(name, (tuple, list)) and shape is None:  # add_weight((3, 4)), Keras 3's order
             name, shape = None, name
@@ -391,12 +457,12 @@ class Layer:
                 f'Layer "{self.name}": add_weight() needs a shape of non-negative integers, '
                 f"received {shape!r}."
             )
-        for argument, value in (("regularizer", regularizer), ("constraint", constraint)):
-            if value is not None:
-                raise ValueError(
-                    f'Layer "{self.name}": add_weight({argument}=...) is not supported yet; '
-                    f"add the penalty with self.add_loss() in call() instead."
-                )
+        if constraint is not None:
+            raise ValueError(
+                f'Layer "{self.name}": add_weight(constraint=...) is not supported yet; '
+                "clip the weight after each step in a callback instead."
+            )
+        regularizer = self._regularizer("regularizer", regularizer)
         if name is None:
             name = f"weight_{len(self._own_trainable) + len(self._own_non_trainable)}"
         dtype = self._dtype if dtype is None else as_dtype(dtype, f'Layer "{self.name}"')
@@ -406,6 +472,8 @@ class Layer:
                           name=f"{self.name}/{name}")
         weight.requires_grad = trainable and self._trainable
         (self._own_trainable if trainable else self._own_non_trainable).append(weight)
+        if regularizer is not None:
+            self.add_loss(functools.partial(regularizer, weight))
         return weight
 
     def _sublayers(self):
@@ -543,6 +611,8 @@ class Layer:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
+        if self._activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
         return config
 
     @classmethod

@@ -20,7 +20,7 @@ import numpy as np
 
 from minidl import activations, initializers, ops
 from minidl.layers.base import Layer, check_padding, check_positive_ints
-from minidl.layers.core import ActivationMixin
+from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
 
 
 def conv_output_length(length, kernel, stride, padding):
@@ -57,14 +57,15 @@ def check_window_fits(layer, input_shape, window, what):
         )
 
 
-class Conv2D(ActivationMixin, Layer):
+class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
     """2-D convolution over channels-last images."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
-        label = f'Conv2D layer "{self.name}"'
+        label = f'{type(self).__name__} layer "{self.name}"'
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
             raise ValueError(f"{label}: filters must be a positive integer, received {filters!r}.")
         if data_format not in (None, "channels_last"):
@@ -79,6 +80,7 @@ class Conv2D(ActivationMixin, Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self._set_regularizers(kernel_regularizer, bias_regularizer)
         self.kernel = self.bias = None
         self._in_channels = None
 
@@ -88,9 +90,11 @@ class Conv2D(ActivationMixin, Layer):
             check_window_fits(self, input_shape, self.kernel_size, "kernel_size")
         self._in_channels = input_shape[3]
         shape = (*self.kernel_size, self._in_channels, self.filters)
-        self.kernel = self.add_weight("kernel", shape=shape, initializer=self.kernel_initializer)
+        self.kernel = self.add_weight("kernel", shape=shape, initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
         if self.use_bias:
-            self.bias = self.add_weight("bias", shape=(self.filters,), initializer=self.bias_initializer)
+            self.bias = self.add_weight("bias", shape=(self.filters,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer)
 
     def compute_output_shape(self, input_shape):
         check_image_shape(self, input_shape)
@@ -131,4 +135,5 @@ class Conv2D(ActivationMixin, Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self._regularizers_config(),
         }

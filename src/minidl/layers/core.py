@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import activations, initializers, ops, random
+from minidl import activations, initializers, ops, random, regularizers
 from minidl.layers.base import Layer, product
 
 # Activations the dense/conv kernels apply inside the same pass as the product.
@@ -38,14 +38,32 @@ class ActivationMixin:
             self._fused, self._after = "linear", self.activation
 
 
-class Dense(ActivationMixin, Layer):
+class WeightRegularizersMixin:
+    """For layers with a kernel and a bias (Dense, Conv2D, ...): their
+    ``kernel_regularizer`` and ``bias_regularizer`` (see ``minidl.regularizers``)
+    and the three regularizer entries of their config, as Keras writes them."""
+
+    def _set_regularizers(self, kernel_regularizer, bias_regularizer):
+        self.kernel_regularizer = self._regularizer("kernel_regularizer", kernel_regularizer)
+        self.bias_regularizer = self._regularizer("bias_regularizer", bias_regularizer)
+
+    def _regularizers_config(self):
+        return {
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+        }
+
+
+class Dense(WeightRegularizersMixin, ActivationMixin, Layer):
     """A fully connected layer: ``activation(x @ kernel + bias)``.
 
     Inputs of rank > 2 are transformed along their last axis, as in Keras.
     """
 
     def __init__(self, units, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(
@@ -56,6 +74,7 @@ class Dense(ActivationMixin, Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self._set_regularizers(kernel_regularizer, bias_regularizer)
         self.kernel = self.bias = None
         self._input_dim = None
 
@@ -66,10 +85,12 @@ class Dense(ActivationMixin, Layer):
                 f"last axis (the features), received input shape {tuple(input_shape)}."
             )
         self._input_dim = input_shape[-1]
-        self.kernel = self.add_weight(
-            "kernel", shape=(self._input_dim, self.units), initializer=self.kernel_initializer)
+        self.kernel = self.add_weight("kernel", shape=(self._input_dim, self.units),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
         if self.use_bias:
-            self.bias = self.add_weight("bias", shape=(self.units,), initializer=self.bias_initializer)
+            self.bias = self.add_weight("bias", shape=(self.units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer)
 
     def compute_output_shape(self, input_shape):
         if self._input_dim is not None and input_shape[-1] != self._input_dim:
@@ -108,6 +129,7 @@ class Dense(ActivationMixin, Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self._regularizers_config(),
         }
 
 

@@ -3,8 +3,9 @@
 ``MaxPooling2D((2, 2))`` keeps the largest value of each 2x2 window (a
 (N, 26, 26, 32) map becomes (N, 13, 13, 32)); ``AveragePooling2D`` keeps
 the mean; ``GlobalAveragePooling2D`` averages each channel over the whole
-image, (N, H, W, C) -> (N, C).  Pooling has no weights.  ``strides``
-defaults to ``pool_size`` (windows that do not overlap).
+image, (N, H, W, C) -> (N, C), and ``GlobalMaxPooling2D`` keeps its maximum.
+Pooling has no weights.  ``strides`` defaults to ``pool_size`` (windows that
+do not overlap).
 """
 
 from __future__ import annotations
@@ -74,13 +75,17 @@ class AveragePooling2D(_Pooling2D):
         return ops.avg_pool2d(x, self.pool_size, self.strides, self.padding)
 
 
-class GlobalAveragePooling2D(Layer):
-    """The mean of each channel over height and width: (N, H, W, C) -> (N, C)."""
+class _GlobalPooling2D(Layer):
+    """One number per channel from the whole image: (N, H, W, C) -> (N, C), or
+    (N, 1, 1, C) with ``keepdims=True``; subclasses say how."""
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
         if data_format not in (None, "channels_last"):
-            raise ValueError(f'GlobalAveragePooling2D layer "{self.name}": only channels_last is supported.')
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}": only data_format="channels_last" '
+                f"(NHWC) is supported, received {data_format!r}."
+            )
         self.keepdims = bool(keepdims)
 
     def build(self, input_shape):
@@ -92,10 +97,32 @@ class GlobalAveragePooling2D(Layer):
         return (batch, 1, 1, channels) if self.keepdims else (batch, channels)
 
     def call(self, inputs):
-        y = ops.global_avg_pool2d(inputs)
+        if inputs.ndim != 4:
+            raise ValueError(
+                f'Layer "{self.name}" expects images (N, H, W, C), received shape {inputs.shape}.'
+            )
+        y = self._pool(inputs)
         if self.keepdims:
             y = ops.reshape(y, (y.shape[0], 1, 1, y.shape[1]))
         return y
 
+    def _pool(self, x):
+        raise NotImplementedError
+
     def get_config(self):
         return {**super().get_config(), "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """The mean of each channel over height and width."""
+
+    def _pool(self, x):
+        return ops.global_avg_pool2d(x)
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """The maximum of each channel over height and width (the gradient goes to the
+    maximum; ties share it, as in TensorFlow)."""
+
+    def _pool(self, x):
+        return ops.global_max_pool2d(x)

@@ -1,4 +1,4 @@
-"""Pooling over NHWC images: max_pool2d, avg_pool2d, global_avg_pool2d.
+"""Pooling over NHWC images: max_pool2d, avg_pool2d, global_avg_pool2d, global_max_pool2d.
 
 * Max pooling keeps the largest value of each window; the forward kernel
   records where it was (``argmax``), so backward sends each output gradient
@@ -19,7 +19,7 @@ from minidl import _kernels
 from minidl.autograd import record
 from minidl.ops._geometry import check_padding, pair, window_geometry
 from minidl.ops.arithmetic import as_tensor
-from minidl.ops.reductions import mean
+from minidl.ops.reductions import max, mean
 
 
 def _pool_setup(x, pool_size, strides, padding, op):
@@ -68,12 +68,21 @@ def avg_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
     return record(out, (x,), backward)
 
 
-def global_avg_pool2d(x):
-    """Mean over height and width: (N, H, W, C) -> (N, C)."""
+def _global_pool_input(x, op):
     x = as_tensor(x)
     if x.ndim != 4:
         raise ValueError(
-            "global_avg_pool2d: input must be 4-D (batch, height, width, channels), "
-            f"received shape {x.shape}."
+            f"{op}: input must be 4-D (batch, height, width, channels), received shape {x.shape}."
         )
-    return mean(x, axis=(1, 2))
+    return x
+
+
+def global_avg_pool2d(x):
+    """Mean over height and width: (N, H, W, C) -> (N, C)."""
+    return mean(_global_pool_input(x, "global_avg_pool2d"), axis=(1, 2))
+
+
+def global_max_pool2d(x):
+    """Maximum over height and width: (N, H, W, C) -> (N, C) (ties share the gradient,
+    as in TensorFlow; see ``reductions.max``)."""
+    return max(_global_pool_input(x, "global_max_pool2d"), axis=(1, 2))

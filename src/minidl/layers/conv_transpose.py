@@ -1,0 +1,78 @@
+"""Conv2DTranspose: a learned upsampling, the transpose of a strided Conv2D.
+
+Where ``Conv2D(filters, 3, strides=2, padding="same")`` turns a (N, 28, 28, C)
+image into (N, 14, 14, filters), ``Conv2DTranspose(filters, 3, strides=2,
+padding="same")`` turns (N, 14, 14, C) into (N, 28, 28, filters): every input
+pixel adds a copy of the kernel, scaled by its value, into the output.  It is
+the decoder's half of an autoencoder and the generator of a DCGAN.
+
+The kernel has Keras's layout ``(kernel_h, kernel_w, filters, in_channels)``
+(filters and inputs swapped relative to Conv2D: it is the kernel of the
+convolution it transposes), so weights copied from Keras give Keras's
+outputs; parameters: ``kh * kw * filters * in + filters``.
+
+Output size along one axis, input ``n``, kernel ``k``, stride ``s`` (Keras's
+``deconv_output_length``, see ``minidl.ops.conv_transpose``):
+
+* ``padding="valid"``: ``n * s + max(k - s, 0)``
+* ``padding="same"``: ``n * s``
+* with ``output_padding=p``: ``(n - 1) * s + k + p`` ("valid"), or
+  ``(n - 1) * s + k - 2 * (k // 2) + p`` ("same")
+"""
+
+from __future__ import annotations
+
+from minidl import ops
+from minidl.layers.conv import Conv2D, check_image_shape
+from minidl.ops.conv_transpose import check_output_padding, transposed_geometry
+
+
+class Conv2DTranspose(Conv2D):
+    """Transposed 2-D convolution over channels-last images (Keras's arguments)."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate,
+                         activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                         **kwargs)
+        self.output_padding = check_output_padding(
+            output_padding, self.strides, f'Conv2DTranspose layer "{self.name}"')
+
+    def build(self, input_shape):
+        self._in_channels = input_shape[3] if len(input_shape) == 4 else None
+        self.compute_output_shape(input_shape)  # refuses sizes it cannot produce
+        shape = (*self.kernel_size, self.filters, self._in_channels)
+        self.kernel = self.add_weight("kernel", shape=shape, initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", shape=(self.filters,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer)
+
+    def compute_output_shape(self, input_shape):
+        check_image_shape(self, input_shape)
+        if self._in_channels is not None and input_shape[3] != self._in_channels:
+            raise ValueError(self._shape_message(input_shape))
+        extra = self.output_padding or (None, None)
+        height, width = (
+            None if n is None else transposed_geometry(
+                n, k, s, self.padding, p, f'Conv2DTranspose layer "{self.name}"')[0]
+            for n, k, s, p in zip(input_shape[1:3], self.kernel_size, self.strides, extra)
+        )
+        return (input_shape[0], height, width, self.filters)
+
+    def call(self, inputs):
+        shape = inputs.shape
+        if len(shape) != 4 or shape[3] != self._in_channels:
+            raise ValueError(self._shape_message(shape))
+        y = ops.conv2d_transpose(inputs, self.kernel, self.bias, self.strides, self.padding,
+                                 self.output_padding)
+        return self.activation(y)
+
+    def get_config(self):
+        output_padding = None if self.output_padding is None else list(self.output_padding)
+        return {**super().get_config(), "output_padding": output_padding}
