@@ -319,7 +319,6 @@ class GAN(keras.Model):
         }
 
 
-@missing("layers.LeakyReLU, layers.Conv2DTranspose, layers.GlobalMaxPooling2D")
 def test_wrapping_up_an_end_to_end_gan_example_networks():
     # Create the discriminator
     keras.Sequential(

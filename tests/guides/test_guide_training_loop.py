@@ -312,7 +312,6 @@ def test_low_level_handling_of_losses_tracked_by_the_model():
 
 
 # --- End-to-end example: a GAN training loop from scratch ----------------------------------------
-@missing("layers.LeakyReLU, layers.Conv2DTranspose, layers.GlobalMaxPooling2D")
 def test_end_to_end_example_a_gan_training_loop_from_scratch_networks():
     discriminator = keras.Sequential(
         [
