@@ -88,7 +88,8 @@ def test_training_flows_into_layers_called_without_it():
     assert block.inner.trainings == [True]
     assert (y == 0).any(), "the Dropout inside the block must drop during training"
     y = block(x).numpy()
-    assert block.inner.trainings[-1] is False and not (y == 0).all(axis=1).any()
+    # nothing said: None, which Keras passes too and every layer reads as "not training"
+    assert block.inner.trainings[-1] is None and not (y == 0).all(axis=1).any()
 
 
 def test_fit_trains_dropout_inside_a_custom_block():
@@ -236,3 +237,17 @@ def test_fit_minimises_losses_added_by_layers_with_or_without_a_compiled_loss():
     with_mse = model.evaluate(x, x, verbose=0)
     model.compile("sgd")
     assert with_mse > model.evaluate(x, verbose=0)
+
+
+def test_a_model_called_without_training_lets_each_layer_take_its_default():
+    """Keras 2: data_augmentation(image) augments (RandomFlip's call defaults to
+    training=True); Dropout does not drop; predict() turns augmentation off."""
+    augment = minidl.Sequential([layers.RandomFlip("horizontal", seed=1), layers.Dropout(0.9)])
+    image = np.arange(8, dtype=np.float32).reshape(1, 2, 4, 1)
+    flipped = False
+    for _ in range(20):
+        out = augment(image).numpy()
+        assert set(np.unique(out)) <= set(range(8)), "Dropout must stay off"
+        flipped |= bool(np.array_equal(out, image[:, :, ::-1]))
+    assert flipped
+    np.testing.assert_array_equal(augment.predict(image), image)

@@ -16,7 +16,11 @@ A layer made of other layers only has to assign them to attributes (see
 training.  ``layer(x, training=True)`` says so explicitly; a layer called
 without it inside another layer's ``call`` inherits the outer call's value
 (so a block of layers called by ``fit`` trains its Dropout even when its own
-``call`` does not pass ``training`` on), and at the top level it is False.
+``call`` does not pass ``training`` on).  Where nothing says, each layer takes
+the default of its own ``call`` signature, as Keras 2 does: off for Dropout
+and BatchNormalization (``training=None`` counts as off), on for the
+augmentation layers (``RandomFlip`` augments when a model is called directly,
+and not in ``predict``, which says ``training=False``).
 
 Names follow Keras: the first Dense is ``dense``, the next ``dense_1``...;
 ``reset_names()`` (called by ``minidl.utils.clear_session``) starts over.
@@ -95,9 +99,11 @@ def as_dtype(dtype, who):
     return _FLOAT_DTYPES[name]
 
 
-# The ``training`` value of the layer call in progress, per thread (absent at the
-# top level).  A dict keyed by thread is 3x quicker here than a threading.local.
+# The ``training`` value of the layer call in progress, per thread: True, False or
+# None (not said: each layer takes its own default); absent at the top level.  A dict
+# keyed by thread is 3x quicker here than a threading.local.
 _training_now = {}
+_OUTSIDE = object()  # (what _training_now.get gives outside any layer call)
 _get_ident = threading.get_ident
 
 
@@ -261,7 +267,7 @@ class Layer:
         ``training``: see the module docstring.
         """
         thread = _get_ident()
-        outer = _training_now.get(thread)
+        outer = _training_now.get(thread, _OUTSIDE)
         try:
             if type(inputs) is not Tensor or inputs.data.dtype is not self._dtype:
                 if is_symbolic(inputs):
@@ -269,13 +275,16 @@ class Layer:
                 inputs = self._to_tensors(inputs)
             if not self.built:
                 self._build_for(inputs)
-            if training is None:
-                training = outer if outer is not None else (self._training_default or False)
+            if training is None:  # the outer call's mode, else this layer's own default
+                if outer is None or outer is _OUTSIDE:
+                    training = self._training_default
+                else:
+                    training = outer
             elif training is not True and training is not False:
                 training = bool(training)
             if training is not outer:  # (a nested call in the same mode changes nothing)
                 _training_now[thread] = training
-            if outer is None and _loss_holders:  # an outermost call: drop the last call's losses
+            if outer is _OUTSIDE and _loss_holders:  # an outermost call: drop the last call's losses
                 self._clear_losses()
             if args or kwargs:
                 if self._call_takes_training:
@@ -290,14 +299,14 @@ class Layer:
                 self._regularize_activity(outputs)
             return outputs
         except Exception as error:
-            if outer is None and traceback_utils.is_traceback_filtering_enabled():
+            if outer is _OUTSIDE and traceback_utils.is_traceback_filtering_enabled():
                 # minidl removed its own frames from this traceback (your code and the
                 # message are what matter); minidl.config.disable_traceback_filtering()
                 # shows them all
                 raise error.with_traceback(traceback_utils.filtered(error.__traceback__)) from None
             raise
         finally:
-            if outer is None:
+            if outer is _OUTSIDE:
                 _training_now.pop(thread, None)
             elif training is not outer:
                 _training_now[thread] = outer

@@ -96,7 +96,7 @@ class Functional(Model):
                 check_input_shape(self.name, i, tensor.shape, value.shape)
         return values
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=None):
         """Replay the layer calls in order on real tensors.
 
         A call recorded with an explicit ``training=`` (``base(x, training=False)``

@@ -137,7 +137,7 @@ class Sequential(Model):
     def _is_input_list(self, inputs):
         return False
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=None):
         if self._input_shape is not None and inputs.shape[1:] != self._input_shape:
             check_input_shape(self.name, 0, (None, *self._input_shape), inputs.shape)
         x = inputs
