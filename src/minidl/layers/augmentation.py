@@ -4,11 +4,10 @@ RandomTranslation, RandomContrast.
 Each layer changes every image of a batch ``(N, H, W, C)`` (or one image
 ``(H, W, C)``) at random, and only while training: ``fit`` runs them,
 ``predict`` and ``evaluate`` (``training=False``) pass the images through
-unchanged.  As in Keras 2, a layer called directly, ``layer(images)``,
-augments (its ``training`` defaults to True).  Unlike Keras 2, a model called
-without ``training=`` (``augment = Sequential([...]); augment(images)``) runs
-in inference and passes ``training=False`` to its layers: call it with
-``training=True`` to see augmented images.  The random numbers come from
+unchanged.  As in Keras 2, a layer called directly, ``layer(images)``, or a
+model of them called without ``training=`` (``augment = Sequential([...]);
+augment(images)``) augments: their ``training`` defaults to True.  The random
+numbers come from
 ``minidl.utils.set_random_seed``'s generator, or from the layer's own when it
 is given ``seed=`` (see ``base_random.py``).
 
