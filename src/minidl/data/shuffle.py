@@ -44,19 +44,6 @@ def _random_slots(generator, buffer_size, chunk=1024):
         yield from generator.integers(0, buffer_size, size=chunk).tolist()
 
 
-def shuffled_rows(rows, buffer_size, generator):
-    """``buffered_shuffle`` of an int array of row numbers, as an array.
-
-    When the buffer holds every row, the loop above only fills the buffer and
-    hands it out in the order of one ``generator.permutation``; that is done
-    here in one step, with the same result for the same generator state.
-    """
-    if buffer_size >= len(rows):
-        return rows[generator.permutation(len(rows))]
-    order = buffered_shuffle(rows.tolist(), buffer_size, generator)
-    return np.fromiter(order, dtype=np.int64, count=len(rows))
-
-
 def generator_source(seed, reshuffle_each_iteration):
     """A function giving the generator each pass over a shuffled dataset uses.
 

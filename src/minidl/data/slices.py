@@ -35,12 +35,16 @@ from minidl.data.cardinality import (
     taken_cardinality,
 )
 from minidl.data.dataset import Dataset, check_count, check_in_memory, check_positive
-from minidl.data.shuffle import buffered_shuffle, generator_source, shuffled_rows
+from minidl.data.shuffle import buffered_shuffle, generator_source
 from minidl.data.structure import flatten, pack_like, packer, to_array
 
 
 class SlicesDataset(Dataset):
-    """Rows of in-memory arrays, visited in the order of a plan (see the module docstring)."""
+    """Rows of in-memory arrays, visited in the order of a plan (see the module docstring).
+
+    Each operation defined here gives what Dataset's gives (read its docstring
+    there), by changing the plan instead of going through the elements.
+    """
 
     def __init__(self, arrays, runs, cardinality):
         self._arrays = arrays  # the nest of source arrays, as given to from_tensor_slices
@@ -76,14 +80,17 @@ class SlicesDataset(Dataset):
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True):
         buffer_size = check_positive(buffer_size, "buffer_size")
         next_generator = generator_source(seed, reshuffle_each_iteration)
-        endless = self._cardinality == INFINITE_CARDINALITY
+        whole_pass = 0 <= self._cardinality <= buffer_size  # fits in the buffer
 
         def runs():
             generator = next_generator()
-            if endless:
-                rows = itertools.chain.from_iterable(run.tolist() for run in self._runs())
-                return _runs_of(buffered_shuffle(rows, buffer_size, generator))
-            return iter([shuffled_rows(_joined(self._runs()), buffer_size, generator)])
+            if whole_pass:
+                # buffered_shuffle would take in every row, then hand them out in the
+                # order of one generator.permutation: here is the same, in one step
+                rows = _joined(self._runs())
+                return iter([rows[generator.permutation(len(rows))]])
+            rows = itertools.chain.from_iterable(run.tolist() for run in self._runs())
+            return _runs_of(buffered_shuffle(rows, buffer_size, generator))
 
         return self._with_plan(runs, self._cardinality)
 
