@@ -22,9 +22,9 @@ from minidl.tensor import Tensor, Variable
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "activations", "callbacks", "config", "datasets", "initializers", "keras", "layers",
-    "losses", "metrics", "models", "ops", "optimizers", "plot", "profiler", "random",
-    "regularizers", "testing", "utils",
+    "activations", "callbacks", "config", "data", "datasets", "initializers", "keras",
+    "layers", "losses", "metrics", "models", "ops", "optimizers", "plot", "profiler",
+    "random", "regularizers", "testing", "utils",
 )
 _NAMES = {
     "Sequential": "minidl.models",
