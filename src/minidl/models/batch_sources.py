@@ -26,11 +26,9 @@ import warnings
 
 def _feeding_classes():
     """minidl.data.Dataset and minidl.utils.Sequence (imported when first asked)."""
-    try:
-        from minidl.data import Dataset
-        from minidl.utils import Sequence
-    except ImportError:  # (until minidl.data lands: generators only)
-        return ()
+    from minidl.data import Dataset
+    from minidl.utils import Sequence
+
     return Dataset, Sequence
 
 
@@ -65,8 +63,8 @@ class BatchSource:
         self.source = source
         self.what = what
         self.shuffle = shuffle
-        self.is_dataset = bool(classes) and isinstance(source, classes[0])
-        self.is_sequence = bool(classes) and isinstance(source, classes[1])
+        self.is_dataset = isinstance(source, classes[0])
+        self.is_sequence = isinstance(source, classes[1])
         self.steps = steps if steps is not None else self._known_length()
         self._running = None  # the iterator that goes on from epoch to epoch
         self._ran_out = False

@@ -34,6 +34,7 @@ and then ``KeyboardInterrupt`` is raised, as Keras lets it be, so a notebook's
 
 from __future__ import annotations
 
+import itertools
 import math
 import signal
 import threading
@@ -67,6 +68,11 @@ class NotCompiledError(ValueError, RuntimeError):
 
 def _batch_size(value):
     return data_adapter.check_positive_int(32 if value is None else value, "batch_size")
+
+
+def _steps(value, name):
+    """A number of batches (None: all of them)."""
+    return None if value is None else data_adapter.check_positive_int(value, name)
 
 
 def python_logs(logs):
@@ -152,22 +158,58 @@ def _first_array(data):
 
 
 class ArrayFeed:
-    """An epoch's batches from arrays: shuffled rows (or in order), ``(x, y, w)`` tuples."""
+    """An epoch's batches from arrays: shuffled rows (or in order), ``(x, y, w)`` tuples.
 
-    def __init__(self, data, batch_size, shuffle):
+    With ``steps`` an epoch is that many batches, as in Keras 2: ``fit`` goes on
+    from where the last epoch stopped, over at most ``passes`` passes of the
+    rows (a new order each pass), and stops with a warning when they run out;
+    ``evaluate`` and ``predict`` take the first ``steps`` batches each call."""
+
+    def __init__(self, data, batch_size, shuffle, steps=None, passes=None, what="x"):
         self.loader = data_adapter.BatchLoader(data.arrays, batch_size)
         self.counts = data.counts
         self.shuffle = shuffle
-        self.steps = self.loader.steps
+        self.steps = self.loader.steps if steps is None else steps
+        self.cut = steps is not None
+        self.passes = passes
+        self.what = what
         self.ran_out = False
+        self._running = None
 
-    def epoch(self, generator=None):
+    def _one_pass(self, generator):
         loader, counts = self.loader, self.counts
         if self.shuffle and generator is not None:
             batches = loader.shuffled(generator.permutation(loader.size))
         else:
             batches = loader.sequential()
         return (pack_batch(batch, counts) for batch in batches)
+
+    def epoch(self, generator=None):
+        if not self.cut:
+            return self._one_pass(generator)
+        if self.passes is None:  # evaluate / predict / validation: the first `steps` batches
+            return self._take(self._one_pass(generator))
+        if self._running is None:
+            self._running = itertools.chain.from_iterable(
+                self._one_pass(generator) for _ in range(self.passes))
+        return self._take(self._running)
+
+    def _take(self, batches):
+        count = 0
+        for batch in batches:
+            yield batch
+            count += 1
+            if count == self.steps:
+                return
+        self.ran_out = True
+        warnings.warn(
+            f"{self.what} ran out of batches after {count} of the {self.steps} asked for; "
+            f"it has {self.loader.steps} batches of {self.loader.batch_size} rows"
+            + (f" and fit() goes over it at most epochs={self.passes} times" if self.passes
+               else "") + ". Ask for fewer steps, or a smaller batch_size.",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def epoch_done(self):
         pass
@@ -449,12 +491,8 @@ class Trainer:
             val = None
             if validation_split and validation_data is None:
                 data, val = data.split(validation_split)
-            feed = ArrayFeed(data, batch_size, shuffle)
-            if steps_per_epoch is not None:
-                raise ValueError(
-                    "steps_per_epoch is for a Dataset, Sequence or generator; with arrays an "
-                    "epoch is one pass over them (use batch_size, or slice the arrays)."
-                )
+            feed = ArrayFeed(data, batch_size, shuffle, _steps(steps_per_epoch, "steps_per_epoch"),
+                             passes=epochs - initial_epoch)
         if validation_data is not None:
             val = self._validation_feed(validation_data, validation_steps,
                                         validation_batch_size or batch_size)
@@ -490,7 +528,8 @@ class Trainer:
         weights = validation_data[2] if len(validation_data) == 3 else None
         data = self._prepare(x_val, y_val, weights, None, tuple(
             f"validation_data[{i}]" for i in range(3)), step="test_step")
-        return ArrayFeed(data, batch_size, shuffle=False)
+        return ArrayFeed(data, batch_size, shuffle=False,
+                         steps=_steps(steps, "validation_steps"), what="validation_data")
 
     def _fit_loop(self, feed, val, epochs, verbose, callback_objects, initial_epoch,
                   validation_freq=1):
@@ -589,7 +628,7 @@ class Trainer:
             feed = self._source_feed(x, steps, False, None, "x", "test_step")
         else:
             feed = ArrayFeed(self._prepare(x, y, sample_weight, step="test_step"), batch_size,
-                             shuffle=False)
+                             shuffle=False, steps=_steps(steps, "steps"))
         bar = Progbar(feed.steps, verbose=verbose) if verbose else None
         hooks = self._hooks_for(callbacks, verbose, feed.steps)
         logs = self._evaluate_feed(feed, bar, hooks)
@@ -622,16 +661,22 @@ class Trainer:
         if batch_sources.is_batch_source(x):
             outputs = self._predict_source(x, steps, verbose, hooks)
         else:
-            outputs = self._predict_arrays(x, batch_size, verbose, hooks)
+            outputs = self._predict_arrays(x, batch_size, verbose, hooks, _steps(steps, "steps"))
         if hooks is not None:
             hooks.call("on_predict_end", {})
         return outputs[0] if len(outputs) == 1 else outputs
 
-    def _predict_arrays(self, x, batch_size, verbose, hooks):
+    def _predict_arrays(self, x, batch_size, verbose, hooks, steps=None):
         xs = data_adapter.prepare_inputs(self, x, finite=False)
         self._ensure_built(xs)
         xs = data_adapter.prepare_inputs(self, xs if len(xs) > 1 else xs[0], finite=False)
         n = data_adapter.check_lengths(xs, [], "x", "x")
+        if steps is not None and steps * batch_size < n:  # Keras: the first `steps` batches
+            xs, n = [a[:steps * batch_size] for a in xs], steps * batch_size
+        elif steps is not None and steps * batch_size >= n + batch_size:
+            warnings.warn(
+                f"x ran out of batches: it has {math.ceil(n / batch_size)} batches of "
+                f"{batch_size} rows, and steps={steps} were asked for.", UserWarning, stacklevel=4)
         loader = data_adapter.BatchLoader(xs, batch_size)
         bar = Progbar(loader.steps, verbose=verbose) if verbose else None
         custom = self._overrides("predict_step")
