@@ -22,7 +22,7 @@ from minidl.tensor import Tensor, Variable
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "activations", "callbacks", "config", "datasets", "initializers", "keras", "layers",
+    "activations", "backend", "callbacks", "config", "datasets", "initializers", "keras", "layers",
     "losses", "metrics", "models", "ops", "optimizers", "plot", "profiler", "random", "testing",
     "utils",
 )
