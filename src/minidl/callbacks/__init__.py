@@ -1,0 +1,29 @@
+"""Callbacks: code that ``fit()`` runs at fixed moments of training.
+
+Subclass ``Callback`` and override the hooks you need::
+
+    class PrintLoss(minidl.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            print(epoch, logs["loss"])
+
+    model.fit(x, y, callbacks=[PrintLoss()])
+
+``logs`` holds the running values: ``{"loss": ..., "accuracy": ...}`` after a
+batch, plus ``val_*`` entries after an epoch.  A callback reaches the model as
+``self.model`` and may stop training with ``self.model.stop_training = True``.
+"""
+
+from minidl.callbacks.base import (
+    Callback,
+    CallbackList,
+    History,
+    LambdaCallback,
+    get,
+)
+from minidl.callbacks.early_stopping import EarlyStopping, TerminateOnNaN
+from minidl.callbacks.model_checkpoint import ModelCheckpoint
+
+__all__ = [
+    "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
+    "TerminateOnNaN", "get",
+]
