@@ -327,7 +327,8 @@ def deserialize(config, custom_objects=None):
     classes in ``custom_objects``, ``{"MySchedule": MySchedule}``), never imported
     or evaluated from the file; its constructor then checks the arguments.
     """
-    from minidl.optimizers import unknown_name_message  # (the package imports this module)
+    # imported here: the minidl.optimizers package imports this module
+    from minidl.optimizers import unknown_name_message
 
     if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
         raise ValueError(
