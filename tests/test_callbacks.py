@@ -147,3 +147,24 @@ def test_model_checkpoint_creates_its_folder_as_keras_does(tmp_path, capsys):
     other = minidl.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
     other.load_weights(str(path))
     np.testing.assert_array_equal(other.get_weights()[0], model.get_weights()[0])
+
+
+def test_lambda_callback_takes_every_keras_hook():
+    model, x, y = model_and_data()
+    calls = []
+    hooks = {hook: (lambda *args, hook=hook: calls.append(hook)) for hook in (
+        "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_batch_begin",
+        "on_batch_end", "on_train_batch_begin", "on_train_batch_end", "on_test_begin",
+        "on_test_end", "on_test_batch_begin", "on_test_batch_end", "on_predict_begin",
+        "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end")}
+    callback = callbacks.LambdaCallback(**hooks)
+    model.fit(x, y, batch_size=40, epochs=1, validation_split=0.5, verbose=0, callbacks=[callback])
+    model.predict(x, batch_size=40, callbacks=[callback])
+    assert calls == [
+        "on_train_begin", "on_epoch_begin", "on_train_batch_begin", "on_batch_begin",
+        "on_train_batch_end", "on_batch_end", "on_test_begin", "on_test_batch_begin",
+        "on_test_batch_end", "on_test_end", "on_epoch_end", "on_train_end",
+        "on_predict_begin", "on_predict_batch_begin", "on_predict_batch_end", "on_predict_end",
+    ]
+    with pytest.raises(ValueError, match="unknown hook 'on_epoch_ends'"):
+        callbacks.LambdaCallback(on_epoch_ends=print)

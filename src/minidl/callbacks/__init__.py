@@ -11,6 +11,12 @@ Subclass ``Callback`` and override the hooks you need::
 ``logs`` holds the running values: ``{"loss": ..., "accuracy": ...}`` after a
 batch, plus ``val_*`` entries after an epoch.  A callback reaches the model as
 ``self.model`` and may stop training with ``self.model.stop_training = True``.
+
+Keras 2's callbacks, by module:
+
+    base.py                 Callback, CallbackList, History, ProgbarLogger, LambdaCallback
+    early_stopping.py       EarlyStopping, TerminateOnNaN
+    model_checkpoint.py     ModelCheckpoint
 """
 
 from minidl.callbacks.base import (
@@ -18,6 +24,7 @@ from minidl.callbacks.base import (
     CallbackList,
     History,
     LambdaCallback,
+    ProgbarLogger,
     get,
 )
 from minidl.callbacks.early_stopping import EarlyStopping, TerminateOnNaN
@@ -25,5 +32,5 @@ from minidl.callbacks.model_checkpoint import ModelCheckpoint
 
 __all__ = [
     "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
-    "TerminateOnNaN", "get",
+    "ProgbarLogger", "TerminateOnNaN", "get",
 ]
