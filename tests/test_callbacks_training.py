@@ -81,3 +81,102 @@ def test_progbar_logger_given_to_fit_replaces_fits_own_bar(capsys):
     assert out.count("Epoch 1/2") == 1 and out.count("2/2 [====") == 2
 
 
+# --- the learning rate ------------------------------------------------------------------------
+def test_a_rate_set_during_fit_is_used_from_the_next_step():
+    model, x, y = model_and_data()
+    weights = []
+
+    def after_batch(batch, logs):
+        weights.append(model.get_weights()[0].copy())
+        model.optimizer.learning_rate = 0.0
+
+    model.fit(x, y, batch_size=10, epochs=1, shuffle=False, verbose=0,
+              callbacks=[callbacks.LambdaCallback(on_train_batch_end=after_batch)])
+    assert not np.array_equal(weights[0], model_and_data()[0].get_weights()[0])  # step 1 moved
+    for later in weights[1:]:
+        np.testing.assert_array_equal(later, weights[0])  # steps 2-4 used 0
+
+
+def test_reduce_lr_on_plateau_after_patience_epochs(capsys):
+    """val_loss 1.0, 0.9, then no improvement: with patience=2 the rate halves at the end of
+    epoch 4, as tf_keras 2.21 does for this sequence (its logs' lr is the rate the epoch used)."""
+    model, x, y = model_and_data(optimizers.SGD(0.01))
+    reduce = callbacks.ReduceLROnPlateau(factor=0.5, patience=2, verbose=1, min_lr=0.001)
+    history = model.fit(x, y, epochs=8, verbose=0, callbacks=[
+        Feed("val_loss", [1.0, 0.9, 0.95, 0.96, 0.97, 0.5, 0.6, 0.7]), reduce])
+    assert history.history["lr"] == pytest.approx([0.01] * 4 + [0.005] * 4)
+    assert float(model.optimizer.lr) == pytest.approx(0.0025)
+    out = capsys.readouterr().out
+    assert "\nEpoch 4: ReduceLROnPlateau reducing learning rate to 0.005.\n" in out
+    assert "\nEpoch 8: ReduceLROnPlateau reducing learning rate to 0.0025.\n" in out
+
+
+def test_reduce_lr_on_plateau_cooldown_min_lr_and_mode():
+    model, x, y = model_and_data(optimizers.SGD(0.1))
+    reduce = callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.1, patience=1,
+                                         cooldown=2, min_lr=0.002)
+    assert reduce.mode == "max"
+    history = model.fit(x, y, epochs=7, verbose=0,
+                        callbacks=[Feed("val_accuracy", [0.5] * 7), reduce])
+    # epoch 2 reduces; cooldown=2 covers epochs 3 and 4, and epoch 4 counts again and reduces
+    # (to min_lr): tf_keras 2.21 logs the same rates
+    assert history.history["lr"] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.002, 0.002, 0.002])
+
+
+def test_reduce_lr_on_plateau_arguments_and_a_missing_monitor():
+    with pytest.raises(ValueError, match="does not support a factor >= 1.0. Got 1.5"):
+        callbacks.ReduceLROnPlateau(factor=1.5)
+    with pytest.warns(DeprecationWarning, match="`epsilon` argument is deprecated"):
+        assert callbacks.ReduceLROnPlateau(epsilon=0.01).min_delta == 0.01
+    model, x, y = model_and_data()
+    with pytest.warns(UserWarning, match="conditioned on metric `val_loss` which is not "
+                                         "available. Available metrics are: loss,accuracy,lr"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ReduceLROnPlateau()])
+
+
+def test_reduce_lr_on_plateau_refuses_a_scheduled_rate():
+    """Keras would change the rate and lose it at the next step; minidl says so."""
+    schedule = optimizers.schedules.ExponentialDecay(0.1, 4, 0.5)
+    model, x, y = model_and_data(optimizers.SGD(schedule))
+    with pytest.raises(TypeError, match="not settable"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[
+            Feed("val_loss", [1.0, 1.0]), callbacks.ReduceLROnPlateau(patience=1)])
+
+
+def test_learning_rate_scheduler_keras_example():
+    """The example of Keras 2's docstring: 0.01 for ten epochs, then times exp(-0.1)."""
+    def scheduler(epoch, lr):
+        return lr if epoch < 10 else lr * float(np.exp(-0.1))
+
+    model, x, y = model_and_data(optimizers.SGD())
+    assert round(model.optimizer.lr.numpy(), 5) == 0.01
+    history = model.fit(x, y, epochs=15, verbose=0,
+                        callbacks=[callbacks.LearningRateScheduler(scheduler)])
+    assert round(model.optimizer.lr.numpy(), 5) == 0.00607
+    assert history.history["lr"][9:11] == pytest.approx([0.01, 0.01 * np.exp(-0.1)])
+
+
+def test_learning_rate_scheduler_one_argument_verbose_and_bad_output(capsys):
+    model, x, y = model_and_data()
+    history = model.fit(x, y, epochs=2, verbose=0, callbacks=[
+        callbacks.LearningRateScheduler(lambda epoch: 0.1 / (epoch + 1), verbose=1)])
+    assert history.history["lr"] == pytest.approx([0.1, 0.05])
+    out = capsys.readouterr().out
+    assert out == ("\nEpoch 1: LearningRateScheduler setting learning rate to 0.1.\n"
+                   "\nEpoch 2: LearningRateScheduler setting learning rate to 0.05.\n")
+    with pytest.raises(ValueError, match='The output of the "schedule" function should be '
+                                         'float. Got: 1'):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[callbacks.LearningRateScheduler(lambda epoch: 1)])
+
+
+def test_learning_rate_scheduler_changes_the_steps():
+    """The rate set at the start of an epoch is the one its steps use."""
+    model, x, y = model_and_data(optimizers.SGD(0.1))
+    frozen = model.get_weights()
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[
+        callbacks.LearningRateScheduler(lambda epoch, lr: 0.0)])
+    for a, b in zip(model.get_weights(), frozen):
+        np.testing.assert_array_equal(a, b)
+
+

@@ -17,6 +17,7 @@ Keras 2's callbacks, by module:
     base.py                 Callback, CallbackList, History, ProgbarLogger, LambdaCallback
     early_stopping.py       EarlyStopping, TerminateOnNaN
     model_checkpoint.py     ModelCheckpoint
+    learning_rate.py        LearningRateScheduler, ReduceLROnPlateau
 """
 
 from minidl.callbacks.base import (
@@ -28,9 +29,11 @@ from minidl.callbacks.base import (
     get,
 )
 from minidl.callbacks.early_stopping import EarlyStopping, TerminateOnNaN
+from minidl.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from minidl.callbacks.model_checkpoint import ModelCheckpoint
 
 __all__ = [
-    "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
-    "ProgbarLogger", "TerminateOnNaN", "get",
+    "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+    "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau",
+    "TerminateOnNaN", "get",
 ]
