@@ -180,3 +180,57 @@ def test_learning_rate_scheduler_changes_the_steps():
         np.testing.assert_array_equal(a, b)
 
 
+# --- CSVLogger --------------------------------------------------------------------------------
+def run_epochs(callback, epoch_logs, model=None):
+    """Drive ``callback`` through one training run, as fit does, with the logs given."""
+    hooks = callbacks.CallbackList([callback], model, {"verbose": 0, "epochs": len(epoch_logs)})
+    hooks.call("on_train_begin", {})
+    for epoch, logs in enumerate(epoch_logs):
+        hooks.call("on_epoch_begin", epoch, {})
+        hooks.call("on_epoch_end", epoch, dict(logs))
+    hooks.call("on_train_end", {})
+
+
+def test_csv_logger_writes_keras_2s_file(tmp_path):
+    path = tmp_path / "log.csv"
+    run_epochs(callbacks.CSVLogger(path), [
+        {"loss": 0.75, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.25, "lr": 0.01},
+        {"loss": 0.5, "accuracy": 0.75, "val_loss": 0.9, "val_accuracy": 0.5, "lr": 0.005},
+    ])
+    assert path.read_bytes() == (
+        b"epoch,accuracy,loss,lr,val_accuracy,val_loss\r\n"
+        b"0,0.5,0.75,0.01,0.25,1.0\r\n"
+        b"1,0.75,0.5,0.005,0.5,0.9\r\n"
+    )
+
+
+def test_csv_logger_without_validation_append_and_separator(tmp_path):
+    """No val_ keys in the first epoch: Keras adds val_ columns, written NA when absent
+    (validation_freq=2 fills them every other epoch); append=True writes no second header."""
+    path = tmp_path / "log.csv"
+    run_epochs(callbacks.CSVLogger(path, separator=";"), [
+        {"loss": 0.75, "mae": 0.5}, {"loss": 0.5, "mae": 0.25, "val_loss": 0.5, "val_mae": 0.125}])
+    run_epochs(callbacks.CSVLogger(path, separator=";", append=True), [{"loss": 0.25, "mae": 0.1}])
+    assert path.read_text().splitlines() == [
+        "epoch;loss;mae;val_loss;val_mae",
+        "0;0.75;0.5;NA;NA",
+        "1;0.5;0.25;0.5;0.125",
+        "0;0.25;0.1;NA;NA",
+    ]
+    run_epochs(callbacks.CSVLogger(path), [{"loss": 0.5, "f1": np.array([0.25, 0.5])}])
+    assert path.read_text().splitlines() == [
+        "epoch,f1,loss,val_f1,val_loss", '0,"""[0.25, 0.5]""",0.5,NA,NA']
+
+
+def test_csv_logger_in_fit_matches_history(tmp_path):
+    model, x, y = model_and_data()
+    path = tmp_path / "run" / "log.csv"
+    path.parent.mkdir()
+    history = model.fit(x, y, epochs=3, validation_split=0.25, verbose=0, callbacks=[
+        callbacks.ReduceLROnPlateau(), callbacks.CSVLogger(str(path))])
+    rows = [line.split(",") for line in path.read_text().splitlines()]
+    assert rows[0] == ["epoch", "accuracy", "loss", "lr", "val_accuracy", "val_loss"]
+    assert [float(r[2]) for r in rows[1:]] == history.history["loss"]
+    assert [float(r[3]) for r in rows[1:]] == [0.1, 0.1, 0.1]
+
+

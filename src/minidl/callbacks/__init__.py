@@ -18,6 +18,7 @@ Keras 2's callbacks, by module:
     early_stopping.py       EarlyStopping, TerminateOnNaN
     model_checkpoint.py     ModelCheckpoint
     learning_rate.py        LearningRateScheduler, ReduceLROnPlateau
+    loggers.py              CSVLogger
 """
 
 from minidl.callbacks.base import (
@@ -30,10 +31,11 @@ from minidl.callbacks.base import (
 )
 from minidl.callbacks.early_stopping import EarlyStopping, TerminateOnNaN
 from minidl.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
+from minidl.callbacks.loggers import CSVLogger
 from minidl.callbacks.model_checkpoint import ModelCheckpoint
 
 __all__ = [
-    "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+    "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
     "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau",
     "TerminateOnNaN", "get",
 ]
