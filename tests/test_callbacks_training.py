@@ -1,6 +1,7 @@
 """The callbacks that steer and record training: the learning-rate callbacks, CSVLogger,
 ProgbarLogger, BackupAndRestore, RemoteMonitor; History's place among them."""
 
+import os
 
 import numpy as np
 import pytest
@@ -9,11 +10,11 @@ import minidl
 from minidl import callbacks, layers, optimizers
 from minidl.utils import set_random_seed
 
-# fit() lets a ProgbarLogger given draw the bar: the hook in models/training.py that these
-# tests wait for
+# fit() asks CallbackList.resume_point where to start and lets a ProgbarLogger draw the
+# bar: the hook in models/training.py that these tests wait for
 NEEDS_FIT_HOOK = pytest.mark.xfail(
-    reason="needs fit() to leave the bar to a ProgbarLogger given (CallbackList.progbar; the "
-           "hook in models/training.py)",
+    reason="needs fit() to call CallbackList.resume_point and to leave the bar to a "
+           "ProgbarLogger given (the hook in models/training.py)",
     strict=True,
 )
 
@@ -232,5 +233,124 @@ def test_csv_logger_in_fit_matches_history(tmp_path):
     assert rows[0] == ["epoch", "accuracy", "loss", "lr", "val_accuracy", "val_loss"]
     assert [float(r[2]) for r in rows[1:]] == history.history["loss"]
     assert [float(r[3]) for r in rows[1:]] == [0.1, 0.1, 0.1]
+
+
+# --- BackupAndRestore -------------------------------------------------------------------------
+class InterruptAt(callbacks.Callback):
+    """Stops fit with an error when ``epoch`` (and ``batch``, if given) begins."""
+
+    def __init__(self, epoch, batch=None):
+        super().__init__()
+        self.epoch, self.batch = epoch, batch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch and self.batch is None:
+            raise RuntimeError("Interrupting!")
+        self.current = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.current == self.epoch and batch == self.batch:
+            raise RuntimeError("Interrupting!")
+
+
+def test_backup_and_restore_backs_up_each_epoch_and_cleans_up(tmp_path):
+    model, x, y = model_and_data(optimizers.Adam(0.01))
+    backup = callbacks.BackupAndRestore(tmp_path / "backup")
+    seen = []
+
+    def look(epoch, logs):
+        with np.load(backup.backup_path) as state:
+            seen.append((int(state["epoch"]), int(state["iterations"])))
+
+    model.fit(x, y, batch_size=20, epochs=3, verbose=0,
+              callbacks=[backup, callbacks.LambdaCallback(on_epoch_end=look)])
+    assert seen == [(1, 2), (2, 4), (3, 6)]  # after epoch e: go on at epoch e + 1
+    assert not (tmp_path / "backup").exists()  # deleted at the end of a complete fit
+    keep = callbacks.BackupAndRestore(tmp_path / "kept", delete_checkpoint=False)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[keep])
+    assert os.listdir(tmp_path / "kept") == ["training_state.npz"]
+
+
+def test_backup_and_restore_restores_weights_and_optimizer(tmp_path):
+    """The interrupted run's state comes back into a new model when training begins."""
+    model, x, y = model_and_data(optimizers.Adam(0.01))
+    backup = callbacks.BackupAndRestore(tmp_path)
+    saved = []
+    with pytest.raises(RuntimeError, match="Interrupting!"):
+        model.fit(x, y, batch_size=20, epochs=5, verbose=0, callbacks=[
+            backup, InterruptAt(epoch=2),
+            callbacks.LambdaCallback(on_epoch_end=lambda e, logs: saved.append(
+                (model.get_weights(), model.optimizer.get_state(model.trainable_weights))))])
+    fresh, _, _ = model_and_data(optimizers.Adam(0.01))
+    hooks = callbacks.CallbackList([callbacks.BackupAndRestore(tmp_path)], fresh,
+                                   {"verbose": 0, "epochs": 5, "steps": 2})
+    hooks.call("on_train_begin", {})
+    assert hooks.resume_point(0) == (2, 0)
+    weights, state = saved[-1]
+    for a, b in zip(fresh.get_weights(), weights):
+        np.testing.assert_array_equal(a, b)
+    restored = fresh.optimizer.get_state(fresh.trainable_weights)
+    assert restored["iterations"] == state["iterations"] == 4
+    for a, b in zip(np.concatenate([s.ravel() for slots in restored["slots"] for s in slots]),
+                    np.concatenate([s.ravel() for slots in state["slots"] for s in slots])):
+        assert a == b
+    with pytest.raises(RuntimeError, match="did not ask its callbacks where to resume"):
+        hooks.call("on_epoch_begin", 0, {})  # a loop that ignores resume_point is stopped
+
+
+def test_backup_and_restore_refuses_another_models_backup(tmp_path):
+    model, x, y = model_and_data()
+    model.fit(x, y, epochs=1, verbose=0,
+              callbacks=[callbacks.BackupAndRestore(tmp_path, delete_checkpoint=False)])
+    other = minidl.Sequential([layers.Dense(3, input_shape=(4,)), layers.Dense(2)])
+    other.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="written by another model"):
+        other.fit(x, np.zeros((40, 2)), epochs=1, verbose=0,
+                  callbacks=[callbacks.BackupAndRestore(tmp_path)])
+
+
+def test_backup_and_restore_arguments():
+    with pytest.raises(ValueError, match="Unrecognized save_freq: batch"):
+        callbacks.BackupAndRestore("b", save_freq="batch")
+    with pytest.raises(ValueError, match="Either `save_freq` or `save_before_preemption`"):
+        callbacks.BackupAndRestore("b", save_freq=False)
+
+
+def _uninterrupted(epochs, **fit_args):
+    model, x, y = model_and_data(optimizers.Adam(0.01))
+    model.fit(x, y, epochs=epochs, shuffle=False, verbose=0, **fit_args)
+    return model.get_weights()
+
+
+@NEEDS_FIT_HOOK
+def test_backup_and_restore_resumes_at_the_next_epoch(tmp_path):
+    """Keras 2's docstring example: interrupted as epoch 5 (index 4) begins, the second fit
+    runs the 6 epochs left, and ends where an uninterrupted run ends."""
+    model, x, y = model_and_data(optimizers.Adam(0.01))
+    backup = callbacks.BackupAndRestore(tmp_path / "backup")
+    with pytest.raises(RuntimeError):
+        model.fit(x, y, batch_size=20, epochs=10, shuffle=False, verbose=0,
+                  callbacks=[backup, InterruptAt(epoch=4)])
+    history = model.fit(x, y, batch_size=20, epochs=10, shuffle=False, verbose=0,
+                        callbacks=[backup])
+    assert len(history.history["loss"]) == 6 and history.epoch == [4, 5, 6, 7, 8, 9]
+    for a, b in zip(model.get_weights(), _uninterrupted(10, batch_size=20)):
+        np.testing.assert_array_equal(a, b)
+    assert not (tmp_path / "backup").exists()
+
+
+@NEEDS_FIT_HOOK
+def test_backup_and_restore_every_few_batches_resumes_in_the_epoch(tmp_path):
+    model, x, y = model_and_data(optimizers.Adam(0.01))
+    backup = callbacks.BackupAndRestore(tmp_path, save_freq=3)  # 4 batches an epoch
+    with pytest.raises(RuntimeError):  # backups after batches 3 (epoch 1) and 6 (2 of epoch 2)
+        model.fit(x, y, batch_size=10, epochs=3, shuffle=False, verbose=0,
+                  callbacks=[backup, InterruptAt(epoch=1, batch=3)])
+    fresh, _, _ = model_and_data(optimizers.Adam(0.01))
+    history = fresh.fit(x, y, batch_size=10, epochs=3, shuffle=False, verbose=0,
+                        callbacks=[callbacks.BackupAndRestore(tmp_path, save_freq=3)])
+    assert history.epoch == [1, 2] and fresh.optimizer.iterations == 12
+    for a, b in zip(fresh.get_weights(), _uninterrupted(3, batch_size=10)):
+        np.testing.assert_array_equal(a, b)
 
 

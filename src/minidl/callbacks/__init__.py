@@ -17,10 +17,12 @@ Keras 2's callbacks, by module:
     base.py                 Callback, CallbackList, History, ProgbarLogger, LambdaCallback
     early_stopping.py       EarlyStopping, TerminateOnNaN
     model_checkpoint.py     ModelCheckpoint
+    backup_and_restore.py   BackupAndRestore
     learning_rate.py        LearningRateScheduler, ReduceLROnPlateau
     loggers.py              CSVLogger
 """
 
+from minidl.callbacks.backup_and_restore import BackupAndRestore
 from minidl.callbacks.base import (
     Callback,
     CallbackList,
@@ -35,7 +37,7 @@ from minidl.callbacks.loggers import CSVLogger
 from minidl.callbacks.model_checkpoint import ModelCheckpoint
 
 __all__ = [
-    "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
-    "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau",
-    "TerminateOnNaN", "get",
+    "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
+    "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger",
+    "ReduceLROnPlateau", "TerminateOnNaN", "get",
 ]

@@ -17,6 +17,10 @@ _HOOKS = (
 class Callback:
     """Base class: every hook does nothing."""
 
+    # (epoch, steps done in it) where fit should go on, once a callback has restored
+    # an interrupted run (BackupAndRestore); see CallbackList.resume_point
+    resume_at = None
+
     def __init__(self):
         self.model = None
         self.params = {}
@@ -81,6 +85,15 @@ class CallbackList:
         self.batch_hooks = any(c._implements_train_batch_hooks() for c in self.callbacks)
         self.test_hooks = any(c._implements_test_batch_hooks() for c in self.callbacks)
         self.progbar = next((c for c in self.callbacks if isinstance(c, ProgbarLogger)), None)
+
+    def resume_point(self, initial_epoch):
+        """Where training starts, asked after ``on_train_begin``: ``(epoch, steps of it
+        already done)``, ``(initial_epoch, 0)`` unless a callback restored an
+        interrupted run (``BackupAndRestore``)."""
+        for callback in self.callbacks:
+            if callback.resume_at is not None:
+                return callback.resume_at
+        return initial_epoch, 0
 
     def call(self, hook, *args):
         for callback in self.callbacks:
