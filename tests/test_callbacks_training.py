@@ -1,7 +1,10 @@
 """The callbacks that steer and record training: the learning-rate callbacks, CSVLogger,
 ProgbarLogger, BackupAndRestore, RemoteMonitor; History's place among them."""
 
+import json
 import os
+import urllib.parse
+import urllib.request
 
 import numpy as np
 import pytest
@@ -354,3 +357,43 @@ def test_backup_and_restore_every_few_batches_resumes_in_the_epoch(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+# --- RemoteMonitor ----------------------------------------------------------------------------
+def test_remote_monitor_posts_each_epoch(monkeypatch):
+    sent = []
+
+    class Response:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def urlopen(request):
+        sent.append(request)
+        return Response()
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    model, x, y = model_and_data()
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[
+        callbacks.RemoteMonitor(headers={"X-Run": "7"}),
+        callbacks.RemoteMonitor(root="http://example.invalid", path="/log", send_as_json=True)])
+    form, as_json = sent[0], sent[1]
+    assert form.full_url == "http://localhost:9000/publish/epoch/end/"
+    assert form.get_method() == "POST" and form.get_header("X-run") == "7"
+    payload = json.loads(urllib.parse.parse_qs(form.data.decode())["data"][0])
+    assert set(payload) == {"epoch", "loss", "accuracy"} and payload["epoch"] == 0
+    assert as_json.full_url == "http://example.invalid/log"
+    assert as_json.get_header("Content-type") == "application/json"
+    assert json.loads(as_json.data)["epoch"] == 0 and len(sent) == 4
+
+
+def test_remote_monitor_warns_when_the_server_cannot_be_reached(monkeypatch):
+    def urlopen(request):
+        raise urllib.error.URLError("refused")
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    model, x, y = model_and_data()
+    with pytest.warns(UserWarning, match="could not reach RemoteMonitor root server at "
+                                         "http://localhost:9000"):
+        history = model.fit(x, y, epochs=2, verbose=0, callbacks=[callbacks.RemoteMonitor()])
+    assert history.epoch == [0, 1]

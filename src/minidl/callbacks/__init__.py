@@ -19,7 +19,7 @@ Keras 2's callbacks, by module:
     model_checkpoint.py     ModelCheckpoint
     backup_and_restore.py   BackupAndRestore
     learning_rate.py        LearningRateScheduler, ReduceLROnPlateau
-    loggers.py              CSVLogger
+    loggers.py              CSVLogger, RemoteMonitor
 """
 
 from minidl.callbacks.backup_and_restore import BackupAndRestore
@@ -33,11 +33,11 @@ from minidl.callbacks.base import (
 )
 from minidl.callbacks.early_stopping import EarlyStopping, TerminateOnNaN
 from minidl.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
-from minidl.callbacks.loggers import CSVLogger
+from minidl.callbacks.loggers import CSVLogger, RemoteMonitor
 from minidl.callbacks.model_checkpoint import ModelCheckpoint
 
 __all__ = [
     "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
     "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger",
-    "ReduceLROnPlateau", "TerminateOnNaN", "get",
+    "ReduceLROnPlateau", "RemoteMonitor", "TerminateOnNaN", "get",
 ]

@@ -1,10 +1,14 @@
-"""Callbacks that send each epoch's logs somewhere: a CSV file."""
+"""Callbacks that send each epoch's logs somewhere: a CSV file, a web server."""
 
 from __future__ import annotations
 
 import collections.abc
 import csv
+import json
 import os
+import urllib.parse
+import urllib.request
+import warnings
 
 import numpy as np
 
@@ -75,3 +79,43 @@ def _csv_value(value):
     if isinstance(value, collections.abc.Iterable):
         return f"\"[{', '.join(map(str, value))}]\""
     return value
+
+
+class RemoteMonitor(Callback):
+    """POST each epoch's logs to a web server (``root + path``), as JSON.
+
+    The payload is ``{"epoch": 0, "loss": 0.54, ...}``; it is sent as a form
+    field named ``field`` (``data=<json>``), or with ``send_as_json=True`` as
+    the request's JSON body.  ``headers`` adds HTTP headers.  A server that
+    cannot be reached gives a warning, not an error: training goes on.
+    """
+
+    def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data",
+                 headers=None, send_as_json=False):
+        super().__init__()
+        self.root = root
+        self.path = path
+        self.field = field
+        self.headers = headers
+        self.send_as_json = send_as_json
+
+    def on_epoch_end(self, epoch, logs=None):
+        send = {"epoch": epoch}
+        for key, value in (logs or {}).items():
+            send[key] = value.item() if isinstance(value, (np.ndarray, np.generic)) else value
+        if self.send_as_json:
+            body = json.dumps(send).encode()
+            content_type = "application/json"
+        else:
+            body = urllib.parse.urlencode({self.field: json.dumps(send)}).encode()
+            content_type = "application/x-www-form-urlencoded"
+        request = urllib.request.Request(
+            self.root + self.path, data=body, method="POST",
+            headers={"Content-Type": content_type, **(self.headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request):
+                pass
+        except OSError as error:  # no server there, or it answered with an HTTP error
+            warnings.warn(f"Warning: could not reach RemoteMonitor root server at {self.root} "
+                          f"({error})", stacklevel=2)
