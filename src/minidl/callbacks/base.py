@@ -140,9 +140,11 @@ class ProgbarLogger(Callback):
 
     Keras 2's ``fit`` adds one by default.  minidl's ``fit``, ``evaluate`` and
     ``predict`` draw the same bar themselves, as ``verbose=`` asks, without a
-    callback call at every step; a ProgbarLogger you pass is used instead of
-    that bar, as in Keras.  Drive one from your own loop through a
-    ``CallbackList``, with ``params`` ``{"verbose": 1, "epochs": ..., "steps": ...}``.
+    callback call at every step.  A ProgbarLogger you pass them is meant to take
+    the place of that bar, as in Keras: they find it as ``CallbackList.progbar``
+    (until ``fit`` looks there, both bars are drawn).  Drive one from your own
+    loop through a ``CallbackList`` whose params are
+    ``{"verbose": 1, "epochs": ..., "steps": ...}``.
 
     ``verbose`` comes from the params (0: nothing, 2: one line per epoch); while
     ``fit`` validates, the bar stays quiet.  The bar counts steps: ``count_mode``
