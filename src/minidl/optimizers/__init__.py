@@ -171,8 +171,8 @@ class Optimizer:
     def learning_rate(self, value):
         if isinstance(value, LearningRateSchedule):
             self._schedule = value
-            self._learning_rate = LearningRate(0.0, self.name, scheduled=True)
-            self._learning_rate._store(self._scheduled_rate(max(self.iterations - 1, 0)))
+            latest = self._scheduled_rate(max(self.iterations - 1, 0))
+            self._learning_rate = LearningRate(latest, self.name, scheduled=True)
         elif self._schedule is not None:
             raise TypeError(_NOT_SETTABLE)
         elif self._learning_rate is None:

@@ -14,8 +14,9 @@ and formulas; each class writes its formula out.
 A schedule is a plain function of the step: ``schedule(10)`` returns one rate
 (a Python float), ``schedule(np.arange(1000))`` an array of 1000 (handy to plot
 one).  The built-in ones write their formula once, for one step, with the
-``math`` module: an optimizer evaluates it at every step, and a few
-microseconds of NumPy calls would be a cost a small model notices.
+``math`` module: an optimizer evaluates it at every step, and the same formula
+in NumPy calls on one number took 10 to 30 us a step where ``math`` takes about
+2 (the tutorial MLP's whole step at batch 32 takes about 450 us).
 Write your own by subclassing ``LearningRateSchedule``: ``__call__(step)``,
 and ``get_config()`` if models compiled with it should save.
 """
