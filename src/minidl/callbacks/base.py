@@ -72,7 +72,7 @@ class CallbackList:
 
     ``History`` goes last, as in Keras, so it records what other callbacks add to
     an epoch's logs (``"lr"`` from ReduceLROnPlateau).  ``progbar`` is the
-    ``ProgbarLogger`` given (None without one): it then draws the bar, not fit.
+    ``ProgbarLogger`` given (None without one), to which fit should leave the bar.
     """
 
     def __init__(self, callbacks, model, params):
