@@ -147,3 +147,89 @@ def test_model_checkpoint_creates_its_folder_as_keras_does(tmp_path, capsys):
     other = minidl.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
     other.load_weights(str(path))
     np.testing.assert_array_equal(other.get_weights()[0], model.get_weights()[0])
+
+
+def test_model_checkpoint_save_freq_in_batches(tmp_path, capsys):
+    """As tf_keras 2.21 names them: 5 samples in batches of 2 is 3 batches an epoch, and
+    save_freq=2 counts batches across epochs ({batch} counts from 1 in its epoch)."""
+    model, x, y = model_and_data()
+    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "w-{epoch:02d}-{batch}.mdl"),
+                                           save_weights_only=True, save_freq=2, verbose=1)
+    model.fit(x[:5], y[:5], batch_size=2, epochs=2, verbose=0, callbacks=[checkpoint])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w-01-2.mdl", "w-02-1.mdl", "w-02-3.mdl"]
+    assert capsys.readouterr().out == "".join(
+        f"\nEpoch {e}: saving model to {tmp_path / name}\n"
+        for e, name in [(1, "w-01-2.mdl"), (2, "w-02-1.mdl"), (2, "w-02-3.mdl")])
+
+
+def test_model_checkpoint_file_names_from_the_logs(tmp_path):
+    model, x, y = model_and_data()
+    values = iter([0.123, 0.456])
+
+    class FakeLoss(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_loss"] = next(values)
+
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[FakeLoss(), callbacks.ModelCheckpoint(
+        str(tmp_path / "ckpt-{epoch:02d}-{val_loss:.2f}.mdl"))])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-01-0.12.mdl", "ckpt-02-0.46.mdl"]
+    with pytest.raises(KeyError, match=r'Failed to format this callback filepath: ".*\{foo\}\.mdl"\. '
+                                       r"Reason: .*foo"):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "{foo}.mdl"))])
+
+
+def test_model_checkpoint_initial_value_threshold(tmp_path, capsys):
+    model, x, y = model_and_data()
+    path = tmp_path / "best.mdl"
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(
+        str(path), monitor="loss", save_best_only=True, initial_value_threshold=0.0001, verbose=1)])
+    assert not path.exists()
+    assert capsys.readouterr().out == "\nEpoch 1: loss did not improve from 0.00010\n"
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(
+        str(path), monitor="loss", save_best_only=True, initial_value_threshold=100.0)])
+    assert path.exists()
+
+
+def test_model_checkpoint_arguments(tmp_path):
+    with pytest.raises(ValueError, match='Unrecognized save_freq: batch. Expected save_freq are '
+                                         '"epoch" or a positive integer'):
+        callbacks.ModelCheckpoint("m.mdl", save_freq="batch")
+    with pytest.raises(ValueError, match="Unrecognized save_freq: 0"):
+        callbacks.ModelCheckpoint("m.mdl", save_freq=0)
+    model, x, y = model_and_data()
+    with pytest.warns(DeprecationWarning, match="`period` argument is deprecated"):
+        every_other = callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch}.mdl"), period=2)
+    model.fit(x, y, epochs=4, verbose=0, callbacks=[every_other])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-2.mdl", "m-4.mdl"]
+    with pytest.raises(IsADirectoryError, match="non-directory filepath for ModelCheckpoint"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(str(tmp_path))])
+
+
+def test_model_checkpoint_by_epoch_costs_nothing_per_batch():
+    """Only save_freq=<int> needs fit to call the callbacks after every batch."""
+    model, _, _ = model_and_data()
+    by_epoch = callbacks.CallbackList([callbacks.ModelCheckpoint("m.mdl")], model, {})
+    by_batch = callbacks.CallbackList([callbacks.ModelCheckpoint("m.mdl", save_freq=5)], model, {})
+    assert not by_epoch.batch_hooks and by_batch.batch_hooks
+
+
+def test_lambda_callback_takes_every_keras_hook():
+    model, x, y = model_and_data()
+    calls = []
+    hooks = {hook: (lambda *args, hook=hook: calls.append(hook)) for hook in (
+        "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_batch_begin",
+        "on_batch_end", "on_train_batch_begin", "on_train_batch_end", "on_test_begin",
+        "on_test_end", "on_test_batch_begin", "on_test_batch_end", "on_predict_begin",
+        "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end")}
+    callback = callbacks.LambdaCallback(**hooks)
+    model.fit(x, y, batch_size=40, epochs=1, validation_split=0.5, verbose=0, callbacks=[callback])
+    model.predict(x, batch_size=40, callbacks=[callback])
+    assert calls == [
+        "on_train_begin", "on_epoch_begin", "on_train_batch_begin", "on_batch_begin",
+        "on_train_batch_end", "on_batch_end", "on_test_begin", "on_test_batch_begin",
+        "on_test_batch_end", "on_test_end", "on_epoch_end", "on_train_end",
+        "on_predict_begin", "on_predict_batch_begin", "on_predict_batch_end", "on_predict_end",
+    ]
+    with pytest.raises(ValueError, match="unknown hook 'on_epoch_ends'"):
+        callbacks.LambdaCallback(on_epoch_ends=print)

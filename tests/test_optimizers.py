@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import minidl
 from minidl import Tensor, optimizers
 
 
@@ -156,3 +157,41 @@ def test_minimize_runs_backward_and_steps():
     for _ in range(20):
         opt.minimize((w * w).sum(), [w])
     assert abs(w.data[0]) < 1e-3
+
+
+def test_learning_rate_reads_like_a_keras_2_variable():
+    opt = optimizers.Adam(learning_rate=0.001)
+    assert opt.lr is opt.learning_rate  # Keras 2's alias
+    assert float(opt.lr) == 0.001 and opt.lr.numpy() == 0.001
+    assert isinstance(opt.lr.numpy(), np.float64) and round(opt.lr.numpy(), 5) == 0.001
+    assert "0.001" in repr(opt.lr) and f"{opt.lr:.1e}" == "1.0e-03"
+    assert opt.lr == 0.001 and opt.lr > 1e-4 and opt.lr <= 0.001
+    assert isinstance(opt.lr, minidl.Variable) and not opt.lr.trainable
+
+
+def test_learning_rate_set_in_every_keras_way():
+    opt = optimizers.SGD(learning_rate=0.1)
+    rate = opt.learning_rate
+    opt.learning_rate = 0.05
+    assert rate is opt.learning_rate and float(rate) == 0.05  # the same variable, changed
+    opt.lr = opt.lr * 0.5  # a Tensor holding one number
+    assert float(opt.lr) == 0.025
+    opt.lr.assign(0.2)
+    opt.lr.assign_sub(0.05)
+    assert float(opt.lr) == pytest.approx(0.15)
+    assert opt.get_config()["learning_rate"] == pytest.approx(0.15)  # the rate as it is now
+    opt.learning_rate = 0  # 0 stays legal
+    for refused in (lambda: setattr(opt, "learning_rate", -0.1), lambda: opt.lr.assign(-1),
+                    lambda: opt.lr.assign_sub(1), lambda: setattr(opt, "lr", float("nan"))):
+        with pytest.raises(ValueError, match="learning_rate must be a non-negative number"):
+            refused()
+    assert float(opt.lr) == 0
+
+
+def test_a_rate_set_between_steps_is_used_by_the_next_step():
+    w = Tensor(np.array([1.0]), requires_grad=True)
+    opt = optimizers.SGD(learning_rate=0.1)
+    opt.apply_gradients([(np.array([1.0]), w)])
+    opt.learning_rate = 0.01
+    opt.apply_gradients([(np.array([1.0]), w)])
+    assert w.data[0] == pytest.approx(1 - 0.1 - 0.01, rel=1e-14)

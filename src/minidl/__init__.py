@@ -22,8 +22,8 @@ from minidl.tensor import Tensor, Variable
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "activations", "callbacks", "config", "data", "datasets", "initializers", "keras",
-    "layers", "losses", "metrics", "models", "ops", "optimizers", "plot", "profiler",
+    "activations", "backend", "callbacks", "config", "data", "datasets", "initializers",
+    "keras", "layers", "losses", "metrics", "models", "ops", "optimizers", "plot", "profiler",
     "random", "regularizers", "testing", "utils",
 )
 _NAMES = {

@@ -14,6 +14,7 @@ than running something different.
 
 from minidl import (
     activations,
+    backend,
     callbacks,
     datasets,
     initializers,
@@ -32,7 +33,7 @@ from minidl.models import Model, Sequential, load_model
 from minidl.tensor import Variable
 
 __all__ = [
-    "GradientTape", "Input", "Model", "Sequential", "Variable", "activations", "callbacks",
-    "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models", "ops",
-    "optimizers", "regularizers", "utils",
+    "GradientTape", "Input", "Model", "Sequential", "Variable", "activations", "backend",
+    "callbacks", "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models",
+    "ops", "optimizers", "regularizers", "utils",
 ]

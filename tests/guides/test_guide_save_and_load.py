@@ -113,16 +113,40 @@ def test_save_checkpoints_during_training_checkpoint_callback_usage(capsys):
     assert (loss, acc) == (trained_loss, trained_acc)
 
 
-@missing("ModelCheckpoint(save_freq=...)")
-def test_checkpoint_callback_options_save_freq():
+def test_checkpoint_callback_options_save_freq(capsys):
+    """The section as written: ``save_freq`` counts batches, so ``5*batch_size`` saves after
+    every 160 batches (Keras names the file by the epoch it is in): with 128 training images,
+    4 batches an epoch, once in 50 epochs, at the end of epoch 40."""
+    # Include the epoch in the file name (uses `str.format`)
     checkpoint_path = "training_2/cp-{epoch:04d}.ckpt"
+    checkpoint_dir = os.path.dirname(checkpoint_path)
+
     batch_size = 32
+
     # Create a callback that saves the model's weights every 5 epochs
-    keras.callbacks.ModelCheckpoint(
+    cp_callback = keras.callbacks.ModelCheckpoint(
         filepath=checkpoint_path,
         verbose=1,
         save_weights_only=True,
         save_freq=5*batch_size)
+
+    # Create a new model instance
+    model = create_model()
+
+    # Save the weights using the `checkpoint_path` format
+    model.save_weights(checkpoint_path.format(epoch=0))
+
+    # Train the model with the new callback
+    model.fit(train_images,
+              train_labels,
+              epochs=50,
+              batch_size=batch_size,
+              callbacks=[cp_callback],
+              validation_data=(test_images, test_labels),
+              verbose=0)
+
+    assert sorted(os.listdir(checkpoint_dir)) == ["cp-0000.ckpt", "cp-0040.ckpt"]
+    assert capsys.readouterr().out == "\nEpoch 40: saving model to training_2/cp-0040.ckpt\n"
 
 
 def test_checkpoint_callback_options_save_weights_creates_its_folder():
@@ -137,8 +161,8 @@ def test_checkpoint_callback_options_save_weights_creates_its_folder():
 
 
 def test_checkpoint_callback_options():
-    """The section without ``save_freq`` (missing: a checkpoint every epoch instead)
-    and with the folder made first (see the test above)."""
+    """The section with a checkpoint every epoch (instead of ``save_freq``), the folder made
+    first, and the latest checkpoint found by name (``latest_checkpoint`` is missing)."""
     # Include the epoch in the file name (uses `str.format`)
     checkpoint_path = "training_2/cp-{epoch:04d}.ckpt"
     checkpoint_dir = os.path.dirname(checkpoint_path)

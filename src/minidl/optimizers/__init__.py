@@ -12,6 +12,17 @@ RMSprop's mean square, Adam's two moments) and counts its steps in
 ``iterations``.  ``get_state()``/``set_state()`` export and restore all of it,
 so a saved model resumes training exactly where it stopped.
 
+The learning rate is a number or a schedule (``minidl.optimizers.schedules``,
+evaluated at ``iterations`` before each step).  ``optimizer.learning_rate``
+(alias ``lr``) is a 0-d ``LearningRate`` variable, as in Keras 2, so tutorials
+and callbacks read and change it during training::
+
+    float(model.optimizer.lr)                       # 0.001
+    model.optimizer.learning_rate = 1e-4            # used from the next step on
+    minidl.backend.set_value(model.optimizer.lr, 1e-4)
+
+Each step reads it once, as a Python float, and hands that to the kernels.
+
 Use with ``compile("adam")`` or by hand::
 
     with minidl.GradientTape() as tape:
@@ -24,20 +35,98 @@ from __future__ import annotations
 
 import difflib
 import math
+import operator
 import warnings
 
 import numpy as np
 
 from minidl import _kernels
 from minidl.autograd import GradientTape, mark_changed
-from minidl.tensor import Tensor
+from minidl.optimizers import schedules
+from minidl.optimizers.schedules import LearningRateSchedule
+from minidl.tensor import Tensor, Variable
+
+_NOT_SETTABLE = (
+    "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
+    "constructor argument, hence its learning rate is not settable. If you need the learning "
+    "rate to be settable, you should instantiate the optimizer with a float `learning_rate` "
+    "argument."
+)
+
+
+class LearningRate(Variable):
+    """An optimizer's learning rate: a 0-d float64 ``Variable`` (Keras 2 keeps it in one too).
+
+    ``float(lr)``, ``lr.numpy()``, ``print(lr)``, ``lr.assign(1e-4)`` and
+    ``minidl.backend.get_value/set_value`` work as on any variable; comparisons
+    and format specs (``f"{lr:.2e}"``) treat it as the number it holds.  A value
+    assigned is checked: a number >= 0.  It is float64 so that the rate you set
+    is exactly the rate used (Keras keeps float32: 0.001 reads 0.0010000000474974513).
+
+    The rate an optimizer with a schedule reports (``scheduled=True``) belongs to
+    the schedule: assigning to it raises TypeError, as setting it does in Keras.
+    """
+
+    __slots__ = ("_owner", "_scheduled")
+
+    def __init__(self, value, owner, scheduled=False):
+        name = "current_learning_rate" if scheduled else "learning_rate"
+        super().__init__(np.float64(value), trainable=False, name=name, dtype=np.float64)
+        self._owner = owner
+        self._scheduled = scheduled
+
+    def assign(self, value):
+        if self._scheduled:
+            raise TypeError(_NOT_SETTABLE)
+        self._store(_as_rate(self._owner, value))
+        return self
+
+    def assign_add(self, value):
+        return self.assign(self.data + np.asarray(value))
+
+    def assign_sub(self, value):
+        return self.assign(self.data - np.asarray(value))
+
+    def numpy(self):
+        """The value as a NumPy scalar (``np.float64``), as ``.numpy()`` of a 0-d
+        variable is in Keras: ``round(optimizer.lr.numpy(), 5)`` works."""
+        return self.data[()]
+
+    def _store(self, rate):
+        self.data[()] = rate
+        mark_changed(self)
+        return rate
+
+    def __format__(self, spec):
+        return format(float(self), spec) if spec else repr(self)
+
+    def _compare(self, other, compare):
+        return compare(float(self), float(other) if isinstance(other, Tensor) else other)
+
+    def __eq__(self, other):
+        return self._compare(other, operator.eq)
+
+    def __lt__(self, other):
+        return self._compare(other, operator.lt)
+
+    def __le__(self, other):
+        return self._compare(other, operator.le)
+
+    def __gt__(self, other):
+        return self._compare(other, operator.gt)
+
+    def __ge__(self, other):
+        return self._compare(other, operator.ge)
+
+    __hash__ = Variable.__hash__  # still one object (defining __eq__ would drop the hash)
 
 
 class Optimizer:
     """Base class: bookkeeping shared by every optimizer.
 
     Subclasses list their slot names in ``slot_names(self)`` and implement
-    ``_update(param, grad, slots)`` on flat arrays.
+    ``_update(param, grad, slots, rate)`` on flat arrays; ``rate`` is what
+    ``_step_rate(learning_rate)`` made of this step's learning rate.
     """
 
     def __init__(self, learning_rate, name, **kwargs):
@@ -50,17 +139,64 @@ class Optimizer:
             learning_rate = kwargs.pop("lr")
         if kwargs:
             raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(kwargs)}.")
-        self.learning_rate = _non_negative(name, "learning_rate", learning_rate)
         self.name = name
         self.iterations = 0
         self._slots = {}  # id(weight) -> (weight, {slot name: flat array})
+        self._schedule = None  # a LearningRateSchedule, or None for a rate that stays as set
+        self._learning_rate = None  # the LearningRate that `learning_rate` returns
+        self.learning_rate = learning_rate
 
     # --- what subclasses provide ------------------------------------------
     def slot_names(self):
         return ()
 
-    def _update(self, param, grad, slots):
+    def _step_rate(self, learning_rate):
+        """The rate the updates of this step use (Adam's bias correction changes it)."""
+        return learning_rate
+
+    def _update(self, param, grad, slots, rate):
         raise NotImplementedError
+
+    # --- the learning rate ----------------------------------------------------
+    @property
+    def learning_rate(self):
+        """The learning rate as a ``LearningRate`` variable (``float()`` it for the number).
+
+        With a schedule it is the rate of the latest step (of the first step
+        before any), as Keras reports it, and it cannot be set.
+        """
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if isinstance(value, LearningRateSchedule):
+            self._schedule = value
+            latest = self._scheduled_rate(max(self.iterations - 1, 0))
+            self._learning_rate = LearningRate(latest, self.name, scheduled=True)
+        elif self._schedule is not None:
+            raise TypeError(_NOT_SETTABLE)
+        elif self._learning_rate is None:
+            self._learning_rate = LearningRate(_as_rate(self.name, value), self.name)
+        else:
+            self._learning_rate.assign(value)  # the same variable: references to it stay valid
+
+    lr = learning_rate  # Keras 2's alias, read and set
+
+    def _rate_for_step(self):
+        """The learning rate of the step about to run, as a Python float."""
+        if self._schedule is None:
+            return self._learning_rate.data.item()
+        return self._learning_rate._store(self._scheduled_rate(self.iterations))
+
+    def _scheduled_rate(self, step):
+        rate = self._schedule(step)
+        try:
+            return _as_rate(self.name, rate)
+        except ValueError:
+            raise ValueError(
+                f"{self.name}: the learning rate schedule {self._schedule!r} returned {rate!r} "
+                f"for step {step}; a learning rate must be a number >= 0."
+            ) from None
 
     # --- public API ---------------------------------------------------------
     def apply_gradients(self, grads_and_vars):
@@ -78,9 +214,9 @@ class Optimizer:
                     f"received a weight of type {type(weight).__name__}."
                 )
         prepared = [(self._flat_grad(g, w), w) for g, w in pairs]
-        self._prepare_step()
+        rate = self._step_rate(self._rate_for_step())  # read once per step
         for grad, weight in prepared:
-            self._update(weight.data.reshape(-1), grad, self._slots_for(weight))
+            self._update(weight.data.reshape(-1), grad, self._slots_for(weight), rate)
             mark_changed(weight)  # a graph recorded before this step must not reuse it
         self.iterations += 1
 
@@ -90,9 +226,6 @@ class Optimizer:
         var_list = var_list if type(var_list) is list else list(var_list)
         grads = (tape or GradientTape()).gradient(loss, var_list, as_arrays=True)
         self.apply_gradients(zip(grads, var_list))
-
-    def _prepare_step(self):
-        """Hook run once per step before the per-weight updates (Adam's bias correction)."""
 
     def _flat_grad(self, grad, weight):
         grad = grad.data if isinstance(grad, Tensor) else grad
@@ -115,10 +248,20 @@ class Optimizer:
 
     # --- state, for saving --------------------------------------------------
     def get_config(self):
-        return {"name": self.name, "learning_rate": self.learning_rate}
+        """The constructor's arguments: the learning rate as it is now (a float), or
+        the schedule's ``{"class_name": ..., "config": ...}``."""
+        if self._schedule is not None:
+            learning_rate = schedules.serialize(self._schedule)
+        else:
+            learning_rate = float(self._learning_rate)
+        return {"name": self.name, "learning_rate": learning_rate}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"],
+                                                            custom_objects)
         return cls(**config)
 
     def variables(self):
@@ -163,9 +306,14 @@ class Optimizer:
                     )
                 target[name][...] = array.reshape(-1)
         self.iterations = int(state["iterations"])
+        if self._schedule is not None:  # the rate of the latest step, as after that step
+            self._learning_rate._store(self._scheduled_rate(max(self.iterations - 1, 0)))
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        config = self.get_config()
+        if self._schedule is not None:
+            config["learning_rate"] = self._schedule
+        args = ", ".join(f"{k}={v!r}" for k, v in config.items() if k != "name")
         return f"{type(self).__name__}({args})"
 
 
@@ -188,9 +336,9 @@ class SGD(Optimizer):
     def slot_names(self):
         return ("momentum",) if self.momentum > 0 else ()
 
-    def _update(self, param, grad, slots):
+    def _update(self, param, grad, slots, rate):
         _kernels.current.sgd_update(
-            param, grad, slots.get("momentum"), self.learning_rate, self.momentum, self.nesterov
+            param, grad, slots.get("momentum"), rate, self.momentum, self.nesterov
         )
 
     def get_config(self):
@@ -221,10 +369,10 @@ class RMSprop(Optimizer):
     def slot_names(self):
         return ("rms", "momentum") if self.momentum > 0 else ("rms",)
 
-    def _update(self, param, grad, slots):
+    def _update(self, param, grad, slots, rate):
         _kernels.current.rmsprop_update(
-            param, grad, slots["rms"], slots.get("momentum"), self.learning_rate, self.rho,
-            self.momentum, self.epsilon,
+            param, grad, slots["rms"], slots.get("momentum"), rate, self.rho, self.momentum,
+            self.epsilon,
         )
 
     def get_config(self):
@@ -256,19 +404,18 @@ class Adam(Optimizer):
         self.beta_2 = float(beta_2)
         self.epsilon = _positive(name, "epsilon", epsilon)
         self.amsgrad = bool(amsgrad)
-        self._lr_t = self.learning_rate
 
     def slot_names(self):
         return ("m", "v", "v_max") if self.amsgrad else ("m", "v")
 
-    def _prepare_step(self):
+    def _step_rate(self, learning_rate):
         t = self.iterations + 1
-        self._lr_t = self.learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        return learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)  # lr_t
 
-    def _update(self, param, grad, slots):
+    def _update(self, param, grad, slots, rate):
         _kernels.current.adam_update(
-            param, grad, slots["m"], slots["v"], slots.get("v_max"), self._lr_t,
-            self.beta_1, self.beta_2, self.epsilon,
+            param, grad, slots["m"], slots["v"], slots.get("v_max"), rate, self.beta_1,
+            self.beta_2, self.epsilon,
         )
 
     def get_config(self):
@@ -297,15 +444,21 @@ def get(identifier):
 
 
 def serialize(optimizer):
+    """``{"class_name": "Adam", "config": {...}}`` (a schedule nested as its own such dict)."""
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
 
 
-def deserialize(config):
+def deserialize(config, custom_objects=None):
+    """The optimizer ``serialize`` described.  Classes (the optimizer's and its
+    schedule's) are looked up by name among minidl's own and ``custom_objects``;
+    nothing from the file is imported or run."""
     classes = {cls.__name__: cls for cls in (SGD, RMSprop, Adam)}
+    classes.update({name: cls for name, cls in (custom_objects or {}).items()
+                    if isinstance(cls, type) and issubclass(cls, Optimizer)})
     cls = classes.get(config["class_name"])
     if cls is None:
         raise ValueError(unknown_name_message("optimizer class", config["class_name"], classes))
-    return cls.from_config(config["config"])
+    return cls.from_config(config["config"], custom_objects)
 
 
 def unknown_name_message(kind, name, known):
@@ -316,11 +469,17 @@ def unknown_name_message(kind, name, known):
     return f"Unknown {kind} {name!r}.{hint} Known names: {', '.join(names)}."
 
 
-def _non_negative(owner, arg, value):
-    """A learning rate: 0 is allowed (it freezes the weights, as in Keras and PyTorch)."""
+def _as_rate(owner, value):
+    """A learning rate as a Python float: a number >= 0 (0 is allowed: it freezes
+    the weights, as in Keras and PyTorch), or a Tensor or array holding one."""
+    if isinstance(value, (Tensor, np.ndarray)) and value.size == 1:
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
             or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{owner}: {arg} must be a non-negative number, received {value!r}.")
+        raise ValueError(
+            f"{owner}: learning_rate must be a non-negative number or a LearningRateSchedule, "
+            f"received {value!r}."
+        )
     return float(value)
 
 

@@ -1,0 +1,114 @@
+"""``minidl.backend``: the functions of ``tf.keras.backend`` (Keras 2) that tutorials call.
+
+    from tensorflow.keras import backend as K   ->   from minidl import backend as K
+
+    K.clear_session()                        # layer names start over: dense, dense_1, ...
+    K.get_value(model.optimizer.lr)          # 0.001
+    K.set_value(model.optimizer.lr, 1e-4)    # used from the next step on
+    K.epsilon(), K.floatx(), K.image_data_format(), K.int_shape(x), K.count_params(w)
+
+minidl computes in float32 (a layer given ``dtype="float64"`` in float64), with
+channels-last images and a fixed epsilon of 1e-7 in its losses.  The setters
+accept those values and refuse the others, rather than accept a setting that
+would change nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minidl.tensor import Tensor
+from minidl.utils.seeding import clear_session
+
+__all__ = [
+    "clear_session", "count_params", "epsilon", "floatx", "get_value", "image_data_format",
+    "int_shape", "set_epsilon", "set_floatx", "set_image_data_format", "set_value",
+]
+
+_EPSILON = 1e-7
+_FLOATX = "float32"
+_IMAGE_DATA_FORMAT = "channels_last"
+
+
+def get_value(x):
+    """The value of a variable as NumPy: a scalar (``np.float64(0.001)``) for a 0-d
+    one, an array (a copy) otherwise; anything that is not a Tensor comes back as is."""
+    if not isinstance(x, Tensor):
+        return x
+    return x.data[()] if x.ndim == 0 else x.data.copy()
+
+
+def set_value(x, value):
+    """Assign ``value`` (a number or an array of ``x``'s shape) to the variable ``x`` in place."""
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"set_value: x must be a variable (a minidl Variable or Tensor), received {x!r} of "
+            f"type {type(x).__name__}."
+        )
+    x.assign(np.asarray(value, dtype=x.dtype))
+
+
+def epsilon():
+    """The small number added to avoid dividing by zero: 1e-7, as in Keras."""
+    return _EPSILON
+
+
+def set_epsilon(value):
+    """Only 1e-7: minidl's losses clip probabilities with that fixed value."""
+    if value != _EPSILON:
+        raise NotImplementedError(
+            f"set_epsilon({value!r}): minidl's losses use a fixed epsilon of {_EPSILON} (when "
+            f"they clip probabilities); other values are not supported."
+        )
+
+
+def floatx():
+    """The default dtype of weights and computations: "float32"."""
+    return _FLOATX
+
+
+def set_floatx(value):
+    """Only "float32": minidl's layers make float32 weights unless told otherwise."""
+    accepted = {"float16", "float32", "float64"}
+    if value not in accepted:
+        raise ValueError(f"Unknown `floatx` value: {value}. Expected one of {accepted}")
+    if value != _FLOATX:
+        raise NotImplementedError(
+            f"set_floatx({value!r}): minidl's default dtype is float32. For float64, give each "
+            f"layer dtype='float64' (Dense(10, dtype='float64')); float16 is not supported."
+        )
+
+
+def image_data_format():
+    """How images are laid out: "channels_last", ``(batch, height, width, channels)``."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format):
+    """Only "channels_last", the layout of minidl's convolution and pooling layers."""
+    accepted = {"channels_first", "channels_last"}
+    if data_format not in accepted:
+        raise ValueError(f"Unknown `data_format`: {data_format}. Expected one of {accepted}")
+    if data_format != _IMAGE_DATA_FORMAT:
+        raise NotImplementedError(
+            "set_image_data_format('channels_first'): minidl's images are channels-last "
+            "(batch, height, width, channels); transpose channels-first data with "
+            "x.transpose(0, 2, 3, 1)."
+        )
+
+
+def int_shape(x):
+    """The shape as a tuple of ints (None where unknown: a KerasTensor's batch size)."""
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        raise TypeError(
+            f"int_shape: expected a Tensor, KerasTensor or array, received {type(x).__name__}."
+        )
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def count_params(x):
+    """The number of values in a variable (a weight's size)."""
+    return math.prod(int_shape(x))
