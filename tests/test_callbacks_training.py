@@ -13,15 +13,6 @@ import minidl
 from minidl import callbacks, layers, optimizers
 from minidl.utils import set_random_seed
 
-# fit() asks CallbackList.resume_point where to start and lets a ProgbarLogger draw the
-# bar: the hook in models/training.py that these tests wait for
-NEEDS_FIT_HOOK = pytest.mark.xfail(
-    reason="needs fit() to call CallbackList.resume_point and to leave the bar to a "
-           "ProgbarLogger given (the hook in models/training.py)",
-    strict=True,
-)
-
-
 def model_and_data(optimizer=None, n=40):
     set_random_seed(0)
     rng = np.random.default_rng(0)
@@ -77,7 +68,6 @@ def test_progbar_logger_arguments_and_verbose_0(capsys):
     assert capsys.readouterr().out == ""
 
 
-@NEEDS_FIT_HOOK
 def test_progbar_logger_given_to_fit_replaces_fits_own_bar(capsys):
     model, x, y = model_and_data()
     model.fit(x, y, epochs=2, verbose=1, callbacks=[callbacks.ProgbarLogger()])
@@ -325,7 +315,6 @@ def _uninterrupted(epochs, **fit_args):
     return model.get_weights()
 
 
-@NEEDS_FIT_HOOK
 def test_backup_and_restore_resumes_at_the_next_epoch(tmp_path):
     """Keras 2's docstring example: interrupted as epoch 5 (index 4) begins, the second fit
     runs the 6 epochs left, and ends where an uninterrupted run ends."""
@@ -342,7 +331,6 @@ def test_backup_and_restore_resumes_at_the_next_epoch(tmp_path):
     assert not (tmp_path / "backup").exists()
 
 
-@NEEDS_FIT_HOOK
 def test_backup_and_restore_every_few_batches_resumes_in_the_epoch(tmp_path):
     model, x, y = model_and_data(optimizers.Adam(0.01))
     backup = callbacks.BackupAndRestore(tmp_path, save_freq=3)  # 4 batches an epoch

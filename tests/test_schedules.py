@@ -224,3 +224,7 @@ def test_load_model_with_your_own_schedule_needs_its_class(tmp_path):
     model.save(tmp_path / "custom.mdl")
     with pytest.raises(ValueError, match="Unknown learning rate schedule 'HalvingEvery'"):
         minidl.models.load_model(tmp_path / "custom.mdl")
+    loaded = minidl.models.load_model(tmp_path / "custom.mdl",
+                                      custom_objects={"HalvingEvery": HalvingEvery})
+    assert isinstance(loaded.optimizer._schedule, HalvingEvery)
+    assert loaded.optimizer._schedule.get_config() == {"rate": 0.1, "steps": 2}

@@ -71,8 +71,8 @@ class BackupAndRestore(Callback):
             raise RuntimeError(
                 f"BackupAndRestore restored the training state of {self.backup_path} (to go on "
                 f"at epoch {self.resume_at[0] + 1}), but training started epoch {epoch + 1}: "
-                f"this fit() did not ask its callbacks where to resume "
-                f"(CallbackList.resume_point). Delete the backup to start over."
+                f"the training loop did not ask its callbacks where to resume "
+                f"(CallbackList.resume_point, as fit() does). Delete the backup to start over."
             )
 
     def on_train_batch_end(self, batch, logs=None):

@@ -461,10 +461,11 @@ def _read_weights(archive, model):
     return [archive.read_array(entry["file"], entry["shape"], entry["dtype"]) for entry in entries]
 
 
-def _read_optimizer(archive, model):
+def _read_optimizer(archive, model, custom_objects=None):
     """The optimizer the file was saved with and its state, or ``(None, None)``.
 
-    Its class comes from minidl's fixed list (``optimizers.deserialize``); its state must
+    Its class (and its schedule's) comes from minidl's fixed list or ``custom_objects``
+    (``optimizers.deserialize``); its state must
     be one array per slot name for each trainable weight, of that weight's shape and
     dtype, and the second moments non-negative and finite."""
     from minidl import optimizers
@@ -473,7 +474,7 @@ def _read_optimizer(archive, model):
     if entry is None:
         return None, None
     try:
-        optimizer = optimizers.deserialize(entry)
+        optimizer = optimizers.deserialize(entry, custom_objects)
     except _CONFIG_ERRORS as error:
         raise FileFormatError(
             f"{archive.path!r}: cannot rebuild its optimizer {entry['class_name']!r} ({error})."
@@ -527,7 +528,7 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
         model = _rebuild_model(archive, custom_objects)
         arrays = _read_weights(archive, model)
         compile_config = archive.manifest.get("compile") if compile else None
-        optimizer, state = _read_optimizer(archive, model) if compile_config else (None, None)
+        optimizer, state = _read_optimizer(archive, model, custom_objects) if compile_config else (None, None)
     assign_all(model.weights, arrays, f'Model "{model.name}"')
     if compile_config:
         _compile_from_file(model, compile_config, optimizer, state, custom_objects, archive.path)

@@ -105,15 +105,18 @@ class _EpochRunner:
         self.nan_warned = False
         self.bar = None
 
-    def train_epoch(self, epoch, generator):
-        """Run the epoch's steps; returns the logs, or None when Ctrl-C cut it short
-        (or an empty dict when the batches ran out before the epoch began)."""
+    def train_epoch(self, epoch, generator, skip=0):
+        """Run the epoch's steps (after the first ``skip``, done before an interruption);
+        returns the logs, or None when Ctrl-C cut it short (or an empty dict when the
+        batches ran out before the epoch began)."""
         model, hooks, steps = self.model, self.hooks, self.feed.steps
         self.bar = Progbar(steps, verbose=self.verbose) if self.verbose else None
         model.reset_metrics()
         logs = {}
         step = -1
         for step, data in enumerate(self.feed.epoch(generator)):
+            if step < skip:
+                continue
             if hooks.batch_hooks:
                 hooks.batch_begin(step, {"batch": step, "size": len(_first_array(data))})
             logs = model.train_step(data)
@@ -536,7 +539,8 @@ class Trainer:
         history = callbacks_module.History()
         history.params = {"verbose": verbose, "epochs": epochs, "steps": feed.steps}
         hooks = callbacks_module.CallbackList([history] + callback_objects, self, history.params)
-        run = _EpochRunner(self, feed, hooks, verbose)
+        own_bar = verbose if hooks.progbar is None else 0  # a ProgbarLogger given draws it
+        run = _EpochRunner(self, feed, hooks, own_bar)
         self.stop_training = False
         generator = minidl_random.get_generator()
         # the weights a step updates, found once (Keras too fixes them when it builds
@@ -546,11 +550,13 @@ class Trainer:
             with _InterruptGuard() as guard:
                 run.guard = guard
                 hooks.call("on_train_begin", {})
-                for epoch in range(initial_epoch, epochs):
-                    if verbose:
+                first_epoch, first_step = hooks.resume_point(initial_epoch)  # BackupAndRestore
+                for epoch in range(first_epoch, epochs):
+                    if own_bar and epochs > 1:  # Keras 2 prints no "Epoch 1/1"
                         print(f"Epoch {epoch + 1}/{epochs}", flush=True)
                     hooks.call("on_epoch_begin", epoch, {})
-                    logs = run.train_epoch(epoch, generator)
+                    logs = run.train_epoch(epoch, generator,
+                                           first_step if epoch == first_epoch else 0)
                     if logs is None:  # interrupted in the middle of the epoch
                         break
                     feed.epoch_done()
@@ -559,8 +565,8 @@ class Trainer:
                     if val is not None and (epoch + 1) % validation_freq == 0:
                         val_logs = self._evaluate_feed(val, hooks=hooks)
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
-                    run.finish_bar(logs)
                     hooks.call("on_epoch_end", epoch, logs)
+                    run.finish_bar(logs)  # after the callbacks, as Keras's bar: "lr" shows
                     if guard.requested:
                         run.interrupted_at = (epoch, run.steps_done)
                     if self.stop_training or guard.requested or feed.ran_out:
@@ -629,8 +635,9 @@ class Trainer:
         else:
             feed = ArrayFeed(self._prepare(x, y, sample_weight, step="test_step"), batch_size,
                              shuffle=False, steps=_steps(steps, "steps"))
-        bar = Progbar(feed.steps, verbose=verbose) if verbose else None
         hooks = self._hooks_for(callbacks, verbose, feed.steps)
+        own_bar = verbose and (hooks is None or hooks.progbar is None)
+        bar = Progbar(feed.steps, verbose=verbose) if own_bar else None
         logs = self._evaluate_feed(feed, bar, hooks)
         if return_dict:
             return logs
@@ -656,6 +663,8 @@ class Trainer:
             raise TypeError(f"predict() got unexpected keyword arguments {sorted(kwargs)}.")
         batch_size = _batch_size(batch_size)
         hooks = self._hooks_for(callbacks, verbose, steps)
+        if hooks is not None and hooks.progbar is not None:
+            verbose = 0  # the ProgbarLogger given draws the bar
         if hooks is not None:
             hooks.call("on_predict_begin", {})
         if batch_sources.is_batch_source(x):

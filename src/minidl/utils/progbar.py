@@ -8,7 +8,10 @@ and when it ends::
 
     1875/1875 [==============================] - 3s 1ms/step - loss: 0.5012 - accuracy: 0.8236
 
-verbose=2 prints only the last form, shorter: ``1875/1875 - 3s - loss: 0.5012 - ...``.
+verbose=2 prints only the last form, shorter::
+
+    1875/1875 - 3s - loss: 0.5012 - accuracy: 0.8236 - 3s/epoch - 1ms/step
+
 When the output is not a terminal (a log file, a CI job) the live updates are
 skipped and only the final line is written.
 """
@@ -107,5 +110,7 @@ class Progbar:
         elapsed = time.perf_counter() - self.start
         line = f"{current}/{self.target} - {elapsed:.0f}s"
         line += "".join(f" - {name}: {format_value(value)}" for name, value in values)
+        line += f" - {format_step_time(elapsed, 'epoch')}"
+        line += f" - {format_step_time(elapsed / max(current, 1))}"
         self.stream.write(line + "\n")
         self.stream.flush()
