@@ -6,6 +6,7 @@
     K.get_value(model.optimizer.lr)          # 0.001
     K.set_value(model.optimizer.lr, 1e-4)    # used from the next step on
     K.epsilon(), K.floatx(), K.image_data_format(), K.int_shape(x), K.count_params(w)
+    K.random_normal(shape=(batch, dim))     # a Tensor of N(0, 1) draws (minidl.random.normal)
 
 minidl computes in float32 (a layer given ``dtype="float64"`` in float64), with
 channels-last images and a fixed epsilon of 1e-7 in its losses.  The setters
@@ -24,7 +25,8 @@ from minidl.utils.seeding import clear_session
 
 __all__ = [
     "clear_session", "count_params", "epsilon", "floatx", "get_value", "image_data_format",
-    "int_shape", "set_epsilon", "set_floatx", "set_image_data_format", "set_value",
+    "int_shape", "random_normal", "random_uniform", "set_epsilon", "set_floatx",
+    "set_image_data_format", "set_value",
 ]
 
 _EPSILON = 1e-7
@@ -112,3 +114,17 @@ def int_shape(x):
 def count_params(x):
     """The number of values in a variable (a weight's size)."""
     return math.prod(int_shape(x))
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """A Tensor drawn from N(mean, stddev^2): ``minidl.random.normal``."""
+    from minidl import random
+
+    return random.normal(shape, mean, stddev, dtype, seed)
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    """A Tensor drawn uniformly from [minval, maxval): ``minidl.random.uniform``."""
+    from minidl import random
+
+    return random.uniform(shape, minval, maxval, dtype, seed)

@@ -24,6 +24,7 @@ from minidl import (
     models,
     ops,
     optimizers,
+    random,
     regularizers,
     utils,
 )
@@ -35,5 +36,5 @@ from minidl.tensor import Variable
 __all__ = [
     "GradientTape", "Input", "Model", "Sequential", "Variable", "activations", "backend",
     "callbacks", "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models",
-    "ops", "optimizers", "regularizers", "utils",
+    "ops", "optimizers", "random", "regularizers", "utils",
 ]

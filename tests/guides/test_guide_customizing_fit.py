@@ -353,7 +353,6 @@ def test_wrapping_up_an_end_to_end_gan_example_networks():
     )
 
 
-@missing("tf.random.normal / tf.random.uniform equivalents (minidl.random.normal, .uniform)")
 def test_wrapping_up_gan_random_ops():
     latent_dim = 128
     random_latent_vectors = keras.random.normal(shape=(4, latent_dim))

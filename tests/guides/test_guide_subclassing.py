@@ -403,7 +403,6 @@ def digits(n=256):
     return (prototypes[rng.integers(0, 4, n)] * 255).astype("uint8")
 
 
-@missing("keras.backend.random_normal (minidl.backend has no random-normal op)")
 def test_sampling_layer_as_written():
     class Sampling(layers.Layer):
         def call(self, inputs):
