@@ -1,11 +1,273 @@
-"""The layered layout behind minidl's pictures of graphs (``minidl.graph_layout``),
-checked without matplotlib: boxes never overlap, arrows go forward, crossings are sorted away."""
+"""Pictures of graphs: ``minidl.utils.plot_model`` (a model's layers, as Keras 2 draws them).
 
+The figures are checked through what they hold: the lines of text of their boxes, their
+arrows (FancyArrowPatch, each from a box to the box it feeds) and their notes.  The layout
+itself (``minidl.graph_layout``) is checked on its own, without matplotlib, at the end."""
+
+import os
 import random
+import subprocess
+import sys
+import types
 
+import numpy as np
 import pytest
 
-from minidl import graph_layout
+pytest.importorskip("matplotlib")
+
+import minidl  # noqa: E402
+from minidl import graph_layout, layers  # noqa: E402
+from minidl.utils import plot_model  # noqa: E402
+
+
+def texts(figure):
+    return [text.get_text() for text in figure.axes[0].texts]
+
+
+def arrows(figure):
+    from matplotlib.patches import FancyArrowPatch
+
+    return [patch for patch in figure.axes[0].patches if isinstance(patch, FancyArrowPatch)]
+
+
+def boxes(figure):
+    from matplotlib.patches import FancyArrowPatch
+
+    return [patch for patch in figure.axes[0].patches if not isinstance(patch, FancyArrowPatch)]
+
+
+def arrow_ends(figure):
+    """(start, end) of every arrow, in the figure's data coordinates (y down)."""
+    ends = []
+    for arrow in arrows(figure):
+        path = arrow.get_path()  # its line, then (from the next MOVETO) its head
+        head = list(path.codes).index(path.MOVETO, 1)
+        ends.append((path.vertices[0], path.vertices[head - 1]))
+    return ends
+
+
+def position(figure, line):
+    """The (x, y) of the text ``line`` in data coordinates (y down)."""
+    (text,) = [t for t in figure.axes[0].texts if t.get_text() == line]
+    return np.array(text.get_position())
+
+
+def two_branch_model():
+    """Two inputs, a branch that merges again, a skip connection and two outputs."""
+    image = minidl.Input(shape=(32,), name="image")
+    meta = minidl.Input(shape=(8,), name="meta")
+    trunk = layers.Dense(64, activation="relu", name="trunk")(image)
+    left = layers.Dense(32, name="left")(trunk)
+    right = layers.Dense(32, name="right")(trunk)
+    merged = layers.Concatenate(name="merge")([left, right, meta])
+    skip = layers.Add(name="skip")([layers.Dense(72, name="mix")(merged), merged])
+    classes = layers.Dense(10, activation="softmax", name="classes")(skip)
+    score = layers.Dense(1, name="score")(trunk)
+    return minidl.Model([image, meta], [classes, score])
+
+
+def encoder():
+    return minidl.Sequential([layers.Dense(16, activation="relu", input_shape=(32,), name="enc_1"),
+                              layers.Dense(8, name="enc_2")], name="encoder")
+
+
+def nested_model():
+    inputs = minidl.Input(shape=(32,), name="features")
+    outputs = layers.Dense(2, name="head")(encoder()(inputs))
+    return minidl.Model(inputs, outputs)
+
+
+# --- plot_model --------------------------------------------------------------------------
+
+
+def test_sequential_a_box_per_layer_with_its_shapes_and_an_arrow_between_each(tmp_path):
+    model = minidl.Sequential([
+        layers.Flatten(input_shape=(28, 28), name="flatten"),
+        layers.Dense(128, activation="relu", name="dense"),
+        layers.Dense(10, activation="softmax", name="dense_1"),
+    ])
+    figure = plot_model(model, to_file=tmp_path / "model.png", show_shapes=True)
+    assert texts(figure) == [
+        "flatten_input (InputLayer)", "input: (None, 28, 28)", "output: (None, 28, 28)",
+        "flatten (Flatten)", "input: (None, 28, 28)", "output: (None, 784)",
+        "dense (Dense)", "input: (None, 784)", "output: (None, 128)",
+        "dense_1 (Dense)", "input: (None, 128)", "output: (None, 10)",
+    ]
+    assert len(boxes(figure)) == 4 and len(arrows(figure)) == 3
+    assert all(end[1] > start[1] for start, end in arrow_ends(figure))  # every arrow goes down
+    assert (tmp_path / "model.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_functional_with_branches_two_inputs_and_two_outputs():
+    figure = plot_model(two_branch_model(), to_file=None, show_shapes=True)
+    lines = texts(figure)
+    for line in ["image (InputLayer)", "meta (InputLayer)", "merge (Concatenate)", "skip (Add)",
+                 "input: [(None, 32), (None, 32), (None, 8)]", "output: (None, 72)",
+                 "classes (Dense)", "score (Dense)", "output: (None, 1)"]:
+        assert line in lines
+    # image->trunk, trunk->left/right/score, left/right/meta->merge, merge->mix, merge/mix->skip,
+    # skip->classes
+    assert len(arrows(figure)) == 11
+    assert all(end[1] > start[1] for start, end in arrow_ends(figure))
+    # ranked by depth; a second input sits just above the layer that reads it
+    depth = {name: position(figure, f"{name} ({kind})")[1] for name, kind in [
+        ("image", "InputLayer"), ("trunk", "Dense"), ("left", "Dense"), ("right", "Dense"),
+        ("meta", "InputLayer"), ("merge", "Concatenate"), ("mix", "Dense"), ("skip", "Add")]}
+    assert depth["image"] < depth["trunk"] < depth["left"] == depth["right"] < depth["merge"]
+    assert depth["meta"] == depth["left"]
+    assert depth["merge"] < depth["mix"] < depth["skip"]
+
+
+def test_left_to_right():
+    figure = plot_model(two_branch_model(), to_file=None, rankdir="LR")
+    assert all(end[0] > start[0] for start, end in arrow_ends(figure))
+    assert position(figure, "image (InputLayer)")[0] < position(figure, "trunk (Dense)")[0]
+    with pytest.raises(ValueError, match="rankdir must be 'TB'.*received 'BT'"):
+        plot_model(two_branch_model(), to_file=None, rankdir="BT")
+
+
+def test_a_nested_model_is_one_box_unless_expand_nested_draws_its_layers_in_a_frame():
+    model = nested_model()
+    folded = plot_model(model, to_file=None, show_shapes=True)
+    assert texts(folded) == [
+        "features (InputLayer)", "input: (None, 32)", "output: (None, 32)",
+        "encoder (Sequential)", "input: (None, 32)", "output: (None, 8)",
+        "head (Dense)", "input: (None, 8)", "output: (None, 2)",
+    ]
+    assert len(arrows(folded)) == 2
+
+    expanded = plot_model(model, to_file=None, expand_nested=True)
+    assert texts(expanded) == ["features (InputLayer)", "encoder (Sequential)",
+                               "enc_1_input (InputLayer)", "enc_1 (Dense)", "enc_2 (Dense)",
+                               "head (Dense)"]
+    # features -> the encoder's own input, inside it two arrows, its last layer -> head
+    assert len(arrows(expanded)) == 4
+    frame, *_ = [patch for patch in boxes(expanded) if patch.get_linestyle() == "--"]
+    inner = frame.get_extents()
+    for line in ["enc_1_input (InputLayer)", "enc_1 (Dense)", "enc_2 (Dense)"]:
+        (text,) = [t for t in expanded.axes[0].texts if t.get_text() == line]
+        assert inner.contains(*text.get_window_extent().get_points().mean(axis=0))
+
+
+def test_a_nested_model_used_twice_and_a_layer_applied_to_its_own_output():
+    tower_in = minidl.Input(shape=(4,), name="tower_in")
+    tower = minidl.Model(tower_in, layers.Dense(3, name="embed")(tower_in), name="tower")
+    a, b = minidl.Input(shape=(4,), name="a"), minidl.Input(shape=(4,), name="b")
+    shared = layers.Dense(3, name="shared")
+    out = shared(shared(layers.Subtract(name="difference")([tower(a), tower(b)])))
+    figure = plot_model(minidl.Model([a, b], out), to_file=None, expand_nested=True)
+    assert texts(figure).count("embed (Dense)") == 1
+    # a, b -> tower_in; tower_in -> embed; embed -> difference; difference -> shared; the loop
+    assert len(arrows(figure)) == 6
+
+
+def test_what_the_boxes_say_follows_the_show_arguments():
+    model = minidl.Sequential([layers.Dense(4, activation="relu", input_shape=(3,), name="hidden")])
+    model.layers[0].trainable = False
+    figure = plot_model(model, to_file=None, show_layer_names=False, show_dtype=True,
+                        show_layer_activations=True, show_trainable=True)
+    assert texts(figure) == ["InputLayer", "dtype: float32", "trainable: True",
+                             "Dense", "activation: relu", "dtype: float32", "trainable: False"]
+
+
+def test_layer_range_draws_the_layers_between_two_names():
+    figure = plot_model(two_branch_model(), to_file=None, layer_range=["merge", "sk.p"])
+    assert texts(figure) == ["merge (Concatenate)", "mix (Dense)", "skip (Add)"]
+    assert len(arrows(figure)) == 3
+    with pytest.raises(ValueError, match="names no range of layers"):
+        plot_model(two_branch_model(), to_file=None, layer_range=["skip", "merge"])
+    with pytest.raises(ValueError, match="layer_range takes the names"):
+        plot_model(two_branch_model(), to_file=None, layer_range=["merge"])
+
+
+def test_a_subclassed_model_is_one_box_listing_its_layers():
+    class Net(minidl.Model):
+        def __init__(self):
+            super().__init__(name="net")
+            self.hidden = layers.Dense(8, name="hidden")
+            self.out = layers.Dense(2, name="out")
+
+        def call(self, x, training=False):
+            return self.out(self.hidden(x))
+
+    net = Net()
+    net(np.zeros((1, 5), "float32"))
+    figure = plot_model(net, to_file=None, show_shapes=True)
+    assert texts(figure)[1:] == ["net (Net)", "input: (None, 5)", "output: (None, 2)", "layers:",
+                                 "hidden (Dense)", "out (Dense)"]
+    assert "subclassed model" in texts(figure)[0]
+
+
+def test_an_unbuilt_model_raises_and_writes_nothing(tmp_path):
+    model = minidl.Sequential([layers.Dense(4)])
+    with pytest.raises(ValueError, match="has not yet been built.*input_shape="):
+        plot_model(model, to_file=tmp_path / "model.png")
+    with pytest.raises(TypeError, match="plot_model takes a model"):
+        plot_model(layers.Dense(4), to_file=tmp_path / "model.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name, magic", [("model.png", b"\x89PNG"), ("model.svg", b"<?xml"),
+                                         ("model.pdf", b"%PDF"), ("model", b"\x89PNG")])
+def test_the_file_format_follows_the_extension_and_no_temporary_file_stays(tmp_path, name, magic):
+    (tmp_path / name).write_bytes(b"an older picture")
+    plot_model(nested_model(), to_file=tmp_path / name, dpi=50)
+    assert (tmp_path / name).read_bytes().startswith(magic)
+    assert [path.name for path in tmp_path.iterdir()] == [name]
+
+
+def test_an_unknown_format_raises_before_writing(tmp_path):
+    with pytest.raises(ValueError, match="matplotlib writes .*png.*not 'dot'"):
+        plot_model(nested_model(), to_file=tmp_path / "model.dot")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_line_of_text_fits_inside_its_box():
+    figure = plot_model(two_branch_model(), to_file=None, show_shapes=True,
+                        show_layer_activations=True)
+    figure.canvas.draw()
+    outlines = [patch.get_window_extent() for patch in boxes(figure)]
+    for text in figure.axes[0].texts:
+        extent = text.get_window_extent()
+        assert any(outline.x0 <= extent.x0 and extent.x1 <= outline.x1 and
+                   outline.y0 <= extent.y0 and extent.y1 <= outline.y1 for outline in outlines)
+
+
+def test_in_a_notebook_the_figure_is_shown_once(monkeypatch):
+    shown = []
+
+    def display(obj, raw=False):
+        if raw:
+            shown.append(obj)
+        else:
+            obj._ipython_display_()
+
+    shell = types.SimpleNamespace(kernel=object(), execution_count=1)
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    monkeypatch.setitem(sys.modules, "IPython.display", types.SimpleNamespace(display=display))
+    figure = plot_model(nested_model(), to_file=None)
+    figure._ipython_display_()  # the figure ending the cell is not shown again
+    assert [bundle["text/plain"] for bundle in shown] == [repr(figure)]
+
+
+def test_a_script_draws_headless_without_pyplot(tmp_path):
+    script = f"""
+import sys
+import minidl
+from minidl import layers
+model = minidl.Sequential([layers.Dense(2, input_shape=(3,))])
+minidl.utils.plot_model(model, to_file={str(tmp_path / "model.png")!r})
+assert "matplotlib.pyplot" not in sys.modules and "IPython" not in sys.modules
+"""
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("DISPLAY", "MPLBACKEND")}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, check=False, env=environment)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+    assert (tmp_path / "model.png").is_file()
+
+
+# --- the layout alone ----------------------------------------------------------------------
 
 
 def random_graph(seed, size=25):

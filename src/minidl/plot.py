@@ -229,13 +229,15 @@ def plot_feature_maps(model, x, layer_names=None, max_maps=8, path=None):
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _new_figure(size):
+def _new_figure(size, dpi=100):
+    """A Figure on the Agg canvas (no pyplot). Its ``dpi`` is also the one it is saved
+    and shown at (``savefig``'s default, "figure", means the dpi it was made with)."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as error:
         raise ImportError(_INSTALL_HINT) from error
-    figure = Figure(figsize=size, dpi=100)
+    figure = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(figure)
     return figure
 
