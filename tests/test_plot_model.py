@@ -1,4 +1,5 @@
-"""Pictures of graphs: ``minidl.utils.plot_model`` (a model's layers, as Keras 2 draws them).
+"""Pictures of graphs: ``minidl.utils.plot_model`` (a model's layers, as Keras 2 draws them)
+and ``minidl.plot.plot_graph`` (the autograd graph behind a tensor, as micrograd's draw_dot).
 
 The figures are checked through what they hold: the lines of text of their boxes, their
 arrows (FancyArrowPatch, each from a box to the box it feeds) and their notes.  The layout
@@ -6,6 +7,7 @@ itself (``minidl.graph_layout``) is checked on its own, without matplotlib, at t
 
 import os
 import random
+import re
 import subprocess
 import sys
 import types
@@ -16,7 +18,7 @@ import pytest
 pytest.importorskip("matplotlib")
 
 import minidl  # noqa: E402
-from minidl import graph_layout, layers  # noqa: E402
+from minidl import graph_layout, layers, plot  # noqa: E402
 from minidl.utils import plot_model  # noqa: E402
 
 
@@ -250,13 +252,14 @@ def test_in_a_notebook_the_figure_is_shown_once(monkeypatch):
     assert [bundle["text/plain"] for bundle in shown] == [repr(figure)]
 
 
-def test_a_script_draws_headless_without_pyplot(tmp_path):
+def test_a_script_draws_both_headless_without_pyplot(tmp_path):
     script = f"""
 import sys
 import minidl
-from minidl import layers
+from minidl import layers, plot
 model = minidl.Sequential([layers.Dense(2, input_shape=(3,))])
 minidl.utils.plot_model(model, to_file={str(tmp_path / "model.png")!r})
+plot.plot_graph(model(minidl.Tensor([[1.0, 2.0, 3.0]])).sum(), path={str(tmp_path / "graph.png")!r})
 assert "matplotlib.pyplot" not in sys.modules and "IPython" not in sys.modules
 """
     environment = {key: value for key, value in os.environ.items()
@@ -264,7 +267,86 @@ assert "matplotlib.pyplot" not in sys.modules and "IPython" not in sys.modules
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=60, check=False, env=environment)
     assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
-    assert (tmp_path / "model.png").is_file()
+    assert (tmp_path / "model.png").is_file() and (tmp_path / "graph.png").is_file()
+
+
+# --- plot_graph ---------------------------------------------------------------------------
+
+
+def mlp_loss():
+    """The loss of a tiny MLP, as a training step computes it."""
+    model = minidl.Sequential([layers.Dense(4, activation="relu", input_shape=(3,), name="hidden"),
+                               layers.Dense(2, name="logits")])
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    loss_fn = minidl.losses.SparseCategoricalCrossentropy(from_logits=True)
+    return loss_fn(np.array([0, 1, 1, 0, 1]), model(x, training=True))
+
+
+def ellipse_texts(figure):
+    from matplotlib.patches import Ellipse
+
+    centers = {tuple(np.round(patch.center, 3)) for patch in boxes(figure)
+               if isinstance(patch, Ellipse)}
+    return sorted(text.get_text() for text in figure.axes[0].texts
+                  if tuple(np.round(text.get_position(), 3)) in centers)
+
+
+def test_plot_graph_of_a_tiny_mlp_loss_names_its_ops_and_marks_its_leaves(tmp_path):
+    loss = mlp_loss()
+    figure = plot.plot_graph(loss, path=tmp_path / "graph.png")
+    assert ellipse_texts(figure) == ["dense", "dense", "softmax_cross_entropy"]
+    lines = texts(figure)
+    for line in ["hidden/kernel", "hidden/bias", "logits/kernel", "logits/bias", "leaf",
+                 "constant", "shape (3, 4)", "shape (5, 2)", "shape ()",
+                 f"data {loss.item():.4g}"]:
+        assert line in lines
+    assert lines.count("leaf") == 4 and not any(line.startswith("grad") for line in lines)
+    # the 4 weights and the input into the dense ops, then a chain of 5 arrows:
+    # dense -> h -> dense -> logits -> softmax_cross_entropy -> loss
+    assert len(arrows(figure)) == 5 + 5
+    assert all(end[0] > start[0] for start, end in arrow_ends(figure))  # left to right
+    assert (tmp_path / "graph.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_plot_graph_after_backward_shows_gradients_or_the_released_graph():
+    loss = mlp_loss()
+    loss.backward(retain_graph=True)
+    kept = texts(plot.plot_graph(loss, rankdir="TB"))
+    assert sum(line.startswith("grad: norm ") for line in kept) == 4  # the leaves
+    assert "grad 1" not in kept  # the loss is no leaf: backward() leaves it no .grad
+    loss.backward()
+    released = texts(plot.plot_graph(loss))
+    assert "released by backward()" in released
+    assert any("backward(retain_graph=True)" in line for line in released)
+
+
+def test_plot_graph_names_every_kind_of_op():
+    x = minidl.Tensor(np.ones((2, 3)), requires_grad=True, name="x")
+    y = (-(x * 2.0) + minidl.ops.relu(x)).sum()
+    assert ellipse_texts(plot.plot_graph(y)) == ["add", "mul", "neg", "relu", "sum"]
+
+
+def test_plot_graph_stops_at_max_nodes_with_a_note():
+    x = minidl.Tensor(np.ones(3), requires_grad=True)
+    for _ in range(150):
+        x = minidl.ops.relu(x)  # 150 ops and 151 tensors
+    figure = plot.plot_graph(x)
+    assert len(boxes(figure)) == 200
+    assert any(re.fullmatch(r"Only the 200 boxes and ellipses nearest the output are drawn, "
+                            r"of 301; pass max_nodes= to draw more\.", line)
+               for line in texts(figure))
+    assert "(inputs not drawn)" in texts(figure)
+    assert len(boxes(plot.plot_graph(x, max_nodes=7))) <= 7
+    with pytest.raises(ValueError, match="max_nodes must be a positive integer"):
+        plot.plot_graph(x, max_nodes=0)
+
+
+def test_plot_graph_of_a_tensor_without_graph_says_so():
+    figure = plot.plot_graph(minidl.Tensor([1.0, 2.0]) * 3.0)
+    assert "constant" in texts(figure)
+    assert any("has no graph" in line for line in texts(figure))
+    with pytest.raises(TypeError, match="plot_graph takes a minidl Tensor"):
+        plot.plot_graph(np.ones(3))
 
 
 # --- the layout alone ----------------------------------------------------------------------

@@ -1,27 +1,38 @@
-"""Pictures of graphs: a model's layers.
+"""Pictures of graphs: a model's layers, and the autograd graph behind a tensor.
 
     minidl.utils.plot_model(model, to_file="model.png", show_shapes=True)
+    minidl.plot.plot_graph(loss, path="loss.png")
 
 ``plot_model`` draws what Keras 2's ``keras.utils.plot_model`` draws: a box
 per layer (its name and class; its input and output shapes with
 ``show_shapes=True``) and an arrow for each connection, the inputs at the top.
+``plot_graph`` draws what micrograd's ``draw_dot`` draws for its scalars, for
+minidl's tensors: a box per tensor, an ellipse per op, each op named after the
+function that recorded it.  So the first shows the model a learner wrote, the
+second what running it made: the graph ``backward()`` walks.
 
-It describes its picture as a ``graph_layout.Graph`` -- which boxes, with
+Both describe their picture as a ``graph_layout.Graph`` -- which boxes, with
 which lines of text, and which arrows -- that ``minidl.graph_layout`` places
 and ``minidl.graph_drawing`` draws, with matplotlib alone (no graphviz).  The
-figure is returned, and shown in a notebook, as those of ``minidl.plot`` are.
+figures are returned, and shown in a notebook, as those of ``minidl.plot`` are.
 """
 
 from __future__ import annotations
 
+import collections
 import re
 from dataclasses import dataclass
+
+import numpy as np
 
 from minidl.graph_drawing import draw, save_figure
 from minidl.graph_layout import Box, Graph
 
 LAYER_COLOR = "#e8f0fe"  # light blue
-INPUT_COLOR = "#e6f4ea"  # light green: where data comes in
+INPUT_COLOR = "#e6f4ea"  # light green: where data comes in (an InputLayer, a leaf)
+CONSTANT_COLOR = "#eeeeee"
+OP_COLOR = "#fff4e0"
+RELEASED_COLOR = "#fde8e8"
 FRAME_COLOR = "#f6f6f6"
 
 
@@ -244,3 +255,139 @@ def _shapes(layer, calls):
 def _shape_text(shapes):
     shapes = [tuple(shape) for shape in shapes]
     return str(shapes[0]) if len(shapes) == 1 else str(shapes)
+
+
+# --- plot_graph: the autograd graph behind a tensor ------------------------------------
+
+
+def autograd_figure(tensor, rankdir="LR", max_nodes=200):
+    """The figure of ``minidl.plot.plot_graph`` (see there)."""
+    from minidl.tensor import Tensor
+
+    if not isinstance(tensor, Tensor):
+        raise TypeError(
+            "plot_graph takes a minidl Tensor, for example a loss computed with gradients on, "
+            f"received {type(tensor).__name__}."
+        )
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive integer, received {max_nodes!r}.")
+    _check_rankdir(rankdir)
+    tensors, total = _nearest_tensors(tensor, max_nodes)
+    graph = _autograd_graph(_parents_first(tensors))
+    return draw(graph, rankdir, 100, _autograd_notes(tensor, graph, len(graph.boxes), total))
+
+
+def _nearest_tensors(root, max_nodes):
+    """The tensors to draw: those nearest ``root`` (breadth first), as many as fit in
+    ``max_nodes`` boxes and ellipses; and how many boxes and ellipses the whole graph has."""
+    chosen, used, total, full = [], 0, 0, False
+    seen, queue = {id(root)}, collections.deque([root])
+    while queue:
+        tensor = queue.popleft()
+        cost = 1 + _has_op(tensor)
+        total += cost
+        full = full or used + cost > max_nodes
+        if not full:
+            chosen.append(tensor)
+            used += cost
+        for parent in tensor._parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                queue.append(parent)
+    return chosen, total
+
+
+def _has_op(tensor):
+    """True when ``tensor`` was computed by an op whose backward closure is still there."""
+    from minidl.autograd import _released
+
+    return tensor._backward is not None and tensor._backward is not _released
+
+
+def _parents_first(tensors):
+    """``tensors``, each after its parents among them (an iterative depth-first search,
+    like ``autograd.topological_order``, which leaves out tensors needing no gradient)."""
+    chosen = {id(tensor) for tensor in tensors}
+    order, visited = [], set()
+    stack = [(tensor, False) for tensor in reversed(tensors)]
+    while stack:
+        tensor, parents_done = stack.pop()
+        if parents_done:
+            order.append(tensor)
+        elif id(tensor) not in visited:
+            visited.add(id(tensor))
+            stack.append((tensor, True))
+            stack += [(parent, False) for parent in tensor._parents
+                      if id(parent) in chosen and id(parent) not in visited]
+    return order
+
+
+def op_name(backward):
+    """The op that recorded a backward closure: ``dense`` for ``dense.<locals>.backward``
+    (every op defines its closure inside itself; ``minidl.profile()`` names ops the same way)."""
+    return backward.__qualname__.split(".")[0].lstrip("_")
+
+
+def _autograd_graph(tensors):
+    """A box per tensor, and an ellipse per op between the tensors it read and the one it
+    made (``tensors`` come parents first, so arrows go forward)."""
+    drawn = {id(tensor) for tensor in tensors}
+    graph = Graph()
+    for tensor in tensors:
+        if _has_op(tensor):
+            graph.add(("op", id(tensor)), _op_box(tensor, drawn))
+            for parent in tensor._parents:
+                if id(parent) in drawn:
+                    graph.connect(("tensor", id(parent)), ("op", id(tensor)))
+            graph.connect(("op", id(tensor)), ("tensor", id(tensor)))
+        graph.add(("tensor", id(tensor)), _tensor_box(tensor))
+    return graph
+
+
+def _op_box(tensor, drawn):
+    """The ellipse of the op that computed ``tensor``: dashed when some of its inputs are
+    not drawn (they are beyond max_nodes)."""
+    cut = not all(id(parent) in drawn for parent in tensor._parents)
+    lines = [op_name(tensor._backward), *(["(inputs not drawn)"] if cut else [])]
+    return Box([lines], shape="ellipse", color=OP_COLOR, dashed=cut)
+
+
+def _tensor_box(tensor):
+    """A tensor's name and kind, then its shape, its value when it holds one number,
+    and its gradient once ``backward()`` has set it."""
+    from minidl.autograd import _released
+
+    about = [tensor.name] if tensor.name else []
+    if tensor._backward is _released:
+        about.append("released by backward()")
+        color = RELEASED_COLOR
+    elif tensor._backward is None:
+        about.append("leaf" if tensor.requires_grad else "constant")
+        color = INPUT_COLOR if tensor.requires_grad else CONSTANT_COLOR
+    else:
+        color = "white"
+    values = [f"shape {tensor.shape}"]
+    if tensor.size == 1:
+        values.append(f"data {tensor.data.item():.4g}")
+    if tensor.grad is not None:
+        grad = np.asarray(tensor.grad)
+        values.append(f"grad {grad.item():.4g}" if grad.size == 1
+                      else f"grad: norm {np.linalg.norm(grad):.4g}")
+    return Box([about, values] if about else [values], color=color,
+               dashed=tensor._backward is _released)
+
+
+def _autograd_notes(root, graph, drawn, total):
+    """The lines above the picture: what the shapes and colours mean, and what is missing."""
+    notes = [("Boxes are tensors (green: leaves that get a .grad, such as weights; grey: "
+              "constants, such as inputs), ellipses the ops that computed them.")]
+    if any(box.dashed and box.shape == "box" for box in graph.boxes.values()):
+        notes.append("A dashed box was released by backward(), which frees the graph behind "
+                     "it; call backward(retain_graph=True) to keep the graph for drawing.")
+    if drawn < total:
+        notes.append(f"Only the {drawn} boxes and ellipses nearest the output are drawn, of "
+                     f"{total}; pass max_nodes= to draw more.")
+    if root._backward is None and not root.requires_grad:
+        notes.append("This tensor has no graph: nothing it was computed from requires a "
+                     "gradient (or it was computed inside no_grad()).")
+    return notes
