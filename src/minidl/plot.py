@@ -1,10 +1,12 @@
-"""Pictures of training: curves, confusion matrices, image grids, filters, feature maps.
+"""Pictures of training: curves, confusion matrices, image grids, filters, feature maps,
+and the autograd graph behind a value.
 
     from minidl import plot
     history = model.fit(x, y, validation_split=0.1, epochs=5)
     plot.plot_history(history, path="curves.png")
     plot.plot_confusion_matrix((y_test, model.predict(x_test)), class_names, path="cm.png")
     plot.show_images(x_test[:20], y_test[:20], model.predict(x_test[:20]), class_names, path="mistakes.png")
+    plot.plot_graph(loss, path="graph.png")
 
 Every function returns a ``matplotlib.figure.Figure`` and saves it when given
 ``path``. Figures are built directly on matplotlib's Agg canvas, without
@@ -226,16 +228,48 @@ def plot_feature_maps(model, x, layer_names=None, max_maps=8, path=None):
     return _finish(figure, path)
 
 
+def plot_graph(tensor, path=None, rankdir="LR", max_nodes=200):
+    """The autograd graph behind ``tensor``, drawn as micrograd's ``draw_dot`` draws its own.
+
+        loss = loss_fn(y, model(x, training=True))
+        plot.plot_graph(loss, path="graph.png")
+
+    A box per tensor: its name (weights have one, such as ``dense/kernel``),
+    its shape, its value when it holds one number, and its gradient once
+    ``backward()`` has set it; green for a leaf that gets a ``.grad``, grey
+    for a constant (the inputs, the labels).  An ellipse per op, named after
+    the op that recorded it (dense, relu, softmax_cross_entropy, ...),
+    between the tensors it read and the one it made.  Ranks go from left to
+    right (``rankdir="LR"``) or from top to bottom (``"TB"``).
+
+    ``backward()`` releases the graph as it walks it: drawn afterwards, the
+    loss is a lone dashed box.  Call ``loss.backward(retain_graph=True)`` to
+    draw the graph with the gradients of its leaves.  Only the ``max_nodes``
+    boxes and ellipses nearest ``tensor`` are drawn (a note says so), as the
+    whole graph of a real model is too big to read.  The drawing is
+    ``minidl.plot_graphs``'s; ``path`` is written atomically.
+    """
+    from minidl.graph_drawing import save_figure
+    from minidl.plot_graphs import autograd_figure
+
+    figure = autograd_figure(tensor, rankdir, max_nodes)
+    if path is not None:
+        save_figure(figure, path)
+    return _finish(figure, None)
+
+
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _new_figure(size):
+def _new_figure(size, dpi=100):
+    """A Figure on the Agg canvas (no pyplot). Its ``dpi`` is also the one it is saved
+    and shown at (``savefig``'s default, "figure", means the dpi it was made with)."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as error:
         raise ImportError(_INSTALL_HINT) from error
-    figure = Figure(figsize=size, dpi=100)
+    figure = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(figure)
     return figure
 

@@ -78,11 +78,12 @@ def test_introduction_input_dtype():
     assert inputs.dtype == "float32"
 
 
-@missing("minidl.utils.plot_model")
-def test_introduction_plot_model():
+def test_introduction_plot_model(tmp_path):
     model = mnist_model()
     keras.utils.plot_model(model, "my_first_model.png")
     keras.utils.plot_model(model, "my_first_model_with_shape_info.png", show_shapes=True)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "my_first_model.png", "my_first_model_with_shape_info.png"]
 
 
 # --- Training, evaluation, and inference ---------------------------------------------------
@@ -385,10 +386,10 @@ def test_a_toy_resnet_model():
     assert np.isfinite(history.history["loss"][0])
 
 
-@missing("minidl.utils.plot_model")
-def test_a_toy_resnet_model_plot():
+def test_a_toy_resnet_model_plot(tmp_path):
     model = toy_resnet(lambda tensors: layers.Add()(tensors))
     keras.utils.plot_model(model, "mini_resnet.png", show_shapes=True)
+    assert (tmp_path / "mini_resnet.png").is_file()
 
 
 # --- Shared layers ----------------------------------------------------------------------------

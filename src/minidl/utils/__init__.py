@@ -3,8 +3,9 @@
 ``to_categorical`` (one-hot labels), ``set_random_seed`` (one call seeds every
 generator minidl and the tutorials use), ``normalize`` and ``Progbar`` (the
 Keras progress bar ``fit()`` prints); ``Sequence`` (a dataset of batches you
-write as a class) and ``image_dataset_from_directory`` (folders of images as
-a ``minidl.data.Dataset``).
+write as a class), ``image_dataset_from_directory`` (folders of images as
+a ``minidl.data.Dataset``) and ``plot_model`` (a picture of a model's layers;
+needs matplotlib).
 """
 
 from minidl.utils.arrays import normalize, to_categorical
@@ -15,5 +16,14 @@ from minidl.utils.sequence import PyDataset, Sequence
 
 __all__ = [
     "Progbar", "PyDataset", "Sequence", "clear_session", "image_dataset_from_directory",
-    "normalize", "set_random_seed", "to_categorical",
+    "normalize", "plot_model", "set_random_seed", "to_categorical",
 ]
+
+
+def __getattr__(name):
+    # plot_model's layout and drawing code loads on first use, not with every import
+    if name == "plot_model":
+        from minidl.plot_graphs import plot_model
+
+        return plot_model
+    raise AttributeError(f"module 'minidl.utils' has no attribute {name!r}")
