@@ -115,3 +115,24 @@ def test_get_resolves_names_and_suggests():
 def test_label_out_of_range_is_a_clear_error():
     with pytest.raises(ValueError, match="label 7 is outside the 4 classes"):
         losses.sparse_categorical_crossentropy([7, 0, 0, 0, 0], PROBS)
+
+
+def test_reduction_as_keras_2():
+    from minidl.losses import Reduction
+
+    assert Reduction.all() == ("auto", "none", "sum", "sum_over_batch_size")
+    assert losses.MeanSquaredError().get_config() == {"name": "mean_squared_error",
+                                                      "reduction": "auto"}  # tf_keras
+    y_true = np.array([[0.0, 1.0], [1.0, 1.0]])
+    y_pred = np.array([[1.0, 1.0], [1.0, 0.0]])
+    weights = np.array([0.3, 0.7])
+    # tf_keras 2.21: auto 0.5 / 0.25, none [0.5 0.5] / [0.15 0.35], sum 1.0 / 0.5
+    expected = {Reduction.AUTO: (0.5, 0.25), Reduction.SUM_OVER_BATCH_SIZE: (0.5, 0.25),
+                Reduction.SUM: (1.0, 0.5), Reduction.NONE: ([0.5, 0.5], [0.15, 0.35])}
+    for reduction, (plain, weighted) in expected.items():
+        loss = losses.MeanSquaredError(reduction=reduction)
+        np.testing.assert_allclose(loss(y_true, y_pred).numpy(), plain, rtol=1e-6)
+        np.testing.assert_allclose(loss(y_true, y_pred, sample_weight=weights).numpy(), weighted,
+                                   rtol=1e-6)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        losses.MeanSquaredError(reduction="mean")

@@ -193,19 +193,39 @@ huber_loss = huber
 
 
 # --- classes: a function with its options; __call__ returns the batch mean --
+class Reduction:
+    """How a Loss object turns the per-sample losses into what it returns (Keras 2's
+    ``tf.keras.losses.Reduction``):
+
+    * ``AUTO`` / ``SUM_OVER_BATCH_SIZE``: ``sum(w * loss) / number of losses`` (the mean);
+    * ``SUM``: ``sum(w * loss)``;
+    * ``NONE``: the per-sample losses themselves, weighted.
+    """
+
+    AUTO = "auto"
+    NONE = "none"
+    SUM = "sum"
+    SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
+
+    @classmethod
+    def all(cls):
+        return (cls.AUTO, cls.NONE, cls.SUM, cls.SUM_OVER_BATCH_SIZE)
+
+    @classmethod
+    def validate(cls, key, owner="Reduction"):
+        if key not in cls.all():
+            raise ValueError(f"{owner}: reduction must be one of {cls.all()}, received {key!r}.")
+
+
 class Loss:
     """Base class: ``loss(y_true, y_pred)`` -> scalar mean over the batch.
 
     Subclass and implement ``call(y_true, y_pred)`` returning per-sample losses.
     """
 
-    def __init__(self, name=None, reduction="sum_over_batch_size"):
+    def __init__(self, name=None, reduction="auto"):
         self.name = name or _snake(type(self).__name__)
-        if reduction not in _REDUCTIONS:
-            raise ValueError(
-                f"{type(self).__name__}: reduction must be one of {sorted(_REDUCTIONS)}, "
-                f"received {reduction!r}."
-            )
+        Reduction.validate(reduction, type(self).__name__)
         self.reduction = reduction
 
     def call(self, y_true, y_pred):
@@ -231,9 +251,6 @@ class Loss:
         return {"name": self.name, "reduction": self.reduction}
 
 
-_REDUCTIONS = {"sum_over_batch_size", "auto", "sum", "none"}
-
-
 class LossFunctionWrapper(Loss):
     """A loss function ``fn(y_true, y_pred)`` as a Loss object (what ``compile``
     makes of a function you pass, as Keras does).
@@ -245,7 +262,7 @@ class LossFunctionWrapper(Loss):
     predictions' dtype.
     """
 
-    def __init__(self, fn, name=None, reduction="sum_over_batch_size", **options):
+    def __init__(self, fn, name=None, reduction="auto", **options):
         super().__init__(name or getattr(fn, "__name__", "loss"), reduction)
         self.fn = fn
         self.options = options
@@ -275,7 +292,7 @@ class _FunctionLoss(LossFunctionWrapper):
 
     fn = None
 
-    def __init__(self, reduction="sum_over_batch_size", name=None, **options):
+    def __init__(self, reduction="auto", name=None, **options):
         super().__init__(type(self).fn, name or _snake(type(self).__name__), reduction, **options)
 
     def call(self, y_true, y_pred):
@@ -297,14 +314,14 @@ class Hinge(_FunctionLoss):
 class Huber(_FunctionLoss):
     fn = staticmethod(huber)
 
-    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss"):
+    def __init__(self, delta=1.0, reduction="auto", name="huber_loss"):
         super().__init__(reduction, name, delta=delta)
 
 
 class BinaryCrossentropy(_FunctionLoss):
     fn = staticmethod(binary_crossentropy)
 
-    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name="binary_crossentropy"):
+    def __init__(self, from_logits=False, reduction="auto", name="binary_crossentropy"):
         super().__init__(reduction, name, from_logits=from_logits)
 
 
@@ -326,7 +343,7 @@ class _SoftmaxCrossentropy(_FunctionLoss):
 class CategoricalCrossentropy(_SoftmaxCrossentropy):
     fn = staticmethod(categorical_crossentropy)
 
-    def __init__(self, from_logits=False, reduction="sum_over_batch_size",
+    def __init__(self, from_logits=False, reduction="auto",
                  name="categorical_crossentropy"):
         super().__init__(reduction, name, from_logits=from_logits)
 
@@ -334,7 +351,7 @@ class CategoricalCrossentropy(_SoftmaxCrossentropy):
 class SparseCategoricalCrossentropy(_SoftmaxCrossentropy):
     fn = staticmethod(sparse_categorical_crossentropy)
 
-    def __init__(self, from_logits=False, reduction="sum_over_batch_size",
+    def __init__(self, from_logits=False, reduction="auto",
                  name="sparse_categorical_crossentropy"):
         super().__init__(reduction, name, from_logits=from_logits)
 

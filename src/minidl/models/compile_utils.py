@@ -85,10 +85,11 @@ class LossesContainer:
         self.losses = losses  # one Loss object (or None) per output
         self.loss_weights = [1.0 if w is None else float(w) for w in loss_weights]
         self._total = metrics_module.Mean(name="loss")
-        self._per_output = (
-            [metrics_module.Mean(name=f"{name}_loss") for name in self.output_names]
-            if len(self.output_names) > 1 else []
-        )
+        # "<output>_loss" for each output that has a loss, when there are several outputs
+        self._per_output = {
+            i: metrics_module.Mean(name=f"{name}_loss")
+            for i, (name, loss) in enumerate(zip(self.output_names, losses)) if loss is not None
+        } if len(self.output_names) > 1 else {}
         self._used = False
         self._plain = len(losses) == 1 and losses[0] is not None and self.loss_weights[0] == 1.0
 
@@ -96,13 +97,13 @@ class LossesContainer:
     def metrics(self):
         """The running means of the total loss and, for several outputs, of each one
         ([] until the first batch, as in Keras)."""
-        return [self._total] + self._per_output if self._used else []
+        return [self._total] + list(self._per_output.values()) if self._used else []
 
     def rename_outputs(self, names):
         """Use the model's output names, known once it is built."""
         self.output_names = list(names)
-        for metric, name in zip(self._per_output, names):
-            metric.name = f"{name}_loss"
+        for i, metric in self._per_output.items():
+            metric.name = f"{names[i]}_loss"
 
     def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
         """The total loss of a batch: a scalar Tensor the optimizer can minimise."""
@@ -154,7 +155,7 @@ class LossesContainer:
         return total
 
     def reset_state(self):
-        for metric in [self._total] + self._per_output:
+        for metric in [self._total, *self._per_output.values()]:
             metric.reset_state()
 
 
@@ -230,8 +231,14 @@ class MetricsContainer:
         if self._metrics is None:
             self.build(y_true, y_pred)
         weights = per_output_weights(sample_weight, len(y_pred))
-        for group, weighted, target, prediction, weight in zip(
-                self._metrics, self._weighted, y_true, y_pred, weights):
+        for i, (group, weighted, target, prediction, weight) in enumerate(zip(
+                self._metrics, self._weighted, y_true, y_pred, weights)):
+            if target is None and (group or weighted):
+                raise ValueError(
+                    f"Output {self.output_names[i]!r} has metrics "
+                    f"{[m.name for m in group + weighted]} but no targets were given for it; "
+                    f"give its targets, or compile without metrics for it."
+                )
             data = prediction.data if isinstance(prediction, Tensor) else prediction
             for metric in group:
                 metric.update_state(target, data)

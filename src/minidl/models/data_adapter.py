@@ -194,10 +194,11 @@ class TargetSpec:
     the output), "dense" (anything shaped like the output), or None (no loss
     for this output: any numbers, kept as float32 or int64)."""
 
-    def __init__(self, output_name, output_shape, kind):
+    def __init__(self, output_name, output_shape, kind, optional=False):
         self.output_name = output_name
         self.output_shape = output_shape
         self.kind = kind
+        self.optional = optional  # no loss here (compile(loss=[..., None])): may have no target
 
 
 def prepare_targets(specs, y, what="y"):
@@ -206,13 +207,14 @@ def prepare_targets(specs, y, what="y"):
         raise ValueError(f"{what} is None; fit() and evaluate() need targets (labels) for x.")
     if len(specs) > 1:
         if isinstance(y, dict):
-            missing = [s.output_name for s in specs if s.output_name not in y]
-            if missing:
-                raise ValueError(
-                    f"{what}: no targets for outputs {missing}; the outputs are "
-                    f"{[s.output_name for s in specs]}."
-                )
-            y = [y[s.output_name] for s in specs]
+            names = [s.output_name for s in specs]
+            unknown = [k for k in y if k not in names]
+            missing = [s.output_name for s in specs if s.output_name not in y and not s.optional]
+            if unknown or missing:
+                problem = f"no targets for outputs {missing}" if missing else \
+                    f"targets for unknown outputs {unknown}"
+                raise ValueError(f"{what}: {problem}; the outputs are {names}.")
+            y = [y.get(s.output_name) for s in specs]
         if not isinstance(y, (list, tuple)) or len(y) != len(specs):
             received = f"a list of {len(y)}" if isinstance(y, (list, tuple)) else type(y).__name__
             raise ValueError(
@@ -222,7 +224,14 @@ def prepare_targets(specs, y, what="y"):
         items = [(y_i, f"{what}[{i}]") for i, y_i in enumerate(y)]
     else:
         items = [(y, what)]
-    return [_prepare_target(spec, value, label) for spec, (value, label) in zip(specs, items)]
+    for spec, (value, label) in zip(specs, items):
+        if value is None and not spec.optional:
+            raise ValueError(
+                f"{label} is None, but output {spec.output_name!r} has a loss; give its targets "
+                f"(only an output compiled with loss None may go without)."
+            )
+    return [None if value is None else _prepare_target(spec, value, label)
+            for spec, (value, label) in zip(specs, items)]
 
 
 def _prepare_target(spec, value, label):
@@ -390,18 +399,21 @@ def _class_weights(class_weight, targets, spec):
 
 class Data:
     """What fit, evaluate and the single-batch methods work on: the inputs, the
-    targets and the sample weights, checked and converted, all of one length."""
+    targets and the sample weights, checked and converted, all of one length.
+    A target is None for an output compiled without a loss and given none."""
 
     def __init__(self, xs, ys, ws):
         self.xs, self.ys, self.ws = xs, ys, ws
 
     @property
     def arrays(self):
-        return self.xs + self.ys + self.ws
+        return self.xs + [y for y in self.ys if y is not None] + self.ws
 
     @property
     def counts(self):
-        return len(self.xs), len(self.ys)
+        """``(number of inputs, which targets are present)``: what ``pack_batch`` needs
+        to put a batch of ``arrays`` back in place."""
+        return len(self.xs), tuple(y is not None for y in self.ys)
 
     @property
     def size(self):
@@ -409,14 +421,19 @@ class Data:
 
     def split(self, validation_split):
         """(training part, validation part) by Keras's rule (see split_validation)."""
-        train, val = split_validation(self.arrays, validation_split)
-        n_x, n_y = self.counts
-        return (Data(train[:n_x], train[n_x:n_x + n_y], train[n_x + n_y:]),
-                Data(val[:n_x], val[n_x:n_x + n_y], val[n_x + n_y:]))
+        return tuple(self._from_arrays(part)
+                     for part in split_validation(self.arrays, validation_split))
+
+    def _from_arrays(self, arrays):
+        n_x, present = self.counts
+        targets = iter(arrays[n_x:n_x + sum(present)])
+        ys = [next(targets) if here else None for here in present]
+        return Data(arrays[:n_x], ys, arrays[n_x + sum(present):])
 
 
 def check_lengths(xs, ys, what_x="x", what_y="y"):
     """Every array has the same number of samples."""
+    ys = [a for a in ys if a is not None]
     lengths = {len(a) for a in xs} | {len(a) for a in ys}
     if len(lengths) > 1:
         x_lens = [len(a) for a in xs]

@@ -245,8 +245,11 @@ def pack_batch(batch, counts):
     ``(x, y, sample_weight)``, or ``(x,)`` without targets (lists where there are
     several inputs, outputs or per-output weights).  ``counts`` says how many of
     the arrays are inputs and targets; the rest are sample weights."""
-    n_inputs, n_targets = counts
-    xs, ys, ws = batch[:n_inputs], batch[n_inputs:n_inputs + n_targets], batch[n_inputs + n_targets:]
+    n_inputs, present = counts
+    n_targets = sum(present)
+    xs, ws = batch[:n_inputs], batch[n_inputs + n_targets:]
+    targets = iter(batch[n_inputs:n_inputs + n_targets])
+    ys = [next(targets) if here else None for here in present]  # None: an output without loss
     x = xs[0] if len(xs) == 1 else list(xs)
     if not ys:
         return (x,)
@@ -317,11 +320,10 @@ class Trainer:
             raise TypeError(f"compile() got unexpected keyword argument(s) {sorted(kwargs)}.")
         optimizer = optimizers_module.get(optimizer)
         names = self._output_names_or_default()
+        # an output whose loss is None (or left out of a dict) adds nothing to the total,
+        # and its targets may be left out, as in Keras
         given = per_output(loss, names, "loss") if loss is not None else [None] * len(names)
         loss_objects = [None if g is None else losses_module.as_object(g) for g in given]
-        if loss is not None and any(o is None for o in loss_objects):
-            missing = [n for n, o in zip(names, loss_objects) if o is None]
-            raise ValueError(f"compile(): no loss given for outputs {missing}.")
         weights = [1.0] * len(names) if loss_weights is None else per_output(
             loss_weights, names, "loss_weights")
         metric_lists = _metric_lists(metrics, names, "metrics")
@@ -420,8 +422,11 @@ class Trainer:
 
     def _target_specs(self):
         shapes = list(self.output_shapes)
-        return [data_adapter.TargetSpec(name, tuple(shape), target_kind(loss))
-                for name, shape, loss in zip(self.output_names, shapes, self.compiled_loss.losses)]
+        losses = self.compiled_loss.losses
+        some_loss = any(loss is not None for loss in losses)
+        return [data_adapter.TargetSpec(name, tuple(shape), target_kind(loss),
+                                        optional=some_loss and loss is None)
+                for name, shape, loss in zip(self.output_names, shapes, losses)]
 
     def _prepare(self, x, y, sample_weight=None, class_weight=None,
                  what=("x", "y", "sample_weight"), step="train_step"):
