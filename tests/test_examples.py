@@ -19,6 +19,7 @@ CASES = [
     ("05_boston_linear_regression.py", [], ["regression_loss.png", "regression.png"]),
     ("06_mnist_mlp.py", [], ["mnist_curves.png", "mnist_confusion_matrix.png"]),
     ("07_fashion_cnn.py", [], ["sobel.png", "filters.png", "activation_maps.png"]),
+    ("08_custom_op_and_layer.py", [], []),
 ]
 
 
