@@ -11,7 +11,7 @@ the model's guess and its probability for each class is saved to
 import numpy as np
 
 import minidl
-from minidl import layers
+from minidl import layers, plot
 
 import _common
 
@@ -79,7 +79,7 @@ def show_prediction(model, image, correct_label, path):
     right.set_xlim(0, 1)
     right.set_xlabel("probability")
     figure.tight_layout()
-    figure.savefig(path)
+    plot.show(figure, path)  # saved, and shown below the cell in a notebook
     return guess
 
 

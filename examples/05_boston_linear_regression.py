@@ -80,5 +80,5 @@ left, right = figure.subplots(1, 2)
 plot_data(left, X_train_1d, y_train, line_x, line_y, title="Training Dataset")
 plot_data(right, X_test_1d, y_test, line_x, line_y, title="Test Dataset")
 figure.tight_layout()
-figure.savefig(args.out / "regression.png")
+plot.show(figure, args.out / "regression.png")  # saved, and shown in a notebook
 print(f"Saved {args.out / 'regression_loss.png'} and {args.out / 'regression.png'}")

@@ -85,7 +85,7 @@ for axes, picture, title, cmap in zip(panels, [image, sobel, edges], titles, ["b
 for (i, j), value in np.ndenumerate(sobel):
     panels[1].text(j, i, f"{value:+.0f}", ha="center", va="center", fontsize=14)
 figure.tight_layout()
-figure.savefig(args.out / "sobel.png")
+plot.show(figure, args.out / "sobel.png")  # saved, and shown in a notebook
 
 plot.plot_filters(model.layers[0], path=args.out / "filters.png")
 plot.plot_feature_maps(model, x_test[0], path=args.out / "activation_maps.png")

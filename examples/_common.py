@@ -10,6 +10,7 @@ the test suite runs every example that way.
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +21,12 @@ def parse_args(description, add_arguments=None):
     parser.add_argument("--full", action="store_true", help="use the real, full data set (may download it)")
     parser.add_argument("--quick", action="store_true", default=os.environ.get("MINIDL_EXAMPLES_QUICK") == "1",
                         help="a short run on a few hundred samples (what the tests use)")
-    parser.add_argument("--out", type=Path, default=Path("minidl-examples"), help="directory for the pictures")
+    parser.add_argument("--out", type=Path, default=Path(os.environ.get("MINIDL_EXAMPLES_OUT", "minidl-examples")),
+                        help="directory for the pictures (default: $MINIDL_EXAMPLES_OUT or ./minidl-examples)")
     if add_arguments:
         add_arguments(parser)
-    args = parser.parse_args()
+    # in a notebook (examples/notebooks/), sys.argv is the kernel's: take the defaults
+    args = parser.parse_args([] if "ipykernel" in sys.modules else None)
     args.out.mkdir(parents=True, exist_ok=True)
     return args
 

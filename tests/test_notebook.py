@@ -10,7 +10,6 @@ or imports pyplot.
 
 import base64
 import importlib.util
-import json
 import struct
 import sys
 
@@ -22,7 +21,7 @@ if importlib.util.find_spec("ipykernel") is None:  # not imported here: see outp
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
-KERNEL = "minidl-python3"
+from jupyter_kernel import notebook_environment  # noqa: E402
 
 CELLS = {
     "setup": """\
@@ -81,25 +80,13 @@ def outputs(tmp_path_factory):
     """``{cell name: [outputs]}`` of the notebook above, run in a fresh kernel."""
     directory = tmp_path_factory.mktemp("notebook")
     saved = directory / "curves.png"
-    # A python3 kernel of this interpreter, under its own name: jupyter_client would
-    # resolve "python3" by importing ipykernel here, and then every later test's
-    # progress bar would take this process for a notebook (see utils/progbar.py).
-    kernel = directory / "jupyter" / "kernels" / KERNEL
-    kernel.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    kernel.joinpath("kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "Python 3 (minidl tests)", "language": "python"})
-    )
     cells = {name: source.replace("SAVED_PATH", repr(str(saved))) for name, source in CELLS.items()}
     notebook = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell(source) for source in cells.values()]
     )
     notebook.cells[-1].metadata["tags"] = ["raises-exception"]  # the offline one; run on
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JUPYTER_PATH", str(directory / "jupyter"))
-        patch.setenv("IPYTHONDIR", str(directory / "ipython"))  # no user profile or startup files
-        patch.delenv("MPLBACKEND", raising=False)  # as in Jupyter: ipykernel picks the inline one
-        client = nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=60,
+    with notebook_environment(directory) as kernel:
+        client = nbclient.NotebookClient(notebook, kernel_name=kernel, timeout=60,
                                          resources={"metadata": {"path": str(directory)}})
         client.execute()
     assert saved.is_file(), "fig.savefig() wrote nothing"

@@ -252,3 +252,13 @@ assert "IPython" not in sys.modules and "matplotlib.pyplot" not in sys.modules, 
                          timeout=60, check=False)
     assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
     assert (tmp_path / "h.png").is_file() and (tmp_path / "again.png").is_file()
+
+
+def test_show_saves_a_figure_of_your_own_and_returns_it(tmp_path):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(2, 2))
+    figure.subplots().plot([0, 1], [1, 0])
+    path = tmp_path / "mine.png"
+    assert plot.show(figure, path) is figure
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -7,6 +7,7 @@ and the autograd graph behind a value.
     plot.plot_confusion_matrix((y_test, model.predict(x_test)), class_names, path="cm.png")
     plot.show_images(x_test[:20], y_test[:20], model.predict(x_test[:20]), class_names, path="mistakes.png")
     plot.plot_graph(loss, path="graph.png")
+    plot.show(my_figure, path="mine.png")   # a matplotlib Figure of your own, the same way
 
 Every function returns a ``matplotlib.figure.Figure`` and saves it when given
 ``path``. Figures are built directly on matplotlib's Agg canvas, without
@@ -256,6 +257,12 @@ def plot_graph(tensor, path=None, rankdir="LR", max_nodes=200):
     if path is not None:
         save_figure(figure, path)
     return _finish(figure, None)
+
+
+def show(figure, path=None):
+    """Save a matplotlib ``figure`` of your own to ``path`` (if given) and, in a notebook,
+    show it below the cell, as the functions above do with theirs; returns it."""
+    return _finish(figure, path)
 
 
 # --- helpers ---------------------------------------------------------------------------
