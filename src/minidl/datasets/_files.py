@@ -147,11 +147,13 @@ def locate(spec, path=None, download=True, downloader=None):
     return {remote.name: target / remote.name for remote in spec.files}
 
 
-def fetch(url, destination, sha256, downloader=None):
+def fetch(url, destination, sha256, downloader=None, algorithm="sha256"):
     """Download ``url`` to ``destination`` atomically, checking its SHA-256.
 
     Nothing appears at ``destination`` unless the whole file arrived and its
     digest matched; the temporary file is removed on any failure.
+    (``utils.get_file`` also passes ``algorithm="md5"``, or ``sha256=None``
+    for a file with no known digest.)
     """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -162,10 +164,10 @@ def fetch(url, destination, sha256, downloader=None):
             download(url, out)
             out.flush()
             os.fsync(out.fileno())
-        digest = sha256_of(temporary)
-        if digest != sha256:
+        digest = file_digest(temporary, algorithm)
+        if sha256 is not None and digest != sha256.lower():
             raise ValueError(
-                f"The file downloaded from {url} has SHA-256 {digest}, expected {sha256}; "
+                f"The file downloaded from {url} has {_ALGORITHM_NAMES[algorithm]} {digest}, expected {sha256}; "
                 f"it was not saved. The transfer was damaged or the file changed upstream: try again, "
                 f"or put a good copy at {destination}."
             )
@@ -176,9 +178,19 @@ def fetch(url, destination, sha256, downloader=None):
     return destination
 
 
+_ALGORITHM_NAMES = {"sha256": "SHA-256", "md5": "MD5"}
+
+
 def sha256_of(path):
     """The hex SHA-256 digest of a file."""
-    digest = hashlib.sha256()
+    return file_digest(path, "sha256")
+
+
+def file_digest(path, algorithm="sha256"):
+    """The hex digest of a file: ``algorithm`` is "sha256" or "md5"."""
+    if algorithm not in _ALGORITHM_NAMES:
+        raise ValueError(f"unknown hash algorithm {algorithm!r}; use 'sha256' or 'md5'.")
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             digest.update(chunk)
