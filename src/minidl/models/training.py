@@ -468,6 +468,7 @@ class Trainer:
         weights, the others do not.  ``verbose``: 1 progress bar, 2 one line
         per epoch, 0 silent.
         """
+        _loader_options(kwargs, "fit")
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(kwargs)}.")
         self._require_compiled("fit")
@@ -626,6 +627,7 @@ class Trainer:
         """Loss and metrics on (x, y): the loss alone without metrics, else
         ``[loss, metric, ...]`` in the order of ``metrics_names``.  ``x`` may be a
         Dataset, Sequence or generator (``steps`` batches of it, or one pass)."""
+        _loader_options(kwargs, "evaluate")
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword arguments {sorted(kwargs)}.")
         self._require_compiled("evaluate")
@@ -664,6 +666,7 @@ class Trainer:
         outputs (a CNN) runs through the model in slices that fit the CPU's
         caches, when that cannot change the result (see ``predict_slices.py``).
         """
+        _loader_options(kwargs, "predict")
         if kwargs:
             raise TypeError(f"predict() got unexpected keyword arguments {sorted(kwargs)}.")
         batch_size = _batch_size(batch_size)
@@ -768,6 +771,36 @@ class Trainer:
         xs = data_adapter.prepare_inputs(self, x, finite=False)
         return self.predict(xs[0] if len(xs) == 1 else xs, batch_size=len(xs[0]))
 
+    # --- Keras 1's generator methods, deprecated aliases as in tf.keras 2 -----
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, validation_freq=1,
+                      class_weight=None, max_queue_size=10, workers=1, use_multiprocessing=False,
+                      shuffle=True, initial_epoch=0):
+        """Deprecated: ``fit`` takes generators (and Sequences, Datasets) itself."""
+        _deprecated("fit_generator", "fit")
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, validation_data=validation_data,
+                        validation_steps=validation_steps, validation_freq=validation_freq,
+                        class_weight=class_weight, max_queue_size=max_queue_size, workers=workers,
+                        use_multiprocessing=use_multiprocessing, shuffle=shuffle,
+                        initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
+                           use_multiprocessing=False, verbose=0):
+        """Deprecated: ``evaluate`` takes generators itself."""
+        _deprecated("evaluate_generator", "evaluate")
+        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose,
+                             max_queue_size=max_queue_size, workers=workers,
+                             use_multiprocessing=use_multiprocessing)
+
+    def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
+                          use_multiprocessing=False, verbose=0):
+        """Deprecated: ``predict`` takes generators itself."""
+        _deprecated("predict_generator", "predict")
+        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose,
+                            max_queue_size=max_queue_size, workers=workers,
+                            use_multiprocessing=use_multiprocessing)
+
     # --- saving (see minidl.models.saving) ----------------------------------
     @filter_traceback
     def save(self, filepath, overwrite=True, include_optimizer=True):
@@ -787,6 +820,27 @@ class Trainer:
         from minidl.models import saving
 
         saving.load_weights(self, filepath)
+
+
+def _deprecated(old, new):
+    warnings.warn(f"`Model.{old}` is deprecated and will be removed in a future version. "
+                  f"Please use `Model.{new}`, which supports generators.", DeprecationWarning, stacklevel=3)
+
+
+def _loader_options(kwargs, method):
+    """Keras 2's ``max_queue_size``, ``workers`` and ``use_multiprocessing``: accepted, and
+    taken out of ``kwargs``. minidl reads batches in the training thread, so asking for
+    more workers or processes changes nothing, and a warning says so."""
+    max_queue_size = kwargs.pop("max_queue_size", 10)
+    workers = kwargs.pop("workers", 1)
+    use_multiprocessing = kwargs.pop("use_multiprocessing", False)
+    if isinstance(max_queue_size, bool) or not isinstance(max_queue_size, (int, np.integer)):
+        raise ValueError(f"{method}(): max_queue_size must be an integer, received {max_queue_size!r}.")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 0:
+        raise ValueError(f"{method}(): workers must be a non-negative integer, received {workers!r}.")
+    if workers > 1 or use_multiprocessing:
+        warnings.warn(f"{method}(): minidl reads batches in the training thread; workers={workers} and "
+                      f"use_multiprocessing={use_multiprocessing} change nothing.", stacklevel=4)
 
 
 def _metric_lists(metrics, names, what):
