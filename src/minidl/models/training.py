@@ -57,6 +57,7 @@ from minidl.models.compile_utils import (
     target_kind,
 )
 from minidl.models.predict_slices import predict_slice
+from minidl.models.trainable_state import respect_compiled_state, trainable_state
 from minidl.tensor import Tensor
 from minidl.utils.progbar import Progbar
 from minidl.utils.traceback_utils import filter_traceback
@@ -334,6 +335,8 @@ class Trainer:
         self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
                               "weighted_metrics": weighted_metrics}
         self.stop_training = False
+        # fit and train_on_batch train what is trainable now (Keras 2; see trainable_state)
+        self._compiled_trainable_state = trainable_state(self)
 
     @property
     def compiled(self):
@@ -508,8 +511,9 @@ class Trainer:
         elif val is not None:
             val = ArrayFeed(val, validation_batch_size or batch_size, shuffle=False)
         # --- from here on, the model and the optimizer may change -----------
-        return self._fit_loop(feed, val, epochs, verbose, callback_objects, initial_epoch,
-                              validation_freq)
+        with respect_compiled_state(self):
+            return self._fit_loop(feed, val, epochs, verbose, callback_objects, initial_epoch,
+                                  validation_freq)
 
     def _source_feed(self, source, steps, shuffle, class_weight, what, step):
         """A SourceFeed whose first batch is checked now, building the model."""
@@ -753,7 +757,8 @@ class Trainer:
         self._require_compiled("train_on_batch")
         data = self._prepare(x, y, sample_weight, class_weight)
         self.reset_metrics()
-        logs = python_logs(self.train_step(pack_batch(data.arrays, data.counts)))
+        with respect_compiled_state(self):
+            logs = python_logs(self.train_step(pack_batch(data.arrays, data.counts)))
         return logs if return_dict else _in_metric_order(logs, self.metrics_names)
 
     @filter_traceback
