@@ -32,7 +32,7 @@ def test_the_gan_recipe_of_deep_learning_with_python():
     disc, gen, gan = gan_parts()
     rng = np.random.default_rng(0)
     before = disc.get_weights()
-    with pytest.warns(UserWarning, match="changed since model 'sequential' was compiled"):
+    with pytest.warns(UserWarning, match=f"changed since model '{disc.name}' was compiled"):
         disc.train_on_batch(rng.normal(size=(8, 3)).astype("float32"), np.ones((8, 1), "float32"))
     assert _changed(before, disc.get_weights()), "the discriminator must still train"
     assert disc.trainable is False and disc.trainable_weights == []  # the flags are restored

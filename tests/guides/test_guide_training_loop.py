@@ -346,11 +346,13 @@ def test_end_to_end_example_a_gan_training_loop_from_scratch_networks():
     )
 
 
-@missing("keras.preprocessing.image.array_to_img (saving a generated image)")
-def test_end_to_end_example_a_gan_saving_a_generated_image():
+def test_end_to_end_example_a_gan_saving_a_generated_image(tmp_path, monkeypatch):
+    pytest.importorskip("PIL")
+    monkeypatch.chdir(tmp_path)
     generated_images = np.random.random((1, 28, 28, 1)).astype("float32")
     img = keras.preprocessing.image.array_to_img(generated_images[0] * 255.0, scale=False)
     img.save("generated_img0.png")
+    assert (tmp_path / "generated_img0.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_end_to_end_example_a_gan_training_loop_from_scratch():
