@@ -17,7 +17,7 @@ from libc.math cimport sqrt, sqrtf
 
 cimport numpy as cnp
 
-from minidl._kernels.checks import check_optimizer
+from minidl._kernels.checks import check_optimizer, check_required_state
 from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 
 cnp.import_array()
@@ -233,6 +233,8 @@ cdef inline Py_ssize_t _chunk_size(Py_ssize_t n, Py_ssize_t start) noexcept nogi
 
 
 def adagrad_update(param, grad, accumulator, double lr, double epsilon=1e-7):
+    if accumulator is None:
+        check_required_state("adagrad_update", accumulator=accumulator)  # raises
     if not _buffers_ok(param, grad, accumulator, None, None):
         check_optimizer("adagrad_update", param, grad, accumulator)  # raises
     if float_type(param) == cnp.NPY_FLOAT:
@@ -255,6 +257,9 @@ cdef void _adagrad(floating[::1] w, const floating[::1] g, floating[::1] a, floa
 
 def adadelta_update(param, grad, accumulated_grad, accumulated_delta, double lr, double rho=0.95,
                     double epsilon=1e-7):
+    if accumulated_grad is None or accumulated_delta is None:
+        check_required_state("adadelta_update", accumulated_grad=accumulated_grad,
+                             accumulated_delta=accumulated_delta)  # raises
     if not _buffers_ok(param, grad, accumulated_grad, accumulated_delta, None):
         check_optimizer("adadelta_update", param, grad, accumulated_grad, accumulated_delta)
     if float_type(param) == cnp.NPY_FLOAT:
@@ -279,6 +284,8 @@ cdef void _adadelta(floating[::1] w, const floating[::1] g, floating[::1] a, flo
 
 def adamax_update(param, grad, m, u, double lr_t, double beta_1=0.9, double beta_2=0.999,
                   double epsilon=1e-7):
+    if m is None or u is None:
+        check_required_state("adamax_update", m=m, u=u)  # raises
     if not _buffers_ok(param, grad, m, u, None):
         check_optimizer("adamax_update", param, grad, m, u)  # raises
     if float_type(param) == cnp.NPY_FLOAT:
@@ -303,6 +310,8 @@ cdef void _adamax(floating[::1] w, const floating[::1] g, floating[::1] m, float
 
 def nadam_update(param, grad, m, v, double lr, double m_scale, double g_scale, double v_scale,
                  double beta_1=0.9, double beta_2=0.999, double epsilon=1e-7):
+    if m is None or v is None:
+        check_required_state("nadam_update", m=m, v=v)  # raises
     if not _buffers_ok(param, grad, m, v, None):
         check_optimizer("nadam_update", param, grad, m, v)  # raises
     if float_type(param) == cnp.NPY_FLOAT:
@@ -331,6 +340,8 @@ cdef void _nadam(floating[::1] w, const floating[::1] g, floating[::1] m, floati
 
 def adamw_update(param, grad, m, v, v_max, double lr_t, double decay, double beta_1=0.9,
                  double beta_2=0.999, double epsilon=1e-7):
+    if m is None or v is None:
+        check_required_state("adamw_update", m=m, v=v)  # raises
     if not _buffers_ok(param, grad, m, v, v_max):
         check_optimizer("adamw_update", param, grad, m, v, v_max)  # raises
     if float_type(param) == cnp.NPY_FLOAT:
@@ -359,6 +370,8 @@ cdef void _adamw(floating[::1] w, const floating[::1] g, floating[::1] m, floati
 
 def ftrl_update(param, grad, accumulator, linear, double lr, double lr_power=-0.5,
                 double l1=0.0, double l2=0.0, double l2_shrinkage=0.0, double beta=0.0):
+    if accumulator is None or linear is None:
+        check_required_state("ftrl_update", accumulator=accumulator, linear=linear)  # raises
     if not _buffers_ok(param, grad, accumulator, linear, None):
         check_optimizer("ftrl_update", param, grad, accumulator, linear)  # raises
     if not lr > 0:

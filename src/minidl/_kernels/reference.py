@@ -24,6 +24,7 @@ from minidl._kernels.checks import (
     check_gradient_nonzeros,
     check_im2col,
     check_optimizer,
+    check_required_state,
     check_pool,
     check_pool_backward,
     check_argmax_range,
@@ -526,6 +527,7 @@ def adagrad_update(param, grad, accumulator, lr, epsilon=1e-7):
         a = a + g^2                                  (a starts at initial_accumulator_value)
         w = w - lr * g / sqrt(a + epsilon)
     """
+    check_required_state("adagrad_update", accumulator=accumulator)
     check_optimizer("adagrad_update", param, grad, accumulator)
     accumulator += grad * grad
     param -= lr * grad / np.sqrt(accumulator + epsilon)
@@ -540,6 +542,8 @@ def adadelta_update(param, grad, accumulated_grad, accumulated_delta, lr, rho=0.
         d = rho * d + (1 - rho) * delta^2                    (running mean of delta^2)
         w = w + lr * delta
     """
+    check_required_state("adadelta_update", accumulated_grad=accumulated_grad,
+                         accumulated_delta=accumulated_delta)
     check_optimizer("adadelta_update", param, grad, accumulated_grad, accumulated_delta)
     accumulated_grad *= rho
     accumulated_grad += (1 - rho) * grad * grad
@@ -557,6 +561,7 @@ def adamax_update(param, grad, m, u, lr_t, beta_1=0.9, beta_2=0.999, epsilon=1e-
         w = w - lr_t * m / (u + epsilon)
     where the caller passes lr_t = lr / (1 - beta_1^t) for step t (t = 1, 2, ...).
     """
+    check_required_state("adamax_update", m=m, u=u)
     check_optimizer("adamax_update", param, grad, m, u)
     m += (1 - beta_1) * (grad - m)
     np.maximum(beta_2 * u, np.abs(grad), out=u)
@@ -577,6 +582,7 @@ def nadam_update(param, grad, m, v, lr, m_scale, g_scale, v_scale, beta_1=0.9, b
         m_scale = mu_{t+1} / (1 - prod_{t+1}),   g_scale = (1 - mu_t) / (1 - prod_t),
         v_scale = 1 / (1 - beta_2^t).
     """
+    check_required_state("nadam_update", m=m, v=v)
     check_optimizer("nadam_update", param, grad, m, v)
     m += (1 - beta_1) * (grad - m)
     v += (1 - beta_2) * (grad * grad - v)
@@ -591,6 +597,7 @@ def adamw_update(param, grad, m, v, v_max, lr_t, decay, beta_1=0.9, beta_2=0.999
         w = w - decay * w                            (decay = lr * weight_decay)
         then Adam's step (adam_update, AMSGrad when v_max is given) with lr_t.
     """
+    check_required_state("adamw_update", m=m, v=v)
     check_optimizer("adamw_update", param, grad, m, v, v_max)
     param -= param * decay
     m += (1 - beta_1) * (grad - m)
@@ -612,6 +619,7 @@ def ftrl_update(param, grad, accumulator, linear, lr, lr_power=-0.5, l1=0.0, l2=
         w = (clip(z, -l1, l1) - z) / q                  (0 where |z| <= l1)
         a = a'
     """
+    check_required_state("ftrl_update", accumulator=accumulator, linear=linear)
     check_optimizer("ftrl_update", param, grad, accumulator, linear)
     if not lr > 0:
         raise ValueError(f"ftrl_update: lr must be > 0 (the rule divides by it), received {lr!r}.")
