@@ -9,8 +9,9 @@ C-contiguous array shares its memory, so the update lands in the weight.
 
 An optimizer keeps, per weight, the "slots" its rule needs (SGD's velocity,
 RMSprop's mean square, Adam's two moments) and counts its steps in
-``iterations`` (an int that also answers ``.numpy()``, as Keras's int64 variable).  ``get_state()``/``set_state()`` export and restore all of it,
-so a saved model resumes training exactly where it stopped.
+``iterations`` (an int that also answers ``.numpy()``, as Keras's int64
+variable).  ``get_state()``/``set_state()`` export and restore all of it, so a
+saved model resumes training exactly where it stopped.
 
 The learning rate is a number or a schedule (``minidl.optimizers.schedules``,
 evaluated at ``iterations`` before each step).  ``optimizer.learning_rate``
