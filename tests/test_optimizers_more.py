@@ -293,3 +293,19 @@ def test_clipvalue_beside_a_norm_warns_as_keras_ignores_it():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         optimizers.Nadam(clipvalue=0.5)
+
+
+def test_a_tf_keras_config_deserializes():
+    """``tf_keras.optimizers.serialize(tf_keras.optimizers.get("adamw"))``, as tf_keras 2.21
+    printed it: its EMA and XLA keys ask for nothing and are dropped."""
+    keras = {"module": "keras.optimizers", "class_name": "AdamW", "config": {
+        "name": "AdamW", "weight_decay": 0.004, "clipnorm": None, "global_clipnorm": None,
+        "clipvalue": None, "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+        "jit_compile": False, "is_legacy_optimizer": False, "learning_rate": 0.0010000000474974513,
+        "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False},
+        "registered_name": None}
+    opt = optimizers.deserialize(keras)
+    assert isinstance(opt, optimizers.AdamW) and opt.weight_decay == 0.004
+    keras["config"]["use_ema"] = True
+    with pytest.raises(ValueError, match="use_ema=True asks for something minidl's optimizers"):
+        optimizers.deserialize(keras)

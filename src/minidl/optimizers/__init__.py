@@ -130,6 +130,13 @@ class LearningRate(Variable):
     __hash__ = Variable.__hash__  # still one object (defining __eq__ would drop the hash)
 
 
+# tf_keras 2's get_config() keys without a minidl counterpart, and the values that ask
+# for nothing (jit_compile and the legacy flag change nothing in what is computed)
+# (None: any value)
+_KERAS_ONLY = {"use_ema": (False,), "ema_momentum": None, "ema_overwrite_frequency": (None,),
+               "jit_compile": None, "is_legacy_optimizer": (False,)}
+
+
 class Iterations(int):
     """``optimizer.iterations``: the number of steps taken, an ``int`` that also
     reads like Keras 2's int64 variable (``.numpy()``, ``.assign(n)``, ``dtype``).
@@ -338,7 +345,17 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        """The optimizer ``get_config`` described.  A tf_keras 2 config loads too: its
+        keys for what minidl does not have (an EMA of the weights, XLA) are dropped
+        when they ask for nothing (``use_ema=False``), refused otherwise."""
         config = dict(config)
+        for key, allowed in _KERAS_ONLY.items():
+            value = config.pop(key, None)
+            if allowed and value is not None and value not in allowed:
+                raise ValueError(
+                    f"{cls.__name__}.from_config: {key}={value!r} asks for something "
+                    f"minidl's optimizers do not do (only {allowed} is accepted)."
+                )
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = schedules.deserialize(config["learning_rate"],
                                                             custom_objects)
