@@ -309,3 +309,12 @@ def test_a_tf_keras_config_deserializes():
     keras["config"]["use_ema"] = True
     with pytest.raises(ValueError, match="use_ema=True asks for something minidl's optimizers"):
         optimizers.deserialize(keras)
+
+
+def test_get_takes_a_config_dict_and_lower_case_class_names():
+    """As tf_keras 2.21's optimizers.get({"class_name": "nadam", "config": {}}) does."""
+    opt = optimizers.get({"class_name": "nadam", "config": {"learning_rate": 0.5}})
+    assert isinstance(opt, optimizers.Nadam) and float(opt.learning_rate) == 0.5
+    assert isinstance(optimizers.get({"class_name": "Ftrl", "config": {}}), optimizers.Ftrl)
+    with pytest.raises(ValueError, match="Unknown optimizer class 'Nadamm'"):
+        optimizers.get({"class_name": "Nadamm", "config": {}})

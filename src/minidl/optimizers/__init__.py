@@ -538,9 +538,12 @@ class Adam(Optimizer):
 
 
 def get(identifier):
-    """An Optimizer from a name (``"adam"``, any case) or an Optimizer instance."""
+    """An Optimizer from a name (``"adam"``, any case), an Optimizer instance or
+    class, or a ``{"class_name": ..., "config": ...}`` dict (``deserialize``)."""
     if isinstance(identifier, Optimizer):
         return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower())
         if cls is None:
@@ -567,6 +570,8 @@ def deserialize(config, custom_objects=None):
     classes.update({name: cls for name, cls in (custom_objects or {}).items()
                     if isinstance(cls, type) and issubclass(cls, Optimizer)})
     cls = classes.get(config["class_name"])
+    if cls is None and isinstance(config["class_name"], str):  # Keras takes "adam" here too
+        cls = _BY_NAME.get(config["class_name"].lower())
     if cls is None:
         raise ValueError(unknown_name_message("optimizer class", config["class_name"], classes))
     return cls.from_config(config["config"], custom_objects)
