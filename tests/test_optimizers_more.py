@@ -318,3 +318,19 @@ def test_get_takes_a_config_dict_and_lower_case_class_names():
     assert isinstance(optimizers.get({"class_name": "Ftrl", "config": {}}), optimizers.Ftrl)
     with pytest.raises(ValueError, match="Unknown optimizer class 'Nadamm'"):
         optimizers.get({"class_name": "Nadamm", "config": {}})
+
+
+@pytest.mark.parametrize("name, learning_rate", [
+    ("Adagrad", 0.1), ("Adadelta", 1.0), ("Adamax", 0.01), ("Nadam", 0.01), ("AdamW", 0.01),
+    ("Ftrl", 0.1),
+])
+def test_each_trains_a_small_classifier(name, learning_rate):
+    """A learner's first check: fit lowers the loss of a separable 3-class problem."""
+    minidl.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    y = np.arange(120) % 3
+    x = (rng.normal(size=(120, 4)) + np.eye(3, 4)[y] * 3).astype(np.float32)
+    model = _model(getattr(optimizers, name)(learning_rate=learning_rate))
+    history = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.7 * losses[0], losses
