@@ -273,6 +273,19 @@ def test_a_saved_slot_that_cannot_be_negative_is_checked(tmp_path, name, slot, v
             member, "non-negative")
 
 
+@pytest.mark.parametrize("array", [np.zeros((6, 4), np.float32), np.zeros((4, 6), np.float64)],
+                         ids=["shape", "dtype"])
+def test_a_saved_slot_of_another_shape_or_dtype_is_refused(tmp_path, array):
+    x, y = _data()
+    model = _model("ftrl")
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    model.save(tmp_path / "good.mdl")
+    items = members(tmp_path / "good.mdl")
+    member = "optimizer/0000_1.npy"  # Ftrl's linear slot of the (4, 6) kernel
+    refused(write_zip(tmp_path / "bad.mdl", replaced(items, member, npy(array))), load_model,
+            member)
+
+
 def test_slots_that_may_be_negative_load():
     """Adamax's m and Ftrl's linear hold signed sums: negative values are legal."""
     assert optimizers.Adamax().nonnegative_slots() == ("u",)
