@@ -204,6 +204,26 @@ def adam_case(size=118_282):
     return step
 
 
+def optimizer_case(kernel, size=118_282):
+    """One step of Keras 2's other optimizers on the same weights as adam_case
+    (arguments as the optimizer classes pass them, Ftrl's accumulator at its 0.1)."""
+    w, g, m = _normal(size), _normal(size), np.zeros(size, np.float32)
+    s, d = np.full(size, 0.1, np.float32), np.zeros(size, np.float32)
+    arguments = {
+        "adagrad_update": (w, g, s, 1e-3, 1e-7),
+        "adadelta_update": (w, g, s, d, 1e-3, 0.95, 1e-7),
+        "adamax_update": (w, g, m, d, 1e-2, 0.9, 0.999, 1e-7),
+        "nadam_update": (w, g, m, d, 1e-3, 4.7, 0.6, 9.5, 0.9, 0.999, 1e-7),
+        "adamw_update": (w, g, m, d, None, 1e-3, 4e-6, 0.9, 0.999, 1e-7),
+        "ftrl_update": (w, g, s, d, 1e-3, -0.5, 0.0, 0.0, 0.0, 0.0),
+    }[kernel]
+
+    def step(kernels):
+        getattr(kernels, kernel)(*arguments)
+
+    return step
+
+
 def gemm_case(n, k, m):
     a, b = _normal(n, k), _normal(k, m)
     out = np.empty((n, m), np.float32)
@@ -228,5 +248,11 @@ CASES = {
     "softmax-xent 64x10": lambda: softmax_xent_case(64, 10),
     "softmax-xent 256x10": lambda: softmax_xent_case(256, 10),
     "adam 118,282 weights": adam_case,
+    "adagrad 118,282 weights": lambda: optimizer_case("adagrad_update"),
+    "adadelta 118,282 weights": lambda: optimizer_case("adadelta_update"),
+    "adamax 118,282 weights": lambda: optimizer_case("adamax_update"),
+    "nadam 118,282 weights": lambda: optimizer_case("nadam_update"),
+    "adamw 118,282 weights": lambda: optimizer_case("adamw_update"),
+    "ftrl 118,282 weights": lambda: optimizer_case("ftrl_update"),
     "gemm 64x784x128": lambda: gemm_case(64, 784, 128),
 }

@@ -1,6 +1,6 @@
 """Each compiled kernel against its NumPy twin, as a table of ratios.
 
-    python bench/kernel_ratios.py [--repeat 7]
+    python bench/kernel_ratios.py [--repeat 7] [--only adam]
 
 For every tutorial-shaped workload (forward + backward), times the compiled
 kernels and the reference kernels alternately, round by round, and prints the
@@ -61,16 +61,21 @@ def compare(functions, repeat, numpy_side=()):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default="", help="only the workloads whose name holds this")
     args = parser.parse_args()
 
     print(f"{'kernel (forward + backward)':34s} {'compiled':>11s} {'reference':>11s} {'ratio':>7s}")
     for name, make in CASES.items():
+        if args.only not in name:
+            continue
         step = make()
         t = compare({"compiled": lambda: step(compiled), "reference": lambda: step(reference)},
                     args.repeat, numpy_side={"reference"})
         print(f"{name:34s} {t['compiled'] * 1e6:9.1f}us {t['reference'] * 1e6:9.1f}us "
               f"{t['reference'] / t['compiled']:6.1f}x")
 
+    if args.only:
+        return
     # gemm against numpy's @, and the fused epilogue against @ + bias + relu
     a = RNG.normal(size=(64, 784)).astype(np.float32)
     b = RNG.normal(size=(784, 128)).astype(np.float32)

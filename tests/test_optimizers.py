@@ -66,10 +66,12 @@ def test_adam_matches_keras_rule(amsgrad):
 
 
 def test_defaults_are_keras_defaults():
-    assert optimizers.SGD().get_config() == {"name": "SGD", "learning_rate": 0.01, "momentum": 0.0, "nesterov": False}
-    assert optimizers.RMSprop().get_config() == {"name": "RMSprop", "learning_rate": 0.001, "rho": 0.9,
+    base = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None}
+    assert optimizers.SGD().get_config() == {"name": "SGD", **base, "learning_rate": 0.01, "momentum": 0.0,
+                                             "nesterov": False}
+    assert optimizers.RMSprop().get_config() == {"name": "RMSprop", **base, "learning_rate": 0.001, "rho": 0.9,
                                                   "momentum": 0.0, "epsilon": 1e-7}
-    assert optimizers.Adam().get_config() == {"name": "Adam", "learning_rate": 0.001, "beta_1": 0.9,
+    assert optimizers.Adam().get_config() == {"name": "Adam", **base, "learning_rate": 0.001, "beta_1": 0.9,
                                                "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False}
 
 

@@ -73,6 +73,12 @@ argmax (N,OH,OW,C) int64)``
 ``rmsprop_update(param, grad, mean_square, momentum_buffer or None, lr, rho,
 momentum, epsilon)``
 ``adam_update(param, grad, m, v, v_max or None, lr_t, beta_1, beta_2, epsilon)``
+``adagrad_update(param, grad, accumulator, lr, epsilon)``
+``adadelta_update(param, grad, accumulated_grad, accumulated_delta, lr, rho, epsilon)``
+``adamax_update(param, grad, m, u, lr_t, beta_1, beta_2, epsilon)``
+``nadam_update(param, grad, m, v, lr, m_scale, g_scale, v_scale, beta_1, beta_2, epsilon)``
+``adamw_update(param, grad, m, v, v_max or None, lr_t, decay, beta_1, beta_2, epsilon)``
+``ftrl_update(param, grad, accumulator, linear, lr, lr_power, l1, l2, l2_shrinkage, beta)``
     1-D flat buffers, updated in place with Keras's rules (see reference.py).
 """
 
@@ -90,6 +96,8 @@ FUNCTIONS = (
     "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax_forward", "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
     "sgd_update", "rmsprop_update", "adam_update",
+    "adagrad_update", "adadelta_update", "adamax_update", "nadam_update", "adamw_update",
+    "ftrl_update",
 )
 # and the constants: the backend's name, whether its sparse backward and its Winograd
 # convolution are worth calling

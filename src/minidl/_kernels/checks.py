@@ -344,3 +344,11 @@ def check_optimizer(kernel, param, grad, *state):
             outputs[name] = buffer
     _same_dtype(kernel, grad=grad, **outputs)
     _separate(kernel, outputs, {"grad": grad})
+
+
+def check_required_state(kernel, **state):
+    """State buffers a rule cannot go without (check_optimizer lets None through for the
+    optional ones, such as SGD's velocity): None here is a ValueError naming the buffer."""
+    for name, buffer in state.items():
+        if buffer is None:
+            raise ValueError(f"{kernel}: {name} must be a numpy array, received None.")

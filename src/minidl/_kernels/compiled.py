@@ -18,7 +18,17 @@ from minidl._kernels.conv import (
     im2col,
 )
 from minidl._kernels.dense import dense_backward, dense_forward, gemm
-from minidl._kernels.optim import adam_update, rmsprop_update, sgd_update
+from minidl._kernels.optim import (
+    adadelta_update,
+    adagrad_update,
+    adam_update,
+    adamax_update,
+    adamw_update,
+    ftrl_update,
+    nadam_update,
+    rmsprop_update,
+    sgd_update,
+)
 from minidl._kernels.pool import (
     avg_pool2d_backward,
     avg_pool2d_forward,
@@ -41,7 +51,11 @@ __all__ = [
     "NAME",
     "SPARSE_BACKWARD",
     "WINOGRAD",
+    "adadelta_update",
+    "adagrad_update",
     "adam_update",
+    "adamax_update",
+    "adamw_update",
     "avg_pool2d_backward",
     "avg_pool2d_forward",
     "col2im",
@@ -52,11 +66,13 @@ __all__ = [
     "conv2d_winograd_forward",
     "dense_backward",
     "dense_forward",
+    "ftrl_update",
     "gemm",
     "gradient_nonzeros",
     "im2col",
     "max_pool2d_backward",
     "max_pool2d_forward",
+    "nadam_update",
     "rmsprop_update",
     "sgd_update",
     "softmax_cross_entropy_backward",

@@ -24,6 +24,7 @@ from minidl._kernels.checks import (
     check_gradient_nonzeros,
     check_im2col,
     check_optimizer,
+    check_required_state,
     check_pool,
     check_pool_backward,
     check_argmax_range,
@@ -517,3 +518,115 @@ def adam_update(param, grad, m, v, v_max, lr_t, beta_1=0.9, beta_2=0.999, epsilo
         np.maximum(v_max, v, out=v_max)
         v = v_max
     param -= lr_t * m / (np.sqrt(v) + epsilon)
+
+
+# --- Keras 2's other optimizers (tf_keras 2.21's rules), over flat 1-D buffers ----
+def adagrad_update(param, grad, accumulator, lr, epsilon=1e-7):
+    """Adagrad: each weight's step shrinks with the sum of its squared gradients.
+
+        a = a + g^2                                  (a starts at initial_accumulator_value)
+        w = w - lr * g / sqrt(a + epsilon)
+    """
+    check_required_state("adagrad_update", accumulator=accumulator)
+    check_optimizer("adagrad_update", param, grad, accumulator)
+    accumulator += grad * grad
+    param -= lr * grad / np.sqrt(accumulator + epsilon)
+
+
+def adadelta_update(param, grad, accumulated_grad, accumulated_delta, lr, rho=0.95,
+                    epsilon=1e-7):
+    """Adadelta: the step's size comes from the running size of the past steps.
+
+        a = rho * a + (1 - rho) * g^2                        (running mean of g^2)
+        delta = -sqrt(d + epsilon) / sqrt(a + epsilon) * g
+        d = rho * d + (1 - rho) * delta^2                    (running mean of delta^2)
+        w = w + lr * delta
+    """
+    check_required_state("adadelta_update", accumulated_grad=accumulated_grad,
+                         accumulated_delta=accumulated_delta)
+    check_optimizer("adadelta_update", param, grad, accumulated_grad, accumulated_delta)
+    accumulated_grad *= rho
+    accumulated_grad += (1 - rho) * grad * grad
+    delta = -np.sqrt(accumulated_delta + epsilon) * grad / np.sqrt(accumulated_grad + epsilon)
+    accumulated_delta *= rho
+    accumulated_delta += (1 - rho) * delta * delta
+    param += lr * delta
+
+
+def adamax_update(param, grad, m, u, lr_t, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    """Adamax: Adam with the infinity norm in place of the root mean square.
+
+        m = beta_1 * m + (1 - beta_1) * g
+        u = max(beta_2 * u, |g|)
+        w = w - lr_t * m / (u + epsilon)
+    where the caller passes lr_t = lr / (1 - beta_1^t) for step t (t = 1, 2, ...).
+    """
+    check_required_state("adamax_update", m=m, u=u)
+    check_optimizer("adamax_update", param, grad, m, u)
+    m += (1 - beta_1) * (grad - m)
+    np.maximum(beta_2 * u, np.abs(grad), out=u)
+    param -= lr_t * m / (u + epsilon)
+
+
+def nadam_update(param, grad, m, v, lr, m_scale, g_scale, v_scale, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7):
+    """Nadam: Adam with Nesterov momentum (the momentum of the next step in the step).
+
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g^2
+        m_hat = m_scale * m + g_scale * g
+        v_hat = v_scale * v
+        w = w - lr * m_hat / (sqrt(v_hat) + epsilon)
+    where the caller passes, for step t with Keras's momentum schedule
+    mu_t = beta_1 * (1 - 0.5 * 0.96^t) and prod_t = mu_1 * ... * mu_t:
+        m_scale = mu_{t+1} / (1 - prod_{t+1}),   g_scale = (1 - mu_t) / (1 - prod_t),
+        v_scale = 1 / (1 - beta_2^t).
+    """
+    check_required_state("nadam_update", m=m, v=v)
+    check_optimizer("nadam_update", param, grad, m, v)
+    m += (1 - beta_1) * (grad - m)
+    v += (1 - beta_2) * (grad * grad - v)
+    m_hat = m_scale * m + g_scale * grad
+    param -= lr * m_hat / (np.sqrt(v_scale * v) + epsilon)
+
+
+def adamw_update(param, grad, m, v, v_max, lr_t, decay, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7):
+    """AdamW: Adam, with the weights shrunk first by a decay that is not in the gradient.
+
+        w = w - decay * w                            (decay = lr * weight_decay)
+        then Adam's step (adam_update, AMSGrad when v_max is given) with lr_t.
+    """
+    check_required_state("adamw_update", m=m, v=v)
+    check_optimizer("adamw_update", param, grad, m, v, v_max)
+    param -= param * decay
+    m += (1 - beta_1) * (grad - m)
+    v += (1 - beta_2) * (grad * grad - v)
+    if v_max is not None:
+        np.maximum(v_max, v, out=v_max)
+        v = v_max
+    param -= lr_t * m / (np.sqrt(v) + epsilon)
+
+
+def ftrl_update(param, grad, accumulator, linear, lr, lr_power=-0.5, l1=0.0, l2=0.0,
+                l2_shrinkage=0.0, beta=0.0):
+    """Ftrl ("follow the regularized leader"), as Keras writes it; z is the "linear" slot.
+
+        g' = g + 2 * l2_shrinkage * w
+        a' = a + g^2
+        z = z + g' - (a'^(-lr_power) - a^(-lr_power)) / lr * w
+        q = a'^(-lr_power) / lr + 2 * (l2 + beta / (2 * lr))
+        w = (clip(z, -l1, l1) - z) / q                  (0 where |z| <= l1)
+        a = a'
+    """
+    check_required_state("ftrl_update", accumulator=accumulator, linear=linear)
+    check_optimizer("ftrl_update", param, grad, accumulator, linear)
+    if not lr > 0:
+        raise ValueError(f"ftrl_update: lr must be > 0 (the rule divides by it), received {lr!r}.")
+    shrunk = grad + 2 * l2_shrinkage * param
+    new_accumulator = accumulator + grad * grad
+    scaled_new = new_accumulator ** -lr_power
+    linear += shrunk - (scaled_new - accumulator ** -lr_power) / lr * param
+    quadratic = scaled_new / lr + 2 * (l2 + beta / (2 * lr))
+    param[...] = (np.clip(linear, -l1, l1) - linear) / quadratic
+    accumulator[...] = new_accumulator

@@ -252,11 +252,6 @@ def _check_built(model, method):
 _CONFIG_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
 _JSON_MAX = 16 << 20  # bytes of minidl.json or model.json: far more than any model needs
 _WEIGHT_DTYPES = ("float32", "float64")
-# Optimizer slots holding running means of squared gradients (Adam's v and v_max, RMSprop's
-# rms): the update divides by their square root.
-_SECOND_MOMENTS = ("v", "v_max", "rms")
-
-
 class _Archive:
     """A minidl zip opened for reading, its manifest checked, with errors that name the file.
 
@@ -467,7 +462,8 @@ def _read_optimizer(archive, model, custom_objects=None):
     Its class (and its schedule's) comes from minidl's fixed list or ``custom_objects``
     (``optimizers.deserialize``); its state must
     be one array per slot name for each trainable weight, of that weight's shape and
-    dtype, and the second moments non-negative and finite."""
+    dtype, and the slots the optimizer names in ``nonnegative_slots()`` (sums and
+    running means of squared gradients, Adamax's u) non-negative and finite."""
     from minidl import optimizers
 
     entry = archive.manifest.get("optimizer")
@@ -486,24 +482,26 @@ def _read_optimizer(archive, model, custom_objects=None):
             f"{names} for each of the {len(weights)} trainable weights, found "
             f"{[len(files) for files in slots]}."
         )
-    state = []
+    state, nonnegative = [], optimizer.nonnegative_slots()
     for files, weight in zip(slots, weights):
         arrays = [archive.read_array(file, weight.shape, weight.dtype) for file in files]
         for name, file, array in zip(names, files, arrays):
-            if name in _SECOND_MOMENTS:
+            if name in nonnegative:
                 _check_second_moment(array, archive.where(file), name)
         state.append(arrays)
     return optimizer, {"iterations": entry["iterations"], "slots": state}
 
 
 def _check_second_moment(array, where, name):
-    """A running mean of squared gradients (Adam's v and v_max, RMSprop's rms) is never
-    negative, NaN or infinite; the update divides by its square root, so such a value would
+    """A running mean or sum of squared gradients (Adam's v and v_max, RMSprop's rms,
+    Adagrad's accumulator, ...) or Adamax's running maximum of |g| is never negative, NaN
+    or infinite; the update divides by it or its square root, so such a value would
     silently turn the weights into NaN or stop them."""
     bad = array[~(np.isfinite(array) & (array >= 0))]
     if bad.size:
         raise FileFormatError(
-            f"{where}: the optimizer slot {name!r} (a running mean of squared gradients) must "
+            f"{where}: the optimizer slot {name!r} (a running mean or sum of squared gradients, "
+            f"or of their size) must "
             f"hold non-negative finite numbers, found {bad.size} that are not, such as {bad[0]}."
         )
 

@@ -307,7 +307,8 @@ class Trainer:
                 jit_compile=None, **kwargs):
         """Choose the optimizer, the loss (per output) and the metrics to report.
 
-        ``optimizer``: "sgd" / "rmsprop" / "adam" or an Optimizer.
+        ``optimizer``: a name ("sgd", "rmsprop", "adam", "adagrad", "adadelta", "adamax",
+        "nadam", "adamw", "ftrl") or an Optimizer.
         ``loss``: a name ("sparse_categorical_crossentropy", "mse", ...), a Loss
         object or a function ``(y_true, y_pred)``; for several outputs a list or a
         dict by output name.  It may be left out when you override ``train_step``.

@@ -9,8 +9,9 @@ C-contiguous array shares its memory, so the update lands in the weight.
 
 An optimizer keeps, per weight, the "slots" its rule needs (SGD's velocity,
 RMSprop's mean square, Adam's two moments) and counts its steps in
-``iterations``.  ``get_state()``/``set_state()`` export and restore all of it,
-so a saved model resumes training exactly where it stopped.
+``iterations`` (an int that also answers ``.numpy()``, as Keras's int64
+variable).  ``get_state()``/``set_state()`` export and restore all of it, so a
+saved model resumes training exactly where it stopped.
 
 The learning rate is a number or a schedule (``minidl.optimizers.schedules``,
 evaluated at ``iterations`` before each step).  ``optimizer.learning_rate``
@@ -22,6 +23,13 @@ and callbacks read and change it during training::
     minidl.backend.set_value(model.optimizer.lr, 1e-4)
 
 Each step reads it once, as a Python float, and hands that to the kernels.
+
+Every optimizer also takes Keras 2's ``clipnorm``, ``clipvalue`` and
+``global_clipnorm`` (``clipping.py``) and ``weight_decay`` (decoupled: the
+weights shrink by ``learning_rate * weight_decay`` of themselves before each
+step; ``AdamW`` is Adam with it on by default).  Keras 2's other optimizers
+live beside this file: ``Adagrad``, ``Adadelta`` and ``Ftrl`` in
+``accumulators.py``, ``Adamax``, ``Nadam`` and ``AdamW`` in ``adam_family.py``.
 
 Use with ``compile("adam")`` or by hand::
 
@@ -43,6 +51,7 @@ import numpy as np
 from minidl import _kernels
 from minidl.autograd import GradientTape, mark_changed
 from minidl.optimizers import schedules
+from minidl.optimizers.clipping import check_clip_arguments, clip_gradients
 from minidl.optimizers.schedules import LearningRateSchedule
 from minidl.tensor import Tensor, Variable
 
@@ -121,15 +130,50 @@ class LearningRate(Variable):
     __hash__ = Variable.__hash__  # still one object (defining __eq__ would drop the hash)
 
 
+# tf_keras 2's get_config() keys without a minidl counterpart, and the values that ask
+# for nothing (jit_compile and the legacy flag change nothing in what is computed)
+# (None: any value)
+_KERAS_ONLY = {"use_ema": (False,), "ema_momentum": None, "ema_overwrite_frequency": (None,),
+               "jit_compile": None, "is_legacy_optimizer": (False,)}
+
+
+class Iterations(int):
+    """``optimizer.iterations``: the number of steps taken, an ``int`` that also
+    reads like Keras 2's int64 variable (``.numpy()``, ``.assign(n)``, ``dtype``).
+
+    ``int(opt.iterations)``, arithmetic and comparisons work as on the number;
+    ``assign`` sets the optimizer's count (as ``opt.iterations = n`` does).
+    """
+
+    dtype = np.dtype(np.int64)
+    shape = ()
+
+    def __new__(cls, value, owner):
+        self = super().__new__(cls, value)
+        self._owner = owner
+        return self
+
+    def numpy(self):
+        return np.int64(self)
+
+    def assign(self, value):
+        self._owner.iterations = value
+        return self._owner.iterations
+
+
 class Optimizer:
     """Base class: bookkeeping shared by every optimizer.
 
     Subclasses list their slot names in ``slot_names(self)`` and implement
     ``_update(param, grad, slots, rate)`` on flat arrays; ``rate`` is what
-    ``_step_rate(learning_rate)`` made of this step's learning rate.
+    ``_step_rate(learning_rate)`` made of this step's learning rate.  A subclass
+    whose kernel applies ``weight_decay`` itself sets ``_FUSED_WEIGHT_DECAY``.
     """
 
-    def __init__(self, learning_rate, name, **kwargs):
+    _FUSED_WEIGHT_DECAY = False
+
+    def __init__(self, learning_rate, name, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, **kwargs):
         if "lr" in kwargs:
             warnings.warn(
                 f"{name}: the `lr` argument is deprecated, use `learning_rate` instead.",
@@ -140,7 +184,11 @@ class Optimizer:
         if kwargs:
             raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(kwargs)}.")
         self.name = name
-        self.iterations = 0
+        self._iterations = 0
+        self.weight_decay = None if weight_decay is None else _non_negative(name, "weight_decay",
+                                                                            weight_decay)
+        self.clipnorm, self.clipvalue, self.global_clipnorm = check_clip_arguments(
+            name, clipnorm, clipvalue, global_clipnorm)
         self._slots = {}  # id(weight) -> (weight, {slot name: flat array})
         self._schedule = None  # a LearningRateSchedule, or None for a rate that stays as set
         self._learning_rate = None  # the LearningRate that `learning_rate` returns
@@ -157,6 +205,33 @@ class Optimizer:
     def _update(self, param, grad, slots, rate):
         raise NotImplementedError
 
+    def _initial_slot_value(self, name):
+        """What a slot holds before the first step (Adagrad's accumulator: not 0)."""
+        return 0.0
+
+    def nonnegative_slots(self):
+        """The slots that can never be negative (running means of squares and the like):
+        a saved file whose such slot holds a negative, NaN or inf value is refused."""
+        return tuple(name for name in self.slot_names() if name in ("v", "v_max", "rms"))
+
+    # --- the step counter ------------------------------------------------------
+    @property
+    def iterations(self):
+        """The number of steps taken (``Iterations``: an int with ``.numpy()``)."""
+        return Iterations(self._iterations, self)
+
+    @iterations.setter
+    def iterations(self, value):
+        if isinstance(value, Tensor):
+            value = value.data
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(
+                f"{self.name}: iterations must be a non-negative integer, received {value!r}."
+            )
+        self._iterations = int(value)
+
     # --- the learning rate ----------------------------------------------------
     @property
     def learning_rate(self):
@@ -171,7 +246,7 @@ class Optimizer:
     def learning_rate(self, value):
         if isinstance(value, LearningRateSchedule):
             self._schedule = value
-            latest = self._scheduled_rate(max(self.iterations - 1, 0))
+            latest = self._scheduled_rate(max(self._iterations - 1, 0))
             self._learning_rate = LearningRate(latest, self.name, scheduled=True)
         elif self._schedule is not None:
             raise TypeError(_NOT_SETTABLE)
@@ -186,7 +261,7 @@ class Optimizer:
         """The learning rate of the step about to run, as a Python float."""
         if self._schedule is None:
             return self._learning_rate.data.item()
-        return self._learning_rate._store(self._scheduled_rate(self.iterations))
+        return self._learning_rate._store(self._scheduled_rate(self._iterations))
 
     def _scheduled_rate(self, step):
         rate = self._schedule(step)
@@ -204,7 +279,9 @@ class Optimizer:
 
         A gradient may be an ndarray or a Tensor shaped like its weight;
         pairs whose gradient is None (the weight did not affect the loss)
-        are skipped, as Keras does after warning.
+        are skipped, as Keras does after warning.  The gradients are clipped
+        first (``clipnorm`` / ``global_clipnorm`` / ``clipvalue``), then the
+        weights decay (``weight_decay``), then the rule steps.
         """
         pairs = [(g, w) for g, w in grads_and_vars if g is not None]
         for grad, weight in pairs:
@@ -213,12 +290,19 @@ class Optimizer:
                     f"{self.name}.apply_gradients: expected (gradient, weight Tensor) pairs, "
                     f"received a weight of type {type(weight).__name__}."
                 )
-        prepared = [(self._flat_grad(g, w), w) for g, w in pairs]
-        rate = self._step_rate(self._rate_for_step())  # read once per step
-        for grad, weight in prepared:
-            self._update(weight.data.reshape(-1), grad, self._slots_for(weight), rate)
+        grads = [self._flat_grad(g, w) for g, w in pairs]
+        if self.clipnorm or self.clipvalue or self.global_clipnorm:
+            grads = clip_gradients(grads, self.clipnorm, self.clipvalue, self.global_clipnorm)
+        learning_rate = self._rate_for_step()  # read once per step
+        rate = self._step_rate(learning_rate)
+        decay = learning_rate * self.weight_decay if self.weight_decay else 0.0
+        for grad, (_, weight) in zip(grads, pairs):
+            param = weight.data.reshape(-1)
+            if decay and not self._FUSED_WEIGHT_DECAY:
+                param -= param * param.dtype.type(decay)  # Keras 2: w -= w * wd * lr
+            self._update(param, grad, self._slots_for(weight), rate)
             mark_changed(weight)  # a graph recorded before this step must not reuse it
-        self.iterations += 1
+        self._iterations += 1
 
     def minimize(self, loss, var_list, tape=None):
         """One step that lowers ``loss``: its gradients with respect to
@@ -242,7 +326,8 @@ class Optimizer:
     def _slots_for(self, weight):
         entry = self._slots.get(id(weight))
         if entry is None or entry[0] is not weight:
-            slots = {name: np.zeros(weight.size, dtype=weight.dtype) for name in self.slot_names()}
+            slots = {name: np.full(weight.size, self._initial_slot_value(name), weight.dtype)
+                     for name in self.slot_names()}
             entry = self._slots[id(weight)] = (weight, slots)
         return entry[1]
 
@@ -254,11 +339,23 @@ class Optimizer:
             learning_rate = schedules.serialize(self._schedule)
         else:
             learning_rate = float(self._learning_rate)
-        return {"name": self.name, "learning_rate": learning_rate}
+        return {"name": self.name, "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
+                "learning_rate": learning_rate}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        """The optimizer ``get_config`` described.  A tf_keras 2 config loads too: its
+        keys for what minidl does not have (an EMA of the weights, XLA) are dropped
+        when they ask for nothing (``use_ema=False``), refused otherwise."""
         config = dict(config)
+        for key, allowed in _KERAS_ONLY.items():
+            value = config.pop(key, None)
+            if allowed and value is not None and value not in allowed:
+                raise ValueError(
+                    f"{cls.__name__}.from_config: {key}={value!r} asks for something "
+                    f"minidl's optimizers do not do (only {allowed} is accepted)."
+                )
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = schedules.deserialize(config["learning_rate"],
                                                             custom_objects)
@@ -280,7 +377,7 @@ class Optimizer:
             [self._slots_for(w)[name].reshape(w.shape).copy() for name in self.slot_names()]
             for w in weights
         ]
-        return {"iterations": self.iterations, "slots": slots}
+        return {"iterations": self._iterations, "slots": slots}
 
     def set_state(self, state, weights):
         """Restore what ``get_state(weights)`` returned onto ``weights``."""
@@ -307,13 +404,14 @@ class Optimizer:
                 target[name][...] = array.reshape(-1)
         self.iterations = int(state["iterations"])
         if self._schedule is not None:  # the rate of the latest step, as after that step
-            self._learning_rate._store(self._scheduled_rate(max(self.iterations - 1, 0)))
+            self._learning_rate._store(self._scheduled_rate(max(self._iterations - 1, 0)))
 
     def __repr__(self):
         config = self.get_config()
         if self._schedule is not None:
             config["learning_rate"] = self._schedule
-        args = ", ".join(f"{k}={v!r}" for k, v in config.items() if k != "name")
+        args = ", ".join(f"{k}={v!r}" for k, v in config.items()
+                         if k != "name" and v is not None)
         return f"{type(self).__name__}({args})"
 
 
@@ -392,7 +490,11 @@ class Adam(Optimizer):
     Keras adds epsilon to sqrt(v), not to the bias-corrected sqrt(v_hat) as
     PyTorch does; the two differ only through epsilon.
     ``amsgrad=True`` divides by the running maximum of v instead.
+    With ``weight_decay`` the weights first shrink by ``learning_rate * weight_decay``
+    of themselves, in the same pass (the ``adamw_update`` kernel; see ``AdamW``).
     """
+
+    _FUSED_WEIGHT_DECAY = True
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, name="Adam", **kwargs):
@@ -408,28 +510,40 @@ class Adam(Optimizer):
     def slot_names(self):
         return ("m", "v", "v_max") if self.amsgrad else ("m", "v")
 
+    def nonnegative_slots(self):
+        return self.slot_names()[1:]  # v (and v_max)
+
     def _step_rate(self, learning_rate):
-        t = self.iterations + 1
-        return learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)  # lr_t
+        """(lr_t, decay): the bias-corrected rate and the weight decay of this step."""
+        t = self._iterations + 1
+        lr_t = learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        return lr_t, learning_rate * (self.weight_decay or 0.0)
 
     def _update(self, param, grad, slots, rate):
-        _kernels.current.adam_update(
-            param, grad, slots["m"], slots["v"], slots.get("v_max"), rate, self.beta_1,
-            self.beta_2, self.epsilon,
-        )
+        lr_t, decay = rate
+        if decay:
+            _kernels.current.adamw_update(
+                param, grad, slots["m"], slots["v"], slots.get("v_max"), lr_t, decay,
+                self.beta_1, self.beta_2, self.epsilon,
+            )
+        else:
+            _kernels.current.adam_update(
+                param, grad, slots["m"], slots["v"], slots.get("v_max"), lr_t, self.beta_1,
+                self.beta_2, self.epsilon,
+            )
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad}
 
 
-_BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
-
-
 def get(identifier):
-    """An Optimizer from a name (``"adam"``, any case) or an Optimizer instance."""
+    """An Optimizer from a name (``"adam"``, any case), an Optimizer instance or
+    class, or a ``{"class_name": ..., "config": ...}`` dict (``deserialize``)."""
     if isinstance(identifier, Optimizer):
         return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower())
         if cls is None:
@@ -452,10 +566,12 @@ def deserialize(config, custom_objects=None):
     """The optimizer ``serialize`` described.  Classes (the optimizer's and its
     schedule's) are looked up by name among minidl's own and ``custom_objects``;
     nothing from the file is imported or run."""
-    classes = {cls.__name__: cls for cls in (SGD, RMSprop, Adam)}
+    classes = {cls.__name__: cls for cls in _BY_NAME.values()}
     classes.update({name: cls for name, cls in (custom_objects or {}).items()
                     if isinstance(cls, type) and issubclass(cls, Optimizer)})
     cls = classes.get(config["class_name"])
+    if cls is None and isinstance(config["class_name"], str):  # Keras takes "adam" here too
+        cls = _BY_NAME.get(config["class_name"].lower())
     if cls is None:
         raise ValueError(unknown_name_message("optimizer class", config["class_name"], classes))
     return cls.from_config(config["config"], custom_objects)
@@ -483,8 +599,33 @@ def _as_rate(owner, value):
     return float(value)
 
 
+def _non_negative(owner, arg, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{owner}: {arg} must be a number >= 0, received {value!r}.")
+    return float(value)
+
+
+def in_unit_interval(owner, arg, value, closed=False):
+    """``value`` as a float in [0, 1) ([0, 1] if ``closed``), or Keras-worded ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not (0.0 <= value <= 1.0 if closed else 0.0 <= value < 1.0):
+        raise ValueError(f"{owner}: {arg} must be in [0, 1{']' if closed else ')'}, "
+                         f"received {value!r}.")
+    return float(value)
+
+
 def _positive(owner, arg, value):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
             or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{owner}: {arg} must be a positive number, received {value!r}.")
     return float(value)
+
+
+# Keras 2's other optimizers, in modules of their own (they build on the helpers above)
+from minidl.optimizers.accumulators import Adadelta, Adagrad, Ftrl  # noqa: E402
+from minidl.optimizers.adam_family import Adamax, AdamW, Nadam  # noqa: E402
+
+_BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adagrad": Adagrad,
+            "adadelta": Adadelta, "adamax": Adamax, "nadam": Nadam, "adamw": AdamW,
+            "ftrl": Ftrl}
