@@ -24,6 +24,7 @@ from minidl import (
     models,
     ops,
     optimizers,
+    preprocessing,
     random,
     regularizers,
     utils,
@@ -36,5 +37,5 @@ from minidl.tensor import Variable
 __all__ = [
     "GradientTape", "Input", "Model", "Sequential", "Variable", "activations", "backend",
     "callbacks", "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models",
-    "ops", "optimizers", "random", "regularizers", "utils",
+    "ops", "optimizers", "preprocessing", "random", "regularizers", "utils",
 ]
