@@ -29,6 +29,7 @@ from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.conv_transpose import Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
+from minidl.layers.embedding import Embedding
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.lambda_layer import Lambda
@@ -87,6 +88,7 @@ _REGISTRY = {
         RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
         SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
         Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
+        Embedding,
     )
 }
 

@@ -17,6 +17,7 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     dense          dense (x @ w + b, activation fused)
     conv           conv2d
     conv_transpose conv2d_transpose
+    embedding      embedding (a gather; scatter-add backward)
     pooling        max_pool2d avg_pool2d global_avg_pool2d global_max_pool2d
     resampling     upsample2d zero_pad2d crop2d
     dropout        dropout
@@ -33,6 +34,7 @@ from minidl.ops.conv_transpose import conv2d_transpose
 from minidl.ops.dense import dense
 from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import abs, cast, clip, exp, log, sqrt
+from minidl.ops.embedding import embedding
 from minidl.ops.gated_activations import gelu, mish, swish
 from minidl.ops.image import affine_transform, flip, resize
 from minidl.ops.linalg import matmul
@@ -61,7 +63,7 @@ __all__ = [
     "abs", "absolute_error", "add", "affine_transform", "as_tensor", "avg_pool2d", "batch_dot",
     "batch_norm", "batch_norm_train", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cast", "clip", "concatenate", "conv2d", "conv2d_transpose", "crop2d", "dense", "div",
-    "dropout", "elu", "exp", "flatten", "flip", "gelu", "getitem", "global_avg_pool2d",
+    "dropout", "elu", "embedding", "exp", "flatten", "flip", "gelu", "getitem", "global_avg_pool2d",
     "global_max_pool2d", "hard_sigmoid", "l2_normalize", "leaky_relu", "log", "log_softmax",
     "matmul", "max", "max_pool2d", "maximum", "mean", "minimum", "mish", "mul", "neg", "pow",
     "rectified_linear", "relu", "reshape", "resize", "selu", "sigmoid", "softmax",
