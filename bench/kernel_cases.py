@@ -234,6 +234,20 @@ def gemm_case(n, k, m):
     return step
 
 
+def embedding_case(n, vocabulary, width):
+    """M6's lookup: n tokens (batch x steps) in an Embedding(vocabulary, width)."""
+    indices = RNG.integers(0, vocabulary, n).astype(np.int64)
+    weights = _normal(vocabulary, width)
+    out, grad_weights = np.empty((n, width), np.float32), np.empty_like(weights)
+    grad_out = _normal(n, width)
+
+    def step(kernels):
+        kernels.embedding_forward(indices, weights, out)
+        kernels.embedding_backward(indices, grad_out, grad_weights)
+
+    return step
+
+
 CASES = {
     "dense 32x784x128 +bias+relu": lambda: dense_case(32, 784, 128),
     "dense 64x784x128 +bias+relu": lambda: dense_case(64, 784, 128),
@@ -255,4 +269,5 @@ CASES = {
     "adamw 118,282 weights": lambda: optimizer_case("adamw_update"),
     "ftrl 118,282 weights": lambda: optimizer_case("ftrl_update"),
     "gemm 64x784x128": lambda: gemm_case(64, 784, 128),
+    "embedding 128x200 in 10000x32": lambda: embedding_case(128 * 200, 10000, 32),
 }

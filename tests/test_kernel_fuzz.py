@@ -390,9 +390,25 @@ def winograd_conv_calls(draw, alias=False):
     return with_alias(draw, alias, call, ["grad_x", "grad_w", "grad_b"], ["x", "w", "out", "grad_out"])
 
 
+@st.composite
+def embedding_calls(draw, alias=False):
+    n, vocabulary, width, dtype = draw(rows), draw(sizes), draw(sizes), draw(floats)
+    a = lambda shape, **kw: draw(array_spec(shape, dtype, exact=alias, **kw))  # noqa: E731
+    indices = draw(array_spec((n,), np.int64, values=f"argmax:{vocabulary}", exact=alias))
+    if draw(st.booleans()):
+        args = dict(indices=indices, weights=a((vocabulary, width)), out=a((n, width), output=True))
+        call = Call("embedding_forward", tuple(args), args, draw(seeds))
+        return with_alias(draw, alias, call, ["out"], ["indices", "weights"])
+    args = dict(indices=indices, grad_out=a((n, width)),
+                grad_weights=a((vocabulary, width), output=True))
+    call = Call("embedding_backward", tuple(args), args, draw(seeds))
+    return with_alias(draw, alias, call, ["grad_weights"], ["indices", "grad_out"])
+
+
 FAMILIES = {
     "dense": dense_calls, "gemm": gemm_calls, "images": image_calls, "direct-conv": direct_conv_calls,
     "winograd-conv": winograd_conv_calls, "softmax": softmax_calls, "optimizers": optimizer_calls,
+    "embedding": embedding_calls,
 }
 
 

@@ -252,6 +252,8 @@ _BY_NAME = {
     "he_normal": HeNormal, "he_uniform": HeUniform,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
+# Keras 2's older short names (Embedding's default is "uniform").
+_ALIASES = {"uniform": RandomUniform, "normal": RandomNormal, "one": Ones, "zero": Zeros}
 
 # Keras's short aliases for the same initializers.
 zeros, ones, constant = Zeros, Ones, Constant
@@ -266,7 +268,8 @@ def get(identifier):
     if identifier is None:
         return None
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier) or _BY_CLASS_NAME.get(identifier)
+        cls = (_BY_NAME.get(identifier) or _BY_CLASS_NAME.get(identifier)
+               or _ALIASES.get(identifier))
         if cls is None:
             close = difflib.get_close_matches(identifier, list(_BY_NAME), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""

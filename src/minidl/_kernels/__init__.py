@@ -69,6 +69,10 @@ argmax (N,OH,OW,C) int64)``
     labels int64 (N,) class indices, or float (N,C) target distributions.
 ``softmax_cross_entropy_backward(probs, labels, grad_losses (N,), grad_logits)``
     grad_logits = (probs - target) * grad_losses[:, None].
+``embedding_forward(indices (N,) int64, weights (V,D), out (N,D))``
+    out[i] = weights[indices[i]]; an index outside [0, V) is a ValueError.
+``embedding_backward(indices, grad_out (N,D), grad_weights (V,D))``
+    grad_weights = 0, then grad_weights[indices[i]] += grad_out[i] in token order.
 ``sgd_update(param, grad, velocity or None, lr, momentum, nesterov)``
 ``rmsprop_update(param, grad, mean_square, momentum_buffer or None, lr, rho,
 momentum, epsilon)``
@@ -98,6 +102,7 @@ FUNCTIONS = (
     "sgd_update", "rmsprop_update", "adam_update",
     "adagrad_update", "adadelta_update", "adamax_update", "nadam_update", "adamw_update",
     "ftrl_update",
+    "embedding_forward", "embedding_backward",
 )
 # and the constants: the backend's name, whether its sparse backward and its Winograd
 # convolution are worth calling

@@ -352,3 +352,41 @@ def check_required_state(kernel, **state):
     for name, buffer in state.items():
         if buffer is None:
             raise ValueError(f"{kernel}: {name} must be a numpy array, received None.")
+
+
+def _embedding_indices(kernel, indices):
+    _array(kernel, "indices", indices, 1, dtype=_INT64)
+
+
+def check_embedding(indices, weights, out, k="embedding_forward"):
+    """indices (N,) int64, weights (V, D), out (N, D) of weights' dtype."""
+    _embedding_indices(k, indices)
+    _array(k, "weights", weights, 2)
+    _array(k, "out", out, 2, writeable=True)
+    _same_dtype(k, weights=weights, out=out)
+    _shape(k, "out", out, (indices.shape[0], weights.shape[1]))
+    _separate(k, {"out": out}, {"indices": indices, "weights": weights})
+
+
+def check_embedding_backward(indices, grad_out, grad_weights, k="embedding_backward"):
+    """indices (N,) int64, grad_out (N, D), grad_weights (V, D) of grad_out's dtype."""
+    _embedding_indices(k, indices)
+    _array(k, "grad_out", grad_out, 2)
+    _array(k, "grad_weights", grad_weights, 2, writeable=True)
+    _same_dtype(k, grad_out=grad_out, grad_weights=grad_weights)
+    _shape(k, "grad_out", grad_out, (indices.shape[0], grad_weights.shape[1]))
+    _separate(k, {"grad_weights": grad_weights}, {"indices": indices, "grad_out": grad_out})
+
+
+def embedding_range_error(kernel, indices, position, vocabulary):
+    """The ValueError for ``indices[position]`` outside [0, vocabulary)."""
+    return ValueError(
+        f"{kernel}: indices[{position}] = {int(indices[position])} is not in [0, {vocabulary}); "
+        "nothing was read or written for it."
+    )
+
+
+def first_out_of_range(indices, vocabulary):
+    """The position of the first of ``indices`` outside [0, vocabulary), or None."""
+    bad = np.flatnonzero((indices < 0) | (indices >= vocabulary))
+    return int(bad[0]) if bad.size else None

@@ -1,7 +1,7 @@
 """The compiled kernels, gathered under one name.
 
 Each function lives in a Cython module beside this file (``dense.pyx``,
-``conv.pyx``, ``pool.pyx``, ``softmax.pyx``, ``optim.pyx``), built when the
+``embedding.pyx``, ``conv.pyx``, ``pool.pyx``, ``softmax.pyx``, ``optim.pyx``), built when the
 package is installed.  Their NumPy twins, with the same signatures, are in
 ``reference.py``.
 """
@@ -18,6 +18,7 @@ from minidl._kernels.conv import (
     im2col,
 )
 from minidl._kernels.dense import dense_backward, dense_forward, gemm
+from minidl._kernels.embedding import embedding_backward, embedding_forward
 from minidl._kernels.optim import (
     adadelta_update,
     adagrad_update,
@@ -66,6 +67,8 @@ __all__ = [
     "conv2d_winograd_forward",
     "dense_backward",
     "dense_forward",
+    "embedding_backward",
+    "embedding_forward",
     "ftrl_update",
     "gemm",
     "gradient_nonzeros",

@@ -20,6 +20,8 @@ from minidl._kernels.checks import (
     check_conv2d_winograd_backward,
     check_dense,
     check_dense_backward,
+    check_embedding,
+    check_embedding_backward,
     check_gemm,
     check_gradient_nonzeros,
     check_im2col,
@@ -31,6 +33,8 @@ from minidl._kernels.checks import (
     check_label_range,
     check_softmax,
     check_softmax_xent,
+    embedding_range_error,
+    first_out_of_range,
 )
 
 NAME = "reference"
@@ -630,3 +634,31 @@ def ftrl_update(param, grad, accumulator, linear, lr, lr_power=-0.5, l1=0.0, l2=
     quadratic = scaled_new / lr + 2 * (l2 + beta / (2 * lr))
     param[...] = (np.clip(linear, -l1, l1) - linear) / quadratic
     accumulator[...] = new_accumulator
+
+
+# --- embedding ---------------------------------------------------------------
+def embedding_forward(indices, weights, out):
+    """Gather: out[i] = weights[indices[i]] for indices (N,) int64, weights (V, D).
+
+    An index outside [0, V) is an error, never a read (NumPy would quietly take
+    weights[-1] for -1).
+    """
+    check_embedding(indices, weights, out)
+    bad = first_out_of_range(indices, weights.shape[0])
+    if bad is not None:
+        raise embedding_range_error("embedding_forward", indices, bad, weights.shape[0])
+    out[...] = weights[indices]
+
+
+def embedding_backward(indices, grad_out, grad_weights):
+    """Scatter-add: grad_weights[v] = sum of grad_out[i] over the i with indices[i] == v.
+
+    ``np.add.at`` adds repeated indices one after another, in token order (plain
+    ``grad_weights[indices] += grad_out`` would keep only the last of them).
+    """
+    check_embedding_backward(indices, grad_out, grad_weights)
+    bad = first_out_of_range(indices, grad_weights.shape[0])
+    if bad is not None:
+        raise embedding_range_error("embedding_backward", indices, bad, grad_weights.shape[0])
+    grad_weights[...] = 0
+    np.add.at(grad_weights, indices, grad_out)

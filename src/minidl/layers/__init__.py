@@ -27,8 +27,10 @@ from minidl.layers.augmentation import (
 )
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
+from minidl.layers.conv1d import Conv1D
 from minidl.layers.conv_transpose import Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
+from minidl.layers.embedding import Embedding
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.lambda_layer import Lambda
@@ -58,6 +60,12 @@ from minidl.layers.pooling import (
     GlobalMaxPooling2D,
     MaxPooling2D,
 )
+from minidl.layers.pooling1d import (
+    AveragePooling1D,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    MaxPooling1D,
+)
 from minidl.layers.preprocessing import Normalization, Rescaling
 from minidl.layers.regularization import (
     ActivityRegularization,
@@ -66,6 +74,7 @@ from minidl.layers.regularization import (
     SpatialDropout2D,
 )
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
+from minidl.layers.reshaping import Permute, RepeatVector
 
 # Keras's aliases.
 Convolution2D = Conv2D
@@ -74,6 +83,11 @@ MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool2D = GlobalMaxPooling2D
+Convolution1D = Conv1D
+MaxPool1D = MaxPooling1D
+AvgPool1D = AveragePooling1D
+GlobalAvgPool1D = GlobalAveragePooling1D
+GlobalMaxPool1D = GlobalMaxPooling1D
 
 _REGISTRY = {
     cls.__name__: cls
@@ -87,6 +101,8 @@ _REGISTRY = {
         RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
         SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
         Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
+        Embedding, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
+        GlobalMaxPooling1D, RepeatVector, Permute,
     )
 }
 
@@ -100,7 +116,8 @@ experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",
            "concatenate", "subtract", "multiply", "average", "maximum", "minimum", "dot",
            "experimental", "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
-           "Convolution2DTranspose", "GlobalMaxPool2D"]
+           "Convolution2DTranspose", "GlobalMaxPool2D", "Convolution1D", "MaxPool1D", "AvgPool1D",
+           "GlobalAvgPool1D", "GlobalMaxPool1D"]
 
 
 def serialize(layer):

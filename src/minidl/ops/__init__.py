@@ -16,8 +16,11 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     linalg         matmul
     dense          dense (x @ w + b, activation fused)
     conv           conv2d
+    conv1d         conv1d (through conv2d: height-1 images, or rows of d steps when dilated)
     conv_transpose conv2d_transpose
+    embedding      embedding (a gather; scatter-add backward)
     pooling        max_pool2d avg_pool2d global_avg_pool2d global_max_pool2d
+    pooling1d      max_pool1d avg_pool1d
     resampling     upsample2d zero_pad2d crop2d
     dropout        dropout
     image          resize affine_transform flip (and sample, the resampling they share)
@@ -29,10 +32,12 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
 from minidl.ops.activations import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from minidl.ops.arithmetic import add, as_tensor, div, mul, neg, pow, sub
 from minidl.ops.conv import conv2d
+from minidl.ops.conv1d import conv1d
 from minidl.ops.conv_transpose import conv2d_transpose
 from minidl.ops.dense import dense
 from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import abs, cast, clip, exp, log, sqrt
+from minidl.ops.embedding import embedding
 from minidl.ops.gated_activations import gelu, mish, swish
 from minidl.ops.image import affine_transform, flip, resize
 from minidl.ops.linalg import matmul
@@ -51,6 +56,7 @@ from minidl.ops.piecewise_activations import (
     softsign,
 )
 from minidl.ops.pooling import avg_pool2d, global_avg_pool2d, global_max_pool2d, max_pool2d
+from minidl.ops.pooling1d import avg_pool1d, max_pool1d
 from minidl.ops.reductions import max, mean, sum
 from minidl.ops.resampling import crop2d, upsample2d, zero_pad2d
 from minidl.ops.selection import maximum, minimum, where
@@ -58,12 +64,12 @@ from minidl.ops.shape import concatenate, flatten, getitem, reshape, transpose
 from minidl.ops.similarity import batch_dot, l2_normalize
 
 __all__ = [
-    "abs", "absolute_error", "add", "affine_transform", "as_tensor", "avg_pool2d", "batch_dot",
+    "abs", "absolute_error", "add", "affine_transform", "as_tensor", "avg_pool1d", "avg_pool2d", "batch_dot",
     "batch_norm", "batch_norm_train", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cast", "clip", "concatenate", "conv2d", "conv2d_transpose", "crop2d", "dense", "div",
-    "dropout", "elu", "exp", "flatten", "flip", "gelu", "getitem", "global_avg_pool2d",
+    "cast", "clip", "concatenate", "conv1d", "conv2d", "conv2d_transpose", "crop2d", "dense", "div",
+    "dropout", "elu", "embedding", "exp", "flatten", "flip", "gelu", "getitem", "global_avg_pool2d",
     "global_max_pool2d", "hard_sigmoid", "l2_normalize", "leaky_relu", "log", "log_softmax",
-    "matmul", "max", "max_pool2d", "maximum", "mean", "minimum", "mish", "mul", "neg", "pow",
+    "matmul", "max", "max_pool1d", "max_pool2d", "maximum", "mean", "minimum", "mish", "mul", "neg", "pow",
     "rectified_linear", "relu", "reshape", "resize", "selu", "sigmoid", "softmax",
     "softmax_cross_entropy", "softplus", "softsign", "sqrt", "squared_error", "sub", "sum",
     "swish", "tanh", "transpose", "upsample2d", "where", "zero_pad2d",

@@ -5,7 +5,8 @@ generator minidl and the tutorials use), ``normalize`` and ``Progbar`` (the
 Keras progress bar ``fit()`` prints); ``Sequence`` (a dataset of batches you
 write as a class), ``image_dataset_from_directory`` (folders of images as
 a ``minidl.data.Dataset``) and ``plot_model`` (a picture of a model's layers;
-needs matplotlib), ``get_file`` (a data file downloaded once, its hash
+needs matplotlib); ``pad_sequences`` (lists of word indices as one
+rectangular array); ``get_file`` (a data file downloaded once, its hash
 checked, an archive extracted safely). ``minidl.utils.np_utils`` is Keras 2's
 module path of ``to_categorical``.
 """
@@ -16,10 +17,11 @@ from minidl.utils.image_dataset import image_dataset_from_directory
 from minidl.utils.progbar import Progbar
 from minidl.utils.seeding import clear_session, set_random_seed
 from minidl.utils.sequence import PyDataset, Sequence
+from minidl.utils.sequences import pad_sequences
 
 __all__ = [
     "Progbar", "PyDataset", "Sequence", "clear_session", "get_file", "image_dataset_from_directory",
-    "normalize", "plot_model", "set_random_seed", "to_categorical",
+    "normalize", "pad_sequences", "plot_model", "set_random_seed", "to_categorical",
 ]
 
 

@@ -1,0 +1,171 @@
+"""Conv1D: a small learned filter slid along a sequence.
+
+Sequences are ``(batch, steps, channels)`` (a text model's Embedding output,
+or a time series with one channel per measured quantity), and the kernel has
+Keras's layout ``(kernel_size, in_channels, filters)``.  Each output step is the
+dot product of ``kernel_size`` consecutive steps (``dilation_rate`` apart)
+with each filter, plus a bias per filter; parameters:
+``kernel_size * in_channels * filters + filters`` (5 * 32 * 8 + 8 = 1288).
+
+Output steps for ``n`` input steps, stride ``s``, span ``(kernel_size - 1) *
+dilation_rate + 1``:
+
+* ``padding="valid"``: ``(n - span) // s + 1``
+* ``padding="same"`` and ``"causal"``: ``ceil(n / s)``; "causal" adds all its
+  zeros in front, so step t never sees a later step (see ``ops.conv1d``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minidl import activations, initializers, ops
+from minidl.layers.base import Layer
+from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
+
+PADDINGS = ("valid", "same", "causal")
+
+
+def check_sequence_shape(layer, input_shape):
+    """Raise unless ``input_shape`` is ``(batch, steps, channels)`` with known channels."""
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3 or input_shape[2] is None or 0 in input_shape[1:]:
+        hint = (" Add a channel axis: reshape x to (-1, steps, 1), or use layers.Reshape((steps, 1))."
+                if len(input_shape) == 2 else "")
+        raise ValueError(
+            f'Layer "{layer.name}" ({type(layer).__name__}) expects sequences of shape '
+            f"(None, steps, channels), received input shape {input_shape}.{hint}"
+        )
+
+
+def one_positive_int(label, argument, value):
+    """An int or a 1-tuple of one positive int, as an int."""
+    received = value
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(
+            f"{label}: {argument} must be a positive integer or a tuple of one, received "
+            f"{received!r}."
+        )
+    return int(value)
+
+
+def sequence_output_length(length, span, stride, padding):
+    """Output steps (see the module docstring); None stays None."""
+    if length is None:
+        return None
+    if padding == "valid":
+        return (length - span) // stride + 1
+    return math.ceil(length / stride)
+
+
+class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
+    """1-D convolution over ``(batch, steps, channels)`` sequences."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid",
+                 data_format="channels_last", dilation_rate=1, groups=1, activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        label = f'{type(self).__name__} layer "{self.name}"'
+        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
+            raise ValueError(f"{label}: filters must be a positive integer, received {filters!r}.")
+        if data_format not in (None, "channels_last"):
+            raise ValueError(
+                f"{label}: only data_format='channels_last' (batch, steps, channels) is "
+                f"supported, received {data_format!r}."
+            )
+        if groups != 1:
+            raise ValueError(f"{label}: only groups=1 is supported, received {groups!r}.")
+        for argument, value in (("kernel_constraint", kernel_constraint),
+                                ("bias_constraint", bias_constraint)):
+            if value is not None:
+                raise ValueError(
+                    f"{label}: {argument}={value!r} is not supported (minidl has no constraints "
+                    f"yet); pass {argument}=None."
+                )
+        self.filters = int(filters)
+        self.kernel_size = one_positive_int(label, "kernel_size", kernel_size)
+        self.strides = one_positive_int(label, "strides", strides)
+        self.dilation_rate = one_positive_int(label, "dilation_rate", dilation_rate)
+        if self.strides > 1 and self.dilation_rate > 1:
+            raise ValueError(
+                f"{label}: strides > 1 together with dilation_rate > 1 is not supported (as in "
+                f"Keras); received strides={strides!r}, dilation_rate={dilation_rate!r}."
+            )
+        if not isinstance(padding, str) or padding.lower() not in PADDINGS:
+            raise ValueError(f"{label}: padding must be one of {PADDINGS}, received {padding!r}.")
+        self.padding = padding.lower()
+        self._set_activation(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self._set_regularizers(kernel_regularizer, bias_regularizer)
+        self.kernel = self.bias = None
+        self._in_channels = None
+
+    @property
+    def _span(self):
+        return (self.kernel_size - 1) * self.dilation_rate + 1
+
+    def build(self, input_shape):
+        check_sequence_shape(self, input_shape)
+        steps = input_shape[1]
+        if self.padding == "valid" and steps is not None and steps < self._span:
+            raise ValueError(
+                f'Layer "{self.name}": its kernel spans {self._span} steps (kernel_size '
+                f"{self.kernel_size}, dilation_rate {self.dilation_rate}) but the sequences have "
+                f"{steps} (input shape {tuple(input_shape)}); use a smaller kernel_size or "
+                "padding='same' or 'causal'."
+            )
+        self._in_channels = input_shape[2]
+        self.kernel = self.add_weight(
+            "kernel", shape=(self.kernel_size, self._in_channels, self.filters),
+            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", shape=(self.filters,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer)
+
+    def compute_output_shape(self, input_shape):
+        check_sequence_shape(self, input_shape)
+        if self._in_channels is not None and input_shape[2] != self._in_channels:
+            raise ValueError(self._shape_message(input_shape))
+        steps = sequence_output_length(input_shape[1], self._span, self.strides, self.padding)
+        return (input_shape[0], steps, self.filters)
+
+    def call(self, inputs):
+        if inputs.ndim != 3 or inputs.shape[2] != self._in_channels:
+            raise ValueError(self._shape_message(inputs.shape))
+        y = ops.conv1d(inputs, self.kernel, self.bias, self.strides, self.padding,
+                       self.dilation_rate, self._fused)
+        return y if self._after is None else self._after(y)
+
+    def _shape_message(self, received):
+        hint = " Add a channel axis: x.reshape(-1, steps, 1)." if len(received) == 2 else ""
+        return (
+            f'Input of layer "{self.name}" is incompatible with the layer: expected shape '
+            f"(None, steps, {self._in_channels}), received shape {tuple(received)}.{hint}"
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": [self.kernel_size],
+            "strides": [self.strides],
+            "padding": self.padding,
+            "data_format": "channels_last",
+            "dilation_rate": [self.dilation_rate],
+            "groups": 1,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self._regularizers_config(),
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        }

@@ -1,0 +1,126 @@
+"""Pooling over sequences ``(batch, steps, channels)``.
+
+``MaxPooling1D(pool_size=2)`` keeps the largest value of each window of 2
+steps, per channel ((N, 100, 8) becomes (N, 50, 8)); ``AveragePooling1D`` keeps
+the mean.  ``strides`` defaults to ``pool_size``.  Output steps: "valid"
+``(n - pool_size) // strides + 1``, "same" ``ceil(n / strides)``.
+
+``GlobalMaxPooling1D`` and ``GlobalAveragePooling1D`` summarise the whole
+sequence, (N, steps, C) -> (N, C) (or (N, 1, C) with ``keepdims=True``): a
+text model's usual way from word vectors to one vector per text.
+No weights.
+"""
+
+from __future__ import annotations
+
+from minidl import ops
+from minidl.layers.base import Layer
+from minidl.layers.conv1d import check_sequence_shape, one_positive_int, sequence_output_length
+
+
+def _check_data_format(layer, data_format):
+    if data_format not in (None, "channels_last"):
+        raise ValueError(
+            f'{type(layer).__name__} layer "{layer.name}": only data_format="channels_last" '
+            f"(batch, steps, channels) is supported, received {data_format!r}."
+        )
+
+
+def _check_call(layer, inputs):
+    if inputs.ndim != 3:
+        raise ValueError(
+            f'Layer "{layer.name}" ({type(layer).__name__}) expects sequences (batch, steps, '
+            f"channels), received shape {inputs.shape}."
+        )
+
+
+class _Pooling1D(Layer):
+    """Shared arguments and shapes; subclasses say how a window is summarised."""
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format="channels_last",
+                 **kwargs):
+        super().__init__(**kwargs)
+        label = f'{type(self).__name__} layer "{self.name}"'
+        _check_data_format(self, data_format)
+        self.pool_size = one_positive_int(label, "pool_size", pool_size)
+        self.strides = self.pool_size if strides is None else one_positive_int(label, "strides", strides)
+        if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+            raise ValueError(f"{label}: padding must be 'valid' or 'same', received {padding!r}.")
+        self.padding = padding.lower()
+
+    def build(self, input_shape):
+        check_sequence_shape(self, input_shape)
+        steps = input_shape[1]
+        if self.padding == "valid" and steps is not None and steps < self.pool_size:
+            raise ValueError(
+                f'Layer "{self.name}": pool_size {self.pool_size} is longer than its input '
+                f"sequences ({steps} steps, input shape {tuple(input_shape)}); use a smaller "
+                "pool_size, padding='same', or fewer pooling layers before it."
+            )
+
+    def compute_output_shape(self, input_shape):
+        check_sequence_shape(self, input_shape)
+        steps = sequence_output_length(input_shape[1], self.pool_size, self.strides, self.padding)
+        return (input_shape[0], steps, input_shape[2])
+
+    def call(self, inputs):
+        _check_call(self, inputs)
+        return self._pool(inputs, self.pool_size, self.strides, self.padding)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "strides": [self.strides],
+            "pool_size": [self.pool_size],
+            "padding": self.padding,
+            "data_format": "channels_last",
+        }
+
+
+class MaxPooling1D(_Pooling1D):
+    """The maximum of each window of steps."""
+
+    _pool = staticmethod(ops.max_pool1d)
+
+
+class AveragePooling1D(_Pooling1D):
+    """The mean of each window of steps (padding not counted, as in TensorFlow)."""
+
+    _pool = staticmethod(ops.avg_pool1d)
+
+
+class _GlobalPooling1D(Layer):
+    """One number per channel from the whole sequence."""
+
+    def __init__(self, data_format="channels_last", keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        _check_data_format(self, data_format)
+        self.keepdims = bool(keepdims)
+
+    def build(self, input_shape):
+        check_sequence_shape(self, input_shape)
+
+    def compute_output_shape(self, input_shape):
+        check_sequence_shape(self, input_shape)
+        batch, channels = input_shape[0], input_shape[2]
+        return (batch, 1, channels) if self.keepdims else (batch, channels)
+
+    def call(self, inputs):
+        _check_call(self, inputs)
+        return self._reduce(inputs, axis=1, keepdims=self.keepdims)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": "channels_last", "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    """The mean of each channel over the steps."""
+
+    _reduce = staticmethod(ops.mean)
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """The maximum of each channel over the steps (ties share the gradient, as in
+    TensorFlow; see ``ops.max``)."""
+
+    _reduce = staticmethod(ops.max)
