@@ -126,3 +126,19 @@ def test_a_variable_is_a_trainable_tensor():
 def test_only_real_numbers_become_tensors(value, kind):
     with pytest.raises(TypeError, match=kind):
         Tensor(value)
+
+
+def test_numpy_reductions_of_a_tensor():
+    """np.mean(t), np.sum(t), np.max(t) call the Tensor's methods with NumPy's dtype= and
+    out= (the autoencoder tutorial's np.mean(train_loss)): they work, as for a PyTorch
+    tensor, and give Tensors; out= is refused with a clear error."""
+    values = np.arange(6.0).reshape(2, 3)
+    t = Tensor(values, dtype="float32")
+    for reduce in (np.mean, np.sum, np.max):
+        result = reduce(t, axis=0, keepdims=True)
+        assert isinstance(result, Tensor) and result.dtype == np.float32
+        np.testing.assert_allclose(result.numpy(), reduce(values, axis=0, keepdims=True))
+        assert float(reduce(t)) == reduce(values)
+    assert np.mean(t, dtype="float64").dtype == np.float64
+    with pytest.raises(TypeError, match="out= is not supported"):
+        np.sum(t, out=np.zeros(()))
