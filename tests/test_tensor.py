@@ -142,3 +142,13 @@ def test_numpy_reductions_of_a_tensor():
     assert np.mean(t, dtype="float64").dtype == np.float64
     with pytest.raises(TypeError, match="out= is not supported"):
         np.sum(t, out=np.zeros(()))
+
+
+def test_numpy_sees_a_scalar_result_as_an_array():
+    """t.mean() + 1.0 (0-d arrays added give a NumPy scalar): np.asarray and NumPy's
+    functions still take it (the autoencoder tutorial's np.less(loss, threshold))."""
+    t = Tensor(np.arange(6.0), dtype="float32")
+    threshold = t.mean() + 1.0
+    assert np.asarray(threshold).shape == ()
+    assert np.asarray(threshold, dtype=np.float64).dtype == np.float64
+    np.testing.assert_array_equal(np.less(t, threshold), np.arange(6.0) < 3.5)

@@ -147,7 +147,8 @@ class Tensor:
         return self.data.item()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        # np.asarray: an op on 0-d arrays can leave a NumPy scalar in .data (t.mean() + 1.0)
+        return np.asarray(self.data) if dtype is None else np.asarray(self.data).astype(dtype)
 
     def __repr__(self):
         extra = ", requires_grad=True" if self.requires_grad else ""
