@@ -237,3 +237,32 @@ def test_changes_before_the_forward_pass_are_fine():
     w.assign([3.0, 4.0])
     (w * w).sum().backward()
     np.testing.assert_allclose(w.grad, [6.0, 8.0])
+
+
+def test_two_tapes_open_together_each_get_their_gradient():
+    """The DCGAN tutorial's train_step: ``with GradientTape() as gen_tape, GradientTape()
+    as disc_tape`` over one forward pass, then one gradient() from each.  As in TensorFlow
+    each non-persistent tape gives its gradients once; the graph is released after the
+    last of the two has asked, and a single tape still releases it at once."""
+    g = Tensor([0.5, -1.0], requires_grad=True)  # the generator's weight
+    d = Tensor([2.0, 0.3], requires_grad=True)   # the discriminator's
+    with minidl.GradientTape() as gen_tape, minidl.GradientTape() as disc_tape:
+        fake = (g * 3).tanh()
+        fake_output = (fake * d).sum()
+        gen_loss = -fake_output
+        disc_loss = fake_output * fake_output + (d * d).sum()
+    grad_g = gen_tape.gradient(gen_loss, [g])[0].numpy()
+    grad_d = disc_tape.gradient(disc_loss, [d])[0].numpy()
+    t = np.tanh(3 * g.data)
+    np.testing.assert_allclose(grad_g, -d.data * 3 * (1 - t * t), rtol=1e-6)
+    np.testing.assert_allclose(grad_d, 2 * (t * d.data).sum() * t + 2 * d.data, rtol=1e-6)
+    with pytest.raises(RuntimeError, match="only be used to compute one set"):
+        gen_tape.gradient(gen_loss, [g])
+    with pytest.raises(GraphFreedError):  # released after the last tape asked
+        disc_loss.backward()
+
+    with minidl.GradientTape() as tape:  # one tape alone: released at once
+        loss = (g * 3).tanh().sum()
+    tape.gradient(loss, [g])
+    with pytest.raises(GraphFreedError):
+        loss.backward()

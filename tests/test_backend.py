@@ -1,5 +1,7 @@
 """minidl.backend: the tf.keras.backend functions tutorials call, with Keras 2's results."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -79,3 +81,18 @@ def test_clear_session_starts_layer_names_over():
     layers.Dense(1)
     backend.clear_session()
     assert layers.Dense(1).name == "dense"
+
+
+def test_keras_submodules_import_as_tf_keras_ones_do():
+    """``from tensorflow.keras.models import Sequential`` (the image classification
+    tutorial) and ``from tensorflow.keras.layers import Dense`` change one word."""
+    from minidl.keras.layers import Dense
+    from minidl.keras.models import Sequential
+    schedules = importlib.import_module("minidl.keras.optimizers.schedules")
+
+    assert Sequential is minidl.Sequential and Dense is minidl.layers.Dense
+    assert schedules is minidl.optimizers.schedules  # the module itself, not a copy
+    assert schedules.__name__ == "minidl.optimizers.schedules"
+    assert schedules.ExponentialDecay is minidl.optimizers.schedules.ExponentialDecay
+    with pytest.raises(ModuleNotFoundError, match="minidl.keras.applications"):
+        importlib.import_module("minidl.keras.applications")

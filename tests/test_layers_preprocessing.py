@@ -125,6 +125,35 @@ def test_normalization_axes_for_images():
     assert abs(y.mean()) < 1e-5 and abs(y.std() - 1) < 1e-5
 
 
+def test_normalization_adapted_first_layer_builds_a_sequential():
+    """Keras's adapt() remembers the input shape, so ``Sequential([normalizer, Dense(64)])``
+    is built at once (the regression tutorial's summary() of it)."""
+    normalizer = layers.Normalization(axis=-1)
+    normalizer.adapt(np.random.default_rng(0).normal(size=(20, 9)))
+    model = minidl.Sequential([normalizer, layers.Dense(64), layers.Dense(1)])
+    lines = summary_lines(model)
+    assert lines[4].split()[2:] == ["(None,", "9)", "19"]
+    assert "Total params: 724" in lines
+    assert model.predict(np.ones((3, 9)), verbose=0).shape == (3, 1)
+
+
+def test_normalization_axis_none_adapted_on_1d_data_with_input_shape():
+    """The regression tutorial: ``Normalization(input_shape=[1,], axis=None)`` adapted
+    on a 1-D column keeps its declared (None, 1), takes inputs of any shape (two numbers
+    do the work) and predicts on the 1-D column as tf.keras does."""
+    horsepower = np.random.default_rng(0).uniform(50, 200, 40)
+    normalizer = layers.Normalization(input_shape=[1,], axis=None)
+    normalizer.adapt(horsepower)
+    np.testing.assert_allclose(normalizer.mean.numpy().ravel(), [horsepower.mean()], rtol=1e-6)
+    model = minidl.Sequential([normalizer, layers.Dense(1)])
+    assert summary_lines(model)[4].split()[2:] == ["(None,", "1)", "3"]
+    assert model.predict(horsepower[:10], verbose=0).shape == (10, 1)
+    expected = (horsepower[:5] - horsepower.mean()) / horsepower.std()
+    np.testing.assert_allclose(normalizer(horsepower[:5]).numpy(), expected, rtol=1e-5)
+    np.testing.assert_allclose(normalizer(horsepower[:5, None]).numpy(), expected[:, None],
+                               rtol=1e-5)
+
+
 def test_normalization_with_given_mean_and_variance_and_invert():
     layer = layers.Normalization(mean=[1.0, 2.0, 3.0], variance=[1.0, 4.0, 9.0])
     x = np.array([[1.0, 4.0, 0.0]])

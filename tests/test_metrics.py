@@ -57,3 +57,26 @@ def test_get():
     assert metrics.get("mae") is metrics.mean_absolute_error
     with pytest.raises(ValueError, match="Did you mean 'accuracy'"):
         metrics.get("acuracy")
+
+
+def test_loss_objects_as_metrics_are_logged_under_their_names():
+    """compile(metrics=[losses.BinaryCrossentropy(name=...)]) as in the overfit-and-underfit
+    tutorial: tf_keras logs each under the loss's name (binary_crossentropy,
+    mean_squared_error, foo), so two of one class do not collide; the value is the loss's."""
+    import minidl
+    from minidl import layers, losses
+
+    model = minidl.Sequential([layers.Dense(1, input_shape=(3,))])
+    model.compile(optimizer="adam", loss=losses.BinaryCrossentropy(from_logits=True),
+                  metrics=[losses.BinaryCrossentropy(from_logits=True, name="binary_crossentropy"),
+                           losses.MeanSquaredError(), losses.BinaryCrossentropy(name="foo")])
+    x = np.random.default_rng(0).random((10, 3))
+    y = (x[:, 0] > 0.5).astype(float)
+    history = model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y))
+    assert list(history.history) == [
+        "loss", "binary_crossentropy", "mean_squared_error", "foo",
+        "val_loss", "val_binary_crossentropy", "val_mean_squared_error", "val_foo"]
+    loss, bce, mse, _ = model.evaluate(x, y, verbose=0)
+    assert bce == pytest.approx(loss, rel=1e-6)
+    logits = model.predict(x, verbose=0)[:, 0]
+    assert mse == pytest.approx(np.mean((logits - y) ** 2), rel=1e-5)

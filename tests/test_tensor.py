@@ -126,3 +126,29 @@ def test_a_variable_is_a_trainable_tensor():
 def test_only_real_numbers_become_tensors(value, kind):
     with pytest.raises(TypeError, match=kind):
         Tensor(value)
+
+
+def test_numpy_reductions_of_a_tensor():
+    """np.mean(t), np.sum(t), np.max(t) call the Tensor's methods with NumPy's dtype= and
+    out= (the autoencoder tutorial's np.mean(train_loss)): they work, as for a PyTorch
+    tensor, and give Tensors; out= is refused with a clear error."""
+    values = np.arange(6.0).reshape(2, 3)
+    t = Tensor(values, dtype="float32")
+    for reduce in (np.mean, np.sum, np.max):
+        result = reduce(t, axis=0, keepdims=True)
+        assert isinstance(result, Tensor) and result.dtype == np.float32
+        np.testing.assert_allclose(result.numpy(), reduce(values, axis=0, keepdims=True))
+        assert float(reduce(t)) == reduce(values)
+    assert np.mean(t, dtype="float64").dtype == np.float64
+    with pytest.raises(TypeError, match="out= is not supported"):
+        np.sum(t, out=np.zeros(()))
+
+
+def test_numpy_sees_a_scalar_result_as_an_array():
+    """t.mean() + 1.0 (0-d arrays added give a NumPy scalar): np.asarray and NumPy's
+    functions still take it (the autoencoder tutorial's np.less(loss, threshold))."""
+    t = Tensor(np.arange(6.0), dtype="float32")
+    threshold = t.mean() + 1.0
+    assert np.asarray(threshold).shape == ()
+    assert np.asarray(threshold, dtype=np.float64).dtype == np.float64
+    np.testing.assert_array_equal(np.less(t, threshold), np.arange(6.0) < 3.5)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 
 import numpy as np
 
@@ -269,16 +270,33 @@ class GradientTape:
     Tensor, or None where ``target`` does not depend on it) and leaving
     ``.grad`` alone.  A non-target that is not a scalar is summed first, as
     TensorFlow does.  The graph is released after one ``gradient()`` call
-    unless ``persistent=True``.  ``watch(t)`` asks for gradients of a tensor
-    that is not a weight; call it before computing with ``t``.
+    unless ``persistent=True``, or until the last of several tapes open at the
+    same time has asked (a GAN's ``gen_tape`` and ``disc_tape`` over one forward
+    pass each get their gradient, as in TensorFlow).  ``watch(t)`` asks for
+    gradients of a tensor that is not a weight; call it before computing with ``t``.
     """
+
+    _waiting = weakref.WeakSet()  # tapes entered whose gradient() has not been asked yet
 
     def __init__(self, persistent=False, watch_accessed_variables=True):
         self.persistent = bool(persistent)
         self._used = False
+        self._peers = ()
 
     def __enter__(self):
+        waiting = GradientTape._waiting
+        if waiting:  # tapes open together share the graph: it lives until the last asks
+            self._peers = weakref.WeakSet(waiting)
+            for tape in waiting:
+                tape._peers = weakref.WeakSet([*tape._peers, self])
+        waiting.add(self)
         return self
+
+    def _keeps_graph(self):
+        """Whether gradient() must leave the graph: persistent, or a tape opened with
+        this one has yet to ask for its gradients."""
+        GradientTape._waiting.discard(self)
+        return self.persistent or any(tape in GradientTape._waiting for tape in self._peers)
 
     def __exit__(self, *exc):
         return False
@@ -305,9 +323,10 @@ class GradientTape:
                 f"unconnected_gradients must be 'none' or 'zero', received {unconnected_gradients!r}."
             )
         self._used = True
+        retain = self._keeps_graph()
         if type(sources) is list and as_arrays and target.requires_grad and output_gradients is None \
                 and target.data.size == 1 and unconnected_gradients == "none":
-            return grad(target, sources, retain_graph=self.persistent)  # what minimize() asks
+            return grad(target, sources, retain_graph=retain)  # what minimize() asks
         if type(sources) is list:
             keys, flat = None, sources
         elif isinstance(sources, dict):
@@ -318,7 +337,7 @@ class GradientTape:
             start = output_gradients
             if start is None and target.data.size != 1:
                 start = np.ones_like(target.data)
-            arrays = grad(target, flat, start, retain_graph=self.persistent)
+            arrays = grad(target, flat, start, retain_graph=retain)
         else:  # nothing in target depends on a tensor that wants a gradient
             arrays = [None] * len(flat)
         from minidl.tensor import Tensor

@@ -147,7 +147,8 @@ class Tensor:
         return self.data.item()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        # np.asarray: an op on 0-d arrays can leave a NumPy scalar in .data (t.mean() + 1.0)
+        return np.asarray(self.data) if dtype is None else np.asarray(self.data).astype(dtype)
 
     def __repr__(self):
         extra = ", requires_grad=True" if self.requires_grad else ""
@@ -247,14 +248,16 @@ class Tensor:
         return ops.getitem(self, index)
 
     # --- methods ----------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return ops.sum(self, axis, keepdims)
+    # dtype= and out= are for NumPy: np.mean(t), np.sum(t), np.max(t) call these methods
+    # with them (and then give a Tensor, as they do for a PyTorch tensor).
+    def sum(self, axis=None, keepdims=False, dtype=None, out=None):
+        return _numpy_reduction(ops.sum(self, axis, keepdims), "sum", dtype, out)
 
-    def mean(self, axis=None, keepdims=False):
-        return ops.mean(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False, dtype=None, out=None):
+        return _numpy_reduction(ops.mean(self, axis, keepdims), "mean", dtype, out)
 
-    def max(self, axis=None, keepdims=False):
-        return ops.max(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False, out=None):
+        return _numpy_reduction(ops.max(self, axis, keepdims), "max", None, out)
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -312,6 +315,14 @@ class Variable(Tensor):
     def __init__(self, initial_value, trainable=True, name=None, dtype=None):
         super().__init__(initial_value, requires_grad=trainable, dtype=dtype, name=name)
         self.trainable = bool(trainable)
+
+
+def _numpy_reduction(result, name, dtype, out):
+    """A reduction's result, cast to ``dtype`` if NumPy asked; ``out=`` is refused."""
+    if out is not None:
+        raise TypeError(f"Tensor.{name}(): out= is not supported (a Tensor's values are not "
+                        f"written in place); use np.{name}(tensor.numpy(), out=...).")
+    return result if dtype is None else ops.cast(result, dtype)
 
 
 from minidl import ops  # noqa: E402  (ops needs Tensor defined first)

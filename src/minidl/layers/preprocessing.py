@@ -115,12 +115,14 @@ class Normalization(Layer):
         return mean.astype(self._dtype), variance.astype(self._dtype)
 
     def call(self, inputs):
-        if inputs.ndim != len(self._broadcast_shape):
+        if self.axis and inputs.ndim != len(self._broadcast_shape):
             raise ValueError(
                 f'Normalization layer "{self.name}" was built for inputs of shape '
                 f"{self._build_input_shape}, received shape {inputs.shape}."
             )
         mean, variance = self._statistics()
+        if not self.axis:  # axis=None: two numbers, for inputs of any shape
+            mean, variance = mean.reshape(()), variance.reshape(())
         std = np.maximum(np.sqrt(variance), self._dtype.type(EPSILON))
         if self.invert:
             return ops.add(ops.mul(inputs, std), mean)
@@ -142,15 +144,19 @@ class Normalization(Layer):
         label = f'Normalization layer "{self.name}"'
         if self.input_mean is not None:
             raise ValueError(f"{label} was given mean and variance; it cannot also adapt() to data.")
+        if self._batch_input_shape is not None:
+            self.maybe_build(self._batch_input_shape)  # input_shape= given: Keras keeps it
         count, mean, variance = 0, 0.0, 0.0
         for batch in _batches(label, data, batch_size, steps, self.axis):
             if batch.size == 0:
                 continue
             self.maybe_build(batch.shape)
             self._check_batch(label, batch)
+            # axis=None: one mean over every value, whatever the batch's shape
+            reduce_axes = self._reduce_axes if self.axis else None
             batch_count = batch.size // max(1, int(np.prod(self.adapt_mean.shape)))
-            batch_mean = batch.mean(axis=self._reduce_axes).reshape(self.adapt_mean.shape)
-            batch_variance = batch.var(axis=self._reduce_axes).reshape(self.adapt_mean.shape)
+            batch_mean = batch.mean(axis=reduce_axes).reshape(self.adapt_mean.shape)
+            batch_variance = batch.var(axis=reduce_axes).reshape(self.adapt_mean.shape)
             total = count + batch_count
             new_mean = (count * mean + batch_count * batch_mean) / total
             variance = (count * (variance + (mean - new_mean) ** 2)
@@ -158,6 +164,8 @@ class Normalization(Layer):
             count, mean = total, new_mean
         if count == 0:
             raise ValueError(f"{label}: adapt() received no data.")
+        if self._batch_input_shape is None:  # as Keras: a Sequential that starts with it is built
+            self._batch_input_shape = self._build_input_shape
         for weight, value in ((self.adapt_mean, mean), (self.adapt_variance, variance),
                               (self.count, count)):
             weight.data[...] = value
@@ -165,8 +173,8 @@ class Normalization(Layer):
 
     def _check_batch(self, label, batch):
         built = self._build_input_shape
-        if batch.ndim != len(built) or any(
-                batch.shape[a] != built[a] for a in range(batch.ndim) if a not in self._reduce_axes):
+        if self.axis and (batch.ndim != len(built) or any(
+                batch.shape[a] != built[a] for a in range(batch.ndim) if a not in self._reduce_axes)):
             raise ValueError(f"{label}: adapt() received a batch of shape {batch.shape}, the layer "
                              f"was built for shape {built} (axis={self.axis}).")
         if not np.isfinite(batch).all():

@@ -219,7 +219,12 @@ class MetricsContainer:
             return metrics_module.MeanMetricWrapper(fn, name=given)
         if isinstance(fn, metrics_module.Metric):
             return fn
-        name = given if isinstance(given, str) else getattr(fn, "__name__", type(fn).__name__)
+        if isinstance(given, str):
+            name = given
+        elif isinstance(getattr(fn, "name", None), str):  # a Loss object: Keras logs its name
+            name = fn.name
+        else:
+            name = getattr(fn, "__name__", type(fn).__name__)
         return metrics_module.MeanMetricWrapper(fn, name=name)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
