@@ -37,6 +37,7 @@ import math
 import numpy as np
 
 from minidl import random
+from minidl.utils.object_registration import get_registered_name, get_registered_object
 
 _TRUNCATED_STDDEV_FIX = 0.87962566103423978  # std of N(0, 1) truncated to [-2, 2]
 
@@ -266,14 +267,15 @@ def get(identifier):
     if identifier is None:
         return None
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier) or _BY_CLASS_NAME.get(identifier)
+        cls = (_BY_NAME.get(identifier) or _BY_CLASS_NAME.get(identifier)
+               or get_registered_object(identifier))  # your own, registered or in a scope
         if cls is None:
             close = difflib.get_close_matches(identifier, list(_BY_NAME), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ValueError(
                 f"Unknown initializer {identifier!r}; valid names are {sorted(_BY_NAME)}.{hint}"
             )
-        return cls()
+        return cls() if isinstance(cls, type) else cls
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
@@ -293,12 +295,16 @@ def serialize(initializer):
             f"Cannot serialize the initializer {initializer!r}: only minidl.initializers."
             "Initializer objects have a config."
         )
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    return {"class_name": get_registered_name(type(initializer)),
+            "config": initializer.get_config()}
 
 
-def deserialize(config):
-    """The inverse of ``serialize``."""
+def deserialize(config, custom_objects=None):
+    """The inverse of ``serialize``; your own classes are found by name in
+    ``custom_objects``, among registered objects or in a ``custom_object_scope``."""
     name = config.get("class_name")
-    if name not in _BY_CLASS_NAME:
+    cls = _BY_CLASS_NAME.get(name) or get_registered_object(name, custom_objects)
+    if cls is None:
         get(name)  # raises with a suggestion
-    return _BY_CLASS_NAME[name].from_config(config.get("config", {}))
+    arguments = config.get("config", {})
+    return cls.from_config(arguments) if hasattr(cls, "from_config") else cls(**arguments)

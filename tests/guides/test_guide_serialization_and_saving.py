@@ -294,7 +294,6 @@ def custom_model():
     return keras.Model(inputs, outputs)
 
 
-@missing("minidl.utils.custom_object_scope")
 def test_custom_layer_and_function_example_custom_object_scope():
     model = custom_model()
 

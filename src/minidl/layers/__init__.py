@@ -66,6 +66,7 @@ from minidl.layers.regularization import (
     SpatialDropout2D,
 )
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
+from minidl.utils.object_registration import custom_objects_in_effect, get_registered_name
 
 # Keras's aliases.
 Convolution2D = Conv2D
@@ -104,31 +105,37 @@ __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "rese
 
 
 def serialize(layer):
-    """``{"class_name": ..., "config": layer.get_config()}``."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """``{"class_name": ..., "config": layer.get_config()}``; a class registered
+    with ``register_keras_serializable`` is named ``"package>Name"``."""
+    return {"class_name": get_registered_name(type(layer)), "config": layer.get_config()}
 
 
 def deserialize(config, custom_objects=None):
     """A new layer (or model) from ``serialize``'s output.
 
-    ``custom_objects`` maps class names to your own Layer subclasses.
+    ``custom_objects`` maps class names to your own Layer subclasses (and
+    functions, such as an activation, named in the config); objects registered
+    or in a ``custom_object_scope`` are found too (``minidl.utils.object_registration``).
     """
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(
             f"A layer config must be a dict with 'class_name' and 'config', received {config!r}."
         )
     name = config["class_name"]
-    known = {**_REGISTRY, **_model_classes(), **(custom_objects or {})}
+    custom = custom_objects_in_effect(custom_objects)
+    known = {**_REGISTRY, **_model_classes(), **custom}
     if name not in known:
         close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else (
-            " If it is your own class, pass custom_objects={'%s': %s}." % (name, name))
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint += (" If it is your own class, pass custom_objects={'%s': %s}, use a "
+                 "custom_object_scope, or decorate the class with "
+                 "@minidl.utils.register_keras_serializable()." % (name, name))
         raise ValueError(f"Unknown layer class {name!r}.{hint}")
     cls = known[name]
     inner = dict(config.get("config", {}))
     if name in _model_classes() or _rebuilds_a_graph(cls):
         return cls.from_config(inner, custom_objects=custom_objects)
-    return cls.from_config(_with_custom_objects(inner, custom_objects or {}))
+    return cls.from_config(_with_custom_objects(inner, custom))
 
 
 def _with_custom_objects(config, custom_objects):
@@ -136,6 +143,8 @@ def _with_custom_objects(config, custom_objects):
     in a config, replaced by the objects ``custom_objects`` gives."""
     config = dict(config)
     for key, value in config.items():
+        if key == "name":
+            continue
         if isinstance(value, str) and value in custom_objects:
             config[key] = custom_objects[value]
         elif isinstance(value, dict) and value.get("class_name") in custom_objects:

@@ -44,6 +44,7 @@ import zipfile
 import numpy as np
 
 from minidl.layers.base import assign_all
+from minidl.utils.object_registration import get_registered_name, get_registered_object
 from minidl.utils.file_checks import (STREAM_ERRORS, FileFormatError, open_member, open_regular,
                                       open_zip, read_npy_member)
 
@@ -204,7 +205,7 @@ def _serialize_nested(value, serialize):
     result = serialize(value)
     if result is not None:
         return result
-    name = getattr(value, "__name__", None) or type(value).__name__
+    name = get_registered_name(value if hasattr(value, "__name__") else type(value))
     config = getattr(value, "get_config", None)
     entry = {"custom_object": name}
     if config is not None and not isinstance(value, type):
@@ -224,7 +225,7 @@ def _deserialize_nested(value, deserialize, custom_objects, missing):
         return [_deserialize_nested(v, deserialize, custom_objects, missing) for v in value]
     if isinstance(value, dict) and "custom_object" in value:
         name = value["custom_object"]
-        found = (custom_objects or {}).get(name)
+        found = get_registered_object(name, custom_objects)
         if found is None:
             missing.append(name)
             return None
@@ -235,7 +236,7 @@ def _deserialize_nested(value, deserialize, custom_objects, missing):
     if isinstance(value, dict) and "class_name" not in value:
         return {k: _deserialize_nested(v, deserialize, custom_objects, missing)
                 for k, v in value.items()}
-    return deserialize(value)
+    return deserialize(value, custom_objects)
 
 
 def _check_built(model, method):

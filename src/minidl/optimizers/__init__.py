@@ -45,6 +45,8 @@ from minidl.autograd import GradientTape, mark_changed
 from minidl.optimizers import schedules
 from minidl.optimizers.schedules import LearningRateSchedule
 from minidl.tensor import Tensor, Variable
+from minidl.utils.object_registration import (custom_objects_in_effect, get_registered_name,
+                                              get_registered_object)
 
 _NOT_SETTABLE = (
     "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
@@ -431,7 +433,7 @@ def get(identifier):
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower())
+        cls = _BY_NAME.get(identifier.lower()) or get_registered_object(identifier)
         if cls is None:
             raise ValueError(unknown_name_message("optimizer", identifier, _BY_NAME))
         return cls()
@@ -445,7 +447,7 @@ def get(identifier):
 
 def serialize(optimizer):
     """``{"class_name": "Adam", "config": {...}}`` (a schedule nested as its own such dict)."""
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return {"class_name": get_registered_name(type(optimizer)), "config": optimizer.get_config()}
 
 
 def deserialize(config, custom_objects=None):
@@ -453,7 +455,7 @@ def deserialize(config, custom_objects=None):
     schedule's) are looked up by name among minidl's own and ``custom_objects``;
     nothing from the file is imported or run."""
     classes = {cls.__name__: cls for cls in (SGD, RMSprop, Adam)}
-    classes.update({name: cls for name, cls in (custom_objects or {}).items()
+    classes.update({name: cls for name, cls in custom_objects_in_effect(custom_objects).items()
                     if isinstance(cls, type) and issubclass(cls, Optimizer)})
     cls = classes.get(config["class_name"])
     if cls is None:
