@@ -40,7 +40,7 @@ import numpy as np
 
 from minidl import autograd
 from minidl.layers.base import Layer, assign_all, product
-from minidl.layers.node import is_symbolic
+from minidl.layers.node import is_symbolic, shapes_of
 from minidl.models.training import Trainer
 from minidl.tensor import Tensor
 from minidl.utils.traceback_utils import filter_traceback
@@ -243,15 +243,47 @@ class Model(Layer, Trainer):
         with autograd.no_grad():
             self(samples if isinstance(input_shape, list) else samples[0], training=False)
 
+    # --- symbolic inputs and outputs (Sequential and functional models) ---
+    def _is_graph_model(self):
+        """Sequential and functional models have placeholders of their own
+        (``model.inputs``); a subclassed model only those it was called on."""
+        return "inputs" in vars(self) or hasattr(type(self), "inputs")
+
     @property
     def input(self):
         """The symbolic input (a list for several inputs), as in Keras."""
-        return self.inputs[0] if len(self.inputs) == 1 else self.inputs
+        if not self._is_graph_model():
+            return Layer.input.fget(self)
+        return self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)
 
     @property
     def output(self):
         """The symbolic output (a list for several outputs), as in Keras."""
-        return self.outputs[0] if len(self.outputs) == 1 else self.outputs
+        if not self._is_graph_model():
+            return Layer.output.fget(self)
+        return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
+
+    @property
+    def input_shape(self):
+        """The input placeholders' shapes, e.g. ``(None, 784)`` (a list for several
+        inputs); a subclassed model's, once it has run."""
+        if not self._is_graph_model():
+            return Layer.input_shape.fget(self)
+        return shapes_of(self.input)
+
+    @property
+    def output_shape(self):
+        """The output placeholders' shapes, e.g. ``(None, 10)`` (a list for several)."""
+        if not self._is_graph_model():
+            return Layer.output_shape.fget(self)
+        return shapes_of(self.output)
+
+    @property
+    def input_names(self):
+        """The names of the input layers (None for a subclassed model, as in Keras 2)."""
+        if not self._is_graph_model():
+            return None
+        return [t.layer.name for t in self.inputs]
 
     # --- what the trainer asks -----------------------------------------
     @property

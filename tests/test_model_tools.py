@@ -1,0 +1,125 @@
+"""Model tools as in Keras 2 (tf_keras 2.21): symbolic inputs and outputs,
+to_json / model_from_json, clone_model, and saving subclassed models."""
+
+
+import numpy as np
+import pytest
+
+import minidl
+from minidl import layers
+
+
+def functional_model():
+    inputs = minidl.Input(shape=(4,), name="features")
+    x = layers.Dense(8, activation="relu", name="hidden")(inputs)
+    x = layers.Dropout(0.1)(x)
+    outputs = layers.Dense(3, activation="softmax", name="probabilities")(x)
+    return minidl.Model(inputs, outputs, name="classifier")
+
+
+def sequential_model():
+    return minidl.Sequential([
+        layers.Dense(8, activation="relu", input_shape=(4,)),
+        layers.Dense(3, activation="softmax"),
+    ], name="stack")
+
+
+def two_branch_model():
+    """Two inputs, one Dense shared by both, a merge, two outputs."""
+    a, b = minidl.Input((4,), name="a"), minidl.Input((4,), name="b")
+    shared = layers.Dense(5, activation="tanh", name="shared")
+    merged = layers.concatenate([shared(a), shared(b)])
+    first = layers.Dense(1, name="first")(merged)
+    second = layers.Dense(2, name="second")(merged)
+    return minidl.Model([a, b], [first, second], name="branches")
+
+
+def batch(model, n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = model.input_shape if isinstance(model.input_shape, list) else [model.input_shape]
+    xs = [rng.normal(size=(n, *s[1:])).astype(np.float32) for s in shapes]
+    return xs if len(xs) > 1 else xs[0]
+
+
+def summary_text(model):
+    lines = []
+    model.summary(print_fn=lines.append)
+    return "\n".join(lines)
+
+
+def assert_same_predictions(a, b, x):
+    pa, pb = a.predict(x, verbose=0), b.predict(x, verbose=0)
+    for u, v in zip(pa if isinstance(pa, list) else [pa], pb if isinstance(pb, list) else [pb]):
+        np.testing.assert_allclose(u, v, rtol=1e-6, atol=1e-7)
+
+
+# --- symbolic inputs and outputs -------------------------------------------------------------
+def test_input_has_keras_shape_dtype_and_name():
+    x = minidl.Input(shape=(3,), name="inp")
+    assert x.shape == (None, 3) and x.dtype == "float32" and x.name == "inp"
+    assert repr(x) == "<KerasTensor: shape=(None, 3) dtype=float32 (created by layer 'inp')>"
+    assert minidl.Input((2, 2), dtype="float64").dtype == "float64"
+    y = layers.Dense(4, dtype="float64", name="wide")(x)
+    assert (y.shape, y.dtype, y.name) == ((None, 4), "float64", "wide")
+
+
+def test_layer_input_output_and_shapes():
+    x = minidl.Input((3,), name="inp")
+    dense = layers.Dense(4)
+    y = dense(x)
+    assert dense.input is x and dense.output is y
+    assert (dense.input_shape, dense.output_shape) == ((None, 3), (None, 4))
+    assert x.layer.input is x and x.layer.output is x  # an InputLayer's own placeholder
+    merged = layers.concatenate([x, y])
+    assert merged.layer.input == [x, y] and merged.layer.get_input_shape_at(0) == [(None, 3), (None, 4)]
+
+
+def test_layer_called_twice_keeps_each_call():
+    """tf_keras 2.21: ``input``/``output`` are the first call's, get_*_at(i) the others'."""
+    shared = layers.Flatten()
+    first, second = minidl.Input((2, 3)), minidl.Input((6, 1))
+    out1, out2 = shared(first), shared(second)
+    assert shared.output is out1 and shared.input is first
+    assert shared.get_output_at(1) is out2 and shared.get_input_at(1) is second
+    assert shared.get_input_shape_at(1) == (None, 6, 1) and shared.get_output_shape_at(0) == (None, 6)
+    with pytest.raises(ValueError, match="node 2.*only 2 inbound node"):
+        shared.get_output_at(2)
+
+
+def test_layer_never_called_symbolically_has_no_input():
+    dense = layers.Dense(2)
+    dense(np.zeros((1, 3), np.float32))
+    with pytest.raises(AttributeError, match='"dense.*never called on symbolic inputs.*Input'):
+        dense.output
+
+
+def test_model_inputs_outputs_and_names():
+    model = functional_model()
+    assert model.input_names == ["features"] and model.output_names == ["probabilities"]
+    assert model.inputs == [model.input] and model.outputs == [model.output]
+    assert (model.input_shape, model.output_shape) == ((None, 4), (None, 3))
+    stack = sequential_model()
+    assert stack.input_names == [stack.layers[0].name + "_input"]
+    assert stack.output_names == [stack.layers[-1].name]
+    assert stack.input.dtype == "float32" and stack.output.shape == (None, 3)
+    branches = two_branch_model()
+    assert branches.input_names == ["a", "b"] and branches.output_names == ["first", "second"]
+    assert branches.input_shape == [(None, 4), (None, 4)]
+    assert branches.output_shape == [(None, 1), (None, 2)]
+
+
+def test_subclassed_model_has_no_symbolic_input():
+    class Net(minidl.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    net = Net()
+    net(np.zeros((1, 3), np.float32))
+    assert net.input_names is None
+    with pytest.raises(AttributeError, match="never called on symbolic inputs"):
+        net.input
+    assert net.input_shape == (None, 3)  # known once it has run (minidl is lenient here)
