@@ -2,11 +2,14 @@
 to_json / model_from_json, clone_model, and saving subclassed models."""
 
 
+import json
+
 import numpy as np
 import pytest
 
 import minidl
 from minidl import layers
+from minidl.models import model_from_json
 
 
 def functional_model():
@@ -123,3 +126,118 @@ def test_subclassed_model_has_no_symbolic_input():
     with pytest.raises(AttributeError, match="never called on symbolic inputs"):
         net.input
     assert net.input_shape == (None, 3)  # known once it has run (minidl is lenient here)
+
+
+# --- to_json / model_from_json ---------------------------------------------------------------
+def nested_model():
+    """A Sequential block used as a layer of a functional model."""
+    block = minidl.Sequential([layers.Dense(6, activation="relu", input_shape=(4,)),
+                               layers.Dense(6)], name="block")
+    inputs = minidl.Input((4,), name="x")
+    outputs = layers.Dense(2, name="head")(block(inputs))
+    return minidl.Model(inputs, outputs, name="outer")
+
+
+@pytest.mark.parametrize("make", [sequential_model, functional_model, two_branch_model,
+                                  nested_model])
+def test_json_round_trip_same_summary_config_and_predictions(make):
+    model = make()
+    text = model.to_json()
+    document = json.loads(text)
+    assert set(document) == {"class_name", "config", "keras_version", "backend"}
+    assert document["class_name"] == type(model).__name__
+    assert document["config"] == json.loads(json.dumps(model.get_config()))
+    rebuilt = model_from_json(text)
+    assert type(rebuilt) is type(model) and rebuilt.name == model.name
+    assert json.loads(rebuilt.to_json()) == document
+    assert summary_text(rebuilt) == summary_text(model)
+    assert [w.shape for w in rebuilt.get_weights()] == [w.shape for w in model.get_weights()]
+    assert any(not np.array_equal(a, b) for a, b in zip(rebuilt.get_weights(),
+                                                         model.get_weights()))  # new weights
+    rebuilt.set_weights(model.get_weights())
+    assert_same_predictions(model, rebuilt, batch(model))
+
+
+def test_json_keeps_shared_layers_shared():
+    rebuilt = model_from_json(two_branch_model().to_json())
+    shared = rebuilt.get_layer("shared")
+    assert len(shared._inbound_nodes) == 2 and len(rebuilt.weights) == 2 + 2 + 2
+
+
+def test_to_json_passes_keyword_arguments_to_json_dumps():
+    model = sequential_model()
+    assert model.to_json(indent=2).startswith('{\n  "class_name": "Sequential"')
+    assert json.loads(model.to_json(sort_keys=True)) == json.loads(model.to_json())
+
+
+def test_to_json_turns_numpy_values_into_numbers():
+    class Scale(layers.Layer):
+        def __init__(self, factor, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = np.float32(factor)
+
+        def call(self, x):
+            return x * float(self.factor)
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor, "table": np.arange(3)}
+
+    inputs = minidl.Input((2,))
+    model = minidl.Model(inputs, Scale(2.5)(inputs))
+    config = json.loads(model.to_json())["config"]["layers"][1]["config"]
+    assert config["factor"] == 2.5 and config["table"] == [0, 1, 2]
+
+
+def test_model_from_json_finds_custom_objects():
+    class Twice(layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    inputs = minidl.Input((3,))
+    text = minidl.Model(inputs, Twice(name="twice")(inputs)).to_json()
+    with pytest.raises(ValueError, match="Unknown layer class 'Twice'.*custom_objects"):
+        model_from_json(text)
+    rebuilt = model_from_json(text, custom_objects={"Twice": Twice})
+    np.testing.assert_allclose(rebuilt.predict(np.ones((1, 3)), verbose=0), [[2, 2, 2]])
+    with minidl.utils.custom_object_scope({"Twice": Twice}):
+        assert isinstance(model_from_json(text).get_layer("twice"), Twice)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{bad", "not valid JSON"),
+    ("[1, 2]", "expected an object"),
+    ('{"class_name": "Sequential"}', "expected an object"),
+    ('{"class_name": "Nope", "config": {}}', "Unknown layer class 'Nope'"),
+    ('{"class_name": "Sequential", "config": {"layers": 3}}', "cannot rebuild the model"),
+    ('{"class_name": "Functional", "config": {"layers": [], "input_layers": [["x", 0, 0]], '
+     '"output_layers": []}}', "cannot rebuild the model|inconsistent"),
+    ("[" * 100000 + "]" * 100000, "not valid JSON"),
+])
+def test_model_from_json_refuses_bad_text_clearly(text, message):
+    with pytest.raises(ValueError, match=message):
+        model_from_json(text)
+
+
+def test_model_from_json_takes_text_only():
+    with pytest.raises(TypeError, match="takes the text"):
+        model_from_json({"class_name": "Sequential", "config": {}})
+
+
+def test_yaml_is_refused_as_in_keras_2():
+    with pytest.raises(RuntimeError, match=r"to_yaml\(\)` has been removed due to security risk"):
+        sequential_model().to_yaml()
+    with pytest.raises(RuntimeError, match=r"model_from_yaml\(\)` has been removed"):
+        minidl.models.model_from_yaml("class_name: Sequential")
+
+
+def test_subclassed_model_without_get_config_has_no_json():
+    class Net(minidl.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    with pytest.raises(NotImplementedError, match="get_config"):
+        Net().to_json()

@@ -179,7 +179,6 @@ def test_saving_the_architecture_get_config_and_from_config():
     assert new_model.count_params() == 33
 
 
-@missing("Model.to_json() and minidl.models.model_from_json")
 def test_saving_the_architecture_to_json_and_model_from_json():
     model = keras.Sequential([keras.Input((32,)), keras.layers.Dense(1)])
     json_config = model.to_json()

@@ -331,6 +331,20 @@ class Model(Layer, Trainer):
             "from your class, or implement get_config() and from_config()."
         )
 
+    def to_json(self, **kwargs):
+        """The architecture as Keras 2's JSON text (no weights); ``kwargs`` go to
+        ``json.dumps``.  ``minidl.models.model_from_json`` reads it back."""
+        from minidl.models.model_config import model_to_json
+
+        return model_to_json(self, **kwargs)
+
+    def to_yaml(self, **kwargs):
+        """Removed, as in Keras 2.6 and later (YAML loading can run code)."""
+        raise RuntimeError(
+            "Method `model.to_yaml()` has been removed due to security risk of arbitrary code "
+            "execution. Please use `model.to_json()` instead."
+        )
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} built={self.built}>"
 
