@@ -9,7 +9,8 @@ import pytest
 
 import minidl
 from minidl import layers
-from minidl.models import model_from_json
+from minidl.models import clone_model, model_from_json
+from minidl.utils import set_random_seed
 
 
 def functional_model():
@@ -241,3 +242,168 @@ def test_subclassed_model_without_get_config_has_no_json():
 
     with pytest.raises(NotImplementedError, match="get_config"):
         Net().to_json()
+
+
+# --- clone_model ----------------------------------------------------------------------------
+def train_briefly(model, seed=0):
+    model.compile("sgd", "mse")
+    x = batch(model, n=16, seed=seed)
+    outputs = model.outputs
+    targets = [np.ones((16, *t.shape[1:]), np.float32) for t in outputs]
+    model.fit(x, targets if len(targets) > 1 else targets[0], epochs=1, batch_size=8, verbose=0)
+
+
+@pytest.mark.parametrize("make", [sequential_model, functional_model, two_branch_model,
+                                  nested_model])
+def test_clone_has_same_structure_and_new_weights(make):
+    set_random_seed(0)
+    model = make()
+    clone = clone_model(model)
+    assert type(clone) is type(model) and clone.name == model.name
+    assert clone.get_config() == model.get_config()
+    assert summary_text(clone) == summary_text(model)
+    assert not any(a is b for a in clone.layers for b in model.layers)
+    assert not any(a is b for a in clone.weights for b in model.weights)
+    assert any(not np.array_equal(a, b) for a, b in zip(clone.get_weights(), model.get_weights()))
+    clone.set_weights(model.get_weights())
+    assert_same_predictions(model, clone, batch(model))
+    assert clone.optimizer is None  # a clone is not compiled, as in Keras
+
+
+@pytest.mark.parametrize("make", [sequential_model, two_branch_model, nested_model])
+def test_clone_trains_independently(make):
+    model = make()
+    clone = clone_model(model)
+    clone.set_weights(model.get_weights())
+    before = model.get_weights()
+    train_briefly(clone)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before))
+    assert any(not np.array_equal(a, b) for a, b in zip(clone.get_weights(), before))
+
+
+def test_clone_keeps_shared_layers_shared_and_nested_models_new():
+    clone = clone_model(two_branch_model())
+    shared = clone.get_layer("shared")
+    assert len(shared._inbound_nodes) == 2 and len(clone.weights) == 6
+    model = nested_model()
+    clone = clone_model(model)
+    block, old_block = clone.get_layer("block"), model.get_layer("block")
+    assert isinstance(block, minidl.Sequential) and block is not old_block
+    assert not any(a is b for a in block.layers for b in old_block.layers)
+
+
+def test_clone_keeps_layer_settings():
+    model = functional_model()
+    model.get_layer("hidden").trainable = False
+    clone = clone_model(model)
+    assert clone.get_layer("hidden").trainable is False
+    assert len(clone.trainable_weights) == 2
+
+
+def test_clone_function_shares_or_replaces_layers():
+    model = functional_model()
+    shared = clone_model(model, clone_function=lambda layer: layer)  # Keras's share_weights
+    assert shared.get_layer("hidden") is model.get_layer("hidden")
+    assert shared.input is not model.input  # inputs are always new
+
+    def relu_to_tanh(layer):
+        config = layer.get_config()
+        if config.get("activation") == "relu":
+            config["activation"] = "tanh"
+        return type(layer).from_config(config)
+
+    changed = clone_model(model, clone_function=relu_to_tanh)
+    assert changed.get_layer("hidden").get_config()["activation"] == "tanh"
+    with pytest.raises(TypeError, match='clone_function must return a layer; for layer "hidden"'):
+        clone_model(model, clone_function=lambda layer: None)
+    with pytest.raises(ValueError, match="`clone_function` argument to be a callable"):
+        clone_model(model, clone_function=3)
+
+
+def test_clone_on_given_inputs():
+    model = two_branch_model()
+    a, b = minidl.Input((4,), name="new_a"), minidl.Input((4,), name="new_b")
+    clone = clone_model(model, input_tensors=[a, b])
+    assert clone.inputs == [a, b] and clone.input_names == ["new_a", "new_b"]
+    with pytest.raises(ValueError, match="has 2 input.*gave 1"):
+        clone_model(model, input_tensors=a)
+    stack = sequential_model()
+    start = minidl.Input((4,), name="start")
+    clone = clone_model(stack, input_tensors=start)
+    assert clone.input is start and clone.input_names == ["start"]
+    with pytest.raises(ValueError, match="at most one tensor"):
+        clone_model(stack, input_tensors=[start, minidl.Input((4,))])
+    with pytest.raises(ValueError, match="other than an `InputLayer`"):
+        clone_model(stack, input_tensors=layers.Dense(4)(start))
+    with pytest.raises(TypeError, match="placeholders made by Input"):
+        clone_model(stack, input_tensors=np.zeros((2, 4)))
+
+
+def test_clone_of_a_functional_subclass_keeps_its_class():
+    class Custom(minidl.Model):
+        def train_step(self, data):
+            return super().train_step(data)
+
+    inputs = minidl.Input((3,))
+    model = Custom(inputs, layers.Dense(2)(inputs))
+    assert isinstance(clone_model(model), Custom)
+
+
+class Configured(minidl.Model):
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.dense = layers.Dense(units)
+
+    def call(self, x):
+        return self.dense(x)
+
+    def get_config(self):
+        return {"units": self.units}
+
+
+def test_clone_of_a_subclassed_model_uses_its_config():
+    clone = clone_model(Configured(units=3))
+    assert type(clone) is Configured and clone.units == 3
+    with pytest.raises(ValueError, match="only supported for Sequential models or Functional"):
+        clone_model(Configured(), clone_function=lambda layer: layer)
+
+
+def test_clone_refuses_what_it_cannot_copy():
+    class Bare(minidl.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    with pytest.raises(NotImplementedError, match="subclassed Bare.*Implement get_config"):
+        clone_model(Bare())
+    with pytest.raises(ValueError, match="to be a `Model` instance"):
+        clone_model(layers.Dense(3))
+
+
+class Forgetful(layers.Layer):
+    """Takes an argument, but has no get_config to give it back."""
+
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+
+def test_a_config_that_would_lose_arguments_is_refused():
+    inputs = minidl.Input((2,))
+    model = minidl.Model(inputs, Forgetful(3.0, name="forgetful")(inputs))
+    expected = r'"forgetful" \(Forgetful\) has arguments \[\'factor\'\].*get_config'
+    with pytest.raises(NotImplementedError, match=expected):
+        clone_model(model)
+    with pytest.raises(NotImplementedError, match=expected):
+        model.to_json()
+    with pytest.raises(NotImplementedError, match=expected):
+        model.save("never_written.mdl")
+    shared = clone_model(model, clone_function=lambda layer: layer)  # no config needed
+    np.testing.assert_allclose(shared.predict(np.ones((1, 2)), verbose=0), [[3.0, 3.0]])

@@ -320,7 +320,6 @@ def test_custom_layer_and_function_example_custom_objects_argument():
 
 
 # --- In-memory model cloning ----------------------------------------------------------------------
-@missing("minidl.models.clone_model (and custom_object_scope)")
 def test_in_memory_model_cloning():
     model = custom_model()
     custom_objects = {"CustomLayer": CustomLayer, "custom_activation": custom_activation}

@@ -8,6 +8,7 @@ architecture is stored.
 from __future__ import annotations
 
 import difflib
+import inspect
 import types
 
 from minidl.layers.activation import (
@@ -107,7 +108,38 @@ __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "rese
 def serialize(layer):
     """``{"class_name": ..., "config": layer.get_config()}``; a class registered
     with ``register_keras_serializable`` is named ``"package>Name"``."""
+    check_config_complete(layer)
     return {"class_name": get_registered_name(type(layer)), "config": layer.get_config()}
+
+
+def check_config_complete(layer):
+    """Refuse (NotImplementedError, as Keras 3) to describe your own layer by a
+    config that would silently lose constructor arguments: those of an ``__init__``
+    written below the class whose ``get_config`` it inherits, which that class's
+    ``__init__`` does not take either.  minidl's own layers list all of theirs."""
+    from minidl.models.model import Model
+
+    cls = type(layer)
+    if cls.__module__.startswith("minidl.") or isinstance(layer, Model):
+        return
+    init_owner = next(k for k in cls.__mro__ if "__init__" in vars(k))
+    config_owner = next(k for k in cls.__mro__ if "get_config" in vars(k))
+    if init_owner is config_owner or not issubclass(init_owner, config_owner):
+        return
+    known = set(inspect.signature(config_owner.__init__).parameters)
+    known |= set(inspect.signature(Layer.__init__).parameters)
+    missing = [name for name, p in inspect.signature(init_owner.__init__).parameters.items()
+               if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in known]
+    if missing:
+        raise NotImplementedError(
+            f'Layer "{layer.name}" ({cls.__name__}) has arguments {missing} in __init__() but '
+            "does not implement get_config(), so a saved, exported or cloned copy would lose "
+            "them. Implement get_config():\n\n"
+            "    def get_config(self):\n"
+            "        config = super().get_config()\n"
+            f"        config.update({{{', '.join(f'{n!r}: self.{n}' for n in missing)}}})\n"
+            "        return config"
+        )
 
 
 def deserialize(config, custom_objects=None):

@@ -2,13 +2,14 @@
 ``Model`` subclasses; ``load_model``, ``model_from_config`` and
 ``model_from_json`` rebuild them, ``clone_model`` copies one with new weights."""
 
+from minidl.models.cloning import clone_model
 from minidl.models.functional import Functional
 from minidl.models.model import Model
 from minidl.models.model_config import model_from_json, model_from_yaml
 from minidl.models.sequential import Sequential
 from minidl.utils.traceback_utils import filter_traceback
 
-__all__ = ["Model", "Sequential", "Functional", "load_model", "model_from_config",
+__all__ = ["Model", "Sequential", "Functional", "clone_model", "load_model", "model_from_config",
            "model_from_json", "model_from_yaml"]
 
 
