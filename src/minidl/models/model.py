@@ -325,10 +325,19 @@ class Model(Layer, Trainer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
     def get_config(self):
+        """A subclassed model's config is what its own ``get_config`` returns (the
+        arguments of its ``__init__``); ``super().get_config()`` there gives ``{}``, as
+        in Keras 2.  Without one, the model cannot be described (nor saved, exported to
+        JSON or cloned): NotImplementedError, Keras 3's rule for ``save``."""
+        if type(self).get_config is not Model.get_config:
+            return {}
         raise NotImplementedError(
-            f'Model "{self.name}" is a subclassed model: its architecture is Python code, which '
-            "cannot be saved as a config. Save its weights with save_weights() and rebuild it "
-            "from your class, or implement get_config() and from_config()."
+            f'Model "{self.name}" is a subclassed model ({type(self).__name__}): its '
+            "architecture is Python code, which cannot be saved as a config. Implement "
+            "get_config() returning the arguments of its __init__ (and from_config() if "
+            "cls(**config) does not rebuild it), then save() and load_model(..., custom_objects="
+            f"{{{type(self).__name__!r}: {type(self).__name__}}}) work; or save only the weights "
+            f"with save_weights() and load them into a new {type(self).__name__}(...)."
         )
 
     def to_json(self, **kwargs):

@@ -15,13 +15,22 @@ its weights, and -- when the loss and metrics were given by name -- compiles
 it with the restored optimizer, so ``fit()`` continues where it stopped.
 ``save_weights``/``load_weights`` write and read only the weights.
 
+A subclassed model (a ``Model`` subclass with its own ``__init__`` and ``call``)
+saves when its class implements ``get_config`` (Keras 3's rule): the file holds
+that config under the class's name, and ``load_model`` calls the class's
+``from_config`` (``cls(**config)`` by default), builds it for the saved input
+shapes and sets the weights -- given the class by ``custom_objects``, a
+``custom_object_scope`` or ``register_keras_serializable``.  Without
+``get_config``, ``save`` raises NotImplementedError and ``save_weights`` is the
+way.
+
 Writes are atomic: the archive goes to a temporary file in the same directory,
 is flushed and fsynced, then renamed over the target (``os.replace``), so a
 crash leaves either the old file or the new one, never half of one.
 
 Reads trust nothing in the file. No file makes minidl run code: configuration
-names are looked up in fixed lists (or your ``custom_objects``) and arrays are
-never unpickled. Only a regular file is read; every field of the manifest is
+names are looked up in fixed lists (or among your own objects, see
+``minidl.utils.object_registration``) and arrays are never unpickled. Only a regular file is read; every field of the manifest is
 type-checked; each array's size is known from the manifest and the model before
 it is read, its ``.npy`` header checked against them, and no more bytes read than
 they need (``minidl.utils.file_checks``). Everything is checked before anything
@@ -44,6 +53,7 @@ import zipfile
 import numpy as np
 
 from minidl.layers.base import assign_all
+from minidl.models.model_config import json_default
 from minidl.utils.object_registration import get_registered_name, get_registered_object
 from minidl.utils.file_checks import (STREAM_ERRORS, FileFormatError, open_member, open_regular,
                                       open_zip, read_npy_member)
@@ -117,7 +127,8 @@ def _write_weights(archive, model):
         file = f"weights/{i:04d}.npy"
         _write_array(archive, file, weight.data)
         entries.append({
-            "name": weight.name, "shape": list(weight.shape), "dtype": str(weight.dtype), "file": file,
+            "name": weight.name or "Variable",  # (a Variable made without a name)
+            "shape": list(weight.shape), "dtype": str(weight.dtype), "file": file,
         })
     return entries
 
@@ -149,10 +160,10 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     from minidl import losses, metrics, optimizers
 
     _check_built(model, "save")
-    architecture = {"class_name": type(model).__name__, "config": model.get_config(),
+    architecture = {"class_name": get_registered_name(type(model)), "config": model.get_config(),
                     "build_config": {"input_shapes": [list(s) for s in model.input_shapes]}}
     try:
-        architecture_json = json.dumps(architecture, indent=1)
+        architecture_json = json.dumps(architecture, indent=1, default=json_default)
     except TypeError as error:
         raise ValueError(
             f"save(): the configuration of model {model.name!r} is not JSON-serializable ({error}); a "
