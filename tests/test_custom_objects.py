@@ -321,3 +321,33 @@ def test_initializers_and_regularizers_deserialize():
     np.testing.assert_array_equal(rebuilt.kernel.numpy(), np.full((3, 2), 5.0))
     assert isinstance(initializers.get("tests>Fives"), Fives)
     assert regularizers.deserialize("tiny_penalty", {"tiny_penalty": tiny_penalty}) is tiny_penalty
+
+
+def test_sequential_from_config_honours_the_scope():
+    model = minidl.Sequential([CustomLayer(3, input_shape=(2,)), layers.Activation(custom_activation)])
+    config = model.get_config()
+    with custom_object_scope(OBJECTS):
+        rebuilt = minidl.Sequential.from_config(config)
+    same_predictions(model, rebuilt)
+    rebuilt = minidl.Sequential.from_config(config, custom_objects=OBJECTS)
+    assert isinstance(rebuilt.layers[0], CustomLayer)
+
+
+def test_keras_saving_namespace(tmp_path):
+    """``keras.saving.*`` (Keras 2.13+, Keras 3) as the serialization guide writes it."""
+    from minidl import keras
+
+    @keras.saving.register_keras_serializable(package="guide")
+    class Doubler(layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    model = keras.Sequential([Doubler(input_shape=(2,))])
+    path = tmp_path / "doubler.mdl"
+    keras.saving.save_model(model, path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded.layers[0]) is Doubler
+    assert keras.saving.get_registered_name(Doubler) == "guide>Doubler"
+    assert keras.saving.get_custom_objects() is get_custom_objects()
+    assert keras.saving.custom_object_scope is CustomObjectScope
+    assert keras.models.save_model is keras.saving.save_model

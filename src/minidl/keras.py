@@ -26,6 +26,7 @@ from minidl import (
     optimizers,
     random,
     regularizers,
+    saving,
     utils,
 )
 from minidl.autograd import GradientTape
@@ -36,5 +37,5 @@ from minidl.tensor import Variable
 __all__ = [
     "GradientTape", "Input", "Model", "Sequential", "Variable", "activations", "backend",
     "callbacks", "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models",
-    "ops", "optimizers", "random", "regularizers", "utils",
+    "ops", "optimizers", "random", "regularizers", "saving", "utils",
 ]
