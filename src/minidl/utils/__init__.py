@@ -5,25 +5,34 @@ generator minidl and the tutorials use), ``normalize`` and ``Progbar`` (the
 Keras progress bar ``fit()`` prints); ``Sequence`` (a dataset of batches you
 write as a class), ``image_dataset_from_directory`` (folders of images as
 a ``minidl.data.Dataset``) and ``plot_model`` (a picture of a model's layers;
-needs matplotlib); ``custom_object_scope``, ``get_custom_objects`` and
-``register_keras_serializable`` (your own classes and functions, found again by
-name when a model is loaded; see ``object_registration``).
+needs matplotlib).
 """
 
 from minidl.utils.arrays import normalize, to_categorical
 from minidl.utils.image_dataset import image_dataset_from_directory
-from minidl.utils.object_registration import (CustomObjectScope, custom_object_scope,
-                                              get_custom_objects, get_registered_name,
-                                              get_registered_object, register_keras_serializable)
 from minidl.utils.progbar import Progbar
 from minidl.utils.seeding import clear_session, set_random_seed
 from minidl.utils.sequence import PyDataset, Sequence
 
 __all__ = [
-    "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name",
-    "get_registered_object", "register_keras_serializable",
     "Progbar", "PyDataset", "Sequence", "clear_session", "image_dataset_from_directory",
     "normalize", "plot_model", "set_random_seed", "to_categorical",
+]
+
+# Your own classes and functions, found again by name when a model is loaded
+# (custom_object_scope, register_keras_serializable, ...: see object_registration).
+from minidl.utils.object_registration import (  # noqa: E402
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+
+__all__ += [
+    "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name",
+    "get_registered_object", "register_keras_serializable",
 ]
 
 
