@@ -45,8 +45,6 @@ from minidl.autograd import GradientTape, mark_changed
 from minidl.optimizers import schedules
 from minidl.optimizers.schedules import LearningRateSchedule
 from minidl.tensor import Tensor, Variable
-from minidl.utils.object_registration import (custom_objects_in_effect, get_registered_name,
-                                              get_registered_object)
 
 _NOT_SETTABLE = (
     "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
@@ -433,6 +431,8 @@ def get(identifier):
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
+        from minidl.utils.object_registration import get_registered_object
+
         cls = _BY_NAME.get(identifier.lower()) or get_registered_object(identifier)
         if cls is None:
             raise ValueError(unknown_name_message("optimizer", identifier, _BY_NAME))
@@ -447,6 +447,8 @@ def get(identifier):
 
 def serialize(optimizer):
     """``{"class_name": "Adam", "config": {...}}`` (a schedule nested as its own such dict)."""
+    from minidl.utils.object_registration import get_registered_name
+
     return {"class_name": get_registered_name(type(optimizer)), "config": optimizer.get_config()}
 
 
@@ -454,6 +456,8 @@ def deserialize(config, custom_objects=None):
     """The optimizer ``serialize`` described.  Classes (the optimizer's and its
     schedule's) are looked up by name among minidl's own and ``custom_objects``;
     nothing from the file is imported or run."""
+    from minidl.utils.object_registration import custom_objects_in_effect
+
     classes = {cls.__name__: cls for cls in (SGD, RMSprop, Adam)}
     classes.update({name: cls for name, cls in custom_objects_in_effect(custom_objects).items()
                     if isinstance(cls, type) and issubclass(cls, Optimizer)})
