@@ -351,3 +351,10 @@ def test_keras_saving_namespace(tmp_path):
     assert keras.saving.get_custom_objects() is get_custom_objects()
     assert keras.saving.custom_object_scope is CustomObjectScope
     assert keras.models.save_model is keras.saving.save_model
+
+
+def test_load_model_custom_objects_must_be_a_dict(tmp_path):
+    model = minidl.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.save(tmp_path / "m.mdl")
+    with pytest.raises(TypeError, match="dictionaries"):
+        load_model(tmp_path / "m.mdl", custom_objects=[CustomLayer])

@@ -266,16 +266,18 @@ def get(identifier):
     dict, an Initializer, or any callable ``f(shape, dtype)``."""
     if identifier is None:
         return None
+    custom = get_registered_object(identifier) if isinstance(identifier, str) else None
+    if custom is not None:  # your own, registered or in a custom_object_scope
+        return custom() if isinstance(custom, type) else custom
     if isinstance(identifier, str):
-        cls = (_BY_NAME.get(identifier) or _BY_CLASS_NAME.get(identifier)
-               or get_registered_object(identifier))  # your own, registered or in a scope
+        cls = _BY_NAME.get(identifier) or _BY_CLASS_NAME.get(identifier)
         if cls is None:
             close = difflib.get_close_matches(identifier, list(_BY_NAME), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ValueError(
                 f"Unknown initializer {identifier!r}; valid names are {sorted(_BY_NAME)}.{hint}"
             )
-        return cls() if isinstance(cls, type) else cls
+        return cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Initializer):

@@ -54,7 +54,8 @@ import numpy as np
 
 from minidl.layers.base import assign_all
 from minidl.models.model_config import json_default
-from minidl.utils.object_registration import get_registered_name, get_registered_object
+from minidl.utils.object_registration import (CustomObjectScope, get_registered_name,
+                                              get_registered_object)
 from minidl.utils.file_checks import (STREAM_ERRORS, FileFormatError, open_member, open_regular,
                                       open_zip, read_npy_member)
 
@@ -247,7 +248,7 @@ def _deserialize_nested(value, deserialize, custom_objects, missing):
     if isinstance(value, dict) and "class_name" not in value:
         return {k: _deserialize_nested(v, deserialize, custom_objects, missing)
                 for k, v in value.items()}
-    return deserialize(value, custom_objects)
+    return deserialize(value)
 
 
 def _check_built(model, method):
@@ -535,15 +536,20 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
     """Rebuild a model saved with ``model.save(filepath)``: architecture, weights,
     and (when ``compile``) the optimizer with its state and the compile settings.
 
-    Everything is read and checked before the weights and the optimizer's state are set."""
-    with _Archive(filepath, "minidl-model") as archive:
-        model = _rebuild_model(archive, custom_objects)
-        arrays = _read_weights(archive, model)
-        compile_config = archive.manifest.get("compile") if compile else None
-        optimizer, state = _read_optimizer(archive, model, custom_objects) if compile_config else (None, None)
-    assign_all(model.weights, arrays, f'Model "{model.name}"')
-    if compile_config:
-        _compile_from_file(model, compile_config, optimizer, state, custom_objects, archive.path)
+    Everything is read and checked before the weights and the optimizer's state are set.
+    ``custom_objects`` is in effect for the whole load as a ``custom_object_scope`` (as in
+    Keras 2), so every deserializer finds your own objects by name."""
+    with CustomObjectScope(custom_objects or {}):
+        with _Archive(filepath, "minidl-model") as archive:
+            model = _rebuild_model(archive, custom_objects)
+            arrays = _read_weights(archive, model)
+            compile_config = archive.manifest.get("compile") if compile else None
+            optimizer, state = (_read_optimizer(archive, model, custom_objects) if compile_config
+                                else (None, None))
+        assign_all(model.weights, arrays, f'Model "{model.name}"')
+        if compile_config:
+            _compile_from_file(model, compile_config, optimizer, state, custom_objects,
+                               archive.path)
     return model
 
 
