@@ -9,7 +9,7 @@ import pytest
 
 import minidl
 from minidl import layers
-from minidl.models import clone_model, model_from_json
+from minidl.models import clone_model, load_model, model_from_json
 from minidl.utils import set_random_seed
 
 
@@ -385,20 +385,20 @@ def test_clone_refuses_what_it_cannot_copy():
 
 
 class Forgetful(layers.Layer):
-    """Takes an argument, but has no get_config to give it back."""
+    """Takes an argument that is not plain data, and has no get_config to write it down."""
 
-    def __init__(self, factor=2.0, **kwargs):
+    def __init__(self, weights_table, **kwargs):
         super().__init__(**kwargs)
-        self.factor = factor
+        self.weights_table = np.asarray(weights_table, np.float32)
 
     def call(self, x):
-        return x * self.factor
+        return x * self.weights_table
 
 
 def test_a_config_that_would_lose_arguments_is_refused():
     inputs = minidl.Input((2,))
-    model = minidl.Model(inputs, Forgetful(3.0, name="forgetful")(inputs))
-    expected = r'"forgetful" \(Forgetful\) has arguments \[\'factor\'\].*get_config'
+    model = minidl.Model(inputs, Forgetful(np.array([3.0, 3.0]), name="forgetful")(inputs))
+    expected = r'"forgetful" \(Forgetful\) has arguments \[\'weights_table\'\].*get_config'
     with pytest.raises(NotImplementedError, match=expected):
         clone_model(model)
     with pytest.raises(NotImplementedError, match=expected):
@@ -407,3 +407,50 @@ def test_a_config_that_would_lose_arguments_is_refused():
         model.save("never_written.mdl")
     shared = clone_model(model, clone_function=lambda layer: layer)  # no config needed
     np.testing.assert_allclose(shared.predict(np.ones((1, 2)), verbose=0), [[3.0, 3.0]])
+
+
+class Linear(layers.Layer):
+    """The subclassing guide's layer, without get_config: its plain arguments are
+    recorded and make its config, as Keras 2 and 3 do."""
+
+    def __init__(self, units=32, use_offset=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.use_offset = units, use_offset
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal")
+        self.b = self.add_weight(shape=(self.units,), initializer="ones")
+
+    def call(self, x):
+        y = minidl.ops.matmul(x, self.w)
+        return y + self.b if self.use_offset else y
+
+
+class Positional(layers.Layer):
+    """No **kwargs: the base keys it cannot take are left out of its config."""
+
+    def __init__(self, units):
+        super().__init__()
+        self.units = units
+
+    def call(self, x):
+        return x[:, : self.units]
+
+
+def test_plain_arguments_make_the_config_of_a_layer_without_get_config(tmp_path):
+    layer = Linear(5, use_offset=False, name="lin")
+    assert layer.get_config() == {"name": "lin", "trainable": True, "dtype": "float32",
+                                  "units": 5, "use_offset": False}
+    assert Positional(2).get_config() == {"units": 2}
+    inputs = minidl.Input((4,))
+    model = minidl.Model(inputs, Positional(2)(Linear(3, use_offset=False, name="lin")(inputs)))
+    custom = {"Linear": Linear, "Positional": Positional}
+    x = batch(model)
+    for copy in (model_from_json(model.to_json(), custom_objects=custom),
+                 clone_model(model)):
+        assert copy.get_layer("lin").units == 3 and copy.get_layer("lin").use_offset is False
+        copy.set_weights(model.get_weights())
+        assert_same_predictions(model, copy, x)
+    model.save(tmp_path / "linear.mdl")
+    loaded = load_model(tmp_path / "linear.mdl", custom_objects=custom)
+    assert_same_predictions(model, loaded, x)

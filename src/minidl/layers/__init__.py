@@ -116,11 +116,15 @@ def check_config_complete(layer):
     """Refuse (NotImplementedError, as Keras 3) to describe your own layer by a
     config that would silently lose constructor arguments: those of an ``__init__``
     written below the class whose ``get_config`` it inherits, which that class's
-    ``__init__`` does not take either.  minidl's own layers list all of theirs."""
+    ``__init__`` does not take either -- unless they were plain data, which the
+    inherited ``Layer.get_config`` then holds (``auto_config``).  minidl's own
+    layers list all of theirs."""
     from minidl.models.model import Model
 
     cls = type(layer)
     if cls.__module__.startswith("minidl.") or isinstance(layer, Model):
+        return
+    if vars(layer).get("_auto_config") is not None:  # recorded plain arguments: auto_config.py
         return
     init_owner = next(k for k in cls.__mro__ if "__init__" in vars(k))
     config_owner = next(k for k in cls.__mro__ if "get_config" in vars(k))

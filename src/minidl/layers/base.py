@@ -38,6 +38,7 @@ import weakref
 import numpy as np
 
 from minidl import autograd, initializers, ops, regularizers
+from minidl.layers import auto_config
 from minidl.layers.node import KerasTensor, Node, is_symbolic, node_tensors, shapes_of
 from minidl.layers.tracking import find_tracked, is_weight, may_hold_tracked
 from minidl.tensor import Tensor, Variable
@@ -149,6 +150,13 @@ class Layer:
         if "build" in vars(cls):
             wrap = _marks_built if cls._build_marks_built else _runs_once
             cls.build = wrap(vars(cls)["build"])
+
+    def __new__(cls, *args, **kwargs):
+        # your own layer without get_config: remember its arguments (see auto_config.py)
+        layer = super().__new__(cls)
+        if cls.get_config is Layer.get_config and not cls.__module__.startswith("minidl."):
+            object.__setattr__(layer, "_auto_config", auto_config.record(layer, args, kwargs))
+        return layer
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None,
                  batch_input_shape=None, input_dim=None, batch_size=None,
@@ -627,6 +635,8 @@ class Layer:
             config["batch_input_shape"] = list(self._batch_input_shape)
         if self._activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
+        if type(self).get_config is Layer.get_config:  # your own layer's __init__ arguments
+            return auto_config.config_of(self, config) or config
         return config
 
     @classmethod
