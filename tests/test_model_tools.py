@@ -454,3 +454,21 @@ def test_plain_arguments_make_the_config_of_a_layer_without_get_config(tmp_path)
     model.save(tmp_path / "linear.mdl")
     loaded = load_model(tmp_path / "linear.mdl", custom_objects=custom)
     assert_same_predictions(model, loaded, x)
+
+
+def test_a_subclass_of_a_minidl_layer_must_list_its_new_arguments():
+    class Scaled(layers.Dense):  # Dense's get_config knows units, not scale
+        def __init__(self, units, scale=2.0, **kwargs):
+            super().__init__(units, **kwargs)
+            self.scale = scale
+
+    class Renamed(layers.Dense):  # nothing new: Dense's config holds it all
+        def __init__(self, units, **kwargs):
+            super().__init__(units, **kwargs)
+
+    inputs = minidl.Input((3,))
+    scaled = minidl.Model(inputs, Scaled(2, scale=3.0)(inputs))
+    with pytest.raises(NotImplementedError, match=r"\['scale'\].*get_config"):
+        clone_model(scaled)
+    renamed = minidl.Model(inputs, Renamed(2, name="renamed")(inputs))
+    assert clone_model(renamed).get_layer("renamed").units == 2
