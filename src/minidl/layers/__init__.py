@@ -67,7 +67,6 @@ from minidl.layers.regularization import (
     SpatialDropout2D,
 )
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
-from minidl.utils.object_registration import custom_objects_in_effect, get_registered_name
 
 # Keras's aliases.
 Convolution2D = Conv2D
@@ -108,6 +107,8 @@ __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "rese
 def serialize(layer):
     """``{"class_name": ..., "config": layer.get_config()}``; a class registered
     with ``register_keras_serializable`` is named ``"package>Name"``."""
+    from minidl.utils.object_registration import get_registered_name
+
     check_config_complete(layer)
     return {"class_name": get_registered_name(type(layer)), "config": layer.get_config()}
 
@@ -157,6 +158,8 @@ def deserialize(config, custom_objects=None):
         raise ValueError(
             f"A layer config must be a dict with 'class_name' and 'config', received {config!r}."
         )
+    from minidl.utils.object_registration import custom_objects_in_effect
+
     name = config["class_name"]
     custom = custom_objects_in_effect(custom_objects)
     known = {**_REGISTRY, **_model_classes(), **custom}
