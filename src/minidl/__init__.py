@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "activations", "backend", "callbacks", "config", "data", "datasets", "initializers",
     "keras", "layers", "losses", "metrics", "models", "ops", "optimizers", "plot", "preprocessing",
-    "profiler", "random", "regularizers", "testing", "utils",
+    "profiler", "random", "regularizers", "saving", "testing", "utils",
 )
 _NAMES = {
     "Sequential": "minidl.models",

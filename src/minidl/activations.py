@@ -37,6 +37,7 @@ from __future__ import annotations
 import difflib
 
 from minidl import ops
+from minidl.utils.object_registration import get_registered_name, get_registered_object
 
 
 def linear(x):
@@ -144,13 +145,15 @@ _ALIASES = {"silu": swish}
 def get(identifier):
     """The activation function for ``identifier``.
 
-    ``None`` means linear; a string is looked up by name; a callable is
+    ``None`` means linear; a string is looked up by name (then among your own
+    functions, registered or in a ``custom_object_scope``); a callable is
     returned as it is (so you may pass your own function of a Tensor).
     """
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        found = _BY_NAME.get(identifier) or _ALIASES.get(identifier)
+        found = _BY_NAME.get(identifier) or _ALIASES.get(identifier) or get_registered_object(
+            identifier)
         if found is None:
             raise ValueError(_unknown_message(identifier))
         return found
@@ -163,15 +166,23 @@ def get(identifier):
 
 
 def serialize(activation):
-    """The name of an activation function (its ``__name__`` for your own functions)."""
+    """The name of an activation function (for your own functions, the name
+    ``register_keras_serializable`` gave it, else its ``__name__``)."""
     for name, fn in _BY_NAME.items():
         if fn is activation:
             return name
-    return getattr(activation, "__name__", repr(activation))
+    if hasattr(activation, "__name__"):
+        return get_registered_name(activation)
+    return repr(activation)
 
 
-def deserialize(name):
-    """The inverse of ``serialize`` (built-in names only)."""
+def deserialize(name, custom_objects=None):
+    """The inverse of ``serialize``: minidl's names, then your own functions
+    (``custom_objects``, registered, or in a ``custom_object_scope``)."""
+    if isinstance(name, str) and name not in _BY_NAME and name not in _ALIASES:
+        found = get_registered_object(name, custom_objects)
+        if found is not None:
+            return found
     return get(name)
 
 
@@ -183,5 +194,8 @@ def is_builtin(activation):
 def _unknown_message(name):
     names = sorted([*_BY_NAME, *_ALIASES])
     close = difflib.get_close_matches(name, names, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    hint = f" Did you mean {close[0]!r}?" if close else (
+        " If it is your own function, pass the function itself, give it in custom_objects= "
+        "(or a custom_object_scope), or decorate it with "
+        "@minidl.utils.register_keras_serializable().")
     return f"Unknown activation {name!r}; valid names are {names}.{hint}"

@@ -37,6 +37,7 @@ import math
 import numpy as np
 
 from minidl import random
+from minidl.utils.object_registration import get_registered_name, get_registered_object
 
 _TRUNCATED_STDDEV_FIX = 0.87962566103423978  # std of N(0, 1) truncated to [-2, 2]
 
@@ -267,6 +268,9 @@ def get(identifier):
     dict, an Initializer, or any callable ``f(shape, dtype)``."""
     if identifier is None:
         return None
+    custom = get_registered_object(identifier) if isinstance(identifier, str) else None
+    if custom is not None:  # your own, registered or in a custom_object_scope
+        return custom() if isinstance(custom, type) else custom
     if isinstance(identifier, str):
         cls = (_BY_NAME.get(identifier) or _BY_CLASS_NAME.get(identifier)
                or _ALIASES.get(identifier))
@@ -296,12 +300,16 @@ def serialize(initializer):
             f"Cannot serialize the initializer {initializer!r}: only minidl.initializers."
             "Initializer objects have a config."
         )
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    return {"class_name": get_registered_name(type(initializer)),
+            "config": initializer.get_config()}
 
 
-def deserialize(config):
-    """The inverse of ``serialize``."""
+def deserialize(config, custom_objects=None):
+    """The inverse of ``serialize``; your own classes are found by name in
+    ``custom_objects``, among registered objects or in a ``custom_object_scope``."""
     name = config.get("class_name")
-    if name not in _BY_CLASS_NAME:
+    cls = _BY_CLASS_NAME.get(name) or get_registered_object(name, custom_objects)
+    if cls is None:
         get(name)  # raises with a suggestion
-    return _BY_CLASS_NAME[name].from_config(config.get("config", {}))
+    arguments = config.get("config", {})
+    return cls.from_config(arguments) if hasattr(cls, "from_config") else cls(**arguments)

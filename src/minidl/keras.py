@@ -37,6 +37,7 @@ from minidl import (
     preprocessing,
     random,
     regularizers,
+    saving,
     utils,
 )
 from minidl.autograd import GradientTape
@@ -47,7 +48,7 @@ from minidl.tensor import Variable
 __all__ = [
     "GradientTape", "Input", "Model", "Sequential", "Variable", "activations", "backend",
     "callbacks", "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models",
-    "ops", "optimizers", "preprocessing", "random", "regularizers", "utils",
+    "ops", "optimizers", "preprocessing", "random", "regularizers", "saving", "utils",
 ]
 
 

@@ -41,6 +41,7 @@ from minidl import ops
 from minidl.optimizers import unknown_name_message
 from minidl.tensor import Tensor
 from minidl.utils.arrays import broadcast_weights
+from minidl.utils.object_registration import get_registered_object
 
 EPSILON = 1e-7
 
@@ -407,6 +408,9 @@ def get(identifier):
             return _FUNCTIONS[identifier.lower()]
         if identifier in _CLASSES:
             return _CLASSES[identifier]()
+        custom = get_registered_object(identifier)  # your own, registered or in a scope
+        if custom is not None:
+            return custom() if isinstance(custom, type) else custom
         raise ValueError(unknown_name_message("loss", identifier, _FUNCTIONS))
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
@@ -430,7 +434,17 @@ def serialize(loss):
     return None
 
 
-def deserialize(config):
+def deserialize(config, custom_objects=None):
+    """The inverse of ``serialize``; your own losses are found by name in
+    ``custom_objects``, among registered objects or in a ``custom_object_scope``."""
     if isinstance(config, str):
+        custom = get_registered_object(config, custom_objects)
+        if custom is not None and config not in _FUNCTIONS:
+            return custom() if isinstance(custom, type) else custom
         return get(config)
-    return _CLASSES[config["class_name"]](**config["config"])
+    name = config["class_name"]
+    cls = _CLASSES.get(name) or get_registered_object(name, custom_objects)
+    if cls is None:
+        raise ValueError(unknown_name_message("loss class", name, _CLASSES))
+    arguments = dict(config.get("config", {}))
+    return cls.from_config(arguments) if hasattr(cls, "from_config") else cls(**arguments)

@@ -20,6 +20,7 @@ import numpy as np
 from minidl.optimizers import unknown_name_message
 from minidl.tensor import Tensor
 from minidl.utils.arrays import broadcast_weights
+from minidl.utils.object_registration import get_registered_object
 
 
 def _array(value):
@@ -246,6 +247,9 @@ def get(identifier):
         if identifier in ("accuracy", "acc"):
             return identifier
         fn = _FUNCTIONS.get(identifier) or _FUNCTIONS.get(identifier.lower())
+        if fn is None:  # your own, registered or in a custom_object_scope
+            fn = get_registered_object(identifier)
+            fn = fn() if isinstance(fn, type) else fn
         if fn is None:
             raise ValueError(unknown_name_message("metric", identifier, _KNOWN))
         return fn
@@ -275,12 +279,18 @@ def serialize(metric):
     return None
 
 
-def deserialize(config):
-    """The inverse of ``serialize``: a name stays a name (``compile`` resolves it)."""
+def deserialize(config, custom_objects=None):
+    """The inverse of ``serialize``: a name stays a name (``compile`` resolves it);
+    your own metrics are found by name in ``custom_objects``, among registered
+    objects or in a ``custom_object_scope``."""
     if isinstance(config, str):
+        custom = get_registered_object(config, custom_objects)
+        if custom is not None and config not in _FUNCTIONS:
+            return custom() if isinstance(custom, type) else custom
         get(config)  # an unknown name fails here
         return config
-    cls = _CLASSES.get(config["class_name"])
+    cls = _CLASSES.get(config["class_name"]) or get_registered_object(config["class_name"],
+                                                                       custom_objects)
     if cls is None:
         raise ValueError(unknown_name_message("metric class", config["class_name"], _CLASSES))
     return cls(**config["config"])

@@ -34,6 +34,8 @@ import numbers
 
 from minidl import ops
 from minidl.tensor import Tensor
+from minidl.utils.object_registration import (custom_objects_in_effect, get_registered_name,
+                                              get_registered_object)
 
 
 def _check_factor(regularizer, argument, value):
@@ -146,6 +148,9 @@ def get(identifier):
     if identifier is None:
         return None
     if isinstance(identifier, str):
+        custom = get_registered_object(identifier)  # your own, registered or in a scope
+        if identifier not in _BY_NAME and custom is not None:
+            return custom() if isinstance(custom, type) else custom
         if identifier not in _BY_NAME:
             close = difflib.get_close_matches(identifier, list(_BY_NAME), n=1, cutoff=0.5)
             hint = f" Did you mean {close[0]!r}?" if close else (
@@ -174,9 +179,10 @@ def serialize(regularizer):
     if regularizer is None:
         return None
     if isinstance(regularizer, Regularizer):
-        return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+        return {"class_name": get_registered_name(type(regularizer)),
+                "config": regularizer.get_config()}
     if callable(regularizer) and hasattr(regularizer, "__name__"):
-        return regularizer.__name__
+        return get_registered_name(regularizer)
     raise TypeError(
         f"Cannot serialize the regularizer {regularizer!r}: use a Regularizer subclass "
         "with get_config(), or a named function."
@@ -186,7 +192,7 @@ def serialize(regularizer):
 def deserialize(config, custom_objects=None):
     """The inverse of ``serialize``; ``custom_objects`` maps names to your own
     regularizer classes or functions."""
-    custom_objects = custom_objects or {}
+    custom_objects = custom_objects_in_effect(custom_objects)
     if config is None:
         return None
     if isinstance(config, str):

@@ -71,7 +71,6 @@ def test_introduction():
     assert [layer.name for layer in model.layers] == ["input_1", "dense", "dense_1", "dense_2"]
 
 
-@missing("KerasTensor.dtype (the guide shows inputs.dtype: float32)")
 def test_introduction_input_dtype():
     inputs = keras.Input(shape=(784,))
     # Here's the dtype:

@@ -179,7 +179,6 @@ def test_saving_the_architecture_get_config_and_from_config():
     assert new_model.count_params() == 33
 
 
-@missing("Model.to_json() and minidl.models.model_from_json")
 def test_saving_the_architecture_to_json_and_model_from_json():
     model = keras.Sequential([keras.Input((32,)), keras.layers.Dense(1)])
     json_config = model.to_json()
@@ -294,7 +293,6 @@ def custom_model():
     return keras.Model(inputs, outputs)
 
 
-@missing("minidl.utils.custom_object_scope")
 def test_custom_layer_and_function_example_custom_object_scope():
     model = custom_model()
 
@@ -322,7 +320,6 @@ def test_custom_layer_and_function_example_custom_objects_argument():
 
 
 # --- In-memory model cloning ----------------------------------------------------------------------
-@missing("minidl.models.clone_model (and custom_object_scope)")
 def test_in_memory_model_cloning():
     model = custom_model()
     custom_objects = {"CustomLayer": CustomLayer, "custom_activation": custom_activation}

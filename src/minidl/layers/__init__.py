@@ -8,6 +8,7 @@ architecture is stored.
 from __future__ import annotations
 
 import difflib
+import inspect
 import types
 
 from minidl.layers.activation import (
@@ -121,31 +122,76 @@ __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "rese
 
 
 def serialize(layer):
-    """``{"class_name": ..., "config": layer.get_config()}``."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """``{"class_name": ..., "config": layer.get_config()}``; a class registered
+    with ``register_keras_serializable`` is named ``"package>Name"``."""
+    from minidl.utils.object_registration import get_registered_name
+
+    check_config_complete(layer)
+    return {"class_name": get_registered_name(type(layer)), "config": layer.get_config()}
+
+
+def check_config_complete(layer):
+    """Refuse (NotImplementedError, as Keras 3) to describe your own layer by a
+    config that would silently lose constructor arguments: those of an ``__init__``
+    written below the class whose ``get_config`` it inherits, which that class's
+    ``__init__`` does not take either -- unless they were plain data, which the
+    inherited ``Layer.get_config`` then holds (``auto_config``).  minidl's own
+    layers list all of theirs."""
+    from minidl.models.model import Model
+
+    cls = type(layer)
+    if cls.__module__.startswith("minidl.") or isinstance(layer, Model):
+        return
+    if vars(layer).get("_auto_config") is not None:  # recorded plain arguments: auto_config.py
+        return
+    init_owner = next(k for k in cls.__mro__ if "__init__" in vars(k))
+    config_owner = next(k for k in cls.__mro__ if "get_config" in vars(k))
+    if init_owner is config_owner or not issubclass(init_owner, config_owner):
+        return
+    known = set(inspect.signature(config_owner.__init__).parameters)
+    known |= set(inspect.signature(Layer.__init__).parameters)
+    missing = [name for name, p in inspect.signature(init_owner.__init__).parameters.items()
+               if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in known]
+    if missing:
+        raise NotImplementedError(
+            f'Layer "{layer.name}" ({cls.__name__}) has arguments {missing} in __init__() but '
+            "does not implement get_config(), so a saved, exported or cloned copy would lose "
+            "them. Implement get_config():\n\n"
+            "    def get_config(self):\n"
+            "        config = super().get_config()\n"
+            f"        config.update({{{', '.join(f'{n!r}: self.{n}' for n in missing)}}})\n"
+            "        return config"
+        )
 
 
 def deserialize(config, custom_objects=None):
     """A new layer (or model) from ``serialize``'s output.
 
-    ``custom_objects`` maps class names to your own Layer subclasses.
+    ``custom_objects`` maps class names to your own Layer subclasses (and
+    functions, such as an activation, named in the config); objects registered
+    or in a ``custom_object_scope`` are found too (``minidl.utils.object_registration``).
     """
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(
             f"A layer config must be a dict with 'class_name' and 'config', received {config!r}."
         )
+    from minidl.utils.object_registration import custom_objects_in_effect
+
     name = config["class_name"]
-    known = {**_REGISTRY, **_model_classes(), **(custom_objects or {})}
+    custom = custom_objects_in_effect(custom_objects)
+    known = {**_REGISTRY, **_model_classes(), **custom}
     if name not in known:
         close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else (
-            " If it is your own class, pass custom_objects={'%s': %s}." % (name, name))
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint += (" If it is your own class, pass custom_objects={'%s': %s}, use a "
+                 "custom_object_scope, or decorate the class with "
+                 "@minidl.utils.register_keras_serializable()." % (name, name))
         raise ValueError(f"Unknown layer class {name!r}.{hint}")
     cls = known[name]
     inner = dict(config.get("config", {}))
     if name in _model_classes() or _rebuilds_a_graph(cls):
         return cls.from_config(inner, custom_objects=custom_objects)
-    return cls.from_config(_with_custom_objects(inner, custom_objects or {}))
+    return cls.from_config(_with_custom_objects(inner, custom))
 
 
 def _with_custom_objects(config, custom_objects):
@@ -153,6 +199,8 @@ def _with_custom_objects(config, custom_objects):
     in a config, replaced by the objects ``custom_objects`` gives."""
     config = dict(config)
     for key, value in config.items():
+        if key == "name":
+            continue
         if isinstance(value, str) and value in custom_objects:
             config[key] = custom_objects[value]
         elif isinstance(value, dict) and value.get("class_name") in custom_objects:

@@ -38,7 +38,8 @@ import weakref
 import numpy as np
 
 from minidl import autograd, initializers, ops, regularizers
-from minidl.layers.node import KerasTensor, Node, is_symbolic
+from minidl.layers import auto_config
+from minidl.layers.node import KerasTensor, Node, is_symbolic, node_tensors, shapes_of
 from minidl.layers.tracking import find_tracked, is_weight, may_hold_tracked
 from minidl.tensor import Tensor, Variable
 from minidl.utils import traceback_utils
@@ -149,6 +150,13 @@ class Layer:
         if "build" in vars(cls):
             wrap = _marks_built if cls._build_marks_built else _runs_once
             cls.build = wrap(vars(cls)["build"])
+
+    def __new__(cls, *args, **kwargs):
+        # your own layer without get_config: remember its arguments (see auto_config.py)
+        layer = super().__new__(cls)
+        if cls.get_config is Layer.get_config and not cls.__module__.startswith("minidl."):
+            object.__setattr__(layer, "_auto_config", auto_config.record(layer, args, kwargs))
+        return layer
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None,
                  batch_input_shape=None, input_dim=None, batch_size=None,
@@ -593,26 +601,31 @@ class Layer:
 
     @property
     def output(self):
-        """The symbolic output of this layer's one call on symbolic inputs
-        (``Model(inputs=model.input, outputs=model.layers[2].output)``)."""
-        return self._only_node("output").outputs[0]
+        """The symbolic output of this layer's first call on symbolic inputs
+        (``Model(inputs=model.input, outputs=model.layers[2].output)``); a list
+        for several outputs.  Later calls: ``get_output_at(node_index)``."""
+        return self.get_output_at(0)
 
     @property
     def input(self):
-        """The symbolic input of this layer's one call on symbolic inputs."""
-        node = self._only_node("input")
-        return node.inputs if node.list_input else node.inputs[0]
+        """The symbolic input of this layer's first call on symbolic inputs."""
+        return self.get_input_at(0)
 
-    def _only_node(self, what):
-        if len(self._inbound_nodes) != 1:
-            state = "was never called on" if not self._inbound_nodes else (
-                f"was called {len(self._inbound_nodes)} times on")
-            raise AttributeError(
-                f'Layer "{self.name}" {state} symbolic inputs, so its {what} is not defined. '
-                "Layers get one when called on an Input (or added to a Sequential model "
-                "that has an input_shape)."
-            )
-        return self._inbound_nodes[0]
+    def get_input_at(self, node_index):
+        """The symbolic input of call ``node_index`` on symbolic inputs (Keras 2)."""
+        return node_tensors(self, node_index, "input")
+
+    def get_output_at(self, node_index):
+        """The symbolic output of call ``node_index`` on symbolic inputs (Keras 2)."""
+        return node_tensors(self, node_index, "output")
+
+    def get_input_shape_at(self, node_index):
+        """The input shape of call ``node_index``, e.g. ``(None, 784)``."""
+        return shapes_of(self.get_input_at(node_index))
+
+    def get_output_shape_at(self, node_index):
+        """The output shape of call ``node_index``, e.g. ``(None, 128)``."""
+        return shapes_of(self.get_output_at(node_index))
 
     # --- config ----------------------------------------------------------
     def get_config(self):
@@ -622,6 +635,8 @@ class Layer:
             config["batch_input_shape"] = list(self._batch_input_shape)
         if self._activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
+        if type(self).get_config is Layer.get_config:  # your own layer's __init__ arguments
+            return auto_config.config_of(self, config) or config
         return config
 
     @classmethod

@@ -33,11 +33,6 @@ class InputLayer(Layer):
         node.outputs = [KerasTensor(self._batch_input_shape, self, 0, 0)]
         self._inbound_nodes.append(node)
 
-    @property
-    def output(self):
-        """The KerasTensor this layer feeds into the model."""
-        return self._inbound_nodes[0].outputs[0]
-
 
 def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):  # noqa: N802 (Keras's name)
     """A symbolic input of ``shape`` per sample (the batch axis is added)."""

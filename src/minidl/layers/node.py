@@ -13,7 +13,12 @@ from __future__ import annotations
 
 
 class KerasTensor:
-    """A symbolic tensor: a shape and the layer call that produced it."""
+    """A symbolic tensor: a shape and the layer call that produced it.
+
+    As Keras's: ``shape`` has None for the batch axis (``(None, 784)``),
+    ``dtype`` is a name (``"float32"``, the dtype of the layer that made it),
+    ``name`` is that layer's name.
+    """
 
     def __init__(self, shape, layer, node_index, tensor_index=0):
         self.shape = tuple(shape)
@@ -34,8 +39,13 @@ class KerasTensor:
     def name(self):
         return self.layer.name
 
+    @property
+    def dtype(self):
+        return self.layer.dtype
+
     def __repr__(self):
-        return f"<KerasTensor shape={self.shape} (created by layer {self.layer.name!r})>"
+        return (f"<KerasTensor: shape={self.shape} dtype={self.dtype} "
+                f"(created by layer {self.layer.name!r})>")
 
 
 class Node:
@@ -58,6 +68,36 @@ class Node:
     def __repr__(self):
         sources = ", ".join(t.layer.name for t in self.inputs)
         return f"<Node {self.layer.name}({sources})>"
+
+
+def node_tensors(layer, node_index, what):
+    """``layer.get_input_at(node_index)`` (``what="input"``) or ``get_output_at``:
+    the placeholders of one call, a list for several.  An ``Input``'s input is
+    its own placeholder, as in Keras."""
+    nodes = layer._inbound_nodes
+    if not nodes:
+        raise AttributeError(
+            f'Layer "{layer.name}" was never called on symbolic inputs, so its {what} is not '
+            "defined. Layers get one when called on an Input (or added to a Sequential model "
+            "that has an input_shape)."
+        )
+    if type(node_index) is not int or not -len(nodes) <= node_index < len(nodes):
+        raise ValueError(
+            f"Asked to get {what} at node {node_index!r}, but the layer \"{layer.name}\" has "
+            f"only {len(nodes)} inbound node(s)."
+        )
+    node = nodes[node_index]
+    if what == "input":
+        tensors = node.inputs or node.outputs
+        return list(tensors) if node.list_input else tensors[0]
+    return list(node.outputs) if len(node.outputs) > 1 else node.outputs[0]
+
+
+def shapes_of(tensors):
+    """The shape of a placeholder, or the list of shapes of a list of them."""
+    if isinstance(tensors, list):
+        return [t.shape for t in tensors]
+    return tensors.shape
 
 
 def is_symbolic(value):

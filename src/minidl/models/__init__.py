@@ -1,12 +1,16 @@
 """Models: ``Sequential``, the functional ``Model(inputs, outputs)``, and
-``Model`` subclasses; ``load_model`` and ``model_from_config`` rebuild them."""
+``Model`` subclasses; ``load_model``, ``model_from_config`` and
+``model_from_json`` rebuild them, ``clone_model`` copies one with new weights."""
 
+from minidl.models.cloning import clone_model
 from minidl.models.functional import Functional
 from minidl.models.model import Model
+from minidl.models.model_config import model_from_json, model_from_yaml
 from minidl.models.sequential import Sequential
 from minidl.utils.traceback_utils import filter_traceback
 
-__all__ = ["Model", "Sequential", "Functional", "load_model", "model_from_config"]
+__all__ = ["Model", "Sequential", "Functional", "clone_model", "load_model", "model_from_config",
+           "model_from_json", "model_from_yaml", "save_model"]
 
 
 def model_from_config(config, custom_objects=None):
@@ -15,6 +19,12 @@ def model_from_config(config, custom_objects=None):
     from minidl.layers import deserialize
 
     return deserialize(config, custom_objects)
+
+
+@filter_traceback
+def save_model(model, filepath, overwrite=True, include_optimizer=True):
+    """``model.save(filepath, overwrite, include_optimizer)``, Keras's function form."""
+    model.save(filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
 
 @filter_traceback

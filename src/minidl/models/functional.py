@@ -118,10 +118,6 @@ class Functional(Model):
         return self.inputs[0].layer._dtype
 
     @property
-    def input_names(self):
-        return [t.layer.name for t in self.inputs]
-
-    @property
     def output_names(self):
         return [t.layer.name for t in self.outputs]
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from minidl import autograd
 from minidl.layers.base import Layer, assign_all, product
-from minidl.layers.node import is_symbolic
+from minidl.layers.node import is_symbolic, shapes_of
 from minidl.models.training import Trainer
 from minidl.tensor import Tensor
 from minidl.utils.traceback_utils import filter_traceback
@@ -243,15 +243,47 @@ class Model(Layer, Trainer):
         with autograd.no_grad():
             self(samples if isinstance(input_shape, list) else samples[0], training=False)
 
+    # --- symbolic inputs and outputs (Sequential and functional models) ---
+    def _is_graph_model(self):
+        """Sequential and functional models have placeholders of their own
+        (``model.inputs``); a subclassed model only those it was called on."""
+        return "inputs" in vars(self) or hasattr(type(self), "inputs")
+
     @property
     def input(self):
         """The symbolic input (a list for several inputs), as in Keras."""
-        return self.inputs[0] if len(self.inputs) == 1 else self.inputs
+        if not self._is_graph_model():
+            return Layer.input.fget(self)
+        return self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)
 
     @property
     def output(self):
         """The symbolic output (a list for several outputs), as in Keras."""
-        return self.outputs[0] if len(self.outputs) == 1 else self.outputs
+        if not self._is_graph_model():
+            return Layer.output.fget(self)
+        return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
+
+    @property
+    def input_shape(self):
+        """The input placeholders' shapes, e.g. ``(None, 784)`` (a list for several
+        inputs); a subclassed model's, once it has run."""
+        if not self._is_graph_model():
+            return Layer.input_shape.fget(self)
+        return shapes_of(self.input)
+
+    @property
+    def output_shape(self):
+        """The output placeholders' shapes, e.g. ``(None, 10)`` (a list for several)."""
+        if not self._is_graph_model():
+            return Layer.output_shape.fget(self)
+        return shapes_of(self.output)
+
+    @property
+    def input_names(self):
+        """The names of the input layers (None for a subclassed model, as in Keras 2)."""
+        if not self._is_graph_model():
+            return None
+        return [t.layer.name for t in self.inputs]
 
     # --- what the trainer asks -----------------------------------------
     @property
@@ -293,10 +325,33 @@ class Model(Layer, Trainer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
     def get_config(self):
+        """A subclassed model's config is what its own ``get_config`` returns (the
+        arguments of its ``__init__``); ``super().get_config()`` there gives ``{}``, as
+        in Keras 2.  Without one, the model cannot be described (nor saved, exported to
+        JSON or cloned): NotImplementedError, Keras 3's rule for ``save``."""
+        if type(self).get_config is not Model.get_config:
+            return {}
         raise NotImplementedError(
-            f'Model "{self.name}" is a subclassed model: its architecture is Python code, which '
-            "cannot be saved as a config. Save its weights with save_weights() and rebuild it "
-            "from your class, or implement get_config() and from_config()."
+            f'Model "{self.name}" is a subclassed model ({type(self).__name__}): its '
+            "architecture is Python code, which cannot be saved as a config. Implement "
+            "get_config() returning the arguments of its __init__ (and from_config() if "
+            "cls(**config) does not rebuild it), then save() and load_model(..., custom_objects="
+            f"{{{type(self).__name__!r}: {type(self).__name__}}}) work; or save only the weights "
+            f"with save_weights() and load them into a new {type(self).__name__}(...)."
+        )
+
+    def to_json(self, **kwargs):
+        """The architecture as Keras 2's JSON text (no weights); ``kwargs`` go to
+        ``json.dumps``.  ``minidl.models.model_from_json`` reads it back."""
+        from minidl.models.model_config import model_to_json
+
+        return model_to_json(self, **kwargs)
+
+    def to_yaml(self, **kwargs):
+        """Removed, as in Keras 2.6 and later (YAML loading can run code)."""
+        raise RuntimeError(
+            "Method `model.to_yaml()` has been removed due to security risk of arbitrary code "
+            "execution. Please use `model.to_json()` instead."
         )
 
     def __repr__(self):

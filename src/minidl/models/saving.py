@@ -15,13 +15,22 @@ its weights, and -- when the loss and metrics were given by name -- compiles
 it with the restored optimizer, so ``fit()`` continues where it stopped.
 ``save_weights``/``load_weights`` write and read only the weights.
 
+A subclassed model (a ``Model`` subclass with its own ``__init__`` and ``call``)
+saves when its class implements ``get_config`` (Keras 3's rule): the file holds
+that config under the class's name, and ``load_model`` calls the class's
+``from_config`` (``cls(**config)`` by default), builds it for the saved input
+shapes and sets the weights -- given the class by ``custom_objects``, a
+``custom_object_scope`` or ``register_keras_serializable``.  Without
+``get_config``, ``save`` raises NotImplementedError and ``save_weights`` is the
+way.
+
 Writes are atomic: the archive goes to a temporary file in the same directory,
 is flushed and fsynced, then renamed over the target (``os.replace``), so a
 crash leaves either the old file or the new one, never half of one.
 
 Reads trust nothing in the file. No file makes minidl run code: configuration
-names are looked up in fixed lists (or your ``custom_objects``) and arrays are
-never unpickled. Only a regular file is read; every field of the manifest is
+names are looked up in fixed lists (or among your own objects, see
+``minidl.utils.object_registration``) and arrays are never unpickled. Only a regular file is read; every field of the manifest is
 type-checked; each array's size is known from the manifest and the model before
 it is read, its ``.npy`` header checked against them, and no more bytes read than
 they need (``minidl.utils.file_checks``). Everything is checked before anything
@@ -44,6 +53,9 @@ import zipfile
 import numpy as np
 
 from minidl.layers.base import assign_all
+from minidl.models.model_config import json_default
+from minidl.utils.object_registration import (CustomObjectScope, get_registered_name,
+                                              get_registered_object)
 from minidl.utils.file_checks import (STREAM_ERRORS, FileFormatError, open_member, open_regular,
                                       open_zip, read_npy_member)
 
@@ -116,7 +128,8 @@ def _write_weights(archive, model):
         file = f"weights/{i:04d}.npy"
         _write_array(archive, file, weight.data)
         entries.append({
-            "name": weight.name, "shape": list(weight.shape), "dtype": str(weight.dtype), "file": file,
+            "name": weight.name or "Variable",  # (a Variable made without a name)
+            "shape": list(weight.shape), "dtype": str(weight.dtype), "file": file,
         })
     return entries
 
@@ -148,10 +161,10 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     from minidl import losses, metrics, optimizers
 
     _check_built(model, "save")
-    architecture = {"class_name": type(model).__name__, "config": model.get_config(),
+    architecture = {"class_name": get_registered_name(type(model)), "config": model.get_config(),
                     "build_config": {"input_shapes": [list(s) for s in model.input_shapes]}}
     try:
-        architecture_json = json.dumps(architecture, indent=1)
+        architecture_json = json.dumps(architecture, indent=1, default=json_default)
     except TypeError as error:
         raise ValueError(
             f"save(): the configuration of model {model.name!r} is not JSON-serializable ({error}); a "
@@ -204,7 +217,7 @@ def _serialize_nested(value, serialize):
     result = serialize(value)
     if result is not None:
         return result
-    name = getattr(value, "__name__", None) or type(value).__name__
+    name = get_registered_name(value if hasattr(value, "__name__") else type(value))
     config = getattr(value, "get_config", None)
     entry = {"custom_object": name}
     if config is not None and not isinstance(value, type):
@@ -224,7 +237,7 @@ def _deserialize_nested(value, deserialize, custom_objects, missing):
         return [_deserialize_nested(v, deserialize, custom_objects, missing) for v in value]
     if isinstance(value, dict) and "custom_object" in value:
         name = value["custom_object"]
-        found = (custom_objects or {}).get(name)
+        found = get_registered_object(name, custom_objects)
         if found is None:
             missing.append(name)
             return None
@@ -521,15 +534,20 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
     """Rebuild a model saved with ``model.save(filepath)``: architecture, weights,
     and (when ``compile``) the optimizer with its state and the compile settings.
 
-    Everything is read and checked before the weights and the optimizer's state are set."""
-    with _Archive(filepath, "minidl-model") as archive:
-        model = _rebuild_model(archive, custom_objects)
-        arrays = _read_weights(archive, model)
-        compile_config = archive.manifest.get("compile") if compile else None
-        optimizer, state = _read_optimizer(archive, model, custom_objects) if compile_config else (None, None)
-    assign_all(model.weights, arrays, f'Model "{model.name}"')
-    if compile_config:
-        _compile_from_file(model, compile_config, optimizer, state, custom_objects, archive.path)
+    Everything is read and checked before the weights and the optimizer's state are set.
+    ``custom_objects`` is in effect for the whole load as a ``custom_object_scope`` (as in
+    Keras 2), so every deserializer finds your own objects by name."""
+    with CustomObjectScope(custom_objects or {}):
+        with _Archive(filepath, "minidl-model") as archive:
+            model = _rebuild_model(archive, custom_objects)
+            arrays = _read_weights(archive, model)
+            compile_config = archive.manifest.get("compile") if compile else None
+            optimizer, state = (_read_optimizer(archive, model, custom_objects) if compile_config
+                                else (None, None))
+        assign_all(model.weights, arrays, f'Model "{model.name}"')
+        if compile_config:
+            _compile_from_file(model, compile_config, optimizer, state, custom_objects,
+                               archive.path)
     return model
 
 

@@ -545,7 +545,9 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower())
+        from minidl.utils.object_registration import get_registered_object
+
+        cls = _BY_NAME.get(identifier.lower()) or get_registered_object(identifier)
         if cls is None:
             raise ValueError(unknown_name_message("optimizer", identifier, _BY_NAME))
         return cls()
@@ -559,15 +561,19 @@ def get(identifier):
 
 def serialize(optimizer):
     """``{"class_name": "Adam", "config": {...}}`` (a schedule nested as its own such dict)."""
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    from minidl.utils.object_registration import get_registered_name
+
+    return {"class_name": get_registered_name(type(optimizer)), "config": optimizer.get_config()}
 
 
 def deserialize(config, custom_objects=None):
     """The optimizer ``serialize`` described.  Classes (the optimizer's and its
     schedule's) are looked up by name among minidl's own and ``custom_objects``;
     nothing from the file is imported or run."""
+    from minidl.utils.object_registration import custom_objects_in_effect
+
     classes = {cls.__name__: cls for cls in _BY_NAME.values()}
-    classes.update({name: cls for name, cls in (custom_objects or {}).items()
+    classes.update({name: cls for name, cls in custom_objects_in_effect(custom_objects).items()
                     if isinstance(cls, type) and issubclass(cls, Optimizer)})
     cls = classes.get(config["class_name"])
     if cls is None and isinstance(config["class_name"], str):  # Keras takes "adam" here too

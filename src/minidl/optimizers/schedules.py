@@ -27,6 +27,8 @@ import math
 
 import numpy as np
 
+from minidl.utils.object_registration import custom_objects_in_effect, get_registered_name
+
 
 class LearningRateSchedule:
     """Base class of learning-rate schedules.
@@ -318,7 +320,7 @@ BUILT_IN = (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, Polynomi
 def serialize(schedule):
     """``{"class_name": "ExponentialDecay", "config": {...}}``: what an optimizer's
     ``get_config()`` holds as its ``learning_rate``."""
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    return {"class_name": get_registered_name(type(schedule)), "config": schedule.get_config()}
 
 
 def deserialize(config, custom_objects=None):
@@ -337,7 +339,7 @@ def deserialize(config, custom_objects=None):
             f"received {config!r}."
         )
     known = {cls.__name__: cls for cls in BUILT_IN}
-    known.update(custom_objects or {})
+    known.update(custom_objects_in_effect(custom_objects))
     cls = known.get(config.get("class_name"))
     if cls is None:
         raise ValueError(unknown_name_message("learning rate schedule", config.get("class_name"),

@@ -24,6 +24,22 @@ __all__ = [
     "normalize", "pad_sequences", "plot_model", "set_random_seed", "to_categorical",
 ]
 
+# Your own classes and functions, found again by name when a model is loaded
+# (custom_object_scope, register_keras_serializable, ...: see object_registration).
+from minidl.utils.object_registration import (  # noqa: E402
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+
+__all__ += [
+    "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name",
+    "get_registered_object", "register_keras_serializable",
+]
+
 
 def __getattr__(name):
     # plot_model's layout and drawing code loads on first use, not with every import
