@@ -2,7 +2,10 @@
 
 import fnmatch
 import pathlib
-import tomllib
+
+import pytest
+
+tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 KERNELS = ROOT / "src" / "minidl" / "_kernels"
