@@ -12,22 +12,19 @@ format version, a weights-only file given to load_model) must raise a
 """
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
+from child_env import child_env
 
 import minidl
 from minidl import layers
 from minidl.models import load_model, saving
-
-SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 MODEL_CODE = textwrap.dedent("""
     import numpy as np
@@ -86,8 +83,7 @@ def kill_while_saving(tmp_path, trials, seed):
     stamp(model, 1)
     model.save(path)  # the old file
     rng = np.random.default_rng(seed)
-    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "OMP_NUM_THREADS": "1"}
+    env = child_env(OMP_NUM_THREADS="1")
     versions = []
     children = [subprocess.Popen([sys.executable, "-c", CHILD, str(path)], env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

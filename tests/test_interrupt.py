@@ -16,22 +16,19 @@ It prints one JSON line with what it saw; the test reads it.
 """
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
+from child_env import child_env
 
 import minidl
 from minidl import callbacks, layers, optimizers
-
-SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 CHILD = textwrap.dedent(r"""
     import json, os, signal, sys, time
@@ -120,8 +117,7 @@ STEPS_PER_EPOCH = 256 // 16
 
 
 def run_child(mode, when, send_after=None):
-    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "OMP_NUM_THREADS": "1"}
+    env = child_env(OMP_NUM_THREADS="1")
     process = subprocess.Popen([sys.executable, "-c", CHILD, mode, str(when)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if send_after is not None:

@@ -11,11 +11,10 @@ import warnings
 
 import numpy as np
 import pytest
+from child_env import child_env
 
 import minidl
 from minidl._kernels import compiled, openmp, threads
-
-from child_env import child_env
 
 BOUND = threads.max_threads()
 
