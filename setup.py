@@ -18,6 +18,8 @@ The flags depend on the compiler, and the build prints what it chose:
 
 ``MINIDL_NATIVE=1`` adds ``-march=native`` (GCC and clang) for a build tuned to
 this CPU only (never the default: a wheel must run on other machines).
+``MINIDL_OPENMP=0`` builds serially on purpose (how the kernels run on a Mac
+without libomp, testable on any machine).
 """
 
 import os
@@ -85,21 +87,24 @@ class BuildKernels(build_ext):
     """build_ext with each compiler's flags, and OpenMP where the compiler has it."""
 
     def build_extensions(self):
+        serial_asked = os.environ.get("MINIDL_OPENMP") == "0"
         if self.compiler.compiler_type == "msvc":
-            name, flags, openmp = "MSVC", MSVC_FLAGS, (["/openmp"], [], "/openmp")
+            name, flags = "MSVC", list(MSVC_FLAGS)
+            openmp = None if serial_asked else (["/openmp"], [], "/openmp")
         else:
             # the whole command: CFLAGS and macOS's -arch (cross-compiling) count too
             command = getattr(self.compiler, "compiler_so", None) or ["cc"]
             name, flags = compiler_name(command[:1]), list(GCC_FLAGS)
-            openmp = next((choice for choice in openmp_choices()
-                           if builds_with(command, choice[0], choice[1])), None)
             if os.environ.get("MINIDL_NATIVE") == "1":
                 flags.append("-march=native")
-        compile_args, link_args = (openmp[0], openmp[1]) if openmp else ([], [])
+            openmp = None if serial_asked else next(
+                (choice for choice in openmp_choices() if builds_with(command, *choice[:2])), None)
+        compile_args, link_args, how = openmp or ([], [], None)
         for ext in self.extensions:
             ext.extra_compile_args += flags + compile_args
             ext.extra_link_args += link_args
-        threads = f"OpenMP with {openmp[2]}" if openmp else "no OpenMP: one thread (serial build)"
+        threads = (f"OpenMP with {how}" if openmp else
+                   f"no OpenMP{' (MINIDL_OPENMP=0)' if serial_asked else ''}: one thread, serial build")
         print(f"minidl: building the kernels with {name}: {' '.join(flags)}; {threads}.")
         super().build_extensions()
 
