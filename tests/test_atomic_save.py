@@ -2,9 +2,9 @@
 
 Crash test: a child process saves the same model file again and again, each
 version with every weight, every optimizer slot and ``iterations`` set to its
-own number k.  The parent kills it (SIGKILL: no cleanup runs) at a random
-moment.  Whatever moment that was, the file must load, and load as *one*
-version: a mix of two versions, or a file that loads wrongly, is a failure.
+own number k.  The parent kills it (SIGKILL, TerminateProcess on Windows: no
+cleanup runs) at a random moment.  Whatever moment that was, the file must
+load, and load as *one* version: a mix of two versions, or a file that loads wrongly, is a failure.
 
 Damaged files (truncated anywhere, a flipped byte, foreign files, a newer
 format version, a weights-only file given to load_model) must raise a
@@ -12,23 +12,19 @@ format version, a weights-only file given to load_model) must raise a
 """
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
+from child_env import child_env
 
 import minidl
 from minidl import layers
 from minidl.models import load_model, saving
-
-SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 MODEL_CODE = textwrap.dedent("""
     import numpy as np
@@ -87,8 +83,7 @@ def kill_while_saving(tmp_path, trials, seed):
     stamp(model, 1)
     model.save(path)  # the old file
     rng = np.random.default_rng(seed)
-    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "OMP_NUM_THREADS": "1"}
+    env = child_env(OMP_NUM_THREADS="1")
     versions = []
     children = [subprocess.Popen([sys.executable, "-c", CHILD, str(path)], env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -100,7 +95,7 @@ def kill_while_saving(tmp_path, trials, seed):
                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         assert child.stdout.readline().strip() == "READY", child.stderr.read()
         time.sleep(float(rng.uniform(0.0, 0.25)))  # a save takes a few ms: anywhere in the loop
-        child.send_signal(signal.SIGKILL)
+        child.kill()  # SIGKILL on POSIX, TerminateProcess on Windows: no cleanup runs
         child.wait(timeout=30)
         child.stdout.close()
         child.stderr.close()

@@ -1,13 +1,14 @@
 """``python -m minidl demo``: trains, reports which data it used, prints accuracy, writes three pictures."""
 
 import gzip
+import os
 import struct
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from child_env import child_env
 
 from minidl import __main__ as cli
 from minidl.datasets import _files, fashion_mnist
@@ -84,9 +85,9 @@ def test_demo_cnn(tmp_path, capsys, nothing_installed):
 
 
 def test_command_line_without_a_command_prints_help():
-    src = Path(__file__).resolve().parents[1] / "src"
+    bare = {"PATH": os.defpath, **{k: v for k, v in os.environ.items() if k == "SYSTEMROOT"}}
     result = subprocess.run([sys.executable, "-m", "minidl"], capture_output=True, text=True,
-                            env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"}, timeout=60)
+                            env=child_env(bare), timeout=60)
     assert result.returncode == 2
     assert "demo" in result.stdout
 

@@ -10,15 +10,12 @@ order).
 """
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
-
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+from child_env import child_env
 
 CHILD = textwrap.dedent(r"""
     import hashlib, json, sys
@@ -64,8 +61,7 @@ CHILD = textwrap.dedent(r"""
 
 
 def run(threads, n_mlp, n_cnn):
-    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "OMP_NUM_THREADS": str(threads)}
+    env = child_env(OMP_NUM_THREADS=str(threads))
     env.pop("OPENBLAS_NUM_THREADS", None)  # BLAS follows OMP_NUM_THREADS too
     done = subprocess.run([sys.executable, "-c", CHILD, str(n_mlp), str(n_cnn)], env=env,
                           capture_output=True, text=True, timeout=600)

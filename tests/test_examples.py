@@ -1,11 +1,11 @@
 """Every example runs, in its short mode, offline, and writes its pictures."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from child_env import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -31,8 +31,7 @@ def test_every_example_is_tested():
 @pytest.mark.parametrize("script, arguments, pictures", CASES, ids=[case[0] for case in CASES])
 def test_example_runs(script, arguments, pictures, tmp_path):
     pytest.importorskip("matplotlib")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
-               HOME=str(tmp_path), MPLBACKEND="Agg")
+    env = child_env(HOME=str(tmp_path), USERPROFILE=str(tmp_path), MPLBACKEND="Agg")
     env.pop("MINIDL_DATA", None)
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / script), "--quick", "--out", str(tmp_path / "out"), *arguments],

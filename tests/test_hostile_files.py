@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from child_env import child_env
 
 from minidl import optimizers
 from minidl.datasets import fashion_mnist, mnist
@@ -35,7 +36,6 @@ from minidl.datasets._idx import read_idx
 from minidl.models import load_model
 from minidl.models.saving import FileFormatError
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
 MIB = 1 << 20
 
 MODEL_CODE = textwrap.dedent("""
@@ -236,8 +236,7 @@ def run_capped(cases, timeout=30):
     """Run ``(loader, path)`` cases in a child with at most 1 GiB of address space; each
     case's outcome ("ErrorType: message" or "loaded") and peak-memory growth, in order."""
     pytest.importorskip("resource")
-    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
+    env = child_env(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MALLOC_ARENA_MAX="2")
     arguments = json.dumps([(loader, str(path)) for loader, path in cases])
     try:
         child = subprocess.run([sys.executable, "-c", CHILD, arguments], env=env, timeout=timeout,

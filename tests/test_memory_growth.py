@@ -1,19 +1,19 @@
 """Training does not leak: scripts/memory_growth.py, run as a test (slow)."""
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from child_env import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
 def test_cnn_rss_is_flat_after_the_first_epoch():
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = child_env()
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "memory_growth.py"), "--samples", "600",
                            "--epochs", "3", "--tolerance-mb", "4"],
                           env=env, capture_output=True, text=True, timeout=600)

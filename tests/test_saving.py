@@ -9,6 +9,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from child_env import child_env
 
 import minidl
 from minidl import layers, optimizers
@@ -167,7 +168,7 @@ def test_killed_while_saving_never_leaves_a_bad_file(tmp_path):
     """SIGKILL at random moments of save(): the file loads, whole, every time."""
     path = tmp_path / "model.mdl"
     rng = np.random.default_rng(0)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = child_env()
     for trial in range(20):
         child = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, env=env)
         assert child.stdout.readline().strip() == b"ready"

@@ -1,30 +1,109 @@
-"""minidl.set_num_threads controls both kernel thread pools, and results do not depend on it."""
+"""minidl.set_num_threads controls both kernel thread pools, and results do not depend on it.
+
+A build without OpenMP (Apple clang without libomp) runs on one thread: every count it
+reports is 1, and the tests expect exactly that there.
+"""
+
+import subprocess
+import sys
+import textwrap
+import warnings
 
 import numpy as np
 import pytest
+from child_env import child_env
 
 import minidl
-from minidl._kernels import compiled
+from minidl._kernels import compiled, openmp, threads
+
+BOUND = threads.max_threads()
+
+
+def expected(n):
+    """What a build reports after set_num_threads(n): n with OpenMP, 1 without."""
+    return n if openmp.ENABLED else 1
 
 
 @pytest.fixture
 def restore_threads():
     before = minidl.get_num_threads()
     yield
-    minidl.set_num_threads(before["openmp"] or before["blas"] or 1)
+    minidl.set_num_threads(before["openmp"])
 
 
 def test_set_num_threads_sets_blas_and_openmp(restore_threads):
-    minidl.set_num_threads(1)
+    for n in (1, 2, 3, 1):
+        minidl.set_num_threads(n)
+        assert minidl.get_num_threads() == {"blas": expected(n), "openmp": expected(n)}
+        # what the runtime the kernels are linked to really does, not what was recorded
+        assert openmp.loop_threads() == expected(n)
+
+
+def test_set_num_threads_takes_numpy_integers(restore_threads):
+    minidl.set_num_threads(np.int64(1))
     assert minidl.get_num_threads() == {"blas": 1, "openmp": 1}
-    minidl.set_num_threads(2)
-    assert minidl.get_num_threads() == {"blas": 2, "openmp": 2}
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
-def test_set_num_threads_refuses_bad_counts(bad):
-    with pytest.raises(ValueError, match="positive integer"):
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True, None, 2.0, -(2**31)])
+def test_set_num_threads_refuses_bad_counts_and_changes_nothing(bad, restore_threads):
+    minidl.set_num_threads(1)
+    with pytest.raises(ValueError, match=r"positive integer, received"):
         minidl.set_num_threads(bad)
+    assert minidl.get_num_threads() == {"blas": 1, "openmp": 1}
+
+
+@pytest.mark.parametrize("huge", [BOUND + 1, 10**6, 2**31, 2**64])
+def test_too_many_threads_are_lowered_to_the_bound_with_a_warning(huge, restore_threads):
+    with pytest.warns(RuntimeWarning, match=rf"set_num_threads: {huge} threads .* using {BOUND}"):
+        minidl.set_num_threads(huge)
+    assert minidl.get_num_threads() == {"blas": expected(BOUND), "openmp": expected(BOUND)}
+    x = np.ones((256, 1024), np.float32)
+    out = np.empty((256, 1024), np.float32)
+    compiled.dense_forward(x, np.ones((1024, 1024), np.float32), None, out, "relu")  # runs
+    assert out[0, 0] == 1024
+    assert openmp.loop_threads() == expected(BOUND)
+
+
+def test_the_bound_itself_is_taken_without_a_warning(restore_threads):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        minidl.set_num_threads(BOUND)
+    assert minidl.get_num_threads()["openmp"] == expected(BOUND)
+
+
+# a child with capped memory and a timeout: had the clamp failed, 100000 threads crash it
+CAPPED_CHILD = textwrap.dedent("""
+    import sys
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+    except (ImportError, ValueError):
+        pass  # no such limit here (Windows); the timeout still stands
+    if sys.argv[1] == "preload":  # the runtime already loaded, OMP_NUM_THREADS read
+        import ctypes, ctypes.util
+        ctypes.CDLL(ctypes.util.find_library("gomp") or "libgomp.so.1")
+    import warnings
+    warnings.simplefilter("always")
+    import numpy as np
+    import minidl
+    from minidl._kernels import compiled, openmp
+    w, g, m, v = np.ones((4, 1 << 20), np.float32)  # big enough for the parallel loop
+    compiled.adam_update(w, g, m, v, None, 1e-3, 0.9, 0.999, 1e-7)
+    print(minidl.get_num_threads()["openmp"], openmp.loop_threads())
+""")
+
+
+@pytest.mark.parametrize("when", ["import", "preload"])
+def test_omp_num_threads_from_the_environment_is_lowered_to_the_bound(when):
+    if when == "preload" and not (openmp.ENABLED and sys.platform.startswith("linux")):
+        pytest.skip("loads GCC's OpenMP runtime by name: Linux with an OpenMP build only")
+    env = child_env(OMP_NUM_THREADS="100000", OPENBLAS_NUM_THREADS="1")
+    child = subprocess.run([sys.executable, "-c", CAPPED_CHILD, when], env=env, timeout=120,
+                           capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
+    assert f"OMP_NUM_THREADS: 100000 threads is more than this machine can use; using {BOUND}" \
+        in child.stderr
+    assert child.stdout.split() == [str(expected(BOUND))] * 2
 
 
 def test_kernels_give_the_same_bits_with_one_and_two_threads(restore_threads):

@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import traceback
 
 import numpy as np
@@ -97,7 +96,6 @@ def test_the_environment_switch():
 
 
 # --- Ctrl-C in evaluate and predict ---------------------------------------------------
-@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs signals (POSIX)")
 @pytest.mark.parametrize("method", ["evaluate", "predict"])
 def test_ctrl_c_in_evaluate_and_predict_raises_keyboard_interrupt(method):
     model = minidl.Sequential([layers.Dense(2, activation="softmax", input_shape=(3,))])
@@ -110,7 +108,7 @@ def test_ctrl_c_in_evaluate_and_predict_raises_keyboard_interrupt(method):
         def call(self, inputs):
             Interrupt.calls += 1
             if Interrupt.calls == 3:
-                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+                signal.raise_signal(signal.SIGINT)
             return inputs
 
     model.add(Interrupt())

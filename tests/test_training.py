@@ -1,6 +1,5 @@
 """compile / fit / evaluate / predict: the Keras training API."""
 
-import os
 import re
 import signal
 
@@ -312,7 +311,7 @@ def test_ctrl_c_stops_after_the_current_step_and_fit_can_continue(capsys):
 
     def interrupt(batch, logs):
         if batch == 2:
-            os.kill(os.getpid(), signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)  # as Ctrl-C, on every OS
 
     previous = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt, match="interrupted"):  # as Keras: the cell stops

@@ -151,3 +151,9 @@ def __getattr__(name):
 # compiled kernels load libgomp; a value you set yourself wins.
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "200000")
+
+# OMP_NUM_THREADS=100000 would make the runtime crash when a loop starts its threads:
+# lower it to what threads.py allows, with a warning, before the runtime reads it.
+from minidl._kernels import threads as _threads  # noqa: E402
+
+_threads.clamp_environment()

@@ -14,35 +14,64 @@ thread can be the better choice on a machine where other programs also run:
 a parallel loop waits for its slowest thread.  Small products always run on
 one thread (see ``dense.pyx``).
 
-The libraries are reached at run time with ``ctypes`` (the compiled kernels
-have loaded them); where one cannot be found, it is left alone and
-``get_num_threads`` reports ``None`` for it.
+The OpenMP runtime is asked through ``openmp.pyx``, compiled beside the
+kernels and so linked to the same runtime they use (libgomp, libomp or
+vcomp).  Kernels built without OpenMP run on one thread, and say so: the
+count is 1 whatever is asked.
+
+Bounds: a count is a positive integer, and at most ``max_threads()``
+(``MAX_THREADS_PER_CPU`` per CPU).  Far more threads than CPUs only make
+every loop wait, and an absurd count (a million) makes the OpenMP runtime
+crash when it starts them; a larger count is lowered to the bound with a
+warning, from ``set_num_threads`` as from ``OMP_NUM_THREADS``.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import operator
+import os
+import warnings
+
+MAX_THREADS_PER_CPU = 4
 
 
-def _openmp():
-    name = ctypes.util.find_library("gomp") or ctypes.util.find_library("omp")
-    if name is None:
-        return None
+def max_threads():
+    """The most threads minidl will use: ``MAX_THREADS_PER_CPU`` times the CPU count."""
+    return MAX_THREADS_PER_CPU * (os.cpu_count() or 1)
+
+
+def _checked_count(n, source):
+    """``n`` as a thread count: a positive integer, lowered to ``max_threads()`` with a
+    warning; a ValueError (nothing changed) for anything else."""
+    if isinstance(n, bool):
+        n = None
     try:
-        return ctypes.CDLL(name)
-    except OSError:
-        return None
+        count = operator.index(n)
+    except TypeError:
+        count = 0
+    if count < 1:
+        raise ValueError(f"{source}: n must be a positive integer, received {n!r}.")
+    bound = max_threads()
+    if count > bound:
+        warnings.warn(f"{source}: {count} threads is more than this machine can use; using "
+                      f"{bound} ({MAX_THREADS_PER_CPU} per CPU, {os.cpu_count()} CPUs).",
+                      RuntimeWarning, stacklevel=3)
+        return bound
+    return count
 
 
-_openmp_library = []
+def clamp_environment():
+    """Lower ``OMP_NUM_THREADS`` past the bound before the OpenMP runtime reads it.
 
-
-def _openmp_function(name):
-    """OpenMP's function ``name`` (``ctypes``), or None."""
-    if not _openmp_library:
-        _openmp_library.append(_openmp())
-    return getattr(_openmp_library[0], name, None) if _openmp_library[0] is not None else None
+    Called when ``minidl._kernels`` is imported, before any kernel loads the
+    runtime; ``configure_default`` checks again once it has loaded (another
+    library may have loaded the runtime first).  Only a plain number is
+    checked; the runtime itself judges other forms ("4,2").
+    """
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if value.isdigit() and int(value) > max_threads():
+        os.environ["OMP_NUM_THREADS"] = str(_checked_count(int(value), "OMP_NUM_THREADS"))
 
 
 def _blas():
@@ -53,13 +82,17 @@ def _blas():
 
 
 def set_num_threads(n):
-    """Use ``n`` threads for the parallel loops and the big matrix products."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads: n must be a positive integer, received {n!r}.")
-    omp_setter = _openmp_function("omp_set_num_threads")
-    if omp_setter is not None:
-        omp_setter(ctypes.c_int(n))
-    _tell_dense_kernels(_blas(), n if omp_setter is not None else 1)
+    """Use ``n`` threads for the parallel loops and the big matrix products.
+
+    ``n`` is a positive integer; more than ``max_threads()`` is lowered to it
+    with a warning.  A build without OpenMP stays on one thread.
+    """
+    count = _checked_count(n, "set_num_threads")
+    from minidl._kernels import openmp
+
+    blas = _blas()
+    openmp.set_threads(count)
+    _tell_dense_kernels(blas, openmp.max_threads())
 
 
 def _tell_dense_kernels(blas, n):
@@ -71,19 +104,20 @@ def _tell_dense_kernels(blas, n):
 
 
 def configure_default(blas):
-    """At load: products split over as many threads as OpenMP has (one without OpenMP)."""
-    omp_getter = _openmp_function("omp_get_max_threads")
-    _tell_dense_kernels(blas, omp_getter() if omp_getter is not None else 1)
+    """At load: products split over as many threads as OpenMP has (one without OpenMP),
+    the count lowered to ``max_threads()`` if the environment asked for more."""
+    from minidl._kernels import openmp
+
+    count = openmp.max_threads()
+    if count > max_threads():
+        openmp.set_threads(_checked_count(count, "OMP_NUM_THREADS"))
+    _tell_dense_kernels(blas, openmp.max_threads())
 
 
 def get_num_threads():
-    """``{"blas": n, "openmp": n or None}``: the threads a big product is split over,
-    and OpenMP's pool (None where it cannot be found)."""
-    from minidl._kernels import dense
+    """``{"blas": n, "openmp": n}``: the threads a big product is split over, and the
+    threads a parallel loop starts (both 1 in a build without OpenMP)."""
+    from minidl._kernels import dense, openmp
 
     _blas()  # load the kernels
-    omp_getter = _openmp_function("omp_get_max_threads")
-    return {
-        "blas": dense.blas_thread_limit(),
-        "openmp": omp_getter() if omp_getter is not None else None,
-    }
+    return {"blas": dense.blas_thread_limit(), "openmp": openmp.max_threads()}
