@@ -1,7 +1,8 @@
 """The compiled kernels, gathered under one name.
 
 Each function lives in a Cython module beside this file (``dense.pyx``,
-``conv.pyx``, ``pool.pyx``, ``softmax.pyx``, ``optim.pyx``), built when the
+``conv.pyx``, ``pool.pyx``, ``softmax.pyx``, ``optim.pyx``,
+``recurrent.pyx``), built when the
 package is installed.  Their NumPy twins, with the same signatures, are in
 ``reference.py``.
 """
@@ -19,6 +20,14 @@ from minidl._kernels.conv import (
 )
 from minidl._kernels.dense import dense_backward, dense_forward, gemm
 from minidl._kernels.optim import adam_update, rmsprop_update, sgd_update
+from minidl._kernels.recurrent import (
+    gru_step_backward,
+    gru_step_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)
 from minidl._kernels.pool import (
     avg_pool2d_backward,
     avg_pool2d_forward,
@@ -54,10 +63,16 @@ __all__ = [
     "dense_forward",
     "gemm",
     "gradient_nonzeros",
+    "gru_step_backward",
+    "gru_step_forward",
     "im2col",
+    "lstm_step_backward",
+    "lstm_step_forward",
     "max_pool2d_backward",
     "max_pool2d_forward",
     "rmsprop_update",
+    "rnn_step_backward",
+    "rnn_step_forward",
     "sgd_update",
     "softmax_cross_entropy_backward",
     "softmax_cross_entropy_forward",
