@@ -59,6 +59,7 @@ from minidl.layers.pooling import (
     MaxPooling2D,
 )
 from minidl.layers.preprocessing import Normalization, Rescaling
+from minidl.layers.recurrent import GRU, LSTM, SimpleRNN
 from minidl.layers.regularization import (
     ActivityRegularization,
     GaussianDropout,
@@ -87,6 +88,7 @@ _REGISTRY = {
         RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
         SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
         Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
+        SimpleRNN, LSTM, GRU,
     )
 }
 
