@@ -13,6 +13,9 @@ derivative (dL/dz) and the gradients flowing to the previous step's states.
 The equations, the shapes and the order of the steps are in the NumPy twins
 (``reference.py``: ``lstm_step_forward`` explains backpropagation through time).
 
+The element-wise passes of a row are C (``recurrent_step.h``), compiled
+once per instruction set so they run as vector instructions.
+
 A mask (uint8, one value per row) marks padded steps: a row whose mask is 0
 keeps its previous state (h and c are copied through) and sends its gradient
 straight back to the previous step, as Keras does.
@@ -25,7 +28,7 @@ on any number of threads.
 cimport cython
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport exp, expf, tanh, tanhf
+from libc.string cimport memcpy, memset
 
 import numpy as np
 cimport numpy as cnp
@@ -58,63 +61,66 @@ cdef Py_ssize_t _PARALLEL_MIN_VALUES = 1 << 16
 PARALLEL_MIN_VALUES = _PARALLEL_MIN_VALUES
 
 
-cdef inline floating _act(floating z, int code) noexcept nogil:
-    """The activation ``code`` of z."""
-    cdef floating y
-    if code == SIGMOID:
-        if floating is float:
-            return 1.0 / (1.0 + expf(-z))
-        else:
-            return 1.0 / (1.0 + exp(-z))
-    if code == TANH:
-        if floating is float:
-            return tanhf(z)
-        else:
-            return tanh(z)
-    if code == RELU:
-        return z if z > 0 else 0
-    if code == HARD_SIGMOID:
-        y = <floating>0.2 * z + <floating>0.5
-        return 0 if y < 0 else (1 if y > 1 else y)
-    return z
+cdef extern from "recurrent_step.h" nogil:
+    # the element-wise passes of one row (see the header); float and double copies
+    void minidl_lstm_forward_row_float(float *gates, const float *c_prev, float *c, float *h,
+                                       Py_ssize_t u, int act, int ract)
+    void minidl_lstm_forward_row_double(double *gates, const double *c_prev, double *c,
+                                        double *h, Py_ssize_t u, int act, int ract)
+    void minidl_lstm_backward_row_float(const float *gates, const float *c_prev, const float *c,
+                                        const float *grad_h, const float *grad_c,
+                                        float *grad_gates, float *grad_c_prev,
+                                        float *grad_h_prev, Py_ssize_t u, int act, int ract)
+    void minidl_lstm_backward_row_double(const double *gates, const double *c_prev,
+                                         const double *c, const double *grad_h,
+                                         const double *grad_c, double *grad_gates,
+                                         double *grad_c_prev, double *grad_h_prev, Py_ssize_t u,
+                                         int act, int ract)
+    void minidl_gru_forward_row_float(float *gates, const float *rec, const float *h_prev,
+                                      float *h, Py_ssize_t u, int act, int ract)
+    void minidl_gru_forward_row_double(double *gates, const double *rec, const double *h_prev,
+                                       double *h, Py_ssize_t u, int act, int ract)
+    void minidl_gru_backward_row_float(const float *gates, const float *rec,
+                                       const float *h_prev, const float *grad_h,
+                                       float *grad_gates, float *grad_rec, float *grad_h_prev,
+                                       Py_ssize_t u, int act, int ract)
+    void minidl_gru_backward_row_double(const double *gates, const double *rec,
+                                        const double *h_prev, const double *grad_h,
+                                        double *grad_gates, double *grad_rec,
+                                        double *grad_h_prev, Py_ssize_t u, int act, int ract)
+    void minidl_rnn_forward_row_float(float *pre, Py_ssize_t u, int act)
+    void minidl_rnn_forward_row_double(double *pre, Py_ssize_t u, int act)
+    void minidl_rnn_backward_row_float(const float *h, const float *grad_h, float *grad_pre,
+                                       float *grad_h_prev, Py_ssize_t u, int act)
+    void minidl_rnn_backward_row_double(const double *h, const double *grad_h,
+                                        double *grad_pre, double *grad_h_prev, Py_ssize_t u,
+                                        int act)
 
 
-cdef inline floating _slope(floating y, int code) noexcept nogil:
-    """d act(z) / dz, from the output y = act(z)."""
-    if code == SIGMOID:
-        return y * (1 - y)
-    if code == TANH:
-        return 1 - y * y
-    if code == RELU:
-        return 1 if y > 0 else 0
-    if code == HARD_SIGMOID:
-        return <floating>0.2 if 0 < y < 1 else 0
-    return 1
+# --- the rows: a masked row (keep) copies its state through ------------------
+cdef inline void _copy(floating *dst, const floating *src, Py_ssize_t size) noexcept nogil:
+    memcpy(dst, src, size * sizeof(floating))
 
 
-# --- the rows -----------------------------------------------------------
+cdef inline void _pass_back(floating *zeros_a, Py_ssize_t size_a, floating *zeros_b,
+                            Py_ssize_t size_b) noexcept nogil:
+    """A masked row's gradients: dL/dz of its gates (and of the recurrent part) are 0."""
+    memset(zeros_a, 0, size_a * sizeof(floating))
+    if zeros_b != NULL:
+        memset(zeros_b, 0, size_b * sizeof(floating))
+
+
 cdef inline void _lstm_forward_row(floating *gates, const floating *c_prev,
                                    const floating *h_prev, floating *c, floating *h,
                                    bint keep, Py_ssize_t units, int act,
                                    int ract) noexcept nogil:
-    cdef Py_ssize_t j
-    cdef floating i, f, g, o, cell
-    for j in range(units):
-        i = _act(gates[j], ract)
-        f = _act(gates[units + j], ract)
-        g = _act(gates[2 * units + j], act)
-        o = _act(gates[3 * units + j], ract)
-        gates[j] = i
-        gates[units + j] = f
-        gates[2 * units + j] = g
-        gates[3 * units + j] = o
-        if keep:
-            c[j] = c_prev[j]
-            h[j] = h_prev[j]
-        else:
-            cell = f * c_prev[j] + i * g
-            c[j] = cell
-            h[j] = o * _act(cell, act)
+    if floating is float:
+        minidl_lstm_forward_row_float(gates, c_prev, c, h, units, act, ract)
+    else:
+        minidl_lstm_forward_row_double(gates, c_prev, c, h, units, act, ract)
+    if keep:
+        _copy(c, c_prev, units)
+        _copy(h, h_prev, units)
 
 
 cdef inline void _lstm_backward_row(const floating *gates, const floating *c_prev,
@@ -122,43 +128,27 @@ cdef inline void _lstm_backward_row(const floating *gates, const floating *c_pre
                                     const floating *grad_c, floating *grad_gates,
                                     floating *grad_c_prev, floating *grad_h_prev, bint keep,
                                     Py_ssize_t units, int act, int ract) noexcept nogil:
-    cdef Py_ssize_t j
-    cdef floating i, f, g, o, a, dc
     if keep:
-        for j in range(4 * units):
-            grad_gates[j] = 0
-        for j in range(units):
-            grad_c_prev[j] = grad_c[j]
-            grad_h_prev[j] = grad_h[j]
-        return
-    for j in range(units):
-        i = gates[j]
-        f = gates[units + j]
-        g = gates[2 * units + j]
-        o = gates[3 * units + j]
-        a = _act(c[j], act)
-        dc = grad_c[j] + grad_h[j] * o * _slope(a, act)
-        grad_gates[j] = dc * g * _slope(i, ract)
-        grad_gates[units + j] = dc * c_prev[j] * _slope(f, ract)
-        grad_gates[2 * units + j] = dc * i * _slope(g, act)
-        grad_gates[3 * units + j] = grad_h[j] * a * _slope(o, ract)
-        grad_c_prev[j] = dc * f
-        grad_h_prev[j] = 0
+        _pass_back(grad_gates, 4 * units, <floating *>NULL, 0)
+        _copy(grad_c_prev, grad_c, units)
+        _copy(grad_h_prev, grad_h, units)
+    elif floating is float:
+        minidl_lstm_backward_row_float(gates, c_prev, c, grad_h, grad_c, grad_gates,
+                                       grad_c_prev, grad_h_prev, units, act, ract)
+    else:
+        minidl_lstm_backward_row_double(gates, c_prev, c, grad_h, grad_c, grad_gates,
+                                        grad_c_prev, grad_h_prev, units, act, ract)
 
 
 cdef inline void _gru_forward_row(floating *gates, const floating *rec, const floating *h_prev,
                                   floating *h, bint keep, Py_ssize_t units, int act,
                                   int ract) noexcept nogil:
-    cdef Py_ssize_t j
-    cdef floating z, r, hh
-    for j in range(units):
-        z = _act(gates[j] + rec[j], ract)
-        r = _act(gates[units + j] + rec[units + j], ract)
-        hh = _act(gates[2 * units + j] + r * rec[2 * units + j], act)
-        gates[j] = z
-        gates[units + j] = r
-        gates[2 * units + j] = hh
-        h[j] = h_prev[j] if keep else z * h_prev[j] + (1 - z) * hh
+    if floating is float:
+        minidl_gru_forward_row_float(gates, rec, h_prev, h, units, act, ract)
+    else:
+        minidl_gru_forward_row_double(gates, rec, h_prev, h, units, act, ract)
+    if keep:
+        _copy(h, h_prev, units)
 
 
 cdef inline void _gru_backward_row(const floating *gates, const floating *rec,
@@ -166,50 +156,37 @@ cdef inline void _gru_backward_row(const floating *gates, const floating *rec,
                                    floating *grad_gates, floating *grad_rec,
                                    floating *grad_h_prev, bint keep, Py_ssize_t units, int act,
                                    int ract) noexcept nogil:
-    cdef Py_ssize_t j
-    cdef floating z, r, hh, gh, dz, dr, dhh
     if keep:
-        for j in range(3 * units):
-            grad_gates[j] = 0
-            grad_rec[j] = 0
-        for j in range(units):
-            grad_h_prev[j] = grad_h[j]
-        return
-    for j in range(units):
-        z = gates[j]
-        r = gates[units + j]
-        hh = gates[2 * units + j]
-        gh = grad_h[j]
-        dz = gh * (h_prev[j] - hh) * _slope(z, ract)
-        dhh = gh * (1 - z) * _slope(hh, act)
-        dr = dhh * rec[2 * units + j] * _slope(r, ract)
-        grad_gates[j] = dz
-        grad_gates[units + j] = dr
-        grad_gates[2 * units + j] = dhh
-        grad_rec[j] = dz
-        grad_rec[units + j] = dr
-        grad_rec[2 * units + j] = dhh * r
-        grad_h_prev[j] = gh * z
+        _pass_back(grad_gates, 3 * units, grad_rec, 3 * units)
+        _copy(grad_h_prev, grad_h, units)
+    elif floating is float:
+        minidl_gru_backward_row_float(gates, rec, h_prev, grad_h, grad_gates, grad_rec,
+                                      grad_h_prev, units, act, ract)
+    else:
+        minidl_gru_backward_row_double(gates, rec, h_prev, grad_h, grad_gates, grad_rec,
+                                       grad_h_prev, units, act, ract)
 
 
 cdef inline void _rnn_forward_row(floating *pre, const floating *h_prev, bint keep,
                                   Py_ssize_t units, int act) noexcept nogil:
-    cdef Py_ssize_t j
-    for j in range(units):
-        pre[j] = h_prev[j] if keep else _act(pre[j], act)
+    if keep:
+        _copy(pre, h_prev, units)
+    elif floating is float:
+        minidl_rnn_forward_row_float(pre, units, act)
+    else:
+        minidl_rnn_forward_row_double(pre, units, act)
 
 
 cdef inline void _rnn_backward_row(const floating *h, const floating *grad_h,
                                    floating *grad_pre, floating *grad_h_prev, bint keep,
                                    Py_ssize_t units, int act) noexcept nogil:
-    cdef Py_ssize_t j
-    for j in range(units):
-        if keep:
-            grad_pre[j] = 0
-            grad_h_prev[j] = grad_h[j]
-        else:
-            grad_pre[j] = grad_h[j] * _slope(h[j], act)
-            grad_h_prev[j] = 0
+    if keep:
+        _pass_back(grad_pre, units, <floating *>NULL, 0)
+        _copy(grad_h_prev, grad_h, units)
+    elif floating is float:
+        minidl_rnn_backward_row_float(h, grad_h, grad_pre, grad_h_prev, units, act)
+    else:
+        minidl_rnn_backward_row_double(h, grad_h, grad_pre, grad_h_prev, units, act)
 
 
 # --- the steps: every row, on one thread or split over several -------------
