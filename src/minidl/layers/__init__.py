@@ -32,6 +32,7 @@ from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.lambda_layer import Lambda
+from minidl.layers.masking import Masking
 from minidl.layers.merge import (
     Add,
     Average,
@@ -66,6 +67,7 @@ from minidl.layers.regularization import (
     GaussianNoise,
     SpatialDropout2D,
 )
+from minidl.layers.wrappers import Bidirectional, TimeDistributed
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 
 # Keras's aliases.
@@ -88,7 +90,7 @@ _REGISTRY = {
         RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
         SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
         Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
-        SimpleRNN, LSTM, GRU,
+        SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
     )
 }
 

@@ -49,6 +49,7 @@ class _Recurrent(Layer):
 
     _gates = 1
     _state_count = 1
+    _zero_output_for_mask = False  # padded steps output 0 (set by Bidirectional)
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -155,13 +156,27 @@ class _Recurrent(Layer):
         )
 
     # --- calling ---------------------------------------------------------------
+    def compute_mask(self, inputs, mask=None):
+        """The input mask goes on with the sequence (``return_sequences``); the
+        last output and the states have none (Keras's rule)."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * self._state_count
+        return output_mask
+
     def call(self, inputs, mask=None, training=None, initial_state=None):
         if inputs.ndim != 3 or inputs.shape[-1] != self._input_dim:
             raise ValueError(self._shape_message(inputs.shape))
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if mask is not None:
+            mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
+            if self.time_major:
+                mask = mask.T
         if self.time_major:
             inputs = ops.transpose(inputs, (1, 0, 2))
-            if mask is not None:
-                mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask).T
         n = inputs.shape[0]
         states = self._initial_states(initial_state, n)
         if training and self.dropout:
@@ -315,6 +330,7 @@ class SimpleRNN(_Recurrent):
     def _run(self, inputs, states, mask, recurrent_mask):
         return simple_rnn(inputs, self.kernel, self.recurrent_kernel, self.bias, states[0],
                           mask=mask, go_backwards=self.go_backwards,
+                          zero_output_for_mask=self._zero_output_for_mask,
                           recurrent_dropout_mask=recurrent_mask,
                           activation=self._name(self.activation))
 
@@ -353,6 +369,7 @@ class LSTM(_Gated):
     def _run(self, inputs, states, mask, recurrent_mask):
         return lstm(inputs, self.kernel, self.recurrent_kernel, self.bias, states[0], states[1],
                     mask=mask, go_backwards=self.go_backwards,
+                    zero_output_for_mask=self._zero_output_for_mask,
                     recurrent_dropout_mask=recurrent_mask,
                     activation=self._name(self.activation),
                     recurrent_activation=self._name(self.recurrent_activation))
@@ -386,6 +403,7 @@ class GRU(_Gated):
 
     def _run(self, inputs, states, mask, recurrent_mask):
         return gru(inputs, self.kernel, self.recurrent_kernel, self.bias, states[0], mask=mask,
-                   go_backwards=self.go_backwards, recurrent_dropout_mask=recurrent_mask,
+                   go_backwards=self.go_backwards, zero_output_for_mask=self._zero_output_for_mask,
+                   recurrent_dropout_mask=recurrent_mask,
                    activation=self._name(self.activation),
                    recurrent_activation=self._name(self.recurrent_activation))
