@@ -346,3 +346,27 @@ def test_orthogonal_initializer(shape):
                                   minidl.initializers.Orthogonal(seed=1)(shape))
     with pytest.raises(ValueError, match="at least 2 axes"):
         init((4,))
+
+
+def test_encoder_states_start_a_decoder_in_a_functional_model(tmp_path):
+    """Keras's sequence-to-sequence pattern: initial_state from another layer's
+    return_state joins the graph (the encoder's weights train)."""
+    encoder_inputs = minidl.Input((5, 3))
+    _, h, c = layers.LSTM(4, return_state=True)(encoder_inputs)
+    decoder_inputs = minidl.Input((6, 2))
+    decoded = layers.LSTM(4, return_sequences=True)(decoder_inputs, initial_state=[h, c])
+    model = minidl.Model([encoder_inputs, decoder_inputs], layers.Dense(2)(decoded))
+    assert model.count_params() == 128 + 112 + 10
+    encoder = model.layers[1] if isinstance(model.layers[1], layers.LSTM) else model.layers[2]
+    before = [w.copy() for w in encoder.get_weights()]
+    a, b = values(11, [(8, 5, 3), (8, 6, 2)])
+    model.compile("adam", "mse")
+    model.fit([a, b], np.ones((8, 6, 2), np.float32), epochs=2, verbose=0)
+    assert all(not np.array_equal(w, v) for w, v in zip(before, encoder.get_weights()))
+    expected = model.predict([a, b], verbose=0)
+    model.save(tmp_path / "seq2seq.mdl")
+    np.testing.assert_array_equal(load_model(tmp_path / "seq2seq.mdl").predict([a, b], verbose=0),
+                                  expected)
+    eager = layers.GRU(3)
+    x, h0 = values(12, [(2, 4, 3), (2, 3)])
+    np.testing.assert_array_equal(eager([x, h0]).data, eager(x, initial_state=h0).data)

@@ -32,6 +32,7 @@ import numpy as np
 
 from minidl import activations, initializers, ops, random, regularizers
 from minidl.layers.base import Layer
+from minidl.layers.node import is_symbolic
 from minidl.ops.recurrent import gru, lstm, simple_rnn
 from minidl.tensor import Tensor
 from minidl._kernels.recurrent_checks import RECURRENT_ACTIVATIONS
@@ -108,7 +109,16 @@ class _Recurrent(Layer):
         return activations.serialize(function)
 
     # --- weights -------------------------------------------------------------
+    @staticmethod
+    def _sequence_shape(input_shape):
+        """The sequence's shape, from [sequence, *initial states] (see ``__call__``)."""
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0],
+                                                                        (tuple, list)):
+            return tuple(input_shape[0])
+        return tuple(input_shape)
+
     def build(self, input_shape):
+        input_shape = self._sequence_shape(input_shape)
         if len(input_shape) != 3 or not input_shape[-1]:
             raise ValueError(
                 f"{self._label()} needs inputs of shape (batch, timesteps, features) with a "
@@ -136,6 +146,7 @@ class _Recurrent(Layer):
 
     # --- shapes ----------------------------------------------------------------
     def compute_output_shape(self, input_shape):
+        input_shape = self._sequence_shape(input_shape)
         if len(input_shape) != 3:
             raise ValueError(self._shape_message(input_shape))
         batch, steps = input_shape[:2]
@@ -156,6 +167,25 @@ class _Recurrent(Layer):
         )
 
     # --- calling ---------------------------------------------------------------
+    def __call__(self, inputs, *args, initial_state=None, **kwargs):
+        """``layer(x)``, ``layer(x, initial_state=[h, c])`` or ``layer([x, h, c])``.
+
+        As in Keras, initial states from other layers (symbolic tensors of a
+        functional model, e.g. an encoder's final states) become inputs of
+        this layer, so the model's graph includes the layers that made them.
+        """
+        if isinstance(inputs, (list, tuple)) and len(inputs) > 1 and initial_state is None:
+            inputs, initial_state = inputs[0], list(inputs[1:])
+        if initial_state is None:
+            return super().__call__(inputs, *args, **kwargs)
+        if isinstance(initial_state, (list, tuple)):
+            initial_state = list(initial_state)
+        else:
+            initial_state = [initial_state]
+        if is_symbolic(inputs) or any(is_symbolic(s) for s in initial_state):
+            return super().__call__([inputs, *initial_state], *args, **kwargs)
+        return super().__call__(inputs, *args, initial_state=initial_state, **kwargs)
+
     def compute_mask(self, inputs, mask=None):
         """The input mask goes on with the sequence (``return_sequences``); the
         last output and the states have none (Keras's rule)."""
@@ -167,6 +197,8 @@ class _Recurrent(Layer):
         return output_mask
 
     def call(self, inputs, mask=None, training=None, initial_state=None):
+        if isinstance(inputs, (list, tuple)):  # [sequence, *initial states]
+            inputs, initial_state = inputs[0], list(inputs[1:])
         if inputs.ndim != 3 or inputs.shape[-1] != self._input_dim:
             raise ValueError(self._shape_message(inputs.shape))
         if isinstance(mask, (list, tuple)):
