@@ -136,3 +136,8 @@ def test_masking_config_and_save_load(tmp_path):
                                   expected)
     with pytest.raises(ValueError, match="mask_value must be a number"):
         layers.Masking(mask_value="zero")
+
+
+def test_a_mask_given_to_a_layer_whose_call_takes_none_is_passed_on():
+    out = layers.Dense(2)(X, mask=MASK)
+    np.testing.assert_array_equal(out._keras_mask, MASK)

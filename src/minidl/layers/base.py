@@ -316,8 +316,8 @@ class Layer:
             elif isinstance(inputs, (list, tuple)):
                 masks = [getattr(x, "_keras_mask", None) for x in inputs]
                 mask = masks if any(m is not None for m in masks) else None
-            if "mask" in kwargs:
-                mask = kwargs["mask"]
+            if "mask" in kwargs:  # given: it wins (and reaches call only if call takes it)
+                mask = kwargs["mask"] if self._call_takes_mask else kwargs.pop("mask")
             elif mask is not None and self._call_takes_mask:
                 kwargs["mask"] = mask
             if args or kwargs:
