@@ -307,7 +307,7 @@ def test_stateful_continues_where_the_last_batch_stopped():
     first = model.predict(x[:, :3], verbose=0)
     second = model.predict(x[:, 3:], verbose=0)
     np.testing.assert_allclose(np.concatenate([first, second], 1), expected, atol=1e-6)
-    stateful.reset_states()
+    model.reset_states()
     np.testing.assert_allclose(model.predict(x[:, :3], verbose=0), first, atol=1e-6)
     with pytest.raises(ValueError, match="batch size 2, received a batch of 3"):
         stateful(np.zeros((3, 3, 3), np.float32))
