@@ -141,3 +141,9 @@ def test_masking_config_and_save_load(tmp_path):
 def test_a_mask_given_to_a_layer_whose_call_takes_none_is_passed_on():
     out = layers.Dense(2)(X, mask=MASK)
     np.testing.assert_array_equal(out._keras_mask, MASK)
+
+
+def test_a_model_used_as_a_layer_keeps_its_output_mask():
+    inner = minidl.Sequential([layers.LSTM(2, return_sequences=True, input_shape=(3, 2))])
+    outer = minidl.Sequential([layers.Masking(input_shape=(3, 2)), inner, layers.Dense(1)])
+    np.testing.assert_array_equal(outer(X)._keras_mask, MASK)

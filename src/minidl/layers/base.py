@@ -674,17 +674,18 @@ _BOOKKEEPING = frozenset({"_inbound_nodes", "_step_weights", "_compile_args", "_
 
 
 def _attach_mask(outputs, mask, layer):
-    """Put ``mask`` (a mask, or one per output) on the output tensor(s)."""
+    """Put ``mask`` (a mask, or one per output) on the output tensor(s).  None leaves
+    an output's mask as it is: a model's output keeps what its last layer gave it."""
     if isinstance(outputs, Tensor):
-        if mask is not None:
-            mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
-            if mask.ndim == 0:
-                raise TypeError(
-                    f'Layer "{layer.name}": compute_mask returned {mask!r}, not a boolean array '
-                    "shaped (batch, timesteps); compare the arrays, e.g. inputs.data != 0 "
-                    "(a Tensor compared with == or != is one bool, as any Python object).")
-            mask = mask.astype(bool, copy=False)
-        outputs._keras_mask = mask
+        if mask is None:
+            return
+        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        if mask.ndim == 0:
+            raise TypeError(
+                f'Layer "{layer.name}": compute_mask returned {mask!r}, not a boolean array '
+                "shaped (batch, timesteps); compare the arrays, e.g. inputs.data != 0 "
+                "(a Tensor compared with == or != is one bool, as any Python object).")
+        outputs._keras_mask = mask.astype(bool, copy=False)
     elif isinstance(outputs, (list, tuple)):
         masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)
         for output, one in zip(outputs, masks):
