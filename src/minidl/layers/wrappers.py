@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from minidl import ops
 from minidl.layers.base import Layer
+from minidl.layers.node import is_symbolic
 from minidl.layers.recurrent import _Recurrent
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -87,6 +88,18 @@ class Bidirectional(Layer):
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
+
+    def __call__(self, inputs, *args, initial_state=None, **kwargs):
+        if initial_state is not None and any(
+                is_symbolic(s) for s in (initial_state if isinstance(initial_state, (list, tuple))
+                                         else [initial_state])):
+            raise ValueError(
+                f'Bidirectional layer "{self.name}": initial_state from other layers of a '
+                "functional model is not supported yet (only arrays or tensors when called "
+                "directly); give the initial states to the wrapped layers' own calls instead.")
+        if initial_state is not None:
+            kwargs["initial_state"] = initial_state
+        return super().__call__(inputs, *args, **kwargs)
 
     def _merge(self, forward, backward):
         if self.merge_mode == "concat":
