@@ -223,8 +223,10 @@ class _Recurrent(Layer):
             self._state_values = [np.array(f.data) for f in finals]
         if self.return_sequences:
             output = ops.transpose(sequence, (1, 0, 2)) if self.time_major else sequence
+        elif mask is None:
+            output = finals[0]  # the last h: the same values as sequence[:, -1], one op less
         else:
-            output = sequence[:, -1]
+            output = sequence[:, -1]  # 0 for a sequence with no real step (Keras's rule)
         return [output, *finals] if self.return_state else output
 
     def _initial_states(self, initial_state, n):
