@@ -248,6 +248,38 @@ def embedding_case(n, vocabulary, width):
     return step
 
 
+def lstm_step_case(n, units):
+    """One LSTM step's fused gates + state update, forward and backward (M5's shapes)."""
+    z, c_prev, h_prev = _normal(n, 4 * units), _normal(n, units), _normal(n, units)
+    gates, c, h = np.empty_like(z), np.empty_like(c_prev), np.empty_like(c_prev)
+    grad_h, grad_c = _normal(n, units), _normal(n, units)
+    grad_gates, grad_c_prev, grad_h_prev = np.empty_like(z), np.empty_like(c), np.empty_like(c)
+
+    def step(kernels):
+        gates[...] = z
+        kernels.lstm_step_forward(gates, c_prev, h_prev, c, h, None)
+        kernels.lstm_step_backward(gates, c_prev, c, grad_h, grad_c, None, grad_gates,
+                                   grad_c_prev, grad_h_prev)
+
+    return step
+
+
+def gru_step_case(n, units):
+    """One GRU step (reset_after) forward and backward."""
+    x, rec, h_prev, grad_h = (_normal(n, 3 * units), _normal(n, 3 * units), _normal(n, units),
+                              _normal(n, units))
+    gates, h = np.empty_like(x), np.empty_like(h_prev)
+    grad_gates, grad_rec, grad_h_prev = np.empty_like(x), np.empty_like(x), np.empty_like(h)
+
+    def step(kernels):
+        gates[...] = x
+        kernels.gru_step_forward(gates, rec, h_prev, h, None)
+        kernels.gru_step_backward(gates, rec, h_prev, grad_h, None, grad_gates, grad_rec,
+                                  grad_h_prev)
+
+    return step
+
+
 CASES = {
     "dense 32x784x128 +bias+relu": lambda: dense_case(32, 784, 128),
     "dense 64x784x128 +bias+relu": lambda: dense_case(64, 784, 128),
@@ -270,4 +302,6 @@ CASES = {
     "ftrl 118,282 weights": lambda: optimizer_case("ftrl_update"),
     "gemm 64x784x128": lambda: gemm_case(64, 784, 128),
     "embedding 128x200 in 10000x32": lambda: embedding_case(128 * 200, 10000, 32),
+    "lstm step 64x128 (M5)": lambda: lstm_step_case(64, 128),
+    "gru step 64x128": lambda: gru_step_case(64, 128),
 }

@@ -85,6 +85,8 @@ def _values(spec, shape, rng):
         high = max(int(param), 1)
         low, high = (-2, high + 2) if rng.random() < 0.1 else (0, high)
         return rng.integers(low, high, size=shape)
+    if kind == "mask":
+        return rng.integers(0, 2, size=shape)
     if kind == "onehot":
         return np.eye(shape[-1])[rng.integers(0, shape[-1], size=shape[:-1])] if shape[-1] else np.zeros(shape)
     values = rng.normal(size=size).reshape(shape)
@@ -405,10 +407,56 @@ def embedding_calls(draw, alias=False):
     return with_alias(draw, alias, call, ["grad_weights"], ["indices", "grad_out"])
 
 
+@st.composite
+def recurrent_calls(draw, alias=False):
+    """The step kernels of recurrent.pyx: LSTM, GRU and SimpleRNN, forward and backward."""
+    n, u, dtype = draw(rows), draw(sizes), draw(floats)
+    a = lambda shape, **kw: draw(array_spec(shape, dtype, exact=alias, **kw))  # noqa: E731
+    mask = maybe_none(draw, draw(array_spec((n,), np.uint8, values="mask", exact=alias)))
+    act = draw(st.sampled_from(["tanh", "sigmoid", "relu", "linear", "hard_sigmoid", "softsign"]))
+    ract = draw(st.sampled_from(["sigmoid", "hard_sigmoid", "tanh"]))
+    kernel = draw(st.sampled_from(["lstm_step_forward", "lstm_step_backward", "gru_step_forward",
+                                   "gru_step_backward", "rnn_step_forward", "rnn_step_backward"]))
+    if kernel == "lstm_step_forward":
+        args = dict(gates=a((n, 4 * u), output=True), c_prev=a((n, u)), h_prev=a((n, u)),
+                    c=a((n, u), output=True), h=a((n, u), output=True), mask=mask,
+                    activation=act, recurrent_activation=ract)
+        outputs, inputs = ["gates", "c", "h"], ["c_prev", "h_prev", "mask"]
+    elif kernel == "lstm_step_backward":
+        args = dict(gates=a((n, 4 * u), values="positive"), c_prev=a((n, u)), c=a((n, u)),
+                    grad_h=a((n, u)), grad_c=a((n, u)), mask=mask,
+                    grad_gates=a((n, 4 * u), output=True), grad_c_prev=a((n, u), output=True),
+                    grad_h_prev=a((n, u), output=True), activation=act,
+                    recurrent_activation=ract)
+        outputs = ["grad_gates", "grad_c_prev", "grad_h_prev"]
+        inputs = ["gates", "c_prev", "c", "grad_h", "grad_c", "mask"]
+    elif kernel == "gru_step_forward":
+        args = dict(gates=a((n, 3 * u), output=True), rec=a((n, 3 * u)), h_prev=a((n, u)),
+                    h=a((n, u), output=True), mask=mask, activation=act,
+                    recurrent_activation=ract)
+        outputs, inputs = ["gates", "h"], ["rec", "h_prev", "mask"]
+    elif kernel == "gru_step_backward":
+        args = dict(gates=a((n, 3 * u), values="positive"), rec=a((n, 3 * u)), h_prev=a((n, u)),
+                    grad_h=a((n, u)), mask=mask, grad_gates=a((n, 3 * u), output=True),
+                    grad_rec=a((n, 3 * u), output=True), grad_h_prev=a((n, u), output=True),
+                    activation=act, recurrent_activation=ract)
+        outputs = ["grad_gates", "grad_rec", "grad_h_prev"]
+        inputs = ["gates", "rec", "h_prev", "grad_h", "mask"]
+    elif kernel == "rnn_step_forward":
+        args = dict(pre=a((n, u), output=True), h_prev=a((n, u)), mask=mask, activation=act)
+        outputs, inputs = ["pre"], ["h_prev", "mask"]
+    else:
+        args = dict(h=a((n, u)), grad_h=a((n, u)), mask=mask, grad_pre=a((n, u), output=True),
+                    grad_h_prev=a((n, u), output=True), activation=act)
+        outputs, inputs = ["grad_pre", "grad_h_prev"], ["h", "grad_h", "mask"]
+    return with_alias(draw, alias, Call(kernel, tuple(args), args, draw(seeds)), outputs, inputs)
+
+
 FAMILIES = {
     "dense": dense_calls, "gemm": gemm_calls, "images": image_calls, "direct-conv": direct_conv_calls,
     "winograd-conv": winograd_conv_calls, "softmax": softmax_calls, "optimizers": optimizer_calls,
     "embedding": embedding_calls,
+    "recurrent": recurrent_calls,
 }
 
 

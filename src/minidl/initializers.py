@@ -21,6 +21,9 @@ glorot_normal         scale 1, fan_avg, truncated normal
 he_normal / uniform   scale 2, fan_in (made for relu layers)
 random_normal         N(0, 0.05)
 random_uniform        U(-0.05, 0.05)
+orthogonal            a random orthogonal matrix (recurrent kernels: h U
+                      keeps the length of h, so the state neither explodes
+                      nor vanishes through the steps at the start)
 zeros / ones          constants (biases, batch-norm statistics)
 ===================== ====================================================
 
@@ -245,12 +248,43 @@ class HeUniform(VarianceScaling):
         return {"seed": self.seed}
 
 
+class Orthogonal(_Random):
+    """A random orthogonal matrix times ``gain`` (Keras's recurrent_initializer).
+
+    A weight of shape (..., cols) is seen as a (rows, cols) matrix, rows the
+    product of the other axes.  Draw A ~ N(0, 1) of shape (max, min) of the
+    two, factor A = QR; Q (its columns orthonormal) with each column's sign
+    set by diag(R) is uniformly distributed among orthogonal matrices.  When
+    rows < cols it is transposed, so the rows are orthonormal instead.
+    """
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape, dtype=np.float32):
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(
+                f"Orthogonal: the weight needs at least 2 axes, received shape {shape}.")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = self._generator().normal(0.0, 1.0, (max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q).reshape(shape).astype(dtype)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
 _BY_NAME = {
     "zeros": Zeros, "ones": Ones, "constant": Constant,
     "random_normal": RandomNormal, "random_uniform": RandomUniform,
     "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
-    "he_normal": HeNormal, "he_uniform": HeUniform,
+    "he_normal": HeNormal, "he_uniform": HeUniform, "orthogonal": Orthogonal,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
 # Keras 2's older short names (Embedding's default is "uniform").
@@ -261,6 +295,7 @@ zeros, ones, constant = Zeros, Ones, Constant
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
 glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
 he_normal, he_uniform = HeNormal, HeUniform
+orthogonal = Orthogonal
 
 
 def get(identifier):

@@ -239,6 +239,9 @@ class Loss:
                 f"loss {self.name!r} returned {type(per_sample).__name__}, not a Tensor: a loss must "
                 "be computed with minidl ops (minidl.ops or Tensor methods) to have a gradient."
             )
+        mask = y_pred._keras_mask if isinstance(y_pred, Tensor) else None
+        if mask is not None:
+            sample_weight = self._masked_weights(mask, sample_weight, per_sample.shape)
         if sample_weight is not None:
             weight = broadcast_weights(sample_weight, per_sample.shape).astype(per_sample.dtype)
             per_sample = ops.mul(per_sample, weight)
@@ -247,6 +250,20 @@ class Loss:
         if self.reduction == "sum":
             return ops.sum(per_sample)
         return ops.mean(per_sample)
+
+    def _masked_weights(self, mask, sample_weight, shape):
+        """Keras's rule for a prediction with a mask (padded timesteps): they weigh 0;
+        with the mean reductions the real ones weigh total / real, so the loss is the
+        mean over the real timesteps only."""
+        if mask.shape != tuple(shape[:mask.ndim]):
+            return sample_weight
+        weight = mask.astype(np.float64).reshape(mask.shape + (1,) * (len(shape) - mask.ndim))
+        if self.reduction in ("auto", "sum_over_batch_size"):
+            real = weight.sum()
+            weight *= weight.size / real if real else 0.0
+        if sample_weight is not None:
+            weight = weight * broadcast_weights(sample_weight, shape)
+        return weight
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
@@ -333,7 +350,7 @@ class _SoftmaxCrossentropy(_FunctionLoss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         if sample_weight is None and isinstance(y_pred, Tensor) and y_pred.data.ndim == 2 \
-                and self.reduction in ("sum_over_batch_size", "auto"):
+                and self.reduction in ("sum_over_batch_size", "auto") and y_pred._keras_mask is None:
             logits = _softmax_logits(y_pred, self.options["from_logits"], self.name)
             if logits is not None:
                 targets = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)

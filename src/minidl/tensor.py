@@ -66,7 +66,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_parents", "_backward", "_logits",
-                 "_version", "_born", "__weakref__")
+                 "_version", "_born", "_keras_mask", "__weakref__")
     __array_priority__ = 100  # so ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -79,6 +79,7 @@ class Tensor:
         self._logits = None  # a softmax output's input (see ops.softmax)
         self._version = 0    # when its values were last changed in place (autograd.mark_changed)
         self._born = 0       # when an op computed it (autograd.record)
+        self._keras_mask = None  # which timesteps are real (see Layer.compute_mask)
 
     @classmethod
     def _wrap(cls, data):
@@ -93,6 +94,7 @@ class Tensor:
         out._logits = None
         out._version = 0
         out._born = 0
+        out._keras_mask = None
         return out
 
     # --- what it is -------------------------------------------------------

@@ -84,6 +84,21 @@ momentum, epsilon)``
 ``adamw_update(param, grad, m, v, v_max or None, lr_t, decay, beta_1, beta_2, epsilon)``
 ``ftrl_update(param, grad, accumulator, linear, lr, lr_power, l1, l2, l2_shrinkage, beta)``
     1-D flat buffers, updated in place with Keras's rules (see reference.py).
+``lstm_step_forward(gates (N,4U), c_prev, h_prev, c, h (N,U), mask (N,) uint8 or None,
+activation, recurrent_activation)``
+    one LSTM step after the products: gates z -> i, f, g, o in place, c and h
+    written; masked rows (mask 0) keep c_prev, h_prev.
+``lstm_step_backward(gates, c_prev, c, grad_h, grad_c, mask, grad_gates (N,4U),
+grad_c_prev, grad_h_prev, activation, recurrent_activation)``
+    dL/dz of the gates, dL/dc_prev, and dL/dh_prev's part not through the
+    recurrent kernel (the caller adds grad_gates @ U^T).
+``gru_step_forward(gates (N,3U), rec (N,3U), h_prev, h, mask, activation,
+recurrent_activation)`` and ``gru_step_backward(gates, rec, h_prev, grad_h, mask,
+grad_gates, grad_rec, grad_h_prev, activation, recurrent_activation)``
+    the same for a GRU (reset_after=True: rec = h_prev @ U + recurrent bias).
+``rnn_step_forward(pre (N,U), h_prev, mask, activation)`` and
+``rnn_step_backward(h, grad_h, mask, grad_pre, grad_h_prev, activation)``
+    a SimpleRNN step: h = act(pre) in place.  Equations in reference.py.
 """
 
 from __future__ import annotations
@@ -103,6 +118,8 @@ FUNCTIONS = (
     "adagrad_update", "adadelta_update", "adamax_update", "nadam_update", "adamw_update",
     "ftrl_update",
     "embedding_forward", "embedding_backward",
+    "lstm_step_forward", "lstm_step_backward", "gru_step_forward", "gru_step_backward",
+    "rnn_step_forward", "rnn_step_backward",
 )
 # and the constants: the backend's name, whether its sparse backward and its Winograd
 # convolution are worth calling

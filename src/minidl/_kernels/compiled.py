@@ -1,7 +1,8 @@
 """The compiled kernels, gathered under one name.
 
 Each function lives in a Cython module beside this file (``dense.pyx``,
-``embedding.pyx``, ``conv.pyx``, ``pool.pyx``, ``softmax.pyx``, ``optim.pyx``), built when the
+``embedding.pyx``, ``conv.pyx``, ``pool.pyx``, ``softmax.pyx``, ``optim.pyx``,
+``recurrent.pyx``), built when the
 package is installed.  Their NumPy twins, with the same signatures, are in
 ``reference.py``.
 """
@@ -29,6 +30,14 @@ from minidl._kernels.optim import (
     nadam_update,
     rmsprop_update,
     sgd_update,
+)
+from minidl._kernels.recurrent import (
+    gru_step_backward,
+    gru_step_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+    rnn_step_backward,
+    rnn_step_forward,
 )
 from minidl._kernels.pool import (
     avg_pool2d_backward,
@@ -72,11 +81,17 @@ __all__ = [
     "ftrl_update",
     "gemm",
     "gradient_nonzeros",
+    "gru_step_backward",
+    "gru_step_forward",
     "im2col",
+    "lstm_step_backward",
+    "lstm_step_forward",
     "max_pool2d_backward",
     "max_pool2d_forward",
     "nadam_update",
     "rmsprop_update",
+    "rnn_step_backward",
+    "rnn_step_forward",
     "sgd_update",
     "softmax_cross_entropy_backward",
     "softmax_cross_entropy_forward",

@@ -662,3 +662,219 @@ def embedding_backward(indices, grad_out, grad_weights):
         raise embedding_range_error("embedding_backward", indices, bad, grad_weights.shape[0])
     grad_weights[...] = 0
     np.add.at(grad_weights, indices, grad_out)
+
+
+# --- recurrent layers: one timestep, and backpropagation through time -------
+# (the argument checks are in recurrent_checks.py, imported here to keep the
+# list at the top of this file about the image kernels)
+def _recurrent_checks():
+    from minidl._kernels import recurrent_checks
+
+    return recurrent_checks
+
+
+def _recurrent_activate(z, activation):
+    """``activation`` of z (a new array); Keras 2's hard_sigmoid is clip(0.2 z + 0.5, 0, 1)."""
+    if activation == "hard_sigmoid":
+        return np.clip(0.2 * z + 0.5, 0, 1).astype(z.dtype, copy=False)
+    y = z.copy()
+    _activate(y, activation)
+    return y
+
+
+def _recurrent_slope(y, activation):
+    """d act(z) / dz from the output y = act(z) (see ``_activation_derivative``)."""
+    if activation == "hard_sigmoid":
+        return np.where((y > 0) & (y < 1), 0.2, 0).astype(y.dtype)
+    slope = _activation_derivative(y, activation)
+    return np.ones_like(y) if slope is None else slope
+
+
+def _kept_rows(mask):
+    """Column of booleans: the rows a mask of 0 keeps at their previous state."""
+    if mask is None:
+        return None
+    return (mask == 0)[:, None]
+
+
+def lstm_step_forward(gates, c_prev, h_prev, c, h, mask, activation="tanh",
+                      recurrent_activation="sigmoid"):
+    """One LSTM step for a batch (Keras's gate order i, f, c, o).
+
+    A recurrent layer reads a sequence x_1 .. x_T (each (N, F)) and keeps a
+    state; an LSTM's state is two arrays, h (the output) and c (the cell),
+    each (N, U) for U units.  With kernel W (F, 4U), recurrent kernel U_
+    (U, 4U) and bias b (4U,), step t computes
+
+        z_t = x_t W + b + h_{t-1} U_                      (N, 4U), split in 4:
+        i = sigma(z_i)   input gate      f = sigma(z_f)   forget gate
+        g = tanh(z_g)    candidate       o = sigma(z_o)   output gate
+        c_t = f * c_{t-1} + i * g                          (N, U)
+        h_t = o * tanh(c_t)                                (N, U)
+
+    (sigma is ``recurrent_activation``, tanh ``activation``).  The layer
+    computes x_t W + b for every t in one product, adds h_{t-1} U_ with one
+    product per step, and calls this kernel for the rest: ``gates`` holds z_t
+    on entry and i, f, g, o on return (backward needs them), ``c`` and ``h``
+    receive c_t and h_t.  A row whose ``mask`` is 0 (a padded step) keeps
+    c_{t-1} and h_{t-1}.
+
+    Backpropagation through time (``lstm_step_backward``) walks the steps in
+    reverse.  The loss reaches h_t twice -- from the layer's output at step t
+    and through step t+1's product -- and c_t from step t+1; with dh = dL/dh_t
+    and dc_in = dL/dc_t from step t+1:
+
+        dc  = dc_in + dh * o * tanh'(c_t)          all of dL/dc_t
+        dz_o = dh * tanh(c_t) * sigma'(z_o)        dz_i = dc * g * sigma'(z_i)
+        dz_f = dc * c_{t-1} * sigma'(z_f)          dz_g = dc * i * tanh'(z_g)
+        dL/dc_{t-1} = dc * f
+        dL/dh_{t-1} = dz_t U_^T                    (one product per step)
+
+    Once every dz_t (N, 4U) is known, stacked as (T*N, 4U), the weight
+    gradients are each ONE product over all steps: dL/dW = X^T dZ with X
+    (T*N, F), dL/dU_ = H_prev^T dZ with H_prev (T*N, U), dL/db = sum of dZ;
+    and dL/dx = dZ W^T.
+    """
+    _recurrent_checks().check_lstm_step_forward(gates, c_prev, h_prev, c, h, mask,
+                                                activation, recurrent_activation)
+    units = c.shape[1]
+    z = gates.copy()
+    for k, name in enumerate((recurrent_activation, recurrent_activation, activation,
+                              recurrent_activation)):
+        gates[:, k * units:(k + 1) * units] = _recurrent_activate(
+            z[:, k * units:(k + 1) * units], name)
+    i, f, g, o = (gates[:, k * units:(k + 1) * units] for k in range(4))
+    new_c = f * c_prev + i * g
+    new_h = o * _recurrent_activate(new_c, activation)
+    kept = _kept_rows(mask)
+    if kept is not None:
+        new_c = np.where(kept, c_prev, new_c)
+        new_h = np.where(kept, h_prev, new_h)
+    c[...] = new_c
+    h[...] = new_h
+
+
+def lstm_step_backward(gates, c_prev, c, grad_h, grad_c, mask, grad_gates, grad_c_prev,
+                       grad_h_prev, activation="tanh", recurrent_activation="sigmoid"):
+    """The LSTM step's backward (equations in ``lstm_step_forward``).
+
+    In: ``gates`` (i, f, g, o from the forward), c_{t-1}, c_t, dL/dh_t
+    (``grad_h``) and dL/dc_t from step t+1 (``grad_c``).  Out: dz (N, 4U) in
+    ``grad_gates``, dL/dc_{t-1}, and ``grad_h_prev``: the part of dL/dh_{t-1}
+    that does not go through the recurrent kernel -- zero, except on masked
+    rows, which pass dL/dh_t and dL/dc_t straight back (and have dz = 0).
+    The caller then adds dz U_^T to ``grad_h_prev`` (one product).
+    """
+    _recurrent_checks().check_lstm_step_backward(
+        gates, c_prev, c, grad_h, grad_c, mask, grad_gates, grad_c_prev, grad_h_prev,
+        activation, recurrent_activation)
+    units = c.shape[1]
+    i, f, g, o = (gates[:, k * units:(k + 1) * units] for k in range(4))
+    a = _recurrent_activate(c, activation)
+    dc = grad_c + grad_h * o * _recurrent_slope(a, activation)
+    dz = np.concatenate([
+        dc * g * _recurrent_slope(i, recurrent_activation),
+        dc * c_prev * _recurrent_slope(f, recurrent_activation),
+        dc * i * _recurrent_slope(g, activation),
+        grad_h * a * _recurrent_slope(o, recurrent_activation),
+    ], axis=1)
+    dc_prev = dc * f
+    dh_prev = np.zeros_like(grad_h)
+    kept = _kept_rows(mask)
+    if kept is not None:
+        dz = np.where(kept, 0, dz)
+        dc_prev = np.where(kept, grad_c, dc_prev)
+        dh_prev = np.where(kept, grad_h, dh_prev)
+    grad_gates[...] = dz
+    grad_c_prev[...] = dc_prev
+    grad_h_prev[...] = dh_prev
+
+
+def gru_step_forward(gates, rec, h_prev, h, mask, activation="tanh",
+                     recurrent_activation="sigmoid"):
+    """One GRU step, Keras's ``reset_after=True`` form (PyTorch's GRU), gates z, r, h.
+
+    With kernel W (F, 3U), recurrent kernel U_ (U, 3U) and bias (2, 3U) --
+    one row added to x W, one to h U_ --:
+
+        gates = x_t W + b_in             (N, 3U), parts x_z, x_r, x_h
+        rec   = h_{t-1} U_ + b_rec        (N, 3U), parts r_z, r_r, r_h
+        z  = sigma(x_z + r_z)             update gate
+        r  = sigma(x_r + r_r)             reset gate
+        hh = tanh(x_h + r * r_h)          candidate
+        h_t = z * h_{t-1} + (1 - z) * hh
+
+    ``gates`` holds x_t W + b_in on entry and z, r, hh on return.  Backward,
+    with dh = dL/dh_t:
+
+        dz_z = dh * (h_{t-1} - hh) * sigma'(z)
+        dhh  = dh * (1 - z) * tanh'(hh)              (dL/d of tanh's argument)
+        dz_r = dhh * r_h * sigma'(r)
+        dL/dgates = [dz_z, dz_r, dhh];  dL/drec = [dz_z, dz_r, dhh * r]
+        dL/dh_{t-1} = dh * z + dL/drec U_^T
+    """
+    _recurrent_checks().check_gru_step_forward(gates, rec, h_prev, h, mask, activation,
+                                               recurrent_activation)
+    units = h.shape[1]
+    x_z, x_r, x_h = (gates[:, k * units:(k + 1) * units] for k in range(3))
+    r_z, r_r, r_h = (rec[:, k * units:(k + 1) * units] for k in range(3))
+    z = _recurrent_activate(x_z + r_z, recurrent_activation)
+    r = _recurrent_activate(x_r + r_r, recurrent_activation)
+    hh = _recurrent_activate(x_h + r * r_h, activation)
+    new_h = z * h_prev + (1 - z) * hh
+    kept = _kept_rows(mask)
+    if kept is not None:
+        new_h = np.where(kept, h_prev, new_h)
+    gates[...] = np.concatenate([z, r, hh], axis=1)
+    h[...] = new_h
+
+
+def gru_step_backward(gates, rec, h_prev, grad_h, mask, grad_gates, grad_rec, grad_h_prev,
+                      activation="tanh", recurrent_activation="sigmoid"):
+    """The GRU step's backward (equations in ``gru_step_forward``); ``grad_h_prev``
+    receives dh * z (all of dL/dh_t on masked rows), the caller adds dL/drec U_^T."""
+    _recurrent_checks().check_gru_step_backward(
+        gates, rec, h_prev, grad_h, mask, grad_gates, grad_rec, grad_h_prev, activation,
+        recurrent_activation)
+    units = h_prev.shape[1]
+    z, r, hh = (gates[:, k * units:(k + 1) * units] for k in range(3))
+    r_h = rec[:, 2 * units:]
+    dz = grad_h * (h_prev - hh) * _recurrent_slope(z, recurrent_activation)
+    dhh = grad_h * (1 - z) * _recurrent_slope(hh, activation)
+    dr = dhh * r_h * _recurrent_slope(r, recurrent_activation)
+    d_gates = np.concatenate([dz, dr, dhh], axis=1)
+    d_rec = np.concatenate([dz, dr, dhh * r], axis=1)
+    dh_prev = grad_h * z
+    kept = _kept_rows(mask)
+    if kept is not None:
+        d_gates = np.where(kept, 0, d_gates)
+        d_rec = np.where(kept, 0, d_rec)
+        dh_prev = np.where(kept, grad_h, dh_prev)
+    grad_gates[...] = d_gates
+    grad_rec[...] = d_rec
+    grad_h_prev[...] = dh_prev
+
+
+def rnn_step_forward(pre, h_prev, mask, activation="tanh"):
+    """One SimpleRNN step: h_t = act(x_t W + b + h_{t-1} U_), in place of ``pre``
+    (which holds the sum on entry); masked rows keep h_{t-1}.  Backward:
+    dL/dpre = dh * act'(h_t), dL/dh_{t-1} = dL/dpre U_^T."""
+    _recurrent_checks().check_rnn_step_forward(pre, h_prev, mask, activation)
+    h = _recurrent_activate(pre, activation)
+    kept = _kept_rows(mask)
+    pre[...] = h if kept is None else np.where(kept, h_prev, h)
+
+
+def rnn_step_backward(h, grad_h, mask, grad_pre, grad_h_prev, activation="tanh"):
+    """``grad_pre`` = dh * act'(h) (0 on masked rows); ``grad_h_prev`` = 0 (dh on
+    masked rows), to which the caller adds grad_pre U_^T."""
+    _recurrent_checks().check_rnn_step_backward(h, grad_h, mask, grad_pre, grad_h_prev,
+                                                activation)
+    d_pre = grad_h * _recurrent_slope(h, activation)
+    dh_prev = np.zeros_like(grad_h)
+    kept = _kept_rows(mask)
+    if kept is not None:
+        d_pre = np.where(kept, 0, d_pre)
+        dh_prev = np.where(kept, grad_h, dh_prev)
+    grad_pre[...] = d_pre
+    grad_h_prev[...] = dh_prev

@@ -35,6 +35,7 @@ from minidl.layers.embedding import Embedding
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.lambda_layer import Lambda
+from minidl.layers.masking import Masking
 from minidl.layers.merge import (
     Add,
     Average,
@@ -68,12 +69,14 @@ from minidl.layers.pooling1d import (
     MaxPooling1D,
 )
 from minidl.layers.preprocessing import Normalization, Rescaling
+from minidl.layers.recurrent import GRU, LSTM, SimpleRNN
 from minidl.layers.regularization import (
     ActivityRegularization,
     GaussianDropout,
     GaussianNoise,
     SpatialDropout2D,
 )
+from minidl.layers.wrappers import Bidirectional, TimeDistributed
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 from minidl.layers.reshaping import Permute, RepeatVector
 
@@ -104,6 +107,7 @@ _REGISTRY = {
         Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
         Embedding, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
         GlobalMaxPooling1D, RepeatVector, Permute,
+        SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
     )
 }
 

@@ -22,6 +22,15 @@ and BatchNormalization (``training=None`` counts as off), on for the
 augmentation layers (``RandomFlip`` augments when a model is called directly,
 and not in ``predict``, which says ``training=False``).
 
+Masks: a layer such as ``Masking`` or ``Embedding(mask_zero=True)`` marks
+which timesteps of a padded sequence are real.  Its ``compute_mask(inputs,
+mask)`` gives a boolean (batch, timesteps) array, which ``__call__`` attaches
+to the output (``output._keras_mask``, as Keras does).  The next layer whose
+``call`` takes a ``mask`` argument receives it (recurrent layers skip the
+padded steps); a layer with ``supports_masking = True`` passes it on (Dense,
+Dropout, Activation), others drop it; losses and metrics ignore the masked
+timesteps of a prediction that carries one.
+
 Names follow Keras: the first Dense is ``dense``, the next ``dense_1``...;
 ``reset_names()`` (called by ``minidl.utils.clear_session``) starts over.
 """
@@ -136,6 +145,9 @@ class Layer:
     _multi_input = False  # merge layers take a list of tensors
     _build_marks_built = True  # models manage ``built`` themselves
     _call_takes_training = False
+    _call_takes_mask = False
+    _makes_masks = False  # compute_mask is overridden: it may make a mask from none
+    supports_masking = False  # Keras's flag: pass an input's mask on to the output
     _training_default = None
     _in_build = False  # a model's build() is running
 
@@ -145,6 +157,8 @@ class Layer:
         cls._call_takes_training = "training" in params or any(
             p.kind is p.VAR_KEYWORD for p in params.values()
         )
+        cls._call_takes_mask = "mask" in params
+        cls._makes_masks = cls.compute_mask is not Layer.compute_mask
         default = params["training"].default if "training" in params else None
         cls._training_default = default if isinstance(default, bool) else None
         if "build" in vars(cls):
@@ -266,6 +280,16 @@ class Layer:
         """The dtype arrays given to this layer are converted to."""
         return self._dtype
 
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs, from the inputs and their mask (None: no mask).
+
+        This default passes the mask on when ``supports_masking`` is True and
+        drops it otherwise (as Keras 2 does for Flatten).  Layers that make a
+        mask (``Masking``, ``Embedding(mask_zero=True)``) or change it (a
+        recurrent layer without ``return_sequences``) override it.
+        """
+        return mask if self.supports_masking else None
+
     # --- calling ---------------------------------------------------------
     def __call__(self, inputs, *args, training=None, **kwargs):
         """Apply the layer to a Tensor, an array, a list, or symbolic inputs.
@@ -294,6 +318,16 @@ class Layer:
                 _training_now[thread] = training
             if outer is _OUTSIDE and _loss_holders:  # an outermost call: drop the last call's losses
                 self._clear_losses()
+            mask = None
+            if type(inputs) is Tensor:
+                mask = inputs._keras_mask
+            elif isinstance(inputs, (list, tuple)):
+                masks = [getattr(x, "_keras_mask", None) for x in inputs]
+                mask = masks if any(m is not None for m in masks) else None
+            if "mask" in kwargs:  # given: it wins (and reaches call only if call takes it)
+                mask = kwargs["mask"] if self._call_takes_mask else kwargs.pop("mask")
+            elif mask is not None and self._call_takes_mask:
+                kwargs["mask"] = mask
             if args or kwargs:
                 if self._call_takes_training:
                     outputs = self.call(inputs, *args, training=training, **kwargs)
@@ -305,6 +339,8 @@ class Layer:
                 outputs = self.call(inputs)
             if self._activity_regularizer is not None:
                 self._regularize_activity(outputs)
+            if mask is not None or self._makes_masks:
+                _attach_mask(outputs, self.compute_mask(inputs, mask), self)
             return outputs
         except Exception as error:
             if outer is _OUTSIDE and traceback_utils.is_traceback_filtering_enabled():
@@ -650,6 +686,25 @@ class Layer:
 # Attributes of the machinery that hold layers or weights without owning them.
 _BOOKKEEPING = frozenset({"_inbound_nodes", "_step_weights", "_compile_args", "_graph", "inputs",
                           "outputs", "_nodes"})
+
+
+def _attach_mask(outputs, mask, layer):
+    """Put ``mask`` (a mask, or one per output) on the output tensor(s).  None leaves
+    an output's mask as it is: a model's output keeps what its last layer gave it."""
+    if isinstance(outputs, Tensor):
+        if mask is None:
+            return
+        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        if mask.ndim == 0:
+            raise TypeError(
+                f'Layer "{layer.name}": compute_mask returned {mask!r}, not a boolean array '
+                "shaped (batch, timesteps); compare the arrays, e.g. inputs.data != 0 "
+                "(a Tensor compared with == or != is one bool, as any Python object).")
+        outputs._keras_mask = mask.astype(bool, copy=False)
+    elif isinstance(outputs, (list, tuple)):
+        masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)
+        for output, one in zip(outputs, masks):
+            _attach_mask(output, one, layer)
 
 
 def _gather(layers, attribute):

@@ -61,6 +61,8 @@ class Dense(WeightRegularizersMixin, ActivationMixin, Layer):
     Inputs of rank > 2 are transformed along their last axis, as in Keras.
     """
 
+    supports_masking = True  # a sequence's mask goes on to its per-step outputs
+
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
@@ -136,6 +138,8 @@ class Dense(WeightRegularizersMixin, ActivationMixin, Layer):
 class Activation(ActivationMixin, Layer):
     """Applies an activation function: ``Activation("softmax")``."""
 
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self._set_activation(activation)
@@ -158,6 +162,8 @@ class Dropout(Layer):
     shape ``(N, T, 64)`` draws one mask per sample and feature, shared by all
     T steps (None means the input's size along that axis, as in Keras).
     """
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
+
 from minidl import losses as losses_module
 from minidl import metrics as metrics_module
 from minidl import ops
@@ -159,6 +161,13 @@ class LossesContainer:
             metric.reset_state()
 
 
+def _per_step(weight, mask):
+    """Sample weights (N,) or (N, 1) shaped to multiply a (N, T) mask."""
+    weight = np.asarray(weight)
+    return weight.reshape(weight.shape[:1] + (1,) * (mask.ndim - 1)) if weight.ndim <= 1 or (
+        weight.ndim == 2 and weight.shape[1] == 1) else weight
+
+
 class MetricsContainer:
     """The metrics of every output, made into metric objects when first used."""
 
@@ -245,8 +254,14 @@ class MetricsContainer:
                     f"give its targets, or compile without metrics for it."
                 )
             data = prediction.data if isinstance(prediction, Tensor) else prediction
-            for metric in group:
-                metric.update_state(target, data)
+            mask = prediction._keras_mask if isinstance(prediction, Tensor) else None
+            if mask is not None:  # padded timesteps count for no metric (as in Keras)
+                for metric in group:
+                    metric.update_state(target, data, mask)
+                weight = mask if weight is None else mask * _per_step(weight, mask)
+            else:
+                for metric in group:
+                    metric.update_state(target, data)
             for metric in weighted:
                 metric.update_state(target, data, weight)
 

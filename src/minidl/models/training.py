@@ -361,6 +361,13 @@ class Trainer:
         for metric in self.metrics:
             metric.reset_state()
 
+    def reset_states(self):
+        """Zero the states of the model's stateful layers (stateful recurrent layers
+        keep their last states between batches until this is called), as Keras."""
+        for layer in self._self_and_sublayers():
+            if layer is not self and getattr(layer, "stateful", False):
+                layer.reset_states()
+
     def _output_names_or_default(self):
         """The output names; an unbuilt model (no input_shape yet) has one output."""
         if not getattr(self, "built", False):

@@ -1,0 +1,120 @@
+"""M5: LSTM(128) on Fashion-MNIST rows (28 steps x 28 features) + Dense(10), Adam,
+batch 64 -- minidl's ``fit`` against the same PyTorch training loop (``nn.LSTM``).
+
+    PYTHONPATH=src python bench/lstm_rows.py [--steps 100] [--rounds 5]
+
+Each framework trains in its own worker process with the same thread count;
+the workers take turns round by round (the order flipping every round) so a
+noisy machine hurts both alike.  Prints the median and best seconds per round
+and the ratio minidl / PyTorch of the medians (a ratio measured in one run on
+one machine is the unit of comparison).  The images are the bundled sample,
+repeated as needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import time
+
+import numpy as np
+
+BATCH, UNITS = 64, 128
+
+
+def sample_rows(steps):
+    """``(x (steps*64, 28, 28) float32 in [0, 1], y int64)``: images read row by row."""
+    from minidl.datasets import fashion_mnist
+
+    (x, y), _ = fashion_mnist.load_data(sample=True)
+    count = steps * BATCH
+    order = np.resize(np.random.default_rng(0).permutation(len(x)), count)
+    return (x[order] / np.float32(255)).astype(np.float32), y[order].astype(np.int64)
+
+
+def minidl_worker(connection, steps, threads):
+    import minidl
+    from minidl import layers
+
+    minidl.set_num_threads(threads)
+    minidl.utils.set_random_seed(0)
+    x, y = sample_rows(steps)
+    model = minidl.Sequential([layers.LSTM(UNITS, input_shape=(28, 28)), layers.Dense(10)])
+    model.compile(minidl.optimizers.Adam(1e-3),
+                  minidl.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x[:BATCH * 2], y[:BATCH * 2], batch_size=BATCH, epochs=1, verbose=0)  # warm up
+    while connection.recv():
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
+        connection.send(time.perf_counter() - start)
+
+
+def torch_worker(connection, steps, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    x, y = sample_rows(steps)
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(28, UNITS, batch_first=True)
+            self.dense = torch.nn.Linear(UNITS, 10)
+
+        def forward(self, images):
+            _, (h, _) = self.lstm(images)
+            return self.dense(h[0])
+
+    model = Model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def epoch(count):
+        for start in range(0, count * BATCH, BATCH):
+            optimizer.zero_grad()
+            loss = loss_fn(model(x[start:start + BATCH]), y[start:start + BATCH])
+            loss.backward()
+            optimizer.step()
+
+    epoch(2)
+    while connection.recv():
+        start = time.perf_counter()
+        epoch(steps)
+        connection.send(time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=100, help="training steps per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    args = parser.parse_args()
+    context = multiprocessing.get_context("spawn")
+    workers = {}
+    for name, target in (("minidl", minidl_worker), ("pytorch", torch_worker)):
+        ours, theirs = context.Pipe()
+        process = context.Process(target=target, args=(theirs, args.steps, args.threads))
+        process.start()
+        workers[name] = (process, ours)
+    times = {name: [] for name in workers}
+    for round_ in range(args.rounds):
+        for name in (list(workers) if round_ % 2 == 0 else list(workers)[::-1]):
+            workers[name][1].send(True)
+            times[name].append(workers[name][1].recv())
+    for process, connection in workers.values():
+        connection.send(False)
+        process.join()
+    print(f"M5 LSTM(128) on 28x28 rows + Dense(10), Adam, batch {BATCH}, {args.steps} steps "
+          f"per round, {args.rounds} rounds, {args.threads} threads")
+    for name, values in times.items():
+        print(f"  {name:8s} median {statistics.median(values):.3f} s   best {min(values):.3f} s")
+    ratio = statistics.median(times["minidl"]) / statistics.median(times["pytorch"])
+    print(f"  minidl / pytorch (medians): {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,431 @@
+# cython: language_level=3
+"""One timestep of an LSTM, a GRU or a SimpleRNN: the gates and the state update, fused.
+
+A recurrent layer spends its time in two kinds of work.  The matrix products
+(all timesteps' x @ W at once, then h_{t-1} @ U step after step) go to BLAS
+through ``dense.pyx``'s ``gemm``.  What is left is element-wise: per step,
+4 * units sigmoids and tanhs for an LSTM, a cell update and an output.  Done
+with NumPy that is a dozen passes over the arrays, each allocating a
+temporary; here it is one pass, each value read once, without the GIL.
+Backward through time is the same: one pass per step gives every gate's
+derivative (dL/dz) and the gradients flowing to the previous step's states.
+
+The equations, the shapes and the order of the steps are in the NumPy twins
+(``reference.py``: ``lstm_step_forward`` explains backpropagation through time).
+
+The element-wise passes of a row are C (``recurrent_step.h``), compiled
+once per instruction set so they run as vector instructions.
+
+A mask (uint8, one value per row) marks padded steps: a row whose mask is 0
+keeps its previous state (h and c are copied through) and sends its gradient
+straight back to the previous step, as Keras does.
+
+Rows are independent, so a big batch is split over the OpenMP threads by rows;
+every value is computed by one thread in one order, so the result is the same
+on any number of threads.
+"""
+
+cimport cython
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.string cimport memcpy, memset
+
+import numpy as np
+cimport numpy as cnp
+
+cnp.import_array()
+
+from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
+from minidl._kernels.recurrent_checks import (
+    check_gru_step_backward,
+    check_gru_step_forward,
+    check_lstm_step_backward,
+    check_lstm_step_forward,
+    check_rnn_step_backward,
+    check_rnn_step_forward,
+)
+
+cdef enum Activation:
+    LINEAR = 0
+    RELU = 1
+    SIGMOID = 2
+    TANH = 3
+    HARD_SIGMOID = 4
+
+_CODES = {"linear": LINEAR, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH,
+          "hard_sigmoid": HARD_SIGMOID}
+
+# rows * units at and above which a step is split over the threads (below it,
+# waking the threads costs more than the pass: a 64 x 128 LSTM step is ~30k values)
+cdef Py_ssize_t _PARALLEL_MIN_VALUES = 1 << 16
+PARALLEL_MIN_VALUES = _PARALLEL_MIN_VALUES
+
+
+cdef extern from "recurrent_step.h" nogil:
+    # the element-wise passes of one row (see the header); float and double copies
+    void minidl_lstm_forward_row_float(float *gates, const float *c_prev, float *c, float *h,
+                                       Py_ssize_t u, int act, int ract)
+    void minidl_lstm_forward_row_double(double *gates, const double *c_prev, double *c,
+                                        double *h, Py_ssize_t u, int act, int ract)
+    void minidl_lstm_backward_row_float(const float *gates, const float *c_prev, const float *c,
+                                        const float *grad_h, const float *grad_c,
+                                        float *grad_gates, float *grad_c_prev,
+                                        float *grad_h_prev, Py_ssize_t u, int act, int ract)
+    void minidl_lstm_backward_row_double(const double *gates, const double *c_prev,
+                                         const double *c, const double *grad_h,
+                                         const double *grad_c, double *grad_gates,
+                                         double *grad_c_prev, double *grad_h_prev, Py_ssize_t u,
+                                         int act, int ract)
+    void minidl_gru_forward_row_float(float *gates, const float *rec, const float *h_prev,
+                                      float *h, Py_ssize_t u, int act, int ract)
+    void minidl_gru_forward_row_double(double *gates, const double *rec, const double *h_prev,
+                                       double *h, Py_ssize_t u, int act, int ract)
+    void minidl_gru_backward_row_float(const float *gates, const float *rec,
+                                       const float *h_prev, const float *grad_h,
+                                       float *grad_gates, float *grad_rec, float *grad_h_prev,
+                                       Py_ssize_t u, int act, int ract)
+    void minidl_gru_backward_row_double(const double *gates, const double *rec,
+                                        const double *h_prev, const double *grad_h,
+                                        double *grad_gates, double *grad_rec,
+                                        double *grad_h_prev, Py_ssize_t u, int act, int ract)
+    void minidl_rnn_forward_row_float(float *pre, Py_ssize_t u, int act)
+    void minidl_rnn_forward_row_double(double *pre, Py_ssize_t u, int act)
+    void minidl_rnn_backward_row_float(const float *h, const float *grad_h, float *grad_pre,
+                                       float *grad_h_prev, Py_ssize_t u, int act)
+    void minidl_rnn_backward_row_double(const double *h, const double *grad_h,
+                                        double *grad_pre, double *grad_h_prev, Py_ssize_t u,
+                                        int act)
+
+
+# --- the rows: a masked row (keep) copies its state through ------------------
+cdef inline void _copy(floating *dst, const floating *src, Py_ssize_t size) noexcept nogil:
+    memcpy(dst, src, size * sizeof(floating))
+
+
+cdef inline void _pass_back(floating *zeros_a, Py_ssize_t size_a, floating *zeros_b,
+                            Py_ssize_t size_b) noexcept nogil:
+    """A masked row's gradients: dL/dz of its gates (and of the recurrent part) are 0."""
+    memset(zeros_a, 0, size_a * sizeof(floating))
+    if zeros_b != NULL:
+        memset(zeros_b, 0, size_b * sizeof(floating))
+
+
+cdef inline void _lstm_forward_row(floating *gates, const floating *c_prev,
+                                   const floating *h_prev, floating *c, floating *h,
+                                   bint keep, Py_ssize_t units, int act,
+                                   int ract) noexcept nogil:
+    if floating is float:
+        minidl_lstm_forward_row_float(gates, c_prev, c, h, units, act, ract)
+    else:
+        minidl_lstm_forward_row_double(gates, c_prev, c, h, units, act, ract)
+    if keep:
+        _copy(c, c_prev, units)
+        _copy(h, h_prev, units)
+
+
+cdef inline void _lstm_backward_row(const floating *gates, const floating *c_prev,
+                                    const floating *c, const floating *grad_h,
+                                    const floating *grad_c, floating *grad_gates,
+                                    floating *grad_c_prev, floating *grad_h_prev, bint keep,
+                                    Py_ssize_t units, int act, int ract) noexcept nogil:
+    if keep:
+        _pass_back(grad_gates, 4 * units, <floating *>NULL, 0)
+        _copy(grad_c_prev, grad_c, units)
+        _copy(grad_h_prev, grad_h, units)
+    elif floating is float:
+        minidl_lstm_backward_row_float(gates, c_prev, c, grad_h, grad_c, grad_gates,
+                                       grad_c_prev, grad_h_prev, units, act, ract)
+    else:
+        minidl_lstm_backward_row_double(gates, c_prev, c, grad_h, grad_c, grad_gates,
+                                        grad_c_prev, grad_h_prev, units, act, ract)
+
+
+cdef inline void _gru_forward_row(floating *gates, const floating *rec, const floating *h_prev,
+                                  floating *h, bint keep, Py_ssize_t units, int act,
+                                  int ract) noexcept nogil:
+    if floating is float:
+        minidl_gru_forward_row_float(gates, rec, h_prev, h, units, act, ract)
+    else:
+        minidl_gru_forward_row_double(gates, rec, h_prev, h, units, act, ract)
+    if keep:
+        _copy(h, h_prev, units)
+
+
+cdef inline void _gru_backward_row(const floating *gates, const floating *rec,
+                                   const floating *h_prev, const floating *grad_h,
+                                   floating *grad_gates, floating *grad_rec,
+                                   floating *grad_h_prev, bint keep, Py_ssize_t units, int act,
+                                   int ract) noexcept nogil:
+    if keep:
+        _pass_back(grad_gates, 3 * units, grad_rec, 3 * units)
+        _copy(grad_h_prev, grad_h, units)
+    elif floating is float:
+        minidl_gru_backward_row_float(gates, rec, h_prev, grad_h, grad_gates, grad_rec,
+                                      grad_h_prev, units, act, ract)
+    else:
+        minidl_gru_backward_row_double(gates, rec, h_prev, grad_h, grad_gates, grad_rec,
+                                       grad_h_prev, units, act, ract)
+
+
+cdef inline void _rnn_forward_row(floating *pre, const floating *h_prev, bint keep,
+                                  Py_ssize_t units, int act) noexcept nogil:
+    if keep:
+        _copy(pre, h_prev, units)
+    elif floating is float:
+        minidl_rnn_forward_row_float(pre, units, act)
+    else:
+        minidl_rnn_forward_row_double(pre, units, act)
+
+
+cdef inline void _rnn_backward_row(const floating *h, const floating *grad_h,
+                                   floating *grad_pre, floating *grad_h_prev, bint keep,
+                                   Py_ssize_t units, int act) noexcept nogil:
+    if keep:
+        _pass_back(grad_pre, units, <floating *>NULL, 0)
+        _copy(grad_h_prev, grad_h, units)
+    elif floating is float:
+        minidl_rnn_backward_row_float(h, grad_h, grad_pre, grad_h_prev, units, act)
+    else:
+        minidl_rnn_backward_row_double(h, grad_h, grad_pre, grad_h_prev, units, act)
+
+
+# --- the steps: every row, on one thread or split over several -------------
+cdef inline int _threads(Py_ssize_t rows, Py_ssize_t values) noexcept nogil:
+    return 0 if values < _PARALLEL_MIN_VALUES or rows < 2 else 1
+
+
+cdef inline bint _keep(const unsigned char *mask, Py_ssize_t n) noexcept nogil:
+    return mask != NULL and mask[n] == 0
+
+
+cdef void _lstm_forward(floating[:, ::1] gates, const floating[:, ::1] c_prev,
+                        const floating[:, ::1] h_prev, floating[:, ::1] c, floating[:, ::1] h,
+                        const unsigned char *mask, int act, int ract):
+    cdef Py_ssize_t n, rows = c.shape[0], units = c.shape[1]
+    if rows == 0 or units == 0:
+        return
+    with nogil:
+        if _threads(rows, rows * units * 4):
+            for n in prange(rows, schedule="static"):
+                _lstm_forward_row(&gates[n, 0], &c_prev[n, 0], &h_prev[n, 0], &c[n, 0], &h[n, 0],
+                                  _keep(mask, n), units, act, ract)
+        else:
+            for n in range(rows):
+                _lstm_forward_row(&gates[n, 0], &c_prev[n, 0], &h_prev[n, 0], &c[n, 0], &h[n, 0],
+                                  _keep(mask, n), units, act, ract)
+
+
+cdef void _lstm_backward(const floating[:, ::1] gates, const floating[:, ::1] c_prev,
+                         const floating[:, ::1] c, const floating[:, ::1] grad_h,
+                         const floating[:, ::1] grad_c, floating[:, ::1] grad_gates,
+                         floating[:, ::1] grad_c_prev, floating[:, ::1] grad_h_prev,
+                         const unsigned char *mask, int act, int ract):
+    cdef Py_ssize_t n, rows = c.shape[0], units = c.shape[1]
+    if rows == 0 or units == 0:
+        return
+    with nogil:
+        if _threads(rows, rows * units * 4):
+            for n in prange(rows, schedule="static"):
+                _lstm_backward_row(&gates[n, 0], &c_prev[n, 0], &c[n, 0], &grad_h[n, 0],
+                                   &grad_c[n, 0], &grad_gates[n, 0], &grad_c_prev[n, 0],
+                                   &grad_h_prev[n, 0], _keep(mask, n), units, act, ract)
+        else:
+            for n in range(rows):
+                _lstm_backward_row(&gates[n, 0], &c_prev[n, 0], &c[n, 0], &grad_h[n, 0],
+                                   &grad_c[n, 0], &grad_gates[n, 0], &grad_c_prev[n, 0],
+                                   &grad_h_prev[n, 0], _keep(mask, n), units, act, ract)
+
+
+cdef void _gru_forward(floating[:, ::1] gates, const floating[:, ::1] rec,
+                       const floating[:, ::1] h_prev, floating[:, ::1] h,
+                       const unsigned char *mask, int act, int ract):
+    cdef Py_ssize_t n, rows = h.shape[0], units = h.shape[1]
+    if rows == 0 or units == 0:
+        return
+    with nogil:
+        if _threads(rows, rows * units * 3):
+            for n in prange(rows, schedule="static"):
+                _gru_forward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &h[n, 0],
+                                 _keep(mask, n), units, act, ract)
+        else:
+            for n in range(rows):
+                _gru_forward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &h[n, 0],
+                                 _keep(mask, n), units, act, ract)
+
+
+cdef void _gru_backward(const floating[:, ::1] gates, const floating[:, ::1] rec,
+                        const floating[:, ::1] h_prev, const floating[:, ::1] grad_h,
+                        floating[:, ::1] grad_gates, floating[:, ::1] grad_rec,
+                        floating[:, ::1] grad_h_prev, const unsigned char *mask, int act,
+                        int ract):
+    cdef Py_ssize_t n, rows = h_prev.shape[0], units = h_prev.shape[1]
+    if rows == 0 or units == 0:
+        return
+    with nogil:
+        if _threads(rows, rows * units * 3):
+            for n in prange(rows, schedule="static"):
+                _gru_backward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &grad_h[n, 0],
+                                  &grad_gates[n, 0], &grad_rec[n, 0], &grad_h_prev[n, 0],
+                                  _keep(mask, n), units, act, ract)
+        else:
+            for n in range(rows):
+                _gru_backward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &grad_h[n, 0],
+                                  &grad_gates[n, 0], &grad_rec[n, 0], &grad_h_prev[n, 0],
+                                  _keep(mask, n), units, act, ract)
+
+
+cdef void _rnn_forward(floating[:, ::1] pre, const floating[:, ::1] h_prev,
+                       const unsigned char *mask, int act):
+    cdef Py_ssize_t n, rows = pre.shape[0], units = pre.shape[1]
+    if rows == 0 or units == 0:
+        return
+    with nogil:
+        if _threads(rows, rows * units):
+            for n in prange(rows, schedule="static"):
+                _rnn_forward_row(&pre[n, 0], &h_prev[n, 0], _keep(mask, n), units, act)
+        else:
+            for n in range(rows):
+                _rnn_forward_row(&pre[n, 0], &h_prev[n, 0], _keep(mask, n), units, act)
+
+
+cdef void _rnn_backward(const floating[:, ::1] h, const floating[:, ::1] grad_h,
+                        floating[:, ::1] grad_pre, floating[:, ::1] grad_h_prev,
+                        const unsigned char *mask, int act):
+    cdef Py_ssize_t n, rows = h.shape[0], units = h.shape[1]
+    if rows == 0 or units == 0:
+        return
+    with nogil:
+        if _threads(rows, rows * units):
+            for n in prange(rows, schedule="static"):
+                _rnn_backward_row(&h[n, 0], &grad_h[n, 0], &grad_pre[n, 0], &grad_h_prev[n, 0],
+                                  _keep(mask, n), units, act)
+        else:
+            for n in range(rows):
+                _rnn_backward_row(&h[n, 0], &grad_h[n, 0], &grad_pre[n, 0], &grad_h_prev[n, 0],
+                                  _keep(mask, n), units, act)
+
+
+# --- the quick argument checks (the full ones are in recurrent_checks.py) ---
+cdef bint _arrays_ok(tuple arrays, tuple widths, int outputs, object mask):
+    """Yes/no: C-contiguous 2-D arrays of one float type, N rows each, widths[k] * units
+    columns (units from the first), the first ``outputs`` of them writeable and apart from
+    every other argument; a uint8 mask of N values or None.  A "no" costs only the slow
+    path, where recurrent_checks.py names the problem."""
+    cdef Py_ssize_t k, m, count = len(arrays), rows, units
+    cdef int t = float_type(arrays[0])
+    if t < 0:
+        return False
+    for k in range(count):
+        if not array_of(arrays[k], 2, t, k < outputs):
+            return False
+    rows = dim(arrays[0], 0)
+    units = dim(arrays[0], 1) // <Py_ssize_t>widths[0]
+    for k in range(count):
+        if dim(arrays[k], 0) != rows or dim(arrays[k], 1) != units * <Py_ssize_t>widths[k]:
+            return False
+    if mask is not None and not (array_of(mask, 1, cnp.NPY_UINT8, False) and dim(mask, 0) == rows):
+        return False
+    for k in range(outputs):
+        if not apart(arrays[k], mask):
+            return False
+        for m in range(count):
+            if m != k and not apart(arrays[k], arrays[m]):
+                return False
+    return True
+
+
+cdef inline const unsigned char *_mask_pointer(object mask):
+    if mask is None:
+        return NULL
+    return <const unsigned char *>cnp.PyArray_DATA(<cnp.ndarray>mask)
+
+
+# --- the kernels ----------------------------------------------------------
+def lstm_step_forward(gates, c_prev, h_prev, c, h, mask, activation="tanh",
+                      recurrent_activation="sigmoid"):
+    """gates (N, 4U) in: z = x W + b + h_prev U, out: i, f, g, o; c, h (N, U) out."""
+    if not (_arrays_ok((gates, c, h, c_prev, h_prev), (4, 1, 1, 1, 1), 3, mask)
+            and activation in _CODES and recurrent_activation in _CODES):
+        check_lstm_step_forward(gates, c_prev, h_prev, c, h, mask, activation,
+                                recurrent_activation)
+    cdef int act = _CODES[activation], ract = _CODES[recurrent_activation]
+    cdef const unsigned char *m = _mask_pointer(mask)
+    if float_type(gates) == cnp.NPY_FLOAT:
+        _lstm_forward[float](gates, c_prev, h_prev, c, h, m, act, ract)
+    else:
+        _lstm_forward[double](gates, c_prev, h_prev, c, h, m, act, ract)
+
+
+def lstm_step_backward(gates, c_prev, c, grad_h, grad_c, mask, grad_gates, grad_c_prev,
+                       grad_h_prev, activation="tanh", recurrent_activation="sigmoid"):
+    """dL/dz of the four gates, dL/dc_prev and the part of dL/dh_prev not through U."""
+    if not (_arrays_ok((grad_gates, grad_c_prev, grad_h_prev, gates, c_prev, c, grad_h, grad_c),
+                       (4, 1, 1, 4, 1, 1, 1, 1), 3, mask)
+            and activation in _CODES and recurrent_activation in _CODES):
+        check_lstm_step_backward(gates, c_prev, c, grad_h, grad_c, mask, grad_gates,
+                                 grad_c_prev, grad_h_prev, activation, recurrent_activation)
+    cdef int act = _CODES[activation], ract = _CODES[recurrent_activation]
+    cdef const unsigned char *m = _mask_pointer(mask)
+    if float_type(gates) == cnp.NPY_FLOAT:
+        _lstm_backward[float](gates, c_prev, c, grad_h, grad_c, grad_gates, grad_c_prev,
+                              grad_h_prev, m, act, ract)
+    else:
+        _lstm_backward[double](gates, c_prev, c, grad_h, grad_c, grad_gates, grad_c_prev,
+                               grad_h_prev, m, act, ract)
+
+
+def gru_step_forward(gates, rec, h_prev, h, mask, activation="tanh",
+                     recurrent_activation="sigmoid"):
+    """gates (N, 3U) in: x W + b_in, out: z, r, hh; rec (N, 3U) = h_prev U + b_rec; h out."""
+    if not (_arrays_ok((gates, h, rec, h_prev), (3, 1, 3, 1), 2, mask)
+            and activation in _CODES and recurrent_activation in _CODES):
+        check_gru_step_forward(gates, rec, h_prev, h, mask, activation, recurrent_activation)
+    cdef int act = _CODES[activation], ract = _CODES[recurrent_activation]
+    cdef const unsigned char *m = _mask_pointer(mask)
+    if float_type(gates) == cnp.NPY_FLOAT:
+        _gru_forward[float](gates, rec, h_prev, h, m, act, ract)
+    else:
+        _gru_forward[double](gates, rec, h_prev, h, m, act, ract)
+
+
+def gru_step_backward(gates, rec, h_prev, grad_h, mask, grad_gates, grad_rec, grad_h_prev,
+                      activation="tanh", recurrent_activation="sigmoid"):
+    """dL/d(x-side gates), dL/d(recurrent-side gates), the part of dL/dh_prev not through U."""
+    if not (_arrays_ok((grad_gates, grad_rec, grad_h_prev, gates, rec, h_prev, grad_h),
+                       (3, 3, 1, 3, 3, 1, 1), 3, mask)
+            and activation in _CODES and recurrent_activation in _CODES):
+        check_gru_step_backward(gates, rec, h_prev, grad_h, mask, grad_gates, grad_rec,
+                                grad_h_prev, activation, recurrent_activation)
+    cdef int act = _CODES[activation], ract = _CODES[recurrent_activation]
+    cdef const unsigned char *m = _mask_pointer(mask)
+    if float_type(gates) == cnp.NPY_FLOAT:
+        _gru_backward[float](gates, rec, h_prev, grad_h, grad_gates, grad_rec, grad_h_prev,
+                                 m, act, ract)
+    else:
+        _gru_backward[double](gates, rec, h_prev, grad_h, grad_gates, grad_rec,
+                              grad_h_prev, m, act, ract)
+
+
+def rnn_step_forward(pre, h_prev, mask, activation="tanh"):
+    """pre (N, U) in: x W + b + h_prev U, out: h = act(pre) (h_prev on masked rows)."""
+    if not (_arrays_ok((pre, h_prev), (1, 1), 1, mask) and activation in _CODES):
+        check_rnn_step_forward(pre, h_prev, mask, activation)
+    cdef int act = _CODES[activation]
+    cdef const unsigned char *m = _mask_pointer(mask)
+    if float_type(pre) == cnp.NPY_FLOAT:
+        _rnn_forward[float](pre, h_prev, m, act)
+    else:
+        _rnn_forward[double](pre, h_prev, m, act)
+
+
+def rnn_step_backward(h, grad_h, mask, grad_pre, grad_h_prev, activation="tanh"):
+    """dL/dpre = grad_h * act'(h); the part of dL/dh_prev not through U."""
+    if not (_arrays_ok((grad_pre, grad_h_prev, h, grad_h), (1, 1, 1, 1), 2, mask)
+            and activation in _CODES):
+        check_rnn_step_backward(h, grad_h, mask, grad_pre, grad_h_prev, activation)
+    cdef int act = _CODES[activation]
+    cdef const unsigned char *m = _mask_pointer(mask)
+    if float_type(h) == cnp.NPY_FLOAT:
+        _rnn_backward[float](h, grad_h, grad_pre, grad_h_prev, m, act)
+    else:
+        _rnn_backward[double](h, grad_h, grad_pre, grad_h_prev, m, act)

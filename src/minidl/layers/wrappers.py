@@ -1,0 +1,232 @@
+"""Wrappers: ``Bidirectional`` and ``TimeDistributed``.
+
+``Bidirectional``: a recurrent layer run forwards and backwards, outputs merged.
+
+``Bidirectional(LSTM(32))`` holds two copies of the LSTM (made from its
+config): ``forward_lstm`` reads the sequence from the start, ``backward_lstm``
+(``go_backwards`` flipped) from the end.  The backward copy's sequence output
+is reversed again so that step t of both describes the same input step, then
+the two are merged along the features:
+
+=========== ==========================================
+merge_mode  output
+=========== ==========================================
+"concat"    [forward, backward] on the last axis (2U)
+"sum"       forward + backward
+"mul"       forward * backward
+"ave"       (forward + backward) / 2
+None        the list [forward, backward]
+=========== ==========================================
+
+Weights: the forward layer's, then the backward layer's (Keras's order), so
+``Bidirectional(LSTM(32))`` on 16 features has 2 * 6272 parameters.  With a
+mask, padded steps output zeros (Keras's ``zero_output_for_mask`` for
+``return_sequences``).
+"""
+
+from __future__ import annotations
+
+from minidl import ops
+from minidl.layers.base import Layer
+from minidl.layers.node import is_symbolic
+from minidl.layers.recurrent import _Recurrent
+
+MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+
+class Bidirectional(Layer):
+    """Keras's Bidirectional wrapper for SimpleRNN, LSTM and GRU."""
+
+    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
+        from minidl.layers import serialize
+
+        if isinstance(layer, Layer) and kwargs.get("dtype") is None:
+            kwargs["dtype"] = layer.dtype  # the wrapped layer's dtype, as Keras
+        super().__init__(**kwargs)
+        label = f'Bidirectional layer "{self.name}"'
+        if not isinstance(layer, _Recurrent):
+            raise ValueError(f"{label}: layer must be a SimpleRNN, LSTM or GRU layer, received "
+                             f"{layer!r}.")
+        if merge_mode not in MERGE_MODES:
+            raise ValueError(f"{label}: merge_mode must be one of {MERGE_MODES}, received "
+                             f"{merge_mode!r}.")
+        if backward_layer is not None and not isinstance(backward_layer, _Recurrent):
+            raise ValueError(f"{label}: backward_layer must be a SimpleRNN, LSTM or GRU layer, "
+                             f"received {backward_layer!r}.")
+        if backward_layer is not None and (
+                backward_layer.go_backwards == layer.go_backwards
+                or backward_layer.return_sequences != layer.return_sequences
+                or backward_layer.return_state != layer.return_state):
+            raise ValueError(
+                f"{label}: backward_layer must read the other way (go_backwards "
+                f"{not layer.go_backwards}) and share return_sequences and return_state with "
+                "layer.")
+        # the given layers are kept as configs (as layers, their weights would be tracked)
+        self._layer_config = serialize(layer)
+        self._backward_config = None if backward_layer is None else serialize(backward_layer)
+        self.forward_layer = self._copy(layer, "forward_", layer.go_backwards)
+        self.backward_layer = self._copy(backward_layer or layer, "backward_",
+                                         not layer.go_backwards if backward_layer is None
+                                         else backward_layer.go_backwards)
+        for recurrent in (self.forward_layer, self.backward_layer):
+            recurrent._zero_output_for_mask = layer.return_sequences
+        self.merge_mode = merge_mode
+        self.return_sequences = layer.return_sequences
+        self.return_state = layer.return_state
+        self._initial_weights = weights
+
+    @staticmethod
+    def _copy(layer, prefix, go_backwards):
+        config = {**layer.get_config(), "name": prefix + layer.name,
+                  "go_backwards": go_backwards}
+        config.pop("batch_input_shape", None)
+        return type(layer).from_config(config)
+
+    def build(self, input_shape):
+        self.forward_layer.maybe_build(input_shape)
+        self.backward_layer.maybe_build(input_shape)
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def __call__(self, inputs, *args, initial_state=None, **kwargs):
+        if initial_state is not None and any(
+                is_symbolic(s) for s in (initial_state if isinstance(initial_state, (list, tuple))
+                                         else [initial_state])):
+            raise ValueError(
+                f'Bidirectional layer "{self.name}": initial_state from other layers of a '
+                "functional model is not supported yet (only arrays or tensors when called "
+                "directly); give the initial states to the wrapped layers' own calls instead.")
+        if initial_state is not None:
+            kwargs["initial_state"] = initial_state
+        return super().__call__(inputs, *args, **kwargs)
+
+    def _merge(self, forward, backward):
+        if self.merge_mode == "concat":
+            return ops.concatenate([forward, backward], axis=-1)
+        if self.merge_mode == "sum":
+            return ops.add(forward, backward)
+        if self.merge_mode == "mul":
+            return ops.mul(forward, backward)
+        if self.merge_mode == "ave":
+            return ops.mul(ops.add(forward, backward), 0.5)
+        return [forward, backward]
+
+    def call(self, inputs, mask=None, training=None, initial_state=None):
+        forward_state = backward_state = None
+        if initial_state is not None:
+            half = len(initial_state) // 2
+            forward_state, backward_state = initial_state[:half], initial_state[half:]
+        forward = self.forward_layer(inputs, mask=mask, training=training,
+                                     initial_state=forward_state)
+        backward = self.backward_layer(inputs, mask=mask, training=training,
+                                       initial_state=backward_state)
+        states = []
+        if self.return_state:
+            forward, *forward_states = forward
+            backward, *backward_states = backward
+            states = forward_states + backward_states
+        if self.return_sequences:
+            backward = ops.getitem(backward, (slice(None), slice(None, None, -1)))
+        output = self._merge(forward, backward)
+        if self.return_state:
+            return (output if isinstance(output, list) else [output]) + states
+        return output
+
+    def compute_output_shape(self, input_shape):
+        shape = self.forward_layer.compute_output_shape(input_shape)
+        states = []
+        if self.return_state:
+            shape, *states = shape
+            states = states * 2
+        if self.merge_mode == "concat":
+            output = [(*shape[:-1], shape[-1] * 2)]
+        elif self.merge_mode is None:
+            output = [shape, shape]
+        else:
+            output = [shape]
+        return output + states if len(output) + len(states) > 1 else output[0]
+
+    def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        masks = [output_mask, output_mask] if self.merge_mode is None else [output_mask]
+        if self.return_state:
+            masks += [None] * (2 * self.forward_layer._state_count)
+        return masks if len(masks) > 1 else masks[0]
+
+    def reset_states(self, states=None):
+        self.forward_layer.reset_states()
+        self.backward_layer.reset_states()
+
+    def get_config(self):
+        config = {**super().get_config(), "layer": self._layer_config,
+                  "merge_mode": self.merge_mode}
+        if self._backward_config is not None:
+            config["backward_layer"] = self._backward_config
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        from minidl.layers import deserialize
+
+        config = dict(config)
+        config["layer"] = deserialize(config["layer"])
+        if config.get("backward_layer") is not None:
+            config["backward_layer"] = deserialize(config["backward_layer"])
+        return cls(**config)
+
+
+class TimeDistributed(Layer):
+    """Apply ``layer`` to every timestep: ``TimeDistributed(Dense(8))`` on
+    (batch, timesteps, features) gives (batch, timesteps, 8), the same Dense
+    (one set of weights) at each step.
+
+    The steps are folded into the batch -- (batch * timesteps, ...) -- so the
+    layer runs once, on one big batch; the result is unfolded again.  A mask
+    on the input goes on to the output.
+    """
+
+    supports_masking = True
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"TimeDistributed: layer must be a Layer, received {layer!r}.")
+        if kwargs.get("dtype") is None:
+            kwargs["dtype"] = layer.dtype
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def _check(self, input_shape):
+        if len(input_shape) < 3:
+            raise ValueError(
+                f'TimeDistributed layer "{self.name}" needs inputs of at least 3 axes (batch, '
+                f"timesteps, ...), received shape {tuple(input_shape)}.")
+
+    def build(self, input_shape):
+        self._check(input_shape)
+        self.layer.maybe_build((None, *input_shape[2:]))
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        inner = self.layer.compute_output_shape((None, *input_shape[2:]))
+        return (input_shape[0], input_shape[1], *inner[1:])
+
+    def call(self, inputs, training=None):
+        self._check(inputs.shape)
+        batch, steps = inputs.shape[:2]
+        folded = ops.reshape(inputs, (batch * steps, *inputs.shape[2:]))
+        outputs = self.layer(folded, training=training)
+        return ops.reshape(outputs, (batch, steps, *outputs.shape[1:]))
+
+    def get_config(self):
+        from minidl.layers import serialize
+
+        return {**super().get_config(), "layer": serialize(self.layer)}
+
+    @classmethod
+    def from_config(cls, config):
+        from minidl.layers import deserialize
+
+        return cls(**{**config, "layer": deserialize(config["layer"])})

@@ -1,0 +1,323 @@
+"""Recurrent ops: ``lstm``, ``gru`` and ``simple_rnn`` over a whole sequence.
+
+Each op runs every timestep forward, keeping what backward needs, and its
+backward walks the steps in reverse: backpropagation through time.  The work
+is split the way it costs least (equations in ``minidl._kernels.reference``,
+``lstm_step_forward``):
+
+forward
+    1. x_t W + b for ALL timesteps in one product: the inputs, time-major,
+       are one (T*N, F) matrix (``dense_forward``);
+    2. per step, h_{t-1} U added by one product (``gemm``, beta=1), then
+       one fused kernel for the gates and the new state (``*_step_forward``).
+backward
+    1. per step, one fused kernel gives dL/dz of every gate
+       (``*_step_backward``), and one product sends dL/dz U^T to h_{t-1};
+    2. after the loop, with every step's dL/dz stacked as (T*N, gates):
+       dL/dW, dL/db and dL/dx in one ``dense_backward``, dL/dU in one product.
+
+Shapes: x (N, T, F); kernel (F, G*U); recurrent_kernel (U, G*U) with G = 4
+(LSTM: i, f, c, o), 3 (GRU: z, r, h) or 1; states (N, U).  ``mask`` (N, T),
+true where a step is real: a padded step leaves the state as it was.  The
+output at step t is h_t, except where no real step has come yet: there it is
+0 (Keras's rule: a masked step repeats the previous output, which starts at 0);
+``zero_output_for_mask=True`` gives 0 at every masked step (Bidirectional's
+rule).  With ``go_backwards`` the sequence is read from its end, and the
+outputs are in that order, as in Keras.
+
+``recurrent_dropout_mask`` (N, U) multiplies h_{t-1} before its product
+(the same mask every step, as Keras does).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minidl import _kernels
+from minidl.autograd import record
+from minidl.ops.arithmetic import as_tensor
+from minidl.ops.shape import getitem
+from minidl.tensor import Tensor
+
+
+class _Sequence:
+    """What the three ops share: the inputs in time-major order, the masks, and
+    the way back to the caller's (N, T, ...) layout."""
+
+    def __init__(self, op, x, kernel, recurrent_kernel, gates, mask, go_backwards,
+                 zero_output_for_mask, recurrent_dropout_mask, initial_states):
+        self.dtype = kernel.dtype
+        if x.ndim != 3:
+            raise ValueError(f"{op}: inputs must be 3-D (batch, timesteps, features), "
+                             f"received shape {x.shape}.")
+        n, steps, features = x.shape
+        units = recurrent_kernel.shape[0]
+        if kernel.shape != (features, gates * units):
+            raise ValueError(f"{op}: kernel must have shape ({features}, {gates * units}) for "
+                             f"{features} input features, received {kernel.shape}.")
+        if recurrent_kernel.shape != (units, gates * units):
+            raise ValueError(f"{op}: recurrent_kernel must have shape ({units}, {gates * units}), "
+                             f"received {recurrent_kernel.shape}.")
+        for name, state in initial_states.items():
+            if state is not None and state.shape != (n, units):
+                raise ValueError(f"{op}: {name} must have shape ({n}, {units}) (batch, units), "
+                                 f"received {state.shape}.")
+        self.shape = (n, steps, features, units)
+        self.order = slice(None, None, -1) if go_backwards else slice(None)
+        # (T, N, F), in the order the steps run
+        self.x = np.ascontiguousarray(np.swapaxes(x.data, 0, 1)[self.order], dtype=self.dtype)
+        self.masks, self.valid = [None] * steps, None
+        if mask is not None:
+            mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+            if mask.shape != (n, steps):
+                raise ValueError(f"{op}: mask must have shape ({n}, {steps}) (batch, timesteps), "
+                                 f"received {mask.shape}.")
+            self.masks = np.ascontiguousarray(mask.T[self.order], dtype=np.uint8)
+            seen = self.masks if zero_output_for_mask else np.logical_or.accumulate(self.masks)
+            self.valid = seen.astype(bool)[..., None]
+        self.dropout = None
+        if recurrent_dropout_mask is not None:
+            self.dropout = np.ascontiguousarray(recurrent_dropout_mask, dtype=self.dtype)
+            if self.dropout.shape != (n, units):
+                raise ValueError(f"{op}: recurrent_dropout_mask must have shape ({n}, {units}), "
+                                 f"received {self.dropout.shape}.")
+
+    def states(self, initial):
+        """(T+1, N, U): row 0 the initial state (zeros if None), row t+1 the state after step t."""
+        n, steps, _, units = self.shape
+        states = np.empty((steps + 1, n, units), self.dtype)
+        states[0] = 0 if initial is None else initial.data
+        return states
+
+    def add_recurrent_product(self, h, recurrent_kernel, out, dropped):
+        """out += h U (h times the dropout mask first, kept in ``dropped`` for dL/dU)."""
+        if self.dropout is not None:
+            np.multiply(h, self.dropout, out=dropped)
+            h = dropped
+        _kernels.current.gemm(h, recurrent_kernel, out, beta=1.0)
+
+    def add_recurrent_gradient(self, grad_gates, recurrent_kernel, grad_h, scratch):
+        """grad_h += (grad_gates U^T) (times the dropout mask)."""
+        if self.dropout is None:
+            _kernels.current.gemm(grad_gates, recurrent_kernel, grad_h, trans_b=True, beta=1.0)
+        else:
+            _kernels.current.gemm(grad_gates, recurrent_kernel, scratch, trans_b=True)
+            scratch *= self.dropout
+            grad_h += scratch
+
+    def packed(self, hidden, *finals):
+        """(N, T + k, U): the output sequence, then the k final states, for one record."""
+        n, steps, _, units = self.shape
+        out = np.empty((n, steps + len(finals), units), self.dtype)
+        sequence = hidden[1:] if self.valid is None else np.where(self.valid, hidden[1:], 0)
+        out[:, :steps] = np.swapaxes(sequence, 0, 1)
+        for k, final in enumerate(finals):
+            out[:, steps + k] = final
+        return out
+
+    def unpack_gradient(self, grad, finals):
+        """The gradient of ``packed``'s output: per step (T, N, U), and each final state's."""
+        steps = self.shape[1]
+        grad = np.asarray(grad, self.dtype)
+        per_step = np.ascontiguousarray(np.swapaxes(grad[:, :steps], 0, 1))
+        if self.valid is not None:
+            per_step *= self.valid
+        return per_step, [np.ascontiguousarray(grad[:, steps + k]) for k in range(finals)]
+
+    def inputs_gradient(self, grad_steps):
+        """(T*N, F) in step order -> (N, T, F) in the caller's order."""
+        n, steps, features, _ = self.shape
+        grad = grad_steps.reshape(steps, n, features)[self.order]
+        return np.ascontiguousarray(np.swapaxes(grad, 0, 1))
+
+    def flat(self, a):
+        return a.reshape(-1, a.shape[-1])
+
+    def unpacked(self, out, finals):
+        """The recorded (N, T + k, U) tensor cut into (outputs, *final states)."""
+        steps = self.shape[1]
+        return (getitem(out, (slice(None), slice(0, steps))),
+                *(getitem(out, (slice(None), steps + k)) for k in range(finals)))
+
+
+def _tensors(x, kernel, recurrent_kernel, bias, *states):
+    kernel = as_tensor(kernel)
+    return (as_tensor(x, kernel), kernel, as_tensor(recurrent_kernel, kernel),
+            None if bias is None else as_tensor(bias, kernel),
+            *(None if s is None else as_tensor(s, kernel) for s in states))
+
+
+def _record(out, parents, grads):
+    """Record ``out`` with the parents that exist (a None parent has no gradient)."""
+    present = [i for i, p in enumerate(parents) if p is not None]
+
+    def backward(grad):
+        values = grads(grad)
+        return tuple(values[i] if parents[i].requires_grad else None for i in present)
+
+    return record(out, tuple(parents[i] for i in present), backward)
+
+
+def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None, mask=None,
+         go_backwards=False, zero_output_for_mask=False, recurrent_dropout_mask=None,
+         activation="tanh", recurrent_activation="sigmoid"):
+    """An LSTM over a sequence: ``(outputs (N, T, U), h_T (N, U), c_T (N, U))``.
+
+    kernel (F, 4U) and recurrent_kernel (U, 4U) in Keras's gate order i, f, c, o;
+    bias (4U,) or None.  See the module docstring for the rest.
+    """
+    x, kernel, recurrent_kernel, bias, initial_h, initial_c = _tensors(
+        x, kernel, recurrent_kernel, bias, initial_h, initial_c)
+    seq = _Sequence("lstm", x, kernel, recurrent_kernel, 4, mask, go_backwards,
+                    zero_output_for_mask, recurrent_dropout_mask,
+                    {"initial_h": initial_h, "initial_c": initial_c})
+    k = _kernels.current
+    n, steps, _, units = seq.shape
+    w, u = kernel.data, recurrent_kernel.data
+    gates = np.empty((steps, n, 4 * units), seq.dtype)
+    k.dense_forward(seq.flat(seq.x), w, None if bias is None else bias.data, seq.flat(gates),
+                    "linear")
+    hidden, cells = seq.states(initial_h), seq.states(initial_c)
+    dropped = hidden[:-1] if seq.dropout is None else np.empty((steps, n, units), seq.dtype)
+    for t in range(steps):
+        seq.add_recurrent_product(hidden[t], u, gates[t], dropped[t])
+        k.lstm_step_forward(gates[t], cells[t], hidden[t], cells[t + 1], hidden[t + 1],
+                            seq.masks[t], activation, recurrent_activation)
+    out = seq.packed(hidden, hidden[steps], cells[steps])
+
+    def grads(grad):
+        per_step, (grad_h, grad_c) = seq.unpack_gradient(grad, 2)
+        grad_gates = np.empty_like(gates)
+        total_h, grad_h_prev, grad_c_prev = (np.empty_like(grad_h) for _ in range(3))
+        scratch = np.empty_like(grad_h) if seq.dropout is not None else None
+        for t in reversed(range(steps)):
+            np.add(per_step[t], grad_h, out=total_h)
+            k.lstm_step_backward(gates[t], cells[t], cells[t + 1], total_h, grad_c,
+                                 seq.masks[t], grad_gates[t], grad_c_prev, grad_h_prev,
+                                 activation, recurrent_activation)
+            seq.add_recurrent_gradient(grad_gates[t], u, grad_h_prev, scratch)
+            grad_h, grad_h_prev = grad_h_prev, grad_h
+            grad_c, grad_c_prev = grad_c_prev, grad_c
+        flat_gates = seq.flat(grad_gates)
+        grad_x = np.empty_like(seq.flat(seq.x)) if x.requires_grad else None
+        grad_w = np.empty_like(w)
+        grad_b = np.empty(4 * units, seq.dtype) if bias is not None else None
+        k.dense_backward(seq.flat(seq.x), w, flat_gates, flat_gates, grad_x, grad_w, grad_b,
+                         "linear")
+        grad_u = np.empty_like(u)
+        k.gemm(seq.flat(dropped), flat_gates, grad_u, trans_a=True)
+        return (None if grad_x is None else seq.inputs_gradient(grad_x), grad_w, grad_u,
+                grad_b, grad_h, grad_c)
+
+    parents = (x, kernel, recurrent_kernel, bias, initial_h, initial_c)
+    return seq.unpacked(_record(out, parents, grads), 2)
+
+
+def gru(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None, go_backwards=False,
+        zero_output_for_mask=False, recurrent_dropout_mask=None, activation="tanh",
+        recurrent_activation="sigmoid"):
+    """A GRU over a sequence (Keras's ``reset_after=True``, PyTorch's GRU):
+    ``(outputs (N, T, U), h_T (N, U))``.
+
+    kernel (F, 3U) and recurrent_kernel (U, 3U) in Keras's gate order z, r, h;
+    bias (2, 3U) -- row 0 added to x W, row 1 to h U -- or None.  Equations in
+    ``minidl._kernels.reference.gru_step_forward``.
+    """
+    x, kernel, recurrent_kernel, bias, initial_h = _tensors(
+        x, kernel, recurrent_kernel, bias, initial_h)
+    seq = _Sequence("gru", x, kernel, recurrent_kernel, 3, mask, go_backwards,
+                    zero_output_for_mask, recurrent_dropout_mask, {"initial_h": initial_h})
+    k = _kernels.current
+    n, steps, _, units = seq.shape
+    w, u = kernel.data, recurrent_kernel.data
+    if bias is not None and bias.shape != (2, 3 * units):
+        raise ValueError(f"gru: bias must have shape (2, {3 * units}) (input and recurrent "
+                         f"biases), received {bias.shape}.")
+    b = None if bias is None else np.ascontiguousarray(bias.data)
+    gates = np.empty((steps, n, 3 * units), seq.dtype)
+    k.dense_forward(seq.flat(seq.x), w, None if b is None else b[0], seq.flat(gates), "linear")
+    rec = np.empty_like(gates)
+    rec[...] = 0 if b is None else b[1]
+    hidden = seq.states(initial_h)
+    dropped = hidden[:-1] if seq.dropout is None else np.empty((steps, n, units), seq.dtype)
+    for t in range(steps):
+        seq.add_recurrent_product(hidden[t], u, rec[t], dropped[t])
+        k.gru_step_forward(gates[t], rec[t], hidden[t], hidden[t + 1], seq.masks[t], activation,
+                           recurrent_activation)
+    out = seq.packed(hidden, hidden[steps])
+
+    def grads(grad):
+        per_step, (grad_h,) = seq.unpack_gradient(grad, 1)
+        grad_gates, grad_rec = np.empty_like(gates), np.empty_like(rec)
+        total_h, grad_h_prev = np.empty_like(grad_h), np.empty_like(grad_h)
+        scratch = np.empty_like(grad_h) if seq.dropout is not None else None
+        for t in reversed(range(steps)):
+            np.add(per_step[t], grad_h, out=total_h)
+            k.gru_step_backward(gates[t], rec[t], hidden[t], total_h, seq.masks[t],
+                                grad_gates[t], grad_rec[t], grad_h_prev, activation,
+                                recurrent_activation)
+            seq.add_recurrent_gradient(grad_rec[t], u, grad_h_prev, scratch)
+            grad_h, grad_h_prev = grad_h_prev, grad_h
+        flat_gates, flat_rec = seq.flat(grad_gates), seq.flat(grad_rec)
+        grad_x = np.empty_like(seq.flat(seq.x)) if x.requires_grad else None
+        grad_w = np.empty_like(w)
+        grad_b = np.empty((2, 3 * units), seq.dtype) if bias is not None else None
+        k.dense_backward(seq.flat(seq.x), w, flat_gates, flat_gates, grad_x, grad_w,
+                         None if grad_b is None else grad_b[0], "linear")
+        grad_u = np.empty_like(u)
+        k.gemm(seq.flat(dropped), flat_rec, grad_u, trans_a=True)
+        if grad_b is not None:
+            flat_rec.sum(axis=0, out=grad_b[1])
+        return (None if grad_x is None else seq.inputs_gradient(grad_x), grad_w, grad_u,
+                grad_b, grad_h)
+
+    parents = (x, kernel, recurrent_kernel, bias, initial_h)
+    return seq.unpacked(_record(out, parents, grads), 1)
+
+
+def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None,
+               go_backwards=False, zero_output_for_mask=False, recurrent_dropout_mask=None,
+               activation="tanh"):
+    """A fully connected RNN, h_t = act(x_t W + b + h_{t-1} U):
+    ``(outputs (N, T, U), h_T (N, U))``.  kernel (F, U), recurrent_kernel (U, U),
+    bias (U,) or None.  Backward: dL/dpre_t = dL/dh_t * act'(h_t), and
+    dL/dh_{t-1} = dL/dpre_t U^T."""
+    x, kernel, recurrent_kernel, bias, initial_h = _tensors(
+        x, kernel, recurrent_kernel, bias, initial_h)
+    seq = _Sequence("simple_rnn", x, kernel, recurrent_kernel, 1, mask, go_backwards,
+                    zero_output_for_mask, recurrent_dropout_mask, {"initial_h": initial_h})
+    k = _kernels.current
+    n, steps, _, units = seq.shape
+    w, u = kernel.data, recurrent_kernel.data
+    hidden = seq.states(initial_h)  # hidden[t + 1] holds x_t W + b, then h_t
+    k.dense_forward(seq.flat(seq.x), w, None if bias is None else bias.data,
+                    seq.flat(hidden[1:]), "linear")
+    dropped = hidden[:-1] if seq.dropout is None else np.empty((steps, n, units), seq.dtype)
+    for t in range(steps):
+        seq.add_recurrent_product(hidden[t], u, hidden[t + 1], dropped[t])
+        k.rnn_step_forward(hidden[t + 1], hidden[t], seq.masks[t], activation)
+    out = seq.packed(hidden, hidden[steps])
+
+    def grads(grad):
+        per_step, (grad_h,) = seq.unpack_gradient(grad, 1)
+        grad_pre = np.empty((steps, n, units), seq.dtype)
+        total_h, grad_h_prev = np.empty_like(grad_h), np.empty_like(grad_h)
+        scratch = np.empty_like(grad_h) if seq.dropout is not None else None
+        for t in reversed(range(steps)):
+            np.add(per_step[t], grad_h, out=total_h)
+            k.rnn_step_backward(hidden[t + 1], total_h, seq.masks[t], grad_pre[t], grad_h_prev,
+                                activation)
+            seq.add_recurrent_gradient(grad_pre[t], u, grad_h_prev, scratch)
+            grad_h, grad_h_prev = grad_h_prev, grad_h
+        flat_pre = seq.flat(grad_pre)
+        grad_x = np.empty_like(seq.flat(seq.x)) if x.requires_grad else None
+        grad_w = np.empty_like(w)
+        grad_b = np.empty(units, seq.dtype) if bias is not None else None
+        k.dense_backward(seq.flat(seq.x), w, flat_pre, flat_pre, grad_x, grad_w, grad_b, "linear")
+        grad_u = np.empty_like(u)
+        k.gemm(seq.flat(dropped), flat_pre, grad_u, trans_a=True)
+        return (None if grad_x is None else seq.inputs_gradient(grad_x), grad_w, grad_u,
+                grad_b, grad_h)
+
+    parents = (x, kernel, recurrent_kernel, bias, initial_h)
+    return seq.unpacked(_record(out, parents, grads), 1)
