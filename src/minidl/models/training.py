@@ -341,11 +341,13 @@ class Trainer:
 
     @property
     def metrics(self):
-        """The metric objects fit reports: the loss's running mean first, then the
-        compiled metrics (after the first batch), as in Keras."""
+        """The metric objects fit reports and resets: the loss's running mean first,
+        then the compiled metrics (after the first batch), then the metrics held in
+        the model's attributes (``self.loss_tracker = metrics.Mean()``), as in Keras 2."""
+        own = [v for v in vars(self).values() if isinstance(v, metrics_module.Metric)]
         if self.compiled_loss is None:
-            return []
-        return self.compiled_loss.metrics + self.compiled_metrics.metrics
+            return own
+        return self.compiled_loss.metrics + self.compiled_metrics.metrics + own
 
     @property
     def metrics_names(self):
