@@ -74,6 +74,13 @@ argmax (N,OH,OW,C) int64)``
 momentum, epsilon)``
 ``adam_update(param, grad, m, v, v_max or None, lr_t, beta_1, beta_2, epsilon)``
     1-D flat buffers, updated in place with Keras's rules (see reference.py).
+``confusion_thresholds_add(labels (M,), predictions (M,), weights (M,) or None,
+thresholds (T,), tp, fp, fn, tn)``
+    adds the weighted counts of (label != 0, p > t_j) to tp[j], fp, fn, tn
+    (each (T,) or None): the state of Precision, Recall and AUC.
+``confusion_buckets_add(labels, predictions, weights or None, num_thresholds,
+tp, fp, fn, tn)``
+    the same at AUC's evenly spread thresholds, by buckets in O(M + T).
 """
 
 from __future__ import annotations
@@ -90,6 +97,7 @@ FUNCTIONS = (
     "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax_forward", "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
     "sgd_update", "rmsprop_update", "adam_update",
+    "confusion_thresholds_add", "confusion_buckets_add",
 )
 # and the constants: the backend's name, whether its sparse backward and its Winograd
 # convolution are worth calling

@@ -1,7 +1,7 @@
 """The compiled kernels, gathered under one name.
 
 Each function lives in a Cython module beside this file (``dense.pyx``,
-``conv.pyx``, ``pool.pyx``, ``softmax.pyx``, ``optim.pyx``), built when the
+``conv.pyx``, ``pool.pyx``, ``softmax.pyx``, ``optim.pyx``, ``metrics.pyx``), built when the
 package is installed.  Their NumPy twins, with the same signatures, are in
 ``reference.py``.
 """
@@ -18,6 +18,7 @@ from minidl._kernels.conv import (
     im2col,
 )
 from minidl._kernels.dense import dense_backward, dense_forward, gemm
+from minidl._kernels.metrics import confusion_buckets_add, confusion_thresholds_add
 from minidl._kernels.optim import adam_update, rmsprop_update, sgd_update
 from minidl._kernels.pool import (
     avg_pool2d_backward,
@@ -45,6 +46,8 @@ __all__ = [
     "avg_pool2d_backward",
     "avg_pool2d_forward",
     "col2im",
+    "confusion_buckets_add",
+    "confusion_thresholds_add",
     "conv2d_backward",
     "conv2d_backward_sparse",
     "conv2d_forward",

@@ -7,7 +7,8 @@ batches.  With evenly spread thresholds a prediction ``p`` (clipped to
 [0, 1]) is positive at threshold ``j`` exactly when ``j <= b(p)``, with
 ``b(p) = max(ceil(p (T-1)) - 1, 0)``; so one pass drops each prediction's
 weight into its bucket ``b(p)`` and a running sum from the top gives the
-counts at every threshold, ``O(N + T)`` instead of ``O(N T)``.
+counts at every threshold, ``O(N + T)`` instead of ``O(N T)``: the kernel
+``confusion_buckets_add`` (its NumPy twin is in ``_kernels/reference.py``).
 
 The area, between consecutive points ``i`` and ``i+1`` (``summation_method``):
 
@@ -26,30 +27,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidl import _kernels
 from minidl.metrics.base import Metric, divide_no_nan
-from minidl.metrics.confusion import EPSILON, confusion_counts, prepare
+from minidl.metrics.confusion import EPSILON, prepare
 
 _CURVES = ("ROC", "PR")
 _SUMMATIONS = ("interpolation", "minoring", "majoring")
-
-
-def bucket_counts(labels, predictions, weights, num_thresholds):
-    """Weighted tp and fp at ``num_thresholds`` evenly spread thresholds, by buckets
-    (see the module docstring); ``labels`` bool, ``predictions`` and ``weights``
-    (or None) float, all flat.  A NaN prediction lands in no bucket (so it counts
-    as a false negative or true negative at every threshold, as in Keras 2)."""
-    p = np.clip(predictions, 0, 1)
-    with np.errstate(invalid="ignore"):
-        buckets = np.ceil(p * np.asarray(num_thresholds - 1, p.dtype)) - 1
-    buckets = np.maximum(buckets, 0)
-    valid = ~np.isnan(buckets)
-    index = buckets[valid].astype(np.int64)
-    w = np.ones(len(p)) if weights is None else weights.astype(np.float64)
-    positive = np.where(labels, w, 0.0)
-    negative = np.where(labels, 0.0, w)
-    tp = np.bincount(index, positive[valid], minlength=num_thresholds)[::-1].cumsum()[::-1]
-    fp = np.bincount(index, negative[valid], minlength=num_thresholds)[::-1].cumsum()[::-1]
-    return tp, fp, positive.sum(), negative.sum()
 
 
 class AUC(Metric):
@@ -112,18 +95,17 @@ class AUC(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         labels, predictions, weights = prepare(self, y_true, y_pred, sample_weight)
         if self.from_logits:
-            predictions = 1.0 / (1.0 + np.exp(-predictions))
+            with np.errstate(over="ignore"):  # exp(1000) is inf, and the sigmoid 0
+                predictions = 1.0 / (1.0 + np.exp(-predictions))
+        counts = (self.true_positives.data, self.false_positives.data,
+                  self.false_negatives.data, self.true_negatives.data)
         if self._evenly:
-            tp, fp, positives, negatives = bucket_counts(labels, predictions, weights,
-                                                         self.num_thresholds)
-            fn, tn = positives - tp, negatives - fp
+            _kernels.current.confusion_buckets_add(labels, predictions, weights,
+                                                   self.num_thresholds, *counts)
         else:
-            tp, fp, fn, tn = confusion_counts(labels, predictions, weights,
-                                              self._thresholds.astype(predictions.dtype))
-        self.true_positives.data += tp
-        self.false_positives.data += fp
-        self.false_negatives.data += fn
-        self.true_negatives.data += tn
+            _kernels.current.confusion_thresholds_add(labels, predictions, weights,
+                                                      self._thresholds.astype(self.dtype),
+                                                      *counts)
 
     def result(self):
         tp, fp = self.true_positives.data, self.false_positives.data

@@ -4,7 +4,9 @@
 A prediction ``p`` counts as positive at threshold ``t`` when ``p > t``
 (strictly); a target counts as positive when it is not 0.  Per threshold
 the metric keeps weighted counts of true positives (tp), false positives
-(fp), false negatives (fn) and, for AUC, true negatives (tn)::
+(fp), false negatives (fn) and, for AUC, true negatives (tn), which the
+kernel ``confusion_thresholds_add`` adds up batch by batch (the NumPy twin in
+``_kernels/reference.py`` shows the math)::
 
     precision = tp / (tp + fp)        recall = tp / (tp + fn)      (0 when 0/0)
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidl import _kernels
 from minidl.metrics.base import Metric, as_array, divide_no_nan, squeeze_or_expand
 
 EPSILON = 1e-7
@@ -43,8 +46,9 @@ def _top_k_filter(y_pred, k):
 
 
 def prepare(metric, y_true, y_pred, sample_weight, top_k=None, class_id=None):
-    """Flat float arrays ``(labels, predictions, weights or None)`` of one batch:
-    shapes matched (``squeeze_or_expand``), then ``top_k`` and ``class_id`` applied."""
+    """Flat C-contiguous arrays ``(labels, predictions, weights or None)`` of one batch,
+    in the metric's dtype, as the kernels take them: shapes matched
+    (``squeeze_or_expand``), then ``top_k`` and ``class_id`` applied."""
     y_true = as_array(y_true, metric.dtype)
     y_pred = as_array(y_pred, metric.dtype)
     weights = None if sample_weight is None else as_array(sample_weight, metric.dtype)
@@ -73,19 +77,9 @@ def prepare(metric, y_true, y_pred, sample_weight, top_k=None, class_id=None):
                 f"{metric.name}: sample_weight of shape {np.shape(sample_weight)} does not fit "
                 f"predictions of shape {y_pred.shape}."
             ) from None
-        weights = weights.reshape(-1)
-    return (y_true != 0).reshape(-1), y_pred.reshape(-1), weights
-
-
-def confusion_counts(labels, predictions, weights, thresholds):
-    """Weighted ``(tp, fp, fn, tn)`` per threshold, each of shape ``(T,)``: the
-    direct way, a ``(T, M)`` table of ``predictions > threshold``."""
-    above = predictions[None, :] > np.asarray(thresholds, predictions.dtype)[:, None]
-    w = np.ones_like(predictions) if weights is None else weights
-    positive, negative = w * labels, w * ~labels
-    tp = above @ positive
-    fp = above @ negative
-    return tp, fp, positive.sum() - tp, negative.sum() - fp
+        weights = np.ascontiguousarray(weights.reshape(-1))
+    return np.ascontiguousarray(y_true.reshape(-1)), np.ascontiguousarray(y_pred.reshape(-1)), \
+        weights
 
 
 class _Confusion(Metric):
@@ -107,6 +101,7 @@ class _Confusion(Metric):
         self.top_k = top_k
         self.class_id = class_id
         self.thresholds = _thresholds(thresholds, 0.5 if top_k is None else NEG_INF, who)
+        self._threshold_array = np.array(self.thresholds, dtype=self.dtype)
         size = len(self.thresholds)
         self.true_positives = self.add_weight("true_positives", shape=(size,))
         other = self.add_weight(self._counts[1], shape=(size,))
@@ -115,9 +110,11 @@ class _Confusion(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         labels, predictions, weights = prepare(self, y_true, y_pred, sample_weight, self.top_k,
                                                self.class_id)
-        tp, fp, fn, _ = confusion_counts(labels, predictions, weights, self.thresholds)
-        self.true_positives.data += tp
-        getattr(self, self._counts[1]).data += fp if self._counts[1] == "false_positives" else fn
+        other = getattr(self, self._counts[1]).data
+        precision = self._counts[1] == "false_positives"
+        _kernels.current.confusion_thresholds_add(
+            labels, predictions, weights, self._threshold_array, self.true_positives.data,
+            other if precision else None, None if precision else other, None)
 
     def result(self):
         tp = self.true_positives.data
