@@ -87,8 +87,8 @@ def _metric_dtype(dtype, who):
         name = np.dtype(dtype or "float32").name
     except TypeError:
         name = None
-    if name not in ("float16", "float32", "float64"):
-        raise ValueError(f"{who}: dtype must be a float type such as 'float32', received {dtype!r}.")
+    if name not in ("float32", "float64"):
+        raise ValueError(f"{who}: dtype must be 'float32' or 'float64', received {dtype!r}.")
     return name
 
 
