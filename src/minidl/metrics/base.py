@@ -117,6 +117,7 @@ class Metric:
             raise TypeError(f"{type(self).__name__}(): name must be a string, received {name!r}.")
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self.dtype = _metric_dtype(dtype, f"{type(self).__name__}()")
+        self._numpy_dtype = np.dtype(self.dtype)
         self._variables = []
 
     # --- what a subclass implements ----------------------------------------
@@ -192,7 +193,7 @@ class Metric:
 
     def _scalar(self, value):
         """A result as Keras gives it: a 0-d Tensor of the metric's dtype."""
-        return Tensor._wrap(np.asarray(value, dtype=self.dtype))
+        return Tensor._wrap(np.asarray(value, dtype=self._numpy_dtype))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
@@ -203,6 +204,13 @@ def divide_no_nan(numerator, denominator):
     numerator, denominator = np.asarray(numerator), np.asarray(denominator)
     safe = np.where(denominator == 0, 1, denominator)
     return np.where(denominator == 0, 0, numerator / safe)
+
+
+def _accumulate(variable, amount):
+    """``variable += amount`` for a one-value state Variable: the sum in double, stored
+    in the variable's dtype (ten times quicker than NumPy's in-place add on a 0-d
+    array; ``fit`` does it at every step)."""
+    variable.data[()] = float(variable.data) + float(amount)
 
 
 class Reduce(Metric):
@@ -223,9 +231,9 @@ class Reduce(Metric):
         averaged (summed, for ``Sum``) down to the weights' rank, as in Keras 2."""
         values = as_array(values, self.dtype)
         if sample_weight is None:
-            self.total.data += np.add.reduce(values, axis=None)
+            _accumulate(self.total, np.add.reduce(values, axis=None))
             if self._mean:
-                self.count.data += values.size
+                _accumulate(self.count, values.size)
             return
         weights = as_array(sample_weight, self.dtype)
         values, _, weights = squeeze_or_expand(values, None, weights)
@@ -248,14 +256,16 @@ class Reduce(Metric):
                 f"{self.name}: sample_weight of shape {weights.shape} does not fit values of "
                 f"shape {values.shape}; give one weight per sample."
             ) from None
-        self.total.data += np.add.reduce(weighted, axis=None)
+        _accumulate(self.total, np.add.reduce(weighted, axis=None))
         if self._mean:
-            self.count.data += np.add.reduce(broadcast, axis=None)
+            _accumulate(self.count, np.add.reduce(broadcast, axis=None))
 
     def result(self):
+        total = float(self.total.data)
         if self._mean:
-            return self._scalar(divide_no_nan(self.total.data, self.count.data))
-        return self._scalar(self.total.data)
+            count = float(self.count.data)
+            return self._scalar(total / count if count else 0.0)
+        return self._scalar(total)
 
 
 class Sum(Reduce):
@@ -275,8 +285,8 @@ class Mean(Reduce):
 
     def add(self, value, count):
         """Fold in a batch whose mean is already known (``fit`` does for the loss)."""
-        self.total.data += value * count
-        self.count.data += count
+        _accumulate(self.total, value * count)
+        _accumulate(self.count, count)
 
 
 class MeanMetricWrapper(Mean):
