@@ -60,16 +60,22 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
 
 
 class MeanSquaredError(MeanMetricWrapper):
+    """The running mean of ``mean((y_pred - y_true)**2)`` over each sample's last axis."""
+
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(F.mean_squared_error, name, dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
+    """The running mean of ``mean(|y_pred - y_true|)`` over each sample's last axis."""
+
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(F.mean_absolute_error, name, dtype)
 
 
 class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """The running mean of ``100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7))``."""
+
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(F.mean_absolute_percentage_error, name, dtype)
 
@@ -97,6 +103,8 @@ def _check_smoothing(value, who):
 
 
 class BinaryCrossentropy(MeanMetricWrapper):
+    """The running mean of ``functions.binary_crossentropy`` (Keras 2's clipped formula)."""
+
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0):
         super().__init__(F.binary_crossentropy, name, dtype, from_logits=bool(from_logits),
@@ -104,6 +112,8 @@ class BinaryCrossentropy(MeanMetricWrapper):
 
 
 class CategoricalCrossentropy(MeanMetricWrapper):
+    """The running mean of ``functions.categorical_crossentropy`` (one-hot targets)."""
+
     def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0, axis=-1):
         super().__init__(F.categorical_crossentropy, name, dtype, from_logits=bool(from_logits),
@@ -112,7 +122,8 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
-    """Keras 2's ``ignore_class`` is not supported (only None)."""
+    """The running mean of ``functions.sparse_categorical_crossentropy`` (class indices).
+    Keras 2's ``ignore_class`` is not supported (only None)."""
 
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
                  ignore_class=None, axis=-1):
