@@ -206,7 +206,8 @@ def test_a_model_compiled_with_objects_comes_back_compiled(tmp_path):
     model = make_model()
     model.compile(optimizers.RMSprop(learning_rate=0.002),
                   losses.SparseCategoricalCrossentropy(),
-                  [metrics.SparseCategoricalAccuracy(), "accuracy", minidl.metrics.sparse_categorical_accuracy])
+                  [metrics.SparseCategoricalAccuracy(name="sca"), "accuracy",
+                   minidl.metrics.sparse_categorical_accuracy])
     model.fit(x, y, epochs=1, verbose=0)
     model.save(tmp_path / "m.mdl")
     loaded = load_model(tmp_path / "m.mdl")

@@ -90,7 +90,7 @@ def test_a_train_step_with_its_own_metrics_and_no_compiled_loss():
     x, y = regression_data()
     history = model.fit(x, y, epochs=4, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-    assert loss_tracker.count == 64, "reset at each epoch: one epoch's samples"
+    assert float(loss_tracker.count) == 64, "reset at each epoch: one epoch's samples"
 
 
 def test_a_train_step_without_targets_gan_style():

@@ -152,6 +152,29 @@ class Tensor:
         # np.asarray: an op on 0-d arrays can leave a NumPy scalar in .data (t.mean() + 1.0)
         return np.asarray(self.data) if dtype is None else np.asarray(self.data).astype(dtype)
 
+    # comparisons give a Tensor of booleans, outside the graph (as TensorFlow's): so
+    # ``if metric.result() > best`` and ``sorted(values)`` work on one-value Tensors
+    def _compare(self, other, test):
+        return Tensor._wrap(test(self.data, other.data if isinstance(other, Tensor) else other))
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats the number a one-value Tensor holds, as TensorFlow's do."""
+        if spec and self.data.size == 1:
+            return format(self.data.item(), spec)
+        return super().__format__(spec)
+
     def __repr__(self):
         extra = ", requires_grad=True" if self.requires_grad else ""
         label = f", name={self.name!r}" if self.name else ""

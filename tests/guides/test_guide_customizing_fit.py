@@ -135,7 +135,7 @@ def test_going_lower_level():
     model.loss_tracker.reset_state()
     model.mae_metric.reset_state()
     model.fit(x, y, epochs=1, verbose=0, shuffle=False)
-    assert model.loss_tracker.count == len(x)
+    assert float(model.loss_tracker.count) == len(x)  # a Variable, as in Keras
 
 
 # --- Supporting sample_weight & class_weight -----------------------------------------------------

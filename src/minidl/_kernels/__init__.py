@@ -99,6 +99,13 @@ grad_gates, grad_rec, grad_h_prev, activation, recurrent_activation)``
 ``rnn_step_forward(pre (N,U), h_prev, mask, activation)`` and
 ``rnn_step_backward(h, grad_h, mask, grad_pre, grad_h_prev, activation)``
     a SimpleRNN step: h = act(pre) in place.  Equations in reference.py.
+``confusion_thresholds_add(labels (M,), predictions (M,), weights (M,) or None,
+thresholds (T,), tp, fp, fn, tn)``
+    adds the weighted counts of (label != 0, p > t_j) to tp[j], fp, fn, tn
+    (each (T,) or None): the state of Precision, Recall and AUC.
+``confusion_buckets_add(labels, predictions, weights or None, num_thresholds,
+tp, fp, fn, tn)``
+    the same at AUC's evenly spread thresholds, by buckets in O(M + T).
 """
 
 from __future__ import annotations
@@ -120,6 +127,7 @@ FUNCTIONS = (
     "embedding_forward", "embedding_backward",
     "lstm_step_forward", "lstm_step_backward", "gru_step_forward", "gru_step_backward",
     "rnn_step_forward", "rnn_step_backward",
+    "confusion_thresholds_add", "confusion_buckets_add",
 )
 # and the constants: the backend's name, whether its sparse backward and its Winograd
 # convolution are worth calling

@@ -390,3 +390,32 @@ def first_out_of_range(indices, vocabulary):
     """The position of the first of ``indices`` outside [0, vocabulary), or None."""
     bad = np.flatnonzero((indices < 0) | (indices >= vocabulary))
     return int(bad[0]) if bad.size else None
+
+
+def check_confusion(kernel, labels, predictions, weights, thresholds, tp, fp, fn, tn,
+                    num_thresholds=None):
+    """The metrics kernels' arguments: labels, predictions and weights (or None) 1-D of
+    one length; the counts tp, fp, fn, tn (each may be None) 1-D, writeable, one per
+    threshold (``thresholds``, 1-D, or ``num_thresholds`` evenly spread ones, >= 2)."""
+    _array(kernel, "labels", labels, 1)
+    _array(kernel, "predictions", predictions, 1)
+    _shape(kernel, "predictions", predictions, labels.shape)
+    if weights is not None:
+        _array(kernel, "weights", weights, 1)
+        _shape(kernel, "weights", weights, labels.shape)
+    if thresholds is not None:
+        _array(kernel, "thresholds", thresholds, 1)
+        _positive_int(kernel, "len(thresholds)", len(thresholds))
+        count = len(thresholds)
+    else:
+        _positive_int(kernel, "num_thresholds", num_thresholds, minimum=2)
+        count = num_thresholds
+    outputs = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    for name, out in outputs.items():
+        if out is not None:
+            _array(kernel, name, out, 1, writeable=True)
+            _shape(kernel, name, out, (count,))
+    _same_dtype(kernel, labels=labels, predictions=predictions, weights=weights,
+                thresholds=thresholds, **outputs)
+    _separate(kernel, outputs, {"labels": labels, "predictions": predictions,
+                                "weights": weights, "thresholds": thresholds})

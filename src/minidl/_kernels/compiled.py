@@ -2,7 +2,7 @@
 
 Each function lives in a Cython module beside this file (``dense.pyx``,
 ``embedding.pyx``, ``conv.pyx``, ``pool.pyx``, ``softmax.pyx``, ``optim.pyx``,
-``recurrent.pyx``), built when the
+``recurrent.pyx``, ``metrics.pyx``), built when the
 package is installed.  Their NumPy twins, with the same signatures, are in
 ``reference.py``.
 """
@@ -20,6 +20,7 @@ from minidl._kernels.conv import (
 )
 from minidl._kernels.dense import dense_backward, dense_forward, gemm
 from minidl._kernels.embedding import embedding_backward, embedding_forward
+from minidl._kernels.metrics import confusion_buckets_add, confusion_thresholds_add
 from minidl._kernels.optim import (
     adadelta_update,
     adagrad_update,
@@ -69,6 +70,8 @@ __all__ = [
     "avg_pool2d_backward",
     "avg_pool2d_forward",
     "col2im",
+    "confusion_buckets_add",
+    "confusion_thresholds_add",
     "conv2d_backward",
     "conv2d_backward_sparse",
     "conv2d_forward",

@@ -878,3 +878,63 @@ def rnn_step_backward(h, grad_h, mask, grad_pre, grad_h_prev, activation="tanh")
         dh_prev = np.where(kept, grad_h, dh_prev)
     grad_pre[...] = d_pre
     grad_h_prev[...] = dh_prev
+
+
+# --- metrics: confusion counts at thresholds (see minidl/metrics/confusion.py) --------
+from minidl._kernels.checks import check_confusion  # noqa: E402  (this section came later)
+
+
+def _add_counts(positive_above, negative_above, positives, negatives, tp, fp, fn, tn):
+    """Add per-threshold counts into the outputs that are given (not None)."""
+    for out, value in ((tp, positive_above), (fp, negative_above),
+                       (fn, positives - positive_above), (tn, negatives - negative_above)):
+        if out is not None:
+            out += value.astype(out.dtype)
+
+
+def _label_weights(labels, weights):
+    """The weight of each prediction on the positive side (label != 0) and the negative."""
+    w = np.ones(len(labels)) if weights is None else weights.astype(np.float64)
+    positive = labels != 0
+    return np.where(positive, w, 0.0), np.where(positive, 0.0, w)
+
+
+def confusion_thresholds_add(labels, predictions, weights, thresholds, tp, fp, fn, tn):
+    """Weighted confusion counts at each threshold, added to tp, fp, fn, tn (each may be None).
+
+    A prediction p is positive at threshold t when p > t; a label is positive when it
+    is not 0.  With w the weights (1 without):
+        tp[j] += sum(w * (label != 0) * (p > t_j))     fn[j] += sum(w * (label != 0)) - that
+        fp[j] += sum(w * (label == 0) * (p > t_j))     tn[j] += sum(w * (label == 0)) - that
+    Shapes: labels, predictions, weights (M,); thresholds and the counts (T,).
+    """
+    check_confusion("confusion_thresholds_add", labels, predictions, weights, thresholds,
+                    tp, fp, fn, tn)
+    positive, negative = _label_weights(labels, weights)
+    above = (predictions[None, :] > thresholds[:, None]).astype(np.float64)  # (T, M)
+    _add_counts(above @ positive, above @ negative, positive.sum(), negative.sum(),
+                tp, fp, fn, tn)
+
+
+def confusion_buckets_add(labels, predictions, weights, num_thresholds, tp, fp, fn, tn):
+    """``confusion_thresholds_add`` at T = num_thresholds evenly spread thresholds
+    -1e-7, 1/(T-1), ..., (T-2)/(T-1), 1 + 1e-7 (Keras's AUC), in O(M + T).
+
+    p clipped to [0, 1] is positive at threshold j exactly when j <= b, its bucket
+        b = max(ceil(p * (T-1)) - 1, 0)     (computed in the predictions' dtype);
+    so each weight goes to its bucket, and a sum from the top bucket down gives
+    the count at every threshold.  A NaN prediction has no bucket: it counts
+    only in fn or tn, as in Keras 2.
+    """
+    check_confusion("confusion_buckets_add", labels, predictions, weights, None,
+                    tp, fp, fn, tn, num_thresholds)
+    p = np.clip(predictions, 0, 1)
+    with np.errstate(invalid="ignore"):
+        buckets = np.maximum(np.ceil(p * p.dtype.type(num_thresholds - 1)) - 1, 0)
+    has_bucket = ~np.isnan(buckets)
+    index = buckets[has_bucket].astype(np.int64)
+    positive, negative = _label_weights(labels, weights)
+    per_bucket = [np.bincount(index, side[has_bucket], minlength=num_thresholds)
+                  for side in (positive, negative)]
+    above = [np.cumsum(counts[::-1])[::-1] for counts in per_bucket]  # buckets >= j
+    _add_counts(above[0], above[1], positive.sum(), negative.sum(), tp, fp, fn, tn)

@@ -61,6 +61,14 @@ def per_output(value, names, what):
     return [value] * len(names)
 
 
+def _with_last_axis(values):
+    """A 1-D array as a column ``(N, 1)``; anything else as it is."""
+    if values is not None and np.ndim(values) == 1:
+        values = np.asarray(values.data if isinstance(values, Tensor) else values)
+        return values.reshape(len(values), 1)
+    return values
+
+
 def target_kind(loss):
     """Which targets ``loss`` wants (checked once by fit before training):
     "sparse" class indices, "categorical" one-hot, "binary" values in [0, 1],
@@ -200,6 +208,15 @@ class MetricsContainer:
             for metric in group:
                 if metric.name in plain:  # Keras's name when both lists hold it
                     metric.name = f"weighted_{metric.name}"
+        names = [m.name for m in self.metrics]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            self._metrics = None
+            raise ValueError(
+                f"compile(): two metrics are named {twice[0]!r}; their values would share one "
+                f"log entry. Give one of them another name, for example "
+                f"metrics.AUC(name='{twice[0]}_2')."
+            )
 
     def _make(self, requested, y_true, y_pred):
         prefix = len(self.output_names) > 1
@@ -222,9 +239,9 @@ class MetricsContainer:
         if isinstance(given, metrics_module.Metric):
             return given
         fn = metrics_module.get(given)
-        if fn in ("accuracy", "acc"):  # Keras logs it under the name given
+        if isinstance(fn, str):  # "accuracy", "ce", ...: Keras logs it under the name given
             shape = tuple(prediction.shape)
-            fn = metrics_module.resolve_accuracy(loss_name, tuple(getattr(target, "shape", ())), shape)
+            fn = metrics_module.resolve(fn, loss_name, tuple(getattr(target, "shape", ())), shape)
             return metrics_module.MeanMetricWrapper(fn, name=given)
         if isinstance(fn, metrics_module.Metric):
             return fn
@@ -260,6 +277,9 @@ class MetricsContainer:
                     metric.update_state(target, data, mask)
                 weight = mask if weight is None else mask * _per_step(weight, mask)
             else:
+                if np.ndim(data) == 2:  # Keras 2's match_dtype_and_rank: (N,) -> (N, 1)
+                    target = _with_last_axis(target)
+                    weight = _with_last_axis(weight)
                 for metric in group:
                     metric.update_state(target, data)
             for metric in weighted:

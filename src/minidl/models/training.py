@@ -299,6 +299,7 @@ class Trainer:
     compiled_loss = None
     compiled_metrics = None
     _step_weights = None
+    _own_metrics = None  # during fit: the metrics in the model's attributes
 
     # --- compile ------------------------------------------------------------
     @filter_traceback
@@ -345,11 +346,17 @@ class Trainer:
 
     @property
     def metrics(self):
-        """The metric objects fit reports: the loss's running mean first, then the
-        compiled metrics (after the first batch), as in Keras."""
+        """The metric objects fit reports and resets: the loss's running mean first,
+        then the compiled metrics (after the first batch), then the metrics held in
+        the model's attributes (``self.loss_tracker = metrics.Mean()``), as in Keras 2."""
+        own = self._own_metrics if self._own_metrics is not None else self._find_own_metrics()
         if self.compiled_loss is None:
-            return []
-        return self.compiled_loss.metrics + self.compiled_metrics.metrics
+            return list(own)
+        return self.compiled_loss.metrics + self.compiled_metrics.metrics + list(own)
+
+    def _find_own_metrics(self):
+        """The metrics in the model's attributes (fit looks once, at its start)."""
+        return tuple(v for v in vars(self).values() if isinstance(v, metrics_module.Metric))
 
     @property
     def metrics_names(self):
@@ -564,6 +571,7 @@ class Trainer:
         # the weights a step updates, found once (Keras too fixes them when it builds
         # its train function: after changing `trainable`, call compile() or fit() again)
         self._step_weights = list(self.trainable_weights)
+        object.__setattr__(self, "_own_metrics", self._find_own_metrics())
         try:
             with _InterruptGuard() as guard:
                 run.guard = guard
@@ -593,6 +601,7 @@ class Trainer:
                     hooks.call("on_train_end", {})
         finally:
             self._step_weights = None
+            object.__setattr__(self, "_own_metrics", None)
             self.history = history
             history.model = self
         if run.interrupted_at is not None:

@@ -21,9 +21,14 @@ from __future__ import annotations
 import sys
 import time
 
+import numpy as np
+
 
 def format_value(value):
-    """Keras prints 4 decimals, or scientific notation for tiny values."""
+    """Keras prints 4 decimals, or scientific notation for tiny values; a value of
+    several numbers (Precision at several thresholds) as their mean, as Keras does."""
+    if np.ndim(value):
+        value = float(np.mean(value))
     return f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
 
 
