@@ -146,7 +146,7 @@ def im2col(x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssi
         _im2col[double](x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols)
 
 
-cdef _im2col(floating[:, :, :, ::1] x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+cdef _im2col(const floating[:, :, :, ::1] x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
              Py_ssize_t sw, Py_ssize_t pad_top, Py_ssize_t pad_left, Py_ssize_t out_h,
              Py_ssize_t out_w, floating[:, ::1] cols):
     cdef Py_ssize_t n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3]
@@ -164,7 +164,7 @@ cdef _im2col(floating[:, :, :, ::1] x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t 
                                     h, w, c, kw)
 
 
-cdef inline void _copy_patch_row(floating *image, floating *dest, Py_ssize_t y,
+cdef inline void _copy_patch_row(const floating *image, floating *dest, Py_ssize_t y,
                                  Py_ssize_t x0, Py_ssize_t h, Py_ssize_t w, Py_ssize_t c,
                                  Py_ssize_t kw) noexcept nogil:
     """dest[j*c + k] = image[y, x0 + j, k] for j < kw: one kernel row of one patch.
@@ -200,7 +200,7 @@ def col2im(cols, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_
         _col2im[double](cols, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, grad_x)
 
 
-cdef _col2im(floating[:, ::1] cols, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+cdef _col2im(const floating[:, ::1] cols, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
              Py_ssize_t sw, Py_ssize_t pad_top, Py_ssize_t pad_left, Py_ssize_t out_h,
              Py_ssize_t out_w, floating[:, :, :, ::1] grad_x):
     cdef Py_ssize_t n = grad_x.shape[0], h = grad_x.shape[1], w = grad_x.shape[2]
@@ -221,7 +221,7 @@ cdef _col2im(floating[:, ::1] cols, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
                                        ow * sw - pad_left, w, c, kw)
 
 
-cdef inline void _add_patch_row(floating *image, floating *source, Py_ssize_t y,
+cdef inline void _add_patch_row(floating *image, const floating *source, Py_ssize_t y,
                                 Py_ssize_t x0, Py_ssize_t w, Py_ssize_t c,
                                 Py_ssize_t kw) noexcept nogil:
     """image[y, x0 + j, k] += source[j*c + k] for the kernel columns inside the image."""
@@ -254,12 +254,12 @@ def conv2d_forward(x, w, b, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top,
         _direct_forward[double](x, w, b, out, &s, _ACTIVATION_CODES[activation])
 
 
-cdef _direct_forward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] w,
+cdef _direct_forward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
                      object b_obj, floating[:, :, :, ::1] out, minidl_conv_shape *s, int code):
     cdef Py_ssize_t i, n = x.shape[0]
     cdef Py_ssize_t image = s.h * s.w * s.c, out_image = s.oh * s.ow * s.f
-    cdef floating[::1] b
-    cdef floating *bias = NULL
+    cdef const floating[::1] b
+    cdef const floating *bias = NULL
     cdef bint parallel = n * out_image * s.kh * s.kw * s.c >= PARALLEL_MIN_VALUES
     if b_obj is not None and s.f > 0:
         b = b_obj
@@ -296,8 +296,8 @@ def conv2d_backward(x, w, out, grad_out, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_
         np.sum(partial_b, axis=0, out=grad_b)
 
 
-cdef _direct_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] w,
-                      floating[:, :, :, ::1] out, floating[:, :, :, ::1] grad_out,
+cdef _direct_backward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
+                      const floating[:, :, :, ::1] out, const floating[:, :, :, ::1] grad_out,
                       object grad_x_obj, floating[:, ::1] partial_w, object partial_b_obj,
                       minidl_conv_shape *s, int code):
     cdef Py_ssize_t i, n = x.shape[0]
@@ -348,7 +348,7 @@ def gradient_nonzeros(out, grad_out, str activation="linear"):
                                          _ACTIVATION_CODES[activation])
 
 
-cdef Py_ssize_t _count_nonzero_grad_z(floating[::1] out, floating[::1] grad_out,
+cdef Py_ssize_t _count_nonzero_grad_z(const floating[::1] out, const floating[::1] grad_out,
                                       int code):
     cdef Py_ssize_t size = out.shape[0], chunk = 1 << 16, part, lo
     cdef Py_ssize_t parts = (size + chunk - 1) // chunk, total = 0
@@ -404,7 +404,7 @@ def _transpose_into(src, dst):
         _transpose_blocks[double](src, dst, src.shape[0])
 
 
-cdef _transpose_blocks(floating[:, ::1] src, floating[:, ::1] dst, Py_ssize_t rows):
+cdef _transpose_blocks(const floating[:, ::1] src, floating[:, ::1] dst, Py_ssize_t rows):
     """dst's blocks (cols, rows) = src's blocks (rows, cols) transposed, one after
     another: src holds matrices of ``rows`` rows stacked, dst their transposes."""
     cdef Py_ssize_t block, cols = src.shape[1]
@@ -433,8 +433,8 @@ def _aligned_copy(a):
     return copy
 
 
-cdef _sparse_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] wt,
-                      floating[:, :, :, ::1] out, floating[:, :, :, ::1] grad_out,
+cdef _sparse_backward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] wt,
+                      const floating[:, :, :, ::1] out, const floating[:, :, :, ::1] grad_out,
                       object grad_x_obj, floating[:, :, :, ::1] grad_wt, object grad_b_obj,
                       minidl_conv_shape *s, int code):
     cdef Py_ssize_t i, block, n = x.shape[0], f = s.f
@@ -587,7 +587,7 @@ def _winograd_kernel(w):
     return u
 
 
-cdef _transform_kernel(floating[::1] w, floating[::1] u, floating[:, ::1] mid,
+cdef _transform_kernel(const floating[::1] w, floating[::1] u, floating[:, ::1] mid,
                        Py_ssize_t plane):
     """Each part of the (C, F) plane on its own thread."""
     cdef Py_ssize_t part, parts = mid.shape[0]
@@ -612,15 +612,15 @@ cdef Py_ssize_t _images_per_chunk(minidl_conv_shape *s, Py_ssize_t n):
     return images
 
 
-cdef _winograd_forward(floating[:, :, :, ::1] x, floating[:, :, ::1] u,
+cdef _winograd_forward(const floating[:, :, :, ::1] x, const floating[:, :, ::1] u,
                        object b_obj, floating[:, :, :, ::1] out, minidl_conv_shape *s,
                        int code):
     cdef Py_ssize_t chunk, first, n = x.shape[0]
     cdef Py_ssize_t per_chunk = _images_per_chunk(s, n)
     cdef Py_ssize_t chunks = (n + per_chunk - 1) // per_chunk
     cdef Py_ssize_t image = s.h * s.w * s.c, out_image = s.oh * s.ow * s.f
-    cdef floating[::1] b
-    cdef floating *bias = NULL
+    cdef const floating[::1] b
+    cdef const floating *bias = NULL
     cdef bint parallel = chunks > 1 and n * out_image * s.c >= PARALLEL_MIN_VALUES
     dtype = np.float32 if floating is float else np.float64
     cdef floating[:, ::1] scratch = np.empty((chunks, MINIDL_WINO_SCRATCH(s.c, s.f)), dtype)
@@ -639,8 +639,8 @@ cdef _winograd_forward(floating[:, :, :, ::1] x, floating[:, :, ::1] u,
                                        min(per_chunk, n - first), code, &scratch[chunk, 0])
 
 
-cdef _winograd_backward(floating[:, :, :, ::1] x, floating[:, :, ::1] ut,
-                        floating[:, :, :, ::1] out, floating[:, :, :, ::1] grad_out,
+cdef _winograd_backward(const floating[:, :, :, ::1] x, const floating[:, :, ::1] ut,
+                        const floating[:, :, :, ::1] out, const floating[:, :, :, ::1] grad_out,
                         object grad_x_obj, floating[:, :, :, ::1] grad_w, object grad_b_obj,
                         minidl_conv_shape *s, int code):
     cdef Py_ssize_t chunk, first, part, n = x.shape[0]

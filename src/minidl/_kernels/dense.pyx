@@ -163,8 +163,8 @@ def _set_blas_dim_limit(limit):
 
 
 cdef inline void _blas_call(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
-                            Py_ssize_t k, floating alpha, floating *a, Py_ssize_t lda,
-                            floating *b, Py_ssize_t ldb, floating beta, floating *c,
+                            Py_ssize_t k, floating alpha, const floating *a, Py_ssize_t lda,
+                            const floating *b, Py_ssize_t ldb, floating beta, floating *c,
                             Py_ssize_t ldc) noexcept nogil:
     """One BLAS call; every size and leading dimension already within the library's limit."""
     cdef char ta = b'T' if trans_b else b'N'
@@ -188,7 +188,7 @@ cdef inline Py_ssize_t _fit_ld(Py_ssize_t ld, Py_ssize_t row, Py_ssize_t limit) 
 
 
 cdef void _blas_gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
-                     floating alpha, floating *a, Py_ssize_t lda, floating *b,
+                     floating alpha, const floating *a, Py_ssize_t lda, const floating *b,
                      Py_ssize_t ldb, floating beta, floating *c, Py_ssize_t ldc) noexcept nogil:
     """Row-major C (m, n) = alpha op(A) op(B) + beta C (k >= 1): single-threaded BLAS,
     in one call when every size and leading dimension fits the library's ints.
@@ -237,7 +237,7 @@ cdef void _blas_gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_
 
 
 cdef void _gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
-                floating alpha, floating *a, Py_ssize_t lda, floating *b,
+                floating alpha, const floating *a, Py_ssize_t lda, const floating *b,
                 Py_ssize_t ldb, floating beta, floating *c, Py_ssize_t ldc) noexcept nogil:
     """Row-major C (m, n) = alpha op(A) op(B) + beta C.
 
@@ -295,7 +295,7 @@ cdef bint _gemm_arguments_ok(a, b, out, bint trans_a, bint trans_b):
             and apart(out, a) and apart(out, b))
 
 
-cdef _gemm_checked(floating[:, ::1] a, floating[:, ::1] b, floating[:, ::1] out,
+cdef _gemm_checked(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] out,
                    bint trans_a, bint trans_b, double alpha, double beta):
     cdef Py_ssize_t m = out.shape[0], n = out.shape[1]
     cdef Py_ssize_t k = a.shape[0] if trans_a else a.shape[1]
@@ -343,7 +343,7 @@ cdef extern from "activation.h" nogil:
 
 
 cdef inline void _epilogue(floating *out, Py_ssize_t rows, Py_ssize_t cols,
-                           floating *bias, int code) noexcept nogil:
+                           const floating *bias, int code) noexcept nogil:
     """out = act(out + bias) (activation.h)."""
     if floating is float:
         minidl_epilogue_float(out, rows, cols, bias, code)
@@ -373,12 +373,12 @@ cdef bint _dense_arguments_ok(x, w, b, out, activation):
             and apart(out, x) and apart(out, w) and apart(out, b))
 
 
-cdef _dense_forward(floating[:, ::1] x, floating[:, ::1] w, object b,
+cdef _dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object b,
                     floating[:, ::1] out, int code):
     cdef Py_ssize_t n = x.shape[0], k = x.shape[1], m = w.shape[1]
     cdef Py_ssize_t start, rows, block = _block_rows(n, m, sizeof(floating))
-    cdef floating[::1] bias
-    cdef floating *bias_ptr = NULL
+    cdef const floating[::1] bias
+    cdef const floating *bias_ptr = NULL
     if b is not None:
         bias = b
         if m > 0:
@@ -439,8 +439,8 @@ cdef bint _dense_backward_arguments_ok(x, w, out, grad_out, grad_x, grad_w, grad
     return apart(grad_x, grad_w) and apart(grad_x, grad_b) and apart(grad_w, grad_b)
 
 
-cdef _dense_backward(floating[:, ::1] x, floating[:, ::1] w,
-                     floating[:, ::1] out, floating[:, ::1] grad_out,
+cdef _dense_backward(const floating[:, ::1] x, const floating[:, ::1] w,
+                     const floating[:, ::1] out, const floating[:, ::1] grad_out,
                      object grad_x_obj, floating[:, ::1] grad_w,
                      object grad_b_obj, object scratch_obj, int code):
     cdef Py_ssize_t n = x.shape[0], k = x.shape[1], m = w.shape[1]
@@ -451,7 +451,7 @@ cdef _dense_backward(floating[:, ::1] x, floating[:, ::1] w,
     cdef floating[::1] grad_b
     cdef floating[:, ::1] scratch
     cdef floating[::1] ones, grad_zt, grad_xt
-    cdef floating *grad_z
+    cdef const floating *grad_z
     cdef bint want_x = grad_x_obj is not None, want_b = grad_b_obj is not None
     dtype = np.float32 if floating is float else np.float64
     if want_x:
@@ -511,8 +511,8 @@ cdef _dense_backward(floating[:, ::1] x, floating[:, ::1] w,
             start += rows
 
 
-cdef void _grad_x_block(floating *grad_z, Py_ssize_t rows, Py_ssize_t m, Py_ssize_t k,
-                       floating *w, floating *grad_x, floating *grad_zt,
+cdef void _grad_x_block(const floating *grad_z, Py_ssize_t rows, Py_ssize_t m, Py_ssize_t k,
+                       const floating *w, floating *grad_x, floating *grad_zt,
                        floating *grad_xt, bint may_split) noexcept nogil:
     """grad_x (rows, k) = grad_z (rows, m) @ w^T, w (k, m).
 
@@ -531,8 +531,8 @@ cdef void _grad_x_block(floating *grad_z, Py_ssize_t rows, Py_ssize_t m, Py_ssiz
 
 
 cdef inline void _product(bint may_split, bint trans_a, bint trans_b, Py_ssize_t m,
-                          Py_ssize_t n, Py_ssize_t k, floating *a, Py_ssize_t lda,
-                          floating *b, Py_ssize_t ldb, floating *c,
+                          Py_ssize_t n, Py_ssize_t k, const floating *a, Py_ssize_t lda,
+                          const floating *b, Py_ssize_t ldb, floating *c,
                           Py_ssize_t ldc) noexcept nogil:
     """c = op(a) @ op(b): split over the threads when it may be (``_gemm``), else one
     BLAS call (the caller already runs on a thread of its own)."""
@@ -543,7 +543,7 @@ cdef inline void _product(bint may_split, bint trans_a, bint trans_b, Py_ssize_t
                    ldc)
 
 
-cdef inline void _transpose(floating *src, Py_ssize_t rows, Py_ssize_t cols,
+cdef inline void _transpose(const floating *src, Py_ssize_t rows, Py_ssize_t cols,
                             floating *dst) noexcept nogil:
     if floating is float:
         minidl_transpose_float(src, rows, cols, dst)
@@ -551,7 +551,7 @@ cdef inline void _transpose(floating *src, Py_ssize_t rows, Py_ssize_t cols,
         minidl_transpose_double(src, rows, cols, dst)
 
 
-cdef inline void _activation_backward(floating *out, floating *grad,
+cdef inline void _activation_backward(const floating *out, const floating *grad,
                                       floating *grad_z, Py_ssize_t size,
                                       int code) noexcept nogil:
     """grad_z = grad * act'(z): relu' = [y > 0], sigmoid' = y (1 - y), tanh' = 1 - y^2."""
@@ -561,8 +561,8 @@ cdef inline void _activation_backward(floating *out, floating *grad,
         minidl_act_grad_double(out, grad, grad_z, size, code)
 
 
-cdef void _add_column_sums(floating *a, Py_ssize_t rows, Py_ssize_t cols,
-                           floating *ones, floating beta, floating *sums) noexcept nogil:
+cdef void _add_column_sums(const floating *a, Py_ssize_t rows, Py_ssize_t cols,
+                           const floating *ones, floating beta, floating *sums) noexcept nogil:
     """sums = a^T @ ones + beta * sums: the column sums of a (rows, cols) block (added to
     sums when beta is 1), by BLAS's gemv; in parts, as ``_blas_gemm``, when a size is
     over the library's limit (``ones`` holds at least ``rows`` ones).
@@ -584,8 +584,8 @@ cdef void _add_column_sums(floating *a, Py_ssize_t rows, Py_ssize_t cols,
         j += cj
 
 
-cdef inline void _blas_gemv(floating *a, Py_ssize_t rows, Py_ssize_t cols,
-                            Py_ssize_t lda, floating *ones, floating beta,
+cdef inline void _blas_gemv(const floating *a, Py_ssize_t rows, Py_ssize_t cols,
+                            Py_ssize_t lda, const floating *ones, floating beta,
                             floating *sums) noexcept nogil:
     """sums (cols,) = a^T @ ones + beta * sums for a (rows, cols) block with row stride
     lda: one BLAS call, every size within the library's limit."""

@@ -32,7 +32,7 @@ def max_pool2d_forward(x, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh, Py_ssize_
         _max_forward[double](x, ph, pw, sh, sw, pad_top, pad_left, out, argmax)
 
 
-cdef _max_forward(floating[:, :, :, ::1] x, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh,
+cdef _max_forward(const floating[:, :, :, ::1] x, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh,
                   Py_ssize_t sw, Py_ssize_t pad_top, Py_ssize_t pad_left,
                   floating[:, :, :, ::1] out, int64_t[:, :, :, ::1] argmax):
     cdef Py_ssize_t n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3]
@@ -69,7 +69,7 @@ cdef extern from "max_window.h" nogil:
                                          Py_ssize_t x_hi, Py_ssize_t w, Py_ssize_t c)
 
 
-cdef inline void _max_window(floating *image, floating *out, int64_t *where,
+cdef inline void _max_window(const floating *image, floating *out, int64_t *where,
                              Py_ssize_t y_lo, Py_ssize_t y_hi, Py_ssize_t x_lo, Py_ssize_t x_hi,
                              Py_ssize_t w, Py_ssize_t c) noexcept nogil:
     if floating is float:
@@ -100,16 +100,16 @@ def max_pool2d_backward(grad_out, argmax, grad_x):
         )
 
 
-cdef Py_ssize_t _max_backward(floating[:, :, :, ::1] grad_out,
-                              int64_t[:, :, :, ::1] argmax,
+cdef Py_ssize_t _max_backward(const floating[:, :, :, ::1] grad_out,
+                              const int64_t[:, :, :, ::1] argmax,
                               floating[:, :, :, ::1] grad_x):
     cdef Py_ssize_t n = grad_x.shape[0]
     cdef Py_ssize_t size = grad_x.shape[1] * grad_x.shape[2] * grad_x.shape[3]
     cdef Py_ssize_t per_image = grad_out.shape[1] * grad_out.shape[2] * grad_out.shape[3]
     cdef Py_ssize_t b, t, index, bad = 0
     cdef floating *image
-    cdef floating *grads
-    cdef int64_t *where
+    cdef const floating *grads
+    cdef const int64_t *where
     cdef bint parallel = n * size >= PARALLEL_MIN_VALUES
     if n == 0 or size == 0:
         return 0
@@ -142,14 +142,14 @@ def avg_pool2d_forward(x, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh, Py_ssize_
 def avg_pool2d_backward(grad_out, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh, Py_ssize_t sw,
                         Py_ssize_t pad_top, Py_ssize_t pad_left, grad_x):
     """grad_x: each window's gradient shared equally among its real pixels."""
-    check_pool(grad_x, ph, pw, sh, sw, pad_top, pad_left, grad_out, None)
+    check_pool(grad_x, ph, pw, sh, sw, pad_top, pad_left, grad_out, None, backward=True)
     if grad_x.dtype.itemsize == 4:
         _avg[float](grad_out, grad_x, ph, pw, sh, sw, pad_top, pad_left, True)
     else:
         _avg[double](grad_out, grad_x, ph, pw, sh, sw, pad_top, pad_left, True)
 
 
-cdef _avg(floating[:, :, :, ::1] source, floating[:, :, :, ::1] dest, Py_ssize_t ph,
+cdef _avg(const floating[:, :, :, ::1] source, floating[:, :, :, ::1] dest, Py_ssize_t ph,
           Py_ssize_t pw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top, Py_ssize_t pad_left,
           bint backward):
     """Forward: dest (pooled) = window means of source (the image).
