@@ -5,6 +5,8 @@ The kernels' input memoryviews are ``const``, so an array with
 ``np.memmap``) goes in without a copy; only the outputs must be writeable.
 """
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -170,3 +172,38 @@ def test_read_only_outputs_are_refused_by_name(case, backend):
         call[i].flags.writeable = False
         with pytest.raises(ValueError, match="writeable"):
             getattr(backend, kernel)(*call)
+
+
+def _big_calls(rng):
+    """kernel -> (arguments, the position of an input of 4-8 MB)."""
+    def normal(*shape):
+        return rng.normal(size=shape).astype(np.float32)
+
+    def empty(*shape):
+        return np.empty(shape, np.float32)
+
+    return {
+        "dense_forward": ((normal(4000, 500), normal(500, 4), None, empty(4000, 4)), 0),
+        "conv2d_forward": ((normal(100, 60, 60, 3), normal(3, 3, 3, 2), None, 2, 2, 0, 0,
+                            empty(100, 29, 29, 2)), 0),
+        "max_pool2d_forward": ((normal(100, 60, 60, 3), 2, 2, 2, 2, 0, 0, empty(100, 30, 30, 3),
+                                np.empty((100, 30, 30, 3), np.int64)), 0),
+        "softmax_cross_entropy_forward": ((normal(20000, 100), rng.integers(0, 100, 20000),
+                                           empty(20000, 100), empty(20000)), 0),
+    }
+
+
+@pytest.mark.parametrize("kernel", ["dense_forward", "conv2d_forward", "max_pool2d_forward",
+                                    "softmax_cross_entropy_forward"])
+def test_read_only_inputs_are_not_copied(kernel):
+    """tracemalloc sees NumPy's allocations: a copy of the input would show as its size."""
+    args, position = _big_calls(np.random.default_rng(3))[kernel]
+    args[position].flags.writeable = False
+    getattr(compiled, kernel)(*args)  # warm up: first-call allocations are not copies
+    tracemalloc.start()
+    try:
+        getattr(compiled, kernel)(*args)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < args[position].nbytes // 8, (peak, args[position].nbytes)
