@@ -156,7 +156,8 @@ def _set_blas_dim_limit(limit):
     if limit is None:
         _dim_limit_set = 0
     elif not 1 <= limit <= _ILP64_MAX:
-        raise ValueError(f"_set_blas_dim_limit: limit must be a positive int, received {limit!r}.")
+        raise ValueError(
+            f"_set_blas_dim_limit: limit must be a positive int, received {limit!r}.")
     else:
         _dim_limit_set = limit
     return before
