@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the kernel tests under valgrind memcheck and summarise the memory errors.
 #
-#   scripts/memcheck.sh                 # the three kernel test modules
+#   scripts/memcheck.sh                 # the kernel test modules
 #   scripts/memcheck.sh tests/test_kernels.py -k gemm    # any pytest arguments
 #
 # Compiled kernels trust their arguments once the Python checks have passed; a
@@ -54,7 +54,8 @@ for candidate in /usr/lib/valgrind/python3.supp /usr/lib/valgrind/python.supp; d
 done
 
 if [[ $# -eq 0 ]]; then
-    set -- tests/test_kernels.py tests/test_kernel_arguments.py tests/test_kernel_fuzz.py
+    set -- tests/test_kernels.py tests/test_kernel_arguments.py tests/test_kernel_fuzz.py \
+        tests/test_kernel_readonly.py tests/test_kernel_sizes.py
 fi
 
 echo "memcheck: $* (log: $LOG)"

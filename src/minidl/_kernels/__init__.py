@@ -12,7 +12,10 @@ framework to the NumPy twins, so you can see both the math and the speed-up.
 
 Every function takes C-contiguous float32 or float64 arrays (all floats of one
 call share a dtype), writes into the output arrays it is given, and raises
-``ValueError`` on a bad argument before any compiled loop runs.
+``ValueError`` on a bad argument before any compiled loop runs.  Inputs are
+only read (``const`` in the compiled kernels): read-only and memory-mapped
+arrays (``np.load(..., mmap_mode="r")``, ``np.memmap``) go in without a copy;
+outputs must be writeable.  Sizes and offsets are 64-bit throughout.
 
 Functions (N batch, K inputs, M outputs; images NHWC):
 

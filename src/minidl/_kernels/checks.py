@@ -252,10 +252,12 @@ def check_gradient_nonzeros(out, grad_out, activation):
     check_activation(k, activation)
 
 
-def check_pool(x, ph, pw, sh, sw, pad_top, pad_left, out, argmax):
-    k = "pool2d"
-    _array(k, "input", x, 4)
-    _array(k, "output", out, 4)
+def check_pool(x, ph, pw, sh, sw, pad_top, pad_left, out, argmax, backward=False):
+    """A pooling's image ``x`` and pooled ``out``; the forward writes ``out``, the
+    (average-pooling) backward writes ``x`` (the image's gradient)."""
+    k = "avg_pool2d_backward" if backward else "pool2d"
+    _array(k, "grad_x" if backward else "input", x, 4, writeable=backward)
+    _array(k, "grad_out" if backward else "output", out, 4, writeable=not backward)
     _same_dtype(k, input=x, output=out)
     n, h, w, c = x.shape
     if out.ndim != 4 or out.shape[0] != n or out.shape[3] != c:
@@ -288,11 +290,14 @@ def check_argmax_range(argmax, size):
         )
 
 
-def check_softmax_xent(logits, labels, probs, losses):
-    k = "softmax_cross_entropy"
-    _array(k, "logits", logits, 2)
-    _array(k, "probs", probs, 2)
-    _array(k, "losses", losses, 1)
+def check_softmax_xent(logits, labels, probs, losses, backward=False):
+    """The forward's arguments (logits, labels, probs, losses): probs and losses written.
+    The backward's (grad_logits, labels, probs, grad_losses) fill the same roles, checked
+    by the same rules, with grad_logits the one written."""
+    k = "softmax_cross_entropy_backward" if backward else "softmax_cross_entropy"
+    _array(k, "grad_logits" if backward else "logits", logits, 2, writeable=backward)
+    _array(k, "probs", probs, 2, writeable=not backward)
+    _array(k, "grad_losses" if backward else "losses", losses, 1, writeable=not backward)
     _same_dtype(k, logits=logits, probs=probs, losses=losses)
     n, c = logits.shape
     if c < 1:

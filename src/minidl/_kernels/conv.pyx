@@ -136,8 +136,8 @@ _ACTIVATION_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}  # as in d
 PARALLEL_MIN_VALUES = 1 << 18
 
 
-def im2col(x, int kh, int kw, int sh, int sw, int pad_top, int pad_left,
-           int out_h, int out_w, cols):
+def im2col(x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top,
+           Py_ssize_t pad_left, Py_ssize_t out_h, Py_ssize_t out_w, cols):
     """Unfold NHWC patches of ``x`` into the rows of ``cols``."""
     check_im2col(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols, "im2col")
     if x.dtype.itemsize == 4:
@@ -146,8 +146,9 @@ def im2col(x, int kh, int kw, int sh, int sw, int pad_top, int pad_left,
         _im2col[double](x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols)
 
 
-cdef _im2col(floating[:, :, :, ::1] x, int kh, int kw, int sh, int sw, int pad_top,
-             int pad_left, int out_h, int out_w, floating[:, ::1] cols):
+cdef _im2col(const floating[:, :, :, ::1] x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+             Py_ssize_t sw, Py_ssize_t pad_top, Py_ssize_t pad_left, Py_ssize_t out_h,
+             Py_ssize_t out_w, floating[:, ::1] cols):
     cdef Py_ssize_t n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3]
     cdef Py_ssize_t b, oh, ow, i, row, y
     cdef bint parallel = cols.shape[0] * cols.shape[1] >= PARALLEL_MIN_VALUES
@@ -163,8 +164,8 @@ cdef _im2col(floating[:, :, :, ::1] x, int kh, int kw, int sh, int sw, int pad_t
                                     h, w, c, kw)
 
 
-cdef inline void _copy_patch_row(floating *image, floating *dest, Py_ssize_t y, Py_ssize_t x0,
-                                 Py_ssize_t h, Py_ssize_t w, Py_ssize_t c,
+cdef inline void _copy_patch_row(const floating *image, floating *dest, Py_ssize_t y,
+                                 Py_ssize_t x0, Py_ssize_t h, Py_ssize_t w, Py_ssize_t c,
                                  Py_ssize_t kw) noexcept nogil:
     """dest[j*c + k] = image[y, x0 + j, k] for j < kw: one kernel row of one patch.
 
@@ -189,8 +190,8 @@ cdef inline void _copy_patch_row(floating *image, floating *dest, Py_ssize_t y, 
         dest[t] = 0
 
 
-def col2im(cols, int kh, int kw, int sh, int sw, int pad_top, int pad_left,
-           int out_h, int out_w, grad_x):
+def col2im(cols, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top,
+           Py_ssize_t pad_left, Py_ssize_t out_h, Py_ssize_t out_w, grad_x):
     """Fold the rows of ``cols`` back onto the NHWC image ``grad_x`` (summing)."""
     check_im2col(grad_x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols, "col2im")
     if grad_x.dtype.itemsize == 4:
@@ -199,8 +200,9 @@ def col2im(cols, int kh, int kw, int sh, int sw, int pad_top, int pad_left,
         _col2im[double](cols, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, grad_x)
 
 
-cdef _col2im(floating[:, ::1] cols, int kh, int kw, int sh, int sw, int pad_top,
-             int pad_left, int out_h, int out_w, floating[:, :, :, ::1] grad_x):
+cdef _col2im(const floating[:, ::1] cols, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+             Py_ssize_t sw, Py_ssize_t pad_top, Py_ssize_t pad_left, Py_ssize_t out_h,
+             Py_ssize_t out_w, floating[:, :, :, ::1] grad_x):
     cdef Py_ssize_t n = grad_x.shape[0], h = grad_x.shape[1], w = grad_x.shape[2]
     cdef Py_ssize_t c = grad_x.shape[3]
     cdef Py_ssize_t b, oh, ow, i, row, y
@@ -219,8 +221,9 @@ cdef _col2im(floating[:, ::1] cols, int kh, int kw, int sh, int sw, int pad_top,
                                        ow * sw - pad_left, w, c, kw)
 
 
-cdef inline void _add_patch_row(floating *image, floating *source, Py_ssize_t y, Py_ssize_t x0,
-                                Py_ssize_t w, Py_ssize_t c, Py_ssize_t kw) noexcept nogil:
+cdef inline void _add_patch_row(floating *image, const floating *source, Py_ssize_t y,
+                                Py_ssize_t x0, Py_ssize_t w, Py_ssize_t c,
+                                Py_ssize_t kw) noexcept nogil:
     """image[y, x0 + j, k] += source[j*c + k] for the kernel columns inside the image."""
     cdef Py_ssize_t t, lo, hi
     lo = 0 if x0 >= 0 else -x0
@@ -230,7 +233,8 @@ cdef inline void _add_patch_row(floating *image, floating *source, Py_ssize_t y,
         image[t] += source[t]
 
 
-cdef minidl_conv_shape _shape_of(x, w, out, int sh, int sw, int pad_top, int pad_left):
+cdef minidl_conv_shape _shape_of(x, w, out, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top,
+                                 Py_ssize_t pad_left):
     cdef minidl_conv_shape s
     s.h, s.w, s.c = x.shape[1], x.shape[2], x.shape[3]
     s.kh, s.kw, s.f = w.shape[0], w.shape[1], w.shape[3]
@@ -239,8 +243,8 @@ cdef minidl_conv_shape _shape_of(x, w, out, int sh, int sw, int pad_top, int pad
     return s
 
 
-def conv2d_forward(x, w, b, int sh, int sw, int pad_top, int pad_left, out,
-                   str activation="linear"):
+def conv2d_forward(x, w, b, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top,
+                   Py_ssize_t pad_left, out, str activation="linear"):
     """out (N, OH, OW, F) = act(conv(x, w) + b), computed directly; see conv_direct.h."""
     check_conv2d(x, w, b, sh, sw, pad_top, pad_left, out, activation)
     cdef minidl_conv_shape s = _shape_of(x, w, out, sh, sw, pad_top, pad_left)
@@ -250,12 +254,12 @@ def conv2d_forward(x, w, b, int sh, int sw, int pad_top, int pad_left, out,
         _direct_forward[double](x, w, b, out, &s, _ACTIVATION_CODES[activation])
 
 
-cdef _direct_forward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] w, object b_obj,
-                     floating[:, :, :, ::1] out, minidl_conv_shape *s, int code):
+cdef _direct_forward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
+                     object b_obj, floating[:, :, :, ::1] out, minidl_conv_shape *s, int code):
     cdef Py_ssize_t i, n = x.shape[0]
     cdef Py_ssize_t image = s.h * s.w * s.c, out_image = s.oh * s.ow * s.f
-    cdef floating[::1] b
-    cdef floating *bias = NULL
+    cdef const floating[::1] b
+    cdef const floating *bias = NULL
     cdef bint parallel = n * out_image * s.kh * s.kw * s.c >= PARALLEL_MIN_VALUES
     if b_obj is not None and s.f > 0:
         b = b_obj
@@ -271,8 +275,8 @@ cdef _direct_forward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] w, object 
                                               &out[0, 0, 0, 0] + i * out_image, s, code)
 
 
-def conv2d_backward(x, w, out, grad_out, int sh, int sw, int pad_top, int pad_left,
-                    grad_x, grad_w, grad_b, str activation="linear"):
+def conv2d_backward(x, w, out, grad_out, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top,
+                    Py_ssize_t pad_left, grad_x, grad_w, grad_b, str activation="linear"):
     """grad_x (or None), grad_w, grad_b (or None) of the direct convolution."""
     check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w,
                           grad_b, activation)
@@ -292,8 +296,8 @@ def conv2d_backward(x, w, out, grad_out, int sh, int sw, int pad_top, int pad_le
         np.sum(partial_b, axis=0, out=grad_b)
 
 
-cdef _direct_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] w,
-                      floating[:, :, :, ::1] out, floating[:, :, :, ::1] grad_out,
+cdef _direct_backward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
+                      const floating[:, :, :, ::1] out, const floating[:, :, :, ::1] grad_out,
                       object grad_x_obj, floating[:, ::1] partial_w, object partial_b_obj,
                       minidl_conv_shape *s, int code):
     cdef Py_ssize_t i, n = x.shape[0]
@@ -344,7 +348,8 @@ def gradient_nonzeros(out, grad_out, str activation="linear"):
                                          _ACTIVATION_CODES[activation])
 
 
-cdef Py_ssize_t _count_nonzero_grad_z(floating[::1] out, floating[::1] grad_out, int code):
+cdef Py_ssize_t _count_nonzero_grad_z(const floating[::1] out, const floating[::1] grad_out,
+                                      int code):
     cdef Py_ssize_t size = out.shape[0], chunk = 1 << 16, part, lo
     cdef Py_ssize_t parts = (size + chunk - 1) // chunk, total = 0
     for part in prange(parts, nogil=True, schedule="static", use_threads_if=parts > 1):
@@ -358,15 +363,17 @@ cdef Py_ssize_t _count_nonzero_grad_z(floating[::1] out, floating[::1] grad_out,
     return total
 
 
-def conv2d_backward_sparse(x, w, out, grad_out, int sh, int sw, int pad_top, int pad_left,
-                           grad_x, grad_w, grad_b, str activation="linear"):
+def conv2d_backward_sparse(x, w, out, grad_out, Py_ssize_t sh, Py_ssize_t sw,
+                           Py_ssize_t pad_top, Py_ssize_t pad_left, grad_x, grad_w, grad_b,
+                           str activation="linear"):
     """The gradients of a convolution (as ``conv2d_backward``), walking only the
     nonzeros of dL/dz; see conv_sparse.h."""
     check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w,
                           grad_b, activation, "conv2d_backward_sparse")
-    # nothing to walk, or an image or kernel too big for the lists' C int offsets:
+    # nothing to walk, or an image, output image or kernel too big for the lists' C int
+    # offsets (conv_sparse.h):
     # the direct kernel copes
-    if x.size == 0 or w.size == 0 or out.size == 0 or max(x[0].size, w.size) >= 2**31:
+    if x.size == 0 or w.size == 0 or out.size == 0 or max(x[0].size, w.size, out[0].size) >= 2**31:
         conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
                         activation)
         return
@@ -397,7 +404,7 @@ def _transpose_into(src, dst):
         _transpose_blocks[double](src, dst, src.shape[0])
 
 
-cdef _transpose_blocks(floating[:, ::1] src, floating[:, ::1] dst, Py_ssize_t rows):
+cdef _transpose_blocks(const floating[:, ::1] src, floating[:, ::1] dst, Py_ssize_t rows):
     """dst's blocks (cols, rows) = src's blocks (rows, cols) transposed, one after
     another: src holds matrices of ``rows`` rows stacked, dst their transposes."""
     cdef Py_ssize_t block, cols = src.shape[1]
@@ -426,8 +433,8 @@ def _aligned_copy(a):
     return copy
 
 
-cdef _sparse_backward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] wt,
-                      floating[:, :, :, ::1] out, floating[:, :, :, ::1] grad_out,
+cdef _sparse_backward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] wt,
+                      const floating[:, :, :, ::1] out, const floating[:, :, :, ::1] grad_out,
                       object grad_x_obj, floating[:, :, :, ::1] grad_wt, object grad_b_obj,
                       minidl_conv_shape *s, int code):
     cdef Py_ssize_t i, block, n = x.shape[0], f = s.f
@@ -485,7 +492,8 @@ WINOGRAD_CHUNK_TILES = 64
 WINOGRAD_MAX_CHUNKS = 16
 
 
-def conv2d_winograd_forward(x, w, b, int pad_top, int pad_left, out, str activation="linear"):
+def conv2d_winograd_forward(x, w, b, Py_ssize_t pad_top, Py_ssize_t pad_left, out,
+                            str activation="linear"):
     """out = act(conv(x, w) + b) for a 3x3 kernel at stride 1, by Winograd's F(4x4, 3x3):
     4x fewer multiplications than the direct sum; see conv_winograd.h."""
     check_conv2d_winograd(x, w, b, pad_top, pad_left, out, activation)
@@ -501,8 +509,8 @@ def conv2d_winograd_forward(x, w, b, int pad_top, int pad_left, out, str activat
         _winograd_forward[double](x, u, b, out, &s, _ACTIVATION_CODES[activation])
 
 
-def conv2d_winograd_backward(x, w, out, grad_out, int pad_top, int pad_left, grad_x, grad_w,
-                             grad_b, str activation="linear"):
+def conv2d_winograd_backward(x, w, out, grad_out, Py_ssize_t pad_top, Py_ssize_t pad_left,
+                             grad_x, grad_w, grad_b, str activation="linear"):
     """The gradients of ``conv2d_winograd_forward`` (grad_x and grad_b may be None), by the
     same transforms transposed; see conv_winograd.h."""
     check_conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x, grad_w,
@@ -579,7 +587,8 @@ def _winograd_kernel(w):
     return u
 
 
-cdef _transform_kernel(floating[::1] w, floating[::1] u, floating[:, ::1] mid, Py_ssize_t plane):
+cdef _transform_kernel(const floating[::1] w, floating[::1] u, floating[:, ::1] mid,
+                       Py_ssize_t plane):
     """Each part of the (C, F) plane on its own thread."""
     cdef Py_ssize_t part, parts = mid.shape[0]
     for part in prange(parts, nogil=True, schedule="static", use_threads_if=parts > 1):
@@ -603,14 +612,15 @@ cdef Py_ssize_t _images_per_chunk(minidl_conv_shape *s, Py_ssize_t n):
     return images
 
 
-cdef _winograd_forward(floating[:, :, :, ::1] x, floating[:, :, ::1] u, object b_obj,
-                       floating[:, :, :, ::1] out, minidl_conv_shape *s, int code):
+cdef _winograd_forward(const floating[:, :, :, ::1] x, const floating[:, :, ::1] u,
+                       object b_obj, floating[:, :, :, ::1] out, minidl_conv_shape *s,
+                       int code):
     cdef Py_ssize_t chunk, first, n = x.shape[0]
     cdef Py_ssize_t per_chunk = _images_per_chunk(s, n)
     cdef Py_ssize_t chunks = (n + per_chunk - 1) // per_chunk
     cdef Py_ssize_t image = s.h * s.w * s.c, out_image = s.oh * s.ow * s.f
-    cdef floating[::1] b
-    cdef floating *bias = NULL
+    cdef const floating[::1] b
+    cdef const floating *bias = NULL
     cdef bint parallel = chunks > 1 and n * out_image * s.c >= PARALLEL_MIN_VALUES
     dtype = np.float32 if floating is float else np.float64
     cdef floating[:, ::1] scratch = np.empty((chunks, MINIDL_WINO_SCRATCH(s.c, s.f)), dtype)
@@ -629,8 +639,8 @@ cdef _winograd_forward(floating[:, :, :, ::1] x, floating[:, :, ::1] u, object b
                                        min(per_chunk, n - first), code, &scratch[chunk, 0])
 
 
-cdef _winograd_backward(floating[:, :, :, ::1] x, floating[:, :, ::1] ut,
-                        floating[:, :, :, ::1] out, floating[:, :, :, ::1] grad_out,
+cdef _winograd_backward(const floating[:, :, :, ::1] x, const floating[:, :, ::1] ut,
+                        const floating[:, :, :, ::1] out, const floating[:, :, :, ::1] grad_out,
                         object grad_x_obj, floating[:, :, :, ::1] grad_w, object grad_b_obj,
                         minidl_conv_shape *s, int code):
     cdef Py_ssize_t chunk, first, part, n = x.shape[0]

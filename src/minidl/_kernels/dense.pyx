@@ -131,24 +131,115 @@ def blas_thread_limit():
     return _product_threads
 
 
-cdef void _blas_gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
-                     floating *a, int lda, floating *b, int ldb, floating beta,
-                     floating *c, int ldc) noexcept nogil:
-    """Row-major C (m, n) = alpha op(A) op(B) + beta C: one single-threaded BLAS call."""
+# BLAS's integer arguments.  scipy's cython_blas (LP64) takes C ints, so a size or a
+# leading dimension above INT_MAX cannot be passed in one call: _blas_gemm then splits
+# the product into calls that fit (as NumPy's dot does), along m and n by blocks, along
+# k by adding each part's product into C (beta = 1 after the first part).  numpy's
+# OpenBLAS (ILP64) takes 64-bit ints: one call.  _set_blas_dim_limit lowers the limit
+# (tests check the splitting at small sizes against NumPy).
+cdef Py_ssize_t _LP64_MAX = 2147483647
+cdef Py_ssize_t _ILP64_MAX = 0x7FFFFFFFFFFFFFFF
+cdef Py_ssize_t _dim_limit_set = 0  # 0: the library's own limit
+
+
+cdef inline Py_ssize_t _dim_limit() noexcept nogil:
+    if _dim_limit_set > 0:
+        return _dim_limit_set
+    return _ILP64_MAX if _sgemm64 != NULL else _LP64_MAX
+
+
+def _set_blas_dim_limit(limit):
+    """For tests: pass at most ``limit`` as any size or leading dimension of one BLAS call
+    (``None``: the library's own limit, INT_MAX for LP64).  Returns the limit before."""
+    global _dim_limit_set
+    before = _dim_limit()
+    if limit is None:
+        _dim_limit_set = 0
+    elif not 1 <= limit <= _ILP64_MAX:
+        raise ValueError(
+            f"_set_blas_dim_limit: limit must be a positive int, received {limit!r}.")
+    else:
+        _dim_limit_set = limit
+    return before
+
+
+cdef inline void _blas_call(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
+                            Py_ssize_t k, floating alpha, const floating *a, Py_ssize_t lda,
+                            const floating *b, Py_ssize_t ldb, floating beta, floating *c,
+                            Py_ssize_t ldc) noexcept nogil:
+    """One BLAS call; every size and leading dimension already within the library's limit."""
     cdef char ta = b'T' if trans_b else b'N'
     cdef char tb = b'T' if trans_a else b'N'
     cdef blas_int m64 = m, n64 = n, k64 = k, lda64 = lda, ldb64 = ldb, ldc64 = ldc
+    cdef int m32 = <int>m, n32 = <int>n, k32 = <int>k
+    cdef int lda32 = <int>lda, ldb32 = <int>ldb, ldc32 = <int>ldc
     cdef gemm_function ilp64 = _sgemm64 if floating is float else _dgemm64
     cdef gemm32_function lp64 = _sgemm32 if floating is float else _dgemm32
     if ilp64 != NULL:
         ilp64(&ta, &tb, &n64, &m64, &k64, &alpha, b, &ldb64, a, &lda64, &beta, c, &ldc64)
     else:
-        lp64(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
+        lp64(&ta, &tb, &n32, &m32, &k32, &alpha, b, &ldb32, a, &lda32, &beta, c, &ldc32)
 
 
-cdef void _gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
-                floating *a, int lda, floating *b, int ldb, floating beta,
-                floating *c, int ldc) noexcept nogil:
+cdef inline Py_ssize_t _fit_ld(Py_ssize_t ld, Py_ssize_t row, Py_ssize_t limit) noexcept nogil:
+    """The leading dimension to pass for a part whose rows (as stored) are ``row`` long:
+    ``ld`` itself if it fits; else the part has a single stored row, and BLAS never
+    steps by ld, so any ld >= the row's length will do."""
+    return ld if ld <= limit else (row if row > 1 else 1)
+
+
+cdef void _blas_gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                     floating alpha, const floating *a, Py_ssize_t lda, const floating *b,
+                     Py_ssize_t ldb, floating beta, floating *c, Py_ssize_t ldc) noexcept nogil:
+    """Row-major C (m, n) = alpha op(A) op(B) + beta C (k >= 1): single-threaded BLAS,
+    in one call when every size and leading dimension fits the library's ints.
+
+    Otherwise in parts of at most ``limit`` rows of C, columns of C and terms of the
+    sum; a leading dimension over the limit makes that matrix's parts one stored row
+    each (A is stored (m, k), or (k, m) when transposed; B (k, n), or (n, k); C (m, n)).
+    """
+    cdef Py_ssize_t limit = _dim_limit()
+    cdef Py_ssize_t mb = limit, nb = limit, kb = limit, i, j, p, mi, nj, kp
+    if m <= limit and n <= limit and k <= limit and lda <= limit and ldb <= limit \
+            and ldc <= limit:
+        _blas_call(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    if lda > limit:
+        if trans_a:
+            kb = 1
+        else:
+            mb = 1
+    if ldb > limit:
+        if trans_b:
+            nb = 1
+        else:
+            kb = 1
+    if ldc > limit:
+        mb = 1
+    i = 0
+    while i < m:
+        mi = mb if mb <= m - i else m - i
+        j = 0
+        while j < n:
+            nj = nb if nb <= n - j else n - j
+            p = 0
+            while p < k:
+                kp = kb if kb <= k - p else k - p
+                _blas_call(trans_a, trans_b, mi, nj, kp, alpha,
+                           a + (p * lda + i if trans_a else i * lda + p),
+                           _fit_ld(lda, mi if trans_a else kp, limit),
+                           b + (j * ldb + p if trans_b else p * ldb + j),
+                           _fit_ld(ldb, kp if trans_b else nj, limit),
+                           beta if p == 0 else <floating>1, c + i * ldc + j,
+                           _fit_ld(ldc, nj, limit))
+                p += kp
+            j += nj
+        i += mi
+
+
+cdef void _gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                floating alpha, const floating *a, Py_ssize_t lda, const floating *b,
+                Py_ssize_t ldb, floating beta, floating *c, Py_ssize_t ldc) noexcept nogil:
     """Row-major C (m, n) = alpha op(A) op(B) + beta C.
 
     A big product is cut into one part per thread along C's longer side --
@@ -158,8 +249,8 @@ cdef void _gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
     thread they can differ in the last bits where a part's edge meets BLAS's
     tiling (OpenBLAS's own threads split the same way).
     """
-    cdef int parts = _product_threads if <double>m * n * k >= _PARALLEL_MIN_MACS else 1
-    cdef int p, start, stop, size = m if m >= n else n
+    cdef Py_ssize_t parts = _product_threads if <double>m * n * k >= _PARALLEL_MIN_MACS else 1
+    cdef Py_ssize_t p, start, stop, size = m if m >= n else n
     cdef bint by_rows = m >= n
     if parts > size:
         parts = size
@@ -205,10 +296,10 @@ cdef bint _gemm_arguments_ok(a, b, out, bint trans_a, bint trans_b):
             and apart(out, a) and apart(out, b))
 
 
-cdef _gemm_checked(floating[:, ::1] a, floating[:, ::1] b, floating[:, ::1] out,
+cdef _gemm_checked(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] out,
                    bint trans_a, bint trans_b, double alpha, double beta):
-    cdef int m = out.shape[0], n = out.shape[1]
-    cdef int k = a.shape[0] if trans_a else a.shape[1]
+    cdef Py_ssize_t m = out.shape[0], n = out.shape[1]
+    cdef Py_ssize_t k = a.shape[0] if trans_a else a.shape[1]
     cdef Py_ssize_t i, j
     if m == 0 or n == 0:
         return
@@ -252,8 +343,8 @@ cdef extern from "activation.h" nogil:
                                 Py_ssize_t size, int activation)
 
 
-cdef inline void _epilogue(floating *out, Py_ssize_t rows, Py_ssize_t cols, floating *bias,
-                           int code) noexcept nogil:
+cdef inline void _epilogue(floating *out, Py_ssize_t rows, Py_ssize_t cols,
+                           const floating *bias, int code) noexcept nogil:
     """out = act(out + bias) (activation.h)."""
     if floating is float:
         minidl_epilogue_float(out, rows, cols, bias, code)
@@ -283,12 +374,12 @@ cdef bint _dense_arguments_ok(x, w, b, out, activation):
             and apart(out, x) and apart(out, w) and apart(out, b))
 
 
-cdef _dense_forward(floating[:, ::1] x, floating[:, ::1] w, object b,
+cdef _dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object b,
                     floating[:, ::1] out, int code):
     cdef Py_ssize_t n = x.shape[0], k = x.shape[1], m = w.shape[1]
     cdef Py_ssize_t start, rows, block = _block_rows(n, m, sizeof(floating))
-    cdef floating[::1] bias
-    cdef floating *bias_ptr = NULL
+    cdef const floating[::1] bias
+    cdef const floating *bias_ptr = NULL
     if b is not None:
         bias = b
         if m > 0:
@@ -349,8 +440,9 @@ cdef bint _dense_backward_arguments_ok(x, w, out, grad_out, grad_x, grad_w, grad
     return apart(grad_x, grad_w) and apart(grad_x, grad_b) and apart(grad_w, grad_b)
 
 
-cdef _dense_backward(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] out,
-                     floating[:, ::1] grad_out, object grad_x_obj, floating[:, ::1] grad_w,
+cdef _dense_backward(const floating[:, ::1] x, const floating[:, ::1] w,
+                     const floating[:, ::1] out, const floating[:, ::1] grad_out,
+                     object grad_x_obj, floating[:, ::1] grad_w,
                      object grad_b_obj, object scratch_obj, int code):
     cdef Py_ssize_t n = x.shape[0], k = x.shape[1], m = w.shape[1]
     cdef Py_ssize_t start, rows, block = _block_rows(n, m, sizeof(floating))
@@ -360,7 +452,7 @@ cdef _dense_backward(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] ou
     cdef floating[::1] grad_b
     cdef floating[:, ::1] scratch
     cdef floating[::1] ones, grad_zt, grad_xt
-    cdef floating *grad_z
+    cdef const floating *grad_z
     cdef bint want_x = grad_x_obj is not None, want_b = grad_b_obj is not None
     dtype = np.float32 if floating is float else np.float64
     if want_x:
@@ -393,8 +485,9 @@ cdef _dense_backward(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] ou
             if code == LINEAR:
                 grad_z = &grad_out[start, 0]
             else:
+                _activation_backward(&out[start, 0], &grad_out[start, 0], &scratch[0, 0],
+                                     rows * m, code)
                 grad_z = &scratch[0, 0]
-                _activation_backward(&out[start, 0], &grad_out[start, 0], grad_z, rows * m, code)
             # 2. dL/dw += x_block^T @ dL/dz_block   (k, m)
             # 3. dL/dx_block = dL/dz_block @ w^T   (rows, k)
             if want_x and k > 0 and _side_by_side(<double>rows * k * m):
@@ -419,9 +512,9 @@ cdef _dense_backward(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] ou
             start += rows
 
 
-cdef void _grad_x_block(floating *grad_z, int rows, int m, int k, floating *w,
-                       floating *grad_x, floating *grad_zt, floating *grad_xt,
-                       bint may_split) noexcept nogil:
+cdef void _grad_x_block(const floating *grad_z, Py_ssize_t rows, Py_ssize_t m, Py_ssize_t k,
+                       const floating *w, floating *grad_x, floating *grad_zt,
+                       floating *grad_xt, bint may_split) noexcept nogil:
     """grad_x (rows, k) = grad_z (rows, m) @ w^T, w (k, m).
 
     BLAS runs this product (row-major "A @ B^T") up to twice as slow as the same
@@ -438,9 +531,10 @@ cdef void _grad_x_block(floating *grad_z, int rows, int m, int k, floating *w,
     _transpose(grad_xt, k, rows, grad_x)
 
 
-cdef inline void _product(bint may_split, bint trans_a, bint trans_b, int m, int n, int k,
-                          floating *a, int lda, floating *b, int ldb, floating *c,
-                          int ldc) noexcept nogil:
+cdef inline void _product(bint may_split, bint trans_a, bint trans_b, Py_ssize_t m,
+                          Py_ssize_t n, Py_ssize_t k, const floating *a, Py_ssize_t lda,
+                          const floating *b, Py_ssize_t ldb, floating *c,
+                          Py_ssize_t ldc) noexcept nogil:
     """c = op(a) @ op(b): split over the threads when it may be (``_gemm``), else one
     BLAS call (the caller already runs on a thread of its own)."""
     if may_split:
@@ -450,7 +544,7 @@ cdef inline void _product(bint may_split, bint trans_a, bint trans_b, int m, int
                    ldc)
 
 
-cdef inline void _transpose(floating *src, Py_ssize_t rows, Py_ssize_t cols,
+cdef inline void _transpose(const floating *src, Py_ssize_t rows, Py_ssize_t cols,
                             floating *dst) noexcept nogil:
     if floating is float:
         minidl_transpose_float(src, rows, cols, dst)
@@ -458,8 +552,9 @@ cdef inline void _transpose(floating *src, Py_ssize_t rows, Py_ssize_t cols,
         minidl_transpose_double(src, rows, cols, dst)
 
 
-cdef inline void _activation_backward(floating *out, floating *grad, floating *grad_z,
-                                      Py_ssize_t size, int code) noexcept nogil:
+cdef inline void _activation_backward(const floating *out, const floating *grad,
+                                      floating *grad_z, Py_ssize_t size,
+                                      int code) noexcept nogil:
     """grad_z = grad * act'(z): relu' = [y > 0], sigmoid' = y (1 - y), tanh' = 1 - y^2."""
     if floating is float:
         minidl_act_grad_float(out, grad, grad_z, size, code)
@@ -467,21 +562,41 @@ cdef inline void _activation_backward(floating *out, floating *grad, floating *g
         minidl_act_grad_double(out, grad, grad_z, size, code)
 
 
-cdef void _add_column_sums(floating *a, int rows, int cols, floating *ones, floating beta,
-                           floating *sums) noexcept nogil:
+cdef void _add_column_sums(const floating *a, Py_ssize_t rows, Py_ssize_t cols,
+                           const floating *ones, floating beta, floating *sums) noexcept nogil:
     """sums = a^T @ ones + beta * sums: the column sums of a (rows, cols) block (added to
-    sums when beta is 1), by BLAS's gemv.
+    sums when beta is 1), by BLAS's gemv; in parts, as ``_blas_gemm``, when a size is
+    over the library's limit (``ones`` holds at least ``rows`` ones).
 
     (A plain double loop here cannot keep the sums in registers, because the
     compiler must assume ``sums`` and ``a`` may overlap; gemv is 5x faster.)
     """
+    cdef Py_ssize_t limit = _dim_limit()
+    cdef Py_ssize_t rb = limit if cols <= limit else 1, i, j, ri, cj
+    j = 0
+    while j < cols:
+        cj = limit if limit <= cols - j else cols - j
+        i = 0
+        while i < rows:
+            ri = rb if rb <= rows - i else rows - i
+            _blas_gemv(a + i * cols + j, ri, cj, _fit_ld(cols, cj, limit), ones,
+                       beta if i == 0 else <floating>1, sums + j)
+            i += ri
+        j += cj
+
+
+cdef inline void _blas_gemv(const floating *a, Py_ssize_t rows, Py_ssize_t cols,
+                            Py_ssize_t lda, const floating *ones, floating beta,
+                            floating *sums) noexcept nogil:
+    """sums (cols,) = a^T @ ones + beta * sums for a (rows, cols) block with row stride
+    lda: one BLAS call, every size within the library's limit."""
     cdef char no = b'N'
-    cdef int one = 1
     cdef floating alpha = 1
-    cdef blas_int rows64 = rows, cols64 = cols, one64 = 1
+    cdef blas_int rows64 = rows, cols64 = cols, lda64 = lda, one64 = 1
+    cdef int rows32 = <int>rows, cols32 = <int>cols, lda32 = <int>lda, one = 1
     cdef gemv_function ilp64 = _sgemv64 if floating is float else _dgemv64
     cdef gemv32_function lp64 = _sgemv32 if floating is float else _dgemv32
     if ilp64 != NULL:
-        ilp64(&no, &cols64, &rows64, &alpha, a, &cols64, ones, &one64, &beta, sums, &one64)
+        ilp64(&no, &cols64, &rows64, &alpha, a, &lda64, ones, &one64, &beta, sums, &one64)
     else:
-        lp64(&no, &cols, &rows, &alpha, a, &cols, ones, &one, &beta, sums, &one)
+        lp64(&no, &cols32, &rows32, &alpha, a, &lda32, ones, &one, &beta, sums, &one)

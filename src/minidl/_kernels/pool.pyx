@@ -22,8 +22,8 @@ from minidl._kernels.checks import check_pool, check_pool_backward
 PARALLEL_MIN_VALUES = 1 << 17
 
 
-def max_pool2d_forward(x, int ph, int pw, int sh, int sw, int pad_top, int pad_left,
-                       out, argmax):
+def max_pool2d_forward(x, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh, Py_ssize_t sw,
+                       Py_ssize_t pad_top, Py_ssize_t pad_left, out, argmax):
     """out = max over each window; argmax = where the max was."""
     check_pool(x, ph, pw, sh, sw, pad_top, pad_left, out, argmax)
     if x.dtype.itemsize == 4:
@@ -32,8 +32,9 @@ def max_pool2d_forward(x, int ph, int pw, int sh, int sw, int pad_top, int pad_l
         _max_forward[double](x, ph, pw, sh, sw, pad_top, pad_left, out, argmax)
 
 
-cdef _max_forward(floating[:, :, :, ::1] x, int ph, int pw, int sh, int sw, int pad_top,
-                  int pad_left, floating[:, :, :, ::1] out, int64_t[:, :, :, ::1] argmax):
+cdef _max_forward(const floating[:, :, :, ::1] x, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh,
+                  Py_ssize_t sw, Py_ssize_t pad_top, Py_ssize_t pad_left,
+                  floating[:, :, :, ::1] out, int64_t[:, :, :, ::1] argmax):
     cdef Py_ssize_t n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3]
     cdef Py_ssize_t out_h = out.shape[1], out_w = out.shape[2]
     cdef Py_ssize_t b, oh, ow, y_lo, y_hi, x_lo, x_hi
@@ -68,7 +69,7 @@ cdef extern from "max_window.h" nogil:
                                          Py_ssize_t x_hi, Py_ssize_t w, Py_ssize_t c)
 
 
-cdef inline void _max_window(floating *image, floating *out, int64_t *where,
+cdef inline void _max_window(const floating *image, floating *out, int64_t *where,
                              Py_ssize_t y_lo, Py_ssize_t y_hi, Py_ssize_t x_lo, Py_ssize_t x_hi,
                              Py_ssize_t w, Py_ssize_t c) noexcept nogil:
     if floating is float:
@@ -99,15 +100,16 @@ def max_pool2d_backward(grad_out, argmax, grad_x):
         )
 
 
-cdef Py_ssize_t _max_backward(floating[:, :, :, ::1] grad_out, int64_t[:, :, :, ::1] argmax,
+cdef Py_ssize_t _max_backward(const floating[:, :, :, ::1] grad_out,
+                              const int64_t[:, :, :, ::1] argmax,
                               floating[:, :, :, ::1] grad_x):
     cdef Py_ssize_t n = grad_x.shape[0]
     cdef Py_ssize_t size = grad_x.shape[1] * grad_x.shape[2] * grad_x.shape[3]
     cdef Py_ssize_t per_image = grad_out.shape[1] * grad_out.shape[2] * grad_out.shape[3]
     cdef Py_ssize_t b, t, index, bad = 0
     cdef floating *image
-    cdef floating *grads
-    cdef int64_t *where
+    cdef const floating *grads
+    cdef const int64_t *where
     cdef bint parallel = n * size >= PARALLEL_MIN_VALUES
     if n == 0 or size == 0:
         return 0
@@ -127,39 +129,46 @@ cdef Py_ssize_t _max_backward(floating[:, :, :, ::1] grad_out, int64_t[:, :, :, 
     return bad
 
 
-def avg_pool2d_forward(x, int ph, int pw, int sh, int sw, int pad_top, int pad_left, out):
+def avg_pool2d_forward(x, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh, Py_ssize_t sw,
+                       Py_ssize_t pad_top, Py_ssize_t pad_left, out):
     """out = mean of the real pixels in each window."""
     check_pool(x, ph, pw, sh, sw, pad_top, pad_left, out, None)
     if x.dtype.itemsize == 4:
-        _avg[float](x, ph, pw, sh, sw, pad_top, pad_left, out, False)
+        _avg[float](x, out, ph, pw, sh, sw, pad_top, pad_left, False)
     else:
-        _avg[double](x, ph, pw, sh, sw, pad_top, pad_left, out, False)
+        _avg[double](x, out, ph, pw, sh, sw, pad_top, pad_left, False)
 
 
-def avg_pool2d_backward(grad_out, int ph, int pw, int sh, int sw, int pad_top, int pad_left,
-                        grad_x):
+def avg_pool2d_backward(grad_out, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh, Py_ssize_t sw,
+                        Py_ssize_t pad_top, Py_ssize_t pad_left, grad_x):
     """grad_x: each window's gradient shared equally among its real pixels."""
-    check_pool(grad_x, ph, pw, sh, sw, pad_top, pad_left, grad_out, None)
+    check_pool(grad_x, ph, pw, sh, sw, pad_top, pad_left, grad_out, None, backward=True)
     if grad_x.dtype.itemsize == 4:
-        _avg[float](grad_x, ph, pw, sh, sw, pad_top, pad_left, grad_out, True)
+        _avg[float](grad_out, grad_x, ph, pw, sh, sw, pad_top, pad_left, True)
     else:
-        _avg[double](grad_x, ph, pw, sh, sw, pad_top, pad_left, grad_out, True)
+        _avg[double](grad_out, grad_x, ph, pw, sh, sw, pad_top, pad_left, True)
 
 
-cdef _avg(floating[:, :, :, ::1] image, int ph, int pw, int sh, int sw, int pad_top,
-          int pad_left, floating[:, :, :, ::1] pooled, bint backward):
-    """Forward: pooled = window means of image.  Backward: image = spread of pooled."""
-    cdef Py_ssize_t n = image.shape[0], h = image.shape[1], w = image.shape[2]
-    cdef Py_ssize_t c = image.shape[3]
-    cdef Py_ssize_t out_h = pooled.shape[1], out_w = pooled.shape[2]
+cdef _avg(const floating[:, :, :, ::1] source, floating[:, :, :, ::1] dest, Py_ssize_t ph,
+          Py_ssize_t pw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top, Py_ssize_t pad_left,
+          bint backward):
+    """Forward: dest (pooled) = window means of source (the image).
+    Backward: dest (the image's gradient) = spread of source (the pooled gradient)."""
+    cdef Py_ssize_t n = source.shape[0], h, w, c = source.shape[3]
+    cdef Py_ssize_t out_h, out_w
     cdef Py_ssize_t b, oh, ow, k, y, xx, y_lo, y_hi, x_lo, x_hi
     cdef floating scale
-    cdef bint parallel = n * h * w * c >= PARALLEL_MIN_VALUES
+    cdef bint parallel
+    if backward:
+        h, w, out_h, out_w = dest.shape[1], dest.shape[2], source.shape[1], source.shape[2]
+    else:
+        h, w, out_h, out_w = source.shape[1], source.shape[2], dest.shape[1], dest.shape[2]
+    parallel = n * h * w * c >= PARALLEL_MIN_VALUES
     if n == 0 or c == 0:
         return
     for b in prange(n, nogil=True, schedule="static", use_threads_if=parallel):
         if backward:
-            memset(&image[b, 0, 0, 0], 0, h * w * c * sizeof(floating))
+            memset(&dest[b, 0, 0, 0], 0, h * w * c * sizeof(floating))
         for oh in range(out_h):
             y_lo = oh * sh - pad_top
             y_hi = y_lo + ph
@@ -177,14 +186,14 @@ cdef _avg(floating[:, :, :, ::1] image, int ph, int pw, int sh, int sw, int pad_
                 scale = 1.0 / ((y_hi - y_lo) * (x_hi - x_lo))
                 if not backward:
                     for k in range(c):
-                        pooled[b, oh, ow, k] = 0
+                        dest[b, oh, ow, k] = 0
                 for y in range(y_lo, y_hi):
                     for xx in range(x_lo, x_hi):
                         for k in range(c):
                             if backward:
-                                image[b, y, xx, k] += pooled[b, oh, ow, k] * scale
+                                dest[b, y, xx, k] += source[b, oh, ow, k] * scale
                             else:
-                                pooled[b, oh, ow, k] += image[b, y, xx, k]
+                                dest[b, oh, ow, k] += source[b, y, xx, k]
                 if not backward:
                     for k in range(c):
-                        pooled[b, oh, ow, k] = pooled[b, oh, ow, k] * scale
+                        dest[b, oh, ow, k] = dest[b, oh, ow, k] * scale

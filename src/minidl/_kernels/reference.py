@@ -393,7 +393,7 @@ def avg_pool2d_forward(x, ph, pw, sh, sw, pad_top, pad_left, out):
 
 def avg_pool2d_backward(grad_out, ph, pw, sh, sw, pad_top, pad_left, grad_x):
     """Each input in a window gets grad / (pixels in that window)."""
-    check_pool(grad_x, ph, pw, sh, sw, pad_top, pad_left, grad_out, None)
+    check_pool(grad_x, ph, pw, sh, sw, pad_top, pad_left, grad_out, None, backward=True)
     n, h, w, c = grad_x.shape
     out_h, out_w = grad_out.shape[1:3]
     counts = _window_counts(h, w, ph, pw, sh, sw, pad_top, pad_left, out_h, out_w, grad_x.dtype)
@@ -453,7 +453,7 @@ def softmax_cross_entropy_backward(probs, labels, grad_losses, grad_logits):
     the reason softmax and cross-entropy are fused.  For a mean over the
     batch, grad_losses is 1/N everywhere.
     """
-    check_softmax_xent(grad_logits, labels, probs, grad_losses)
+    check_softmax_xent(grad_logits, labels, probs, grad_losses, backward=True)
     check_label_range(labels, probs.shape[1])
     if labels.ndim == 1:
         grad_logits[...] = probs

@@ -33,11 +33,11 @@ cdef bint _softmax_arguments_ok(logits, probs):
     return c >= 1 and dim(probs, 0) == n and dim(probs, 1) == c and apart(probs, logits)
 
 
-cdef bint _arguments_ok(logits, labels, probs, losses):
+cdef bint _arguments_ok(logits, labels, probs, losses, bint backward):
     """The quick form of checks.check_softmax_xent (same argument roles)."""
     cdef int t = float_type(logits)
-    if not (array_of(logits, 2, t, False) and array_of(probs, 2, t, False)
-            and array_of(losses, 1, t, False)):
+    if not (array_of(logits, 2, t, backward) and array_of(probs, 2, t, not backward)
+            and array_of(losses, 1, t, not backward)):
         return False
     cdef Py_ssize_t n = dim(logits, 0), c = dim(logits, 1)
     if c < 1 or dim(probs, 0) != n or dim(probs, 1) != c or dim(losses, 0) != n:
@@ -53,7 +53,7 @@ cdef bint _arguments_ok(logits, labels, probs, losses):
 
 def softmax_cross_entropy_forward(logits, labels, probs, losses):
     """probs = softmax(logits); losses = -log probs[label] (or -sum t log p)."""
-    if not _arguments_ok(logits, labels, probs, losses):
+    if not _arguments_ok(logits, labels, probs, losses, False):
         check_softmax_xent(logits, labels, probs, losses)  # raises, naming what is wrong
     cdef Py_ssize_t bad
     if float_type(logits) == cnp.NPY_FLOAT:
@@ -83,7 +83,8 @@ cdef extern from "softmax_row.h" nogil:
     double minidl_softmax_row_double(const double *z, double *p, Py_ssize_t c)
 
 
-cdef inline floating _softmax_row(floating[:, ::1] z, floating[:, ::1] p, Py_ssize_t i) noexcept nogil:
+cdef inline floating _softmax_row(const floating[:, ::1] z, floating[:, ::1] p,
+                                  Py_ssize_t i) noexcept nogil:
     """Write softmax of row i into p; return log sum exp(z - max) + max."""
     if floating is float:
         return minidl_softmax_row_float(&z[i, 0], &p[i, 0], z.shape[1])
@@ -101,14 +102,14 @@ def softmax_forward(logits, probs):
         _softmax_rows[double](logits, probs)
 
 
-cdef void _softmax_rows(floating[:, ::1] z, floating[:, ::1] p):
+cdef void _softmax_rows(const floating[:, ::1] z, floating[:, ::1] p):
     cdef Py_ssize_t i
     with nogil:
         for i in range(z.shape[0]):
             _softmax_row(z, p, i)
 
 
-cdef Py_ssize_t _forward_sparse(floating[:, ::1] z, int64_t[::1] y, floating[:, ::1] p,
+cdef Py_ssize_t _forward_sparse(const floating[:, ::1] z, const int64_t[::1] y, floating[:, ::1] p,
                                 floating[::1] losses):
     cdef Py_ssize_t i, bad = 0, c = z.shape[1]
     cdef floating log_norm
@@ -122,7 +123,8 @@ cdef Py_ssize_t _forward_sparse(floating[:, ::1] z, int64_t[::1] y, floating[:, 
     return bad
 
 
-cdef Py_ssize_t _forward_dense(floating[:, ::1] z, floating[:, ::1] t, floating[:, ::1] p,
+cdef Py_ssize_t _forward_dense(const floating[:, ::1] z, const floating[:, ::1] t,
+                               floating[:, ::1] p,
                                floating[::1] losses):
     cdef Py_ssize_t i, j
     cdef floating log_norm, total
@@ -139,8 +141,8 @@ cdef Py_ssize_t _forward_dense(floating[:, ::1] z, floating[:, ::1] t, floating[
 
 def softmax_cross_entropy_backward(probs, labels, grad_losses, grad_logits):
     """grad_logits = (probs * sum(t) - t) * grad_losses[:, None]."""
-    if not _arguments_ok(grad_logits, labels, probs, grad_losses):
-        check_softmax_xent(grad_logits, labels, probs, grad_losses)  # raises
+    if not _arguments_ok(grad_logits, labels, probs, grad_losses, True):
+        check_softmax_xent(grad_logits, labels, probs, grad_losses, backward=True)  # raises
     cdef Py_ssize_t bad
     if float_type(probs) == cnp.NPY_FLOAT:
         bad = _backward[float](probs, labels, grad_losses, grad_logits)
@@ -150,11 +152,11 @@ def softmax_cross_entropy_backward(probs, labels, grad_losses, grad_logits):
         _bad_labels(labels, probs.shape[1])
 
 
-cdef Py_ssize_t _backward(floating[:, ::1] p, object labels, floating[::1] g,
+cdef Py_ssize_t _backward(const floating[:, ::1] p, object labels, const floating[::1] g,
                           floating[:, ::1] out):
     cdef Py_ssize_t i, j, bad = 0, n = p.shape[0], c = p.shape[1]
-    cdef int64_t[::1] y
-    cdef floating[:, ::1] t
+    cdef const int64_t[::1] y
+    cdef const floating[:, ::1] t
     cdef floating mass
     if labels.ndim == 1:
         y = labels

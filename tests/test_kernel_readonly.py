@@ -1,0 +1,209 @@
+"""Read-only inputs: every compiled kernel takes them, as its NumPy twin does.
+
+The kernels' input memoryviews are ``const``, so an array with
+``writeable=False`` or memory-mapped data (``np.load(..., mmap_mode="r")``,
+``np.memmap``) goes in without a copy; only the outputs must be writeable.
+"""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from minidl import _kernels
+from minidl._kernels import compiled, reference
+
+FLOATS = [np.float32, np.float64]
+
+
+def _calls(dtype, rng):
+    """kernel name -> (arguments, the names of the read-only inputs among them)."""
+    def normal(*shape):
+        return rng.normal(size=shape).astype(dtype)
+
+    def empty(*shape):
+        return np.empty(shape, dtype)
+
+    x, w, b = normal(5, 4), normal(4, 3), normal(3)
+    dense_out = np.maximum(x @ w + b, 0).astype(dtype)
+    image, kernel = normal(2, 5, 6, 3), normal(2, 3, 3, 4)
+    conv_out = np.maximum(normal(2, 4, 2, 4), 0)
+    wino_x, wino_w = normal(2, 6, 6, 3), normal(3, 3, 3, 4)
+    wino_out = np.maximum(normal(2, 6, 6, 4), 0)
+    pool_x = normal(2, 6, 6, 3)
+    argmax = rng.integers(0, 6 * 6 * 3, size=(2, 3, 3, 3))
+    logits, labels, targets = normal(5, 7), rng.integers(0, 7, size=5), normal(5, 7) ** 2
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    geometry = (2, 3, 1, 2, 0, 1, 4, 3)  # kh, kw, sh, sw, pad_top, pad_left, out_h, out_w
+    param = normal(50)
+    return {
+        "dense_forward": ((x, w, b, empty(5, 3), "relu"), ("x", "w", "b")),
+        "dense_backward": ((x, w, dense_out, normal(5, 3), empty(5, 4), empty(4, 3), empty(3),
+                            "relu"), ("x", "w", "out", "grad_out")),
+        "gemm": ((normal(4, 5), normal(3, 4), normal(5, 3), True, True, 1.5, 0.5), ("a", "b")),
+        "im2col": ((image,) + geometry + (empty(2 * 4 * 3, 2 * 3 * 3),), ("x",)),
+        "col2im": ((normal(2 * 4 * 3, 2 * 3 * 3),) + geometry + (empty(2, 5, 6, 3),),
+                   ("cols",)),
+        "conv2d_forward": ((image, kernel, normal(4), 1, 2, 0, 1, empty(2, 4, 3, 4), "relu"),
+                           ("x", "w", "b")),
+        "conv2d_backward": ((image, kernel, conv_out, normal(2, 4, 2, 4), 1, 2, 0, 0,
+                             empty(2, 5, 6, 3), empty(2, 3, 3, 4), empty(4), "relu"),
+                            ("x", "w", "out", "grad_out")),
+        "conv2d_backward_sparse": ((image, kernel, conv_out, normal(2, 4, 2, 4), 1, 2, 0, 0,
+                                    empty(2, 5, 6, 3), empty(2, 3, 3, 4), empty(4), "relu"),
+                                   ("x", "w", "out", "grad_out")),
+        "gradient_nonzeros": ((conv_out, normal(2, 4, 2, 4), "relu"), ("out", "grad_out")),
+        "conv2d_winograd_forward": ((wino_x, wino_w, normal(4), 1, 1, empty(2, 6, 6, 4),
+                                     "relu"), ("x", "w", "b")),
+        "conv2d_winograd_backward": ((wino_x, wino_w, wino_out, normal(2, 6, 6, 4), 1, 1,
+                                      empty(2, 6, 6, 3), empty(3, 3, 3, 4), empty(4), "relu"),
+                                     ("x", "w", "out", "grad_out")),
+        "max_pool2d_forward": ((pool_x, 2, 2, 2, 2, 0, 0, empty(2, 3, 3, 3),
+                                np.empty((2, 3, 3, 3), np.int64)), ("x",)),
+        "max_pool2d_backward": ((normal(2, 3, 3, 3), argmax, empty(2, 6, 6, 3)),
+                                ("grad_out", "argmax")),
+        "avg_pool2d_forward": ((pool_x, 3, 2, 2, 2, 1, 0, empty(2, 3, 3, 3)), ("x",)),
+        "avg_pool2d_backward": ((normal(2, 3, 3, 3), 3, 2, 2, 2, 1, 0, empty(2, 6, 6, 3)),
+                                ("grad_out",)),
+        "softmax_forward": ((logits, empty(5, 7)), ("logits",)),
+        "softmax_cross_entropy_forward": ((logits, labels, empty(5, 7), empty(5)),
+                                          ("logits", "labels")),
+        "softmax_cross_entropy_forward/dense": ((logits, targets, empty(5, 7), empty(5)),
+                                                ("logits", "labels")),
+        "softmax_cross_entropy_backward": ((probs.astype(dtype), labels, normal(5), empty(5, 7)),
+                                           ("probs", "labels", "grad_losses")),
+        "softmax_cross_entropy_backward/dense": ((probs.astype(dtype), targets, normal(5),
+                                                  empty(5, 7)),
+                                                 ("probs", "labels", "grad_losses")),
+        "sgd_update": ((param, normal(50), normal(50), 0.1, 0.9, True), ("grad",)),
+        "rmsprop_update": ((param, normal(50), normal(50) ** 2, normal(50), 0.01, 0.9, 0.5),
+                           ("grad",)),
+        "adam_update": ((param, normal(50), normal(50), normal(50) ** 2, normal(50) ** 2, 0.01),
+                        ("grad",)),
+    }
+
+
+# which argument positions hold the inputs, by the names the calls above give them
+INPUT_POSITIONS = {
+    "dense_forward": {"x": 0, "w": 1, "b": 2},
+    "dense_backward": {"x": 0, "w": 1, "out": 2, "grad_out": 3},
+    "gemm": {"a": 0, "b": 1},
+    "im2col": {"x": 0},
+    "col2im": {"cols": 0},
+    "conv2d_forward": {"x": 0, "w": 1, "b": 2},
+    "conv2d_backward": {"x": 0, "w": 1, "out": 2, "grad_out": 3},
+    "conv2d_backward_sparse": {"x": 0, "w": 1, "out": 2, "grad_out": 3},
+    "gradient_nonzeros": {"out": 0, "grad_out": 1},
+    "conv2d_winograd_forward": {"x": 0, "w": 1, "b": 2},
+    "conv2d_winograd_backward": {"x": 0, "w": 1, "out": 2, "grad_out": 3},
+    "max_pool2d_forward": {"x": 0},
+    "max_pool2d_backward": {"grad_out": 0, "argmax": 1},
+    "avg_pool2d_forward": {"x": 0},
+    "avg_pool2d_backward": {"grad_out": 0},
+    "softmax_forward": {"logits": 0},
+    "softmax_cross_entropy_forward": {"logits": 0, "labels": 1},
+    "softmax_cross_entropy_backward": {"probs": 0, "labels": 1, "grad_losses": 2},
+    "sgd_update": {"grad": 1},
+    "rmsprop_update": {"grad": 1},
+    "adam_update": {"grad": 1},
+}
+
+CASES = list(_calls(np.float64, np.random.default_rng(0)))
+
+
+def test_every_kernel_is_covered():
+    assert {case.split("/")[0] for case in CASES} == set(_kernels.FUNCTIONS)
+
+
+def _read_only(array, how, tmp_path, name):
+    if how == "writeable=False":
+        array = array.copy()
+        array.flags.writeable = False
+        return array
+    path = tmp_path / f"{name}.npy"
+    if how == "np.load(mmap_mode='r')":
+        np.save(path, array)
+        return np.load(path, mmap_mode="r")
+    mapped = np.memmap(path, array.dtype, "w+", shape=array.shape)
+    mapped[...] = array
+    mapped.flush()
+    del mapped
+    return np.memmap(path, array.dtype, "r", shape=array.shape)
+
+
+@pytest.mark.parametrize("how", ["writeable=False", "np.load(mmap_mode='r')", "np.memmap"])
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", CASES)
+def test_read_only_inputs_give_the_twins_result(case, dtype, how, tmp_path):
+    kernel = case.split("/")[0]
+    args, inputs = _calls(dtype, np.random.default_rng(1))[case]
+    positions = [INPUT_POSITIONS[kernel][name] for name in inputs]
+    outputs = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and i not in positions]
+
+    twin_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    twin_result = getattr(reference, kernel)(*twin_args)
+
+    ours = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    for i in positions:
+        ours[i] = _read_only(args[i], how, tmp_path, f"arg{i}")
+        assert not ours[i].flags.writeable
+    result = getattr(compiled, kernel)(*ours)
+
+    assert result == twin_result
+    tol = dict(rtol=2e-4, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
+    for i in outputs:
+        if ours[i].dtype == np.int64:
+            np.testing.assert_array_equal(ours[i], twin_args[i])
+        else:
+            np.testing.assert_allclose(ours[i], twin_args[i], **tol)
+    for i in positions:  # the inputs are as they were
+        np.testing.assert_array_equal(ours[i], args[i])
+
+
+@pytest.mark.parametrize("backend", [compiled, reference], ids=["compiled", "reference"])
+@pytest.mark.parametrize("case", CASES)
+def test_read_only_outputs_are_refused_by_name(case, backend):
+    kernel = case.split("/")[0]
+    args, inputs = _calls(np.float32, np.random.default_rng(2))[case]
+    positions = [INPUT_POSITIONS[kernel][name] for name in inputs]
+    outputs = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and i not in positions]
+    for i in outputs:
+        call = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        call[i].flags.writeable = False
+        with pytest.raises(ValueError, match="writeable"):
+            getattr(backend, kernel)(*call)
+
+
+def _big_calls(rng):
+    """kernel -> (arguments, the position of an input of 4-8 MB)."""
+    def normal(*shape):
+        return rng.normal(size=shape).astype(np.float32)
+
+    def empty(*shape):
+        return np.empty(shape, np.float32)
+
+    return {
+        "dense_forward": ((normal(4000, 500), normal(500, 4), None, empty(4000, 4)), 0),
+        "conv2d_forward": ((normal(100, 60, 60, 3), normal(3, 3, 3, 2), None, 2, 2, 0, 0,
+                            empty(100, 29, 29, 2)), 0),
+        "max_pool2d_forward": ((normal(100, 60, 60, 3), 2, 2, 2, 2, 0, 0, empty(100, 30, 30, 3),
+                                np.empty((100, 30, 30, 3), np.int64)), 0),
+        "softmax_cross_entropy_forward": ((normal(20000, 100), rng.integers(0, 100, 20000),
+                                           empty(20000, 100), empty(20000)), 0),
+    }
+
+
+@pytest.mark.parametrize("kernel", ["dense_forward", "conv2d_forward", "max_pool2d_forward",
+                                    "softmax_cross_entropy_forward"])
+def test_read_only_inputs_are_not_copied(kernel):
+    """tracemalloc sees NumPy's allocations: a copy of the input would show as its size."""
+    args, position = _big_calls(np.random.default_rng(3))[kernel]
+    args[position].flags.writeable = False
+    getattr(compiled, kernel)(*args)  # warm up: first-call allocations are not copies
+    tracemalloc.start()
+    try:
+        getattr(compiled, kernel)(*args)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < args[position].nbytes // 8, (peak, args[position].nbytes)
