@@ -67,6 +67,10 @@ BAD_CALLS = [
     ("sgd_update", (z(5, 1), z(5, 1), None, 0.1)),
     ("rmsprop_update", (z(5), z(5), z(5, dtype=np.float64), None, 0.1)),
     ("adam_update", (z(5), z(5), z(5), z(6), None, 0.1)),
+    ("adam_update", (z(5), z(5), None, z(5), None, 0.1)),                     # no m (was a crash)
+    ("adam_update", (z(5), z(5), z(5), None, None, 0.1)),                     # no v
+    ("rmsprop_update", (z(5), z(5), None, None, 0.1)),                        # no mean square
+    ("rmsprop_update", (z(5), z(5), z(5), None, 0.1, 0.9, 0.5)),              # momentum, no buffer
     ("adam_update", (z(10)[::2], z(5), z(5), z(5), None, 0.1)),
     ("conv2d_forward", (z(2, 5, 5, 1), z(3, 3, 2, 4), None, 1, 1, 0, 0, z(2, 3, 3, 4), "relu")),  # channels
     ("conv2d_forward", (z(2, 5, 5, 1), z(3, 3, 1, 4), z(5), 1, 1, 0, 0, z(2, 3, 3, 4), "relu")),     # bias size

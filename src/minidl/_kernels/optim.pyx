@@ -111,6 +111,9 @@ cdef void _sgd(char *w, char *g, char *v, Py_ssize_t n, floating lr, floating mo
 
 def rmsprop_update(param, grad, mean_square, momentum_buffer, double lr, double rho=0.9,
                    double momentum=0.0, double epsilon=1e-7):
+    if mean_square is None or (momentum > 0.0 and momentum_buffer is None):
+        check_required_state("rmsprop_update", mean_square=mean_square,
+                             **({"momentum_buffer": momentum_buffer} if momentum > 0.0 else {}))
     if not _buffers_ok(param, grad, mean_square, momentum_buffer, None):
         check_optimizer("rmsprop_update", param, grad, mean_square, momentum_buffer)  # raises
     cdef char *m = _data(momentum_buffer) if momentum > 0.0 else NULL
@@ -141,6 +144,8 @@ cdef void _rmsprop(char *w, char *g, char *s, char *m, Py_ssize_t n, floating lr
 
 def adam_update(param, grad, m, v, v_max, double lr_t, double beta_1=0.9, double beta_2=0.999,
                 double epsilon=1e-7):
+    if m is None or v is None:
+        check_required_state("adam_update", m=m, v=v)  # raises
     if not _buffers_ok(param, grad, m, v, v_max):
         check_optimizer("adam_update", param, grad, m, v, v_max)  # raises
     if float_type(param) == cnp.NPY_FLOAT:

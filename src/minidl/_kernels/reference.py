@@ -493,6 +493,8 @@ def rmsprop_update(param, grad, mean_square, momentum_buffer, lr, rho=0.9, momen
         no momentum:  w = w - step
         momentum:     m = momentum * m + step;  w = w - m
     """
+    check_required_state("rmsprop_update", mean_square=mean_square,
+                         **({"momentum_buffer": momentum_buffer} if momentum > 0.0 else {}))
     check_optimizer("rmsprop_update", param, grad, mean_square, momentum_buffer)
     mean_square *= rho
     mean_square += (1 - rho) * grad * grad
@@ -515,6 +517,7 @@ def adam_update(param, grad, m, v, v_max, lr_t, beta_1=0.9, beta_2=0.999, epsilo
     where the caller passes lr_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t),
     the bias correction for step t, as Keras does.
     """
+    check_required_state("adam_update", m=m, v=v)
     check_optimizer("adam_update", param, grad, m, v, v_max)
     m += (1 - beta_1) * (grad - m)
     v += (1 - beta_2) * (grad * grad - v)
