@@ -233,3 +233,38 @@ def test_lambda_callback_takes_every_keras_hook():
     ]
     with pytest.raises(ValueError, match="unknown hook 'on_epoch_ends'"):
         callbacks.LambdaCallback(on_epoch_ends=print)
+
+
+def test_hook_logs_as_tf_keras_gives_them():
+    """The logs each hook receives, as tf_keras 2.21 gives them (the callbacks guide prints
+    their keys): none before a batch, the batch's predictions after a predict batch, and
+    the last epoch's logs (with val_) at the end of fit."""
+    seen = {}
+
+    class Recorder(callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.setdefault("on_train_batch_begin", logs)
+
+        def on_test_batch_begin(self, batch, logs=None):
+            seen.setdefault("on_test_batch_begin", logs)
+
+        def on_predict_batch_begin(self, batch, logs=None):
+            seen.setdefault("on_predict_batch_begin", logs)
+
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.setdefault("on_predict_batch_end", logs)
+
+        def on_train_end(self, logs=None):
+            seen.setdefault("on_train_end", logs)
+
+    x = np.random.default_rng(0).random((20, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    model = minidl.Sequential([minidl.layers.Dense(1, input_shape=(3,))])
+    model.compile("sgd", "mse", metrics=["mae"])
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, validation_split=0.5,
+              callbacks=[Recorder()])
+    predictions = model.predict(x, batch_size=8, verbose=0, callbacks=[Recorder()])
+    assert seen["on_train_batch_begin"] == {} and seen["on_test_batch_begin"] == {}
+    assert seen["on_predict_batch_begin"] == {}
+    assert list(seen["on_train_end"]) == ["loss", "mae", "val_loss", "val_mae"]
+    np.testing.assert_array_equal(seen["on_predict_batch_end"]["outputs"], predictions[:8])

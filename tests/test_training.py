@@ -150,8 +150,8 @@ def test_validation_split_takes_the_last_fraction():
     model.compile("sgd", "sparse_categorical_crossentropy")
     seen = []
     model.fit(x, y, epochs=1, verbose=0, validation_split=0.25, shuffle=False, batch_size=30,
-              callbacks=[callbacks.LambdaCallback(on_train_batch_begin=lambda b, logs: seen.append(logs["size"]))])
-    assert seen == [30]
+              callbacks=[callbacks.LambdaCallback(on_train_batch_begin=lambda b, logs: seen.append(b))])
+    assert seen == [0]  # 30 rows train: one batch of 30 (all 40 would make two)
     model_val = model.evaluate(x[30:], y[30:], verbose=0)
     h = model.fit(x, y, epochs=1, verbose=0, validation_split=0.25, shuffle=False, batch_size=30)
     assert h.history["val_loss"][0] != model_val  # weights moved, so the value is after the step

@@ -119,7 +119,7 @@ class _EpochRunner:
             if step < skip:
                 continue
             if hooks.batch_hooks:
-                hooks.batch_begin(step, {"batch": step, "size": len(_first_array(data))})
+                hooks.batch_begin(step, {})  # tf_keras: no logs before a batch
             logs = model.train_step(data)
             loss = logs.get("loss") if isinstance(logs, dict) else None
             if loss is not None and not self.nan_warned and not math.isfinite(float(loss)):
@@ -153,12 +153,6 @@ class _EpochRunner:
             RuntimeWarning,
             stacklevel=4,
         )
-
-
-def _first_array(data):
-    """The first input array of a step's data (to report the batch size)."""
-    x = data[0]
-    return x[0] if isinstance(x, list) else x
 
 
 class ArrayFeed:
@@ -576,6 +570,7 @@ class Trainer:
             with _InterruptGuard() as guard:
                 run.guard = guard
                 hooks.call("on_train_begin", {})
+                last_logs = {}  # on_train_end gets the last epoch's logs, as in tf_keras
                 first_epoch, first_step = hooks.resume_point(initial_epoch)  # BackupAndRestore
                 for epoch in range(first_epoch, epochs):
                     if own_bar and epochs > 1:  # Keras 2 prints no "Epoch 1/1"
@@ -592,13 +587,14 @@ class Trainer:
                         val_logs = self._evaluate_feed(val, hooks=hooks)
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
                     hooks.call("on_epoch_end", epoch, logs)
+                    last_logs = logs
                     run.finish_bar(logs)  # after the callbacks, as Keras's bar: "lr" shows
                     if guard.requested:
                         run.interrupted_at = (epoch, run.steps_done)
                     if self.stop_training or guard.requested or feed.ran_out:
                         break
                 if run.interrupted_at is None:
-                    hooks.call("on_train_end", {})
+                    hooks.call("on_train_end", dict(last_logs))
         finally:
             self._step_weights = None
             object.__setattr__(self, "_own_metrics", None)
@@ -627,7 +623,7 @@ class Trainer:
         with no_grad():
             for step, data in enumerate(feed.epoch()):
                 if test_hooks:
-                    hooks.call("on_test_batch_begin", step, {"batch": step})
+                    hooks.call("on_test_batch_begin", step, {})
                 logs = self.test_step(data)
                 if test_hooks:
                     hooks.call("on_test_batch_end", step, python_logs(logs))
@@ -723,7 +719,7 @@ class Trainer:
         with no_grad():
             for step, batch in enumerate(loader.sequential()):
                 if hooks is not None:
-                    hooks.call("on_predict_batch_begin", step, {"batch": step})
+                    hooks.call("on_predict_batch_begin", step, {})
                 for lo in range(0, len(batch[0]), size):
                     part = [a[lo:lo + size] for a in batch]
                     out = [_as_array(o) for o in as_list(self.predict_step((_one_or_list(part),)))]
@@ -733,7 +729,9 @@ class Trainer:
                     for target, o in zip(results, out):
                         target[start:start + len(o)] = o
                 if hooks is not None:
-                    hooks.call("on_predict_batch_end", step, {"batch": step})
+                    end = step * batch_size + len(batch[0])
+                    outputs = [r[step * batch_size:end] for r in results]
+                    hooks.call("on_predict_batch_end", step, {"outputs": _one_or_list(outputs)})
                 if bar is not None:
                     bar.update(step + 1)
         return results
@@ -746,7 +744,7 @@ class Trainer:
         with no_grad():
             for step, batch in enumerate(source.epoch()):
                 if hooks is not None:
-                    hooks.call("on_predict_batch_begin", step, {"batch": step})
+                    hooks.call("on_predict_batch_begin", step, {})
                 batch_x = batch_sources.unpack(batch)[0]
                 if not getattr(self, "built", False):
                     self._ensure_built(data_adapter.prepare_inputs(self, batch_x, finite=False))
@@ -756,7 +754,7 @@ class Trainer:
                 for collected, o in zip(parts, out):
                     collected.append(o)
                 if hooks is not None:
-                    hooks.call("on_predict_batch_end", step, {"batch": step})
+                    hooks.call("on_predict_batch_end", step, {"outputs": _one_or_list(out)})
                 if bar is not None:
                     bar.update(step + 1)
         source.epoch_done()
