@@ -36,6 +36,8 @@ def _calls(dtype, rng):
     probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     geometry = (2, 3, 1, 2, 0, 1, 4, 3)  # kh, kw, sh, sw, pad_top, pad_left, out_h, out_w
     param = normal(50)
+    mask = (rng.random(5) > 0.3).astype(np.uint8)
+    scores, scores_labels = rng.random(20).astype(dtype), (rng.random(20) > 0.5).astype(dtype)
     return {
         "dense_forward": ((x, w, b, empty(5, 3), "relu"), ("x", "w", "b")),
         "dense_backward": ((x, w, dense_out, normal(5, 3), empty(5, 4), empty(4, 3), empty(3),
@@ -80,6 +82,39 @@ def _calls(dtype, rng):
                            ("grad",)),
         "adam_update": ((param, normal(50), normal(50), normal(50) ** 2, normal(50) ** 2, 0.01),
                         ("grad",)),
+        "adagrad_update": ((param, normal(50), normal(50) ** 2 + 0.1, 0.01), ("grad",)),
+        "adadelta_update": ((param, normal(50), normal(50) ** 2, normal(50) ** 2, 1.0), ("grad",)),
+        "adamax_update": ((param, normal(50), normal(50), normal(50) ** 2, 0.01), ("grad",)),
+        "nadam_update": ((param, normal(50), normal(50), normal(50) ** 2, 0.01, 0.9, 0.1, 1.0),
+                         ("grad",)),
+        "adamw_update": ((param, normal(50), normal(50), normal(50) ** 2, None, 0.01, 0.004),
+                         ("grad",)),
+        "ftrl_update": ((param, normal(50), normal(50) ** 2 + 0.1, normal(50), 0.01), ("grad",)),
+        "embedding_forward": ((rng.integers(0, 6, size=9), normal(6, 4), empty(9, 4)),
+                              ("indices", "weights")),
+        "embedding_backward": ((rng.integers(0, 6, size=9), normal(9, 4), empty(6, 4)),
+                               ("indices", "grad_out")),
+        "lstm_step_forward": ((normal(5, 12), normal(5, 3), normal(5, 3), empty(5, 3), empty(5, 3),
+                               mask), ("c_prev", "h_prev", "mask")),
+        "lstm_step_backward": ((np.abs(normal(5, 12)), normal(5, 3), normal(5, 3), normal(5, 3),
+                                normal(5, 3), mask, empty(5, 12), empty(5, 3), empty(5, 3)),
+                               ("gates", "c_prev", "c", "grad_h", "grad_c", "mask")),
+        "gru_step_forward": ((normal(5, 9), normal(5, 9), normal(5, 3), empty(5, 3), mask),
+                             ("rec", "h_prev", "mask")),
+        "gru_step_backward": ((np.abs(normal(5, 9)), normal(5, 9), normal(5, 3), normal(5, 3), mask,
+                               empty(5, 9), empty(5, 9), empty(5, 3)),
+                              ("gates", "rec", "h_prev", "grad_h", "mask")),
+        "rnn_step_forward": ((normal(5, 3), normal(5, 3), mask), ("h_prev", "mask")),
+        "rnn_step_backward": ((np.tanh(normal(5, 3)), normal(5, 3), mask, empty(5, 3), empty(5, 3)),
+                              ("h", "grad_h", "mask")),
+        "confusion_thresholds_add": ((scores_labels, scores, np.abs(normal(20)),
+                                      np.linspace(0, 1, 7).astype(dtype),
+                                      np.zeros(7, dtype), np.zeros(7, dtype), np.zeros(7, dtype),
+                                      np.zeros(7, dtype)),
+                                     ("labels", "predictions", "weights", "thresholds")),
+        "confusion_buckets_add": ((scores_labels, scores, np.abs(normal(20)), 9, np.zeros(9, dtype),
+                                   np.zeros(9, dtype), np.zeros(9, dtype), np.zeros(9, dtype)),
+                                  ("labels", "predictions", "weights")),
     }
 
 
@@ -106,6 +141,22 @@ INPUT_POSITIONS = {
     "sgd_update": {"grad": 1},
     "rmsprop_update": {"grad": 1},
     "adam_update": {"grad": 1},
+    "adagrad_update": {"grad": 1},
+    "adadelta_update": {"grad": 1},
+    "adamax_update": {"grad": 1},
+    "nadam_update": {"grad": 1},
+    "adamw_update": {"grad": 1},
+    "ftrl_update": {"grad": 1},
+    "embedding_forward": {"indices": 0, "weights": 1},
+    "embedding_backward": {"indices": 0, "grad_out": 1},
+    "lstm_step_forward": {"c_prev": 1, "h_prev": 2, "mask": 5},
+    "lstm_step_backward": {"gates": 0, "c_prev": 1, "c": 2, "grad_h": 3, "grad_c": 4, "mask": 5},
+    "gru_step_forward": {"rec": 1, "h_prev": 2, "mask": 4},
+    "gru_step_backward": {"gates": 0, "rec": 1, "h_prev": 2, "grad_h": 3, "mask": 4},
+    "rnn_step_forward": {"h_prev": 1, "mask": 2},
+    "rnn_step_backward": {"h": 0, "grad_h": 1, "mask": 2},
+    "confusion_thresholds_add": {"labels": 0, "predictions": 1, "weights": 2, "thresholds": 3},
+    "confusion_buckets_add": {"labels": 0, "predictions": 1, "weights": 2},
 }
 
 CASES = list(_calls(np.float64, np.random.default_rng(0)))
