@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "activations", "backend", "callbacks", "config", "data", "datasets", "initializers",
-    "keras", "layers", "losses", "metrics", "models", "ops", "optimizers", "plot", "preprocessing",
+    "keras", "layers", "losses", "metrics", "models", "onnx", "ops", "optimizers", "plot", "preprocessing",
     "profiler", "random", "regularizers", "testing", "utils",
 )
 _NAMES = {

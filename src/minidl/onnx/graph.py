@@ -129,13 +129,6 @@ def convert_model(builder, model, input_names):
     return [names[id(t)] for t in model.outputs]
 
 
-def _input_elem_type(layer):
-    dtype = np.dtype(layer._dtype or np.float32)
-    if dtype.kind in "iu":
-        return helper.np_dtype_to_tensor_dtype(dtype)
-    return TensorProto.FLOAT  # float64 models are exported in float32, as ONNX Runtime runs them
-
-
 def build_model_proto(model, opset):
     """The ``onnx.ModelProto`` of a built minidl model."""
     from minidl import __version__
@@ -155,7 +148,7 @@ def build_model_proto(model, opset):
             renamed[result] = name
     graph = helper.make_graph(
         builder.nodes, model.name,
-        [value_info(n, t.shape, _input_elem_type(t.layer)) for n, t in zip(input_names, model.inputs)],
+        [value_info(n, t.shape, TensorProto.FLOAT) for n, t in zip(input_names, model.inputs)],
         [value_info(n, t.shape, TensorProto.FLOAT) for n, t in zip(output_names, model.outputs)],
         initializer=builder.initializers,
     )
