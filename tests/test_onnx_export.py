@@ -124,6 +124,31 @@ LAYER_CASES = {
     "global_pool1d": lambda: sequential(layers.GlobalMaxPooling1D(), input_shape=(9, 3)),
     "global_avg_pool1d_keepdims": lambda: sequential(layers.GlobalAveragePooling1D(keepdims=True),
                                                      input_shape=(9, 3)),
+    "rescaling": lambda: sequential(layers.Rescaling(1 / 255, offset=-0.5), input_shape=(4, 3, 2)),
+    "rescaling_per_channel": lambda: sequential(layers.Rescaling([0.5, 2.0]), input_shape=(4, 3, 2)),
+    "normalization": lambda: sequential(layers.Normalization(mean=[1.0, -2.0, 0.5],
+                                                             variance=[4.0, 0.25, 1e-20]),
+                                        input_shape=(3,)),
+    "normalization_invert_scalar": lambda: sequential(
+        layers.Normalization(axis=None, mean=3.0, variance=2.0, invert=True), input_shape=(3, 2)),
+    "zero_padding2d": lambda: sequential(layers.ZeroPadding2D(((1, 2), (0, 3))), input_shape=(4, 3, 2)),
+    "cropping2d": lambda: sequential(layers.Cropping2D(((1, 0), (2, 1))), input_shape=(5, 6, 2)),
+    "upsampling2d_nearest": lambda: sequential(layers.UpSampling2D((2, 3)), input_shape=(3, 4, 2)),
+    "upsampling2d_bilinear": lambda: sequential(
+        layers.UpSampling2D((2, 3), interpolation="bilinear"), input_shape=(3, 4, 2)),
+    "conv2d_transpose_valid": lambda: sequential(layers.Conv2DTranspose(3, 3, strides=2),
+                                                 input_shape=(4, 5, 2)),
+    "conv2d_transpose_same": lambda: sequential(
+        layers.Conv2DTranspose(3, (3, 4), strides=(2, 3), padding="same", activation="relu"),
+        input_shape=(4, 5, 2)),
+    "conv2d_transpose_small_kernel": lambda: sequential(
+        layers.Conv2DTranspose(2, 2, strides=3, use_bias=False), input_shape=(3, 3, 2)),
+    "conv2d_transpose_output_padding": lambda: sequential(
+        layers.Conv2DTranspose(2, 3, strides=2, padding="same", output_padding=1),
+        input_shape=(3, 4, 2)),
+    "augmentation_is_identity": lambda: sequential(
+        layers.RandomFlip(), layers.RandomRotation(0.2), layers.RandomZoom(0.1),
+        layers.RandomTranslation(0.1, 0.1), layers.RandomContrast(0.2), input_shape=(6, 5, 3)),
 }
 
 

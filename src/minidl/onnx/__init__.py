@@ -40,7 +40,8 @@ def to_proto(model, opset=None):
     """The ``onnx.ModelProto`` of ``model`` (checked by ``onnx.checker``)."""
     onnx = _require_onnx()
     from minidl.models.model import Model
-    from minidl.onnx import convert_conv, convert_core, convert_merge  # noqa: F401 (registers them)
+    from minidl.onnx import (  # noqa: F401 (importing them registers their converters)
+        convert_conv, convert_core, convert_image, convert_merge)
     from minidl.onnx.graph import build_model_proto
 
     if not isinstance(model, Model):
