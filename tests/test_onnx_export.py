@@ -268,7 +268,7 @@ def tutorial_cnn():
         layers.Conv2D(64, (3, 3), activation="relu"),
         layers.MaxPooling2D((2, 2)),
         layers.Flatten(),
-        layers.Dense(64, activation="relu"),
+        layers.Dense(128, activation="relu"),
         layers.Dense(10, activation="softmax"),
     ])
 
