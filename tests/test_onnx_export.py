@@ -309,6 +309,28 @@ def test_subclassed_layer_is_not_exported_as_its_base(tmp_path):
         model.export(tmp_path / "m.onnx")
 
 
+def test_subclassed_model_is_refused(tmp_path):
+    class Net(Model):
+        def __init__(self):
+            super().__init__(name="net")
+            self.dense = layers.Dense(3)
+
+        def call(self, x, training=False):
+            return self.dense(x) * 2
+
+    model = Net()
+    model(np.zeros((1, 4), np.float32))
+    with pytest.raises(NotImplementedError, match=r'model "net" \(Net\) is a subclassed model'):
+        model.export(tmp_path / "m.onnx")
+
+
+def test_layer_called_in_training_mode_is_refused(tmp_path):
+    inputs = layers.Input(shape=(4,))
+    outputs = layers.Dropout(0.5, name="mc_dropout")(layers.Dense(3)(inputs), training=True)
+    with pytest.raises(NotImplementedError, match='"mc_dropout" is called with .*training'):
+        Model(inputs, outputs).export(tmp_path / "m.onnx")
+
+
 def test_unbuilt_model_and_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="not built"):
         Sequential([layers.Dense(3)]).export(tmp_path / "m.onnx")

@@ -104,7 +104,20 @@ def model_steps(model):
         graph = model._symbolic()
         return [(layer, [graph[i]], False, [graph[i + 1]])
                 for i, layer in enumerate(model.layers)]
-    return [(node.layer, node.inputs, node.list_input, node.outputs) for node in model._nodes]
+    if not hasattr(model, "_nodes"):
+        raise NotImplementedError(
+            f'ONNX export: model "{model.name}" ({type(model).__name__}) is a subclassed model: '
+            "its call() is Python code, which has no graph to export. Build it as a Sequential "
+            "or functional model of the same layers (and copy the weights) to export it.")
+    steps = []
+    for node in model._nodes:
+        if node.call_kwargs.get("training") or node.call_args:
+            raise NotImplementedError(
+                f'ONNX export: layer "{node.layer.name}" is called with '
+                f"{node.call_args or node.call_kwargs} in model \"{model.name}\"; the exported "
+                "file holds the inference graph only (training=False, no extra arguments).")
+        steps.append((node.layer, node.inputs, node.list_input, node.outputs))
+    return steps
 
 
 def convert_model(builder, model, input_names):
@@ -133,6 +146,7 @@ def build_model_proto(model, opset):
     """The ``onnx.ModelProto`` of a built minidl model."""
     from minidl import __version__
 
+    model_steps(model)  # a model it cannot walk is refused before its inputs are asked for
     builder = GraphBuilder(opset)
     input_names = [builder.reserve(t.layer.name) for t in model.inputs]
     output_names = list(model.output_names)
