@@ -1,7 +1,7 @@
-"""load_model reading Keras 3 ``.keras`` files (minidl.models.keras_files).
+"""load_model reading Keras 3 ``.keras`` and Keras 2 ``.h5`` files (minidl.models.keras_files).
 
-The fixtures in tests/fixtures/keras were written by real Keras 3 (see
-make_fixtures.py there) with the predictions Keras made on stored inputs;
+The fixtures in tests/fixtures/keras were written by real Keras 3 and tf_keras
+2 (see make_fixtures.py there) with the predictions Keras made on stored inputs;
 minidl must load them and predict the same, to float32 rounding.
 """
 
@@ -32,9 +32,10 @@ def stored(name):
     return xs, [arrays[f"y{i}"] for i in range(sum(k.startswith("y") for k in arrays))]
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn", "functional"])
+@pytest.mark.parametrize("name", ["mlp", "cnn", "functional", "cnn_keras2", "functional_keras2"])
 def test_keras_made_file_predicts_as_keras_did(name):
-    model = load_model(FIXTURES / f"{name}.keras")
+    path = FIXTURES / (f"{name}.h5" if name.endswith("keras2") else f"{name}.keras")
+    model = load_model(path)
     x, expected = stored(name)
     got = model.predict(x, verbose=0)
     got = got if isinstance(got, list) else [got]
@@ -61,8 +62,9 @@ def test_loaded_model_is_an_ordinary_minidl_model(tmp_path):
     assert np.isfinite(history.history["loss"][0])
 
 
-def test_functional_names_and_inputs():
-    model = load_model(FIXTURES / "functional.keras")
+@pytest.mark.parametrize("file", ["functional.keras", "functional_keras2.h5"])
+def test_functional_names_and_inputs(file):
+    model = load_model(FIXTURES / file)
     assert model.name == "two_heads"
     assert [t.layer.name for t in model.inputs] == ["features", "extra"]
     assert model.output_names == ["probs", "value"]
@@ -133,3 +135,21 @@ def test_only_keras_archives_are_recognised(tmp_path):
     assert isinstance(load_model(tmp_path / "m.keras"), minidl.Sequential)
     assert not keras_files.is_keras_archive(tmp_path / "missing.keras")
     assert not keras_files.is_keras_archive(FIXTURES / "mlp.npz")
+
+
+def test_keras2_h5_is_recognised_and_other_hdf5_refused(tmp_path):
+    import h5py
+
+    assert keras_files.is_keras_h5(FIXTURES / "cnn_keras2.h5")
+    assert not keras_files.is_keras_h5(FIXTURES / "cnn.keras")
+    other = tmp_path / "data.h5"
+    with h5py.File(other, "w") as handle:
+        handle["x"] = np.zeros(3)
+    with pytest.raises(keras_files.KerasFileError, match="without a Keras model"):
+        load_model(other)
+
+
+def test_keras2_h5_loaded_cnn_matches_its_keras3_twin():
+    keras2, keras3 = load_model(FIXTURES / "cnn_keras2.h5"), load_model(FIXTURES / "cnn.keras")
+    assert [type(a) for a in keras2.layers] == [type(b) for b in keras3.layers]
+    assert [w.shape for w in keras2.weights] == [w.shape for w in keras3.weights]

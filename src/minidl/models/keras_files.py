@@ -13,6 +13,11 @@ The architecture is translated into minidl's own config and rebuilt with
 Keras and minidl both create them (kernel then bias; gamma, beta, moving mean,
 moving variance), and checked against the layer's shapes before any is set.
 
+Keras 2 ``.h5`` files (``tf.keras``'s ``model.save("model.h5")``) are read
+too: one HDF5 file whose attribute ``model_config`` is the architecture (Keras
+2's config, translated the same way) and whose group ``model_weights/<layer>``
+lists its weights' paths, in order, in the attribute ``weight_names``.
+
 Keras 3 configs carry arguments minidl does not have (``kernel_constraint``,
 ``quantization_config``, BatchNormalization's ``renorm``, ...).  Such an
 argument is dropped only when it has the value that turns its feature off
@@ -58,6 +63,15 @@ def is_keras_archive(filepath):
     return {"config.json", "model.weights.h5"} <= names
 
 
+def is_keras_h5(filepath):
+    """True for an HDF5 file (its 8-byte signature), the container of Keras 2's ``.h5``."""
+    try:
+        with open(filepath, "rb") as handle:
+            return handle.read(8) == b"\x89HDF\r\n\x1a\n"
+    except (OSError, TypeError, ValueError):
+        return False
+
+
 def _require_h5py():
     try:
         import h5py
@@ -84,9 +98,44 @@ def load_keras_model(filepath, custom_objects=None):
     model = deserialize(_model_config(config, label), custom_objects)
     with h5py.File(io.BytesIO(weights), "r") as handle:
         assignments = _read_weights(model, handle, label)
+    _assign(model, assignments, label)
+    return model
+
+
+def load_keras_h5(filepath, custom_objects=None):
+    """The minidl model of a Keras 2 ``.h5`` file, weights included (uncompiled)."""
+    from minidl.layers import deserialize
+
+    h5py = _require_h5py()
+    label = repr(os.fspath(filepath))
+    with h5py.File(filepath, "r") as handle:
+        if "model_config" not in handle.attrs or "model_weights" not in handle:
+            raise KerasFileError(f"{label}: an HDF5 file without a Keras model (no model_config "
+                                 "attribute or model_weights group); minidl reads whole-model "
+                                 "files of model.save().")
+        raw = handle.attrs["model_config"]
+        try:
+            config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        except ValueError as error:
+            raise KerasFileError(f"{label}: model_config is not JSON ({error}).") from None
+        model = deserialize(_model_config(config, label), custom_objects)
+        assignments = _read_h5_weights(model, handle["model_weights"], label)
+    _assign(model, assignments, label)
+    return model
+
+
+def _assign(model, assignments, label):
+    """Set every layer's weights, once all were read and checked; each layer with
+    weights must have had its own."""
+    from minidl.models.model import Model
+
+    loaded = {id(layer) for layer, _ in assignments}
+    missing = [layer.name for layer in model.layers
+               if layer.weights and not isinstance(layer, Model) and id(layer) not in loaded]
+    if missing:
+        raise KerasFileError(f"{label}: the file has no weights for layers {missing}.")
     for layer, arrays in assignments:
         layer.set_weights(arrays)
-    return model
 
 
 # --- the architecture ------------------------------------------------------------
@@ -110,7 +159,7 @@ def _model_config(config, label):
     for entry in entries:
         converted = _layer_entry(entry, label)
         converted["name"] = converted["config"]["name"]
-        converted["inbound_nodes"] = [_node(n, converted["name"], label)
+        converted["inbound_nodes"] = [_node(n, converted, label)
                                       for n in entry.get("inbound_nodes") or []]
         layers.append(converted)
     return {"class_name": "Functional", "config": {
@@ -136,27 +185,48 @@ def _refs(refs, label):
     return refs
 
 
-def _node(node, layer_name, label):
-    """A Keras 3 call record ``{"args": [tensor or [tensors]], "kwargs": {...}}`` as minidl's
-    ``{"inputs": [[layer, node, tensor], ...], "list_input": bool}``."""
-    args, kwargs = node.get("args"), node.get("kwargs") or {}
-    if not isinstance(args, list) or len(args) != 1:
-        raise KerasFileError(f'{label}: layer "{layer_name}" is called with {args!r}; minidl '
-                             "reads calls on one tensor or one list of tensors.")
+def _node(node, entry, label):
+    """One call record as minidl's ``{"inputs": [[layer, node, tensor], ...], "list_input"}``.
+
+    Keras 3 writes ``{"args": [tensor or [tensors]], "kwargs": {...}}``; Keras 2 a
+    list of ``[layer, node, tensor, kwargs]``, one per input (a list for merge layers)."""
+    layer_name = entry["name"]
+    if isinstance(node, list):  # Keras 2
+        if not all(isinstance(ref, list) and len(ref) in (3, 4) for ref in node):
+            raise KerasFileError(f'{label}: layer "{layer_name}" has a call record {node!r}.')
+        kwargs = {}
+        for ref in node:
+            kwargs.update(ref[3] if len(ref) == 4 and isinstance(ref[3], dict) else {})
+        inputs = [list(ref[:3]) for ref in node]
+        list_input = len(node) > 1 or _is_merge(entry["class_name"])
+    else:
+        args, kwargs = node.get("args"), node.get("kwargs") or {}
+        if not isinstance(args, list) or len(args) != 1:
+            raise KerasFileError(f'{label}: layer "{layer_name}" is called with {args!r}; minidl '
+                                 "reads calls on one tensor or one list of tensors.")
+        tensors = args[0] if isinstance(args[0], list) else [args[0]]
+        try:
+            inputs = [list(t["config"]["keras_history"]) for t in tensors]
+        except (KeyError, TypeError):
+            raise KerasFileError(f'{label}: layer "{layer_name}" has a call on something other '
+                                 f"than Keras tensors: {args!r}.") from None
+        list_input = isinstance(args[0], list)
     extra = {k: v for k, v in kwargs.items() if v is not None and k != "training"}
     if extra:
         raise NotImplementedError(f'{label}: layer "{layer_name}" is called with arguments '
                                   f"{extra!r}, which minidl's models do not replay.")
-    tensors = args[0] if isinstance(args[0], list) else [args[0]]
-    try:
-        inputs = [list(t["config"]["keras_history"]) for t in tensors]
-    except (KeyError, TypeError):
-        raise KerasFileError(f'{label}: layer "{layer_name}" has a call on something other than '
-                             f"Keras tensors: {args!r}.") from None
-    call = {"inputs": inputs, "list_input": isinstance(args[0], list)}
-    if "training" in kwargs and kwargs["training"] is not None:
+    call = {"inputs": inputs, "list_input": list_input}
+    if kwargs.get("training") is not None:
         call["kwargs"] = {"training": bool(kwargs["training"])}
     return call
+
+
+def _is_merge(class_name):
+    import minidl.layers
+    from minidl.layers.merge import _Merge
+
+    cls = getattr(minidl.layers, str(class_name), None)
+    return isinstance(cls, type) and issubclass(cls, _Merge)
 
 
 def _layer_entry(entry, label):
@@ -175,6 +245,9 @@ def _layer_entry(entry, label):
                                   "counterpart in minidl, so this model cannot be loaded.")
     if class_name == "InputLayer" and "batch_shape" in config:
         config["batch_input_shape"] = config.pop("batch_shape")
+    axis = config.get("axis")
+    if class_name == "BatchNormalization" and isinstance(axis, list) and len(axis) == 1:
+        config["axis"] = axis[0]  # Keras 2 writes [3]
     accepted = _accepted_arguments(cls)
     converted = {}
     for key, value in config.items():
@@ -214,34 +287,58 @@ def _accepted_arguments(cls):
 
 # --- the weights -----------------------------------------------------------------------
 def _read_weights(model, handle, label):
-    """``[(layer, arrays)]`` for every layer with weights, all shapes checked."""
+    """Keras 3's ``model.weights.h5``: ``[(layer, arrays)]``, shapes checked."""
     from minidl.models.model import Model
 
     found, layers_group = [], handle.get("layers")
     for key in layers_group or []:
         group = layers_group[key]
         name = group["vars"].attrs.get("name", key) if "vars" in group else key
-        name = name.decode() if isinstance(name, bytes) else str(name)
-        try:
-            layer = model.get_layer(name)
-        except ValueError:
-            raise KerasFileError(f"{label}: model.weights.h5 has weights for a layer {name!r} "
-                                 "that the model's config does not have.") from None
+        layer = _layer_named(model, _text(name), label)
         if isinstance(layer, Model):
             found += _read_weights(layer, group, label)
             continue
         variables = group["vars"] if "vars" in group else {}
         arrays = [variables[str(i)][()] for i in range(len(variables))]
-        expected = [tuple(w.shape) for w in layer.weights]
-        if [a.shape for a in arrays] != expected:
-            raise KerasFileError(
-                f'{label}: layer "{name}" ({type(layer).__name__}) has weights of shapes '
-                f"{[a.shape for a in arrays]} in the file; minidl's layer has {expected}.")
-        if arrays:
-            found.append((layer, arrays))
-    loaded = {id(layer) for layer, _ in found}
-    missing = [layer.name for layer in model.layers
-               if layer.weights and not isinstance(layer, Model) and id(layer) not in loaded]
-    if missing:
-        raise KerasFileError(f"{label}: model.weights.h5 has no weights for layers {missing}.")
+        if arrays or layer.weights:
+            found.append((layer, _checked(layer, arrays, label)))
     return found
+
+
+def _read_h5_weights(model, group, label):
+    """Keras 2's ``model_weights`` group: ``[(layer, arrays)]``, shapes checked."""
+    from minidl.models.model import Model
+
+    found = []
+    for name in group.attrs.get("layer_names", []):
+        name = _text(name)
+        layer = _layer_named(model, name, label)
+        paths = [_text(w) for w in group[name].attrs.get("weight_names", [])]
+        if isinstance(layer, Model):
+            raise NotImplementedError(f'{label}: layer "{name}" is a model inside the model; '
+                                      "minidl reads nested models from .keras files only.")
+        arrays = [group[name][path][()] for path in paths]
+        if arrays or layer.weights:
+            found.append((layer, _checked(layer, arrays, label)))
+    return found
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _layer_named(model, name, label):
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        raise KerasFileError(f"{label}: the weights name a layer {name!r} that the model's "
+                             "config does not have.") from None
+
+
+def _checked(layer, arrays, label):
+    expected = [tuple(w.shape) for w in layer.weights]
+    if [a.shape for a in arrays] != expected:
+        raise KerasFileError(
+            f'{label}: layer "{layer.name}" ({type(layer).__name__}) has weights of shapes '
+            f"{[a.shape for a in arrays]} in the file; minidl's layer has {expected}.")
+    return arrays
