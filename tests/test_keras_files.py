@@ -125,6 +125,9 @@ def test_missing_h5py_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)
     with pytest.raises(ImportError, match=r"pip install minidl\[keras\]"):
         load_model(FIXTURES / "mlp.keras")
+    # an HDF5 file may be anything: a ValueError that still says how to read Keras's
+    with pytest.raises(keras_files.KerasFileError, match=r"perhaps a Keras 2 .h5.*minidl\[keras\]"):
+        load_model(FIXTURES / "cnn_keras2.h5")
 
 
 def test_only_keras_archives_are_recognised(tmp_path):

@@ -34,6 +34,7 @@ import os
 import zipfile
 
 from minidl.layers.base import Layer
+from minidl.utils.file_checks import FileFormatError
 
 # Keras 3 arguments minidl lacks, with the value that means "not used".
 _INERT = {
@@ -47,8 +48,8 @@ _INERT = {
 _MODELS = ("Sequential", "Functional", "Model")
 
 
-class KerasFileError(ValueError):
-    """A ``.keras`` file minidl cannot read; the message names the file and the part."""
+class KerasFileError(FileFormatError):
+    """A Keras file minidl cannot read; the message names the file and the part."""
 
 
 def is_keras_archive(filepath):
@@ -64,8 +65,10 @@ def is_keras_archive(filepath):
 
 
 def is_keras_h5(filepath):
-    """True for an HDF5 file (its 8-byte signature), the container of Keras 2's ``.h5``."""
+    """True for a regular file with HDF5's 8-byte signature (Keras 2's ``.h5`` container)."""
     try:
+        if not os.path.isfile(filepath):  # a FIFO or a device is never opened
+            return False
         with open(filepath, "rb") as handle:
             return handle.read(8) == b"\x89HDF\r\n\x1a\n"
     except (OSError, TypeError, ValueError):
@@ -106,9 +109,20 @@ def load_keras_h5(filepath, custom_objects=None):
     """The minidl model of a Keras 2 ``.h5`` file, weights included (uncompiled)."""
     from minidl.layers import deserialize
 
-    h5py = _require_h5py()
     label = repr(os.fspath(filepath))
-    with h5py.File(filepath, "r") as handle:
+    try:
+        h5py = _require_h5py()
+    except ImportError:
+        raise KerasFileError(
+            f"{label} is not a minidl file: it is an HDF5 file, perhaps a Keras 2 .h5 model; "
+            "reading those needs h5py: pip install minidl[keras]  (or: pip install h5py)."
+        ) from None
+    try:
+        handle = h5py.File(filepath, "r")
+    except OSError as error:
+        raise KerasFileError(f"{label} is not a minidl file, and HDF5 cannot open it as a "
+                             f"Keras .h5 file either ({error}).") from None
+    with handle:
         if "model_config" not in handle.attrs or "model_weights" not in handle:
             raise KerasFileError(f"{label}: an HDF5 file without a Keras model (no model_config "
                                  "attribute or model_weights group); minidl reads whole-model "
