@@ -362,3 +362,21 @@ def test_write_is_atomic_and_replaces(tmp_path):
     with pytest.raises(NotImplementedError):
         bad.export(path)
     assert path.read_bytes() == before
+
+
+def test_adapted_normalization_exports_its_statistics(tmp_path):
+    norm = layers.Normalization(input_shape=(3,))
+    norm.adapt(np.random.default_rng(2).normal(5, 3, (50, 3)).astype(np.float32))
+    check_export(Sequential([norm, layers.Dense(2)]), tmp_path)
+
+
+def test_keras_file_to_onnx(tmp_path):
+    """The two bridges together: a model Keras saved, loaded by minidl, run by ONNX Runtime."""
+    pytest.importorskip("h5py")
+    fixtures = os.path.join(os.path.dirname(__file__), "fixtures", "keras")
+    model = minidl.models.load_model(os.path.join(fixtures, "functional.keras"))
+    session = check_export(model, tmp_path)
+    with np.load(os.path.join(fixtures, "functional.npz")) as stored:
+        got = session.run(None, {"features": stored["x0"], "extra": stored["x1"]})
+        for g, e in zip(got, (stored["y0"], stored["y1"])):
+            np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
