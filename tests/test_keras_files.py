@@ -156,3 +156,16 @@ def test_keras2_h5_loaded_cnn_matches_its_keras3_twin():
     keras2, keras3 = load_model(FIXTURES / "cnn_keras2.h5"), load_model(FIXTURES / "cnn.keras")
     assert [type(a) for a in keras2.layers] == [type(b) for b in keras3.layers]
     assert [w.shape for w in keras2.weights] == [w.shape for w in keras3.weights]
+
+
+@pytest.mark.parametrize("change", [
+    lambda c: layer_entry(c, "probs")["config"].update(units="three"),
+    lambda c: layer_entry(c, "probs").update(inbound_nodes=[{"args": [{"config": {}}]}]),
+    lambda c: c["config"].update(output_layers=[["nowhere", 0, 0]]),
+    lambda c: c["config"].update(layers=7),
+])
+def test_malformed_config_is_a_file_error_naming_the_file(change, tmp_path):
+    path = rewritten(tmp_path, change)
+    with pytest.raises(keras_files.KerasFileError) as caught:
+        load_model(path)
+    assert str(path) in str(caught.value)

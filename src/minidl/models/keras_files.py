@@ -46,6 +46,8 @@ _INERT = {
     "sparse": False, "ragged": False, "optional": False, "activity_regularizer": None,
 }
 _MODELS = ("Sequential", "Functional", "Model")
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+_JSON_MAX = 16 << 20  # bytes of config.json: far more than any model needs
 
 
 class KerasFileError(FileFormatError):
@@ -88,27 +90,25 @@ def _require_h5py():
 
 def load_keras_model(filepath, custom_objects=None):
     """The minidl model of a Keras 3 ``.keras`` file, weights included (uncompiled)."""
-    from minidl.layers import deserialize
-
     h5py = _require_h5py()
     label = repr(os.fspath(filepath))
     with zipfile.ZipFile(filepath) as archive:
+        if archive.getinfo("config.json").file_size > _JSON_MAX:
+            raise KerasFileError(f"{label}: config.json is over {_JSON_MAX} bytes.")
         try:
             config = json.loads(archive.read("config.json"))
         except ValueError as error:
             raise KerasFileError(f"{label}: config.json is not JSON ({error}).") from None
         weights = archive.read("model.weights.h5")
-    model = deserialize(_model_config(config, label), custom_objects)
+    model = _rebuild(config, custom_objects, label)
     with h5py.File(io.BytesIO(weights), "r") as handle:
-        assignments = _read_weights(model, handle, label)
+        assignments = _guarded(lambda: _read_weights(model, handle, label), label)
     _assign(model, assignments, label)
     return model
 
 
 def load_keras_h5(filepath, custom_objects=None):
     """The minidl model of a Keras 2 ``.h5`` file, weights included (uncompiled)."""
-    from minidl.layers import deserialize
-
     label = repr(os.fspath(filepath))
     try:
         h5py = _require_h5py()
@@ -132,10 +132,29 @@ def load_keras_h5(filepath, custom_objects=None):
             config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
         except ValueError as error:
             raise KerasFileError(f"{label}: model_config is not JSON ({error}).") from None
-        model = deserialize(_model_config(config, label), custom_objects)
-        assignments = _read_h5_weights(model, handle["model_weights"], label)
+        model = _rebuild(config, custom_objects, label)
+        assignments = _guarded(lambda: _read_h5_weights(model, handle["model_weights"], label), label)
     _assign(model, assignments, label)
     return model
+
+
+def _rebuild(config, custom_objects, label):
+    """The model of a Keras config; a config that breaks the rebuild is a KerasFileError
+    naming the file (a Keras feature minidl lacks stays a NotImplementedError)."""
+    from minidl.layers import deserialize
+
+    return _guarded(lambda: deserialize(_model_config(config, label), custom_objects), label)
+
+
+def _guarded(function, label):
+    """``function()``, with the errors a malformed file causes as KerasFileError."""
+    try:
+        return function()
+    except KerasFileError:
+        raise
+    except _MALFORMED as error:
+        raise KerasFileError(f"{label}: cannot rebuild the model from it "
+                             f"({type(error).__name__}: {error}).") from None
 
 
 def _assign(model, assignments, label):
@@ -313,9 +332,9 @@ def _read_weights(model, handle, label):
             found += _read_weights(layer, group, label)
             continue
         variables = group["vars"] if "vars" in group else {}
-        arrays = [variables[str(i)][()] for i in range(len(variables))]
-        if arrays or layer.weights:
-            found.append((layer, _checked(layer, arrays, label)))
+        datasets = [variables[str(i)] for i in range(len(variables))]
+        if datasets or layer.weights:
+            found.append((layer, _checked(layer, datasets, label)))
     return found
 
 
@@ -331,9 +350,9 @@ def _read_h5_weights(model, group, label):
         if isinstance(layer, Model):
             raise NotImplementedError(f'{label}: layer "{name}" is a model inside the model; '
                                       "minidl reads nested models from .keras files only.")
-        arrays = [group[name][path][()] for path in paths]
-        if arrays or layer.weights:
-            found.append((layer, _checked(layer, arrays, label)))
+        datasets = [group[name][path] for path in paths]
+        if datasets or layer.weights:
+            found.append((layer, _checked(layer, datasets, label)))
     return found
 
 
@@ -349,10 +368,14 @@ def _layer_named(model, name, label):
                              "config does not have.") from None
 
 
-def _checked(layer, arrays, label):
+def _checked(layer, datasets, label):
+    """The arrays of ``datasets``, read only once their shapes and types fit ``layer``."""
     expected = [tuple(w.shape) for w in layer.weights]
-    if [a.shape for a in arrays] != expected:
+    if [tuple(d.shape) for d in datasets] != expected:
         raise KerasFileError(
             f'{label}: layer "{layer.name}" ({type(layer).__name__}) has weights of shapes '
-            f"{[a.shape for a in arrays]} in the file; minidl's layer has {expected}.")
-    return arrays
+            f"{[tuple(d.shape) for d in datasets]} in the file; minidl's layer has {expected}.")
+    if any(d.dtype.kind != "f" for d in datasets):
+        raise KerasFileError(f'{label}: layer "{layer.name}" has weights of types '
+                             f"{[str(d.dtype) for d in datasets]}; minidl reads float weights.")
+    return [d[()] for d in datasets]
