@@ -23,8 +23,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "activations", "backend", "callbacks", "config", "data", "datasets", "initializers",
-    "keras", "layers", "losses", "metrics", "models", "ops", "optimizers", "plot", "preprocessing",
-    "profiler", "random", "regularizers", "saving", "testing", "utils",
+    "keras", "layers", "losses", "metrics", "models", "onnx", "ops", "optimizers", "plot",
+    "preprocessing", "profiler", "random", "regularizers", "saving", "testing", "utils",
 )
 _NAMES = {
     "Sequential": "minidl.models",

@@ -536,8 +536,15 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
 
     Everything is read and checked before the weights and the optimizer's state are set.
     ``custom_objects`` is in effect for the whole load as a ``custom_object_scope`` (as in
-    Keras 2), so every deserializer finds your own objects by name."""
+    Keras 2), so every deserializer finds your own objects by name. Keras 3 ``.keras`` and
+    Keras 2 ``.h5`` files are read by ``keras_files`` (uncompiled)."""
+    from minidl.models import keras_files
+
     with CustomObjectScope(custom_objects or {}):
+        if keras_files.is_keras_archive(filepath):
+            return keras_files.load_keras_model(filepath, custom_objects)
+        if keras_files.is_keras_h5(filepath):
+            return keras_files.load_keras_h5(filepath, custom_objects)
         with _Archive(filepath, "minidl-model") as archive:
             model = _rebuild_model(archive, custom_objects)
             arrays = _read_weights(archive, model)

@@ -830,6 +830,17 @@ class Trainer:
         saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     @filter_traceback
+    def export(self, filepath, format="onnx", opset=None):
+        """Write the model as an ONNX file to run elsewhere (see ``minidl.onnx``);
+        Keras 3's ``export(filepath, format="onnx")`` spelling."""
+        if format != "onnx":
+            raise ValueError(f'Model "{self.name}": export() writes format="onnx" only, received '
+                             f"format={format!r}; use save() for minidl's own format.")
+        from minidl import onnx
+
+        return onnx.export(self, filepath, opset=opset)
+
+    @filter_traceback
     def save_weights(self, filepath, overwrite=True):
         from minidl.models import saving
 

@@ -1,0 +1,381 @@
+"""Reading Keras 3 ``.keras`` files: ``load_model("model.keras")``.
+
+A ``.keras`` file is a zip archive of three members::
+
+    metadata.json       {"keras_version": "3.x", ...}
+    config.json         {"class_name": "Sequential" | "Functional", "config": {...}}
+    model.weights.h5    HDF5: layers/<group>/vars/0, 1, ... one dataset per weight,
+                        the group's ``vars`` carrying the layer's name (attribute "name")
+
+The architecture is translated into minidl's own config and rebuilt with
+``layers.deserialize``; then each layer's weights are read from the HDF5 file
+(with ``h5py``, an optional extra: ``pip install minidl[keras]``), in the order
+Keras and minidl both create them (kernel then bias; gamma, beta, moving mean,
+moving variance), and checked against the layer's shapes before any is set.
+
+Keras 2 ``.h5`` files (``tf.keras``'s ``model.save("model.h5")``) are read
+too: one HDF5 file whose attribute ``model_config`` is the architecture (Keras
+2's config, translated the same way) and whose group ``model_weights/<layer>``
+lists its weights' paths, in order, in the attribute ``weight_names``.
+
+Keras 3 configs carry arguments minidl does not have (``kernel_constraint``,
+``quantization_config``, BatchNormalization's ``renorm``, ...).  Such an
+argument is dropped only when it has the value that turns its feature off
+(``_INERT``); any other value, and any Keras layer minidl lacks, is an error
+naming the layer.  The model comes back uncompiled: compile it to train it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import os
+import zipfile
+
+from minidl.layers.base import Layer
+from minidl.utils.file_checks import FileFormatError
+
+# Keras 3 arguments minidl lacks, with the value that means "not used".
+_INERT = {
+    "kernel_constraint": None, "bias_constraint": None, "beta_constraint": None,
+    "gamma_constraint": None, "embeddings_constraint": None, "alpha_constraint": None,
+    "quantization_config": None, "lora_rank": None, "lora_alpha": None, "groups": 1,
+    "synchronized": False, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99,
+    "beta_regularizer": None, "gamma_regularizer": None, "alpha_regularizer": None,
+    "sparse": False, "ragged": False, "optional": False, "activity_regularizer": None,
+}
+_MODELS = ("Sequential", "Functional", "Model")
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+_JSON_MAX = 16 << 20  # bytes of config.json: far more than any model needs
+
+
+class KerasFileError(FileFormatError):
+    """A Keras file minidl cannot read; the message names the file and the part."""
+
+
+def is_keras_archive(filepath):
+    """True for a zip holding ``config.json`` and ``model.weights.h5`` (Keras 3's format)."""
+    try:
+        if not os.path.isfile(filepath) or not zipfile.is_zipfile(filepath):
+            return False
+        with zipfile.ZipFile(filepath) as archive:
+            names = set(archive.namelist())
+    except (OSError, TypeError, ValueError, zipfile.BadZipFile):
+        return False
+    return {"config.json", "model.weights.h5"} <= names
+
+
+def is_keras_h5(filepath):
+    """True for a regular file with HDF5's 8-byte signature (Keras 2's ``.h5`` container)."""
+    try:
+        if not os.path.isfile(filepath):  # a FIFO or a device is never opened
+            return False
+        with open(filepath, "rb") as handle:
+            return handle.read(8) == b"\x89HDF\r\n\x1a\n"
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def _require_h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(
+            "Reading Keras .keras files needs the h5py package, an optional extra of minidl: "
+            "pip install minidl[keras]  (or: pip install h5py)."
+        ) from None
+    return h5py
+
+
+def load_keras_model(filepath, custom_objects=None):
+    """The minidl model of a Keras 3 ``.keras`` file, weights included (uncompiled)."""
+    h5py = _require_h5py()
+    label = repr(os.fspath(filepath))
+    with zipfile.ZipFile(filepath) as archive:
+        if archive.getinfo("config.json").file_size > _JSON_MAX:
+            raise KerasFileError(f"{label}: config.json is over {_JSON_MAX} bytes.")
+        try:
+            config = json.loads(archive.read("config.json"))
+        except ValueError as error:
+            raise KerasFileError(f"{label}: config.json is not JSON ({error}).") from None
+        weights = archive.read("model.weights.h5")
+    model = _rebuild(config, custom_objects, label)
+    with h5py.File(io.BytesIO(weights), "r") as handle:
+        assignments = _guarded(lambda: _read_weights(model, handle, label), label)
+    _assign(model, assignments, label)
+    return model
+
+
+def load_keras_h5(filepath, custom_objects=None):
+    """The minidl model of a Keras 2 ``.h5`` file, weights included (uncompiled)."""
+    label = repr(os.fspath(filepath))
+    try:
+        h5py = _require_h5py()
+    except ImportError:
+        raise KerasFileError(
+            f"{label} is not a minidl file: it is an HDF5 file, perhaps a Keras 2 .h5 model; "
+            "reading those needs h5py: pip install minidl[keras]  (or: pip install h5py)."
+        ) from None
+    try:
+        handle = h5py.File(filepath, "r")
+    except OSError as error:
+        raise KerasFileError(f"{label} is not a minidl file, and HDF5 cannot open it as a "
+                             f"Keras .h5 file either ({error}).") from None
+    with handle:
+        if "model_config" not in handle.attrs or "model_weights" not in handle:
+            raise KerasFileError(f"{label}: an HDF5 file without a Keras model (no model_config "
+                                 "attribute or model_weights group); minidl reads whole-model "
+                                 "files of model.save().")
+        raw = handle.attrs["model_config"]
+        try:
+            config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        except ValueError as error:
+            raise KerasFileError(f"{label}: model_config is not JSON ({error}).") from None
+        model = _rebuild(config, custom_objects, label)
+        assignments = _guarded(lambda: _read_h5_weights(model, handle["model_weights"], label), label)
+    _assign(model, assignments, label)
+    return model
+
+
+def _rebuild(config, custom_objects, label):
+    """The model of a Keras config; a config that breaks the rebuild is a KerasFileError
+    naming the file (a Keras feature minidl lacks stays a NotImplementedError)."""
+    from minidl.layers import deserialize
+
+    return _guarded(lambda: deserialize(_model_config(config, label), custom_objects), label)
+
+
+def _guarded(function, label):
+    """``function()``, with the errors a malformed file causes as KerasFileError."""
+    try:
+        return function()
+    except KerasFileError:
+        raise
+    except _MALFORMED as error:
+        raise KerasFileError(f"{label}: cannot rebuild the model from it "
+                             f"({type(error).__name__}: {error}).") from None
+
+
+def _assign(model, assignments, label):
+    """Set every layer's weights, once all were read and checked; each layer with
+    weights must have had its own."""
+    from minidl.models.model import Model
+
+    loaded = {id(layer) for layer, _ in assignments}
+    missing = [layer.name for layer in model.layers
+               if layer.weights and not isinstance(layer, Model) and id(layer) not in loaded]
+    if missing:
+        raise KerasFileError(f"{label}: the file has no weights for layers {missing}.")
+    for layer, arrays in assignments:
+        layer.set_weights(arrays)
+
+
+# --- the architecture ------------------------------------------------------------
+def _model_config(config, label):
+    """minidl's ``{"class_name", "config"}`` of a Keras 3 Sequential/Functional config."""
+    if not isinstance(config, dict) or config.get("class_name") not in _MODELS:
+        found = config.get("class_name") if isinstance(config, dict) else type(config).__name__
+        raise KerasFileError(f"{label}: holds a {found!r}; minidl reads Sequential and "
+                             "functional models.")
+    inner = _dict(config.get("config"), label, "config")
+    entries = inner.get("layers")
+    if not isinstance(entries, list):
+        raise KerasFileError(f"{label}: the model config has no list of layers.")
+    if config["class_name"] == "Sequential":
+        return {"class_name": "Sequential", "config": {
+            "name": inner.get("name"),
+            "layers": [_layer_entry(e, label) for e in entries],
+            "build_input_shape": inner.get("build_input_shape"),
+        }}
+    layers = []
+    for entry in entries:
+        converted = _layer_entry(entry, label)
+        converted["name"] = converted["config"]["name"]
+        converted["inbound_nodes"] = [_node(n, converted, label)
+                                      for n in entry.get("inbound_nodes") or []]
+        layers.append(converted)
+    return {"class_name": "Functional", "config": {
+        "name": inner.get("name"), "layers": layers,
+        "input_layers": _refs(inner.get("input_layers"), label),
+        "output_layers": _refs(inner.get("output_layers"), label),
+    }}
+
+
+def _dict(value, label, what):
+    if not isinstance(value, dict):
+        raise KerasFileError(f"{label}: {what} must be a JSON object, found {type(value).__name__}.")
+    return value
+
+
+def _refs(refs, label):
+    """``[[layer, node, tensor], ...]``; Keras writes a single one unnested."""
+    if isinstance(refs, list) and refs and isinstance(refs[0], str):
+        refs = [refs]
+    if not isinstance(refs, list) or not all(isinstance(r, list) and len(r) == 3 for r in refs):
+        raise KerasFileError(f"{label}: input_layers/output_layers must list [layer, node, tensor] "
+                             f"references, found {refs!r}.")
+    return refs
+
+
+def _node(node, entry, label):
+    """One call record as minidl's ``{"inputs": [[layer, node, tensor], ...], "list_input"}``.
+
+    Keras 3 writes ``{"args": [tensor or [tensors]], "kwargs": {...}}``; Keras 2 a
+    list of ``[layer, node, tensor, kwargs]``, one per input (a list for merge layers)."""
+    layer_name = entry["name"]
+    if isinstance(node, list):  # Keras 2
+        if not all(isinstance(ref, list) and len(ref) in (3, 4) for ref in node):
+            raise KerasFileError(f'{label}: layer "{layer_name}" has a call record {node!r}.')
+        kwargs = {}
+        for ref in node:
+            kwargs.update(ref[3] if len(ref) == 4 and isinstance(ref[3], dict) else {})
+        inputs = [list(ref[:3]) for ref in node]
+        list_input = len(node) > 1 or _is_merge(entry["class_name"])
+    else:
+        args, kwargs = node.get("args"), node.get("kwargs") or {}
+        if not isinstance(args, list) or len(args) != 1:
+            raise KerasFileError(f'{label}: layer "{layer_name}" is called with {args!r}; minidl '
+                                 "reads calls on one tensor or one list of tensors.")
+        tensors = args[0] if isinstance(args[0], list) else [args[0]]
+        try:
+            inputs = [list(t["config"]["keras_history"]) for t in tensors]
+        except (KeyError, TypeError):
+            raise KerasFileError(f'{label}: layer "{layer_name}" has a call on something other '
+                                 f"than Keras tensors: {args!r}.") from None
+        list_input = isinstance(args[0], list)
+    extra = {k: v for k, v in kwargs.items() if v is not None and k != "training"}
+    if extra:
+        raise NotImplementedError(f'{label}: layer "{layer_name}" is called with arguments '
+                                  f"{extra!r}, which minidl's models do not replay.")
+    call = {"inputs": inputs, "list_input": list_input}
+    if kwargs.get("training") is not None:
+        call["kwargs"] = {"training": bool(kwargs["training"])}
+    return call
+
+
+def _is_merge(class_name):
+    import minidl.layers
+    from minidl.layers.merge import _Merge
+
+    cls = getattr(minidl.layers, str(class_name), None)
+    return isinstance(cls, type) and issubclass(cls, _Merge)
+
+
+def _layer_entry(entry, label):
+    """One layer's ``{"class_name", "config"}`` in minidl's terms (nested models too)."""
+    import minidl.layers
+
+    entry = _dict(entry, label, "a layer entry")
+    class_name = entry.get("class_name")
+    if class_name in _MODELS:
+        return _model_config(entry, label)
+    config = dict(_dict(entry.get("config"), label, f"the config of layer {class_name!r}"))
+    name = config.get("name", class_name)
+    cls = getattr(minidl.layers, str(class_name), None)
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise NotImplementedError(f'{label}: Keras layer "{name}" ({class_name}) has no '
+                                  "counterpart in minidl, so this model cannot be loaded.")
+    if class_name == "InputLayer" and "batch_shape" in config:
+        config["batch_input_shape"] = config.pop("batch_shape")
+    axis = config.get("axis")
+    if class_name == "BatchNormalization" and isinstance(axis, list) and len(axis) == 1:
+        config["axis"] = axis[0]  # Keras 2 writes [3]
+    accepted = _accepted_arguments(cls)
+    converted = {}
+    for key, value in config.items():
+        value = _plain(value)
+        if key in accepted:
+            converted[key] = value
+        elif key not in _INERT or _INERT[key] != value:
+            raise NotImplementedError(
+                f'{label}: Keras layer "{name}" ({class_name}) has {key}={value!r}, which '
+                f"minidl's {class_name} does not support.")
+    return {"class_name": class_name, "config": converted}
+
+
+def _plain(value):
+    """Keras 3's serialized objects in Keras 2's form: a dtype policy becomes its name,
+    ``{"module", "class_name", "config", "registered_name"}`` becomes
+    ``{"class_name", "config"}`` without the None-valued options."""
+    if isinstance(value, dict) and "class_name" in value:
+        if value["class_name"] in ("DTypePolicy", "FloatDTypePolicy"):
+            return value.get("config", {}).get("name")
+        inner = {k: v for k, v in (value.get("config") or {}).items() if v is not None}
+        return {"class_name": value["class_name"], "config": inner}
+    return value
+
+
+def _accepted_arguments(cls):
+    """The keyword arguments ``cls(...)`` takes, its base classes' up to ``Layer`` included."""
+    names = set()
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            names |= {p.name for p in inspect.signature(klass.__init__).parameters.values()
+                      if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        if klass is Layer:
+            break
+    return names - {"self"}
+
+
+# --- the weights -----------------------------------------------------------------------
+def _read_weights(model, handle, label):
+    """Keras 3's ``model.weights.h5``: ``[(layer, arrays)]``, shapes checked."""
+    from minidl.models.model import Model
+
+    found, layers_group = [], handle.get("layers")
+    for key in layers_group or []:
+        group = layers_group[key]
+        name = group["vars"].attrs.get("name", key) if "vars" in group else key
+        layer = _layer_named(model, _text(name), label)
+        if isinstance(layer, Model):
+            found += _read_weights(layer, group, label)
+            continue
+        variables = group["vars"] if "vars" in group else {}
+        datasets = [variables[str(i)] for i in range(len(variables))]
+        if datasets or layer.weights:
+            found.append((layer, _checked(layer, datasets, label)))
+    return found
+
+
+def _read_h5_weights(model, group, label):
+    """Keras 2's ``model_weights`` group: ``[(layer, arrays)]``, shapes checked."""
+    from minidl.models.model import Model
+
+    found = []
+    for name in group.attrs.get("layer_names", []):
+        name = _text(name)
+        layer = _layer_named(model, name, label)
+        paths = [_text(w) for w in group[name].attrs.get("weight_names", [])]
+        if isinstance(layer, Model):
+            raise NotImplementedError(f'{label}: layer "{name}" is a model inside the model; '
+                                      "minidl reads nested models from .keras files only.")
+        datasets = [group[name][path] for path in paths]
+        if datasets or layer.weights:
+            found.append((layer, _checked(layer, datasets, label)))
+    return found
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _layer_named(model, name, label):
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        raise KerasFileError(f"{label}: the weights name a layer {name!r} that the model's "
+                             "config does not have.") from None
+
+
+def _checked(layer, datasets, label):
+    """The arrays of ``datasets``, read only once their shapes and types fit ``layer``."""
+    expected = [tuple(w.shape) for w in layer.weights]
+    if [tuple(d.shape) for d in datasets] != expected:
+        raise KerasFileError(
+            f'{label}: layer "{layer.name}" ({type(layer).__name__}) has weights of shapes '
+            f"{[tuple(d.shape) for d in datasets]} in the file; minidl's layer has {expected}.")
+    if any(d.dtype.kind != "f" for d in datasets):
+        raise KerasFileError(f'{label}: layer "{layer.name}" has weights of types '
+                             f"{[str(d.dtype) for d in datasets]}; minidl reads float weights.")
+    return [d[()] for d in datasets]

@@ -1,0 +1,147 @@
+"""ONNX converters of the convolution, pooling and batch-normalization layers.
+
+ONNX's ``Conv``, ``MaxPool`` and ``AveragePool`` read channels first
+(N, C, H, W); minidl's values are channels last (N, H, W, C).  Each of these
+layers is therefore three nodes: ``Transpose`` to NCHW, the op, ``Transpose``
+back.  Kernels move from Keras's layout (kh, kw, in, out) to ONNX's
+(out, in, kh, kw) once, at export.
+
+Padding is written out explicitly.  TensorFlow's ``"same"`` pads an axis of
+size n, window k, stride s by ``total = max((ceil(n / s) - 1) * s + k - n, 0)``,
+``total // 2`` before and the rest after (ONNX's SAME_UPPER); the sizes are
+known at export, so the pads are numbers.  ``MaxPool`` ignores padded cells
+and ``AveragePool`` (count_include_pad=0) leaves them out of the count, as
+TensorFlow does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minidl.layers import (
+    AveragePooling1D,
+    AveragePooling2D,
+    BatchNormalization,
+    Conv1D,
+    Conv2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
+from minidl.onnx.convert_core import add_bias, apply_activation
+from minidl.onnx.registry import converter
+
+
+def same_pads(sizes, windows, strides):
+    """ONNX ``pads`` ([begins..., ends...]) for TensorFlow's ``"same"`` padding."""
+    begins, ends = [], []
+    for n, k, s in zip(sizes, windows, strides):
+        total = max((math.ceil(n / s) - 1) * s + k - n, 0)
+        begins.append(total // 2)
+        ends.append(total - total // 2)
+    return begins + ends
+
+
+def channels_first(b, x, rank, base):
+    """(N, ..., C) -> (N, C, ...)."""
+    return b.transpose(x, [0, rank - 1, *range(1, rank - 1)], base)
+
+
+def channels_last(b, x, rank, base):
+    """(N, C, ...) -> (N, ..., C)."""
+    return b.transpose(x, [0, *range(2, rank), 1], base)
+
+
+def _conv(b, layer, x, input_shape, kernel, strides, pads, dilations):
+    """Conv (+ bias + activation) of a channels-last input; ``kernel`` in ONNX's layout."""
+    rank = len(input_shape)
+    weights = b.constant(kernel, f"{layer.name}/kernel")
+    nchw = channels_first(b, x, rank, layer.name)
+    y = b.node("Conv", [nchw, weights], layer.name, kernel_shape=list(kernel.shape[2:]),
+               strides=list(strides), pads=list(pads), dilations=list(dilations))
+    y = add_bias(b, layer, channels_last(b, y, rank, layer.name))
+    return apply_activation(b, layer, y)
+
+
+@converter(Conv2D)
+def conv2d(b, layer, x, input_shape):
+    kernel = layer.kernel.numpy().transpose(3, 2, 0, 1)  # (kh, kw, in, out) -> (out, in, kh, kw)
+    pads = (same_pads(input_shape[1:3], layer.kernel_size, layer.strides)
+            if layer.padding == "same" else [0, 0, 0, 0])
+    return _conv(b, layer, x, input_shape, kernel, layer.strides, pads, [1, 1])
+
+
+@converter(Conv1D)
+def conv1d(b, layer, x, input_shape):
+    """``"causal"`` pads only the start, by the window's span minus one."""
+    kernel = layer.kernel.numpy().transpose(2, 1, 0)  # (k, in, out) -> (out, in, k)
+    span = layer.dilation_rate * (layer.kernel_size - 1) + 1
+    if layer.padding == "same":
+        pads = same_pads(input_shape[1:2], [span], [layer.strides])
+    elif layer.padding == "causal":
+        pads = [span - 1, 0]
+    else:
+        pads = [0, 0]
+    return _conv(b, layer, x, input_shape, kernel, [layer.strides], pads, [layer.dilation_rate])
+
+
+def _pool(b, layer, x, input_shape, op, windows, strides):
+    rank = len(input_shape)
+    pads = (same_pads(input_shape[1:rank - 1], windows, strides)
+            if layer.padding == "same" else [0] * (2 * (rank - 2)))
+    y = b.node(op, [channels_first(b, x, rank, layer.name)], layer.name,
+               kernel_shape=list(windows), strides=list(strides), pads=pads)
+    return channels_last(b, y, rank, layer.name)
+
+
+@converter(MaxPooling2D)
+def max_pool2d(b, layer, x, input_shape):
+    return _pool(b, layer, x, input_shape, "MaxPool", layer.pool_size, layer.strides)
+
+
+@converter(AveragePooling2D)
+def avg_pool2d(b, layer, x, input_shape):
+    return _pool(b, layer, x, input_shape, "AveragePool", layer.pool_size, layer.strides)
+
+
+@converter(MaxPooling1D)
+def max_pool1d(b, layer, x, input_shape):
+    return _pool(b, layer, x, input_shape, "MaxPool", [layer.pool_size], [layer.strides])
+
+
+@converter(AveragePooling1D)
+def avg_pool1d(b, layer, x, input_shape):
+    return _pool(b, layer, x, input_shape, "AveragePool", [layer.pool_size], [layer.strides])
+
+
+@converter(GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D)
+def global_pool(b, layer, x, input_shape):
+    """The mean or maximum over every axis but the batch and the channels."""
+    op = "ReduceMax" if isinstance(layer, (GlobalMaxPooling2D, GlobalMaxPooling1D)) else "ReduceMean"
+    axes = list(range(1, len(input_shape) - 1))
+    return b.reduce(op, x, axes, layer.name, keepdims=layer.keepdims)
+
+
+@converter(BatchNormalization)
+def batch_norm(b, layer, x, input_shape):
+    """Inference: ``(x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta``,
+    in that order, as ``ops.batch_norm`` computes it."""
+    shape = layer._param_shape or (-1,)
+
+    def parameter(weight, what):
+        return b.constant(np.reshape(weight, shape), f"{layer.name}/{what}")
+
+    mean = layer.moving_mean.numpy().astype(np.float32)
+    inv_std = 1 / np.sqrt(layer.moving_variance.numpy().astype(np.float32) + np.float32(layer.epsilon))
+    y = b.node("Sub", [x, parameter(mean, "moving_mean")], layer.name)
+    y = b.node("Mul", [y, parameter(inv_std, "inv_std")], layer.name)
+    if layer.gamma is not None:
+        y = b.node("Mul", [y, parameter(layer.gamma.numpy(), "gamma")], layer.name)
+    if layer.beta is not None:
+        y = b.node("Add", [y, parameter(layer.beta.numpy(), "beta")], layer.name)
+    return y

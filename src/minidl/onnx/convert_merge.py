@@ -1,0 +1,79 @@
+"""ONNX converters of the merge layers (Add, Concatenate, Dot, ...).
+
+The elementwise merges fold left over their inputs with one binary node each
+(``((a + b) + c)``, the order minidl adds in, so the float32 results match).
+An input with fewer axes gets size-1 axes right after its batch axis first,
+as minidl's merge layers do, since ONNX would line it up at the last axis.
+"""
+
+from __future__ import annotations
+
+from minidl.layers import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+)
+from minidl.onnx.registry import converter
+
+_BINARY_OPS = {Add: "Add", Subtract: "Sub", Multiply: "Mul", Average: "Add",
+               Maximum: "Max", Minimum: "Min"}
+
+
+def _with_rank(b, x, shape, rank, base):
+    """``x`` with ``rank - len(shape)`` size-1 axes inserted after the batch axis."""
+    missing = rank - len(shape)
+    if missing == 0:
+        return x
+    return b.node("Unsqueeze", [x, b.ints(list(range(1, 1 + missing)), f"{base}/axes")], base)
+
+
+@converter(Add, Subtract, Multiply, Average, Maximum, Minimum)
+def elementwise(b, layer, xs, input_shapes):
+    rank = max(len(s) for s in input_shapes)
+    xs = [_with_rank(b, x, s, rank, layer.name) for x, s in zip(xs, input_shapes)]
+    op = _BINARY_OPS[type(layer)]
+    y = xs[0]
+    for x in xs[1:]:
+        y = b.node(op, [y, x], layer.name)
+    if isinstance(layer, Average):
+        y = b.node("Div", [y, b.constant(len(xs), f"{layer.name}/count")], layer.name)
+    elif len(xs) == 1:
+        y = b.node("Identity", [y], layer.name)
+    return y
+
+
+@converter(Concatenate)
+def concatenate(b, layer, xs, input_shapes):
+    return b.node("Concat", xs, layer.name, axis=layer.axis)
+
+
+def _l2_normalize(b, x, axis, base, epsilon=1e-12):
+    """x / sqrt(max(sum(x^2), epsilon)) along ``axis``, as ``ops.l2_normalize``."""
+    squares = b.reduce("ReduceSum", b.node("Mul", [x, x], base), [axis], base, keepdims=True)
+    floor = b.node("Max", [squares, b.constant(epsilon, f"{base}/epsilon")], base)
+    return b.node("Div", [x, b.node("Sqrt", [floor], base)], base)
+
+
+@converter(Dot)
+def dot(b, layer, xs, input_shapes):
+    """Per-sample dot products as one ``Einsum``: x's other axes, then y's; two
+    2-D inputs give (N, 1)."""
+    (x, y), (shape_x, shape_y) = xs, input_shapes
+    axis_x, axis_y = layer._summed_axes([shape_x, shape_y])
+    if layer.normalize:
+        x = _l2_normalize(b, x, axis_x, layer.name)
+        y = _l2_normalize(b, y, axis_y, layer.name)
+    letters = iter("abcdefghijlmopqrstuvwxyz")  # n (batch) and k (summed) kept apart
+    x_axes = ["n"] + ["k" if i == axis_x else next(letters) for i in range(1, len(shape_x))]
+    y_axes = ["n"] + ["k" if i == axis_y else next(letters) for i in range(1, len(shape_y))]
+    rest = [a for a in x_axes[1:] + y_axes[1:] if a != "k"]
+    equation = f"{''.join(x_axes)},{''.join(y_axes)}->n{''.join(rest)}"
+    out = b.node("Einsum", [x, y], layer.name, equation=equation)
+    if not rest:
+        out = b.node("Unsqueeze", [out, b.ints([1], "axis_1")], layer.name)
+    return out

@@ -1,0 +1,40 @@
+"""Which function writes the ONNX nodes of which layer class.
+
+A converter is ``convert(builder, layer, x, input_shape) -> output name``
+(``x`` a list of names and ``input_shape`` a list of shapes for the merge
+layers).  Classes match exactly: a subclass of ``Dense`` may compute
+something else in its ``call``, so it is refused rather than exported as a
+``Dense``.
+"""
+
+from __future__ import annotations
+
+_CONVERTERS = {}
+
+
+def converter(*classes):
+    """Register the decorated function as the converter of ``classes``."""
+
+    def register(function):
+        for cls in classes:
+            _CONVERTERS[cls] = function
+        return function
+
+    return register
+
+
+def exportable_classes():
+    """The names of the layer classes the exporter knows, sorted."""
+    return sorted(cls.__name__ for cls in _CONVERTERS)
+
+
+def find(layer):
+    """The converter of ``layer``; a clear error naming it when there is none."""
+    try:
+        return _CONVERTERS[type(layer)]
+    except KeyError:
+        raise NotImplementedError(
+            f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) cannot be exported to '
+            f"ONNX. Layers that can: {', '.join(exportable_classes())}, and Sequential or "
+            "functional models made of them."
+        ) from None

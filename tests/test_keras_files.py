@@ -1,0 +1,171 @@
+"""load_model reading Keras 3 ``.keras`` and Keras 2 ``.h5`` files (minidl.models.keras_files).
+
+The fixtures in tests/fixtures/keras were written by real Keras 3 and tf_keras
+2 (see make_fixtures.py there) with the predictions Keras made on stored inputs;
+minidl must load them and predict the same, to float32 rounding.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minidl
+from minidl.models import keras_files, load_model
+
+pytest.importorskip("h5py")
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "keras"
+
+
+def stored(name):
+    with np.load(FIXTURES / f"{name}.npz") as data:
+        arrays = dict(data)
+    if "x" in arrays:
+        return arrays["x"], [arrays["y"]]
+    xs = [arrays[f"x{i}"] for i in range(sum(k.startswith("x") for k in arrays))]
+    return xs, [arrays[f"y{i}"] for i in range(sum(k.startswith("y") for k in arrays))]
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "functional", "cnn_keras2", "functional_keras2"])
+def test_keras_made_file_predicts_as_keras_did(name):
+    path = FIXTURES / (f"{name}.h5" if name.endswith("keras2") else f"{name}.keras")
+    model = load_model(path)
+    x, expected = stored(name)
+    got = model.predict(x, verbose=0)
+    got = got if isinstance(got, list) else [got]
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+def test_loaded_model_is_an_ordinary_minidl_model(tmp_path):
+    model = load_model(str(FIXTURES / "cnn.keras"))
+    assert isinstance(model, minidl.Sequential)
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]
+    assert model.layers[2].padding == "same" and model.layers[-1].activation_name == "softmax"
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert any("Total params: 1,034" in line for line in lines)  # 40 + 296 + 528 + 170
+    x, (expected,) = stored("cnn")
+    model.save(tmp_path / "cnn.mdl")
+    np.testing.assert_array_equal(load_model(tmp_path / "cnn.mdl").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    history = model.fit(x, np.arange(len(x)), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+@pytest.mark.parametrize("file", ["functional.keras", "functional_keras2.h5"])
+def test_functional_names_and_inputs(file):
+    model = load_model(FIXTURES / file)
+    assert model.name == "two_heads"
+    assert [t.layer.name for t in model.inputs] == ["features", "extra"]
+    assert model.output_names == ["probs", "value"]
+
+
+def rewritten(tmp_path, change_config, name="functional"):
+    """A copy of a fixture with config.json changed by ``change_config(config)``."""
+    path = tmp_path / f"changed_{name}.keras"
+    with zipfile.ZipFile(FIXTURES / f"{name}.keras") as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    config = json.loads(members["config.json"])
+    change_config(config)
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for member, data in members.items():
+            target.writestr(member, data)
+    return path
+
+
+def layer_entry(config, name):
+    return next(e for e in config["config"]["layers"] if e["config"]["name"] == name)
+
+
+def test_keras_layer_minidl_lacks_is_named(tmp_path):
+    path = rewritten(tmp_path, lambda c: layer_entry(c, "branch_b").update(class_name="EinsumDense"))
+    with pytest.raises(NotImplementedError, match=r'"branch_b" \(EinsumDense\) has no counterpart'):
+        load_model(path)
+
+
+def test_argument_minidl_lacks_is_refused_unless_off(tmp_path):
+    def constrain(config):
+        layer_entry(config, "probs")["config"]["kernel_constraint"] = {
+            "module": "keras.constraints", "class_name": "NonNeg", "config": {}}
+
+    with pytest.raises(NotImplementedError, match=r'"probs" \(Dense\) has kernel_constraint='):
+        load_model(rewritten(tmp_path, constrain))
+
+    def renorm(config):
+        layer_entry(config, "norm")["config"]["renorm"] = True
+
+    with pytest.raises(NotImplementedError, match=r'"norm" \(BatchNormalization\) has renorm=True'):
+        load_model(rewritten(tmp_path, renorm))
+
+
+def test_weights_that_do_not_fit_the_config(tmp_path):
+    path = rewritten(tmp_path, lambda c: layer_entry(c, "probs")["config"].update(units=4))
+    with pytest.raises(keras_files.KerasFileError, match=r'layer "probs" \(Dense\) has weights of shapes'):
+        load_model(path)
+
+
+def test_not_a_model_file(tmp_path):
+    path = rewritten(tmp_path, lambda c: c.update(class_name="Dense"))
+    with pytest.raises(keras_files.KerasFileError, match="reads Sequential and functional"):
+        load_model(path)
+
+
+def test_missing_h5py_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(ImportError, match=r"pip install minidl\[keras\]"):
+        load_model(FIXTURES / "mlp.keras")
+    # an HDF5 file may be anything: a ValueError that still says how to read Keras's
+    with pytest.raises(keras_files.KerasFileError, match=r"perhaps a Keras 2 .h5.*minidl\[keras\]"):
+        load_model(FIXTURES / "cnn_keras2.h5")
+
+
+def test_only_keras_archives_are_recognised(tmp_path):
+    assert keras_files.is_keras_archive(FIXTURES / "mlp.keras")
+    model = minidl.Sequential([minidl.layers.Dense(2, input_shape=(3,))])
+    model.save(tmp_path / "m.keras")  # minidl's own format, whatever the extension
+    assert not keras_files.is_keras_archive(tmp_path / "m.keras")
+    assert isinstance(load_model(tmp_path / "m.keras"), minidl.Sequential)
+    assert not keras_files.is_keras_archive(tmp_path / "missing.keras")
+    assert not keras_files.is_keras_archive(FIXTURES / "mlp.npz")
+
+
+def test_keras2_h5_is_recognised_and_other_hdf5_refused(tmp_path):
+    import h5py
+
+    assert keras_files.is_keras_h5(FIXTURES / "cnn_keras2.h5")
+    assert not keras_files.is_keras_h5(FIXTURES / "cnn.keras")
+    other = tmp_path / "data.h5"
+    with h5py.File(other, "w") as handle:
+        handle["x"] = np.zeros(3)
+    with pytest.raises(keras_files.KerasFileError, match="without a Keras model"):
+        load_model(other)
+
+
+def test_keras2_h5_loaded_cnn_matches_its_keras3_twin():
+    keras2, keras3 = load_model(FIXTURES / "cnn_keras2.h5"), load_model(FIXTURES / "cnn.keras")
+    assert [type(a) for a in keras2.layers] == [type(b) for b in keras3.layers]
+    assert [w.shape for w in keras2.weights] == [w.shape for w in keras3.weights]
+
+
+@pytest.mark.parametrize("change", [
+    lambda c: layer_entry(c, "probs")["config"].update(units="three"),
+    lambda c: layer_entry(c, "probs").update(inbound_nodes=[{"args": [{"config": {}}]}]),
+    lambda c: c["config"].update(output_layers=[["nowhere", 0, 0]]),
+    lambda c: c["config"].update(layers=7),
+])
+def test_malformed_config_is_a_file_error_naming_the_file(change, tmp_path):
+    path = rewritten(tmp_path, change)
+    with pytest.raises(keras_files.KerasFileError) as caught:
+        load_model(path)
+    assert str(path) in str(caught.value)
