@@ -256,12 +256,15 @@ def _prepare_target(spec, value, label):
             f"scores per sample, shape (None, classes). Add layers.Flatten() (or "
             f"GlobalAveragePooling2D) before the last Dense layer."
         )
-    if spec.kind == "binary" and (array.min() < 0 or array.max() > 1):
+    if spec.kind == "binary" and (array.min() < 0 or array.max() > 1) and np.all(
+            array == np.round(array)):
+        # whole numbers beyond 0/1 are class labels given to a two-class loss; soft
+        # targets (the label noise of 1.05 in Keras's GAN recipe) are used as given
         bad = array.min() if array.min() < 0 else array.max()
         raise ValueError(
             f"{label}: binary_crossentropy expects targets in [0, 1] (0/1 labels or probabilities), "
-            f"received {bad:g}. For more than two classes use a softmax output with "
-            f"sparse_categorical_crossentropy."
+            f"received the class label {bad:g}. For more than two classes use a softmax output "
+            f"with sparse_categorical_crossentropy."
         )
     if spec.kind == "sparse":
         if array.ndim == 2 and array.shape[1] == 1:
