@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidl import losses
 from minidl.optimizers import unknown_name_message
 from minidl.tensor import Tensor
 from minidl.utils.arrays import broadcast_weights
@@ -64,6 +65,14 @@ def mean_absolute_error(y_true, y_pred):
 
 mse = mean_squared_error
 mae = mean_absolute_error
+
+# Keras 2's metrics module also holds the loss functions under their names (the same
+# functions, so they stay differentiable: Deep Learning with Python's VAE builds its
+# loss with ``keras.metrics.binary_crossentropy``)
+binary_crossentropy = losses.binary_crossentropy
+categorical_crossentropy = losses.categorical_crossentropy
+sparse_categorical_crossentropy = losses.sparse_categorical_crossentropy
+hinge = losses.hinge
 
 
 def resolve_accuracy(loss_name, y_true_shape, y_pred_shape):
