@@ -11,18 +11,7 @@ import numpy as np
 from minidl import layers, models
 from minidl.utils import to_categorical
 
-
-def load_data():
-    rng = np.random.default_rng(0)
-
-    def make(n):
-        labels = rng.integers(0, 10, n).astype("uint8")
-        images = rng.integers(0, 60, (n, 28, 28)).astype("uint8")
-        for i, label in enumerate(labels):
-            images[i, 2 + 2 * label: 4 + 2 * label, 4:24] = 255
-        return images, labels
-
-    return make(600), make(100)
+from dlwp_data import mnist_like as load_data
 
 
 def test_first_look_at_a_neural_network():

@@ -11,21 +11,7 @@ import numpy as np
 
 from minidl import layers, losses, metrics, models, optimizers
 
-
-def load_data(num_words=10000, n=400, seed=0):
-    rng = np.random.default_rng(seed)
-
-    def review(label):
-        length = rng.integers(20, 120)
-        words = rng.integers(60, num_words, length)
-        lead = rng.integers(20, 40, length // 4) if label else rng.integers(40, 60, length // 4)
-        return [1] + list(np.concatenate([words, lead]))
-
-    def split(count):
-        labels = rng.integers(0, 2, count)
-        return np.array([review(y) for y in labels], dtype=object), labels
-
-    return split(n), split(n // 2)
+from dlwp_data import imdb_like as load_data
 
 
 def get_word_index():
