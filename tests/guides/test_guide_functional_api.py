@@ -71,7 +71,6 @@ def test_introduction():
     assert [layer.name for layer in model.layers] == ["input_1", "dense", "dense_1", "dense_2"]
 
 
-@missing("KerasTensor.dtype (the guide shows inputs.dtype: float32)")
 def test_introduction_input_dtype():
     inputs = keras.Input(shape=(784,))
     # Here's the dtype:
@@ -393,7 +392,6 @@ def test_a_toy_resnet_model_plot(tmp_path):
 
 
 # --- Shared layers ----------------------------------------------------------------------------
-@missing("layers.Embedding (and integer inputs: Input(dtype='int32'))")
 def test_shared_layers():
     # Embedding for 1000 unique words mapped to 128-dimensional vectors
     shared_embedding = layers.Embedding(1000, 128)

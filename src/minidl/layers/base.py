@@ -138,6 +138,11 @@ class Layer:
     _call_takes_training = False
     _training_default = None
     _in_build = False  # a model's build() is running
+    # what an integer input (Input(dtype="int32")) becomes here: "cast" to this layer's
+    # float dtype (Dense, BatchNormalization... as Keras casts), "refuse"d with an error
+    # naming the layer (the convolutions, average pooling, Softmax: Keras refuses them
+    # too), or kept as "indices" (Embedding)
+    _integer_inputs = "cast"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -342,6 +347,8 @@ class Layer:
         (and an explicit ``training=``, which the model will honour)."""
         list_input = isinstance(inputs, (list, tuple))
         tensors = list(inputs) if list_input else [inputs]
+        if self._integer_inputs == "refuse":
+            self._refuse_integer_inputs(tensors)
         shapes = [tuple(t.shape) for t in tensors]
         shape = shapes if list_input else shapes[0]
         with node_scope(_Probe()) as probe:  # tensors of the graph that call() reads: zeros
@@ -360,6 +367,16 @@ class Layer:
             KerasTensor(_batch_unknown(s), self, node_index, i) for i, s in enumerate(output_shapes)
         ]
         return node.outputs if multi_output else node.outputs[0]
+
+    def _refuse_integer_inputs(self, tensors):
+        for tensor in tensors:
+            if np.dtype(tensor.dtype).kind in "iu":
+                raise ValueError(
+                    f'{type(self).__name__} layer "{self.name}" computes in floats and received '
+                    f"an integer input ({tensor.dtype}, shape {tensor.shape}, from layer "
+                    f'"{tensor.layer.name}"), as Keras refuses too. Integer inputs carry word '
+                    "indices into an Embedding; for numbers use Input(..., dtype='float32')."
+                )
 
     def _symbolic_output_shape(self, shape):
         """The output shape(s) of a call on symbolic inputs of ``shape``.

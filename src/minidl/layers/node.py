@@ -71,11 +71,17 @@ class KerasTensor:
         return len(self.shape)
 
     @property
+    def dtype(self):
+        """The dtype of the values it stands for ("int32" only from an integer Input)."""
+        return self.layer.dtype
+
+    @property
     def name(self):
         return self.layer.name
 
     def __repr__(self):
-        return f"<KerasTensor shape={self.shape} (created by layer {self.layer.name!r})>"
+        return (f"<KerasTensor shape={self.shape} dtype={self.dtype} "
+                f"(created by layer {self.layer.name!r})>")
 
     # --- its value while a model runs ----------------------------------------
     def _resolve_symbolic(self):

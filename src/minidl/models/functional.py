@@ -122,6 +122,9 @@ class Functional(Model):
     def _input_dtype(self):
         return self.inputs[0].layer._dtype
 
+    def integer_inputs(self):
+        return [t.layer._data_dtype for t in self.inputs]
+
     @property
     def input_names(self):
         return [t.layer.name for t in self.inputs]
