@@ -110,3 +110,22 @@ def test_integer_input_saves_and_loads(tmp_path):
 def test_other_integer_dtypes_are_refused(bad):
     with pytest.raises(ValueError, match="int32' or 'int64"):
         Input(shape=(3,), dtype=bad)
+
+
+def test_every_training_entry_point_hands_over_integers():
+    seen = []
+    model = _text_model(seen)
+    x = np.random.default_rng(2).integers(0, 10, (8, 5))
+    y = np.ones(8, "float32")
+
+    def batches():
+        while True:
+            yield x, y
+
+    model.train_on_batch(x, y)
+    model.test_on_batch(x, y)
+    model.predict_on_batch(x)
+    model.fit(batches(), steps_per_epoch=2, epochs=1, verbose=0)
+    model.fit(minidl.data.Dataset.from_tensor_slices((x, y)).batch(4), epochs=1, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    assert len(seen) >= 8 and {dt.kind for dt in seen} == {"i"}
