@@ -7,6 +7,8 @@
     K.set_value(model.optimizer.lr, 1e-4)    # used from the next step on
     K.epsilon(), K.floatx(), K.image_data_format(), K.int_shape(x), K.count_params(w)
     K.random_normal(shape=(batch, dim))     # a Tensor of N(0, 1) draws (minidl.random.normal)
+    K.shape, K.flatten, K.batch_flatten, K.mean, K.sum, K.square, K.exp, K.log
+                                             # differentiable, on Tensors (minidl.ops)
 
 minidl computes in float32 (a layer given ``dtype="float64"`` in float64), with
 channels-last images and a fixed epsilon of 1e-7 in its losses.  The setters
@@ -26,7 +28,8 @@ from minidl.utils.seeding import clear_session
 __all__ = [
     "clear_session", "count_params", "epsilon", "floatx", "get_value", "image_data_format",
     "int_shape", "random_normal", "random_uniform", "set_epsilon", "set_floatx",
-    "set_image_data_format", "set_value",
+    "set_image_data_format", "set_value", "shape", "flatten", "batch_flatten", "mean", "sum",
+    "square", "exp", "log",
 ]
 
 _EPSILON = 1e-7
@@ -128,3 +131,64 @@ def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     from minidl import random
 
     return random.uniform(shape, minval, maxval, dtype, seed)
+
+
+# --- the tensor functions of Deep Learning with Python's custom layers and losses --
+# (``K.mean(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)``): each is the
+# differentiable op of ``minidl.ops``; a KerasTensor read inside a layer's call gives
+# its value in the running model (see ``minidl.layers.node``).
+def shape(x):
+    """The shape of a Tensor as a tuple (``K.shape(z_mean)[0]`` is the batch size)."""
+    from minidl import ops
+
+    return tuple(ops.as_tensor(x).shape)
+
+
+def flatten(x):
+    """All values in one axis, as Keras's ``K.flatten`` (shape ``(size,)``)."""
+    from minidl import ops
+
+    return ops.reshape(x, (-1,))
+
+
+def batch_flatten(x):
+    """``(N, d1, d2, ...)`` -> ``(N, d1*d2*...)``, as Keras's ``K.batch_flatten``."""
+    from minidl import ops
+
+    return ops.flatten(x)
+
+
+def mean(x, axis=None, keepdims=False):
+    """The mean over ``axis`` (all axes when None)."""
+    from minidl import ops
+
+    return ops.mean(x, axis=axis, keepdims=keepdims)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 (Keras's name)
+    """The sum over ``axis`` (all axes when None)."""
+    from minidl import ops
+
+    return ops.sum(x, axis=axis, keepdims=keepdims)
+
+
+def square(x):
+    """``x * x``, elementwise."""
+    from minidl import ops
+
+    x = ops.as_tensor(x)
+    return ops.mul(x, x)
+
+
+def exp(x):
+    """``e ** x``, elementwise."""
+    from minidl import ops
+
+    return ops.exp(x)
+
+
+def log(x):
+    """The natural logarithm, elementwise."""
+    from minidl import ops
+
+    return ops.log(x)

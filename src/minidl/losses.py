@@ -152,7 +152,18 @@ def hinge(y_true, y_pred):
 
 # --- classification --------------------------------------------------------
 def binary_crossentropy(y_true, y_pred, from_logits=False):
-    """-(y log p + (1 - y) log(1 - p)), mean over the last axis; p = sigmoid(y_pred) if from_logits."""
+    """-(y log p + (1 - y) log(1 - p)), mean over the last axis; p = sigmoid(y_pred) if from_logits.
+
+    ``y_pred``: probabilities (a sigmoid output), or logits with ``from_logits=True``.
+    ``y_true``: the probability that each sample is of class 1 -- 0/1 labels, or
+    soft targets such as smoothed or noisy labels.  As in Keras, the predictions
+    are clipped to [1e-7, 1 - 1e-7] and the targets are used as given: a target
+    slightly outside [0, 1] (Deep Learning with Python's GAN adds 0.05 * uniform
+    noise to 0/1 labels, up to 1.05) is a valid target whose loss keeps pulling p
+    towards the nearer end, and the loss can then dip below 0.  ``fit`` refuses
+    whole-number targets other than 0 and 1 (class labels 0..9 belong to
+    sparse_categorical_crossentropy).
+    """
     y_pred = _pred(y_pred)
     y = _true(y_true, y_pred)
     if from_logits:

@@ -414,7 +414,6 @@ def test_a_toy_resnet_model_plot(tmp_path):
 
 
 # --- Shared layers ----------------------------------------------------------------------------
-@missing("layers.Embedding (and integer inputs: Input(dtype='int32'))")
 def test_shared_layers():
     # Embedding for 1000 unique words mapped to 128-dimensional vectors
     shared_embedding = layers.Embedding(1000, 128)

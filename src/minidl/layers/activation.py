@@ -203,6 +203,8 @@ class Softmax(_ActivationLayer):
     that are themselves huge).  The mask broadcasts against the scores.
     """
 
+    _integer_inputs = "refuse"  # as in Keras: integer inputs are an error here
+
     def __init__(self, axis=-1, robust_masking=False, **kwargs):
         super().__init__(**kwargs)
         axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]

@@ -48,7 +48,8 @@ import numpy as np
 
 from minidl import autograd, initializers, ops, regularizers
 from minidl.layers import auto_config
-from minidl.layers.node import KerasTensor, Node, is_symbolic, node_tensors, shapes_of
+from minidl.layers.node import KerasTensor, Node, _Probe, is_symbolic, node_tensors, shapes_of
+from minidl.layers.node import scope as node_scope
 from minidl.layers.tracking import find_tracked, is_weight, may_hold_tracked
 from minidl.tensor import Tensor, Variable
 from minidl.utils import traceback_utils
@@ -150,6 +151,11 @@ class Layer:
     supports_masking = False  # Keras's flag: pass an input's mask on to the output
     _training_default = None
     _in_build = False  # a model's build() is running
+    # what an integer input (Input(dtype="int32")) becomes here: "cast" to this layer's
+    # float dtype (Dense, BatchNormalization... as Keras casts), "refuse"d with an error
+    # naming the layer (the convolutions, average pooling, Softmax: Keras refuses them
+    # too), or kept as "indices" (Embedding)
+    _integer_inputs = "cast"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -385,16 +391,20 @@ class Layer:
         (and an explicit ``training=``, which the model will honour)."""
         list_input = isinstance(inputs, (list, tuple))
         tensors = list(inputs) if list_input else [inputs]
+        if self._integer_inputs == "refuse":
+            self._refuse_integer_inputs(tensors)
         shapes = [tuple(t.shape) for t in tensors]
         shape = shapes if list_input else shapes[0]
-        self.maybe_build(shape)
-        output_shape = self.compute_output_shape(shape)
+        with node_scope(_Probe()) as probe:  # tensors of the graph that call() reads: zeros
+            self.maybe_build(shape)
+            output_shape = self._symbolic_output_shape(shape)
         multi_output = isinstance(output_shape, list)
         output_shapes = output_shape if multi_output else [output_shape]
         call_kwargs = dict(kwargs or {})
         if training is not None:
             call_kwargs["training"] = bool(training)
         node = Node(self, tensors, list_input, tuple(args), call_kwargs)
+        node.captured = [t for t in probe.captured if not any(t is i for i in tensors)]
         node_index = len(self._inbound_nodes)
         self._inbound_nodes.append(node)
         node.outputs = [
@@ -402,9 +412,37 @@ class Layer:
         ]
         return node.outputs if multi_output else node.outputs[0]
 
+    def _refuse_integer_inputs(self, tensors):
+        for tensor in tensors:
+            if np.dtype(tensor.dtype).kind in "iu":
+                raise ValueError(
+                    f'{type(self).__name__} layer "{self.name}" computes in floats and received '
+                    f"an integer input ({tensor.dtype}, shape {tensor.shape}, from layer "
+                    f'"{tensor.layer.name}"), as Keras refuses too. Integer inputs carry word '
+                    "indices into an Embedding; for numbers use Input(..., dtype='float32')."
+                )
+
+    def _symbolic_output_shape(self, shape):
+        """The output shape(s) of a call on symbolic inputs of ``shape``.
+
+        Keras 2 runs a layer's ``call`` on symbolic tensors, so a layer gives exactly
+        what its ``call`` returns (one tensor, or a list).  minidl's own layers state
+        their shapes in ``compute_output_shape``; a layer you write is run once on
+        zeros instead (when its input sizes are known), so that a ``compute_output_shape``
+        that disagrees with ``call`` cannot change what the layer returns.
+        """
+        cls = type(self)
+        if (cls.compute_output_shape is Layer.compute_output_shape
+                or cls.__module__.startswith("minidl.") or _has_unknown_sizes(shape)):
+            return self.compute_output_shape(shape)
+        return Layer.compute_output_shape(self, shape)
+
     # --- losses: add_loss() and regularizers ------------------------------
-    def add_loss(self, loss):
+    def add_loss(self, loss, inputs=None):
         """Add a scalar Tensor to the loss ``fit`` minimises, from inside ``call``.
+
+        ``inputs`` is accepted and ignored, as in tf.keras 2 (Keras 2.0's
+        ``self.add_loss(loss, inputs=inputs)``).
 
         ``layer.losses`` holds the losses of the layer's latest call (and of its
         sublayers'); they are dropped at the start of the next outermost call.
@@ -765,6 +803,12 @@ def _runs_once(build):
             self._in_build = outer
 
     return wrapper
+
+
+def _has_unknown_sizes(shape):
+    """Whether a shape (or list of shapes) has an unknown size past the batch axis."""
+    shapes = shape if isinstance(shape, list) else [shape]
+    return any(d is None for s in shapes for d in tuple(s)[1:])
 
 
 def _batch_unknown(shape):

@@ -60,6 +60,8 @@ def check_window_fits(layer, input_shape, window, what):
 class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
     """2-D convolution over channels-last images."""
 
+    _integer_inputs = "refuse"  # as in Keras: integer inputs are an error here
+
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",

@@ -65,6 +65,8 @@ def sequence_output_length(length, span, stride, padding):
 class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
     """1-D convolution over ``(batch, steps, channels)`` sequences."""
 
+    _integer_inputs = "refuse"  # as in Keras: integer inputs are an error here
+
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
                  data_format="channels_last", dilation_rate=1, groups=1, activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",

@@ -92,13 +92,18 @@ class Embedding(Layer):
                 f"{self.input_length} (utils.pad_sequences(x, maxlen={self.input_length}))."
             )
 
+    _integer_inputs = "indices"
+
     def _to_tensors(self, inputs):
-        """Indices stay exact: integer arrays become float64 (whole numbers up to 2**53),
-        float Tensors are used as they are (their values are checked in ``call``)."""
+        """Indices stay exact: integer arrays are used as they are (an integer Input
+        hands them over unchanged), float Tensors too (their values are checked in
+        ``call``); other floats become a float32 or float64 Tensor."""
         if isinstance(inputs, Tensor):
             return inputs
         values = np.asarray(inputs)
-        if values.dtype.kind in "biu":
+        if values.dtype.kind in "iu":
+            return values
+        if values.dtype.kind == "b":
             return Tensor(values, dtype=np.float64)
         return Tensor(values, dtype=values.dtype if values.dtype == np.float64 else None)
 

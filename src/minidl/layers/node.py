@@ -11,6 +11,44 @@ the graph it must run on real data.
 
 from __future__ import annotations
 
+import threading
+
+import numpy as np
+
+# Values of symbolic tensors, per thread: a stack of scopes, innermost last.  A running
+# functional model pushes the dict of the values it computed (id(KerasTensor) -> Tensor);
+# finding a layer's output shape at graph-building time pushes a ``_Probe``.  A layer's
+# ``call`` that reads a KerasTensor of the enclosing graph (Deep Learning with Python's
+# VAE computes its loss from ``z_mean`` inside a layer) gets it through them.
+_scopes: dict[int, list] = {}
+
+
+class _Probe:
+    """Building the graph: a layer's ``call`` runs once on zeros (batch 1) to find its
+    output; KerasTensors it reads are zeros too, and are remembered in ``captured``
+    so that the model computes them before that layer."""
+
+    def __init__(self):
+        self.captured = []
+
+
+class scope:
+    """``with scope(values):`` makes ``values`` (a dict id(KerasTensor) -> Tensor, or a
+    ``_Probe``) what KerasTensors read as on this thread, until the block ends."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def __enter__(self):
+        _scopes.setdefault(threading.get_ident(), []).append(self.values)
+        return self.values
+
+    def __exit__(self, *exc):
+        stack = _scopes[threading.get_ident()]
+        stack.pop()
+        if not stack:
+            del _scopes[threading.get_ident()]
+
 
 class KerasTensor:
     """A symbolic tensor: a shape and the layer call that produced it.
@@ -19,6 +57,8 @@ class KerasTensor:
     ``dtype`` is a name (``"float32"``, the dtype of the layer that made it),
     ``name`` is that layer's name.
     """
+
+    __array_priority__ = 200  # so ndarray + KerasTensor asks KerasTensor.__radd__
 
     def __init__(self, shape, layer, node_index, tensor_index=0):
         self.shape = tuple(shape)
@@ -36,16 +76,87 @@ class KerasTensor:
         return len(self.shape)
 
     @property
-    def name(self):
-        return self.layer.name
+    def dtype(self):
+        """The dtype of the values it stands for ("int32" only from an integer Input)."""
+        return self.layer.dtype
 
     @property
-    def dtype(self):
-        return self.layer.dtype
+    def name(self):
+        return self.layer.name
 
     def __repr__(self):
         return (f"<KerasTensor: shape={self.shape} dtype={self.dtype} "
                 f"(created by layer {self.layer.name!r})>")
+
+    # --- its value while a model runs ----------------------------------------
+    def _resolve_symbolic(self):
+        """The Tensor this placeholder stands for in the model run in progress (zeros
+        of batch 1 while the graph is being built); a clear error anywhere else."""
+        for values in reversed(_scopes.get(threading.get_ident(), ())):
+            if isinstance(values, _Probe):
+                if not any(t is self for t in values.captured):
+                    values.captured.append(self)
+                from minidl.tensor import Tensor
+
+                dtype = getattr(self.layer, "_dtype", np.float32)
+                dtype = dtype if np.dtype(dtype).kind == "f" else np.float32
+                return Tensor(np.zeros((1, *[d or 1 for d in self.shape[1:]]), dtype))
+            value = values.get(id(self))
+            if value is not None:
+                return value
+        if _scopes.get(threading.get_ident()):
+            raise ValueError(
+                f"The symbolic tensor made by layer {self.layer.name!r} (shape {self.shape}) is "
+                "read inside a layer's call(), but the model running now does not compute it "
+                "before that layer. Pass it to the layer as an input instead: "
+                "MyLayer()([x, that_tensor])."
+            )
+        raise TypeError(
+            f"The symbolic tensor made by layer {self.layer.name!r} (shape {self.shape}) holds "
+            "no numbers: it stands for a layer's output in a functional model. Compute with it "
+            "inside a layer (layers.Lambda(lambda t: ...)(tensor), or a custom layer's call), "
+            "or call the model on data."
+        )
+
+    def _binary(self, name, other, reverse=False):
+        from minidl import ops
+
+        mine = self._resolve_symbolic()
+        other = other._resolve_symbolic() if isinstance(other, KerasTensor) else other
+        return getattr(ops, name)(other, mine) if reverse else getattr(ops, name)(mine, other)
+
+    def __add__(self, other):
+        return self._binary("add", other)
+
+    def __radd__(self, other):
+        return self._binary("add", other, True)
+
+    def __sub__(self, other):
+        return self._binary("sub", other)
+
+    def __rsub__(self, other):
+        return self._binary("sub", other, True)
+
+    def __mul__(self, other):
+        return self._binary("mul", other)
+
+    def __rmul__(self, other):
+        return self._binary("mul", other, True)
+
+    def __truediv__(self, other):
+        return self._binary("div", other)
+
+    def __rtruediv__(self, other):
+        return self._binary("div", other, True)
+
+    def __pow__(self, other):
+        return self._resolve_symbolic() ** other
+
+    def __neg__(self):
+        return -self._resolve_symbolic()
+
+    def __getitem__(self, index):
+        return self._resolve_symbolic()[index]
 
 
 class Node:
@@ -64,6 +175,7 @@ class Node:
         self.call_args = tuple(call_args)
         self.call_kwargs = dict(call_kwargs or {})
         self.outputs = []
+        self.captured = []  # KerasTensors the layer's call reads from the enclosing graph
 
     def __repr__(self):
         sources = ", ".join(t.layer.name for t in self.inputs)

@@ -71,6 +71,8 @@ class MaxPooling2D(_Pooling2D):
 class AveragePooling2D(_Pooling2D):
     """The mean of each window (padding not counted, as in TensorFlow)."""
 
+    _integer_inputs = "refuse"  # as in Keras: integer inputs are an error here
+
     def _pool(self, x):
         return ops.avg_pool2d(x, self.pool_size, self.strides, self.padding)
 

@@ -86,6 +86,8 @@ class MaxPooling1D(_Pooling1D):
 class AveragePooling1D(_Pooling1D):
     """The mean of each window of steps (padding not counted, as in TensorFlow)."""
 
+    _integer_inputs = "refuse"  # as in Keras: integer inputs are an error here
+
     _pool = staticmethod(ops.avg_pool1d)
 
 

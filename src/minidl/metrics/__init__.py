@@ -27,6 +27,7 @@ import numpy as np
 from minidl.metrics.auc import AUC
 from minidl.metrics.base import Mean, MeanMetricWrapper, Metric, Reduce, Sum, as_array
 from minidl.metrics.confusion import Precision, Recall
+from minidl.metrics import functions as _functions
 from minidl.metrics.functions import (
     MAE,
     MAPE,
@@ -133,9 +134,9 @@ def resolve(name, loss_name, y_true_shape, y_pred_shape):
     """The function ``"accuracy"``/``"acc"`` or ``"crossentropy"``/``"ce"`` means."""
     if name in ("crossentropy", "ce"):
         kind = resolve_accuracy(loss_name, y_true_shape, y_pred_shape).__name__
-        return {"binary_accuracy": binary_crossentropy,
-                "categorical_accuracy": categorical_crossentropy,
-                "sparse_categorical_accuracy": sparse_categorical_crossentropy}[kind]
+        return {"binary_accuracy": _functions.binary_crossentropy,
+                "categorical_accuracy": _functions.categorical_crossentropy,
+                "sparse_categorical_accuracy": _functions.sparse_categorical_crossentropy}[kind]
     return resolve_accuracy(loss_name, y_true_shape, y_pred_shape)
 
 
@@ -226,3 +227,15 @@ def deserialize(config, custom_objects=None):
     if cls is None:
         raise ValueError(unknown_name_message("metric class", config["class_name"], _CLASSES))
     return cls.from_config(config["config"])
+
+
+# Keras 2's metrics module also holds the loss functions under their own names, the same
+# functions (differentiable: Deep Learning with Python's VAE builds its loss with
+# ``keras.metrics.binary_crossentropy``); compile(metrics=["binary_crossentropy"]) still
+# takes the NumPy running-mean versions above (_FUNCTIONS was built before this).
+from minidl import losses as _losses  # noqa: E402
+
+binary_crossentropy = _losses.binary_crossentropy
+categorical_crossentropy = _losses.categorical_crossentropy
+sparse_categorical_crossentropy = _losses.sparse_categorical_crossentropy
+hinge = _losses.hinge

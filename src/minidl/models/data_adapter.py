@@ -111,6 +111,7 @@ def prepare_inputs(model, x, what="x", finite=True):
     else:
         items = [(x, what)]
     expected_shapes = _known_shapes(model, "input_shapes", count)
+    integer = model.integer_inputs() if getattr(model, "built", False) else []
     arrays = []
     for i, (value, label) in enumerate(items):
         array = as_numeric_array(value, label)
@@ -123,12 +124,41 @@ def prepare_inputs(model, x, what="x", finite=True):
                 f"{label} has shape {array.shape}: its samples hold no values (an axis of size "
                 "0), so there is nothing for the model to read."
             )
-        array = to_float32(array, label, finite)
+        wanted = integer[i] if i < len(integer) else None
+        if wanted is not None and (array.dtype.kind in "iu" or wanted != "any"):
+            array = as_word_indices(array, wanted, label)
+        else:
+            array = to_float32(array, label, finite)
         expected = expected_shapes[i] if expected_shapes else None
         if expected is not None:
             array = _match_input_shape(model, array, expected, label)
         arrays.append(array)
     return arrays
+
+
+def as_word_indices(array, dtype, what):
+    """Integer data for an integer input (or an Embedding first in a Sequential),
+    as C-contiguous integers of ``dtype`` ("any": the array's own integer dtype).
+    Floats holding whole numbers are cast; fractions, NaN and inf are refused, and
+    so are values that ``dtype`` cannot hold (a cast would wrap them around)."""
+    if array.dtype.kind == "b":
+        array = array.astype(np.int64)
+    if array.dtype.kind == "f":
+        whole = np.isfinite(array) & (array == np.round(array))
+        if not whole.all():
+            bad = array[~whole].flat[0]
+            raise ValueError(
+                f"{what} feeds an integer input and holds {bad!r}: word indices must be whole "
+                "numbers. Round or cast them first (x.astype('int64'))."
+            )
+        array = array.astype(np.int64)
+    if dtype == "any":
+        return np.ascontiguousarray(array)
+    limits = np.iinfo(dtype)
+    if array.size and (array.min() < limits.min or array.max() > limits.max):
+        bad = array.min() if array.min() < limits.min else array.max()
+        raise ValueError(f"{what} holds {bad}, which the input's dtype {dtype} cannot hold.")
+    return np.ascontiguousarray(array, dtype=dtype)
 
 
 def _fits(shape, expected):
@@ -256,12 +286,15 @@ def _prepare_target(spec, value, label):
             f"scores per sample, shape (None, classes). Add layers.Flatten() (or "
             f"GlobalAveragePooling2D) before the last Dense layer."
         )
-    if spec.kind == "binary" and (array.min() < 0 or array.max() > 1):
+    if spec.kind == "binary" and (array.min() < 0 or array.max() > 1) and np.all(
+            array == np.round(array)):
+        # whole numbers beyond 0/1 are class labels given to a two-class loss; soft
+        # targets (the label noise of 1.05 in Keras's GAN recipe) are used as given
         bad = array.min() if array.min() < 0 else array.max()
         raise ValueError(
             f"{label}: binary_crossentropy expects targets in [0, 1] (0/1 labels or probabilities), "
-            f"received {bad:g}. For more than two classes use a softmax output with "
-            f"sparse_categorical_crossentropy."
+            f"received the class label {bad:g}. For more than two classes use a softmax output "
+            f"with sparse_categorical_crossentropy."
         )
     if spec.kind == "sparse":
         if array.ndim == 2 and array.shape[1] == 1:

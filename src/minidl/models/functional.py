@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from minidl.layers.input import InputLayer
 from minidl.layers.node import KerasTensor
+from minidl.layers.node import scope as node_scope
 from minidl.models.model import Model, check_input_shape
 from minidl.utils.traceback_utils import filter_traceback
 
@@ -61,7 +62,7 @@ class Functional(Model):
             if not node.inputs:  # an Input that was not given to the model
                 missing.append((tensor, path))
                 return
-            for parent in node.inputs:
+            for parent in (*node.inputs, *node.captured):
                 visit(parent, path or node.layer.name)
             done.add(id(node))
             order.append(node)
@@ -103,6 +104,10 @@ class Functional(Model):
         in the transfer-learning recipe) keeps it; the others get the model's.
         """
         values = {id(t): v for t, v in zip(self.inputs, self._check_inputs(inputs))}
+        with node_scope(values):  # (a layer's call may read tensors of this graph)
+            return self._run_nodes(values, training)
+
+    def _run_nodes(self, values, training):
         for node in self._nodes:
             args = [values[id(t)] for t in node.inputs]
             kwargs = node.call_kwargs
@@ -116,6 +121,9 @@ class Functional(Model):
 
     def _input_dtype(self):
         return self.inputs[0].layer._dtype
+
+    def integer_inputs(self):
+        return [t.layer._data_dtype for t in self.inputs]
 
     @property
     def output_names(self):

@@ -205,9 +205,20 @@ class Model(Layer, Trainer):
         dtype = self._input_dtype()
         if type(inputs) is np.ndarray and inputs.dtype == dtype and inputs.flags.c_contiguous:
             return Tensor._wrap(inputs)  # a batch fit() prepared: no copy, nothing to check
+        integer = self.integer_inputs()
         if isinstance(inputs, (list, tuple)) and self._is_input_list(inputs):
-            return [x if isinstance(x, Tensor) else Tensor(x, dtype=dtype) for x in inputs]
+            return [x if isinstance(x, Tensor) or _stays_integer(x, integer, i)
+                    else Tensor(x, dtype=dtype) for i, x in enumerate(inputs)]
+        if _stays_integer(inputs, integer, 0):
+            return inputs
         return Tensor(inputs, dtype=dtype)
+
+    def integer_inputs(self):
+        """Per model input: the integer dtype it takes (an ``Input(dtype="int32")``),
+        "any" where integer data stay integers (a Sequential starting with an
+        Embedding), None where data become floats.  Integer word indices go to the
+        Embedding unchanged."""
+        return []
 
     def _to_tensors(self, inputs):
         return inputs  # prepared above; each layer casts to its own dtype
@@ -356,6 +367,12 @@ class Model(Layer, Trainer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} built={self.built}>"
+
+
+def _stays_integer(value, integer, index):
+    """Whether ``value`` (one input's data) goes in as an integer array, unchanged."""
+    return (index < len(integer) and integer[index] is not None and type(value) is np.ndarray
+            and value.dtype.kind in "iu")
 
 
 def _as_list(value):

@@ -103,6 +103,13 @@ class Sequential(Model):
             self._input_shape = as_shape(tuple(input_shape)[1:])
             self._build_layers()
 
+    def integer_inputs(self):
+        if self._input_layer is not None and self._input_layer._data_dtype is not None:
+            return [self._input_layer._data_dtype]
+        if self._layers and self._layers[0]._integer_inputs == "indices":
+            return ["any"]
+        return []
+
     def _input_dtype(self):
         if self._input_layer is not None:
             return self._input_layer._dtype

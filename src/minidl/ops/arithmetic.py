@@ -19,6 +19,9 @@ def as_tensor(value, like=None):
     """``value`` as a Tensor; numbers and arrays take the dtype of ``like``."""
     if isinstance(value, Tensor):
         return value
+    resolve = getattr(type(value), "_resolve_symbolic", None)
+    if resolve is not None:  # a KerasTensor read inside a layer (see layers/node.py)
+        return resolve(value)
     dtype = like.dtype if like is not None else None
     return Tensor(value, dtype=dtype)
 

@@ -27,7 +27,11 @@ Each step reads it once, as a Python float, and hands that to the kernels.
 Every optimizer also takes Keras 2's ``clipnorm``, ``clipvalue`` and
 ``global_clipnorm`` (``clipping.py``) and ``weight_decay`` (decoupled: the
 weights shrink by ``learning_rate * weight_decay`` of themselves before each
-step; ``AdamW`` is Adam with it on by default).  Keras 2's other optimizers
+step; ``AdamW`` is Adam with it on by default).  Keras 2's legacy ``decay``
+(Deep Learning with Python's ``RMSprop(lr=1e-4, decay=1e-6)``) is time-based
+learning-rate decay, as ``tf.keras.optimizers.legacy`` does it: step ``k``
+(counting from 0) uses ``learning_rate / (1 + decay * k)``, while
+``optimizer.learning_rate`` keeps reading the rate that was set.  Keras 2's other optimizers
 live beside this file: ``Adagrad``, ``Adadelta`` and ``Ftrl`` in
 ``accumulators.py``, ``Adamax``, ``Nadam`` and ``AdamW`` in ``adam_family.py``.
 
@@ -173,7 +177,7 @@ class Optimizer:
     _FUSED_WEIGHT_DECAY = False
 
     def __init__(self, learning_rate, name, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, **kwargs):
+                 global_clipnorm=None, decay=0.0, **kwargs):
         if "lr" in kwargs:
             warnings.warn(
                 f"{name}: the `lr` argument is deprecated, use `learning_rate` instead.",
@@ -185,6 +189,7 @@ class Optimizer:
             raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(kwargs)}.")
         self.name = name
         self._iterations = 0
+        self.decay = 0.0 if decay is None else _non_negative(name, "decay", decay)
         self.weight_decay = None if weight_decay is None else _non_negative(name, "weight_decay",
                                                                             weight_decay)
         self.clipnorm, self.clipvalue, self.global_clipnorm = check_clip_arguments(
@@ -294,6 +299,8 @@ class Optimizer:
         if self.clipnorm or self.clipvalue or self.global_clipnorm:
             grads = clip_gradients(grads, self.clipnorm, self.clipvalue, self.global_clipnorm)
         learning_rate = self._rate_for_step()  # read once per step
+        if self.decay:  # Keras 2's time-based decay (see the module docstring)
+            learning_rate /= 1.0 + self.decay * self._iterations
         rate = self._step_rate(learning_rate)
         decay = learning_rate * self.weight_decay if self.weight_decay else 0.0
         for grad, (_, weight) in zip(grads, pairs):
@@ -339,9 +346,12 @@ class Optimizer:
             learning_rate = schedules.serialize(self._schedule)
         else:
             learning_rate = float(self._learning_rate)
-        return {"name": self.name, "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
-                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
-                "learning_rate": learning_rate}
+        config = {"name": self.name, "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+                  "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
+                  "learning_rate": learning_rate}
+        if self.decay:  # (only then: a config without it is a Keras 2 new-style one)
+            config["decay"] = self.decay
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
