@@ -5,7 +5,6 @@ cells; IMDB -> the stand-in of 3.5 (maxlen 500 -> 50, 10 epochs -> 1).
 """
 
 import numpy as np
-import pytest
 
 from minidl.layers import Dense, Embedding
 from minidl.models import Sequential

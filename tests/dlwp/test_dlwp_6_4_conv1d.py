@@ -7,7 +7,6 @@ columns with a daily cycle, and the book's generator, into the convnet + GRU.
 """
 
 import numpy as np
-import pytest
 
 from minidl import layers
 from minidl.models import Sequential
