@@ -9,8 +9,8 @@ site/en/tutorials/images/classification.ipynb), ported with names changed only.
 layout (``flower_photos/daisy/*.jpg``, ...), each class a colour with noise, so a
 model can tell them apart; img_height and img_width 180 -> 32.  The matplotlib
 cells are left out; what they show is asserted instead.  The last section reads its
-picture with ``utils.load_img`` and ``img_to_array``, which minidl lacks: a strict
-xfail, and the same prediction made from the array.
+picture with ``utils.load_img`` and ``img_to_array`` (and once more with Pillow
+directly).
 """
 
 import pathlib
@@ -350,14 +350,20 @@ def trained_model(data_dir):
     return model, class_names
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="needs utils.load_img and utils.img_to_array")
-def test_predict_on_new_data_load_img(tmp_path):
+def test_predict_on_new_data_load_img(data_dir, tmp_path, capsys):
+    """The section as written, with ``utils.load_img`` and ``img_to_array``."""
+    model, class_names = trained_model(data_dir)
     sunflower_path = new_sunflower(tmp_path)
     img = keras.utils.load_img(
         sunflower_path, target_size=(img_height, img_width)
     )
-    keras.utils.img_to_array(img)
+    img_array = keras.utils.img_to_array(img)
+    img_array = np.expand_dims(img_array, 0)  # Create a batch (tf.expand_dims)
+
+    predictions = model.predict(img_array)
+    score = np.exp(predictions[0]) / np.sum(np.exp(predictions[0]))  # tf.nn.softmax
+    assert img_array.shape == (1, img_height, img_width, 3) and img_array.dtype == np.float32
+    assert class_names[np.argmax(score)] == "sunflowers"
 
 
 def test_predict_on_new_data(data_dir, tmp_path, capsys):

@@ -22,6 +22,7 @@ from minidl.utils.sequences import pad_sequences
 __all__ = [
     "Progbar", "PyDataset", "Sequence", "clear_session", "get_file", "image_dataset_from_directory",
     "normalize", "pad_sequences", "plot_model", "set_random_seed", "to_categorical",
+    "load_img", "img_to_array", "array_to_img", "save_img",
 ]
 
 # Your own classes and functions, found again by name when a model is loaded
@@ -41,7 +42,14 @@ __all__ += [
 ]
 
 
+_IMAGE_FUNCTIONS = ("load_img", "img_to_array", "array_to_img", "save_img")  # tf.keras.utils's, since 2.9
+
+
 def __getattr__(name):
+    if name in _IMAGE_FUNCTIONS:
+        from minidl.preprocessing import image
+
+        return getattr(image, name)
     # plot_model's layout and drawing code loads on first use, not with every import
     if name == "plot_model":
         from minidl.plot_graphs import plot_model
