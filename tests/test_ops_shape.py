@@ -62,6 +62,25 @@ def test_concatenate_errors():
         ops.concatenate([np.ones((2, 3)), np.ones((2, 4))], axis=0)
 
 
+@pytest.mark.parametrize("axis", [0, 1, 2, -1, -3])
+def test_stack_matches_numpy_and_torch_and_passes_gradcheck(axis):
+    xs = [rng.standard_normal((2, 3)) for _ in range(4)]
+    out = ops.stack(xs, axis)
+    np.testing.assert_array_equal(out.data, np.stack(xs, axis))
+    gradcheck(lambda *ts: ops.stack(ts, axis), xs)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(out.data, torch.stack([torch.from_numpy(x) for x in xs], axis).numpy())
+
+
+def test_stack_errors():
+    with pytest.raises(ValueError, match="at least one"):
+        ops.stack([])
+    with pytest.raises(ValueError, match="one shape"):
+        ops.stack([np.ones((2, 3)), np.ones((3, 2))])
+    with pytest.raises(ValueError, match="out of range"):
+        ops.stack([np.ones(2)], axis=2)
+
+
 INDICES = [0, -1, slice(1, None), (slice(None), 1), (Ellipsis, slice(0, 2)), (None, 1),
            np.array([0, 2, 0]), (np.array([0, 1]), np.array([2, 2])), np.array([True, False, True])]
 

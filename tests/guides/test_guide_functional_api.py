@@ -514,7 +514,6 @@ input_dim = 5
 batch_size = 16
 
 
-@missing("layers.GlobalAveragePooling1D and minidl.ops.stack (tf.stack)")
 def test_mix_and_match_api_styles_functional_model_inside_a_subclassed_layer():
     # Define a Functional model
     inputs = keras.Input((None, units))
@@ -549,7 +548,9 @@ def test_mix_and_match_api_styles_functional_model_inside_a_subclassed_layer():
     assert _.shape == (1, 1)
 
 
-@missing("layers.Conv1D and minidl.ops.stack (tf.stack)")
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="minidl keeps no static batch size from Input(batch_shape=...): "
+                          "output_shape says None where Keras says 16")
 def test_mix_and_match_api_styles_custom_rnn_in_a_functional_model():
     class CustomRNN(layers.Layer):
         def __init__(self):

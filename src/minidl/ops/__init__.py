@@ -62,7 +62,7 @@ from minidl.ops.recurrent import gru, lstm, simple_rnn
 from minidl.ops.reductions import max, mean, sum
 from minidl.ops.resampling import crop2d, upsample2d, zero_pad2d
 from minidl.ops.selection import maximum, minimum, where
-from minidl.ops.shape import concatenate, flatten, getitem, reshape, transpose
+from minidl.ops.shape import concatenate, flatten, getitem, reshape, stack, transpose
 from minidl.ops.similarity import batch_dot, l2_normalize
 
 __all__ = [
@@ -74,6 +74,6 @@ __all__ = [
     "leaky_relu", "log", "log_softmax", "lstm", "matmul", "max", "max_pool1d", "max_pool2d",
     "maximum", "mean", "minimum", "mish", "mul", "neg", "pow", "rectified_linear", "relu",
     "reshape", "resize", "selu", "sigmoid", "simple_rnn", "softmax",
-    "softmax_cross_entropy", "softplus", "softsign", "sqrt", "squared_error", "sub", "sum",
+    "softmax_cross_entropy", "softplus", "softsign", "sqrt", "squared_error", "stack", "sub", "sum",
     "swish", "tanh", "transpose", "upsample2d", "where", "zero_pad2d",
 ]

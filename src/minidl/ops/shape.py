@@ -79,6 +79,30 @@ def concatenate(tensors, axis=0):
     return record(out, tuple(tensors), backward)
 
 
+def stack(tensors, axis=0):
+    """Join tensors of one shape along a new ``axis`` (``tf.stack``, ``keras.ops.stack``):
+    n tensors of shape S give shape S with n inserted at ``axis``.  The backward takes
+    slice i along that axis back to tensor i."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor, received an empty list.")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: every tensor must have one shape, received {[t.shape for t in tensors]}.")
+    ndim = tensors[0].ndim + 1
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"stack: axis {axis} is out of range for a result of {ndim} dimensions.")
+    axis = axis % ndim
+    dtype = np.result_type(*(t.dtype for t in tensors))
+    out = np.stack([t.data for t in tensors], axis=axis).astype(dtype, copy=False)
+
+    def backward(grad):
+        return tuple(np.ascontiguousarray(np.take(grad, i, axis=axis), dtype=t.dtype)
+                     for i, t in enumerate(tensors))
+
+    return record(out, tuple(tensors), backward)
+
+
 def _plain_index(index):
     """The index with Tensors turned into arrays."""
     if isinstance(index, Tensor):
