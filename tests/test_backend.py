@@ -96,3 +96,15 @@ def test_keras_submodules_import_as_tf_keras_ones_do():
     assert schedules.ExponentialDecay is minidl.optimizers.schedules.ExponentialDecay
     with pytest.raises(ModuleNotFoundError, match="minidl.keras.applications"):
         importlib.import_module("minidl.keras.applications")
+
+
+def test_minidl_function_is_tf_functions_pass_through():
+    import minidl
+
+    def step(x):
+        return x * 2
+
+    assert minidl.function(step) is step
+    assert minidl.function(jit_compile=True, reduce_retracing=True)(step) is step
+    with pytest.raises(TypeError, match="unexpected"):
+        minidl.function(step, compile_me=True)

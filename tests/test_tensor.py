@@ -152,3 +152,9 @@ def test_numpy_sees_a_scalar_result_as_an_array():
     assert np.asarray(threshold).shape == ()
     assert np.asarray(threshold, dtype=np.float64).dtype == np.float64
     np.testing.assert_array_equal(np.less(t, threshold), np.arange(6.0) < 3.5)
+
+
+def test_numpy_of_a_scalar_is_a_numpy_scalar_as_in_tensorflow():
+    value = Tensor(np.ones((2, 2), np.float32)).mean().numpy()
+    assert isinstance(value, np.float32) and value == 1.0
+    assert isinstance(Tensor([1.0, 2.0]).numpy(), np.ndarray)

@@ -32,6 +32,7 @@ _NAMES = {
     "load_model": "minidl.models",
     "Input": "minidl.layers",
     "profile": "minidl.profiler",
+    "function": "minidl.eager",
     "set_num_threads": "minidl._kernels.threads",
     "get_num_threads": "minidl._kernels.threads",
 }

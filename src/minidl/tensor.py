@@ -119,8 +119,9 @@ class Tensor:
 
     def numpy(self):
         """The values as a new NumPy array (a copy, as Keras gives: weights
-        change in place during training, and a value you kept must not)."""
-        return self.data.copy()
+        change in place during training, and a value you kept must not); a
+        0-d tensor gives a NumPy scalar (``np.float32(0.25)``), as TensorFlow's do."""
+        return self.data.copy() if self.data.ndim else self.data[()]
 
     def item(self):
         return self.data.item()
