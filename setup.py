@@ -20,6 +20,9 @@ The flags depend on the compiler, and the build prints what it chose:
 this CPU only (never the default: a wheel must run on other machines).
 ``MINIDL_OPENMP=0`` builds serially on purpose (how the kernels run on a Mac
 without libomp, testable on any machine).
+``MINIDL_PLAIN_C=1`` defines MINIDL_PLAIN_C: the kernels build without GCC's
+vector extensions and per-CPU clones, as on MSVC (see _kernels/portable.h), so
+that code can be tested on Linux.
 """
 
 import os
@@ -37,6 +40,8 @@ KERNELS = sorted(glob(os.path.join("src", "minidl", "_kernels", "*.pyx")))
 
 GCC_FLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-g0"]
 MSVC_FLAGS = ["/O2", "/std:c11"]
+# MINIDL_PLAIN_C=1: no GCC vector extensions in the kernels (the MSVC code paths)
+PLAIN_C = [("MINIDL_PLAIN_C", "1")] if os.environ.get("MINIDL_PLAIN_C") == "1" else []
 # where Homebrew puts libomp on Apple Silicon and on Intel Macs
 HOMEBREW_LIBOMP = ("/opt/homebrew/opt/libomp", "/usr/local/opt/libomp")
 
@@ -105,7 +110,8 @@ class BuildKernels(build_ext):
             ext.extra_link_args += link_args
         threads = (f"OpenMP with {how}" if openmp else
                    f"no OpenMP{' (MINIDL_OPENMP=0)' if serial_asked else ''}: one thread, serial build")
-        print(f"minidl: building the kernels with {name}: {' '.join(flags)}; {threads}.")
+        plain = "; plain C (MINIDL_PLAIN_C=1)" if PLAIN_C else ""
+        print(f"minidl: building the kernels with {name}: {' '.join(flags)}; {threads}{plain}.")
         super().build_extensions()
 
 
@@ -117,7 +123,7 @@ def extensions():
             "minidl._kernels." + os.path.splitext(os.path.basename(path))[0],
             [path],
             include_dirs=[numpy.get_include(), os.path.join("src", "minidl", "_kernels")],
-            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"), *PLAIN_C],
         )
         for path in KERNELS
     ]

@@ -15,12 +15,13 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "portable.h"
 #include "clones.h"
 
 #define MINIDL_DEFINE_ACTIVATION(type, suffix, exp_fn, tanh_fn)                         \
 MINIDL_CLONES                                                                           \
-static void minidl_epilogue_##suffix(type *restrict out, ptrdiff_t rows, ptrdiff_t cols, \
-                                     const type *restrict bias, int activation)         \
+static void minidl_epilogue_##suffix(type *MINIDL_RESTRICT out, ptrdiff_t rows, ptrdiff_t cols, \
+                                     const type *MINIDL_RESTRICT bias, int activation)  \
 {                                                                                       \
     ptrdiff_t i, j, size = rows * cols;                                                 \
     if (bias != NULL)                                                                   \
@@ -41,9 +42,9 @@ static void minidl_epilogue_##suffix(type *restrict out, ptrdiff_t rows, ptrdiff
     }                                                                                   \
 }                                                                                       \
                                                                                         \
-MINIDL_CLONES __attribute__((unused))                                                   \
-static void minidl_act_grad_##suffix(const type *restrict y, const type *restrict grad, \
-                                     type *restrict grad_z, ptrdiff_t size,             \
+MINIDL_CLONES MINIDL_UNUSED                                                             \
+static void minidl_act_grad_##suffix(const type *MINIDL_RESTRICT y, const type *MINIDL_RESTRICT grad, \
+                                     type *MINIDL_RESTRICT grad_z, ptrdiff_t size,      \
                                      int activation)                                    \
 {                                                                                       \
     ptrdiff_t i;                                                                        \

@@ -10,19 +10,17 @@
 #ifndef MINIDL_CLONES_H
 #define MINIDL_CLONES_H
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#include "portable.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && !defined(MINIDL_PLAIN_C)
 #define MINIDL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define MINIDL_CLONES
 #endif
 
-/* MINIDL_INLINE: a helper that must be inlined into each clone, so that it is
- * compiled for that clone's instruction set (a helper left as a call would be
- * compiled once, for the plain x86-64 of the default build). */
-#if defined(__GNUC__)
-#define MINIDL_INLINE static inline __attribute__((always_inline))
-#else
-#define MINIDL_INLINE static inline
-#endif
+/* MINIDL_INLINE (portable.h): a helper that must be inlined into each clone, so
+ * that it is compiled for that clone's instruction set (a helper left as a call
+ * would be compiled once, for the plain x86-64 of the default build). */
 
 #endif

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "portable.h"
 #include "clones.h"
 #include "isa.h"
 
@@ -58,9 +59,6 @@ typedef struct {
 #define MINIDL_LOADV(v, p) memcpy(&(v), (p), sizeof(v))
 #define MINIDL_STOREV(p, v) memcpy((p), &(v), sizeof(v))
 
-/* relu of a vector: its bits where a > 0 (the comparison gives all-ones lanes), else +0 */
-#define MINIDL_RELUV(a) ((__typeof__(a))((__typeof__((a) > 0))(a) & ((a) > 0)))
-
 /* The fast path: 4 neighbouring output pixels of one row whose windows lie
  * wholly inside the image, one block of W filters.  Each weight vector is
  * loaded once and used for all 4 pixels (4 sums in registers), and the taps
@@ -73,14 +71,14 @@ typedef struct {
     ((dj_lo) == 0 && (j) + MINIDL_GROUP <= (s)->ow                                      \
      && ((j) + MINIDL_GROUP - 1) * (s)->sw - (s)->pl + (s)->kw <= (s)->w)
 
-/* gz = dL/dz for a vector of filters of one pixel, from dL/dy at g and y at out */
-#define MINIDL_GRAD_ZV(gz, g, out, activation)                                          \
+/* gz (a vec) = dL/dz for a vector of filters of one pixel, from dL/dy at g and y at out */
+#define MINIDL_GRAD_ZV(vec, gz, g, out, activation)                                     \
     do {                                                                                \
-        __typeof__(gz) y_;                                                              \
+        vec y_;                                                                         \
         MINIDL_LOADV(gz, g);                                                            \
         MINIDL_LOADV(y_, out);                                                          \
         if ((activation) == 1)                                                          \
-            gz = gz * -__builtin_convertvector(y_ > 0, __typeof__(gz));                 \
+            gz = gz * MINIDL_MASKV(vec, y_ > 0);                                        \
         else if ((activation) == 2)                                                     \
             gz = gz * y_ * (1 - y_);                                                    \
         else if ((activation) == 3)                                                     \
@@ -90,7 +88,7 @@ typedef struct {
 
 /* offset[t]: where tap t = (di * kw + dj) * C + c of a window lies, counted from the
  * window's first input value (the fast path reads taps through this table) */
-static inline void minidl_tap_offsets(ptrdiff_t *offset, const minidl_conv_shape *s)
+MINIDL_STATIC_INLINE void minidl_tap_offsets(ptrdiff_t *offset, const minidl_conv_shape *s)
 {
     ptrdiff_t di, dj, cc;
     for (di = 0; di < s->kh; di++)
@@ -100,7 +98,7 @@ static inline void minidl_tap_offsets(ptrdiff_t *offset, const minidl_conv_shape
 }
 
 #define MINIDL_DEFINE_CONV_HELPERS(type, suffix, exp_fn, tanh_fn)                       \
-static inline type activate_##suffix(type z, int activation)                            \
+MINIDL_STATIC_INLINE type activate_##suffix(type z, int activation)                     \
 {                                                                                       \
     if (activation == 1)                                                                \
         return z > 0 ? z : 0;                                                           \
@@ -112,7 +110,7 @@ static inline type activate_##suffix(type z, int activation)                    
 }                                                                                       \
                                                                                         \
 /* dL/dz from dL/dy = g and the activation's output y */                                \
-static inline type activation_grad_##suffix(type g, type y, int activation)             \
+MINIDL_STATIC_INLINE type activation_grad_##suffix(type g, type y, int activation)      \
 {                                                                                       \
     if (activation == 1)                                                                \
         return g * (type)(y > 0);                                                       \
@@ -126,8 +124,8 @@ static inline type activation_grad_##suffix(type g, type y, int activation)     
 #define MINIDL_DEFINE_CONV_DIRECT(type, suffix, isa, vec, W, TARGET, WIDE)              \
 TARGET                                                                                  \
 static void minidl_conv_direct_forward_##isa(                                           \
-    const type *restrict x, const type *restrict w, const type *restrict b,             \
-    type *restrict out, const minidl_conv_shape *s, int activation)                     \
+    const type *MINIDL_RESTRICT x, const type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT b, \
+    type *MINIDL_RESTRICT out, const minidl_conv_shape *s, int activation)              \
 {                                                                                       \
     ptrdiff_t i, j, k, t, fb, di, dj, cc, f = s->f, c = s->c;                           \
     ptrdiff_t taps = s->kh * s->kw * c, offset[MINIDL_MAX_TAPS], step = s->sw * c;      \
@@ -160,10 +158,10 @@ static void minidl_conv_direct_forward_##isa(                                   
                         a2 = MINIDL_RELUV(a2), a3 = MINIDL_RELUV(a3);                   \
                     } else if (activation != 0) {                                       \
                         for (k = 0; k < (W); k++) {                                     \
-                            a0[k] = activate_##suffix(a0[k], activation);               \
-                            a1[k] = activate_##suffix(a1[k], activation);               \
-                            a2[k] = activate_##suffix(a2[k], activation);               \
-                            a3[k] = activate_##suffix(a3[k], activation);               \
+                            MINIDL_LANE(a0, k) = activate_##suffix(MINIDL_LANE(a0, k), activation); \
+                            MINIDL_LANE(a1, k) = activate_##suffix(MINIDL_LANE(a1, k), activation); \
+                            MINIDL_LANE(a2, k) = activate_##suffix(MINIDL_LANE(a2, k), activation); \
+                            MINIDL_LANE(a3, k) = activate_##suffix(MINIDL_LANE(a3, k), activation); \
                         }                                                               \
                     }                                                                   \
                     MINIDL_STOREV(out_px + fb, a0);                                     \
@@ -190,7 +188,7 @@ static void minidl_conv_direct_forward_##isa(                                   
                     a = MINIDL_RELUV(a);                                                \
                 else if (activation != 0)                                               \
                     for (k = 0; k < (W); k++)                                           \
-                        a[k] = activate_##suffix(a[k], activation);                     \
+                        MINIDL_LANE(a, k) = activate_##suffix(MINIDL_LANE(a, k), activation); \
                 MINIDL_STOREV(out_px + fb, a);                                          \
             }                                                                           \
             for (; fb < f; fb++) {  /* the last filters, fewer than W */                \
@@ -209,9 +207,9 @@ static void minidl_conv_direct_forward_##isa(                                   
                                                                                         \
 TARGET                                                                                  \
 static void minidl_conv_direct_backward_##isa(                                          \
-    const type *restrict x, const type *restrict w, const type *restrict out,           \
-    const type *restrict grad_out, type *restrict grad_x, type *restrict grad_w,        \
-    type *restrict grad_b, const minidl_conv_shape *s, int activation)                  \
+    const type *MINIDL_RESTRICT x, const type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT out, \
+    const type *MINIDL_RESTRICT grad_out, type *MINIDL_RESTRICT grad_x, type *MINIDL_RESTRICT grad_w, \
+    type *MINIDL_RESTRICT grad_b, const minidl_conv_shape *s, int activation)           \
 {                                                                                       \
     ptrdiff_t i, j, k, t, fb, di, dj, cc, f = s->f, c = s->c;                           \
     ptrdiff_t taps = s->kh * s->kw * c, offset[MINIDL_MAX_TAPS], step = s->sw * c;      \
@@ -236,10 +234,10 @@ static void minidl_conv_direct_backward_##isa(                                  
                 const type *x0 = x + MINIDL_X_ROW(s, i, j, 0);                          \
                 for (fb = 0; fb < f; fb += (W)) {                                       \
                     vec g0, g1, g2, g3, gw_v;                                           \
-                    MINIDL_GRAD_ZV(g0, grad_px + fb, out_px + fb, activation);          \
-                    MINIDL_GRAD_ZV(g1, grad_px + f + fb, out_px + f + fb, activation);  \
-                    MINIDL_GRAD_ZV(g2, grad_px + 2 * f + fb, out_px + 2 * f + fb, activation); \
-                    MINIDL_GRAD_ZV(g3, grad_px + 3 * f + fb, out_px + 3 * f + fb, activation); \
+                    MINIDL_GRAD_ZV(vec, g0, grad_px + fb, out_px + fb, activation);     \
+                    MINIDL_GRAD_ZV(vec, g1, grad_px + f + fb, out_px + f + fb, activation); \
+                    MINIDL_GRAD_ZV(vec, g2, grad_px + 2 * f + fb, out_px + 2 * f + fb, activation); \
+                    MINIDL_GRAD_ZV(vec, g3, grad_px + 3 * f + fb, out_px + 3 * f + fb, activation); \
                     if (grad_b != NULL) {                                               \
                         MINIDL_LOADV(gw_v, grad_b + fb);                                \
                         gw_v += ((g0 + g1) + g2) + g3;                                  \
@@ -260,15 +258,15 @@ static void minidl_conv_direct_backward_##isa(                                  
                 ptrdiff_t nb = f - fb < (W) ? f - fb : (W);                             \
                 vec gz = {0}, gw_v;                                                     \
                 if (nb == (W)) {                                                        \
-                    MINIDL_GRAD_ZV(gz, grad_px + fb, out_px + fb, activation);          \
+                    MINIDL_GRAD_ZV(vec, gz, grad_px + fb, out_px + fb, activation);     \
                 } else {                                                                \
                     for (k = 0; k < nb; k++)                                            \
-                        gz[k] = activation_grad_##suffix(grad_px[fb + k], out_px[fb + k], \
+                        MINIDL_LANE(gz, k) = activation_grad_##suffix(grad_px[fb + k], out_px[fb + k], \
                                                          activation);                   \
                 }                                                                       \
                 if (grad_b != NULL)                                                     \
                     for (k = 0; k < nb; k++)                                            \
-                        grad_b[fb + k] += gz[k];                                        \
+                        grad_b[fb + k] += MINIDL_LANE(gz, k);                           \
                 for (di = di_lo; di < di_hi; di++) {                                    \
                     ptrdiff_t row = MINIDL_X_ROW(s, i, j, di);                          \
                     for (dj = dj_lo; dj < dj_hi; dj++) {                                \
@@ -282,12 +280,12 @@ static void minidl_conv_direct_backward_##isa(                                  
                                 MINIDL_STOREV(gw, gw_v);                                \
                             } else {                                                    \
                                 for (k = 0; k < nb; k++)                                \
-                                    gw[k] += x[at] * gz[k];                             \
+                                    gw[k] += x[at] * MINIDL_LANE(gz, k);                \
                             }                                                           \
                             if (grad_x != NULL) {                                       \
                                 type total = 0;                                         \
                                 for (k = 0; k < nb; k++)                                \
-                                    total += gz[k] * wr[k];                             \
+                                    total += MINIDL_LANE(gz, k) * wr[k];                \
                                 grad_x[at] += total;                                    \
                             }                                                           \
                         }                                                               \

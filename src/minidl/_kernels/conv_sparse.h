@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "portable.h"
 #include "clones.h"
 #include "conv_direct.h"
 #include "isa.h"
@@ -68,7 +69,7 @@
 
 #define MINIDL_DEFINE_CONV_SPARSE(type, suffix, isa, vec, W, TARGET, WIDE)              \
 /* y[t] += a * x[t] for t < count */                                                    \
-MINIDL_INLINE void minidl_axpy_##isa(type *restrict y, const type *restrict x, type a,  \
+MINIDL_INLINE void minidl_axpy_##isa(type *MINIDL_RESTRICT y, const type *MINIDL_RESTRICT x, type a, \
                                         ptrdiff_t count)                                \
 {                                                                                       \
     ptrdiff_t t;                                                                        \
@@ -80,9 +81,9 @@ MINIDL_INLINE void minidl_axpy_##isa(type *restrict y, const type *restrict x, t
  * The sums for 4 vectors of dst (then 2, then 1, then single values) stay in           \
  * registers while every row is added in, and dst is read and written once: adding        \
  * row after row straight into dst would make each row wait for the previous store. */    \
-MINIDL_INLINE void minidl_add_rows_##isa(type *restrict dst, const type *restrict src,  \
-                                            const int *restrict offset,                 \
-                                            const type *restrict value, ptrdiff_t count, \
+MINIDL_INLINE void minidl_add_rows_##isa(type *MINIDL_RESTRICT dst, const type *MINIDL_RESTRICT src, \
+                                            const int *MINIDL_RESTRICT offset,          \
+                                            const type *MINIDL_RESTRICT value, ptrdiff_t count, \
                                             ptrdiff_t run)                              \
 {                                                                                       \
     ptrdiff_t t = 0, e;                                                                 \
@@ -99,8 +100,8 @@ MINIDL_INLINE void minidl_add_rows_##isa(type *restrict dst, const type *restric
                                                                                         \
 /* Appends gz to a list (value[], index[]) and moves the list's end on only when        \
  * gz is nonzero (NaN counts as nonzero, as it must): no branch on gz. */                 \
-MINIDL_INLINE void minidl_list_nonzero_##isa(type gz, int at, type *restrict value,     \
-                                                int *restrict index, ptrdiff_t *found)  \
+MINIDL_INLINE void minidl_list_nonzero_##isa(type gz, int at, type *MINIDL_RESTRICT value, \
+                                                int *MINIDL_RESTRICT index, ptrdiff_t *found) \
 {                                                                                       \
     value[*found] = gz;                                                                 \
     index[*found] = at;                                                                 \
@@ -111,15 +112,15 @@ MINIDL_INLINE void minidl_list_nonzero_##isa(type gz, int at, type *restrict val
  * index[e] (the filter) for e < the count returned.  W filters at a time in a vector,    \
  * so relu's derivative is a mask, not a branch. */                                       \
 MINIDL_INLINE ptrdiff_t minidl_pixel_nonzeros_##isa(                                    \
-    const type *g, const type *out, ptrdiff_t f, int activation, type *restrict value,  \
-    int *restrict index)                                                                \
+    const type *g, const type *out, ptrdiff_t f, int activation, type *MINIDL_RESTRICT value, \
+    int *MINIDL_RESTRICT index)                                                         \
 {                                                                                       \
     ptrdiff_t k = 0, lane, found = 0;                                                   \
     for (; k + (W) <= f; k += (W)) {                                                    \
         vec gz;                                                                         \
-        MINIDL_GRAD_ZV(gz, g + k, out + k, activation);                                 \
+        MINIDL_GRAD_ZV(vec, gz, g + k, out + k, activation);                            \
         for (lane = 0; lane < (W); lane++)                                              \
-            minidl_list_nonzero_##isa(gz[lane], (int)(k + lane), value, index, &found); \
+            minidl_list_nonzero_##isa(MINIDL_LANE(gz, lane), (int)(k + lane), value, index, &found); \
     }                                                                                   \
     for (; k < f; k++)                                                                  \
         minidl_list_nonzero_##isa(activation_grad_##suffix(g[k], out[k], activation),   \
@@ -130,9 +131,9 @@ MINIDL_INLINE ptrdiff_t minidl_pixel_nonzeros_##isa(                            
 /* grad_x of one image.  wt: the kernel as (F, kh, kw, C); scratch for F values. */     \
 TARGET                                                                                  \
 static void minidl_conv_sparse_grad_x_##isa(                                            \
-    const type *restrict wt, const type *restrict out, const type *restrict grad_out,   \
-    type *restrict grad_x, const minidl_conv_shape *s, int activation,                  \
-    type *restrict value, int *restrict index)                                          \
+    const type *MINIDL_RESTRICT wt, const type *MINIDL_RESTRICT out, const type *MINIDL_RESTRICT grad_out, \
+    type *MINIDL_RESTRICT grad_x, const minidl_conv_shape *s, int activation,           \
+    type *MINIDL_RESTRICT value, int *MINIDL_RESTRICT index)                            \
 {                                                                                       \
     ptrdiff_t i, j, e, di, f = s->f, c = s->c, patch = s->kh * s->kw * s->c;            \
     memset(grad_x, 0, (size_t)(s->h * s->w * c) * sizeof(type));                        \
@@ -161,11 +162,11 @@ static void minidl_conv_sparse_grad_x_##isa(                                    
  * pixel_row[p], column pixel_column[p] (tables, not a division per nonzero). */          \
 TARGET                                                                                  \
 static void minidl_conv_sparse_grad_w_##isa(                                            \
-    const type *restrict x, const type *restrict out, const type *restrict grad_out,    \
-    ptrdiff_t images, ptrdiff_t f0, ptrdiff_t nf, type *restrict grad_wt,               \
-    type *restrict grad_b, const minidl_conv_shape *s, int activation,                  \
-    const int *pixel_row, const int *pixel_column, type *restrict value,                \
-    int *restrict index)                                                                \
+    const type *MINIDL_RESTRICT x, const type *MINIDL_RESTRICT out, const type *MINIDL_RESTRICT grad_out, \
+    ptrdiff_t images, ptrdiff_t f0, ptrdiff_t nf, type *MINIDL_RESTRICT grad_wt,        \
+    type *MINIDL_RESTRICT grad_b, const minidl_conv_shape *s, int activation,           \
+    const int *pixel_row, const int *pixel_column, type *MINIDL_RESTRICT value,         \
+    int *MINIDL_RESTRICT index)                                                         \
 {                                                                                       \
     ptrdiff_t n, p, k, e, di, f = s->f, c = s->c, patch = s->kh * s->kw * s->c;         \
     ptrdiff_t pixels = s->oh * s->ow, image = s->h * s->w * c, out_image = pixels * f;  \
@@ -182,9 +183,9 @@ static void minidl_conv_sparse_grad_w_##isa(                                    
                 ptrdiff_t k0;                                                           \
                 for (k0 = 0; k0 < MINIDL_SPARSE_FILTERS; k0 += (W)) {                   \
                     vec gz;                                                             \
-                    MINIDL_GRAD_ZV(gz, g + k0, y + k0, activation);                     \
+                    MINIDL_GRAD_ZV(vec, gz, g + k0, y + k0, activation);                \
                     for (k = 0; k < (W); k++)                                           \
-                        minidl_list_nonzero_##isa(gz[k], (int)p, value + (k0 + k) * pixels, \
+                        minidl_list_nonzero_##isa(MINIDL_LANE(gz, k), (int)p, value + (k0 + k) * pixels, \
                                                   index + (k0 + k) * pixels, &found[k0 + k]); \
                 }                                                                       \
             } else {                                                                    \
@@ -227,8 +228,8 @@ static void minidl_conv_sparse_grad_w_##isa(                                    
 #define MINIDL_DEFINE_COUNT_NONZERO(type, suffix)                                       \
 /* how many of count values of dL/dz (dL/dy at g, y at out) are nonzero */              \
 MINIDL_CLONES                                                                           \
-static ptrdiff_t minidl_count_nonzero_grad_z_##suffix(const type *restrict g,           \
-                                                      const type *restrict out,         \
+static ptrdiff_t minidl_count_nonzero_grad_z_##suffix(const type *MINIDL_RESTRICT g,    \
+                                                      const type *MINIDL_RESTRICT out,  \
                                                       ptrdiff_t count, int activation)  \
 {                                                                                       \
     ptrdiff_t k, found = 0;                                                             \

@@ -57,6 +57,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "portable.h"
 #include "activation.h"
 #include "clones.h"
 #include "conv_direct.h"
@@ -201,8 +202,8 @@ MINIDL_INLINE void minidl_wino_##name##_##isa(const type *const in[NI],         
  * each vector of b loaded serves 4 or 8 rows.  With fewer or narrower registers the    \
  * blocks are smaller. */                                                               \
 MINIDL_INLINE void minidl_wino_gemm_##isa(                                              \
-    ptrdiff_t m, ptrdiff_t n_all, ptrdiff_t k, const type *restrict a, ptrdiff_t a_row, \
-    ptrdiff_t a_col, const type *restrict b, ptrdiff_t ldb, type *restrict c,           \
+    ptrdiff_t m, ptrdiff_t n_all, ptrdiff_t k, const type *MINIDL_RESTRICT a, ptrdiff_t a_row, \
+    ptrdiff_t a_col, const type *MINIDL_RESTRICT b, ptrdiff_t ldb, type *MINIDL_RESTRICT c, \
     ptrdiff_t ldc, int accumulate)                                                      \
 {                                                                                       \
     ptrdiff_t i, j;                                                                     \
@@ -272,9 +273,9 @@ MINIDL_WINO_TRANSFORM(gt, 6, 3, MINIDL_WINO_GT, type, isa, vec, W)  /* G^T u, fo
 /* U = G g G^T for every input channel and filter: w (3, 3, C, F) -> u (36, C, F),      \
  * the values e0 <= e < e1 of each (C, F) plane; mid: 18 planes of scratch */           \
 TARGET                                                                                  \
-static void minidl_wino_kernel_##isa(const type *restrict w, type *restrict u,          \
+static void minidl_wino_kernel_##isa(const type *MINIDL_RESTRICT w, type *MINIDL_RESTRICT u, \
                                         ptrdiff_t plane, ptrdiff_t e0, ptrdiff_t e1,    \
-                                        type *restrict mid)                             \
+                                        type *MINIDL_RESTRICT mid)                      \
 {                                                                                       \
     ptrdiff_t i, a, n = e1 - e0;                                                        \
     const type *in[6];                                                                  \
@@ -299,20 +300,20 @@ static void minidl_wino_kernel_##isa(const type *restrict w, type *restrict u,  
  * partials (36, C, F) one after another in du, added in order; the values              \
  * e0 <= e < e1 of each plane.  mid: 36 + 18 planes of scratch. */                      \
 TARGET                                                                                  \
-static void minidl_wino_kernel_grad_##isa(const type *restrict du, ptrdiff_t chunks,    \
-                                             type *restrict grad_w, ptrdiff_t plane,    \
+static void minidl_wino_kernel_grad_##isa(const type *MINIDL_RESTRICT du, ptrdiff_t chunks, \
+                                             type *MINIDL_RESTRICT grad_w, ptrdiff_t plane, \
                                              ptrdiff_t e0, ptrdiff_t e1,                \
-                                             type *restrict mid)                        \
+                                             type *MINIDL_RESTRICT mid)                 \
 {                                                                                       \
     ptrdiff_t i, a, q, t, chunk, n = e1 - e0;                                           \
     type *sum = mid, *half = mid + MINIDL_WINO_POINTS * n;                              \
     const type *in[6];                                                                  \
     type *out[6];                                                                       \
     for (q = 0; q < MINIDL_WINO_POINTS; q++) {                                          \
-        type *restrict s = sum + q * n;                                                 \
+        type *MINIDL_RESTRICT s = sum + q * n;                                          \
         memcpy(s, du + q * plane + e0, (size_t)n * sizeof(type));                       \
         for (chunk = 1; chunk < chunks; chunk++) {                                      \
-            const type *restrict part = du + (chunk * MINIDL_WINO_POINTS + q) * plane + e0; \
+            const type *MINIDL_RESTRICT part = du + (chunk * MINIDL_WINO_POINTS + q) * plane + e0; \
             for (t = 0; t < n; t++)                                                     \
                 s[t] += part[t];                                                        \
         }                                                                               \
@@ -338,7 +339,7 @@ static void minidl_wino_kernel_grad_##isa(const type *restrict du, ptrdiff_t chu
  * tanh are left to minidl_epilogue). */                                                \
 MINIDL_INLINE void minidl_wino_output_##isa(const type *const in[6],                    \
                                                type *const out[4], ptrdiff_t n,         \
-                                               const type *restrict bias,               \
+                                               const type *MINIDL_RESTRICT bias,        \
                                                int activation)                          \
 {                                                                                       \
     ptrdiff_t t = 0;                                                                    \
@@ -372,15 +373,15 @@ MINIDL_INLINE void minidl_wino_output_##isa(const type *const in[6],            
 }                                                                                       \
                                                                                         \
 /* dz[t] = dL/dz = g[t] * act'(z), from y = act(z), for t < n; W at a time */           \
-MINIDL_INLINE void minidl_wino_grad_z_##isa(const type *restrict y,                     \
-                                               const type *restrict g,                  \
-                                               type *restrict dz, ptrdiff_t n,          \
+MINIDL_INLINE void minidl_wino_grad_z_##isa(const type *MINIDL_RESTRICT y,              \
+                                               const type *MINIDL_RESTRICT g,           \
+                                               type *MINIDL_RESTRICT dz, ptrdiff_t n,   \
                                                int activation)                          \
 {                                                                                       \
     ptrdiff_t t = 0;                                                                    \
     for (; t + (W) <= n; t += (W)) {                                                    \
         vec gz;                                                                         \
-        MINIDL_GRAD_ZV(gz, g + t, y + t, activation);                                   \
+        MINIDL_GRAD_ZV(vec, gz, g + t, y + t, activation);                              \
         MINIDL_STOREV(dz + t, gz);                                                      \
     }                                                                                   \
     for (; t < n; t++)                                                                  \
@@ -430,10 +431,10 @@ MINIDL_INLINE void minidl_wino_input_##isa(const type *x_image,                 
 /* Forward, for ``images`` images from x and out on: out = act(conv(x, w) + bias).      \
  * u: the transformed kernel (36, C, F); bias may be NULL. */                           \
 TARGET                                                                                  \
-static void minidl_wino_forward_##isa(const type *restrict x, const type *restrict u,   \
-                                         const type *restrict bias, type *restrict out, \
+static void minidl_wino_forward_##isa(const type *MINIDL_RESTRICT x, const type *MINIDL_RESTRICT u, \
+                                         const type *MINIDL_RESTRICT bias, type *MINIDL_RESTRICT out, \
                                          const minidl_conv_shape *s, ptrdiff_t images,  \
-                                         int activation, type *restrict scratch)        \
+                                         int activation, type *MINIDL_RESTRICT scratch) \
 {                                                                                       \
     ptrdiff_t c = s->c, f = s->f, th = (s->oh + 3) / 4, tw = (s->ow + 3) / 4;           \
     ptrdiff_t tiles = images * th * tw, t0, b, q, i, j;                                 \
@@ -486,10 +487,10 @@ static void minidl_wino_forward_##isa(const type *restrict x, const type *restri
  * images' tiles, in tile order.  ut: the transformed kernel as (36, F, C). */          \
 TARGET                                                                                  \
 static void minidl_wino_backward_##isa(                                                 \
-    const type *restrict x, const type *restrict ut, const type *restrict out,          \
-    const type *restrict grad_out, type *restrict grad_x, type *restrict du,            \
-    type *restrict grad_b, const minidl_conv_shape *s, ptrdiff_t images,                \
-    int activation, type *restrict scratch)                                             \
+    const type *MINIDL_RESTRICT x, const type *MINIDL_RESTRICT ut, const type *MINIDL_RESTRICT out, \
+    const type *MINIDL_RESTRICT grad_out, type *MINIDL_RESTRICT grad_x, type *MINIDL_RESTRICT du, \
+    type *MINIDL_RESTRICT grad_b, const minidl_conv_shape *s, ptrdiff_t images,         \
+    int activation, type *MINIDL_RESTRICT scratch)                                      \
 {                                                                                       \
     ptrdiff_t c = s->c, f = s->f, th = (s->oh + 3) / 4, tw = (s->ow + 3) / 4;           \
     ptrdiff_t tiles = images * th * tw, t0, b, q, i, j, k;                              \
@@ -572,7 +573,7 @@ static void minidl_wino_backward_##isa(                                         
                 }                                                                       \
                 minidl_wino_b_##isa(in, to, c);                                         \
                 for (j = 0; j < 6; j++) {                                               \
-                    type *restrict gx;                                                  \
+                    type *MINIDL_RESTRICT gx;                                           \
                     if (x0 + j < 0 || x0 + j >= s->w)                                   \
                         continue;                                                       \
                     gx = grad_x + ((image * s->h + y) * s->w + x0 + j) * c;             \

@@ -21,14 +21,38 @@
  * a test can override (minidl_chosen_isa) to check every copy on one machine.
  * (Loops without explicit vectors use clones.h instead: one source, and GCC picks
  * the width per clone.)
+ *
+ * Where GCC's vector extensions are missing (MSVC, or MINIDL_PLAIN_C: see
+ * portable.h) the one copy is the plain-C one: ``vec`` is the scalar type itself
+ * and W = 1, so the same kernel source runs lane by lane with ordinary
+ * arithmetic.  The few operations C has no operator for go through macros with a
+ * vector and a scalar definition:
+ *
+ *     MINIDL_LANE(v, k)        lane k of v (a scalar: v itself, k is 0)
+ *     MINIDL_RELUV(a)          max(a, +0) on every lane (NaN gives +0)
+ *     MINIDL_MASKV(vec, c)     1 where the comparison c holds, else 0, as a vec
  */
 #ifndef MINIDL_ISA_H
 #define MINIDL_ISA_H
 
+#include "portable.h"
+
+#ifdef MINIDL_VECTORS
 typedef float minidl_v4f __attribute__((vector_size(16)));
 typedef double minidl_v2d __attribute__((vector_size(16)));
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define MINIDL_LANE(v, k) ((v)[k])
+/* a's bits where a > 0 (the comparison gives all-ones lanes), else +0 */
+#define MINIDL_RELUV(a) ((__typeof__(a))((__typeof__((a) > 0))(a) & ((a) > 0)))
+/* a comparison's lanes are -1 (true) or 0: negated and converted, 1.0 or 0.0 */
+#define MINIDL_MASKV(vec, c) (-__builtin_convertvector(c, vec))
+#else
+#define MINIDL_LANE(v, k) (v)
+#define MINIDL_RELUV(a) ((a) > 0 ? (a) : 0)
+#define MINIDL_MASKV(vec, c) ((vec)(c))
+#endif
+
+#if defined(MINIDL_VECTORS) && defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define MINIDL_ISAS 1
 typedef float minidl_v8f __attribute__((vector_size(32)));
 typedef double minidl_v4d __attribute__((vector_size(32)));
@@ -45,10 +69,16 @@ typedef double minidl_v8d __attribute__((vector_size(64)));
 #define MINIDL_INSTANTIATE_X86(DEFINE)
 #endif
 
+#ifdef MINIDL_VECTORS
 #define MINIDL_INSTANTIATE(DEFINE)                                                      \
     DEFINE(float, float, float_base, minidl_v4f, 4, , 0)                                \
     DEFINE(double, double, double_base, minidl_v2d, 2, , 0)                             \
     MINIDL_INSTANTIATE_X86(DEFINE)
+#else  /* the plain-C copy: one lane, the scalar type as the "vector" */
+#define MINIDL_INSTANTIATE(DEFINE)                                                      \
+    DEFINE(float, float, float_base, float, 1, , 0)                                     \
+    DEFINE(double, double, double_base, double, 1, , 0)
+#endif
 
 /* the best copy this CPU can run: 2 AVX-512, 1 AVX2 with FMA, 0 the baseline.
  * Asked once (conv.pyx asks at import, before any thread runs a kernel); the answer
@@ -73,7 +103,7 @@ static int minidl_cpu_isa(void)
 /* the copy to run: this CPU's best, unless a test asked for another (>= 0) */
 static int minidl_chosen_isa = -1;
 
-static inline int minidl_isa(void)
+MINIDL_STATIC_INLINE int minidl_isa(void)
 {
     return minidl_chosen_isa >= 0 ? minidl_chosen_isa : minidl_cpu_isa();
 }

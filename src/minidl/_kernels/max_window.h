@@ -19,12 +19,13 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "portable.h"
 #include "clones.h"
 
 #define MINIDL_DEFINE_MAX_WINDOW(name, type, clones)                                  \
 clones                                                                                \
-static void name(const type *restrict image, type *restrict out,                      \
-                 int64_t *restrict where, ptrdiff_t y_lo, ptrdiff_t y_hi,             \
+static void name(const type *MINIDL_RESTRICT image, type *MINIDL_RESTRICT out,        \
+                 int64_t *MINIDL_RESTRICT where, ptrdiff_t y_lo, ptrdiff_t y_hi,      \
                  ptrdiff_t x_lo, ptrdiff_t x_hi, ptrdiff_t w, ptrdiff_t c)            \
 {                                                                                     \
     ptrdiff_t y, x, k, start = (y_lo * w + x_lo) * c;                                 \

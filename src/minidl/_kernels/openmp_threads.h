@@ -11,6 +11,8 @@
 #ifdef _OPENMP
 #include <omp.h>
 
+#include "portable.h"
+
 static int minidl_openmp_enabled(void) { return 1; }
 static int minidl_openmp_max_threads(void) { return omp_get_max_threads(); }
 static void minidl_openmp_set_threads(int n) { omp_set_num_threads(n); }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "portable.h"
 #include "clones.h"
 
 /* e^x in float32: x = k ln2 + r with |r| <= ln2 / 2, e^r by its Taylor
@@ -64,7 +65,7 @@ MINIDL_INLINE double minidl_sigmoid(double z)
 
 #define MINIDL_DEFINE_RECURRENT(type, suffix, sigmoid_fn, tanh_fn)                         \
 /* y = act(z), in place, over n values */                                                  \
-MINIDL_INLINE void minidl_rec_act_##suffix(type *restrict x, ptrdiff_t n, int code)        \
+MINIDL_INLINE void minidl_rec_act_##suffix(type *MINIDL_RESTRICT x, ptrdiff_t n, int code) \
 {                                                                                          \
     ptrdiff_t j;                                                                           \
     if (code == 1) {                                                                       \
@@ -82,7 +83,7 @@ MINIDL_INLINE void minidl_rec_act_##suffix(type *restrict x, ptrdiff_t n, int co
 }                                                                                          \
                                                                                            \
 /* out = act'(z) from y = act(z), over n values */                                         \
-MINIDL_INLINE void minidl_rec_slope_##suffix(const type *restrict y, type *restrict out,   \
+MINIDL_INLINE void minidl_rec_slope_##suffix(const type *MINIDL_RESTRICT y, type *MINIDL_RESTRICT out, \
                                              ptrdiff_t n, int code)                        \
 {                                                                                          \
     ptrdiff_t j;                                                                           \
@@ -101,8 +102,8 @@ MINIDL_INLINE void minidl_rec_slope_##suffix(const type *restrict y, type *restr
                                                                                            \
 /* gates (4u): z in, i f g o out; c, h (u) out */                                          \
 MINIDL_CLONES                                                                              \
-static void minidl_lstm_forward_row_##suffix(type *restrict gates,                         \
-        const type *restrict c_prev, type *restrict c, type *restrict h, ptrdiff_t u,      \
+static void minidl_lstm_forward_row_##suffix(type *MINIDL_RESTRICT gates,                  \
+        const type *MINIDL_RESTRICT c_prev, type *MINIDL_RESTRICT c, type *MINIDL_RESTRICT h, ptrdiff_t u, \
         int act, int ract)                                                                 \
 {                                                                                          \
     ptrdiff_t j;                                                                           \
@@ -120,10 +121,10 @@ static void minidl_lstm_forward_row_##suffix(type *restrict gates,              
 /* dL/dz of the gates, dL/dc_prev; grad_h_prev = 0 (its first u values serve as           \
  * scratch for act(c) before that) */                                                      \
 MINIDL_CLONES                                                                              \
-static void minidl_lstm_backward_row_##suffix(const type *restrict gates,                  \
-        const type *restrict c_prev, const type *restrict c, const type *restrict grad_h,  \
-        const type *restrict grad_c, type *restrict grad_gates,                            \
-        type *restrict grad_c_prev, type *restrict grad_h_prev, ptrdiff_t u, int act,      \
+static void minidl_lstm_backward_row_##suffix(const type *MINIDL_RESTRICT gates,           \
+        const type *MINIDL_RESTRICT c_prev, const type *MINIDL_RESTRICT c, const type *MINIDL_RESTRICT grad_h, \
+        const type *MINIDL_RESTRICT grad_c, type *MINIDL_RESTRICT grad_gates,              \
+        type *MINIDL_RESTRICT grad_c_prev, type *MINIDL_RESTRICT grad_h_prev, ptrdiff_t u, int act, \
         int ract)                                                                          \
 {                                                                                          \
     ptrdiff_t j;                                                                           \
@@ -148,8 +149,8 @@ static void minidl_lstm_backward_row_##suffix(const type *restrict gates,       
                                                                                            \
 /* gates (3u): x W + b_in in, z r hh out; rec (3u) = h_prev U + b_rec; h out */            \
 MINIDL_CLONES                                                                              \
-static void minidl_gru_forward_row_##suffix(type *restrict gates,                          \
-        const type *restrict rec, const type *restrict h_prev, type *restrict h,           \
+static void minidl_gru_forward_row_##suffix(type *MINIDL_RESTRICT gates,                   \
+        const type *MINIDL_RESTRICT rec, const type *MINIDL_RESTRICT h_prev, type *MINIDL_RESTRICT h, \
         ptrdiff_t u, int act, int ract)                                                    \
 {                                                                                          \
     ptrdiff_t j;                                                                           \
@@ -162,9 +163,9 @@ static void minidl_gru_forward_row_##suffix(type *restrict gates,               
 }                                                                                          \
                                                                                            \
 MINIDL_CLONES                                                                              \
-static void minidl_gru_backward_row_##suffix(const type *restrict gates,                   \
-        const type *restrict rec, const type *restrict h_prev, const type *restrict grad_h,\
-        type *restrict grad_gates, type *restrict grad_rec, type *restrict grad_h_prev,    \
+static void minidl_gru_backward_row_##suffix(const type *MINIDL_RESTRICT gates,            \
+        const type *MINIDL_RESTRICT rec, const type *MINIDL_RESTRICT h_prev, const type *MINIDL_RESTRICT grad_h, \
+        type *MINIDL_RESTRICT grad_gates, type *MINIDL_RESTRICT grad_rec, type *MINIDL_RESTRICT grad_h_prev, \
         ptrdiff_t u, int act, int ract)                                                    \
 {                                                                                          \
     ptrdiff_t j;                                                                           \
@@ -186,14 +187,14 @@ static void minidl_gru_backward_row_##suffix(const type *restrict gates,        
 }                                                                                          \
                                                                                            \
 MINIDL_CLONES                                                                              \
-static void minidl_rnn_forward_row_##suffix(type *restrict pre, ptrdiff_t u, int act)      \
+static void minidl_rnn_forward_row_##suffix(type *MINIDL_RESTRICT pre, ptrdiff_t u, int act) \
 {                                                                                          \
     minidl_rec_act_##suffix(pre, u, act);                                                  \
 }                                                                                          \
                                                                                            \
 MINIDL_CLONES                                                                              \
-static void minidl_rnn_backward_row_##suffix(const type *restrict h,                       \
-        const type *restrict grad_h, type *restrict grad_pre, type *restrict grad_h_prev,  \
+static void minidl_rnn_backward_row_##suffix(const type *MINIDL_RESTRICT h,                \
+        const type *MINIDL_RESTRICT grad_h, type *MINIDL_RESTRICT grad_pre, type *MINIDL_RESTRICT grad_h_prev, \
         ptrdiff_t u, int act)                                                              \
 {                                                                                          \
     ptrdiff_t j;                                                                           \

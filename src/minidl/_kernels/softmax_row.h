@@ -24,9 +24,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "portable.h"
 #include "clones.h"
 
-static inline float minidl_expf(float x)
+MINIDL_STATIC_INLINE float minidl_expf(float x)
 {
     const float log2e = 1.44269504088896341f;
     const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;  /* ln2 = hi + lo */

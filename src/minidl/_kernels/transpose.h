@@ -15,14 +15,15 @@
 
 #include <stddef.h>
 
+#include "portable.h"
 #include "clones.h"
 
 #define MINIDL_TILE 8
 
 #define MINIDL_DEFINE_TRANSPOSE(type, suffix)                                             \
 MINIDL_CLONES                                                                             \
-static void minidl_transpose_##suffix(const type *restrict src, ptrdiff_t rows,           \
-                                      ptrdiff_t cols, type *restrict dst)                 \
+static void minidl_transpose_##suffix(const type *MINIDL_RESTRICT src, ptrdiff_t rows,    \
+                                      ptrdiff_t cols, type *MINIDL_RESTRICT dst)          \
 {                                                                                         \
     ptrdiff_t i0, j0, i, j;                                                               \
     for (i0 = 0; i0 < rows; i0 += MINIDL_TILE) {                                          \

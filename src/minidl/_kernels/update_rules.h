@@ -17,11 +17,12 @@
 
 #include <math.h>
 #include <stddef.h>
+#include "portable.h"
 #include "clones.h"
 
 #define MINIDL_DEFINE_SGD(name, type)                                                 \
 MINIDL_CLONES                                                                         \
-static void name(type *restrict w, const type *restrict g, type *restrict v,          \
+static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *MINIDL_RESTRICT v, \
                  ptrdiff_t n, type lr, type momentum, int nesterov)                   \
 {                                                                                     \
     ptrdiff_t i;                                                                      \
@@ -45,8 +46,8 @@ static void name(type *restrict w, const type *restrict g, type *restrict v,    
 
 #define MINIDL_DEFINE_RMSPROP(name, type, root)                                       \
 MINIDL_CLONES                                                                         \
-static void name(type *restrict w, const type *restrict g, type *restrict s,          \
-                 type *restrict m, ptrdiff_t n, type lr, type rho, type momentum,     \
+static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *MINIDL_RESTRICT s, \
+                 type *MINIDL_RESTRICT m, ptrdiff_t n, type lr, type rho, type momentum, \
                  type epsilon)                                                        \
 {                                                                                     \
     ptrdiff_t i;                                                                      \
@@ -69,8 +70,8 @@ static void name(type *restrict w, const type *restrict g, type *restrict s,    
 
 #define MINIDL_DEFINE_ADAM(name, type, root)                                          \
 MINIDL_CLONES                                                                         \
-static void name(type *restrict w, const type *restrict g, type *restrict m,          \
-                 type *restrict v, ptrdiff_t n, type lr_t, type one_minus_b1,         \
+static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *MINIDL_RESTRICT m, \
+                 type *MINIDL_RESTRICT v, ptrdiff_t n, type lr_t, type one_minus_b1,  \
                  type one_minus_b2, type epsilon)                                     \
 {                                                                                     \
     ptrdiff_t i;                                                                      \
@@ -106,7 +107,7 @@ MINIDL_DEFINE_ADAM(minidl_adam_double, double, sqrt)
 
 #define MINIDL_DEFINE_ADAGRAD(name, type, root)                                       \
 MINIDL_CLONES                                                                         \
-static void name(type *restrict w, const type *restrict g, type *restrict a,          \
+static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *MINIDL_RESTRICT a, \
                  ptrdiff_t n, type lr, type epsilon)                                  \
 {                                                                                     \
     ptrdiff_t i;                                                                      \
@@ -119,8 +120,8 @@ static void name(type *restrict w, const type *restrict g, type *restrict a,    
 
 #define MINIDL_DEFINE_ADADELTA(name, type, root)                                      \
 MINIDL_CLONES                                                                         \
-static void name(type *restrict w, const type *restrict g, type *restrict a,          \
-                 type *restrict d, ptrdiff_t n, type lr, type rho, type epsilon)      \
+static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *MINIDL_RESTRICT a, \
+                 type *MINIDL_RESTRICT d, ptrdiff_t n, type lr, type rho, type epsilon) \
 {                                                                                     \
     ptrdiff_t i;                                                                      \
     for (i = 0; i < n; i++) {                                                         \
@@ -135,8 +136,8 @@ static void name(type *restrict w, const type *restrict g, type *restrict a,    
 
 #define MINIDL_DEFINE_ADAMAX(name, type, absolute)                                    \
 MINIDL_CLONES                                                                         \
-static void name(type *restrict w, const type *restrict g, type *restrict m,          \
-                 type *restrict u, ptrdiff_t n, type lr_t, type one_minus_b1,         \
+static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *MINIDL_RESTRICT m, \
+                 type *MINIDL_RESTRICT u, ptrdiff_t n, type lr_t, type one_minus_b1,  \
                  type beta_2, type epsilon)                                           \
 {                                                                                     \
     ptrdiff_t i;                                                                      \
@@ -154,8 +155,8 @@ static void name(type *restrict w, const type *restrict g, type *restrict m,    
 
 #define MINIDL_DEFINE_NADAM(name, type, root)                                         \
 MINIDL_CLONES                                                                         \
-static void name(type *restrict w, const type *restrict g, type *restrict m,          \
-                 type *restrict v, ptrdiff_t n, type lr, type one_minus_b1,           \
+static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *MINIDL_RESTRICT m, \
+                 type *MINIDL_RESTRICT v, ptrdiff_t n, type lr, type one_minus_b1,    \
                  type one_minus_b2, type m_scale, type g_scale, type v_scale,         \
                  type epsilon)                                                        \
 {                                                                                     \
@@ -172,8 +173,8 @@ static void name(type *restrict w, const type *restrict g, type *restrict m,    
 
 #define MINIDL_DEFINE_ADAMW(name, type, root)                                         \
 MINIDL_CLONES                                                                         \
-static void name(type *restrict w, const type *restrict g, type *restrict m,          \
-                 type *restrict v, type *restrict vmax, ptrdiff_t n, type lr_t,       \
+static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *MINIDL_RESTRICT m, \
+                 type *MINIDL_RESTRICT v, type *MINIDL_RESTRICT vmax, ptrdiff_t n, type lr_t, \
                  type decay, type one_minus_b1, type one_minus_b2, type epsilon)      \
 {                                                                                     \
     ptrdiff_t i;                                                                      \
@@ -210,8 +211,8 @@ static void name(type *restrict w, const type *restrict g, type *restrict m,    
  * with p = learning_rate_power (-0.5 by default, when a^-p is sqrt(a)). */
 #define MINIDL_DEFINE_FTRL(name, type, root, power)                                   \
 MINIDL_CLONES                                                                         \
-static void name(type *restrict w, const type *restrict g, type *restrict a,          \
-                 type *restrict z, ptrdiff_t n, type lr, type lr_power, type l1,      \
+static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *MINIDL_RESTRICT a, \
+                 type *MINIDL_RESTRICT z, ptrdiff_t n, type lr, type lr_power, type l1, \
                  type l2, type l2_shrinkage, type beta)                               \
 {                                                                                     \
     ptrdiff_t i;                                                                      \
