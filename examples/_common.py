@@ -158,9 +158,9 @@ def synthetic_reviews(n, num_words=10000, seed=0):
     for i, label in enumerate(labels):
         length = int(rng.integers(20, 400))
         words = rng.choice(ranks, size=length, p=frequency)
-        count = max(2, length // 25)
+        count = max(3, length // 12)
         where = rng.choice(length, size=count, replace=False)
-        lean = rng.random(count) < 0.8  # 80% of the opinion words agree with the label
+        lean = rng.random(count) < 0.85  # 85% of the opinion words agree with the label
         positive = np.where(lean, label == 1, label == 0)
         words[where] = np.where(positive, rng.integers(10, 30, count), rng.integers(30, 50, count))
         reviews[i] = [1] + words.tolist()
