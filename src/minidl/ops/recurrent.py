@@ -27,6 +27,11 @@ outputs are in that order, as in Keras.
 
 ``recurrent_dropout_mask`` (N, U) multiplies h_{t-1} before its product
 (the same mask every step, as Keras does).
+
+Without ``initial_h`` the first step starts from h_0 = 0, so h_0 U is 0: that
+product is skipped forward, and backward skips dL/dh_0 (nothing asks for it)
+and step 0's rows of dL/dU = sum_t h_{t-1}^T dL/dz_t (they are 0).  An LSTM
+of T steps does T - 1 products each way instead of T.
 """
 
 from __future__ import annotations
@@ -63,6 +68,8 @@ class _Sequence:
                 raise ValueError(f"{op}: {name} must have shape ({n}, {units}) (batch, units), "
                                  f"received {state.shape}.")
         self.shape = (n, steps, features, units)
+        # the first step whose h_{t-1} U is not known to be 0 (see the module docstring)
+        self.first = 1 if initial_states.get("initial_h") is None else 0
         self.order = slice(None, None, -1) if go_backwards else slice(None)
         # (T, N, F), in the order the steps run
         self.x = np.ascontiguousarray(np.swapaxes(x.data, 0, 1)[self.order], dtype=self.dtype)
@@ -89,15 +96,21 @@ class _Sequence:
         states[0] = 0 if initial is None else initial.data
         return states
 
-    def add_recurrent_product(self, h, recurrent_kernel, out, dropped):
-        """out += h U (h times the dropout mask first, kept in ``dropped`` for dL/dU)."""
+    def add_recurrent_product(self, t, h, recurrent_kernel, out, dropped):
+        """out += h U (h times the dropout mask first, kept in ``dropped`` for dL/dU);
+        nothing at a step before ``first`` (h is 0 there)."""
+        if t < self.first:
+            return
         if self.dropout is not None:
             np.multiply(h, self.dropout, out=dropped)
             h = dropped
         _kernels.current.gemm(h, recurrent_kernel, out, beta=1.0)
 
-    def add_recurrent_gradient(self, grad_gates, recurrent_kernel, grad_h, scratch):
-        """grad_h += (grad_gates U^T) (times the dropout mask)."""
+    def add_recurrent_gradient(self, t, grad_gates, recurrent_kernel, grad_h, scratch):
+        """grad_h += (grad_gates U^T) (times the dropout mask); skipped before ``first``,
+        where grad_h is dL/dh_0 of a zero initial state that is no input of the op."""
+        if t < self.first:
+            return
         if self.dropout is None:
             _kernels.current.gemm(grad_gates, recurrent_kernel, grad_h, trans_b=True, beta=1.0)
         else:
@@ -132,6 +145,16 @@ class _Sequence:
 
     def flat(self, a):
         return a.reshape(-1, a.shape[-1])
+
+    def recurrent_kernel_gradient(self, dropped, grad_z, recurrent_kernel):
+        """dL/dU = sum over steps t >= first of dropped[t]^T grad_z[t], as one product."""
+        grad_u = np.empty_like(recurrent_kernel)
+        if len(dropped) > self.first:
+            _kernels.current.gemm(self.flat(dropped[self.first:]), self.flat(grad_z[self.first:]),
+                                  grad_u, trans_a=True)
+        else:
+            grad_u[...] = 0
+        return grad_u
 
     def unpacked(self, out, finals):
         """The recorded (N, T + k, U) tensor cut into (outputs, *final states)."""
@@ -180,7 +203,7 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
     hidden, cells = seq.states(initial_h), seq.states(initial_c)
     dropped = hidden[:-1] if seq.dropout is None else np.empty((steps, n, units), seq.dtype)
     for t in range(steps):
-        seq.add_recurrent_product(hidden[t], u, gates[t], dropped[t])
+        seq.add_recurrent_product(t, hidden[t], u, gates[t], dropped[t])
         k.lstm_step_forward(gates[t], cells[t], hidden[t], cells[t + 1], hidden[t + 1],
                             seq.masks[t], activation, recurrent_activation)
     out = seq.packed(hidden, hidden[steps], cells[steps])
@@ -195,7 +218,7 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
             k.lstm_step_backward(gates[t], cells[t], cells[t + 1], total_h, grad_c,
                                  seq.masks[t], grad_gates[t], grad_c_prev, grad_h_prev,
                                  activation, recurrent_activation)
-            seq.add_recurrent_gradient(grad_gates[t], u, grad_h_prev, scratch)
+            seq.add_recurrent_gradient(t, grad_gates[t], u, grad_h_prev, scratch)
             grad_h, grad_h_prev = grad_h_prev, grad_h
             grad_c, grad_c_prev = grad_c_prev, grad_c
         flat_gates = seq.flat(grad_gates)
@@ -204,8 +227,7 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
         grad_b = np.empty(4 * units, seq.dtype) if bias is not None else None
         k.dense_backward(seq.flat(seq.x), w, flat_gates, flat_gates, grad_x, grad_w, grad_b,
                          "linear")
-        grad_u = np.empty_like(u)
-        k.gemm(seq.flat(dropped), flat_gates, grad_u, trans_a=True)
+        grad_u = seq.recurrent_kernel_gradient(dropped, grad_gates, u)
         return (None if grad_x is None else seq.inputs_gradient(grad_x), grad_w, grad_u,
                 grad_b, grad_h, grad_c)
 
@@ -241,7 +263,7 @@ def gru(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None, go_ba
     hidden = seq.states(initial_h)
     dropped = hidden[:-1] if seq.dropout is None else np.empty((steps, n, units), seq.dtype)
     for t in range(steps):
-        seq.add_recurrent_product(hidden[t], u, rec[t], dropped[t])
+        seq.add_recurrent_product(t, hidden[t], u, rec[t], dropped[t])
         k.gru_step_forward(gates[t], rec[t], hidden[t], hidden[t + 1], seq.masks[t], activation,
                            recurrent_activation)
     out = seq.packed(hidden, hidden[steps])
@@ -256,7 +278,7 @@ def gru(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None, go_ba
             k.gru_step_backward(gates[t], rec[t], hidden[t], total_h, seq.masks[t],
                                 grad_gates[t], grad_rec[t], grad_h_prev, activation,
                                 recurrent_activation)
-            seq.add_recurrent_gradient(grad_rec[t], u, grad_h_prev, scratch)
+            seq.add_recurrent_gradient(t, grad_rec[t], u, grad_h_prev, scratch)
             grad_h, grad_h_prev = grad_h_prev, grad_h
         flat_gates, flat_rec = seq.flat(grad_gates), seq.flat(grad_rec)
         grad_x = np.empty_like(seq.flat(seq.x)) if x.requires_grad else None
@@ -264,8 +286,7 @@ def gru(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None, go_ba
         grad_b = np.empty((2, 3 * units), seq.dtype) if bias is not None else None
         k.dense_backward(seq.flat(seq.x), w, flat_gates, flat_gates, grad_x, grad_w,
                          None if grad_b is None else grad_b[0], "linear")
-        grad_u = np.empty_like(u)
-        k.gemm(seq.flat(dropped), flat_rec, grad_u, trans_a=True)
+        grad_u = seq.recurrent_kernel_gradient(dropped, grad_rec, u)
         if grad_b is not None:
             flat_rec.sum(axis=0, out=grad_b[1])
         return (None if grad_x is None else seq.inputs_gradient(grad_x), grad_w, grad_u,
@@ -294,7 +315,7 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None
                     seq.flat(hidden[1:]), "linear")
     dropped = hidden[:-1] if seq.dropout is None else np.empty((steps, n, units), seq.dtype)
     for t in range(steps):
-        seq.add_recurrent_product(hidden[t], u, hidden[t + 1], dropped[t])
+        seq.add_recurrent_product(t, hidden[t], u, hidden[t + 1], dropped[t])
         k.rnn_step_forward(hidden[t + 1], hidden[t], seq.masks[t], activation)
     out = seq.packed(hidden, hidden[steps])
 
@@ -307,15 +328,14 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None
             np.add(per_step[t], grad_h, out=total_h)
             k.rnn_step_backward(hidden[t + 1], total_h, seq.masks[t], grad_pre[t], grad_h_prev,
                                 activation)
-            seq.add_recurrent_gradient(grad_pre[t], u, grad_h_prev, scratch)
+            seq.add_recurrent_gradient(t, grad_pre[t], u, grad_h_prev, scratch)
             grad_h, grad_h_prev = grad_h_prev, grad_h
         flat_pre = seq.flat(grad_pre)
         grad_x = np.empty_like(seq.flat(seq.x)) if x.requires_grad else None
         grad_w = np.empty_like(w)
         grad_b = np.empty(units, seq.dtype) if bias is not None else None
         k.dense_backward(seq.flat(seq.x), w, flat_pre, flat_pre, grad_x, grad_w, grad_b, "linear")
-        grad_u = np.empty_like(u)
-        k.gemm(seq.flat(dropped), flat_pre, grad_u, trans_a=True)
+        grad_u = seq.recurrent_kernel_gradient(dropped, grad_pre, u)
         return (None if grad_x is None else seq.inputs_gradient(grad_x), grad_w, grad_u,
                 grad_b, grad_h)
 
