@@ -15,8 +15,8 @@
    the mask works: the same review with more padding gets the same prediction.
 
 Offline this runs on a synthetic stand-in (announced when it starts); ``--full``
-loads Keras's imdb.npz (25,000 training and 25,000 test reviews, about 0.85+
-after 2 epochs).
+loads Keras's imdb.npz (25,000 training and 25,000 test reviews; 2 epochs).
+The stand-in reaches about 0.78 test accuracy in 4 epochs.
 """
 
 import numpy as np
