@@ -6,8 +6,9 @@ batch 64 -- minidl's ``fit`` against the same PyTorch training loop (``nn.LSTM``
 Each framework trains in its own worker process with the same thread count;
 the workers take turns round by round (the order flipping every round) so a
 noisy machine hurts both alike.  Prints the median and best seconds per round
-and the ratio minidl / PyTorch of the medians (a ratio measured in one run on
-one machine is the unit of comparison).  The images are the bundled sample,
+and the ratio minidl / PyTorch of the medians, of wall time and of CPU time
+(the process's own CPU seconds: on a loaded machine the steadier of the two;
+a ratio measured in one run on one machine is the unit of comparison).  The images are the bundled sample,
 repeated as needed.
 """
 
@@ -46,9 +47,9 @@ def minidl_worker(connection, steps, threads):
                   minidl.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x[:BATCH * 2], y[:BATCH * 2], batch_size=BATCH, epochs=1, verbose=0)  # warm up
     while connection.recv():
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
-        connection.send(time.perf_counter() - start)
+        connection.send((time.perf_counter() - start, time.process_time() - cpu))
 
 
 def torch_worker(connection, steps, threads):
@@ -82,9 +83,9 @@ def torch_worker(connection, steps, threads):
 
     epoch(2)
     while connection.recv():
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         epoch(steps)
-        connection.send(time.perf_counter() - start)
+        connection.send((time.perf_counter() - start, time.process_time() - cpu))
 
 
 def main():
@@ -111,9 +112,13 @@ def main():
     print(f"M5 LSTM(128) on 28x28 rows + Dense(10), Adam, batch {BATCH}, {args.steps} steps "
           f"per round, {args.rounds} rounds, {args.threads} threads")
     for name, values in times.items():
-        print(f"  {name:8s} median {statistics.median(values):.3f} s   best {min(values):.3f} s")
-    ratio = statistics.median(times["minidl"]) / statistics.median(times["pytorch"])
-    print(f"  minidl / pytorch (medians): {ratio:.2f}")
+        walls, cpus = [w for w, _ in values], [c for _, c in values]
+        print(f"  {name:8s} median {statistics.median(walls):.3f} s   best {min(walls):.3f} s   "
+              f"median CPU {statistics.median(cpus):.3f} s")
+    for label, index in (("wall", 0), ("CPU", 1)):
+        ratio = (statistics.median(v[index] for v in times["minidl"])
+                 / statistics.median(v[index] for v in times["pytorch"]))
+        print(f"  minidl / pytorch (median {label} times): {ratio:.2f}")
 
 
 if __name__ == "__main__":

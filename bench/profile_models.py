@@ -1,6 +1,7 @@
-"""Where does minidl's training time go?  ``minidl.profile()`` on M1..M4.
+"""Where does minidl's training time go?  ``minidl.profile()`` on M1..M6.
 
     PYTHONPATH=src python bench/profile_models.py M1 M4 [--steps 200]
+    PYTHONPATH=src python bench/profile_models.py M5 M6 --threads 1
 
 Each model is built, warmed up with a few steps, then trained for ``--steps``
 steps inside ``with minidl.profile() as prof:``; the table shows self time per
@@ -35,10 +36,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="*", default=["M1", "M4"])
     parser.add_argument("--steps", type=int, default=None,
-                        help="training steps (default 300 dense, 40 CNN)")
+                        help="training steps (default 300 dense, 40 CNN and LSTM)")
+    parser.add_argument("--threads", type=int, default=None, help="minidl.set_num_threads")
     args = parser.parse_args()
+    if args.threads:
+        minidl.set_num_threads(args.threads)
     for name in args.models:
-        profile_model(name, args.steps or (40 if MODELS[name].conv else 300))
+        spec = MODELS[name]
+        profile_model(name, args.steps or (40 if spec.conv or spec.recurrent else 300))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""pytest-benchmark: a few training steps of M1..M4 in minidl and PyTorch.
+"""pytest-benchmark: a few training steps of M1..M6 in minidl and PyTorch.
 
     PYTHONPATH=src python -m pytest bench/test_training.py
 
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from tutorial_models import MODELS, build_minidl, make_data  # noqa: E402
 
-STEPS = {"M1": 20, "M2": 20, "M3": 20, "M4": 5}
+STEPS = {"M1": 20, "M2": 20, "M3": 20, "M4": 5, "M5": 5, "M6": 3}
 FRAMEWORKS = ("minidl", "minidl-reference", "torch")
 
 

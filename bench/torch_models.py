@@ -1,11 +1,14 @@
-"""M1..M4 in PyTorch: the same layers, Keras's initial hyperparameters, a plain loop.
+"""M1..M6 in PyTorch: the same layers, Keras's initial hyperparameters, a plain loop.
 
 Keras's optimizers differ from PyTorch's defaults, so they are set explicitly:
 Adam ``eps=1e-7``; RMSprop ``alpha=0.9`` (Keras's ``rho``) and ``eps=1e-7``
 (PyTorch adds eps outside the square root, Keras inside; same cost).  The
 models end in logits and train with ``cross_entropy`` -- what Keras's
 softmax + sparse categorical cross-entropy computes, fused.  Images arrive
-NHWC like Keras's and are viewed as NCHW once per batch for the CNN.
+NHWC like Keras's and are viewed as NCHW once per batch for the CNN.  M5 and
+M6 use ``nn.LSTM(batch_first=True)`` and its last hidden state (what Keras's
+``LSTM`` returns); M6 ends in one logit trained with
+``binary_cross_entropy_with_logits`` (Keras's sigmoid + binary cross-entropy).
 """
 
 from __future__ import annotations
@@ -16,9 +19,25 @@ from torch import nn
 from torch.nn import functional as F
 
 
+class LastState(nn.Module):
+    """``nn.LSTM``'s last hidden state, ``(batch, units)``: Keras's ``LSTM`` output."""
+
+    def __init__(self, features, units):
+        super().__init__()
+        self.lstm = nn.LSTM(features, units, batch_first=True)
+
+    def forward(self, x):
+        return self.lstm(x)[1][0][0]
+
+
 def build_torch(spec):
     """``(model, optimizer)`` for ``spec`` (a ``tutorial_models.ModelSpec``)."""
-    if spec.conv:
+    if spec.recurrent == "rows":
+        model = nn.Sequential(LastState(28, 128), nn.Linear(128, 10))
+    elif spec.recurrent == "tokens":
+        model = nn.Sequential(nn.Embedding(10000, 32), LastState(32, 32), nn.Linear(32, 1),
+                              nn.Flatten(0))
+    elif spec.conv:
         model = nn.Sequential(
             nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
@@ -54,8 +73,10 @@ def to_torch(spec, x):
 def train(model, optimizer, x, y, batch_size, shuffle=True, max_steps=None):
     """One epoch of a plain training loop over tensors ``x``, ``y`` (shuffled like fit).
 
-    ``max_steps`` stops the epoch early (the memory probe).
+    ``max_steps`` stops the epoch early (the memory probe).  Float labels mean
+    one sigmoid logit per sample (M6), integer labels a softmax over classes.
     """
+    loss_fn = F.binary_cross_entropy_with_logits if y.is_floating_point() else F.cross_entropy
     model.train()
     n = x.shape[0]
     order = torch.randperm(n) if shuffle else torch.arange(n)
@@ -65,14 +86,14 @@ def train(model, optimizer, x, y, batch_size, shuffle=True, max_steps=None):
         index = order[start:start + batch_size]
         xb, yb = x[index], y[index]
         optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(xb), yb)
+        loss = loss_fn(model(xb), yb)
         loss.backward()
         optimizer.step()
     return loss.item()
 
 
 def predict(model, x, batch_size):
-    """Softmax probabilities for every row of ``x``, ``batch_size`` rows at a time."""
+    """Softmax probabilities for every row of ``x``, ``batch_size`` rows at a time (M1..M5)."""
     model.eval()
     out = []
     with torch.no_grad():

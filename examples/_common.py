@@ -74,6 +74,21 @@ def load_boston_housing(args):
     return boston_housing.split(x, y)  # Keras's split: seed 113, last 20% for testing
 
 
+def load_imdb(args, num_words=10000):
+    """IMDB reviews as lists of word indices (Keras's ``imdb.load_data``), or a synthetic stand-in."""
+    from minidl.datasets import imdb
+
+    if args.full:
+        return _or_exit(lambda: imdb.load_data(num_words=num_words))
+    print("*** SYNTHETIC STAND-IN for IMDB: made-up 'reviews' of word indices drawn by "
+          "examples/_common.py, where a few words lean positive or negative. "
+          "Run with --full for the real film reviews. ***")
+    n = 720 if args.quick else 4000
+    x, y = synthetic_reviews(n, num_words, seed=0)
+    cut = n * 5 // 6
+    return (x[:cut], y[:cut]), (x[cut:], y[cut:])
+
+
 def _or_exit(load_data):
     """The real data, or a clean exit with the loader's message (where it looked, how to get the files)."""
     from minidl.datasets import DatasetNotFoundError
@@ -123,6 +138,33 @@ def synthetic_digits(n, seed=0):
         ink = np.clip(ink * rng.uniform(0.7, 1.0) + rng.normal(0, 0.06, ink.shape), 0, 1)
         images[i] = (ink * 255).astype(np.uint8)
     return images, labels
+
+
+def synthetic_reviews(n, num_words=10000, seed=0):
+    """``n`` 'reviews' shaped like ``imdb.load_data(num_words=...)``'s, and their 0/1 labels.
+
+    Each review is a list of 20 to 400 word indices: a 1 (start mark) then
+    words drawn with Zipf-like frequencies from 4..num_words-1.  Words 10..29
+    lean positive and 30..49 negative: a positive review (label 1) holds a few
+    more of the first kind, a negative one of the second, so the label can only
+    be read from the words -- anywhere in the review, as in the real data.
+    """
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n).astype(np.int64)
+    ranks = np.arange(4, num_words)
+    frequency = 1.0 / (ranks - 3)
+    frequency /= frequency.sum()
+    reviews = np.empty(n, dtype=object)
+    for i, label in enumerate(labels):
+        length = int(rng.integers(20, 400))
+        words = rng.choice(ranks, size=length, p=frequency)
+        count = max(3, length // 12)
+        where = rng.choice(length, size=count, replace=False)
+        lean = rng.random(count) < 0.85  # 85% of the opinion words agree with the label
+        positive = np.where(lean, label == 1, label == 0)
+        words[where] = np.where(positive, rng.integers(10, 30, count), rng.integers(30, 50, count))
+        reviews[i] = [1] + words.tolist()
+    return reviews, labels
 
 
 def synthetic_housing(n, seed=0):

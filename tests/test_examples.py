@@ -20,6 +20,9 @@ CASES = [
     ("06_mnist_mlp.py", [], ["mnist_curves.png", "mnist_confusion_matrix.png"]),
     ("07_fashion_cnn.py", [], ["sobel.png", "filters.png", "activation_maps.png"]),
     ("08_custom_op_and_layer.py", [], []),
+    ("09_fashion_lstm_rows.py", [], []),
+    ("10_imdb_lstm.py", [], []),
+    ("11_conv1d_sequences.py", [], ["conv1d_signals.png", "conv1d_filters.png"]),
 ]
 
 

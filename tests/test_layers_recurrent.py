@@ -185,6 +185,69 @@ def test_gradcheck(name, variant):
     assert gradcheck(fn, arrays)
 
 
+@pytest.mark.parametrize("name", sorted(OPS))
+@pytest.mark.parametrize("steps", [1, 4])
+@pytest.mark.parametrize("dropout", [False, True])
+def test_no_initial_state_is_a_zero_initial_state(name, steps, dropout):
+    """Without initial states the op skips step 0's h_0 U (h_0 = 0): the outputs and
+    the gradients must be those of explicit zero states, and gradcheck must hold."""
+    op, gates, state_count = OPS[name]
+    n, features, units = 3, 2, 3
+    rng = np.random.default_rng(5)
+    bias_shape = (2, 3 * units) if name == "GRU" else (gates * units,)
+    arrays = [rng.normal(size=(n, steps, features)), rng.normal(size=(features, gates * units)),
+              rng.normal(size=(units, gates * units)) * 0.6, rng.normal(size=bias_shape)]
+    drop = (rng.random((n, units)) > 0.3) / 0.7 if dropout else None
+    results = []
+    for states in ([None] * state_count, [np.zeros((n, units))] * state_count):
+        tensors = [Tensor(a, requires_grad=True) for a in arrays]
+        sequence, *finals = op(*tensors, *states, recurrent_dropout_mask=drop)
+        weights = np.random.default_rng(6)  # the same output weights for both runs
+        total = (sequence * Tensor(weights.normal(size=sequence.shape))).sum()
+        for final in finals:
+            total = total + (final * Tensor(weights.normal(size=final.shape))).sum()
+        total.backward()
+        results.append([sequence.data, *(f.data for f in finals), *(t.grad for t in tensors)])
+    for ours, explicit in zip(*results):
+        np.testing.assert_allclose(ours, explicit, rtol=1e-12, atol=1e-12)
+
+    def fn(x, kernel, recurrent_kernel, bias):
+        sequence, *finals = op(x, kernel, recurrent_kernel, bias, recurrent_dropout_mask=drop)
+        return sequence + sum(ops.reshape(f, (n, 1, units)) * (k + 2.0) for k, f in enumerate(finals))
+
+    assert gradcheck(fn, arrays)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+@pytest.mark.parametrize("masked", [False, True])
+def test_return_sequences_false_gives_the_same_final_states(name, masked):
+    """``return_sequences=False``: None for the sequence, and the final states and
+    every gradient as with the sequence computed and left unused."""
+    op, gates, state_count = OPS[name]
+    n, steps, features, units = 3, 4, 2, 3
+    rng = np.random.default_rng(7)
+    bias_shape = (2, 3 * units) if name == "GRU" else (gates * units,)
+    arrays = [rng.normal(size=(n, steps, features)), rng.normal(size=(features, gates * units)),
+              rng.normal(size=(units, gates * units)) * 0.6, rng.normal(size=bias_shape),
+              *(rng.normal(size=(n, units)) for _ in range(state_count))]
+    mask = np.array([[1, 0, 1, 1], [0, 0, 1, 0], [1, 1, 0, 0]], bool) if masked else None
+    weights = [rng.normal(size=(n, units)) for _ in range(state_count)]
+    results = []
+    for return_sequences in (True, False):
+        tensors = [Tensor(a, requires_grad=True) for a in arrays]
+        sequence, *finals = op(*tensors, mask=mask, return_sequences=return_sequences)
+        assert (sequence is None) == (not return_sequences)
+        sum((f * Tensor(w)).sum() for f, w in zip(finals, weights)).backward()
+        results.append([*(f.data for f in finals), *(t.grad for t in tensors)])
+    for without, with_sequence in zip(results[1], results[0]):
+        np.testing.assert_allclose(without, with_sequence, rtol=1e-12, atol=1e-12)
+
+    def fn(*values):
+        return op(*values, mask=mask, return_sequences=False)[1]
+
+    assert gradcheck(fn, arrays)
+
+
 @pytest.fixture
 def reference_kernels():
     previous = _kernels.backend_name()

@@ -218,7 +218,10 @@ class _Recurrent(Layer):
         if training and self.recurrent_dropout:
             keep = random.get_generator().random((n, self.units)) >= self.recurrent_dropout
             recurrent_mask = keep / (1 - self.recurrent_dropout)
-        sequence, *finals = self._run(inputs, states, mask, recurrent_mask)
+        # the op gives the whole output sequence only when it is used (the final
+        # state is the output otherwise): no copy of T steps, no zeros sent back
+        sequence, *finals = self._run(inputs, states, mask, recurrent_mask,
+                                      self.return_sequences or mask is not None)
         if self.stateful:
             self._state_values = [np.array(f.data) for f in finals]
         if self.return_sequences:
@@ -361,12 +364,13 @@ class SimpleRNN(_Recurrent):
     """A fully connected RNN: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel
     + bias)``."""
 
-    def _run(self, inputs, states, mask, recurrent_mask):
+    def _run(self, inputs, states, mask, recurrent_mask, return_sequences):
         return simple_rnn(inputs, self.kernel, self.recurrent_kernel, self.bias, states[0],
                           mask=mask, go_backwards=self.go_backwards,
                           zero_output_for_mask=self._zero_output_for_mask,
                           recurrent_dropout_mask=recurrent_mask,
-                          activation=self._name(self.activation))
+                          activation=self._name(self.activation),
+                          return_sequences=return_sequences)
 
 
 class LSTM(_Gated):
@@ -400,13 +404,14 @@ class LSTM(_Gated):
     def _bias_config(self):
         return {"unit_forget_bias": self.unit_forget_bias}
 
-    def _run(self, inputs, states, mask, recurrent_mask):
+    def _run(self, inputs, states, mask, recurrent_mask, return_sequences):
         return lstm(inputs, self.kernel, self.recurrent_kernel, self.bias, states[0], states[1],
                     mask=mask, go_backwards=self.go_backwards,
                     zero_output_for_mask=self._zero_output_for_mask,
                     recurrent_dropout_mask=recurrent_mask,
                     activation=self._name(self.activation),
-                    recurrent_activation=self._name(self.recurrent_activation))
+                    recurrent_activation=self._name(self.recurrent_activation),
+                    return_sequences=return_sequences)
 
 
 class GRU(_Gated):
@@ -435,9 +440,10 @@ class GRU(_Gated):
     def get_config(self):
         return {**super().get_config(), "reset_after": self.reset_after}
 
-    def _run(self, inputs, states, mask, recurrent_mask):
+    def _run(self, inputs, states, mask, recurrent_mask, return_sequences):
         return gru(inputs, self.kernel, self.recurrent_kernel, self.bias, states[0], mask=mask,
                    go_backwards=self.go_backwards, zero_output_for_mask=self._zero_output_for_mask,
                    recurrent_dropout_mask=recurrent_mask,
                    activation=self._name(self.activation),
-                   recurrent_activation=self._name(self.recurrent_activation))
+                   recurrent_activation=self._name(self.recurrent_activation),
+                   return_sequences=return_sequences)

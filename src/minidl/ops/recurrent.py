@@ -27,6 +27,15 @@ outputs are in that order, as in Keras.
 
 ``recurrent_dropout_mask`` (N, U) multiplies h_{t-1} before its product
 (the same mask every step, as Keras does).
+
+``return_sequences=False`` returns ``None`` in place of the output sequence
+(a layer that keeps only the final state need not copy out, and send back,
+T steps of zeros' gradient).
+
+Without ``initial_h`` the first step starts from h_0 = 0, so h_0 U is 0: that
+product is skipped forward, and backward skips dL/dh_0 (nothing asks for it)
+and step 0's rows of dL/dU = sum_t h_{t-1}^T dL/dz_t (they are 0).  An LSTM
+of T steps does T - 1 products each way instead of T.
 """
 
 from __future__ import annotations
@@ -45,8 +54,10 @@ class _Sequence:
     the way back to the caller's (N, T, ...) layout."""
 
     def __init__(self, op, x, kernel, recurrent_kernel, gates, mask, go_backwards,
-                 zero_output_for_mask, recurrent_dropout_mask, initial_states):
+                 zero_output_for_mask, recurrent_dropout_mask, initial_states,
+                 return_sequences=True):
         self.dtype = kernel.dtype
+        self.with_sequence = bool(return_sequences)
         if x.ndim != 3:
             raise ValueError(f"{op}: inputs must be 3-D (batch, timesteps, features), "
                              f"received shape {x.shape}.")
@@ -63,6 +74,8 @@ class _Sequence:
                 raise ValueError(f"{op}: {name} must have shape ({n}, {units}) (batch, units), "
                                  f"received {state.shape}.")
         self.shape = (n, steps, features, units)
+        # the first step whose h_{t-1} U is not known to be 0 (see the module docstring)
+        self.first = 1 if initial_states.get("initial_h") is None else 0
         self.order = slice(None, None, -1) if go_backwards else slice(None)
         # (T, N, F), in the order the steps run
         self.x = np.ascontiguousarray(np.swapaxes(x.data, 0, 1)[self.order], dtype=self.dtype)
@@ -89,15 +102,21 @@ class _Sequence:
         states[0] = 0 if initial is None else initial.data
         return states
 
-    def add_recurrent_product(self, h, recurrent_kernel, out, dropped):
-        """out += h U (h times the dropout mask first, kept in ``dropped`` for dL/dU)."""
+    def add_recurrent_product(self, t, h, recurrent_kernel, out, dropped):
+        """out += h U (h times the dropout mask first, kept in ``dropped`` for dL/dU);
+        nothing at a step before ``first`` (h is 0 there)."""
+        if t < self.first:
+            return
         if self.dropout is not None:
             np.multiply(h, self.dropout, out=dropped)
             h = dropped
         _kernels.current.gemm(h, recurrent_kernel, out, beta=1.0)
 
-    def add_recurrent_gradient(self, grad_gates, recurrent_kernel, grad_h, scratch):
-        """grad_h += (grad_gates U^T) (times the dropout mask)."""
+    def add_recurrent_gradient(self, t, grad_gates, recurrent_kernel, grad_h, scratch):
+        """grad_h += (grad_gates U^T) (times the dropout mask); skipped before ``first``,
+        where grad_h is dL/dh_0 of a zero initial state that is no input of the op."""
+        if t < self.first:
+            return
         if self.dropout is None:
             _kernels.current.gemm(grad_gates, recurrent_kernel, grad_h, trans_b=True, beta=1.0)
         else:
@@ -106,23 +125,36 @@ class _Sequence:
             grad_h += scratch
 
     def packed(self, hidden, *finals):
-        """(N, T + k, U): the output sequence, then the k final states, for one record."""
+        """(N, T + k, U): the output sequence, then the k final states, for one record
+        ((N, k, U), the final states alone, without the sequence)."""
         n, steps, _, units = self.shape
-        out = np.empty((n, steps + len(finals), units), self.dtype)
-        sequence = hidden[1:] if self.valid is None else np.where(self.valid, hidden[1:], 0)
-        out[:, :steps] = np.swapaxes(sequence, 0, 1)
+        start = steps if self.with_sequence else 0
+        out = np.empty((n, start + len(finals), units), self.dtype)
+        if self.with_sequence:
+            sequence = hidden[1:] if self.valid is None else np.where(self.valid, hidden[1:], 0)
+            out[:, :steps] = np.swapaxes(sequence, 0, 1)
         for k, final in enumerate(finals):
-            out[:, steps + k] = final
+            out[:, start + k] = final
         return out
 
     def unpack_gradient(self, grad, finals):
-        """The gradient of ``packed``'s output: per step (T, N, U), and each final state's."""
+        """The gradient of ``packed``'s output: per step (T, N, U) (None without the
+        sequence), and each final state's."""
         steps = self.shape[1]
         grad = np.asarray(grad, self.dtype)
+        if not self.with_sequence:
+            return None, [np.array(grad[:, k], order="C") for k in range(finals)]
         per_step = np.ascontiguousarray(np.swapaxes(grad[:, :steps], 0, 1))
         if self.valid is not None:
             per_step *= self.valid
         return per_step, [np.ascontiguousarray(grad[:, steps + k]) for k in range(finals)]
+
+    @staticmethod
+    def step_gradient(per_step, t, grad_h, total_h):
+        """dL/dh_t: from the output at step t (if any) plus from step t + 1."""
+        if per_step is None:
+            return grad_h
+        return np.add(per_step[t], grad_h, out=total_h)
 
     def inputs_gradient(self, grad_steps):
         """(T*N, F) in step order -> (N, T, F) in the caller's order."""
@@ -133,8 +165,21 @@ class _Sequence:
     def flat(self, a):
         return a.reshape(-1, a.shape[-1])
 
+    def recurrent_kernel_gradient(self, dropped, grad_z, recurrent_kernel):
+        """dL/dU = sum over steps t >= first of dropped[t]^T grad_z[t], as one product."""
+        grad_u = np.empty_like(recurrent_kernel)
+        if len(dropped) > self.first:
+            _kernels.current.gemm(self.flat(dropped[self.first:]), self.flat(grad_z[self.first:]),
+                                  grad_u, trans_a=True)
+        else:
+            grad_u[...] = 0
+        return grad_u
+
     def unpacked(self, out, finals):
-        """The recorded (N, T + k, U) tensor cut into (outputs, *final states)."""
+        """The recorded (N, T + k, U) tensor cut into (outputs, *final states)
+        (outputs None without the sequence)."""
+        if not self.with_sequence:
+            return (None, *(getitem(out, (slice(None), k)) for k in range(finals)))
         steps = self.shape[1]
         return (getitem(out, (slice(None), slice(0, steps))),
                 *(getitem(out, (slice(None), steps + k)) for k in range(finals)))
@@ -160,7 +205,7 @@ def _record(out, parents, grads):
 
 def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None, mask=None,
          go_backwards=False, zero_output_for_mask=False, recurrent_dropout_mask=None,
-         activation="tanh", recurrent_activation="sigmoid"):
+         activation="tanh", recurrent_activation="sigmoid", return_sequences=True):
     """An LSTM over a sequence: ``(outputs (N, T, U), h_T (N, U), c_T (N, U))``.
 
     kernel (F, 4U) and recurrent_kernel (U, 4U) in Keras's gate order i, f, c, o;
@@ -170,7 +215,7 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
         x, kernel, recurrent_kernel, bias, initial_h, initial_c)
     seq = _Sequence("lstm", x, kernel, recurrent_kernel, 4, mask, go_backwards,
                     zero_output_for_mask, recurrent_dropout_mask,
-                    {"initial_h": initial_h, "initial_c": initial_c})
+                    {"initial_h": initial_h, "initial_c": initial_c}, return_sequences)
     k = _kernels.current
     n, steps, _, units = seq.shape
     w, u = kernel.data, recurrent_kernel.data
@@ -180,7 +225,7 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
     hidden, cells = seq.states(initial_h), seq.states(initial_c)
     dropped = hidden[:-1] if seq.dropout is None else np.empty((steps, n, units), seq.dtype)
     for t in range(steps):
-        seq.add_recurrent_product(hidden[t], u, gates[t], dropped[t])
+        seq.add_recurrent_product(t, hidden[t], u, gates[t], dropped[t])
         k.lstm_step_forward(gates[t], cells[t], hidden[t], cells[t + 1], hidden[t + 1],
                             seq.masks[t], activation, recurrent_activation)
     out = seq.packed(hidden, hidden[steps], cells[steps])
@@ -191,11 +236,11 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
         total_h, grad_h_prev, grad_c_prev = (np.empty_like(grad_h) for _ in range(3))
         scratch = np.empty_like(grad_h) if seq.dropout is not None else None
         for t in reversed(range(steps)):
-            np.add(per_step[t], grad_h, out=total_h)
+            total_h = seq.step_gradient(per_step, t, grad_h, total_h)
             k.lstm_step_backward(gates[t], cells[t], cells[t + 1], total_h, grad_c,
                                  seq.masks[t], grad_gates[t], grad_c_prev, grad_h_prev,
                                  activation, recurrent_activation)
-            seq.add_recurrent_gradient(grad_gates[t], u, grad_h_prev, scratch)
+            seq.add_recurrent_gradient(t, grad_gates[t], u, grad_h_prev, scratch)
             grad_h, grad_h_prev = grad_h_prev, grad_h
             grad_c, grad_c_prev = grad_c_prev, grad_c
         flat_gates = seq.flat(grad_gates)
@@ -204,8 +249,7 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
         grad_b = np.empty(4 * units, seq.dtype) if bias is not None else None
         k.dense_backward(seq.flat(seq.x), w, flat_gates, flat_gates, grad_x, grad_w, grad_b,
                          "linear")
-        grad_u = np.empty_like(u)
-        k.gemm(seq.flat(dropped), flat_gates, grad_u, trans_a=True)
+        grad_u = seq.recurrent_kernel_gradient(dropped, grad_gates, u)
         return (None if grad_x is None else seq.inputs_gradient(grad_x), grad_w, grad_u,
                 grad_b, grad_h, grad_c)
 
@@ -215,7 +259,7 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
 
 def gru(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None, go_backwards=False,
         zero_output_for_mask=False, recurrent_dropout_mask=None, activation="tanh",
-        recurrent_activation="sigmoid"):
+        recurrent_activation="sigmoid", return_sequences=True):
     """A GRU over a sequence (Keras's ``reset_after=True``, PyTorch's GRU):
     ``(outputs (N, T, U), h_T (N, U))``.
 
@@ -226,7 +270,8 @@ def gru(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None, go_ba
     x, kernel, recurrent_kernel, bias, initial_h = _tensors(
         x, kernel, recurrent_kernel, bias, initial_h)
     seq = _Sequence("gru", x, kernel, recurrent_kernel, 3, mask, go_backwards,
-                    zero_output_for_mask, recurrent_dropout_mask, {"initial_h": initial_h})
+                    zero_output_for_mask, recurrent_dropout_mask, {"initial_h": initial_h},
+                    return_sequences)
     k = _kernels.current
     n, steps, _, units = seq.shape
     w, u = kernel.data, recurrent_kernel.data
@@ -241,7 +286,7 @@ def gru(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None, go_ba
     hidden = seq.states(initial_h)
     dropped = hidden[:-1] if seq.dropout is None else np.empty((steps, n, units), seq.dtype)
     for t in range(steps):
-        seq.add_recurrent_product(hidden[t], u, rec[t], dropped[t])
+        seq.add_recurrent_product(t, hidden[t], u, rec[t], dropped[t])
         k.gru_step_forward(gates[t], rec[t], hidden[t], hidden[t + 1], seq.masks[t], activation,
                            recurrent_activation)
     out = seq.packed(hidden, hidden[steps])
@@ -252,11 +297,11 @@ def gru(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None, go_ba
         total_h, grad_h_prev = np.empty_like(grad_h), np.empty_like(grad_h)
         scratch = np.empty_like(grad_h) if seq.dropout is not None else None
         for t in reversed(range(steps)):
-            np.add(per_step[t], grad_h, out=total_h)
+            total_h = seq.step_gradient(per_step, t, grad_h, total_h)
             k.gru_step_backward(gates[t], rec[t], hidden[t], total_h, seq.masks[t],
                                 grad_gates[t], grad_rec[t], grad_h_prev, activation,
                                 recurrent_activation)
-            seq.add_recurrent_gradient(grad_rec[t], u, grad_h_prev, scratch)
+            seq.add_recurrent_gradient(t, grad_rec[t], u, grad_h_prev, scratch)
             grad_h, grad_h_prev = grad_h_prev, grad_h
         flat_gates, flat_rec = seq.flat(grad_gates), seq.flat(grad_rec)
         grad_x = np.empty_like(seq.flat(seq.x)) if x.requires_grad else None
@@ -264,8 +309,7 @@ def gru(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None, go_ba
         grad_b = np.empty((2, 3 * units), seq.dtype) if bias is not None else None
         k.dense_backward(seq.flat(seq.x), w, flat_gates, flat_gates, grad_x, grad_w,
                          None if grad_b is None else grad_b[0], "linear")
-        grad_u = np.empty_like(u)
-        k.gemm(seq.flat(dropped), flat_rec, grad_u, trans_a=True)
+        grad_u = seq.recurrent_kernel_gradient(dropped, grad_rec, u)
         if grad_b is not None:
             flat_rec.sum(axis=0, out=grad_b[1])
         return (None if grad_x is None else seq.inputs_gradient(grad_x), grad_w, grad_u,
@@ -277,7 +321,7 @@ def gru(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None, go_ba
 
 def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None,
                go_backwards=False, zero_output_for_mask=False, recurrent_dropout_mask=None,
-               activation="tanh"):
+               activation="tanh", return_sequences=True):
     """A fully connected RNN, h_t = act(x_t W + b + h_{t-1} U):
     ``(outputs (N, T, U), h_T (N, U))``.  kernel (F, U), recurrent_kernel (U, U),
     bias (U,) or None.  Backward: dL/dpre_t = dL/dh_t * act'(h_t), and
@@ -285,7 +329,8 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None
     x, kernel, recurrent_kernel, bias, initial_h = _tensors(
         x, kernel, recurrent_kernel, bias, initial_h)
     seq = _Sequence("simple_rnn", x, kernel, recurrent_kernel, 1, mask, go_backwards,
-                    zero_output_for_mask, recurrent_dropout_mask, {"initial_h": initial_h})
+                    zero_output_for_mask, recurrent_dropout_mask, {"initial_h": initial_h},
+                    return_sequences)
     k = _kernels.current
     n, steps, _, units = seq.shape
     w, u = kernel.data, recurrent_kernel.data
@@ -294,7 +339,7 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None
                     seq.flat(hidden[1:]), "linear")
     dropped = hidden[:-1] if seq.dropout is None else np.empty((steps, n, units), seq.dtype)
     for t in range(steps):
-        seq.add_recurrent_product(hidden[t], u, hidden[t + 1], dropped[t])
+        seq.add_recurrent_product(t, hidden[t], u, hidden[t + 1], dropped[t])
         k.rnn_step_forward(hidden[t + 1], hidden[t], seq.masks[t], activation)
     out = seq.packed(hidden, hidden[steps])
 
@@ -304,18 +349,17 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_h=None, mask=None
         total_h, grad_h_prev = np.empty_like(grad_h), np.empty_like(grad_h)
         scratch = np.empty_like(grad_h) if seq.dropout is not None else None
         for t in reversed(range(steps)):
-            np.add(per_step[t], grad_h, out=total_h)
+            total_h = seq.step_gradient(per_step, t, grad_h, total_h)
             k.rnn_step_backward(hidden[t + 1], total_h, seq.masks[t], grad_pre[t], grad_h_prev,
                                 activation)
-            seq.add_recurrent_gradient(grad_pre[t], u, grad_h_prev, scratch)
+            seq.add_recurrent_gradient(t, grad_pre[t], u, grad_h_prev, scratch)
             grad_h, grad_h_prev = grad_h_prev, grad_h
         flat_pre = seq.flat(grad_pre)
         grad_x = np.empty_like(seq.flat(seq.x)) if x.requires_grad else None
         grad_w = np.empty_like(w)
         grad_b = np.empty(units, seq.dtype) if bias is not None else None
         k.dense_backward(seq.flat(seq.x), w, flat_pre, flat_pre, grad_x, grad_w, grad_b, "linear")
-        grad_u = np.empty_like(u)
-        k.gemm(seq.flat(dropped), flat_pre, grad_u, trans_a=True)
+        grad_u = seq.recurrent_kernel_gradient(dropped, grad_pre, u)
         return (None if grad_x is None else seq.inputs_gradient(grad_x), grad_w, grad_u,
                 grad_b, grad_h)
 
