@@ -38,6 +38,9 @@ def as_numeric_array(value, what):
     return array
 
 
+_SMALL = 1 << 16  # values up to which check_finite tests each value (a boolean copy is cheap)
+
+
 def check_finite(array, what, source=None):
     """Refuse NaN and inf in ``array``; ``source`` is the data it was cast from,
     so that a float64 value too large for float32 (1e39, which the cast made inf)
@@ -48,9 +51,13 @@ def check_finite(array, what, source=None):
     # overflow it, the exact search below runs and finds nothing to refuse.
     if array.dtype.kind != "f":
         return
-    with np.errstate(over="ignore", invalid="ignore"):  # the exact search explains, not numpy
-        if np.isfinite(array.sum()):
+    if array.size <= _SMALL:  # a batch: the boolean test is quicker than a guarded sum
+        if np.isfinite(array).all():
             return
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):  # the exact search explains, not numpy
+            if np.isfinite(array.sum()):
+                return
     if not np.isfinite(array).all():
         bad = np.flatnonzero(~np.isfinite(array.reshape(-1)))
         first = bad[0]
@@ -71,8 +78,11 @@ def check_finite(array, what, source=None):
 def to_float32(array, what, finite=True):
     """``array`` as C-contiguous float32, NaN, inf and values beyond float32's range
     refused after the cast (when ``finite``)."""
-    with np.errstate(over="ignore", invalid="ignore"):  # check_finite explains instead
-        result = np.ascontiguousarray(array, dtype=np.float32)
+    if array.dtype == np.float32 and array.flags.c_contiguous:
+        result = array  # nothing to cast (the common case of a batch): no cast to watch
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):  # check_finite explains instead
+            result = np.ascontiguousarray(array, dtype=np.float32)
     if finite:
         check_finite(result, what, source=array if result is not array else None)
     return result

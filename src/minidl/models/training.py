@@ -433,12 +433,21 @@ class Trainer:
             self.compiled_metrics.rename_outputs(self.output_names)
 
     def _target_specs(self):
+        """What each output's targets must look like; the same for every batch of a
+        compiled, built model, so kept until the next compile."""
+        key = (self.compiled_loss, getattr(self, "_shapes", None), tuple(self.output_names))
+        cached = getattr(self, "_target_specs_cache", None)
+        if cached is not None and cached[0][0] is key[0] and cached[0][1] is key[1] \
+                and cached[0][2] == key[2]:
+            return cached[1]
         shapes = list(self.output_shapes)
         losses = self.compiled_loss.losses
         some_loss = any(loss is not None for loss in losses)
-        return [data_adapter.TargetSpec(name, tuple(shape), target_kind(loss),
-                                        optional=some_loss and loss is None)
-                for name, shape, loss in zip(self.output_names, shapes, losses)]
+        specs = [data_adapter.TargetSpec(name, tuple(shape), target_kind(loss),
+                                         optional=some_loss and loss is None)
+                 for name, shape, loss in zip(self.output_names, shapes, losses)]
+        self._target_specs_cache = (key, specs)
+        return specs
 
     def _prepare(self, x, y, sample_weight=None, class_weight=None,
                  what=("x", "y", "sample_weight"), step="train_step"):
