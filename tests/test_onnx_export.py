@@ -247,7 +247,14 @@ def test_opsets(opset, tmp_path):
     most = layers.GlobalMaxPooling2D()(a)
     cosine = layers.Dot(axes=1, normalize=True)([layers.Flatten()(a), b])
     model = randomize(Model([a, b], layers.Concatenate()([pooled, most, cosine])))
-    check_export(model, tmp_path, opset=opset)
+    try:
+        check_export(model, tmp_path, opset=opset)
+    except ort.capi.onnxruntime_pybind11_state.Fail as error:
+        # the newest opset the onnx package knows may be newer than the installed runtime
+        # (pip gives Python 3.10 an older onnxruntime): the file itself is checked above
+        if opset == newest and "Unsupported model IR version" in str(error):
+            pytest.skip(f"onnxruntime {ort.__version__} cannot run opset {opset} yet: {error}")
+        raise
     assert onnx.load(str(tmp_path / "model.onnx")).opset_import[0].version == opset
 
 
