@@ -189,7 +189,7 @@ cdef inline void _rnn_backward_row(const floating *h, const floating *grad_h,
         minidl_rnn_backward_row_double(h, grad_h, grad_pre, grad_h_prev, units, act)
 
 
-# --- the steps: every row, on one thread or split over several -------------
+# --- the steps: every row, on one thread or split over several (use_threads_if) ---
 cdef inline int _threads(Py_ssize_t rows, Py_ssize_t values) noexcept nogil:
     return 0 if values < _PARALLEL_MIN_VALUES or rows < 2 else 1
 
@@ -205,14 +205,9 @@ cdef void _lstm_forward(floating[:, ::1] gates, const floating[:, ::1] c_prev,
     if rows == 0 or units == 0:
         return
     with nogil:
-        if _threads(rows, rows * units * 4):
-            for n in prange(rows, schedule="static"):
-                _lstm_forward_row(&gates[n, 0], &c_prev[n, 0], &h_prev[n, 0], &c[n, 0], &h[n, 0],
-                                  _keep(mask, n), units, act, ract)
-        else:
-            for n in range(rows):
-                _lstm_forward_row(&gates[n, 0], &c_prev[n, 0], &h_prev[n, 0], &c[n, 0], &h[n, 0],
-                                  _keep(mask, n), units, act, ract)
+        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 4)):
+            _lstm_forward_row(&gates[n, 0], &c_prev[n, 0], &h_prev[n, 0], &c[n, 0], &h[n, 0],
+                              _keep(mask, n), units, act, ract)
 
 
 cdef void _lstm_backward(const floating[:, ::1] gates, const floating[:, ::1] c_prev,
@@ -224,16 +219,10 @@ cdef void _lstm_backward(const floating[:, ::1] gates, const floating[:, ::1] c_
     if rows == 0 or units == 0:
         return
     with nogil:
-        if _threads(rows, rows * units * 4):
-            for n in prange(rows, schedule="static"):
-                _lstm_backward_row(&gates[n, 0], &c_prev[n, 0], &c[n, 0], &grad_h[n, 0],
-                                   &grad_c[n, 0], &grad_gates[n, 0], &grad_c_prev[n, 0],
-                                   &grad_h_prev[n, 0], _keep(mask, n), units, act, ract)
-        else:
-            for n in range(rows):
-                _lstm_backward_row(&gates[n, 0], &c_prev[n, 0], &c[n, 0], &grad_h[n, 0],
-                                   &grad_c[n, 0], &grad_gates[n, 0], &grad_c_prev[n, 0],
-                                   &grad_h_prev[n, 0], _keep(mask, n), units, act, ract)
+        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 4)):
+            _lstm_backward_row(&gates[n, 0], &c_prev[n, 0], &c[n, 0], &grad_h[n, 0],
+                               &grad_c[n, 0], &grad_gates[n, 0], &grad_c_prev[n, 0],
+                               &grad_h_prev[n, 0], _keep(mask, n), units, act, ract)
 
 
 cdef void _gru_forward(floating[:, ::1] gates, const floating[:, ::1] rec,
@@ -243,14 +232,9 @@ cdef void _gru_forward(floating[:, ::1] gates, const floating[:, ::1] rec,
     if rows == 0 or units == 0:
         return
     with nogil:
-        if _threads(rows, rows * units * 3):
-            for n in prange(rows, schedule="static"):
-                _gru_forward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &h[n, 0],
-                                 _keep(mask, n), units, act, ract)
-        else:
-            for n in range(rows):
-                _gru_forward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &h[n, 0],
-                                 _keep(mask, n), units, act, ract)
+        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 3)):
+            _gru_forward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &h[n, 0],
+                             _keep(mask, n), units, act, ract)
 
 
 cdef void _gru_backward(const floating[:, ::1] gates, const floating[:, ::1] rec,
@@ -262,16 +246,10 @@ cdef void _gru_backward(const floating[:, ::1] gates, const floating[:, ::1] rec
     if rows == 0 or units == 0:
         return
     with nogil:
-        if _threads(rows, rows * units * 3):
-            for n in prange(rows, schedule="static"):
-                _gru_backward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &grad_h[n, 0],
-                                  &grad_gates[n, 0], &grad_rec[n, 0], &grad_h_prev[n, 0],
-                                  _keep(mask, n), units, act, ract)
-        else:
-            for n in range(rows):
-                _gru_backward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &grad_h[n, 0],
-                                  &grad_gates[n, 0], &grad_rec[n, 0], &grad_h_prev[n, 0],
-                                  _keep(mask, n), units, act, ract)
+        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 3)):
+            _gru_backward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &grad_h[n, 0],
+                              &grad_gates[n, 0], &grad_rec[n, 0], &grad_h_prev[n, 0],
+                              _keep(mask, n), units, act, ract)
 
 
 cdef void _rnn_forward(floating[:, ::1] pre, const floating[:, ::1] h_prev,
@@ -280,12 +258,8 @@ cdef void _rnn_forward(floating[:, ::1] pre, const floating[:, ::1] h_prev,
     if rows == 0 or units == 0:
         return
     with nogil:
-        if _threads(rows, rows * units):
-            for n in prange(rows, schedule="static"):
-                _rnn_forward_row(&pre[n, 0], &h_prev[n, 0], _keep(mask, n), units, act)
-        else:
-            for n in range(rows):
-                _rnn_forward_row(&pre[n, 0], &h_prev[n, 0], _keep(mask, n), units, act)
+        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units)):
+            _rnn_forward_row(&pre[n, 0], &h_prev[n, 0], _keep(mask, n), units, act)
 
 
 cdef void _rnn_backward(const floating[:, ::1] h, const floating[:, ::1] grad_h,
@@ -295,14 +269,9 @@ cdef void _rnn_backward(const floating[:, ::1] h, const floating[:, ::1] grad_h,
     if rows == 0 or units == 0:
         return
     with nogil:
-        if _threads(rows, rows * units):
-            for n in prange(rows, schedule="static"):
-                _rnn_backward_row(&h[n, 0], &grad_h[n, 0], &grad_pre[n, 0], &grad_h_prev[n, 0],
-                                  _keep(mask, n), units, act)
-        else:
-            for n in range(rows):
-                _rnn_backward_row(&h[n, 0], &grad_h[n, 0], &grad_pre[n, 0], &grad_h_prev[n, 0],
-                                  _keep(mask, n), units, act)
+        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units)):
+            _rnn_backward_row(&h[n, 0], &grad_h[n, 0], &grad_pre[n, 0], &grad_h_prev[n, 0],
+                              _keep(mask, n), units, act)
 
 
 # --- the quick argument checks (the full ones are in recurrent_checks.py) ---
