@@ -133,8 +133,11 @@ def test_missing_h5py_says_how_to_install(monkeypatch):
 def test_only_keras_archives_are_recognised(tmp_path):
     assert keras_files.is_keras_archive(FIXTURES / "mlp.keras")
     model = minidl.Sequential([minidl.layers.Dense(2, input_shape=(3,))])
-    model.save(tmp_path / "m.keras")  # minidl's own format, whatever the extension
-    assert not keras_files.is_keras_archive(tmp_path / "m.keras")
+    model.save(tmp_path / "m.mdl")  # minidl's own format for any name but *.keras
+    assert not keras_files.is_keras_archive(tmp_path / "m.mdl")
+    assert isinstance(load_model(tmp_path / "m.mdl"), minidl.Sequential)
+    model.save(tmp_path / "m.keras")  # Keras 3's layout (tests/test_keras_writer.py)
+    assert keras_files.is_keras_archive(tmp_path / "m.keras")
     assert isinstance(load_model(tmp_path / "m.keras"), minidl.Sequential)
     assert not keras_files.is_keras_archive(tmp_path / "missing.keras")
     assert not keras_files.is_keras_archive(FIXTURES / "mlp.npz")

@@ -47,6 +47,7 @@ import os
 import reprlib
 import sys
 import tempfile
+import time
 import warnings
 import zipfile
 
@@ -61,6 +62,7 @@ from minidl.utils.file_checks import (STREAM_ERRORS, FileFormatError, open_membe
 
 FORMAT_VERSION = 1
 MANIFEST = "minidl.json"
+KERAS_WEIGHTS = "model.weights.h5"  # in a .keras file, where the manifest's arrays are
 _RANDOM_CHARS = 8  # what tempfile.mkstemp puts between a temporary name's prefix and suffix
 
 
@@ -181,10 +183,20 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
             "loss_weights": args["loss_weights"],
         }
 
+    optimizer = optimizer if include_optimizer else None
+    keras_plan = _keras_plan(model, filepath)
+    if keras_plan is not None:
+        from minidl.models import keras_writer
+
+        write = keras_writer_function(model, keras_plan, architecture_json, compile_config,
+                                      optimizer)
+        _atomic_write(filepath, write, overwrite)
+        return
+
     def write(archive):
         entries = _write_weights(archive, model)
         optimizer_entry = None
-        if include_optimizer and optimizer is not None:
+        if optimizer is not None:
             state = optimizer.get_state(list(model.trainable_weights))
             files = []
             for i, slots in enumerate(state["slots"]):
@@ -203,6 +215,81 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
 
     _atomic_write(filepath, write, overwrite)
+
+
+def _keras_plan(model, filepath):
+    """``(h5py, KerasPlan)`` when ``filepath`` ends in ``.keras`` and Keras 3 can rebuild
+    ``model``; else None, after a warning saying why the file is minidl's own layout."""
+    from minidl.models import keras_writer
+
+    if not str(os.fspath(filepath)).lower().endswith(".keras"):
+        return None
+    try:
+        import h5py
+    except ImportError:
+        warnings.warn(
+            f"save({os.fspath(filepath)!r}): writing Keras 3's .keras layout needs h5py, an "
+            f"optional extra: pip install minidl[keras]  (or: pip install h5py). The file is "
+            f"minidl's own format instead: minidl's load_model reads it, Keras cannot.",
+            stacklevel=4)
+        return None
+    try:
+        return h5py, keras_writer.plan(model)
+    except keras_writer.NotKerasWritable as reason:
+        warnings.warn(
+            f"save({os.fspath(filepath)!r}): Keras 3 could not load this model ({reason}) "
+            f"The file is minidl's own format: minidl's load_model reads it, Keras cannot.",
+            stacklevel=4)
+        return None
+
+
+def keras_writer_function(model, keras_plan, architecture_json, compile_config, optimizer):
+    """``write(archive)`` putting Keras 3's three members in the archive, and minidl's
+    manifest and model.json beside them (Keras ignores them): the manifest names, for
+    each weight and optimizer slot, its dataset in model.weights.h5, so minidl reads every
+    array from there and Keras and minidl share one copy of each."""
+    from minidl import __version__, optimizers
+    from minidl.models import keras_writer
+
+    h5py, plan = keras_plan
+    datasets = list(zip(plan.weight_paths, (w.data for w in model.weights)))
+    keras_config = dict(plan.config)
+    optimizer_entry, optimizer_name = None, None
+    if optimizer is not None:
+        keras_optimizer = keras_writer.optimizer_variables(model, optimizer, plan)
+        state = optimizer.get_state(list(model.trainable_weights))
+        if keras_optimizer is not None:
+            optimizer_config, arrays, slot_paths = keras_optimizer
+            datasets += arrays
+            optimizer_name = optimizer_config["config"].get("name")
+            keras_compile = keras_writer.compile_config(model._compile_args, optimizer_config) if (
+                compile_config is not None) else None
+            if keras_compile is not None:
+                keras_config["compile_config"] = keras_compile
+        else:  # Keras's layout of this optimizer is not known: minidl's slots, Keras-invisible
+            slot_paths = [[f"minidl_optimizer/{i:04d}_{j}" for j in range(len(slots))]
+                          for i, slots in enumerate(state["slots"])]
+            datasets += [(path, array) for paths, slots in zip(slot_paths, state["slots"])
+                         for path, array in zip(paths, slots)]
+        optimizer_entry = {**optimizers.serialize(optimizer), "iterations": state["iterations"],
+                           "slots": slot_paths}
+    entries = [{"name": w.name or "Variable", "shape": list(w.shape), "dtype": str(w.dtype),
+                "file": path} for w, path in zip(model.weights, plan.weight_paths)]
+    manifest = _manifest("minidl-model", weights_file=KERAS_WEIGHTS, weights=entries,
+                         optimizer=optimizer_entry, compile=compile_config)
+    metadata = {"keras_version": keras_writer.KERAS_VERSION,
+                "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"),
+                "saved_by": f"minidl {__version__}"}
+
+    def write(archive):
+        archive.writestr("metadata.json", json.dumps(metadata))
+        archive.writestr("config.json", json.dumps(keras_config, default=json_default))
+        archive.writestr(KERAS_WEIGHTS, keras_writer.weights_h5(h5py, plan.groups, datasets,
+                                                                optimizer_name))
+        archive.writestr("model.json", architecture_json)
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+
+    return write
 
 
 def _serialize_nested(value, serialize):
@@ -273,6 +360,7 @@ class _Archive:
 
     def __init__(self, filepath, expected):
         self.path = os.fspath(filepath)
+        self.manifest, self._h5 = None, None
         try:
             self.handle = open_regular(self.path)
         except FileNotFoundError:
@@ -338,7 +426,10 @@ class _Archive:
     def read_array(self, name, shape, dtype):
         """The array in member ``name``, which must have ``shape`` and ``dtype`` (a real
         float type): its ``.npy`` header is checked before any data is read, and no more
-        data is read than that shape and dtype need."""
+        data is read than that shape and dtype need.  In a ``.keras`` file (the manifest
+        names a ``weights_file``) ``name`` is a dataset of that HDF5 member instead."""
+        if self.manifest is not None and self.manifest.get("weights_file"):
+            return self._read_h5_array(name, tuple(shape), np.dtype(dtype))
         where = self.where(name)
         shape, dtype = tuple(shape), np.dtype(dtype)
 
@@ -351,6 +442,36 @@ class _Archive:
 
         return self._read(name, lambda: read_npy_member(
             self.zip, name, where, math.prod(shape) * dtype.itemsize, check_header))
+
+    def _read_h5_array(self, name, shape, dtype):
+        """Dataset ``name`` of the HDF5 member: a plain dataset (no link, no external or
+        virtual storage) of exactly ``shape`` and ``dtype``, checked before it is read."""
+        h5py = _require_h5py(self.path)
+        where = f"{self.where(KERAS_WEIGHTS)}: {name}"
+        if self._h5 is None:
+            limit = _H5_OVERHEAD + 2 * _manifest_bytes(self.manifest)
+            raw = self._read(KERAS_WEIGHTS, lambda: _read_member(self.zip, KERAS_WEIGHTS, limit,
+                                                                 self.where(KERAS_WEIGHTS)))
+            try:
+                self._h5 = h5py.File(io.BytesIO(raw), "r")
+            except OSError as error:
+                raise FileFormatError(f"{self.where(KERAS_WEIGHTS)} is not an HDF5 file "
+                                      f"({error}).") from None
+        try:
+            link = self._h5.get(name, getlink=True)
+            dataset = self._h5.get(name) if isinstance(link, h5py.HardLink) else None
+        except (KeyError, ValueError, OSError):
+            dataset = None
+        if not isinstance(dataset, h5py.Dataset) or dataset.external or dataset.is_virtual:
+            raise FileFormatError(f"{where} is missing or not a plain dataset.")
+        if tuple(dataset.shape) != shape or dataset.dtype != dtype:
+            raise FileFormatError(
+                f"{where} holds an array of dtype {dataset.dtype} and shape "
+                f"{tuple(dataset.shape)}; expected dtype {dtype.name} and shape {shape}.")
+        try:
+            return np.array(dataset[()], dtype=dtype)
+        except OSError as error:
+            raise FileFormatError(f"{where} is damaged ({error}).") from None
 
     def _read(self, name, read):
         """``read()``, with a damaged or missing member reported as FileFormatError."""
@@ -366,6 +487,8 @@ class _Archive:
         return f"{self.path!r}: {name}"
 
     def close(self):
+        if self._h5 is not None:
+            self._h5.close()
         self.zip.close()
         self.handle.close()
 
@@ -376,6 +499,31 @@ class _Archive:
         self.close()
 
 
+_H5_OVERHEAD = 4 << 20  # bytes of model.weights.h5 beyond its arrays: HDF5's own records
+
+
+def _manifest_bytes(manifest):
+    """Bytes of the arrays the manifest lists (weights; slots at most 3 times as many)."""
+    weights = sum(math.prod(e["shape"]) * 8 for e in manifest["weights"])
+    return 4 * weights
+
+
+def _read_member(archive, name, limit, where):
+    with open_member(archive, name, limit, where) as stream:
+        return stream.read()
+
+
+def _require_h5py(path):
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(
+            f"{path!r} is a .keras file whose arrays are in HDF5; reading it needs h5py, an "
+            f"optional extra of minidl: pip install minidl[keras]  (or: pip install h5py)."
+        ) from None
+    return h5py
+
+
 def _check_manifest(manifest, path):
     """Check the type of every field of the manifest before any is used, so that a damaged
     or hand-edited file is refused naming the field, not with a KeyError or TypeError deep
@@ -383,6 +531,9 @@ def _check_manifest(manifest, path):
     header, when they are read.)"""
     _check(isinstance(manifest.get("minidl_version"), str), path, "minidl_version", "a string",
            manifest.get("minidl_version"))
+    weights_file = manifest.get("weights_file")
+    _check(weights_file in (None, KERAS_WEIGHTS), path, "weights_file",
+           f"absent or {KERAS_WEIGHTS!r}", weights_file)
     weights = manifest.get("weights")
     _check(isinstance(weights, list), path, "weights", "a list", weights)
     for i, entry in enumerate(weights):
@@ -541,7 +692,7 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
     from minidl.models import keras_files
 
     with CustomObjectScope(custom_objects or {}):
-        if keras_files.is_keras_archive(filepath):
+        if keras_files.is_keras_archive(filepath) and not _has_manifest(filepath):
             return keras_files.load_keras_model(filepath, custom_objects)
         if keras_files.is_keras_h5(filepath):
             return keras_files.load_keras_h5(filepath, custom_objects)
@@ -556,6 +707,15 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
             _compile_from_file(model, compile_config, optimizer, state, custom_objects,
                                archive.path)
     return model
+
+
+def _has_manifest(filepath):
+    """True for a zip holding minidl's manifest (a .keras file minidl wrote)."""
+    try:
+        with zipfile.ZipFile(filepath) as archive:
+            return MANIFEST in archive.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
 
 
 def _rebuild_model(archive, custom_objects):
