@@ -186,8 +186,6 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     optimizer = optimizer if include_optimizer else None
     keras_plan = _keras_plan(model, filepath)
     if keras_plan is not None:
-        from minidl.models import keras_writer
-
         write = keras_writer_function(model, keras_plan, architecture_json, compile_config,
                                       optimizer)
         _atomic_write(filepath, write, overwrite)
