@@ -62,11 +62,11 @@ def inputs_for(model, n=12, seed=0):
     return xs if len(xs) > 1 else xs[0]
 
 
-def trained(build, optimizer="adam", steps=3):
+def trained(build, optimizer="adam", steps=3, inputs=inputs_for):
     set_random_seed(0)
     model = build()
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
-    x = inputs_for(model, 24)
+    x = inputs(model, 24)
     classes = model.output_shape[-1]
     y = np.random.default_rng(1).integers(0, classes, 24)
     model.fit(x, y, epochs=steps, batch_size=8, verbose=0)
@@ -309,6 +309,60 @@ print(json.dumps(report))
 """
 
 
+KERAS_RESUME = r"""
+import os, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np, keras
+folder = sys.argv[1]
+for name in sys.argv[2:]:
+    model = keras.models.load_model(os.path.join(folder, name + ".keras"))
+    with np.load(os.path.join(folder, name + "_train.npz")) as data:
+        model.fit(data["x"], data["y"], epochs=1, batch_size=len(data["y"]), shuffle=False,
+                  verbose=0)
+    model.save(os.path.join(folder, name + "_resumed.keras"))
+"""
+
+
+def recurrent():
+    return minidl.Sequential([
+        L.Input(shape=(9,)), L.Embedding(20, 4), L.Conv1D(5, 3, activation="relu"),
+        L.LSTM(3, return_sequences=True), L.GRU(3, return_sequences=True, go_backwards=True),
+        L.Bidirectional(L.SimpleRNN(2)), L.Dense(4, activation="softmax")], name="recurrent")
+
+
+def bidirectional():
+    return minidl.Sequential([
+        L.Input(shape=(9,)), L.Embedding(20, 4, mask_zero=True),
+        L.Bidirectional(L.LSTM(3, return_sequences=True)),
+        L.Bidirectional(L.GRU(2), merge_mode="sum"), L.Dense(3, activation="softmax")],
+        name="bidirectional")
+
+
+def token_inputs(model, n=12, seed=0):
+    return np.random.default_rng(seed).integers(0, 20, (n, 9)).astype(np.float32)
+
+
+def test_recurrent_layers_use_keras_paths(tmp_path):
+    model = recurrent()
+    model.save(tmp_path / "r.keras")
+    files = members(tmp_path / "r.keras")
+    tree = h5_tree(files["model.weights.h5"])
+    assert tree["layers/lstm/cell/vars/0"][0] == (5, 12)
+    assert tree["layers/lstm/cell/vars"] == {"name": "lstm_cell"}
+    assert tree["layers/gru/cell/vars/2"][0] == (2, 9)
+    assert tree["layers/bidirectional/forward_layer/cell/vars/1"][0] == (2, 2)
+    assert tree["layers/bidirectional/backward_layer/cell/vars/0"][0] == (3, 2)
+    assert tree["layers/embedding/vars/0"][0] == (20, 4)
+    assert tree["layers/conv1d/vars/0"][0] == (3, 4, 5)
+    layers = json.loads(files["config.json"])["config"]["layers"]
+    wrapped = layers[5]["config"]["layer"]
+    assert (wrapped["class_name"], wrapped["module"]) == ("SimpleRNN", "keras.layers")
+    assert "time_major" not in wrapped["config"] and "implementation" not in layers[3]["config"]
+    again = load_model(tmp_path / "r.keras")
+    x = token_inputs(model)
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 def _keras_python():
     python = os.environ.get("MINIDL_KERAS_PYTHON")
     if not python:
@@ -319,10 +373,12 @@ def _keras_python():
 @pytest.mark.slow
 def test_keras3_loads_minidl_files_and_predicts_the_same(tmp_path):
     python = _keras_python()
-    builds = {"mlp": mlp, "cnn": cnn, "two_heads": two_heads}
+    builds = {"mlp": mlp, "cnn": cnn, "two_heads": two_heads, "recurrent": recurrent,
+              "bidirectional": bidirectional}
     iterations = {}
     for name, build in builds.items():
-        model, x, _ = trained(build)
+        model, x, _ = trained(build, inputs=token_inputs if name in (
+            "recurrent", "bidirectional") else inputs_for)
         model.save(tmp_path / f"{name}.keras")
         xs = x if isinstance(x, list) else [x]
         np.savez(tmp_path / f"{name}.npz", y=model.predict(x, verbose=0),
@@ -336,3 +392,27 @@ def test_keras3_loads_minidl_files_and_predicts_the_same(tmp_path):
     for name in builds:
         assert report[name]["max_diff"] < 1e-5, (name, report[name])
         assert report[name]["iterations"] == iterations[name]  # the optimizer state loaded
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "sgd", "adagrad", "adamax"])
+def test_keras3_resumes_training_where_minidl_stopped(tmp_path, optimizer):
+    """Keras 3 takes one step from the loaded optimizer state (slots and iterations), and
+    lands where minidl's own next step does: the slots went to the right variables."""
+    python = _keras_python()
+    if optimizer == "sgd":
+        optimizer = optimizers.SGD(0.05, momentum=0.9)
+    elif optimizer == "rmsprop":
+        optimizer = optimizers.RMSprop(momentum=0.5)
+    model, x, y = trained(cnn, optimizer)  # cnn: no dropout, whose masks differ
+    model.save(tmp_path / "cnn.keras")
+    np.savez(tmp_path / "cnn_train.npz", x=x, y=y)
+    done = subprocess.run([python, "-c", KERAS_RESUME, str(tmp_path), "cnn"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    model.fit(x, y, epochs=1, batch_size=len(y), shuffle=False, verbose=0)
+    resumed = load_model(tmp_path / "cnn_resumed.keras")  # written by Keras 3
+    worst = max(float(np.abs(a - b).max())
+                for a, b in zip(model.get_weights(), resumed.get_weights()))
+    print(optimizer, worst)
+    assert worst < 1e-5

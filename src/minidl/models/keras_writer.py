@@ -48,7 +48,7 @@ _LAYERS = {
     "Dropout", "SpatialDropout2D", "GaussianNoise", "BatchNormalization", "Activation",
     "ReLU", "Softmax", "LeakyReLU", "Add", "Subtract", "Multiply", "Average", "Maximum",
     "Minimum", "Concatenate", "Reshape", "ZeroPadding2D", "UpSampling2D", "Rescaling",
-    "Embedding", "LSTM", "GRU", "SimpleRNN",
+    "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional",
 }
 _RECURRENT = {"LSTM", "GRU", "SimpleRNN"}  # variables under layers/<name>/cell/vars
 # minidl-only arguments: dropped when they have the value Keras 3 behaves as
@@ -125,17 +125,10 @@ def plan(model):
         base = to_snake_case(type(layer).__name__)
         used[base] = used.get(base, -1) + 1
         path = f"layers/{base}" + (f"_{used[base]}" if used[base] else "")
-        if type(layer).__name__ in _RECURRENT:
-            groups.append((f"{path}/vars", layer.name))
-            path += "/cell"
-            groups.append((f"{path}/vars", getattr(getattr(layer, "cell", None), "name",
-                                                   f"{to_snake_case(type(layer).__name__)}_cell")))
-        else:
-            groups.append((f"{path}/vars", layer.name))
-        ordered = _keras_variable_order(layer)
-        for i, weight in enumerate(ordered):
-            weight_paths[id(weight)] = f"{path}/vars/{i}"
-        trainable_order += [w for w in ordered if _is_trainable(layer, w)]
+        for weight, weight_path in _variable_paths(layer, path, groups):
+            weight_paths[id(weight)] = weight_path
+            if _is_trainable(layer, weight):
+                trainable_order.append(weight)
     return KerasPlan(config=config, weight_paths=[weight_paths[id(w)] for w in model.weights],
                      groups=groups, trainable_order=trainable_order)
 
@@ -144,57 +137,83 @@ def _is_trainable(layer, weight):
     return any(w is weight for w in layer.trainable_weights)
 
 
-def _keras_variable_order(layer):
-    """Keras's ``load_own_variables`` order: the variables created trainable, then the
-    others (batch normalization's moving statistics), whether or not the layer is frozen
-    -- minidl's ``_own_trainable`` and ``_own_non_trainable`` lists."""
+def _variable_paths(layer, path, groups):
+    """``[(weight, dataset path)]`` of ``layer``'s weights in model.weights.h5, in Keras's
+    order (a layer's variables created trainable, then the others -- batch normalization's
+    moving statistics -- whether or not it is frozen); appends the ``vars`` groups Keras
+    writes for the layer (and its cell, or its wrapped layers) to ``groups``."""
+    groups.append((f"{path}/vars", layer.name))
+    class_name = type(layer).__name__
+    if class_name == "Bidirectional":
+        found = []
+        for attribute in ("forward_layer", "backward_layer"):
+            found += _variable_paths(getattr(layer, attribute), f"{path}/{attribute}", groups)
+        return found
     if layer._sublayers():
         raise NotKerasWritable(f'layer "{layer.name}" holds other layers, which this writer '
                                "does not translate.")
-    return list(layer._own_trainable) + list(layer._own_non_trainable)
+    if class_name in _RECURRENT:
+        path += "/cell"
+        groups.append((f"{path}/vars", f"{to_snake_case(class_name)}_cell"))
+    ordered = list(layer._own_trainable) + list(layer._own_non_trainable)
+    return [(weight, f"{path}/vars/{i}") for i, weight in enumerate(ordered)]
 
 
 def _layer_entry(layer):
-    """Keras 3's serialized form of one minidl layer."""
+    """Keras 3's serialized form of one minidl layer (None for an InputLayer, written
+    from the model's inputs)."""
     import minidl.layers
 
     class_name = type(layer).__name__
-    if class_name not in _LAYERS or getattr(minidl.layers, class_name, None) is not type(layer):
+    if getattr(minidl.layers, class_name, None) is not type(layer) or class_name not in _LAYERS:
         from minidl.models.model import Model
 
         what = "a model inside the model" if isinstance(layer, Model) else (
-            f"a {class_name}, which Keras 3 has no layer for under that name" if
+            f"a {class_name}, which Keras 3 has no built-in layer for" if
             getattr(minidl.layers, class_name, None) is not type(layer) else
             f"a {class_name}, which this writer does not translate")
         raise NotKerasWritable(f'layer "{layer.name}" is {what}.')
-    config = {}
-    for key, value in layer.get_config().items():
-        if key in _ALWAYS_DROPPED:
-            continue
-        if key in _DROPPED:
-            if value != _DROPPED[key]:
-                raise NotKerasWritable(f'layer "{layer.name}" ({class_name}) has {key}={value!r}, '
-                                       "which Keras 3's layer does not have.")
-            continue
-        config[_RENAMED.get((class_name, key), key)] = _value(layer, key, value)
     if class_name == "InputLayer":
-        return None  # written from the model's inputs
-    entry = {"module": "keras.layers", "class_name": class_name, "config": config,
-             "registered_name": None}
+        return None
+    entry = _translate(class_name, layer.get_config(), layer.name)
     shape = getattr(layer, "_build_input_shape", None)
     if shape is not None:
         entry["build_config"] = {"input_shape": _shape_list(shape)}
     return entry
 
 
-def _value(layer, key, value):
+def _translate(class_name, minidl_config, name):
+    """``{"module", "class_name", "config", "registered_name"}`` of a minidl layer config."""
+    if class_name not in _LAYERS:
+        raise NotKerasWritable(f'layer "{name}" is a {class_name}, which this writer does not '
+                               "translate.")
+    config = {}
+    for key, value in minidl_config.items():
+        if key in _ALWAYS_DROPPED:
+            continue
+        if key in _DROPPED:
+            if value != _DROPPED[key]:
+                raise NotKerasWritable(f'layer "{name}" ({class_name}) has {key}={value!r}, '
+                                       "which Keras 3's layer does not have.")
+            continue
+        if class_name == "Bidirectional" and key in ("layer", "backward_layer"):
+            if value is not None:
+                inner = value["config"]
+                config[key] = _translate(value["class_name"], inner, inner.get("name", name))
+            continue
+        config[_RENAMED.get((class_name, key), key)] = _value(name, key, value)
+    return {"module": "keras.layers", "class_name": class_name, "config": config,
+            "registered_name": None}
+
+
+def _value(name, key, value):
     """A config value in Keras 3's form; what Keras 3 lacks raises NotKerasWritable."""
     if key == "dtype":
         return {"module": "keras", "class_name": "DTypePolicy",
                 "config": {"name": value}, "registered_name": None}
     if key == "activation" or key == "recurrent_activation":
         if not (isinstance(value, str) and value in _ACTIVATIONS):
-            raise NotKerasWritable(f'layer "{layer.name}" has {key}={value!r}, which is not one '
+            raise NotKerasWritable(f'layer "{name}" has {key}={value!r}, which is not one '
                                    "of Keras 3's activations.")
         return value
     if isinstance(value, dict) and "class_name" in value:
@@ -203,7 +222,7 @@ def _value(layer, key, value):
         elif key.endswith("_regularizer") and value["class_name"] in _REGULARIZERS:
             module = "keras.regularizers"
         else:
-            raise NotKerasWritable(f'layer "{layer.name}" has {key}={value!r}, which Keras 3 '
+            raise NotKerasWritable(f'layer "{name}" has {key}={value!r}, which Keras 3 '
                                    "has no built-in counterpart for.")
         return {"module": module, "class_name": value["class_name"],
                 "config": dict(value.get("config") or {}), "registered_name": None}
