@@ -20,7 +20,7 @@ import pytest
 
 import minidl
 from minidl import layers as L
-from minidl import models, optimizers
+from minidl import initializers, models, optimizers, regularizers
 from minidl.models import keras_writer, load_model
 from minidl.utils import set_random_seed
 
@@ -292,19 +292,24 @@ def test_models_keras_cannot_rebuild_stay_minidls_with_a_warning(tmp_path, case)
 
 # --- real Keras 3 --------------------------------------------------------------------
 KERAS_CHECK = r"""
-import json, os, sys
+import json, os, sys, warnings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np, keras
 report = {}
 for name in sys.argv[2:]:
-    model = keras.models.load_model(os.path.join(sys.argv[1], name + ".keras"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = keras.models.load_model(os.path.join(sys.argv[1], name + ".keras"))
     with np.load(os.path.join(sys.argv[1], name + ".npz")) as data:
         xs = [data[k] for k in sorted(data) if k.startswith("x")]
-        expected = data["y"]
+        expected = [data[k] for k in sorted(data) if k.startswith("y")]
     got = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
+    got = got if isinstance(got, list) else [got]
     optimizer = getattr(model, "optimizer", None)
-    report[name] = {"max_diff": float(np.abs(got - expected).max()),
-                    "iterations": int(optimizer.iterations.numpy()) if optimizer else None}
+    report[name] = {"max_diff": max(float(np.abs(g - e).max()) for g, e in zip(got, expected,
+                                                                               strict=True)),
+                    "iterations": int(optimizer.iterations.numpy()) if optimizer else None,
+                    "warnings": [str(w.message) for w in caught]}
 print(json.dumps(report))
 """
 
@@ -370,19 +375,67 @@ def _keras_python():
     return python
 
 
+def many_layers():
+    """Most layer classes the writer translates, frozen layers and non-default
+    initializers and regularizers among them."""
+    return minidl.Sequential([
+        L.Input(shape=(8, 8, 3)), L.Rescaling(1 / 2, offset=0.1), L.ZeroPadding2D(1),
+        L.Conv2D(4, 3, strides=2, kernel_regularizer=regularizers.L2(0.01),
+                 kernel_initializer="he_normal", bias_initializer=initializers.Constant(0.1)),
+        L.BatchNormalization(trainable=False), L.LeakyReLU(0.2), L.UpSampling2D(2),
+        L.AveragePooling2D(2), L.SpatialDropout2D(0.1), L.GaussianNoise(0.1),
+        L.Conv2D(3, 1, activation="swish",
+                 kernel_initializer=initializers.VarianceScaling(2.0, "fan_out", "truncated_normal")),
+        L.ReLU(max_value=6.0), L.GlobalMaxPooling2D(), L.Reshape((3, 1)),
+        L.GlobalAveragePooling1D(),
+        L.Dense(4, kernel_initializer=initializers.RandomNormal(0.0, 0.1), trainable=False),
+        L.Activation("gelu"), L.Dense(3), L.Softmax()], name="many_layers")
+
+
+def shared_and_merged():
+    """A functional model with a shared layer, every merge layer, two outputs."""
+    a, b = L.Input(shape=(5,), name="a"), L.Input(shape=(5,), name="b")
+    shared = L.Dense(5, activation="elu", name="shared")
+    ha, hb = shared(a), shared(b)
+    difference, product = L.Subtract()([ha, hb]), L.Multiply()([ha, hb])
+    mean = L.Average()([ha, hb])
+    low = L.Minimum()([mean, L.Maximum()([difference, product])])
+    sequence = L.Conv1D(2, 2, padding="same")(L.Reshape((5, 1))(low))
+    pooled = L.Concatenate(axis=1)([L.MaxPooling1D(2)(sequence), L.AveragePooling1D(2)(sequence)])
+    classes = L.Dense(2, activation="softmax", name="cls")(L.GlobalMaxPooling1D()(pooled))
+    value = L.Dense(1, name="reg")(L.Dropout(0.5)(low, training=False))
+    return models.Model([a, b], [classes, value], name="shared_and_merged")
+
+
+def trained_two_outputs():
+    set_random_seed(0)
+    model = shared_and_merged()
+    model.compile("rmsprop", {"cls": "sparse_categorical_crossentropy", "reg": "mse"},
+                  loss_weights={"cls": 1.0, "reg": 0.5}, metrics={"cls": ["accuracy"]})
+    x = inputs_for(model, 24)
+    rng = np.random.default_rng(2)
+    model.fit(x, {"cls": rng.integers(0, 2, 24), "reg": rng.normal(size=(24, 1))}, epochs=2,
+              batch_size=8, verbose=0)
+    return model, x
+
+
 @pytest.mark.slow
 def test_keras3_loads_minidl_files_and_predicts_the_same(tmp_path):
     python = _keras_python()
-    builds = {"mlp": mlp, "cnn": cnn, "two_heads": two_heads, "recurrent": recurrent,
-              "bidirectional": bidirectional}
-    iterations = {}
-    for name, build in builds.items():
-        model, x, _ = trained(build, inputs=token_inputs if name in (
-            "recurrent", "bidirectional") else inputs_for)
+    made = {name: trained(build, inputs=token_inputs if build in (recurrent, bidirectional)
+                          else inputs_for)[:2]
+            for name, build in [("mlp", mlp), ("cnn", cnn), ("two_heads", two_heads),
+                                ("recurrent", recurrent), ("bidirectional", bidirectional),
+                                ("many_layers", many_layers)]}
+    made["shared_and_merged"] = trained_two_outputs()
+    builds, iterations = list(made), {}
+    for name, (model, x) in made.items():
         model.save(tmp_path / f"{name}.keras")
         xs = x if isinstance(x, list) else [x]
-        np.savez(tmp_path / f"{name}.npz", y=model.predict(x, verbose=0),
-                 **{f"x{i}": v for i, v in enumerate(xs)})
+        ys = model.predict(x, verbose=0)
+        ys = ys if isinstance(ys, list) else [ys]
+        np.savez(tmp_path / f"{name}.npz", **{f"x{i}": v for i, v in enumerate(xs)},
+                 **{f"y{i}": v for i, v in enumerate(ys)})
         iterations[name] = model.optimizer.iterations
     done = subprocess.run([python, "-c", KERAS_CHECK, str(tmp_path), *builds],
                           capture_output=True, text=True, timeout=600)
@@ -392,6 +445,7 @@ def test_keras3_loads_minidl_files_and_predicts_the_same(tmp_path):
     for name in builds:
         assert report[name]["max_diff"] < 1e-5, (name, report[name])
         assert report[name]["iterations"] == iterations[name]  # the optimizer state loaded
+        assert report[name]["warnings"] == [], (name, report[name]["warnings"])
 
 
 @pytest.mark.slow

@@ -55,6 +55,8 @@ _RECURRENT = {"LSTM", "GRU", "SimpleRNN"}  # variables under layers/<name>/cell/
 # (``implementation`` only chooses how minidl computes), else the model is not writable.
 _DROPPED = {"time_major": False, "input_length": None}
 _ALWAYS_DROPPED = {"implementation", "batch_input_shape", "input_shape"}
+# Keras 3 classes whose __init__ takes no **kwargs: the base Layer's arguments they lack
+_CLASS_DROPPED = {"SpatialDropout2D": {"trainable": True, "noise_shape": None}}
 _RENAMED = {("LeakyReLU", "alpha"): "negative_slope"}
 _ACTIVATIONS = {
     "celu", "elu", "exponential", "gelu", "glu", "hard_sigmoid", "hard_silu", "hard_swish",
@@ -188,11 +190,12 @@ def _translate(class_name, minidl_config, name):
         raise NotKerasWritable(f'layer "{name}" is a {class_name}, which this writer does not '
                                "translate.")
     config = {}
+    dropped = {**_DROPPED, **_CLASS_DROPPED.get(class_name, {})}
     for key, value in minidl_config.items():
         if key in _ALWAYS_DROPPED:
             continue
-        if key in _DROPPED:
-            if value != _DROPPED[key]:
+        if key in dropped:
+            if value != dropped[key]:
                 raise NotKerasWritable(f'layer "{name}" ({class_name}) has {key}={value!r}, '
                                        "which Keras 3's layer does not have.")
             continue
