@@ -222,6 +222,20 @@ def test_damaged_dataset_is_refused(tmp_path):
         load_model(tmp_path / "bad.keras")
 
 
+def test_manifest_naming_another_weights_file_is_refused(tmp_path):
+    model, _, _ = trained(mlp)
+    model.save(tmp_path / "m.keras")
+    files = members(tmp_path / "m.keras")
+    manifest = json.loads(files["minidl.json"])
+    manifest["weights_file"] = "../elsewhere.h5"
+    files["minidl.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(tmp_path / "bad.keras", "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(minidl.utils.file_checks.FileFormatError, match="weights_file"):
+        load_model(tmp_path / "bad.keras")
+
+
 # --- the fallbacks ---------------------------------------------------------------------
 def test_without_h5py_writes_minidls_layout_and_says_how_to_install(tmp_path, monkeypatch):
     model, x, _ = trained(mlp)
@@ -257,7 +271,7 @@ class Scale(L.Layer):
         return {**super().get_config(), "factor": self.factor}
 
 
-@pytest.mark.parametrize("case", ["own layer", "activation", "subclassed"])
+@pytest.mark.parametrize("case", ["own layer", "activation", "subclassed", "nested"])
 def test_models_keras_cannot_rebuild_stay_minidls_with_a_warning(tmp_path, case):
     if case == "own layer":
         model = minidl.Sequential([L.Dense(3, input_shape=(4,)), Scale(3.0)])
@@ -265,6 +279,10 @@ def test_models_keras_cannot_rebuild_stay_minidls_with_a_warning(tmp_path, case)
     elif case == "activation":
         model = minidl.Sequential([L.Dense(3, input_shape=(4,)), L.Dense(2, activation=cube)])
         reason = r"activation='cube'.*not one of Keras 3's activations"
+    elif case == "nested":
+        inner = minidl.Sequential([L.Dense(3, input_shape=(4,))], name="inner")
+        model = minidl.Sequential([inner, L.Dense(2)])
+        reason = 'layer "inner" is a model inside the model'
     else:
         class Net(models.Model):
             def __init__(self, **kwargs):

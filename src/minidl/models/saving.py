@@ -10,6 +10,17 @@ The ``.mdl`` format (any file name works), format version 1::
     weights/0000.npy     every weight of model.weights, in order (np.save format)
     optimizer/0000.npy   the optimizer's slots (Adam's m, v, ...) per trainable weight
 
+A path ending in ``.keras`` gets Keras 3's layout instead (``keras_writer``): the zip
+holds Keras's ``metadata.json``, ``config.json`` and ``model.weights.h5`` -- so
+``keras.models.load_model("x.keras")`` rebuilds the model, its weights and, for the
+optimizers Keras lays out the same way (SGD, Adam, RMSprop, Adagrad, Adamax), its
+compile state -- and, beside them, ``minidl.json`` and ``model.json`` as above, except
+that the manifest's ``"weights_file": "model.weights.h5"`` says every ``file`` is a
+dataset of that HDF5 member (``layers/dense/vars/0``), so each array is stored once.
+A model Keras cannot rebuild (a layer, activation or argument Keras lacks, a subclassed
+or nested model), or a missing h5py (``pip install minidl[keras]``), gives minidl's own
+layout under that name, with a warning saying why: minidl reads it, Keras cannot.
+
 ``model.save(path)`` writes all of it; ``load_model(path)`` rebuilds the model,
 its weights, and -- when the loss and metrics were given by name -- compiles
 it with the restored optimizer, so ``fit()`` continues where it stopped.
@@ -154,7 +165,8 @@ def save_weights(model, filepath, overwrite=True):
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
-    """Write architecture, weights, optimizer state and compile settings of ``model``.
+    """Write architecture, weights, optimizer state and compile settings of ``model``
+    (Keras 3's layout too when ``filepath`` ends in ``.keras``: see the module docstring).
 
     Losses and metrics are stored by name (built-in functions), as class and
     config (built-in classes), or by the name of your own function or class,
