@@ -114,8 +114,9 @@ def test_sequential_layout_is_keras3s(tmp_path):
     tree = h5_tree(files["model.weights.h5"])
     assert tree["layers/dense/vars/0"][0] == (36, 16)
     assert tree["layers/dense_1/vars/1"][0] == (5,)
-    assert tree["layers/dense/vars"] == {"name": "dense"}
-    assert tree["layers/flatten/vars"] == {"name": "flatten"}
+    assert tree["layers/dense/vars"] == {"name": model.layers[1].name}  # (names count up)
+    assert tree["layers/flatten/vars"] == {"name": model.layers[0].name}
+    assert tree["vars"] == {"name": "mlp"}
     # Adam: iterations, learning rate, then m and v of each trainable weight in turn
     assert tree["optimizer/vars/0"][0] == () and tree["optimizer/vars/1"][0] == ()
     shapes = [tree[f"optimizer/vars/{i}"][0] for i in range(2, 10)]
