@@ -188,6 +188,17 @@ def test_optimizer_keras_lacks_a_layout_for_stays_minidls(tmp_path):
     assert "optimizer" not in tree and tree["minidl_optimizer/0000_0"][0] == (36, 16)
 
 
+def test_without_the_optimizer_keras_gets_an_uncompiled_model(tmp_path):
+    model, x, _ = trained(mlp)
+    model.save(tmp_path / "m.keras", include_optimizer=False)
+    files = members(tmp_path / "m.keras")
+    assert "compile_config" not in json.loads(files["config.json"])
+    assert not any(k.startswith("optimizer") for k in h5_tree(files["model.weights.h5"]))
+    assert json.loads(files["minidl.json"])["optimizer"] is None
+    np.testing.assert_array_equal(load_model(tmp_path / "m.keras").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
+
+
 def test_custom_loss_round_trips_and_keras_gets_no_compile_config(tmp_path):
     def my_loss(y_true, y_pred):
         return minidl.losses.sparse_categorical_crossentropy(y_true, y_pred)
