@@ -14,7 +14,9 @@ The equations, the shapes and the order of the steps are in the NumPy twins
 (``reference.py``: ``lstm_step_forward`` explains backpropagation through time).
 
 The element-wise passes of a row are C (``recurrent_step.h``), compiled
-once per instruction set so they run as vector instructions.
+once per instruction set so they run as vector instructions.  A GRU with
+``reset_after=False`` needs a product in the middle of its step (r * h_{t-1}
+before U_h), so its step is two passes each way (``gru_reset_before_step.h``).
 
 A mask (uint8, one value per row) marks padded steps: a row whose mask is 0
 keeps its previous state (h and c are copied through) and sends its gradient
