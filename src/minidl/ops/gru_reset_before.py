@@ -22,6 +22,9 @@ masks, ``go_backwards``, dropout and packing of outputs this op shares).
 
 With a ``recurrent_dropout_mask`` d (N, U), h = h_{t-1} * d feeds both
 products (z, r and r * h); h_{t-1} itself is mixed into h_t, as Keras does.
+(Keras 2 draws one such mask per gate -- with recurrent_dropout it switches to
+``implementation=1`` -- where minidl shares one, as its ``ops.gru`` does: the
+same expected values, other random draws.)
 """
 
 from __future__ import annotations
