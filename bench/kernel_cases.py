@@ -280,6 +280,27 @@ def gru_step_case(n, units):
     return step
 
 
+def gru_reset_before_step_case(n, units):
+    """One GRU(reset_after=False) step's four element-wise passes, forward and backward
+    (the products between them are not timed)."""
+    x, rec, h_prev, rec_h, grad_h, grad_reset = (
+        _normal(n, 3 * units), _normal(n, 2 * units), _normal(n, units), _normal(n, units),
+        _normal(n, units), _normal(n, units))
+    gates, reset_h, h = np.empty_like(x), np.empty_like(h_prev), np.empty_like(h_prev)
+    grad_cand, grad_dropped, grad_h_prev = (np.empty_like(h_prev) for _ in range(3))
+    grad_gates = np.empty_like(rec)
+
+    def step(kernels):
+        gates[...] = x
+        kernels.gru_reset_before_gates_forward(gates, rec, h_prev, reset_h)
+        kernels.gru_reset_before_state_forward(gates, rec_h, h_prev, h, None)
+        kernels.gru_reset_before_candidate_backward(gates, grad_h, None, grad_cand)
+        kernels.gru_reset_before_gates_backward(gates, h_prev, h_prev, grad_h, grad_reset, None,
+                                                grad_gates, grad_dropped, grad_h_prev)
+
+    return step
+
+
 CASES = {
     "dense 32x784x128 +bias+relu": lambda: dense_case(32, 784, 128),
     "dense 64x784x128 +bias+relu": lambda: dense_case(64, 784, 128),
@@ -304,4 +325,5 @@ CASES = {
     "embedding 128x200 in 10000x32": lambda: embedding_case(128 * 200, 10000, 32),
     "lstm step 64x128 (M5)": lambda: lstm_step_case(64, 128),
     "gru step 64x128": lambda: gru_step_case(64, 128),
+    "gru step 64x128, reset_after=False": lambda: gru_reset_before_step_case(64, 128),
 }

@@ -452,11 +452,45 @@ def recurrent_calls(draw, alias=False):
     return with_alias(draw, alias, Call(kernel, tuple(args), args, draw(seeds)), outputs, inputs)
 
 
+@st.composite
+def gru_reset_before_calls(draw, alias=False):
+    """The four passes of a GRU(reset_after=False) step, forward and backward."""
+    n, u, dtype = draw(rows), draw(sizes), draw(floats)
+    a = lambda shape, **kw: draw(array_spec(shape, dtype, exact=alias, **kw))  # noqa: E731
+    mask = maybe_none(draw, draw(array_spec((n,), np.uint8, values="mask", exact=alias)))
+    act = draw(st.sampled_from(["tanh", "sigmoid", "relu", "linear", "hard_sigmoid", "softsign"]))
+    ract = draw(st.sampled_from(["sigmoid", "hard_sigmoid", "tanh", "elu"]))
+    kernel = draw(st.sampled_from(["gates_forward", "state_forward", "candidate_backward",
+                                   "gates_backward"]))
+    if kernel == "gates_forward":
+        args = dict(gates=a((n, 3 * u), output=True), rec=a((n, 2 * u)), dropped_h=a((n, u)),
+                    reset_h=a((n, u), output=True), recurrent_activation=ract)
+        outputs, inputs = ["gates", "reset_h"], ["rec", "dropped_h"]
+    elif kernel == "state_forward":
+        args = dict(gates=a((n, 3 * u), output=True, values="positive"), rec_h=a((n, u)),
+                    h_prev=a((n, u)), h=a((n, u), output=True), mask=mask, activation=act)
+        outputs, inputs = ["gates", "h"], ["rec_h", "h_prev", "mask"]
+    elif kernel == "candidate_backward":
+        args = dict(gates=a((n, 3 * u), values="positive"), grad_h=a((n, u)), mask=mask,
+                    grad_candidate=a((n, u), output=True), activation=act)
+        outputs, inputs = ["grad_candidate"], ["gates", "grad_h", "mask"]
+    else:
+        args = dict(gates=a((n, 3 * u), values="positive"), h_prev=a((n, u)),
+                    dropped_h=a((n, u)), grad_h=a((n, u)), grad_reset_h=a((n, u)), mask=mask,
+                    grad_gates=a((n, 2 * u), output=True), grad_dropped=a((n, u), output=True),
+                    grad_h_prev=a((n, u), output=True), recurrent_activation=ract)
+        outputs = ["grad_gates", "grad_dropped", "grad_h_prev"]
+        inputs = ["gates", "h_prev", "dropped_h", "grad_h", "grad_reset_h", "mask"]
+    call = Call(f"gru_reset_before_{kernel}", tuple(args), args, draw(seeds))
+    return with_alias(draw, alias, call, outputs, inputs)
+
+
 FAMILIES = {
     "dense": dense_calls, "gemm": gemm_calls, "images": image_calls, "direct-conv": direct_conv_calls,
     "winograd-conv": winograd_conv_calls, "softmax": softmax_calls, "optimizers": optimizer_calls,
     "embedding": embedding_calls,
     "recurrent": recurrent_calls,
+    "gru-reset-before": gru_reset_before_calls,
 }
 
 

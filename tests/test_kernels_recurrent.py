@@ -185,3 +185,112 @@ def test_same_bits_on_one_and_two_threads(restore_threads):
         results.append([gates, c, h, *grads, x, gh_gru])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+# --- GRU(reset_after=False): two passes per step each way ---------------------------
+def gru_reset_before_step(backend, x, rec, dropped_h, h_prev, rec_h, grad_h, grad_reset_h,
+                          mask, act, ract):
+    """One step's four passes through ``backend`` (products replaced by given arrays)."""
+    n, u = h_prev.shape
+    dtype = x.dtype
+    gates, reset_h, h = x.copy(), np.empty((n, u), dtype), np.empty((n, u), dtype)
+    backend.gru_reset_before_gates_forward(gates, rec, dropped_h, reset_h, ract)
+    backend.gru_reset_before_state_forward(gates, rec_h, h_prev, h, mask, act)
+    grad_cand = np.empty((n, u), dtype)
+    backend.gru_reset_before_candidate_backward(gates, grad_h, mask, grad_cand, act)
+    grads = [np.empty((n, 2 * u), dtype), np.empty((n, u), dtype), np.empty((n, u), dtype)]
+    backend.gru_reset_before_gates_backward(gates, h_prev, dropped_h, grad_h, grad_reset_h,
+                                            mask, *grads, ract)
+    return [gates, reset_h, h, grad_cand, *grads]
+
+
+@SETTINGS
+@given(n=st.integers(0, 7), u=st.integers(0, 6), dtype=st.sampled_from(FLOATS),
+       act=st.sampled_from(ACTIVATIONS), ract=st.sampled_from(ACTIVATIONS),
+       masked=st.booleans(), dropped=st.booleans(), seed=st.integers(0, 2**16))
+def test_gru_reset_before_step(n, u, dtype, act, ract, masked, dropped, seed):
+    rng = np.random.default_rng(seed)
+    x, rec, h_prev, rec_h, gh, grh = arrays(rng, dtype, (n, 3 * u), (n, 2 * u), (n, u), (n, u),
+                                            (n, u), (n, u))
+    dropped_h = h_prev * (rng.random((n, u)) > 0.5).astype(dtype) * 2 if dropped else h_prev
+    mask = make_mask(rng, n, masked)
+    args = (x, rec, dropped_h, h_prev, rec_h, gh, grh, mask, act, ract)
+    for a, b in zip(gru_reset_before_step(compiled, *args),
+                    gru_reset_before_step(reference, *args)):
+        np.testing.assert_allclose(a, b, **tolerance(dtype))
+
+
+@pytest.mark.parametrize("backend", [compiled, reference])
+def test_gru_reset_before_masked_rows_keep_h_and_pass_dh_back(backend):
+    rng = np.random.default_rng(4)
+    n, u = 4, 3
+    x, rec, h_prev, rec_h, gh, grh = arrays(rng, np.float32, (n, 3 * u), (n, 2 * u), (n, u),
+                                            (n, u), (n, u), (n, u))
+    mask = np.array([1, 0, 1, 0], np.uint8)
+    gates, _, h, grad_cand, grad_gates, grad_dropped, grad_h_prev = gru_reset_before_step(
+        backend, x, rec, h_prev, h_prev, rec_h, gh, grh, mask, "tanh", "sigmoid")
+    np.testing.assert_array_equal(h[[1, 3]], h_prev[[1, 3]])
+    assert not grad_cand[[1, 3]].any() and not grad_gates[[1, 3]].any()
+    assert not grad_dropped[[1, 3]].any()
+    np.testing.assert_array_equal(grad_h_prev[[1, 3]], gh[[1, 3]])
+    z = gates[:, :u]
+    np.testing.assert_allclose(grad_h_prev[[0, 2]], (gh * z)[[0, 2]], rtol=1e-6)
+    assert grad_cand[[0, 2]].any() and grad_gates[[0, 2]].any()
+
+
+def test_gru_reset_before_matches_the_equations():
+    """The twin against the equations written out (Keras's GRUCell, reset_after=False)."""
+    rng = np.random.default_rng(5)
+    n, u = 3, 4
+    x, h_prev = arrays(rng, np.float64, (n, 3 * u), (n, u))
+    kernel_zr, kernel_h = arrays(rng, np.float64, (u, 2 * u), (u, u), scale=0.5)
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    z = sigmoid(x[:, :u] + h_prev @ kernel_zr[:, :u])
+    r = sigmoid(x[:, u:2 * u] + h_prev @ kernel_zr[:, u:])
+    hh = np.tanh(x[:, 2 * u:] + (r * h_prev) @ kernel_h)
+    expected = z * h_prev + (1 - z) * hh
+    for backend in (compiled, reference):
+        gates, reset_h, h = x.copy(), np.empty((n, u)), np.empty((n, u))
+        backend.gru_reset_before_gates_forward(gates, h_prev @ kernel_zr, h_prev, reset_h)
+        backend.gru_reset_before_state_forward(gates, reset_h @ kernel_h, h_prev, h, None)
+        np.testing.assert_allclose(h, expected, rtol=1e-13)
+
+
+GRU_RB_BAD_CALLS = {
+    "rec of 3U columns": lambda a: (a[0], np.zeros((4, 9), np.float32), *a[2:]),
+    "float64 reset_h": lambda a: (*a[:3], a[3].astype(np.float64)),
+    "reset_h aliasing dropped_h": lambda a: (a[0], a[1], a[2], a[2]),
+    "read-only gates": lambda a: (_read_only(a[0]), *a[1:]),
+    "non-contiguous dropped_h": lambda a: (a[0], a[1], np.repeat(a[2], 2, axis=1)[:, ::2], a[3]),
+}
+
+
+@pytest.mark.parametrize("backend", [compiled, reference])
+@pytest.mark.parametrize("bad", sorted(GRU_RB_BAD_CALLS))
+def test_gru_reset_before_bad_arguments_are_value_errors(backend, bad):
+    rng = np.random.default_rng(6)
+    good = [*arrays(rng, np.float32, (4, 9), (4, 6), (4, 3)), np.empty((4, 3), np.float32)]
+    with pytest.raises(ValueError, match="gru_reset_before_gates_forward"):
+        backend.gru_reset_before_gates_forward(*GRU_RB_BAD_CALLS[bad](good))
+    gates, h = np.zeros((4, 9), np.float32), np.zeros((4, 3), np.float32)
+    with pytest.raises(ValueError, match="softplus"):
+        backend.gru_reset_before_state_forward(gates, h.copy(), h.copy(), h, None, "softplus")
+
+
+def test_gru_reset_before_same_bits_on_one_and_two_threads(restore_threads):
+    n, u = 512, 128  # n * u over PARALLEL_MIN_VALUES: every pass splits its rows
+    from minidl._kernels import recurrent
+
+    assert n * u >= recurrent.PARALLEL_MIN_VALUES
+    rng = np.random.default_rng(7)
+    x, rec, h_prev, rec_h, gh, grh = arrays(rng, np.float32, (n, 3 * u), (n, 2 * u), (n, u),
+                                            (n, u), (n, u), (n, u))
+    dropped_h = h_prev * (rng.random((n, u)) > 0.3).astype(np.float32)
+    mask = make_mask(rng, n, True)
+    results = []
+    for threads in (1, 2):
+        minidl.set_num_threads(threads)
+        results.append(gru_reset_before_step(compiled, x, rec, dropped_h, h_prev, rec_h, gh, grh,
+                                             mask, "tanh", "sigmoid"))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

@@ -151,7 +151,8 @@ def test_forward_and_gradients_match_pytorch(name, dtype):
 
 
 # --- float64 gradient checks of the ops --------------------------------------
-OPS = {"LSTM": (ops.lstm, 4, 2), "GRU": (ops.gru, 3, 1), "SimpleRNN": (ops.simple_rnn, 1, 1)}
+OPS = {"LSTM": (ops.lstm, 4, 2), "GRU": (ops.gru, 3, 1), "SimpleRNN": (ops.simple_rnn, 1, 1),
+       "GRU_reset_before": (ops.gru_reset_before, 3, 1)}  # (its bias is (3U,), as LSTM's (4U,))
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
@@ -320,9 +321,9 @@ def test_bad_arguments_are_refused(kwargs, message):
         layers.LSTM(**kwargs)
 
 
-def test_gru_reset_after_false_is_refused_by_name():
-    with pytest.raises(ValueError, match="reset_after=False"):
-        layers.GRU(3, reset_after=False)
+def test_gru_reset_after_must_be_a_bool():
+    with pytest.raises(ValueError, match="reset_after must be True or False"):
+        layers.GRU(3, reset_after="no")
 
 
 def test_bad_inputs_and_states_are_refused():

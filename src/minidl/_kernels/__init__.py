@@ -99,6 +99,14 @@ grad_c_prev, grad_h_prev, activation, recurrent_activation)``
 recurrent_activation)`` and ``gru_step_backward(gates, rec, h_prev, grad_h, mask,
 grad_gates, grad_rec, grad_h_prev, activation, recurrent_activation)``
     the same for a GRU (reset_after=True: rec = h_prev @ U + recurrent bias).
+``gru_reset_before_gates_forward(gates (N,3U), rec (N,2U), dropped_h (N,U), reset_h (N,U),
+recurrent_activation)``, ``gru_reset_before_state_forward(gates, rec_h (N,U), h_prev, h,
+mask, activation)``, ``gru_reset_before_candidate_backward(gates, grad_h, mask,
+grad_candidate (N,U), activation)`` and ``gru_reset_before_gates_backward(gates, h_prev,
+dropped_h, grad_h, grad_reset_h, mask, grad_gates (N,2U), grad_dropped, grad_h_prev,
+recurrent_activation)``
+    a GRU with reset_after=False (reset gate before the candidate's product):
+    two passes per step each way, a product between them.
 ``rnn_step_forward(pre (N,U), h_prev, mask, activation)`` and
 ``rnn_step_backward(h, grad_h, mask, grad_pre, grad_h_prev, activation)``
     a SimpleRNN step: h = act(pre) in place.  Equations in reference.py.
@@ -129,6 +137,8 @@ FUNCTIONS = (
     "ftrl_update",
     "embedding_forward", "embedding_backward",
     "lstm_step_forward", "lstm_step_backward", "gru_step_forward", "gru_step_backward",
+    "gru_reset_before_gates_forward", "gru_reset_before_state_forward",
+    "gru_reset_before_candidate_backward", "gru_reset_before_gates_backward",
     "rnn_step_forward", "rnn_step_backward",
     "confusion_thresholds_add", "confusion_buckets_add",
 )

@@ -33,6 +33,10 @@ from minidl._kernels.optim import (
     sgd_update,
 )
 from minidl._kernels.recurrent import (
+    gru_reset_before_candidate_backward,
+    gru_reset_before_gates_backward,
+    gru_reset_before_gates_forward,
+    gru_reset_before_state_forward,
     gru_step_backward,
     gru_step_forward,
     lstm_step_backward,
@@ -84,6 +88,10 @@ __all__ = [
     "ftrl_update",
     "gemm",
     "gradient_nonzeros",
+    "gru_reset_before_candidate_backward",
+    "gru_reset_before_gates_backward",
+    "gru_reset_before_gates_forward",
+    "gru_reset_before_state_forward",
     "gru_step_backward",
     "gru_step_forward",
     "im2col",

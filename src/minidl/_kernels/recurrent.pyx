@@ -14,7 +14,9 @@ The equations, the shapes and the order of the steps are in the NumPy twins
 (``reference.py``: ``lstm_step_forward`` explains backpropagation through time).
 
 The element-wise passes of a row are C (``recurrent_step.h``), compiled
-once per instruction set so they run as vector instructions.
+once per instruction set so they run as vector instructions.  A GRU with
+``reset_after=False`` needs a product in the middle of its step (r * h_{t-1}
+before U_h), so its step is two passes each way (``gru_reset_before_step.h``).
 
 A mask (uint8, one value per row) marks padded steps: a row whose mask is 0
 keeps its previous state (h and c are copied through) and sends its gradient
@@ -37,6 +39,10 @@ cnp.import_array()
 
 from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 from minidl._kernels.recurrent_checks import (
+    check_gru_reset_before_candidate_backward,
+    check_gru_reset_before_gates_backward,
+    check_gru_reset_before_gates_forward,
+    check_gru_reset_before_state_forward,
     check_gru_step_backward,
     check_gru_step_forward,
     check_lstm_step_backward,
@@ -95,6 +101,36 @@ cdef extern from "recurrent_step.h" nogil:
     void minidl_rnn_backward_row_double(const double *h, const double *grad_h,
                                         double *grad_pre, double *grad_h_prev, Py_ssize_t u,
                                         int act)
+
+
+cdef extern from "gru_reset_before_step.h" nogil:
+    # GRU(reset_after=False): the passes before and after each product (see the header)
+    void minidl_gru_rb_gates_forward_row_float(float *gates, const float *rec, const float *h,
+                                               float *reset_h, Py_ssize_t u, int ract)
+    void minidl_gru_rb_gates_forward_row_double(double *gates, const double *rec,
+                                                const double *h, double *reset_h, Py_ssize_t u,
+                                                int ract)
+    void minidl_gru_rb_state_forward_row_float(float *gates, const float *rec_h,
+                                               const float *h_prev, float *h, Py_ssize_t u,
+                                               int act)
+    void minidl_gru_rb_state_forward_row_double(double *gates, const double *rec_h,
+                                                const double *h_prev, double *h, Py_ssize_t u,
+                                                int act)
+    void minidl_gru_rb_candidate_backward_row_float(const float *gates, const float *grad_h,
+                                                    float *grad_cand, Py_ssize_t u, int act)
+    void minidl_gru_rb_candidate_backward_row_double(const double *gates,
+                                                     const double *grad_h, double *grad_cand,
+                                                     Py_ssize_t u, int act)
+    void minidl_gru_rb_gates_backward_row_float(const float *gates, const float *h_prev,
+                                                const float *h, const float *grad_h,
+                                                const float *grad_reset_h, float *grad_gates,
+                                                float *grad_dropped, float *grad_h_prev,
+                                                Py_ssize_t u, int ract)
+    void minidl_gru_rb_gates_backward_row_double(const double *gates, const double *h_prev,
+                                                 const double *h, const double *grad_h,
+                                                 const double *grad_reset_h,
+                                                 double *grad_gates, double *grad_dropped,
+                                                 double *grad_h_prev, Py_ssize_t u, int ract)
 
 
 # --- the rows: a masked row (keep) copies its state through ------------------
@@ -252,6 +288,84 @@ cdef void _gru_backward(const floating[:, ::1] gates, const floating[:, ::1] rec
                               _keep(mask, n), units, act, ract)
 
 
+# GRU(reset_after=False): two passes per step, each one row at a time (see
+# gru_reset_before_step.h); masked rows keep h_prev and send dL/dh straight back
+cdef void _gru_rb_gates_forward(floating[:, ::1] gates, const floating[:, ::1] rec,
+                                const floating[:, ::1] h, floating[:, ::1] reset_h, int ract):
+    cdef Py_ssize_t n, rows = h.shape[0], units = h.shape[1]
+    if rows == 0 or units == 0:
+        return
+    with nogil:
+        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 2)):
+            if floating is float:
+                minidl_gru_rb_gates_forward_row_float(&gates[n, 0], &rec[n, 0], &h[n, 0],
+                                                      &reset_h[n, 0], units, ract)
+            else:
+                minidl_gru_rb_gates_forward_row_double(&gates[n, 0], &rec[n, 0], &h[n, 0],
+                                                       &reset_h[n, 0], units, ract)
+
+
+cdef void _gru_rb_state_forward(floating[:, ::1] gates, const floating[:, ::1] rec_h,
+                                const floating[:, ::1] h_prev, floating[:, ::1] h,
+                                const unsigned char *mask, int act):
+    cdef Py_ssize_t n, rows = h.shape[0], units = h.shape[1]
+    if rows == 0 or units == 0:
+        return
+    with nogil:
+        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units)):
+            if floating is float:
+                minidl_gru_rb_state_forward_row_float(&gates[n, 0], &rec_h[n, 0],
+                                                      &h_prev[n, 0], &h[n, 0], units, act)
+            else:
+                minidl_gru_rb_state_forward_row_double(&gates[n, 0], &rec_h[n, 0],
+                                                       &h_prev[n, 0], &h[n, 0], units, act)
+            if _keep(mask, n):
+                _copy(&h[n, 0], &h_prev[n, 0], units)
+
+
+cdef void _gru_rb_candidate_backward(const floating[:, ::1] gates,
+                                     const floating[:, ::1] grad_h,
+                                     floating[:, ::1] grad_cand, const unsigned char *mask,
+                                     int act):
+    cdef Py_ssize_t n, rows = grad_h.shape[0], units = grad_h.shape[1]
+    if rows == 0 or units == 0:
+        return
+    with nogil:
+        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units)):
+            if _keep(mask, n):
+                _pass_back(&grad_cand[n, 0], units, <floating *>NULL, 0)
+            elif floating is float:
+                minidl_gru_rb_candidate_backward_row_float(&gates[n, 0], &grad_h[n, 0],
+                                                           &grad_cand[n, 0], units, act)
+            else:
+                minidl_gru_rb_candidate_backward_row_double(&gates[n, 0], &grad_h[n, 0],
+                                                            &grad_cand[n, 0], units, act)
+
+
+cdef void _gru_rb_gates_backward(const floating[:, ::1] gates, const floating[:, ::1] h_prev,
+                                 const floating[:, ::1] h, const floating[:, ::1] grad_h,
+                                 const floating[:, ::1] grad_reset_h,
+                                 floating[:, ::1] grad_gates, floating[:, ::1] grad_dropped,
+                                 floating[:, ::1] grad_h_prev, const unsigned char *mask,
+                                 int ract):
+    cdef Py_ssize_t n, rows = grad_h.shape[0], units = grad_h.shape[1]
+    if rows == 0 or units == 0:
+        return
+    with nogil:
+        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 2)):
+            if _keep(mask, n):
+                _pass_back(&grad_gates[n, 0], 2 * units, &grad_dropped[n, 0], units)
+                _copy(&grad_h_prev[n, 0], &grad_h[n, 0], units)
+            elif floating is float:
+                minidl_gru_rb_gates_backward_row_float(
+                    &gates[n, 0], &h_prev[n, 0], &h[n, 0], &grad_h[n, 0], &grad_reset_h[n, 0],
+                    &grad_gates[n, 0], &grad_dropped[n, 0], &grad_h_prev[n, 0], units, ract)
+            else:
+                minidl_gru_rb_gates_backward_row_double(
+                    &gates[n, 0], &h_prev[n, 0], &h[n, 0], &grad_h[n, 0], &grad_reset_h[n, 0],
+                    &grad_gates[n, 0], &grad_dropped[n, 0], &grad_h_prev[n, 0], units, ract)
+
+
 cdef void _rnn_forward(floating[:, ::1] pre, const floating[:, ::1] h_prev,
                        const unsigned char *mask, int act):
     cdef Py_ssize_t n, rows = pre.shape[0], units = pre.shape[1]
@@ -373,6 +487,72 @@ def gru_step_backward(gates, rec, h_prev, grad_h, mask, grad_gates, grad_rec, gr
     else:
         _gru_backward[double](gates, rec, h_prev, grad_h, grad_gates, grad_rec,
                               grad_h_prev, m, act, ract)
+
+
+def gru_reset_before_gates_forward(gates, rec, dropped_h, reset_h,
+                                   recurrent_activation="sigmoid"):
+    """GRU(reset_after=False), before the candidate's product: gates (N, 3U) in: x W + b,
+    out: z, r in the first 2U; rec (N, 2U) = dropped_h U_zr; reset_h (N, U) out:
+    r * dropped_h (dropped_h: h_prev times the recurrent dropout mask, or h_prev)."""
+    if not (_arrays_ok((gates, reset_h, rec, dropped_h), (3, 1, 2, 1), 2, None)
+            and recurrent_activation in _CODES):
+        check_gru_reset_before_gates_forward(gates, rec, dropped_h, reset_h,
+                                             recurrent_activation)
+    cdef int ract = _CODES[recurrent_activation]
+    if float_type(gates) == cnp.NPY_FLOAT:
+        _gru_rb_gates_forward[float](gates, rec, dropped_h, reset_h, ract)
+    else:
+        _gru_rb_gates_forward[double](gates, rec, dropped_h, reset_h, ract)
+
+
+def gru_reset_before_state_forward(gates, rec_h, h_prev, h, mask, activation="tanh"):
+    """GRU(reset_after=False), after it: rec_h (N, U) = reset_h U_h; the candidate hh
+    into gates' last U, and h (N, U) out (h_prev on masked rows)."""
+    if not (_arrays_ok((gates, h, rec_h, h_prev), (3, 1, 1, 1), 2, mask)
+            and activation in _CODES):
+        check_gru_reset_before_state_forward(gates, rec_h, h_prev, h, mask, activation)
+    cdef int act = _CODES[activation]
+    cdef const unsigned char *m = _mask_pointer(mask)
+    if float_type(gates) == cnp.NPY_FLOAT:
+        _gru_rb_state_forward[float](gates, rec_h, h_prev, h, m, act)
+    else:
+        _gru_rb_state_forward[double](gates, rec_h, h_prev, h, m, act)
+
+
+def gru_reset_before_candidate_backward(gates, grad_h, mask, grad_candidate, activation="tanh"):
+    """grad_candidate (N, U) = dL/d(x_h + rec_h) (0 on masked rows)."""
+    if not (_arrays_ok((grad_candidate, gates, grad_h), (1, 3, 1), 1, mask)
+            and activation in _CODES):
+        check_gru_reset_before_candidate_backward(gates, grad_h, mask, grad_candidate,
+                                                  activation)
+    cdef int act = _CODES[activation]
+    cdef const unsigned char *m = _mask_pointer(mask)
+    if float_type(gates) == cnp.NPY_FLOAT:
+        _gru_rb_candidate_backward[float](gates, grad_h, grad_candidate, m, act)
+    else:
+        _gru_rb_candidate_backward[double](gates, grad_h, grad_candidate, m, act)
+
+
+def gru_reset_before_gates_backward(gates, h_prev, dropped_h, grad_h, grad_reset_h, mask,
+                                    grad_gates, grad_dropped, grad_h_prev,
+                                    recurrent_activation="sigmoid"):
+    """grad_gates (N, 2U): dL/d of z's and r's pre-activations; grad_dropped (N, U):
+    dL/d(dropped_h) through r * dropped_h; grad_h_prev (N, U): dL/dh_prev through
+    z * h_prev (all of dL/dh on masked rows, whose other gradients are 0)."""
+    if not (_arrays_ok((grad_gates, grad_dropped, grad_h_prev, gates, h_prev, dropped_h,
+                        grad_h, grad_reset_h), (2, 1, 1, 3, 1, 1, 1, 1), 3, mask)
+            and recurrent_activation in _CODES):
+        check_gru_reset_before_gates_backward(gates, h_prev, dropped_h, grad_h, grad_reset_h,
+                                              mask, grad_gates, grad_dropped, grad_h_prev,
+                                              recurrent_activation)
+    cdef int ract = _CODES[recurrent_activation]
+    cdef const unsigned char *m = _mask_pointer(mask)
+    if float_type(gates) == cnp.NPY_FLOAT:
+        _gru_rb_gates_backward[float](gates, h_prev, dropped_h, grad_h, grad_reset_h,
+                                      grad_gates, grad_dropped, grad_h_prev, m, ract)
+    else:
+        _gru_rb_gates_backward[double](gates, h_prev, dropped_h, grad_h, grad_reset_h,
+                                       grad_gates, grad_dropped, grad_h_prev, m, ract)
 
 
 def rnn_step_forward(pre, h_prev, mask, activation="tanh"):

@@ -112,3 +112,45 @@ def check_rnn_step_backward(h, grad_h, mask, grad_pre, grad_h_prev, activation):
          "grad_h_prev": (grad_h_prev, 1, True)},
         ("grad_pre", "grad_h_prev"), mask, {"activation": activation},
     )
+
+
+# GRU(reset_after=False): the two passes of a step forward, and of its backward
+def check_gru_reset_before_gates_forward(gates, rec, dropped_h, reset_h, recurrent_activation):
+    _check_step(
+        "gru_reset_before_gates_forward", 3,
+        {"gates": (gates, 3, True), "rec": (rec, 2, False), "dropped_h": (dropped_h, 1, False),
+         "reset_h": (reset_h, 1, True)},
+        ("gates", "reset_h"), None, {"recurrent_activation": recurrent_activation},
+    )
+
+
+def check_gru_reset_before_state_forward(gates, rec_h, h_prev, h, mask, activation):
+    _check_step(
+        "gru_reset_before_state_forward", 3,
+        {"gates": (gates, 3, True), "rec_h": (rec_h, 1, False), "h_prev": (h_prev, 1, False),
+         "h": (h, 1, True)},
+        ("gates", "h"), mask, {"activation": activation},
+    )
+
+
+def check_gru_reset_before_candidate_backward(gates, grad_h, mask, grad_candidate, activation):
+    _check_step(
+        "gru_reset_before_candidate_backward", 3,
+        {"gates": (gates, 3, False), "grad_h": (grad_h, 1, False),
+         "grad_candidate": (grad_candidate, 1, True)},
+        ("grad_candidate",), mask, {"activation": activation},
+    )
+
+
+def check_gru_reset_before_gates_backward(gates, h_prev, dropped_h, grad_h, grad_reset_h, mask,
+                                          grad_gates, grad_dropped, grad_h_prev,
+                                          recurrent_activation):
+    _check_step(
+        "gru_reset_before_gates_backward", 3,
+        {"gates": (gates, 3, False), "h_prev": (h_prev, 1, False),
+         "dropped_h": (dropped_h, 1, False), "grad_h": (grad_h, 1, False),
+         "grad_reset_h": (grad_reset_h, 1, False), "grad_gates": (grad_gates, 2, True),
+         "grad_dropped": (grad_dropped, 1, True), "grad_h_prev": (grad_h_prev, 1, True)},
+        ("grad_gates", "grad_dropped", "grad_h_prev"), mask,
+        {"recurrent_activation": recurrent_activation},
+    )

@@ -858,6 +858,105 @@ def gru_step_backward(gates, rec, h_prev, grad_h, mask, grad_gates, grad_rec, gr
     grad_h_prev[...] = dh_prev
 
 
+def gru_reset_before_gates_forward(gates, rec, dropped_h, reset_h,
+                                   recurrent_activation="sigmoid"):
+    """The first pass of a step of Keras's GRU with ``reset_after=False``.
+
+    In this form (Keras 1's GRU; Keras 2's ``reset_after=False``) the reset gate
+    multiplies h_{t-1} BEFORE the candidate's recurrent product.  With kernel W
+    (F, 3U), recurrent kernel U_ (U, 3U) = [U_z | U_r | U_h] and ONE bias b (3U,):
+
+        gates = x_t W + b                    (N, 3U), parts x_z, x_r, x_h
+        z  = sigma(x_z + h U_z)              update gate
+        r  = sigma(x_r + h U_r)              reset gate
+        hh = tanh(x_h + (r * h) U_h)         candidate
+        h_t = z * h_{t-1} + (1 - z) * hh
+
+    where h is h_{t-1} as the products see it (``dropped_h``: times the
+    recurrent dropout mask, or h_{t-1} itself).  The product (r * h) U_h needs
+    r, so a step is two passes around it: this one (``rec`` = h [U_z | U_r],
+    (N, 2U)) puts z, r into the first 2U columns of ``gates`` and writes
+    ``reset_h`` = r * h (N, U); ``gru_reset_before_state_forward`` does the rest.
+
+    Backward (``gru_reset_before_candidate_backward``, then a product, then
+    ``gru_reset_before_gates_backward``), with dh = dL/dh_t:
+
+        dhh   = dh * (1 - z) * tanh'(hh)     dL/d of tanh's argument
+        drh   = dhh U_h^T                    dL/d(r * h)    (the product)
+        dz_z  = dh * (h_{t-1} - hh) * sigma'(z)
+        dz_r  = drh * h * sigma'(r)
+        dL/dh_{t-1} = dh * z + (drh * r + [dz_z, dz_r] [U_z | U_r]^T) * dropout mask
+
+    and, over all steps, dL/dW = X^T [dz_z, dz_r, dhh], dL/db its column sums,
+    dL/d[U_z | U_r] = H^T [dz_z, dz_r], dL/dU_h = (R * H)^T dhh.
+    """
+    _recurrent_checks().check_gru_reset_before_gates_forward(gates, rec, dropped_h, reset_h,
+                                                             recurrent_activation)
+    units = dropped_h.shape[1]
+    zr = _recurrent_activate(gates[:, :2 * units] + rec, recurrent_activation)
+    gates[:, :2 * units] = zr
+    reset_h[...] = zr[:, units:] * dropped_h
+
+
+def gru_reset_before_state_forward(gates, rec_h, h_prev, h, mask, activation="tanh"):
+    """The second pass (equations in ``gru_reset_before_gates_forward``): with
+    ``rec_h`` = (r * h) U_h (N, U), the candidate hh = act(x_h + rec_h) goes into
+    the last U columns of ``gates`` (z stays in the first U) and h_t into ``h``;
+    a masked row (mask 0) keeps h_{t-1}."""
+    _recurrent_checks().check_gru_reset_before_state_forward(gates, rec_h, h_prev, h, mask,
+                                                             activation)
+    units = h.shape[1]
+    z = gates[:, :units]
+    hh = _recurrent_activate(gates[:, 2 * units:] + rec_h, activation)
+    new_h = z * h_prev + (1 - z) * hh
+    kept = _kept_rows(mask)
+    if kept is not None:
+        new_h = np.where(kept, h_prev, new_h)
+    gates[:, 2 * units:] = hh
+    h[...] = new_h
+
+
+def gru_reset_before_candidate_backward(gates, grad_h, mask, grad_candidate,
+                                        activation="tanh"):
+    """``grad_candidate`` = dhh = dh * (1 - z) * act'(hh) (N, U), 0 on masked rows
+    (equations in ``gru_reset_before_gates_forward``)."""
+    _recurrent_checks().check_gru_reset_before_candidate_backward(gates, grad_h, mask,
+                                                                  grad_candidate, activation)
+    units = grad_h.shape[1]
+    z, hh = gates[:, :units], gates[:, 2 * units:]
+    d_cand = grad_h * (1 - z) * _recurrent_slope(hh, activation)
+    kept = _kept_rows(mask)
+    grad_candidate[...] = d_cand if kept is None else np.where(kept, 0, d_cand)
+
+
+def gru_reset_before_gates_backward(gates, h_prev, dropped_h, grad_h, grad_reset_h, mask,
+                                    grad_gates, grad_dropped, grad_h_prev,
+                                    recurrent_activation="sigmoid"):
+    """With ``grad_reset_h`` = drh = dhh U_h^T: ``grad_gates`` (N, 2U) = [dz_z, dz_r],
+    ``grad_dropped`` = drh * r (dL/d dropped_h through r * h) and ``grad_h_prev`` =
+    dh * z; on masked rows 0, 0 and dh.  The caller adds [dz_z, dz_r] [U_z | U_r]^T
+    to grad_dropped, times the dropout mask, to grad_h_prev (equations in
+    ``gru_reset_before_gates_forward``)."""
+    _recurrent_checks().check_gru_reset_before_gates_backward(
+        gates, h_prev, dropped_h, grad_h, grad_reset_h, mask, grad_gates, grad_dropped,
+        grad_h_prev, recurrent_activation)
+    units = grad_h.shape[1]
+    z, r, hh = (gates[:, k * units:(k + 1) * units] for k in range(3))
+    d_z = grad_h * (h_prev - hh) * _recurrent_slope(z, recurrent_activation)
+    d_r = grad_reset_h * dropped_h * _recurrent_slope(r, recurrent_activation)
+    d_gates = np.concatenate([d_z, d_r], axis=1)
+    d_dropped = grad_reset_h * r
+    dh_prev = grad_h * z
+    kept = _kept_rows(mask)
+    if kept is not None:
+        d_gates = np.where(kept, 0, d_gates)
+        d_dropped = np.where(kept, 0, d_dropped)
+        dh_prev = np.where(kept, grad_h, dh_prev)
+    grad_gates[...] = d_gates
+    grad_dropped[...] = d_dropped
+    grad_h_prev[...] = dh_prev
+
+
 def rnn_step_forward(pre, h_prev, mask, activation="tanh"):
     """One SimpleRNN step: h_t = act(x_t W + b + h_{t-1} U_), in place of ``pre``
     (which holds the sum on entry); masked rows keep h_{t-1}.  Backward:

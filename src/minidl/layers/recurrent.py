@@ -14,6 +14,7 @@ layer       kernel            recurrent_kernel         bias
 SimpleRNN   (F, U)            (U, U)                   (U,)
 LSTM        (F, 4U) i f c o   (U, 4U)                  (4U,)
 GRU         (F, 3U) z r h     (U, 3U)                  (2, 3U): input, recurrent
+GRU         (F, 3U) z r h     (U, 3U)                  (3U,) with reset_after=False
 =========== ================= ======================== ==========================
 
 so ``LSTM(32)`` on 16 features has 16*128 + 32*128 + 128 = 6272 parameters.
@@ -33,6 +34,7 @@ import numpy as np
 from minidl import activations, initializers, ops, random, regularizers
 from minidl.layers.base import Layer
 from minidl.layers.node import is_symbolic
+from minidl.ops.gru_reset_before import gru_reset_before
 from minidl.ops.recurrent import gru, lstm, simple_rnn
 from minidl.tensor import Tensor
 from minidl._kernels.recurrent_checks import RECURRENT_ACTIVATIONS
@@ -415,10 +417,15 @@ class LSTM(_Gated):
 
 
 class GRU(_Gated):
-    """Gated recurrent unit (Cho et al. 2014), Keras 2's GRU with ``reset_after=True``
-    (its default, and PyTorch's form): the reset gate multiplies h_{t-1} @ U after
-    the product.  Gates z, r, h; the bias (2, 3 * units) has one row added to
-    x @ kernel and one to h @ recurrent_kernel."""
+    """Gated recurrent unit (Cho et al. 2014), Keras 2's GRU.  Gates z, r, h.
+
+    ``reset_after=True`` (Keras 2's default, and PyTorch's form): the reset gate
+    multiplies h_{t-1} @ U after the product; the bias (2, 3 * units) has one
+    row added to x @ kernel and one to h @ recurrent_kernel (``ops.gru``).
+    ``reset_after=False`` (Keras 1's GRU): the reset gate multiplies h_{t-1}
+    before its product with the candidate's recurrent kernel, and there is one
+    bias (3 * units,) (``ops.gru_reset_before``): 3 * units fewer parameters.
+    """
 
     _gates = 3
 
@@ -426,24 +433,24 @@ class GRU(_Gated):
                  reset_after=True, **kwargs):
         super().__init__(units, activation=activation,
                          recurrent_activation=recurrent_activation, **kwargs)
-        if not reset_after:
-            raise ValueError(
-                f"{self._label()}: reset_after=False (Keras 1's GRU, reset gate applied "
-                "before the recurrent product) is not supported yet; use reset_after=True, "
-                "Keras 2's default and PyTorch's GRU."
-            )
-        self.reset_after = True
+        if not isinstance(reset_after, (bool, np.bool_)):
+            raise ValueError(f"{self._label()}: reset_after must be True or False, received "
+                             f"{reset_after!r}.")
+        self.reset_after = bool(reset_after)
 
     def _bias_shape(self):
-        return (2, self._gates * self.units)
+        if self.reset_after:
+            return (2, self._gates * self.units)
+        return (self._gates * self.units,)
 
     def get_config(self):
         return {**super().get_config(), "reset_after": self.reset_after}
 
     def _run(self, inputs, states, mask, recurrent_mask, return_sequences):
-        return gru(inputs, self.kernel, self.recurrent_kernel, self.bias, states[0], mask=mask,
-                   go_backwards=self.go_backwards, zero_output_for_mask=self._zero_output_for_mask,
-                   recurrent_dropout_mask=recurrent_mask,
-                   activation=self._name(self.activation),
-                   recurrent_activation=self._name(self.recurrent_activation),
-                   return_sequences=return_sequences)
+        op = gru if self.reset_after else gru_reset_before
+        return op(inputs, self.kernel, self.recurrent_kernel, self.bias, states[0], mask=mask,
+                  go_backwards=self.go_backwards, zero_output_for_mask=self._zero_output_for_mask,
+                  recurrent_dropout_mask=recurrent_mask,
+                  activation=self._name(self.activation),
+                  recurrent_activation=self._name(self.recurrent_activation),
+                  return_sequences=return_sequences)

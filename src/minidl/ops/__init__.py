@@ -16,6 +16,7 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     linalg         matmul
     dense          dense (x @ w + b, activation fused)
     recurrent      lstm gru simple_rnn (whole sequences, backpropagation through time)
+    gru_reset_before  gru_reset_before (Keras's GRU with reset_after=False)
     conv           conv2d
     conv1d         conv1d (through conv2d: height-1 images, or rows of d steps when dilated)
     conv_transpose conv2d_transpose
@@ -58,6 +59,7 @@ from minidl.ops.piecewise_activations import (
 )
 from minidl.ops.pooling import avg_pool2d, global_avg_pool2d, global_max_pool2d, max_pool2d
 from minidl.ops.pooling1d import avg_pool1d, max_pool1d
+from minidl.ops.gru_reset_before import gru_reset_before
 from minidl.ops.recurrent import gru, lstm, simple_rnn
 from minidl.ops.reductions import max, mean, sum
 from minidl.ops.resampling import crop2d, upsample2d, zero_pad2d
@@ -70,7 +72,7 @@ __all__ = [
     "batch_norm", "batch_norm_train", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cast", "clip", "concatenate", "conv1d", "conv2d", "conv2d_transpose", "crop2d", "dense",
     "div", "dropout", "elu", "embedding", "exp", "flatten", "flip", "gelu", "getitem",
-    "global_avg_pool2d", "global_max_pool2d", "gru", "hard_sigmoid", "l2_normalize",
+    "global_avg_pool2d", "global_max_pool2d", "gru", "gru_reset_before", "hard_sigmoid", "l2_normalize",
     "leaky_relu", "log", "log_softmax", "lstm", "matmul", "max", "max_pool1d", "max_pool2d",
     "maximum", "mean", "minimum", "mish", "mul", "neg", "pow", "rectified_linear", "relu",
     "reshape", "resize", "selu", "sigmoid", "simple_rnn", "softmax",
