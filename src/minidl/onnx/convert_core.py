@@ -132,6 +132,9 @@ def identity(b, layer, x, input_shape):
     return b.node("Identity", [x], layer.name)
 
 
+identity.keeps_mask = True  # minidl's call returns its input, with the input's mask
+
+
 @converter(Flatten)
 def flatten(b, layer, x, input_shape):
     """(N, d1, d2, ...) -> (N, d1 * d2 * ...), row-major over the channels-last axes."""
@@ -157,14 +160,18 @@ def repeat_vector(b, layer, x, input_shape):
     return b.node("Tile", [unsqueezed, b.ints([1, layer.n, 1], f"{layer.name}/repeats")], layer.name)
 
 
-@converter(Embedding)
-def embedding(b, layer, x, input_shape):
+@converter(Embedding, masks=True)
+def embedding(b, layer, x, input_shape, mask=None):
     """``embeddings[indices]``: a ``Gather`` of rows.  Float inputs (minidl's
-    default) are cast to int64 first; the mask of ``mask_zero`` is not part of
-    the values, and no exportable layer reads it."""
+    default) are cast to int64 first.  With ``mask_zero`` the output's mask is
+    ``indices != 0`` (a float 0/1 value; see ``graph.convert_layer``)."""
     table = b.constant(layer.embeddings.numpy(), f"{layer.name}/embeddings")
     indices = b.node("Cast", [x], layer.name, to=7)  # TensorProto.INT64
-    return b.node("Gather", [table, indices], layer.name, axis=0)
+    output = b.node("Gather", [table, indices], layer.name, axis=0)
+    if not layer.mask_zero:
+        return output, None
+    zero = b.node("Equal", [x, b.constant(0.0, "zero")], layer.name)
+    return output, b.node("Cast", [b.node("Not", [zero], layer.name)], layer.name, to=1)
 
 
 @converter(ReLU)

@@ -54,7 +54,8 @@ class GraphBuilder:
 
     def constant(self, value, base, dtype=np.float32):
         """An initializer holding ``value`` (float32 unless ``dtype``); one per array."""
-        array = np.ascontiguousarray(np.asarray(value, dtype=dtype))
+        array = np.asarray(value, dtype=dtype)
+        array = np.ascontiguousarray(array).reshape(array.shape)  # a scalar stays 0-d
         key = (array.dtype.str, array.shape, array.tobytes())
         if key not in self._constants:
             name = self.fresh(base)
@@ -72,6 +73,14 @@ class GraphBuilder:
         self.nodes.append(helper.make_node(op, list(inputs), [output],
                                            name=self.fresh(f"{base}/{op}"), **attributes))
         return output
+
+    def node_outputs(self, op, inputs, base, count, **attributes):
+        """Add one node with ``count`` outputs (``LSTM``: Y, Y_h, Y_c); returns their names.
+        An empty name in ``inputs`` leaves that optional input out."""
+        outputs = [self.fresh(base) for _ in range(count)]
+        self.nodes.append(helper.make_node(op, list(inputs), outputs,
+                                           name=self.fresh(f"{base}/{op}"), **attributes))
+        return outputs
 
     def transpose(self, x, perm, base):
         return self.node("Transpose", [x], base, perm=list(perm))
@@ -121,25 +130,72 @@ def model_steps(model):
 
 
 def convert_model(builder, model, input_names):
-    """Add the nodes of ``model`` reading ``input_names``; returns its output names."""
+    """Add the nodes of ``model`` reading ``input_names``; returns its output names
+    and their masks (see ``convert_layer``)."""
     from minidl.models.model import Model
 
     names = {id(t): n for t, n in zip(model.inputs, input_names)}
+    masks = {}
     for layer, inputs, list_input, outputs in model_steps(model):
         sources = [names[id(t)] for t in inputs]
         shapes = [tuple(t.shape) for t in inputs]
+        in_masks = [masks.get(id(t)) for t in inputs]
         if isinstance(layer, Model):
-            results = convert_model(builder, layer, sources)
+            if any(m is not None for m in in_masks):
+                raise NotImplementedError(_nested_mask_message(layer, "its input carries"))
+            results, out_masks = convert_model(builder, layer, sources)
+            if any(m is not None for m in out_masks):
+                raise NotImplementedError(_nested_mask_message(layer, "its output carries"))
         else:
-            convert = registry.find(layer)
-            if list_input:
-                result = convert(builder, layer, sources, shapes)
-            else:
-                result = convert(builder, layer, sources[0], shapes[0])
-            results = [result]
-        for tensor, name in zip(outputs, results):
+            results, out_masks = convert_layer(builder, layer, sources, shapes, in_masks,
+                                               list_input)
+        for tensor, name, mask in zip(outputs, results, out_masks):
             names[id(tensor)] = name
-    return [names[id(t)] for t in model.outputs]
+            masks[id(tensor)] = mask
+    return [names[id(t)] for t in model.outputs], [masks.get(id(t)) for t in model.outputs]
+
+
+def _nested_mask_message(model, where):
+    return (f'ONNX export: model "{model.name}" is nested in another model and {where} a '
+            "timestep mask (from Embedding(mask_zero=True) or Masking); the exporter follows "
+            "masks within one model only. Build one model of all the layers to export it.")
+
+
+def convert_layer(builder, layer, sources, shapes, in_masks, list_input):
+    """The output names and output masks of one layer call.
+
+    Masks follow minidl's rules (``Layer.compute_mask``): ``Embedding(mask_zero=True)``
+    and ``Masking`` make one, a layer with ``supports_masking`` passes it on, a
+    layer that is an identity at inference returns its input (mask included),
+    any other layer drops it.  The recurrent layers and Bidirectional read it
+    (their converters are registered with ``masks=True``).  A mask reaching any
+    other layer whose ``call`` reads masks is refused: exporting the call
+    without it would give different values.  In the graph a mask is a float
+    0/1 value of shape (batch, timesteps).
+    """
+    convert = registry.find(layer)
+    x, shape = (sources, shapes) if list_input else (sources[0], shapes[0])
+    present = [m for m in in_masks if m is not None]
+    if registry.reads_masks(layer):
+        # a recurrent layer's [sequence, *initial states]: the sequence's mask
+        result, out_mask = convert(builder, layer, x, shape, mask=in_masks[0])
+    else:
+        if present and layer._call_takes_mask:
+            raise NotImplementedError(
+                f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) reads the timestep '
+                "mask of its input (made by Embedding(mask_zero=True) or Masking before it), "
+                "which the exporter cannot give it. Remove mask_zero=True / the Masking layer "
+                "if the model does not need it, or end the masked part with a recurrent layer.")
+        if present and list_input and layer.supports_masking:
+            raise NotImplementedError(
+                f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) merges inputs that '
+                "carry timestep masks; the exporter does not merge masks.")
+        result = convert(builder, layer, x, shape)
+        passes = layer.supports_masking or getattr(convert, "keeps_mask", False)
+        out_mask = in_masks[0] if passes and not list_input else None
+    results = result if isinstance(result, list) else [result]
+    out_masks = out_mask if isinstance(out_mask, list) else [out_mask] * len(results)
+    return results, out_masks
 
 
 def build_model_proto(model, opset):
@@ -149,10 +205,10 @@ def build_model_proto(model, opset):
     model_steps(model)  # a model it cannot walk is refused before its inputs are asked for
     builder = GraphBuilder(opset)
     input_names = [builder.reserve(t.layer.name) for t in model.inputs]
-    output_names = list(model.output_names)
+    output_names = unique_names(model.output_names)
     for name in output_names:
         builder.reserve(name)
-    results = convert_model(builder, model, input_names)
+    results, _ = convert_model(builder, model, input_names)
     renamed = {}
     for result, name in zip(results, output_names):
         if result in input_names or result in renamed:  # an input, or an output given twice
@@ -172,6 +228,20 @@ def build_model_proto(model, opset):
     proto.ir_version = helper.find_min_ir_version_for(opsets)  # older runtimes read it too
     onnx.checker.check_model(proto)
     return proto
+
+
+def unique_names(names):
+    """The graph's output names: a layer with several outputs (``return_state``)
+    names them ``rnn``, ``rnn_1``, ``rnn_2`` (Keras's ``output_names`` rule)."""
+    taken, counts, unique = set(), {}, []
+    for name in names:
+        proposal = name
+        while proposal in taken:
+            counts[name] = counts.get(name, 0) + 1
+            proposal = f"{name}_{counts[name]}"
+        taken.add(proposal)
+        unique.append(proposal)
+    return unique
 
 
 def _rename(builder, old, new):

@@ -10,17 +10,30 @@ something else in its ``call``, so it is refused rather than exported as a
 from __future__ import annotations
 
 _CONVERTERS = {}
+_READS_MASKS = set()
 
 
-def converter(*classes):
-    """Register the decorated function as the converter of ``classes``."""
+def converter(*classes, masks=False):
+    """Register the decorated function as the converter of ``classes``.
+
+    ``masks=True``: the converter takes the input's mask (``mask=``, the name
+    of a float 0/1 (batch, timesteps) value, or None) and returns
+    ``(outputs, output masks)``; see ``graph.convert_layer``.
+    """
 
     def register(function):
         for cls in classes:
             _CONVERTERS[cls] = function
+            if masks:
+                _READS_MASKS.add(cls)
         return function
 
     return register
+
+
+def reads_masks(layer):
+    """True when ``layer``'s converter takes and makes masks."""
+    return type(layer) in _READS_MASKS
 
 
 def exportable_classes():
