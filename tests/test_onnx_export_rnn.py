@@ -287,6 +287,57 @@ def test_time_distributed_keeps_the_mask(tmp_path):
     assert_matches(model, tmp_path, [padded_tokens()])
 
 
+def test_time_distributed_lstm_and_embedding(tmp_path):
+    """(batch, sentences, words): an Embedding and an LSTM per sentence."""
+    model = sequential(layers.TimeDistributed(layers.Embedding(10, 3)),
+                       layers.TimeDistributed(layers.LSTM(4)), layers.LSTM(2),
+                       input_shape=(3, 5))
+    check_export(model, tmp_path, integers=10)
+
+
+def test_time_distributed_of_a_layer_with_several_outputs_is_refused(tmp_path):
+    model = Sequential([layers.InputLayer(input_shape=(3, 5, 2)),
+                        layers.TimeDistributed(layers.GRU(2, return_state=True), name="td")])
+    with pytest.raises(NotImplementedError, match='TimeDistributed layer "td" wraps a layer with '
+                                                  "several outputs"):
+        model.export(tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("opset", [13, 17, None])
+def test_opsets_masked_bidirectional(opset, tmp_path):
+    newest = onnx.defs.onnx_opset_version()
+    opset = newest if opset is None else opset
+    model = sequential(layers.Masking(), layers.Bidirectional(layers.GRU(3, return_sequences=True)),
+                       layers.LSTM(2), input_shape=(6, 3))
+    x = np.random.default_rng(7).normal(size=(7, 6, 3)).astype(np.float32)
+    x[padded_tokens() == 0] = 0.0
+    minidl.onnx.export(model, tmp_path / "model.onnx", opset=opset)
+    onnx.checker.check_model(onnx.load(str(tmp_path / "model.onnx")), full_check=True)
+    try:
+        assert_matches(model, tmp_path, [x])
+    except ort.capi.onnxruntime_pybind11_state.Fail as error:
+        if opset == newest and "Unsupported model IR version" in str(error):
+            pytest.skip(f"onnxruntime {ort.__version__} cannot run opset {opset} yet: {error}")
+        raise
+
+
+def test_activation_onnx_lacks_is_named(tmp_path):
+    model = sequential(layers.LSTM(3, name="odd"), input_shape=(4, 2))
+    model.layers[0].activation = minidl.activations.get("softplus")  # past the layer's own check
+    with pytest.raises(NotImplementedError, match=r'layer "odd" \(LSTM\) uses the activation '
+                                                  "'softplus'"):
+        model.export(tmp_path / "m.onnx")
+
+
+def test_mask_crossing_a_nested_model_is_refused(tmp_path):
+    inner = Sequential([layers.Embedding(10, 3, mask_zero=True, input_shape=(6,)),
+                        layers.LSTM(4, return_sequences=True)], name="encoder")
+    outer = Sequential([inner, layers.LSTM(2)])
+    with pytest.raises(NotImplementedError, match='model "encoder" is nested .*output carries a '
+                                                  "timestep mask"):
+        outer.export(tmp_path / "m.onnx")
+
+
 # --- the tutorial LSTM models ------------------------------------------------------------
 def test_tutorial_fashion_lstm_rows_after_training(tmp_path):
     """examples/09: LSTM(128) over the 28 rows of each image, Dense 10 softmax."""

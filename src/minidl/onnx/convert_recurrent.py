@@ -348,14 +348,12 @@ def time_distributed(b, layer, x, input_shape):
     inner = layer.layer
     step_shape = (None, *input_shape[2:])
     convert = registry.find(inner)
-    if registry.reads_masks(inner):
-        raise NotImplementedError(
-            f'ONNX export: TimeDistributed layer "{layer.name}" wraps "{inner.name}" '
-            f"({type(inner).__name__}), which the exporter does not fold into the batch; "
-            "wrap a layer such as Dense or Conv2D.")
     folded = b.node("Reshape", [x, b.ints([-1, *input_shape[2:]], f"{layer.name}/folded")],
                     layer.name)
-    y = convert(b, inner, folded, step_shape)
+    if registry.reads_masks(inner):  # the folded steps carry no mask in minidl either
+        y, _ = convert(b, inner, folded, step_shape, mask=None)
+    else:
+        y = convert(b, inner, folded, step_shape)
     if isinstance(y, list):
         raise NotImplementedError(
             f'ONNX export: TimeDistributed layer "{layer.name}" wraps a layer with several '
