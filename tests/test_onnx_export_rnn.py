@@ -268,6 +268,15 @@ def test_time_major_is_refused(tmp_path):
         model.export(tmp_path / "m.onnx")
 
 
+def test_unknown_sequence_length_is_refused(tmp_path):
+    model = Sequential([layers.Embedding(100, 8, mask_zero=True, name="words"),
+                        layers.Bidirectional(layers.LSTM(4)), layers.Dense(1)])
+    model.predict(np.ones((2, 7), np.float32), verbose=0)  # built for any length
+    with pytest.raises(ValueError, match=r'"words" \(Embedding\) gets inputs of shape \(None, '
+                                         r"None\).*input_length="):
+        model.export(tmp_path / "m.onnx")
+
+
 # --- TimeDistributed ---------------------------------------------------------------------
 def test_time_distributed_dense_after_lstm(tmp_path):
     model = sequential(layers.LSTM(5, return_sequences=True),

@@ -174,6 +174,13 @@ def convert_layer(builder, layer, sources, shapes, in_masks, list_input):
     0/1 value of shape (batch, timesteps).
     """
     convert = registry.find(layer)
+    for one in shapes:
+        if any(d is None for d in one[1:]):
+            raise ValueError(
+                f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) gets inputs of shape '
+                f"{one}, with an unknown size besides the batch; the exported graph needs every "
+                "other size. Build the model with a full input shape, e.g. "
+                "Embedding(..., input_length=200) or input_shape=(timesteps, features).")
     x, shape = (sources, shapes) if list_input else (sources[0], shapes[0])
     present = [m for m in in_masks if m is not None]
     if registry.reads_masks(layer):
