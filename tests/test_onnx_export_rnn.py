@@ -347,6 +347,25 @@ def test_mask_crossing_a_nested_model_is_refused(tmp_path):
         outer.export(tmp_path / "m.onnx")
 
 
+# --- the other sequence layers (their converters are in convert_conv and convert_core) ----
+@pytest.mark.parametrize("options", [dict(padding="same", dilation_rate=2),
+                                     dict(padding="valid", strides=3),
+                                     dict(padding="causal", strides=2),
+                                     dict(padding="valid", dilation_rate=3, activation="relu")])
+def test_conv1d_more_geometries(options, tmp_path):
+    check_export(sequential(layers.Conv1D(3, 3, **options), input_shape=(11, 2)), tmp_path)
+
+
+def test_sequence_model_of_conv1d_pooling_repeat_permute(tmp_path):
+    """A small sequence model through the 1-D layers into an LSTM decoder."""
+    model = sequential(layers.Conv1D(4, 3, padding="causal", activation="relu"),
+                       layers.MaxPooling1D(2), layers.AveragePooling1D(2, strides=1),
+                       layers.GlobalMaxPooling1D(), layers.RepeatVector(3),
+                       layers.LSTM(5, return_sequences=True), layers.Permute((2, 1)),
+                       layers.GlobalAveragePooling1D(), input_shape=(12, 2))
+    check_export(model, tmp_path)
+
+
 # --- the tutorial LSTM models ------------------------------------------------------------
 def test_tutorial_fashion_lstm_rows_after_training(tmp_path):
     """examples/09: LSTM(128) over the 28 rows of each image, Dense 10 softmax."""
