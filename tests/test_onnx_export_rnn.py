@@ -268,12 +268,47 @@ def test_time_major_is_refused(tmp_path):
         model.export(tmp_path / "m.onnx")
 
 
-def test_unknown_sequence_length_is_refused(tmp_path):
-    model = Sequential([layers.Embedding(100, 8, mask_zero=True, name="words"),
-                        layers.Bidirectional(layers.LSTM(4)), layers.Dense(1)])
-    model.predict(np.ones((2, 7), np.float32), verbose=0)  # built for any length
-    with pytest.raises(ValueError, match=r'"words" \(Embedding\) gets inputs of shape \(None, '
-                                         r"None\).*input_length="):
+def any_length_tokens(steps, seed):
+    """7 token rows of ``steps`` steps: padding before, after, inside and all of it."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 10, (7, steps)).astype(np.float32)
+    x[0, :steps // 2] = 0
+    x[1, steps // 3:] = 0
+    x[2, ::3] = 0
+    x[4] = 0
+    return x
+
+
+def test_sequences_of_any_length(tmp_path):
+    """examples/10's longer_model: no input_length, so the graph has a "timesteps" axis."""
+    model = Sequential([layers.Embedding(10, 8, mask_zero=True),
+                        layers.Bidirectional(layers.LSTM(4)), layers.Dense(1, activation="sigmoid")])
+    model.predict(any_length_tokens(5, 0), verbose=0)  # built for any length
+    assert model.inputs[0].shape == (None, None)
+    for steps in (5, 11, 1):
+        assert_matches(model, tmp_path, [any_length_tokens(steps, steps)])
+    dims = onnx.load(str(tmp_path / "model.onnx")).graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param for d in dims] == ["batch", "timesteps"]
+
+
+def test_tagger_of_any_length(tmp_path):
+    """Per-step outputs for sequences of any length: LSTM, GRU and TimeDistributed(Dense)."""
+    inputs = layers.Input(shape=(None,), name="tokens")
+    embedded = layers.Embedding(10, 6, mask_zero=True)(inputs)
+    steps = layers.LSTM(5, return_sequences=True)(embedded)
+    steps = layers.GRU(4, return_sequences=True, go_backwards=True)(steps)
+    tags = layers.TimeDistributed(layers.Dense(3, activation="softmax"), name="tags")(steps)
+    model = randomize(Model(inputs, [tags, layers.GlobalMaxPooling1D(name="pooled")(steps)]))
+    for steps in (6, 13):
+        assert_matches(model, tmp_path, [any_length_tokens(steps, steps)])
+
+
+def test_layer_that_needs_the_length_is_named(tmp_path):
+    model = Sequential([layers.Embedding(10, 8), layers.Conv1D(4, 3, padding="same", name="conv"),
+                        layers.GlobalMaxPooling1D()])
+    model.predict(np.ones((2, 7), np.float32), verbose=0)
+    with pytest.raises(ValueError, match=r'"conv" \(Conv1D\) gets inputs of shape \(None, None, 8\)'
+                                         r".*Conv1D needs the number of timesteps.*input_length="):
         model.export(tmp_path / "m.onnx")
 
 

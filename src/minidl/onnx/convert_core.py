@@ -113,7 +113,7 @@ def add_bias(b, layer, y):
     return b.node("Add", [y, b.constant(layer.bias.numpy(), f"{layer.name}/bias")], layer.name)
 
 
-@converter(Dense)
+@converter(Dense, any_length=True)
 def dense(b, layer, x, input_shape):
     """``activation(x @ kernel + bias)``."""
     kernel = b.constant(layer.kernel.numpy(), f"{layer.name}/kernel")
@@ -121,12 +121,13 @@ def dense(b, layer, x, input_shape):
     return apply_activation(b, layer, y)
 
 
-@converter(Activation)
+@converter(Activation, any_length=True)
 def activation_layer(b, layer, x, input_shape):
     return apply_activation(b, layer, x)
 
 
-@converter(Dropout, SpatialDropout2D, GaussianDropout, GaussianNoise, ActivityRegularization)
+@converter(Dropout, SpatialDropout2D, GaussianDropout, GaussianNoise, ActivityRegularization,
+           any_length=True)
 def identity(b, layer, x, input_shape):
     """Active in training only: at inference the input passes through."""
     return b.node("Identity", [x], layer.name)
@@ -160,7 +161,7 @@ def repeat_vector(b, layer, x, input_shape):
     return b.node("Tile", [unsqueezed, b.ints([1, layer.n, 1], f"{layer.name}/repeats")], layer.name)
 
 
-@converter(Embedding, masks=True)
+@converter(Embedding, masks=True, any_length=True)
 def embedding(b, layer, x, input_shape, mask=None):
     """``embeddings[indices]``: a ``Gather`` of rows.  Float inputs (minidl's
     default) are cast to int64 first.  With ``mask_zero`` the output's mask is
@@ -174,24 +175,24 @@ def embedding(b, layer, x, input_shape, mask=None):
     return output, b.node("Cast", [b.node("Not", [zero], layer.name)], layer.name, to=1)
 
 
-@converter(ReLU)
+@converter(ReLU, any_length=True)
 def relu_layer(b, layer, x, input_shape):
     if layer.max_value is None and layer.threshold == 0 and layer.negative_slope == 0:
         return b.node("Relu", [x], layer.name)
     return rectified_linear(b, x, layer.name, layer.negative_slope, layer.max_value, layer.threshold)
 
 
-@converter(LeakyReLU)
+@converter(LeakyReLU, any_length=True)
 def leaky_relu_layer(b, layer, x, input_shape):
     return b.node("LeakyRelu", [x], layer.name, alpha=layer.alpha)
 
 
-@converter(ELU)
+@converter(ELU, any_length=True)
 def elu_layer(b, layer, x, input_shape):
     return b.node("Elu", [x], layer.name, alpha=layer.alpha)
 
 
-@converter(ThresholdedReLU)
+@converter(ThresholdedReLU, any_length=True)
 def thresholded_relu_layer(b, layer, x, input_shape):
     return rectified_linear(b, x, layer.name, threshold=layer.theta)
 

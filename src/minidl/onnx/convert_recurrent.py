@@ -37,6 +37,10 @@ exactly minidl's.  For ``return_sequences`` the output at step t is the
 compacted output at ``cumsum(mask)[t] - 1`` (the last real step up to t),
 0 where no real step has come yet, and 0 at every padded step for the
 copies inside Bidirectional (Keras's ``zero_output_for_mask``).
+
+None of these nodes needs the number of timesteps (the compaction reads it
+from the mask's shape), so a model built for sequences of any length
+(``Embedding`` without ``input_length``) exports with a ``"timesteps"`` axis.
 """
 
 from __future__ import annotations
@@ -187,13 +191,17 @@ class _Compacted:
     docstring): ``x`` (N, T, F) compacted, ``lengths`` (N,) int32, and what the
     outputs need to go back to the steps' places."""
 
-    def __init__(self, b, x, mask, steps, features, base):
+    def __init__(self, b, x, mask, features, base):
         self.b, self.mask, self.base = b, mask, base
+        # T from the mask's shape: the graph runs sequences of any length
+        shape = b.node("Shape", [mask], base)
+        count = b.node("Gather", [shape, b.ints([1], "index_1")], base, axis=0)  # [T]
+        t = b.node("Range", [b.ints(0, "int_0"), b.node("Gather", [shape, b.ints(1, "int_1")],
+                                                         base, axis=0), b.ints(1, "int_1")], base)
         padded = b.node("Sub", [b.constant(1.0, "one"), mask], base)
-        key = b.node("Add", [b.node("Mul", [padded, b.constant(float(steps), f"{base}/T")], base),
-                             b.constant(np.arange(steps), f"{base}/steps")], base)
-        _, order = b.node_outputs("TopK", [key, b.ints([steps], f"{base}/T_int")], base, 2,
-                                  axis=1, largest=0, sorted=1)
+        key = b.node("Add", [b.node("Mul", [padded, b.node("Cast", [count], base, to=1)], base),
+                             b.node("Cast", [t], base, to=1)], base)
+        _, order = b.node_outputs("TopK", [key, count], base, 2, axis=1, largest=0, sorted=1)
         self.x = _steps_at(b, x, order, features, base)
         self.lengths = b.node("Cast", [b.reduce("ReduceSum", mask, [1], base)], base, to=6)
         count = b.node("CumSum", [mask, b.ints(1, "axis_1_scalar")], base)  # real steps up to t
@@ -229,7 +237,7 @@ def _one_direction(b, layer, cell, x, input_shape, mask, initial_states):
     """``cell`` (a SimpleRNN, LSTM or GRU, maybe a Bidirectional's copy) over ``x``;
     returns (output sequence or None, last output, final states), as minidl's layer."""
     _check(layer, cell)
-    steps, features = input_shape[1], input_shape[2]
+    features = input_shape[2]
     zero_output = cell._zero_output_for_mask
     if cell.go_backwards:
         x = _reverse_steps(b, x, layer.name)
@@ -241,7 +249,7 @@ def _one_direction(b, layer, cell, x, input_shape, mask, initial_states):
         finals = [_pick(b, f, 0, 0, layer.name) for f in finals]
         sequence = _pick(b, y, 0, 2, layer.name) if cell.return_sequences else None
         return sequence, finals[0], finals
-    packed = _Compacted(b, x, mask, steps, features, layer.name)
+    packed = _Compacted(b, x, mask, features, layer.name)
     y, finals = _sequence_node(b, layer, [cell], packed.x, "forward", packed.lengths, initial)
     finals = [_pick(b, f, 0, 0, layer.name) for f in finals]
     sequence = None
@@ -253,7 +261,7 @@ def _one_direction(b, layer, cell, x, input_shape, mask, initial_states):
     return sequence, last, states
 
 
-@converter(SimpleRNN, LSTM, GRU, masks=True)
+@converter(SimpleRNN, LSTM, GRU, masks=True, any_length=True)
 def recurrent(b, layer, x, input_shape, mask=None):
     """The output (last step, or every step with ``return_sequences``), then the
     final states with ``return_state`` (LSTM: h, c).  Initial states given as
@@ -286,7 +294,7 @@ def _bidirectional_node(b, layer, x, input_shape, mask):
     units = forward.units
     packed = None
     if mask is not None:
-        packed = _Compacted(b, x, mask, input_shape[1], input_shape[2], layer.name)
+        packed = _Compacted(b, x, mask, input_shape[2], layer.name)
         x = packed.x
     y, finals = _sequence_node(b, layer, [forward, backward], x, "bidirectional",
                                "" if packed is None else packed.lengths)
@@ -305,7 +313,7 @@ def _bidirectional_node(b, layer, x, input_shape, mask):
     return results
 
 
-@converter(Bidirectional, masks=True)
+@converter(Bidirectional, masks=True, any_length=True)
 def bidirectional(b, layer, x, input_shape, mask=None):
     """Forward and backward outputs merged (``merge_mode``), then with
     ``return_state`` the forward layer's final states and the backward one's."""
@@ -341,7 +349,7 @@ def bidirectional(b, layer, x, input_shape, mask=None):
     return (outputs if len(outputs) > 1 else outputs[0]), (masks if len(masks) > 1 else out_mask)
 
 
-@converter(TimeDistributed)
+@converter(TimeDistributed, any_length=True)
 def time_distributed(b, layer, x, input_shape):
     """The steps folded into the batch, (N * T, ...), the wrapped layer's nodes,
     and the result unfolded to (N, T, ...), as minidl computes it."""
@@ -359,11 +367,15 @@ def time_distributed(b, layer, x, input_shape):
             f'ONNX export: TimeDistributed layer "{layer.name}" wraps a layer with several '
             "outputs, which minidl's TimeDistributed does not unfold either.")
     out_shape = inner.compute_output_shape(step_shape)
-    return b.node("Reshape", [y, b.ints([-1, input_shape[1], *out_shape[1:]],
-                                        f"{layer.name}/unfolded")], layer.name)
+    batch_and_steps = b.node("Slice", [b.node("Shape", [x], layer.name), b.ints([0], "int_0_list"),
+                                       b.ints([2], "int_2_list")], layer.name)
+    unfolded = b.node("Concat", [batch_and_steps, b.ints(list(out_shape[1:]),
+                                                         f"{layer.name}/step_shape")],
+                      layer.name, axis=0)
+    return b.node("Reshape", [y, unfolded], layer.name)
 
 
-@converter(Masking, masks=True)
+@converter(Masking, masks=True, any_length=True)
 def masking(b, layer, x, input_shape, mask=None):
     """mask = any(x != mask_value) over the features; the output is x * mask."""
     differs = b.node("Not", [b.node("Equal", [x, b.constant(layer.mask_value,

@@ -23,6 +23,7 @@ from onnx import TensorProto, helper, numpy_helper
 from minidl.onnx import registry
 
 BATCH = "batch"  # the name of the dynamic batch axis in the exported graph
+TIMESTEPS = "timesteps"  # axis 1 of a sequence whose length the model leaves open
 
 
 class GraphBuilder:
@@ -96,8 +97,10 @@ class GraphBuilder:
 
 
 def value_info(name, shape, elem_type):
-    """A typed graph input/output; a None size (the batch) becomes ``"batch"``."""
-    dims = [BATCH if i == 0 and d is None else d for i, d in enumerate(shape)]
+    """A typed graph input/output; a None size becomes ``"batch"`` (axis 0) or
+    ``"timesteps"`` (axis 1, a sequence of any length)."""
+    dynamic = {0: BATCH, 1: TIMESTEPS}
+    dims = [dynamic.get(i) if d is None else d for i, d in enumerate(shape)]
     if any(d is None for d in dims):
         raise ValueError(f"ONNX export: {name!r} has shape {tuple(shape)} with an unknown size "
                          "besides the batch; build the model with a full input_shape.")
@@ -175,12 +178,18 @@ def convert_layer(builder, layer, sources, shapes, in_masks, list_input):
     """
     convert = registry.find(layer)
     for one in shapes:
-        if any(d is None for d in one[1:]):
+        unknown = [i for i, d in enumerate(one) if d is None and i > 0]
+        if unknown == [1] and registry.takes_any_length(layer):
+            continue  # a sequence of any length: the graph's "timesteps" axis
+        if unknown:
+            which = (f"; {type(layer).__name__} needs the number of timesteps (layers that "
+                     f"take sequences of any length: {', '.join(registry.any_length_classes())})"
+                     if unknown == [1] else "")
             raise ValueError(
                 f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) gets inputs of shape '
-                f"{one}, with an unknown size besides the batch; the exported graph needs every "
-                "other size. Build the model with a full input shape, e.g. "
-                "Embedding(..., input_length=200) or input_shape=(timesteps, features).")
+                f"{one}, with an unknown size besides the batch{which}. Build the model with a "
+                "full input shape, e.g. Embedding(..., input_length=200) or "
+                "input_shape=(timesteps, features).")
     x, shape = (sources, shapes) if list_input else (sources[0], shapes[0])
     present = [m for m in in_masks if m is not None]
     if registry.reads_masks(layer):

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 _CONVERTERS = {}
 _READS_MASKS = set()
+_ANY_LENGTH = set()
 
 
-def converter(*classes, masks=False):
+def converter(*classes, masks=False, any_length=False):
     """Register the decorated function as the converter of ``classes``.
 
     ``masks=True``: the converter takes the input's mask (``mask=``, the name
     of a float 0/1 (batch, timesteps) value, or None) and returns
     ``(outputs, output masks)``; see ``graph.convert_layer``.
+    ``any_length=True``: its nodes work for any number of timesteps (axis 1
+    unknown at export, a ``"timesteps"`` axis of the graph).
     """
 
     def register(function):
@@ -26,9 +29,20 @@ def converter(*classes, masks=False):
             _CONVERTERS[cls] = function
             if masks:
                 _READS_MASKS.add(cls)
+            if any_length:
+                _ANY_LENGTH.add(cls)
         return function
 
     return register
+
+
+def takes_any_length(layer):
+    """True when ``layer``'s converter works with axis 1 of unknown size."""
+    return type(layer) in _ANY_LENGTH
+
+
+def any_length_classes():
+    return sorted(cls.__name__ for cls in _ANY_LENGTH)
 
 
 def reads_masks(layer):
