@@ -282,7 +282,8 @@ def any_length_tokens(steps, seed):
 def test_sequences_of_any_length(tmp_path):
     """examples/10's longer_model: no input_length, so the graph has a "timesteps" axis."""
     model = Sequential([layers.Embedding(10, 8, mask_zero=True),
-                        layers.Bidirectional(layers.LSTM(4)), layers.Dense(1, activation="sigmoid")])
+                        layers.Bidirectional(layers.LSTM(4)),
+                        layers.Dense(1, activation="sigmoid")])
     model.predict(any_length_tokens(5, 0), verbose=0)  # built for any length
     assert model.inputs[0].shape == (None, None)
     for steps in (5, 11, 1):

@@ -77,7 +77,9 @@ def _activation_names(layer):
     if isinstance(layer, SimpleRNN):
         return [activation]
     recurrent = layer._name(layer.recurrent_activation)
-    return [recurrent, activation, activation] if isinstance(layer, LSTM) else [recurrent, activation]
+    if isinstance(layer, LSTM):  # f (the gates), g (the candidate cell), h (the output)
+        return [recurrent, activation, activation]
+    return [recurrent, activation]
 
 
 def _activation_attributes(layer, cells):
@@ -162,8 +164,8 @@ def _sequence_node(b, layer, cells, x, direction, lengths="", initial=()):
     attributes = _activation_attributes(layer, cells)
     if isinstance(cell, GRU):
         attributes["linear_before_reset"] = 1
-    outputs = b.node_outputs(_OPS[type(cell)], inputs, layer.name, 1 + cell._state_count,
-                             hidden_size=cell.units, direction=direction, **attributes)
+    outputs = b.node(_OPS[type(cell)], inputs, layer.name, n_outputs=1 + cell._state_count,
+                     hidden_size=cell.units, direction=direction, **attributes)
     y = b.transpose(outputs[0], [2, 0, 1, 3], layer.name)  # (T, dirs, N, U) -> (N, T, dirs, U)
     return y, outputs[1:]
 
@@ -201,7 +203,7 @@ class _Compacted:
         padded = b.node("Sub", [b.constant(1.0, "one"), mask], base)
         key = b.node("Add", [b.node("Mul", [padded, b.node("Cast", [count], base, to=1)], base),
                              b.node("Cast", [t], base, to=1)], base)
-        _, order = b.node_outputs("TopK", [key, count], base, 2, axis=1, largest=0, sorted=1)
+        _, order = b.node("TopK", [key, count], base, n_outputs=2, axis=1, largest=0, sorted=1)
         self.x = _steps_at(b, x, order, features, base)
         self.lengths = b.node("Cast", [b.reduce("ReduceSum", mask, [1], base)], base, to=6)
         count = b.node("CumSum", [mask, b.ints(1, "axis_1_scalar")], base)  # real steps up to t

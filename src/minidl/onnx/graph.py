@@ -22,8 +22,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from minidl.onnx import registry
 
-BATCH = "batch"  # the name of the dynamic batch axis in the exported graph
-TIMESTEPS = "timesteps"  # axis 1 of a sequence whose length the model leaves open
+BATCH, TIMESTEPS = "batch", "timesteps"  # the dynamic axes: 0, and 1 of any-length sequences
 
 
 class GraphBuilder:
@@ -55,8 +54,7 @@ class GraphBuilder:
 
     def constant(self, value, base, dtype=np.float32):
         """An initializer holding ``value`` (float32 unless ``dtype``); one per array."""
-        array = np.asarray(value, dtype=dtype)
-        array = np.ascontiguousarray(array).reshape(array.shape)  # a scalar stays 0-d
+        array = np.asarray(value, dtype=dtype).copy(order="C")  # (a scalar stays 0-d)
         key = (array.dtype.str, array.shape, array.tobytes())
         if key not in self._constants:
             name = self.fresh(base)
@@ -68,20 +66,12 @@ class GraphBuilder:
         """An int64 initializer (shapes, axes, pads given as inputs)."""
         return self.constant(np.asarray(values, dtype=np.int64), base, dtype=np.int64)
 
-    def node(self, op, inputs, base, output=None, **attributes):
-        """Add one node; returns the name of its (single) output."""
-        output = output or self.fresh(base)
-        self.nodes.append(helper.make_node(op, list(inputs), [output],
+    def node(self, op, inputs, base, output=None, n_outputs=1, **attributes):
+        """Add one node; returns the name of its output (of its ``n_outputs`` outputs, a list)."""
+        outputs = [output or self.fresh(base)] + [self.fresh(base) for _ in range(n_outputs - 1)]
+        self.nodes.append(helper.make_node(op, list(inputs), outputs,  # "" skips an optional input
                                            name=self.fresh(f"{base}/{op}"), **attributes))
-        return output
-
-    def node_outputs(self, op, inputs, base, count, **attributes):
-        """Add one node with ``count`` outputs (``LSTM``: Y, Y_h, Y_c); returns their names.
-        An empty name in ``inputs`` leaves that optional input out."""
-        outputs = [self.fresh(base) for _ in range(count)]
-        self.nodes.append(helper.make_node(op, list(inputs), outputs,
-                                           name=self.fresh(f"{base}/{op}"), **attributes))
-        return outputs
+        return outputs[0] if n_outputs == 1 else outputs
 
     def transpose(self, x, perm, base):
         return self.node("Transpose", [x], base, perm=list(perm))
@@ -97,10 +87,8 @@ class GraphBuilder:
 
 
 def value_info(name, shape, elem_type):
-    """A typed graph input/output; a None size becomes ``"batch"`` (axis 0) or
-    ``"timesteps"`` (axis 1, a sequence of any length)."""
-    dynamic = {0: BATCH, 1: TIMESTEPS}
-    dims = [dynamic.get(i) if d is None else d for i, d in enumerate(shape)]
+    """A typed graph input/output; a None size becomes ``"batch"`` or (axis 1) ``"timesteps"``."""
+    dims = [{0: BATCH, 1: TIMESTEPS}.get(i) if d is None else d for i, d in enumerate(shape)]
     if any(d is None for d in dims):
         raise ValueError(f"ONNX export: {name!r} has shape {tuple(shape)} with an unknown size "
                          "besides the batch; build the model with a full input_shape.")
