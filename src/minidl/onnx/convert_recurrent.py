@@ -150,10 +150,11 @@ def _check(layer, cell):
             "has the batch first. Use time_major=False (transpose the data instead).")
 
 
-def _sequence_node(b, layer, cells, x, direction, lengths="", initial=()):
+def _sequence_node(b, layer, cells, x, direction, lengths="", initial=(), sequence=True):
     """One ONNX RNN/LSTM/GRU node over ``x`` (N, T, F) for ``cells`` (one layer, or
-    the forward and backward copies); returns ``Y`` (N, T, dirs, U) and the finals
-    ``[Y_h, Y_c]`` (dirs, N, U)."""
+    the forward and backward copies); returns ``Y`` (N, T, dirs, U), or None unless
+    ``sequence`` (the node then skips writing it), and the finals ``[Y_h, Y_c]``
+    (dirs, N, U)."""
     cell = cells[0]
     weights = [_onnx_weights(c) for c in cells]
     w, r, bias = (b.constant(np.stack(parts), f"{layer.name}/{what}")
@@ -166,6 +167,9 @@ def _sequence_node(b, layer, cells, x, direction, lengths="", initial=()):
         attributes["linear_before_reset"] = 1
     outputs = b.node(_OPS[type(cell)], inputs, layer.name, n_outputs=1 + cell._state_count,
                      hidden_size=cell.units, direction=direction, **attributes)
+    if not sequence:
+        b.nodes[-1].output[0] = ""  # an optional output left out
+        return None, outputs[1:]
     y = b.transpose(outputs[0], [2, 0, 1, 3], layer.name)  # (T, dirs, N, U) -> (N, T, dirs, U)
     return y, outputs[1:]
 
@@ -247,12 +251,14 @@ def _one_direction(b, layer, cell, x, input_shape, mask, initial_states):
     initial = [b.node("Unsqueeze", [s, b.ints([0], "axis_0")], layer.name)
                for s in initial_states]
     if mask is None:
-        y, finals = _sequence_node(b, layer, [cell], x, "forward", initial=initial)
+        y, finals = _sequence_node(b, layer, [cell], x, "forward", initial=initial,
+                                   sequence=cell.return_sequences)
         finals = [_pick(b, f, 0, 0, layer.name) for f in finals]
         sequence = _pick(b, y, 0, 2, layer.name) if cell.return_sequences else None
         return sequence, finals[0], finals
     packed = _Compacted(b, x, mask, features, layer.name)
-    y, finals = _sequence_node(b, layer, [cell], packed.x, "forward", packed.lengths, initial)
+    y, finals = _sequence_node(b, layer, [cell], packed.x, "forward", packed.lengths, initial,
+                               sequence=cell.return_sequences)
     finals = [_pick(b, f, 0, 0, layer.name) for f in finals]
     sequence = None
     if cell.return_sequences:
@@ -299,7 +305,8 @@ def _bidirectional_node(b, layer, x, input_shape, mask):
         packed = _Compacted(b, x, mask, input_shape[2], layer.name)
         x = packed.x
     y, finals = _sequence_node(b, layer, [forward, backward], x, "bidirectional",
-                               "" if packed is None else packed.lengths)
+                               "" if packed is None else packed.lengths,
+                               sequence=layer.return_sequences)
     results = []
     for d, cell in enumerate((forward, backward)):
         states = [_pick(b, f, d, 0, layer.name) for f in finals]
