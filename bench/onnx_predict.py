@@ -1,10 +1,11 @@
 """Predict throughput: ONNX Runtime running minidl's exported model against minidl's predict.
 
-    PYTHONPATH=src python bench/onnx_predict.py                 # M1 and M4, 10,000 images
+    PYTHONPATH=src python bench/onnx_predict.py                 # M1, M4, M5, 10,000 images
     PYTHONPATH=src python bench/onnx_predict.py --quick         # a smoke run
-    PYTHONPATH=src python bench/onnx_predict.py --threads 1 --batch-sizes 32 256
+    PYTHONPATH=src python bench/onnx_predict.py --threads 1 --batch-sizes 32 256 --models M5
 
-For the tutorial MLP (M1) and CNN (M4) of tutorial_models.py, trained for a
+For the tutorial MLP (M1), CNN (M4) and LSTM over image rows (M5) of
+tutorial_models.py, trained for a
 few steps on the bundled Fashion-MNIST images, the model is exported with
 ``model.export`` and both runtimes predict the same images in batches of
 each given size, with the same thread count, taking turns for ``--rounds``
@@ -29,6 +30,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tutorial_models import MODELS, build_minidl, make_data  # noqa: E402
+
+BENCHED = ("M1", "M4", "M5")  # M6 reads int32 tokens; the exported graph takes float32
 
 
 def cores():
@@ -98,6 +101,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=cores())
     parser.add_argument("--quick", action="store_true", help="1,000 images, 2 rounds")
+    parser.add_argument("--models", nargs="+", choices=BENCHED, default=list(BENCHED))
     args = parser.parse_args(argv)
     if args.quick:
         args.images, args.rounds = 1_000, 2
@@ -110,7 +114,7 @@ def main(argv=None):
           f"{args.threads} threads, {args.images} images, median of {args.rounds} rounds")
     print(f"{'model':6} {'batch':>6} {'minidl img/s':>13} {'onnxruntime img/s':>18} {'ratio':>6}")
     with tempfile.TemporaryDirectory() as folder:
-        for key in ("M1", "M4"):
+        for key in args.models:
             rows, difference = bench(MODELS[key], args.images, args.batch_sizes, args.rounds,
                                      args.threads, train_steps=20, folder=folder)
             for name, batch, ours, theirs, ratio in rows:

@@ -41,7 +41,7 @@ def to_proto(model, opset=None):
     onnx = _require_onnx()
     from minidl.models.model import Model
     from minidl.onnx import (  # noqa: F401 (importing them registers their converters)
-        convert_conv, convert_core, convert_image, convert_merge)
+        convert_conv, convert_core, convert_image, convert_merge, convert_recurrent)
     from minidl.onnx.graph import build_model_proto
 
     if not isinstance(model, Model):

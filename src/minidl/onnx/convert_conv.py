@@ -119,7 +119,8 @@ def avg_pool1d(b, layer, x, input_shape):
     return _pool(b, layer, x, input_shape, "AveragePool", [layer.pool_size], [layer.strides])
 
 
-@converter(GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D)
+@converter(GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+           any_length=True)
 def global_pool(b, layer, x, input_shape):
     """The mean or maximum over every axis but the batch and the channels."""
     op = "ReduceMax" if isinstance(layer, (GlobalMaxPooling2D, GlobalMaxPooling1D)) else "ReduceMean"

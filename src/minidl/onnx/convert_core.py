@@ -113,7 +113,7 @@ def add_bias(b, layer, y):
     return b.node("Add", [y, b.constant(layer.bias.numpy(), f"{layer.name}/bias")], layer.name)
 
 
-@converter(Dense)
+@converter(Dense, any_length=True)
 def dense(b, layer, x, input_shape):
     """``activation(x @ kernel + bias)``."""
     kernel = b.constant(layer.kernel.numpy(), f"{layer.name}/kernel")
@@ -121,15 +121,19 @@ def dense(b, layer, x, input_shape):
     return apply_activation(b, layer, y)
 
 
-@converter(Activation)
+@converter(Activation, any_length=True)
 def activation_layer(b, layer, x, input_shape):
     return apply_activation(b, layer, x)
 
 
-@converter(Dropout, SpatialDropout2D, GaussianDropout, GaussianNoise, ActivityRegularization)
+@converter(Dropout, SpatialDropout2D, GaussianDropout, GaussianNoise, ActivityRegularization,
+           any_length=True)
 def identity(b, layer, x, input_shape):
     """Active in training only: at inference the input passes through."""
     return b.node("Identity", [x], layer.name)
+
+
+identity.keeps_mask = True  # minidl's call returns its input, with the input's mask
 
 
 @converter(Flatten)
@@ -157,34 +161,38 @@ def repeat_vector(b, layer, x, input_shape):
     return b.node("Tile", [unsqueezed, b.ints([1, layer.n, 1], f"{layer.name}/repeats")], layer.name)
 
 
-@converter(Embedding)
-def embedding(b, layer, x, input_shape):
+@converter(Embedding, masks=True, any_length=True)
+def embedding(b, layer, x, input_shape, mask=None):
     """``embeddings[indices]``: a ``Gather`` of rows.  Float inputs (minidl's
-    default) are cast to int64 first; the mask of ``mask_zero`` is not part of
-    the values, and no exportable layer reads it."""
+    default) are cast to int64 first.  With ``mask_zero`` the output's mask is
+    ``indices != 0`` (a float 0/1 value; see ``graph.convert_layer``)."""
     table = b.constant(layer.embeddings.numpy(), f"{layer.name}/embeddings")
     indices = b.node("Cast", [x], layer.name, to=7)  # TensorProto.INT64
-    return b.node("Gather", [table, indices], layer.name, axis=0)
+    output = b.node("Gather", [table, indices], layer.name, axis=0)
+    if not layer.mask_zero:
+        return output, None
+    zero = b.node("Equal", [x, b.constant(0.0, "zero")], layer.name)
+    return output, b.node("Cast", [b.node("Not", [zero], layer.name)], layer.name, to=1)
 
 
-@converter(ReLU)
+@converter(ReLU, any_length=True)
 def relu_layer(b, layer, x, input_shape):
     if layer.max_value is None and layer.threshold == 0 and layer.negative_slope == 0:
         return b.node("Relu", [x], layer.name)
     return rectified_linear(b, x, layer.name, layer.negative_slope, layer.max_value, layer.threshold)
 
 
-@converter(LeakyReLU)
+@converter(LeakyReLU, any_length=True)
 def leaky_relu_layer(b, layer, x, input_shape):
     return b.node("LeakyRelu", [x], layer.name, alpha=layer.alpha)
 
 
-@converter(ELU)
+@converter(ELU, any_length=True)
 def elu_layer(b, layer, x, input_shape):
     return b.node("Elu", [x], layer.name, alpha=layer.alpha)
 
 
-@converter(ThresholdedReLU)
+@converter(ThresholdedReLU, any_length=True)
 def thresholded_relu_layer(b, layer, x, input_shape):
     return rectified_linear(b, x, layer.name, threshold=layer.theta)
 

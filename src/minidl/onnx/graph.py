@@ -22,7 +22,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from minidl.onnx import registry
 
-BATCH = "batch"  # the name of the dynamic batch axis in the exported graph
+BATCH, TIMESTEPS = "batch", "timesteps"  # the dynamic axes: 0, and 1 of any-length sequences
 
 
 class GraphBuilder:
@@ -54,7 +54,7 @@ class GraphBuilder:
 
     def constant(self, value, base, dtype=np.float32):
         """An initializer holding ``value`` (float32 unless ``dtype``); one per array."""
-        array = np.ascontiguousarray(np.asarray(value, dtype=dtype))
+        array = np.asarray(value, dtype=dtype).copy(order="C")  # (a scalar stays 0-d)
         key = (array.dtype.str, array.shape, array.tobytes())
         if key not in self._constants:
             name = self.fresh(base)
@@ -66,12 +66,12 @@ class GraphBuilder:
         """An int64 initializer (shapes, axes, pads given as inputs)."""
         return self.constant(np.asarray(values, dtype=np.int64), base, dtype=np.int64)
 
-    def node(self, op, inputs, base, output=None, **attributes):
-        """Add one node; returns the name of its (single) output."""
-        output = output or self.fresh(base)
-        self.nodes.append(helper.make_node(op, list(inputs), [output],
+    def node(self, op, inputs, base, output=None, n_outputs=1, **attributes):
+        """Add one node; returns the name of its output (of its ``n_outputs`` outputs, a list)."""
+        outputs = [output or self.fresh(base)] + [self.fresh(base) for _ in range(n_outputs - 1)]
+        self.nodes.append(helper.make_node(op, list(inputs), outputs,  # "" skips an optional input
                                            name=self.fresh(f"{base}/{op}"), **attributes))
-        return output
+        return outputs[0] if n_outputs == 1 else outputs
 
     def transpose(self, x, perm, base):
         return self.node("Transpose", [x], base, perm=list(perm))
@@ -87,8 +87,8 @@ class GraphBuilder:
 
 
 def value_info(name, shape, elem_type):
-    """A typed graph input/output; a None size (the batch) becomes ``"batch"``."""
-    dims = [BATCH if i == 0 and d is None else d for i, d in enumerate(shape)]
+    """A typed graph input/output; a None size becomes ``"batch"`` or (axis 1) ``"timesteps"``."""
+    dims = [{0: BATCH, 1: TIMESTEPS}.get(i) if d is None else d for i, d in enumerate(shape)]
     if any(d is None for d in dims):
         raise ValueError(f"ONNX export: {name!r} has shape {tuple(shape)} with an unknown size "
                          "besides the batch; build the model with a full input_shape.")
@@ -121,25 +121,85 @@ def model_steps(model):
 
 
 def convert_model(builder, model, input_names):
-    """Add the nodes of ``model`` reading ``input_names``; returns its output names."""
+    """Add the nodes of ``model`` reading ``input_names``; returns its output names
+    and their masks (see ``convert_layer``)."""
     from minidl.models.model import Model
 
     names = {id(t): n for t, n in zip(model.inputs, input_names)}
+    masks = {}
     for layer, inputs, list_input, outputs in model_steps(model):
         sources = [names[id(t)] for t in inputs]
         shapes = [tuple(t.shape) for t in inputs]
+        in_masks = [masks.get(id(t)) for t in inputs]
         if isinstance(layer, Model):
-            results = convert_model(builder, layer, sources)
+            if any(m is not None for m in in_masks):
+                raise NotImplementedError(_nested_mask_message(layer, "its input carries"))
+            results, out_masks = convert_model(builder, layer, sources)
+            if any(m is not None for m in out_masks):
+                raise NotImplementedError(_nested_mask_message(layer, "its output carries"))
         else:
-            convert = registry.find(layer)
-            if list_input:
-                result = convert(builder, layer, sources, shapes)
-            else:
-                result = convert(builder, layer, sources[0], shapes[0])
-            results = [result]
-        for tensor, name in zip(outputs, results):
+            results, out_masks = convert_layer(builder, layer, sources, shapes, in_masks,
+                                               list_input)
+        for tensor, name, mask in zip(outputs, results, out_masks):
             names[id(tensor)] = name
-    return [names[id(t)] for t in model.outputs]
+            masks[id(tensor)] = mask
+    return [names[id(t)] for t in model.outputs], [masks.get(id(t)) for t in model.outputs]
+
+
+def _nested_mask_message(model, where):
+    return (f'ONNX export: model "{model.name}" is nested in another model and {where} a '
+            "timestep mask (from Embedding(mask_zero=True) or Masking); the exporter follows "
+            "masks within one model only. Build one model of all the layers to export it.")
+
+
+def convert_layer(builder, layer, sources, shapes, in_masks, list_input):
+    """The output names and output masks of one layer call.
+
+    Masks follow minidl's rules (``Layer.compute_mask``): ``Embedding(mask_zero=True)``
+    and ``Masking`` make one, a layer with ``supports_masking`` passes it on, a
+    layer that is an identity at inference returns its input (mask included),
+    any other layer drops it.  The recurrent layers and Bidirectional read it
+    (their converters are registered with ``masks=True``).  A mask reaching any
+    other layer whose ``call`` reads masks is refused: exporting the call
+    without it would give different values.  In the graph a mask is a float
+    0/1 value of shape (batch, timesteps).
+    """
+    convert = registry.find(layer)
+    for one in shapes:
+        unknown = [i for i, d in enumerate(one) if d is None and i > 0]
+        if unknown == [1] and registry.takes_any_length(layer):
+            continue  # a sequence of any length: the graph's "timesteps" axis
+        if unknown:
+            which = (f"; {type(layer).__name__} needs the number of timesteps (layers that "
+                     f"take sequences of any length: {', '.join(registry.any_length_classes())})"
+                     if unknown == [1] else "")
+            raise ValueError(
+                f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) gets inputs of shape '
+                f"{one}, with an unknown size besides the batch{which}. Build the model with a "
+                "full input shape, e.g. Embedding(..., input_length=200) or "
+                "input_shape=(timesteps, features).")
+    x, shape = (sources, shapes) if list_input else (sources[0], shapes[0])
+    present = [m for m in in_masks if m is not None]
+    if registry.reads_masks(layer):
+        # a recurrent layer's [sequence, *initial states]: the sequence's mask
+        result, out_mask = convert(builder, layer, x, shape, mask=in_masks[0])
+    else:
+        if present and layer._call_takes_mask:
+            raise NotImplementedError(
+                f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) reads the timestep '
+                "mask of its input (made by Embedding(mask_zero=True) or Masking before it), "
+                "which the exporter cannot give it. Remove mask_zero=True / the Masking layer "
+                "if the model does not need it, or end the masked part with a recurrent layer.")
+        if present and list_input and layer.supports_masking:
+            raise NotImplementedError(
+                f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) merges inputs that '
+                "carry timestep masks; the exporter does not merge masks.")
+        result = convert(builder, layer, x, shape)
+        passes = layer.supports_masking or getattr(convert, "keeps_mask", False)
+        out_mask = in_masks[0] if passes and not list_input else None
+    results = result if isinstance(result, list) else [result]
+    out_masks = out_mask if isinstance(out_mask, list) else [out_mask] * len(results)
+    return results, out_masks
 
 
 def build_model_proto(model, opset):
@@ -149,10 +209,10 @@ def build_model_proto(model, opset):
     model_steps(model)  # a model it cannot walk is refused before its inputs are asked for
     builder = GraphBuilder(opset)
     input_names = [builder.reserve(t.layer.name) for t in model.inputs]
-    output_names = list(model.output_names)
+    output_names = unique_names(model.output_names)
     for name in output_names:
         builder.reserve(name)
-    results = convert_model(builder, model, input_names)
+    results, _ = convert_model(builder, model, input_names)
     renamed = {}
     for result, name in zip(results, output_names):
         if result in input_names or result in renamed:  # an input, or an output given twice
@@ -172,6 +232,20 @@ def build_model_proto(model, opset):
     proto.ir_version = helper.find_min_ir_version_for(opsets)  # older runtimes read it too
     onnx.checker.check_model(proto)
     return proto
+
+
+def unique_names(names):
+    """The graph's output names: a layer with several outputs (``return_state``)
+    names them ``rnn``, ``rnn_1``, ``rnn_2`` (Keras's ``output_names`` rule)."""
+    taken, counts, unique = set(), {}, []
+    for name in names:
+        proposal = name
+        while proposal in taken:
+            counts[name] = counts.get(name, 0) + 1
+            proposal = f"{name}_{counts[name]}"
+        taken.add(proposal)
+        unique.append(proposal)
+    return unique
 
 
 def _rename(builder, old, new):

@@ -9,15 +9,15 @@ something else in its ``call``, so it is refused rather than exported as a
 
 from __future__ import annotations
 
-_CONVERTERS = {}
+_CONVERTERS, _FLAGS = {}, {}  # class -> converter; class -> (masks, any_length), see below
 
 
-def converter(*classes):
+def converter(*classes, masks=False, any_length=False):
     """Register the decorated function as the converter of ``classes``."""
 
     def register(function):
         for cls in classes:
-            _CONVERTERS[cls] = function
+            _CONVERTERS[cls], _FLAGS[cls] = function, (masks, any_length)
         return function
 
     return register
@@ -38,3 +38,24 @@ def find(layer):
             f"ONNX. Layers that can: {', '.join(exportable_classes())}, and Sequential or "
             "functional models made of them."
         ) from None
+
+
+# A converter may return a list of names (a layer with several outputs, e.g.
+# return_state).  Registered with ``masks=True`` it also takes the input's
+# timestep mask (``mask=``: the name of a float 0/1 (batch, timesteps) value,
+# or None) and returns ``(outputs, output masks)``; see ``graph.convert_layer``.
+# Registered with ``any_length=True`` its nodes work for any number of
+# timesteps (axis 1 unknown at export: the graph's ``"timesteps"`` axis).
+def reads_masks(layer):
+    """True when ``layer``'s converter takes and makes masks."""
+    return _FLAGS.get(type(layer), (False, False))[0]
+
+
+def takes_any_length(layer):
+    """True when ``layer``'s converter works with axis 1 of unknown size."""
+    return _FLAGS.get(type(layer), (False, False))[1]
+
+
+def any_length_classes():
+    """The names of the layer classes that take sequences of any length, sorted."""
+    return sorted(cls.__name__ for cls, (_, any_length) in _FLAGS.items() if any_length)
