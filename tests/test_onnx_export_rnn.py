@@ -21,7 +21,8 @@ from test_onnx_export import check_export, randomize, sequential
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-RECURRENT = {"SimpleRNN": layers.SimpleRNN, "LSTM": layers.LSTM, "GRU": layers.GRU}
+RECURRENT = {"SimpleRNN": layers.SimpleRNN, "LSTM": layers.LSTM, "GRU": layers.GRU,
+             "GRU_reset_before": lambda *a, **k: layers.GRU(*a, reset_after=False, **k)}
 
 
 def run_onnx(model, tmp_path, xs, name="model.onnx"):
@@ -56,10 +57,10 @@ def test_recurrent_layer(kind, return_sequences, go_backwards, tmp_path):
     model = sequential(RECURRENT[kind](5, return_sequences=return_sequences,
                                        go_backwards=go_backwards), input_shape=(6, 3))
     check_export(model, tmp_path)
-    assert {"SimpleRNN": "RNN"}.get(kind, kind) in node_ops(tmp_path)
+    assert {"SimpleRNN": "RNN", "GRU_reset_before": "GRU"}.get(kind, kind) in node_ops(tmp_path)
 
 
-@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "GRU_reset_before"])
 @pytest.mark.parametrize("activation, recurrent_activation", [
     ("relu", "hard_sigmoid"), ("linear", "sigmoid"), ("hard_sigmoid", "linear"),
     ("sigmoid", "tanh"), ("tanh", "relu")])
@@ -180,6 +181,10 @@ MASKED = {
     "lstm_sequences": lambda: layers.LSTM(4, return_sequences=True),
     "gru_backwards": lambda: layers.GRU(4, go_backwards=True),
     "gru_backwards_sequences": lambda: layers.GRU(4, go_backwards=True, return_sequences=True),
+    "gru_reset_before_sequences": lambda: layers.GRU(4, reset_after=False,
+                                                     return_sequences=True),
+    "bidirectional_gru_reset_before": lambda: layers.Bidirectional(
+        layers.GRU(3, reset_after=False)),
     "simple_rnn_sequences": lambda: layers.SimpleRNN(4, return_sequences=True),
     "bidirectional_lstm": lambda: layers.Bidirectional(layers.LSTM(4)),
     "bidirectional_lstm_sequences_ave": lambda: layers.Bidirectional(

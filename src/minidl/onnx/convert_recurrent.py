@@ -12,10 +12,12 @@ layer     Keras kernel (F, G*U)  ONNX W (dirs, G*U, F), R (dirs, G*U, U)  ONNX B
 SimpleRNN one gate               kernel.T, recurrent_kernel.T        [bias, 0]
 LSTM      gates i f c o          gates reordered to i o f c, then .T [bias (i o f c), 0]
 GRU       gates z r h            z r h (the same order), .T          [bias[0], bias[1]]
+ (reset_after=False: one bias)                                       [bias, 0]
 ========= ====================== =================================== ===================
 
 Keras 2's GRU (``reset_after=True``) applies the reset gate after the
-recurrent product, which is ONNX's ``linear_before_reset=1``.  The
+recurrent product, which is ONNX's ``linear_before_reset=1``; Keras 1's
+(``reset_after=False``) applies it before, ONNX's ``linear_before_reset=0``.  The
 activations go in the ``activations`` attribute (LSTM: recurrent_activation,
 activation, activation; GRU: recurrent_activation, activation; RNN: activation).
 
@@ -129,7 +131,7 @@ def _onnx_weights(cell):
     zeros = np.zeros(gates * units, kernel.dtype)
     if cell.bias is None:
         input_bias, recurrent_bias = zeros, zeros
-    elif isinstance(cell, GRU):  # (2, 3U): added to x @ kernel, and to h @ recurrent_kernel
+    elif isinstance(cell, GRU) and cell.reset_after:  # (2, 3U): to x @ kernel, to h @ U
         input_bias, recurrent_bias = cell.bias.numpy()
     else:
         input_bias, recurrent_bias = reorder(cell.bias.numpy()), zeros
@@ -163,8 +165,8 @@ def _sequence_node(b, layer, cells, x, direction, lengths="", initial=(), sequen
     while inputs[-1] == "":
         inputs.pop()
     attributes = _activation_attributes(layer, cells)
-    if isinstance(cell, GRU):
-        attributes["linear_before_reset"] = 1
+    if isinstance(cell, GRU):  # reset gate after (1) or before (0) the recurrent product
+        attributes["linear_before_reset"] = int(cell.reset_after)
     outputs = b.node(_OPS[type(cell)], inputs, layer.name, n_outputs=1 + cell._state_count,
                      hidden_size=cell.units, direction=direction, **attributes)
     if not sequence:
