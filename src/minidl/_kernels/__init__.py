@@ -131,6 +131,7 @@ FUNCTIONS = (
     "lstm_step_forward", "lstm_step_backward", "gru_step_forward", "gru_step_backward",
     "rnn_step_forward", "rnn_step_backward",
     "confusion_thresholds_add", "confusion_buckets_add",
+    "pack_panels", "packed_gemm",
 )
 # and the constants: the backend's name, whether its sparse backward and its Winograd
 # convolution are worth calling
