@@ -34,6 +34,9 @@
 #define MINIDL_PACKED_ROWS(wide) ((wide) ? 6 : 4)
 #define MINIDL_PACKED_VECTORS(wide) ((wide) ? 4 : 2)
 #endif
+#ifndef MINIDL_PACKED_DEPTH
+#define MINIDL_PACKED_DEPTH 128
+#endif
 
 #ifndef MINIDL_LOADV
 #define MINIDL_LOADV(v, p) memcpy(&(v), (p), sizeof(v))
@@ -97,28 +100,36 @@ TARGET MINIDL_INLINE void name(const type *MINIDL_RESTRICT a, ptrdiff_t lda,    
 }
 
 /* C[rows first..last) (ldc apart) += A's same rows (lda apart, k columns) times the
- * packed B's n columns */
+ * packed B's n columns.  The sum over k goes in blocks of MINIDL_PACKED_DEPTH terms
+ * (each block's part of the panel, 32 KB, stays in the L1 cache while all the row
+ * tiles pass over it), each block's sum added into C in turn. */
 #define MINIDL_DEFINE_PACKED_GEMM(type, suffix, isa, vec, W, TARGET, WIDE)               \
-MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, MINIDL_PACKED_ROWS(WIDE), MINIDL_PACKED_VECTORS(WIDE),         \
-                   minidl_packed_tile_##isa)                                             \
-MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, 1, MINIDL_PACKED_VECTORS(WIDE), minidl_packed_row_##isa) \
+MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, MINIDL_PACKED_ROWS(WIDE),                   \
+                   MINIDL_PACKED_VECTORS(WIDE), minidl_packed_tile_##isa)                \
+MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, 1, MINIDL_PACKED_VECTORS(WIDE),            \
+                   minidl_packed_row_##isa)                                              \
 TARGET static void minidl_packed_gemm_##isa(const type *a, ptrdiff_t lda, ptrdiff_t k,    \
         const type *packed, ptrdiff_t n, type *c, ptrdiff_t ldc, ptrdiff_t first,         \
         ptrdiff_t last)                                                                  \
 {                                                                                        \
-    const ptrdiff_t rows = MINIDL_PACKED_ROWS(WIDE), width = MINIDL_PACKED_VECTORS(WIDE) * (W);                \
-    ptrdiff_t p, j, i, cols;                                                             \
+    const ptrdiff_t rows = MINIDL_PACKED_ROWS(WIDE);                                     \
+    const ptrdiff_t width = MINIDL_PACKED_VECTORS(WIDE) * (W);                           \
+    ptrdiff_t p, j, i, cols, start, depth;                                               \
     for (p = 0; p * MINIDL_PANEL < n; p++) {                                             \
-        const type *panel = packed + p * k * MINIDL_PANEL;                               \
-        for (j = 0; j < MINIDL_PANEL && p * MINIDL_PANEL + j < n; j += width) {          \
-            cols = n - p * MINIDL_PANEL - j;                                             \
-            cols = cols < width ? cols : width;                                          \
-            for (i = first; i + rows <= last; i += rows)                                 \
-                minidl_packed_tile_##isa(a + i * lda, lda, panel + j, k,                 \
-                                         c + i * ldc + p * MINIDL_PANEL + j, ldc, cols); \
-            for (; i < last; i++)                                                        \
-                minidl_packed_row_##isa(a + i * lda, lda, panel + j, k,                  \
-                                        c + i * ldc + p * MINIDL_PANEL + j, ldc, cols);  \
+        for (start = 0; start < k; start += MINIDL_PACKED_DEPTH) {                       \
+            const type *panel = packed + (p * k + start) * MINIDL_PANEL;                 \
+            depth = k - start < MINIDL_PACKED_DEPTH ? k - start : MINIDL_PACKED_DEPTH;   \
+            for (j = 0; j < MINIDL_PANEL && p * MINIDL_PANEL + j < n; j += width) {      \
+                type *out = c + p * MINIDL_PANEL + j;                                    \
+                cols = n - p * MINIDL_PANEL - j;                                         \
+                cols = cols < width ? cols : width;                                      \
+                for (i = first; i + rows <= last; i += rows)                             \
+                    minidl_packed_tile_##isa(a + i * lda + start, lda, panel + j, depth, \
+                                             out + i * ldc, ldc, cols);                  \
+                for (; i < last; i++)                                                    \
+                    minidl_packed_row_##isa(a + i * lda + start, lda, panel + j, depth,  \
+                                            out + i * ldc, ldc, cols);                   \
+            }                                                                            \
         }                                                                                \
     }                                                                                    \
 }
