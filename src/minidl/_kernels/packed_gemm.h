@@ -49,14 +49,20 @@
 MINIDL_UNUSED static void minidl_pack_panels_##type(const type *b, ptrdiff_t k,          \
         ptrdiff_t n, int trans, type *MINIDL_RESTRICT packed)                            \
 {                                                                                        \
-    ptrdiff_t p, kk, j, col, panels = (n + MINIDL_PANEL - 1) / MINIDL_PANEL;             \
+    ptrdiff_t p, kk, j, cols, panels = (n + MINIDL_PANEL - 1) / MINIDL_PANEL;            \
     for (p = 0; p < panels; p++) {                                                       \
-        for (kk = 0; kk < k; kk++) {                                                     \
-            type *row = packed + (p * k + kk) * MINIDL_PANEL;                            \
-            for (j = 0; j < MINIDL_PANEL; j++) {                                         \
-                col = p * MINIDL_PANEL + j;                                              \
-                row[j] = col >= n ? (type)0 : (trans ? b[col * k + kk] : b[kk * n + col]); \
-            }                                                                            \
+        type *panel = packed + p * k * MINIDL_PANEL;                                     \
+        cols = n - p * MINIDL_PANEL < MINIDL_PANEL ? n - p * MINIDL_PANEL : MINIDL_PANEL; \
+        if (cols < MINIDL_PANEL)                                                         \
+            memset(panel, 0, (size_t)(k * MINIDL_PANEL) * sizeof(type));                 \
+        if (trans) {  /* B^T's row (64 p + j) is column j of the panel */                \
+            const type *rows = b + p * MINIDL_PANEL * k;                                 \
+            for (kk = 0; kk < k; kk++)                                                   \
+                for (j = 0; j < cols; j++) panel[kk * MINIDL_PANEL + j] = rows[j * k + kk]; \
+        } else {  /* each of B's rows gives the panel a row of up to 64 values */        \
+            for (kk = 0; kk < k; kk++)                                                   \
+                memcpy(panel + kk * MINIDL_PANEL, b + kk * n + p * MINIDL_PANEL,         \
+                       (size_t)cols * sizeof(type));                                     \
         }                                                                                \
     }                                                                                    \
 }
