@@ -137,3 +137,29 @@ def test_pack_panels_refuses_a_wrong_output(backend):
         backend.pack_panels(b, np.zeros((2, 6, PANEL), np.float32), trans_b=True)
     with pytest.raises(ValueError, match="one dtype"):
         backend.pack_panels(b, np.zeros((2, 6, PANEL), np.float64))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_every_vector_copy_this_cpu_runs(dtype):
+    """The AVX2 and SSE2 copies (narrower tiles) give the product too, not only the best."""
+    from minidl._kernels import packed_gemm
+
+    rng = np.random.default_rng(4)
+    tested = 0
+    try:
+        for code in (0, 1, 2):  # SSE2, AVX2, AVX-512: as far as this CPU goes
+            try:
+                packed_gemm.choose_vector_isa(code)
+            except ValueError:
+                break
+            tested += 1
+            for m, k, n in [(64, 128, 512), (9, 7, 70), (5, 300, 33)]:
+                a, b = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
+                packed = np.empty(panels_shape(k, n), dtype)
+                compiled.pack_panels(b, packed)
+                out = np.zeros((m, n), dtype)
+                compiled.packed_gemm(a, packed, out)
+                np.testing.assert_allclose(out, a.astype(np.float64) @ b, **tolerance(dtype, k))
+    finally:
+        packed_gemm.choose_vector_isa(-1)
+    assert tested >= 1
