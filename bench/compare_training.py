@@ -104,7 +104,14 @@ class MinidlRunner:
 
 
 class TorchRunner:
-    """A plain PyTorch loop (torch_models.py) on the same layers."""
+    """A plain PyTorch loop (torch_models.py) on the same layers.
+
+    Subnormal floats (below 1.2e-38) are flushed to zero, as TensorFlow does by
+    default: M6's gradients fade over its 200 steps into subnormals, and the CPU
+    handles each of those in microcode -- PyTorch's LSTM backward then took 5.8x as
+    long (266 against 46 ms per batch, 1 thread), which measured the CPU's slow path,
+    not PyTorch.  M1..M5 have no subnormals: their times do not change.
+    """
 
     def __init__(self, spec, threads):
         import torch
@@ -112,6 +119,7 @@ class TorchRunner:
         import torch_models
 
         torch.set_num_threads(threads)
+        torch.set_flush_denormal(True)
         torch.manual_seed(0)
         self.spec, self.torch, self.tm = spec, torch, torch_models
         self.model, self.optimizer = torch_models.build_torch(spec)

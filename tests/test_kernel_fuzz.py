@@ -485,12 +485,31 @@ def gru_reset_before_calls(draw, alias=False):
     return with_alias(draw, alias, call, outputs, inputs)
 
 
+@st.composite
+def packed_gemm_calls(draw, alias=False):
+    """pack_panels and packed_gemm (an LSTM's recurrent products); now and then a
+    packed array with one panel too many or too few."""
+    m, k, n, dtype = draw(rows), draw(sizes), draw(sizes), draw(floats)
+    a = lambda shape, **kw: draw(array_spec(shape, dtype, exact=alias, **kw))  # noqa: E731
+    panels = -(-n // 64) + draw(st.sampled_from([0, 0, 0, 1, -1]))
+    if draw(st.booleans()):
+        trans_b = draw(st.booleans())
+        args = dict(b=a((n, k) if trans_b else (k, n)), out=a((max(panels, 0), k, 64), output=True),
+                    trans_b=trans_b)
+        call = Call("pack_panels", tuple(args), args, draw(seeds))
+        return with_alias(draw, alias, call, ["out"], ["b"])
+    args = dict(a=a((m, k)), packed=a((max(panels, 0), k, 64)), out=a((m, n), output=True))
+    call = Call("packed_gemm", tuple(args), args, draw(seeds))
+    return with_alias(draw, alias, call, ["out"], ["a", "packed"])
+
+
 FAMILIES = {
     "dense": dense_calls, "gemm": gemm_calls, "images": image_calls, "direct-conv": direct_conv_calls,
     "winograd-conv": winograd_conv_calls, "softmax": softmax_calls, "optimizers": optimizer_calls,
     "embedding": embedding_calls,
     "recurrent": recurrent_calls,
     "gru-reset-before": gru_reset_before_calls,
+    "packed-gemm": packed_gemm_calls,
 }
 
 

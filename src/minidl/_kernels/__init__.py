@@ -141,6 +141,7 @@ FUNCTIONS = (
     "gru_reset_before_candidate_backward", "gru_reset_before_gates_backward",
     "rnn_step_forward", "rnn_step_backward",
     "confusion_thresholds_add", "confusion_buckets_add",
+    "pack_panels", "packed_gemm",
 )
 # and the constants: the backend's name, whether its sparse backward and its Winograd
 # convolution are worth calling

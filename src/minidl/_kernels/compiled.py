@@ -32,6 +32,7 @@ from minidl._kernels.optim import (
     rmsprop_update,
     sgd_update,
 )
+from minidl._kernels.packed_gemm import pack_panels, packed_gemm
 from minidl._kernels.recurrent import (
     gru_reset_before_candidate_backward,
     gru_reset_before_gates_backward,
@@ -100,6 +101,8 @@ __all__ = [
     "max_pool2d_backward",
     "max_pool2d_forward",
     "nadam_update",
+    "pack_panels",
+    "packed_gemm",
     "rmsprop_update",
     "rnn_step_backward",
     "rnn_step_forward",

@@ -1040,3 +1040,34 @@ def confusion_buckets_add(labels, predictions, weights, num_thresholds, tp, fp, 
                   for side in (positive, negative)]
     above = [np.cumsum(counts[::-1])[::-1] for counts in per_bucket]  # buckets >= j
     _add_counts(above[0], above[1], positive.sum(), negative.sum(), tp, fp, fn, tn)
+
+
+# --- an LSTM's recurrent products, with B packed once (see packed_gemm.h) -------------
+from minidl._kernels.panel_checks import (  # noqa: E402  (this section came later)
+    PANEL,
+    check_pack_panels,
+    check_packed_gemm,
+)
+
+
+def pack_panels(b, out, trans_b=False):
+    """out = B (k, n) in panels of 64 columns, the layout ``packed_gemm`` reads:
+
+        out[p, kk, j] = B[kk, 64 p + j]      (0 past B's last column)
+
+    out (ceil(n / 64), k, 64) (``panel_checks.panels_shape``); B is b, or b.T with
+    ``trans_b``.  Done once for a matrix used in many products (an LSTM's U).
+    """
+    check_pack_panels(b, out, trans_b)
+    matrix = b.T if trans_b else b
+    k, n = matrix.shape
+    padded = np.zeros((k, out.shape[0] * PANEL), b.dtype)
+    padded[:, :n] = matrix
+    out[...] = padded.reshape(k, out.shape[0], PANEL).transpose(1, 0, 2)
+
+
+def packed_gemm(a, packed, out):
+    """out += a @ B, for a (m, k), B (k, n) packed by ``pack_panels``, out (m, n)."""
+    check_packed_gemm(a, packed, out)
+    panels, k, _ = packed.shape
+    out += a @ packed.transpose(1, 0, 2).reshape(k, panels * PANEL)[:, :out.shape[1]]

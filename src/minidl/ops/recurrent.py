@@ -8,11 +8,11 @@ is split the way it costs least (equations in ``minidl._kernels.reference``,
 forward
     1. x_t W + b for ALL timesteps in one product: the inputs, time-major,
        are one (T*N, F) matrix (``dense_forward``);
-    2. per step, h_{t-1} U added by one product (``gemm``, beta=1), then
+    2. per step, h_{t-1} U added by one product (``packed_gemm``, U packed once), then
        one fused kernel for the gates and the new state (``*_step_forward``).
 backward
     1. per step, one fused kernel gives dL/dz of every gate
-       (``*_step_backward``), and one product sends dL/dz U^T to h_{t-1};
+       (``*_step_backward``), and one product (``packed_gemm``) sends dL/dz U^T to h_{t-1};
     2. after the loop, with every step's dL/dz stacked as (T*N, gates):
        dL/dW, dL/db and dL/dx in one ``dense_backward``, dL/dU in one product.
 
@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import _kernels
+from minidl._kernels.panel_checks import panels_shape
 from minidl.autograd import record
 from minidl.ops.arithmetic import as_tensor
 from minidl.ops.shape import getitem
@@ -102,6 +103,17 @@ class _Sequence:
         states[0] = 0 if initial is None else initial.data
         return states
 
+    def panels(self, recurrent_kernel, transposed):
+        """U (or U^T) packed for ``packed_gemm``: once per op call, on first use (U is
+        the same at every step, and BLAS would pack it again at each product)."""
+        key = "packed_transposed" if transposed else "packed_forward"
+        if getattr(self, key, None) is None:
+            k, n = recurrent_kernel.shape[::-1] if transposed else recurrent_kernel.shape
+            packed = np.empty(panels_shape(k, n), self.dtype)
+            _kernels.current.pack_panels(recurrent_kernel, packed, trans_b=transposed)
+            setattr(self, key, packed)
+        return getattr(self, key)
+
     def add_recurrent_product(self, t, h, recurrent_kernel, out, dropped):
         """out += h U (h times the dropout mask first, kept in ``dropped`` for dL/dU);
         nothing at a step before ``first`` (h is 0 there)."""
@@ -110,17 +122,19 @@ class _Sequence:
         if self.dropout is not None:
             np.multiply(h, self.dropout, out=dropped)
             h = dropped
-        _kernels.current.gemm(h, recurrent_kernel, out, beta=1.0)
+        _kernels.current.packed_gemm(h, self.panels(recurrent_kernel, False), out)
 
     def add_recurrent_gradient(self, t, grad_gates, recurrent_kernel, grad_h, scratch):
         """grad_h += (grad_gates U^T) (times the dropout mask); skipped before ``first``,
         where grad_h is dL/dh_0 of a zero initial state that is no input of the op."""
         if t < self.first:
             return
+        packed = self.panels(recurrent_kernel, True)
         if self.dropout is None:
-            _kernels.current.gemm(grad_gates, recurrent_kernel, grad_h, trans_b=True, beta=1.0)
+            _kernels.current.packed_gemm(grad_gates, packed, grad_h)
         else:
-            _kernels.current.gemm(grad_gates, recurrent_kernel, scratch, trans_b=True)
+            scratch[...] = 0
+            _kernels.current.packed_gemm(grad_gates, packed, scratch)
             scratch *= self.dropout
             grad_h += scratch
 

@@ -1,0 +1,164 @@
+/* C += A B with B packed once in panels: the recurrent products of an LSTM.
+ *
+ * An LSTM step multiplies the same recurrent kernel U (units, 4 units) by a new
+ * h_{t-1} (batch, units) at every step, forward, and dL/dz_t by U^T, backward.
+ * BLAS rearranges ("packs") B into the order its inner loop reads at every
+ * call: 28 times per batch for the same U.  Here B is packed once, into panels of
+ * MINIDL_PANEL (64) columns, each panel k rows of 64 contiguous values:
+ *
+ *     packed[p][kk][j] = B[kk][64 p + j]        (0 past B's last column)
+ *
+ * so the inner loop reads one panel row after another with no stride, and the
+ * panel (k x 64 values: 32 KB for k = 128 floats) stays in the L1/L2 cache
+ * while every row of A passes over it.
+ *
+ * The inner loop ("micro-kernel") keeps an R x (V vectors of W lanes) tile of C
+ * in registers: for each kk it loads V vectors of the panel row, broadcasts R
+ * values of A's column kk, and does R * V multiply-adds.  Each C value is the
+ * sum over kk in increasing order, whatever the rows or threads: the same bits on
+ * any number of threads.  Compiled once per instruction set (isa.h): AVX-512
+ * takes 6 rows x 4 vectors of 16 floats (24 of its 32 registers), AVX2 and SSE2
+ * 4 rows x 2 vectors; the plain-C copy the same loops one value at a time.
+ */
+#ifndef MINIDL_PACKED_GEMM_H
+#define MINIDL_PACKED_GEMM_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "portable.h"
+#include "isa.h"
+
+#define MINIDL_PANEL 64
+#ifndef MINIDL_PACKED_ROWS
+#define MINIDL_PACKED_ROWS(wide) ((wide) ? 6 : 4)
+#define MINIDL_PACKED_VECTORS(wide) ((wide) ? 4 : 2)
+#endif
+#ifndef MINIDL_PACKED_DEPTH
+#define MINIDL_PACKED_DEPTH 128
+#endif
+
+#ifndef MINIDL_LOADV
+#define MINIDL_LOADV(v, p) memcpy(&(v), (p), sizeof(v))
+#define MINIDL_STOREV(p, v) memcpy((p), &(v), sizeof(v))
+#endif
+
+/* B (k, n) row-major, or (trans) B given as its transpose (n, k) row-major,
+ * into ceil(n / 64) panels of (k, 64) */
+#define MINIDL_DEFINE_PACK(type)                                                         \
+MINIDL_UNUSED static void minidl_pack_panels_##type(const type *b, ptrdiff_t k,          \
+        ptrdiff_t n, int trans, type *MINIDL_RESTRICT packed)                            \
+{                                                                                        \
+    ptrdiff_t p, kk, j, cols, panels = (n + MINIDL_PANEL - 1) / MINIDL_PANEL;            \
+    for (p = 0; p < panels; p++) {                                                       \
+        type *panel = packed + p * k * MINIDL_PANEL;                                     \
+        cols = n - p * MINIDL_PANEL < MINIDL_PANEL ? n - p * MINIDL_PANEL : MINIDL_PANEL; \
+        if (cols < MINIDL_PANEL)                                                         \
+            memset(panel, 0, (size_t)(k * MINIDL_PANEL) * sizeof(type));                 \
+        if (trans) {  /* B^T's row (64 p + j) is column j of the panel */                \
+            const type *rows = b + p * MINIDL_PANEL * k;                                 \
+            for (kk = 0; kk < k; kk++)                                                   \
+                for (j = 0; j < cols; j++) panel[kk * MINIDL_PANEL + j] = rows[j * k + kk]; \
+        } else {  /* each of B's rows gives the panel a row of up to 64 values */        \
+            for (kk = 0; kk < k; kk++)                                                   \
+                memcpy(panel + kk * MINIDL_PANEL, b + kk * n + p * MINIDL_PANEL,         \
+                       (size_t)cols * sizeof(type));                                     \
+        }                                                                                \
+    }                                                                                    \
+}
+
+MINIDL_DEFINE_PACK(float)
+MINIDL_DEFINE_PACK(double)
+
+/* One tile: C[0:R, 0:cols] += A[0:R, 0:k] times the panel's columns [0, V W), of
+ * which the first ``cols`` are C's (the rest are padding, or the next tile's). */
+#define MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, R, V, name)                        \
+TARGET MINIDL_INLINE void name(const type *MINIDL_RESTRICT a, ptrdiff_t lda,             \
+        const type *MINIDL_RESTRICT panel, ptrdiff_t k, type *MINIDL_RESTRICT c,          \
+        ptrdiff_t ldc, ptrdiff_t cols)                                                   \
+{                                                                                        \
+    vec acc[R][V], b[V], s;                                                              \
+    ptrdiff_t r, v, kk, j;                                                               \
+    for (r = 0; r < (R); r++)                                                            \
+        for (v = 0; v < (V); v++) acc[r][v] = (vec){0};                                  \
+    for (kk = 0; kk < k; kk++) {                                                         \
+        for (v = 0; v < (V); v++) MINIDL_LOADV(b[v], panel + kk * MINIDL_PANEL + v * (W)); \
+        for (r = 0; r < (R); r++) {                                                      \
+            s = a[r * lda + kk] - (vec){0};  /* a broadcast (x - 0 is x) */                                              \
+            for (v = 0; v < (V); v++) acc[r][v] += s * b[v];                             \
+        }                                                                                \
+    }                                                                                    \
+    if (cols == (V) * (W)) {                                                             \
+        for (r = 0; r < (R); r++)                                                        \
+            for (v = 0; v < (V); v++) {                                                  \
+                vec old;                                                                 \
+                MINIDL_LOADV(old, c + r * ldc + v * (W));                                \
+                old += acc[r][v];                                                        \
+                MINIDL_STOREV(c + r * ldc + v * (W), old);                               \
+            }                                                                            \
+    } else {                                                                             \
+        for (r = 0; r < (R); r++) {                                                      \
+            MINIDL_ALIGNED(64) type out[(V) * (W)];                                      \
+            for (v = 0; v < (V); v++) MINIDL_STOREV(out + v * (W), acc[r][v]);           \
+            for (j = 0; j < cols; j++) c[r * ldc + j] += out[j];                         \
+        }                                                                                \
+    }                                                                                    \
+}
+
+/* C[rows first..last) (ldc apart) += A's same rows (lda apart, k columns) times the
+ * packed B's n columns.  The sum over k goes in blocks of MINIDL_PACKED_DEPTH terms
+ * (each block's part of the panel, 32 KB, stays in the L1 cache while all the row
+ * tiles pass over it), each block's sum added into C in turn. */
+#define MINIDL_DEFINE_PACKED_GEMM(type, suffix, isa, vec, W, TARGET, WIDE)               \
+MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, MINIDL_PACKED_ROWS(WIDE),                   \
+                   MINIDL_PACKED_VECTORS(WIDE), minidl_packed_tile_##isa)                \
+MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, 1, MINIDL_PACKED_VECTORS(WIDE),            \
+                   minidl_packed_row_##isa)                                              \
+TARGET static void minidl_packed_gemm_##isa(const type *a, ptrdiff_t lda, ptrdiff_t k,    \
+        const type *packed, ptrdiff_t n, type *c, ptrdiff_t ldc, ptrdiff_t first,         \
+        ptrdiff_t last)                                                                  \
+{                                                                                        \
+    const ptrdiff_t rows = MINIDL_PACKED_ROWS(WIDE);                                     \
+    const ptrdiff_t width = MINIDL_PACKED_VECTORS(WIDE) * (W);                           \
+    ptrdiff_t p, j, i, cols, start, depth;                                               \
+    for (p = 0; p * MINIDL_PANEL < n; p++) {                                             \
+        for (start = 0; start < k; start += MINIDL_PACKED_DEPTH) {                       \
+            const type *panel = packed + (p * k + start) * MINIDL_PANEL;                 \
+            depth = k - start < MINIDL_PACKED_DEPTH ? k - start : MINIDL_PACKED_DEPTH;   \
+            for (j = 0; j < MINIDL_PANEL && p * MINIDL_PANEL + j < n; j += width) {      \
+                type *out = c + p * MINIDL_PANEL + j;                                    \
+                cols = n - p * MINIDL_PANEL - j;                                         \
+                cols = cols < width ? cols : width;                                      \
+                for (i = first; i + rows <= last; i += rows)                             \
+                    minidl_packed_tile_##isa(a + i * lda + start, lda, panel + j, depth, \
+                                             out + i * ldc, ldc, cols);                  \
+                for (; i < last; i++)                                                    \
+                    minidl_packed_row_##isa(a + i * lda + start, lda, panel + j, depth,  \
+                                            out + i * ldc, ldc, cols);                   \
+            }                                                                            \
+        }                                                                                \
+    }                                                                                    \
+}
+
+MINIDL_INSTANTIATE(MINIDL_DEFINE_PACKED_GEMM)
+
+/* the copy this CPU runs (isa.h), for float and double */
+#define MINIDL_DEFINE_PACKED_DISPATCH(type)                                              \
+MINIDL_UNUSED static void minidl_packed_gemm_##type(const type *a, ptrdiff_t lda,        \
+        ptrdiff_t k, const type *packed, ptrdiff_t n, type *c, ptrdiff_t ldc,             \
+        ptrdiff_t first, ptrdiff_t last)                                                 \
+{                                                                                        \
+    MINIDL_DISPATCH(minidl_packed_gemm, type, (a, lda, k, packed, n, c, ldc, first, last)) \
+}
+
+MINIDL_DEFINE_PACKED_DISPATCH(float)
+MINIDL_DEFINE_PACKED_DISPATCH(double)
+
+/* rows per register tile of the copy this CPU runs: a thread's share of the rows
+ * starts at a multiple of it (see packed_gemm.pyx) */
+MINIDL_UNUSED static ptrdiff_t minidl_packed_tile_rows(void)
+{
+    return minidl_isa() == 2 ? MINIDL_PACKED_ROWS(1) : MINIDL_PACKED_ROWS(0);
+}
+
+#endif
