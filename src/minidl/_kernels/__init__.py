@@ -115,7 +115,10 @@ from __future__ import annotations
 
 import os
 
+# The activations the dense and convolution kernels fuse, by Keras name; their C codes
+# are in activation_codes.h.  The recurrent steps know one more: RECURRENT_ACTIVATIONS.
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+RECURRENT_ACTIVATIONS = ACTIVATIONS + ("hard_sigmoid",)  # Keras 2's clip(0.2 z + 0.5, 0, 1)
 BACKENDS = ("compiled", "reference")
 # the functions every backend provides (the list above, by name)
 FUNCTIONS = (

@@ -31,7 +31,6 @@ never share a sum and the result is the same on every run and every thread
 count.
 """
 
-cimport cython
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
@@ -40,6 +39,8 @@ import contextlib
 
 import numpy as np
 
+from minidl._kernels import ACTIVATIONS
+from minidl._kernels.activation_codes cimport activation_codes
 from minidl._kernels.checks import (
     check_conv2d,
     check_conv2d_backward,
@@ -130,7 +131,7 @@ cdef extern from "conv_winograd.h" nogil:
     int MINIDL_WINO_POINTS
     Py_ssize_t MINIDL_WINO_SCRATCH(Py_ssize_t c, Py_ssize_t f)
 
-_ACTIVATION_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}  # as in dense.pyx
+_ACTIVATION_CODES = activation_codes(ACTIVATIONS)
 
 # Parallel loops pay for waking threads only when there is enough work.
 PARALLEL_MIN_VALUES = 1 << 18

@@ -11,10 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import activations, initializers, ops, random, regularizers
+from minidl._kernels import ACTIVATIONS as FUSED_ACTIVATIONS  # applied in the product's pass
 from minidl.layers.base import Layer, product
-
-# Activations the dense/conv kernels apply inside the same pass as the product.
-FUSED_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 
 
 class ActivationMixin:

@@ -35,7 +35,7 @@ from minidl.layers.base import Layer
 from minidl.layers.node import is_symbolic
 from minidl.ops.recurrent import gru, lstm, simple_rnn
 from minidl.tensor import Tensor
-from minidl._kernels.recurrent_checks import RECURRENT_ACTIVATIONS
+from minidl._kernels import RECURRENT_ACTIVATIONS
 
 
 def _rate(label, name, value):
