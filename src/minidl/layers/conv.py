@@ -19,8 +19,9 @@ import math
 import numpy as np
 
 from minidl import activations, initializers, ops
-from minidl.layers.base import Layer, check_padding, check_positive_ints
+from minidl.layers.base import Layer, check_positive_ints
 from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
+from minidl.ops._geometry import check_padding
 
 
 def conv_output_length(length, kernel, stride, padding):
@@ -77,7 +78,7 @@ class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
         self.filters = int(filters)
         self.kernel_size = check_positive_ints(label, "kernel_size", kernel_size, 2)
         self.strides = check_positive_ints(label, "strides", strides, 2)
-        self.padding = check_padding(label, padding)
+        self.padding = check_padding(padding, label)
         self._set_activation(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)

@@ -24,8 +24,8 @@ import numpy as np
 from minidl import activations, initializers, ops
 from minidl.layers.base import Layer
 from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
-
-PADDINGS = ("valid", "same", "causal")
+from minidl.ops._geometry import check_padding
+from minidl.ops.conv1d import PADDINGS
 
 
 def check_sequence_shape(layer, input_shape):
@@ -99,9 +99,7 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
                 f"{label}: strides > 1 together with dilation_rate > 1 is not supported (as in "
                 f"Keras); received strides={strides!r}, dilation_rate={dilation_rate!r}."
             )
-        if not isinstance(padding, str) or padding.lower() not in PADDINGS:
-            raise ValueError(f"{label}: padding must be one of {PADDINGS}, received {padding!r}.")
-        self.padding = padding.lower()
+        self.padding = check_padding(padding, label, PADDINGS)
         self._set_activation(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)

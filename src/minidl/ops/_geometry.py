@@ -32,10 +32,12 @@ def pair(value, what, op):
     return value
 
 
-def check_padding(padding, op):
-    """``padding`` lower-cased, or a ValueError listing the choices."""
-    if not isinstance(padding, str) or padding.lower() not in PADDINGS:
-        raise ValueError(f"{op}: padding must be 'valid' or 'same', received {padding!r}.")
+def check_padding(padding, op, choices=PADDINGS):
+    """``padding`` lower-cased, or a ValueError naming ``op`` (an op or a layer) and
+    the ``choices``: ``"valid"`` and ``"same"``, and ``"causal"`` for 1-D convolutions."""
+    if not isinstance(padding, str) or padding.lower() not in choices:
+        listed = ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}"
+        raise ValueError(f"{op}: padding must be {listed}, received {padding!r}.")
     return padding.lower()
 
 
