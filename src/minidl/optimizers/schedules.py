@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from minidl.errors import unknown_name_message
 from minidl.utils.object_registration import custom_objects_in_effect, get_registered_name
 
 
@@ -330,9 +331,6 @@ def deserialize(config, custom_objects=None):
     classes in ``custom_objects``, ``{"MySchedule": MySchedule}``), never imported
     or evaluated from the file; its constructor then checks the arguments.
     """
-    # imported here: the minidl.optimizers package imports this module
-    from minidl.optimizers import unknown_name_message
-
     if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
         raise ValueError(
             f"a serialized schedule is a dict {{'class_name': ..., 'config': {{...}}}}, "
