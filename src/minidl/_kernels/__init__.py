@@ -147,9 +147,8 @@ def use(name):
         raise ValueError(f"kernel backend must be one of {BACKENDS}, received {name!r}.")
     if name == "compiled":
         from minidl._kernels import compiled as backend
-        from minidl._kernels.memory import keep_freed_memory
 
-        keep_freed_memory()
+        process_settings.keep_freed_memory()
     else:
         from minidl._kernels import reference as backend
     current = backend
@@ -173,18 +172,8 @@ def __getattr__(name):
     raise AttributeError(f"module 'minidl._kernels' has no attribute {name!r}")
 
 
-# One pool of threads does all the parallel work: OpenMP's.  OpenBLAS runs on
-# one thread (dense.pyx splits big products over the OpenMP threads), so no
-# second pool spins against it.  Between two parallel loops an OpenMP thread
-# waits by spinning for GOMP_SPINCOUNT iterations (a fraction of a
-# millisecond), then sleeps: a training step's next loop finds it awake, and
-# an idle program does not keep a core busy.  Both must be set before the
-# compiled kernels load libgomp; a value you set yourself wins.
-if "OMP_WAIT_POLICY" not in os.environ:
-    os.environ.setdefault("GOMP_SPINCOUNT", "200000")
+# What minidl changes for the whole process (the environment here, before any kernel
+# loads the OpenMP runtime) is in process_settings.py, and only there.
+from minidl._kernels import process_settings  # noqa: E402
 
-# OMP_NUM_THREADS=100000 would make the runtime crash when a loop starts its threads:
-# lower it to what threads.py allows, with a warning, before the runtime reads it.
-from minidl._kernels import threads as _threads  # noqa: E402
-
-_threads.clamp_environment()
+process_settings.set_environment()
