@@ -88,7 +88,29 @@ class _Formula(LearningRateSchedule):
         return self.rate(float(step))
 
 
-class ExponentialDecay(_Formula):
+class _DecayEveryDecaySteps(_Formula):
+    """ExponentialDecay and InverseTimeDecay: the same arguments, and both use
+    ``p = step / decay_steps`` (rounded down with ``staircase=True``)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name=None):
+        self.initial_learning_rate = _number(self, "initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _positive(self, "decay_steps", decay_steps)
+        self.decay_rate = _number(self, "decay_rate", decay_rate)
+        self.staircase = bool(staircase)
+        self.name = name
+
+    def _periods(self, step):
+        p = step / self.decay_steps
+        return math.floor(p) if self.staircase else p
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_DecayEveryDecaySteps):
     """Multiply the rate by ``decay_rate`` every ``decay_steps`` steps, smoothly::
 
         initial_learning_rate * decay_rate ** (step / decay_steps)
@@ -97,27 +119,11 @@ class ExponentialDecay(_Formula):
     steps: constant for ``decay_steps`` steps, then ``decay_rate`` times smaller.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name=None):
-        self.initial_learning_rate = _number(self, "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _positive(self, "decay_steps", decay_steps)
-        self.decay_rate = _number(self, "decay_rate", decay_rate)
-        self.staircase = bool(staircase)
-        self.name = name
-
     def rate(self, step):
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate**p
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate * self.decay_rate**self._periods(step)
 
 
-class InverseTimeDecay(_Formula):
+class InverseTimeDecay(_DecayEveryDecaySteps):
     """Divide the rate by a factor that grows linearly with the step (a 1/t decay)::
 
         initial_learning_rate / (1 + decay_rate * step / decay_steps)
@@ -125,24 +131,8 @@ class InverseTimeDecay(_Formula):
     ``staircase=True`` rounds ``step / decay_steps`` down.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name=None):
-        self.initial_learning_rate = _number(self, "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _positive(self, "decay_steps", decay_steps)
-        self.decay_rate = _number(self, "decay_rate", decay_rate)
-        self.staircase = bool(staircase)
-        self.name = name
-
     def rate(self, step):
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate / (1 + self.decay_rate * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate / (1 + self.decay_rate * self._periods(step))
 
 
 class PiecewiseConstantDecay(_Formula):
