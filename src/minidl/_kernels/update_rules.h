@@ -73,6 +73,10 @@ static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *M
  * after the decoupled weight decay w -= decay w; DECAY is how w enters the step:
  * MINIDL_NO_DECAY for Adam, MINIDL_DECOUPLED_DECAY for AdamW.  A non-NULL vmax is
  * AMSGrad: vmax = max(vmax, v) takes v's place in the denominator. */
+#define MINIDL_ADAM_MOMENTS(type, i)  /* gi, and the new moments mi, vi (not yet stored) */ \
+    type gi = g[i];                                                                   \
+    type mi = m[i] + one_minus_b1 * (gi - m[i]);                                      \
+    type vi = v[i] + one_minus_b2 * (gi * gi - v[i]);
 #define MINIDL_NO_DECAY(w, decay) (w)
 #define MINIDL_DECOUPLED_DECAY(w, decay) ((w) - (w) * (decay))
 
@@ -85,18 +89,14 @@ static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *M
     ptrdiff_t i;                                                                      \
     if (vmax == NULL) {                                                               \
         for (i = 0; i < n; i++) {                                                     \
-            type gi = g[i];                                                           \
-            type mi = m[i] + one_minus_b1 * (gi - m[i]);                              \
-            type vi = v[i] + one_minus_b2 * (gi * gi - v[i]);                         \
+            MINIDL_ADAM_MOMENTS(type, i)                                              \
             m[i] = mi;                                                                \
             v[i] = vi;                                                                \
             w[i] = DECAY(w[i], decay) - lr_t * mi / (root(vi) + epsilon);             \
         }                                                                             \
     } else {                                                                          \
         for (i = 0; i < n; i++) {                                                     \
-            type gi = g[i];                                                           \
-            type mi = m[i] + one_minus_b1 * (gi - m[i]);                              \
-            type vi = v[i] + one_minus_b2 * (gi * gi - v[i]);                         \
+            MINIDL_ADAM_MOMENTS(type, i)                                              \
             type hi = vmax[i] > vi ? vmax[i] : vi;                                    \
             m[i] = mi;                                                                \
             v[i] = vi;                                                                \
@@ -123,7 +123,8 @@ MINIDL_DEFINE_ADAM(minidl_adamw_double, double, sqrt, MINIDL_DECOUPLED_DECAY)
  *   Adadelta   a = rho a + (1 - rho) g^2;  d = -sqrt(D + eps) g / sqrt(a + eps)
  *              D = rho D + (1 - rho) d^2;  w += lr d
  *   Adamax     m += (1 - beta_1) (g - m);  u = max(beta_2 u, |g|);  w -= lr_t m / (u + eps)
- *   Nadam      m, v as Adam;  w -= lr (m_scale m + g_scale g) / (sqrt(v_scale v) + eps)
+ *   Nadam      m, v as Adam (MINIDL_ADAM_MOMENTS);
+ *              w -= lr (m_scale m + g_scale g) / (sqrt(v_scale v) + eps)
  *   Ftrl       see MINIDL_DEFINE_FTRL
  */
 
@@ -184,9 +185,7 @@ static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *M
 {                                                                                     \
     ptrdiff_t i;                                                                      \
     for (i = 0; i < n; i++) {                                                         \
-        type gi = g[i];                                                               \
-        type mi = m[i] + one_minus_b1 * (gi - m[i]);                                  \
-        type vi = v[i] + one_minus_b2 * (gi * gi - v[i]);                             \
+        MINIDL_ADAM_MOMENTS(type, i)                                                  \
         m[i] = mi;                                                                    \
         v[i] = vi;                                                                    \
         w[i] -= lr * (m_scale * mi + g_scale * gi) / (root(v_scale * vi) + epsilon);  \
