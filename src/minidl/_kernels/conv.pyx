@@ -31,6 +31,7 @@ never share a sum and the result is the same on every run and every thread
 count.
 """
 
+cimport cython
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
@@ -39,8 +40,6 @@ import contextlib
 
 import numpy as np
 
-from minidl._kernels import ACTIVATIONS
-from minidl._kernels.activation_codes cimport activation_codes
 from minidl._kernels.checks import (
     check_conv2d,
     check_conv2d_backward,
@@ -130,6 +129,9 @@ cdef extern from "conv_winograd.h" nogil:
                                      Py_ssize_t images, int activation, double *scratch)
     int MINIDL_WINO_POINTS
     Py_ssize_t MINIDL_WINO_SCRATCH(Py_ssize_t c, Py_ssize_t f)
+
+from minidl._kernels import ACTIVATIONS
+from minidl._kernels.activation_codes cimport activation_codes
 
 _ACTIVATION_CODES = activation_codes(ACTIVATIONS)
 
