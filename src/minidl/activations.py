@@ -34,9 +34,8 @@ exponential  exp(x)                                  positive outputs (rates)
 
 from __future__ import annotations
 
-import difflib
-
 from minidl import ops
+from minidl.errors import did_you_mean
 from minidl.utils.object_registration import get_registered_name, get_registered_object
 
 
@@ -193,8 +192,7 @@ def is_builtin(activation):
 
 def _unknown_message(name):
     names = sorted([*_BY_NAME, *_ALIASES])
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else (
+    hint = did_you_mean(name, names) or (
         " If it is your own function, pass the function itself, give it in custom_objects= "
         "(or a custom_object_scope), or decorate it with "
         "@minidl.utils.register_keras_serializable().")

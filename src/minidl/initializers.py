@@ -34,12 +34,12 @@ generator of their own when you pass ``seed=``.
 
 from __future__ import annotations
 
-import difflib
 import math
 
 import numpy as np
 
 from minidl import random
+from minidl.errors import did_you_mean
 from minidl.utils.object_registration import get_registered_name, get_registered_object
 
 _TRUNCATED_STDDEV_FIX = 0.87962566103423978  # std of N(0, 1) truncated to [-2, 2]
@@ -310,10 +310,9 @@ def get(identifier):
         cls = (_BY_NAME.get(identifier) or _BY_CLASS_NAME.get(identifier)
                or _ALIASES.get(identifier))
         if cls is None:
-            close = difflib.get_close_matches(identifier, list(_BY_NAME), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ValueError(
-                f"Unknown initializer {identifier!r}; valid names are {sorted(_BY_NAME)}.{hint}"
+                f"Unknown initializer {identifier!r}; valid names are {sorted(_BY_NAME)}."
+                f"{did_you_mean(identifier, _BY_NAME)}"
             )
         return cls()
     if isinstance(identifier, dict):

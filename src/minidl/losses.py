@@ -38,7 +38,7 @@ import warnings
 import numpy as np
 
 from minidl import ops
-from minidl.optimizers import unknown_name_message
+from minidl.errors import unknown_name_message
 from minidl.tensor import Tensor
 from minidl.utils.arrays import broadcast_weights
 from minidl.utils.object_registration import get_registered_object

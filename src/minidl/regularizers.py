@@ -28,11 +28,11 @@ to 0, ``l1_l2()`` to 0.01).
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 
 from minidl import ops
+from minidl.errors import did_you_mean
 from minidl.tensor import Tensor
 from minidl.utils.object_registration import (custom_objects_in_effect, get_registered_name,
                                               get_registered_object)
@@ -152,8 +152,7 @@ def get(identifier):
         if identifier not in _BY_NAME and custom is not None:
             return custom() if isinstance(custom, type) else custom
         if identifier not in _BY_NAME:
-            close = difflib.get_close_matches(identifier, list(_BY_NAME), n=1, cutoff=0.5)
-            hint = f" Did you mean {close[0]!r}?" if close else (
+            hint = did_you_mean(identifier, _BY_NAME, cutoff=0.5) or (
                 " If it is your own, pass the function or object itself, or give it in "
                 "custom_objects when loading.")
             raise ValueError(

@@ -123,7 +123,10 @@ from __future__ import annotations
 
 import os
 
+# The activations the dense and convolution kernels fuse, by Keras name; their C codes
+# are in activation_codes.h.  The recurrent steps know one more: RECURRENT_ACTIVATIONS.
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+RECURRENT_ACTIVATIONS = ACTIVATIONS + ("hard_sigmoid",)  # Keras 2's clip(0.2 z + 0.5, 0, 1)
 BACKENDS = ("compiled", "reference")
 # the functions every backend provides (the list above, by name)
 FUNCTIONS = (
@@ -155,9 +158,8 @@ def use(name):
         raise ValueError(f"kernel backend must be one of {BACKENDS}, received {name!r}.")
     if name == "compiled":
         from minidl._kernels import compiled as backend
-        from minidl._kernels.memory import keep_freed_memory
 
-        keep_freed_memory()
+        process_settings.keep_freed_memory()
     else:
         from minidl._kernels import reference as backend
     current = backend
@@ -181,18 +183,8 @@ def __getattr__(name):
     raise AttributeError(f"module 'minidl._kernels' has no attribute {name!r}")
 
 
-# One pool of threads does all the parallel work: OpenMP's.  OpenBLAS runs on
-# one thread (dense.pyx splits big products over the OpenMP threads), so no
-# second pool spins against it.  Between two parallel loops an OpenMP thread
-# waits by spinning for GOMP_SPINCOUNT iterations (a fraction of a
-# millisecond), then sleeps: a training step's next loop finds it awake, and
-# an idle program does not keep a core busy.  Both must be set before the
-# compiled kernels load libgomp; a value you set yourself wins.
-if "OMP_WAIT_POLICY" not in os.environ:
-    os.environ.setdefault("GOMP_SPINCOUNT", "200000")
+# What minidl changes for the whole process (the environment here, before any kernel
+# loads the OpenMP runtime) is in process_settings.py, and only there.
+from minidl._kernels import process_settings  # noqa: E402
 
-# OMP_NUM_THREADS=100000 would make the runtime crash when a loop starts its threads:
-# lower it to what threads.py allows, with a warning, before the runtime reads it.
-from minidl._kernels import threads as _threads  # noqa: E402
-
-_threads.clamp_environment()
+process_settings.set_environment()

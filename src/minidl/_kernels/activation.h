@@ -5,7 +5,7 @@
  * minidl_epilogue:   out = act(out + bias)        over a (rows, cols) block
  * minidl_act_grad:   grad_z = grad * act'(z)      written in terms of y = act(z):
  *                    relu' = [y > 0], sigmoid' = y (1 - y), tanh' = 1 - y^2
- * Activation codes as in dense.pyx: 0 linear, 1 relu, 2 sigmoid, 3 tanh.
+ * Activation codes: activation_codes.h.
  * relu is a multiplication by 0 or 1, not a branch: vector code, and no
  * mispredictions on random signs.
  */
@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "portable.h"
+#include "activation_codes.h"
 #include "clones.h"
 
 #define MINIDL_DEFINE_ACTIVATION(type, suffix, exp_fn, tanh_fn)                         \
@@ -28,15 +29,15 @@ static void minidl_epilogue_##suffix(type *MINIDL_RESTRICT out, ptrdiff_t rows, 
         for (i = 0; i < rows; i++)                                                      \
             for (j = 0; j < cols; j++)                                                  \
                 out[i * cols + j] += bias[j];                                           \
-    if (activation == 1) {                                                              \
+    if (activation == MINIDL_RELU) {                                                    \
         for (i = 0; i < size; i++)                                                      \
             out[i] = out[i] > 0 ? out[i] : 0;                                           \
-    } else if (activation == 2) {                                                       \
+    } else if (activation == MINIDL_SIGMOID) {                                          \
         for (i = 0; i < size; i++) {                                                    \
             type z = out[i] > -80 ? out[i] : -80;  /* exp(80) is the largest we allow */ \
             out[i] = 1 / (1 + exp_fn(-z));                                              \
         }                                                                               \
-    } else if (activation == 3) {                                                       \
+    } else if (activation == MINIDL_TANH) {                                             \
         for (i = 0; i < size; i++)                                                      \
             out[i] = tanh_fn(out[i]);                                                   \
     }                                                                                   \
@@ -48,13 +49,13 @@ static void minidl_act_grad_##suffix(const type *MINIDL_RESTRICT y, const type *
                                      int activation)                                    \
 {                                                                                       \
     ptrdiff_t i;                                                                        \
-    if (activation == 1) {                                                              \
+    if (activation == MINIDL_RELU) {                                                    \
         for (i = 0; i < size; i++)                                                      \
             grad_z[i] = grad[i] * (type)(y[i] > 0);                                     \
-    } else if (activation == 2) {                                                       \
+    } else if (activation == MINIDL_SIGMOID) {                                          \
         for (i = 0; i < size; i++)                                                      \
             grad_z[i] = grad[i] * y[i] * (1 - y[i]);                                    \
-    } else if (activation == 3) {                                                       \
+    } else if (activation == MINIDL_TANH) {                                             \
         for (i = 0; i < size; i++)                                                      \
             grad_z[i] = grad[i] * (1 - y[i] * y[i]);                                    \
     } else {                                                                            \

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+from minidl._kernels import ACTIVATIONS
+
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _INT64 = np.dtype(np.int64)
 # the C function behind np.may_share_memory, without numpy's dispatch layer

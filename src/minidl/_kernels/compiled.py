@@ -7,7 +7,7 @@ package is installed.  Their NumPy twins, with the same signatures, are in
 ``reference.py``.
 """
 
-from minidl._kernels import blas_library, dense, threads
+from minidl._kernels import blas_library, dense, process_settings
 from minidl._kernels.conv import (
     col2im,
     conv2d_backward,
@@ -113,4 +113,4 @@ __all__ = [
 ]
 
 BLAS = blas_library.install(dense)  # which OpenBLAS the products call
-threads.configure_default(BLAS)
+process_settings.configure_threads(BLAS)

@@ -130,7 +130,10 @@ cdef extern from "conv_winograd.h" nogil:
     int MINIDL_WINO_POINTS
     Py_ssize_t MINIDL_WINO_SCRATCH(Py_ssize_t c, Py_ssize_t f)
 
-_ACTIVATION_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}  # as in dense.pyx
+from minidl._kernels import ACTIVATIONS
+from minidl._kernels.activation_codes cimport activation_codes
+
+_ACTIVATION_CODES = activation_codes(ACTIVATIONS)
 
 # Parallel loops pay for waking threads only when there is enough work.
 PARALLEL_MIN_VALUES = 1 << 18

@@ -24,7 +24,7 @@
  * caller adds the images' partials in a fixed order, so the result does not
  * depend on how many threads ran.
  *
- * Activation codes as in dense.pyx: 0 linear, 1 relu, 2 sigmoid, 3 tanh.
+ * Activation codes: activation_codes.h.
  */
 #ifndef MINIDL_CONV_DIRECT_H
 #define MINIDL_CONV_DIRECT_H
@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "portable.h"
+#include "activation_codes.h"
 #include "clones.h"
 #include "isa.h"
 

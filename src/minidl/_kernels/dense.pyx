@@ -30,7 +30,6 @@ whole and a batch-64 128x128 Dense layer is split (M3's step was 7% faster
 than with 2M, M1, M2 and M4 no different).
 """
 
-cimport cython
 from cython cimport floating
 from cython.parallel cimport prange
 
@@ -39,16 +38,12 @@ cimport numpy as cnp
 
 cnp.import_array()
 
+from minidl._kernels import ACTIVATIONS
+from minidl._kernels.activation_codes cimport MINIDL_LINEAR, activation_codes
 from minidl._kernels.checks import check_dense, check_dense_backward, check_gemm
 from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 
-cdef enum Activation:
-    LINEAR = 0
-    RELU = 1
-    SIGMOID = 2
-    TANH = 3
-
-_ACTIVATION_CODES = {"linear": LINEAR, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH}
+_ACTIVATION_CODES = activation_codes(ACTIVATIONS)
 
 # The BLAS functions, by address (float and double share one type).  numpy's
 # OpenBLAS has the Fortran interface with 64-bit integers ("ILP64"), scipy's
@@ -395,7 +390,7 @@ cdef _dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object b
             if k > 0:
                 _gemm(False, False, rows, m, k, <floating>1.0, &x[start, 0], k, &w[0, 0], m,
                       <floating>0.0, &out[start, 0], m)
-            if bias_ptr != NULL or code != LINEAR:
+            if bias_ptr != NULL or code != MINIDL_LINEAR:
                 _epilogue(&out[start, 0], rows, m, bias_ptr, code)
             start += rows
 
@@ -408,7 +403,7 @@ def dense_backward(x, w, out, grad_out, grad_x, grad_w, grad_b, str activation="
     n, m = out.shape[0], out.shape[1]
     # dL/dz of one block of rows; for a linear layer dL/dz is grad_out itself
     scratch = None
-    if code != LINEAR and n > 0 and m > 0:
+    if code != MINIDL_LINEAR and n > 0 and m > 0:
         scratch = np.empty((_block_rows(n, m, x.dtype.itemsize), m), x.dtype)
     if float_type(x) == cnp.NPY_FLOAT:
         _dense_backward[float](x, w, out, grad_out, grad_x, grad_w, grad_b, scratch, code)
@@ -482,7 +477,7 @@ cdef _dense_backward(const floating[:, ::1] x, const floating[:, ::1] w,
             # the first block writes the sums of grad_w and grad_b, the next ones add to them
             then_add = 0 if start == 0 else 1
             # 1. dL/dz = dL/dout * act'(z), written in terms of out
-            if code == LINEAR:
+            if code == MINIDL_LINEAR:
                 grad_z = &grad_out[start, 0]
             else:
                 _activation_backward(&out[start, 0], &grad_out[start, 0], &scratch[0, 0],

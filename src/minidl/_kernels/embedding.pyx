@@ -27,7 +27,6 @@ An index outside [0, V) is never read or written: the loops stop and the
 wrapper raises a ValueError naming the first bad token.
 """
 
-cimport cython
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t

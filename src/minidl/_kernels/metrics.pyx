@@ -20,7 +20,6 @@ second one.  NumPy twins: ``reference.confusion_thresholds_add`` and
 ``reference.confusion_buckets_add``.
 """
 
-cimport cython
 from cython cimport floating
 from libc.math cimport ceil
 from libc.stdlib cimport calloc, free
@@ -71,20 +70,7 @@ def confusion_thresholds_add(labels, predictions, weights, thresholds, tp, fp, f
     if not _arguments_ok(labels, predictions, weights, thresholds, count, tp, fp, fn, tn):
         check_confusion("confusion_thresholds_add", labels, predictions, weights, thresholds,
                         tp, fp, fn, tn)  # raises, naming what is wrong
-    cdef double *above = <double *>calloc(2 * count + 2, sizeof(double))
-    if above == NULL:
-        raise MemoryError()
-    try:
-        if float_type(predictions) == cnp.NPY_FLOAT:
-            _count_thresholds[float](labels, predictions, weights, thresholds, above,
-                                     weights is not None)
-            _add_counts(above, count, tp, fp, fn, tn, True)
-        else:
-            _count_thresholds[double](labels, predictions, weights, thresholds, above,
-                                      weights is not None)
-            _add_counts(above, count, tp, fp, fn, tn, False)
-    finally:
-        free(above)
+    _count_and_add(labels, predictions, weights, thresholds, count, tp, fp, fn, tn)
 
 
 def confusion_buckets_add(labels, predictions, weights, num_thresholds, tp, fp, fn, tn):
@@ -96,30 +82,39 @@ def confusion_buckets_add(labels, predictions, weights, num_thresholds, tp, fp, 
     if count < 0 or not _arguments_ok(labels, predictions, weights, None, count, tp, fp, fn, tn):
         check_confusion("confusion_buckets_add", labels, predictions, weights, None,
                         tp, fp, fn, tn, num_thresholds)  # raises, naming what is wrong
+    _count_and_add(labels, predictions, weights, None, count, tp, fp, fn, tn)
+
+
+cdef _count_and_add(labels, predictions, weights, thresholds, Py_ssize_t count, tp, fp, fn, tn):
+    """Count (at ``thresholds``, or by AUC's buckets when it is None) into a scratch
+    ``above``, then add the counts to the outputs given."""
     cdef double *above = <double *>calloc(2 * count + 2, sizeof(double))
     if above == NULL:
         raise MemoryError()
+    cdef bint single = float_type(predictions) == cnp.NPY_FLOAT
     try:
-        if float_type(predictions) == cnp.NPY_FLOAT:
-            _count_buckets[float](labels, predictions, weights, count, above,
-                                  weights is not None)
-            _add_counts(above, count, tp, fp, fn, tn, True)
+        if single:
+            _count[float](labels, predictions, weights, thresholds, count, above,
+                          weights is not None, thresholds is None)
         else:
-            _count_buckets[double](labels, predictions, weights, count, above,
-                                   weights is not None)
-            _add_counts(above, count, tp, fp, fn, tn, False)
+            _count[double](labels, predictions, weights, thresholds, count, above,
+                           weights is not None, thresholds is None)
+        _add_counts(above, count, tp, fp, fn, tn, single)
     finally:
         free(above)
 
 
 # ``above`` holds 2T + 2 doubles: the positives' weight above each threshold (T),
 # the negatives' (T), then all positives' weight and all negatives'.
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef void _count_thresholds(const floating[::1] labels, const floating[::1] predictions,
-                            const floating[::1] weights, const floating[::1] thresholds,
-                            double *above, bint weighted) noexcept nogil:
-    cdef Py_ssize_t m = labels.shape[0], count = thresholds.shape[0], i, j
+cdef void _count(const floating[::1] labels, const floating[::1] predictions,
+                 const floating[::1] weights, const floating[::1] thresholds, Py_ssize_t count,
+                 double *above, bint weighted, bint buckets) noexcept nogil:
+    """One pass over the predictions: each weight goes to its side's total and either
+    to every threshold it is above, or (``buckets``) to its AUC bucket, summed from
+    the top bucket down at the end."""
+    cdef Py_ssize_t m = labels.shape[0], i, j, bucket
+    cdef floating p, scaled
+    cdef floating top = <floating>(count - 1)
     cdef double w
     cdef double *side
     for i in range(m):
@@ -130,27 +125,12 @@ cdef void _count_thresholds(const floating[::1] labels, const floating[::1] pred
         else:
             side = above + count
             above[2 * count + 1] += w
-        for j in range(count):
-            if predictions[i] > thresholds[j]:
-                side[j] += w
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef void _count_buckets(const floating[::1] labels, const floating[::1] predictions,
-                         const floating[::1] weights, Py_ssize_t count, double *above,
-                         bint weighted) noexcept nogil:
-    cdef Py_ssize_t m = labels.shape[0], i, j, bucket
-    cdef floating p, scaled
-    cdef floating top = <floating>(count - 1)
-    cdef double w
-    for i in range(m):
-        w = weights[i] if weighted else 1.0
-        if labels[i] != 0:
-            above[2 * count] += w
-        else:
-            above[2 * count + 1] += w
         p = predictions[i]
+        if not buckets:
+            for j in range(count):
+                if p > thresholds[j]:
+                    side[j] += w
+            continue
         if p != p:  # NaN: no bucket
             continue
         if p < 0:
@@ -161,18 +141,13 @@ cdef void _count_buckets(const floating[::1] labels, const floating[::1] predict
         bucket = <Py_ssize_t>ceil(scaled) - 1
         if bucket < 0:
             bucket = 0
-        if labels[i] != 0:
-            above[bucket] += w
-        else:
-            above[count + bucket] += w
-    # from the top bucket down: the weight of the buckets >= j
-    for j in range(count - 2, -1, -1):
-        above[j] += above[j + 1]
-        above[count + j] += above[count + j + 1]
+        side[bucket] += w
+    if buckets:  # from the top bucket down: the weight of the buckets >= j
+        for j in range(count - 2, -1, -1):
+            above[j] += above[j + 1]
+            above[count + j] += above[count + j + 1]
 
 
-@cython.boundscheck(False)
-@cython.wraparound(False)
 cdef void _add(floating[::1] out, const double *above, double total,
                bint complement) noexcept nogil:
     """out[j] += above[j], or total - above[j] (fn from tp, tn from fp)."""

@@ -10,10 +10,8 @@ split into chunks that the OpenMP threads share (each value belongs to one
 chunk: no sums between threads).
 """
 
-cimport cython
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport sqrt, sqrtf
 
 cimport numpy as cnp
 
@@ -37,19 +35,19 @@ cdef extern from "update_rules.h" nogil:
                               float lr, float rho, float momentum, float epsilon)
     void minidl_rmsprop_double(double *w, const double *g, double *s, double *m, Py_ssize_t n,
                                double lr, double rho, double momentum, double epsilon)
-    void minidl_adam_float(float *w, const float *g, float *m, float *v, Py_ssize_t n,
-                           float lr_t, float one_minus_b1, float one_minus_b2, float epsilon)
-    void minidl_adam_double(double *w, const double *g, double *m, double *v, Py_ssize_t n,
-                            double lr_t, double one_minus_b1, double one_minus_b2,
-                            double epsilon)
-
-
-cdef inline floating _root(floating value) noexcept nogil:
-    """sqrt in the buffer's own precision (float stays float, so loops vectorize)."""
-    if floating is float:
-        return sqrtf(value)
-    else:
-        return sqrt(value)
+    # Adam and AdamW: one rule, AdamW's with the decoupled decay; a NULL vmax: not AMSGrad
+    void minidl_adam_float(float *w, const float *g, float *m, float *v, float *vmax,
+                           Py_ssize_t n, float lr_t, float decay, float one_minus_b1,
+                           float one_minus_b2, float epsilon)
+    void minidl_adam_double(double *w, const double *g, double *m, double *v, double *vmax,
+                            Py_ssize_t n, double lr_t, double decay, double one_minus_b1,
+                            double one_minus_b2, double epsilon)
+    void minidl_adamw_float(float *w, const float *g, float *m, float *v, float *vmax,
+                            Py_ssize_t n, float lr_t, float decay, float one_minus_b1,
+                            float one_minus_b2, float epsilon)
+    void minidl_adamw_double(double *w, const double *g, double *m, double *v, double *vmax,
+                             Py_ssize_t n, double lr_t, double decay, double one_minus_b1,
+                             double one_minus_b2, double epsilon)
 
 
 cdef bint _buffers_ok(param, grad, state_1, state_2, state_3):
@@ -148,48 +146,56 @@ def adam_update(param, grad, m, v, v_max, double lr_t, double beta_1=0.9, double
         check_required_state("adam_update", m=m, v=v)  # raises
     if not _buffers_ok(param, grad, m, v, v_max):
         check_optimizer("adam_update", param, grad, m, v, v_max)  # raises
+    _adam_or_adamw(param, grad, m, v, v_max, lr_t, 0.0, False, beta_1, beta_2, epsilon)
+
+
+def adamw_update(param, grad, m, v, v_max, double lr_t, double decay, double beta_1=0.9,
+                 double beta_2=0.999, double epsilon=1e-7):
+    if m is None or v is None:
+        check_required_state("adamw_update", m=m, v=v)  # raises
+    if not _buffers_ok(param, grad, m, v, v_max):
+        check_optimizer("adamw_update", param, grad, m, v, v_max)  # raises
+    _adam_or_adamw(param, grad, m, v, v_max, lr_t, decay, True, beta_1, beta_2, epsilon)
+
+
+cdef inline void _adam_or_adamw(param, grad, m, v, v_max, double lr_t, double decay,
+                                bint decoupled, double beta_1, double beta_2, double epsilon):
+    """Adam's step over checked buffers; ``decoupled``: AdamW's (the decay first)."""
     if float_type(param) == cnp.NPY_FLOAT:
         _adam[float](_data(param), _data(grad), _data(m), _data(v), _data(v_max),
-                     dim(param, 0), lr_t, 1 - beta_1, 1 - beta_2, epsilon)
+                     dim(param, 0), lr_t, decay, decoupled, 1 - beta_1, 1 - beta_2, epsilon)
     else:
         _adam[double](_data(param), _data(grad), _data(m), _data(v), _data(v_max),
-                      dim(param, 0), lr_t, 1 - beta_1, 1 - beta_2, epsilon)
+                      dim(param, 0), lr_t, decay, decoupled, 1 - beta_1, 1 - beta_2, epsilon)
 
 
-cdef void _adam(char *w_bytes, char *g_bytes, char *m_bytes, char *v_bytes, char *v_max_bytes,
-                Py_ssize_t n, floating lr_t, floating b1, floating b2,
+cdef void _adam(char *w, char *g, char *m, char *v, char *v_max, Py_ssize_t n, floating lr_t,
+                floating decay, bint decoupled, floating b1, floating b2,
                 floating eps) noexcept:
-    cdef Py_ssize_t i, c, start
+    cdef Py_ssize_t c, start, size
     cdef floating *kind = NULL
-    cdef floating *w
-    cdef floating *g
-    cdef floating *m
-    cdef floating *v
-    cdef floating *v_max
-    cdef floating gi
-    if v_max_bytes != NULL:  # AMSGrad: v_max = max(v_max, v) is the denominator
-        w, g, m = _at(w_bytes, 0, kind), _at(g_bytes, 0, kind), _at(m_bytes, 0, kind)
-        v, v_max = _at(v_bytes, 0, kind), _at(v_max_bytes, 0, kind)
-        with nogil:
-            for i in range(n):
-                gi = g[i]
-                m[i] += b1 * (gi - m[i])
-                v[i] += b2 * (gi * gi - v[i])
-                if v[i] > v_max[i]:
-                    v_max[i] = v[i]
-                w[i] -= lr_t * m[i] / (_root(v_max[i]) + eps)
-        return
     for c in prange((n + CHUNK - 1) // CHUNK, nogil=True, schedule="static",
                     use_threads_if=n >= _PARALLEL_MIN_VALUES):
         start = c * CHUNK
+        size = min(CHUNK, n - start)
         if floating is float:
-            minidl_adam_float(_at(w_bytes, start, kind), _at(g_bytes, start, kind),
-                              _at(m_bytes, start, kind), _at(v_bytes, start, kind),
-                              min(CHUNK, n - start), lr_t, b1, b2, eps)
+            if decoupled:
+                minidl_adamw_float(_at(w, start, kind), _at(g, start, kind), _at(m, start, kind),
+                                   _at(v, start, kind), _at(v_max, start, kind), size, lr_t,
+                                   decay, b1, b2, eps)
+            else:
+                minidl_adam_float(_at(w, start, kind), _at(g, start, kind), _at(m, start, kind),
+                                  _at(v, start, kind), _at(v_max, start, kind), size, lr_t,
+                                  decay, b1, b2, eps)
         else:
-            minidl_adam_double(_at(w_bytes, start, kind), _at(g_bytes, start, kind),
-                               _at(m_bytes, start, kind), _at(v_bytes, start, kind),
-                               min(CHUNK, n - start), lr_t, b1, b2, eps)
+            if decoupled:
+                minidl_adamw_double(_at(w, start, kind), _at(g, start, kind),
+                                    _at(m, start, kind), _at(v, start, kind),
+                                    _at(v_max, start, kind), size, lr_t, decay, b1, b2, eps)
+            else:
+                minidl_adam_double(_at(w, start, kind), _at(g, start, kind),
+                                   _at(m, start, kind), _at(v, start, kind),
+                                   _at(v_max, start, kind), size, lr_t, decay, b1, b2, eps)
 
 
 # --- Keras 2's other optimizers -------------------------------------------------
@@ -216,12 +222,6 @@ cdef extern from "update_rules.h" nogil:
     void minidl_nadam_double(double *w, const double *g, double *m, double *v, Py_ssize_t n,
                              double lr, double one_minus_b1, double one_minus_b2, double m_scale,
                              double g_scale, double v_scale, double epsilon)
-    void minidl_adamw_float(float *w, const float *g, float *m, float *v, float *vmax,
-                            Py_ssize_t n, float lr_t, float decay, float one_minus_b1,
-                            float one_minus_b2, float epsilon)
-    void minidl_adamw_double(double *w, const double *g, double *m, double *v, double *vmax,
-                             Py_ssize_t n, double lr_t, double decay, double one_minus_b1,
-                             double one_minus_b2, double epsilon)
     void minidl_ftrl_float(float *w, const float *g, float *a, float *z, Py_ssize_t n, float lr,
                            float lr_power, float l1, float l2, float l2_shrinkage, float beta)
     void minidl_ftrl_double(double *w, const double *g, double *a, double *z, Py_ssize_t n,
@@ -341,36 +341,6 @@ cdef void _nadam(floating[::1] w, const floating[::1] g, floating[::1] m, floati
             minidl_nadam_double(&w[start], &g[start], &m[start], &v[start],
                                 _chunk_size(n, start), lr, b1, b2, m_scale, g_scale, v_scale,
                                 eps)
-
-
-def adamw_update(param, grad, m, v, v_max, double lr_t, double decay, double beta_1=0.9,
-                 double beta_2=0.999, double epsilon=1e-7):
-    if m is None or v is None:
-        check_required_state("adamw_update", m=m, v=v)  # raises
-    if not _buffers_ok(param, grad, m, v, v_max):
-        check_optimizer("adamw_update", param, grad, m, v, v_max)  # raises
-    if float_type(param) == cnp.NPY_FLOAT:
-        _adamw[float](param, grad, m, v, v_max, lr_t, decay, 1 - beta_1, 1 - beta_2, epsilon)
-    else:
-        _adamw[double](param, grad, m, v, v_max, lr_t, decay, 1 - beta_1, 1 - beta_2, epsilon)
-
-
-cdef void _adamw(floating[::1] w, const floating[::1] g, floating[::1] m, floating[::1] v,
-                 floating[::1] v_max, floating lr_t, floating decay, floating b1, floating b2,
-                 floating eps) noexcept:
-    cdef Py_ssize_t c, start, n = w.shape[0]
-    cdef bint amsgrad = v_max is not None
-    cdef floating *v_max_at
-    for c in prange(_chunks(n), nogil=True, schedule="static",
-                    use_threads_if=n >= _PARALLEL_MIN_VALUES):
-        start = c * CHUNK
-        v_max_at = &v_max[start] if amsgrad else NULL
-        if floating is float:
-            minidl_adamw_float(&w[start], &g[start], &m[start], &v[start], v_max_at,
-                               _chunk_size(n, start), lr_t, decay, b1, b2, eps)
-        else:
-            minidl_adamw_double(&w[start], &g[start], &m[start], &v[start], v_max_at,
-                                _chunk_size(n, start), lr_t, decay, b1, b2, eps)
 
 
 def ftrl_update(param, grad, accumulator, linear, double lr, double lr_power=-0.5,

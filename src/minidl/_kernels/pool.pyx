@@ -11,7 +11,6 @@ each gradient equally among them.
 Loops run over images in parallel; each image writes only its own outputs.
 """
 
-cimport cython
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t

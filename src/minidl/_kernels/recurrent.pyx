@@ -27,7 +27,6 @@ every value is computed by one thread in one order, so the result is the same
 on any number of threads.
 """
 
-cimport cython
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
@@ -37,6 +36,8 @@ cimport numpy as cnp
 
 cnp.import_array()
 
+from minidl._kernels import RECURRENT_ACTIVATIONS
+from minidl._kernels.activation_codes cimport activation_codes
 from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 from minidl._kernels.recurrent_checks import (
     check_gru_reset_before_candidate_backward,
@@ -51,15 +52,7 @@ from minidl._kernels.recurrent_checks import (
     check_rnn_step_forward,
 )
 
-cdef enum Activation:
-    LINEAR = 0
-    RELU = 1
-    SIGMOID = 2
-    TANH = 3
-    HARD_SIGMOID = 4
-
-_CODES = {"linear": LINEAR, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH,
-          "hard_sigmoid": HARD_SIGMOID}
+_CODES = activation_codes(RECURRENT_ACTIVATIONS)
 
 # rows * units at and above which a step is split over the threads (below it,
 # waking the threads costs more than the pass: a 64 x 128 LSTM step is ~30k values)

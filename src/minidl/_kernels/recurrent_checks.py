@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidl._kernels import RECURRENT_ACTIVATIONS
 from minidl._kernels.checks import _array, _same_dtype, _separate, _shape
 
-# the activations the step kernels apply (Keras's names); hard_sigmoid is
-# Keras 2's clip(0.2 z + 0.5, 0, 1)
-RECURRENT_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "hard_sigmoid")
 _UINT8 = np.dtype(np.uint8)
 
 

@@ -9,8 +9,8 @@
  *     sigmoid(z) = 1 / (1 + e^-z),   tanh(z) = 1 - 2 / (1 + e^2z);
  * float64 (used by gradient checks) keeps libm's exp and tanh.
  *
- * Activation codes as in recurrent.pyx: 0 linear, 1 relu, 2 sigmoid, 3 tanh,
- * 4 hard_sigmoid (clip(0.2 z + 0.5, 0, 1)).  Slopes are written in terms of
+ * Activation codes: activation_codes.h (hard_sigmoid is clip(0.2 z + 0.5, 0, 1),
+ * Keras 2's).  Slopes are written in terms of
  * the output y = act(z) (see reference.py).  The equations of each step are
  * in reference.py (lstm_step_forward, gru_step_forward, rnn_step_forward).
  */
@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "portable.h"
+#include "activation_codes.h"
 #include "clones.h"
 
 /* e^x in float32: x = k ln2 + r with |r| <= ln2 / 2, e^r by its Taylor
@@ -68,13 +69,13 @@ MINIDL_INLINE double minidl_sigmoid(double z)
 MINIDL_INLINE void minidl_rec_act_##suffix(type *MINIDL_RESTRICT x, ptrdiff_t n, int code) \
 {                                                                                          \
     ptrdiff_t j;                                                                           \
-    if (code == 1) {                                                                       \
+    if (code == MINIDL_RELU) {                                                             \
         for (j = 0; j < n; j++) x[j] = x[j] > 0 ? x[j] : 0;                                \
-    } else if (code == 2) {                                                                \
+    } else if (code == MINIDL_SIGMOID) {                                                   \
         for (j = 0; j < n; j++) x[j] = sigmoid_fn(x[j]);                                   \
-    } else if (code == 3) {                                                                \
+    } else if (code == MINIDL_TANH) {                                                      \
         for (j = 0; j < n; j++) x[j] = tanh_fn(x[j]);                                      \
-    } else if (code == 4) {                                                                \
+    } else if (code == MINIDL_HARD_SIGMOID) {                                              \
         for (j = 0; j < n; j++) {                                                          \
             type y = (type)0.2 * x[j] + (type)0.5;                                         \
             x[j] = y < 0 ? 0 : (y > 1 ? 1 : y);                                            \
@@ -87,13 +88,13 @@ MINIDL_INLINE void minidl_rec_slope_##suffix(const type *MINIDL_RESTRICT y, type
                                              ptrdiff_t n, int code)                        \
 {                                                                                          \
     ptrdiff_t j;                                                                           \
-    if (code == 1) {                                                                       \
+    if (code == MINIDL_RELU) {                                                             \
         for (j = 0; j < n; j++) out[j] = (type)(y[j] > 0);                                 \
-    } else if (code == 2) {                                                                \
+    } else if (code == MINIDL_SIGMOID) {                                                   \
         for (j = 0; j < n; j++) out[j] = y[j] * (1 - y[j]);                                \
-    } else if (code == 3) {                                                                \
+    } else if (code == MINIDL_TANH) {                                                      \
         for (j = 0; j < n; j++) out[j] = 1 - y[j] * y[j];                                  \
-    } else if (code == 4) {                                                                \
+    } else if (code == MINIDL_HARD_SIGMOID) {                                              \
         for (j = 0; j < n; j++) out[j] = (type)0.2 * (type)(y[j] > 0 && y[j] < 1);         \
     } else {                                                                               \
         for (j = 0; j < n; j++) out[j] = 1;                                                \

@@ -519,6 +519,11 @@ def adam_update(param, grad, m, v, v_max, lr_t, beta_1=0.9, beta_2=0.999, epsilo
     """
     check_required_state("adam_update", m=m, v=v)
     check_optimizer("adam_update", param, grad, m, v, v_max)
+    _adam_step(param, grad, m, v, v_max, lr_t, beta_1, beta_2, epsilon)
+
+
+def _adam_step(param, grad, m, v, v_max, lr_t, beta_1, beta_2, epsilon):
+    """Adam's rule (adam_update's docstring) on checked buffers; AdamW's too."""
     m += (1 - beta_1) * (grad - m)
     v += (1 - beta_2) * (grad * grad - v)
     if v_max is not None:
@@ -607,12 +612,7 @@ def adamw_update(param, grad, m, v, v_max, lr_t, decay, beta_1=0.9, beta_2=0.999
     check_required_state("adamw_update", m=m, v=v)
     check_optimizer("adamw_update", param, grad, m, v, v_max)
     param -= param * decay
-    m += (1 - beta_1) * (grad - m)
-    v += (1 - beta_2) * (grad * grad - v)
-    if v_max is not None:
-        np.maximum(v_max, v, out=v_max)
-        v = v_max
-    param -= lr_t * m / (np.sqrt(v) + epsilon)
+    _adam_step(param, grad, m, v, v_max, lr_t, beta_1, beta_2, epsilon)
 
 
 def ftrl_update(param, grad, accumulator, linear, lr, lr_power=-0.5, l1=0.0, l2=0.0,

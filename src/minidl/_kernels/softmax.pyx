@@ -12,7 +12,6 @@ as vector code.  ``softmax_forward`` is that softmax alone, for when no
 cross-entropy follows.
 """
 
-cimport cython
 from cython cimport floating
 from libc.stdint cimport int64_t
 

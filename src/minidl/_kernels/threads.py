@@ -41,7 +41,7 @@ def max_threads():
     return MAX_THREADS_PER_CPU * (os.cpu_count() or 1)
 
 
-def _checked_count(n, source):
+def checked_count(n, source):
     """``n`` as a thread count: a positive integer, lowered to ``max_threads()`` with a
     warning; a ValueError (nothing changed) for anything else."""
     if isinstance(n, bool):
@@ -61,19 +61,6 @@ def _checked_count(n, source):
     return count
 
 
-def clamp_environment():
-    """Lower ``OMP_NUM_THREADS`` past the bound before the OpenMP runtime reads it.
-
-    Called when ``minidl._kernels`` is imported, before any kernel loads the
-    runtime; ``configure_default`` checks again once it has loaded (another
-    library may have loaded the runtime first).  Only a plain number is
-    checked; the runtime itself judges other forms ("4,2").
-    """
-    value = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if value.isdigit() and int(value) > max_threads():
-        os.environ["OMP_NUM_THREADS"] = str(_checked_count(int(value), "OMP_NUM_THREADS"))
-
-
 def _blas():
     """The BLAS library the compiled kernels call (loading them if need be)."""
     from minidl._kernels import compiled
@@ -87,7 +74,7 @@ def set_num_threads(n):
     ``n`` is a positive integer; more than ``max_threads()`` is lowered to it
     with a warning.  A build without OpenMP stays on one thread.
     """
-    count = _checked_count(n, "set_num_threads")
+    count = checked_count(n, "set_num_threads")
     from minidl._kernels import openmp
 
     blas = _blas()
@@ -110,14 +97,17 @@ def configure_default(blas):
 
     count = openmp.max_threads()
     if count > max_threads():
-        openmp.set_threads(_checked_count(count, "OMP_NUM_THREADS"))
+        openmp.set_threads(checked_count(count, "OMP_NUM_THREADS"))
     _tell_dense_kernels(blas, openmp.max_threads())
 
 
 def get_num_threads():
-    """``{"blas": n, "openmp": n}``: the threads a big product is split over, and the
-    threads a parallel loop starts (both 1 in a build without OpenMP)."""
-    from minidl._kernels import dense, openmp
+    """``{"blas": b, "openmp": n}``: ``n`` threads run a parallel loop and split a big
+    product (1 in a build without OpenMP); ``b`` is what the BLAS library itself
+    reports for its own pool (``openblas_get_num_threads``): 1, since minidl keeps it
+    on one thread, or None when the library has no such function."""
+    from minidl._kernels import openmp
 
-    _blas()  # load the kernels
-    return {"blas": dense.blas_thread_limit(), "openmp": openmp.max_threads()}
+    blas = _blas()  # loads the kernels
+    return {"blas": blas.get_threads() if blas.get_threads else None,
+            "openmp": openmp.max_threads()}

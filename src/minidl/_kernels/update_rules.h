@@ -10,7 +10,8 @@
  *   RMSprop    s = rho s + (1 - rho) g^2;  step = lr g / sqrt(s + eps)
  *              w -= step                               (momentum: m = mom m + step; w -= m)
  *   Adam       m += (1 - beta_1) (g - m);  v += (1 - beta_2) (g^2 - v)
- *              w -= lr_t m / (sqrt(v) + eps)
+ *              w -= lr_t m / (sqrt(v) + eps)       (AMSGrad: max(vmax, v) for v)
+ *   AdamW      w -= decay w  (decay = lr weight_decay), then Adam's step
  */
 #ifndef MINIDL_UPDATE_RULES_H
 #define MINIDL_UPDATE_RULES_H
@@ -68,20 +69,40 @@ static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *M
     }                                                                                 \
 }
 
-#define MINIDL_DEFINE_ADAM(name, type, root)                                          \
+/* Adam and AdamW: one rule.  AdamW (Loshchilov & Hutter) is Adam's step taken
+ * after the decoupled weight decay w -= decay w; DECAY is how w enters the step:
+ * MINIDL_NO_DECAY for Adam, MINIDL_DECOUPLED_DECAY for AdamW.  A non-NULL vmax is
+ * AMSGrad: vmax = max(vmax, v) takes v's place in the denominator. */
+#define MINIDL_ADAM_MOMENTS(type, i)  /* gi, and the new moments mi, vi (not yet stored) */ \
+    type gi = g[i];                                                                   \
+    type mi = m[i] + one_minus_b1 * (gi - m[i]);                                      \
+    type vi = v[i] + one_minus_b2 * (gi * gi - v[i]);
+#define MINIDL_NO_DECAY(w, decay) (w)
+#define MINIDL_DECOUPLED_DECAY(w, decay) ((w) - (w) * (decay))
+
+#define MINIDL_DEFINE_ADAM(name, type, root, DECAY)                                   \
 MINIDL_CLONES                                                                         \
 static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *MINIDL_RESTRICT m, \
-                 type *MINIDL_RESTRICT v, ptrdiff_t n, type lr_t, type one_minus_b1,  \
-                 type one_minus_b2, type epsilon)                                     \
+                 type *MINIDL_RESTRICT v, type *MINIDL_RESTRICT vmax, ptrdiff_t n, type lr_t, \
+                 type decay, type one_minus_b1, type one_minus_b2, type epsilon)      \
 {                                                                                     \
     ptrdiff_t i;                                                                      \
-    for (i = 0; i < n; i++) {                                                         \
-        type gi = g[i];                                                               \
-        type mi = m[i] + one_minus_b1 * (gi - m[i]);                                  \
-        type vi = v[i] + one_minus_b2 * (gi * gi - v[i]);                             \
-        m[i] = mi;                                                                    \
-        v[i] = vi;                                                                    \
-        w[i] -= lr_t * mi / (root(vi) + epsilon);                                     \
+    if (vmax == NULL) {                                                               \
+        for (i = 0; i < n; i++) {                                                     \
+            MINIDL_ADAM_MOMENTS(type, i)                                              \
+            m[i] = mi;                                                                \
+            v[i] = vi;                                                                \
+            w[i] = DECAY(w[i], decay) - lr_t * mi / (root(vi) + epsilon);             \
+        }                                                                             \
+    } else {                                                                          \
+        for (i = 0; i < n; i++) {                                                     \
+            MINIDL_ADAM_MOMENTS(type, i)                                              \
+            type hi = vmax[i] > vi ? vmax[i] : vi;                                    \
+            m[i] = mi;                                                                \
+            v[i] = vi;                                                                \
+            vmax[i] = hi;                                                             \
+            w[i] = DECAY(w[i], decay) - lr_t * mi / (root(hi) + epsilon);             \
+        }                                                                             \
     }                                                                                 \
 }
 
@@ -89,8 +110,10 @@ MINIDL_DEFINE_SGD(minidl_sgd_float, float)
 MINIDL_DEFINE_SGD(minidl_sgd_double, double)
 MINIDL_DEFINE_RMSPROP(minidl_rmsprop_float, float, sqrtf)
 MINIDL_DEFINE_RMSPROP(minidl_rmsprop_double, double, sqrt)
-MINIDL_DEFINE_ADAM(minidl_adam_float, float, sqrtf)
-MINIDL_DEFINE_ADAM(minidl_adam_double, double, sqrt)
+MINIDL_DEFINE_ADAM(minidl_adam_float, float, sqrtf, MINIDL_NO_DECAY)
+MINIDL_DEFINE_ADAM(minidl_adam_double, double, sqrt, MINIDL_NO_DECAY)
+MINIDL_DEFINE_ADAM(minidl_adamw_float, float, sqrtf, MINIDL_DECOUPLED_DECAY)
+MINIDL_DEFINE_ADAM(minidl_adamw_double, double, sqrt, MINIDL_DECOUPLED_DECAY)
 
 
 /* The rules of Keras 2's other optimizers (tf_keras 2.21, src/optimizers/), in short
@@ -100,8 +123,8 @@ MINIDL_DEFINE_ADAM(minidl_adam_double, double, sqrt)
  *   Adadelta   a = rho a + (1 - rho) g^2;  d = -sqrt(D + eps) g / sqrt(a + eps)
  *              D = rho D + (1 - rho) d^2;  w += lr d
  *   Adamax     m += (1 - beta_1) (g - m);  u = max(beta_2 u, |g|);  w -= lr_t m / (u + eps)
- *   Nadam      m, v as Adam;  w -= lr (m_scale m + g_scale g) / (sqrt(v_scale v) + eps)
- *   AdamW      w -= decay w  (decay = lr weight_decay), then Adam's step (AMSGrad if vmax)
+ *   Nadam      m, v as Adam (MINIDL_ADAM_MOMENTS);
+ *              w -= lr (m_scale m + g_scale g) / (sqrt(v_scale v) + eps)
  *   Ftrl       see MINIDL_DEFINE_FTRL
  */
 
@@ -162,44 +185,10 @@ static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *M
 {                                                                                     \
     ptrdiff_t i;                                                                      \
     for (i = 0; i < n; i++) {                                                         \
-        type gi = g[i];                                                               \
-        type mi = m[i] + one_minus_b1 * (gi - m[i]);                                  \
-        type vi = v[i] + one_minus_b2 * (gi * gi - v[i]);                             \
+        MINIDL_ADAM_MOMENTS(type, i)                                                  \
         m[i] = mi;                                                                    \
         v[i] = vi;                                                                    \
         w[i] -= lr * (m_scale * mi + g_scale * gi) / (root(v_scale * vi) + epsilon);  \
-    }                                                                                 \
-}
-
-#define MINIDL_DEFINE_ADAMW(name, type, root)                                         \
-MINIDL_CLONES                                                                         \
-static void name(type *MINIDL_RESTRICT w, const type *MINIDL_RESTRICT g, type *MINIDL_RESTRICT m, \
-                 type *MINIDL_RESTRICT v, type *MINIDL_RESTRICT vmax, ptrdiff_t n, type lr_t, \
-                 type decay, type one_minus_b1, type one_minus_b2, type epsilon)      \
-{                                                                                     \
-    ptrdiff_t i;                                                                      \
-    if (vmax == NULL) {                                                               \
-        for (i = 0; i < n; i++) {                                                     \
-            type gi = g[i], wi = w[i];                                                \
-            type mi = m[i] + one_minus_b1 * (gi - m[i]);                              \
-            type vi = v[i] + one_minus_b2 * (gi * gi - v[i]);                         \
-            m[i] = mi;                                                                \
-            v[i] = vi;                                                                \
-            wi -= wi * decay;                                                         \
-            w[i] = wi - lr_t * mi / (root(vi) + epsilon);                             \
-        }                                                                             \
-    } else {                                                                          \
-        for (i = 0; i < n; i++) {                                                     \
-            type gi = g[i], wi = w[i];                                                \
-            type mi = m[i] + one_minus_b1 * (gi - m[i]);                              \
-            type vi = v[i] + one_minus_b2 * (gi * gi - v[i]);                         \
-            type hi = vmax[i] > vi ? vmax[i] : vi;                                    \
-            m[i] = mi;                                                                \
-            v[i] = vi;                                                                \
-            vmax[i] = hi;                                                             \
-            wi -= wi * decay;                                                         \
-            w[i] = wi - lr_t * mi / (root(hi) + epsilon);                             \
-        }                                                                             \
     }                                                                                 \
 }
 
@@ -240,8 +229,6 @@ MINIDL_DEFINE_ADAMAX(minidl_adamax_float, float, fabsf)
 MINIDL_DEFINE_ADAMAX(minidl_adamax_double, double, fabs)
 MINIDL_DEFINE_NADAM(minidl_nadam_float, float, sqrtf)
 MINIDL_DEFINE_NADAM(minidl_nadam_double, double, sqrt)
-MINIDL_DEFINE_ADAMW(minidl_adamw_float, float, sqrtf)
-MINIDL_DEFINE_ADAMW(minidl_adamw_double, double, sqrt)
 MINIDL_DEFINE_FTRL(minidl_ftrl_float, float, sqrtf, powf)
 MINIDL_DEFINE_FTRL(minidl_ftrl_double, double, sqrt, pow)
 

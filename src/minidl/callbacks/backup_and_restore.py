@@ -7,7 +7,7 @@ import tempfile
 
 import numpy as np
 
-from minidl.callbacks.base import Callback
+from minidl.callbacks.base import Callback, check_save_freq
 
 BACKUP_FILE = "training_state.npz"
 
@@ -42,10 +42,7 @@ class BackupAndRestore(Callback):
         super().__init__()
         if save_freq is False:
             raise ValueError("Either `save_freq` or `save_before_preemption` must be set.")
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
-                                     or save_freq < 1):
-            raise ValueError(f'Unrecognized save_freq: {save_freq}. Expected save_freq are "epoch" '
-                             f"or a positive integer")
+        check_save_freq(save_freq)
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.delete_checkpoint = delete_checkpoint

@@ -240,6 +240,14 @@ def _shown(logs):
     return [(k, v) for k, v in (logs or {}).items() if k not in ("batch", "size")]
 
 
+def check_save_freq(save_freq):
+    """``"epoch"`` or a positive int (batches), else Keras's ValueError."""
+    if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
+                                 or save_freq < 1):
+        raise ValueError(f'Unrecognized save_freq: {save_freq}. Expected save_freq are "epoch" '
+                         f"or a positive integer")
+
+
 def monitor_mode(owner, monitor, mode):
     """"min" or "max": whether ``monitor`` improves downwards; "auto" guesses from its name."""
     if mode not in ("auto", "min", "max"):

@@ -6,7 +6,7 @@ import math
 import os
 import warnings
 
-from minidl.callbacks.base import Callback, monitor_mode
+from minidl.callbacks.base import Callback, check_save_freq, monitor_mode
 
 
 class ModelCheckpoint(Callback):
@@ -40,10 +40,7 @@ class ModelCheckpoint(Callback):
             self.period = kwargs.pop("period")
         if kwargs:
             raise TypeError(f"ModelCheckpoint: unexpected keyword argument(s) {sorted(kwargs)}.")
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
-                                     or save_freq < 1):
-            raise ValueError(f'Unrecognized save_freq: {save_freq}. Expected save_freq are "epoch" '
-                             f"or a positive integer")
+        check_save_freq(save_freq)
         self.filepath = os.fspath(filepath)
         self.monitor = monitor
         self.verbose = verbose

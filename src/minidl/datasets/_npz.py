@@ -40,6 +40,17 @@ def load_arrays(path, specs):
     Pickled objects are refused (the dtype must be one of the spec's): a data file should
     hold plain numbers, and unpickling runs code.
     """
+    def read(archive):
+        check_keys(archive, path, specs)
+        return {key: _read_array(archive, path, key, spec) for key, spec in specs.items()}
+
+    return read_npz(path, read)
+
+
+def read_npz(path, read):
+    """``read(archive)`` on the zip archive of the ``.npz`` file ``path``, opened as a
+    regular file whose signature is a zip's; a damaged archive is a FileFormatError
+    naming ``path``."""
     try:
         file = open_regular(path)
     except OSError as error:
@@ -53,17 +64,17 @@ def load_arrays(path, specs):
             )
         try:
             with open_zip(file, path) as archive:
-                _check_keys(archive, path, specs)
-                return {key: _read_array(archive, path, key, spec) for key, spec in specs.items()}
+                return read(archive)
         except STREAM_ERRORS as error:
             raise FileFormatError(
                 f"{path}: not a readable .npz file ({error}). Delete it and download it again."
             ) from None
 
 
-def _check_keys(archive, path, specs):
+def check_keys(archive, path, keys):
+    """A FileFormatError naming the arrays of ``keys`` the archive does not hold."""
     held = sorted(name[: -len(".npy")] for name in archive.namelist() if name.endswith(".npy"))
-    missing = [key for key in specs if key not in held]
+    missing = [key for key in keys if key not in held]
     if missing:
         raise FileFormatError(f"{path}: arrays {missing} are missing; the file holds {held}.")
 

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from minidl.datasets._files import sha256_of
-from minidl.utils.file_checks import (STREAM_ERRORS, FileFormatError, _read_npy_header,
-                                      open_member, open_regular, open_zip, read_npy_member)
+from minidl.datasets._npz import check_keys, read_npz
+from minidl.utils.file_checks import (FileFormatError, _read_npy_header, open_member,
+                                      read_npy_member)
 
 # the largest member read (declared size, checked before reading): imdb.npz's biggest
 # holds about 50 MB; the Python lists built from a pickle take ~20x its size
@@ -53,31 +54,15 @@ def load_arrays(path, lists, numbers, published_sha256):
     if sha256_of(path) == published_sha256:
         with np.load(path, allow_pickle=True) as arrays:
             return {key: arrays[key] for key in (*lists, *numbers)}
-    try:
-        file = open_regular(path)
-    except OSError as error:
-        raise FileFormatError(f"{path}: cannot be read ({error}).") from None
-    with file:
-        if file.read(4) != b"PK\x03\x04":
-            raise FileFormatError(
-                f"{path}: not a .npz file (it does not start like a zip archive); delete it "
-                "and download it again."
-            )
-        try:
-            with open_zip(file, path) as archive:
-                held = sorted(name[:-4] for name in archive.namelist() if name.endswith(".npy"))
-                missing = [key for key in (*lists, *numbers) if key not in held]
-                if missing:
-                    raise FileFormatError(f"{path}: arrays {missing} are missing; the file holds {held}.")
-                arrays = {key: _read_lists(archive, path, key) for key in lists}
-                for key in numbers:
-                    arrays[key] = read_npy_member(archive, f"{key}.npy", f"{path}: {key}.npy",
-                                                  MAX_MEMBER_BYTES, _integers(path, key))
-                return arrays
-        except STREAM_ERRORS as error:
-            raise FileFormatError(
-                f"{path}: not a readable .npz file ({error}). Delete it and download it again."
-            ) from None
+    def read(archive):
+        check_keys(archive, path, (*lists, *numbers))
+        arrays = {key: _read_lists(archive, path, key) for key in lists}
+        for key in numbers:
+            arrays[key] = read_npy_member(archive, f"{key}.npy", f"{path}: {key}.npy",
+                                          MAX_MEMBER_BYTES, _integers(path, key))
+        return arrays
+
+    return read_npz(path, read)
 
 
 def _integers(path, key):

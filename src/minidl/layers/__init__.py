@@ -7,10 +7,10 @@ architecture is stored.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import types
 
+from minidl.errors import did_you_mean
 from minidl.layers.activation import (
     ELU,
     LeakyReLU,
@@ -185,8 +185,7 @@ def deserialize(config, custom_objects=None):
     custom = custom_objects_in_effect(custom_objects)
     known = {**_REGISTRY, **_model_classes(), **custom}
     if name not in known:
-        close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(name, known)
         hint += (" If it is your own class, pass custom_objects={'%s': %s}, use a "
                  "custom_object_scope, or decorate the class with "
                  "@minidl.utils.register_keras_serializable()." % (name, name))

@@ -850,13 +850,6 @@ def check_positive_ints(layer_name, argument, value, length):
     return value
 
 
-def check_padding(layer_name, padding):
-    """``"valid"`` or ``"same"`` (case-insensitive), else a ValueError."""
-    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-        raise ValueError(f"{layer_name}: padding must be 'valid' or 'same', received {padding!r}.")
-    return padding.lower()
-
-
 def product(shape):
     """The number of entries in ``shape`` (None if any axis is unknown)."""
     return None if any(d is None for d in shape) else math.prod(shape)

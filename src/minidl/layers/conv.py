@@ -19,8 +19,9 @@ import math
 import numpy as np
 
 from minidl import activations, initializers, ops
-from minidl.layers.base import Layer, check_padding, check_positive_ints
+from minidl.layers.base import Layer, check_positive_ints
 from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
+from minidl.ops._geometry import check_padding
 
 
 def conv_output_length(length, kernel, stride, padding):
@@ -77,13 +78,10 @@ class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
         self.filters = int(filters)
         self.kernel_size = check_positive_ints(label, "kernel_size", kernel_size, 2)
         self.strides = check_positive_ints(label, "strides", strides, 2)
-        self.padding = check_padding(label, padding)
+        self.padding = check_padding(padding, label)
         self._set_activation(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self._set_regularizers(kernel_regularizer, bias_regularizer)
-        self.kernel = self.bias = None
+        self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
+                                  kernel_regularizer, bias_regularizer)
         self._in_channels = None
 
     def build(self, input_shape):
@@ -92,11 +90,7 @@ class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
             check_window_fits(self, input_shape, self.kernel_size, "kernel_size")
         self._in_channels = input_shape[3]
         shape = (*self.kernel_size, self._in_channels, self.filters)
-        self.kernel = self.add_weight("kernel", shape=shape, initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", shape=(self.filters,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer)
+        self._add_kernel_and_bias(shape, self.filters)
 
     def compute_output_shape(self, input_shape):
         check_image_shape(self, input_shape)

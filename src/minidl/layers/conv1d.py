@@ -24,8 +24,8 @@ import numpy as np
 from minidl import activations, initializers, ops
 from minidl.layers.base import Layer
 from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
-
-PADDINGS = ("valid", "same", "causal")
+from minidl.ops._geometry import check_padding
+from minidl.ops.conv1d import PADDINGS
 
 
 def check_sequence_shape(layer, input_shape):
@@ -99,15 +99,10 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
                 f"{label}: strides > 1 together with dilation_rate > 1 is not supported (as in "
                 f"Keras); received strides={strides!r}, dilation_rate={dilation_rate!r}."
             )
-        if not isinstance(padding, str) or padding.lower() not in PADDINGS:
-            raise ValueError(f"{label}: padding must be one of {PADDINGS}, received {padding!r}.")
-        self.padding = padding.lower()
+        self.padding = check_padding(padding, label, PADDINGS)
         self._set_activation(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self._set_regularizers(kernel_regularizer, bias_regularizer)
-        self.kernel = self.bias = None
+        self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
+                                  kernel_regularizer, bias_regularizer)
         self._in_channels = None
 
     @property
@@ -125,12 +120,7 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
                 "padding='same' or 'causal'."
             )
         self._in_channels = input_shape[2]
-        self.kernel = self.add_weight(
-            "kernel", shape=(self.kernel_size, self._in_channels, self.filters),
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", shape=(self.filters,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer)
+        self._add_kernel_and_bias((self.kernel_size, self._in_channels, self.filters), self.filters)
 
     def compute_output_shape(self, input_shape):
         check_sequence_shape(self, input_shape)

@@ -47,11 +47,7 @@ class Conv2DTranspose(Conv2D):
         self._in_channels = input_shape[3] if len(input_shape) == 4 else None
         self.compute_output_shape(input_shape)  # refuses sizes it cannot produce
         shape = (*self.kernel_size, self.filters, self._in_channels)
-        self.kernel = self.add_weight("kernel", shape=shape, initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", shape=(self.filters,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer)
+        self._add_kernel_and_bias(shape, self.filters)
 
     def compute_output_shape(self, input_shape):
         check_image_shape(self, input_shape)

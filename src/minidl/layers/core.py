@@ -11,10 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import activations, initializers, ops, random, regularizers
+from minidl._kernels import ACTIVATIONS as FUSED_ACTIVATIONS  # applied in the product's pass
 from minidl.layers.base import Layer, product
-
-# Activations the dense/conv kernels apply inside the same pass as the product.
-FUSED_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 
 
 class ActivationMixin:
@@ -39,9 +37,28 @@ class ActivationMixin:
 
 
 class WeightRegularizersMixin:
-    """For layers with a kernel and a bias (Dense, Conv2D, ...): their
-    ``kernel_regularizer`` and ``bias_regularizer`` (see ``minidl.regularizers``)
-    and the three regularizer entries of their config, as Keras writes them."""
+    """For layers with a kernel and a bias (Dense, Conv2D, ...): their arguments
+    (``use_bias``, the initializers, ``kernel_regularizer`` and ``bias_regularizer``:
+    see ``minidl.regularizers``), the two weights, and the three regularizer
+    entries of their config, as Keras writes them."""
+
+    def _set_kernel_and_bias(self, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer, bias_regularizer):
+        """The weights' arguments, checked; the weights themselves come in ``build``."""
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self._set_regularizers(kernel_regularizer, bias_regularizer)
+        self.kernel = self.bias = None
+
+    def _add_kernel_and_bias(self, kernel_shape, units):
+        """The kernel of ``kernel_shape`` and, with ``use_bias``, a bias of ``units``."""
+        self.kernel = self.add_weight("kernel", shape=kernel_shape,
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", shape=(units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer)
 
     def _set_regularizers(self, kernel_regularizer, bias_regularizer):
         self.kernel_regularizer = self._regularizer("kernel_regularizer", kernel_regularizer)
@@ -73,11 +90,8 @@ class Dense(WeightRegularizersMixin, ActivationMixin, Layer):
             )
         self.units = int(units)
         self._set_activation(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self._set_regularizers(kernel_regularizer, bias_regularizer)
-        self.kernel = self.bias = None
+        self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
+                                  kernel_regularizer, bias_regularizer)
         self._input_dim = None
 
     def build(self, input_shape):
@@ -87,12 +101,7 @@ class Dense(WeightRegularizersMixin, ActivationMixin, Layer):
                 f"last axis (the features), received input shape {tuple(input_shape)}."
             )
         self._input_dim = input_shape[-1]
-        self.kernel = self.add_weight("kernel", shape=(self._input_dim, self.units),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", shape=(self.units,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer)
+        self._add_kernel_and_bias((self._input_dim, self.units), self.units)
 
     def compute_output_shape(self, input_shape):
         if self._input_dim is not None and input_shape[-1] != self._input_dim:

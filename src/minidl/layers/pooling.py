@@ -11,7 +11,8 @@ do not overlap).
 from __future__ import annotations
 
 from minidl import ops
-from minidl.layers.base import Layer, check_padding, check_positive_ints
+from minidl.layers.base import Layer, check_positive_ints
+from minidl.ops._geometry import check_padding
 from minidl.layers.conv import check_image_shape, check_window_fits, conv_output_length
 
 
@@ -27,7 +28,7 @@ class _Pooling2D(Layer):
         self.strides = (
             self.pool_size if strides is None else check_positive_ints(label, "strides", strides, 2)
         )
-        self.padding = check_padding(label, padding)
+        self.padding = check_padding(padding, label)
 
     def build(self, input_shape):
         check_image_shape(self, input_shape)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from minidl import ops
 from minidl.layers.base import Layer
 from minidl.layers.conv1d import check_sequence_shape, one_positive_int, sequence_output_length
+from minidl.ops._geometry import check_padding
 
 
 def _check_data_format(layer, data_format):
@@ -44,9 +45,7 @@ class _Pooling1D(Layer):
         _check_data_format(self, data_format)
         self.pool_size = one_positive_int(label, "pool_size", pool_size)
         self.strides = self.pool_size if strides is None else one_positive_int(label, "strides", strides)
-        if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-            raise ValueError(f"{label}: padding must be 'valid' or 'same', received {padding!r}.")
-        self.padding = padding.lower()
+        self.padding = check_padding(padding, label)
 
     def build(self, input_shape):
         check_sequence_shape(self, input_shape)

@@ -37,7 +37,7 @@ from minidl.layers.node import is_symbolic
 from minidl.ops.gru_reset_before import gru_reset_before
 from minidl.ops.recurrent import gru, lstm, simple_rnn
 from minidl.tensor import Tensor
-from minidl._kernels.recurrent_checks import RECURRENT_ACTIVATIONS
+from minidl._kernels import RECURRENT_ACTIVATIONS
 
 
 def _rate(label, name, value):

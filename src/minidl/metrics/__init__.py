@@ -63,7 +63,7 @@ from minidl.metrics.wrappers import (
     SparseTopKCategoricalAccuracy,
     TopKCategoricalAccuracy,
 )
-from minidl.optimizers import unknown_name_message
+from minidl.errors import unknown_name_message
 from minidl.utils.object_registration import get_registered_object
 
 __all__ = [

@@ -12,6 +12,8 @@ moved with stride ``s``:
 
 from __future__ import annotations
 
+from minidl.ops.arithmetic import as_tensor
+
 PADDINGS = ("valid", "same")
 
 
@@ -32,11 +34,28 @@ def pair(value, what, op):
     return value
 
 
-def check_padding(padding, op):
-    """``padding`` lower-cased, or a ValueError listing the choices."""
-    if not isinstance(padding, str) or padding.lower() not in PADDINGS:
-        raise ValueError(f"{op}: padding must be 'valid' or 'same', received {padding!r}.")
+def check_padding(padding, op, choices=PADDINGS):
+    """``padding`` lower-cased, or a ValueError naming ``op`` (an op or a layer) and
+    the ``choices``: ``"valid"`` and ``"same"``, and ``"causal"`` for 1-D convolutions."""
+    if not isinstance(padding, str) or padding.lower() not in choices:
+        listed = ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}"
+        raise ValueError(f"{op}: padding must be {listed}, received {padding!r}.")
     return padding.lower()
+
+
+def image_batch(x, op):
+    """``x`` as a Tensor, checked to be 4-D (batch, height, width, channels)."""
+    x = as_tensor(x)
+    check_image_batch(x, op)
+    return x
+
+
+def check_image_batch(x, op):
+    """A ValueError naming ``op`` unless ``x`` is 4-D: (batch, height, width, channels)."""
+    if x.ndim != 4:
+        raise ValueError(
+            f"{op}: input must be 4-D (batch, height, width, channels), received shape {x.shape}."
+        )
 
 
 def output_size(n, k, s, padding):

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 
-from minidl.ops._geometry import output_size
+from minidl.ops._geometry import check_padding, output_size
 from minidl.ops.arithmetic import as_tensor
 from minidl.ops.conv import conv2d
 from minidl.ops.dense import check_activation
@@ -52,8 +52,7 @@ def conv1d(x, w, b=None, strides=1, padding="valid", dilation_rate=1, activation
     w = as_tensor(w)
     x = as_tensor(x, w)
     strides, dilation = _positive(strides, "strides"), _positive(dilation_rate, "dilation_rate")
-    if padding not in PADDINGS:
-        raise ValueError(f"conv1d: padding must be one of {PADDINGS}, received {padding!r}.")
+    padding = check_padding(padding, "conv1d", PADDINGS)
     check_activation(activation, "conv1d")
     if x.ndim != 3 or w.ndim != 3:
         raise ValueError(

@@ -36,7 +36,7 @@ import numpy as np
 
 from minidl import _kernels
 from minidl.autograd import record
-from minidl.ops._geometry import check_padding, pair
+from minidl.ops._geometry import check_image_batch, check_padding, pair
 from minidl.ops.arithmetic import as_tensor
 
 
@@ -113,11 +113,7 @@ def conv2d_transpose(x, w, b=None, strides=(1, 1), padding="valid", output_paddi
     strides = pair(strides, "strides", "conv2d_transpose")
     padding = check_padding(padding, "conv2d_transpose")
     output_padding = check_output_padding(output_padding, strides, "conv2d_transpose")
-    if x.ndim != 4:
-        raise ValueError(
-            "conv2d_transpose: input must be 4-D (batch, height, width, channels), "
-            f"received shape {x.shape}."
-        )
+    check_image_batch(x, "conv2d_transpose")
     if w.ndim != 4:
         raise ValueError(
             "conv2d_transpose: kernel must be 4-D (height, width, filters, in_channels), "

@@ -17,7 +17,8 @@ import numpy as np
 
 from minidl import _kernels
 from minidl.autograd import record
-from minidl.ops._geometry import check_padding, pair, window_geometry
+from minidl.ops._geometry import (check_image_batch, check_padding, image_batch, pair,
+                                  window_geometry)
 from minidl.ops.arithmetic import as_tensor
 from minidl.ops.reductions import max, mean
 
@@ -28,10 +29,7 @@ def _pool_setup(x, pool_size, strides, padding, op):
     pool_size = pair(pool_size, "pool_size", op)
     strides = pool_size if strides is None else pair(strides, "strides", op)
     padding = check_padding(padding, op)
-    if x.ndim != 4:
-        raise ValueError(
-            f"{op}: input must be 4-D (batch, height, width, channels), received shape {x.shape}."
-        )
+    check_image_batch(x, op)
     out_h, out_w, pad_top, pad_left = window_geometry(
         x.shape[1:3], pool_size, strides, padding, op, what="pool_size"
     )
@@ -68,21 +66,12 @@ def avg_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
     return record(out, (x,), backward)
 
 
-def _global_pool_input(x, op):
-    x = as_tensor(x)
-    if x.ndim != 4:
-        raise ValueError(
-            f"{op}: input must be 4-D (batch, height, width, channels), received shape {x.shape}."
-        )
-    return x
-
-
 def global_avg_pool2d(x):
     """Mean over height and width: (N, H, W, C) -> (N, C)."""
-    return mean(_global_pool_input(x, "global_avg_pool2d"), axis=(1, 2))
+    return mean(image_batch(x, "global_avg_pool2d"), axis=(1, 2))
 
 
 def global_max_pool2d(x):
     """Maximum over height and width: (N, H, W, C) -> (N, C) (ties share the gradient,
     as in TensorFlow; see ``reductions.max``)."""
-    return max(_global_pool_input(x, "global_max_pool2d"), axis=(1, 2))
+    return max(image_batch(x, "global_max_pool2d"), axis=(1, 2))

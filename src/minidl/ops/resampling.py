@@ -21,23 +21,14 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd import record
-from minidl.ops.arithmetic import as_tensor
+from minidl.ops._geometry import image_batch
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
 
-def _check_image(x, op):
-    x = as_tensor(x)
-    if x.ndim != 4:
-        raise ValueError(
-            f"{op}: input must be 4-D (batch, height, width, channels), received shape {x.shape}."
-        )
-    return x
-
-
 def upsample2d(x, size=(2, 2), interpolation="nearest"):
     """Upsample (N, H, W, C) images to (N, H * fh, W * fw, C); ``size`` = (fh, fw)."""
-    x = _check_image(x, "upsample2d")
+    x = image_batch(x, "upsample2d")
     fh, fw = size
     if interpolation == "nearest":
         return _repeat_pixels(x, fh, fw)
@@ -114,7 +105,7 @@ def _upsample_linear(x, factor, axis):
 
 def zero_pad2d(x, padding):
     """Zeros around (N, H, W, C) images: ``padding`` = ((top, bottom), (left, right))."""
-    x = _check_image(x, "zero_pad2d")
+    x = image_batch(x, "zero_pad2d")
     (top, bottom), (left, right) = padding
     out = np.pad(x.data, ((0, 0), (top, bottom), (left, right), (0, 0)))
     h, w = x.shape[1:3]
@@ -124,7 +115,7 @@ def zero_pad2d(x, padding):
 
 def crop2d(x, cropping):
     """(N, H, W, C) images without ``cropping`` = ((top, bottom), (left, right)) pixels."""
-    x = _check_image(x, "crop2d")
+    x = image_batch(x, "crop2d")
     (top, bottom), (left, right) = cropping
     h, w = x.shape[1:3]
     if top + bottom >= h or left + right >= w:

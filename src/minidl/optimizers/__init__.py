@@ -45,7 +45,6 @@ Use with ``compile("adam")`` or by hand::
 
 from __future__ import annotations
 
-import difflib
 import math
 import operator
 import warnings
@@ -54,6 +53,7 @@ import numpy as np
 
 from minidl import _kernels
 from minidl.autograd import GradientTape, mark_changed
+from minidl.errors import unknown_name_message
 from minidl.optimizers import schedules
 from minidl.optimizers.clipping import check_clip_arguments, clip_gradients
 from minidl.optimizers.schedules import LearningRateSchedule
@@ -591,14 +591,6 @@ def deserialize(config, custom_objects=None):
     if cls is None:
         raise ValueError(unknown_name_message("optimizer class", config["class_name"], classes))
     return cls.from_config(config["config"], custom_objects)
-
-
-def unknown_name_message(kind, name, known):
-    """'Unknown loss 'mse2'. Did you mean 'mse'? Known: ...' (shared by losses and metrics)."""
-    names = sorted(known)
-    close = difflib.get_close_matches(str(name).lower(), names, n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return f"Unknown {kind} {name!r}.{hint} Known names: {', '.join(names)}."
 
 
 def _as_rate(owner, value):

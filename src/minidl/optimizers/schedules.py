@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from minidl.errors import unknown_name_message
 from minidl.utils.object_registration import custom_objects_in_effect, get_registered_name
 
 
@@ -87,7 +88,29 @@ class _Formula(LearningRateSchedule):
         return self.rate(float(step))
 
 
-class ExponentialDecay(_Formula):
+class _DecayEveryDecaySteps(_Formula):
+    """ExponentialDecay and InverseTimeDecay: the same arguments, and both use
+    ``p = step / decay_steps`` (rounded down with ``staircase=True``)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name=None):
+        self.initial_learning_rate = _number(self, "initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _positive(self, "decay_steps", decay_steps)
+        self.decay_rate = _number(self, "decay_rate", decay_rate)
+        self.staircase = bool(staircase)
+        self.name = name
+
+    def _periods(self, step):
+        p = step / self.decay_steps
+        return math.floor(p) if self.staircase else p
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_DecayEveryDecaySteps):
     """Multiply the rate by ``decay_rate`` every ``decay_steps`` steps, smoothly::
 
         initial_learning_rate * decay_rate ** (step / decay_steps)
@@ -96,27 +119,11 @@ class ExponentialDecay(_Formula):
     steps: constant for ``decay_steps`` steps, then ``decay_rate`` times smaller.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name=None):
-        self.initial_learning_rate = _number(self, "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _positive(self, "decay_steps", decay_steps)
-        self.decay_rate = _number(self, "decay_rate", decay_rate)
-        self.staircase = bool(staircase)
-        self.name = name
-
     def rate(self, step):
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate**p
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate * self.decay_rate**self._periods(step)
 
 
-class InverseTimeDecay(_Formula):
+class InverseTimeDecay(_DecayEveryDecaySteps):
     """Divide the rate by a factor that grows linearly with the step (a 1/t decay)::
 
         initial_learning_rate / (1 + decay_rate * step / decay_steps)
@@ -124,24 +131,8 @@ class InverseTimeDecay(_Formula):
     ``staircase=True`` rounds ``step / decay_steps`` down.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name=None):
-        self.initial_learning_rate = _number(self, "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _positive(self, "decay_steps", decay_steps)
-        self.decay_rate = _number(self, "decay_rate", decay_rate)
-        self.staircase = bool(staircase)
-        self.name = name
-
     def rate(self, step):
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate / (1 + self.decay_rate * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate / (1 + self.decay_rate * self._periods(step))
 
 
 class PiecewiseConstantDecay(_Formula):
@@ -330,9 +321,6 @@ def deserialize(config, custom_objects=None):
     classes in ``custom_objects``, ``{"MySchedule": MySchedule}``), never imported
     or evaluated from the file; its constructor then checks the arguments.
     """
-    # imported here: the minidl.optimizers package imports this module
-    from minidl.optimizers import unknown_name_message
-
     if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
         raise ValueError(
             f"a serialized schedule is a dict {{'class_name': ..., 'config': {{...}}}}, "

@@ -1,0 +1,26 @@
+"""The wording of "unknown name" errors, shared by every registry of names.
+
+Losses, metrics, optimizers, schedules, activations, initializers,
+regularizers and layer classes are all looked up by name; a misspelt name gets
+the same kind of answer everywhere: what was asked for, the closest known name
+("Did you mean 'mse'?") and, where the list is short, the known names.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+
+def did_you_mean(name, known, cutoff=0.6):
+    """``" Did you mean 'adam'?"`` for the known name closest to ``name`` (difflib's
+    ratio at least ``cutoff``), or ``""`` when none is close."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=cutoff)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def unknown_name_message(kind, name, known):
+    """``"Unknown loss 'mse2'. Did you mean 'mse'? Known names: ..."`` (losses, metrics,
+    optimizers and schedules say it this way)."""
+    names = sorted(known)
+    hint = did_you_mean(str(name).lower(), names, cutoff=0.5)
+    return f"Unknown {kind} {name!r}.{hint} Known names: {', '.join(names)}."
