@@ -2,16 +2,17 @@
 
 Each output pixel is a dense layer applied to the kh x kw x C patch of input
 pixels under the kernel.  With xp the input padded with zeros (Keras's rule for
-``padding``, see ``_geometry``) and z the pre-activation:
+``padding``, see ``_geometry``), tap (i, j) of the kernel reads, for output
+pixel (oh, ow), the input pixel xp[n, oh*sh + i, ow*sw + j, :] (C values):
 
-    z[n, oh, ow, :] = b + sum over i < kh, j < kw of xp[n, oh*sh + i, ow*sw + j, :] @ w[i, j]
-    out = act(z)                                                  (N, OH, OW, F)
+    z[n, oh, ow, :] = b + sum over taps (i, j) of  xp[n, oh*sh + i, ow*sw + j, :] @ w[i, j]
+    out = act(z)                                                        (N, OH, OW, F)
 
 Backward, with g = dL/dout and dL/dz = g * act'(out) as in ``dense``:
 
-    dL/db     = dL/dz summed over n, oh, ow                               (F,)
+    dL/db       = dL/dz summed over n, oh, ow                                   (F,)
     dL/dw[i, j] = sum over n, oh, ow of  xp[n, oh*sh + i, ow*sw + j, :]^T dL/dz[n, oh, ow, :]
-    dL/dxp[n, oh*sh + i, ow*sw + j, :] += dL/dz[n, oh, ow, :] @ w[i, j]^T   for every tap
+    dL/dxp[n, oh*sh + i, ow*sw + j, :] += dL/dz[n, oh, ow, :] @ w[i, j]^T    (every tap)
 
 and dL/dx is dL/dxp without its padding.  How the kernels compute these sums
 (directly, as one matrix product over im2col's patch matrix, or by Winograd's
