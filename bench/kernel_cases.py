@@ -82,18 +82,14 @@ class _Convolution:
         return self
 
     def as_ops_run_it(self, kernels):
-        """compiled: Winograd's F(4x4, 3x3) both ways; the twins: im2col's products (and,
-        for kernels that walk nonzeros, that backward when the gradient is sparse)."""
-        from minidl.ops.conv import sparse_backward_pays, winograd_pays
+        """As ops.conv2d runs it with these kernels (``_kernels/conv_plan.py``): compiled,
+        Winograd's F(4x4, 3x3) both ways; the twins, im2col's products."""
+        from minidl._kernels.conv_plan import choose_algorithm
 
-        if winograd_pays(kernels, self.kernel.shape, (1, 1)):
+        if choose_algorithm(self.kernel.shape, (1, 1), kernels.NAME) == "winograd":
             kernels.conv2d_winograd_forward(self.x, self.kernel, self.bias, 0, 0, self.out, "relu")
             kernels.conv2d_winograd_backward(self.x, self.kernel, self.out, self.grad_out, 0, 0,
                                              *self.grads, "relu")
-        elif sparse_backward_pays(kernels, self.out, self.grad_out, "relu"):
-            self._forward(kernels)
-            kernels.conv2d_backward_sparse(self.x, self.kernel, self.out, self.grad_out, 1, 1, 0, 0,
-                                           *self.grads, "relu")
         else:
             self.products(kernels)
 

@@ -6,7 +6,7 @@ For 3x3 convolutions (stride 1, relu, a batch of 64) with few to many input
 channels and filters, times forward + backward both ways, alternating, and
 prints the speed-up.  Winograd multiplies 4x less but transforms every tile
 on the way in and out; with few channels the transforms weigh more and its
-products have a short inner size.  ops.conv2d's WINOGRAD_MIN_CHANNELS comes
+products have a short inner size.  conv_plan.WINOGRAD_MIN_CHANNELS comes
 from this table.
 """
 

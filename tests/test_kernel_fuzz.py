@@ -359,8 +359,7 @@ def direct_conv_calls(draw, alias=False):
     args = dict(x=a(image), w=a(kernel), out=a(out, values="positive"), grad_out=a(out), **conv,
                 grad_x=maybe_none(draw, a(image, output=True)), grad_w=a(kernel, output=True),
                 grad_b=maybe_none(draw, a((f,), output=True)), activation=activation)
-    kernel = draw(st.sampled_from(["conv2d_backward", "conv2d_backward_sparse"]))
-    call = Call(kernel, tuple(args), args, draw(seeds))
+    call = Call("conv2d_backward", tuple(args), args, draw(seeds))
     return with_alias(draw, alias, call, ["grad_x", "grad_w", "grad_b"], ["x", "w", "out", "grad_out"])
 
 

@@ -7,24 +7,21 @@ from hypothesis import strategies as st
 
 from minidl import Tensor, _kernels, ops
 from minidl._kernels import compiled, reference
-from minidl.ops import conv as conv_module
+from minidl._kernels import conv_plan
 from minidl.testing import gradcheck
 
 rng = np.random.default_rng(6)
 
 
-@pytest.fixture(autouse=True, params=["im2col", "direct", "sparse", "winograd"])
+@pytest.fixture(autouse=True, params=["im2col", "direct", "winograd"])
 def conv_path(request, monkeypatch):
-    """Every test runs the four ways conv2d computes: im2col + BLAS, the direct kernels,
-    im2col with the backward that walks the nonzeros of dL/dz (here for any gradient),
+    """Every test runs the three ways conv2d computes: im2col + BLAS, the direct kernels,
     and Winograd's F(4x4, 3x3) for every 3x3 kernel at stride 1 (the others: im2col),
     with the twins' Winograd kernels too."""
-    monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 10**9 if request.param == "direct" else 0)
-    monkeypatch.setattr(conv_module, "SPARSE_MAX_FRACTION", 1.0 if request.param == "sparse" else -1.0)
+    monkeypatch.setattr(conv_plan, "DIRECT_MAX_PATCH", 10**9 if request.param == "direct" else 0)
     winograd = request.param == "winograd"
-    monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 1 if winograd else 10**9)
-    for backend in (compiled, reference):
-        monkeypatch.setattr(backend, "WINOGRAD", winograd)
+    monkeypatch.setattr(conv_plan, "WINOGRAD_MIN_CHANNELS", 1 if winograd else 10**9)
+    monkeypatch.setattr(conv_plan, "WINOGRAD_BACKENDS", _kernels.BACKENDS if winograd else ())
     return request.param
 
 
@@ -163,10 +160,9 @@ def test_each_convolution_takes_its_path(monkeypatch):
     with the compiled kernels, 3x3 kernels at stride 1 with enough channels and filters
     (WINOGRAD_MIN_CHANNELS) go through Winograd; everything else, and everything the
     twins compute but the direct cases, through im2col."""
-    monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 32)
-    monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 16)
-    monkeypatch.setattr(compiled, "WINOGRAD", True)
-    monkeypatch.setattr(reference, "WINOGRAD", False)
+    monkeypatch.setattr(conv_plan, "DIRECT_MAX_PATCH", 32)
+    monkeypatch.setattr(conv_plan, "WINOGRAD_MIN_CHANNELS", 16)
+    monkeypatch.setattr(conv_plan, "WINOGRAD_BACKENDS", ("compiled",))
     f32, f64 = np.float32, np.float64
     convolutions = [((1, 8, 8, 1), (3, 3, 1, 4), 1, f32),       # 9 values a patch
                     ((1, 8, 8, 8), (3, 3, 8, 32), 1, f32),      # 72 values, but only 8 channels
@@ -187,26 +183,6 @@ def test_each_convolution_takes_its_path(monkeypatch):
         if kernels is compiled:
             assert used == ["conv2d_forward", "im2col", "conv2d_winograd_forward", "im2col",
                             "im2col", "conv2d_winograd_forward"]
-        else:  # (the twin of conv2d_forward runs im2col itself)
-            assert "conv2d_winograd_forward" not in used
+        else:
+            assert used == ["conv2d_forward", "im2col", "im2col", "im2col", "im2col", "im2col"]
 
-
-def test_a_mostly_zero_gradient_takes_the_sparse_backward(monkeypatch):
-    """The rule of SPARSE_MAX_FRACTION, with the real threshold: behind max-pooling the
-    compiled kernels walk the nonzeros; a dense gradient goes through the products."""
-    monkeypatch.setattr(conv_module, "SPARSE_MAX_FRACTION", 0.25)
-    monkeypatch.setattr(conv_module, "DIRECT_MAX_PATCH", 0)
-    monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 10**9)  # 3x3: im2col's backward
-    from minidl._kernels import compiled as kernels
-
-    monkeypatch.setattr(_kernels, "current", kernels)
-    used = []
-    for name in ("dense_backward", "conv2d_backward_sparse"):
-        original = getattr(kernels, name)
-        monkeypatch.setattr(kernels, name,
-                            lambda *args, _name=name, _f=original: (used.append(_name), _f(*args))[1])
-    x = Tensor(rng.standard_normal((2, 10, 10, 4)), requires_grad=True)
-    w = Tensor(rng.standard_normal((3, 3, 4, 8)), requires_grad=True)
-    ops.max_pool2d(ops.conv2d(x, w), 3).sum().backward()     # one value in 9 nonzero
-    ops.conv2d(x, w).sum().backward()                        # every value nonzero
-    assert used == ["conv2d_backward_sparse", "dense_backward"]

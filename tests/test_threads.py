@@ -136,9 +136,6 @@ def test_kernels_give_the_same_bits_with_one_and_two_threads(restore_threads):
         grad_k, grad_image = np.empty_like(kernel), np.empty_like(x)
         compiled.conv2d_backward(x, kernel, conv_out, conv_out, 1, 1, 0, 0, grad_image, grad_k, None,
                                  "relu")
-        sparse_k, sparse_image, sparse_b = np.empty_like(kernel), np.empty_like(x), np.empty(16, np.float32)
-        compiled.conv2d_backward_sparse(x, kernel, conv_out, conv_out, 1, 1, 0, 0, sparse_image,
-                                        sparse_k, sparse_b, "relu")
         wino_out, wino_k, wino_image = np.empty_like(conv_out), np.empty_like(kernel), np.empty_like(x)
         wino_b = np.empty(16, np.float32)
         compiled.conv2d_winograd_forward(x, kernel, None, 0, 0, wino_out, "relu")
@@ -149,8 +146,8 @@ def test_kernels_give_the_same_bits_with_one_and_two_threads(restore_threads):
         dense_out = np.abs(x.reshape(-1)[-32 * 100:]).reshape(32, 100)
         dense_grads = [np.empty_like(a), np.empty_like(b), np.empty(100, np.float32)]
         compiled.dense_backward(a, b, dense_out, dense_out, *dense_grads, "relu")
-        results.append([out, argmax, grad_x, cols, back, w, conv_out, grad_k, grad_image, sparse_k,
-                        sparse_image, sparse_b, wino_out, wino_k, wino_image, wino_b, *dense_grads])
+        results.append([out, argmax, grad_x, cols, back, w, conv_out, grad_k, grad_image,
+                        wino_out, wino_k, wino_image, wino_b, *dense_grads])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
 

@@ -117,7 +117,7 @@ CONV_PATHS = {
     "winograd": ((2, 10, 10, 16), 16, (3, 3), (1, 1), "same", False, "conv2d_winograd_forward"),
     "strided": ((2, 11, 11, 6), 5, (3, 3), (2, 2), "same", False, "im2col"),
     "5x5": ((2, 12, 12, 3), 4, (5, 5), (1, 1), "valid", False, "im2col"),
-    "behind_pooling": ((4, 12, 12, 8), 16, (5, 5), (1, 1), "valid", True, "conv2d_backward_sparse"),
+    "behind_pooling": ((4, 12, 12, 8), 16, (5, 5), (1, 1), "valid", True, "col2im"),
 }
 
 

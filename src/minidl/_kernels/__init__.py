@@ -42,17 +42,11 @@ pad_left, out (N,OH,OW,F), activation)``
 ``conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x or
 None, grad_w, grad_b or None, activation)``
     the gradients of conv2d_forward (``grad_out`` is only read).
-``conv2d_backward_sparse(...)``, same arguments as conv2d_backward
-    the same gradients, walking only the nonzeros of dL/dz = grad_out *
-    act'(out): the faster way when most are zero, as behind max-pooling.
-    ``SPARSE_BACKWARD`` says whether a backend's is worth calling.
-``gradient_nonzeros(out, grad_out, activation)``
-    how many values of dL/dz are nonzero.
 ``conv2d_winograd_forward(x, w (3,3,C,F), b or None, pad_top, pad_left, out,
 activation)``
     out = act(conv(x, w) + b) for a 3x3 kernel at stride 1, by Winograd's
-    F(4x4, 3x3) (4x fewer multiplications).  ``WINOGRAD`` says whether a
-    backend's is worth calling.
+    F(4x4, 3x3) (4x fewer multiplications).  Which of im2col, the direct
+    kernels and Winograd's a convolution takes: ``conv_plan.py``.
 ``conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x or
 None, grad_w, grad_b or None, activation)``
     its gradients.
@@ -131,9 +125,8 @@ BACKENDS = ("compiled", "reference")
 # the functions every backend provides (the list above, by name)
 FUNCTIONS = (
     "dense_forward", "dense_backward", "gemm", "im2col", "col2im", "conv2d_forward",
-    "conv2d_backward", "conv2d_backward_sparse", "gradient_nonzeros",
-    "conv2d_winograd_forward", "conv2d_winograd_backward", "max_pool2d_forward",
-    "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "conv2d_backward", "conv2d_winograd_forward", "conv2d_winograd_backward",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax_forward", "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
     "sgd_update", "rmsprop_update", "adam_update",
     "adagrad_update", "adadelta_update", "adamax_update", "nadam_update", "adamw_update",
@@ -146,9 +139,8 @@ FUNCTIONS = (
     "confusion_thresholds_add", "confusion_buckets_add",
     "pack_panels", "packed_gemm",
 )
-# and the constants: the backend's name, whether its sparse backward and its Winograd
-# convolution are worth calling
-CONSTANTS = ("NAME", "SPARSE_BACKWARD", "WINOGRAD")
+# and the constants: the backend's name
+CONSTANTS = ("NAME",)
 
 
 def use(name):

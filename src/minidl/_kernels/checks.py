@@ -242,17 +242,6 @@ def check_conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_
     _winograd_kernel(w, k)
 
 
-def check_gradient_nonzeros(out, grad_out, activation):
-    """out and grad_out: float arrays of one shape and dtype, of any rank."""
-    k = "gradient_nonzeros"
-    rank = out.ndim if isinstance(out, np.ndarray) else 1  # not an array: refused by _array
-    _array(k, "out", out, rank)
-    _array(k, "grad_out", grad_out, rank)
-    _same_dtype(k, out=out, grad_out=grad_out)
-    _shape(k, "grad_out", grad_out, out.shape)
-    check_activation(k, activation)
-
-
 def check_pool(x, ph, pw, sh, sw, pad_top, pad_left, out, argmax, backward=False):
     """A pooling's image ``x`` and pooled ``out``; the forward writes ``out``, the
     (average-pooling) backward writes ``x`` (the image's gradient)."""

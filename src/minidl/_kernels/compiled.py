@@ -1,25 +1,22 @@
 """The compiled kernels, gathered under one name.
 
 Each function lives in a Cython module beside this file (``dense.pyx``,
-``embedding.pyx``, ``conv.pyx``, ``pool.pyx``, ``softmax.pyx``, ``optim.pyx``,
-``recurrent.pyx``, ``metrics.pyx``), built when the
+``embedding.pyx``, ``im2col.pyx``, ``conv.pyx``, ``pool.pyx``, ``softmax.pyx``,
+``optim.pyx``, ``recurrent.pyx``, ``metrics.pyx``), built when the
 package is installed.  Their NumPy twins, with the same signatures, are in
 ``reference.py``.
 """
 
 from minidl._kernels import blas_library, dense, process_settings
 from minidl._kernels.conv import (
-    col2im,
     conv2d_backward,
-    conv2d_backward_sparse,
     conv2d_forward,
     conv2d_winograd_backward,
     conv2d_winograd_forward,
-    gradient_nonzeros,
-    im2col,
 )
 from minidl._kernels.dense import dense_backward, dense_forward, gemm
 from minidl._kernels.embedding import embedding_backward, embedding_forward
+from minidl._kernels.im2col import col2im, im2col
 from minidl._kernels.metrics import confusion_buckets_add, confusion_thresholds_add
 from minidl._kernels.optim import (
     adadelta_update,
@@ -58,15 +55,9 @@ from minidl._kernels.softmax import (
 )
 
 NAME = "compiled"
-# conv2d_backward_sparse walks only the nonzeros of dL/dz: worth taking when most are zero
-SPARSE_BACKWARD = True
-# conv2d_winograd_*: 3x3 convolutions with 4x fewer multiplications than im2col's products
-WINOGRAD = True
 
 __all__ = [
     "NAME",
-    "SPARSE_BACKWARD",
-    "WINOGRAD",
     "adadelta_update",
     "adagrad_update",
     "adam_update",
@@ -78,7 +69,6 @@ __all__ = [
     "confusion_buckets_add",
     "confusion_thresholds_add",
     "conv2d_backward",
-    "conv2d_backward_sparse",
     "conv2d_forward",
     "conv2d_winograd_backward",
     "conv2d_winograd_forward",
@@ -88,7 +78,6 @@ __all__ = [
     "embedding_forward",
     "ftrl_update",
     "gemm",
-    "gradient_nonzeros",
     "gru_reset_before_candidate_backward",
     "gru_reset_before_gates_backward",
     "gru_reset_before_gates_forward",

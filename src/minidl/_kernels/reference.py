@@ -23,7 +23,6 @@ from minidl._kernels.checks import (
     check_embedding,
     check_embedding_backward,
     check_gemm,
-    check_gradient_nonzeros,
     check_im2col,
     check_optimizer,
     check_required_state,
@@ -38,12 +37,6 @@ from minidl._kernels.checks import (
 )
 
 NAME = "reference"
-# the twin of conv2d_backward_sparse multiplies the zeros too (NumPy has no faster way
-# than its products), so the ops never ask for it; it is there to test the compiled one
-SPARSE_BACKWARD = False
-# the Winograd twins show the algorithm, but in NumPy their einsums and many small
-# arrays cost more than im2col's products: the ops keep im2col with these kernels
-WINOGRAD = False
 
 
 # --- activations, as used by the fused dense epilogue ----------------------
@@ -161,50 +154,82 @@ def col2im(cols, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, grad_x):
     grad_x[...] = padded[:, pad_top : pad_top + h, pad_left : pad_left + w, :]
 
 
+# --- direct convolution: one product per kernel tap --------------------------
+def _padded(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w):
+    """x with zeros around it: pad_top rows above, pad_left columns to the left, and
+    below and to the right as many as the last window reaches past the image."""
+    n, h, w, c = x.shape
+    pad_bottom = max((out_h - 1) * sh + kh - h - pad_top, 0)
+    pad_right = max((out_w - 1) * sw + kw - w - pad_left, 0)
+    return np.pad(x, ((0, 0), (pad_top, pad_bottom), (pad_left, pad_right), (0, 0)))
+
+
+def _tap(padded, i, j, sh, sw, out_h, out_w):
+    """The pixels tap (i, j) of the kernel reads, one per output pixel: the view
+    padded[:, oh*sh + i, ow*sw + j, :] over all (oh, ow), shape (N, OH, OW, C)."""
+    return padded[:, i : i + sh * out_h : sh, j : j + sw * out_w : sw, :]
+
+
 def conv2d_forward(x, w, b, sh, sw, pad_top, pad_left, out, activation="linear"):
-    """out = act(conv(x, w) + b): the compiled kernel convolves directly; the
-    math is the same as im2col followed by a dense product."""
+    """out = act(conv(x, w) + b), computed directly: a loop over the kernel's taps.
+
+    x (N, H, W, C), w (kh, kw, C, F), b (F,) or None, out (N, OH, OW, F).  Output
+    pixel (oh, ow) sees input pixel (oh*sh - pad_top + i, ow*sw - pad_left + j)
+    through tap (i, j).  With xp the input padded with zeros,
+
+        z[n, oh, ow, :] = b + sum over i < kh, j < kw of  xp[n, oh*sh + i, ow*sw + j, :] @ w[i, j]
+
+    and for one tap the pixels it reads form one strided slice of xp,
+    (N, OH, OW, C): a single product with w[i, j] (C, F) adds that tap's share
+    to every output pixel at once.  No patch matrix is built; the compiled
+    kernel (conv_direct.h) makes the same sum pixel by pixel in vector registers.
+    """
     check_conv2d(x, w, b, sh, sw, pad_top, pad_left, out, activation)
     n, out_h, out_w, f = out.shape
-    kh, kw, c, _ = w.shape
-    cols = np.empty((n * out_h * out_w, kh * kw * c), x.dtype)
-    im2col(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols)
-    dense_forward(cols, w.reshape(kh * kw * c, f), b, out.reshape(n * out_h * out_w, f), activation)
+    kh, kw = w.shape[:2]
+    padded = _padded(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w)
+    z = np.zeros(out.shape, x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            z += _tap(padded, i, j, sh, sw, out_h, out_w) @ w[i, j]
+    if b is not None:
+        z += b
+    _activate(z, activation)
+    out[...] = z
 
 
 def conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
                     activation="linear"):
-    """The gradients of ``conv2d_forward``: dense's backward on the patches, then col2im."""
+    """The gradients of ``conv2d_forward``, tap by tap.
+
+    With dL/dz = grad_out * act'(out), (N, OH, OW, F), and for each tap (i, j)
+    its slice xp_ij = xp[:, i::sh, j::sw, :] (N, OH, OW, C) as in the forward:
+
+        grad_w[i, j]  = xp_ij^T @ dL/dz   (summed over n, oh, ow)      (C, F)
+        dL/dxp_ij    += dL/dz @ w[i, j]^T                              (N, OH, OW, C)
+        grad_b        = dL/dz summed over n, oh, ow                    (F,)
+
+    and grad_x is dL/dxp without its padding.  ``grad_out`` is only read.
+    """
     check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
                           activation)
     n, out_h, out_w, f = out.shape
     kh, kw, c, _ = w.shape
-    cols = np.empty((n * out_h * out_w, kh * kw * c), x.dtype)
-    im2col(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols)
-    grad_cols = None if grad_x is None else np.empty_like(cols)
-    rows, patch = n * out_h * out_w, kh * kw * c
-    dense_backward(cols, w.reshape(patch, f), out.reshape(rows, f), grad_out.reshape(rows, f),
-                   grad_cols, grad_w.reshape(patch, f), grad_b, activation)
-    if grad_x is not None:
-        col2im(grad_cols, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, grad_x)
-
-
-def conv2d_backward_sparse(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w,
-                           grad_b, activation="linear"):
-    """The gradients of a convolution, as ``conv2d_backward``.  The compiled kernel adds
-    only the terms of the nonzero dL/dz; multiplying the zeros too gives the same sums."""
-    check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
-                          activation, "conv2d_backward_sparse")
-    conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
-                    activation)
-
-
-def gradient_nonzeros(out, grad_out, activation="linear"):
-    """How many values of dL/dz = grad_out * act'(out) are nonzero (NaN counts)."""
-    check_gradient_nonzeros(out, grad_out, activation)
     derivative = _activation_derivative(out, activation)
     grad_z = grad_out if derivative is None else grad_out * derivative
-    return int(np.count_nonzero(grad_z))
+    padded = _padded(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w)
+    grad_padded = np.zeros_like(padded)
+    rows = n * out_h * out_w
+    for i in range(kh):
+        for j in range(kw):
+            window = _tap(padded, i, j, sh, sw, out_h, out_w)
+            grad_w[i, j] = window.reshape(rows, c).T @ grad_z.reshape(rows, f)
+            _tap(grad_padded, i, j, sh, sw, out_h, out_w)[...] += grad_z @ w[i, j].T
+    if grad_b is not None:
+        grad_b[...] = grad_z.reshape(rows, f).sum(axis=0)
+    if grad_x is not None:
+        h, width = x.shape[1:3]
+        grad_x[...] = grad_padded[:, pad_top : pad_top + h, pad_left : pad_left + width, :]
 
 
 # --- Winograd convolution F(4x4, 3x3) ----------------------------------------

@@ -3,8 +3,8 @@
  * Used by dense_backward (dense.pyx): for the small batches of the tutorials,
  * BLAS computes (dL/dx)^T = w @ (dL/dz)^T up to twice as fast as the same
  * numbers as dL/dx = dL/dz @ w^T, so two small transposes buy a faster product;
- * and by conv2d_backward_sparse (conv.pyx), which wants each filter's weights
- * side by side.
+ * and by conv2d_winograd_backward (conv.pyx), which reads the transformed
+ * kernel's (C, F) blocks transposed.
  *
  * The copy goes in 8 x 8 tiles: a tile's 8 source rows and 8 destination rows
  * each stay in cache while it is copied, instead of one of the two being read
