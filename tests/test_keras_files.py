@@ -32,10 +32,19 @@ def stored(name):
     return xs, [arrays[f"y{i}"] for i in range(sum(k.startswith("y") for k in arrays))]
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn", "functional", "cnn_keras2", "functional_keras2"])
+SEQUENCE = ["recurrent", "embedding_lstm", "bidirectional", "conv1d", "tutorial_lstm",
+            "tutorial_text"]
+BOTH = [f"{name}{suffix}" for name in SEQUENCE for suffix in ("", "_keras2")]
+
+
+def fixture(name):
+    return FIXTURES / (f"{name}.h5" if name.endswith("keras2") else f"{name}.keras")
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "functional", "cnn_keras2", "functional_keras2",
+                                  *BOTH])
 def test_keras_made_file_predicts_as_keras_did(name):
-    path = FIXTURES / (f"{name}.h5" if name.endswith("keras2") else f"{name}.keras")
-    model = load_model(path)
+    model = load_model(fixture(name))
     x, expected = stored(name)
     got = model.predict(x, verbose=0)
     got = got if isinstance(got, list) else [got]
@@ -172,3 +181,115 @@ def test_malformed_config_is_a_file_error_naming_the_file(change, tmp_path):
     with pytest.raises(keras_files.KerasFileError) as caught:
         load_model(path)
     assert str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["embedding_lstm", "embedding_lstm_keras2", "tutorial_text",
+                                  "tutorial_text_keras2", "recurrent", "recurrent_keras2"])
+def test_masks_of_keras_files_are_used(name):
+    """The stored inputs are zero-padded and Keras's predictions honour the mask: the
+    loaded model agrees with them, and the same model without its mask does not."""
+    model = load_model(fixture(name))
+    x, (expected,) = stored(name)
+    assert (x == 0).any()  # padded steps
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    masker = model.layers[0]
+    if hasattr(masker, "mask_zero"):
+        masker.mask_zero = False
+    else:
+        masker.mask_value = np.nan  # nothing equals NaN: no step is masked
+    assert not np.allclose(model.predict(x, verbose=0), expected, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("file", ["recurrent.keras", "recurrent_keras2.h5"])
+def test_recurrent_layers_come_back_as_keras_made_them(file):
+    model = load_model(FIXTURES / file)
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Masking", "SimpleRNN", "GRU", "LSTM", "TimeDistributed", "GRU", "Dense"]
+    gru = model.layers[5]
+    assert gru.go_backwards and not gru.return_sequences and gru.units == 3
+    assert type(model.layers[4].layer).__name__ == "Dense"
+    assert [w.shape for w in model.layers[3].weights] == [(4, 20), (5, 20), (20,)]
+
+
+@pytest.mark.parametrize("file", ["bidirectional.keras", "bidirectional_keras2.h5"])
+def test_bidirectional_merge_modes_and_halves(file):
+    model = load_model(FIXTURES / file)
+    modes = {layer.name: layer.merge_mode for layer in model.layers
+             if type(layer).__name__ == "Bidirectional"}
+    assert modes == {"bi_concat": "concat", "bi_sum": "sum", "bi_mul": "mul", "bi_ave": "ave",
+                     "bi_none": None}
+    concat = model.get_layer("bi_concat")
+    # Keras 3 writes both halves; the mirror image of the forward one is not kept twice
+    assert "backward_layer" not in concat.get_config()
+    assert concat.forward_layer.name.startswith("forward_lstm")
+    assert concat.backward_layer.go_backwards and not concat.forward_layer.go_backwards
+    x, (expected,) = stored(file.split(".")[0])
+    again = minidl.Model.from_config(model.get_config())
+    again.set_weights(model.get_weights())
+    np.testing.assert_allclose(again.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("file", ["tutorial_text.keras", "tutorial_text_keras2.h5",
+                                  "bidirectional.keras"])
+def test_keras_made_recurrent_model_saves_and_reloads_in_minidl(file, tmp_path):
+    model = load_model(FIXTURES / file)
+    x, (expected,) = stored(file.split(".")[0])
+    for target in ("copy.keras", "copy.mdl"):
+        model.save(tmp_path / target)
+        np.testing.assert_allclose(load_model(tmp_path / target).predict(x, verbose=0), expected,
+                                   rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("file", ["gru_reset_before.keras", "gru_reset_before_keras2.h5"])
+def test_gru_reset_after_false_is_refused_by_name(file):
+    with pytest.raises(NotImplementedError, match=r'"gru_\d+" \(GRU\) has reset_after=False; '
+                                                  r"minidl's GRU supports only reset_after=True"):
+        load_model(FIXTURES / file)
+
+
+def test_recurrent_arguments_minidl_lacks(tmp_path):
+    """zero_output_for_mask and seed are dropped only where they change nothing."""
+    def zero_output(config):
+        layer_entry(config, "lstm")["config"]["zero_output_for_mask"] = True
+
+    with pytest.raises(NotImplementedError, match=r'"lstm" \(LSTM\) has zero_output_for_mask=True'):
+        load_model(rewritten(tmp_path, zero_output, "recurrent"))
+
+    def seeded(config):
+        layer_entry(config, "lstm")["config"].update(seed=7)
+
+    x, (expected,) = stored("recurrent")
+    np.testing.assert_allclose(load_model(rewritten(tmp_path, seeded, "recurrent")).predict(
+        x, verbose=0), expected, rtol=1e-5, atol=1e-6)  # no dropout: the seed is not used
+
+    def seeded_dropout(config):
+        layer_entry(config, "lstm")["config"].update(seed=7, dropout=0.5)
+
+    with pytest.raises(NotImplementedError, match=r'"lstm" \(LSTM\) has seed=7'):
+        load_model(rewritten(tmp_path, seeded_dropout, "recurrent"))
+
+    def inner_constraint(config):
+        inner = layer_entry(config, "bi_sum")["config"]["layer"]["config"]
+        inner["recurrent_constraint"] = {"module": "keras.constraints", "class_name": "NonNeg",
+                                         "config": {}, "registered_name": None}
+
+    with pytest.raises(NotImplementedError, match=r'"forward_gru_\d+" \(GRU\) has recurrent_constraint'):
+        load_model(rewritten(tmp_path, inner_constraint, "bidirectional"))
+
+
+def test_unknown_part_of_a_layer_group_is_named(tmp_path):
+    import h5py
+
+    path = tmp_path / "odd.keras"
+    with zipfile.ZipFile(FIXTURES / "recurrent.keras") as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    weights = tmp_path / "w.h5"
+    weights.write_bytes(members["model.weights.h5"])
+    with h5py.File(weights, "a") as handle:
+        handle.move("layers/lstm/cell", "layers/lstm/kernel_cell")
+    members["model.weights.h5"] = weights.read_bytes()
+    with zipfile.ZipFile(path, "w") as target:
+        for member, data in members.items():
+            target.writestr(member, data)
+    with pytest.raises(keras_files.KerasFileError, match=r"'/layers/lstm' have parts \['kernel_cell'\]"):
+        load_model(path)

@@ -45,6 +45,10 @@ _INERT = {
     "beta_regularizer": None, "gamma_regularizer": None, "alpha_regularizer": None,
     "sparse": False, "ragged": False, "optional": False, "activity_regularizer": None,
 }
+# Keras arguments minidl's layer takes but supports one value of (others: an error).
+_REQUIRED = {"GRU": {"reset_after": True}}
+# Wrappers, and their arguments that are layer configs (translated in turn).
+_WRAPPERS = {"Bidirectional": ("layer", "backward_layer"), "TimeDistributed": ("layer",)}
 _MODELS = ("Sequential", "Functional", "Model")
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
 _JSON_MAX = 16 << 20  # bytes of config.json: far more than any model needs
@@ -262,8 +266,9 @@ def _is_merge(class_name):
     return isinstance(cls, type) and issubclass(cls, _Merge)
 
 
-def _layer_entry(entry, label):
-    """One layer's ``{"class_name", "config"}`` in minidl's terms (nested models too)."""
+def _layer_entry(entry, label, bidirectional_part=False):
+    """One layer's ``{"class_name", "config"}`` in minidl's terms (nested models too);
+    ``bidirectional_part``: the entry is one half of a Bidirectional."""
     import minidl.layers
 
     entry = _dict(entry, label, "a layer entry")
@@ -281,17 +286,71 @@ def _layer_entry(entry, label):
     axis = config.get("axis")
     if class_name == "BatchNormalization" and isinstance(axis, list) and len(axis) == 1:
         config["axis"] = axis[0]  # Keras 2 writes [3]
+    if class_name in _WRAPPERS:
+        config = _wrapped_configs(class_name, config, name, label)
+    required = _REQUIRED.get(class_name, {})
     accepted = _accepted_arguments(cls)
     converted = {}
     for key, value in config.items():
-        value = _plain(value)
-        if key in accepted:
+        value = _plain(value) if key not in _WRAPPERS.get(class_name, ()) else value
+        if key.endswith("_constraint") and value is not None:  # minidl has no constraints
+            raise NotImplementedError(
+                f'{label}: Keras layer "{name}" ({class_name}) has {key}={value!r}; minidl has '
+                "no weight constraints (only None is read).")
+        if key in required:
+            if value != required[key]:
+                raise NotImplementedError(
+                    f'{label}: Keras layer "{name}" ({class_name}) has {key}={value!r}; minidl\'s '
+                    f"{class_name} supports only {key}={required[key]!r}.")
             converted[key] = value
-        elif key not in _INERT or _INERT[key] != value:
+        elif key in accepted:
+            converted[key] = value
+        elif not _is_inert(key, value, config, bidirectional_part):
             raise NotImplementedError(
                 f'{label}: Keras layer "{name}" ({class_name}) has {key}={value!r}, which '
                 f"minidl's {class_name} does not support.")
     return {"class_name": class_name, "config": converted}
+
+
+def _is_inert(key, value, config, bidirectional_part):
+    """Whether the Keras argument ``key=value``, which minidl's layer lacks, changes nothing.
+
+    ``zero_output_for_mask``: minidl's recurrent layers carry the last output over masked
+    steps (False, Keras's default), and inside Bidirectional output zeros there when they
+    return sequences (what Keras's Bidirectional sets).  A recurrent layer's ``seed`` only
+    seeds its dropout masks, so it changes nothing when there is no dropout."""
+    if key == "zero_output_for_mask":
+        return value == (bidirectional_part and bool(config.get("return_sequences")))
+    if key == "seed":
+        return value is None or not (config.get("dropout") or config.get("recurrent_dropout"))
+    return key in _INERT and _INERT[key] == value
+
+
+def _wrapped_configs(class_name, config, name, label):
+    """A wrapper's config with the wrapped layers' configs translated too.
+
+    Keras 3's Bidirectional always writes both halves: ``layer`` is its forward layer
+    (named ``forward_<name>``) and ``backward_layer`` the backward one.  When the backward
+    half is the forward one read the other way (the usual ``Bidirectional(LSTM(...))``),
+    minidl's config keeps only ``layer``, named as it was given, so that the model rebuilt
+    is the one the user wrote; otherwise both are kept."""
+    config = dict(config)
+    inside = class_name == "Bidirectional"
+    for key in _WRAPPERS[class_name]:
+        if config.get(key) is not None:
+            entry = _dict(config[key], label, f'the {key} of layer "{name}"')
+            config[key] = _layer_entry(entry, label, bidirectional_part=inside)
+    forward, backward = config.get("layer"), config.get("backward_layer")
+    if inside and forward is not None and backward is not None:
+        f, b = dict(forward["config"]), dict(backward["config"])
+        f_name, b_name = str(f.pop("name", "")), str(b.pop("name", ""))
+        if (forward["class_name"] == backward["class_name"]
+                and b.pop("go_backwards", None) is (not f.pop("go_backwards", False))
+                and f == b and f_name.startswith("forward_")
+                and b_name == "backward_" + f_name[len("forward_"):]):
+            config.pop("backward_layer")
+            forward["config"]["name"] = f_name[len("forward_"):]
+    return config
 
 
 def _plain(value):
@@ -331,10 +390,31 @@ def _read_weights(model, handle, label):
         if isinstance(layer, Model):
             found += _read_weights(layer, group, label)
             continue
-        variables = group["vars"] if "vars" in group else {}
-        datasets = [variables[str(i)] for i in range(len(variables))]
+        datasets = _layer_datasets(group, label)
         if datasets or layer.weights:
             found.append((layer, _checked(layer, datasets, label)))
+    return found
+
+
+# Sub-groups of a layer's group holding the variables of objects it owns, in the order
+# minidl's layer lists their weights: a recurrent layer's cell, a wrapper's layer(s).
+_OWNED = ("cell", "layer", "forward_layer", "backward_layer")
+
+
+def _layer_datasets(group, label):
+    """The datasets of one layer's group in Keras 3's layout, in minidl's weight order:
+    ``vars/0``, ``vars/1``, ... then those of ``cell`` (``layers/lstm/cell/vars/...``),
+    ``layer`` (TimeDistributed), ``forward_layer`` and ``backward_layer`` (Bidirectional),
+    each in the same way."""
+    variables = group["vars"] if "vars" in group else {}
+    found = [variables[str(i)] for i in range(len(variables))]
+    unknown = sorted(set(group) - {"vars", *_OWNED})
+    if unknown:
+        raise KerasFileError(f"{label}: the weights of {group.name!r} have parts {unknown} that "
+                             f"minidl does not know (it reads vars and {list(_OWNED)}).")
+    for part in _OWNED:
+        if part in group:
+            found += _layer_datasets(group[part], label)
     return found
 
 
