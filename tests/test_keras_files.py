@@ -33,7 +33,7 @@ def stored(name):
 
 
 SEQUENCE = ["recurrent", "embedding_lstm", "bidirectional", "conv1d", "tutorial_lstm",
-            "tutorial_text"]
+            "tutorial_text", "image_layers"]
 BOTH = [f"{name}{suffix}" for name in SEQUENCE for suffix in ("", "_keras2")]
 
 
@@ -293,3 +293,25 @@ def test_unknown_part_of_a_layer_group_is_named(tmp_path):
             target.writestr(member, data)
     with pytest.raises(keras_files.KerasFileError, match=r"'/layers/lstm' have parts \['kernel_cell'\]"):
         load_model(path)
+
+
+@pytest.mark.parametrize("file", ["image_layers.keras", "image_layers_keras2.h5"])
+def test_every_other_layer_keras_has(file):
+    """The augmentation, noise, resampling and activation layers and every merge layer
+    come back as minidl's own; Keras 3's recorded training=True on its random layers is
+    not replayed (Keras 3's predict does not either), Keras 2's file has none."""
+    model = load_model(FIXTURES / file)
+    names = {type(layer).__name__ for layer in model.layers}
+    assert {"Rescaling", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom",
+            "RandomTranslation", "RandomContrast", "PReLU", "ZeroPadding2D", "Cropping2D",
+            "Conv2DTranspose", "LeakyReLU", "AveragePooling2D", "UpSampling2D",
+            "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
+            "ELU", "ReLU", "Resizing", "CenterCrop", "GlobalMaxPooling2D",
+            "GlobalAveragePooling2D", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+            "Dot", "Reshape", "Activation", "Softmax"} <= names
+    assert ("ThresholdedReLU" in names) == file.endswith(".h5")  # gone from Keras 3
+    x, (expected,) = stored(file.split(".")[0])
+    first, second = model.predict(x, verbose=0), model.predict(x, verbose=0)
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_allclose(first, expected, rtol=1e-5, atol=1e-6)
+    assert not model.get_layer("flip")._inbound_nodes[0].call_kwargs.get("training")

@@ -44,6 +44,8 @@ _INERT = {
     "synchronized": False, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99,
     "beta_regularizer": None, "gamma_regularizer": None, "alpha_regularizer": None,
     "sparse": False, "ragged": False, "optional": False, "activity_regularizer": None,
+    "recurrent_constraint": None, "data_format": "channels_last", "antialias": False,
+    "pad_to_aspect_ratio": False, "value_range": [0, 255],
 }
 # Keras arguments minidl's layer takes but supports one value of (others: an error).
 _REQUIRED = {"GRU": {"reset_after": True}}
@@ -253,7 +255,12 @@ def _node(node, entry, label):
         raise NotImplementedError(f'{label}: layer "{layer_name}" is called with arguments '
                                   f"{extra!r}, which minidl's models do not replay.")
     call = {"inputs": inputs, "list_input": list_input}
-    if kwargs.get("training") is not None:
+    # Keras 2 replays a recorded ``training=True`` (Monte-Carlo dropout) even in predict.
+    # Keras 3 records one for every random layer called while the model is built (their
+    # ``call`` defaults to training=True) but replays it only when the model itself is
+    # called without ``training``: fit and predict pass their own, so in Keras 3 files the
+    # recorded value is dropped and minidl's fit/predict/evaluate decide, as in Keras 3.
+    if kwargs.get("training") is not None and isinstance(node, list):
         call["kwargs"] = {"training": bool(kwargs["training"])}
     return call
 
@@ -323,6 +330,10 @@ def _is_inert(key, value, config, bidirectional_part):
         return value == (bidirectional_part and bool(config.get("return_sequences")))
     if key == "seed":
         return value is None or not (config.get("dropout") or config.get("recurrent_dropout"))
+    if key in ("fill_mode", "fill_value"):  # Resizing's padding, used only with pad_to_aspect_ratio
+        return not config.get("pad_to_aspect_ratio")
+    if key == "rng_type":  # Keras 2's choice of random generator: minidl draws its own
+        return value in (None, "stateful", "stateless", "legacy_stateful")
     return key in _INERT and _INERT[key] == value
 
 
@@ -455,7 +466,7 @@ def _checked(layer, datasets, label):
         raise KerasFileError(
             f'{label}: layer "{layer.name}" ({type(layer).__name__}) has weights of shapes '
             f"{[tuple(d.shape) for d in datasets]} in the file; minidl's layer has {expected}.")
-    if any(d.dtype.kind != "f" for d in datasets):
+    if any(d.dtype.kind not in "fiu" for d in datasets):  # Normalization's count is int64
         raise KerasFileError(f'{label}: layer "{layer.name}" has weights of types '
-                             f"{[str(d.dtype) for d in datasets]}; minidl reads float weights.")
+                             f"{[str(d.dtype) for d in datasets]}; minidl reads numeric weights.")
     return [d[()] for d in datasets]
