@@ -315,3 +315,24 @@ def test_every_other_layer_keras_has(file):
     np.testing.assert_array_equal(first, second)
     np.testing.assert_allclose(first, expected, rtol=1e-5, atol=1e-6)
     assert not model.get_layer("flip")._inbound_nodes[0].call_kwargs.get("training")
+
+
+@pytest.mark.parametrize("name", ["bidirectional", "embedding_lstm_keras2", "tutorial_lstm",
+                                  "tutorial_text", "functional", "cnn_keras2"])
+def test_reads_minidl_written_keras_files_without_minidl_members(name, tmp_path):
+    """minidl's own .keras (models/keras_writer.py) read as Keras 3 would see it: with only
+    config.json, metadata.json and model.weights.h5 (load_model reads minidl's manifest
+    first when it is there)."""
+    model = load_model(fixture(name))
+    model.save(tmp_path / "minidl.keras")
+    with zipfile.ZipFile(tmp_path / "minidl.keras") as source:
+        members = {n: source.read(n) for n in source.namelist()}
+    assert "minidl.json" in members
+    with zipfile.ZipFile(tmp_path / "plain.keras", "w") as target:
+        for member in ("config.json", "metadata.json", "model.weights.h5"):
+            target.writestr(member, members[member])
+    x, expected = stored(name)
+    got = load_model(tmp_path / "plain.keras").predict(x, verbose=0)
+    got = got if isinstance(got, list) else [got]
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
