@@ -7,8 +7,10 @@ minidl must load them and predict the same, to float32 rounding.
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -21,6 +23,18 @@ from minidl.models import keras_files, load_model
 pytest.importorskip("h5py")
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "keras"
+_UNPACKED = tempfile.TemporaryDirectory(prefix="minidl-keras-fixtures-")
+
+
+def path_of(file):
+    """The fixture ``file``; Keras 2's ``.h5`` files are stored gzipped (an HDF5 file of a
+    tiny model is mostly empty space) and unpacked here, byte for byte, once."""
+    if not file.endswith(".h5"):
+        return FIXTURES / file
+    target = Path(_UNPACKED.name) / file
+    if not target.exists():
+        target.write_bytes(gzip.decompress((FIXTURES / f"{file}.gz").read_bytes()))
+    return target
 
 
 def stored(name):
@@ -38,7 +52,7 @@ BOTH = [f"{name}{suffix}" for name in SEQUENCE for suffix in ("", "_keras2")]
 
 
 def fixture(name):
-    return FIXTURES / (f"{name}.h5" if name.endswith("keras2") else f"{name}.keras")
+    return path_of(f"{name}.h5" if name.endswith("keras2") else f"{name}.keras")
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn", "functional", "cnn_keras2", "functional_keras2",
@@ -73,7 +87,7 @@ def test_loaded_model_is_an_ordinary_minidl_model(tmp_path):
 
 @pytest.mark.parametrize("file", ["functional.keras", "functional_keras2.h5"])
 def test_functional_names_and_inputs(file):
-    model = load_model(FIXTURES / file)
+    model = load_model(path_of(file))
     assert model.name == "two_heads"
     assert [t.layer.name for t in model.inputs] == ["features", "extra"]
     assert model.output_names == ["probs", "value"]
@@ -136,7 +150,7 @@ def test_missing_h5py_says_how_to_install(monkeypatch):
         load_model(FIXTURES / "mlp.keras")
     # an HDF5 file may be anything: a ValueError that still says how to read Keras's
     with pytest.raises(keras_files.KerasFileError, match=r"perhaps a Keras 2 .h5.*minidl\[keras\]"):
-        load_model(FIXTURES / "cnn_keras2.h5")
+        load_model(path_of("cnn_keras2.h5"))
 
 
 def test_only_keras_archives_are_recognised(tmp_path):
@@ -155,7 +169,7 @@ def test_only_keras_archives_are_recognised(tmp_path):
 def test_keras2_h5_is_recognised_and_other_hdf5_refused(tmp_path):
     import h5py
 
-    assert keras_files.is_keras_h5(FIXTURES / "cnn_keras2.h5")
+    assert keras_files.is_keras_h5(path_of("cnn_keras2.h5"))
     assert not keras_files.is_keras_h5(FIXTURES / "cnn.keras")
     other = tmp_path / "data.h5"
     with h5py.File(other, "w") as handle:
@@ -165,7 +179,7 @@ def test_keras2_h5_is_recognised_and_other_hdf5_refused(tmp_path):
 
 
 def test_keras2_h5_loaded_cnn_matches_its_keras3_twin():
-    keras2, keras3 = load_model(FIXTURES / "cnn_keras2.h5"), load_model(FIXTURES / "cnn.keras")
+    keras2, keras3 = load_model(path_of("cnn_keras2.h5")), load_model(FIXTURES / "cnn.keras")
     assert [type(a) for a in keras2.layers] == [type(b) for b in keras3.layers]
     assert [w.shape for w in keras2.weights] == [w.shape for w in keras3.weights]
 
@@ -202,7 +216,7 @@ def test_masks_of_keras_files_are_used(name):
 
 @pytest.mark.parametrize("file", ["recurrent.keras", "recurrent_keras2.h5"])
 def test_recurrent_layers_come_back_as_keras_made_them(file):
-    model = load_model(FIXTURES / file)
+    model = load_model(path_of(file))
     assert [type(layer).__name__ for layer in model.layers] == [
         "Masking", "SimpleRNN", "GRU", "LSTM", "TimeDistributed", "GRU", "Dense"]
     gru = model.layers[5]
@@ -213,7 +227,7 @@ def test_recurrent_layers_come_back_as_keras_made_them(file):
 
 @pytest.mark.parametrize("file", ["bidirectional.keras", "bidirectional_keras2.h5"])
 def test_bidirectional_merge_modes_and_halves(file):
-    model = load_model(FIXTURES / file)
+    model = load_model(path_of(file))
     modes = {layer.name: layer.merge_mode for layer in model.layers
              if type(layer).__name__ == "Bidirectional"}
     assert modes == {"bi_concat": "concat", "bi_sum": "sum", "bi_mul": "mul", "bi_ave": "ave",
@@ -232,7 +246,7 @@ def test_bidirectional_merge_modes_and_halves(file):
 @pytest.mark.parametrize("file", ["tutorial_text.keras", "tutorial_text_keras2.h5",
                                   "bidirectional.keras"])
 def test_keras_made_recurrent_model_saves_and_reloads_in_minidl(file, tmp_path):
-    model = load_model(FIXTURES / file)
+    model = load_model(path_of(file))
     x, (expected,) = stored(file.split(".")[0])
     for target in ("copy.keras", "copy.mdl"):
         model.save(tmp_path / target)
@@ -244,7 +258,7 @@ def test_keras_made_recurrent_model_saves_and_reloads_in_minidl(file, tmp_path):
 def test_gru_reset_after_false_is_refused_by_name(file):
     with pytest.raises(NotImplementedError, match=r'"gru_\d+" \(GRU\) has reset_after=False; '
                                                   r"minidl's GRU supports only reset_after=True"):
-        load_model(FIXTURES / file)
+        load_model(path_of(file))
 
 
 def test_recurrent_arguments_minidl_lacks(tmp_path):
@@ -300,7 +314,7 @@ def test_every_other_layer_keras_has(file):
     """The augmentation, noise, resampling and activation layers and every merge layer
     come back as minidl's own; Keras 3's recorded training=True on its random layers is
     not replayed (Keras 3's predict does not either), Keras 2's file has none."""
-    model = load_model(FIXTURES / file)
+    model = load_model(path_of(file))
     names = {type(layer).__name__ for layer in model.layers}
     assert {"Rescaling", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom",
             "RandomTranslation", "RandomContrast", "PReLU", "ZeroPadding2D", "Cropping2D",
