@@ -40,14 +40,17 @@ def path_of(file):
 def stored(name):
     with np.load(FIXTURES / f"{name}.npz") as data:
         arrays = dict(data)
-    if "x" in arrays:
-        return arrays["x"], [arrays["y"]]
-    xs = [arrays[f"x{i}"] for i in range(sum(k.startswith("x") for k in arrays))]
-    return xs, [arrays[f"y{i}"] for i in range(sum(k.startswith("y") for k in arrays))]
+    def numbered(prefix):
+        if prefix in arrays:
+            return [arrays[prefix]]
+        return [arrays[f"{prefix}{i}"] for i in range(sum(k.startswith(prefix) for k in arrays))]
+
+    xs = numbered("x")
+    return xs[0] if len(xs) == 1 else xs, numbered("y")
 
 
 SEQUENCE = ["recurrent", "embedding_lstm", "bidirectional", "conv1d", "tutorial_lstm",
-            "tutorial_text", "image_layers"]
+            "tutorial_text", "image_layers", "masked_functional"]
 BOTH = [f"{name}{suffix}" for name in SEQUENCE for suffix in ("", "_keras2")]
 
 
@@ -350,3 +353,38 @@ def test_reads_minidl_written_keras_files_without_minidl_members(name, tmp_path)
     got = got if isinstance(got, list) else [got]
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("file", ["masked_functional.keras", "masked_functional_keras2.h5"])
+def test_functional_masks_keras_3_records_as_operations(file):
+    """Keras 3 writes the masks of Embedding(mask_zero) and Masking as operations
+    (NotEqual, Any) passed as mask= to later layers; minidl makes the same masks itself."""
+    model = load_model(path_of(file))
+    assert not {"NotEqual", "Any"} & {type(layer).__name__ for layer in model.layers}
+    assert [t.layer.name for t in model.inputs] == ["tokens", "signal"]
+    xs, (expected,) = stored(file.split(".")[0])
+    np.testing.assert_allclose(model.predict(xs, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_mask_operation_used_as_data_is_refused(tmp_path):
+    def output_the_mask(config):
+        config["config"]["output_layers"] = [["out", 0, 0], ["not_equal", 0, 0]]
+
+    path = rewritten(tmp_path, output_the_mask, "masked_functional")
+    with pytest.raises(NotImplementedError, match=r'"not_equal" \(NotEqual\) has no counterpart'):
+        load_model(path)
+
+
+@pytest.mark.parametrize("file", ["masked_mean.keras", "masked_mean_keras2.h5",
+                                  "masked_functional.keras"])
+def test_mask_minidl_would_ignore_is_refused(file, tmp_path):
+    """Keras's GlobalAveragePooling1D averages the unmasked steps only; minidl's averages
+    all, so such a model is refused rather than loaded to predict something else."""
+    path = path_of(file)
+    if file == "masked_functional.keras":  # the pooling of a functional model, given mask=
+        def mean_pooling(config):
+            layer_entry(config, "peak")["class_name"] = "GlobalAveragePooling1D"
+        path = rewritten(tmp_path, mean_pooling, "masked_functional")
+    with pytest.raises(NotImplementedError, match=r"\(GlobalAveragePooling1D\) the mask of its "
+                                                  r"padded input.*minidl's GlobalAveragePooling1D"):
+        load_model(path)

@@ -149,7 +149,61 @@ def _rebuild(config, custom_objects, label):
     naming the file (a Keras feature minidl lacks stays a NotImplementedError)."""
     from minidl.layers import deserialize
 
-    return _guarded(lambda: deserialize(_model_config(config, label), custom_objects), label)
+    converted = _guarded(lambda: _model_config(config, label), label)
+    _check_masks(converted, label)
+    return _guarded(lambda: deserialize(converted, custom_objects), label)
+
+
+# Keras layers whose output depends on a mask they receive (besides those whose minidl
+# twin takes one in ``call``): Keras averages over the unmasked steps only.
+_MASK_USERS = {"GlobalAveragePooling1D"}
+
+
+def _check_masks(config, label):
+    """Refuse a model in which a mask (``Embedding(mask_zero=True)``, ``Masking``) reaches a
+    layer that uses it in Keras but not in minidl -- the model would load and predict
+    something else.  Follows the masks as both frameworks pass them: a layer that uses one
+    passes it on when it returns sequences, ``supports_masking`` layers pass it on, others
+    drop it; a functional model's layer is masked when any of its inputs is."""
+    if config.get("class_name") not in ("Sequential", "Functional"):
+        return
+    masked = {}  # layer name -> whether its output carries a mask
+    previous = False
+    for entry in config["config"]["layers"]:
+        if entry.get("class_name") in ("Sequential", "Functional"):
+            _check_masks(entry, label)
+            incoming = False
+        elif config["class_name"] == "Sequential":
+            incoming = previous
+        else:
+            incoming = any(masked.get(ref[0], False) for node in entry.get("inbound_nodes", [])
+                           for ref in node["inputs"])
+        previous = _output_masked(entry, incoming, label)
+        masked[entry.get("name") or entry["config"].get("name")] = previous
+
+
+def _output_masked(entry, incoming, label):
+    import minidl.layers
+
+    class_name, config = entry["class_name"], entry["config"]
+    if class_name == "Embedding":
+        return bool(config.get("mask_zero"))
+    if class_name == "Masking":
+        return True
+    if not incoming:
+        return False
+    cls = getattr(minidl.layers, str(class_name), None)
+    if not isinstance(cls, type):
+        return False
+    if "mask" in inspect.signature(cls.call).parameters:
+        inner = config.get("layer", {}).get("config", config)  # Bidirectional's wrapped layer
+        return bool(inner.get("return_sequences", True))
+    if class_name in _MASK_USERS:
+        raise NotImplementedError(
+            f'{label}: Keras gives layer "{config.get("name")}" ({class_name}) the mask of its '
+            f"padded input and uses it, but minidl's {class_name} does not (it would count the "
+            "padded steps), so this model cannot be loaded as Keras made it.")
+    return bool(getattr(cls, "supports_masking", False))
 
 
 def _guarded(function, label):
@@ -194,11 +248,14 @@ def _model_config(config, label):
             "layers": [_layer_entry(e, label) for e in entries],
             "build_input_shape": inner.get("build_input_shape"),
         }}
+    mask_ops = _mask_operations(entries, inner.get("output_layers"))
     layers = []
     for entry in entries:
+        if isinstance(entry, dict) and entry.get("name") in mask_ops:
+            continue
         converted = _layer_entry(entry, label)
         converted["name"] = converted["config"]["name"]
-        converted["inbound_nodes"] = [_node(n, converted, label)
+        converted["inbound_nodes"] = [_node(n, converted, label, mask_ops)
                                       for n in entry.get("inbound_nodes") or []]
         layers.append(converted)
     return {"class_name": "Functional", "config": {
@@ -224,12 +281,88 @@ def _refs(refs, label):
     return refs
 
 
-def _node(node, entry, label):
+def _history(value):
+    """The ``[layer, node, tensor]`` references of the Keras 3 tensors in ``value``."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        history = (value.get("config") or {}).get("keras_history")
+        return [history] if isinstance(history, list) and history else []
+    if isinstance(value, (list, tuple)):
+        return [h for v in value for h in _history(v)]
+    if isinstance(value, dict):
+        return [h for v in value.values() for h in _history(v)]
+    return []
+
+
+def _mask_operations(entries, outputs):
+    """Names of the entries of a Keras 3 functional config that only compute masks.
+
+    Keras 3 records the mask of ``Embedding(mask_zero=True)`` (or ``Masking``) as
+    operations of its own -- ``NotEqual`` (``tokens != 0``), then ``Any`` for Masking --
+    whose output reaches later layers only as their ``mask=`` argument.  minidl computes
+    and passes those masks itself (``Layer.compute_mask``), so such entries -- not layers
+    of minidl, used only as masks or by other such entries -- are left out, with the
+    ``mask=`` arguments naming them (``_node``)."""
+    import minidl.layers
+
+    uses = {}  # name -> [(user name, "mask" or "data")]
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        for node in entry.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            kwargs = node.get("kwargs") if isinstance(node.get("kwargs"), dict) else {}
+            for history in _history(kwargs.get("mask")):
+                uses.setdefault(history[0], []).append((entry.get("name"), "mask"))
+            rest = [node.get("args"), {k: v for k, v in kwargs.items() if k != "mask"}]
+            for history in _history(rest):
+                uses.setdefault(history[0], []).append((entry.get("name"), "data"))
+    if isinstance(outputs, list) and outputs and isinstance(outputs[0], str):
+        outputs = [outputs]  # a single output, unnested
+    for ref in outputs if isinstance(outputs, list) else []:
+        if isinstance(ref, list) and ref:
+            uses.setdefault(ref[0], []).append((None, "data"))
+    candidates = {e.get("name") for e in entries if isinstance(e, dict) and not isinstance(
+        getattr(minidl.layers, str(e.get("class_name")), None), type)}
+    mask_only = set()
+    changed = True
+    while changed:
+        changed = False
+        for name in candidates - mask_only:
+            found = uses.get(name, [])
+            if found and all(kind == "mask" or user in mask_only for user, kind in found):
+                mask_only.add(name)
+                changed = True
+    return mask_only
+
+
+def _takes_mask(class_name):
+    """Whether minidl's layer uses a mask given to it, or passes it on."""
+    import minidl.layers
+
+    cls = getattr(minidl.layers, str(class_name), None)
+    return isinstance(cls, type) and (
+        "mask" in inspect.signature(cls.call).parameters or getattr(cls, "supports_masking", False))
+
+
+def _node(node, entry, label, mask_ops=frozenset()):
     """One call record as minidl's ``{"inputs": [[layer, node, tensor], ...], "list_input"}``.
 
     Keras 3 writes ``{"args": [tensor or [tensors]], "kwargs": {...}}``; Keras 2 a
-    list of ``[layer, node, tensor, kwargs]``, one per input (a list for merge layers)."""
+    list of ``[layer, node, tensor, kwargs]``, one per input (a list for merge layers).
+    A Keras 3 ``mask=`` made by ``mask_ops`` is dropped (minidl passes the same mask
+    itself), once minidl's layer is known to use it or pass it on."""
     layer_name = entry["name"]
+    if isinstance(node, dict) and isinstance(node.get("kwargs"), dict) and "mask" in node["kwargs"]:
+        masks = _history(node["kwargs"]["mask"])
+        if masks and all(h[0] in mask_ops for h in masks):
+            if not _takes_mask(entry["class_name"]):
+                raise NotImplementedError(
+                    f'{label}: Keras gives layer "{layer_name}" ({entry["class_name"]}) the mask '
+                    f"of its padded input, which minidl's {entry['class_name']} does not use "
+                    "(it would count the padded steps); this model cannot be loaded as Keras "
+                    "made it.")
+            node = {**node, "kwargs": {k: v for k, v in node["kwargs"].items() if k != "mask"}}
     if isinstance(node, list):  # Keras 2
         if not all(isinstance(ref, list) and len(ref) in (3, 4) for ref in node):
             raise KerasFileError(f'{label}: layer "{layer_name}" has a call record {node!r}.')
