@@ -388,3 +388,30 @@ def test_mask_minidl_would_ignore_is_refused(file, tmp_path):
     with pytest.raises(NotImplementedError, match=r"\(GlobalAveragePooling1D\) the mask of its "
                                                   r"padded input.*minidl's GlobalAveragePooling1D"):
         load_model(path)
+
+
+def test_keras_lambda_is_refused_without_running_it(tmp_path):
+    def as_lambda(config):
+        entry = layer_entry(config, "join")
+        entry["class_name"] = "Lambda"
+        entry["config"] = {"name": "join", "trainable": True, "function": {
+            "class_name": "__lambda__", "config": {"code": "4wEAAAAAAAAA", "defaults": None,
+                                                   "closure": None}}, "arguments": {}}
+
+    with pytest.raises(NotImplementedError, match=r'"join" \(Lambda\) holds its function as '
+                                                  "Python bytecode"):
+        load_model(rewritten(tmp_path, as_lambda))
+
+
+def test_bidirectional_with_its_own_backward_layer_keeps_it(tmp_path):
+    def relu_backward(config):
+        layer_entry(config, "bi_concat")["config"]["backward_layer"]["config"]["activation"] = "relu"
+
+    model = load_model(rewritten(tmp_path, relu_backward, "bidirectional"))
+    layer = model.get_layer("bi_concat")
+    assert layer.get_config()["backward_layer"]["config"]["activation"] == "relu"
+    assert layer.backward_layer.go_backwards
+    assert (layer.forward_layer.name, layer.backward_layer.name) == ("forward_lstm_2", "backward_lstm_2")
+    fixed = load_model(path_of("bidirectional.keras")).get_layer("bi_concat")
+    for mine, theirs in zip(layer.weights, fixed.weights):  # the same weights were read
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())

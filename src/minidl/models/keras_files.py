@@ -5,7 +5,10 @@ A ``.keras`` file is a zip archive of three members::
     metadata.json       {"keras_version": "3.x", ...}
     config.json         {"class_name": "Sequential" | "Functional", "config": {...}}
     model.weights.h5    HDF5: layers/<group>/vars/0, 1, ... one dataset per weight,
-                        the group's ``vars`` carrying the layer's name (attribute "name")
+                        the group's ``vars`` carrying the layer's name (attribute "name");
+                        a recurrent layer's under layers/<group>/cell/vars, a wrapper's
+                        under .../layer/ (TimeDistributed) or .../forward_layer/ and
+                        .../backward_layer/ (Bidirectional)
 
 The architecture is translated into minidl's own config and rebuilt with
 ``layers.deserialize``; then each layer's weights are read from the HDF5 file
@@ -23,6 +26,13 @@ Keras 3 configs carry arguments minidl does not have (``kernel_constraint``,
 argument is dropped only when it has the value that turns its feature off
 (``_INERT``); any other value, and any Keras layer minidl lacks, is an error
 naming the layer.  The model comes back uncompiled: compile it to train it.
+
+Masks: Keras 3 writes the mask of ``Embedding(mask_zero=True)`` or ``Masking`` in a
+functional model as operations (``NotEqual``, ``Any``) given to later layers as
+``mask=``; minidl computes the same masks itself, so those are left out.  A model in
+which a mask reaches a layer that Keras uses it in and minidl does not
+(``GlobalAveragePooling1D``) is refused, as are a GRU with ``reset_after=False``, weight
+constraints and ``Lambda`` layers (their function is Python bytecode, never run).
 """
 
 from __future__ import annotations
@@ -421,6 +431,11 @@ def _layer_entry(entry, label, bidirectional_part=False):
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise NotImplementedError(f'{label}: Keras layer "{name}" ({class_name}) has no '
                                   "counterpart in minidl, so this model cannot be loaded.")
+    if class_name == "Lambda":
+        raise NotImplementedError(
+            f'{label}: Keras layer "{name}" (Lambda) holds its function as Python bytecode, and '
+            "minidl never runs code from a file: build the model in minidl, with the function "
+            "(or a small Layer subclass) in the Lambda's place.")
     if class_name == "InputLayer" and "batch_shape" in config:
         config["batch_input_shape"] = config.pop("batch_shape")
     axis = config.get("axis")
@@ -474,10 +489,10 @@ def _wrapped_configs(class_name, config, name, label):
     """A wrapper's config with the wrapped layers' configs translated too.
 
     Keras 3's Bidirectional always writes both halves: ``layer`` is its forward layer
-    (named ``forward_<name>``) and ``backward_layer`` the backward one.  When the backward
-    half is the forward one read the other way (the usual ``Bidirectional(LSTM(...))``),
-    minidl's config keeps only ``layer``, named as it was given, so that the model rebuilt
-    is the one the user wrote; otherwise both are kept."""
+    (named ``forward_<name>``) and ``backward_layer`` the backward one.  Their names lose
+    those prefixes (minidl adds them again); when the backward half is the forward one
+    read the other way (the usual ``Bidirectional(LSTM(...))``), minidl's config keeps
+    only ``layer``, as the user wrote it; otherwise both are kept."""
     config = dict(config)
     inside = class_name == "Bidirectional"
     for key in _WRAPPERS[class_name]:
@@ -486,14 +501,16 @@ def _wrapped_configs(class_name, config, name, label):
             config[key] = _layer_entry(entry, label, bidirectional_part=inside)
     forward, backward = config.get("layer"), config.get("backward_layer")
     if inside and forward is not None and backward is not None:
+        # minidl prefixes the halves' names itself: "forward_lstm" is given as "lstm"
+        for half, prefix in ((forward, "forward_"), (backward, "backward_")):
+            half_name = str(half["config"].get("name", ""))
+            if half_name.startswith(prefix):
+                half["config"]["name"] = half_name[len(prefix):]
         f, b = dict(forward["config"]), dict(backward["config"])
-        f_name, b_name = str(f.pop("name", "")), str(b.pop("name", ""))
         if (forward["class_name"] == backward["class_name"]
                 and b.pop("go_backwards", None) is (not f.pop("go_backwards", False))
-                and f == b and f_name.startswith("forward_")
-                and b_name == "backward_" + f_name[len("forward_"):]):
+                and f == b):
             config.pop("backward_layer")
-            forward["config"]["name"] = f_name[len("forward_"):]
     return config
 
 
