@@ -415,3 +415,10 @@ def test_bidirectional_with_its_own_backward_layer_keeps_it(tmp_path):
     fixed = load_model(path_of("bidirectional.keras")).get_layer("bi_concat")
     for mine, theirs in zip(layer.weights, fixed.weights):  # the same weights were read
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("file", ["masked_merge.keras", "masked_merge_keras2.h5"])
+def test_mask_keras_passes_through_a_merge_and_minidl_drops_is_refused(file):
+    with pytest.raises(NotImplementedError, match=r'"lstm" \(LSTM\) the mask of its padded input, '
+                                                  "but in minidl the mask is dropped"):
+        load_model(path_of(file))

@@ -167,53 +167,71 @@ def _rebuild(config, custom_objects, label):
 # Keras layers whose output depends on a mask they receive (besides those whose minidl
 # twin takes one in ``call``): Keras averages over the unmasked steps only.
 _MASK_USERS = {"GlobalAveragePooling1D"}
+# Keras layers that pass a mask on (``supports_masking``, or merging their inputs' masks).
+_KERAS_PASSES = {
+    "Dense", "Activation", "Dropout", "TimeDistributed", "Masking", "BatchNormalization",
+    "GaussianNoise", "GaussianDropout", "ActivityRegularization", "ReLU", "LeakyReLU", "ELU",
+    "PReLU", "ThresholdedReLU", "Concatenate", "Add", "Subtract", "Multiply", "Average",
+    "Maximum", "Minimum",
+}
 
 
 def _check_masks(config, label):
-    """Refuse a model in which a mask (``Embedding(mask_zero=True)``, ``Masking``) reaches a
-    layer that uses it in Keras but not in minidl -- the model would load and predict
-    something else.  Follows the masks as both frameworks pass them: a layer that uses one
-    passes it on when it returns sequences, ``supports_masking`` layers pass it on, others
-    drop it; a functional model's layer is masked when any of its inputs is."""
+    """Refuse a model in which Keras and minidl would mask differently -- it would load and
+    predict something else: a mask (``Embedding(mask_zero=True)``, ``Masking``) reaching a
+    layer that Keras uses it in and minidl does not, or a mask Keras passes on (through a
+    merge layer, say) and minidl drops before a layer that uses it.  Each layer's output
+    is followed as Keras masks it and as minidl does; a functional model's layer is masked
+    when any of its inputs is."""
     if config.get("class_name") not in ("Sequential", "Functional"):
         return
-    masked = {}  # layer name -> whether its output carries a mask
-    previous = False
+    masked = {}  # layer name -> (Keras's output has a mask, minidl's has)
+    previous = (False, False)
     for entry in config["config"]["layers"]:
         if entry.get("class_name") in ("Sequential", "Functional"):
             _check_masks(entry, label)
-            incoming = False
+            incoming = (False, False)
         elif config["class_name"] == "Sequential":
             incoming = previous
         else:
-            incoming = any(masked.get(ref[0], False) for node in entry.get("inbound_nodes", [])
-                           for ref in node["inputs"])
+            refs = [ref[0] for node in entry.get("inbound_nodes", []) for ref in node["inputs"]]
+            incoming = tuple(any(masked.get(r, (False, False))[i] for r in refs) for i in (0, 1))
         previous = _output_masked(entry, incoming, label)
         masked[entry.get("name") or entry["config"].get("name")] = previous
 
 
 def _output_masked(entry, incoming, label):
+    """``(Keras's, minidl's)``: whether the layer's output carries a mask."""
     import minidl.layers
 
     class_name, config = entry["class_name"], entry["config"]
     if class_name == "Embedding":
-        return bool(config.get("mask_zero"))
+        return (bool(config.get("mask_zero")),) * 2
     if class_name == "Masking":
-        return True
-    if not incoming:
-        return False
+        return True, True
+    keras_masked, minidl_masked = incoming
+    if not keras_masked:
+        return False, False
     cls = getattr(minidl.layers, str(class_name), None)
     if not isinstance(cls, type):
-        return False
+        return False, False
+    name = config.get("name")
     if "mask" in inspect.signature(cls.call).parameters:
+        if not minidl_masked:
+            raise NotImplementedError(
+                f'{label}: Keras gives layer "{name}" ({class_name}) the mask of its padded '
+                "input, but in minidl the mask is dropped by an earlier layer that Keras passes "
+                "it through (such as a merge layer), so this model cannot be loaded as Keras "
+                "made it.")
         inner = config.get("layer", {}).get("config", config)  # Bidirectional's wrapped layer
-        return bool(inner.get("return_sequences", True))
+        return (bool(inner.get("return_sequences", True)),) * 2
     if class_name in _MASK_USERS:
         raise NotImplementedError(
-            f'{label}: Keras gives layer "{config.get("name")}" ({class_name}) the mask of its '
-            f"padded input and uses it, but minidl's {class_name} does not (it would count the "
-            "padded steps), so this model cannot be loaded as Keras made it.")
-    return bool(getattr(cls, "supports_masking", False))
+            f'{label}: Keras gives layer "{name}" ({class_name}) the mask of its padded input '
+            f"and uses it, but minidl's {class_name} does not (it would count the padded "
+            "steps), so this model cannot be loaded as Keras made it.")
+    return class_name in _KERAS_PASSES, minidl_masked and bool(
+        getattr(cls, "supports_masking", False))
 
 
 def _guarded(function, label):
