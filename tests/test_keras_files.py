@@ -238,7 +238,7 @@ def test_bidirectional_merge_modes_and_halves(file):
     concat = model.get_layer("bi_concat")
     # Keras 3 writes both halves; the mirror image of the forward one is not kept twice
     assert "backward_layer" not in concat.get_config()
-    assert concat.forward_layer.name.startswith("forward_lstm")
+    assert concat.forward_layer.name == "forward_lstm_a"
     assert concat.backward_layer.go_backwards and not concat.forward_layer.go_backwards
     x, (expected,) = stored(file.split(".")[0])
     again = minidl.Model.from_config(model.get_config())
@@ -290,7 +290,7 @@ def test_recurrent_arguments_minidl_lacks(tmp_path):
         inner["recurrent_constraint"] = {"module": "keras.constraints", "class_name": "NonNeg",
                                          "config": {}, "registered_name": None}
 
-    with pytest.raises(NotImplementedError, match=r'"forward_gru_\d+" \(GRU\) has recurrent_constraint'):
+    with pytest.raises(NotImplementedError, match=r'"forward_gru_b" \(GRU\) has recurrent_constraint'):
         load_model(rewritten(tmp_path, inner_constraint, "bidirectional"))
 
 
@@ -368,10 +368,11 @@ def test_functional_masks_keras_3_records_as_operations(file):
 
 def test_mask_operation_used_as_data_is_refused(tmp_path):
     def output_the_mask(config):
-        config["config"]["output_layers"] = [["out", 0, 0], ["not_equal", 0, 0]]
+        mask = next(e["name"] for e in config["config"]["layers"] if e["class_name"] == "NotEqual")
+        config["config"]["output_layers"] = [["out", 0, 0], [mask, 0, 0]]
 
     path = rewritten(tmp_path, output_the_mask, "masked_functional")
-    with pytest.raises(NotImplementedError, match=r'"not_equal" \(NotEqual\) has no counterpart'):
+    with pytest.raises(NotImplementedError, match=r'"not_equal\w*" \(NotEqual\) has no counterpart'):
         load_model(path)
 
 
@@ -411,7 +412,7 @@ def test_bidirectional_with_its_own_backward_layer_keeps_it(tmp_path):
     layer = model.get_layer("bi_concat")
     assert layer.get_config()["backward_layer"]["config"]["activation"] == "relu"
     assert layer.backward_layer.go_backwards
-    assert (layer.forward_layer.name, layer.backward_layer.name) == ("forward_lstm_2", "backward_lstm_2")
+    assert (layer.forward_layer.name, layer.backward_layer.name) == ("forward_lstm_a", "backward_lstm_a")
     fixed = load_model(path_of("bidirectional.keras")).get_layer("bi_concat")
     for mine, theirs in zip(layer.weights, fixed.weights):  # the same weights were read
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
