@@ -5,7 +5,10 @@ A ``.keras`` file is a zip archive of three members::
     metadata.json       {"keras_version": "3.x", ...}
     config.json         {"class_name": "Sequential" | "Functional", "config": {...}}
     model.weights.h5    HDF5: layers/<group>/vars/0, 1, ... one dataset per weight,
-                        the group's ``vars`` carrying the layer's name (attribute "name")
+                        the group's ``vars`` carrying the layer's name (attribute "name");
+                        a recurrent layer's under layers/<group>/cell/vars, a wrapper's
+                        under .../layer/ (TimeDistributed) or .../forward_layer/ and
+                        .../backward_layer/ (Bidirectional)
 
 The architecture is translated into minidl's own config and rebuilt with
 ``layers.deserialize``; then each layer's weights are read from the HDF5 file
@@ -23,6 +26,13 @@ Keras 3 configs carry arguments minidl does not have (``kernel_constraint``,
 argument is dropped only when it has the value that turns its feature off
 (``_INERT``); any other value, and any Keras layer minidl lacks, is an error
 naming the layer.  The model comes back uncompiled: compile it to train it.
+
+Masks: Keras 3 writes the mask of ``Embedding(mask_zero=True)`` or ``Masking`` in a
+functional model as operations (``NotEqual``, ``Any``) given to later layers as
+``mask=``; minidl computes the same masks itself, so those are left out.  A model in
+which a mask reaches a layer that Keras uses it in and minidl does not
+(``GlobalAveragePooling1D``) is refused, as are a GRU with ``reset_after=False``, weight
+constraints and ``Lambda`` layers (their function is Python bytecode, never run).
 """
 
 from __future__ import annotations
@@ -44,7 +54,13 @@ _INERT = {
     "synchronized": False, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99,
     "beta_regularizer": None, "gamma_regularizer": None, "alpha_regularizer": None,
     "sparse": False, "ragged": False, "optional": False, "activity_regularizer": None,
+    "recurrent_constraint": None, "data_format": "channels_last", "antialias": False,
+    "pad_to_aspect_ratio": False, "value_range": [0, 255],
 }
+# Keras arguments minidl's layer takes but supports one value of (others: an error).
+_REQUIRED = {"GRU": {"reset_after": True}}
+# Wrappers, and their arguments that are layer configs (translated in turn).
+_WRAPPERS = {"Bidirectional": ("layer", "backward_layer"), "TimeDistributed": ("layer",)}
 _MODELS = ("Sequential", "Functional", "Model")
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
 _JSON_MAX = 16 << 20  # bytes of config.json: far more than any model needs
@@ -143,7 +159,79 @@ def _rebuild(config, custom_objects, label):
     naming the file (a Keras feature minidl lacks stays a NotImplementedError)."""
     from minidl.layers import deserialize
 
-    return _guarded(lambda: deserialize(_model_config(config, label), custom_objects), label)
+    converted = _guarded(lambda: _model_config(config, label), label)
+    _check_masks(converted, label)
+    return _guarded(lambda: deserialize(converted, custom_objects), label)
+
+
+# Keras layers whose output depends on a mask they receive (besides those whose minidl
+# twin takes one in ``call``): Keras averages over the unmasked steps only.
+_MASK_USERS = {"GlobalAveragePooling1D"}
+# Keras layers that pass a mask on (``supports_masking``, or merging their inputs' masks).
+_KERAS_PASSES = {
+    "Dense", "Activation", "Dropout", "TimeDistributed", "Masking", "BatchNormalization",
+    "GaussianNoise", "GaussianDropout", "ActivityRegularization", "ReLU", "LeakyReLU", "ELU",
+    "PReLU", "ThresholdedReLU", "Concatenate", "Add", "Subtract", "Multiply", "Average",
+    "Maximum", "Minimum",
+}
+
+
+def _check_masks(config, label):
+    """Refuse a model in which Keras and minidl would mask differently -- it would load and
+    predict something else: a mask (``Embedding(mask_zero=True)``, ``Masking``) reaching a
+    layer that Keras uses it in and minidl does not, or a mask Keras passes on (through a
+    merge layer, say) and minidl drops before a layer that uses it.  Each layer's output
+    is followed as Keras masks it and as minidl does; a functional model's layer is masked
+    when any of its inputs is."""
+    if config.get("class_name") not in ("Sequential", "Functional"):
+        return
+    masked = {}  # layer name -> (Keras's output has a mask, minidl's has)
+    previous = (False, False)
+    for entry in config["config"]["layers"]:
+        if entry.get("class_name") in ("Sequential", "Functional"):
+            _check_masks(entry, label)
+            incoming = (False, False)
+        elif config["class_name"] == "Sequential":
+            incoming = previous
+        else:
+            refs = [ref[0] for node in entry.get("inbound_nodes", []) for ref in node["inputs"]]
+            incoming = tuple(any(masked.get(r, (False, False))[i] for r in refs) for i in (0, 1))
+        previous = _output_masked(entry, incoming, label)
+        masked[entry.get("name") or entry["config"].get("name")] = previous
+
+
+def _output_masked(entry, incoming, label):
+    """``(Keras's, minidl's)``: whether the layer's output carries a mask."""
+    import minidl.layers
+
+    class_name, config = entry["class_name"], entry["config"]
+    if class_name == "Embedding":
+        return (bool(config.get("mask_zero")),) * 2
+    if class_name == "Masking":
+        return True, True
+    keras_masked, minidl_masked = incoming
+    if not keras_masked:
+        return False, False
+    cls = getattr(minidl.layers, str(class_name), None)
+    if not isinstance(cls, type):
+        return False, False
+    name = config.get("name")
+    if "mask" in inspect.signature(cls.call).parameters:
+        if not minidl_masked:
+            raise NotImplementedError(
+                f'{label}: Keras gives layer "{name}" ({class_name}) the mask of its padded '
+                "input, but in minidl the mask is dropped by an earlier layer that Keras passes "
+                "it through (such as a merge layer), so this model cannot be loaded as Keras "
+                "made it.")
+        inner = config.get("layer", {}).get("config", config)  # Bidirectional's wrapped layer
+        return (bool(inner.get("return_sequences", True)),) * 2
+    if class_name in _MASK_USERS:
+        raise NotImplementedError(
+            f'{label}: Keras gives layer "{name}" ({class_name}) the mask of its padded input '
+            f"and uses it, but minidl's {class_name} does not (it would count the padded "
+            "steps), so this model cannot be loaded as Keras made it.")
+    return class_name in _KERAS_PASSES, minidl_masked and bool(
+        getattr(cls, "supports_masking", False))
 
 
 def _guarded(function, label):
@@ -188,11 +276,14 @@ def _model_config(config, label):
             "layers": [_layer_entry(e, label) for e in entries],
             "build_input_shape": inner.get("build_input_shape"),
         }}
+    mask_ops = _mask_operations(entries, inner.get("output_layers"))
     layers = []
     for entry in entries:
+        if isinstance(entry, dict) and entry.get("name") in mask_ops:
+            continue
         converted = _layer_entry(entry, label)
         converted["name"] = converted["config"]["name"]
-        converted["inbound_nodes"] = [_node(n, converted, label)
+        converted["inbound_nodes"] = [_node(n, converted, label, mask_ops)
                                       for n in entry.get("inbound_nodes") or []]
         layers.append(converted)
     return {"class_name": "Functional", "config": {
@@ -218,12 +309,88 @@ def _refs(refs, label):
     return refs
 
 
-def _node(node, entry, label):
+def _history(value):
+    """The ``[layer, node, tensor]`` references of the Keras 3 tensors in ``value``."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        history = (value.get("config") or {}).get("keras_history")
+        return [history] if isinstance(history, list) and history else []
+    if isinstance(value, (list, tuple)):
+        return [h for v in value for h in _history(v)]
+    if isinstance(value, dict):
+        return [h for v in value.values() for h in _history(v)]
+    return []
+
+
+def _mask_operations(entries, outputs):
+    """Names of the entries of a Keras 3 functional config that only compute masks.
+
+    Keras 3 records the mask of ``Embedding(mask_zero=True)`` (or ``Masking``) as
+    operations of its own -- ``NotEqual`` (``tokens != 0``), then ``Any`` for Masking --
+    whose output reaches later layers only as their ``mask=`` argument.  minidl computes
+    and passes those masks itself (``Layer.compute_mask``), so such entries -- not layers
+    of minidl, used only as masks or by other such entries -- are left out, with the
+    ``mask=`` arguments naming them (``_node``)."""
+    import minidl.layers
+
+    uses = {}  # name -> [(user name, "mask" or "data")]
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        for node in entry.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            kwargs = node.get("kwargs") if isinstance(node.get("kwargs"), dict) else {}
+            for history in _history(kwargs.get("mask")):
+                uses.setdefault(history[0], []).append((entry.get("name"), "mask"))
+            rest = [node.get("args"), {k: v for k, v in kwargs.items() if k != "mask"}]
+            for history in _history(rest):
+                uses.setdefault(history[0], []).append((entry.get("name"), "data"))
+    if isinstance(outputs, list) and outputs and isinstance(outputs[0], str):
+        outputs = [outputs]  # a single output, unnested
+    for ref in outputs if isinstance(outputs, list) else []:
+        if isinstance(ref, list) and ref:
+            uses.setdefault(ref[0], []).append((None, "data"))
+    candidates = {e.get("name") for e in entries if isinstance(e, dict) and not isinstance(
+        getattr(minidl.layers, str(e.get("class_name")), None), type)}
+    mask_only = set()
+    changed = True
+    while changed:
+        changed = False
+        for name in candidates - mask_only:
+            found = uses.get(name, [])
+            if found and all(kind == "mask" or user in mask_only for user, kind in found):
+                mask_only.add(name)
+                changed = True
+    return mask_only
+
+
+def _takes_mask(class_name):
+    """Whether minidl's layer uses a mask given to it, or passes it on."""
+    import minidl.layers
+
+    cls = getattr(minidl.layers, str(class_name), None)
+    return isinstance(cls, type) and (
+        "mask" in inspect.signature(cls.call).parameters or getattr(cls, "supports_masking", False))
+
+
+def _node(node, entry, label, mask_ops=frozenset()):
     """One call record as minidl's ``{"inputs": [[layer, node, tensor], ...], "list_input"}``.
 
     Keras 3 writes ``{"args": [tensor or [tensors]], "kwargs": {...}}``; Keras 2 a
-    list of ``[layer, node, tensor, kwargs]``, one per input (a list for merge layers)."""
+    list of ``[layer, node, tensor, kwargs]``, one per input (a list for merge layers).
+    A Keras 3 ``mask=`` made by ``mask_ops`` is dropped (minidl passes the same mask
+    itself), once minidl's layer is known to use it or pass it on."""
     layer_name = entry["name"]
+    if isinstance(node, dict) and isinstance(node.get("kwargs"), dict) and "mask" in node["kwargs"]:
+        masks = _history(node["kwargs"]["mask"])
+        if masks and all(h[0] in mask_ops for h in masks):
+            if not _takes_mask(entry["class_name"]):
+                raise NotImplementedError(
+                    f'{label}: Keras gives layer "{layer_name}" ({entry["class_name"]}) the mask '
+                    f"of its padded input, which minidl's {entry['class_name']} does not use "
+                    "(it would count the padded steps); this model cannot be loaded as Keras "
+                    "made it.")
+            node = {**node, "kwargs": {k: v for k, v in node["kwargs"].items() if k != "mask"}}
     if isinstance(node, list):  # Keras 2
         if not all(isinstance(ref, list) and len(ref) in (3, 4) for ref in node):
             raise KerasFileError(f'{label}: layer "{layer_name}" has a call record {node!r}.')
@@ -249,7 +416,12 @@ def _node(node, entry, label):
         raise NotImplementedError(f'{label}: layer "{layer_name}" is called with arguments '
                                   f"{extra!r}, which minidl's models do not replay.")
     call = {"inputs": inputs, "list_input": list_input}
-    if kwargs.get("training") is not None:
+    # Keras 2 replays a recorded ``training=True`` (Monte-Carlo dropout) even in predict.
+    # Keras 3 records one for every random layer called while the model is built (their
+    # ``call`` defaults to training=True) but replays it only when the model itself is
+    # called without ``training``: fit and predict pass their own, so in Keras 3 files the
+    # recorded value is dropped and minidl's fit/predict/evaluate decide, as in Keras 3.
+    if kwargs.get("training") is not None and isinstance(node, list):
         call["kwargs"] = {"training": bool(kwargs["training"])}
     return call
 
@@ -262,8 +434,9 @@ def _is_merge(class_name):
     return isinstance(cls, type) and issubclass(cls, _Merge)
 
 
-def _layer_entry(entry, label):
-    """One layer's ``{"class_name", "config"}`` in minidl's terms (nested models too)."""
+def _layer_entry(entry, label, bidirectional_part=False):
+    """One layer's ``{"class_name", "config"}`` in minidl's terms (nested models too);
+    ``bidirectional_part``: the entry is one half of a Bidirectional."""
     import minidl.layers
 
     entry = _dict(entry, label, "a layer entry")
@@ -276,22 +449,87 @@ def _layer_entry(entry, label):
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise NotImplementedError(f'{label}: Keras layer "{name}" ({class_name}) has no '
                                   "counterpart in minidl, so this model cannot be loaded.")
+    if class_name == "Lambda":
+        raise NotImplementedError(
+            f'{label}: Keras layer "{name}" (Lambda) holds its function as Python bytecode, and '
+            "minidl never runs code from a file: build the model in minidl, with the function "
+            "(or a small Layer subclass) in the Lambda's place.")
     if class_name == "InputLayer" and "batch_shape" in config:
         config["batch_input_shape"] = config.pop("batch_shape")
     axis = config.get("axis")
     if class_name == "BatchNormalization" and isinstance(axis, list) and len(axis) == 1:
         config["axis"] = axis[0]  # Keras 2 writes [3]
+    if class_name in _WRAPPERS:
+        config = _wrapped_configs(class_name, config, name, label)
+    required = _REQUIRED.get(class_name, {})
     accepted = _accepted_arguments(cls)
     converted = {}
     for key, value in config.items():
-        value = _plain(value)
-        if key in accepted:
+        value = _plain(value) if key not in _WRAPPERS.get(class_name, ()) else value
+        if key.endswith("_constraint") and value is not None:  # minidl has no constraints
+            raise NotImplementedError(
+                f'{label}: Keras layer "{name}" ({class_name}) has {key}={value!r}; minidl has '
+                "no weight constraints (only None is read).")
+        if key in required:
+            if value != required[key]:
+                raise NotImplementedError(
+                    f'{label}: Keras layer "{name}" ({class_name}) has {key}={value!r}; minidl\'s '
+                    f"{class_name} supports only {key}={required[key]!r}.")
             converted[key] = value
-        elif key not in _INERT or _INERT[key] != value:
+        elif key in accepted:
+            converted[key] = value
+        elif not _is_inert(key, value, config, bidirectional_part):
             raise NotImplementedError(
                 f'{label}: Keras layer "{name}" ({class_name}) has {key}={value!r}, which '
                 f"minidl's {class_name} does not support.")
     return {"class_name": class_name, "config": converted}
+
+
+def _is_inert(key, value, config, bidirectional_part):
+    """Whether the Keras argument ``key=value``, which minidl's layer lacks, changes nothing.
+
+    ``zero_output_for_mask``: minidl's recurrent layers carry the last output over masked
+    steps (False, Keras's default), and inside Bidirectional output zeros there when they
+    return sequences (what Keras's Bidirectional sets).  A recurrent layer's ``seed`` only
+    seeds its dropout masks, so it changes nothing when there is no dropout."""
+    if key == "zero_output_for_mask":
+        return value == (bidirectional_part and bool(config.get("return_sequences")))
+    if key == "seed":
+        return value is None or not (config.get("dropout") or config.get("recurrent_dropout"))
+    if key in ("fill_mode", "fill_value"):  # Resizing's padding, used only with pad_to_aspect_ratio
+        return not config.get("pad_to_aspect_ratio")
+    if key == "rng_type":  # Keras 2's choice of random generator: minidl draws its own
+        return value in (None, "stateful", "stateless", "legacy_stateful")
+    return key in _INERT and _INERT[key] == value
+
+
+def _wrapped_configs(class_name, config, name, label):
+    """A wrapper's config with the wrapped layers' configs translated too.
+
+    Keras 3's Bidirectional always writes both halves: ``layer`` is its forward layer
+    (named ``forward_<name>``) and ``backward_layer`` the backward one.  Their names lose
+    those prefixes (minidl adds them again); when the backward half is the forward one
+    read the other way (the usual ``Bidirectional(LSTM(...))``), minidl's config keeps
+    only ``layer``, as the user wrote it; otherwise both are kept."""
+    config = dict(config)
+    inside = class_name == "Bidirectional"
+    for key in _WRAPPERS[class_name]:
+        if config.get(key) is not None:
+            entry = _dict(config[key], label, f'the {key} of layer "{name}"')
+            config[key] = _layer_entry(entry, label, bidirectional_part=inside)
+    forward, backward = config.get("layer"), config.get("backward_layer")
+    if inside and forward is not None and backward is not None:
+        # minidl prefixes the halves' names itself: "forward_lstm" is given as "lstm"
+        for half, prefix in ((forward, "forward_"), (backward, "backward_")):
+            half_name = str(half["config"].get("name", ""))
+            if half_name.startswith(prefix):
+                half["config"]["name"] = half_name[len(prefix):]
+        f, b = dict(forward["config"]), dict(backward["config"])
+        if (forward["class_name"] == backward["class_name"]
+                and b.pop("go_backwards", None) is (not f.pop("go_backwards", False))
+                and f == b):
+            config.pop("backward_layer")
+    return config
 
 
 def _plain(value):
@@ -331,10 +569,31 @@ def _read_weights(model, handle, label):
         if isinstance(layer, Model):
             found += _read_weights(layer, group, label)
             continue
-        variables = group["vars"] if "vars" in group else {}
-        datasets = [variables[str(i)] for i in range(len(variables))]
+        datasets = _layer_datasets(group, label)
         if datasets or layer.weights:
             found.append((layer, _checked(layer, datasets, label)))
+    return found
+
+
+# Sub-groups of a layer's group holding the variables of objects it owns, in the order
+# minidl's layer lists their weights: a recurrent layer's cell, a wrapper's layer(s).
+_OWNED = ("cell", "layer", "forward_layer", "backward_layer")
+
+
+def _layer_datasets(group, label):
+    """The datasets of one layer's group in Keras 3's layout, in minidl's weight order:
+    ``vars/0``, ``vars/1``, ... then those of ``cell`` (``layers/lstm/cell/vars/...``),
+    ``layer`` (TimeDistributed), ``forward_layer`` and ``backward_layer`` (Bidirectional),
+    each in the same way."""
+    variables = group["vars"] if "vars" in group else {}
+    found = [variables[str(i)] for i in range(len(variables))]
+    unknown = sorted(set(group) - {"vars", *_OWNED})
+    if unknown:
+        raise KerasFileError(f"{label}: the weights of {group.name!r} have parts {unknown} that "
+                             f"minidl does not know (it reads vars and {list(_OWNED)}).")
+    for part in _OWNED:
+        if part in group:
+            found += _layer_datasets(group[part], label)
     return found
 
 
@@ -375,7 +634,7 @@ def _checked(layer, datasets, label):
         raise KerasFileError(
             f'{label}: layer "{layer.name}" ({type(layer).__name__}) has weights of shapes '
             f"{[tuple(d.shape) for d in datasets]} in the file; minidl's layer has {expected}.")
-    if any(d.dtype.kind != "f" for d in datasets):
+    if any(d.dtype.kind not in "fiu" for d in datasets):  # Normalization's count is int64
         raise KerasFileError(f'{label}: layer "{layer.name}" has weights of types '
-                             f"{[str(d.dtype) for d in datasets]}; minidl reads float weights.")
+                             f"{[str(d.dtype) for d in datasets]}; minidl reads numeric weights.")
     return [d[()] for d in datasets]
