@@ -38,6 +38,19 @@ def as_numeric_array(value, what):
     return array
 
 
+def all_finite(array):
+    """Whether a float array holds no NaN and no inf, in one pass and no copy:
+    the dot product of the values with themselves, ``sum(x * x)``, is finite when
+    every value is (a NaN or inf anywhere makes it NaN or inf).  It may also
+    overflow for finite values (beyond about 1e19 in float32): then False, and
+    the caller's exact check (``check_finite``) decides.  BLAS's dot reads the
+    data once, without the boolean copy of ``np.isfinite(x).all()`` (a third of
+    its instructions for a batch of 32 MNIST images)."""
+    flat = array.reshape(-1)
+    with np.errstate(over="ignore"):  # an overflow only sends the caller to the exact check
+        return bool(np.isfinite(np.dot(flat, flat)))
+
+
 _SMALL = 1 << 16  # values up to which check_finite tests each value (a boolean copy is cheap)
 
 

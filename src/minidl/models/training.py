@@ -49,6 +49,7 @@ from minidl import optimizers as optimizers_module
 from minidl import random as minidl_random
 from minidl.autograd import GradientTape, no_grad
 from minidl.models import batch_sources, data_adapter
+from minidl.models.batch_format import BatchFormat
 from minidl.models.compile_utils import (
     LossesContainer,
     MetricsContainer,
@@ -217,9 +218,10 @@ class SourceFeed:
     """An epoch's batches from a Dataset, Sequence or generator (``batch_sources``),
     each checked and converted as arrays are (``prepare(x, y, w)``)."""
 
-    def __init__(self, source, prepare):
+    def __init__(self, source, prepare, batch_format=None):
         self.source = source
         self.prepare = prepare
+        self.format = batch_format  # the quick check of later batches (batch_format.py)
         self.steps = source.steps
 
     @property
@@ -227,8 +229,12 @@ class SourceFeed:
         return self.source.ran_out
 
     def epoch(self, generator=None):
+        quick = self.format
         for batch in self.source.epoch(generator):
-            data = self.prepare(*batch_sources.unpack(batch))
+            x, y, w = batch_sources.unpack(batch)
+            data = None if quick is None else quick.check(x, y, w)
+            if data is None:  # another format, or a value to refuse: the full checks decide
+                data = self.prepare(x, y, w)
             yield pack_batch(data.arrays, data.counts)
 
     def epoch_done(self):
@@ -541,8 +547,9 @@ class Trainer:
         def prepare(x, y, w):
             return self._prepare(x, y, w, class_weight, names, step)
 
-        prepare(*batch_sources.unpack(source.first()))  # the format, checked before any step
-        return SourceFeed(source, prepare)
+        x, y, w = batch_sources.unpack(source.first())
+        data = prepare(x, y, w)  # the format, checked before any step
+        return SourceFeed(source, prepare, BatchFormat.learn(x, y, w, data, self._target_specs()))
 
     def _validation_feed(self, validation_data, steps, batch_size):
         if batch_sources.is_batch_source(validation_data):
