@@ -476,8 +476,6 @@ def test_crossentropies_follow_keras_2_backend_formulas():
     assert value(s) == pytest.approx(-np.mean(log_softmax[np.arange(6), labels]), rel=1e-5)
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
         s.update_state([3], logits[:1])
-    with pytest.raises(NotImplementedError, match="ignore_class"):
-        metrics.SparseCategoricalCrossentropy(ignore_class=0)
 
 
 # --- names for compile -------------------------------------------------------------------

@@ -13,7 +13,7 @@ one length, only needs the checks on its values (``BatchFormat.check``):
 * inputs, float targets and sample weights: no NaN or inf
   (``data_adapter.all_finite``);
 * class indices of a sparse cross-entropy: ``0 <= y.min()`` and
-  ``y.max() < classes``;
+  ``y.max() < classes`` (over the labels other than its ``ignore_class``);
 * targets of a binary cross-entropy: no NaN or inf, and in ``[0, 1]``.
 
 Anything else (another dtype or shape, a list instead of an array, a Tensor,
@@ -47,7 +47,7 @@ class BatchFormat:
     """The format of a batch that passed the full checks unchanged (see the module docstring).
 
     ``slots``: per array (inputs, then targets, then the sample weights),
-    ``(dtype, sample shape, test, classes)``, or None for a target left out
+    ``(dtype, sample shape, test, classes, ignored label)``, or None for a target left out
     (an output compiled without a loss).
     """
 
@@ -81,7 +81,7 @@ class BatchFormat:
                 continue
             if type(array) is not np.ndarray or array.ndim == 0:
                 return None
-            test, classes = _NONE, None
+            test, classes, ignore = _NONE, None, None
             if array.dtype.kind == "f":
                 test = _FINITE if finite or i >= n_inputs else _NONE
             if i >= n_inputs:
@@ -90,11 +90,12 @@ class BatchFormat:
                     test = _LABELS
                     shape = spec.output_shape
                     classes = shape[-1] if shape is not None and len(shape) >= 2 else None
+                    ignore = spec.ignore_class
                 elif spec.kind == "binary":
                     test = _BINARY
-            slots.append((array.dtype, array.shape[1:], test, classes))
+            slots.append((array.dtype, array.shape[1:], test, classes, ignore))
         if w is not None:
-            slots.append((w.dtype, w.shape[1:], _FINITE, None))
+            slots.append((w.dtype, w.shape[1:], _FINITE, None, None))
         return cls(n_inputs, len(ys), len(data.ws), slots)
 
     def check(self, x, y, w):
@@ -115,7 +116,7 @@ class BatchFormat:
                 if array is not None:
                     return None
                 continue
-            dtype, sample, test, classes = slot
+            dtype, sample, test, classes, ignore = slot
             if type(array) is not np.ndarray or array.dtype != dtype \
                     or array.shape[1:] != sample or array.ndim != len(sample) + 1 \
                     or not array.flags.c_contiguous:
@@ -130,6 +131,10 @@ class BatchFormat:
                 if not data_adapter.all_finite(array):
                     return None
             elif test == _LABELS:
+                if ignore is not None:
+                    array = array[array != ignore]
+                    if array.size == 0:
+                        continue
                 if array.min() < 0 or classes is not None and array.max() >= classes:
                     return None
             elif test == _BINARY:

@@ -245,13 +245,15 @@ class TargetSpec:
     """What one output needs from its targets: ``kind`` is "sparse" (class
     indices), "categorical" (one-hot), "binary" (values in [0, 1], shaped like
     the output), "dense" (anything shaped like the output), or None (no loss
-    for this output: any numbers, kept as float32 or int64)."""
+    for this output: any numbers, kept as float32 or int64).  ``ignore_class``:
+    a label the sparse loss leaves out (allowed beside the classes)."""
 
-    def __init__(self, output_name, output_shape, kind, optional=False):
+    def __init__(self, output_name, output_shape, kind, optional=False, ignore_class=None):
         self.output_name = output_name
         self.output_shape = output_shape
         self.kind = kind
         self.optional = optional  # no loss here (compile(loss=[..., None])): may have no target
+        self.ignore_class = ignore_class
 
 
 def prepare_targets(specs, y, what="y"):
@@ -331,7 +333,8 @@ def _prepare_target(spec, value, label):
         if array.dtype.kind == "f" and not np.all(array == np.round(array)):
             example = array[array != np.round(array)][0]
             raise ValueError(f"{label}: class labels must be whole numbers, received values such as {example}.")
-        _check_range(array, classes, label, out)
+        _check_range(array if spec.ignore_class is None else array[array != spec.ignore_class],
+                     classes, label, out)
         return np.ascontiguousarray(array, dtype=np.int64)
     if spec.kind == "categorical":
         if array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1 and classes not in (None, 1)):
@@ -360,6 +363,8 @@ def _prepare_target(spec, value, label):
 
 
 def _check_range(labels, classes, label, out):
+    if labels.size == 0:  # every label is the ignored class
+        return
     low, high = labels.min(), labels.max()
     if low < 0:
         raise ValueError(f"{label}: class labels must be >= 0, received {low}.")

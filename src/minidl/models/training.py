@@ -450,7 +450,8 @@ class Trainer:
         losses = self.compiled_loss.losses
         some_loss = any(loss is not None for loss in losses)
         specs = [data_adapter.TargetSpec(name, tuple(shape), target_kind(loss),
-                                         optional=some_loss and loss is None)
+                                         optional=some_loss and loss is None,
+                                         ignore_class=getattr(loss, "options", {}).get("ignore_class"))
                  for name, shape, loss in zip(self.output_names, shapes, losses)]
         self._target_specs_cache = (key, specs)
         return specs
