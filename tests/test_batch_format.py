@@ -3,6 +3,8 @@ batch arriving after good ones is refused with the very message it gets when it
 comes first (the full checks of data_adapter), and a batch of another format is
 converted as the full checks convert it."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -161,9 +163,15 @@ def test_all_finite():
     assert data_adapter.all_finite(X)
     for value in (np.nan, np.inf, -np.inf):
         assert not data_adapter.all_finite(changed(X, (63, 3), value))
-    huge = np.full(4, 1e30, np.float32)  # finite, but its squares overflow: the exact check decides
-    assert not data_adapter.all_finite(huge)
+    huge = np.full(4, 3e38, np.float32)  # finite, but the sum overflows: the exact check decides
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not data_adapter.all_finite(huge)
+        assert not data_adapter.all_finite(changed(huge, 0, np.nan))
     data_adapter.check_finite(huge, "x")  # accepts it
+    net = model()
+    net.fit(iter([GOOD, (X[:16] * np.float32(1e38), Y[:16])]), verbose=0)  # the full checks accept
+    assert net.optimizer.iterations == 2
 
 
 def test_a_dataset_with_a_nan_in_a_late_batch_stops_before_it():

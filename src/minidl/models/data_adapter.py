@@ -39,16 +39,15 @@ def as_numeric_array(value, what):
 
 
 def all_finite(array):
-    """Whether a float array holds no NaN and no inf, in one pass and no copy:
-    the dot product of the values with themselves, ``sum(x * x)``, is finite when
-    every value is (a NaN or inf anywhere makes it NaN or inf).  It may also
-    overflow for finite values (beyond about 1e19 in float32): then False, and
-    the caller's exact check (``check_finite``) decides.  BLAS's dot reads the
-    data once, without the boolean copy of ``np.isfinite(x).all()`` (a third of
-    its instructions for a batch of 32 MNIST images)."""
-    flat = array.reshape(-1)
-    with np.errstate(over="ignore"):  # an overflow only sends the caller to the exact check
-        return bool(np.isfinite(np.dot(flat, flat)))
+    """Whether a float array holds no NaN and no inf, in one pass, with no copy:
+    the sum of the values is finite when every value is (a NaN or inf anywhere
+    makes it NaN or inf; inf - inf is NaN).  It may also overflow for finite
+    values (a sum beyond float32's 3.4e38): then False, and the caller's exact
+    check (``check_finite``) decides.  ``einsum`` sums without the boolean copy
+    of ``np.isfinite(x).all()`` (three quarters of its instructions for a batch
+    of 32 MNIST images), without BLAS threads, and raises no floating-point
+    warnings."""
+    return bool(np.isfinite(np.einsum("i->", array.reshape(-1))))
 
 
 _SMALL = 1 << 16  # values up to which check_finite tests each value (a boolean copy is cheap)
