@@ -48,6 +48,7 @@ from minidl import metrics as metrics_module
 from minidl import optimizers as optimizers_module
 from minidl import random as minidl_random
 from minidl.autograd import GradientTape, no_grad
+from minidl.layers.base import _metric_holders
 from minidl.models import batch_sources, data_adapter
 from minidl.models.batch_format import BatchFormat
 from minidl.models.compile_utils import (
@@ -348,8 +349,12 @@ class Trainer:
     def metrics(self):
         """The metric objects fit reports and resets: the loss's running mean first,
         then the compiled metrics (after the first batch), then the metrics held in
-        the model's attributes (``self.loss_tracker = metrics.Mean()``), as in Keras 2."""
+        the model's attributes (``self.loss_tracker = metrics.Mean()``), then those its
+        layers made with ``add_metric``, as in Keras 2."""
         own = self._own_metrics if self._own_metrics is not None else self._find_own_metrics()
+        if _metric_holders:  # some layer called add_metric()
+            own = list(own) + [metric for layer in self._self_and_sublayers()
+                               for metric in vars(layer).get("_added_metrics", {}).values()]
         if self.compiled_loss is None:
             return list(own)
         return self.compiled_loss.metrics + self.compiled_metrics.metrics + list(own)
