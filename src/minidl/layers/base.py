@@ -125,9 +125,6 @@ _loss_holders = {}
 # penalties of weight regularizers, add_loss(function)): while it is empty too, reading
 # ``losses`` costs nothing
 _callable_loss_holders = {}
-# id -> weak reference of each layer that called add_metric(): while it is empty, a
-# model's ``metrics`` need not look through its layers for them
-_metric_holders = {}
 
 
 class Layer:
@@ -495,6 +492,13 @@ class Layer:
         if metric is None:
             metric = added[name] = metrics_module.Mean(name=name)
         metric.update_state(value.data if isinstance(value, Tensor) else value)
+
+    def _added_metrics(self):
+        """The metrics ``add_metric`` made in this layer and its sublayers, layer by layer."""
+        if not _metric_holders:  # the common case: no layer called add_metric
+            return []
+        return [metric for layer in self._self_and_sublayers()
+                for metric in vars(layer).get("_added_metrics", {}).values()]
 
     def _as_scalar_loss(self, loss):
         if not isinstance(loss, Tensor):
@@ -897,3 +901,8 @@ def check_padding(layer_name, padding):
 def product(shape):
     """The number of entries in ``shape`` (None if any axis is unknown)."""
     return None if any(d is None for d in shape) else math.prod(shape)
+
+
+# id -> weak reference of each layer that called add_metric(): while it is empty, a
+# model's ``metrics`` need not look through its layers for them
+_metric_holders = {}

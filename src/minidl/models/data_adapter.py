@@ -255,6 +255,11 @@ class TargetSpec:
         self.ignore_class = ignore_class
 
 
+def ignored_class(loss):
+    """The ``ignore_class`` of a compiled Loss object (None for most losses)."""
+    return getattr(loss, "options", {}).get("ignore_class")
+
+
 def prepare_targets(specs, y, what="y"):
     """``y`` as a list of arrays, one per output: int64 labels or float32 targets."""
     if y is None:

@@ -48,9 +48,7 @@ from minidl import metrics as metrics_module
 from minidl import optimizers as optimizers_module
 from minidl import random as minidl_random
 from minidl.autograd import GradientTape, no_grad
-from minidl.layers.base import _metric_holders
-from minidl.models import batch_sources, data_adapter
-from minidl.models.batch_format import BatchFormat
+from minidl.models import batch_format, batch_sources, data_adapter
 from minidl.models.compile_utils import (
     LossesContainer,
     MetricsContainer,
@@ -219,23 +217,18 @@ class SourceFeed:
     """An epoch's batches from a Dataset, Sequence or generator (``batch_sources``),
     each checked and converted as arrays are (``prepare(x, y, w)``)."""
 
-    def __init__(self, source, prepare, batch_format=None):
-        self.source = source
-        self.prepare = prepare
-        self.format = batch_format  # the quick check of later batches (batch_format.py)
-        self.steps = source.steps
+    def __init__(self, source, prepare, first):
+        self.source, self.prepare, self.steps = source, prepare, source.steps
+        self.format = batch_format.BatchFormat.learn(*first)  # the quick check of later batches
 
     @property
     def ran_out(self):
         return self.source.ran_out
 
     def epoch(self, generator=None):
-        quick = self.format
         for batch in self.source.epoch(generator):
-            x, y, w = batch_sources.unpack(batch)
-            data = None if quick is None else quick.check(x, y, w)
-            if data is None:  # another format, or a value to refuse: the full checks decide
-                data = self.prepare(x, y, w)
+            x, y, w = batch_sources.unpack(batch)  # the quick check, else the full checks:
+            data = self.format and self.format.check(x, y, w) or self.prepare(x, y, w)
             yield pack_batch(data.arrays, data.counts)
 
     def epoch_done(self):
@@ -349,15 +342,11 @@ class Trainer:
     def metrics(self):
         """The metric objects fit reports and resets: the loss's running mean first,
         then the compiled metrics (after the first batch), then the metrics held in
-        the model's attributes (``self.loss_tracker = metrics.Mean()``), then those its
-        layers made with ``add_metric``, as in Keras 2."""
+        the model's attributes (``self.loss_tracker = metrics.Mean()``), as in Keras 2."""
         own = self._own_metrics if self._own_metrics is not None else self._find_own_metrics()
-        if _metric_holders:  # some layer called add_metric()
-            own = list(own) + [metric for layer in self._self_and_sublayers()
-                               for metric in vars(layer).get("_added_metrics", {}).values()]
         if self.compiled_loss is None:
-            return list(own)
-        return self.compiled_loss.metrics + self.compiled_metrics.metrics + list(own)
+            return list(own) + self._added_metrics()
+        return self.compiled_loss.metrics + self.compiled_metrics.metrics + list(own) + self._added_metrics()
 
     def _find_own_metrics(self):
         """The metrics in the model's attributes (fit looks once, at its start)."""
@@ -455,8 +444,7 @@ class Trainer:
         losses = self.compiled_loss.losses
         some_loss = any(loss is not None for loss in losses)
         specs = [data_adapter.TargetSpec(name, tuple(shape), target_kind(loss),
-                                         optional=some_loss and loss is None,
-                                         ignore_class=getattr(loss, "options", {}).get("ignore_class"))
+                                         some_loss and loss is None, data_adapter.ignored_class(loss))
                  for name, shape, loss in zip(self.output_names, shapes, losses)]
         self._target_specs_cache = (key, specs)
         return specs
@@ -553,9 +541,8 @@ class Trainer:
         def prepare(x, y, w):
             return self._prepare(x, y, w, class_weight, names, step)
 
-        x, y, w = batch_sources.unpack(source.first())
-        data = prepare(x, y, w)  # the format, checked before any step
-        return SourceFeed(source, prepare, BatchFormat.learn(x, y, w, data, self._target_specs()))
+        x, y, w = batch_sources.unpack(source.first())  # the format, checked before any step
+        return SourceFeed(source, prepare, (x, y, w, prepare(x, y, w), self._target_specs()))
 
     def _validation_feed(self, validation_data, steps, batch_size):
         if batch_sources.is_batch_source(validation_data):
