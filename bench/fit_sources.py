@@ -11,10 +11,14 @@ Adam, batch 32) trains one epoch over the same rows fed five ways:
 * Dataset, shuffled: ``.shuffle(len(x)).batch(32).prefetch(1)``, as the tutorials write it.
 
 Every batch from a source is checked as arrays are (shapes, dtypes, finite
-values), so a source costs a little more per batch; the issue's target is
-within 10% of arrays.  Rounds alternate between the ways and the median of
-the rounds is reported, so a slower machine or a busy neighbour affects every
-way alike.
+values, label range): the first in full, the later ones of the same format by
+the quick check of ``models/batch_format.py`` (one sum for NaN/inf, min/max
+of the labels), so a source costs little more per batch than arrays; the
+issue's target is a median within 5% of arrays.  Rounds alternate between the
+ways and the median of the rounds is reported, so a slower machine or a busy
+neighbour affects every way alike.  The time a source adds is Python work,
+serial, so it weighs more when the kernels run on more threads: compare at
+the same ``OMP_NUM_THREADS``.
 
     python bench/fit_sources.py [--rows 12000] [--rounds 5]
 """

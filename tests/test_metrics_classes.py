@@ -373,7 +373,7 @@ def test_auc_buckets_equal_the_direct_count_on_threshold_edges():
     assert uneven.thresholds == pytest.approx([-1e-7, 0.1, 0.6, 1 + 1e-7])
 
 
-def test_auc_from_logits_clips_and_refuses_what_it_does_not_do():
+def test_auc_from_logits_clips_and_refuses_bad_arguments():
     y, p = binary_data(30)
     logits = np.log(p / (1 - p))
     a, b = metrics.AUC(), metrics.AUC(from_logits=True)
@@ -383,8 +383,8 @@ def test_auc_from_logits_clips_and_refuses_what_it_does_not_do():
     outside = metrics.AUC()
     outside.update_state([1, 0], [1.5, -0.5])  # clipped to [0, 1] as in Keras
     assert value(outside) == pytest.approx(1.0)
-    with pytest.raises(NotImplementedError, match="multi_label"):
-        metrics.AUC(multi_label=True)
+    with pytest.raises(ValueError, match="label_weights must be non-negative"):
+        metrics.AUC(multi_label=True, label_weights=[-1.0])
     with pytest.raises(ValueError, match="curve"):
         metrics.AUC(curve="DET")
     with pytest.raises(ValueError, match="num_thresholds must be an integer > 1"):
@@ -476,8 +476,6 @@ def test_crossentropies_follow_keras_2_backend_formulas():
     assert value(s) == pytest.approx(-np.mean(log_softmax[np.arange(6), labels]), rel=1e-5)
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
         s.update_state([3], logits[:1])
-    with pytest.raises(NotImplementedError, match="ignore_class"):
-        metrics.SparseCategoricalCrossentropy(ignore_class=0)
 
 
 # --- names for compile -------------------------------------------------------------------

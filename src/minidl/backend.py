@@ -29,7 +29,7 @@ __all__ = [
     "clear_session", "count_params", "epsilon", "floatx", "get_value", "image_data_format",
     "int_shape", "random_normal", "random_uniform", "set_epsilon", "set_floatx",
     "set_image_data_format", "set_value", "shape", "flatten", "batch_flatten", "mean", "sum",
-    "square", "exp", "log",
+    "square", "exp", "log", "var", "std",
 ]
 
 _EPSILON = 1e-7
@@ -170,6 +170,23 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 (Keras's name)
     from minidl import ops
 
     return ops.sum(x, axis=axis, keepdims=keepdims)
+
+
+def var(x, axis=None, keepdims=False):
+    """The variance over ``axis`` (all axes when None): ``mean((x - mean(x))**2)``,
+    dividing by the number of values, as Keras's (and NumPy's default)."""
+    from minidl import ops
+
+    x = ops.as_tensor(x)
+    centered = ops.sub(x, ops.mean(x, axis=axis, keepdims=True))
+    return ops.mean(ops.mul(centered, centered), axis=axis, keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    """The standard deviation over ``axis`` (all axes when None): ``sqrt(var(x))``."""
+    from minidl import ops
+
+    return ops.sqrt(var(x, axis=axis, keepdims=keepdims))
 
 
 def square(x):

@@ -183,9 +183,37 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
     return ops.neg(ops.sum(ops.mul(y, log_probs), axis=-1))
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
-    """-log p[label] per sample, for integer labels of shape (N,) (or (N, 1))."""
+def check_ignore_class(ignore_class, who):
+    """``ignore_class`` as an int or None, or a ValueError naming ``who``."""
+    if ignore_class is None:
+        return None
+    if isinstance(ignore_class, bool) or not isinstance(ignore_class, (int, np.integer)):
+        raise ValueError(
+            f"{who}: ignore_class must be an integer class index (for example -1, or 255 for "
+            f"the unlabeled pixels of a segmentation) or None, received {ignore_class!r}."
+        )
+    return int(ignore_class)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1, ignore_class=None):
+    """-log p[label] per sample, for integer labels of shape (N,) (or (N, 1)).
+
+    ``ignore_class``: a label value (say -1 for padding) whose samples get the
+    loss 0 and no gradient.  The result then carries which samples are real
+    (``_keras_mask``), so a Loss object averages over those only, as Keras 2
+    does: ``sum(w * loss) / number of real samples``.  ``axis``: the class
+    axis, the last one (-1) only.
+    """
     y_pred = _pred(y_pred)
+    if axis not in (-1, y_pred.ndim - 1):
+        raise ValueError(
+            f"sparse_categorical_crossentropy: the classes must be on the last axis (axis=-1), "
+            f"received axis={axis!r} for predictions of shape {y_pred.shape}; move them with "
+            f"ops.transpose first."
+        )
+    ignore_class = check_ignore_class(ignore_class, "sparse_categorical_crossentropy")
+    if ignore_class is not None:
+        return _ignoring(y_true, y_pred, from_logits, ignore_class)
     logits = _softmax_logits(y_pred, from_logits, "sparse_categorical_crossentropy")
     if logits is not None and logits.ndim == 2:  # the kernel checks the labels' range
         labels = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
@@ -197,6 +225,21 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     np.put_along_axis(one_hot, labels[..., None], 1, axis=-1)
     log_probs = ops.log(ops.clip(y_pred, EPSILON, 1 - EPSILON))
     return ops.neg(ops.sum(ops.mul(one_hot, log_probs), axis=-1))
+
+
+def _ignoring(y_true, y_pred, from_logits, ignore_class):
+    """sparse_categorical_crossentropy with the labels equal to ``ignore_class`` left out:
+    their loss is 0 (computed for class 0, then multiplied by 0: no gradient)."""
+    labels = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+    if labels.ndim == y_pred.ndim and labels.shape[-1:] == (1,):
+        labels = labels.reshape(labels.shape[:-1])
+    real = labels != ignore_class
+    per_sample = sparse_categorical_crossentropy(np.where(real, labels, 0), y_pred, from_logits)
+    if real.shape != per_sample.shape:  # labels of the wrong shape: its error says so
+        return per_sample
+    result = ops.mul(per_sample, real.astype(per_sample.dtype))
+    result._keras_mask = real
+    return result
 
 
 mse = MSE = mean_squared_error
@@ -251,6 +294,9 @@ class Loss:
                 "be computed with minidl ops (minidl.ops or Tensor methods) to have a gradient."
             )
         mask = y_pred._keras_mask if isinstance(y_pred, Tensor) else None
+        ignored = per_sample._keras_mask  # the samples a loss left out (ignore_class)
+        if ignored is not None:
+            mask = ignored if mask is None or mask.shape != ignored.shape else mask & ignored
         if mask is not None:
             sample_weight = self._masked_weights(mask, sample_weight, per_sample.shape)
         if sample_weight is not None:
@@ -361,7 +407,8 @@ class _SoftmaxCrossentropy(_FunctionLoss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         if sample_weight is None and isinstance(y_pred, Tensor) and y_pred.data.ndim == 2 \
-                and self.reduction in ("sum_over_batch_size", "auto") and y_pred._keras_mask is None:
+                and self.reduction in ("sum_over_batch_size", "auto") and y_pred._keras_mask is None \
+                and self.options.get("ignore_class") is None:
             logits = _softmax_logits(y_pred, self.options["from_logits"], self.name)
             if logits is not None:
                 targets = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
@@ -378,11 +425,16 @@ class CategoricalCrossentropy(_SoftmaxCrossentropy):
 
 
 class SparseCategoricalCrossentropy(_SoftmaxCrossentropy):
+    """``sparse_categorical_crossentropy`` with its options; ``ignore_class``
+    (Keras 2): samples with that label count neither in the loss nor in the
+    mean (the mean is over the others; 0 when a batch has no other)."""
+
     fn = staticmethod(sparse_categorical_crossentropy)
 
-    def __init__(self, from_logits=False, reduction="auto",
+    def __init__(self, from_logits=False, ignore_class=None, reduction="auto",
                  name="sparse_categorical_crossentropy"):
-        super().__init__(reduction, name, from_logits=from_logits)
+        super().__init__(reduction, name, from_logits=from_logits, ignore_class=check_ignore_class(
+            ignore_class, "SparseCategoricalCrossentropy"))
 
 
 def _snake(name):

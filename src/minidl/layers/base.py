@@ -459,6 +459,47 @@ class Layer:
         self._own_losses.append(self._as_scalar_loss(loss))
         _loss_holders[key] = weakref.ref(self, lambda _, key=key: _loss_holders.pop(key, None))
 
+    def add_metric(self, value, name=None, aggregation=None):
+        """Report the running mean of ``value`` (a Tensor or array computed in
+        ``call``) in fit's and evaluate's logs, as ``name`` (Keras 2).
+
+        Each call adds the elements of ``value`` to a ``metrics.Mean`` of that
+        name: the logged value is the mean of every element added since the
+        metrics were last reset (fit resets them at each epoch, evaluate at
+        its start).  ``aggregation``: "mean" (the only one Keras 2 supports for
+        a tensor) or None, which means the same.  The metrics appear in the
+        model's ``metrics`` after the compiled ones, layer by layer.
+        """
+        from minidl import metrics as metrics_module
+
+        if aggregation not in (None, "mean"):
+            raise ValueError(
+                f'Layer "{self.name}": add_metric() supports aggregation="mean" only (the mean '
+                f"over the batch and the epoch), received aggregation={aggregation!r}."
+            )
+        if not isinstance(name, str) or not name:
+            raise ValueError(
+                f'Layer "{self.name}": add_metric() needs a name for the logs, for example '
+                f'self.add_metric(ops.mean(inputs), name="mean_activation").'
+            )
+        added = vars(self).get("_added_metrics")
+        if added is None:
+            added = {}
+            object.__setattr__(self, "_added_metrics", added)  # bookkeeping: not tracked
+            key = id(self)
+            _metric_holders[key] = weakref.ref(self, lambda _, key=key: _metric_holders.pop(key, None))
+        metric = added.get(name)
+        if metric is None:
+            metric = added[name] = metrics_module.Mean(name=name)
+        metric.update_state(value.data if isinstance(value, Tensor) else value)
+
+    def _added_metrics(self):
+        """The metrics ``add_metric`` made in this layer and its sublayers, layer by layer."""
+        if not _metric_holders:  # the common case: no layer called add_metric
+            return []
+        return [metric for layer in self._self_and_sublayers()
+                for metric in vars(layer).get("_added_metrics", {}).values()]
+
     def _as_scalar_loss(self, loss):
         if not isinstance(loss, Tensor):
             loss = Tensor(loss, dtype=self._dtype)
@@ -853,3 +894,8 @@ def check_positive_ints(layer_name, argument, value, length):
 def product(shape):
     """The number of entries in ``shape`` (None if any axis is unknown)."""
     return None if any(d is None for d in shape) else math.prod(shape)
+
+
+# id -> weak reference of each layer that called add_metric(): while it is empty, a
+# model's ``metrics`` need not look through its layers for them
+_metric_holders = {}

@@ -167,12 +167,18 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -np.sum(y_true * log_p, axis=axis)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1, ignore_class=None):
     """``-log p[label]``: Keras 2 clips ``p`` to [1e-7, 1 - 1e-7] and takes the log
-    softmax of ``log p``, which renormalises the clipped ``p`` to sum to 1."""
+    softmax of ``log p``, which renormalises the clipped ``p`` to sum to 1.
+    ``ignore_class``: samples with that label get 0 (the metric class also
+    leaves them out of its mean)."""
     if axis not in (-1, as_array(y_pred).ndim - 1):
         y_pred = np.moveaxis(as_array(y_pred), axis, -1)
     y_true, y_pred = _sparse_labels(y_true, y_pred, "sparse_categorical_crossentropy")
+    if ignore_class is not None:
+        real = y_true != ignore_class
+        values = sparse_categorical_crossentropy(np.where(real, y_true, 0), y_pred, from_logits)
+        return values * real
     dtype = y_pred.dtype if y_pred.dtype.kind == "f" else np.float32
     y_pred = y_pred.astype(dtype, copy=False)
     labels = y_true.astype(np.int64)

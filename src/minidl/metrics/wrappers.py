@@ -123,17 +123,28 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """The running mean of ``functions.sparse_categorical_crossentropy`` (class indices).
-    Keras 2's ``ignore_class`` is not supported (only None)."""
+    ``ignore_class`` (Keras 2): samples with that label are left out of the mean
+    (their weight is 0)."""
 
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
                  ignore_class=None, axis=-1):
-        if ignore_class is not None:
-            raise NotImplementedError(
-                f"SparseCategoricalCrossentropy(ignore_class={ignore_class!r}): minidl does not "
-                f"support ignore_class; drop those samples, or give them sample_weight 0."
-            )
+        from minidl.losses import check_ignore_class
+
+        self.ignore_class = check_ignore_class(ignore_class, "SparseCategoricalCrossentropy")
         super().__init__(F.sparse_categorical_crossentropy, name, dtype,
                          from_logits=bool(from_logits), axis=axis)
 
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.ignore_class is None:
+            return super().update_state(y_true, y_pred, sample_weight)
+        y_pred, y_true, _ = squeeze_or_expand(as_array(y_pred), as_array(y_true))
+        values = self._fn(y_true, y_pred, ignore_class=self.ignore_class, **self._fn_kwargs)
+        real = (y_true.reshape(values.shape) != self.ignore_class).astype(values.dtype)
+        if sample_weight is not None:
+            real = real * np.broadcast_to(as_array(sample_weight, values.dtype).reshape(
+                np.shape(sample_weight) + (1,) * (values.ndim - np.ndim(sample_weight))),
+                values.shape)
+        super(MeanMetricWrapper, self).update_state(values, real)
+
     def get_config(self):
-        return {**super().get_config(), "ignore_class": None}
+        return {**super().get_config(), "ignore_class": self.ignore_class}

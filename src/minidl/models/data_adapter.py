@@ -38,6 +38,18 @@ def as_numeric_array(value, what):
     return array
 
 
+def all_finite(array):
+    """Whether a float array holds no NaN and no inf, in one pass, with no copy:
+    the sum of the values is finite when every value is (a NaN or inf anywhere
+    makes it NaN or inf; inf - inf is NaN).  It may also overflow for finite
+    values (a sum beyond float32's 3.4e38): then False, and the caller's exact
+    check (``check_finite``) decides.  ``einsum`` sums without the boolean copy
+    of ``np.isfinite(x).all()`` (three quarters of its instructions for a batch
+    of 32 MNIST images), without BLAS threads, and raises no floating-point
+    warnings."""
+    return bool(np.isfinite(np.einsum("i->", array.reshape(-1))))
+
+
 _SMALL = 1 << 16  # values up to which check_finite tests each value (a boolean copy is cheap)
 
 
@@ -232,13 +244,20 @@ class TargetSpec:
     """What one output needs from its targets: ``kind`` is "sparse" (class
     indices), "categorical" (one-hot), "binary" (values in [0, 1], shaped like
     the output), "dense" (anything shaped like the output), or None (no loss
-    for this output: any numbers, kept as float32 or int64)."""
+    for this output: any numbers, kept as float32 or int64).  ``ignore_class``:
+    a label the sparse loss leaves out (allowed beside the classes)."""
 
-    def __init__(self, output_name, output_shape, kind, optional=False):
+    def __init__(self, output_name, output_shape, kind, optional=False, ignore_class=None):
         self.output_name = output_name
         self.output_shape = output_shape
         self.kind = kind
         self.optional = optional  # no loss here (compile(loss=[..., None])): may have no target
+        self.ignore_class = ignore_class
+
+
+def ignored_class(loss):
+    """The ``ignore_class`` of a compiled Loss object (None for most losses)."""
+    return getattr(loss, "options", {}).get("ignore_class")
 
 
 def prepare_targets(specs, y, what="y"):
@@ -318,7 +337,8 @@ def _prepare_target(spec, value, label):
         if array.dtype.kind == "f" and not np.all(array == np.round(array)):
             example = array[array != np.round(array)][0]
             raise ValueError(f"{label}: class labels must be whole numbers, received values such as {example}.")
-        _check_range(array, classes, label, out)
+        _check_range(array if spec.ignore_class is None else array[array != spec.ignore_class],
+                     classes, label, out)
         return np.ascontiguousarray(array, dtype=np.int64)
     if spec.kind == "categorical":
         if array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1 and classes not in (None, 1)):
@@ -347,6 +367,8 @@ def _prepare_target(spec, value, label):
 
 
 def _check_range(labels, classes, label, out):
+    if labels.size == 0:  # every label is the ignored class
+        return
     low, high = labels.min(), labels.max()
     if low < 0:
         raise ValueError(f"{label}: class labels must be >= 0, received {low}.")

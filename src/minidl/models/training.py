@@ -48,7 +48,7 @@ from minidl import metrics as metrics_module
 from minidl import optimizers as optimizers_module
 from minidl import random as minidl_random
 from minidl.autograd import GradientTape, no_grad
-from minidl.models import batch_sources, data_adapter
+from minidl.models import batch_format, batch_sources, data_adapter
 from minidl.models.compile_utils import (
     LossesContainer,
     MetricsContainer,
@@ -217,10 +217,9 @@ class SourceFeed:
     """An epoch's batches from a Dataset, Sequence or generator (``batch_sources``),
     each checked and converted as arrays are (``prepare(x, y, w)``)."""
 
-    def __init__(self, source, prepare):
-        self.source = source
-        self.prepare = prepare
-        self.steps = source.steps
+    def __init__(self, source, prepare, first):
+        self.source, self.prepare, self.steps = source, prepare, source.steps
+        self.format = batch_format.BatchFormat.learn(*first)  # the quick check of later batches
 
     @property
     def ran_out(self):
@@ -228,7 +227,8 @@ class SourceFeed:
 
     def epoch(self, generator=None):
         for batch in self.source.epoch(generator):
-            data = self.prepare(*batch_sources.unpack(batch))
+            x, y, w = batch_sources.unpack(batch)  # the quick check, else the full checks:
+            data = self.format and self.format.check(x, y, w) or self.prepare(x, y, w)
             yield pack_batch(data.arrays, data.counts)
 
     def epoch_done(self):
@@ -345,8 +345,8 @@ class Trainer:
         the model's attributes (``self.loss_tracker = metrics.Mean()``), as in Keras 2."""
         own = self._own_metrics if self._own_metrics is not None else self._find_own_metrics()
         if self.compiled_loss is None:
-            return list(own)
-        return self.compiled_loss.metrics + self.compiled_metrics.metrics + list(own)
+            return list(own) + self._added_metrics()
+        return self.compiled_loss.metrics + self.compiled_metrics.metrics + list(own) + self._added_metrics()
 
     def _find_own_metrics(self):
         """The metrics in the model's attributes (fit looks once, at its start)."""
@@ -444,7 +444,7 @@ class Trainer:
         losses = self.compiled_loss.losses
         some_loss = any(loss is not None for loss in losses)
         specs = [data_adapter.TargetSpec(name, tuple(shape), target_kind(loss),
-                                         optional=some_loss and loss is None)
+                                         some_loss and loss is None, data_adapter.ignored_class(loss))
                  for name, shape, loss in zip(self.output_names, shapes, losses)]
         self._target_specs_cache = (key, specs)
         return specs
@@ -541,8 +541,8 @@ class Trainer:
         def prepare(x, y, w):
             return self._prepare(x, y, w, class_weight, names, step)
 
-        prepare(*batch_sources.unpack(source.first()))  # the format, checked before any step
-        return SourceFeed(source, prepare)
+        x, y, w = batch_sources.unpack(source.first())  # the format, checked before any step
+        return SourceFeed(source, prepare, (x, y, w, prepare(x, y, w), self._target_specs()))
 
     def _validation_feed(self, validation_data, steps, batch_size):
         if batch_sources.is_batch_source(validation_data):
