@@ -215,9 +215,17 @@ def test_gru_reset_before_step(n, u, dtype, act, ract, masked, dropped, seed):
     dropped_h = h_prev * (rng.random((n, u)) > 0.5).astype(dtype) * 2 if dropped else h_prev
     mask = make_mask(rng, n, masked)
     args = (x, rec, dropped_h, h_prev, rec_h, gh, grh, mask, act, ract)
-    for a, b in zip(gru_reset_before_step(compiled, *args),
-                    gru_reset_before_step(reference, *args)):
-        np.testing.assert_allclose(a, b, **tolerance(dtype))
+    # The backward takes the gates' derivatives from their outputs (tanh: 1 - r**2), which
+    # magnifies the compiled tanh's few-ulp difference from NumPy's where |r| is near 1
+    # (seed 958: r = 0.995, dr 6e-6 apart at float32); hence a larger float32 atol there.
+    names = ["gates", "reset_h", "h", "grad_candidate", "grad_gates", "grad_dropped",
+             "grad_h_prev"]
+    for name, a, b in zip(names, gru_reset_before_step(compiled, *args),
+                          gru_reset_before_step(reference, *args)):
+        tol = tolerance(dtype)
+        if dtype == np.float32 and name.startswith("grad"):
+            tol = dict(rtol=2e-5, atol=2e-5)
+        np.testing.assert_allclose(a, b, err_msg=name, **tol)
 
 
 @pytest.mark.parametrize("backend", [compiled, reference])
