@@ -257,11 +257,12 @@ def test_keras_made_recurrent_model_saves_and_reloads_in_minidl(file, tmp_path):
                                    rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("file", ["gru_reset_before.keras", "gru_reset_before_keras2.h5"])
-def test_gru_reset_after_false_is_refused_by_name(file):
-    with pytest.raises(NotImplementedError, match=r'"gru_\d+" \(GRU\) has reset_after=False; '
-                                                  r"minidl's GRU supports only reset_after=True"):
-        load_model(path_of(file))
+@pytest.mark.parametrize("name", ["gru_reset_before", "gru_reset_before_keras2"])
+def test_gru_reset_after_false_predicts_as_keras(name):
+    model = load_model(fixture(name))
+    assert model.layers[-1].reset_after is False
+    x, (expected,) = stored(name)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_recurrent_arguments_minidl_lacks(tmp_path):
@@ -376,19 +377,15 @@ def test_mask_operation_used_as_data_is_refused(tmp_path):
         load_model(path)
 
 
-@pytest.mark.parametrize("file", ["masked_mean.keras", "masked_mean_keras2.h5",
-                                  "masked_functional.keras"])
-def test_mask_minidl_would_ignore_is_refused(file, tmp_path):
-    """Keras's GlobalAveragePooling1D averages the unmasked steps only; minidl's averages
-    all, so such a model is refused rather than loaded to predict something else."""
-    path = path_of(file)
-    if file == "masked_functional.keras":  # the pooling of a functional model, given mask=
-        def mean_pooling(config):
-            layer_entry(config, "peak")["class_name"] = "GlobalAveragePooling1D"
-        path = rewritten(tmp_path, mean_pooling, "masked_functional")
-    with pytest.raises(NotImplementedError, match=r"\(GlobalAveragePooling1D\) the mask of its "
-                                                  r"padded input.*minidl's GlobalAveragePooling1D"):
-        load_model(path)
+@pytest.mark.parametrize("name", ["masked_mean", "masked_mean_keras2"])
+def test_masked_global_average_pooling_predicts_as_keras(name):
+    """Keras's GlobalAveragePooling1D averages the unmasked steps only; so does minidl's."""
+    model = load_model(fixture(name))
+    x, (expected,) = stored(name)
+    assert (x == 0).any()  # padded steps
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    model.layers[0].mask_zero = False  # the plain mean over every step differs
+    assert not np.allclose(model.predict(x, verbose=0), expected, rtol=1e-3, atol=1e-4)
 
 
 def test_keras_lambda_is_refused_without_running_it(tmp_path):

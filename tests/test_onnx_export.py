@@ -389,3 +389,17 @@ def test_keras_file_to_onnx(tmp_path):
         got = session.run(None, {"features": stored["x0"], "extra": stored["x1"]})
         for g, e in zip(got, (stored["y0"], stored["y1"])):
             np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+def test_masked_global_average_pooling_exports_the_masked_mean(tmp_path):
+    """The mean over the unmasked steps only, as GlobalAveragePooling1D computes it."""
+    model = sequential(layers.Embedding(20, 4, mask_zero=True), layers.GlobalAveragePooling1D(),
+                       layers.Dense(3), input_shape=(5,))
+    session = check_export(model, tmp_path, integers=20)
+    padded = np.array([[3, 7, 0, 0, 0], [0, 0, 5, 1, 2]], np.float32)
+    got = session.run(None, {session.get_inputs()[0].name: padded})[0]
+    np.testing.assert_allclose(got, model.predict(padded, verbose=0), rtol=1e-5, atol=1e-6)
+    table = model.layers[0].embeddings.numpy()
+    kernel, bias = (w.numpy() for w in model.layers[2].weights)
+    np.testing.assert_allclose(got[0], table[[3, 7]].mean(axis=0) @ kernel + bias, rtol=1e-5,
+                               atol=1e-6)

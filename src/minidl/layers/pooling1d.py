@@ -13,6 +13,8 @@ No weights.
 
 from __future__ import annotations
 
+import numpy as np
+
 from minidl import ops
 from minidl.layers.base import Layer
 from minidl.layers.conv1d import check_sequence_shape, one_positive_int, sequence_output_length
@@ -115,9 +117,34 @@ class _GlobalPooling1D(Layer):
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
-    """The mean of each channel over the steps."""
+    """The mean of each channel over the steps; with a mask (from
+    ``Embedding(mask_zero=True)`` or ``Masking``) the mean over the unmasked
+    steps only, as in Keras:
+
+        out[n, c] = sum_t m[n, t] x[n, t, c] / sum_t m[n, t]      m: (batch, steps) 0/1
+
+    so a padded sequence gives the same result as the unpadded one.  A
+    sequence with every step masked gives NaN (0 / 0), as in Keras.  The mask
+    stops here (the output has no steps left to mask).
+    """
 
     _reduce = staticmethod(ops.mean)
+
+    def call(self, inputs, mask=None):
+        _check_call(self, inputs)
+        if mask is None:
+            return ops.mean(inputs, axis=1, keepdims=self.keepdims)
+        mask = np.asarray(getattr(mask, "data", mask))
+        if mask.shape != tuple(inputs.shape[:2]):
+            raise ValueError(
+                f'GlobalAveragePooling1D layer "{self.name}": the mask must have shape (batch, '
+                f"steps) = {tuple(inputs.shape[:2])} for inputs of shape {tuple(inputs.shape)}, "
+                f"received a mask of shape {mask.shape}."
+            )
+        weights = mask.astype(inputs.dtype)[:, :, None]
+        total = ops.sum(ops.mul(inputs, weights), axis=1, keepdims=self.keepdims)
+        with np.errstate(invalid="ignore", divide="ignore"):  # all masked: NaN, as Keras
+            return ops.div(total, weights.sum(axis=1, keepdims=self.keepdims))
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):

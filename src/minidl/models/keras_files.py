@@ -30,9 +30,9 @@ naming the layer.  The model comes back uncompiled: compile it to train it.
 Masks: Keras 3 writes the mask of ``Embedding(mask_zero=True)`` or ``Masking`` in a
 functional model as operations (``NotEqual``, ``Any``) given to later layers as
 ``mask=``; minidl computes the same masks itself, so those are left out.  A model in
-which a mask reaches a layer that Keras uses it in and minidl does not
-(``GlobalAveragePooling1D``) is refused, as are a GRU with ``reset_after=False``, weight
-constraints and ``Lambda`` layers (their function is Python bytecode, never run).
+which Keras and minidl would mask differently (a mask reaching a layer that Keras uses it
+in and minidl does not) is refused, as are weight constraints and ``Lambda`` layers
+(their function is Python bytecode, never run).
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ _INERT = {
     "recurrent_constraint": None, "data_format": "channels_last", "antialias": False,
     "pad_to_aspect_ratio": False, "value_range": [0, 255],
 }
-# Keras arguments minidl's layer takes but supports one value of (others: an error).
-_REQUIRED = {"GRU": {"reset_after": True}}
+# Keras arguments minidl's layer takes but supports one value of (others: an error);
+# none at present (GRU's reset_after=False is read since minidl has ops.gru_reset_before).
+_REQUIRED = {}
 # Wrappers, and their arguments that are layer configs (translated in turn).
 _WRAPPERS = {"Bidirectional": ("layer", "backward_layer"), "TimeDistributed": ("layer",)}
 _MODELS = ("Sequential", "Functional", "Model")
@@ -164,8 +165,9 @@ def _rebuild(config, custom_objects, label):
     return _guarded(lambda: deserialize(converted, custom_objects), label)
 
 
-# Keras layers whose output depends on a mask they receive (besides those whose minidl
-# twin takes one in ``call``): Keras averages over the unmasked steps only.
+# Keras layers whose output depends on a mask they receive and that stop it (Keras's
+# GlobalAveragePooling1D averages over the unmasked steps only); minidl's twin must take
+# the mask in ``call``.
 _MASK_USERS = {"GlobalAveragePooling1D"}
 # Keras layers that pass a mask on (``supports_masking``, or merging their inputs' masks).
 _KERAS_PASSES = {
@@ -223,6 +225,8 @@ def _output_masked(entry, incoming, label):
                 "input, but in minidl the mask is dropped by an earlier layer that Keras passes "
                 "it through (such as a merge layer), so this model cannot be loaded as Keras "
                 "made it.")
+        if class_name in _MASK_USERS:  # used here, and no mask goes on
+            return False, False
         inner = config.get("layer", {}).get("config", config)  # Bidirectional's wrapped layer
         return (bool(inner.get("return_sequences", True)),) * 2
     if class_name in _MASK_USERS:

@@ -119,13 +119,26 @@ def avg_pool1d(b, layer, x, input_shape):
     return _pool(b, layer, x, input_shape, "AveragePool", [layer.pool_size], [layer.strides])
 
 
-@converter(GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D,
-           any_length=True)
+@converter(GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalMaxPooling1D, any_length=True)
 def global_pool(b, layer, x, input_shape):
     """The mean or maximum over every axis but the batch and the channels."""
     op = "ReduceMax" if isinstance(layer, (GlobalMaxPooling2D, GlobalMaxPooling1D)) else "ReduceMean"
     axes = list(range(1, len(input_shape) - 1))
     return b.reduce(op, x, axes, layer.name, keepdims=layer.keepdims)
+
+
+@converter(GlobalAveragePooling1D, masks=True, any_length=True)
+def global_average_pool1d(b, layer, x, input_shape, mask=None):
+    """The mean over the steps; with a timestep mask m (float 0/1, (batch, steps)) the
+    mean over the unmasked steps, ``sum_t m x / sum_t m``, as the layer computes it.
+    The mask stops here."""
+    if mask is None:
+        return b.reduce("ReduceMean", x, [1], layer.name, keepdims=layer.keepdims), None
+    weights = b.node("Unsqueeze", [mask, b.ints([2], "axis_2")], layer.name)
+    total = b.reduce("ReduceSum", b.node("Mul", [x, weights], layer.name), [1], layer.name,
+                     keepdims=layer.keepdims)
+    count = b.reduce("ReduceSum", weights, [1], layer.name, keepdims=layer.keepdims)
+    return b.node("Div", [total, count], layer.name), None
 
 
 @converter(BatchNormalization)
