@@ -415,8 +415,9 @@ def test_bidirectional_with_its_own_backward_layer_keeps_it(tmp_path):
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
 
 
-@pytest.mark.parametrize("file", ["masked_merge.keras", "masked_merge_keras2.h5"])
-def test_mask_keras_passes_through_a_merge_and_minidl_drops_is_refused(file):
-    with pytest.raises(NotImplementedError, match=r'"lstm" \(LSTM\) the mask of its padded input, '
-                                                  "but in minidl the mask is dropped"):
-        load_model(path_of(file))
+@pytest.mark.parametrize("name", ["masked_merge", "masked_merge_keras2"])
+def test_mask_through_a_merge_reaches_the_lstm_as_keras(name):
+    model = load_model(fixture(name))
+    x, (expected,) = stored(name)
+    assert (x == 0).any()  # padded steps
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)

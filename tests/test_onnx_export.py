@@ -403,3 +403,14 @@ def test_masked_global_average_pooling_exports_the_masked_mean(tmp_path):
     kernel, bias = (w.numpy() for w in model.layers[2].weights)
     np.testing.assert_allclose(got[0], table[[3, 7]].mean(axis=0) @ kernel + bias, rtol=1e-5,
                                atol=1e-6)
+
+
+def test_masks_reaching_a_merge_are_refused_by_name(tmp_path):
+    """Add combines its inputs' masks (as Keras); the exporter does not, so it refuses."""
+    tokens = layers.Input(shape=(5,), name="tokens")
+    x = layers.Embedding(10, 3, mask_zero=True)(tokens)
+    added = layers.Add(name="join")([layers.Dense(3)(x), layers.Dense(3)(x)])
+    model = minidl.Model(tokens, layers.LSTM(2)(added))
+    with pytest.raises(NotImplementedError, match=r'"join" \(Add\) merges inputs that carry '
+                                                  "timestep masks"):
+        minidl.onnx.export(model, tmp_path / "m.onnx")

@@ -22,6 +22,13 @@ after its batch axis ((None, 3) with (None, 4, 3) gives (None, 4, 3)).
 along the given axes ((None, 5) and (None, 5) with axes=1 give (None, 1));
 with ``normalize=True`` both are L2-normalized first: the cosine similarity.
 
+Masks (from ``Embedding(mask_zero=True)`` or ``Masking``) go on as in Keras 2:
+an elementwise merge's output step is real only where it is real in every
+masked input (logical AND; an input without a mask counts as all real);
+``Concatenate`` joins the masks along its axis when that is the steps axis
+(an unmasked input's steps all real), and ANDs them otherwise.  ``Dot``
+drops the mask.
+
 Each layer has a lowercase functional form: ``add([a, b])``, ``dot([a, b], axes=1)``...
 """
 
@@ -29,6 +36,8 @@ from __future__ import annotations
 
 import numbers
 from functools import reduce
+
+import numpy as np
 
 from minidl import ops
 from minidl.layers.base import Layer
@@ -49,9 +58,26 @@ class _Merge(Layer):
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # checks the shapes
 
+    def _input_masks(self, inputs, mask):
+        """The inputs' masks as boolean arrays (None for an unmasked input), or None
+        when no input is masked."""
+        if mask is None:
+            return None
+        if not isinstance(mask, (list, tuple)) or len(mask) != len(inputs):
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}": mask must be a list with one '
+                f"entry (or None) per input ({len(inputs)} inputs), received {mask!r}."
+            )
+        if all(m is None for m in mask):
+            return None
+        return [None if m is None else np.asarray(getattr(m, "data", m), dtype=bool)
+                for m in mask]
+
 
 class Concatenate(_Merge):
     """Joins its inputs along ``axis`` (the feature axis by default)."""
+
+    supports_masking = True  # as Keras: masks are joined too (compute_mask)
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -77,6 +103,31 @@ class Concatenate(_Merge):
         axis = self.axis if self.axis >= 0 else inputs[0].ndim + self.axis
         return ops.concatenate(list(inputs), axis=axis)
 
+    def compute_mask(self, inputs, mask=None):
+        """As Keras 2: each mask, given one trailing size-1 axis when it has fewer
+        axes than its input (an unmasked input: all True, the input's shape with a
+        last axis of 1), is joined along ``axis``; the result is True where all
+        of its last axis is.  So (N, T1) and (N, T2) masks of steps joined along
+        axis 1 give the (N, T1 + T2) mask; joined along the features, (N, T) AND."""
+        masks = self._input_masks(inputs, mask)
+        if masks is None:
+            return None
+        shaped = []
+        for x, m in zip(inputs, masks):
+            if m is None:
+                m = np.ones(tuple(x.shape[:-1]) + (1,), dtype=bool)
+            elif m.ndim < x.ndim:
+                m = m[..., None]
+            shaped.append(m)
+        try:
+            return np.all(np.concatenate(shaped, axis=self.axis), axis=-1)
+        except ValueError:
+            raise ValueError(
+                f'Concatenate layer "{self.name}": cannot join the masks of its inputs along '
+                f"axis {self.axis}: masks of shapes {[None if m is None else m.shape for m in masks]} "
+                f"for inputs of shapes {[tuple(x.shape) for x in inputs]}."
+            ) from None
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
 
@@ -86,6 +137,7 @@ class _ElementwiseMerge(_Merge):
     left over the list; shapes broadcast as the module docstring says."""
 
     _min_inputs = 1  # as Keras: a list of one input is passed through
+    supports_masking = True  # as Keras: the inputs' masks are combined (compute_mask)
     _max_inputs = None
     _combine = staticmethod(ops.add)
 
@@ -119,6 +171,13 @@ class _ElementwiseMerge(_Merge):
 
     def _merge(self, inputs):
         return reduce(self._combine, inputs)
+
+    def compute_mask(self, inputs, mask=None):
+        """As Keras 2: the AND of the inputs' masks (unmasked inputs left out)."""
+        masks = self._input_masks(inputs, mask)
+        if masks is None:
+            return None
+        return reduce(np.logical_and, [m for m in masks if m is not None])
 
 
 def _broadcast(shape_a, shape_b):
@@ -234,6 +293,10 @@ class Dot(_Merge):
         if self.normalize:
             a, b = ops.l2_normalize(a, axis=axis_a), ops.l2_normalize(b, axis=axis_b)
         return ops.batch_dot(a, b, (axis_a, axis_b))
+
+    def compute_mask(self, inputs, mask=None):
+        """None: as in Keras 2, the mask stops at a Dot."""
+        return None
 
     def get_config(self):
         axes = self.axes if isinstance(self.axes, int) else list(self.axes)
