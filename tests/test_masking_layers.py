@@ -151,3 +151,97 @@ def test_merge_model_save_load_keeps_the_masks(tmp_path):
     model.save(tmp_path / "m.keras")
     np.testing.assert_allclose(load_model(tmp_path / "m.keras").predict([XA, XB], verbose=0),
                                KERAS_MERGE_LSTM["add"], rtol=1e-5, atol=1e-6)
+
+
+# Which layers pass a (batch, steps) mask on, as tf_keras 2.21 does: the table was made
+# once with tf_keras (layer(Masking()(Input((4, 3))))._keras_mask is not None).
+KERAS_KEEPS_THE_MASK = {
+    "ReLU": True, "LeakyReLU": True, "ELU": True, "PReLU": True, "ThresholdedReLU": True,
+    "BatchNormalization": True, "GaussianNoise": True, "GaussianDropout": True,
+    "ActivityRegularization": True, "Dropout": True, "Dense": True, "Activation": True,
+    "TimeDistributed": True, "Masking": True, "LSTM_seq": True, "Bidirectional_seq": True,
+    "Conv1D": False, "MaxPooling1D": False, "AveragePooling1D": False,
+    "GlobalMaxPooling1D": False, "GlobalAveragePooling1D": False, "Flatten": False,
+    "Reshape": False, "Permute": False, "Rescaling": False, "Lambda": False, "LSTM": False,
+    "Normalization": False,
+}
+MAKERS = {
+    "ReLU": layers.ReLU, "LeakyReLU": layers.LeakyReLU, "ELU": layers.ELU, "PReLU": layers.PReLU,
+    "ThresholdedReLU": layers.ThresholdedReLU, "BatchNormalization": layers.BatchNormalization,
+    "GaussianNoise": lambda: layers.GaussianNoise(0.1),
+    "GaussianDropout": lambda: layers.GaussianDropout(0.1),
+    "ActivityRegularization": layers.ActivityRegularization,
+    "Dropout": lambda: layers.Dropout(0.1), "Dense": lambda: layers.Dense(2),
+    "Activation": lambda: layers.Activation("tanh"),
+    "TimeDistributed": lambda: layers.TimeDistributed(layers.Dense(2)),
+    "Masking": lambda: layers.Masking(-99.0),
+    "LSTM_seq": lambda: layers.LSTM(2, return_sequences=True),
+    "Bidirectional_seq": lambda: layers.Bidirectional(layers.LSTM(2, return_sequences=True)),
+    "Conv1D": lambda: layers.Conv1D(2, 2), "MaxPooling1D": layers.MaxPooling1D,
+    "AveragePooling1D": layers.AveragePooling1D, "GlobalMaxPooling1D": layers.GlobalMaxPooling1D,
+    "GlobalAveragePooling1D": layers.GlobalAveragePooling1D, "Flatten": layers.Flatten,
+    "Reshape": lambda: layers.Reshape((12,)), "Permute": lambda: layers.Permute((2, 1)),
+    "Rescaling": lambda: layers.Rescaling(2.0), "Lambda": lambda: layers.Lambda(lambda t: t * 2),
+    "LSTM": lambda: layers.LSTM(2),
+    "Normalization": lambda: layers.Normalization(mean=0.0, variance=1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_KEEPS_THE_MASK))
+@pytest.mark.parametrize("training", [False, True])
+def test_each_layer_keeps_or_drops_the_mask_as_keras(name, training):
+    x = np.arange(24, dtype=np.float32).reshape(2, 4, 3) / 10
+    x[0, 3] = 0.0  # a padded step
+    out = MAKERS[name]()(layers.Masking()(x), training=training)
+    if name == "Masking":  # makes its own (nothing equals -99), as Keras
+        np.testing.assert_array_equal(out._keras_mask, np.ones((2, 4), bool))
+    elif KERAS_KEEPS_THE_MASK[name]:
+        np.testing.assert_array_equal(out._keras_mask, [[1, 1, 1, 0], [1, 1, 1, 1]])
+    else:
+        assert out._keras_mask is None
+
+
+# tf_keras: BatchNormalization(momentum=0.5) on (None, 4, 3), weights gamma, beta below,
+# moving statistics 0 and 1; bn(BN_X, training=True, mask=BN_MASK) and the moving weights.
+BN_X = ((np.arange(24, dtype=np.float32).reshape(2, 4, 3) * 7) % 11 - 5) / 3
+BN_MASK = np.array([[1, 1, 0, 0], [1, 1, 1, 0]], bool)
+KERAS_BN_Y = [
+    [[-2.4740965366363525, 0.4905152916908264, -1.7837927341461182],
+     [2.122504472732544, 0.27472925186157227, -2.3966727256774902],
+     [1.6628444194793701, 0.05894322693347931, -3.0095531940460205],
+     [1.2031843662261963, -0.15684279799461365, -3.6224331855773926]],
+    [[0.7435241937637329, -0.3726288080215454, 2.506368637084961],
+     [0.2838640511035919, -0.5884148478507996, 1.8934886455535889],
+     [-0.17579609155654907, -0.8042008876800537, 1.2806084156036377],
+     [-0.6354562044143677, -1.0199867486953735, 0.6677282452583313]]]
+KERAS_BN_MOVING = [[0.10000000149011612, -0.20000000298023224, 0.23333331942558289],
+                   [1.0911110639572144, 0.7977777719497681, 1.0911110639572144]]
+
+
+def _bn(dtype="float32"):
+    bn = layers.BatchNormalization(momentum=0.5, dtype=dtype)
+    bn.build((None, 4, 3))
+    bn.set_weights([np.array([1.5, 0.5, 2.0]), np.array([0.1, -0.2, 0.3]), np.zeros(3),
+                    np.ones(3)])
+    return bn
+
+
+def test_batch_normalization_trains_on_the_unmasked_steps_as_keras():
+    bn = _bn()
+    out = bn(BN_X, training=True, mask=BN_MASK)
+    np.testing.assert_allclose(out.data, KERAS_BN_Y, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose([w.numpy() for w in bn.weights[2:]], KERAS_BN_MOVING, rtol=1e-5)
+    np.testing.assert_array_equal(out._keras_mask, BN_MASK)
+    # inference: the moving statistics, the mask changes nothing
+    np.testing.assert_allclose(bn(BN_X, mask=BN_MASK).data, bn(BN_X).data)
+
+
+def test_masked_batch_normalization_gradcheck_float64_and_errors():
+    bn = _bn("float64")
+    weights = np.random.default_rng(1).standard_normal((2, 4, 3))
+    assert gradcheck(lambda x: ops.sum(ops.mul(bn(x, training=True, mask=BN_MASK), weights)),
+                     [BN_X.astype(np.float64)])
+    with pytest.raises(ValueError, match=r"BatchNormalization.*every step of the batch is masked"):
+        bn(BN_X, training=True, mask=np.zeros((2, 4), bool))
+    with pytest.raises(ValueError, match=r"BatchNormalization.*\(2, 4, 3\).*\(2, 3\)"):
+        bn(BN_X, training=True, mask=np.ones((2, 3), bool))

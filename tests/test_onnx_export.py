@@ -414,3 +414,14 @@ def test_masks_reaching_a_merge_are_refused_by_name(tmp_path):
     with pytest.raises(NotImplementedError, match=r'"join" \(Add\) merges inputs that carry '
                                                   "timestep masks"):
         minidl.onnx.export(model, tmp_path / "m.onnx")
+
+
+def test_a_mask_through_batch_normalization_and_activations_reaches_the_lstm(tmp_path):
+    """BatchNormalization and the activation layers pass the mask on (as Keras 2)."""
+    model = sequential(layers.Embedding(20, 4, mask_zero=True), layers.BatchNormalization(),
+                       layers.LeakyReLU(), layers.GaussianNoise(0.1), layers.LSTM(3),
+                       input_shape=(5,))
+    session = check_export(model, tmp_path, integers=20)
+    padded = np.array([[3, 7, 0, 0, 0], [4, 0, 0, 0, 0]], np.float32)
+    got = session.run(None, {session.get_inputs()[0].name: padded})[0]
+    np.testing.assert_allclose(got, model.predict(padded, verbose=0), rtol=1e-5, atol=1e-6)

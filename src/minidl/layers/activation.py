@@ -37,6 +37,8 @@ _MASKED_SCORE = -1e9
 class _ActivationLayer(Layer):
     """A layer whose output has its input's shape."""
 
+    supports_masking = True  # as Keras 2: a sequence's mask goes on, step by step
+
     def compute_output_shape(self, input_shape):
         return input_shape
 

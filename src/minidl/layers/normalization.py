@@ -19,6 +19,15 @@ stay those it learned.
 
 ``gamma`` and ``beta`` are learned; the moving statistics are
 non-trainable weights: 4 * C parameters, of which 2 * C trainable.
+
+Masks (as Keras 2): a sequence's mask (``Embedding(mask_zero=True)``,
+``Masking``) goes on to the output.  While training, the batch statistics are
+taken over the unmasked steps only (m: the 0/1 mask, broadcast over the
+features; every step is still normalised)::
+
+    mean = sum(m * x) / sum(m)      var = sum(m * (x - mean)^2) / sum(m)
+
+Inference uses the moving statistics, so there the mask changes nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ from minidl.layers.base import Layer
 
 class BatchNormalization(Layer):
     """Normalises activations per channel; see the module docstring."""
+
+    supports_masking = True
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
@@ -84,17 +95,47 @@ class BatchNormalization(Layer):
             return tensor
         return ops.reshape(tensor, self._param_shape)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, mask=None):
         gamma, beta = self._broadcast(self.gamma), self._broadcast(self.beta)
         if not training or not self.trainable:  # frozen: inference mode, as in Keras 2 (TF 2)
             return ops.batch_norm(
                 inputs, gamma, beta, self._broadcast(self.moving_mean),
                 self._broadcast(self.moving_variance), self.epsilon)
-        y, batch_mean, batch_var = ops.batch_norm_train(
-            inputs, gamma, beta, self.epsilon, self._reduce_axes)
+        if mask is not None:
+            y, batch_mean, batch_var = self._masked_train(inputs, gamma, beta, mask)
+        else:
+            y, batch_mean, batch_var = ops.batch_norm_train(
+                inputs, gamma, beta, self.epsilon, self._reduce_axes)
         self._update_moving(self.moving_mean, batch_mean)
         self._update_moving(self.moving_variance, batch_var)
         return y
+
+    def _masked_train(self, inputs, gamma, beta, mask):
+        """The training form with the statistics of the unmasked steps (module docstring),
+        composed of differentiable ops.  Returns ``(y, batch_mean, batch_var)``."""
+        mask = np.asarray(getattr(mask, "data", mask))
+        if mask.ndim >= inputs.ndim or mask.shape != tuple(inputs.shape[:mask.ndim]):
+            raise ValueError(
+                f'BatchNormalization layer "{self.name}": the mask must have the leading shape '
+                f"of the inputs {tuple(inputs.shape)} (such as (batch, steps)), received a mask "
+                f"of shape {mask.shape}.")
+        weights = mask.astype(inputs.dtype).reshape(mask.shape + (1,) * (inputs.ndim - mask.ndim))
+        axes = self._reduce_axes
+        count = np.broadcast_to(weights, inputs.shape).sum(axis=axes, keepdims=True)
+        if not count.all():
+            raise ValueError(
+                f'BatchNormalization layer "{self.name}": every step of the batch is masked, so '
+                "there are no statistics to normalise with while training; check the padding.")
+        mean = ops.div(ops.sum(ops.mul(inputs, weights), axis=axes, keepdims=True), count)
+        centered = ops.sub(inputs, mean)
+        var = ops.div(ops.sum(ops.mul(ops.mul(centered, centered), weights), axis=axes,
+                              keepdims=True), count)
+        y = ops.div(centered, ops.sqrt(ops.add(var, inputs.dtype.type(self.epsilon))))
+        if gamma is not None:
+            y = ops.mul(y, gamma)
+        if beta is not None:
+            y = ops.add(y, beta)
+        return y, mean.data.reshape(-1), var.data.reshape(-1)
 
     def _update_moving(self, moving, batch_value):
         """moving = momentum * moving + (1 - momentum) * batch_value, in place."""

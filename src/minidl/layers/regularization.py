@@ -67,6 +67,8 @@ def _check_rate(label, name, value, upper=None):
 class GaussianNoise(BaseRandomLayer):
     """Add ``Normal(0, stddev)`` noise while training; see the module docstring."""
 
+    supports_masking = True  # as Keras 2: a sequence's mask goes on
+
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.stddev = _check_rate(f'GaussianNoise layer "{self.name}"', "stddev", stddev)
@@ -86,6 +88,8 @@ class GaussianNoise(BaseRandomLayer):
 
 class GaussianDropout(BaseRandomLayer):
     """Multiply by ``Normal(1, sqrt(rate / (1 - rate)))`` noise while training."""
+
+    supports_masking = True  # as Keras 2: a sequence's mask goes on
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
@@ -107,6 +111,8 @@ class GaussianDropout(BaseRandomLayer):
 
 class ActivityRegularization(Layer):
     """Identity that adds ``(l1 * sum|x| + l2 * sum x^2) / batch_size`` to the loss."""
+
+    supports_masking = True  # as Keras 2: a sequence's mask goes on
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         super().__init__(**kwargs)

@@ -173,8 +173,9 @@ _MASK_USERS = {"GlobalAveragePooling1D"}
 _KERAS_PASSES = {
     "Dense", "Activation", "Dropout", "TimeDistributed", "Masking", "BatchNormalization",
     "GaussianNoise", "GaussianDropout", "ActivityRegularization", "ReLU", "LeakyReLU", "ELU",
-    "PReLU", "ThresholdedReLU", "Concatenate", "Add", "Subtract", "Multiply", "Average",
-    "Maximum", "Minimum",
+    "PReLU", "ThresholdedReLU", "Softmax", "Concatenate", "Add", "Subtract", "Multiply",
+    "Average", "Maximum", "Minimum", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "AlphaDropout", "LayerNormalization", "GroupNormalization", "UnitNormalization",
 }
 
 

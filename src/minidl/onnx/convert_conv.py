@@ -141,10 +141,11 @@ def global_average_pool1d(b, layer, x, input_shape, mask=None):
     return b.node("Div", [total, count], layer.name), None
 
 
-@converter(BatchNormalization)
-def batch_norm(b, layer, x, input_shape):
+@converter(BatchNormalization, masks=True)
+def batch_norm(b, layer, x, input_shape, mask=None):
     """Inference: ``(x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta``,
-    in that order, as ``ops.batch_norm`` computes it."""
+    in that order, as ``ops.batch_norm`` computes it.  A timestep mask changes nothing
+    at inference and goes on (``supports_masking``)."""
     shape = layer._param_shape or (-1,)
 
     def parameter(weight, what):
@@ -158,4 +159,4 @@ def batch_norm(b, layer, x, input_shape):
         y = b.node("Mul", [y, parameter(layer.gamma.numpy(), "gamma")], layer.name)
     if layer.beta is not None:
         y = b.node("Add", [y, parameter(layer.beta.numpy(), "beta")], layer.name)
-    return y
+    return y, mask
