@@ -405,14 +405,29 @@ def test_masked_global_average_pooling_exports_the_masked_mean(tmp_path):
                                atol=1e-6)
 
 
-def test_masks_reaching_a_merge_are_refused_by_name(tmp_path):
-    """Add combines its inputs' masks (as Keras); the exporter does not, so it refuses."""
-    tokens = layers.Input(shape=(5,), name="tokens")
-    x = layers.Embedding(10, 3, mask_zero=True)(tokens)
-    added = layers.Add(name="join")([layers.Dense(3)(x), layers.Dense(3)(x)])
-    model = minidl.Model(tokens, layers.LSTM(2)(added))
-    with pytest.raises(NotImplementedError, match=r'"join" \(Add\) merges inputs that carry '
-                                                  "timestep masks"):
+@pytest.mark.parametrize("merge", ["add", "multiply", "concatenate", "concatenate_steps"])
+def test_masks_through_a_merge_reach_the_lstm(merge, tmp_path):
+    """The merge layers combine their inputs' masks (as Keras 2); so does the export."""
+    left, right = layers.Input(shape=(5,), name="left"), layers.Input(shape=(5,), name="right")
+    a = layers.Embedding(10, 3, mask_zero=True)(left)
+    b = layers.Embedding(10, 3, mask_zero=True)(right)
+    joined = {"add": lambda: layers.Add()([a, b]), "multiply": lambda: layers.Multiply()([a, b]),
+              "concatenate": lambda: layers.Concatenate()([a, b]),
+              "concatenate_steps": lambda: layers.Concatenate(axis=1)([a, b])}[merge]()
+    model = randomize(Model([left, right], layers.LSTM(2)(joined)))
+    session = check_export(model, tmp_path, integers=10)
+    xs = [np.array([[3, 7, 0, 0, 0], [4, 0, 0, 0, 0]], np.float32),
+          np.array([[1, 0, 0, 0, 0], [4, 5, 6, 0, 0]], np.float32)]
+    got = session.run(None, {"left": xs[0], "right": xs[1]})[0]
+    np.testing.assert_allclose(got, model.predict(xs, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_joining_masked_and_unmasked_steps_is_refused_by_name(tmp_path):
+    left, right = layers.Input(shape=(5,), name="left"), layers.Input(shape=(5, 3), name="right")
+    a = layers.Embedding(10, 3, mask_zero=True)(left)
+    model = Model([left, right], layers.LSTM(2)(layers.Concatenate(axis=1, name="join")([a, right])))
+    with pytest.raises(NotImplementedError, match=r'"join" \(Concatenate\) joins sequences along '
+                                                  "their steps, some with a timestep mask"):
         minidl.onnx.export(model, tmp_path / "m.onnx")
 
 

@@ -77,3 +77,32 @@ def dot(b, layer, xs, input_shapes):
     if not rest:
         out = b.node("Unsqueeze", [out, b.ints([1], "axis_1")], layer.name)
     return out
+
+
+# The layers whose output mask is made from their inputs' masks (``merged_mask``).
+MERGE_LAYERS = (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract)
+
+
+def merged_mask(b, layer, masks, input_shapes):
+    """The output mask of a merge layer from its inputs' masks (float 0/1, (batch, steps);
+    None: unmasked), as the layer's ``compute_mask``: the product (logical AND) of the
+    masks present; ``Concatenate`` along the steps axis of sequences joins them instead
+    (then every input must be masked: the exporter does not make an all-real mask of
+    unknown length).  ``Dot`` makes none."""
+    present = [m for m in masks if m is not None]
+    if not present or isinstance(layer, Dot):
+        return None
+    if isinstance(layer, Concatenate):
+        rank = len(input_shapes[0])
+        if rank == 3 and layer.axis % rank == 1:
+            if len(present) != len(masks):
+                raise NotImplementedError(
+                    f'ONNX export: layer "{layer.name}" (Concatenate) joins sequences along their '
+                    "steps, some with a timestep mask and some without; the exporter joins "
+                    "masks only when every input has one. Give every input a mask (Masking or "
+                    "Embedding(mask_zero=True)) or join along the features.")
+            return b.node("Concat", present, layer.name, axis=1)
+    out = present[0]
+    for mask in present[1:]:
+        out = b.node("Mul", [out, mask], layer.name)
+    return out

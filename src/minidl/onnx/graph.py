@@ -164,6 +164,8 @@ def convert_layer(builder, layer, sources, shapes, in_masks, list_input):
     without it would give different values.  In the graph a mask is a float
     0/1 value of shape (batch, timesteps).
     """
+    from minidl.onnx.convert_merge import MERGE_LAYERS as _MERGES, merged_mask
+
     convert = registry.find(layer)
     for one in shapes:
         unknown = [i for i, d in enumerate(one) if d is None and i > 0]
@@ -190,13 +192,17 @@ def convert_layer(builder, layer, sources, shapes, in_masks, list_input):
                 "mask of its input (made by Embedding(mask_zero=True) or Masking before it), "
                 "which the exporter cannot give it. Remove mask_zero=True / the Masking layer "
                 "if the model does not need it, or end the masked part with a recurrent layer.")
-        if present and list_input and layer.supports_masking:
+        if present and list_input and layer.supports_masking and not isinstance(layer, _MERGES):
             raise NotImplementedError(
-                f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) merges inputs that '
-                "carry timestep masks; the exporter does not merge masks.")
+                f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) takes a list of '
+                "inputs that carry timestep masks; the exporter merges masks only in the merge "
+                "layers (Add, Concatenate, ...).")
         result = convert(builder, layer, x, shape)
-        passes = layer.supports_masking or getattr(convert, "keeps_mask", False)
-        out_mask = in_masks[0] if passes and not list_input else None
+        if list_input and isinstance(layer, _MERGES):
+            out_mask = merged_mask(builder, layer, in_masks, shape)
+        else:
+            passes = layer.supports_masking or getattr(convert, "keeps_mask", False)
+            out_mask = in_masks[0] if passes and not list_input else None
     results = result if isinstance(result, list) else [result]
     out_masks = out_mask if isinstance(out_mask, list) else [out_mask] * len(results)
     return results, out_masks
