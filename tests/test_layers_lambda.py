@@ -85,8 +85,8 @@ def test_saving_a_lambda_is_refused_with_what_to_do_instead(tmp_path):
 def test_lambda_bad_arguments():
     with pytest.raises(TypeError, match=r'Lambda layer "lambda": function must be callable, received 3'):
         layers.Lambda(3)
-    with pytest.raises(ValueError, match="mask is not supported"):
-        layers.Lambda(abs, mask=lambda x: x)
+    with pytest.raises(TypeError, match=r'Lambda layer "lambda_\d+": mask must be a function'):
+        layers.Lambda(abs, mask="yes")
     with pytest.raises(TypeError, match="arguments must be a dict"):
         layers.Lambda(abs, arguments=[1])
     with pytest.raises(ValueError, match="output_shape must hold positive sizes"):

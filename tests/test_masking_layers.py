@@ -245,3 +245,23 @@ def test_masked_batch_normalization_gradcheck_float64_and_errors():
         bn(BN_X, training=True, mask=np.zeros((2, 4), bool))
     with pytest.raises(ValueError, match=r"BatchNormalization.*\(2, 4, 3\).*\(2, 3\)"):
         bn(BN_X, training=True, mask=np.ones((2, 3), bool))
+
+
+def test_lambda_mask_argument_as_keras():
+    """Keras 2's Lambda(mask=...): a function (inputs, input_mask) -> mask, or a fixed mask;
+    None drops the input's mask."""
+    x = np.arange(24, dtype=np.float32).reshape(2, 4, 3) / 10
+    x[0, 2:] = 0.0
+    masked = layers.Masking()(x)
+    keep = layers.Lambda(lambda t: t * 2, mask=lambda inputs, mask: mask)(masked)
+    np.testing.assert_array_equal(keep._keras_mask, [[1, 1, 0, 0], [1, 1, 1, 1]])
+    fixed = np.array([[1, 0, 0, 0], [1, 1, 0, 0]], bool)
+    np.testing.assert_array_equal(layers.Lambda(lambda t: t * 2, mask=fixed)(x)._keras_mask, fixed)
+    assert layers.Lambda(lambda t: t * 2)(masked)._keras_mask is None
+    # the kept mask reaches an LSTM: padding changes nothing
+    inputs = minidl.Input((None,))
+    steps = layers.Lambda(lambda t: t * 2, output_shape=(None, 3), mask=lambda t, m: m)(
+        layers.Embedding(10, 3, mask_zero=True)(inputs))
+    model = minidl.Model(inputs, layers.LSTM(2)(steps))
+    np.testing.assert_allclose(model.predict(np.array([[1, 2, 0, 0]]), verbose=0),
+                               model.predict(np.array([[1, 2]]), verbose=0), rtol=1e-5, atol=1e-7)

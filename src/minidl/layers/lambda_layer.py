@@ -7,6 +7,11 @@ minidl op, so gradients flow through it.  ``output_shape`` (without the
 batch axis, or a function of the input shape with it) says what it returns;
 by default minidl finds out by running the function once on zeros.
 
+``mask`` (as in Keras 2): the output's timestep mask.  A function
+``mask(inputs, input_mask)`` returning a boolean (batch, steps) array or None,
+or a fixed array; by default (None) the layer drops its input's mask, as
+Keras's Lambda does.
+
 A Lambda layer cannot be saved in a model file.  Keras stores the function's
 Python bytecode, and loading such a file runs that code: a file from
 someone else could do anything.  minidl's files hold data only (JSON and
@@ -31,14 +36,16 @@ class Lambda(Layer):
         label = f'Lambda layer "{self.name}"'
         if not callable(function):
             raise TypeError(f"{label}: function must be callable, received {function!r}.")
-        if mask is not None:
-            raise ValueError(f"{label}: mask is not supported (minidl has no masking).")
+        if mask is not None and not callable(mask) and not hasattr(mask, "shape"):
+            raise TypeError(f"{label}: mask must be a function (inputs, input_mask) -> mask, an "
+                            f"array or None, received {mask!r}.")
         if arguments is not None and not isinstance(arguments, dict):
             raise TypeError(f"{label}: arguments must be a dict of keyword arguments for the "
                             f"function, received {arguments!r}.")
         if output_shape is not None and not callable(output_shape):
             output_shape = as_shape(output_shape, f"{label}: output_shape")
         self.function = function
+        self.mask = mask
         self._output_shape = output_shape
         self.arguments = dict(arguments or {})
         try:
@@ -55,6 +62,12 @@ class Lambda(Layer):
         if isinstance(outputs, (list, tuple)):
             return [self._as_tensor(o) for o in outputs]
         return self._as_tensor(outputs)
+
+    def compute_mask(self, inputs, mask=None):
+        """As Keras 2: ``self.mask(inputs, mask)`` when it is a function, else ``self.mask``."""
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
 
     def _as_tensor(self, value):
         return value if isinstance(value, Tensor) else Tensor(value, dtype=self._dtype)
