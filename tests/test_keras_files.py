@@ -415,8 +415,25 @@ def test_bidirectional_with_its_own_backward_layer_keeps_it(tmp_path):
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
 
 
-@pytest.mark.parametrize("name", ["masked_merge", "masked_merge_keras2"])
-def test_mask_through_a_merge_reaches_the_lstm_as_keras(name):
+def test_mask_through_a_merge_reaches_the_lstm_as_keras_2():
+    model = load_model(fixture("masked_merge_keras2"))
+    x, (expected,) = stored("masked_merge_keras2")
+    assert (x == 0).any()  # padded steps
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["masked_merge", "masked_layers"])
+def test_keras_3_masks_through_a_merge_are_refused(name):
+    """Keras 3 ORs the masks in its merge layers (Keras 2, which minidl follows: AND)."""
+    with pytest.raises(NotImplementedError, match=r'Keras 3 combines timestep masks with '
+                                                  r'"logical_or\w*" \(LogicalOr\)'):
+        load_model(fixture(name))
+
+
+@pytest.mark.parametrize("name", ["masked_layers_keras2"])
+def test_masks_through_normalization_activation_and_merges_as_keras(name):
+    """Embedding(mask_zero) -> BatchNormalization -> LeakyReLU -> Concatenate(axis=1) ->
+    LSTM, and -> Multiply -> GlobalAveragePooling1D: Keras's predictions."""
     model = load_model(fixture(name))
     x, (expected,) = stored(name)
     assert (x == 0).any()  # padded steps

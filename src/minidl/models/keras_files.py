@@ -228,8 +228,10 @@ def _output_masked(entry, incoming, label):
                 "made it.")
         if class_name in _MASK_USERS:  # used here, and no mask goes on
             return False, False
-        inner = config.get("layer", {}).get("config", config)  # Bidirectional's wrapped layer
-        return (bool(inner.get("return_sequences", True)),) * 2
+        if class_name in ("SimpleRNN", "LSTM", "GRU", "Bidirectional"):
+            inner = config.get("layer", {}).get("config", config)  # Bidirectional's layer
+            return (bool(inner.get("return_sequences", False)),) * 2
+        return class_name in _KERAS_PASSES, bool(getattr(cls, "supports_masking", False))
     if class_name in _MASK_USERS:
         raise NotImplementedError(
             f'{label}: Keras gives layer "{name}" ({class_name}) the mask of its padded input '
@@ -282,6 +284,7 @@ def _model_config(config, label):
             "build_input_shape": inner.get("build_input_shape"),
         }}
     mask_ops = _mask_operations(entries, inner.get("output_layers"))
+    _refuse_keras3_merged_masks(entries, mask_ops, label)
     layers = []
     for entry in entries:
         if isinstance(entry, dict) and entry.get("name") in mask_ops:
@@ -324,6 +327,25 @@ def _history(value):
     if isinstance(value, dict):
         return [h for v in value.values() for h in _history(v)]
     return []
+
+
+def _refuse_keras3_merged_masks(entries, mask_ops, label):
+    """Keras 3 merges masks unlike Keras 2 (which minidl follows): its merge layers OR the
+    masks (Keras 2: AND) and fill an input's masked values from the other inputs, and it
+    records the combining as operations (``LogicalOr``, ``ExpandDims``, ``ZerosLike`` ...).
+    A model with such operations would load to predict something else: refused."""
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        class_name, name = entry.get("class_name"), entry.get("name")
+        if class_name in ("LogicalOr", "LogicalAnd") or (
+                name in mask_ops and class_name not in ("NotEqual", "Any")):
+            raise NotImplementedError(
+                f'{label}: Keras 3 combines timestep masks with "{name}" ({class_name}), as its '
+                "merge layers do (logical OR of the masks, masked values filled from the other "
+                "inputs); minidl follows Keras 2 (logical AND, values as they are), so this "
+                "model cannot be loaded as Keras 3 made it. Save it with Keras 2 (tf_keras, "
+                ".h5), or keep masks away from merge layers.")
 
 
 def _mask_operations(entries, outputs):
