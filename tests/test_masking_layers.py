@@ -265,3 +265,52 @@ def test_lambda_mask_argument_as_keras():
     model = minidl.Model(inputs, layers.LSTM(2)(steps))
     np.testing.assert_allclose(model.predict(np.array([[1, 2, 0, 0]]), verbose=0),
                                model.predict(np.array([[1, 2]]), verbose=0), rtol=1e-5, atol=1e-7)
+
+
+# tf_keras: TD_X below; Input((3, 4, 2)) -> Masking() -> TimeDistributed(LSTM(2)) (y) ->
+# LSTM(2) (out), both LSTMs with _lstm_weights(2, 2); model.predict(TD_X) -> [y, out].
+TD_X = ((np.arange(48, dtype=np.float32).reshape(2, 3, 4, 2) * 5) % 9 - 4) / 4
+TD_X[0, 0, 2:] = 0
+TD_X[0, 2, 1:] = 0
+TD_X[1, 1, :] = 0
+KERAS_TD_LSTM = [[[-0.19921179115772247, 0.2043948471546173],
+                  [0.09152451157569885, -0.11747218668460846],
+                  [0.07565369457006454, -0.07898756861686707]],
+                 [[0.04135908931493759, -0.05502991005778313], [0.0, 0.0],
+                  [-0.014883743599057198, 0.029743414372205734]]]
+KERAS_TD_OUTER = [[0.0004937244229950011, 0.04516660049557686],
+                  [-0.0007044875528663397, 0.045969825237989426]]
+# tf_keras: Input((2, 3)) -> TimeDistributed(Embedding(10, 3, mask_zero=True)) (EMB) ->
+# TimeDistributed(GlobalAveragePooling1D()), predict(TD_IDS); the second sample's second
+# step is all padding: NaN (0 / 0), as in Keras.
+TD_IDS = np.array([[[1, 2, 0], [3, 0, 0]], [[4, 5, 6], [0, 0, 0]]])
+KERAS_TD_GAP = [[[0.375, -0.25, 0.0], [-0.25, 0.0, 0.25]],
+                [[0.0833333358168602, 0.3333333432674408, 0.0], [np.nan, np.nan, np.nan]]]
+
+
+def test_time_distributed_gives_the_folded_mask_to_its_layer_as_keras():
+    inputs = minidl.Input((3, 4, 2))
+    inner, outer = layers.LSTM(2), layers.LSTM(2)
+    steps = layers.TimeDistributed(inner)(layers.Masking()(inputs))
+    model = minidl.Model(inputs, [steps, outer(steps)])
+    inner.set_weights(_lstm_weights(2, 2))
+    outer.set_weights(_lstm_weights(2, 2))
+    y, out = model.predict(TD_X, verbose=0)
+    np.testing.assert_allclose(y, KERAS_TD_LSTM, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, KERAS_TD_OUTER, rtol=1e-5, atol=1e-6)
+    masked = layers.TimeDistributed(layers.LSTM(2))(layers.Masking()(TD_X))
+    np.testing.assert_array_equal(masked._keras_mask, [[1, 1, 1], [1, 0, 1]])
+
+
+def test_time_distributed_unfolds_its_layers_mask_as_keras():
+    inputs = minidl.Input((2, 3))
+    embed = layers.Embedding(10, 3, mask_zero=True)
+    model = minidl.Model(inputs, layers.TimeDistributed(layers.GlobalAveragePooling1D())(
+        layers.TimeDistributed(embed)(inputs)))
+    embed.set_weights([EMB])
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_allclose(model.predict(TD_IDS, verbose=0), KERAS_TD_GAP, rtol=1e-6)
+    out = layers.TimeDistributed(embed)(TD_IDS)
+    np.testing.assert_array_equal(out._keras_mask, TD_IDS != 0)
+    pooled = layers.TimeDistributed(layers.GlobalAveragePooling1D())(out)
+    np.testing.assert_array_equal(pooled._keras_mask, [[1, 1], [1, 0]])

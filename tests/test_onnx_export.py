@@ -440,3 +440,24 @@ def test_a_mask_through_batch_normalization_and_activations_reaches_the_lstm(tmp
     padded = np.array([[3, 7, 0, 0, 0], [4, 0, 0, 0, 0]], np.float32)
     got = session.run(None, {session.get_inputs()[0].name: padded})[0]
     np.testing.assert_allclose(got, model.predict(padded, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_time_distributed_masks_export_as_minidl_computes_them(tmp_path):
+    """TimeDistributed folds the mask for its layer and unfolds the layer's own mask."""
+    ids = layers.Input(shape=(2, 3), name="ids")
+    pooled = layers.TimeDistributed(layers.GlobalAveragePooling1D())(
+        layers.TimeDistributed(layers.Embedding(10, 3, mask_zero=True))(ids))
+    model = randomize(Model(ids, layers.LSTM(2)(layers.TimeDistributed(layers.Dense(3))(pooled))))
+    session = check_export(model, tmp_path, integers=10, name="ids.onnx")
+    x = np.array([[[1, 2, 0], [3, 0, 0]], [[4, 5, 6], [7, 0, 0]]], np.float32)
+    got = session.run(None, {"ids": x})[0]
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    steps = layers.Input(shape=(3, 4, 2), name="steps")
+    nested = layers.TimeDistributed(layers.LSTM(2))(layers.Masking()(steps))
+    model = randomize(Model(steps, layers.LSTM(2)(nested)))
+    session = check_export(model, tmp_path, name="steps.onnx")
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 2)).astype(np.float32)
+    x[0, 0, 2:] = 0
+    x[1, 1, :] = 0
+    got = session.run(None, {"steps": x})[0]
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)

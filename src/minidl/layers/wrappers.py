@@ -26,10 +26,13 @@ mask, padded steps output zeros (Keras's ``zero_output_for_mask`` for
 
 from __future__ import annotations
 
+import numpy as np
+
 from minidl import ops
 from minidl.layers.base import Layer
 from minidl.layers.node import is_symbolic
 from minidl.layers.recurrent import _Recurrent
+from minidl.tensor import Tensor
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -184,8 +187,14 @@ class TimeDistributed(Layer):
     (one set of weights) at each step.
 
     The steps are folded into the batch -- (batch * timesteps, ...) -- so the
-    layer runs once, on one big batch; the result is unfolded again.  A mask
-    on the input goes on to the output.
+    layer runs once, on one big batch; the result is unfolded again.
+
+    Masks, as Keras 2: the input's mask is folded the same way and given to
+    the layer (``TimeDistributed(LSTM(8))`` on (batch, steps, words, F) after
+    ``Masking`` skips each step's padded words).  The output's mask is the
+    layer's own, unfolded (``TimeDistributed(Embedding(..., mask_zero=True))``);
+    if the layer makes none, the input's mask reduced to (batch, steps): a step
+    is real when any of its positions is.
     """
 
     supports_masking = True
@@ -213,12 +222,44 @@ class TimeDistributed(Layer):
         inner = self.layer.compute_output_shape((None, *input_shape[2:]))
         return (input_shape[0], input_shape[1], *inner[1:])
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         self._check(inputs.shape)
         batch, steps = inputs.shape[:2]
         folded = ops.reshape(inputs, (batch * steps, *inputs.shape[2:]))
-        outputs = self.layer(folded, training=training)
+        inner_mask = self._fold_mask(inputs, mask)
+        if inner_mask is not None and self.layer._call_takes_mask:
+            outputs = self.layer(folded, training=training, mask=inner_mask)
+        else:
+            outputs = self.layer(folded, training=training)
         return ops.reshape(outputs, (batch, steps, *outputs.shape[1:]))
+
+    def _fold_mask(self, inputs, mask):
+        """``mask`` (batch, steps, ...) as (batch * steps, ...), or None."""
+        if mask is None:
+            return None
+        mask = np.asarray(getattr(mask, "data", mask), dtype=bool)
+        if mask.ndim < 2 or mask.shape[:2] != tuple(inputs.shape[:2]):
+            raise ValueError(
+                f'TimeDistributed layer "{self.name}": the mask must start with the (batch, '
+                f"steps) axes {tuple(inputs.shape[:2])} of its inputs {tuple(inputs.shape)}, "
+                f"received a mask of shape {mask.shape}.")
+        return mask.reshape((-1, *mask.shape[2:]))
+
+    def compute_mask(self, inputs, mask=None):
+        """The layer's mask of the folded steps, unfolded; else ``mask`` reduced to (batch,
+        steps) with any() (see the class docstring)."""
+        batch, steps = inputs.shape[:2]
+        inner_mask = self._fold_mask(inputs, mask)
+        if self.layer._makes_masks or (inner_mask is not None and self.layer.supports_masking):
+            folded = np.reshape(getattr(inputs, "data", inputs), (batch * steps, *inputs.shape[2:]))
+            output_mask = self.layer.compute_mask(Tensor(folded, dtype=folded.dtype), inner_mask)
+            if output_mask is not None:
+                output_mask = np.asarray(getattr(output_mask, "data", output_mask), dtype=bool)
+                return output_mask.reshape((batch, steps, *output_mask.shape[1:]))
+        if mask is None:
+            return None
+        mask = np.asarray(getattr(mask, "data", mask), dtype=bool)
+        return mask.reshape(mask.shape[:2] + (-1,)).any(axis=2) if mask.ndim > 2 else mask
 
     def get_config(self):
         from minidl.layers import serialize

@@ -360,19 +360,31 @@ def bidirectional(b, layer, x, input_shape, mask=None):
     return (outputs if len(outputs) > 1 else outputs[0]), (masks if len(masks) > 1 else out_mask)
 
 
-@converter(TimeDistributed, any_length=True)
-def time_distributed(b, layer, x, input_shape):
+@converter(TimeDistributed, masks=True, any_length=True)
+def time_distributed(b, layer, x, input_shape, mask=None):
     """The steps folded into the batch, (N * T, ...), the wrapped layer's nodes,
-    and the result unfolded to (N, T, ...), as minidl computes it."""
+    and the result unfolded to (N, T, ...), as minidl computes it.  A mask (N, T, ...)
+    is folded too and given to a layer that reads masks; the output's mask is the
+    layer's own unfolded, else the input's (reduced to (N, T) with a max -- any real
+    position -- unless the layer passes masks on), as ``TimeDistributed.compute_mask``."""
     inner = layer.layer
     step_shape = (None, *input_shape[2:])
     convert = registry.find(inner)
     folded = b.node("Reshape", [x, b.ints([-1, *input_shape[2:]], f"{layer.name}/folded")],
                     layer.name)
-    if registry.reads_masks(inner):  # the folded steps carry no mask in minidl either
-        y, _ = convert(b, inner, folded, step_shape, mask=None)
+    inner_mask = None
+    if mask is not None:
+        inner_mask = b.node("Reshape", [mask, b.ints([-1, *input_shape[2:-1]],
+                                                     f"{layer.name}/folded_mask")], layer.name)
+    if registry.reads_masks(inner):
+        y, inner_out = convert(b, inner, folded, step_shape, mask=inner_mask)
     else:
-        y = convert(b, inner, folded, step_shape)
+        if mask is not None and inner._call_takes_mask:
+            raise NotImplementedError(
+                f'ONNX export: TimeDistributed layer "{layer.name}" gives the timestep mask of '
+                f'its input to its layer "{inner.name}" ({type(inner).__name__}), which the '
+                "exporter cannot give it.")
+        y, inner_out = convert(b, inner, folded, step_shape), None
     if isinstance(y, list):
         raise NotImplementedError(
             f'ONNX export: TimeDistributed layer "{layer.name}" wraps a layer with several '
@@ -383,7 +395,17 @@ def time_distributed(b, layer, x, input_shape):
     unfolded = b.node("Concat", [batch_and_steps, b.ints(list(out_shape[1:]),
                                                          f"{layer.name}/step_shape")],
                       layer.name, axis=0)
-    return b.node("Reshape", [y, unfolded], layer.name)
+    if inner_out is not None:
+        mask_shape = b.node("Concat", [batch_and_steps, b.ints(list(out_shape[1:-1]),
+                                                               f"{layer.name}/mask_shape")],
+                            layer.name, axis=0)
+        out_mask = b.node("Reshape", [inner_out, mask_shape], layer.name)
+    elif mask is None or inner.supports_masking or len(input_shape) <= 3:
+        out_mask = mask
+    else:
+        out_mask = b.reduce("ReduceMax", mask, list(range(2, len(input_shape) - 1)), layer.name,
+                            keepdims=False)
+    return b.node("Reshape", [y, unfolded], layer.name), out_mask
 
 
 @converter(Masking, masks=True, any_length=True)
