@@ -283,9 +283,16 @@ class Scale(L.Layer):
         return {**super().get_config(), "factor": self.factor}
 
 
-@pytest.mark.parametrize("case", ["own layer", "activation", "subclassed", "nested"])
+@pytest.mark.parametrize("case", ["own layer", "activation", "subclassed", "nested",
+                                  "masked merge"])
 def test_models_keras_cannot_rebuild_stay_minidls_with_a_warning(tmp_path, case):
-    if case == "own layer":
+    if case == "masked merge":  # Keras 3 ORs the masks (minidl, as Keras 2: AND)
+        tokens = L.Input(shape=(4,))
+        steps = L.Embedding(10, 3, mask_zero=True)(tokens)
+        joined = L.Add(name="join")([L.Dense(3)(steps), L.Dense(3)(steps)])
+        model = minidl.Model(tokens, L.LSTM(2)(joined))
+        reason = r'layer "join" \(Add\) merges timestep masks'
+    elif case == "own layer":
         model = minidl.Sequential([L.Dense(3, input_shape=(4,)), Scale(3.0)])
         reason = r'layer "scale.*Scale'
     elif case == "activation":

@@ -117,6 +117,7 @@ def plan(model):
     elif type(model) is Functional:
         layers = _keras_order(model)
         config = _functional_config(model, layers)
+        _check_merged_masks(model)
     else:
         raise NotKerasWritable(
             f'model "{model.name}" is a {type(model).__name__}; Keras 3 rebuilds Sequential '
@@ -305,6 +306,44 @@ def _keras_order(model):
             layers[id(tensor.layer)] = tensor.layer
     keys = sorted(layers, key=lambda k: (-layer_depth[k], visits[k]))
     return [layers[k] for k in keys]
+
+
+def _check_merged_masks(model):
+    """Refuse a model in which a timestep mask reaches a merge layer: Keras 3's merge
+    layers OR their inputs' masks and fill masked values from the other inputs, where
+    minidl (as Keras 2) ANDs them, so Keras 3 would predict something else.  Masks are
+    followed from ``Embedding(mask_zero=True)`` and ``Masking`` as minidl passes them."""
+    from minidl.layers import Bidirectional, Embedding, Masking
+    from minidl.layers.recurrent import _Recurrent
+
+    masked, done = set(), set()  # ids of the KerasTensors that carry a mask
+
+    def visit(tensor):
+        node = tensor.node
+        if id(node) in done:
+            return
+        done.add(id(node))
+        for parent in node.inputs:
+            visit(parent)
+        layer = node.layer
+        incoming = any(id(t) in masked for t in node.inputs)
+        if incoming and node.list_input and layer.supports_masking:
+            raise NotKerasWritable(
+                f'layer "{layer.name}" ({type(layer).__name__}) merges timestep masks, which '
+                "Keras 3 combines differently (logical OR) from minidl and Keras 2 (AND)")
+        if isinstance(layer, Embedding):
+            out = layer.mask_zero
+        elif isinstance(layer, Masking):
+            out = True
+        elif isinstance(layer, (_Recurrent, Bidirectional)):
+            out = incoming and layer.return_sequences
+        else:
+            out = incoming and layer.supports_masking
+        if out:
+            masked.update(id(t) for t in node.outputs[:1])
+
+    for output in model.outputs:
+        visit(output)
 
 
 def _keras_tensor(tensor, model):
