@@ -548,9 +548,6 @@ def test_mix_and_match_api_styles_functional_model_inside_a_subclassed_layer():
     assert _.shape == (1, 1)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="minidl keeps no static batch size from Input(batch_shape=...): "
-                          "output_shape says None where Keras says 16")
 def test_mix_and_match_api_styles_custom_rnn_in_a_functional_model():
     class CustomRNN(layers.Layer):
         def __init__(self):

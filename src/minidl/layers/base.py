@@ -265,8 +265,11 @@ class Layer:
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape`` (batch axis first, None if unknown).
 
-        This default runs ``call`` once on zeros of that shape (one sample)
-        and reads the result; layers whose shape is simple to state say it.
+        This default runs ``call`` once on zeros of that shape and reads the
+        result; layers whose shape is simple to state say it.  The zeros hold one
+        sample, or the static batch of ``Input(batch_shape=...)`` when the inputs
+        state one (a layer may need it, as Keras's guide's RNN building its state
+        with ``inputs.shape[0]``) and it is small enough to make cheaply.
         """
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         if any(d is None for s in shapes for d in tuple(s)[1:]):
@@ -275,12 +278,16 @@ class Layer:
                 f"for input shape {input_shape} with unknown sizes: implement "
                 "compute_output_shape(input_shape) in the layer."
             )
-        samples = [Tensor(np.zeros((1, *tuple(s)[1:]), self._input_dtype())) for s in shapes]
+        batch = _static_batch(shapes)
+        if batch is None or batch * sum(int(np.prod(tuple(s)[1:])) for s in shapes) > 2**20:
+            batch = None
+        samples = [Tensor(np.zeros((batch or 1, *tuple(s)[1:]), self._input_dtype()))
+                   for s in shapes]
         with autograd.no_grad():
             outputs = self(samples if isinstance(input_shape, list) else samples[0], training=False)
         if isinstance(outputs, (list, tuple)):
-            return [(None, *o.shape[1:]) for o in outputs]
-        return (None, *outputs.shape[1:])
+            return [_with_batch(o.shape, batch) for o in outputs]
+        return _with_batch(outputs.shape, batch)
 
     def _input_dtype(self):
         """The dtype arrays given to this layer are converted to."""
@@ -407,8 +414,10 @@ class Layer:
         node.captured = [t for t in probe.captured if not any(t is i for i in tensors)]
         node_index = len(self._inbound_nodes)
         self._inbound_nodes.append(node)
+        batch = _static_batch(shapes)
         node.outputs = [
-            KerasTensor(_batch_unknown(s), self, node_index, i) for i, s in enumerate(output_shapes)
+            KerasTensor(_with_batch(s, batch), self, node_index, i)
+            for i, s in enumerate(output_shapes)
         ]
         return node.outputs if multi_output else node.outputs[0]
 
@@ -858,6 +867,22 @@ def _batch_unknown(shape):
         return [_batch_unknown(s) for s in shape]
     shape = tuple(shape)
     return (None, *shape[1:]) if shape else shape
+
+
+def _static_batch(shapes):
+    """The batch size every input shape states (``Input(batch_shape=(32, ...))``), or None
+    when one of them leaves it unknown or they disagree."""
+    sizes = {tuple(s)[0] if len(tuple(s)) else None for s in shapes}
+    return sizes.pop() if len(sizes) == 1 else None
+
+
+def _with_batch(shape, batch):
+    """An output shape with the inputs' static batch size, as Keras keeps it: ``batch``
+    where the layer kept that batch axis, None otherwise."""
+    shape = tuple(shape)
+    if not shape or batch is None or shape[0] != batch:
+        return _batch_unknown(shape)
+    return shape
 
 
 def _marks_built(build):
