@@ -16,10 +16,10 @@ built by ``build_minidl``, ``build_torch`` (see torch_models.py) or
 
 Data: the Fashion-MNIST images bundled with minidl (3,000 of them, repeated in
 a fresh random order each pass), scaled to float32 in [0, 1], and their labels;
-the same numbers for every framework.  Real images, because M4's speed depends
-on them: minidl's second convolution skips the zeros of its gradient, and on
-random noise the CNN's relus leave far more zeros (about 3% nonzero, against
-17% on Fashion-MNIST), which would flatter minidl.  M6's sequences are random
+the same numbers for every framework.  Real images, so that no convolution
+whose time depends on the values (a backward skipping the zeros of its gradient:
+on random noise the CNN's relus leave far more of them) could be flattered;
+minidl's convolutions now take the same time on any values.  M6's sequences are random
 word indices in 1..9999 (no padding: every step costs the same) with random
 0/1 labels -- the speed of an Embedding + LSTM step does not depend on the words.
 """

@@ -127,7 +127,17 @@ class Functional(Model):
 
     @property
     def output_names(self):
-        return [t.layer.name for t in self.outputs]
+        """The output layers' names, made unique as Keras 2 does: a layer giving two
+        outputs (an LSTM's ``return_state``, a layer called twice) is ``rnn``, ``rnn_1``,
+        ``rnn_2``, the names that key the losses, metrics and logs of each output."""
+        names, counts = [], {}
+        for tensor in self.outputs:
+            base = name = tensor.layer.name
+            while name in names:
+                counts[base] = counts.get(base, 0) + 1
+                name = f"{base}_{counts[base]}"
+            names.append(name)
+        return names
 
     def compute_output_shape(self, input_shape):
         shapes = [t.shape for t in self.outputs]
