@@ -156,6 +156,9 @@ class Activation(ActivationMixin, Layer):
     def call(self, inputs):
         return self.activation(inputs)
 
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
 
@@ -189,6 +192,9 @@ class Dropout(Layer):
             None if d is None else int(d) for d in noise_shape)
         self.seed = seed
         self._generator = np.random.default_rng(seed) if seed is not None else None
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
 
     def call(self, inputs, training=False):
         if not training or self.rate == 0.0:

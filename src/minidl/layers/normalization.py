@@ -95,6 +95,9 @@ class BatchNormalization(Layer):
             return tensor
         return ops.reshape(tensor, self._param_shape)
 
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
     def call(self, inputs, training=False, mask=None):
         gamma, beta = self._broadcast(self.gamma), self._broadcast(self.beta)
         if not training or not self.trainable:  # frozen: inference mode, as in Keras 2 (TF 2)
