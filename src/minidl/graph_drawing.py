@@ -9,8 +9,8 @@ are in the same units.  ``save_figure`` writes a picture atomically.
 from __future__ import annotations
 
 import os
-import secrets
 
+from minidl.atomic_write import replacing
 from minidl.graph_layout import FONT_SIZE, LINE_HEIGHT, MARGIN, PADDING, all_boxes, place
 
 EDGE_COLOR = "0.25"
@@ -118,8 +118,6 @@ def save_figure(figure, path):
     over it (``os.replace``), so ``path`` holds either the old picture or the
     new one, never half of one.
     """
-    from minidl.models.saving import _temporary_prefix
-
     path = os.fspath(path)
     extension = os.path.splitext(path)[1][1:].lower() or "png"
     formats = figure.canvas.get_supported_filetypes()
@@ -128,16 +126,5 @@ def save_figure(figure, path):
             f"Cannot write {path!r}: matplotlib writes {', '.join(sorted(formats))}, "
             f"not {extension!r}."
         )
-    directory = os.path.dirname(os.path.abspath(path))
-    prefix = _temporary_prefix(directory, os.path.basename(path))
-    temporary = os.path.join(directory, f"{prefix}{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temporary, "xb") as handle:  # "x": a new file, with the usual permissions
-            figure.savefig(handle, format=extension, dpi="figure")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with replacing(path) as handle:
+        figure.savefig(handle, format=extension, dpi="figure")

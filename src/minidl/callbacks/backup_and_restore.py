@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
+from minidl.atomic_write import replacing
 from minidl.callbacks.base import Callback, check_save_freq
 
 BACKUP_FILE = "training_state.npz"
@@ -139,15 +139,5 @@ class BackupAndRestore(Callback):
 def _write_atomically(path, arrays):
     """``np.savez`` to a temporary file beside ``path``, flushed to disk, then renamed
     over ``path``: readers see the old file or the new one, never a part."""
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp",
-                                     prefix=f".{os.path.basename(path)}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    with replacing(path) as handle:
+        np.savez(handle, **arrays)

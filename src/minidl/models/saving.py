@@ -56,14 +56,13 @@ import json
 import math
 import os
 import reprlib
-import sys
-import tempfile
 import time
 import warnings
 import zipfile
 
 import numpy as np
 
+from minidl.atomic_write import replacing
 from minidl.layers.base import assign_all
 from minidl.models.model_config import json_default
 from minidl.utils.object_registration import (CustomObjectScope, get_registered_name,
@@ -74,12 +73,12 @@ from minidl.utils.file_checks import (STREAM_ERRORS, FileFormatError, open_membe
 FORMAT_VERSION = 1
 MANIFEST = "minidl.json"
 KERAS_WEIGHTS = "model.weights.h5"  # in a .keras file, where the manifest's arrays are
-_RANDOM_CHARS = 8  # what tempfile.mkstemp puts between a temporary name's prefix and suffix
 
 
 # --- writing ---------------------------------------------------------------
 def _atomic_write(filepath, write, overwrite):
-    """Call ``write(zipfile)`` into a temp file next to ``filepath``, then rename it into place."""
+    """Call ``write(zipfile)`` into a temporary file next to ``filepath``, then rename it
+    into place (``minidl.atomic_write.replacing``)."""
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath!r} exists and overwrite=False.")
@@ -88,45 +87,9 @@ def _atomic_write(filepath, write, overwrite):
         if os.path.exists(directory):
             raise FileExistsError(f"cannot save to {filepath!r}: {directory!r} is a file, not a folder.")
         os.makedirs(directory, exist_ok=True)  # as TensorFlow does: "training_1/cp.ckpt"
-    prefix = _temporary_prefix(directory, os.path.basename(filepath))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
-                write(archive)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
-
-def _temporary_prefix(directory, name):
-    """``.<name>.``, the prefix of the temporary file written before ``name``, with ``name``
-    cut short enough that the whole temporary name (this prefix, mkstemp's random
-    characters, ".tmp") fits the file system's limit on a name's length, in bytes."""
-    room = _name_max(directory) - len("..") - _RANDOM_CHARS - len(".tmp")
-    short = os.fsencode(name)[:room].decode(sys.getfilesystemencoding(), "ignore")
-    return f".{short}."
-
-
-def _name_max(directory):
-    """The longest file name ``directory`` takes, in bytes: PC_NAME_MAX, else 255."""
-    try:
-        limit = os.pathconf(directory, "PC_NAME_MAX")
-    except (AttributeError, OSError, ValueError):  # no pathconf on Windows
-        return 255
-    return limit if limit > 0 else 255  # -1: no limit that pathconf knows of
+    with replacing(filepath) as handle:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
+            write(archive)
 
 
 def _write_array(archive, name, array):

@@ -19,7 +19,8 @@ Needs the ``onnx`` package: ``pip install minidl[onnx]``.
 from __future__ import annotations
 
 import os
-import tempfile
+
+from minidl.atomic_write import replacing
 
 DEFAULT_OPSET = 17  # ONNX Runtime 1.12 (2022) and later run it
 MIN_OPSET = 13  # Softmax along one axis, Unsqueeze/ReduceSum axes as inputs
@@ -69,15 +70,6 @@ def export(model, path, opset=None):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".onnx-export.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(proto.SerializeToString())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    with replacing(path) as handle:
+        handle.write(proto.SerializeToString())
     return path
