@@ -201,8 +201,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1, 
     ``ignore_class``: a label value (say -1 for padding) whose samples get the
     loss 0 and no gradient.  The result then carries which samples are real
     (``_keras_mask``), so a Loss object averages over those only, as Keras 2
-    does: ``sum(w * loss) / number of real samples``.  ``axis``: the class
-    axis, the last one (-1) only.
+    does: ``sum(w * loss) / number of real samples``.  A batch with no real
+    sample has the loss 0 (Keras 2 and PyTorch's ``ignore_index`` give 0/0 = NaN,
+    which would turn every weight into NaN at the next step).  ``axis``: the
+    class axis, the last one (-1) only.
     """
     y_pred = _pred(y_pred)
     if axis not in (-1, y_pred.ndim - 1):
