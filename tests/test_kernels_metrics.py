@@ -69,7 +69,13 @@ def test_buckets_match_the_twin(m, count, dtype, weighted, nan, seed):
     w = np.ones(m) if weights is None else weights.astype(np.float64)
     p = np.clip(predictions, 0, 1)
     direct = ((p[None, :] > t[:, None]) & (labels != 0)) @ w
-    np.testing.assert_allclose(got[0] - start, direct, rtol=1e-5, atol=1e-4)
+    # A prediction within a few ulps of a threshold may fall either side: the buckets
+    # (as Keras's, ceil(p * (count - 1)) - 1) round p * (count - 1), so p == t_j can
+    # count as above t_j (hypothesis seed 28604: p = t_111 = 0.56632656 in float32,
+    # p * 196 = 111.00001); such predictions are the slack allowed.
+    near = np.abs(p[None, :] - t[:, None]) <= 4 * np.spacing(np.abs(t[:, None]))
+    slack = (near & (labels != 0)) @ w
+    assert np.all(np.abs((got[0] - start) - direct) <= slack + 1e-4 + 1e-5 * np.abs(direct))
 
 
 @settings(max_examples=80, deadline=None)
