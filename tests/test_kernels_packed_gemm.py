@@ -31,20 +31,25 @@ def packed_pair(b, trans_b):
 
 @SETTINGS
 @given(m=st.integers(0, 20), k=st.integers(0, 70), n=st.integers(0, 200),
-       trans_b=st.booleans(), dtype=st.sampled_from(FLOATS), seed=st.integers(0, 2**16))
-def test_packed_product_matches_twin_and_numpy(m, k, n, trans_b, dtype, seed):
+       trans_b=st.booleans(), dtype=st.sampled_from(FLOATS), seed=st.integers(0, 2**16),
+       accumulate=st.booleans())
+def test_packed_product_matches_twin_and_numpy(m, k, n, trans_b, dtype, seed, accumulate):
+    """out += a @ B, or out = a @ B without accumulate (out's old values, NaN here,
+    never read: k = 0 gives zeros)."""
     rng = np.random.default_rng(seed)
     a = rng.normal(size=(m, k)).astype(dtype)
     b = rng.normal(size=(n, k) if trans_b else (k, n)).astype(dtype)
     ours, twin = packed_pair(b, trans_b)
     np.testing.assert_array_equal(ours, twin)  # the same layout, zeros past column n
-    start = rng.normal(size=(m, n)).astype(dtype)
+    start = rng.normal(size=(m, n)).astype(dtype) if accumulate else np.full((m, n), np.nan, dtype)
     results = []
     for backend, packed in ((compiled, ours), (reference, twin)):
         out = start.copy()
-        backend.packed_gemm(a, packed, out)
+        backend.packed_gemm(a, packed, out, accumulate=accumulate)
         results.append(out)
-    expected = start + a.astype(np.float64) @ (b.T if trans_b else b).astype(np.float64)
+    expected = a.astype(np.float64) @ (b.T if trans_b else b).astype(np.float64)
+    if accumulate:
+        expected += start
     for out in results:
         np.testing.assert_allclose(out, expected, **tolerance(dtype, k))
 
@@ -70,8 +75,9 @@ def restore_threads():
     minidl.set_num_threads(before["openmp"] or before["blas"] or 1)
 
 
+@pytest.mark.parametrize("accumulate", [True, False])
 @pytest.mark.parametrize("m", [64, 67, 200])
-def test_same_bits_on_one_and_two_threads(m, restore_threads):
+def test_same_bits_on_one_and_two_threads(m, accumulate, restore_threads):
     from minidl._kernels import packed_gemm
 
     k, n = 128, 512
@@ -83,8 +89,8 @@ def test_same_bits_on_one_and_two_threads(m, restore_threads):
     results = []
     for threads in (1, 2):
         minidl.set_num_threads(threads)
-        out = np.zeros((m, n), np.float32)
-        compiled.packed_gemm(a, packed, out)
+        out = np.ones((m, n), np.float32)
+        compiled.packed_gemm(a, packed, out, accumulate=accumulate)
         results.append(out)
     np.testing.assert_array_equal(results[0], results[1])
 
@@ -153,13 +159,16 @@ def test_every_vector_copy_this_cpu_runs(dtype):
             except ValueError:
                 break
             tested += 1
-            for m, k, n in [(64, 128, 512), (9, 7, 70), (5, 300, 33)]:
+            # rows left over after the full tiles: 4 (two pairs), 3 (a pair and a row), ...
+            for m, k, n in [(64, 128, 512), (9, 7, 70), (5, 300, 33), (15, 157, 512)]:
                 a, b = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
                 packed = np.empty(panels_shape(k, n), dtype)
                 compiled.pack_panels(b, packed)
-                out = np.zeros((m, n), dtype)
-                compiled.packed_gemm(a, packed, out)
-                np.testing.assert_allclose(out, a.astype(np.float64) @ b, **tolerance(dtype, k))
+                expected = a.astype(np.float64) @ b
+                for accumulate in (True, False):
+                    out = np.ones((m, n), dtype)
+                    compiled.packed_gemm(a, packed, out, accumulate=accumulate)
+                    np.testing.assert_allclose(out, expected + accumulate, **tolerance(dtype, k))
     finally:
         packed_gemm.choose_vector_isa(-1)
     assert tested >= 1

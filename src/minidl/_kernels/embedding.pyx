@@ -85,8 +85,16 @@ cdef Py_ssize_t _gather(const int64_t[::1] indices, const floating[:, ::1] weigh
         if bad >= 0 or d == 0:
             return bad
         for i in prange(n, schedule="static", use_threads_if=parallel):
-            memcpy(&out[i, 0], &weights[indices[i], 0], d * sizeof(floating))
+            _copy_row(&out[i, 0], &weights[indices[i], 0], d)
     return -1
+
+
+cdef inline void _copy_row(floating *dst, const floating *src, Py_ssize_t d) noexcept nogil:
+    """dst[:d] = src[:d] as a plain loop, which GCC turns into a few vector moves: a
+    row is short (32 floats in M6), and a call to memcpy per row cost more than the copy."""
+    cdef Py_ssize_t j
+    for j in range(d):
+        dst[j] = src[j]
 
 
 cdef Py_ssize_t _scatter_add(const int64_t[::1] indices, const floating[:, ::1] grad_out,

@@ -1,4 +1,4 @@
-/* C += A B with B packed once in panels: the recurrent products of an LSTM.
+/* C += A B (or C = A B) with B packed once in panels: the recurrent products of an LSTM.
  *
  * An LSTM step multiplies the same recurrent kernel U (units, 4 units) by a new
  * h_{t-1} (batch, units) at every step, forward, and dL/dz_t by U^T, backward.
@@ -71,11 +71,12 @@ MINIDL_DEFINE_PACK(float)
 MINIDL_DEFINE_PACK(double)
 
 /* One tile: C[0:R, 0:cols] += A[0:R, 0:k] times the panel's columns [0, V W), of
- * which the first ``cols`` are C's (the rest are padding, or the next tile's). */
+ * which the first ``cols`` are C's (the rest are padding, or the next tile's);
+ * with add = 0, C[0:R, 0:cols] = that product (C's old values are not read). */
 #define MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, R, V, name)                        \
 TARGET MINIDL_INLINE void name(const type *MINIDL_RESTRICT a, ptrdiff_t lda,             \
         const type *MINIDL_RESTRICT panel, ptrdiff_t k, type *MINIDL_RESTRICT c,          \
-        ptrdiff_t ldc, ptrdiff_t cols)                                                   \
+        ptrdiff_t ldc, ptrdiff_t cols, int add)                                          \
 {                                                                                        \
     vec acc[R][V], b[V], s;                                                              \
     ptrdiff_t r, v, kk, j;                                                               \
@@ -91,50 +92,65 @@ TARGET MINIDL_INLINE void name(const type *MINIDL_RESTRICT a, ptrdiff_t lda,    
     if (cols == (V) * (W)) {                                                             \
         for (r = 0; r < (R); r++)                                                        \
             for (v = 0; v < (V); v++) {                                                  \
-                vec old;                                                                 \
-                MINIDL_LOADV(old, c + r * ldc + v * (W));                                \
-                old += acc[r][v];                                                        \
+                vec old = acc[r][v];                                                     \
+                if (add) {                                                               \
+                    MINIDL_LOADV(old, c + r * ldc + v * (W));                            \
+                    old += acc[r][v];                                                    \
+                }                                                                        \
                 MINIDL_STOREV(c + r * ldc + v * (W), old);                               \
             }                                                                            \
     } else {                                                                             \
         for (r = 0; r < (R); r++) {                                                      \
             MINIDL_ALIGNED(64) type out[(V) * (W)];                                      \
             for (v = 0; v < (V); v++) MINIDL_STOREV(out + v * (W), acc[r][v]);           \
-            for (j = 0; j < cols; j++) c[r * ldc + j] += out[j];                         \
+            for (j = 0; j < cols; j++) c[r * ldc + j] = (add ? c[r * ldc + j] : 0) + out[j]; \
         }                                                                                \
     }                                                                                    \
 }
 
 /* C[rows first..last) (ldc apart) += A's same rows (lda apart, k columns) times the
- * packed B's n columns.  The sum over k goes in blocks of MINIDL_PACKED_DEPTH terms
+ * packed B's n columns; without ``accumulate``, C = that product (C is only written).  The sum over k goes in blocks of MINIDL_PACKED_DEPTH terms
  * (each block's part of the panel, 32 KB, stays in the L1 cache while all the row
  * tiles pass over it), each block's sum added into C in turn. */
 #define MINIDL_DEFINE_PACKED_GEMM(type, suffix, isa, vec, W, TARGET, WIDE)               \
 MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, MINIDL_PACKED_ROWS(WIDE),                   \
                    MINIDL_PACKED_VECTORS(WIDE), minidl_packed_tile_##isa)                \
+MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, 2, MINIDL_PACKED_VECTORS(WIDE),            \
+                   minidl_packed_pair_##isa)                                             \
 MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, 1, MINIDL_PACKED_VECTORS(WIDE),            \
                    minidl_packed_row_##isa)                                              \
 TARGET static void minidl_packed_gemm_##isa(const type *a, ptrdiff_t lda, ptrdiff_t k,    \
         const type *packed, ptrdiff_t n, type *c, ptrdiff_t ldc, ptrdiff_t first,         \
-        ptrdiff_t last)                                                                  \
+        ptrdiff_t last, int accumulate)                                                  \
 {                                                                                        \
     const ptrdiff_t rows = MINIDL_PACKED_ROWS(WIDE);                                     \
     const ptrdiff_t width = MINIDL_PACKED_VECTORS(WIDE) * (W);                           \
     ptrdiff_t p, j, i, cols, start, depth;                                               \
+    int add;                                                                             \
+    if (k == 0 && !accumulate) {  /* an empty sum: C = 0 */                              \
+        for (i = first; i < last; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(type)); \
+        return;                                                                          \
+    }                                                                                    \
     for (p = 0; p * MINIDL_PANEL < n; p++) {                                             \
         for (start = 0; start < k; start += MINIDL_PACKED_DEPTH) {                       \
             const type *panel = packed + (p * k + start) * MINIDL_PANEL;                 \
             depth = k - start < MINIDL_PACKED_DEPTH ? k - start : MINIDL_PACKED_DEPTH;   \
+            add = accumulate || start > 0;  /* the first block writes C, or adds to it */ \
             for (j = 0; j < MINIDL_PANEL && p * MINIDL_PANEL + j < n; j += width) {      \
                 type *out = c + p * MINIDL_PANEL + j;                                    \
                 cols = n - p * MINIDL_PANEL - j;                                         \
                 cols = cols < width ? cols : width;                                      \
                 for (i = first; i + rows <= last; i += rows)                             \
                     minidl_packed_tile_##isa(a + i * lda + start, lda, panel + j, depth, \
-                                             out + i * ldc, ldc, cols);                  \
+                                             out + i * ldc, ldc, cols, add);             \
+                /* the rows left over: two at a time (a single row's sums wait on     \
+                 * each other's latency), then the last one */                          \
+                for (; i + 2 <= last; i += 2)                                            \
+                    minidl_packed_pair_##isa(a + i * lda + start, lda, panel + j, depth, \
+                                             out + i * ldc, ldc, cols, add);             \
                 for (; i < last; i++)                                                    \
                     minidl_packed_row_##isa(a + i * lda + start, lda, panel + j, depth,  \
-                                            out + i * ldc, ldc, cols);                   \
+                                            out + i * ldc, ldc, cols, add);              \
             }                                                                            \
         }                                                                                \
     }                                                                                    \
@@ -146,9 +162,10 @@ MINIDL_INSTANTIATE(MINIDL_DEFINE_PACKED_GEMM)
 #define MINIDL_DEFINE_PACKED_DISPATCH(type)                                              \
 MINIDL_UNUSED static void minidl_packed_gemm_##type(const type *a, ptrdiff_t lda,        \
         ptrdiff_t k, const type *packed, ptrdiff_t n, type *c, ptrdiff_t ldc,             \
-        ptrdiff_t first, ptrdiff_t last)                                                 \
+        ptrdiff_t first, ptrdiff_t last, int accumulate)                                 \
 {                                                                                        \
-    MINIDL_DISPATCH(minidl_packed_gemm, type, (a, lda, k, packed, n, c, ldc, first, last)) \
+    MINIDL_DISPATCH(minidl_packed_gemm, type,                                            \
+                    (a, lda, k, packed, n, c, ldc, first, last, accumulate))             \
 }
 
 MINIDL_DEFINE_PACKED_DISPATCH(float)

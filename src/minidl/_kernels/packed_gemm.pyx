@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""out += a @ B, with B packed once and used many times: an LSTM's recurrent products.
+"""out (+)= a @ B, with B packed once and used many times: an LSTM's recurrent products.
 
 The recurrent kernel U of an LSTM is constant over the batch's timesteps, and
 each step multiplies it by a small matrix: h_{t-1} (N, U) @ U forward, and
@@ -35,10 +35,11 @@ cdef extern from "packed_gemm.h" nogil:
                                    double *packed)
     void minidl_packed_gemm_float(const float *a, Py_ssize_t lda, Py_ssize_t k,
                                   const float *packed, Py_ssize_t n, float *c, Py_ssize_t ldc,
-                                  Py_ssize_t first, Py_ssize_t last)
+                                  Py_ssize_t first, Py_ssize_t last, int accumulate)
     void minidl_packed_gemm_double(const double *a, Py_ssize_t lda, Py_ssize_t k,
                                    const double *packed, Py_ssize_t n, double *c,
-                                   Py_ssize_t ldc, Py_ssize_t first, Py_ssize_t last)
+                                   Py_ssize_t ldc, Py_ssize_t first, Py_ssize_t last,
+                                   int accumulate)
     Py_ssize_t minidl_packed_tile_rows()
 
 cdef extern from "isa.h" nogil:
@@ -99,25 +100,30 @@ cdef bint _arguments_ok(object a, object packed, object out):
             and apart(out, a) and apart(out, packed))
 
 
-def packed_gemm(a, packed, out):
-    """out += a @ B, for a (m, k), B (k, n) packed by ``pack_panels``, out (m, n)."""
+def packed_gemm(a, packed, out, bint accumulate=True):
+    """out += a @ B, for a (m, k), B (k, n) packed by ``pack_panels``, out (m, n);
+    with ``accumulate=False``, out = a @ B (out's old values are never read)."""
     if not _arguments_ok(a, packed, out):
         check_packed_gemm(a, packed, out)
     if a.dtype.itemsize == 4:
-        _product[float](a, packed, out, blas_thread_limit())
+        _product[float](a, packed, out, blas_thread_limit(), accumulate)
     else:
-        _product[double](a, packed, out, blas_thread_limit())
+        _product[double](a, packed, out, blas_thread_limit(), accumulate)
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef void _product(const floating[:, ::1] a, const floating[:, :, ::1] packed,
-                   floating[:, ::1] out, int threads):
+                   floating[:, ::1] out, int threads, bint accumulate):
     cdef Py_ssize_t m = out.shape[0], n = out.shape[1], k = a.shape[1]
     cdef Py_ssize_t tile = minidl_packed_tile_rows(), part, first, last, share
     cdef int parts = threads if threads > 1 and <double>m * n * k >= _PARALLEL_MIN_MACS else 1
-    if m == 0 or n == 0 or k == 0:
+    cdef const floating *pa = NULL
+    cdef const floating *pb = NULL
+    if m == 0 or n == 0 or (k == 0 and accumulate):
         return
+    if k > 0:  # (with k = 0 there is nothing to read: out = 0)
+        pa, pb = &a[0, 0], &packed[0, 0, 0]
     # each part's rows start at a whole number of register tiles
     share = (m + parts - 1) // parts
     share = (share + tile - 1) // tile * tile
@@ -128,8 +134,8 @@ cdef void _product(const floating[:, ::1] a, const floating[:, :, ::1] packed,
             last = first + share if first + share < m else m
             if first < last:
                 if floating is float:
-                    minidl_packed_gemm_float(&a[0, 0], k, k, &packed[0, 0, 0], n, &out[0, 0],
-                                             n, first, last)
+                    minidl_packed_gemm_float(pa, k, k, pb, n, &out[0, 0], n, first, last,
+                                             accumulate)
                 else:
-                    minidl_packed_gemm_double(&a[0, 0], k, k, &packed[0, 0, 0], n,
-                                              &out[0, 0], n, first, last)
+                    minidl_packed_gemm_double(pa, k, k, pb, n, &out[0, 0], n, first, last,
+                                              accumulate)

@@ -1091,8 +1091,13 @@ def pack_panels(b, out, trans_b=False):
     out[...] = padded.reshape(k, out.shape[0], PANEL).transpose(1, 0, 2)
 
 
-def packed_gemm(a, packed, out):
-    """out += a @ B, for a (m, k), B (k, n) packed by ``pack_panels``, out (m, n)."""
+def packed_gemm(a, packed, out, accumulate=True):
+    """out += a @ B, for a (m, k), B (k, n) packed by ``pack_panels``, out (m, n);
+    with ``accumulate=False``, out = a @ B."""
     check_packed_gemm(a, packed, out)
     panels, k, _ = packed.shape
-    out += a @ packed.transpose(1, 0, 2).reshape(k, panels * PANEL)[:, :out.shape[1]]
+    product = a @ packed.transpose(1, 0, 2).reshape(k, panels * PANEL)[:, :out.shape[1]]
+    if accumulate:
+        out += product
+    else:
+        out[...] = product

@@ -16,6 +16,10 @@ backward
     2. after the loop, with every step's dL/dz stacked as (T*N, gates):
        dL/dW, dL/db and dL/dx in one ``dense_backward``, dL/dU in one product.
 
+The LSTM goes one step further (see ``lstm``): forward, x_t W + h_{t-1} U + b is ONE
+product per step, of the row [x_t, h_{t-1}, 1] with [W; U; b]; backward, dL/dW, dL/dU
+and dL/db come out of one product over all steps.
+
 Shapes: x (N, T, F); kernel (F, G*U); recurrent_kernel (U, G*U) with G = 4
 (LSTM: i, f, c, o), 3 (GRU: z, r, h) or 1; states (N, U).  ``mask`` (N, T),
 true where a step is real: a padded step leaves the state as it was.  The
@@ -124,6 +128,13 @@ class _Sequence:
             h = dropped
         _kernels.current.packed_gemm(h, self.panels(recurrent_kernel, False), out)
 
+    def drop(self, h, out):
+        """out = h times the recurrent dropout mask (h itself without one)."""
+        if self.dropout is None:
+            np.copyto(out, h)
+        else:
+            np.multiply(h, self.dropout, out=out)
+
     def add_recurrent_gradient(self, t, grad_gates, recurrent_kernel, grad_h, scratch):
         """grad_h += (grad_gates U^T) (times the dropout mask); skipped before ``first``,
         where grad_h is dL/dh_0 of a zero initial state that is no input of the op."""
@@ -224,6 +235,14 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
 
     kernel (F, 4U) and recurrent_kernel (U, 4U) in Keras's gate order i, f, c, o;
     bias (4U,) or None.  See the module docstring for the rest.
+
+    Unlike GRU and SimpleRNN, the LSTM does its input and recurrent products as ONE
+    product per step: each step's inputs are one row ``[x_t, h_{t-1}, 1]`` (F + U + 1
+    values; the 1 multiplies the bias) against the weights stacked as ``[W; U; b]``
+    ((F + U + 1, 4U), packed once).  The rows of all steps, kept in ``xh`` (T, N,
+    F + U + 1), then give every weight's gradient in one product after the loop:
+    ``[dL/dW; dL/dU; dL/db] = xh^T dL/dz``.  (BLAS is slow on the thin products
+    x W with F = 28 inputs; one product with K = F + U + 1 runs at full speed.)
     """
     x, kernel, recurrent_kernel, bias, initial_h, initial_c = _tensors(
         x, kernel, recurrent_kernel, bias, initial_h, initial_c)
@@ -231,17 +250,29 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
                     zero_output_for_mask, recurrent_dropout_mask,
                     {"initial_h": initial_h, "initial_c": initial_c}, return_sequences)
     k = _kernels.current
-    n, steps, _, units = seq.shape
+    n, steps, features, units = seq.shape
     w, u = kernel.data, recurrent_kernel.data
-    gates = np.empty((steps, n, 4 * units), seq.dtype)
-    k.dense_forward(seq.flat(seq.x), w, None if bias is None else bias.data, seq.flat(gates),
-                    "linear")
+    if bias is not None and bias.shape != (4 * units,):
+        raise ValueError(f"lstm: bias must have shape ({4 * units},), received {bias.shape}.")
+    # xh[t] = [x_t, h_{t-1} (times the dropout mask), 1]; stacked = [W; U; b]
+    ones = 0 if bias is None else 1
+    xh = np.empty((steps, n, features + units + ones), seq.dtype)
+    xh[:, :, :features] = seq.x
+    if ones:
+        xh[:, :, -1] = 1
+    h_part = slice(features, features + units)
     hidden, cells = seq.states(initial_h), seq.states(initial_c)
-    dropped = hidden[:-1] if seq.dropout is None else np.empty((steps, n, units), seq.dtype)
+    seq.drop(hidden[0], xh[0, :, h_part])
+    stacked = np.concatenate([w, u] + ([bias.data[None]] if ones else [])).astype(seq.dtype)
+    packed = np.empty(panels_shape(*stacked.shape), seq.dtype)
+    k.pack_panels(stacked, packed)
+    gates = np.empty((steps, n, 4 * units), seq.dtype)
     for t in range(steps):
-        seq.add_recurrent_product(t, hidden[t], u, gates[t], dropped[t])
+        k.packed_gemm(xh[t], packed, gates[t], accumulate=False)
         k.lstm_step_forward(gates[t], cells[t], hidden[t], cells[t + 1], hidden[t + 1],
                             seq.masks[t], activation, recurrent_activation)
+        if t + 1 < steps:
+            seq.drop(hidden[t + 1], xh[t + 1, :, h_part])
     out = seq.packed(hidden, hidden[steps], cells[steps])
 
     def grads(grad):
@@ -258,12 +289,14 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
             grad_h, grad_h_prev = grad_h_prev, grad_h
             grad_c, grad_c_prev = grad_c_prev, grad_c
         flat_gates = seq.flat(grad_gates)
-        grad_x = np.empty_like(seq.flat(seq.x)) if x.requires_grad else None
-        grad_w = np.empty_like(w)
-        grad_b = np.empty(4 * units, seq.dtype) if bias is not None else None
-        k.dense_backward(seq.flat(seq.x), w, flat_gates, flat_gates, grad_x, grad_w, grad_b,
-                         "linear")
-        grad_u = seq.recurrent_kernel_gradient(dropped, grad_gates, u)
+        grad_stacked = np.empty_like(stacked)
+        k.gemm(seq.flat(xh), flat_gates, grad_stacked, trans_a=True)
+        grad_w, grad_u = grad_stacked[:features], grad_stacked[h_part]
+        grad_b = grad_stacked[-1] if ones else None
+        grad_x = None
+        if x.requires_grad:
+            grad_x = np.empty((steps * n, features), seq.dtype)
+            k.gemm(flat_gates, w, grad_x, trans_b=True)
         return (None if grad_x is None else seq.inputs_gradient(grad_x), grad_w, grad_u,
                 grad_b, grad_h, grad_c)
 
