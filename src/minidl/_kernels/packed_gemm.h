@@ -171,11 +171,4 @@ MINIDL_UNUSED static void minidl_packed_gemm_##type(const type *a, ptrdiff_t lda
 MINIDL_DEFINE_PACKED_DISPATCH(float)
 MINIDL_DEFINE_PACKED_DISPATCH(double)
 
-/* rows per register tile of the copy this CPU runs: a thread's share of the rows
- * starts at a multiple of it (see packed_gemm.pyx) */
-MINIDL_UNUSED static ptrdiff_t minidl_packed_tile_rows(void)
-{
-    return minidl_isa() == 2 ? MINIDL_PACKED_ROWS(1) : MINIDL_PACKED_ROWS(0);
-}
-
 #endif

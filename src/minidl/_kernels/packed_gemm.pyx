@@ -40,7 +40,6 @@ cdef extern from "packed_gemm.h" nogil:
                                    const double *packed, Py_ssize_t n, double *c,
                                    Py_ssize_t ldc, Py_ssize_t first, Py_ssize_t last,
                                    int accumulate)
-    Py_ssize_t minidl_packed_tile_rows()
 
 cdef extern from "isa.h" nogil:
     int minidl_cpu_isa()
@@ -116,7 +115,7 @@ def packed_gemm(a, packed, out, bint accumulate=True):
 cdef void _product(const floating[:, ::1] a, const floating[:, :, ::1] packed,
                    floating[:, ::1] out, int threads, bint accumulate):
     cdef Py_ssize_t m = out.shape[0], n = out.shape[1], k = a.shape[1]
-    cdef Py_ssize_t tile = minidl_packed_tile_rows(), part, first, last, share
+    cdef Py_ssize_t part, first, last, share
     cdef int parts = threads if threads > 1 and <double>m * n * k >= _PARALLEL_MIN_MACS else 1
     cdef const floating *pa = NULL
     cdef const floating *pb = NULL
@@ -124,9 +123,11 @@ cdef void _product(const floating[:, ::1] a, const floating[:, :, ::1] packed,
         return
     if k > 0:  # (with k = 0 there is nothing to read: out = 0)
         pa, pb = &a[0, 0], &packed[0, 0, 0]
-    # each part's rows start at a whole number of register tiles
+    # the parts get (nearly) equal shares of rows, each an even number: rows left over
+    # after the full register tiles go two at a time (a row's sums are the same in any
+    # tile, so any split gives the same bits)
     share = (m + parts - 1) // parts
-    share = (share + tile - 1) // tile * tile
+    share += share % 2
     with nogil:
         for part in prange(parts, schedule="static", chunksize=1, num_threads=parts,
                            use_threads_if=parts > 1):
