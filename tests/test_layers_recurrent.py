@@ -434,3 +434,28 @@ def test_encoder_states_start_a_decoder_in_a_functional_model(tmp_path):
     eager = layers.GRU(3)
     x, h0 = values(12, [(2, 4, 3), (2, 3)])
     np.testing.assert_array_equal(eager([x, h0]).data, eager(x, initial_state=h0).data)
+
+
+def test_recurrent_layers_say_they_support_masking_as_keras_2():
+    """tf_keras 2.21: SimpleRNN/LSTM/GRU/Bidirectional have supports_masking = True (they
+    read the mask); what goes on is compute_mask's (the sequence's mask with
+    return_sequences only)."""
+    for layer in (layers.SimpleRNN(2), layers.LSTM(2), layers.GRU(2),
+                  layers.Bidirectional(layers.LSTM(2))):
+        assert layer.supports_masking is True
+    mask = np.array([[True, False, True]])
+    assert layers.LSTM(2).compute_mask(np.zeros((1, 3, 4)), mask) is None
+    np.testing.assert_array_equal(
+        layers.LSTM(2, return_sequences=True).compute_mask(np.zeros((1, 3, 4)), mask), mask)
+
+
+def test_stateful_states_are_zeros_once_built_with_a_batch_size():
+    """tf_keras 2.21: a stateful layer built with a known batch size has zero states
+    before its first call."""
+    model = minidl.Sequential([layers.LSTM(3, stateful=True, batch_input_shape=(2, 5, 4))])
+    states = model.layers[0].states
+    assert [s.shape for s in states] == [(2, 3), (2, 3)]
+    assert all(not s.any() for s in states)
+    unknown = layers.GRU(3, stateful=True)
+    unknown.build((None, 5, 4))
+    assert unknown.states == [None]  # the batch size comes with the first batch

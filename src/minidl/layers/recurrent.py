@@ -53,6 +53,7 @@ class _Recurrent(Layer):
     _gates = 1
     _state_count = 1
     _zero_output_for_mask = False  # padded steps output 0 (set by Bidirectional)
+    supports_masking = True  # as Keras 2: reads the mask; compute_mask says what goes on
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -139,6 +140,8 @@ class _Recurrent(Layer):
         if self.use_bias:
             self.bias = self.add_weight("bias", self._bias_shape(), initializer=self._bias_init(),
                                         regularizer=self.bias_regularizer)
+        if self.stateful and self._state_values is None:  # zeros, as Keras 2's build makes
+            self.reset_states(batch_size=input_shape[1 if self.time_major else 0])  # (if known)
 
     def _bias_shape(self):
         return (self._gates * self.units,)

@@ -40,6 +40,8 @@ MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 class Bidirectional(Layer):
     """Keras's Bidirectional wrapper for SimpleRNN, LSTM and GRU."""
 
+    supports_masking = True  # as Keras 2 (compute_mask says what goes on)
+
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         from minidl.layers import serialize
 

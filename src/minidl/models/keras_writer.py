@@ -327,7 +327,8 @@ def _check_merged_masks(model):
             visit(parent)
         layer = node.layer
         incoming = any(id(t) in masked for t in node.inputs)
-        if incoming and node.list_input and layer.supports_masking:
+        if (incoming and node.list_input and layer.supports_masking
+                and not isinstance(layer, (_Recurrent, Bidirectional))):  # [x, *states]
             raise NotKerasWritable(
                 f'layer "{layer.name}" ({type(layer).__name__}) merges timestep masks, which '
                 "Keras 3 combines differently (logical OR) from minidl and Keras 2 (AND)")

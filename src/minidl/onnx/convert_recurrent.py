@@ -400,7 +400,8 @@ def time_distributed(b, layer, x, input_shape, mask=None):
                                                                f"{layer.name}/mask_shape")],
                             layer.name, axis=0)
         out_mask = b.node("Reshape", [inner_out, mask_shape], layer.name)
-    elif mask is None or inner.supports_masking or len(input_shape) <= 3:
+    elif mask is None or len(input_shape) <= 3 or (inner.supports_masking
+                                                  and not registry.reads_masks(inner)):
         out_mask = mask
     else:
         out_mask = b.reduce("ReduceMax", mask, list(range(2, len(input_shape) - 1)), layer.name,
