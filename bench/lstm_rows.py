@@ -10,6 +10,9 @@ and the ratio minidl / PyTorch of the medians, of wall time and of CPU time
 (the process's own CPU seconds: on a loaded machine the steadier of the two;
 a ratio measured in one run on one machine is the unit of comparison).  The images are the bundled sample,
 repeated as needed.
+
+It also prints the arithmetic floor: the multiply-adds no LSTM can skip, at this machine's
+best matrix-product rate (``floor``).
 """
 
 from __future__ import annotations
@@ -88,6 +91,41 @@ def torch_worker(connection, steps, threads):
         connection.send((time.perf_counter() - start, time.process_time() - cpu))
 
 
+def step_flops(steps=28, features=28, units=UNITS, batch=BATCH):
+    """The floating-point operations of the matrix products of one training step, which any
+    framework must do (2 per multiply-add; G = 4 units gate columns):
+    forward  x_t W for every step, h_{t-1} U for the steps after the first;
+    backward dL/dz_t U^T for those steps, dL/dW = x^T dL/dz, dL/dU = h^T dL/dz.
+    (The Dense(10) layer and the element-wise work are left out: they only add.)"""
+    gates = 4 * units
+    return 2 * batch * gates * (2 * steps * features + 3 * (steps - 1) * units)
+
+
+def floor(threads, repeats=20):
+    """(GFLOP/s, source): the best rate of a 1024 x 1024 float32 product here, on
+    ``threads`` threads, of minidl's BLAS and of PyTorch's (the fastest this machine does)."""
+    import minidl
+    import torch
+    from minidl import _kernels
+
+    minidl.set_num_threads(threads)
+    torch.set_num_threads(threads)
+    a = np.random.default_rng(0).random((1024, 1024), dtype=np.float32)
+    out, ta = np.empty_like(a), torch.from_numpy(a)
+    best = {}
+    for name, product in (("minidl's BLAS", lambda: _kernels.current.gemm(a, a, out)),
+                          ("PyTorch", lambda: torch.mm(ta, ta))):
+        product()
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            product()
+            seconds.append(time.perf_counter() - start)
+        best[name] = 2 * 1024 ** 3 / min(seconds) / 1e9
+    name = max(best, key=best.get)
+    return best[name], name
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=100, help="training steps per round")
@@ -119,6 +157,12 @@ def main():
         ratio = (statistics.median(v[index] for v in times["minidl"])
                  / statistics.median(v[index] for v in times["pytorch"]))
         print(f"  minidl / pytorch (median {label} times): {ratio:.2f}")
+    rate, source = floor(args.threads)
+    seconds = step_flops() * args.steps / rate / 1e9
+    torch_best = min(w for w, _ in times["pytorch"])
+    print(f"  floor: {step_flops() / 1e6:.0f} MFLOP of matrix products per step; at "
+          f"{rate:.0f} GFLOP/s ({source}, 1024 x 1024, best of 20) {seconds:.3f} s per round"
+          f" = {seconds / torch_best:.2f} of PyTorch's best round")
 
 
 if __name__ == "__main__":
