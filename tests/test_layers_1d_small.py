@@ -58,8 +58,41 @@ def test_defaults_and_configs_as_in_keras():
         assert type(layer).from_config(config).get_config() == config
         copy = layers.deserialize(layers.serialize(layer))
         assert type(copy) is type(layer) and copy.get_config() == config
-    # a Keras 2 file's configs hold tuples
-    assert layers.ZeroPadding1D.from_config({"padding": (2, 0)}).padding == (2, 0)
+
+
+# tf_keras 2.21's serialized layers (what a Keras 2 model file holds)
+KERAS_CONFIGS = [
+    {"class_name": "SpatialDropout1D", "config": {"name": "spatial_dropout1d", "trainable": True,
+     "dtype": "float32", "rate": 0.25, "noise_shape": None, "seed": 2}},
+    {"class_name": "ZeroPadding1D", "config": {"name": "zero_padding1d", "trainable": True,
+     "dtype": "float32", "padding": (2, 0)}},
+    {"class_name": "UpSampling1D", "config": {"name": "up_sampling1d", "trainable": True,
+     "dtype": "float32", "size": 3}},
+    {"class_name": "Cropping1D", "config": {"name": "cropping1d", "trainable": True,
+     "dtype": "float32", "cropping": (0, 2)}},
+]
+
+
+@pytest.mark.parametrize("serialized", KERAS_CONFIGS, ids=lambda c: c["class_name"])
+def test_keras_configs_load(serialized):
+    layer = layers.deserialize(serialized)
+    assert type(layer).__name__ == serialized["class_name"]
+    config = layer.get_config()
+    for key, value in serialized["config"].items():
+        assert config[key] == (list(value) if isinstance(value, tuple) else value), key
+
+
+def test_sequences_of_any_length():
+    """Input((None, 3)): the same model on sequences of 7 and of 12 steps."""
+    inputs = minidl.Input((None, 3))
+    x = layers.ZeroPadding1D((2, 1))(inputs)
+    x = layers.UpSampling1D(2)(x)
+    x = layers.Cropping1D((1, 1))(x)
+    x = layers.SpatialDropout1D(0.3)(x)
+    model = minidl.Model(inputs, layers.GlobalMaxPooling1D()(layers.Conv1D(4, 3)(x)))
+    assert model.layers[3].output.shape == (None, None, 3)
+    for steps in (7, 12):
+        assert model.predict(np.ones((2, steps, 3), np.float32), verbose=0).shape == (2, 4)
 
 
 X = np.arange(24, dtype=np.float32).reshape(2, 4, 3)
