@@ -429,6 +429,14 @@ def many_layers():
         L.Activation("gelu"), L.Dense(3), L.Softmax()], name="many_layers")
 
 
+def sequence_resampling():
+    """The 1-D padding, upsampling, cropping and spatial dropout layers."""
+    return minidl.Sequential([
+        L.Input(shape=(6, 2)), L.ZeroPadding1D((2, 1)), L.Conv1D(3, 2), L.UpSampling1D(3),
+        L.Cropping1D((1, 2)), L.SpatialDropout1D(0.2), L.GlobalAveragePooling1D(),
+        L.Dense(3, activation="softmax")], name="sequence_resampling")
+
+
 def shared_and_merged():
     """A functional model with a shared layer, every merge layer, two outputs."""
     a, b = L.Input(shape=(5,), name="a"), L.Input(shape=(5,), name="b")
@@ -463,7 +471,8 @@ def test_keras3_loads_minidl_files_and_predicts_the_same(tmp_path):
                           else inputs_for)[:2]
             for name, build in [("mlp", mlp), ("cnn", cnn), ("two_heads", two_heads),
                                 ("recurrent", recurrent), ("bidirectional", bidirectional),
-                                ("many_layers", many_layers)]}
+                                ("many_layers", many_layers),
+                                ("sequence_resampling", sequence_resampling)]}
     made["shared_and_merged"] = trained_two_outputs()
     builds, iterations = list(made), {}
     for name, (model, x) in made.items():

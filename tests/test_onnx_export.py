@@ -138,6 +138,11 @@ LAYER_CASES = {
     "upsampling2d_nearest": lambda: sequential(layers.UpSampling2D((2, 3)), input_shape=(3, 4, 2)),
     "upsampling2d_bilinear": lambda: sequential(
         layers.UpSampling2D((2, 3), interpolation="bilinear"), input_shape=(3, 4, 2)),
+    "zero_padding1d": lambda: sequential(layers.ZeroPadding1D((2, 1)), input_shape=(4, 3)),
+    "cropping1d": lambda: sequential(layers.Cropping1D((1, 2)), input_shape=(6, 3)),
+    "upsampling1d": lambda: sequential(layers.UpSampling1D(3), input_shape=(4, 2)),
+    "spatial_dropout1d": lambda: sequential(layers.Conv1D(3, 2), layers.SpatialDropout1D(0.4),
+                                            input_shape=(6, 2)),
     "conv2d_transpose_valid": lambda: sequential(layers.Conv2DTranspose(3, 3, strides=2),
                                                  input_shape=(4, 5, 2)),
     "conv2d_transpose_same": lambda: sequential(
@@ -157,6 +162,19 @@ LAYER_CASES = {
 @pytest.mark.parametrize("case", sorted(LAYER_CASES))
 def test_layer_exports_and_matches(case, tmp_path):
     check_export(LAYER_CASES[case](), tmp_path)
+
+
+def test_1d_resampling_exports_for_sequences_of_any_length(tmp_path):
+    model = sequential(layers.ZeroPadding1D((2, 1)), layers.UpSampling1D(3),
+                       layers.Cropping1D((1, 2)), layers.Cropping1D((1, 0)),
+                       layers.SpatialDropout1D(0.3), input_shape=(None, 2))
+    minidl.onnx.export(model, tmp_path / "model.onnx")
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    for steps in (1, 4, 9):
+        x = sample((steps, 2), 3, seed=steps)
+        got = session.run(None, {session.get_inputs()[0].name: x})[0]
+        np.testing.assert_array_equal(got, model.predict(x, verbose=0))
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)

@@ -74,10 +74,12 @@ from minidl.layers.regularization import (
     ActivityRegularization,
     GaussianDropout,
     GaussianNoise,
+    SpatialDropout1D,
     SpatialDropout2D,
 )
 from minidl.layers.wrappers import Bidirectional, TimeDistributed
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
+from minidl.layers.resampling1d import Cropping1D, UpSampling1D, ZeroPadding1D
 from minidl.layers.reshaping import Permute, RepeatVector
 
 # Keras's aliases.
@@ -108,6 +110,7 @@ _REGISTRY = {
         Embedding, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
         GlobalMaxPooling1D, RepeatVector, Permute,
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
+        SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
     )
 }
 

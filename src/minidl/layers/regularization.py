@@ -1,13 +1,16 @@
-"""Regularization layers: SpatialDropout2D, GaussianNoise, GaussianDropout,
-ActivityRegularization.
+"""Regularization layers: SpatialDropout1D, SpatialDropout2D, GaussianNoise,
+GaussianDropout, ActivityRegularization.
 
-The first three add noise while training and pass their input through
+The first four add noise while training and pass their input through
 unchanged otherwise (``predict``, ``evaluate``), as Dropout does:
 
 * ``SpatialDropout2D(rate)``: Dropout of whole feature maps.  Neighbouring
   pixels of one channel are strongly correlated, so dropping single pixels
   hardly regularizes a convolution; this drops a channel of an image
   entirely (one draw per image and channel, mask shape ``(N, 1, 1, C)``).
+* ``SpatialDropout1D(rate)``: the same for sequences ``(N, steps, C)``: a
+  channel is dropped at every step at once (mask shape ``(N, 1, C)``).
+  Both pass a sequence's mask on, as Dropout does.
 * ``GaussianNoise(stddev)``: ``y = x + e``, ``e ~ Normal(0, stddev)``.
 * ``GaussianDropout(rate)``: ``y = x * e``, ``e ~ Normal(1, sqrt(rate / (1 - rate)))``,
   the same mean and variance as Dropout's scaled mask.
@@ -32,27 +35,51 @@ from minidl.layers.base_random import BaseRandomLayer
 from minidl.layers.core import Dropout
 
 
-class SpatialDropout2D(Dropout):
+class _SpatialDropout(Dropout):
+    """Dropout of whole channels: one draw per sample and channel (the last axis),
+    shared by every position of that channel; ``rank`` axes, batch included."""
+
+    rank = None
+    expects = ""  # the input shape it takes, for error messages
+
+    def __init__(self, rate, **kwargs):
+        if kwargs.get("noise_shape") is not None:
+            raise ValueError(
+                f"{type(self).__name__}: noise_shape is fixed to (batch, "
+                f"{'1, ' * (self.rank - 2)}channels); received noise_shape="
+                f"{kwargs['noise_shape']!r}."
+            )
+        super().__init__(rate, **kwargs)
+
+    def build(self, input_shape):
+        if len(input_shape) != self.rank:
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}" expects {self.expects}, received '
+                f"input shape {tuple(input_shape)}."
+            )
+
+    def _noise_shape(self, input_shape):
+        return (input_shape[0], *(1,) * (self.rank - 2), input_shape[-1])
+
+
+class SpatialDropout1D(_SpatialDropout):
+    """Drop whole channels of sequences ``(N, steps, C)``; see the module docstring."""
+
+    rank = 3
+    expects = "sequences of shape (batch, steps, channels)"
+
+
+class SpatialDropout2D(_SpatialDropout):
     """Drop whole channels of images ``(N, H, W, C)``; see the module docstring."""
 
+    rank = 4
+    expects = "images of shape (batch, height, width, channels)"
+
     def __init__(self, rate, data_format=None, **kwargs):
-        if kwargs.get("noise_shape") is not None:
-            raise ValueError("SpatialDropout2D: noise_shape is fixed to (batch, 1, 1, channels); "
-                             f"received noise_shape={kwargs['noise_shape']!r}.")
         super().__init__(rate, **kwargs)
         if data_format not in (None, "channels_last"):
             raise ValueError(f'SpatialDropout2D layer "{self.name}": only data_format='
                              f"'channels_last' (NHWC) is supported, received {data_format!r}.")
-
-    def build(self, input_shape):
-        if len(input_shape) != 4:
-            raise ValueError(
-                f'SpatialDropout2D layer "{self.name}" expects images of shape (batch, height, '
-                f"width, channels), received input shape {tuple(input_shape)}."
-            )
-
-    def _noise_shape(self, input_shape):
-        return (input_shape[0], 1, 1, input_shape[3])
 
 
 def _check_rate(label, name, value, upper=None):

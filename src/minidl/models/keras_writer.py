@@ -45,9 +45,10 @@ _LAYERS = {
     "InputLayer", "Dense", "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D",
     "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
     "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Flatten",
-    "Dropout", "SpatialDropout2D", "GaussianNoise", "BatchNormalization", "Activation",
-    "ReLU", "Softmax", "LeakyReLU", "Add", "Subtract", "Multiply", "Average", "Maximum",
-    "Minimum", "Concatenate", "Reshape", "ZeroPadding2D", "UpSampling2D", "Rescaling",
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise", "BatchNormalization",
+    "Activation", "ReLU", "Softmax", "LeakyReLU", "Add", "Subtract", "Multiply", "Average",
+    "Maximum", "Minimum", "Concatenate", "Reshape", "ZeroPadding1D", "ZeroPadding2D",
+    "UpSampling1D", "UpSampling2D", "Cropping1D", "Rescaling",
     "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional",
 }
 _RECURRENT = {"LSTM", "GRU", "SimpleRNN"}  # variables under layers/<name>/cell/vars
@@ -56,7 +57,8 @@ _RECURRENT = {"LSTM", "GRU", "SimpleRNN"}  # variables under layers/<name>/cell/
 _DROPPED = {"time_major": False, "input_length": None}
 _ALWAYS_DROPPED = {"implementation", "batch_input_shape", "input_shape"}
 # Keras 3 classes whose __init__ takes no **kwargs: the base Layer's arguments they lack
-_CLASS_DROPPED = {"SpatialDropout2D": {"trainable": True, "noise_shape": None}}
+_CLASS_DROPPED = {"SpatialDropout1D": {"trainable": True, "noise_shape": None},
+                  "SpatialDropout2D": {"trainable": True, "noise_shape": None}}
 _RENAMED = {("LeakyReLU", "alpha"): "negative_slope"}
 _ACTIVATIONS = {
     "celu", "elu", "exponential", "gelu", "glu", "hard_sigmoid", "hard_silu", "hard_swish",

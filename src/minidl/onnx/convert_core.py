@@ -30,6 +30,7 @@ from minidl.layers import (
     RepeatVector,
     Reshape,
     Softmax,
+    SpatialDropout1D,
     SpatialDropout2D,
     ThresholdedReLU,
 )
@@ -126,7 +127,7 @@ def activation_layer(b, layer, x, input_shape):
     return apply_activation(b, layer, x)
 
 
-@converter(Dropout, SpatialDropout2D, GaussianDropout, GaussianNoise, ActivityRegularization,
+@converter(Dropout, SpatialDropout1D, SpatialDropout2D, GaussianDropout, GaussianNoise, ActivityRegularization,
            any_length=True)
 def identity(b, layer, x, input_shape):
     """Active in training only: at inference the input passes through."""

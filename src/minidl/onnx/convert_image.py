@@ -2,7 +2,8 @@
 
 Rescaling and Normalization are an affine map with constants; the padding,
 cropping and upsampling layers act on the height and width axes (1 and 2) of
-channels-last images, so they need no transposes.  The random augmentation
+channels-last images (on the steps, axis 1, of sequences for their 1-D
+twins), so they need no transposes.  The random augmentation
 layers act in training only: at inference they are an ``Identity``.
 Conv2DTranspose is ONNX's ``ConvTranspose`` between two ``Transpose`` nodes,
 like Conv2D (see ``convert_conv``).
@@ -14,6 +15,7 @@ import numpy as np
 
 from minidl.layers import (
     Conv2DTranspose,
+    Cropping1D,
     Cropping2D,
     Normalization,
     RandomContrast,
@@ -22,7 +24,9 @@ from minidl.layers import (
     RandomTranslation,
     RandomZoom,
     Rescaling,
+    UpSampling1D,
     UpSampling2D,
+    ZeroPadding1D,
     ZeroPadding2D,
 )
 from minidl.layers.preprocessing import EPSILON
@@ -84,6 +88,33 @@ def upsampling2d(b, layer, x, input_shape):
     target = b.ints([1, height, fh, width, fw, channels], f"{layer.name}/grid")  # 1 broadcasts to N
     repeated = b.node("Expand", [grid, target], layer.name)
     shape = b.ints([0, height * fh, width * fw, channels], f"{layer.name}/shape")
+    return b.node("Reshape", [repeated, shape], layer.name)
+
+
+@converter(ZeroPadding1D, any_length=True)
+def zero_padding1d(b, layer, x, input_shape):
+    left, right = layer.padding
+    pads = b.ints([0, left, 0, 0, right, 0], f"{layer.name}/pads")
+    return b.node("Pad", [x, pads], layer.name, mode="constant")
+
+
+@converter(Cropping1D, any_length=True)
+def cropping1d(b, layer, x, input_shape):
+    """Steps ``left`` to ``-right`` (to the end when ``right`` is 0): any length."""
+    left, right = layer.cropping
+    starts = b.ints([left], f"{layer.name}/starts")
+    ends = b.ints([-right if right else np.iinfo(np.int64).max], f"{layer.name}/ends")
+    return b.node("Slice", [x, starts, ends, b.ints([1], "axes_1")], layer.name)
+
+
+@converter(UpSampling1D, any_length=True)
+def upsampling1d(b, layer, x, input_shape):
+    """Each step repeated: (N, T, 1, C) broadcast to (N, T, size, C), then reshaped to
+    (N, T * size, C); no size but ``size`` is written into the graph."""
+    grid = b.node("Unsqueeze", [x, b.ints([2], "axes_2")], layer.name)
+    repeated = b.node("Expand", [grid, b.ints([1, 1, layer.size, 1], f"{layer.name}/grid")],
+                      layer.name)
+    shape = b.ints([0, -1, input_shape[2]], f"{layer.name}/shape")
     return b.node("Reshape", [repeated, shape], layer.name)
 
 
