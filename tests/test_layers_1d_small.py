@@ -44,12 +44,12 @@ def test_shapes_as_in_keras(make, input_shape, output_shape):
 def test_defaults_and_configs_as_in_keras():
     """tf_keras 2.21: padding (1, 1), size 2, cropping (1, 1); rate, noise_shape, seed."""
     expected = {
-        layers.ZeroPadding1D(): {"padding": [1, 1]},
+        layers.ZeroPadding1D(): {"padding": (1, 1)},
         layers.UpSampling1D(): {"size": 2},
-        layers.Cropping1D(): {"cropping": [1, 1]},
+        layers.Cropping1D(): {"cropping": (1, 1)},
         layers.SpatialDropout1D(0.5): {"rate": 0.5, "noise_shape": None, "seed": None},
-        layers.ZeroPadding1D([1, 2]): {"padding": [1, 2]},
-        layers.Cropping1D(2): {"cropping": [2, 2]},
+        layers.ZeroPadding1D([1, 2]): {"padding": (1, 2)},
+        layers.Cropping1D(2): {"cropping": (2, 2)},
         layers.SpatialDropout1D(0.3, seed=3): {"rate": 0.3, "noise_shape": None, "seed": 3},
     }
     for layer, keys in expected.items():
@@ -79,7 +79,7 @@ def test_keras_configs_load(serialized):
     assert type(layer).__name__ == serialized["class_name"]
     config = layer.get_config()
     for key, value in serialized["config"].items():
-        assert config[key] == (list(value) if isinstance(value, tuple) else value), key
+        assert config[key] == value, key
 
 
 def test_sequences_of_any_length():

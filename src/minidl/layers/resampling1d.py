@@ -95,7 +95,7 @@ class ZeroPadding1D(_Resampling1D):
         return _on_images(resampling.zero_pad2d, inputs, (self.padding, (0, 0)))
 
     def get_config(self):
-        return {**super().get_config(), "padding": list(self.padding)}
+        return {**super().get_config(), "padding": self.padding}
 
 
 class Cropping1D(_Resampling1D):
@@ -117,4 +117,4 @@ class Cropping1D(_Resampling1D):
         return _on_images(resampling.crop2d, inputs, (self.cropping, (0, 0)))
 
     def get_config(self):
-        return {**super().get_config(), "cropping": list(self.cropping)}
+        return {**super().get_config(), "cropping": self.cropping}
