@@ -70,6 +70,9 @@ from minidl.layers.pooling1d import (
 )
 from minidl.layers.preprocessing import Normalization, Rescaling
 from minidl.layers.recurrent import GRU, LSTM, SimpleRNN
+from minidl.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from minidl.layers.rnn_wrapper import RNN
+from minidl.layers.stacked_rnn_cells import StackedRNNCells
 from minidl.layers.regularization import (
     ActivityRegularization,
     GaussianDropout,
@@ -108,6 +111,7 @@ _REGISTRY = {
         Embedding, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
         GlobalMaxPooling1D, RepeatVector, Permute,
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
+        RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
     )
 }
 
