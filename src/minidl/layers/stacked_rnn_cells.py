@@ -86,6 +86,9 @@ class StackedRNNCells(Layer):
     """Cells run one after the other at each step; ``state_size`` lists theirs."""
 
     def __init__(self, cells, **kwargs):
+        first = cells[0] if isinstance(cells, (list, tuple)) and cells else None
+        if isinstance(first, Layer) and kwargs.get("dtype") is None:
+            kwargs["dtype"] = first.dtype  # the cells' dtype
         super().__init__(**kwargs)
         if not isinstance(cells, (list, tuple)) or not cells:
             raise ValueError(f'StackedRNNCells layer "{self.name}": cells must be a non-empty '
