@@ -287,3 +287,214 @@ def test_gradcheck_through_the_loop_of_steps(masked):
     rng = np.random.default_rng(7)
     weights = [rng.normal(size=getattr(cell, name).shape) * 0.5 for cell, name in names]
     assert gradcheck(fn, [rng.normal(size=(2, 4, 2)), *weights])
+
+
+# --- shapes, summary, config, saving --------------------------------------------------
+@pytest.mark.parametrize("name, make", [
+    ("RNN-LSTMCell-4", lambda: layers.LSTMCell(4)),
+    ("RNN-GRUCell-4", lambda: layers.GRUCell(4)),
+    ("RNN-SimpleRNNCell-4", lambda: layers.SimpleRNNCell(4)),
+    ("RNN-stacked", lambda: [layers.LSTMCell(4), layers.SimpleRNNCell(2)])])
+def test_parameter_counts_and_output_shapes_as_keras(name, make):
+    model = minidl.Sequential([layers.RNN(make(), input_shape=(7, 5))])
+    count, shape = KERAS["summary"][name]
+    assert model.count_params() == count
+    assert model.output_shape == tuple(shape)
+
+
+def test_summary_rows(capsys):
+    layers.reset_names()
+    minidl.Sequential([layers.RNN(layers.LSTMCell(4), return_sequences=True,
+                                  input_shape=(None, 5)),
+                       layers.RNN([layers.GRUCell(3), MinimalRNNCell(2)])]).summary()
+    out = capsys.readouterr().out
+    assert "rnn (RNN)                   (None, None, 4)           160" in out
+    assert "rnn_1 (RNN)                 (None, 2)                 91" in out
+
+
+def test_return_state_shapes_symbolic_and_eager():
+    inputs = minidl.Input(shape=(None, 3))
+    output, h, c, h2 = layers.RNN([layers.LSTMCell(4), layers.GRUCell(2)],
+                                  return_state=True)(inputs)
+    assert [t.shape for t in (output, h, c, h2)] == [(None, 2), (None, 4), (None, 4), (None, 2)]
+    model = minidl.Model(inputs, [output, h, c, h2])
+    results = model.predict(values(0, [(5, 6, 3)])[0], verbose=0)
+    assert [r.shape for r in results] == [(5, 2), (5, 4), (5, 4), (5, 2)]
+    np.testing.assert_array_equal(results[0], results[3])  # the output is the last h
+
+
+def test_encoder_states_start_a_decoder_cell(tmp_path):
+    """The guide's encoder-decoder: the final states of one RNN are the initial states of
+    another, in a functional model, saved and loaded."""
+    encoder_input = minidl.Input(shape=(None, 3))
+    _, h, c = layers.RNN(layers.LSTMCell(4), return_state=True)(encoder_input)
+    decoder_input = minidl.Input(shape=(None, 2))
+    decoder_cell = looped(layers.LSTMCell(4))  # (the step-by-step path)
+    decoded = layers.RNN(decoder_cell, return_sequences=True)(
+        decoder_input, initial_state=[h, c])
+    model = minidl.Model([encoder_input, decoder_input], layers.Dense(1)(decoded))
+    x = [values(1, [(2, 5, 3)])[0], values(2, [(2, 6, 2)])[0]]
+    expected = model.predict(x, verbose=0)
+    assert expected.shape == (2, 6, 1)
+    model.save(tmp_path / "seq2seq.mdl")
+    loaded = load_model(tmp_path / "seq2seq.mdl", custom_objects={"Looped": type(decoder_cell)})
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
+
+
+def test_time_major_transposes_inputs_and_outputs():
+    x = values(3, [(2, 5, 3)])[0]
+    for cell in (layers.GRUCell(4), looped(layers.GRUCell(4))):
+        batch_major = layers.RNN(cell, return_sequences=True)
+        expected = batch_major(x).data
+        time_major = layers.RNN(type(cell).from_config(cell.get_config() | {"name": None}),
+                                return_sequences=True, time_major=True)
+        time_major.build((5, None, 3))
+        time_major.set_weights(batch_major.get_weights())
+        np.testing.assert_allclose(time_major(x.transpose(1, 0, 2)).data,
+                                   expected.transpose(1, 0, 2), atol=1e-6)
+
+
+def test_config_as_keras():
+    config = layers.RNN(layers.LSTMCell(3)).get_config()
+    keras = KERAS["config"]
+    assert list(config) == list(keras)
+    assert config["cell"]["class_name"] == "LSTMCell"
+    assert list(config["cell"]["config"]) == list(keras["cell"]["config"])
+    for key in ("units", "activation", "recurrent_activation", "unit_forget_bias", "dropout",
+                "implementation", "use_bias"):
+        assert config["cell"]["config"][key] == keras["cell"]["config"][key]
+    assert "zero_output_for_mask" not in config  # written only when True, as Keras
+    assert layers.RNN(layers.GRUCell(2), zero_output_for_mask=True).get_config()[
+        "zero_output_for_mask"] is True
+
+
+@pytest.mark.parametrize("make", [
+    lambda: layers.LSTMCell(3, recurrent_activation="hard_sigmoid", dropout=0.1,
+                            unit_forget_bias=False, kernel_regularizer="l2"),
+    lambda: layers.GRUCell(3, reset_after=False, activation="relu"),
+    lambda: layers.SimpleRNNCell(3, use_bias=False),
+    lambda: [layers.LSTMCell(3), layers.SimpleRNNCell(2)]])
+def test_config_round_trip_and_save_load(make, tmp_path):
+    layer = layers.RNN(make(), return_sequences=True, go_backwards=True, input_shape=(5, 3))
+    config = layer.get_config()
+    clone = layers.deserialize(layers.serialize(layer))
+    assert type(clone.cell) is type(layer.cell)
+    assert clone.get_config() == config
+    model = minidl.Sequential([layer, layers.RNN(layers.SimpleRNNCell(2))])
+    x = values(3, [(2, 5, 3)])[0]
+    expected = model.predict(x, verbose=0)
+    model.save(tmp_path / "rnn.mdl")
+    loaded = load_model(tmp_path / "rnn.mdl")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
+    assert loaded.layers[0].get_config() == config
+
+
+def test_custom_cell_saved_and_loaded_with_custom_objects(tmp_path):
+    model = minidl.Sequential([layers.RNN(MinimalRNNCell(4), input_shape=(None, 3)),
+                               layers.Dense(1)])
+    x = values(3, [(2, 5, 3)])[0]
+    expected = model.predict(x, verbose=0)
+    assert model.layers[0].get_config()["cell"]["class_name"] == "MinimalRNNCell"
+    model.save(tmp_path / "custom.mdl")
+    with pytest.raises(ValueError, match="MinimalRNNCell"):
+        load_model(tmp_path / "custom.mdl")
+    loaded = load_model(tmp_path / "custom.mdl",
+                        custom_objects={"MinimalRNNCell": MinimalRNNCell})
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
+
+
+def test_weights_in_keras_order_and_trainable():
+    layer = layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)])
+    layer.build((None, 4, 5))
+    assert [w.name.split("/")[-1] for w in layer.weights] == [
+        "kernel", "recurrent_kernel", "bias"] * 2
+    assert [w.shape for w in layer.weights] == [(5, 12), (3, 12), (12,), (3, 6), (2, 6), (2, 6)]
+    layer.trainable = False
+    assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 6
+
+
+def test_stateful_model_reset_states():
+    x = values(5, [(2, 6, 3)])[0]
+    whole = layers.RNN(MinimalRNNCell(4), return_sequences=True)
+    expected = whole(x).data
+    stateful = layers.RNN(MinimalRNNCell(4), return_sequences=True, stateful=True,
+                          batch_input_shape=(2, 3, 3))
+    model = minidl.Sequential([stateful])
+    stateful.set_weights(whole.get_weights())
+    first = model.predict(x[:, :3], verbose=0)
+    second = model.predict(x[:, 3:], verbose=0)
+    np.testing.assert_allclose(np.concatenate([first, second], 1), expected, atol=1e-6)
+    assert stateful.states[0].shape == (2, 4)
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(x[:, :3], verbose=0), first, atol=1e-6)
+    with pytest.raises(ValueError, match="batch size 2, received a batch of 3"):
+        stateful(np.zeros((3, 3, 3), np.float32))
+    with pytest.raises(AttributeError, match="stateful"):
+        whole.reset_states()
+
+
+# --- refused -------------------------------------------------------------------------------
+class NoStateSize(layers.Layer):
+    def call(self, inputs, states):
+        return inputs, states
+
+
+class WrongStates(MinimalRNNCell):
+    def call(self, inputs, states):
+        output, _ = super().call(inputs, states)
+        return output, [output, output]
+
+
+def test_what_is_not_a_cell_is_refused():
+    with pytest.raises(ValueError, match="needs a call"):
+        layers.RNN(object())
+    with pytest.raises(ValueError, match='NoStateSize "no_state_size".*state_size'):
+        layers.RNN(NoStateSize())
+    with pytest.raises(ValueError, match="cells must be a non-empty list"):
+        layers.StackedRNNCells([])
+    cell = MinimalRNNCell(2)
+    cell.state_size = [2, 3.5]
+    with pytest.raises(ValueError, match="not multi-dimensional states"):
+        layers.RNN(cell)
+    with pytest.raises(ValueError, match=r"return states of shapes \[\(2, 2\)\]; it returned "
+                                         r"\[\(2, 2\), \(2, 2\)\]"):
+        layers.RNN(WrongStates(2))(np.zeros((2, 3, 4), np.float32))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: layers.LSTMCell(0), "units must be a positive integer, received 0"),
+    (lambda: layers.GRUCell(-3), "units must be a positive integer, received -3"),
+    (lambda: layers.SimpleRNNCell(2.5), "units must be a positive integer"),
+    (lambda: layers.LSTMCell(2, dropout=1.5), "dropout must be a number in"),
+    (lambda: layers.GRUCell(2, reset_after="yes"), "reset_after must be True or False"),
+    (lambda: layers.LSTMCell(2, implementation=3), "implementation must be 1 or 2"),
+    (lambda: layers.LSTMCell(2, kernel_constraint="non_neg"), "kernel_constraint"),
+    (lambda: layers.LSTMCell(2, activation="nope"), "Unknown activation"),
+])
+def test_bad_cell_arguments_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_wrong_ranks_and_states_are_refused_and_change_nothing():
+    layer = layers.RNN(layers.LSTMCell(3))
+    with pytest.raises(ValueError, match=r"\(batch, timesteps, features\).*received input "
+                                         r"shape \(2, 5\)"):
+        layer(np.zeros((2, 5), np.float32))
+    assert not layer.built and not layer.cell.built
+    layer(np.zeros((2, 4, 5), np.float32))
+    with pytest.raises(ValueError, match=r"expected shape \(batch, timesteps, 5\), received "
+                                         r"shape \(2, 4, 6\)"):
+        layer(np.zeros((2, 4, 6), np.float32))
+    with pytest.raises(ValueError, match="has 2 state"):
+        layer(np.zeros((2, 4, 5), np.float32), initial_state=[np.zeros((2, 3), np.float32)])
+    with pytest.raises(ValueError, match=r"initial_state\[1\] must have shape \(2, 3\)"):
+        layer(np.zeros((2, 4, 5), np.float32),
+              initial_state=[np.zeros((2, 3), np.float32), np.zeros((2, 4), np.float32)])
+    cell = layers.LSTMCell(3)
+    with pytest.raises(ValueError, match=r"one timestep.*\(batch, features\).*\(2, 4, 5\)"):
+        cell(np.zeros((2, 4, 5), np.float32), [np.zeros((2, 3), np.float32)] * 2)
+    with pytest.raises(ValueError, match="has 2 state"):
+        cell(np.zeros((2, 5), np.float32), [np.zeros((2, 3), np.float32)])
+    with pytest.raises(ValueError, match=r"states\[1\] must have shape \(2, 3\)"):
+        cell(np.zeros((2, 5), np.float32), [np.zeros((2, 3), np.float32), np.zeros((2, 2))])
