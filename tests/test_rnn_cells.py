@@ -253,6 +253,31 @@ def test_custom_cell_matches_keras():
     assert_all_close([s.grad for s in sources], KERAS["minimal"]["gradients"], atol=1e-5)
 
 
+class RunningSumCell(layers.Layer):
+    """Two states, set (as in Keras's examples) before super().__init__(): the sum of the
+    inputs so far, and the count of steps; the output is their ratio (a running mean)."""
+
+    def __init__(self, units, **kwargs):
+        self.state_size = [units, 1]
+        self.output_size = units
+        super().__init__(**kwargs)
+
+    def call(self, inputs, states):
+        total, count = states[0] + inputs, states[1] + 1.0
+        return total / count, [total, count]
+
+
+def test_custom_cell_with_two_states_a_mask_and_go_backwards():
+    x = values(8, [(2, 4, 3)])[0]
+    layer = layers.RNN(RunningSumCell(3), return_state=True, go_backwards=True)
+    mean, total, count = layer(x, mask=MASK)
+    kept = x * MASK[..., None]
+    np.testing.assert_allclose(total.data, kept.sum(axis=1), atol=1e-6)
+    np.testing.assert_array_equal(count.data, MASK.sum(axis=1, keepdims=True))
+    # the output of the last step read (step 0, backwards): kept where step 0 is masked
+    np.testing.assert_allclose(mean.data, total.data / count.data, atol=1e-6)
+
+
 def test_custom_cell_trains_with_fit():
     minidl.utils.set_random_seed(2)
     rng = np.random.default_rng(2)

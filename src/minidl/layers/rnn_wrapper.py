@@ -94,6 +94,9 @@ class RNN(_SequenceLayer):
 
     # --- building and shapes -----------------------------------------------------
     def build(self, input_shape):
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0],
+                                                                        (tuple, list)):
+            self._check_state_shapes([tuple(s) for s in input_shape[1:]])
         input_shape = self._sequence_shape(input_shape)
         if len(input_shape) != 3 or not input_shape[-1]:
             raise ValueError(
@@ -106,6 +109,18 @@ class RNN(_SequenceLayer):
         batch = input_shape[1] if self.time_major else input_shape[0]
         if isinstance(self.cell, Layer):
             self.cell.maybe_build((batch, self._input_dim))
+
+    def _check_state_shapes(self, shapes):
+        """The inputs after the sequence are initial states: one (batch, size) per state."""
+        sizes = self._state_sizes
+        if len(shapes) != len(sizes) or any(
+                len(shape) != 2 or shape[-1] not in (None, size)
+                for shape, size in zip(shapes, sizes)):
+            raise ValueError(
+                f"{self._label()} takes one sequence (batch, timesteps, features), then "
+                f"initial states of shapes {[('batch', size) for size in sizes]}; received "
+                f"more inputs of shapes {shapes}. Nested inputs (several tensors per "
+                "timestep) are not supported: concatenate them along the features axis.")
 
     def compute_output_shape(self, input_shape):
         input_shape = self._sequence_shape(input_shape)
