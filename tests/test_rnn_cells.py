@@ -523,3 +523,27 @@ def test_wrong_ranks_and_states_are_refused_and_change_nothing():
         cell(np.zeros((2, 5), np.float32), [np.zeros((2, 3), np.float32)])
     with pytest.raises(ValueError, match=r"states\[1\] must have shape \(2, 3\)"):
         cell(np.zeros((2, 5), np.float32), [np.zeros((2, 3), np.float32), np.zeros((2, 2))])
+
+
+def test_cell_config_keys_as_keras():
+    """tf_keras 2.21's keys, in its order."""
+    common = ["name", "trainable", "dtype", "units", "activation"]
+    weights = ["use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer"]
+    rest = ["kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+            "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
+            "recurrent_dropout"]
+    assert list(layers.SimpleRNNCell(2).get_config()) == common + weights + rest
+    assert list(layers.GRUCell(2).get_config()) == (
+        common + ["recurrent_activation"] + weights + rest + ["implementation", "reset_after"])
+    assert list(layers.LSTMCell(2).get_config()) == (
+        common + ["recurrent_activation"] + weights + ["unit_forget_bias"] + rest
+        + ["implementation"])
+    assert list(layers.StackedRNNCells([layers.GRUCell(2)]).get_config()) == [
+        "name", "trainable", "dtype", "cells"]
+
+
+def test_keras_namespace_has_the_cells():
+    from minidl.keras.layers import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+
+    assert (RNN, LSTMCell, GRUCell, SimpleRNNCell, StackedRNNCells) == (
+        layers.RNN, layers.LSTMCell, layers.GRUCell, layers.SimpleRNNCell, layers.StackedRNNCells)
