@@ -278,6 +278,33 @@ def test_custom_cell_with_two_states_a_mask_and_go_backwards():
     np.testing.assert_allclose(mean.data, total.data / count.data, atol=1e-6)
 
 
+class OnesStartCell(MinimalRNNCell):
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+        return [np.ones((batch_size, self.units), dtype)]
+
+
+def test_the_cells_get_initial_state_starts_the_sequence():
+    """As Keras 2: without initial_state=, the states are the cell's get_initial_state."""
+    layer = layers.RNN(OnesStartCell(2), return_state=True, time_major=True)
+    x = values(9, [(4, 3, 5)])[0]  # (timesteps, batch, features)
+    assert [s.data.tolist() for s in layer.get_initial_state(x)] == [[[1.0, 1.0]] * 3]
+    output, state = layer(x)
+    expected = layer(x, initial_state=[np.ones((3, 2), np.float32)])[0]
+    np.testing.assert_array_equal(output.data, expected.data)
+
+
+def test_a_builtin_cell_with_its_own_initial_state_runs_step_by_step():
+    class HalfStart(layers.GRUCell):
+        def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+            return np.full((batch_size, self.units), 0.5, dtype)
+
+    layer = layers.RNN(HalfStart(2))
+    assert _fused_op(layer.cell) is None
+    x = values(9, [(3, 4, 5)])[0]
+    np.testing.assert_array_equal(layer(x).data,
+                                  layer(x, initial_state=np.full((3, 2), 0.5, np.float32)).data)
+
+
 def test_custom_cell_trains_with_fit():
     minidl.utils.set_random_seed(2)
     rng = np.random.default_rng(2)
@@ -481,7 +508,7 @@ def test_what_is_not_a_cell_is_refused():
     cell.state_size = [2, 3.5]
     with pytest.raises(ValueError, match="not multi-dimensional states"):
         layers.RNN(cell)
-    with pytest.raises(ValueError, match=r"return states of shapes \[\(2, 2\)\]; it returned "
+    with pytest.raises(ValueError, match=r"states must have shapes \[\(2, 2\)\]; its call gave "
                                          r"\[\(2, 2\), \(2, 2\)\]"):
         layers.RNN(WrongStates(2))(np.zeros((2, 3, 4), np.float32))
 

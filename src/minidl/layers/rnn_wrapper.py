@@ -50,7 +50,8 @@ from minidl.tensor import Tensor
 def _fused_op(cell):
     """The sequence op that runs ``cell`` in one piece, or None (then: a loop of calls)."""
     for cls in (LSTMCell, GRUCell, SimpleRNNCell):
-        if isinstance(cell, cls) and type(cell).call is cls.call and type(cell).step is cls.step:
+        if isinstance(cell, cls) and all(getattr(type(cell), method) is getattr(cls, method)
+                                         for method in ("call", "step", "get_initial_state")):
             functions = [cell.activation, getattr(cell, "recurrent_activation", cell.activation)]
             if all(activations.is_builtin(f) and activations.serialize(f)
                    in RECURRENT_ACTIVATIONS for f in functions):
@@ -200,8 +201,8 @@ class RNN(_SequenceLayer):
     def _run_loop(self, inputs, states, mask, training):
         """The cell called once per step; returns (outputs (N, T, out), *final states)."""
         n, steps = inputs.shape[:2]
-        states = [Tensor(np.zeros((n, size), self._dtype)) if s is None else s
-                  for s, size in zip(states, self._state_sizes)]
+        if states[0] is None:
+            states = self._starting_states(n)
         for cell in getattr(self.cell, "cells", [self.cell]):
             for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
                 getattr(cell, reset, lambda: None)()
@@ -225,15 +226,28 @@ class RNN(_SequenceLayer):
             outputs.append(output)
         return (ops.stack(outputs, axis=1), *states)
 
-    def _checked(self, new_states, n):
-        """The states a cell returned: as many as it has, of shape (batch, size)."""
+    def get_initial_state(self, inputs):
+        """The states a sequence of ``inputs`` starts from, flat: the cell's
+        ``get_initial_state`` if it has one (Keras's rule), else zeros (batch, size)."""
+        inputs = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+        return self._starting_states(inputs.shape[1 if self.time_major else 0])
+
+    def _starting_states(self, n):
+        make = getattr(self.cell, "get_initial_state", None)
+        if make is None:
+            return [Tensor(np.zeros((n, size), self._dtype)) for size in self._state_sizes]
+        states = flatten_states(make(inputs=None, batch_size=n, dtype=self.dtype))
+        return self._checked([self._to_tensors(s) for s in states], n, "get_initial_state")
+
+    def _checked(self, new_states, n, where="call"):
+        """The states a cell gave (from ``where``): as many as it has, (batch, size) each."""
         sizes = self._state_sizes
         if len(new_states) != len(sizes) or any(
                 tuple(s.shape) != (n, size) for s, size in zip(new_states, sizes)):
             raise ValueError(
                 f"{self._label()}: the cell {type(self.cell).__name__} has state_size "
-                f"{self.cell.state_size!r}, so each step must return states of shapes "
-                f"{[(n, size) for size in sizes]}; it returned "
+                f"{self.cell.state_size!r}, so its states must have shapes "
+                f"{[(n, size) for size in sizes]}; its {where} gave "
                 f"{[tuple(getattr(s, 'shape', ())) for s in new_states]}.")
         return new_states
 
