@@ -497,6 +497,12 @@ class WrongStates(MinimalRNNCell):
         return output, [output, output]
 
 
+class TupleOutput(MinimalRNNCell):
+    def call(self, inputs, states):
+        output, new_states = super().call(inputs, states)
+        return (output, output), new_states
+
+
 def test_what_is_not_a_cell_is_refused():
     with pytest.raises(ValueError, match="needs a call"):
         layers.RNN(object())
@@ -511,6 +517,8 @@ def test_what_is_not_a_cell_is_refused():
     with pytest.raises(ValueError, match=r"states must have shapes \[\(2, 2\)\]; its call gave "
                                          r"\[\(2, 2\), \(2, 2\)\]"):
         layers.RNN(WrongStates(2))(np.zeros((2, 3, 4), np.float32))
+    with pytest.raises(ValueError, match=r"output one tensor of shape \(2, 2\).*returned tuple"):
+        layers.RNN(TupleOutput(2))(np.zeros((2, 3, 4), np.float32))
 
 
 @pytest.mark.parametrize("make, message", [

@@ -190,13 +190,13 @@ class RNN(_SequenceLayer):
                       recurrent_dropout_mask=recurrent_mask,
                       activation=activations.serialize(cell.activation),
                       return_sequences=self.return_sequences or mask is not None)
-        weights = (inputs, cell.kernel, cell.recurrent_kernel, cell.bias)
+        arguments = (inputs, cell.kernel, cell.recurrent_kernel, cell.bias)
         if cls is SimpleRNNCell:
-            return simple_rnn(*weights, states[0], **common)
+            return simple_rnn(*arguments, states[0], **common)
         common["recurrent_activation"] = activations.serialize(cell.recurrent_activation)
         if cls is LSTMCell:
-            return lstm(*weights, states[0], states[1], **common)
-        return (gru if cell.reset_after else gru_reset_before)(*weights, states[0], **common)
+            return lstm(*arguments, states[0], states[1], **common)
+        return (gru if cell.reset_after else gru_reset_before)(*arguments, states[0], **common)
 
     def _run_loop(self, inputs, states, mask, training):
         """The cell called once per step; returns (outputs (N, T, out), *final states)."""
@@ -215,6 +215,7 @@ class RNN(_SequenceLayer):
             else:
                 step_output, new_states = self.cell.call(inputs[:, t], packed)
             new_states = self._checked(flatten_states(new_states), n)
+            self._check_output(step_output, n)
             if mask is not None:
                 keep = mask[:, t:t + 1]
                 if output is None:
@@ -250,6 +251,16 @@ class RNN(_SequenceLayer):
                 f"{[(n, size) for size in sizes]}; its {where} gave "
                 f"{[tuple(getattr(s, 'shape', ())) for s in new_states]}.")
         return new_states
+
+    def _check_output(self, output, n):
+        """A step's output: one Tensor (batch, output_size), as the output shape says."""
+        width = output_size(self.cell)
+        if not isinstance(output, Tensor) or tuple(output.shape) != (n, width):
+            raise ValueError(
+                f"{self._label()}: each call of the cell {type(self.cell).__name__} must return "
+                f"(output, new_states) with output one tensor of shape ({n}, {width}) (batch, "
+                f"output_size); it returned {type(output).__name__} "
+                f"{tuple(getattr(output, 'shape', ()))}. Nested outputs are not supported.")
 
     def _initial_states(self, initial_state, n):
         """``initial_state=``, a stateful layer's last states, or Nones (zeros)."""
