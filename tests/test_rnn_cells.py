@@ -214,6 +214,18 @@ def test_stacked_cells_match_keras():
     assert_all_close([s.grad for s in sources], KERAS["stacked"]["gradients"], atol=1e-5)
 
 
+def test_stacked_cells_take_nested_initial_states_from_other_layers():
+    x = minidl.Input(shape=(None, 3))
+    h, c, h2 = (minidl.Input(shape=(size,)) for size in (3, 3, 2))
+    layer = stacked_layer()
+    outputs = layer(x, initial_state=[[h, c], h2])
+    model = minidl.Model([x, h, c, h2], outputs)
+    states = values(2, [(2, 3), (2, 3), (2, 2)])
+    expected = layer(inputs(), initial_state=states)
+    for got, wanted in zip(model.predict([inputs(), *states], verbose=0), expected):
+        np.testing.assert_allclose(got, wanted.data, atol=1e-6)
+
+
 def test_stacked_cells_alone_take_nested_states():
     cells = layers.StackedRNNCells([layers.LSTMCell(3), layers.GRUCell(2)])
     initial = cells.get_initial_state(batch_size=2)

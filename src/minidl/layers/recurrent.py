@@ -34,6 +34,7 @@ import numpy as np
 from minidl import activations, initializers, ops, random, regularizers
 from minidl.layers.base import Layer
 from minidl.layers.node import is_symbolic
+from minidl.layers.stacked_rnn_cells import flatten_states
 from minidl.ops.gru_reset_before import gru_reset_before
 from minidl.ops.recurrent import gru, lstm, simple_rnn
 from minidl.tensor import Tensor
@@ -72,10 +73,7 @@ class _SequenceLayer(Layer):
             inputs, initial_state = inputs[0], list(inputs[1:])
         if initial_state is None:
             return super().__call__(inputs, *args, **kwargs)
-        if isinstance(initial_state, (list, tuple)):
-            initial_state = list(initial_state)
-        else:
-            initial_state = [initial_state]
+        initial_state = flatten_states(initial_state)  # (a stack of cells nests its states)
         if is_symbolic(inputs) or any(is_symbolic(s) for s in initial_state):
             return super().__call__([inputs, *initial_state], *args, **kwargs)
         return super().__call__(inputs, *args, initial_state=initial_state, **kwargs)
