@@ -50,7 +50,7 @@ def stored(name):
 
 
 SEQUENCE = ["recurrent", "embedding_lstm", "bidirectional", "conv1d", "tutorial_lstm",
-            "tutorial_text", "image_layers", "masked_functional", "recurrent_states"]
+            "tutorial_text", "image_layers", "masked_functional", "recurrent_states", "rnn_cells"]
 BOTH = [f"{name}{suffix}" for name in SEQUENCE for suffix in ("", "_keras2")]
 
 

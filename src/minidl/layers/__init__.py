@@ -70,6 +70,9 @@ from minidl.layers.pooling1d import (
 )
 from minidl.layers.preprocessing import Normalization, Rescaling
 from minidl.layers.recurrent import GRU, LSTM, SimpleRNN
+from minidl.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from minidl.layers.rnn_wrapper import RNN
+from minidl.layers.stacked_rnn_cells import StackedRNNCells
 from minidl.layers.regularization import (
     ActivityRegularization,
     GaussianDropout,
@@ -111,6 +114,7 @@ _REGISTRY = {
         GlobalMaxPooling1D, RepeatVector, Permute,
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
         SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
+        RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
     )
 }
 
@@ -153,7 +157,8 @@ def check_config_complete(layer):
         return
     init_owner = next(k for k in cls.__mro__ if "__init__" in vars(k))
     config_owner = next(k for k in cls.__mro__ if "get_config" in vars(k))
-    if init_owner is config_owner or not issubclass(init_owner, config_owner):
+    if (init_owner is config_owner or not issubclass(init_owner, config_owner)
+            or init_owner.__module__.startswith("minidl.")):
         return
     known = set(inspect.signature(config_owner.__init__).parameters)
     known |= set(inspect.signature(Layer.__init__).parameters)

@@ -220,6 +220,8 @@ class Layer:
             return
         if may_hold_tracked(value, Layer):
             if names is None:
+                if not find_tracked(value, set(), Layer):
+                    return  # plain data before super().__init__() (a cell's state_size list)
                 raise RuntimeError(
                     f"{type(self).__name__}: call super().__init__() at the start of "
                     f"__init__, before assigning self.{name}."

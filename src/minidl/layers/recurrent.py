@@ -34,6 +34,7 @@ import numpy as np
 from minidl import activations, initializers, ops, random, regularizers
 from minidl.layers.base import Layer
 from minidl.layers.node import is_symbolic
+from minidl.layers.stacked_rnn_cells import flatten_states
 from minidl.ops.gru_reset_before import gru_reset_before
 from minidl.ops.recurrent import gru, lstm, simple_rnn
 from minidl.tensor import Tensor
@@ -46,7 +47,49 @@ def _rate(label, name, value):
     return float(value)
 
 
-class _Recurrent(Layer):
+class _SequenceLayer(Layer):
+    """What every layer over a sequence (batch, timesteps, features) with states
+    shares, the recurrent layers here and ``RNN``: initial states given in the
+    call (also as inputs of a functional model), and the mask rule.  Subclasses
+    say how many states they return (``_state_count``)."""
+
+    @staticmethod
+    def _sequence_shape(input_shape):
+        """The sequence's shape, from [sequence, *initial states] (see ``__call__``)."""
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0],
+                                                                        (tuple, list)):
+            return tuple(input_shape[0])
+        return tuple(input_shape)
+
+    # --- calling ---------------------------------------------------------------
+    def __call__(self, inputs, *args, initial_state=None, **kwargs):
+        """``layer(x)``, ``layer(x, initial_state=[h, c])`` or ``layer([x, h, c])``.
+
+        As in Keras, initial states from other layers (symbolic tensors of a
+        functional model, e.g. an encoder's final states) become inputs of
+        this layer, so the model's graph includes the layers that made them.
+        """
+        if isinstance(inputs, (list, tuple)) and len(inputs) > 1 and initial_state is None:
+            inputs, initial_state = inputs[0], list(inputs[1:])
+        if initial_state is None:
+            return super().__call__(inputs, *args, **kwargs)
+        initial_state = flatten_states(initial_state)  # (a stack of cells nests its states)
+        if is_symbolic(inputs) or any(is_symbolic(s) for s in initial_state):
+            return super().__call__([inputs, *initial_state], *args, **kwargs)
+        return super().__call__(inputs, *args, initial_state=initial_state, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        """The input mask goes on with the sequence (``return_sequences``); the
+        last output and the states have none (Keras's rule)."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * self._state_count
+        return output_mask
+
+
+class _Recurrent(_SequenceLayer):
     """What SimpleRNN, LSTM and GRU share; subclasses set ``_gates``, ``_state_count``
     and ``_run`` (the op) and may add arguments."""
 
@@ -112,14 +155,6 @@ class _Recurrent(Layer):
         return activations.serialize(function)
 
     # --- weights -------------------------------------------------------------
-    @staticmethod
-    def _sequence_shape(input_shape):
-        """The sequence's shape, from [sequence, *initial states] (see ``__call__``)."""
-        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0],
-                                                                        (tuple, list)):
-            return tuple(input_shape[0])
-        return tuple(input_shape)
-
     def build(self, input_shape):
         input_shape = self._sequence_shape(input_shape)
         if len(input_shape) != 3 or not input_shape[-1]:
@@ -170,36 +205,6 @@ class _Recurrent(Layer):
             f'Input of layer "{self.name}" is incompatible with the layer: expected shape '
             f"(batch, timesteps, {self._input_dim}), received shape {tuple(received)}."
         )
-
-    # --- calling ---------------------------------------------------------------
-    def __call__(self, inputs, *args, initial_state=None, **kwargs):
-        """``layer(x)``, ``layer(x, initial_state=[h, c])`` or ``layer([x, h, c])``.
-
-        As in Keras, initial states from other layers (symbolic tensors of a
-        functional model, e.g. an encoder's final states) become inputs of
-        this layer, so the model's graph includes the layers that made them.
-        """
-        if isinstance(inputs, (list, tuple)) and len(inputs) > 1 and initial_state is None:
-            inputs, initial_state = inputs[0], list(inputs[1:])
-        if initial_state is None:
-            return super().__call__(inputs, *args, **kwargs)
-        if isinstance(initial_state, (list, tuple)):
-            initial_state = list(initial_state)
-        else:
-            initial_state = [initial_state]
-        if is_symbolic(inputs) or any(is_symbolic(s) for s in initial_state):
-            return super().__call__([inputs, *initial_state], *args, **kwargs)
-        return super().__call__(inputs, *args, initial_state=initial_state, **kwargs)
-
-    def compute_mask(self, inputs, mask=None):
-        """The input mask goes on with the sequence (``return_sequences``); the
-        last output and the states have none (Keras's rule)."""
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
-        output_mask = mask if self.return_sequences else None
-        if self.return_state:
-            return [output_mask] + [None] * self._state_count
-        return output_mask
 
     def call(self, inputs, mask=None, training=None, initial_state=None):
         if isinstance(inputs, (list, tuple)):  # [sequence, *initial states]

@@ -60,8 +60,9 @@ _INERT = {
 # Keras arguments minidl's layer takes but supports one value of (others: an error);
 # none at present (GRU's reset_after=False is read since minidl has ops.gru_reset_before).
 _REQUIRED = {}
-# Wrappers, and their arguments that are layer configs (translated in turn).
-_WRAPPERS = {"Bidirectional": ("layer", "backward_layer"), "TimeDistributed": ("layer",)}
+# Wrappers, and their arguments that are layer configs (translated in turn): RNN's cell too.
+_WRAPPERS = {"Bidirectional": ("layer", "backward_layer"), "TimeDistributed": ("layer",),
+             "RNN": ("cell",), "StackedRNNCells": ("cells",)}
 _MODELS = ("Sequential", "Functional", "Model")
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
 _JSON_MAX = 16 << 20  # bytes of config.json: far more than any model needs
@@ -228,7 +229,7 @@ def _output_masked(entry, incoming, label):
                 "made it.")
         if class_name in _MASK_USERS:  # used here, and no mask goes on
             return False, False
-        if class_name in ("SimpleRNN", "LSTM", "GRU", "Bidirectional"):
+        if class_name in ("SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional"):
             inner = config.get("layer", {}).get("config", config)  # Bidirectional's layer
             return (bool(inner.get("return_sequences", False)),) * 2
         return class_name in _KERAS_PASSES, bool(getattr(cls, "supports_masking", False))
@@ -541,7 +542,10 @@ def _wrapped_configs(class_name, config, name, label):
     config = dict(config)
     inside = class_name == "Bidirectional"
     for key in _WRAPPERS[class_name]:
-        if config.get(key) is not None:
+        if isinstance(config.get(key), list):  # StackedRNNCells' cells
+            config[key] = [_layer_entry(_dict(entry, label, f'a cell of layer "{name}"'), label)
+                           for entry in config[key]]
+        elif config.get(key) is not None:
             entry = _dict(config[key], label, f'the {key} of layer "{name}"')
             config[key] = _layer_entry(entry, label, bidirectional_part=inside)
     forward, backward = config.get("layer"), config.get("backward_layer")
@@ -596,7 +600,7 @@ def _read_weights(model, handle, label):
         if isinstance(layer, Model):
             found += _read_weights(layer, group, label)
             continue
-        datasets = _layer_datasets(group, label)
+        datasets = _layer_datasets(group, label, layer)
         if datasets or layer.weights:
             found.append((layer, _checked(layer, datasets, label)))
     return found
@@ -607,20 +611,30 @@ def _read_weights(model, handle, label):
 _OWNED = ("cell", "layer", "forward_layer", "backward_layer")
 
 
-def _layer_datasets(group, label):
+def _layer_datasets(group, label, layer=None):
     """The datasets of one layer's group in Keras 3's layout, in minidl's weight order:
     ``vars/0``, ``vars/1``, ... then those of ``cell`` (``layers/lstm/cell/vars/...``),
     ``layer`` (TimeDistributed), ``forward_layer`` and ``backward_layer`` (Bidirectional),
-    each in the same way."""
+    each in the same way; a StackedRNNCells' ``cells/<cell name>`` in the order of the
+    cells of ``layer`` (the minidl layer the group is read into)."""
     variables = group["vars"] if "vars" in group else {}
     found = [variables[str(i)] for i in range(len(variables))]
-    unknown = sorted(set(group) - {"vars", *_OWNED})
+    unknown = sorted(set(group) - {"vars", "cells", *_OWNED})
     if unknown:
         raise KerasFileError(f"{label}: the weights of {group.name!r} have parts {unknown} that "
                              f"minidl does not know (it reads vars and {list(_OWNED)}).")
     for part in _OWNED:
         if part in group:
-            found += _layer_datasets(group[part], label)
+            found += _layer_datasets(group[part], label, getattr(layer, part, None))
+    if "cells" in group:
+        cells = getattr(layer, "cells", [])
+        missing = [cell.name for cell in cells if cell.name not in group["cells"]]
+        if missing or len(cells) != len(group["cells"]):
+            raise KerasFileError(f"{label}: the weights of {group.name!r} hold cells "
+                                 f"{sorted(group['cells'])}, where the config names "
+                                 f"{[cell.name for cell in cells]}.")
+        for cell in cells:
+            found += _layer_datasets(group["cells"][cell.name], label, cell)
     return found
 
 
