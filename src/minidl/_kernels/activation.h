@@ -31,10 +31,10 @@ static void minidl_epilogue_##suffix(type *MINIDL_RESTRICT out, ptrdiff_t rows, 
                 out[i * cols + j] += bias[j];                                           \
     if (activation == MINIDL_RELU) {                                                    \
         for (i = 0; i < size; i++)                                                      \
-            out[i] = out[i] > 0 ? out[i] : 0;                                           \
+            out[i] = out[i] < 0 ? 0 : out[i];  /* a NaN stays NaN */                     \
     } else if (activation == MINIDL_SIGMOID) {                                          \
         for (i = 0; i < size; i++) {                                                    \
-            type z = out[i] > -80 ? out[i] : -80;  /* exp(80) is the largest we allow */ \
+            type z = out[i] < -80 ? -80 : out[i];  /* exp(80) is the largest we allow */ \
             out[i] = 1 / (1 + exp_fn(-z));                                              \
         }                                                                               \
     } else if (activation == MINIDL_TANH) {                                             \

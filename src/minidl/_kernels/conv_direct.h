@@ -102,9 +102,9 @@ MINIDL_STATIC_INLINE void minidl_tap_offsets(ptrdiff_t *offset, const minidl_con
 MINIDL_STATIC_INLINE type activate_##suffix(type z, int activation)                     \
 {                                                                                       \
     if (activation == 1)                                                                \
-        return z > 0 ? z : 0;                                                           \
+        return z < 0 ? 0 : z;  /* (a NaN stays NaN) */                                  \
     if (activation == 2)                                                                \
-        return 1 / (1 + exp_fn(-(z > -80 ? z : -80)));                                  \
+        return 1 / (1 + exp_fn(-(z < -80 ? -80 : z)));                                  \
     if (activation == 3)                                                                \
         return tanh_fn(z);                                                              \
     return z;                                                                           \

@@ -367,7 +367,7 @@ MINIDL_INLINE void minidl_wino_output_##isa(const type *const in[6],            
         MINIDL_WINO_AT(type)                                                            \
         for (q = 0; q < 4; q++) {                                                       \
             o[q] += bias != NULL ? bias[t] : 0;                                         \
-            out[q][t] = activation == 1 ? (o[q] > 0 ? o[q] : 0) : o[q];                 \
+            out[q][t] = activation == 1 ? (o[q] < 0 ? 0 : o[q]) : o[q];                 \
         }                                                                               \
     }                                                                                   \
 }                                                                                       \

@@ -29,7 +29,7 @@
  * vector and a scalar definition:
  *
  *     MINIDL_LANE(v, k)        lane k of v (a scalar: v itself, k is 0)
- *     MINIDL_RELUV(a)          max(a, +0) on every lane (NaN gives +0)
+ *     MINIDL_RELUV(a)          max(a, +0) on every lane (NaN stays NaN)
  *     MINIDL_MASKV(vec, c)     1 where the comparison c holds, else 0, as a vec
  */
 #ifndef MINIDL_ISA_H
@@ -42,13 +42,14 @@ typedef float minidl_v4f __attribute__((vector_size(16)));
 typedef double minidl_v2d __attribute__((vector_size(16)));
 
 #define MINIDL_LANE(v, k) ((v)[k])
-/* a's bits where a > 0 (the comparison gives all-ones lanes), else +0 */
-#define MINIDL_RELUV(a) ((__typeof__(a))((__typeof__((a) > 0))(a) & ((a) > 0)))
+/* a's bits except where a < 0 (the comparison gives all-ones lanes), there +0: a NaN
+ * stays NaN, as in Keras and PyTorch */
+#define MINIDL_RELUV(a) ((__typeof__(a))((__typeof__((a) < 0))(a) & ~((a) < 0)))
 /* a comparison's lanes are -1 (true) or 0: negated and converted, 1.0 or 0.0 */
 #define MINIDL_MASKV(vec, c) (-__builtin_convertvector(c, vec))
 #else
 #define MINIDL_LANE(v, k) (v)
-#define MINIDL_RELUV(a) ((a) > 0 ? (a) : 0)
+#define MINIDL_RELUV(a) ((a) < 0 ? 0 : (a))
 #define MINIDL_MASKV(vec, c) ((vec)(c))
 #endif
 

@@ -4,7 +4,11 @@
  * For one pooling window: out[k] = the largest image[y, x, k] over the
  * window's pixels, and where[k] = its flat index (y * w + x) * c + k.
  * The first pixel starts the search; a later pixel wins only if strictly
- * larger, so ties go to the first in row order.
+ * larger, so ties go to the first in row order.  A NaN wins over any number and
+ * nothing wins over it (the first NaN of the window is the max), as NumPy's
+ * argmax and PyTorch's max pooling do: a NaN that goes in comes out.  (TensorFlow's
+ * pooling skips NaNs, and gives -3.4e38 for a window of NaNs: never silently a
+ * number here.)
  *
  * "Keep the larger value and its index" is a per-lane select.  Baseline
  * x86-64 (SSE2) has no cheap select for 64-bit indices, so the plain build
@@ -39,7 +43,8 @@ static void name(const type *MINIDL_RESTRICT image, type *MINIDL_RESTRICT out,  
             start = (y * w + x) * c;                                                  \
             pixel = image + start;                                                    \
             for (k = 0; k < c; k++) {                                                 \
-                int better = pixel[k] > out[k];                                       \
+                int better = (pixel[k] > out[k])                                      \
+                             | ((pixel[k] != pixel[k]) & (out[k] == out[k]));         \
                 out[k] = better ? pixel[k] : out[k];                                  \
                 where[k] = better ? start + k : where[k];                             \
             }                                                                         \

@@ -35,8 +35,9 @@ MINIDL_INLINE float minidl_expf(float x)
     const float round = 12582912.0f;  /* 1.5 * 2^23: adding it rounds to an integer */
     float k, r, p, scale;
     int32_t bits;
-    x = x > -87.0f ? x : -87.0f;  /* (one comparison each: a vector min and max) */
-    x = x < 88.0f ? x : 88.0f;
+    /* (one comparison each: a vector min and max; written so that a NaN stays NaN) */
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
     k = (x * log2e + round) - round;
     r = x - k * ln2_hi - k * ln2_lo;
     p = 1.0f / 5040 * r + 1.0f / 720;
@@ -46,7 +47,7 @@ MINIDL_INLINE float minidl_expf(float x)
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    bits = ((int32_t)k + 127) << 23;
+    bits = (int32_t)((uint32_t)((int32_t)k + 127) << 23);  /* (any bits for a NaN: p is NaN) */
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;
 }
@@ -54,13 +55,13 @@ MINIDL_INLINE float minidl_expf(float x)
 MINIDL_INLINE float minidl_sigmoidf(float z) { return 1.0f / (1.0f + minidl_expf(-z)); }
 MINIDL_INLINE float minidl_tanhf(float z)
 {
-    z = z > -9.0f ? z : -9.0f;  /* tanh(9) is 1 in float32 */
-    z = z < 9.0f ? z : 9.0f;
+    z = z < -9.0f ? -9.0f : z;  /* tanh(9) is 1 in float32; a NaN stays NaN */
+    z = z > 9.0f ? 9.0f : z;
     return 1.0f - 2.0f / (1.0f + minidl_expf(2.0f * z));
 }
 MINIDL_INLINE double minidl_sigmoid(double z)
 {
-    z = z > -700 ? z : -700;
+    z = z < -700 ? -700 : z;
     return 1.0 / (1.0 + exp(-z));
 }
 
@@ -70,7 +71,7 @@ MINIDL_INLINE void minidl_rec_act_##suffix(type *MINIDL_RESTRICT x, ptrdiff_t n,
 {                                                                                          \
     ptrdiff_t j;                                                                           \
     if (code == MINIDL_RELU) {                                                             \
-        for (j = 0; j < n; j++) x[j] = x[j] > 0 ? x[j] : 0;                                \
+        for (j = 0; j < n; j++) x[j] = x[j] < 0 ? 0 : x[j];  /* a NaN stays NaN */          \
     } else if (code == MINIDL_SIGMOID) {                                                   \
         for (j = 0; j < n; j++) x[j] = sigmoid_fn(x[j]);                                   \
     } else if (code == MINIDL_TANH) {                                                      \

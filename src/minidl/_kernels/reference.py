@@ -372,7 +372,8 @@ def max_pool2d_forward(x, ph, pw, sh, sw, pad_top, pad_left, out, argmax):
 
     argmax[n, oh, ow, c] = (h * W + w) * C + c, the flat index within image n
     of the winning input, so backward can send the gradient straight there.
-    Padding is -inf, so it never wins.  Ties go to the first in row order.
+    Padding is -inf, so it never wins.  Ties go to the first in row order, and
+    a NaN wins over any number (``np.argmax`` picks the first NaN): NaN in, NaN out.
     """
     check_pool(x, ph, pw, sh, sw, pad_top, pad_left, out, argmax)
     n, h, w, c = x.shape
