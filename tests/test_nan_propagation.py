@@ -153,3 +153,12 @@ def test_max_pooling_kernel_keeps_nans_like_its_twin(channels, dtype):
     np.testing.assert_array_equal(grad_x, twin_grad)
     windows = x.reshape(2, 3, 2, 3, 2, channels)
     assert (np.isnan(out) == np.isnan(windows).any(axis=(2, 4))).all()
+
+
+def test_relu_with_keras_options_keeps_nans():
+    """tf_keras 2.21: ReLU(max_value=6)([nan, 7, -1]) = [nan, 6, 0]; with
+    negative_slope=0.1, threshold=0.5: [nan, 6, -0.15]."""
+    x = np.array([[NAN, 7.0, -1.0]], np.float32)
+    np.testing.assert_allclose(layers.ReLU(max_value=6)(x).data, [[NAN, 6, 0]])
+    np.testing.assert_allclose(layers.ReLU(max_value=6, negative_slope=0.1, threshold=0.5)(x).data,
+                               [[NAN, 6, -0.15]], rtol=1e-6)

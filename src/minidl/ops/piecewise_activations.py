@@ -39,7 +39,7 @@ def rectified_linear(x, negative_slope=0.0, max_value=None, threshold=0.0):
     threshold = float(threshold)  # a Python float keeps float32 float32
     above = x.data > threshold
     below = x.data < threshold
-    upper = np.where(above, x.data, 0)
+    upper = np.where(above | np.isnan(x.data), x.data, 0)  # a NaN stays NaN (as Keras)
     passes = above
     if max_value is not None:
         passes = above & (x.data >= 0) & (x.data <= max_value)
