@@ -35,6 +35,7 @@ from minidl.layers.embedding import Embedding
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.lambda_layer import Lambda
+from minidl.layers.layer_normalization import LayerNormalization
 from minidl.layers.masking import Masking
 from minidl.layers.merge import (
     Add,
@@ -107,7 +108,7 @@ _REGISTRY = {
         Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
         Embedding, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
         GlobalMaxPooling1D, RepeatVector, Permute,
-        SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
+        SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed, LayerNormalization,
     )
 }
 
