@@ -55,6 +55,7 @@ from minidl.layers.merge import (
     multiply,
     subtract,
 )
+from minidl.layers.multi_head_attention import MultiHeadAttention
 from minidl.layers.node import KerasTensor
 from minidl.layers.normalization import BatchNormalization
 from minidl.layers.pooling import (
@@ -109,6 +110,7 @@ _REGISTRY = {
         Embedding, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
         GlobalMaxPooling1D, RepeatVector, Permute,
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed, LayerNormalization,
+        MultiHeadAttention,
     )
 }
 
