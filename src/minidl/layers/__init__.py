@@ -19,6 +19,7 @@ from minidl.layers.activation import (
     Softmax,
     ThresholdedReLU,
 )
+from minidl.layers.attention import AdditiveAttention, Attention
 from minidl.layers.augmentation import (
     RandomContrast,
     RandomFlip,
@@ -110,7 +111,7 @@ _REGISTRY = {
         Embedding, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
         GlobalMaxPooling1D, RepeatVector, Permute,
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed, LayerNormalization,
-        MultiHeadAttention,
+        MultiHeadAttention, Attention, AdditiveAttention,
     )
 }
 
