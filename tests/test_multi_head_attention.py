@@ -257,3 +257,12 @@ def test_embedding_masks_reach_the_attention_in_a_model():
     before = model.predict(x, verbose=0)
     embedding.embeddings.data[0] = -7.0
     np.testing.assert_allclose(model.predict(x, verbose=0), before, atol=1e-6)
+
+
+def test_softmax_robust_masking_gives_keras_values():
+    layer = keras_weighted({"softmax_robust_masking": True})
+    q, v, _ = query_value_key()
+    output, scores = layer(q, v, attention_mask=ATTENTION_MASK, return_attention_scores=True)
+    np.testing.assert_allclose(np.asarray(output), KERAS["attention_mask"]["output"], atol=2e-6)
+    np.testing.assert_allclose(np.asarray(scores), KERAS["attention_mask"]["scores"], atol=2e-6)
+    assert layer.get_config()["softmax_robust_masking"] is True

@@ -85,7 +85,8 @@ class MultiHeadAttention(Layer):
         self.use_bias = bool(use_bias)
         self._output_shape = output_shape  # (``output_shape`` is the Layer property)
         self._output_dims = None if dims is None else tuple(int(d) for d in dims)
-        self.attention_axes = attention_axes
+        # (Keras 2 keeps one axis as a tuple of one)
+        self.attention_axes = (attention_axes,) if isinstance(attention_axes, int) else attention_axes
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = self._regularizer("kernel_regularizer", kernel_regularizer)
@@ -140,7 +141,7 @@ class MultiHeadAttention(Layer):
         if key[1] is not None and value[1] is not None and key[1] != value[1]:
             raise ValueError(f"{label}: key and value must have the same number of steps, "
                              f"received key shape {key} and value shape {value}.")
-        if self.attention_axes not in (None, 1, -2, (1,), [1], (-2,), [-2]):
+        if self.attention_axes not in (None, (1,), [1], (-2,), [-2]):
             raise ValueError(
                 f"{label}: attention_axes={self.attention_axes!r} is not supported: minidl "
                 "attends over the steps (axis 1) of (batch, steps, features) inputs; pass "
