@@ -169,3 +169,14 @@ def test_summary_fit_save_and_load(tmp_path):
     model.save(tmp_path / "ln.mdl")
     loaded = load_model(tmp_path / "ln.mdl")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("path, key", [("layer_normalization_keras2.h5", "keras2"),
+                                       ("layer_normalization.keras", "keras3")])
+def test_keras_files_load(path, key):
+    """Models saved by tf_keras 2.21 and Keras 3 (Keras 3's rms_scaling=False is read)."""
+    fixtures = pathlib.Path(__file__).parent / "fixtures" / "attention"
+    stored = np.load(fixtures / "layer_normalization.npz")
+    model = load_model(fixtures / path)
+    np.testing.assert_allclose(model.predict(stored["x"], verbose=0), stored[key], atol=1e-5)
+    assert isinstance(model.layers[1], layers.LayerNormalization)
