@@ -19,6 +19,7 @@ from minidl.layers.activation import (
     Softmax,
     ThresholdedReLU,
 )
+from minidl.layers.attention import AdditiveAttention, Attention
 from minidl.layers.augmentation import (
     RandomContrast,
     RandomFlip,
@@ -35,6 +36,7 @@ from minidl.layers.embedding import Embedding
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.lambda_layer import Lambda
+from minidl.layers.layer_normalization import LayerNormalization
 from minidl.layers.masking import Masking
 from minidl.layers.merge import (
     Add,
@@ -54,6 +56,7 @@ from minidl.layers.merge import (
     multiply,
     subtract,
 )
+from minidl.layers.multi_head_attention import MultiHeadAttention
 from minidl.layers.node import KerasTensor
 from minidl.layers.normalization import BatchNormalization
 from minidl.layers.pooling import (
@@ -115,6 +118,7 @@ _REGISTRY = {
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
         SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
         RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
+        LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention,
     )
 }
 

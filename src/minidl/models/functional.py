@@ -202,10 +202,12 @@ class Functional(Model):
                         break
                     spec = nodes.pop(0)
                     kwargs = spec.get("kwargs") or {}
-                    if not isinstance(kwargs, dict) or not set(kwargs) <= {"training"}:
+                    if not isinstance(kwargs, dict) or not all(
+                            isinstance(v, (bool, int, float, str, type(None)))
+                            for v in kwargs.values()):
                         raise ValueError(
                             f"Model config {config.get('name')!r}: layer {name!r} has call "
-                            f"arguments {kwargs!r}; only training= is stored in a config."
+                            f"arguments {kwargs!r}; a config stores only flags and numbers."
                         )
                     out = layers[name](args if spec["list_input"] else args[0], **kwargs)
                     index = sum(1 for key in produced if key[0] == name)
@@ -236,11 +238,14 @@ def _as_list(tensors, what):
 
 
 def _config_kwargs(node, layer):
-    """A layer call's keyword arguments as config data: only ``training``."""
-    if set(node.call_kwargs) - {"training"} or node.call_args:
+    """A layer call's keyword arguments as config data: plain flags and numbers only
+    (``training=False``, MultiHeadAttention's ``use_causal_mask=True``)."""
+    plain = (bool, int, float, str, type(None))
+    unstorable = [name for name, value in node.call_kwargs.items() if type(value) not in plain]
+    if unstorable or node.call_args:
         raise NotImplementedError(
             f'Layer "{layer.name}" was called with extra arguments '
-            f"{sorted(node.call_kwargs) or list(node.call_args)}, which a model config cannot "
+            f"{unstorable or list(node.call_args)}, which a model config cannot "
             "store; save the weights with save_weights() and rebuild the model in code."
         )
-    return {"training": bool(node.call_kwargs["training"])}
+    return dict(node.call_kwargs)

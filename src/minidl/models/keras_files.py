@@ -55,7 +55,7 @@ _INERT = {
     "beta_regularizer": None, "gamma_regularizer": None, "alpha_regularizer": None,
     "sparse": False, "ragged": False, "optional": False, "activity_regularizer": None,
     "recurrent_constraint": None, "data_format": "channels_last", "antialias": False,
-    "pad_to_aspect_ratio": False, "value_range": [0, 255],
+    "pad_to_aspect_ratio": False, "value_range": [0, 255], "rms_scaling": False,
 }
 # Keras arguments minidl's layer takes but supports one value of (others: an error);
 # none at present (GRU's reset_after=False is read since minidl has ops.gru_reset_before).

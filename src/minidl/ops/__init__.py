@@ -26,7 +26,7 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     resampling     upsample2d zero_pad2d crop2d
     dropout        dropout
     image          resize affine_transform flip (and sample, the resampling they share)
-    normalization  batch_norm batch_norm_train
+    normalization  batch_norm batch_norm_train layer_norm
     losses         softmax_cross_entropy squared_error absolute_error
                    binary_cross_entropy binary_cross_entropy_with_logits
 """
@@ -50,7 +50,7 @@ from minidl.ops.losses import (
     softmax_cross_entropy,
     squared_error,
 )
-from minidl.ops.normalization import batch_norm, batch_norm_train
+from minidl.ops.normalization import batch_norm, batch_norm_train, layer_norm
 from minidl.ops.piecewise_activations import (
     hard_sigmoid,
     rectified_linear,
@@ -72,7 +72,7 @@ __all__ = [
     "batch_norm", "batch_norm_train", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cast", "clip", "concatenate", "conv1d", "conv2d", "conv2d_transpose", "crop2d", "dense",
     "div", "dropout", "elu", "embedding", "exp", "flatten", "flip", "gelu", "getitem",
-    "global_avg_pool2d", "global_max_pool2d", "gru", "gru_reset_before", "hard_sigmoid", "l2_normalize",
+    "global_avg_pool2d", "global_max_pool2d", "gru", "gru_reset_before", "hard_sigmoid", "l2_normalize", "layer_norm",
     "leaky_relu", "log", "log_softmax", "lstm", "matmul", "max", "max_pool1d", "max_pool2d",
     "maximum", "mean", "minimum", "mish", "mul", "neg", "pow", "rectified_linear", "relu",
     "reshape", "resize", "selu", "sigmoid", "simple_rnn", "softmax",

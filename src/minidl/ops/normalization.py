@@ -8,7 +8,8 @@ channels of an NHWC image, the units of a dense output).
 * ``batch_norm`` (inference): ``mean`` and ``var`` are given (the layer's
   moving averages) and are constants, so dy/dx = gamma / sqrt(var + eps).
 * ``batch_norm_train``: ``mean`` and ``var`` are the batch's own statistics,
-  so they depend on x too.  With xhat = (x - mean) / sqrt(var + eps),
+  so they depend on x too.
+* ``layer_norm``: the statistics of each sample, over its feature axes.  With xhat = (x - mean) / sqrt(var + eps),
   m values per feature and g = dL/dy:
       dL/dgamma = sum(g * xhat),   dL/dbeta = sum(g)
       dL/dx = gamma / (m sqrt(var + eps)) * (m g - sum(g) - xhat sum(g xhat))
@@ -94,3 +95,34 @@ def batch_norm_train(x, gamma, beta, epsilon=1e-3, axes=None):
     feature_shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
     y = record(out, parents, backward)
     return y, mean.reshape(feature_shape), var.reshape(feature_shape)
+
+
+
+def layer_norm(x, gamma, beta, epsilon=1e-3, axes=(-1,)):
+    """Normalize each sample of ``x`` over ``axes`` (layer normalization).
+
+    The statistics are the mean and (biased) variance over ``axes`` of each
+    sample (default the last axis), m values each.  gamma and beta (or None)
+    broadcast against x, e.g. (C,) for the last axis.  Unlike batch norm, gamma
+    varies along the reduced axes, so it stays inside the sums: with
+    gx = g * gamma (g = dL/dy),
+        dL/dx = 1 / (m sqrt(var + eps)) * (m gx - sum(gx) - xhat sum(gx xhat))
+    """
+    x = as_tensor(x)
+    gamma, beta, parents = _affine_parents(x, gamma, beta)
+    axes = tuple(sorted(a % x.ndim for a in axes))
+    count = int(np.prod([x.shape[a] for a in axes]))
+    mean = x.data.mean(axis=axes, keepdims=True)
+    centered = x.data - mean
+    inv_std = 1 / np.sqrt((centered * centered).mean(axis=axes, keepdims=True) + epsilon)
+    xhat = centered * inv_std
+    out = _scale_and_shift(xhat, gamma, beta)
+
+    def backward(grad):
+        grad_xhat = grad if gamma is None else grad * gamma.data
+        grad_sum = grad_xhat.sum(axis=axes, keepdims=True)
+        grad_dot = (grad_xhat * xhat).sum(axis=axes, keepdims=True)
+        grad_x = inv_std / count * (count * grad_xhat - grad_sum - xhat * grad_dot)
+        return (grad_x, *_affine_grads(grad, xhat, gamma, beta))
+
+    return record(out, parents, backward)
