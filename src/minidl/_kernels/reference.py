@@ -440,13 +440,16 @@ def softmax_forward(logits, probs):
     <= 0: it cannot overflow, whatever the logits.  A row holding NaN or +inf,
     or only -inf, comes out all NaN (inf - inf is NaN), with no warning, as in
     the compiled kernel; a -inf logit beside finite ones gets probability 0
-    (about 1e-38 in the compiled float32 kernel, whose exp stops at exp(-87)).
+    (the compiled float32 kernel gives 0 to every z_c - max z below -87, where
+    exp is under 1.7e-38, as TensorFlow does with its denormals flushed).
     """
     check_softmax(logits, probs)
     # invalid: inf - inf; over: z - max z below the float's range, which is -inf (exp 0)
     with np.errstate(invalid="ignore", over="ignore"):
         shifted = logits - logits.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
+        if exp.dtype == np.float32:
+            exp[shifted < -87] = 0  # denormal or 0: 0, as the compiled kernel gives
         probs[...] = exp / exp.sum(axis=1, keepdims=True)
 
 
@@ -463,6 +466,8 @@ def softmax_cross_entropy_forward(logits, labels, probs, losses):
     check_label_range(labels, logits.shape[1])
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
+    if exp.dtype == np.float32:
+        exp[shifted < -87] = 0  # denormal or 0: 0, as the compiled kernel gives
     total = exp.sum(axis=1, keepdims=True)
     probs[...] = exp / total
     log_probs = shifted - np.log(total)

@@ -13,8 +13,11 @@
  * vectorizes: 8 or 16 exponentials per instruction with AVX2 or AVX-512.
  *
  * Here x = z[j] - top <= 0.  Below -87 exp(x) is under 1.7e-38, far below
- * anything that changes the sum; x is clamped there so 2^n stays a normal
- * float.  float64 rows keep libm's exp.
+ * anything that changes the sum, and below -103.97 it is 0 in float32: there
+ * the result is 0 (what TensorFlow gives too, as it flushes the denormals in
+ * between), so a masked score (-1e9) or a -inf logit gets probability exactly 0.
+ * x is clamped at -87 for the arithmetic, so 2^n stays a normal float; a NaN
+ * stays NaN.  float64 rows keep libm's exp.
  */
 #ifndef MINIDL_SOFTMAX_ROW_H
 #define MINIDL_SOFTMAX_ROW_H
@@ -35,16 +38,16 @@ MINIDL_STATIC_INLINE float minidl_expf(float x)
     float n, r, r2, poly, scale;
     int32_t bits;
 
-    x = x < -87.0f ? -87.0f : x;
-    n = (x * log2e + round_magic) - round_magic;  /* n = round(x / ln2) */
-    r = (x - n * ln2_hi) - n * ln2_lo;            /* r = x - n ln2, in two steps for accuracy */
+    float clamped = x < -87.0f ? -87.0f : x;
+    n = (clamped * log2e + round_magic) - round_magic;  /* n = round(x / ln2) */
+    r = (clamped - n * ln2_hi) - n * ln2_lo;      /* r = x - n ln2, in two steps for accuracy */
     r2 = r * r;
     poly = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r
              + 4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
     poly = poly * r2 + r + 1.0f;                  /* exp(r) */
     bits = ((int32_t)n + 127) << 23;              /* the float 2^n: exponent field n + 127 */
     memcpy(&scale, &bits, sizeof scale);
-    return poly * scale;
+    return x < -87.0f ? 0.0f : poly * scale;
 }
 
 #define MINIDL_DEFINE_SOFTMAX_ROW(name, type, exp_fn, log_fn)                       \
