@@ -76,6 +76,7 @@ from minidl.layers.regularization import (
     GaussianNoise,
     SpatialDropout2D,
 )
+from minidl.layers.text_vectorization import TextVectorization
 from minidl.layers.wrappers import Bidirectional, TimeDistributed
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 from minidl.layers.reshaping import Permute, RepeatVector
@@ -107,7 +108,7 @@ _REGISTRY = {
         Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
         Embedding, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
         GlobalMaxPooling1D, RepeatVector, Permute,
-        SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
+        SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed, TextVectorization,
     )
 }
 
@@ -115,7 +116,8 @@ _REGISTRY = {
 # layers.experimental.preprocessing.Rescaling(1. / 255).
 experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
     cls.__name__: cls for cls in (Normalization, Rescaling, Resizing, CenterCrop, RandomFlip,
-                                  RandomRotation, RandomZoom, RandomTranslation, RandomContrast)
+                                  RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
+                                  TextVectorization)
 }))
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",
