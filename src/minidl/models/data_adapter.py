@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from minidl.layers.input import STRING_DTYPE
+from minidl.layers.text_tokens import as_strings
 from minidl.tensor import Tensor
 
 
@@ -136,6 +138,15 @@ def prepare_inputs(model, x, what="x", finite=True):
     integer = model.integer_inputs() if getattr(model, "built", False) else []
     arrays = []
     for i, (value, label) in enumerate(items):
+        wanted = integer[i] if i < len(integer) else None
+        if wanted is STRING_DTYPE:  # text for a TextVectorization: strings stay strings
+            array = as_strings(value, label)
+            if array.ndim == 0 or len(array) == 0:
+                raise ValueError(f"{label} must be a batch of strings, received shape {array.shape}.")
+            expected = expected_shapes[i] if expected_shapes else None
+            arrays.append(array if expected is None
+                          else _match_input_shape(model, array, expected, label))
+            continue
         array = as_numeric_array(value, label)
         if array.ndim == 0:
             raise ValueError(f"{label} must be an array with a batch axis, received a scalar {array!r}.")
@@ -146,7 +157,6 @@ def prepare_inputs(model, x, what="x", finite=True):
                 f"{label} has shape {array.shape}: its samples hold no values (an axis of size "
                 "0), so there is nothing for the model to read."
             )
-        wanted = integer[i] if i < len(integer) else None
         if wanted is not None and (array.dtype.kind in "iu" or wanted != "any"):
             array = as_word_indices(array, wanted, label)
         else:

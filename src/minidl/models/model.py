@@ -40,8 +40,10 @@ import numpy as np
 
 from minidl import autograd
 from minidl.layers.base import Layer, assign_all, product
+from minidl.layers.input import STRING_DTYPE
 from minidl.layers.node import is_symbolic, shapes_of
 from minidl.models.training import Trainer
+from minidl.layers.text_tokens import as_strings
 from minidl.tensor import Tensor
 from minidl.utils.traceback_utils import filter_traceback
 
@@ -207,11 +209,8 @@ class Model(Layer, Trainer):
             return Tensor._wrap(inputs)  # a batch fit() prepared: no copy, nothing to check
         integer = self.integer_inputs()
         if isinstance(inputs, (list, tuple)) and self._is_input_list(inputs):
-            return [x if isinstance(x, Tensor) or _stays_integer(x, integer, i)
-                    else Tensor(x, dtype=dtype) for i, x in enumerate(inputs)]
-        if _stays_integer(inputs, integer, 0):
-            return inputs
-        return Tensor(inputs, dtype=dtype)
+            return [_prepare_one(x, integer, i, dtype) for i, x in enumerate(inputs)]
+        return _prepare_one(inputs, integer, 0, dtype)
 
     def integer_inputs(self):
         """Per model input: the integer dtype it takes (an ``Input(dtype="int32")``),
@@ -250,7 +249,9 @@ class Model(Layer, Trainer):
         """Create the weights for inputs of ``input_shape`` (batch axis first,
         as in Keras: ``model.build((None, 784))``) by running once on zeros."""
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-        samples = [np.zeros((1, *tuple(s)[1:]), self._input_dtype()) for s in shapes]
+        dtype = self._input_dtype()
+        blank = "" if dtype == STRING_DTYPE else 0  # a string model is built on empty strings
+        samples = [np.full((1, *tuple(s)[1:]), blank, dtype) for s in shapes]
         with autograd.no_grad():
             self(samples if isinstance(input_shape, list) else samples[0], training=False)
 
@@ -367,6 +368,15 @@ class Model(Layer, Trainer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} built={self.built}>"
+
+
+def _prepare_one(value, integer, index, dtype):
+    """One input's data: a Tensor of ``dtype``, or integers or strings as they are."""
+    if isinstance(value, Tensor) or _stays_integer(value, integer, index):
+        return value
+    if index < len(integer) and integer[index] is STRING_DTYPE:
+        return as_strings(value, f"input {index}")
+    return Tensor(value, dtype=dtype)
 
 
 def _stays_integer(value, integer, index):
