@@ -3,8 +3,9 @@
 ``to_categorical`` (one-hot labels), ``set_random_seed`` (one call seeds every
 generator minidl and the tutorials use), ``normalize`` and ``Progbar`` (the
 Keras progress bar ``fit()`` prints); ``Sequence`` (a dataset of batches you
-write as a class), ``image_dataset_from_directory`` (folders of images as
-a ``minidl.data.Dataset``) and ``plot_model`` (a picture of a model's layers;
+write as a class), ``image_dataset_from_directory`` and
+``text_dataset_from_directory`` (folders of images or of .txt files as a
+``minidl.data.Dataset``) and ``plot_model`` (a picture of a model's layers;
 needs matplotlib); ``pad_sequences`` (lists of word indices as one
 rectangular array); ``get_file`` (a data file downloaded once, its hash
 checked, an archive extracted safely). ``minidl.utils.np_utils`` is Keras 2's
@@ -18,10 +19,12 @@ from minidl.utils.progbar import Progbar
 from minidl.utils.seeding import clear_session, set_random_seed
 from minidl.utils.sequence import PyDataset, Sequence
 from minidl.utils.sequences import pad_sequences
+from minidl.utils.text_dataset import text_dataset_from_directory
 
 __all__ = [
     "Progbar", "PyDataset", "Sequence", "clear_session", "get_file", "image_dataset_from_directory",
-    "normalize", "pad_sequences", "plot_model", "set_random_seed", "to_categorical",
+    "normalize", "pad_sequences", "plot_model", "set_random_seed", "text_dataset_from_directory",
+    "to_categorical",
     "load_img", "img_to_array", "array_to_img", "save_img",
 ]
 
