@@ -63,8 +63,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     image_size = _check_image_size(image_size)
     if seed is None:
         seed = int(get_generator().integers(1_000_000))
-    paths, label_list, class_names = index_directory(directory, labels, class_names, follow_links,
-                                                     FORMATS, "image_dataset_from_directory")
+    paths, label_list, class_names = index_directory(directory, labels, class_names, follow_links)
     if shuffle:
         order = np.random.RandomState(seed).permutation(len(paths))  # Keras 2's file shuffle
         paths, label_list = [paths[i] for i in order], label_list[order]
@@ -117,9 +116,9 @@ def _images_and_labels(paths, targets, load, batch_size, shuffle, seed):
     return images if batch_size is None else images.batch(batch_size)
 
 
-def index_directory(directory, labels, class_names, follow_links, formats, who):
-    """The files under ``directory`` whose names end with one of ``formats``:
-    ``(paths, int32 labels, class_names)`` (``who``: the function, for messages).
+def index_directory(directory, labels, class_names, follow_links, formats=FORMATS, kind="image"):
+    """The ``kind`` files under ``directory`` (names ending with one of ``formats``):
+    ``(paths, int32 labels, class_names)``.
 
     With inferred labels each subfolder is a class (hidden ones skipped), in
     alphanumeric order unless ``class_names`` orders them; otherwise every
@@ -127,7 +126,7 @@ def index_directory(directory, labels, class_names, follow_links, formats, who):
     (``text_dataset_from_directory`` indexes its .txt files here too.)
     """
     if not os.path.isdir(directory):
-        raise ValueError(f"{who}: {directory!r} is not a directory.")
+        raise ValueError(f"{kind}_dataset_from_directory: {directory!r} is not a directory.")
     links = _SkippedLinks()
     if labels == "inferred":
         folders = _class_folders(directory, follow_links, links)
@@ -149,8 +148,8 @@ def index_directory(directory, labels, class_names, follow_links, formats, who):
     if labels not in ("inferred", None):
         if len(labels) != len(paths):
             raise ValueError(
-                f"labels has {len(labels)} entries but {directory} holds {len(paths)} "
-                f"{'/'.join(formats)} files; give one label per file, in the order of a sorted walk."
+                f"labels has {len(labels)} entries but {directory} holds {len(paths)} {kind} "
+                f"files; give one label per file, in the order of a sorted walk."
             )
         label_list = np.array(labels, dtype=np.int32)
         class_names = sorted(set(labels))

@@ -68,7 +68,7 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
     if seed is None:
         seed = int(get_generator().integers(1_000_000))
     paths, label_list, class_names = index_directory(directory, labels, class_names, follow_links,
-                                                     (".txt",), WHO)
+                                                     (".txt",), "text")
     if shuffle:
         order = np.random.RandomState(seed).permutation(len(paths))  # Keras 2's file shuffle
         paths, label_list = [paths[i] for i in order], label_list[order]
