@@ -56,6 +56,7 @@ from minidl.layers.base import Layer
 from minidl.layers.text_tokens import (SPLIT_CHOICES, STANDARDIZE_CHOICES, as_strings,
                                        split_texts, standardize_texts, string_array, with_ngrams)
 from minidl.tensor import Tensor
+from minidl.utils.object_registration import get_registered_name, get_registered_object
 
 OUTPUT_MODES = ("int", "multi_hot", "count", "tf_idf")
 PADDING_TOKEN = ""
@@ -77,8 +78,8 @@ class TextVectorization(Layer):
         super().__init__(**kwargs)
         label = self._label = f'TextVectorization layer "{self.name}"'
         _check_choice(label, "output_mode", output_mode, OUTPUT_MODES)
-        _check_choice(label, "standardize", standardize, STANDARDIZE_CHOICES)
-        _check_choice(label, "split", split, SPLIT_CHOICES)
+        standardize = _step(label, "standardize", standardize, STANDARDIZE_CHOICES)
+        split = _step(label, "split", split, SPLIT_CHOICES)
         if max_tokens is not None and (not _is_integer(max_tokens) or max_tokens <= 1):
             raise ValueError(f"{label}: if set, `max_tokens` must be an integer greater than 1. "
                              f"Received: max_tokens={max_tokens!r}")
@@ -313,8 +314,8 @@ class TextVectorization(Layer):
         return {
             **super().get_config(),
             "max_tokens": self.max_tokens,
-            "standardize": self.standardize,
-            "split": self.split,
+            "standardize": _step_name(self.standardize),
+            "split": _step_name(self.split),
             "ngrams": list(self.ngrams) if isinstance(self.ngrams, tuple) else self.ngrams,
             "output_mode": self.output_mode,
             "output_sequence_length": self.output_sequence_length,
@@ -349,14 +350,32 @@ def _batches(label, data):
 
 
 def _check_choice(label, name, value, choices):
-    if value is None or (name != "output_mode" and callable(value)) or (
-            isinstance(value, str) and value in choices):
-        if name == "output_mode" and value is None:
-            raise ValueError(f"{label}: output_mode must be one of {choices}, received None.")
-        return
-    own = " or your own function" if name != "output_mode" else ""
-    raise ValueError(f"{label}: unknown value for `{name}`: {value!r}. Allowed values are "
-                     f"None, {', '.join(repr(c) for c in choices)}{own}.")
+    if not (isinstance(value, str) and value in choices):
+        raise ValueError(f"{label}: unknown value for `{name}`: {value!r}. Allowed values are "
+                         f"{', '.join(repr(c) for c in choices)}.")
+
+
+def _step(label, name, value, choices):
+    """A ``standardize`` or ``split`` argument: None, one of ``choices``, a function,
+    or the name a saved config gives your function (``register_keras_serializable``,
+    or ``custom_objects`` of ``load_model``)."""
+    if value is None or callable(value) or value in choices:
+        return value
+    found = get_registered_object(value) if isinstance(value, str) else None
+    if callable(found):
+        return found
+    raise ValueError(
+        f"{label}: unknown value for `{name}`: {value!r}. Allowed values are None, "
+        f"{', '.join(repr(c) for c in choices)} or your own function; when loading a model "
+        f"whose {name} is your function, register it (utils.register_keras_serializable) or "
+        f"pass it in custom_objects={{{value!r}: function}}."
+    )
+
+
+def _step_name(value):
+    """How get_config names a ``standardize`` or ``split``: your function by the name
+    ``register_keras_serializable`` gave it (else its ``__name__``), as activations."""
+    return get_registered_name(value) if callable(value) else value
 
 
 def _check_ragged_sparse(label, ragged, sparse, output_mode):
