@@ -396,3 +396,19 @@ def test_in_a_dataset_map_as_the_tutorial():
     first_texts, first_labels = next(iter(ds.map(lambda x, y: (vectorize(x), y))))
     assert first_texts.dtype == np.int64 and first_texts.tolist() == [[3, 6, 4], [3, 5, 4]]
     assert first_labels.tolist() == [1.0, 0.0]
+
+
+def test_a_sequential_starting_with_it_builds_on_strings():
+    texts = np.array(["good fun", "bad boring"] * 4)
+    targets = np.array([1, 0] * 4, dtype=np.float32)
+    vocabulary = ["good", "fun", "bad", "boring"]
+    model = minidl.Sequential([layers.TextVectorization(vocabulary=vocabulary),
+                               layers.Embedding(6, 2), layers.GlobalAveragePooling1D(),
+                               layers.Dense(1)])
+    model.compile("adam", "mse")
+    model.fit(texts, targets, epochs=1, verbose=0)  # not built before: built on strings
+    assert model.output_shape == (None, 1)
+    counts = minidl.Sequential([layers.TextVectorization(vocabulary=vocabulary,
+                                                         output_mode="count"), layers.Dense(1)])
+    assert counts(texts[:2]).shape == (2, 1)
+    assert counts.layers[1].kernel.shape == (5, 1)

@@ -135,7 +135,9 @@ def prepare_inputs(model, x, what="x", finite=True):
     else:
         items = [(x, what)]
     expected_shapes = _known_shapes(model, "input_shapes", count)
-    integer = model.integer_inputs() if getattr(model, "built", False) else []
+    integer = model.integer_inputs()
+    if not getattr(model, "built", False) and integer != [STRING_DTYPE]:
+        integer = []  # (a Sequential not yet built that starts with a TextVectorization: strings)
     arrays = []
     for i, (value, label) in enumerate(items):
         wanted = integer[i] if i < len(integer) else None
