@@ -412,3 +412,14 @@ def test_a_sequential_starting_with_it_builds_on_strings():
                                                          output_mode="count"), layers.Dense(1)])
     assert counts(texts[:2]).shape == (2, 1)
     assert counts.layers[1].kernel.shape == (5, 1)
+
+
+def test_models_take_strings_shaped_b_or_b_by_1_whatever_their_input_shape():
+    vectorize = adapted(np.array([["a b"], ["b c"]]), output_sequence_length=3)
+    assert vectorize.get_config()["batch_input_shape"] == [None, None]  # as tf_keras 2.21
+    sequential = minidl.Sequential([vectorize, layers.Embedding(5, 2)])
+    for strings in (layers.Input(shape=(1,), dtype="string"), layers.Input(shape=(), dtype="string")):
+        functional = minidl.Model(strings, vectorize(strings))
+        for texts in (["a b", "c"], [["a b"], ["c"]], np.array(["a b", "c"])):
+            assert functional.predict(texts, verbose=0).tolist() == [[4, 2, 0], [3, 0, 0]]
+            assert sequential.predict(texts, verbose=0).shape == (2, 3, 2)

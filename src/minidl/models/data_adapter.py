@@ -142,12 +142,8 @@ def prepare_inputs(model, x, what="x", finite=True):
     for i, (value, label) in enumerate(items):
         wanted = integer[i] if i < len(integer) else None
         if wanted is STRING_DTYPE:  # text for a TextVectorization: strings stay strings
-            array = as_strings(value, label)
-            if array.ndim == 0 or len(array) == 0:
-                raise ValueError(f"{label} must be a batch of strings, received shape {array.shape}.")
             expected = expected_shapes[i] if expected_shapes else None
-            arrays.append(array if expected is None
-                          else _match_input_shape(model, array, expected, label))
+            arrays.append(_as_string_batch(model, value, expected, label))
             continue
         array = as_numeric_array(value, label)
         if array.ndim == 0:
@@ -208,6 +204,21 @@ def _known_shapes(model, attribute, count):
     except (AttributeError, ValueError, TypeError):
         return None
     return shapes if len(shapes) == count else None
+
+
+def _as_string_batch(model, value, expected, label):
+    """Strings for a string input: one per sample, shaped (batch,) or (batch, 1) as the
+    input wants, whichever of the two is given (Keras's tutorials pass both)."""
+    array = as_strings(value, label)
+    if array.ndim == 0 or len(array) == 0:
+        raise ValueError(f"{label} must be a batch of strings, received shape {array.shape}.")
+    if expected is None:
+        return array
+    if len(expected) == 1 and array.ndim == 2 and array.shape[1] == 1:
+        return array[:, 0]
+    if len(expected) == 2 and expected[1] in (1, None) and array.ndim == 1:
+        return array.reshape(-1, 1)
+    return _match_input_shape(model, array, expected, label)
 
 
 def _match_input_shape(model, array, expected, label):
