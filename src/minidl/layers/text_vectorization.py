@@ -51,7 +51,6 @@ import os
 
 import numpy as np
 
-from minidl.data import Dataset
 from minidl.layers.base import Layer
 from minidl.layers.text_tokens import (SPLIT_CHOICES, STANDARDIZE_CHOICES, as_strings,
                                        split_texts, standardize_texts, string_array, with_ngrams)
@@ -338,7 +337,7 @@ def _batches(label, data):
     if isinstance(data, np.ndarray):
         yield data
         return
-    if not isinstance(data, (Dataset, list, tuple)) and not hasattr(data, "__iter__"):
+    if not hasattr(data, "__iter__"):  # a Dataset, a list of batches, a generator...
         raise TypeError(f"{label}: adapt() takes an array or a list of strings, or a Dataset "
                         f"(or any iterable) of batches of them; received {type(data).__name__}.")
     for batch in data:
