@@ -207,3 +207,12 @@ def test_basic_text_classification_tutorial(tmp_path):
     assert probabilities.shape == (3, 1)
     expected = 1 / (1 + np.exp(-model.predict(vectorize_layer(examples), verbose=0)))
     np.testing.assert_allclose(probabilities, expected, rtol=1e-6)
+
+
+def test_keras_2_3_module_paths():
+    # tf_keras 2.21 keeps both: keras.preprocessing.text_dataset_from_directory and
+    # keras.layers.experimental.preprocessing.TextVectorization
+    assert minidl.preprocessing.text_dataset_from_directory is text_dataset_from_directory
+    assert minidl.preprocessing.image_dataset_from_directory is \
+        minidl.utils.image_dataset_from_directory
+    assert layers.experimental.preprocessing.TextVectorization is layers.TextVectorization
