@@ -42,8 +42,8 @@ from minidl import autograd
 from minidl.layers.base import Layer, assign_all, product
 from minidl.layers.input import STRING_DTYPE
 from minidl.layers.node import is_symbolic, shapes_of
-from minidl.models.training import Trainer
 from minidl.layers.text_tokens import as_strings
+from minidl.models.training import Trainer
 from minidl.tensor import Tensor
 from minidl.utils.traceback_utils import filter_traceback
 
@@ -249,9 +249,7 @@ class Model(Layer, Trainer):
         """Create the weights for inputs of ``input_shape`` (batch axis first,
         as in Keras: ``model.build((None, 784))``) by running once on zeros."""
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-        dtype = self._input_dtype()
-        blank = "" if dtype == STRING_DTYPE else 0  # a string model is built on empty strings
-        samples = [np.full((1, *tuple(s)[1:]), blank, dtype) for s in shapes]
+        samples = [np.zeros((1, *tuple(s)[1:]), self._input_dtype()) for s in shapes]
         with autograd.no_grad():
             self(samples if isinstance(input_shape, list) else samples[0], training=False)
 
