@@ -423,3 +423,19 @@ def test_models_take_strings_shaped_b_or_b_by_1_whatever_their_input_shape():
         for texts in (["a b", "c"], [["a b"], ["c"]], np.array(["a b", "c"])):
             assert functional.predict(texts, verbose=0).tolist() == [[4, 2, 0], [3, 0, 0]]
             assert sequential.predict(texts, verbose=0).shape == (2, 3, 2)
+
+
+def test_a_model_taking_numbers_refuses_strings_and_says_how_to_give_them():
+    class Classifier(minidl.Model):
+        def __init__(self):
+            super().__init__()
+            self.vectorize = layers.TextVectorization(vocabulary=["a"], output_mode="multi_hot")
+            self.dense = layers.Dense(1)
+
+        def call(self, inputs):
+            return self.dense(self.vectorize(inputs))
+
+    with pytest.raises(TypeError, match="takes numbers and received strings.*dtype='string'"):
+        Classifier()(np.array(["a b"]))
+    with pytest.raises(TypeError, match="takes numbers and received strings"):
+        minidl.Sequential([layers.Dense(1, input_shape=(1,))])(["a"])
