@@ -240,7 +240,7 @@ OTHER_MISTAKES = [
      ["loss", "crossentropyy", "did you mean 'sparse_categorical_crossentropy'"]),
     ("unknown-metric", lambda: compile_with(metrics=["acuracy"]), ValueError,
      ["metric", "'acuracy'", "did you mean 'accuracy'"]),
-    ("metrics-not-a-list", lambda: compile_with(metrics="accuracy"), TypeError, ["metrics", "list", "'accuracy'"]),
+    ("metrics-not-a-list", lambda: compile_with(metrics=42), TypeError, ["metrics", "list", "42"]),
     ("optimizer-not-an-optimizer", lambda: compile_with(optimizer=42), TypeError, ["optimizer", "42", "int"]),
     ("fit-without-loss", lambda: fit_without_loss(), ValueError, ["no loss", "sparse_categorical_crossentropy"]),
     ("misspelled-compile-argument", lambda: compile_with(metric=["accuracy"]), TypeError, ["compile()", "metric"]),

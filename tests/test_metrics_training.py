@@ -195,3 +195,16 @@ def test_names_resolved_by_compile_and_a_vector_result_on_the_bar(capsys):
     np.testing.assert_allclose(history.history["recall"][0], recall, rtol=1e-5)
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert f" - recall: {recall.mean():.4f} - ce: " in line
+
+
+def test_one_metric_without_a_list_as_keras_2():
+    # tf_keras 2.21 takes metrics=BinaryAccuracy(threshold=0.0) (TensorFlow's text
+    # classification tutorial) and metrics="mae": History keys binary_accuracy, mae
+    for metric, key in ((metrics.BinaryAccuracy(threshold=0.0), "binary_accuracy"),
+                        ("mae", "mae")):
+        model = frozen_model()
+        model.compile(optimizers.SGD(0.0), "binary_crossentropy", metrics=metric)
+        history = model.fit(X, Y, epochs=1, verbose=0)
+        assert set(history.history) == {"loss", key}
+    with pytest.raises(TypeError, match="must be a list"):
+        frozen_model().compile("sgd", "mse", metrics=3)

@@ -83,6 +83,7 @@ from minidl.layers.regularization import (
     SpatialDropout1D,
     SpatialDropout2D,
 )
+from minidl.layers.text_vectorization import TextVectorization
 from minidl.layers.wrappers import Bidirectional, TimeDistributed
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 from minidl.layers.resampling1d import Cropping1D, UpSampling1D, ZeroPadding1D
@@ -118,7 +119,7 @@ _REGISTRY = {
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
         SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
         RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
-        LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention,
+        LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
     )
 }
 
@@ -126,7 +127,8 @@ _REGISTRY = {
 # layers.experimental.preprocessing.Rescaling(1. / 255).
 experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
     cls.__name__: cls for cls in (Normalization, Rescaling, Resizing, CenterCrop, RandomFlip,
-                                  RandomRotation, RandomZoom, RandomTranslation, RandomContrast)
+                                  RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
+                                  TextVectorization)
 }))
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",

@@ -154,7 +154,8 @@ class Layer:
     # what an integer input (Input(dtype="int32")) becomes here: "cast" to this layer's
     # float dtype (Dense, BatchNormalization... as Keras casts), "refuse"d with an error
     # naming the layer (the convolutions, average pooling, Softmax: Keras refuses them
-    # too), or kept as "indices" (Embedding)
+    # too), or kept as "indices" (Embedding); "strings": this layer takes arrays of
+    # Python strings, not numbers (TextVectorization)
     _integer_inputs = "cast"
 
     def __init_subclass__(cls, **kwargs):

@@ -15,8 +15,14 @@ for word indices on their way to an ``Embedding``::
     words = Input(shape=(None,), dtype="int32")     # sequences of any length
     x = Embedding(10000, 64)(words)
 
-Integer data then reach the Embedding as integers (``fit`` and ``predict`` do not
-turn them into float32).  A layer that computes in floats and that Keras casts
+and "string" for text on its way to a ``TextVectorization`` layer::
+
+    text = Input(shape=(1,), dtype="string")        # one string per sample
+    x = vectorize_layer(text)
+
+Integer data then reach the Embedding as integers, and strings the
+TextVectorization as NumPy arrays of Python strings (``fit`` and ``predict`` do
+not turn them into float32).  A layer that computes in floats and that Keras casts
 for (Dense, BatchNormalization, ...) casts them; the convolutions refuse them, as
 Keras does, with an error that names the layer.
 """
@@ -53,20 +59,25 @@ class InputLayer(Layer):
     @property
     def dtype(self):
         """The dtype of the data this input takes: "float32", "float64", "int32", "int64"."""
-        return super().dtype if self._data_dtype is None else self._data_dtype.name
+        if self._data_dtype is None:
+            return super().dtype
+        return "string" if self._data_dtype == STRING_DTYPE else self._data_dtype.name
 
     def _input_dtype(self):
         return self._dtype if self._data_dtype is None else self._data_dtype
 
 
 _INTEGER_DTYPES = ("int32", "int64")
+STRING_DTYPE = np.dtype(object)  # how a "string" input's data travel: arrays of Python strings
 
 
 def _integer_dtype(dtype):
-    """``dtype`` as a NumPy integer dtype when it names one ("int32", "int64"), else None
-    (float dtypes are checked by ``Layer``)."""
+    """``dtype`` as a NumPy integer dtype when it names one ("int32", "int64"), or
+    ``STRING_DTYPE`` for "string", else None (float dtypes are checked by ``Layer``)."""
     if dtype is None:
         return None
+    if isinstance(dtype, str) and dtype == "string":
+        return STRING_DTYPE
     try:
         found = np.dtype(dtype)
     except TypeError:

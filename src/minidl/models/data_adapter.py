@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from minidl.layers.input import STRING_DTYPE
+from minidl.layers.text_tokens import as_strings
 from minidl.tensor import Tensor
 
 
@@ -133,9 +135,16 @@ def prepare_inputs(model, x, what="x", finite=True):
     else:
         items = [(x, what)]
     expected_shapes = _known_shapes(model, "input_shapes", count)
-    integer = model.integer_inputs() if getattr(model, "built", False) else []
+    integer = model.integer_inputs()
+    if not getattr(model, "built", False) and integer != [STRING_DTYPE]:
+        integer = []  # (a Sequential not yet built that starts with a TextVectorization: strings)
     arrays = []
     for i, (value, label) in enumerate(items):
+        wanted = integer[i] if i < len(integer) else None
+        if wanted is STRING_DTYPE:  # text for a TextVectorization: strings stay strings
+            expected = expected_shapes[i] if expected_shapes else None
+            arrays.append(_as_string_batch(model, value, expected, label))
+            continue
         array = as_numeric_array(value, label)
         if array.ndim == 0:
             raise ValueError(f"{label} must be an array with a batch axis, received a scalar {array!r}.")
@@ -146,7 +155,6 @@ def prepare_inputs(model, x, what="x", finite=True):
                 f"{label} has shape {array.shape}: its samples hold no values (an axis of size "
                 "0), so there is nothing for the model to read."
             )
-        wanted = integer[i] if i < len(integer) else None
         if wanted is not None and (array.dtype.kind in "iu" or wanted != "any"):
             array = as_word_indices(array, wanted, label)
         else:
@@ -196,6 +204,21 @@ def _known_shapes(model, attribute, count):
     except (AttributeError, ValueError, TypeError):
         return None
     return shapes if len(shapes) == count else None
+
+
+def _as_string_batch(model, value, expected, label):
+    """Strings for a string input: one per sample, shaped (batch,) or (batch, 1) as the
+    input wants, whichever of the two is given (Keras's tutorials pass both)."""
+    array = as_strings(value, label)
+    if array.ndim == 0 or len(array) == 0:
+        raise ValueError(f"{label} must be a batch of strings, received shape {array.shape}.")
+    if expected is None:
+        return array
+    if len(expected) == 1 and array.ndim == 2 and array.shape[1] == 1:
+        return array[:, 0]
+    if len(expected) == 2 and expected[1] in (1, None) and array.ndim == 1:
+        return array.reshape(-1, 1)
+    return _match_input_shape(model, array, expected, label)
 
 
 def _match_input_shape(model, array, expected, label):

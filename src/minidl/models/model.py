@@ -40,7 +40,9 @@ import numpy as np
 
 from minidl import autograd
 from minidl.layers.base import Layer, assign_all, product
+from minidl.layers.input import STRING_DTYPE
 from minidl.layers.node import is_symbolic, shapes_of
+from minidl.layers.text_tokens import as_strings
 from minidl.models.training import Trainer
 from minidl.tensor import Tensor
 from minidl.utils.traceback_utils import filter_traceback
@@ -207,11 +209,8 @@ class Model(Layer, Trainer):
             return Tensor._wrap(inputs)  # a batch fit() prepared: no copy, nothing to check
         integer = self.integer_inputs()
         if isinstance(inputs, (list, tuple)) and self._is_input_list(inputs):
-            return [x if isinstance(x, Tensor) or _stays_integer(x, integer, i)
-                    else Tensor(x, dtype=dtype) for i, x in enumerate(inputs)]
-        if _stays_integer(inputs, integer, 0):
-            return inputs
-        return Tensor(inputs, dtype=dtype)
+            return [_prepare_one(x, integer, i, dtype, self.name) for i, x in enumerate(inputs)]
+        return _prepare_one(inputs, integer, 0, dtype, self.name)
 
     def integer_inputs(self):
         """Per model input: the integer dtype it takes (an ``Input(dtype="int32")``),
@@ -367,6 +366,24 @@ class Model(Layer, Trainer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} built={self.built}>"
+
+
+def _prepare_one(value, integer, index, dtype, name):
+    """One input's data: a Tensor of ``dtype``, or integers or strings as they are."""
+    if isinstance(value, Tensor) or _stays_integer(value, integer, index):
+        return value
+    if index < len(integer) and integer[index] is STRING_DTYPE:
+        return as_strings(value, f"input {index}")
+    array = np.asarray(value) if isinstance(value, (list, tuple, str)) else value
+    if isinstance(array, np.ndarray) and (array.dtype.kind in "US" or (
+            array.dtype.kind == "O" and array.size and isinstance(array.flat[0], (str, bytes)))):
+        raise TypeError(
+            f'Model "{name}" takes numbers and received strings. A model takes text through '
+            "Input(shape=(1,), dtype='string') followed by a TextVectorization layer, or as a "
+            "Sequential whose first layer is a TextVectorization; otherwise vectorize the text "
+            "first (dataset.map(lambda x, y: (vectorize_layer(x), y)))."
+        )
+    return Tensor(value, dtype=dtype)
 
 
 def _stays_integer(value, integer, index):

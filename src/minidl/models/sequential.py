@@ -18,7 +18,7 @@ built the first time it sees data.
 from __future__ import annotations
 
 from minidl.layers.base import Layer, as_shape
-from minidl.layers.input import InputLayer
+from minidl.layers.input import STRING_DTYPE, InputLayer
 from minidl.layers.node import KerasTensor
 from minidl.models.model import Model, check_input_shape
 from minidl.utils.traceback_utils import filter_traceback
@@ -108,6 +108,8 @@ class Sequential(Model):
             return [self._input_layer._data_dtype]
         if self._layers and self._layers[0]._integer_inputs == "indices":
             return ["any"]
+        if self._layers and self._layers[0]._integer_inputs == "strings":
+            return [STRING_DTYPE]
         return []
 
     def _input_dtype(self):

@@ -884,8 +884,8 @@ def _loader_options(kwargs, method):
 
 
 def _metric_lists(metrics, names, what):
-    """compile()'s metrics argument as one list per output: a list for every
-    output, a list of lists (one per output), or a dict by output name."""
+    """compile()'s metrics argument as one list per output: a list (or one metric)
+    for every output, a list of lists (one per output), or a dict by output name."""
     if isinstance(metrics, dict):
         lists = per_output(metrics, names, what)
     elif metrics is None:
@@ -894,6 +894,8 @@ def _metric_lists(metrics, names, what):
         several = len(names) > 1 and len(metrics) == len(names) and all(
             isinstance(m, (list, tuple)) for m in metrics)
         lists = list(metrics) if several else [metrics] * len(names)
+    elif isinstance(metrics, str) or callable(metrics):  # one metric, as Keras 2 takes it
+        lists = [[metrics]] * len(names)                   # (the text tutorial's BinaryAccuracy)
     else:
         raise TypeError(f"compile(): {what} must be a list (or dict), received {metrics!r}.")
     lists = [[] if m is None else as_list(m) for m in lists]

@@ -3,8 +3,9 @@
 ``to_categorical`` (one-hot labels), ``set_random_seed`` (one call seeds every
 generator minidl and the tutorials use), ``normalize`` and ``Progbar`` (the
 Keras progress bar ``fit()`` prints); ``Sequence`` (a dataset of batches you
-write as a class), ``image_dataset_from_directory`` (folders of images as
-a ``minidl.data.Dataset``) and ``plot_model`` (a picture of a model's layers;
+write as a class), ``image_dataset_from_directory`` and
+``text_dataset_from_directory`` (folders of images or of .txt files as a
+``minidl.data.Dataset``) and ``plot_model`` (a picture of a model's layers;
 needs matplotlib); ``timeseries_dataset_from_array`` (sliding windows over a
 series, with their targets, as a ``minidl.data.Dataset``); ``pad_sequences``
 (lists of word indices as one rectangular array); ``get_file`` (a data file
@@ -19,11 +20,13 @@ from minidl.utils.progbar import Progbar
 from minidl.utils.seeding import clear_session, set_random_seed
 from minidl.utils.sequence import PyDataset, Sequence
 from minidl.utils.sequences import pad_sequences
+from minidl.utils.text_dataset import text_dataset_from_directory
 from minidl.utils.timeseries_dataset import timeseries_dataset_from_array
 
 __all__ = [
     "Progbar", "PyDataset", "Sequence", "clear_session", "get_file", "image_dataset_from_directory",
-    "normalize", "pad_sequences", "plot_model", "set_random_seed", "timeseries_dataset_from_array",
+    "normalize", "pad_sequences", "plot_model", "set_random_seed", "text_dataset_from_directory",
+    "timeseries_dataset_from_array",
     "to_categorical",
     "load_img", "img_to_array", "array_to_img", "save_img",
 ]

@@ -116,15 +116,17 @@ def _images_and_labels(paths, targets, load, batch_size, shuffle, seed):
     return images if batch_size is None else images.batch(batch_size)
 
 
-def index_directory(directory, labels, class_names, follow_links):
-    """The image files under ``directory``: ``(paths, int32 labels, class_names)``.
+def index_directory(directory, labels, class_names, follow_links, formats=FORMATS, kind="image"):
+    """The ``kind`` files under ``directory`` (names ending with one of ``formats``):
+    ``(paths, int32 labels, class_names)``.
 
     With inferred labels each subfolder is a class (hidden ones skipped), in
     alphanumeric order unless ``class_names`` orders them; otherwise every
-    image file under ``directory`` counts, and the class names are the labels.
+    such file under ``directory`` counts, and the class names are the labels.
+    (``text_dataset_from_directory`` indexes its .txt files here too.)
     """
     if not os.path.isdir(directory):
-        raise ValueError(f"image_dataset_from_directory: {directory!r} is not a directory.")
+        raise ValueError(f"{kind}_dataset_from_directory: {directory!r} is not a directory.")
     links = _SkippedLinks()
     if labels == "inferred":
         folders = _class_folders(directory, follow_links, links)
@@ -139,14 +141,14 @@ def index_directory(directory, labels, class_names, follow_links):
     class_index = {name: i for i, name in enumerate(class_names)}
     paths, found = [], []
     for folder in folders:
-        files = _image_files(os.path.join(directory, folder), directory, follow_links, links)
+        files = _files(os.path.join(directory, folder), directory, follow_links, links, formats)
         paths += files
         found += [class_index[folder]] * len(files)
     label_list = np.array(found, dtype=np.int32)
     if labels not in ("inferred", None):
         if len(labels) != len(paths):
             raise ValueError(
-                f"labels has {len(labels)} entries but {directory} holds {len(paths)} image "
+                f"labels has {len(labels)} entries but {directory} holds {len(paths)} {kind} "
                 f"files; give one label per file, in the order of a sorted walk."
             )
         label_list = np.array(labels, dtype=np.int32)
@@ -185,8 +187,8 @@ def _class_folders(directory, follow_links, links):
     return folders
 
 
-def _image_files(folder, directory, follow_links, links):
-    """The image files under ``folder`` (and its subfolders), in Keras's order: folders
+def _files(folder, directory, follow_links, links, formats):
+    """The files of ``formats`` under ``folder`` (and its subfolders), in Keras's order: folders
     sorted by path, files sorted by name within each.
 
     Without ``follow_links``, linked folders are not entered and a linked file is
@@ -197,7 +199,7 @@ def _image_files(folder, directory, follow_links, links):
     above = {folder: frozenset()}  # for each folder to walk, the real folders on the way to it
     found = []
     for root, subfolders, files in os.walk(folder, followlinks=follow_links):
-        images = [name for name in files if name.lower().endswith(FORMATS)]
+        images = [name for name in files if name.lower().endswith(formats)]
         if follow_links:
             on_the_way = above.pop(root) | {os.path.realpath(root)}
             subfolders[:] = [name for name in subfolders
@@ -246,7 +248,7 @@ def _check_labels(labels, label_mode, class_names):
         if not isinstance(labels, (list, tuple)):
             raise ValueError(
                 f'labels must be "inferred" (one class per subfolder), None (no labels) or a '
-                f"list of integer labels, one per image file; received labels={labels!r}."
+                f"list of integer labels, one per file; received labels={labels!r}."
             )
         if class_names:
             raise ValueError(
