@@ -311,7 +311,7 @@ def test_config_has_keras_keys_and_lists_the_vocabulary():
     assert layer.get_config() == KERAS_CONFIG
     learnt = adapted(output_mode="tf_idf", ngrams=(1, 2))
     config = learnt.get_config()
-    assert config["batch_input_shape"] == [None]  # adapt sets it, as Keras's
+    assert config["batch_input_shape"] == (None,)  # adapt sets it, as Keras's
     assert config["vocabulary"] == learnt.get_vocabulary(include_special_tokens=False)
     assert config["ngrams"] == [1, 2]
     copy = layers.deserialize(layers.serialize(learnt))
@@ -416,7 +416,7 @@ def test_a_sequential_starting_with_it_builds_on_strings():
 
 def test_models_take_strings_shaped_b_or_b_by_1_whatever_their_input_shape():
     vectorize = adapted(np.array([["a b"], ["b c"]]), output_sequence_length=3)
-    assert vectorize.get_config()["batch_input_shape"] == [None, None]  # as tf_keras 2.21
+    assert vectorize.get_config()["batch_input_shape"] == (None, None)  # as tf_keras 2.21
     sequential = minidl.Sequential([vectorize, layers.Embedding(5, 2)])
     for strings in (layers.Input(shape=(1,), dtype="string"), layers.Input(shape=(), dtype="string")):
         functional = minidl.Model(strings, vectorize(strings))

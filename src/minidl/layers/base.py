@@ -759,7 +759,7 @@ class Layer:
         """The constructor arguments, as plain data (JSON-friendly)."""
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
-            config["batch_input_shape"] = list(self._batch_input_shape)
+            config["batch_input_shape"] = tuple(self._batch_input_shape)  # a tuple, as Keras 2
         if self._activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
         if type(self).get_config is Layer.get_config:  # your own layer's __init__ arguments
