@@ -43,8 +43,9 @@ static void name(const type *MINIDL_RESTRICT image, type *MINIDL_RESTRICT out,  
             start = (y * w + x) * c;                                                  \
             pixel = image + start;                                                    \
             for (k = 0; k < c; k++) {                                                 \
-                int better = (pixel[k] > out[k])                                      \
-                             | ((pixel[k] != pixel[k]) & (out[k] == out[k]));         \
+                /* larger, or a NaN over a number: out is a number and pixel is not    \
+                 * at most it (a comparison with a NaN is false) */                   \
+                int better = (out[k] == out[k]) & !(pixel[k] <= out[k]);              \
                 out[k] = better ? pixel[k] : out[k];                                  \
                 where[k] = better ? start + k : where[k];                             \
             }                                                                         \
