@@ -220,6 +220,15 @@ def test_merge_layers(case, tmp_path):
     check_export(model, tmp_path)
 
 
+def test_operators_on_symbolic_tensors(tmp_path):
+    """The TFOpLambda layers of ``x + inputs``: one node each, NumPy's broadcasting."""
+    a, b = two_inputs((4, 1), (1, 3))
+    x = layers.Dense(3)(b)
+    outputs = [a + x, a - b, 1.5 - a, a * np.arange(3, dtype=np.float32), -(a / (b * b + 1.0)),
+               (b * b) ** 1.5]
+    check_export(randomize(Model([a, b], outputs)), tmp_path)
+
+
 def test_merge_of_different_ranks_broadcasts_after_batch_axis(tmp_path):
     a, b = two_inputs((5,), (3, 5))
     model = Model([a, b], [layers.Add()([a, b]), layers.Maximum()([b, a])])
