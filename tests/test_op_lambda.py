@@ -55,12 +55,13 @@ def test_values_broadcasting_and_reversed_constants():
     a, b = minidl.Input((4, 1)), minidl.Input((1, 3))
     total = a + b
     assert total.shape == (None, 4, 3)  # tf_keras 2.21 gives (None, 4, 3)
-    outputs = [total, a - b, 3.0 - a, 2.0 / (b + 1.0), a ** 2, a * np.arange(3, dtype=np.float32)]
+    outputs = [total, a - b, 3.0 - a, 2.0 / (b + 1.0), a ** 2, a * np.arange(3, dtype=np.float32),
+               a + Tensor(np.ones(3))]
     model = minidl.Model([a, b], outputs)
     rng = np.random.default_rng(0)
     xa, xb = rng.normal(size=(2, 4, 1)), rng.normal(size=(2, 1, 3))
     got = model.predict([xa, xb], verbose=0)
-    expected = [xa + xb, xa - xb, 3.0 - xa, 2.0 / (xb + 1.0), xa ** 2, xa * np.arange(3)]
+    expected = [xa + xb, xa - xb, 3.0 - xa, 2.0 / (xb + 1.0), xa ** 2, xa * np.arange(3), xa + np.ones(3)]
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
 

@@ -15,7 +15,7 @@ TensorFlow function it stands for, as Keras 2 names them in ``summary()``:
     -x       tf.math.negative            x ** y   tf.math.pow
 
 ``y`` is another symbolic tensor (the layer then has two inputs) or a
-constant (a number or an array), which may come first (``1.0 - x``).  Shapes
+constant (a number, an array or a Tensor), which may come first (``1.0 - x``).  Shapes
 broadcast as in NumPy, lined up at the last axis, batch axis included.  The
 output carries no mask, and the layer is saved and loaded like any other.
 """
@@ -29,6 +29,7 @@ import numpy as np
 from minidl import ops
 from minidl.layers.base import Layer, unique_name
 from minidl.layers.merge import _broadcast
+from minidl.tensor import Tensor
 
 # Keras 2's name of each operator (the TensorFlow function it calls) -> minidl's op
 FUNCTIONS = {
@@ -57,6 +58,8 @@ class TFOpLambda(Layer):
         if kwargs.get("name") is None:
             kwargs["name"] = unique_name(f"tf.{function}")
         super().__init__(**kwargs)
+        if isinstance(constant, Tensor):
+            constant = constant.numpy()
         if constant is not None and not isinstance(constant, (numbers.Number, np.ndarray, list)):
             raise TypeError(
                 f'TFOpLambda layer "{self.name}": the constant operand must be a number or an '
