@@ -21,6 +21,7 @@ import re
 import string
 
 import numpy as np
+import pytest
 
 import minidl as tf
 
@@ -76,6 +77,9 @@ def test_text_classification_from_scratch(tmp_path, capsys):
     for text_batch, label_batch in raw_train_ds.take(1):
         for i in range(5):
             assert "<br />" in text_batch[i] and label_batch[i] in (0, 1)
+
+    with pytest.raises(AttributeError, match="no tf.strings.*in Python"):  # says what to do
+        tf.strings.lower(["The <br />Movie"])
 
     def custom_standardization(input_data):
         lowercase = [text.lower() for text in input_data]  # tf.strings.lower
