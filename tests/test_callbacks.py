@@ -80,6 +80,37 @@ def test_early_stopping_stops_and_restores_best_weights():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("kwargs, expected", [
+    # (epochs run, final kernel, best_epoch, stopped_epoch) as tf_keras 2.21 gives them
+    (dict(patience=10, restore_best_weights=True), (5, 1.83852, 1, 0)),  # restored at the end
+    (dict(patience=1, restore_best_weights=True), (3, 1.83852, 1, 2)),
+    (dict(patience=1, restore_best_weights=True, start_from_epoch=2), (4, 2.2773, 2, 3)),
+    (dict(patience=0, restore_best_weights=True, start_from_epoch=3), (5, 2.55032, 3, 4)),
+    (dict(patience=1, restore_best_weights=False), (3, 2.2773, 1, 2)),
+])
+def test_early_stopping_restores_at_train_end_as_tf_keras_2_21(kwargs, expected, capsys):
+    """The kernel learns y = 3x; validation wants 1.5x, so val_loss falls, then rises."""
+    x = np.linspace(-1, 1, 16).reshape(16, 1).astype(np.float32)
+    model = minidl.Sequential([layers.Dense(1, kernel_initializer="zeros", use_bias=False,
+                                            input_shape=(1,))])
+    model.compile(minidl.optimizers.SGD(0.5), "mse")
+    stop = callbacks.EarlyStopping(verbose=1, **kwargs)
+    history = model.fit(x, 3 * x, epochs=5, batch_size=16, validation_data=(x[:4], 1.5 * x[:4]),
+                        verbose=0, callbacks=[stop])
+    kernel = round(float(model.get_weights()[0][0, 0]), 5)
+    assert (len(history.epoch), kernel, stop.best_epoch, stop.stopped_epoch) == expected
+    out = capsys.readouterr().out
+    if stop.stopped_epoch:  # Keras 2.21's order: the stop, then the restore
+        assert out.index("early stopping") < out.find("Restoring") or "Restoring" not in out
+    assert ("Restoring model weights from the end of the best epoch" in out) == \
+        kwargs["restore_best_weights"]
+
+
+def test_early_stopping_refuses_a_bad_start_from_epoch():
+    with pytest.raises(ValueError, match="start_from_epoch must be an integer >= 0"):
+        callbacks.EarlyStopping(start_from_epoch=-1)
+
+
 def test_early_stopping_mode_and_min_delta():
     assert callbacks.EarlyStopping(monitor="val_accuracy").mode == "max"
     assert callbacks.EarlyStopping().mode == "min"

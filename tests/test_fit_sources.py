@@ -290,3 +290,20 @@ def test_steps_per_epoch_past_epochs_passes_of_the_arrays_stops_with_a_warning()
     with pytest.warns(UserWarning, match="ran out of batches"):
         history = net.fit(X3, ZEROS, batch_size=10, epochs=2, steps_per_epoch=15, verbose=0)
     assert net.optimizer.iterations == 20 and len(history.epoch) == 2
+
+
+def test_validation_steps_on_a_dataset_start_a_new_pass_each_epoch():
+    # tf_keras 2.21: each evaluation in fit starts a new pass over a Dataset and takes
+    # its first validation_steps batches; once a pass ran short, no more val_ logs
+    x = np.arange(8, dtype=np.float32).reshape(8, 1)
+    y = np.zeros((8, 1), np.float32)
+    val = Dataset.from_tensor_slices((x, y)).batch(2)  # batch losses 0.5, 6.5, 20.5, 42.5
+    net = minidl.Sequential([layers.Dense(1, kernel_initializer="ones", use_bias=False,
+                                          input_shape=(1,))])
+    net.compile(minidl.optimizers.SGD(0.0), "mse")
+    train = Dataset.from_tensor_slices((x, y)).batch(2)
+    history = net.fit(train, epochs=3, validation_data=val, validation_steps=2, verbose=0)
+    assert history.history == {"loss": [17.5] * 3, "val_loss": [3.5] * 3}
+    with pytest.warns(UserWarning, match="ran out of batches after 4 this epoch of the 6"):
+        history = net.fit(train, epochs=3, validation_data=val, validation_steps=6, verbose=0)
+    assert history.history == {"loss": [17.5] * 3, "val_loss": [17.5]}

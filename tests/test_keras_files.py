@@ -59,7 +59,7 @@ def fixture(name):
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn", "functional", "cnn_keras2", "functional_keras2",
-                                  *BOTH])
+                                  "residual_keras2", *BOTH])
 def test_keras_made_file_predicts_as_keras_did(name):
     model = load_model(fixture(name))
     x, expected = stored(name)
@@ -68,6 +68,25 @@ def test_keras_made_file_predicts_as_keras_did(name):
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+def test_keras2_arithmetic_between_layers_loads_as_tfoplambda_layers(tmp_path):
+    """x + inputs, 1.0 - x, x * 0.5, x / y, -x: Keras 2's TFOpLambda layers, constants
+    (on either side) into their configs, then channels_first pooling."""
+    model = load_model(fixture("residual_keras2"))
+    operators = [(layer.name, layer.get_config().get("constant"),
+                  layer.get_config().get("constant_first"))
+                 for layer in model.layers if type(layer).__name__ == "TFOpLambda"]
+    assert operators == [
+        ("tf.__operators__.add", None, None), ("tf.__operators__.add_1", None, None),
+        ("tf.math.multiply", 0.5, False), ("tf.math.subtract", 1.0, True),
+        ("tf.math.negative", None, None), ("tf.math.multiply_1", None, None),
+        ("tf.__operators__.add_2", 1.0, False), ("tf.math.truediv", None, None)]
+    assert model.layers[-2].data_format == "channels_first"
+    x, (expected,) = stored("residual_keras2")
+    model.save(tmp_path / "residual.mdl")
+    np.testing.assert_allclose(load_model(tmp_path / "residual.mdl").predict(x, verbose=0),
+                               expected, rtol=1e-5, atol=1e-6)
 
 
 def test_loaded_model_is_an_ordinary_minidl_model(tmp_path):

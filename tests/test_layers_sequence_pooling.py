@@ -102,7 +102,8 @@ def test_flatten_of_sequences():
     (lambda: layers.MaxPooling1D(padding="causal"), ["padding", "causal"]),
     (lambda: layers.MaxPooling1D((2, 2)), ["pool_size"]),
     (lambda: layers.AveragePooling1D(data_format="channels_first"), ["channels_last"]),
-    (lambda: layers.GlobalMaxPooling1D(data_format="channels_first"), ["channels_last"]),
+    (lambda: layers.GlobalMaxPooling1D(data_format="channels_middle"),
+     ["channels_first", "channels_last", "Received: 'channels_middle'"]),
     (lambda: layers.RepeatVector(0), ["n", "positive", "0"]),
     (lambda: layers.RepeatVector(2.5), ["n", "2.5"]),
     (lambda: layers.Permute((1, 1)), ["permutation", "(1, 1)"]),
@@ -194,3 +195,71 @@ def test_trains_saves_and_loads(tmp_path):
     model.save(tmp_path / "shapes.mdl")
     loaded = load_model(tmp_path / "shapes.mdl")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+# --- data_format="channels_first" in the global 1-D poolings: (batch, channels, steps) ----------
+# x and the mask below through tf_keras 2.21's layers, printed rounded to 4 places
+X_CF = (np.arange(24, dtype=np.float32).reshape(2, 3, 4) - 10) ** 2 / 10
+MASK_CF = np.array([[1, 1, 0, 1], [0, 1, 1, 0]], bool)
+KERAS_CF = {
+    "GlobalAveragePooling1D": [[7.35, 2.15, 0.15], [1.35, 5.75, 13.35]],
+    "GlobalMaxPooling1D": [[10.0, 3.6, 0.4], [2.5, 8.1, 16.9]],
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_CF))
+def test_channels_first_values_shapes_and_config_as_keras(name):
+    cls = getattr(layers, name)
+    layer = cls(data_format="channels_first")
+    np.testing.assert_allclose(layer(X_CF).numpy(), KERAS_CF[name], rtol=1e-6)
+    kept = cls(data_format="channels_first", keepdims=True)
+    np.testing.assert_allclose(kept(X_CF).numpy(), np.expand_dims(KERAS_CF[name], -1), rtol=1e-6)
+    assert layer.compute_output_shape((None, 3, 4)) == (None, 3)
+    assert kept.compute_output_shape((None, 3, 4)) == (None, 3, 1)
+    config = kept.get_config()
+    assert config["data_format"] == "channels_first" and config["keepdims"] is True
+    assert layers.deserialize(layers.serialize(kept)).get_config() == config
+    # Keras lower-cases the name; None is image_data_format(), channels_last
+    assert cls(data_format="Channels_First").data_format == "channels_first"
+    assert cls(data_format=None).data_format == "channels_last"
+
+
+def test_channels_first_masked_mean_as_keras():
+    layer = layers.GlobalAveragePooling1D(data_format="channels_first")
+    np.testing.assert_allclose(layer(X_CF, mask=MASK_CF).numpy(),
+                               [[7.6667, 2.3333, 0.2], [1.25, 5.65, 13.25]], rtol=1e-4)
+    with pytest.raises(ValueError, match=r"mask must have shape \(batch, steps\) = \(2, 4\)"):
+        layer(X_CF, mask=MASK_CF[:, :3])
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_CF))
+def test_channels_first_gradcheck_float64(name):
+    x = np.random.default_rng(1).normal(size=(2, 3, 5))
+    layer = getattr(layers, name)(data_format="channels_first", dtype="float64")
+    assert gradcheck(layer, [x])
+
+
+def test_channels_first_refuses_bad_arguments_and_inputs():
+    with pytest.raises(TypeError, match="data_format must be a string"):
+        layers.GlobalAveragePooling1D(data_format=3)
+    layer = layers.GlobalAveragePooling1D(data_format="channels_first")
+    with pytest.raises(ValueError, match=r"\(None, channels, steps\)"):
+        layer.compute_output_shape((None, 3, 4, 1))
+    with pytest.raises(ValueError, match=r"\(None, channels, steps\)"):
+        layer.compute_output_shape((None, None, 4))
+
+
+def test_channels_first_in_a_model_summary_and_saving(tmp_path):
+    inputs = minidl.Input((6, 1))
+    pooled = layers.GlobalAveragePooling1D(data_format="channels_first")(inputs)
+    model = minidl.Model(inputs, layers.Dense(2)(pooled))
+    lines = []
+    model.summary(print_fn=lines.append)
+    # tf_keras 2.21: the mean over the 1 channel leaves the 6 steps: Dense 6 * 2 + 2
+    assert " global_average_pooling1d (  (None, 6)                 0" in [
+        line.rstrip() for line in lines]
+    assert "Total params: 14" in lines
+    x = np.random.default_rng(0).normal(size=(3, 6, 1)).astype(np.float32)
+    model.save(tmp_path / "cf.mdl")
+    np.testing.assert_allclose(load_model(tmp_path / "cf.mdl").predict(x, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-6)

@@ -126,6 +126,12 @@ LAYER_CASES = {
     "global_pool1d": lambda: sequential(layers.GlobalMaxPooling1D(), input_shape=(9, 3)),
     "global_avg_pool1d_keepdims": lambda: sequential(layers.GlobalAveragePooling1D(keepdims=True),
                                                      input_shape=(9, 3)),
+    "global_pool1d_channels_first": lambda: sequential(
+        layers.GlobalMaxPooling1D(data_format="channels_first"), layers.Dense(2),
+        input_shape=(9, 3)),
+    "global_avg_pool1d_channels_first": lambda: sequential(
+        layers.GlobalAveragePooling1D(data_format="channels_first", keepdims=True),
+        input_shape=(9, 3)),
     "rescaling": lambda: sequential(layers.Rescaling(1 / 255, offset=-0.5), input_shape=(4, 3, 2)),
     "rescaling_per_channel": lambda: sequential(layers.Rescaling([0.5, 2.0]), input_shape=(4, 3, 2)),
     "normalization": lambda: sequential(layers.Normalization(mean=[1.0, -2.0, 0.5],
@@ -212,6 +218,15 @@ def test_merge_layers(case, tmp_path):
     a, b = two_inputs((5,), (5,))
     model = randomize(Model([a, b], MERGE_CASES[case](a, b)))
     check_export(model, tmp_path)
+
+
+def test_operators_on_symbolic_tensors(tmp_path):
+    """The TFOpLambda layers of ``x + inputs``: one node each, NumPy's broadcasting."""
+    a, b = two_inputs((4, 1), (1, 3))
+    x = layers.Dense(3)(b)
+    outputs = [a + x, a - b, 1.5 - a, a * np.arange(3, dtype=np.float32), -(a / (b * b + 1.0)),
+               (b * b) ** 1.5]
+    check_export(randomize(Model([a, b], outputs)), tmp_path)
 
 
 def test_merge_of_different_ranks_broadcasts_after_batch_axis(tmp_path):

@@ -45,6 +45,12 @@ def __getattr__(name):
         return importlib.import_module(f"minidl.{name}")
     if name in _NAMES:
         return getattr(importlib.import_module(_NAMES[name]), name)
+    if name == "strings":  # keras.io's text examples standardize with tf.strings
+        raise AttributeError(
+            "module 'minidl' has no attribute 'strings': minidl has no tf.strings, its text is "
+            "NumPy arrays of str. In a TextVectorization standardize function, work on the "
+            "strings in Python: [re.sub(pattern, '', text.lower()) for text in input_data]."
+        )
     raise AttributeError(f"module 'minidl' has no attribute {name!r}")
 
 

@@ -16,14 +16,20 @@ class EarlyStopping(Callback):
     An improvement is a change larger than ``min_delta`` in the right
     direction ("min" for losses, "max" for accuracies; "auto" guesses from the
     name).  With ``restore_best_weights=True`` the model gets back the weights
-    of its best epoch when training stops early.
+    of its best epoch when training ends, whether it stopped early or ran all its
+    epochs (as tf_keras 2.21 does; older Keras 2 restored only on an early stop).
+    ``start_from_epoch``: epochs of warm-up before the monitored value counts.
     """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
-                 baseline=None, restore_best_weights=False):
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__()
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, received {patience!r}.")
+        if isinstance(start_from_epoch, bool) or not isinstance(start_from_epoch, int) \
+                or start_from_epoch < 0:
+            raise ValueError("EarlyStopping: start_from_epoch must be an integer >= 0, "
+                             f"received {start_from_epoch!r}.")
         self.monitor = monitor
         self.min_delta = abs(min_delta)
         self.patience = patience
@@ -31,6 +37,7 @@ class EarlyStopping(Callback):
         self.mode = monitor_mode("EarlyStopping", monitor, mode)
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
 
     def _better(self, value, reference):
         if self.mode == "min":
@@ -53,8 +60,11 @@ class EarlyStopping(Callback):
                 stacklevel=2,
             )
             return
+        if epoch < self.start_from_epoch:  # still warming up
+            return
         if self.restore_best_weights and self.best_weights is None:
-            self.best_weights = self.model.get_weights()
+            self.best_weights = self.model.get_weights()  # in case no epoch ever improves
+            self.best_epoch = epoch
         self.wait += 1
         if self._better(value, self.best):
             self.best = value
@@ -67,14 +77,14 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            if self.restore_best_weights and self.best_weights is not None:
-                if self.verbose:
-                    print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
-                self.model.set_weights(self.best_weights)
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
 
 
 class TerminateOnNaN(Callback):

@@ -36,6 +36,7 @@ from minidl.layers.embedding import Embedding
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.lambda_layer import Lambda
+from minidl.layers.op_lambda import TFOpLambda
 from minidl.layers.layer_normalization import LayerNormalization
 from minidl.layers.masking import Masking
 from minidl.layers.merge import (
@@ -120,6 +121,7 @@ _REGISTRY = {
         SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
         RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
+        TFOpLambda,
     )
 }
 

@@ -118,41 +118,51 @@ class KerasTensor:
             "or call the model on data."
         )
 
+    # --- arithmetic: numbers inside a running model, else a layer (op_lambda.py) ---
     def _binary(self, name, other, reverse=False):
-        from minidl import ops
+        from minidl.layers.op_lambda import FUNCTIONS, operator_layer
 
+        if not _scopes.get(threading.get_ident()):  # building a functional model
+            if isinstance(other, KerasTensor):
+                return operator_layer(name, [other, self] if reverse else [self, other])
+            return operator_layer(name, self, constant=other, constant_first=reverse)
         mine = self._resolve_symbolic()
         other = other._resolve_symbolic() if isinstance(other, KerasTensor) else other
-        return getattr(ops, name)(other, mine) if reverse else getattr(ops, name)(mine, other)
+        function = FUNCTIONS[name]
+        return function(other, mine) if reverse else function(mine, other)
 
     def __add__(self, other):
-        return self._binary("add", other)
+        return self._binary("__operators__.add", other)
 
     def __radd__(self, other):
-        return self._binary("add", other, True)
+        return self._binary("__operators__.add", other, True)
 
     def __sub__(self, other):
-        return self._binary("sub", other)
+        return self._binary("math.subtract", other)
 
     def __rsub__(self, other):
-        return self._binary("sub", other, True)
+        return self._binary("math.subtract", other, True)
 
     def __mul__(self, other):
-        return self._binary("mul", other)
+        return self._binary("math.multiply", other)
 
     def __rmul__(self, other):
-        return self._binary("mul", other, True)
+        return self._binary("math.multiply", other, True)
 
     def __truediv__(self, other):
-        return self._binary("div", other)
+        return self._binary("math.truediv", other)
 
     def __rtruediv__(self, other):
-        return self._binary("div", other, True)
+        return self._binary("math.truediv", other, True)
 
     def __pow__(self, other):
-        return self._resolve_symbolic() ** other
+        return self._binary("math.pow", other)
 
     def __neg__(self):
+        if not _scopes.get(threading.get_ident()):
+            from minidl.layers.op_lambda import operator_layer
+
+            return operator_layer("math.negative", self)
         return -self._resolve_symbolic()
 
     def __getitem__(self, index):

@@ -7,7 +7,9 @@ the mean.  ``strides`` defaults to ``pool_size``.  Output steps: "valid"
 
 ``GlobalMaxPooling1D`` and ``GlobalAveragePooling1D`` summarise the whole
 sequence, (N, steps, C) -> (N, C) (or (N, 1, C) with ``keepdims=True``): a
-text model's usual way from word vectors to one vector per text.
+text model's usual way from word vectors to one vector per text.  With
+``data_format="channels_first"`` they read (N, C, steps) and reduce the last
+axis, (N, C, steps) -> (N, C) (or (N, C, 1)), as in Keras.
 No weights.
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import ops
+from minidl import backend, ops
 from minidl.layers.base import Layer
 from minidl.layers.conv1d import check_sequence_shape, one_positive_int, sequence_output_length
 from minidl.ops._geometry import check_padding
@@ -92,28 +94,62 @@ class AveragePooling1D(_Pooling1D):
     _pool = staticmethod(ops.avg_pool1d)
 
 
+def _global_data_format(layer, data_format):
+    """Keras's data formats, "channels_last" (batch, steps, channels) or
+    "channels_first" (batch, channels, steps); None is ``image_data_format()``."""
+    if data_format is None:
+        data_format = backend.image_data_format()
+    if not isinstance(data_format, str):
+        raise TypeError(
+            f'{type(layer).__name__} layer "{layer.name}": data_format must be a string, '
+            f'"channels_first" or "channels_last", received {data_format!r}.'
+        )
+    normalized = data_format.lower()
+    if normalized not in ("channels_first", "channels_last"):
+        raise ValueError(
+            f'{type(layer).__name__} layer "{layer.name}": the `data_format` argument must be '
+            f'one of "channels_first", "channels_last". Received: {data_format!r}'
+        )
+    return normalized
+
+
 class _GlobalPooling1D(Layer):
     """One number per channel from the whole sequence."""
 
     def __init__(self, data_format="channels_last", keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        _check_data_format(self, data_format)
+        self.data_format = _global_data_format(self, data_format)
         self.keepdims = bool(keepdims)
+        self._steps_axis = 1 if self.data_format == "channels_last" else 2
+
+    def _check_shape(self, input_shape):
+        if self.data_format == "channels_last":
+            return check_sequence_shape(self, input_shape)
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 3 or input_shape[1] is None or 0 in input_shape[1:]:
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}, data_format="channels_first") '
+                f"expects sequences of shape (None, channels, steps), received input shape "
+                f"{input_shape}."
+            )
 
     def build(self, input_shape):
-        check_sequence_shape(self, input_shape)
+        self._check_shape(input_shape)
 
     def compute_output_shape(self, input_shape):
-        check_sequence_shape(self, input_shape)
+        self._check_shape(input_shape)
+        if self.data_format == "channels_first":
+            batch, channels = input_shape[0], input_shape[1]
+            return (batch, channels, 1) if self.keepdims else (batch, channels)
         batch, channels = input_shape[0], input_shape[2]
         return (batch, 1, channels) if self.keepdims else (batch, channels)
 
     def call(self, inputs):
         _check_call(self, inputs)
-        return self._reduce(inputs, axis=1, keepdims=self.keepdims)
+        return self._reduce(inputs, axis=self._steps_axis, keepdims=self.keepdims)
 
     def get_config(self):
-        return {**super().get_config(), "data_format": "channels_last", "keepdims": self.keepdims}
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
@@ -125,26 +161,29 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 
     so a padded sequence gives the same result as the unpadded one.  A
     sequence with every step masked gives NaN (0 / 0), as in Keras.  The mask
-    stops here (the output has no steps left to mask).
+    stops here (the output has no steps left to mask).  With
+    ``data_format="channels_first"`` the steps are the last axis, x[n, c, t].
     """
 
     _reduce = staticmethod(ops.mean)
 
     def call(self, inputs, mask=None):
         _check_call(self, inputs)
+        axis = self._steps_axis
         if mask is None:
-            return ops.mean(inputs, axis=1, keepdims=self.keepdims)
+            return ops.mean(inputs, axis=axis, keepdims=self.keepdims)
         mask = np.asarray(getattr(mask, "data", mask))
-        if mask.shape != tuple(inputs.shape[:2]):
+        steps_shape = (inputs.shape[0], inputs.shape[axis])
+        if mask.shape != steps_shape:
             raise ValueError(
                 f'GlobalAveragePooling1D layer "{self.name}": the mask must have shape (batch, '
-                f"steps) = {tuple(inputs.shape[:2])} for inputs of shape {tuple(inputs.shape)}, "
-                f"received a mask of shape {mask.shape}."
+                f"steps) = {steps_shape} for inputs of shape {tuple(inputs.shape)} "
+                f'(data_format="{self.data_format}"), received a mask of shape {mask.shape}.'
             )
-        weights = mask.astype(inputs.dtype)[:, :, None]
-        total = ops.sum(ops.mul(inputs, weights), axis=1, keepdims=self.keepdims)
+        weights = np.expand_dims(mask.astype(inputs.dtype), 3 - axis)
+        total = ops.sum(ops.mul(inputs, weights), axis=axis, keepdims=self.keepdims)
         with np.errstate(invalid="ignore", divide="ignore"):  # all masked: NaN, as Keras
-            return ops.div(total, weights.sum(axis=1, keepdims=self.keepdims))
+            return ops.div(total, weights.sum(axis=axis, keepdims=self.keepdims))
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):

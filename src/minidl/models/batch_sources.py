@@ -16,6 +16,9 @@ messages), one batch at a time, since the whole data is never in hand.
 ``steps_per_epoch`` (``steps`` for evaluate/predict) cuts the epochs: then one
 iterator goes on from epoch to epoch, as Keras does, and running out of
 batches stops training with a warning.  Without it an epoch is one pass.
+A Dataset given as ``validation_data`` with ``validation_steps`` is the
+exception, as in Keras 2: each evaluation starts a new pass and takes its first
+``validation_steps`` batches; once a pass has run short, later evaluations get none.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def unpack(batch):
 class BatchSource:
     """The batches of a Dataset, a Sequence or an iterator, epoch by epoch."""
 
-    def __init__(self, source, steps=None, shuffle=False, what="x"):
+    def __init__(self, source, steps=None, shuffle=False, what="x", restart=False):
         classes = _feeding_classes()
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
             raise ValueError(f"steps must be a positive integer or None, received {steps!r}.")
@@ -68,6 +71,7 @@ class BatchSource:
         self.steps = steps if steps is not None else self._known_length()
         self._running = None  # the iterator that goes on from epoch to epoch
         self._ran_out = False
+        self._restart = restart and self.is_dataset  # a new pass for each epoch
         if steps is None and not (self.is_dataset or self.is_sequence):
             self._running = iter(source)  # a generator: one pass, until it stops
 
@@ -101,6 +105,10 @@ class BatchSource:
                 order = generator.permutation(len(self.source))
             batches = (self.source[int(i)] for i in order)
             return itertools.islice(batches, self.steps)
+        if self._restart and self.steps is not None:
+            if self._ran_out:  # Keras 2 evaluates no more once a pass ran short
+                return iter(())
+            self._running = iter(self.source)
         if self._running is None:
             if self.steps is None or self.is_dataset and self.steps == self._known_length():
                 return iter(self.source)  # one whole pass

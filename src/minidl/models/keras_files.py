@@ -419,6 +419,10 @@ def _node(node, entry, label, mask_ops=frozenset()):
                     "(it would count the padded steps); this model cannot be loaded as Keras "
                     "made it.")
             node = {**node, "kwargs": {k: v for k, v in node["kwargs"].items() if k != "mask"}}
+    if isinstance(node, list) and entry["class_name"] == "TFOpLambda":
+        node = _operator_node(node, entry, label)
+    if isinstance(node, list) and entry["class_name"] == "MultiHeadAttention":
+        node = _attention_node(node, entry, label)
     if isinstance(node, list):  # Keras 2
         if not all(isinstance(ref, list) and len(ref) in (3, 4) for ref in node):
             raise KerasFileError(f'{label}: layer "{layer_name}" has a call record {node!r}.')
@@ -452,6 +456,45 @@ def _node(node, entry, label, mask_ops=frozenset()):
     if kwargs.get("training") is not None and isinstance(node, list):
         call["kwargs"] = {"training": bool(kwargs["training"])}
     return call
+
+
+def _operator_node(node, entry, label):
+    """A Keras 2 TFOpLambda call (``x + y``: ``[x..., {"y": y, "name": None}]``, one
+    reference rather than a list of them, with ``["_CONSTANT_VALUE", -1, c, ...]`` for a
+    constant first operand) as a call on its symbolic operands; a constant operand goes
+    into the layer's config."""
+    if node and isinstance(node[0], str):
+        node = [node]
+    if len(node) != 1 or not isinstance(node[0], list) or len(node[0]) != 4 \
+            or not isinstance(node[0][3], dict):
+        raise KerasFileError(f'{label}: layer "{entry["name"]}" has a call record {node!r}.')
+    first, kwargs = node[0][:3], dict(node[0][3])
+    operands = [first] if "y" not in kwargs else [first, kwargs.pop("y")]
+    symbolic = [isinstance(o, list) and len(o) == 3 and isinstance(o[0], str)
+                and o[0] != "_CONSTANT_VALUE" for o in operands]
+    if len(operands) == 2 and symbolic == [True, False]:
+        entry["config"].update(constant=operands[1], constant_first=False)
+        operands = operands[:1]
+    elif len(operands) == 2 and symbolic == [False, True] and first[0] == "_CONSTANT_VALUE":
+        entry["config"].update(constant=first[2], constant_first=True)
+        operands = operands[1:]
+    elif not all(symbolic):
+        raise NotImplementedError(f'{label}: layer "{entry["name"]}" (TFOpLambda) is called on '
+                                  f"{operands!r}; minidl reads calls on Keras tensors and numbers.")
+    return [[*operands[0], kwargs]] + [list(o) for o in operands[1:]]
+
+
+def _attention_node(node, entry, label):
+    """A Keras 2 MultiHeadAttention call, ``[[query..., {"value": v, "key": k}]]``, as a
+    call on minidl's packed form ``[query, value(, key)]``."""
+    if len(node) != 1 or not isinstance(node[0], list) or len(node[0]) != 4 \
+            or not isinstance(node[0][3], dict) or "value" not in node[0][3]:
+        raise KerasFileError(f'{label}: layer "{entry["name"]}" has a call record {node!r}.')
+    kwargs = dict(node[0][3])
+    operands = [node[0][:3], kwargs.pop("value")]
+    if kwargs.get("key") is not None:
+        operands.append(kwargs.pop("key"))
+    return [[*operands[0], kwargs]] + [list(o) for o in operands[1:]]
 
 
 def _is_merge(class_name):
@@ -526,6 +569,8 @@ def _is_inert(key, value, config, bidirectional_part):
         return value is None or not (config.get("dropout") or config.get("recurrent_dropout"))
     if key in ("fill_mode", "fill_value"):  # Resizing's padding, used only with pad_to_aspect_ratio
         return not config.get("pad_to_aspect_ratio")
+    if key in ("query_shape", "key_shape", "value_shape"):  # Keras 2's MultiHeadAttention
+        return True  # records the shapes it was built for; minidl builds on the first call
     if key == "rng_type":  # Keras 2's choice of random generator: minidl draws its own
         return value in (None, "stateful", "stateless", "legacy_stateful")
     return key in _INERT and _INERT[key] == value

@@ -533,9 +533,9 @@ class Trainer:
             return self._fit_loop(feed, val, epochs, verbose, callback_objects, initial_epoch,
                                   validation_freq)
 
-    def _source_feed(self, source, steps, shuffle, class_weight, what, step):
+    def _source_feed(self, source, steps, shuffle, class_weight, what, step, restart=False):
         """A SourceFeed whose first batch is checked now, building the model."""
-        source = batch_sources.BatchSource(source, steps, shuffle, what)
+        source = batch_sources.BatchSource(source, steps, shuffle, what, restart)
         names = (what, f"{what} (targets)", f"{what} (sample weights)")
 
         def prepare(x, y, w):
@@ -547,7 +547,7 @@ class Trainer:
     def _validation_feed(self, validation_data, steps, batch_size):
         if batch_sources.is_batch_source(validation_data):
             return self._source_feed(validation_data, steps, False, None, "validation_data",
-                                     "test_step")
+                                     "test_step", restart=True)
         is_sequence = isinstance(validation_data, (tuple, list))
         if not is_sequence or len(validation_data) not in (2, 3):
             length = f" of length {len(validation_data)}" if is_sequence else ""

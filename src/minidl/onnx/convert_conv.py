@@ -124,6 +124,8 @@ def global_pool(b, layer, x, input_shape):
     """The mean or maximum over every axis but the batch and the channels."""
     op = "ReduceMax" if isinstance(layer, (GlobalMaxPooling2D, GlobalMaxPooling1D)) else "ReduceMean"
     axes = list(range(1, len(input_shape) - 1))
+    if getattr(layer, "data_format", None) == "channels_first":  # 1D: (batch, channels, steps)
+        axes = [2]
     return b.reduce(op, x, axes, layer.name, keepdims=layer.keepdims)
 
 
@@ -132,12 +134,13 @@ def global_average_pool1d(b, layer, x, input_shape, mask=None):
     """The mean over the steps; with a timestep mask m (float 0/1, (batch, steps)) the
     mean over the unmasked steps, ``sum_t m x / sum_t m``, as the layer computes it.
     The mask stops here."""
+    steps = 2 if layer.data_format == "channels_first" else 1
     if mask is None:
-        return b.reduce("ReduceMean", x, [1], layer.name, keepdims=layer.keepdims), None
-    weights = b.node("Unsqueeze", [mask, b.ints([2], "axis_2")], layer.name)
-    total = b.reduce("ReduceSum", b.node("Mul", [x, weights], layer.name), [1], layer.name,
+        return b.reduce("ReduceMean", x, [steps], layer.name, keepdims=layer.keepdims), None
+    weights = b.node("Unsqueeze", [mask, b.ints([3 - steps], f"axis_{3 - steps}")], layer.name)
+    total = b.reduce("ReduceSum", b.node("Mul", [x, weights], layer.name), [steps], layer.name,
                      keepdims=layer.keepdims)
-    count = b.reduce("ReduceSum", weights, [1], layer.name, keepdims=layer.keepdims)
+    count = b.reduce("ReduceSum", weights, [steps], layer.name, keepdims=layer.keepdims)
     return b.node("Div", [total, count], layer.name), None
 
 

@@ -1,4 +1,5 @@
-"""ONNX converters of the merge layers (Add, Concatenate, Dot, ...).
+"""ONNX converters of the merge layers (Add, Concatenate, Dot, ...), and of the
+TFOpLambda layers that ``x + inputs`` makes in a functional model.
 
 The elementwise merges fold left over their inputs with one binary node each
 (``((a + b) + c)``, the order minidl adds in, so the float32 results match).
@@ -17,6 +18,7 @@ from minidl.layers import (
     Minimum,
     Multiply,
     Subtract,
+    TFOpLambda,
 )
 from minidl.onnx.registry import converter
 
@@ -77,6 +79,23 @@ def dot(b, layer, xs, input_shapes):
     if not rest:
         out = b.node("Unsqueeze", [out, b.ints([1], "axis_1")], layer.name)
     return out
+
+
+_OPERATORS = {"__operators__.add": "Add", "math.subtract": "Sub", "math.multiply": "Mul",
+              "math.truediv": "Div", "math.pow": "Pow", "math.negative": "Neg"}
+
+
+@converter(TFOpLambda)
+def operator(b, layer, x, input_shape):
+    """One node; ONNX broadcasts as the layer does (NumPy's rule, from the last axis)."""
+    if layer.function == "math.negative":
+        operands = [x]
+    elif layer.constant is None:
+        operands = x
+    else:
+        constant = b.constant(layer.constant, f"{layer.name}/constant", dtype=layer.constant.dtype)
+        operands = [constant, x] if layer.constant_first else [x, constant]
+    return b.node(_OPERATORS[layer.function], operands, layer.name)
 
 
 # The layers whose output mask is made from their inputs' masks (``merged_mask``).
