@@ -160,6 +160,19 @@ def test_trains_saves_and_loads(tmp_path):
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+def test_keras_3_file_is_refused_by_name_as_for_conv2d_transpose(tmp_path):
+    """The Keras 3 writer does not translate the transposed convolutions: save() says so,
+    naming the layer, and writes minidl's own layout (which load_model reads)."""
+    pytest.importorskip("h5py")
+    model = autoencoder()
+    with pytest.warns(UserWarning, match=r'layer "conv1d_transpose" is a Conv1DTranspose, '
+                                         r"which this writer does not translate"):
+        model.save(tmp_path / "ae.keras")
+    x = np.ones((2, 12, 1), np.float32)
+    np.testing.assert_array_equal(load_model(tmp_path / "ae.keras").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
+
+
 @pytest.mark.parametrize("path, key", [("keras2.h5", "keras2"), ("keras3.keras", "keras3")])
 def test_keras_files_load(path, key):
     stored = np.load(FIXTURES / "files.npz")
