@@ -1,7 +1,8 @@
 """A layer you write, called on functional-API inputs of unknown sizes (``Input(shape=(None,
 16))``): its output shape is found by running ``call`` on two stand-in sizes (sizes that
 follow them are None, as Keras 2's symbolic call gives them); a ``call(inputs, mask=None)``
-that needs its mask gets one; ``model(x, True)`` passes training positionally, as Keras 2."""
+that needs its mask gets one; ``model(x, True)`` passes training positionally, as Keras 2.
+And the masks placeholders will carry, ``x._keras_mask``, as Keras 2 shows them."""
 
 import numpy as np
 import pytest
@@ -79,3 +80,39 @@ def test_training_given_positionally_as_in_keras():
     with pytest.raises(TypeError, match=r'"model(_\d+)?" \(Functional\): training must be True, False '
                                         r"or None, received ndarray of shape \(4, 3\)"):
         model(x, np.ones((4, 3)))
+
+
+class TemporalSplit(layers.Layer):
+    def call(self, inputs):
+        half = inputs.shape[1] // 2
+        return [inputs[:, :half], inputs[:, half:]]
+
+    def compute_mask(self, inputs, mask=None):
+        return None if mask is None else np.split(mask, 2, axis=1)
+
+
+def test_symbolic_masks_as_keras_shows_them():
+    """tf_keras 2.21: Embedding(mask_zero=True) and Masking give a bool KerasTensor of shape
+    (None, steps); an Input, an LSTM without return_sequences, its states: none."""
+    inputs = minidl.Input((None,), dtype="int32")
+    assert inputs._keras_mask is None
+    x = layers.Embedding(50, 4, mask_zero=True)(inputs)
+    assert x._keras_mask.shape == (None, None) and x._keras_mask.dtype == "bool"
+    assert "bool" in repr(x._keras_mask) and "embedding" in repr(x._keras_mask)
+    assert layers.Masking()(minidl.Input((5, 3)))._keras_mask.shape == (None, 5)
+    assert layers.LSTM(3)(x)._keras_mask is None
+    out, h, c = layers.LSTM(3, return_sequences=True, return_state=True)(x)
+    assert out._keras_mask.shape == (None, None) and h._keras_mask is None is c._keras_mask
+    assert Relu()(x)._keras_mask is not None  # supports_masking: passed on
+    assert FirstHalf()(x)._keras_mask is None  # a custom layer drops it, as in Keras
+    first, second = TemporalSplit()(layers.Masking()(minidl.Input((6, 3))))
+    assert first._keras_mask.shape == second._keras_mask.shape == (None, 3)
+
+
+def test_a_symbolic_mask_given_as_mask_is_that_runs_mask():
+    inputs = minidl.Input((None,), dtype="int32")
+    x = layers.Embedding(50, 4, mask_zero=True)(inputs)
+    plain = layers.Dense(4)(x)
+    model = minidl.Model(inputs, layers.LSTM(3)(plain, mask=x._keras_mask))
+    padded = model.predict(np.array([[4, 9, 0, 0]]), verbose=0)
+    np.testing.assert_allclose(padded, model.predict(np.array([[4, 9]]), verbose=0), atol=1e-6)

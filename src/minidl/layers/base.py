@@ -48,7 +48,15 @@ import numpy as np
 
 from minidl import autograd, initializers, ops, regularizers
 from minidl.layers import auto_config
-from minidl.layers.node import KerasTensor, Node, _Probe, is_symbolic, node_tensors, shapes_of
+from minidl.layers.node import (
+    KerasTensor,
+    Node,
+    SymbolicMask,
+    _Probe,
+    is_symbolic,
+    node_tensors,
+    shapes_of,
+)
 from minidl.layers.node import scope as node_scope
 from minidl.layers.tracking import find_tracked, is_weight, may_hold_tracked
 from minidl.tensor import Tensor, Variable
@@ -460,7 +468,44 @@ class Layer:
             KerasTensor(_with_batch(s, batch), self, node_index, i)
             for i, s in enumerate(output_shapes)
         ]
+        self._attach_symbolic_masks(tensors, list_input, call_kwargs, node.outputs)
         return node.outputs if multi_output else node.outputs[0]
+
+    def _attach_symbolic_masks(self, tensors, list_input, kwargs, outputs):
+        """Give ``outputs`` the ``_keras_mask`` Keras 2 shows on them: the masks the same
+        call will give when the model runs (see ``__call__``), found by running
+        ``compute_mask`` on stand-ins (zeros, masks that keep every step).  When
+        compute_mask cannot run on stand-ins they stay None; the real masks still flow
+        when the model runs."""
+        if "mask" in kwargs:
+            masks = kwargs["mask"]
+        else:
+            masks = [t._keras_mask for t in tensors]
+            masks = (masks if any(m is not None for m in masks) else None) if list_input \
+                else masks[0]
+        if masks is None and not self._makes_masks:
+            return
+        sizes = [(1, *(_STAND_IN_SIZES[0] if d is None else d for d in t.shape[1:]))
+                 for t in tensors]
+
+        def stand_in(mask, size):
+            return None if mask is None else np.ones(size[:mask.ndim], bool)
+
+        if isinstance(masks, (list, tuple)):
+            masks = [stand_in(m, s) for m, s in zip(masks, sizes)]
+        else:
+            masks = stand_in(masks, sizes[0])
+        try:  # (strings, for TextVectorization, have no stand-ins: no mask shown)
+            zeros = [Tensor(np.zeros(s, np.int64 if np.dtype(t.dtype).kind in "iu"
+                                     else np.float32)) for s, t in zip(sizes, tensors)]
+            with node_scope(_Probe()), autograd.no_grad():
+                found = self.compute_mask(zeros if list_input else zeros[0], masks)
+        except Exception:
+            return
+        found = found if isinstance(found, (list, tuple)) else [found] * len(outputs)
+        for output, mask in zip(outputs, found):
+            if mask is not None and np.ndim(mask) > 0:
+                output._keras_mask = SymbolicMask(output, output.shape[:np.ndim(mask)])
 
     def _refuse_integer_inputs(self, tensors):
         for tensor in tensors:
