@@ -159,6 +159,16 @@ LAYER_CASES = {
     "conv2d_transpose_output_padding": lambda: sequential(
         layers.Conv2DTranspose(2, 3, strides=2, padding="same", output_padding=1),
         input_shape=(3, 4, 2)),
+    "conv1d_transpose_same": lambda: sequential(
+        layers.Conv1DTranspose(3, 7, strides=2, padding="same", activation="relu"),
+        input_shape=(6, 2)),
+    "conv1d_transpose_even_kernel_output_padding": lambda: sequential(
+        layers.Conv1DTranspose(2, 4, strides=3, output_padding=2), input_shape=(5, 2)),
+    "conv1d_transpose_small_kernel_same": lambda: sequential(
+        layers.Conv1DTranspose(2, 2, strides=3, padding="same", use_bias=False),
+        input_shape=(4, 3)),
+    "conv1d_transpose_dilated": lambda: sequential(
+        layers.Conv1DTranspose(2, 3, dilation_rate=2, padding="same"), input_shape=(5, 3)),
     "augmentation_is_identity": lambda: sequential(
         layers.RandomFlip(), layers.RandomRotation(0.2), layers.RandomZoom(0.1),
         layers.RandomTranslation(0.1, 0.1), layers.RandomContrast(0.2), input_shape=(6, 5, 3)),

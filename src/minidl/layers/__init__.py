@@ -30,7 +30,7 @@ from minidl.layers.augmentation import (
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.conv1d import Conv1D
-from minidl.layers.conv_transpose import Conv2DTranspose
+from minidl.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
 from minidl.layers.embedding import Embedding
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
@@ -93,6 +93,7 @@ from minidl.layers.reshaping import Permute, RepeatVector
 # Keras's aliases.
 Convolution2D = Conv2D
 Convolution2DTranspose = Conv2DTranspose
+Convolution1DTranspose = Conv1DTranspose
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
@@ -116,7 +117,7 @@ _REGISTRY = {
         SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
         Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
         Embedding, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
-        GlobalMaxPooling1D, RepeatVector, Permute,
+        GlobalMaxPooling1D, RepeatVector, Permute, Conv1DTranspose,
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
         SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
         RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
@@ -136,7 +137,7 @@ experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",
            "concatenate", "subtract", "multiply", "average", "maximum", "minimum", "dot",
            "experimental", "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
-           "Convolution2DTranspose", "GlobalMaxPool2D", "Convolution1D", "MaxPool1D", "AvgPool1D",
+           "Convolution2DTranspose", "Convolution1DTranspose", "GlobalMaxPool2D", "Convolution1D", "MaxPool1D", "AvgPool1D",
            "GlobalAvgPool1D", "GlobalMaxPool1D"]
 
 

@@ -48,7 +48,15 @@ import numpy as np
 
 from minidl import autograd, initializers, ops, regularizers
 from minidl.layers import auto_config
-from minidl.layers.node import KerasTensor, Node, _Probe, is_symbolic, node_tensors, shapes_of
+from minidl.layers.node import (
+    KerasTensor,
+    Node,
+    SymbolicMask,
+    _Probe,
+    is_symbolic,
+    node_tensors,
+    shapes_of,
+)
 from minidl.layers.node import scope as node_scope
 from minidl.layers.tracking import find_tracked, is_weight, may_hold_tracked
 from minidl.tensor import Tensor, Variable
@@ -146,6 +154,7 @@ class Layer:
     _multi_input = False  # merge layers take a list of tensors
     _build_marks_built = True  # models manage ``built`` themselves
     _call_takes_training = False
+    _training_position = None  # where call takes training among its positional arguments
     _call_takes_mask = False
     _makes_masks = False  # compute_mask is overridden: it may make a mask from none
     supports_masking = False  # Keras's flag: pass an input's mask on to the output
@@ -165,6 +174,12 @@ class Layer:
             p.kind is p.VAR_KEYWORD for p in params.values()
         )
         cls._call_takes_mask = "mask" in params
+        positional = [name for name, p in params.items()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        # model(x, True): call(self, inputs, training=None) takes training second, as
+        # Keras 2 reads it from a positional argument
+        cls._training_position = (positional.index("training") - 2
+                                  if "training" in positional[2:] else None)
         cls._makes_masks = cls.compute_mask is not Layer.compute_mask
         default = params["training"].default if "training" in params else None
         cls._training_default = default if isinstance(default, bool) else None
@@ -273,21 +288,49 @@ class Layer:
         sample, or the static batch of ``Input(batch_shape=...)`` when the inputs
         state one (a layer may need it, as Keras's guide's RNN building its state
         with ``inputs.shape[0]``) and it is small enough to make cheaply.
+
+        Sizes left unknown (``Input(shape=(None, 16))``) are tried twice, with two
+        stand-in sizes: an output size that changes with them is unknown (None),
+        one that stays is known -- what Keras 2 finds by running ``call`` on
+        symbolic tensors.
         """
-        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-        if any(d is None for s in shapes for d in tuple(s)[1:]):
+        if not _has_unknown_sizes(input_shape):
+            return self._output_shape_on_zeros(input_shape)
+        try:
+            first, second = (self._output_shape_on_zeros(input_shape, size)
+                             for size in _STAND_IN_SIZES)
+            return _merge_stand_in_shapes(first, second)
+        except Exception as error:
             raise ValueError(
                 f'Layer "{self.name}" ({type(self).__name__}) cannot find its output shape '
-                f"for input shape {input_shape} with unknown sizes: implement "
+                f"for input shape {input_shape} with unknown sizes (running call on stand-in "
+                f"sizes {_STAND_IN_SIZES} failed: {error}): implement "
                 "compute_output_shape(input_shape) in the layer."
-            )
+            ) from error
+
+    def _output_shape_on_zeros(self, input_shape, stand_in=None):
+        """The output shape(s) of ``call`` on zeros of ``input_shape``, its unknown sizes
+        past the batch axis as ``stand_in``.  A ``call(inputs, mask=None)`` that fails
+        without a mask is given one that keeps every step (Keras passes the symbolic
+        mask of its inputs there)."""
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         batch = _static_batch(shapes)
-        if batch is None or batch * sum(int(np.prod(tuple(s)[1:])) for s in shapes) > 2**20:
+        sizes = [tuple(stand_in if d is None else d for d in tuple(s)[1:]) for s in shapes]
+        if batch is None or batch * sum(int(np.prod(s)) for s in sizes) > 2**20:
             batch = None
-        samples = [Tensor(np.zeros((batch or 1, *tuple(s)[1:]), self._input_dtype()))
-                   for s in shapes]
-        with autograd.no_grad():
-            outputs = self(samples if isinstance(input_shape, list) else samples[0], training=False)
+        samples = [Tensor(np.zeros((batch or 1, *s), self._input_dtype())) for s in sizes]
+        inputs = samples if isinstance(input_shape, list) else samples[0]
+        # the zeros only stand in for shapes: what a call computes from them (0 / 0) is not
+        # worth a warning
+        with autograd.no_grad(), np.errstate(divide="ignore", invalid="ignore"):
+            try:
+                outputs = self(inputs, training=False)
+            except Exception:
+                if not self._call_takes_mask:
+                    raise
+                masks = [np.ones(t.shape[:2], bool) for t in samples]
+                outputs = self(inputs, training=False,
+                               mask=masks if isinstance(input_shape, list) else masks[0])
         if isinstance(outputs, (list, tuple)):
             return [_with_batch(o.shape, batch) for o in outputs]
         return _with_batch(outputs.shape, batch)
@@ -316,6 +359,9 @@ class Layer:
         """
         thread = _get_ident()
         outer = _training_now.get(thread, _OUTSIDE)
+        position = self._training_position
+        if position is not None and len(args) > position and training is None:
+            training, args = args[position], args[:position] + args[position + 1:]
         try:
             if type(inputs) is not Tensor or inputs.data.dtype is not self._dtype:
                 if is_symbolic(inputs):
@@ -329,7 +375,7 @@ class Layer:
                 else:
                     training = outer
             elif training is not True and training is not False:
-                training = bool(training)
+                training = _as_training_flag(self, training)
             if training is not outer:  # (a nested call in the same mode changes nothing)
                 _training_now[thread] = training
             if outer is _OUTSIDE and _loss_holders:  # an outermost call: drop the last call's losses
@@ -422,7 +468,44 @@ class Layer:
             KerasTensor(_with_batch(s, batch), self, node_index, i)
             for i, s in enumerate(output_shapes)
         ]
+        self._attach_symbolic_masks(tensors, list_input, call_kwargs, node.outputs)
         return node.outputs if multi_output else node.outputs[0]
+
+    def _attach_symbolic_masks(self, tensors, list_input, kwargs, outputs):
+        """Give ``outputs`` the ``_keras_mask`` Keras 2 shows on them: the masks the same
+        call will give when the model runs (see ``__call__``), found by running
+        ``compute_mask`` on stand-ins (zeros, masks that keep every step).  When
+        compute_mask cannot run on stand-ins they stay None; the real masks still flow
+        when the model runs."""
+        if "mask" in kwargs:
+            masks = kwargs["mask"]
+        else:
+            masks = [t._keras_mask for t in tensors]
+            masks = (masks if any(m is not None for m in masks) else None) if list_input \
+                else masks[0]
+        if masks is None and not self._makes_masks:
+            return
+        sizes = [(1, *(_STAND_IN_SIZES[0] if d is None else d for d in t.shape[1:]))
+                 for t in tensors]
+
+        def stand_in(mask, size):
+            return None if mask is None else np.ones(size[:mask.ndim], bool)
+
+        if isinstance(masks, (list, tuple)):
+            masks = [stand_in(m, s) for m, s in zip(masks, sizes)]
+        else:
+            masks = stand_in(masks, sizes[0])
+        try:  # (strings, for TextVectorization, have no stand-ins: no mask shown)
+            zeros = [Tensor(np.zeros(s, np.int64 if np.dtype(t.dtype).kind in "iu"
+                                     else np.float32)) for s, t in zip(sizes, tensors)]
+            with node_scope(_Probe()), autograd.no_grad():
+                found = self.compute_mask(zeros if list_input else zeros[0], masks)
+        except Exception:
+            return
+        found = found if isinstance(found, (list, tuple)) else [found] * len(outputs)
+        for output, mask in zip(outputs, found):
+            if mask is not None and np.ndim(mask) > 0:
+                output._keras_mask = SymbolicMask(output, output.shape[:np.ndim(mask)])
 
     def _refuse_integer_inputs(self, tensors):
         for tensor in tensors:
@@ -856,6 +939,35 @@ def _runs_once(build):
             self._in_build = outer
 
     return wrapper
+
+
+def _as_training_flag(layer, training):
+    """``training`` (0, 1, np.bool_, a one-element array...) as a bool, or a TypeError."""
+    try:
+        return bool(training)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f'Layer "{layer.name}" ({type(layer).__name__}): training must be True, False or '
+            f"None, received {type(training).__name__} of shape {np.shape(training)}. (The "
+            f"second positional argument of a model's or layer's call is training, as in "
+            f"Keras: pass other inputs in a list as the first.)"
+        ) from None
+
+
+_STAND_IN_SIZES = (4, 6)  # unknown sizes while a layer's output shape is found
+
+
+def _merge_stand_in_shapes(first, second):
+    """The output shape(s) of two runs on different stand-in sizes: a size both give
+    is known, one that differs is None."""
+    if isinstance(first, list) != isinstance(second, list) or (
+            isinstance(first, list) and len(first) != len(second)):
+        raise ValueError("the number of outputs changed with the input sizes")
+    if isinstance(first, list):
+        return [_merge_stand_in_shapes(a, b) for a, b in zip(first, second)]
+    if len(first) != len(second):
+        raise ValueError(f"the output rank changed with the input sizes: {first}, {second}")
+    return tuple(a if a == b else None for a, b in zip(first, second))
 
 
 def _has_unknown_sizes(shape):

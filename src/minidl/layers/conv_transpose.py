@@ -1,4 +1,5 @@
-"""Conv2DTranspose: a learned upsampling, the transpose of a strided Conv2D.
+"""Conv2DTranspose and Conv1DTranspose: a learned upsampling, the transpose of a
+strided Conv2D (Conv1D).
 
 Where ``Conv2D(filters, 3, strides=2, padding="same")`` turns a (N, 28, 28, C)
 image into (N, 14, 14, filters), ``Conv2DTranspose(filters, 3, strides=2,
@@ -18,12 +19,22 @@ Output size along one axis, input ``n``, kernel ``k``, stride ``s`` (Keras's
 * ``padding="same"``: ``n * s``
 * with ``output_padding=p``: ``(n - 1) * s + k + p`` ("valid"), or
   ``(n - 1) * s + k - 2 * (k // 2) + p`` ("same")
+
+Conv1DTranspose is the same over ``(batch, steps, channels)`` sequences (an
+autoencoder's decoder for time series): kernel ``(kernel_size, filters,
+in_channels)``, parameters ``kernel_size * filters * in + filters``, and the
+rules above along the steps, with ``k`` the dilated span ``(kernel_size - 1) *
+dilation_rate + 1`` (see ``minidl.ops.conv1d_transpose``).
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from minidl import ops
 from minidl.layers.conv import Conv2D, check_image_shape
+from minidl.layers.conv1d import Conv1D, check_sequence_shape
+from minidl.ops._geometry import check_padding
 from minidl.ops.conv_transpose import check_output_padding, transposed_geometry
 
 
@@ -72,3 +83,73 @@ class Conv2DTranspose(Conv2D):
     def get_config(self):
         output_padding = None if self.output_padding is None else list(self.output_padding)
         return {**super().get_config(), "output_padding": output_padding}
+
+
+class Conv1DTranspose(Conv1D):
+    """Transposed 1-D convolution over ``(batch, steps, channels)`` sequences (Keras's
+    arguments)."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding="valid",
+                         data_format=data_format, dilation_rate=dilation_rate,
+                         activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                         kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+                         **kwargs)
+        label = f'Conv1DTranspose layer "{self.name}"'
+        self.padding = check_padding(padding, label, ("valid", "same"))  # no "causal"
+        self.output_padding = None
+        if output_padding is not None:
+            self.output_padding = one_non_negative_int(label, output_padding)
+            if self.output_padding >= self.strides:
+                raise ValueError(
+                    f"{label}: output_padding must be smaller than strides, received "
+                    f"output_padding={output_padding!r} with strides={strides!r}."
+                )
+
+    def build(self, input_shape):
+        check_sequence_shape(self, input_shape)
+        self._in_channels = input_shape[2]
+        self.compute_output_shape(input_shape)  # refuses sizes it cannot produce
+        self._add_kernel_and_bias((self.kernel_size, self.filters, self._in_channels),
+                                  self.filters)
+
+    def compute_output_shape(self, input_shape):
+        check_sequence_shape(self, input_shape)
+        if self._in_channels is not None and input_shape[2] != self._in_channels:
+            raise ValueError(self._shape_message(input_shape))
+        steps = input_shape[1]
+        if steps is not None:
+            steps = transposed_geometry(steps, self._span, self.strides, self.padding,
+                                        self.output_padding,
+                                        f'Conv1DTranspose layer "{self.name}"')[0]
+        return (input_shape[0], steps, self.filters)
+
+    def call(self, inputs):
+        if inputs.ndim != 3 or inputs.shape[2] != self._in_channels:
+            raise ValueError(self._shape_message(inputs.shape))
+        y = ops.conv1d_transpose(inputs, self.kernel, self.bias, self.strides, self.padding,
+                                 self.output_padding, self.dilation_rate)
+        return self.activation(y)
+
+    def get_config(self):
+        output_padding = None if self.output_padding is None else [self.output_padding]
+        return {**super().get_config(), "output_padding": output_padding}
+
+
+def one_non_negative_int(label, value):
+    """``output_padding``: an int or a tuple of one, 0 or more, as an int."""
+    received = value
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(
+            f"{label}: output_padding must be None, a non-negative integer or a tuple of one, "
+            f"received {received!r}."
+        )
+    return int(value)

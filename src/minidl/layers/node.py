@@ -59,6 +59,7 @@ class KerasTensor:
     """
 
     __array_priority__ = 200  # so ndarray + KerasTensor asks KerasTensor.__radd__
+    _keras_mask = None  # a SymbolicMask when the layer that made it gives it a mask
 
     def __init__(self, shape, layer, node_index, tensor_index=0):
         self.shape = tuple(shape)
@@ -167,6 +168,31 @@ class KerasTensor:
 
     def __getitem__(self, index):
         return self._resolve_symbolic()[index]
+
+
+class SymbolicMask:
+    """``x._keras_mask`` of a placeholder whose values will carry a timestep mask (after
+    ``Embedding(mask_zero=True)``, ``Masking``, and the layers that pass a mask on), as
+    Keras 2 shows it: a bool tensor of ``shape`` (batch and steps), known when the model
+    runs.  Given to a layer of the graph as ``mask=``, it stands for that run's mask."""
+
+    dtype = "bool"
+
+    def __init__(self, tensor, shape):
+        self.tensor = tensor  # the KerasTensor it is the mask of
+        self.shape = tuple(shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def resolve(self, values):
+        """The mask in a running model, from its ``values`` (id(KerasTensor) -> Tensor)."""
+        return values[id(self.tensor)]._keras_mask
+
+    def __repr__(self):
+        return (f"<KerasTensor: shape={self.shape} dtype=bool (the mask of the output of layer "
+                f"{self.tensor.layer.name!r})>")
 
 
 class Node:

@@ -332,11 +332,10 @@ def _prepare_target(spec, value, label):
     shape = spec.output_shape
     classes = shape[-1] if shape is not None and len(shape) >= 2 else None
     out = f"output {spec.output_name!r}"
-    if spec.kind in ("sparse", "categorical") and shape is not None and len(shape) != 2:
+    if spec.kind in ("sparse", "categorical") and shape is not None and len(shape) < 2:
         raise ValueError(
-            f"{out} has shape {_fmt_sample(shape)}, but a cross-entropy loss needs one row of class "
-            f"scores per sample, shape (None, classes). Add layers.Flatten() (or "
-            f"GlobalAveragePooling2D) before the last Dense layer."
+            f"{out} has shape {_fmt_sample(shape)}, but a cross-entropy loss needs class scores "
+            f"on a last axis, shape (None, classes) (or (None, steps, classes): one row per step)."
         )
     if spec.kind == "binary" and (array.min() < 0 or array.max() > 1) and np.all(
             array == np.round(array)):
@@ -349,13 +348,18 @@ def _prepare_target(spec, value, label):
             f"with sparse_categorical_crossentropy."
         )
     if spec.kind == "sparse":
-        if array.ndim == 2 and array.shape[1] == 1:
-            array = array.reshape(-1)
-        if array.ndim != 1:
+        steps = () if shape is None else tuple(shape[1:-1])  # a label per step of a sequence
+        if array.ndim == len(steps) + 2 and array.shape[-1] == 1:
+            array = array.reshape(array.shape[:-1])
+        if array.ndim != len(steps) + 1 or not _fits(array.shape, (None, *steps)):
+            expected = _fmt_sample((None, *steps)).replace("None", "N", 1)
+            hint = (_FLATTEN_HINT if array.ndim == 1 else
+                    " If these are one-hot labels, use loss='categorical_crossentropy', or "
+                    "y.argmax(axis=-1).")
             raise ValueError(
                 f"{label}: a sparse_categorical_crossentropy loss expects integer class labels of shape "
-                f"(N,), received shape {array.shape}. These look like one-hot labels: use "
-                f"loss='categorical_crossentropy', or y.argmax(axis=-1)."
+                f"{expected}, one per row of class scores of {out} (shape {_fmt_sample(shape)}), "
+                f"received shape {array.shape}.{hint}"
             )
         if array.dtype.kind == "f" and not np.all(array == np.round(array)):
             example = array[array != np.round(array)][0]
@@ -370,10 +374,16 @@ def _prepare_target(spec, value, label):
                 f"(N, {classes if classes else 'classes'}), received shape {array.shape} (integer labels?). "
                 f"Use loss='sparse_categorical_crossentropy', or minidl.utils.to_categorical(y)."
             )
-        if classes is not None and array.shape[-1] != classes:
+        if classes is not None and array.ndim == len(shape) and array.shape[-1] != classes:
             raise ValueError(
                 f"{label}: one-hot targets have {array.shape[-1]} columns but {out} has {classes} "
                 f"classes (shape {_fmt_sample(shape)})."
+            )
+        if shape is not None and not _fits(array.shape, shape):
+            raise ValueError(
+                f"{label}: one-hot targets of shape {array.shape} do not match {out} of shape "
+                f"{_fmt_sample(shape)}: a categorical_crossentropy loss needs a one-hot row for "
+                f"each row of class scores.{_FLATTEN_HINT if array.ndim == 2 else ''}"
             )
         return np.ascontiguousarray(array, dtype=np.float32)
     array = np.ascontiguousarray(array, dtype=np.float32)
@@ -387,6 +397,10 @@ def _prepare_target(spec, value, label):
                 f"{_fmt_sample(shape)}; each sample's target must have shape {_fmt_sample(sample)}."
             )
     return array
+
+
+_FLATTEN_HINT = (" One label per sample? Add layers.Flatten() (or GlobalAveragePooling2D) before "
+                 "the last Dense layer, so that it gives one row of class scores per sample.")
 
 
 def _check_range(labels, classes, label, out):

@@ -15,7 +15,7 @@ called twice has two nodes but one set of weights: the weights are shared.
 from __future__ import annotations
 
 from minidl.layers.input import InputLayer
-from minidl.layers.node import KerasTensor
+from minidl.layers.node import KerasTensor, SymbolicMask
 from minidl.layers.node import scope as node_scope
 from minidl.models.model import Model, check_input_shape
 from minidl.utils.traceback_utils import filter_traceback
@@ -111,6 +111,8 @@ class Functional(Model):
         for node in self._nodes:
             args = [values[id(t)] for t in node.inputs]
             kwargs = node.call_kwargs
+            if isinstance(kwargs.get("mask"), SymbolicMask):  # mask=x._keras_mask
+                kwargs = {**kwargs, "mask": kwargs["mask"].resolve(values)}
             if "training" not in kwargs:
                 kwargs = {**kwargs, "training": training}
             out = node.layer(args if node.list_input else args[0], *node.call_args, **kwargs)

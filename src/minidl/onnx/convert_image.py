@@ -5,8 +5,8 @@ cropping and upsampling layers act on the height and width axes (1 and 2) of
 channels-last images (on the steps, axis 1, of sequences for their 1-D
 twins), so they need no transposes.  The random augmentation
 layers act in training only: at inference they are an ``Identity``.
-Conv2DTranspose is ONNX's ``ConvTranspose`` between two ``Transpose`` nodes,
-like Conv2D (see ``convert_conv``).
+Conv2DTranspose and Conv1DTranspose are ONNX's ``ConvTranspose`` between two
+``Transpose`` nodes, like Conv2D (see ``convert_conv``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.layers import (
+    Conv1DTranspose,
     Conv2DTranspose,
     Cropping1D,
     Cropping2D,
@@ -118,22 +119,38 @@ def upsampling1d(b, layer, x, input_shape):
     return b.node("Reshape", [repeated, shape], layer.name)
 
 
-@converter(Conv2DTranspose)
-def conv2d_transpose(b, layer, x, input_shape):
+def _conv_transpose(b, layer, x, input_shape, kernel, kernel_sizes, strides, output_paddings,
+                    dilation=1):
     """``pads`` give the padding of the convolution this transposes; what ONNX's size
-    formula, ``s * (n - 1) + k - pad_begin - pad_end + output_padding``, lacks
-    to reach minidl's output size goes to ``output_padding``."""
-    extra = layer.output_padding or (None, None)
+    formula, ``s * (n - 1) + span - pad_begin - pad_end + output_padding``, lacks
+    to reach minidl's output size goes to ``output_padding``.  ``kernel``: ONNX's
+    layout (in, out, *kernel_sizes)."""
     begins, ends, output_padding = [], [], []
-    for n, k, s, p in zip(input_shape[1:3], layer.kernel_size, layer.strides, extra):
-        out, before = transposed_geometry(n, k, s, layer.padding, p, layer.name)
-        after = s * (n - 1) + k - before - out
+    for n, k, s, p in zip(input_shape[1:-1], kernel_sizes, strides, output_paddings):
+        span = (k - 1) * dilation + 1
+        out, before = transposed_geometry(n, span, s, layer.padding, p, layer.name)
+        after = s * (n - 1) + span - before - out
         begins.append(before)
         ends.append(max(after, 0))
         output_padding.append(max(-after, 0))
-    kernel = b.constant(layer.kernel.numpy().transpose(3, 2, 0, 1), f"{layer.name}/kernel")
-    y = b.node("ConvTranspose", [channels_first(b, x, 4, layer.name), kernel], layer.name,
-               kernel_shape=list(layer.kernel_size), strides=list(layer.strides),
-               pads=begins + ends, output_padding=output_padding)
-    y = add_bias(b, layer, channels_last(b, y, 4, layer.name))
+    rank = len(input_shape)
+    y = b.node("ConvTranspose", [channels_first(b, x, rank, layer.name),
+                                 b.constant(kernel, f"{layer.name}/kernel")], layer.name,
+               kernel_shape=list(kernel_sizes), strides=list(strides), pads=begins + ends,
+               output_padding=output_padding, dilations=[dilation] * len(kernel_sizes))
+    y = add_bias(b, layer, channels_last(b, y, rank, layer.name))
     return apply_activation(b, layer, y)
+
+
+@converter(Conv2DTranspose)
+def conv2d_transpose(b, layer, x, input_shape):
+    kernel = layer.kernel.numpy().transpose(3, 2, 0, 1)  # (kh, kw, out, in) -> (in, out, kh, kw)
+    return _conv_transpose(b, layer, x, input_shape, kernel, layer.kernel_size, layer.strides,
+                           layer.output_padding or (None, None))
+
+
+@converter(Conv1DTranspose)
+def conv1d_transpose(b, layer, x, input_shape):
+    kernel = layer.kernel.numpy().transpose(2, 1, 0)  # (k, out, in) -> (in, out, k)
+    return _conv_transpose(b, layer, x, input_shape, kernel, [layer.kernel_size],
+                           [layer.strides], [layer.output_padding], layer.dilation_rate)

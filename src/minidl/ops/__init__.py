@@ -20,6 +20,7 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     conv           conv2d
     conv1d         conv1d (through conv2d: height-1 images, or rows of d steps when dilated)
     conv_transpose conv2d_transpose
+    conv1d_transpose  conv1d_transpose (through conv2d_transpose: height-1 images)
     embedding      embedding (a gather; scatter-add backward)
     pooling        max_pool2d avg_pool2d global_avg_pool2d global_max_pool2d
     pooling1d      max_pool1d avg_pool1d
@@ -35,6 +36,7 @@ from minidl.ops.activations import elu, leaky_relu, log_softmax, relu, sigmoid, 
 from minidl.ops.arithmetic import add, as_tensor, div, mul, neg, pow, sub
 from minidl.ops.conv import conv2d
 from minidl.ops.conv1d import conv1d
+from minidl.ops.conv1d_transpose import conv1d_transpose
 from minidl.ops.conv_transpose import conv2d_transpose
 from minidl.ops.dense import dense
 from minidl.ops.dropout import dropout
@@ -70,7 +72,7 @@ from minidl.ops.similarity import batch_dot, l2_normalize
 __all__ = [
     "abs", "absolute_error", "add", "affine_transform", "as_tensor", "avg_pool1d", "avg_pool2d", "batch_dot",
     "batch_norm", "batch_norm_train", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cast", "clip", "concatenate", "conv1d", "conv2d", "conv2d_transpose", "crop2d", "dense",
+    "cast", "clip", "concatenate", "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "crop2d", "dense",
     "div", "dropout", "elu", "embedding", "exp", "flatten", "flip", "gelu", "getitem",
     "global_avg_pool2d", "global_max_pool2d", "gru", "gru_reset_before", "hard_sigmoid", "l2_normalize", "layer_norm",
     "leaky_relu", "log", "log_softmax", "lstm", "matmul", "max", "max_pool1d", "max_pool2d",
