@@ -46,6 +46,7 @@ import weakref
 
 import numpy as np
 
+from minidl.errors import ArgumentTypeError
 from minidl import autograd, initializers, ops, regularizers
 from minidl.layers import auto_config
 from minidl.layers.node import KerasTensor, Node, _Probe, is_symbolic, node_tensors, shapes_of
@@ -900,6 +901,19 @@ def _marks_built(build):
             self._build_input_shape = _batch_unknown(input_shape)
 
     return wrapper
+
+
+def check_positive_int(label, argument, value, meaning=""):
+    """``value`` as an int; a TypeError when it is not an integer (a string, a float,
+    None: as Keras; an ``ArgumentTypeError``, so also a ValueError), a ValueError when
+    it is not positive."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        error = ArgumentTypeError
+    elif value <= 0:
+        error = ValueError
+    else:
+        return int(value)
+    raise error(f"{label}: {argument} must be a positive integer, received {value!r}{meaning}.")
 
 
 def check_positive_ints(layer_name, argument, value, length):

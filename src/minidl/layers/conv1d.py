@@ -21,8 +21,9 @@ import math
 
 import numpy as np
 
+from minidl.errors import ArgumentTypeError
 from minidl import activations, initializers, ops
-from minidl.layers.base import Layer
+from minidl.layers.base import Layer, check_positive_int
 from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
 from minidl.ops._geometry import check_padding
 from minidl.ops.conv1d import PADDINGS
@@ -46,7 +47,8 @@ def one_positive_int(label, argument, value):
     if isinstance(value, (tuple, list)) and len(value) == 1:
         value = value[0]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(
+        error = ValueError if isinstance(value, (int, np.integer)) else ArgumentTypeError
+        raise error(
             f"{label}: {argument} must be a positive integer or a tuple of one, received "
             f"{received!r}."
         )
@@ -74,8 +76,6 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
                  bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         label = f'{type(self).__name__} layer "{self.name}"'
-        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
-            raise ValueError(f"{label}: filters must be a positive integer, received {filters!r}.")
         if data_format not in (None, "channels_last"):
             raise ValueError(
                 f"{label}: only data_format='channels_last' (batch, steps, channels) is "
@@ -90,7 +90,7 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
                     f"{label}: {argument}={value!r} is not supported (minidl has no constraints "
                     f"yet); pass {argument}=None."
                 )
-        self.filters = int(filters)
+        self.filters = check_positive_int(label, "filters", filters)
         self.kernel_size = one_positive_int(label, "kernel_size", kernel_size)
         self.strides = one_positive_int(label, "strides", strides)
         self.dilation_rate = one_positive_int(label, "dilation_rate", dilation_rate)

@@ -17,6 +17,7 @@ import numpy as np
 
 from minidl import ops
 from minidl.layers.base import Layer
+from minidl.tensor import Tensor
 
 
 class Masking(Layer):
@@ -36,7 +37,8 @@ class Masking(Layer):
             raise ValueError(
                 f'Masking layer "{self.name}" needs inputs of shape (batch, timesteps, '
                 f"features), received shape {tuple(inputs.shape)}.")
-        return np.any(inputs.data != self.mask_value, axis=-1)
+        values = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+        return np.any(values != self.mask_value, axis=-1)
 
     def compute_mask(self, inputs, mask=None):
         return self._mask(inputs)

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidl.errors import ArgumentTypeError
 from minidl import activations, initializers, ops, random, regularizers
-from minidl.layers.base import Layer
+from minidl.layers.base import Layer, check_positive_int
 from minidl.layers.node import is_symbolic
 from minidl.layers.stacked_rnn_cells import flatten_states
 from minidl.ops.gru_reset_before import gru_reset_before
@@ -42,7 +43,12 @@ from minidl._kernels import RECURRENT_ACTIVATIONS
 
 
 def _rate(label, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+    """A dropout rate in [0, 1): a TypeError (also a ValueError) for what is not a number, as Keras, a
+    ValueError outside the range (Keras clips it silently)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise ArgumentTypeError(f"{label}: {name} must be a number in [0, 1), received "
+                                f"{value!r}.")
+    if not 0 <= value < 1:
         raise ValueError(f"{label}: {name} must be a number in [0, 1), received {value!r}.")
     return float(value)
 
@@ -107,14 +113,12 @@ class _Recurrent(_SequenceLayer):
                  unroll=False, time_major=False, **kwargs):
         super().__init__(**kwargs)
         label = self._label()
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"{label}: units must be a positive integer, received {units!r}.")
         for name, constraint in (("kernel_constraint", kernel_constraint),
                                  ("recurrent_constraint", recurrent_constraint),
                                  ("bias_constraint", bias_constraint)):
             if constraint is not None:
                 raise ValueError(f"{label}: {name} is not supported yet; leave it None.")
-        self.units = int(units)
+        self.units = check_positive_int(label, "units", units)
         self.activation = self._activation("activation", activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
