@@ -92,3 +92,120 @@ def test_flatten_channels_first_saves_and_loads(tmp_path):
     x = np.arange(12, dtype="float32").reshape(2, 2, 3)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     assert loaded.layers[0].data_format == "channels_first"
+
+
+# --- SimpleRNN / LSTM / GRU -----------------------------------------------------------
+X = np.random.RandomState(0).randn(2, 3, 4).astype("float32")
+_CELL_KEYS = ["activation", "bias_constraint", "bias_initializer", "bias_regularizer", "dropout",
+              "dtype", "kernel_constraint", "kernel_initializer", "kernel_regularizer", "name",
+              "recurrent_constraint", "recurrent_dropout", "recurrent_initializer",
+              "recurrent_regularizer", "trainable", "units", "use_bias"]
+CELLS = {  # tf_keras 2.21: sorted(layer.cell.get_config()), layer.cell.name
+    "SimpleRNN": (_CELL_KEYS, "simple_rnn_cell", "SimpleRNNCell"),
+    "LSTM": (sorted(_CELL_KEYS + ["implementation", "recurrent_activation", "unit_forget_bias"]),
+             "lstm_cell", "LSTMCell"),
+    "GRU": (sorted(_CELL_KEYS + ["implementation", "recurrent_activation", "reset_after"]),
+            "gru_cell", "GRUCell"),
+}
+# tf_keras 2.21: stateful layer(3) called on X, weights RandomState(1).randn * 0.5 in
+# get_weights() order, reset_states(states=[0.5 everywhere] per state), then layer(X)
+STATEFUL_FROM_HALF = {
+    "SimpleRNN": [[0.520303, 0.950355, -0.842664], [-0.595618, 0.663541, 0.900276]],
+    "LSTM": [[0.190377, 0.328794, -0.050817], [0.224746, 0.050148, -0.166622]],
+    "GRU": [[-0.568304, -0.460236, -0.058577], [-0.837283, -0.061633, -0.405096]],
+}
+
+
+def _set_weights(layer, seed=1):
+    rng = np.random.RandomState(seed)
+    layer.set_weights([rng.randn(*w.shape).astype("float32") * 0.5 for w in layer.get_weights()])
+
+
+@pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
+def test_layer_cell_as_keras_2(name):
+    keys, cell_name, cell_class = CELLS[name]
+    layer = getattr(layers, name)(3, dropout=0.25, name="r")
+    cell = layer.cell
+    assert type(cell).__name__ == cell_class and cell.name == cell_name
+    config = cell.get_config()
+    assert sorted(config) == keys
+    assert config["units"] == 3 and config["dropout"] == 0.25 and config["name"] == cell_name
+    assert cell is layer.cell
+    layer(X)
+    assert [w is v for w, v in zip(layer.cell.weights, layer.weights)] == [True] * 3
+    assert len(layer.cell.weights) == 3
+    # the cell is no second owner: the layer's (and a model's) weights are counted once
+    assert len(layer.weights) == 3
+    model = minidl.Sequential([minidl.Input((3, 4)), getattr(layers, name)(3)])
+    model.layers[0].cell
+    assert len(model.weights) == 3 and len(model.trainable_weights) == 3
+
+
+@pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
+def test_weight_names_name_the_cell_as_keras_2(name):
+    layer = getattr(layers, name)(3, name="r")
+    layer(X)
+    cell = CELLS[name][1]  # tf_keras 2.21: "r/lstm_cell/kernel:0" (minidl has no ":0")
+    assert [w.name for w in layer.trainable_weights] == [
+        f"r/{cell}/kernel", f"r/{cell}/recurrent_kernel", f"r/{cell}/bias"]
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_implementation_as_keras_2(name):
+    make = getattr(layers, name)
+    assert make(3).get_config()["implementation"] == 2
+    assert make(3, implementation=1).get_config()["implementation"] == 1
+    # Keras switches to implementation 1 when there is recurrent dropout
+    assert make(3, recurrent_dropout=0.1).get_config()["implementation"] == 1
+    assert getattr(layers, f"{name}Cell")(3, recurrent_dropout=0.1).get_config()[
+        "implementation"] == 1
+    with pytest.warns(DeprecationWarning, match="implementation=0"):
+        assert make(3, implementation=0).get_config()["implementation"] == 0
+    with pytest.raises(ValueError, match="implementation must be 1 or 2"):
+        make(3, implementation=3)
+
+
+def test_simple_rnn_implementation_is_deprecated_and_ignored():
+    with pytest.warns(DeprecationWarning, match="implementation"):
+        layer = layers.SimpleRNN(3, implementation=1)
+    assert "implementation" not in layer.get_config()
+
+
+@pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
+def test_zero_timesteps_is_a_clear_error(name):
+    with pytest.raises(ValueError, match="0 timesteps"):
+        getattr(layers, name)(3)(X[:, :0])
+
+
+@pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
+def test_reset_states_with_values_as_tf_keras(name):
+    layer = getattr(layers, name)(3, stateful=True)
+    layer(X)
+    _set_weights(layer)
+    count = 2 if name == "LSTM" else 1
+    layer.reset_states(states=[np.full((2, 3), 0.5)] * count)
+    np.testing.assert_allclose([s for s in layer.states], np.full((count, 2, 3), 0.5))
+    np.testing.assert_allclose(layer(X).numpy(), STATEFUL_FROM_HALF[name], atol=2e-6)
+
+
+@pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
+def test_reset_states_of_the_wrong_shape_is_refused_and_changes_nothing(name):
+    layer = getattr(layers, name)(3, stateful=True)
+    layer(X)
+    before = [np.array(s) for s in layer.states]
+    count = 2 if name == "LSTM" else 1
+    for states in ([np.full((2, 4), 0.5)] * count,  # units
+                   [np.full((5, 3), 0.5)] * count,  # batch (fixed at 2 by the first call)
+                   [np.full((2, 3), 0.5)] * (count + 1)):  # how many
+        with pytest.raises(ValueError, match="reset_states needs"):
+            layer.reset_states(states=states)
+        np.testing.assert_array_equal(layer.states, before)
+    with pytest.raises(AttributeError, match="stateful"):
+        getattr(layers, name)(3).reset_states()
+
+
+def test_stateful_batch_size_message_says_what_works():
+    layer = layers.LSTM(3, stateful=True)
+    layer(X)
+    with pytest.raises(ValueError, match="batch_size="):
+        layer(X[:1])

@@ -830,7 +830,7 @@ def assign_all(weights, values, owner, built=True):
                 f"dtype {array.dtype}."
             )
         if tuple(array.shape) != tuple(weight.shape):
-            layer = weight.name.rsplit("/", 1)[0] if weight.name and "/" in weight.name else None
+            layer = weight.name.split("/", 1)[0] if weight.name and "/" in weight.name else None
             where = owner if layer is None else f'Layer "{layer}"'
             raise ValueError(
                 f"{where}: weight {weight.name!r} has shape {tuple(weight.shape)}, "

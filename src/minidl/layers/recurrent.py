@@ -29,11 +29,13 @@ marks padded steps: they leave the state unchanged.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from minidl.errors import ArgumentTypeError
 from minidl import activations, initializers, ops, random, regularizers
-from minidl.layers.base import Layer, check_positive_int
+from minidl.layers.base import Layer, check_positive_int, to_snake_case
 from minidl.layers.node import is_symbolic
 from minidl.layers.stacked_rnn_cells import flatten_states
 from minidl.ops.gru_reset_before import gru_reset_before
@@ -51,6 +53,21 @@ def _rate(label, name, value):
     if not 0 <= value < 1:
         raise ValueError(f"{label}: {name} must be a number in [0, 1), received {value!r}.")
     return float(value)
+
+
+def check_implementation(label, implementation, recurrent_dropout):
+    """Keras 2's ``implementation`` of LSTM and GRU (and their cells): 1 or 2 (the same
+    results in minidl; the config keeps it), 0 accepted with Keras's deprecation
+    warning; with ``recurrent_dropout`` Keras switches to 1, and the config says so."""
+    if isinstance(implementation, bool) or implementation not in (0, 1, 2):
+        raise ValueError(f"{label}: implementation must be 1 or 2, received "
+                         f"{implementation!r}.")
+    if implementation == 0:
+        warnings.warn(f"{label}: implementation=0 is deprecated (as in Keras); it runs as "
+                      "implementation=1.", DeprecationWarning, stacklevel=4)
+    if recurrent_dropout and implementation != 1:
+        return 1
+    return int(implementation)
 
 
 class _SequenceLayer(Layer):
@@ -170,14 +187,16 @@ class _Recurrent(_SequenceLayer):
             )
         self._input_dim = input_shape[-1]
         width = self._gates * self.units
-        self.kernel = self.add_weight("kernel", (self._input_dim, width),
+        cell = self._cell_name()  # Keras 2 names them "lstm/lstm_cell/kernel"
+        self.kernel = self.add_weight(f"{cell}/kernel", (self._input_dim, width),
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width),
+        self.recurrent_kernel = self.add_weight(f"{cell}/recurrent_kernel", (self.units, width),
                                                 initializer=self.recurrent_initializer,
                                                 regularizer=self.recurrent_regularizer)
         if self.use_bias:
-            self.bias = self.add_weight("bias", self._bias_shape(), initializer=self._bias_init(),
+            self.bias = self.add_weight(f"{cell}/bias", self._bias_shape(),
+                                        initializer=self._bias_init(),
                                         regularizer=self.bias_regularizer)
         if self.stateful and self._state_values is None:  # zeros, as Keras 2's build makes
             self.reset_states(batch_size=input_shape[1 if self.time_major else 0])  # (if known)
@@ -187,6 +206,40 @@ class _Recurrent(_SequenceLayer):
 
     def _bias_init(self):
         return self.bias_initializer
+
+    # --- the cell ----------------------------------------------------------------
+    _cell_class = "SimpleRNNCell"
+    _layer_only = ("name", "trainable", "dtype", "batch_input_shape", "return_sequences",
+                   "return_state", "go_backwards", "stateful", "unroll", "time_major",
+                   "activity_regularizer")
+
+    def _cell_name(self):
+        return to_snake_case(self._cell_class)  # "lstm_cell", as Keras 2 names it
+
+    @property
+    def cell(self):
+        """Keras 2's ``layer.cell``: one step of this layer, a SimpleRNNCell, LSTMCell or
+        GRUCell with the layer's arguments, named "lstm_cell" (...), that shares the
+        layer's weights (``layer.cell.kernel is layer.kernel`` once built).
+
+        minidl runs the whole sequence in one fused op (``ops.lstm``), not step by step
+        through the cell; the cell is there to read (its config, its weights) or to run
+        one step.  It is not a sublayer: the weights are counted once, in the layer."""
+        from minidl.layers import rnn_cells  # (rnn_cells imports this module)
+
+        cell = vars(self).get("_cell")
+        if cell is None:
+            config = {key: getattr(self, key, value) for key, value in self.get_config().items()
+                      if key not in self._layer_only}
+            cell = getattr(rnn_cells, self._cell_class)(name=self._cell_name(),
+                                                       dtype=self.dtype, **config)
+            object.__setattr__(self, "_cell", cell)  # untracked: not a second owner
+        if self.kernel is not None and cell.kernel is not self.kernel:
+            cell.kernel, cell.recurrent_kernel = self.kernel, self.recurrent_kernel
+            if self.use_bias:
+                cell.bias = self.bias
+            cell.built = True
+        return cell
 
     # --- shapes ----------------------------------------------------------------
     def compute_output_shape(self, input_shape):
@@ -223,6 +276,9 @@ class _Recurrent(_SequenceLayer):
                 mask = mask.T
         if self.time_major:
             inputs = ops.transpose(inputs, (1, 0, 2))
+        if inputs.shape[1] == 0:
+            raise ValueError(f"{self._label()} received sequences of 0 timesteps (input shape "
+                             f"{tuple(inputs.shape)}): there is no step to read.")
         n = inputs.shape[0]
         states = self._initial_states(initial_state, n)
         if training and self.dropout:
@@ -259,9 +315,10 @@ class _Recurrent(_SequenceLayer):
                 if self._state_values is not None:
                     raise ValueError(
                         f"{self._label()} is stateful with batch size "
-                        f"{self._state_values[0].shape[0]}, received a batch of {n}: give every "
-                        "batch the same size (or call reset_states() between sequences of "
-                        "another batch size)."
+                        f"{self._state_values[0].shape[0]}, received a batch of {n}: a stateful "
+                        "layer keeps one state per sample, so every batch must have that "
+                        "size (as in Keras: pass batch_size= to fit/predict, with a number "
+                        "of samples it divides)."
                     )
                 self.reset_states(batch_size=n)
             return [Tensor(s) for s in self._state_values]
@@ -304,10 +361,13 @@ class _Recurrent(_SequenceLayer):
                                   for _ in range(self._state_count)]
             return
         states = [states] if isinstance(states, np.ndarray) else list(states)
+        if batch_size is None:  # (nothing fixes the batch yet: the states' own)
+            batch_size = (np.shape(states[0]) or (None,))[0] if states else None
         if len(states) != self._state_count or any(
-                np.shape(s) != (np.shape(states[0])[0], self.units) for s in states):
+                np.shape(s) != (batch_size, self.units) for s in states):
             raise ValueError(f"{self._label()}: reset_states needs {self._state_count} array(s) "
-                             f"of shape (batch, {self.units}).")
+                             f"of shape ({batch_size}, {self.units}) (batch, units), received "
+                             f"shapes {[np.shape(s) for s in states]}.")
         self._state_values = [np.array(s, self.dtype) for s in states]
 
     @property
@@ -355,17 +415,15 @@ class _Recurrent(_SequenceLayer):
 
 class _Gated(_Recurrent):
     """LSTM and GRU: a recurrent_activation for the gates, and Keras's
-    ``implementation`` argument (1 or 2: the same results, kept in the config)."""
+    ``implementation`` argument (see ``check_implementation``)."""
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
                  implementation=2, **kwargs):
         super().__init__(units, activation=activation, **kwargs)
         self.recurrent_activation = self._activation("recurrent_activation",
                                                      recurrent_activation)
-        if implementation not in (1, 2):
-            raise ValueError(f"{self._label()}: implementation must be 1 or 2, received "
-                             f"{implementation!r}.")
-        self.implementation = implementation
+        self.implementation = check_implementation(self._label(), implementation,
+                                                   self.recurrent_dropout)
 
     def _extra_config(self):
         return {"recurrent_activation": self._name(self.recurrent_activation)}
@@ -377,6 +435,13 @@ class _Gated(_Recurrent):
 class SimpleRNN(_Recurrent):
     """A fully connected RNN: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel
     + bias)``."""
+
+    def __init__(self, units, **kwargs):
+        if "implementation" in kwargs:  # Keras 2 takes it, warns and ignores it
+            kwargs.pop("implementation")
+            warnings.warn("SimpleRNN: the implementation argument is deprecated (as in Keras) "
+                          "and does nothing; remove it.", DeprecationWarning, stacklevel=2)
+        super().__init__(units, **kwargs)
 
     def _run(self, inputs, states, mask, recurrent_mask, return_sequences):
         return simple_rnn(inputs, self.kernel, self.recurrent_kernel, self.bias, states[0],
@@ -394,6 +459,8 @@ class LSTM(_Gated):
     starts the forget gate's bias at 1 (so the cell remembers at first), as
     Keras does.  Two states: h (the output) and c (the cell).
     """
+
+    _cell_class = "LSTMCell"
 
     _gates = 4
     _state_count = 2
@@ -440,6 +507,7 @@ class GRU(_Gated):
     """
 
     _gates = 3
+    _cell_class = "GRUCell"
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
                  reset_after=True, **kwargs):
