@@ -209,3 +209,14 @@ def test_stateful_batch_size_message_says_what_works():
     layer(X)
     with pytest.raises(ValueError, match="batch_size="):
         layer(X[:1])
+
+
+# --- Bidirectional --------------------------------------------------------------------
+def test_bidirectional_layer_attribute_is_the_given_layer():
+    inner = layers.LSTM(3, name="inner")
+    wrapper = layers.Bidirectional(inner)
+    assert wrapper.layer is inner  # tf_keras 2.21: True, "forward_inner", "backward_inner"
+    assert (wrapper.forward_layer.name, wrapper.backward_layer.name) == (
+        "forward_inner", "backward_inner")
+    wrapper(X)
+    assert len(wrapper.weights) == 6 and not inner.built

@@ -68,6 +68,9 @@ class Bidirectional(Layer):
                 "layer.")
         # the given layers are kept as configs (as layers, their weights would be tracked)
         self._layer_config = serialize(layer)
+        # Keras 2's ``bidirectional.layer``: the layer given, never built here (the two
+        # copies below do the work); untracked, so its weights are not the wrapper's
+        object.__setattr__(self, "layer", layer)
         self._backward_config = None if backward_layer is None else serialize(backward_layer)
         self.forward_layer = self._copy(layer, "forward_", layer.go_backwards)
         self.backward_layer = self._copy(backward_layer or layer, "backward_",
