@@ -220,3 +220,54 @@ def test_bidirectional_layer_attribute_is_the_given_layer():
         "forward_inner", "backward_inner")
     wrapper(X)
     assert len(wrapper.weights) == 6 and not inner.built
+
+
+# --- 1-D pooling with data_format="channels_first" -------------------------------------
+CF = (np.arange(24, dtype="float32").reshape(2, 3, 4) % 7) - 3  # (batch, channels 3, steps 4)
+CF_POOLED = {  # tf_keras 2.21, pool 3, strides 2, padding "same", channels_first
+    "MaxPooling1D": [[[-1, 0], [3, 3], [0, 1]], [[3, -2], [1, 2], [3, -1]]],
+    "AveragePooling1D": [[[-2, -0.5], [2, 0], [-1, 0.5]],
+                         [[2 / 3, -2.5], [0, 1.5], [-2 / 3, -1.5]]],
+}
+CF_GLOBAL = {"GlobalMaxPooling1D": [[0, 3, 1], [3, 2, 3]],
+             "GlobalAveragePooling1D": [[-1.5, 0.75, -0.5], [0, 0.5, -0.75]]}
+
+
+@pytest.mark.parametrize("name", sorted(CF_POOLED))
+def test_pooling1d_channels_first_as_tf_keras(name):
+    layer = getattr(layers, name)(3, strides=2, padding="same", data_format="channels_first")
+    np.testing.assert_allclose(layer(CF).numpy(), CF_POOLED[name], rtol=1e-6)
+    assert layer.compute_output_shape((None, 3, 4)) == (None, 3, 2)
+    config = layer.get_config()
+    assert config["data_format"] == "channels_first"
+    assert type(layer).from_config(config).data_format == "channels_first"
+
+
+@pytest.mark.parametrize("name", sorted(CF_GLOBAL))
+def test_global_pooling1d_channels_first_as_tf_keras(name):
+    make = getattr(layers, name)
+    np.testing.assert_allclose(make(data_format="channels_first")(CF).numpy(), CF_GLOBAL[name])
+    kept = make(data_format="channels_first", keepdims=True)
+    assert kept(CF).shape == (2, 3, 1) and kept.compute_output_shape((None, 3, 4)) == (None, 3, 1)
+    assert kept.get_config()["data_format"] == "channels_first"
+    with pytest.raises(ValueError, match="data_format"):
+        make(data_format="nhwc")
+
+
+def test_global_average_pooling1d_channels_first_with_a_mask_as_tf_keras():
+    mask = np.array([[True, True, False, False], [True, False, True, False]])  # over the steps
+    out = layers.GlobalAveragePooling1D(data_format="channels_first")(CF, mask=mask)
+    np.testing.assert_allclose(out.numpy(), [[-2.5, 1.5, -1.5], [-0.5, 0, 0.5]])
+
+
+def test_channels_first_pooling_in_a_model_summary_and_gradients():
+    model = minidl.Sequential([
+        minidl.Input((3, 4)),
+        layers.MaxPooling1D(3, strides=2, padding="same", data_format="channels_first"),
+        layers.GlobalAveragePooling1D(data_format="channels_first", keepdims=True)])
+    assert model.output_shape == (None, 3, 1)  # tf_keras 2.21
+    from minidl.testing import gradcheck
+    from minidl.tensor import Tensor
+    x = Tensor(np.random.default_rng(0).normal(size=(2, 3, 5)), requires_grad=True)
+    assert gradcheck(lambda t: layers.AveragePooling1D(
+        2, data_format="channels_first", dtype="float64")(t), [x])

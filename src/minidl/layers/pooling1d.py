@@ -9,6 +9,9 @@ the mean.  ``strides`` defaults to ``pool_size``.  Output steps: "valid"
 sequence, (N, steps, C) -> (N, C) (or (N, 1, C) with ``keepdims=True``): a
 text model's usual way from word vectors to one vector per text.
 No weights.
+
+``data_format="channels_first"`` takes (N, C, steps) instead (and gives (N, C,
+steps') or (N, C, 1)): the layers swap the two axes, pool, and swap back.
 """
 
 from __future__ import annotations
@@ -22,11 +25,24 @@ from minidl.ops._geometry import check_padding
 
 
 def _check_data_format(layer, data_format):
-    if data_format not in (None, "channels_last"):
+    """``data_format`` as "channels_last" (None too) or "channels_first"."""
+    if data_format not in (None, "channels_last", "channels_first"):
         raise ValueError(
-            f'{type(layer).__name__} layer "{layer.name}": only data_format="channels_last" '
-            f"(batch, steps, channels) is supported, received {data_format!r}."
+            f'{type(layer).__name__} layer "{layer.name}": data_format must be '
+            f'"channels_last" (batch, steps, channels) or "channels_first" (batch, channels, '
+            f"steps), received {data_format!r}."
         )
+    return data_format or "channels_last"
+
+
+def _swap(layer, value):
+    """A channels_first shape or tensor as channels_last, and back (the same swap)."""
+    if layer.data_format == "channels_last":
+        return value
+    if isinstance(value, (tuple, list)):
+        value = tuple(value)
+        return (value[0], value[2], value[1], *value[3:]) if len(value) == 3 else value
+    return ops.transpose(value, (0, 2, 1)) if value.ndim == 3 else value
 
 
 def _check_call(layer, inputs):
@@ -44,12 +60,13 @@ class _Pooling1D(Layer):
                  **kwargs):
         super().__init__(**kwargs)
         label = f'{type(self).__name__} layer "{self.name}"'
-        _check_data_format(self, data_format)
+        self.data_format = _check_data_format(self, data_format)
         self.pool_size = one_positive_int(label, "pool_size", pool_size)
         self.strides = self.pool_size if strides is None else one_positive_int(label, "strides", strides)
         self.padding = check_padding(padding, label)
 
     def build(self, input_shape):
+        input_shape = _swap(self, input_shape)
         check_sequence_shape(self, input_shape)
         steps = input_shape[1]
         if self.padding == "valid" and steps is not None and steps < self.pool_size:
@@ -60,13 +77,15 @@ class _Pooling1D(Layer):
             )
 
     def compute_output_shape(self, input_shape):
+        input_shape = _swap(self, input_shape)
         check_sequence_shape(self, input_shape)
         steps = sequence_output_length(input_shape[1], self.pool_size, self.strides, self.padding)
-        return (input_shape[0], steps, input_shape[2])
+        return _swap(self, (input_shape[0], steps, input_shape[2]))
 
     def call(self, inputs):
         _check_call(self, inputs)
-        return self._pool(inputs, self.pool_size, self.strides, self.padding)
+        pooled = self._pool(_swap(self, inputs), self.pool_size, self.strides, self.padding)
+        return _swap(self, pooled)
 
     def get_config(self):
         return {
@@ -74,7 +93,7 @@ class _Pooling1D(Layer):
             "strides": [self.strides],
             "pool_size": [self.pool_size],
             "padding": self.padding,
-            "data_format": "channels_last",
+            "data_format": self.data_format,
         }
 
 
@@ -97,23 +116,25 @@ class _GlobalPooling1D(Layer):
 
     def __init__(self, data_format="channels_last", keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        _check_data_format(self, data_format)
+        self.data_format = _check_data_format(self, data_format)
         self.keepdims = bool(keepdims)
 
     def build(self, input_shape):
-        check_sequence_shape(self, input_shape)
+        check_sequence_shape(self, _swap(self, input_shape))
 
     def compute_output_shape(self, input_shape):
+        input_shape = _swap(self, input_shape)
         check_sequence_shape(self, input_shape)
         batch, channels = input_shape[0], input_shape[2]
-        return (batch, 1, channels) if self.keepdims else (batch, channels)
+        return _swap(self, (batch, 1, channels)) if self.keepdims else (batch, channels)
 
     def call(self, inputs):
         _check_call(self, inputs)
-        return self._reduce(inputs, axis=1, keepdims=self.keepdims)
+        return _swap(self, self._reduce(_swap(self, inputs), axis=1, keepdims=self.keepdims))
 
     def get_config(self):
-        return {**super().get_config(), "data_format": "channels_last", "keepdims": self.keepdims}
+        return {**super().get_config(), "data_format": self.data_format,
+                "keepdims": self.keepdims}
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
@@ -132,6 +153,10 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 
     def call(self, inputs, mask=None):
         _check_call(self, inputs)
+        return _swap(self, self._masked_mean(_swap(self, inputs), mask))
+
+    def _masked_mean(self, inputs, mask):
+        """The mean over axis 1 of channels-last ``inputs``, of the unmasked steps."""
         if mask is None:
             return ops.mean(inputs, axis=1, keepdims=self.keepdims)
         mask = np.asarray(getattr(mask, "data", mask))

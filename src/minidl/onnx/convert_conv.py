@@ -90,13 +90,21 @@ def conv1d(b, layer, x, input_shape):
     return _conv(b, layer, x, input_shape, kernel, [layer.strides], pads, [layer.dilation_rate])
 
 
+def _is_channels_first(layer):
+    return getattr(layer, "data_format", "channels_last") == "channels_first"
+
+
 def _pool(b, layer, x, input_shape, op, windows, strides):
+    """ONNX pools channels-first: a channels-last layer's input is transposed there
+    and back; a ``data_format="channels_first"`` layer's is already in that layout."""
     rank = len(input_shape)
-    pads = (same_pads(input_shape[1:rank - 1], windows, strides)
+    first = _is_channels_first(layer)
+    spatial = input_shape[2:] if first else input_shape[1:rank - 1]
+    pads = (same_pads(spatial, windows, strides)
             if layer.padding == "same" else [0] * (2 * (rank - 2)))
-    y = b.node(op, [channels_first(b, x, rank, layer.name)], layer.name,
+    y = b.node(op, [x if first else channels_first(b, x, rank, layer.name)], layer.name,
                kernel_shape=list(windows), strides=list(strides), pads=pads)
-    return channels_last(b, y, rank, layer.name)
+    return y if first else channels_last(b, y, rank, layer.name)
 
 
 @converter(MaxPooling2D)
@@ -123,7 +131,8 @@ def avg_pool1d(b, layer, x, input_shape):
 def global_pool(b, layer, x, input_shape):
     """The mean or maximum over every axis but the batch and the channels."""
     op = "ReduceMax" if isinstance(layer, (GlobalMaxPooling2D, GlobalMaxPooling1D)) else "ReduceMean"
-    axes = list(range(1, len(input_shape) - 1))
+    rank = len(input_shape)
+    axes = list(range(2, rank)) if _is_channels_first(layer) else list(range(1, rank - 1))
     return b.reduce(op, x, axes, layer.name, keepdims=layer.keepdims)
 
 
@@ -132,12 +141,13 @@ def global_average_pool1d(b, layer, x, input_shape, mask=None):
     """The mean over the steps; with a timestep mask m (float 0/1, (batch, steps)) the
     mean over the unmasked steps, ``sum_t m x / sum_t m``, as the layer computes it.
     The mask stops here."""
+    steps, channels = (2, 1) if _is_channels_first(layer) else (1, 2)
     if mask is None:
-        return b.reduce("ReduceMean", x, [1], layer.name, keepdims=layer.keepdims), None
-    weights = b.node("Unsqueeze", [mask, b.ints([2], "axis_2")], layer.name)
-    total = b.reduce("ReduceSum", b.node("Mul", [x, weights], layer.name), [1], layer.name,
+        return b.reduce("ReduceMean", x, [steps], layer.name, keepdims=layer.keepdims), None
+    weights = b.node("Unsqueeze", [mask, b.ints([channels], f"axis_{channels}")], layer.name)
+    total = b.reduce("ReduceSum", b.node("Mul", [x, weights], layer.name), [steps], layer.name,
                      keepdims=layer.keepdims)
-    count = b.reduce("ReduceSum", weights, [1], layer.name, keepdims=layer.keepdims)
+    count = b.reduce("ReduceSum", weights, [steps], layer.name, keepdims=layer.keepdims)
     return b.node("Div", [total, count], layer.name), None
 
 
