@@ -133,6 +133,11 @@ LAYER_CASES = {
         layers.Flatten(data_format="channels_first"), input_shape=(3, 9)),
     "global_avg_pool1d_channels_first": lambda: sequential(
         layers.GlobalAveragePooling1D(data_format="channels_first"), input_shape=(3, 9)),
+    "conv1d_groups_channels_first": lambda: sequential(
+        layers.Conv1D(4, 3, groups=2, padding="same", activation="relu",
+                      data_format="channels_first"),
+        layers.Conv1D(6, 2, groups=2, strides=2, data_format="channels_first"),
+        layers.Conv1D(4, 2, groups=2, use_bias=False), input_shape=(4, 9)),
     "flatten_channels_first": lambda: sequential(layers.Flatten(data_format="channels_first"),
                                                  input_shape=(2, 3, 4)),
     "rescaling": lambda: sequential(layers.Rescaling(1 / 255, offset=-0.5), input_shape=(4, 3, 2)),

@@ -271,3 +271,74 @@ def test_channels_first_pooling_in_a_model_summary_and_gradients():
     x = Tensor(np.random.default_rng(0).normal(size=(2, 3, 5)), requires_grad=True)
     assert gradcheck(lambda t: layers.AveragePooling1D(
         2, data_format="channels_first", dtype="float64")(t), [x])
+
+
+# --- Conv1D(groups=..., data_format="channels_first") ----------------------------------
+CX = ((np.arange(40, dtype="float32").reshape(2, 5, 4) * 7) % 11 - 5) / 5
+
+
+def _rounded_weights(layer):
+    rng = np.random.RandomState(3)
+    layer.set_weights([np.round(rng.randn(*w.shape), 1).astype("float32")
+                       for w in layer.get_weights()])
+
+
+def test_conv1d_groups_as_tf_keras():
+    layer = layers.Conv1D(4, 2, groups=2, activation="relu")
+    layer(CX)
+    assert [w.shape for w in layer.get_weights()] == [(2, 2, 4), (4,)]  # (k, in / groups, f)
+    _rounded_weights(layer)
+    np.testing.assert_allclose(layer(CX).numpy(), [  # tf_keras 2.21
+        [[0, 0, 0, 0], [0.58, 0.24, 1.24, 0], [0, 0, 0, 0.7], [1.06, 0.48, 1, 0]],
+        [[1.54, 0.72, 0.54, 0.98], [0, 0, 2.18, 0], [0.04, 0, 0.3, 0.58], [0, 0, 1.94, 0]]],
+        atol=1e-5)
+
+
+def test_conv1d_channels_first_as_tf_keras():
+    layer = layers.Conv1D(3, 2, strides=2, padding="same", data_format="channels_first")
+    layer(CX)  # (batch 2, channels 5, steps 4)
+    _rounded_weights(layer)
+    np.testing.assert_allclose(layer(CX).numpy(), [  # tf_keras 2.21
+        [[-2.78, -2.26], [1.48, -1.08], [-1.24, -2.08]],
+        [[5.5, -2.78], [3.38, 1.48], [-2.6, -1.24]]], atol=1e-5)
+
+
+def test_conv1d_groups_and_channels_first_summary_config_and_errors():
+    model = minidl.Sequential([
+        minidl.Input((20, 4)), layers.Conv1D(8, 3, padding="causal"), layers.MaxPooling1D(),
+        layers.Conv1D(4, 3, groups=2), layers.GlobalAveragePooling1D()])
+    assert model.count_params() == 156  # tf_keras 2.21
+    assert [layer.output_shape for layer in model.layers] == [
+        (None, 20, 8), (None, 10, 8), (None, 8, 4), (None, 4)]
+    first = minidl.Sequential([minidl.Input((4, 20)), layers.Conv1D(
+        6, 3, data_format="channels_first", groups=2)])
+    assert (first.count_params(), first.output_shape) == (42, (None, 6, 18))
+    config = layers.Conv1D(4, 2, groups=2, data_format="channels_first").get_config()
+    assert (config["groups"], config["data_format"]) == (2, "channels_first")
+    assert layers.Conv1D.from_config(config).groups == 2
+    with pytest.raises(ValueError, match="filters must be evenly divisible"):
+        layers.Conv1D(3, 3, groups=2)
+    with pytest.raises(ValueError, match="input channels must be evenly divisible"):
+        layers.Conv1D(4, 2, groups=2)(np.ones((1, 5, 3), "float32"))
+    with pytest.raises(ValueError, match="data_format"):
+        layers.Conv1D(4, 2, data_format="ncw")
+
+
+def test_conv1d_groups_channels_first_gradients():
+    from minidl.tensor import Tensor
+    from minidl.testing import gradcheck
+    layer = layers.Conv1D(4, 2, groups=2, data_format="channels_first", dtype="float64",
+                          activation="tanh")
+    x = Tensor(np.random.default_rng(1).normal(size=(2, 4, 5)), requires_grad=True)
+    layer(x)
+    assert gradcheck(lambda t: layer(t), [x])
+    assert gradcheck(lambda k, b: layer(x), [layer.kernel, layer.bias])
+
+
+def test_conv1d_groups_saves_and_loads(tmp_path):
+    model = minidl.Sequential([minidl.Input((6, 4)), layers.Conv1D(
+        4, 3, groups=2, data_format="channels_first")])
+    model.save(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    x = np.random.default_rng(2).normal(size=(2, 6, 4)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -13,6 +13,12 @@ dilation_rate + 1``:
 * ``padding="valid"``: ``(n - span) // s + 1``
 * ``padding="same"`` and ``"causal"``: ``ceil(n / s)``; "causal" adds all its
   zeros in front, so step t never sees a later step (see ``ops.conv1d``).
+
+``groups=g`` splits the channels into g groups, each convolved with its own
+``filters / g`` filters (the kernel is ``(kernel_size, in_channels / g,
+filters)``, g times fewer weights); the outputs are concatenated in group order.
+``data_format="channels_first"`` takes ``(batch, channels, steps)`` and gives
+``(batch, filters, steps')``.
 """
 
 from __future__ import annotations
@@ -76,13 +82,13 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
                  bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         label = f'{type(self).__name__} layer "{self.name}"'
-        if data_format not in (None, "channels_last"):
+        if data_format not in (None, "channels_last", "channels_first"):
             raise ValueError(
-                f"{label}: only data_format='channels_last' (batch, steps, channels) is "
-                f"supported, received {data_format!r}."
+                f"{label}: data_format must be 'channels_last' (batch, steps, channels) or "
+                f"'channels_first' (batch, channels, steps), received {data_format!r}."
             )
-        if groups != 1:
-            raise ValueError(f"{label}: only groups=1 is supported, received {groups!r}.")
+        self.data_format = data_format or "channels_last"
+        self.groups = check_positive_int(label, "groups", groups)
         for argument, value in (("kernel_constraint", kernel_constraint),
                                 ("bias_constraint", bias_constraint)):
             if value is not None:
@@ -91,6 +97,9 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
                     f"yet); pass {argument}=None."
                 )
         self.filters = check_positive_int(label, "filters", filters)
+        if self.filters % self.groups:
+            raise ValueError(f"{label}: the number of filters must be evenly divisible by "
+                             f"groups, received filters={filters}, groups={groups}.")
         self.kernel_size = one_positive_int(label, "kernel_size", kernel_size)
         self.strides = one_positive_int(label, "strides", strides)
         self.dilation_rate = one_positive_int(label, "dilation_rate", dilation_rate)
@@ -109,8 +118,24 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
     def _span(self):
         return (self.kernel_size - 1) * self.dilation_rate + 1
 
+    def _channels_last(self, value):
+        """A channels_first shape or tensor as channels_last, and back (the same swap)."""
+        if self.data_format == "channels_last":
+            return value
+        if isinstance(value, (tuple, list)):
+            value = tuple(value)
+            return (value[0], value[2], value[1]) if len(value) == 3 else value
+        return ops.transpose(value, (0, 2, 1)) if value.ndim == 3 else value
+
     def build(self, input_shape):
+        input_shape = self._channels_last(input_shape)
         check_sequence_shape(self, input_shape)
+        if input_shape[2] % self.groups:
+            raise ValueError(
+                f'Layer "{self.name}": the number of input channels must be evenly divisible '
+                f"by groups={self.groups}, received input shape {tuple(input_shape)} "
+                f"({input_shape[2]} channels)."
+            )
         steps = input_shape[1]
         if self.padding == "valid" and steps is not None and steps < self._span:
             raise ValueError(
@@ -120,27 +145,44 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
                 "padding='same' or 'causal'."
             )
         self._in_channels = input_shape[2]
-        self._add_kernel_and_bias((self.kernel_size, self._in_channels, self.filters), self.filters)
+        self._add_kernel_and_bias((self.kernel_size, self._in_channels // self.groups,
+                                   self.filters), self.filters)
 
     def compute_output_shape(self, input_shape):
+        received = tuple(input_shape)
+        input_shape = self._channels_last(input_shape)
         check_sequence_shape(self, input_shape)
         if self._in_channels is not None and input_shape[2] != self._in_channels:
-            raise ValueError(self._shape_message(input_shape))
+            raise ValueError(self._shape_message(received))
         steps = sequence_output_length(input_shape[1], self._span, self.strides, self.padding)
-        return (input_shape[0], steps, self.filters)
+        return self._channels_last((input_shape[0], steps, self.filters))
 
     def call(self, inputs):
+        received = inputs.shape
+        inputs = self._channels_last(inputs)
         if inputs.ndim != 3 or inputs.shape[2] != self._in_channels:
-            raise ValueError(self._shape_message(inputs.shape))
-        y = ops.conv1d(inputs, self.kernel, self.bias, self.strides, self.padding,
-                       self.dilation_rate, self._fused)
-        return y if self._after is None else self._after(y)
+            raise ValueError(self._shape_message(received))
+        if self.groups == 1:
+            y = ops.conv1d(inputs, self.kernel, self.bias, self.strides, self.padding,
+                           self.dilation_rate, self._fused)
+        else:  # each group of channels with its own filters, side by side
+            width, count = self._in_channels // self.groups, self.filters // self.groups
+            y = ops.concatenate([
+                ops.conv1d(inputs[:, :, g * width:(g + 1) * width],
+                           self.kernel[:, :, g * count:(g + 1) * count],
+                           None if self.bias is None else self.bias[g * count:(g + 1) * count],
+                           self.strides, self.padding, self.dilation_rate, self._fused)
+                for g in range(self.groups)], axis=-1)
+        y = y if self._after is None else self._after(y)
+        return self._channels_last(y)
 
     def _shape_message(self, received):
         hint = " Add a channel axis: x.reshape(-1, steps, 1)." if len(received) == 2 else ""
+        expected = ((None, self._in_channels, "steps") if self.data_format == "channels_first"
+                    else (None, "steps", self._in_channels))
         return (
             f'Input of layer "{self.name}" is incompatible with the layer: expected shape '
-            f"(None, steps, {self._in_channels}), received shape {tuple(received)}.{hint}"
+            f"({', '.join(map(str, expected))}), received shape {tuple(received)}.{hint}"
         )
 
     def get_config(self):
@@ -150,9 +192,9 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
             "kernel_size": [self.kernel_size],
             "strides": [self.strides],
             "padding": self.padding,
-            "data_format": "channels_last",
+            "data_format": self.data_format,
             "dilation_rate": [self.dilation_rate],
-            "groups": 1,
+            "groups": self.groups,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
