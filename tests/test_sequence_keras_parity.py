@@ -342,3 +342,47 @@ def test_conv1d_groups_saves_and_loads(tmp_path):
     loaded = load_model(tmp_path / "m.keras")
     x = np.random.default_rng(2).normal(size=(2, 6, 4)).astype("float32")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+S4 = [np.full((2, 3), 0.1 * (k + 1), "float32") for k in range(4)]
+
+
+def test_bidirectional_initial_state_from_model_inputs_as_tf_keras():
+    inputs = minidl.Input((3, 4))
+    states = [minidl.Input((3,)) for _ in range(4)]
+    wrapper = layers.Bidirectional(layers.LSTM(3))
+    model = minidl.Model([inputs] + states, wrapper(inputs, initial_state=states))
+    _set_weights(wrapper)
+    np.testing.assert_allclose(model.predict([X] + S4, verbose=0), [  # tf_keras 2.21
+        [0.202342, 0.283398, -0.199746, 0.382683, 0.085476, -0.323735],
+        [0.237954, 0.033452, -0.337061, 0.385232, -0.00744, 0.028674]], atol=2e-6)
+    # an encoder's final states start a decoder: the encoder is part of the model
+    encoded, *final = layers.Bidirectional(layers.LSTM(3, return_state=True))(inputs)
+    model = minidl.Model(inputs, layers.Bidirectional(layers.LSTM(3))(
+        inputs, initial_state=final))
+    assert len(model.weights) == 12 and model.output_shape == (None, 6)
+    with pytest.raises(ValueError, match="list of 4 states"):
+        layers.Bidirectional(layers.LSTM(3))(X, initial_state=S4[:3])
+
+
+def test_bidirectional_stateful_reset_states_as_tf_keras():
+    wrapper = layers.Bidirectional(layers.GRU(3, stateful=True))
+    assert wrapper.stateful
+    wrapper(X)
+    _set_weights(wrapper)
+    wrapper.reset_states(states=S4[:2])  # the forward layer's, then the backward layer's
+    np.testing.assert_allclose(wrapper(X).numpy(), [  # tf_keras 2.21
+        [-0.564923, -0.60757, -0.173471, 0.224704, -0.665346, 0.529029],
+        [-0.826126, -0.296279, -0.546753, 0.020148, -0.604436, 0.07762]], atol=2e-6)
+    before = [np.array(s) for s in wrapper.forward_layer.states + wrapper.backward_layer.states]
+    with pytest.raises(ValueError, match="list of states"):
+        wrapper.reset_states(states=S4[0])
+    with pytest.raises(ValueError, match="reset_states needs"):  # the backward half is wrong
+        wrapper.reset_states(states=[S4[0], np.zeros((2, 4))])
+    np.testing.assert_array_equal(  # a refused call changes neither layer
+        wrapper.forward_layer.states + wrapper.backward_layer.states, before)
+    with pytest.raises(AttributeError, match="stateful"):
+        layers.Bidirectional(layers.GRU(3)).reset_states()
+    with pytest.raises(ValueError, match="stateful"):
+        layers.Bidirectional(layers.LSTM(3, stateful=True),
+                             backward_layer=layers.LSTM(3, go_backwards=True))
