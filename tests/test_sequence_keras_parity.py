@@ -386,3 +386,18 @@ def test_bidirectional_stateful_reset_states_as_tf_keras():
     with pytest.raises(ValueError, match="stateful"):
         layers.Bidirectional(layers.LSTM(3, stateful=True),
                              backward_layer=layers.LSTM(3, go_backwards=True))
+
+
+@pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
+def test_recurrent_attributes_of_keras_2(name):
+    layer = getattr(layers, name)(3)
+    states = layer.get_initial_state(X)  # tf_keras 2.21: a list of (2, 3) float32 zeros
+    assert isinstance(states, list) and len(states) == (2 if name == "LSTM" else 1)
+    assert all(s.shape == (2, 3) and s.dtype == np.float32 and not s.numpy().any()
+               for s in states)
+    assert layer.zero_output_for_mask is False
+    assert layers.Bidirectional(getattr(layers, name)(3, return_sequences=True)
+                                ).forward_layer.zero_output_for_mask is True
+    assert (layer.kernel_constraint, layer.recurrent_constraint, layer.bias_constraint) == (
+        None, None, None)
+    assert layers.Embedding(3, 2).sparse is False

@@ -112,6 +112,7 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
         self._set_activation(activation)
         self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
                                   kernel_regularizer, bias_regularizer)
+        self.kernel_constraint = self.bias_constraint = None
         self._in_channels = None
 
     @property

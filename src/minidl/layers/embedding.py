@@ -67,6 +67,8 @@ class Embedding(Layer):
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero  # as Keras 2: only a masking Embedding makes one
         self.input_length = None if input_length is None else int(input_length)
+        self.sparse = False
+        self.embeddings_constraint = None
         self.embeddings = None
 
     def build(self, input_shape):

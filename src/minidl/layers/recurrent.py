@@ -154,6 +154,7 @@ class _Recurrent(_SequenceLayer):
         self.unroll = bool(unroll)  # the same math either way: minidl never unrolls
         self.time_major = bool(time_major)
         self.kernel = self.recurrent_kernel = self.bias = None
+        self.kernel_constraint = self.recurrent_constraint = self.bias_constraint = None
         self._input_dim = None
         self._state_values = None  # a stateful layer's states between calls (arrays)
 
@@ -301,6 +302,24 @@ class _Recurrent(_SequenceLayer):
         else:
             output = sequence[:, -1]  # 0 for a sequence with no real step (Keras's rule)
         return [output, *finals] if self.return_state else output
+
+    @property
+    def zero_output_for_mask(self):
+        """Keras 2's flag: padded steps output 0 (True inside a Bidirectional that
+        returns sequences) rather than the last real step's output."""
+        return self._zero_output_for_mask
+
+    @zero_output_for_mask.setter
+    def zero_output_for_mask(self, value):
+        self._zero_output_for_mask = bool(value)
+
+    def get_initial_state(self, inputs):
+        """Keras 2's zero states for a batch of ``inputs``: a list of one array
+        (batch, units) of zeros per state (two for an LSTM)."""
+        shape = np.shape(inputs.data if isinstance(inputs, Tensor) else inputs)
+        batch = shape[1 if self.time_major else 0]
+        return [Tensor(np.zeros((batch, self.units), self._dtype))
+                for _ in range(self._state_count)]
 
     def _initial_states(self, initial_state, n):
         """The states to start from: ``initial_state=``, a stateful layer's last
