@@ -401,3 +401,10 @@ def test_recurrent_attributes_of_keras_2(name):
     assert (layer.kernel_constraint, layer.recurrent_constraint, layer.bias_constraint) == (
         None, None, None)
     assert layers.Embedding(3, 2).sparse is False
+
+
+def test_time_distributed_embedding_mask_of_integer_indices():
+    indices = np.array([[[1, 0], [0, 0]], [[2, 3], [0, 1]]])
+    wrapper = layers.TimeDistributed(layers.Embedding(5, 2, mask_zero=True))
+    np.testing.assert_array_equal(wrapper.compute_mask(indices), [  # tf_keras 2.21
+        [[True, False], [False, False]], [[True, True], [False, True]]])

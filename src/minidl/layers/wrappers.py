@@ -288,7 +288,9 @@ class TimeDistributed(Layer):
         inner_mask = self._fold_mask(inputs, mask)
         if self.layer._makes_masks or (inner_mask is not None and self.layer.supports_masking):
             folded = np.reshape(getattr(inputs, "data", inputs), (batch * steps, *inputs.shape[2:]))
-            output_mask = self.layer.compute_mask(Tensor(folded, dtype=folded.dtype), inner_mask)
+            if folded.dtype.kind in "fc":  # (word indices stay an integer array)
+                folded = Tensor(folded, dtype=folded.dtype)
+            output_mask = self.layer.compute_mask(folded, inner_mask)
             if output_mask is not None:
                 output_mask = np.asarray(getattr(output_mask, "data", output_mask), dtype=bool)
                 return output_mask.reshape((batch, steps, *output_mask.shape[1:]))
