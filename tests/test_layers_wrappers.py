@@ -77,10 +77,9 @@ def test_weights_summary_and_output_shapes(capsys):
     layers.reset_names()
     model = minidl.Sequential([layers.Bidirectional(layers.LSTM(32), input_shape=(10, 16))])
     assert model.count_params() == 2 * 6272
-    assert [w.name for w in model.weights] == [  # Keras 2 adds "bidirectional/" and ":0"
-        "forward_lstm/lstm_cell/kernel", "forward_lstm/lstm_cell/recurrent_kernel",
-        "forward_lstm/lstm_cell/bias", "backward_lstm/lstm_cell/kernel",
-        "backward_lstm/lstm_cell/recurrent_kernel", "backward_lstm/lstm_cell/bias"]
+    assert [w.name for w in model.weights] == [  # as Keras 2 (which adds ":0")
+        f"bidirectional/{direction}_lstm/lstm_cell/{weight}"
+        for direction in ("forward", "backward") for weight in ("kernel", "recurrent_kernel", "bias")]
     model.summary()
     assert "(None, 64)                12544" in capsys.readouterr().out
     inputs = minidl.Input((10, 16))

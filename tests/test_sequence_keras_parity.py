@@ -408,3 +408,19 @@ def test_time_distributed_embedding_mask_of_integer_indices():
     wrapper = layers.TimeDistributed(layers.Embedding(5, 2, mask_zero=True))
     np.testing.assert_array_equal(wrapper.compute_mask(indices), [  # tf_keras 2.21
         [[True, False], [False, False]], [[True, True], [False, True]]])
+
+
+def test_wrapped_weights_are_named_under_the_wrapper_as_keras_2():
+    wrapper = layers.Bidirectional(layers.LSTM(3))
+    wrapper(X)
+    assert [w.name for w in wrapper.weights][::3] == [  # tf_keras 2.21, without ":0"
+        "bidirectional/forward_lstm/lstm_cell/kernel",
+        "bidirectional/backward_lstm/lstm_cell/kernel"]
+    rnn = layers.RNN(layers.LSTMCell(3), name="r")
+    rnn(X)
+    assert [w.name for w in rnn.weights] == [
+        "r/lstm_cell/kernel", "r/lstm_cell/recurrent_kernel", "r/lstm_cell/bias"]
+    stacked = layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)], name="s")
+    stacked(X)
+    assert [w.name for w in stacked.weights][::3] == [
+        "s/stacked_rnn_cells/lstm_cell_1/kernel", "s/stacked_rnn_cells/gru_cell/kernel"]

@@ -903,6 +903,15 @@ def _marks_built(build):
     return wrapper
 
 
+def name_weights_under(owner_name, layer):
+    """Keras 2 names the weights of a layer built inside a wrapper under the wrapper's
+    name ("bidirectional/forward_lstm/lstm_cell/kernel", "rnn/lstm_cell/kernel"):
+    prefix each of ``layer``'s weights with ``owner_name/``, once."""
+    for weight in layer.weights:
+        if weight.name and not weight.name.startswith(f"{owner_name}/"):
+            weight.name = f"{owner_name}/{weight.name}"
+
+
 def check_positive_int(label, argument, value, meaning=""):
     """``value`` as an int; a TypeError when it is not an integer (a string, a float,
     None: as Keras; an ``ArgumentTypeError``, so also a ValueError), a ValueError when

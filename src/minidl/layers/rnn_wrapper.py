@@ -31,7 +31,7 @@ import numpy as np
 
 from minidl import activations, ops, random
 from minidl._kernels import RECURRENT_ACTIVATIONS
-from minidl.layers.base import Layer
+from minidl.layers.base import Layer, name_weights_under
 from minidl.layers.recurrent import _SequenceLayer
 from minidl.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from minidl.layers.stacked_rnn_cells import (
@@ -110,6 +110,7 @@ class RNN(_SequenceLayer):
         batch = input_shape[1] if self.time_major else input_shape[0]
         if isinstance(self.cell, Layer):
             self.cell.maybe_build((batch, self._input_dim))
+            name_weights_under(self.name, self.cell)
 
     def _check_state_shapes(self, shapes):
         """The inputs after the sequence are initial states: one (batch, size) per state."""

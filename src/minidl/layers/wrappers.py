@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import ops
-from minidl.layers.base import Layer
+from minidl.layers.base import Layer, name_weights_under
 from minidl.layers.node import is_symbolic
 from minidl.layers.recurrent import _Recurrent, _SequenceLayer
 from minidl.tensor import Tensor
@@ -94,8 +94,9 @@ class Bidirectional(Layer):
 
     def build(self, input_shape):
         input_shape = _SequenceLayer._sequence_shape(input_shape)  # (not the states')
-        self.forward_layer.maybe_build(input_shape)
-        self.backward_layer.maybe_build(input_shape)
+        for recurrent in (self.forward_layer, self.backward_layer):
+            recurrent.maybe_build(input_shape)
+            name_weights_under(self.name, recurrent)
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
