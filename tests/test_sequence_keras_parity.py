@@ -21,6 +21,7 @@ def fresh_names():
     lambda: layers.Embedding("10", 4),
     lambda: layers.Embedding(10, None),
     lambda: layers.RepeatVector("3"),
+    lambda: layers.Masking("a"),
     lambda: layers.RepeatVector(3.0),
     lambda: layers.SimpleRNN("3"),
     lambda: layers.LSTM(None),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import ops
+from minidl.errors import ArgumentTypeError
 from minidl.layers.base import Layer
 from minidl.tensor import Tensor
 
@@ -28,8 +29,8 @@ class Masking(Layer):
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
         if isinstance(mask_value, bool) or not isinstance(mask_value, (int, float, np.number)):
-            raise ValueError(f'Masking layer "{self.name}": mask_value must be a number, '
-                             f"received {mask_value!r}.")
+            raise ArgumentTypeError(f'Masking layer "{self.name}": mask_value must be a '
+                                    f"number, received {mask_value!r}.")
         self.mask_value = float(mask_value)
 
     def _mask(self, inputs):
