@@ -425,3 +425,17 @@ def test_wrapped_weights_are_named_under_the_wrapper_as_keras_2():
     stacked(X)
     assert [w.name for w in stacked.weights][::3] == [
         "s/stacked_rnn_cells/lstm_cell_1/kernel", "s/stacked_rnn_cells/gru_cell/kernel"]
+
+
+def test_time_distributed_weights_are_named_after_the_wrapper_as_keras_2():
+    wrapper = layers.TimeDistributed(layers.Dense(2))
+    wrapper(X)
+    assert [w.name for w in wrapper.weights] == [  # tf_keras 2.21, without ":0"
+        "time_distributed/kernel", "time_distributed/bias"]
+    recurrent = layers.TimeDistributed(layers.LSTM(2))
+    recurrent(np.ones((1, 2, 5, 3), "float32"))
+    assert recurrent.weights[0].name == "time_distributed_1/lstm_cell/kernel"
+    dense = layers.Dense(2)  # built before it was wrapped: its names stay
+    dense(np.ones((1, 4), "float32"))
+    layers.TimeDistributed(dense)(X)
+    assert dense.kernel.name == "dense_1/kernel"

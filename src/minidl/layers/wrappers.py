@@ -252,7 +252,12 @@ class TimeDistributed(Layer):
 
     def build(self, input_shape):
         self._check(input_shape)
+        built = self.layer.built
         self.layer.maybe_build((None, *input_shape[2:]))
+        if not built:  # Keras 2 names them "time_distributed/kernel", not "dense/kernel"
+            for weight in self.layer.weights:
+                if weight.name and weight.name.startswith(f"{self.layer.name}/"):
+                    weight.name = f"{self.name}/{weight.name[len(self.layer.name) + 1:]}"
 
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
