@@ -149,8 +149,8 @@ def test_config_round_trip_with_keras_keys():
     layer = layers.Conv1D(4, 3, strides=2, padding="same", activation="relu", name="c",
                           kernel_regularizer="l2")
     config = layer.get_config()
-    assert config["kernel_size"] == [3] and config["strides"] == [2]
-    assert config["dilation_rate"] == [1] and config["groups"] == 1
+    assert config["kernel_size"] == (3,) and config["strides"] == (2,)  # tuples, as tf_keras
+    assert config["dilation_rate"] == (1,) and config["groups"] == 1
     assert config["data_format"] == "channels_last" and config["padding"] == "same"
     again = layers.deserialize(layers.serialize(layer))
     assert again.get_config() == config

@@ -439,3 +439,12 @@ def test_time_distributed_weights_are_named_after_the_wrapper_as_keras_2():
     dense(np.ones((1, 4), "float32"))
     layers.TimeDistributed(dense)(X)
     assert dense.kernel.name == "dense_1/kernel"
+
+
+def test_tuple_valued_config_entries_are_tuples_as_tf_keras():
+    conv = layers.Conv1D(4, 3, strides=2).get_config()
+    assert (conv["kernel_size"], conv["strides"], conv["dilation_rate"]) == ((3,), (2,), (1,))
+    pool = layers.MaxPooling1D(3, strides=1).get_config()
+    assert (pool["pool_size"], pool["strides"]) == ((3,), (1,))
+    assert layers.Permute([2, 1]).get_config()["dims"] == (2, 1)
+    assert layers.Conv1D.from_config(conv).kernel_size == 3

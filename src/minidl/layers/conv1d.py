@@ -190,11 +190,11 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
         return {
             **super().get_config(),
             "filters": self.filters,
-            "kernel_size": [self.kernel_size],
-            "strides": [self.strides],
+            "kernel_size": (self.kernel_size,),  # tuples, as tf_keras 2.21 gives them
+            "strides": (self.strides,),
             "padding": self.padding,
             "data_format": self.data_format,
-            "dilation_rate": [self.dilation_rate],
+            "dilation_rate": (self.dilation_rate,),
             "groups": self.groups,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,

@@ -90,8 +90,8 @@ class _Pooling1D(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "strides": [self.strides],
-            "pool_size": [self.pool_size],
+            "strides": (self.strides,),  # tuples, as tf_keras 2.21 gives them
+            "pool_size": (self.pool_size,),
             "padding": self.padding,
             "data_format": self.data_format,
         }

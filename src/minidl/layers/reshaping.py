@@ -86,4 +86,4 @@ class Permute(Layer):
         return ops.transpose(inputs, (0, *self.dims))
 
     def get_config(self):
-        return {**super().get_config(), "dims": list(self.dims)}
+        return {**super().get_config(), "dims": tuple(self.dims)}  # a tuple, as tf_keras 2.21
