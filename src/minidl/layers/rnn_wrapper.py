@@ -109,8 +109,10 @@ class RNN(_SequenceLayer):
         self._input_dim = input_shape[-1]
         batch = input_shape[1] if self.time_major else input_shape[0]
         if isinstance(self.cell, Layer):
+            built = self.cell.built  # (a cell built before keeps its weights' names)
             self.cell.maybe_build((batch, self._input_dim))
-            name_weights_under(self.name, self.cell)
+            if not built:
+                name_weights_under(self.name, self.cell)
 
     def _check_state_shapes(self, shapes):
         """The inputs after the sequence are initial states: one (batch, size) per state."""

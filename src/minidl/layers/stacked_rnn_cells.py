@@ -109,8 +109,10 @@ class StackedRNNCells(Layer):
         shape = tuple(input_shape)
         for cell in self.cells:
             if isinstance(cell, Layer):
+                built = cell.built  # (a cell built before keeps its weights' names)
                 cell.maybe_build(shape)
-                name_weights_under(self.name, cell)
+                if not built:
+                    name_weights_under(self.name, cell)
             shape = (shape[0], output_size(cell))
 
     def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
