@@ -243,7 +243,7 @@ def test_damaged_and_foreign_files(tmp_path, home):
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda p: imdb.load_data(p, num_words=0), ValueError, "num_words"),
+    (lambda p: imdb.load_data(p, num_words=-1), ValueError, "num_words"),
     (lambda p: imdb.load_data(p, maxlen=-3), ValueError, "maxlen"),
     (lambda p: imdb.load_data(p, skip_top=1.5), ValueError, "skip_top"),
     (lambda p: imdb.load_data(p, maxlen=2), ValueError, "increase maxlen"),
@@ -259,3 +259,35 @@ def test_bad_arguments(tmp_path, home, call, error, match):
 def test_keras_1_nb_words_is_num_words(tmp_path, home):
     path = write_npz(tmp_path / "imdb.npz", IMDB)
     assert as_lists(imdb.load_data(path, nb_words=9)) == as_lists(imdb.load_data(path, num_words=9))
+
+
+# tf_keras 2.21 on the same files: num_words=0 and maxlen=0 mean no limit (its `if not
+# num_words` / `if maxlen`), seed=None a fresh shuffle
+def test_zero_num_words_and_maxlen_mean_no_limit_as_keras(tmp_path, home):
+    path = write_npz(tmp_path / "imdb.npz", IMDB)
+    everything = as_lists(imdb.load_data(path))
+    assert as_lists(imdb.load_data(path, num_words=0)) == everything
+    assert as_lists(imdb.load_data(path, maxlen=0)) == everything
+    assert sorted(map(sorted, as_lists(imdb.load_data(path, seed=None))[0])) == sorted(
+        map(sorted, everything[0]))
+    with pytest.raises(ValueError, match="num_words"):
+        imdb.load_data(path, num_words=-1)
+    reuters_path = write_npz(tmp_path / "reuters.npz", REUTERS)
+    assert as_lists(reuters.load_data(reuters_path, num_words=0, maxlen=0)) == as_lists(
+        reuters.load_data(reuters_path))
+
+
+def test_cache_dir_as_keras(tmp_path, home, monkeypatch):
+    """Keras's cache_dir: the file is looked for in cache_dir/datasets, downloaded there."""
+    cache = tmp_path / "cache"
+    write_npz(cache / "datasets" / "reuters.npz", REUTERS)
+    assert len(reuters.load_data(cache_dir=str(cache))[0][0]) == 6
+    with pytest.raises(DatasetNotFoundError):
+        imdb.load_data(cache_dir=str(cache), download=False)
+    payload = write_npz(tmp_path / "served.npz", IMDB).read_bytes()
+    monkeypatch.setattr(imdb, "SHA256", hashlib.sha256(payload).hexdigest())
+    asked = serve(monkeypatch, {imdb.URL + "imdb.npz": payload})
+    assert len(imdb.load_data(cache_dir=str(cache))[0][0]) == 5
+    assert asked == [imdb.URL + "imdb.npz"]
+    assert (cache / "datasets" / "imdb.npz").read_bytes() == payload
+    assert not (home / ".minidl" / "datasets" / "imdb.npz").exists()

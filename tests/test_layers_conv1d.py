@@ -122,8 +122,9 @@ def test_layer_activation_and_bias():
     (lambda: layers.Conv1D(4, (3, 3)), ["kernel_size", "(3, 3)"]),
     (lambda: layers.Conv1D(4, 3, strides=2, dilation_rate=2), ["strides > 1", "dilation_rate"]),
     (lambda: layers.Conv1D(4, 3, padding="full"), ["padding", "causal", "full"]),
-    (lambda: layers.Conv1D(4, 3, data_format="channels_first"), ["channels_last"]),
-    (lambda: layers.Conv1D(4, 3, groups=2), ["groups"]),
+    (lambda: layers.Conv1D(4, 3, data_format="ncw"), ["channels_last", "ncw"]),
+    (lambda: layers.Conv1D(3, 3, groups=2), ["groups"]),
+    (lambda: layers.Conv1D(4, 3, groups=0), ["groups", "0"]),
     (lambda: layers.Conv1D(4, 3, kernel_constraint="max_norm"), ["kernel_constraint"]),
     (lambda: layers.Conv1D(4, 3, activation="nonsense"), ["nonsense"]),
 ])
@@ -148,8 +149,8 @@ def test_config_round_trip_with_keras_keys():
     layer = layers.Conv1D(4, 3, strides=2, padding="same", activation="relu", name="c",
                           kernel_regularizer="l2")
     config = layer.get_config()
-    assert config["kernel_size"] == [3] and config["strides"] == [2]
-    assert config["dilation_rate"] == [1] and config["groups"] == 1
+    assert config["kernel_size"] == (3,) and config["strides"] == (2,)  # tuples, as tf_keras
+    assert config["dilation_rate"] == (1,) and config["groups"] == 1
     assert config["data_format"] == "channels_last" and config["padding"] == "same"
     again = layers.deserialize(layers.serialize(layer))
     assert again.get_config() == config

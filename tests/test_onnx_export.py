@@ -132,6 +132,20 @@ LAYER_CASES = {
     "global_avg_pool1d_channels_first": lambda: sequential(
         layers.GlobalAveragePooling1D(data_format="channels_first", keepdims=True),
         input_shape=(9, 3)),
+    "pool1d_channels_first": lambda: sequential(
+        layers.MaxPooling1D(3, strides=2, padding="same", data_format="channels_first"),
+        layers.AveragePooling1D(2, data_format="channels_first"),
+        layers.GlobalMaxPooling1D(data_format="channels_first", keepdims=True),
+        layers.Flatten(data_format="channels_first"), input_shape=(3, 9)),
+    "global_avg_pool1d_channels_first_no_keepdims": lambda: sequential(
+        layers.GlobalAveragePooling1D(data_format="channels_first"), input_shape=(3, 9)),
+    "conv1d_groups_channels_first": lambda: sequential(
+        layers.Conv1D(4, 3, groups=2, padding="same", activation="relu",
+                      data_format="channels_first"),
+        layers.Conv1D(6, 2, groups=2, strides=2, data_format="channels_first"),
+        layers.Conv1D(4, 2, groups=2, use_bias=False), input_shape=(4, 9)),
+    "flatten_channels_first": lambda: sequential(layers.Flatten(data_format="channels_first"),
+                                                 input_shape=(2, 3, 4)),
     "rescaling": lambda: sequential(layers.Rescaling(1 / 255, offset=-0.5), input_shape=(4, 3, 2)),
     "rescaling_per_channel": lambda: sequential(layers.Rescaling([0.5, 2.0]), input_shape=(4, 3, 2)),
     "normalization": lambda: sequential(layers.Normalization(mean=[1.0, -2.0, 0.5],

@@ -218,6 +218,21 @@ def test_mask_with_return_state(tmp_path):
     assert_matches(model, tmp_path, [padded_tokens()])
 
 
+def test_bidirectional_initial_states_from_inputs(tmp_path):
+    """A bidirectional encoder's final states start a bidirectional decoder (the
+    forward layer's states, then the backward layer's), with and without a mask."""
+    tokens = layers.Input(shape=(6,), name="tokens")
+    embedded = layers.Embedding(10, 3, mask_zero=True)(tokens)
+    _, *states = layers.Bidirectional(layers.LSTM(4, return_state=True))(embedded)
+    decoded = layers.Bidirectional(layers.LSTM(4, return_sequences=True), merge_mode="sum")(
+        embedded, initial_state=states)
+    given = [layers.Input(shape=(2,), name=f"state_{k}") for k in range(2)]
+    gru = layers.Bidirectional(layers.GRU(2, return_state=True))([embedded, *given])
+    model = randomize(Model([tokens, *given], [decoded, *gru]))
+    starts = list(np.random.default_rng(5).normal(size=(2, 7, 2)).astype(np.float32))
+    assert_matches(model, tmp_path, [padded_tokens(), *starts])
+
+
 def test_mask_with_initial_states(tmp_path):
     tokens = layers.Input(shape=(6,), name="tokens")
     state = layers.Input(shape=(4,), name="state")

@@ -536,7 +536,6 @@ def test_what_is_not_a_cell_is_refused():
 @pytest.mark.parametrize("make, message", [
     (lambda: layers.LSTMCell(0), "units must be a positive integer, received 0"),
     (lambda: layers.GRUCell(-3), "units must be a positive integer, received -3"),
-    (lambda: layers.SimpleRNNCell(2.5), "units must be a positive integer"),
     (lambda: layers.LSTMCell(2, dropout=1.5), "dropout must be a number in"),
     (lambda: layers.GRUCell(2, reset_after="yes"), "reset_after must be True or False"),
     (lambda: layers.LSTMCell(2, implementation=3), "implementation must be 1 or 2"),
@@ -546,6 +545,16 @@ def test_what_is_not_a_cell_is_refused():
 def test_bad_cell_arguments_are_refused(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_cell_arguments_of_the_wrong_type_are_a_type_error():
+    """Not a number where a number goes: a TypeError, as Keras 2 raises."""
+    with pytest.raises(TypeError, match="units must be a positive integer"):
+        layers.SimpleRNNCell(2.5)
+    with pytest.raises(TypeError, match="units must be a positive integer"):
+        layers.LSTMCell("3")
+    with pytest.raises(TypeError, match="dropout must be a number in"):
+        layers.GRUCell(2, dropout="a")
 
 
 def test_wrong_ranks_and_states_are_refused_and_change_nothing():

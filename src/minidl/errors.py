@@ -24,3 +24,11 @@ def unknown_name_message(kind, name, known):
     names = sorted(known)
     hint = did_you_mean(str(name).lower(), names, cutoff=0.5)
     return f"Unknown {kind} {name!r}.{hint} Known names: {', '.join(names)}."
+
+
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong type (a string or a float where an integer goes).
+
+    Keras raises a TypeError for these; minidl's argument checks raise ValueError for
+    a bad value.  This error is both, so either ``except`` catches it.
+    """

@@ -6,12 +6,12 @@ of the corpus, 2 the next, and so on.  ``load_data`` then, as Keras does:
 1. shuffles (``np.random.RandomState(seed)``, the same order as Keras's);
 2. shifts every rank by ``index_from`` (3), freeing 0 for padding, 1 for
    ``start_char`` (put in front of every text) and 2 for ``oov_char``;
-3. with ``maxlen``, drops the texts of ``maxlen`` words or more (the start
-   mark counts);
+3. with ``maxlen`` (not None or 0), drops the texts of ``maxlen`` words or more
+   (the start mark counts);
 4. keeps the words of rank ``skip_top <= w < num_words`` and replaces the
    others by ``oov_char`` (or drops them when ``oov_char`` is None).  Without
-   ``num_words`` the limit is the largest index seen, which (as in Keras) makes
-   that one word out of vocabulary too.
+   ``num_words`` (None or 0) the limit is the largest index seen, which (as in
+   Keras) makes that one word out of vocabulary too.
 
 The word index files (``imdb_word_index.json``) map each word to its rank
 (before the shift of ``index_from``).
@@ -63,14 +63,16 @@ def object_array(lists):
 
 
 def check_arguments(who, num_words, skip_top, maxlen, seed):
-    for name, value, smallest in (("num_words", num_words, 1), ("maxlen", maxlen, 1),
-                                  ("skip_top", skip_top, 0), ("seed", seed, 0)):
-        if value is None and name in ("num_words", "maxlen"):
+    """Integers >= 0; ``num_words`` and ``maxlen`` None or 0 for no limit, ``seed`` None
+    for a fresh shuffle each time (as Keras treats them)."""
+    for name, value in (("num_words", num_words), ("maxlen", maxlen), ("skip_top", skip_top),
+                        ("seed", seed)):
+        if value is None and name != "skip_top":
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < smallest:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
             raise ValueError(
-                f"{who}: {name} must be {'None or ' if name in ('num_words', 'maxlen') else ''}"
-                f"an integer >= {smallest}, received {value!r}."
+                f"{who}: {name} must be {'' if name == 'skip_top' else 'None or '}"
+                f"an integer >= 0, received {value!r}."
             )
 
 
@@ -94,10 +96,12 @@ def read_word_index(path):
     return index
 
 
-def locate_file(title, default_name, url, digest, path, download):
+def locate_file(title, default_name, url, digest, path, download, cache_dir=None):
     """The data set's file for Keras's ``path`` argument: a bare file name (the default)
     is searched for in the usual places (``minidl.datasets._files``), then downloaded
-    under that name; an existing file or folder, or a path with folders, is used as given."""
+    under that name; an existing file or folder, or a path with folders, is used as given.
+    With Keras's ``cache_dir``, a bare name is looked for in ``cache_dir/datasets`` only
+    and downloaded there (as ``utils.get_file(..., cache_dir=...)``)."""
     from pathlib import Path
 
     from minidl.datasets._files import DatasetSpec, RemoteFile, locate
@@ -106,4 +110,11 @@ def locate_file(title, default_name, url, digest, path, download):
     explicit = given.exists() or len(given.parts) > 1
     name = default_name if explicit else given.name
     spec = DatasetSpec(title=title, files=(RemoteFile(name, url, digest),))
+    if cache_dir is not None and not explicit:
+        folder = Path(cache_dir).expanduser() / "datasets"
+        if not (folder / name).is_file() and download:
+            from minidl.utils.data_utils import get_file
+
+            return Path(get_file(name, url, file_hash=digest, cache_dir=cache_dir))
+        return locate(spec, path=folder, download=download)[name]
     return locate(spec, path=given if explicit else None, download=download)[name]

@@ -32,19 +32,21 @@ WORD_INDEX_MD5 = "bfafd718b763782e994055a2d397834f"  # Keras publishes an MD5 fo
 
 
 def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113, start_char=1,
-              oov_char=2, index_from=3, download=True, **kwargs):
+              oov_char=2, index_from=3, cache_dir=None, download=True, **kwargs):
     """``(x_train, y_train), (x_test, y_test)`` as Keras returns them.
 
     ``num_words`` keeps the most frequent words (others become ``oov_char``),
     ``skip_top`` drops the most frequent ones too, ``maxlen`` drops longer
-    reviews; ``path`` is a file name searched for, or the file itself.
+    reviews; ``path`` is a file name searched for, or the file itself;
+    ``cache_dir`` (Keras's) the folder whose ``datasets`` subfolder holds it.
     """
     if "nb_words" in kwargs:  # Keras 1's name, still accepted by Keras 2
         num_words = kwargs.pop("nb_words")
     if kwargs:
         raise TypeError(f"imdb.load_data: unrecognized keyword arguments {sorted(kwargs)}.")
     check_arguments("imdb.load_data", num_words, skip_top, maxlen, seed)
-    file = locate_file("IMDB", "imdb.npz", URL + "imdb.npz", SHA256, path, download)
+    file = locate_file("IMDB", "imdb.npz", URL + "imdb.npz", SHA256, path, download,
+                        cache_dir)
     arrays = load_arrays(file, ("x_train", "x_test"), ("y_train", "y_test"), SHA256)
     rng = np.random.RandomState(seed)
     order = np.arange(len(arrays["x_train"]))

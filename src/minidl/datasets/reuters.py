@@ -32,7 +32,8 @@ LABEL_NAMES = (
 
 
 def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_split=0.2,
-              seed=113, start_char=1, oov_char=2, index_from=3, download=True, **kwargs):
+              seed=113, start_char=1, oov_char=2, index_from=3, cache_dir=None, download=True,
+              **kwargs):
     """``(x_train, y_train), (x_test, y_test)`` as Keras returns them (see imdb.load_data
     for the word arguments); ``test_split`` is the fraction kept for testing."""
     if "nb_words" in kwargs:  # Keras 1's name, still accepted by Keras 2
@@ -42,7 +43,8 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
     check_arguments("reuters.load_data", num_words, skip_top, maxlen, seed)
     if isinstance(test_split, bool) or not isinstance(test_split, (int, float)) or not 0 <= test_split <= 1:
         raise ValueError(f"reuters.load_data: test_split must be a number in [0, 1], received {test_split!r}.")
-    file = locate_file("Reuters", "reuters.npz", URL + "reuters.npz", SHA256, path, download)
+    file = locate_file("Reuters", "reuters.npz", URL + "reuters.npz", SHA256, path, download,
+                        cache_dir)
     arrays = load_arrays(file, ("x",), ("y",), SHA256)
     if len(arrays["x"]) != len(arrays["y"]):
         raise ValueError(f"{file}: x holds {len(arrays['x'])} newswires but y {len(arrays['y'])} labels.")

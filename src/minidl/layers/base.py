@@ -46,6 +46,7 @@ import weakref
 
 import numpy as np
 
+from minidl.errors import ArgumentTypeError
 from minidl import autograd, initializers, ops, regularizers
 from minidl.layers import auto_config
 from minidl.layers.node import (
@@ -912,7 +913,7 @@ def assign_all(weights, values, owner, built=True):
                 f"dtype {array.dtype}."
             )
         if tuple(array.shape) != tuple(weight.shape):
-            layer = weight.name.rsplit("/", 1)[0] if weight.name and "/" in weight.name else None
+            layer = weight.name.split("/", 1)[0] if weight.name and "/" in weight.name else None
             where = owner if layer is None else f'Layer "{layer}"'
             raise ValueError(
                 f"{where}: weight {weight.name!r} has shape {tuple(weight.shape)}, "
@@ -1012,6 +1013,28 @@ def _marks_built(build):
             self._build_input_shape = _batch_unknown(input_shape)
 
     return wrapper
+
+
+def name_weights_under(owner_name, layer):
+    """Keras 2 names the weights of a layer built inside a wrapper under the wrapper's
+    name ("bidirectional/forward_lstm/lstm_cell/kernel", "rnn/lstm_cell/kernel"):
+    prefix each of ``layer``'s weights with ``owner_name/``, once."""
+    for weight in layer.weights:
+        if weight.name and not weight.name.startswith(f"{owner_name}/"):
+            weight.name = f"{owner_name}/{weight.name}"
+
+
+def check_positive_int(label, argument, value, meaning=""):
+    """``value`` as an int; a TypeError when it is not an integer (a string, a float,
+    None: as Keras; an ``ArgumentTypeError``, so also a ValueError), a ValueError when
+    it is not positive."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        error = ArgumentTypeError
+    elif value <= 0:
+        error = ValueError
+    else:
+        return int(value)
+    raise error(f"{label}: {argument} must be a positive integer, received {value!r}{meaning}.")
 
 
 def check_positive_ints(layer_name, argument, value, length):

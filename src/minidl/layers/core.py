@@ -225,18 +225,31 @@ class Dropout(Layer):
 
 
 class Flatten(Layer):
-    """Flattens each sample to one axis: (N, 28, 28) -> (N, 784)."""
+    """Flattens each sample to one axis: (N, 28, 28) -> (N, 784).
+
+    ``data_format="channels_first"`` (inputs shaped (N, C, ...)) moves the channel
+    axis last before flattening, so the features come out in the same order as
+    from a channels-last copy of the same data (Keras's rule).
+    """
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f'Flatten layer "{self.name}": only data_format="channels_last" is supported.')
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError(
+                f'Flatten layer "{self.name}": data_format must be "channels_last" or '
+                f'"channels_first", received {data_format!r}.')
+        self.data_format = data_format or "channels_last"
 
     def call(self, inputs):
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = ops.transpose(inputs, (0, *range(2, inputs.ndim), 1))
         return ops.flatten(inputs)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], product(input_shape[1:]))
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
 
 
 class Reshape(Layer):

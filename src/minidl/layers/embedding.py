@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import initializers, ops, regularizers
-from minidl.layers.base import Layer
+from minidl.layers.base import Layer, check_positive_int
 from minidl.tensor import Tensor
 
 
@@ -34,7 +34,8 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, activity_regularizer=None,
-                 embeddings_constraint=None, mask_zero=False, input_length=None, **kwargs):
+                 embeddings_constraint=None, mask_zero=False, input_length=None, sparse=False,
+                 **kwargs):
         if input_length is not None and (isinstance(input_length, bool) or not isinstance(
                 input_length, (int, np.integer)) or input_length <= 0):
             raise ValueError(
@@ -46,25 +47,28 @@ class Embedding(Layer):
             kwargs["input_shape"] = (input_length,)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         label = f'Embedding layer "{self.name}"'
-        for argument, value in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(
-                    f"{label}: {argument} must be a positive integer, received {value!r} "
-                    f"(input_dim is the vocabulary size, output_dim the vector length)."
-                )
+        meaning = " (input_dim is the vocabulary size, output_dim the vector length)"
+        self.input_dim = check_positive_int(label, "input_dim", input_dim, meaning)
+        self.output_dim = check_positive_int(label, "output_dim", output_dim, meaning)
+        if sparse:
+            raise ValueError(
+                f"{label}: sparse=True (a sparse gradient for the table, a TensorFlow "
+                "optimisation) is not supported; minidl's Embedding always sends back a dense "
+                "gradient. Pass sparse=False."
+            )
         if embeddings_constraint is not None:
             raise ValueError(
                 f"{label}: embeddings_constraint={embeddings_constraint!r} is not supported "
                 "(minidl has no constraints yet); pass embeddings_constraint=None."
             )
-        self.input_dim = int(input_dim)
-        self.output_dim = int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = self._regularizer("embeddings_regularizer",
                                                         embeddings_regularizer)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero  # as Keras 2: only a masking Embedding makes one
         self.input_length = None if input_length is None else int(input_length)
+        self.sparse = False
+        self.embeddings_constraint = None
         self.embeddings = None
 
     def build(self, input_shape):

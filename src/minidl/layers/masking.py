@@ -16,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import ops
+from minidl.errors import ArgumentTypeError
 from minidl.layers.base import Layer
+from minidl.tensor import Tensor
 
 
 class Masking(Layer):
@@ -27,8 +29,8 @@ class Masking(Layer):
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
         if isinstance(mask_value, bool) or not isinstance(mask_value, (int, float, np.number)):
-            raise ValueError(f'Masking layer "{self.name}": mask_value must be a number, '
-                             f"received {mask_value!r}.")
+            raise ArgumentTypeError(f'Masking layer "{self.name}": mask_value must be a '
+                                    f"number, received {mask_value!r}.")
         self.mask_value = float(mask_value)
 
     def _mask(self, inputs):
@@ -36,7 +38,8 @@ class Masking(Layer):
             raise ValueError(
                 f'Masking layer "{self.name}" needs inputs of shape (batch, timesteps, '
                 f"features), received shape {tuple(inputs.shape)}.")
-        return np.any(inputs.data != self.mask_value, axis=-1)
+        values = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+        return np.any(values != self.mask_value, axis=-1)
 
     def compute_mask(self, inputs, mask=None):
         return self._mask(inputs)

@@ -11,6 +11,9 @@ text model's usual way from word vectors to one vector per text.  With
 ``data_format="channels_first"`` they read (N, C, steps) and reduce the last
 axis, (N, C, steps) -> (N, C) (or (N, C, 1)), as in Keras.
 No weights.
+
+``data_format="channels_first"`` takes (N, C, steps) instead (and gives (N, C,
+steps') or (N, C, 1)): the layers swap the two axes, pool, and swap back.
 """
 
 from __future__ import annotations
@@ -24,11 +27,24 @@ from minidl.ops._geometry import check_padding
 
 
 def _check_data_format(layer, data_format):
-    if data_format not in (None, "channels_last"):
+    """``data_format`` as "channels_last" (None too) or "channels_first"."""
+    if data_format not in (None, "channels_last", "channels_first"):
         raise ValueError(
-            f'{type(layer).__name__} layer "{layer.name}": only data_format="channels_last" '
-            f"(batch, steps, channels) is supported, received {data_format!r}."
+            f'{type(layer).__name__} layer "{layer.name}": data_format must be '
+            f'"channels_last" (batch, steps, channels) or "channels_first" (batch, channels, '
+            f"steps), received {data_format!r}."
         )
+    return data_format or "channels_last"
+
+
+def _swap(layer, value):
+    """A channels_first shape or tensor as channels_last, and back (the same swap)."""
+    if layer.data_format == "channels_last":
+        return value
+    if isinstance(value, (tuple, list)):
+        value = tuple(value)
+        return (value[0], value[2], value[1], *value[3:]) if len(value) == 3 else value
+    return ops.transpose(value, (0, 2, 1)) if value.ndim == 3 else value
 
 
 def _check_call(layer, inputs):
@@ -46,12 +62,13 @@ class _Pooling1D(Layer):
                  **kwargs):
         super().__init__(**kwargs)
         label = f'{type(self).__name__} layer "{self.name}"'
-        _check_data_format(self, data_format)
+        self.data_format = _check_data_format(self, data_format)
         self.pool_size = one_positive_int(label, "pool_size", pool_size)
         self.strides = self.pool_size if strides is None else one_positive_int(label, "strides", strides)
         self.padding = check_padding(padding, label)
 
     def build(self, input_shape):
+        input_shape = _swap(self, input_shape)
         check_sequence_shape(self, input_shape)
         steps = input_shape[1]
         if self.padding == "valid" and steps is not None and steps < self.pool_size:
@@ -62,21 +79,23 @@ class _Pooling1D(Layer):
             )
 
     def compute_output_shape(self, input_shape):
+        input_shape = _swap(self, input_shape)
         check_sequence_shape(self, input_shape)
         steps = sequence_output_length(input_shape[1], self.pool_size, self.strides, self.padding)
-        return (input_shape[0], steps, input_shape[2])
+        return _swap(self, (input_shape[0], steps, input_shape[2]))
 
     def call(self, inputs):
         _check_call(self, inputs)
-        return self._pool(inputs, self.pool_size, self.strides, self.padding)
+        pooled = self._pool(_swap(self, inputs), self.pool_size, self.strides, self.padding)
+        return _swap(self, pooled)
 
     def get_config(self):
         return {
             **super().get_config(),
-            "strides": [self.strides],
-            "pool_size": [self.pool_size],
+            "strides": (self.strides,),  # tuples, as tf_keras 2.21 gives them
+            "pool_size": (self.pool_size,),
             "padding": self.padding,
-            "data_format": "channels_last",
+            "data_format": self.data_format,
         }
 
 
@@ -142,7 +161,7 @@ class _GlobalPooling1D(Layer):
             batch, channels = input_shape[0], input_shape[1]
             return (batch, channels, 1) if self.keepdims else (batch, channels)
         batch, channels = input_shape[0], input_shape[2]
-        return (batch, 1, channels) if self.keepdims else (batch, channels)
+        return _swap(self, (batch, 1, channels)) if self.keepdims else (batch, channels)
 
     def call(self, inputs):
         _check_call(self, inputs)

@@ -29,10 +29,13 @@ marks padded steps: they leave the state unchanged.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from minidl.errors import ArgumentTypeError
 from minidl import activations, initializers, ops, random, regularizers
-from minidl.layers.base import Layer
+from minidl.layers.base import Layer, check_positive_int, to_snake_case
 from minidl.layers.node import is_symbolic
 from minidl.layers.stacked_rnn_cells import flatten_states
 from minidl.ops.gru_reset_before import gru_reset_before
@@ -42,9 +45,29 @@ from minidl._kernels import RECURRENT_ACTIVATIONS
 
 
 def _rate(label, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+    """A dropout rate in [0, 1): a TypeError (also a ValueError) for what is not a number, as Keras, a
+    ValueError outside the range (Keras clips it silently)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise ArgumentTypeError(f"{label}: {name} must be a number in [0, 1), received "
+                                f"{value!r}.")
+    if not 0 <= value < 1:
         raise ValueError(f"{label}: {name} must be a number in [0, 1), received {value!r}.")
     return float(value)
+
+
+def check_implementation(label, implementation, recurrent_dropout):
+    """Keras 2's ``implementation`` of LSTM and GRU (and their cells): 1 or 2 (the same
+    results in minidl; the config keeps it), 0 accepted with Keras's deprecation
+    warning; with ``recurrent_dropout`` Keras switches to 1, and the config says so."""
+    if isinstance(implementation, bool) or implementation not in (0, 1, 2):
+        raise ValueError(f"{label}: implementation must be 1 or 2, received "
+                         f"{implementation!r}.")
+    if implementation == 0:
+        warnings.warn(f"{label}: implementation=0 is deprecated (as in Keras); it runs as "
+                      "implementation=1.", DeprecationWarning, stacklevel=4)
+    if recurrent_dropout and implementation != 1:
+        return 1
+    return int(implementation)
 
 
 class _SequenceLayer(Layer):
@@ -107,14 +130,12 @@ class _Recurrent(_SequenceLayer):
                  unroll=False, time_major=False, **kwargs):
         super().__init__(**kwargs)
         label = self._label()
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"{label}: units must be a positive integer, received {units!r}.")
         for name, constraint in (("kernel_constraint", kernel_constraint),
                                  ("recurrent_constraint", recurrent_constraint),
                                  ("bias_constraint", bias_constraint)):
             if constraint is not None:
                 raise ValueError(f"{label}: {name} is not supported yet; leave it None.")
-        self.units = int(units)
+        self.units = check_positive_int(label, "units", units)
         self.activation = self._activation("activation", activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -133,6 +154,7 @@ class _Recurrent(_SequenceLayer):
         self.unroll = bool(unroll)  # the same math either way: minidl never unrolls
         self.time_major = bool(time_major)
         self.kernel = self.recurrent_kernel = self.bias = None
+        self.kernel_constraint = self.recurrent_constraint = self.bias_constraint = None
         self._input_dim = None
         self._state_values = None  # a stateful layer's states between calls (arrays)
 
@@ -166,14 +188,16 @@ class _Recurrent(_SequenceLayer):
             )
         self._input_dim = input_shape[-1]
         width = self._gates * self.units
-        self.kernel = self.add_weight("kernel", (self._input_dim, width),
+        cell = self._cell_name()  # Keras 2 names them "lstm/lstm_cell/kernel"
+        self.kernel = self.add_weight(f"{cell}/kernel", (self._input_dim, width),
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width),
+        self.recurrent_kernel = self.add_weight(f"{cell}/recurrent_kernel", (self.units, width),
                                                 initializer=self.recurrent_initializer,
                                                 regularizer=self.recurrent_regularizer)
         if self.use_bias:
-            self.bias = self.add_weight("bias", self._bias_shape(), initializer=self._bias_init(),
+            self.bias = self.add_weight(f"{cell}/bias", self._bias_shape(),
+                                        initializer=self._bias_init(),
                                         regularizer=self.bias_regularizer)
         if self.stateful and self._state_values is None:  # zeros, as Keras 2's build makes
             self.reset_states(batch_size=input_shape[1 if self.time_major else 0])  # (if known)
@@ -183,6 +207,40 @@ class _Recurrent(_SequenceLayer):
 
     def _bias_init(self):
         return self.bias_initializer
+
+    # --- the cell ----------------------------------------------------------------
+    _cell_class = "SimpleRNNCell"
+    _layer_only = ("name", "trainable", "dtype", "batch_input_shape", "return_sequences",
+                   "return_state", "go_backwards", "stateful", "unroll", "time_major",
+                   "activity_regularizer")
+
+    def _cell_name(self):
+        return to_snake_case(self._cell_class)  # "lstm_cell", as Keras 2 names it
+
+    @property
+    def cell(self):
+        """Keras 2's ``layer.cell``: one step of this layer, a SimpleRNNCell, LSTMCell or
+        GRUCell with the layer's arguments, named "lstm_cell" (...), that shares the
+        layer's weights (``layer.cell.kernel is layer.kernel`` once built).
+
+        minidl runs the whole sequence in one fused op (``ops.lstm``), not step by step
+        through the cell; the cell is there to read (its config, its weights) or to run
+        one step.  It is not a sublayer: the weights are counted once, in the layer."""
+        from minidl.layers import rnn_cells  # (rnn_cells imports this module)
+
+        cell = vars(self).get("_cell")
+        if cell is None:
+            config = {key: getattr(self, key, value) for key, value in self.get_config().items()
+                      if key not in self._layer_only}
+            cell = getattr(rnn_cells, self._cell_class)(name=self._cell_name(),
+                                                       dtype=self.dtype, **config)
+            object.__setattr__(self, "_cell", cell)  # untracked: not a second owner
+        if self.kernel is not None and cell.kernel is not self.kernel:
+            cell.kernel, cell.recurrent_kernel = self.kernel, self.recurrent_kernel
+            if self.use_bias:
+                cell.bias = self.bias
+            cell.built = True
+        return cell
 
     # --- shapes ----------------------------------------------------------------
     def compute_output_shape(self, input_shape):
@@ -219,6 +277,9 @@ class _Recurrent(_SequenceLayer):
                 mask = mask.T
         if self.time_major:
             inputs = ops.transpose(inputs, (1, 0, 2))
+        if inputs.shape[1] == 0:
+            raise ValueError(f"{self._label()} received sequences of 0 timesteps (input shape "
+                             f"{tuple(inputs.shape)}): there is no step to read.")
         n = inputs.shape[0]
         states = self._initial_states(initial_state, n)
         if training and self.dropout:
@@ -242,6 +303,24 @@ class _Recurrent(_SequenceLayer):
             output = sequence[:, -1]  # 0 for a sequence with no real step (Keras's rule)
         return [output, *finals] if self.return_state else output
 
+    @property
+    def zero_output_for_mask(self):
+        """Keras 2's flag: padded steps output 0 (True inside a Bidirectional that
+        returns sequences) rather than the last real step's output."""
+        return self._zero_output_for_mask
+
+    @zero_output_for_mask.setter
+    def zero_output_for_mask(self, value):
+        self._zero_output_for_mask = bool(value)
+
+    def get_initial_state(self, inputs):
+        """Keras 2's zero states for a batch of ``inputs``: a list of one array
+        (batch, units) of zeros per state (two for an LSTM)."""
+        shape = np.shape(inputs.data if isinstance(inputs, Tensor) else inputs)
+        batch = shape[1 if self.time_major else 0]
+        return [Tensor(np.zeros((batch, self.units), self._dtype))
+                for _ in range(self._state_count)]
+
     def _initial_states(self, initial_state, n):
         """The states to start from: ``initial_state=``, a stateful layer's last
         states, or None (zeros)."""
@@ -255,9 +334,10 @@ class _Recurrent(_SequenceLayer):
                 if self._state_values is not None:
                     raise ValueError(
                         f"{self._label()} is stateful with batch size "
-                        f"{self._state_values[0].shape[0]}, received a batch of {n}: give every "
-                        "batch the same size (or call reset_states() between sequences of "
-                        "another batch size)."
+                        f"{self._state_values[0].shape[0]}, received a batch of {n}: a stateful "
+                        "layer keeps one state per sample, so every batch must have that "
+                        "size (as in Keras: pass batch_size= to fit/predict, with a number "
+                        "of samples it divides)."
                     )
                 self.reset_states(batch_size=n)
             return [Tensor(s) for s in self._state_values]
@@ -300,10 +380,13 @@ class _Recurrent(_SequenceLayer):
                                   for _ in range(self._state_count)]
             return
         states = [states] if isinstance(states, np.ndarray) else list(states)
+        if batch_size is None:  # (nothing fixes the batch yet: the states' own)
+            batch_size = (np.shape(states[0]) or (None,))[0] if states else None
         if len(states) != self._state_count or any(
-                np.shape(s) != (np.shape(states[0])[0], self.units) for s in states):
+                np.shape(s) != (batch_size, self.units) for s in states):
             raise ValueError(f"{self._label()}: reset_states needs {self._state_count} array(s) "
-                             f"of shape (batch, {self.units}).")
+                             f"of shape ({batch_size}, {self.units}) (batch, units), received "
+                             f"shapes {[np.shape(s) for s in states]}.")
         self._state_values = [np.array(s, self.dtype) for s in states]
 
     @property
@@ -351,17 +434,15 @@ class _Recurrent(_SequenceLayer):
 
 class _Gated(_Recurrent):
     """LSTM and GRU: a recurrent_activation for the gates, and Keras's
-    ``implementation`` argument (1 or 2: the same results, kept in the config)."""
+    ``implementation`` argument (see ``check_implementation``)."""
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
                  implementation=2, **kwargs):
         super().__init__(units, activation=activation, **kwargs)
         self.recurrent_activation = self._activation("recurrent_activation",
                                                      recurrent_activation)
-        if implementation not in (1, 2):
-            raise ValueError(f"{self._label()}: implementation must be 1 or 2, received "
-                             f"{implementation!r}.")
-        self.implementation = implementation
+        self.implementation = check_implementation(self._label(), implementation,
+                                                   self.recurrent_dropout)
 
     def _extra_config(self):
         return {"recurrent_activation": self._name(self.recurrent_activation)}
@@ -373,6 +454,13 @@ class _Gated(_Recurrent):
 class SimpleRNN(_Recurrent):
     """A fully connected RNN: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel
     + bias)``."""
+
+    def __init__(self, units, **kwargs):
+        if "implementation" in kwargs:  # Keras 2 takes it, warns and ignores it
+            kwargs.pop("implementation")
+            warnings.warn("SimpleRNN: the implementation argument is deprecated (as in Keras) "
+                          "and does nothing; remove it.", DeprecationWarning, stacklevel=2)
+        super().__init__(units, **kwargs)
 
     def _run(self, inputs, states, mask, recurrent_mask, return_sequences):
         return simple_rnn(inputs, self.kernel, self.recurrent_kernel, self.bias, states[0],
@@ -390,6 +478,8 @@ class LSTM(_Gated):
     starts the forget gate's bias at 1 (so the cell remembers at first), as
     Keras does.  Two states: h (the output) and c (the cell).
     """
+
+    _cell_class = "LSTMCell"
 
     _gates = 4
     _state_count = 2
@@ -436,6 +526,7 @@ class GRU(_Gated):
     """
 
     _gates = 3
+    _cell_class = "GRUCell"
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
                  reset_after=True, **kwargs):

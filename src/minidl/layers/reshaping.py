@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import ops
-from minidl.layers.base import Layer
+from minidl.layers.base import Layer, check_positive_int
 
 
 class RepeatVector(Layer):
@@ -22,12 +22,8 @@ class RepeatVector(Layer):
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(
-                f'RepeatVector layer "{self.name}": n must be a positive integer (how many '
-                f"copies), received {n!r}."
-            )
-        self.n = int(n)
+        self.n = check_positive_int(f'RepeatVector layer "{self.name}"', "n", n,
+                                    " (how many copies)")
 
     def _check(self, input_shape):
         if len(tuple(input_shape)) != 2:
@@ -90,4 +86,4 @@ class Permute(Layer):
         return ops.transpose(inputs, (0, *self.dims))
 
     def get_config(self):
-        return {**super().get_config(), "dims": list(self.dims)}
+        return {**super().get_config(), "dims": tuple(self.dims)}  # a tuple, as tf_keras 2.21

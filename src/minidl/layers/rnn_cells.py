@@ -31,8 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import activations, initializers, ops, random, regularizers
-from minidl.layers.base import Layer
-from minidl.layers.recurrent import _rate
+from minidl.layers.base import Layer, check_positive_int
+from minidl.layers.recurrent import _rate, check_implementation
 from minidl.tensor import Tensor
 
 
@@ -50,14 +50,12 @@ class _Cell(Layer):
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         label = self._label()
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"{label}: units must be a positive integer, received {units!r}.")
         for name, constraint in (("kernel_constraint", kernel_constraint),
                                  ("recurrent_constraint", recurrent_constraint),
                                  ("bias_constraint", bias_constraint)):
             if constraint is not None:
                 raise ValueError(f"{label}: {name} is not supported yet; leave it None.")
-        self.units = int(units)
+        self.units = check_positive_int(label, "units", units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -206,16 +204,14 @@ class _Cell(Layer):
 
 class _GatedCell(_Cell):
     """LSTMCell and GRUCell: a ``recurrent_activation`` for the gates, and Keras's
-    ``implementation`` (1 or 2: the same results, kept in the config)."""
+    ``implementation`` (see ``recurrent.check_implementation``)."""
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
                  implementation=2, **kwargs):
         super().__init__(units, activation=activation, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
-        if implementation not in (1, 2):
-            raise ValueError(f"{self._label()}: implementation must be 1 or 2, received "
-                             f"{implementation!r}.")
-        self.implementation = implementation
+        self.implementation = check_implementation(self._label(), implementation,
+                                                   self.recurrent_dropout)
 
     def _extra_config(self):
         return {"recurrent_activation": activations.serialize(self.recurrent_activation)}

@@ -31,7 +31,7 @@ import numpy as np
 
 from minidl import activations, ops, random
 from minidl._kernels import RECURRENT_ACTIVATIONS
-from minidl.layers.base import Layer
+from minidl.layers.base import Layer, name_weights_under
 from minidl.layers.recurrent import _SequenceLayer
 from minidl.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from minidl.layers.stacked_rnn_cells import (
@@ -109,7 +109,10 @@ class RNN(_SequenceLayer):
         self._input_dim = input_shape[-1]
         batch = input_shape[1] if self.time_major else input_shape[0]
         if isinstance(self.cell, Layer):
+            built = self.cell.built  # (a cell built before keeps its weights' names)
             self.cell.maybe_build((batch, self._input_dim))
+            if not built:
+                name_weights_under(self.name, self.cell)
 
     def _check_state_shapes(self, shapes):
         """The inputs after the sequence are initial states: one (batch, size) per state."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl.layers.base import Layer
+from minidl.layers.base import Layer, name_weights_under
 from minidl.tensor import Tensor
 
 
@@ -109,7 +109,10 @@ class StackedRNNCells(Layer):
         shape = tuple(input_shape)
         for cell in self.cells:
             if isinstance(cell, Layer):
+                built = cell.built  # (a cell built before keeps its weights' names)
                 cell.maybe_build(shape)
+                if not built:
+                    name_weights_under(self.name, cell)
             shape = (shape[0], output_size(cell))
 
     def get_initial_state(self, inputs=None, batch_size=None, dtype=None):

@@ -29,9 +29,9 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import ops
-from minidl.layers.base import Layer
+from minidl.layers.base import Layer, name_weights_under
 from minidl.layers.node import is_symbolic
-from minidl.layers.recurrent import _Recurrent
+from minidl.layers.recurrent import _Recurrent, _SequenceLayer
 from minidl.tensor import Tensor
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -61,13 +61,17 @@ class Bidirectional(Layer):
         if backward_layer is not None and (
                 backward_layer.go_backwards == layer.go_backwards
                 or backward_layer.return_sequences != layer.return_sequences
-                or backward_layer.return_state != layer.return_state):
+                or backward_layer.return_state != layer.return_state
+                or backward_layer.stateful != layer.stateful):
             raise ValueError(
                 f"{label}: backward_layer must read the other way (go_backwards "
-                f"{not layer.go_backwards}) and share return_sequences and return_state with "
-                "layer.")
+                f"{not layer.go_backwards}) and share return_sequences, return_state and "
+                "stateful with layer.")
         # the given layers are kept as configs (as layers, their weights would be tracked)
         self._layer_config = serialize(layer)
+        # Keras 2's ``bidirectional.layer``: the layer given, never built here (the two
+        # copies below do the work); untracked, so its weights are not the wrapper's
+        object.__setattr__(self, "layer", layer)
         self._backward_config = None if backward_layer is None else serialize(backward_layer)
         self.forward_layer = self._copy(layer, "forward_", layer.go_backwards)
         self.backward_layer = self._copy(backward_layer or layer, "backward_",
@@ -78,6 +82,7 @@ class Bidirectional(Layer):
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
+        self.stateful = layer.stateful
         self._initial_weights = weights
 
     @staticmethod
@@ -88,23 +93,33 @@ class Bidirectional(Layer):
         return type(layer).from_config(config)
 
     def build(self, input_shape):
-        self.forward_layer.maybe_build(input_shape)
-        self.backward_layer.maybe_build(input_shape)
+        input_shape = _SequenceLayer._sequence_shape(input_shape)  # (not the states')
+        for recurrent in (self.forward_layer, self.backward_layer):
+            recurrent.maybe_build(input_shape)
+            name_weights_under(self.name, recurrent)
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
 
     def __call__(self, inputs, *args, initial_state=None, **kwargs):
-        if initial_state is not None and any(
-                is_symbolic(s) for s in (initial_state if isinstance(initial_state, (list, tuple))
-                                         else [initial_state])):
+        """``layer(x)``, ``layer(x, initial_state=[h_fw, c_fw, h_bw, c_bw])`` or
+        ``layer([x, *states])``: the first half of the states starts the forward layer,
+        the second half the backward one.  States from other layers of a functional
+        model become inputs of this layer, as in Keras."""
+        if isinstance(inputs, (list, tuple)) and len(inputs) > 1 and initial_state is None:
+            inputs, initial_state = inputs[0], list(inputs[1:])
+        if initial_state is None:
+            return super().__call__(inputs, *args, **kwargs)
+        if not isinstance(initial_state, (list, tuple)) or len(initial_state) != 2 * (
+                self.forward_layer._state_count):
             raise ValueError(
-                f'Bidirectional layer "{self.name}": initial_state from other layers of a '
-                "functional model is not supported yet (only arrays or tensors when called "
-                "directly); give the initial states to the wrapped layers' own calls instead.")
-        if initial_state is not None:
-            kwargs["initial_state"] = initial_state
-        return super().__call__(inputs, *args, **kwargs)
+                f'Bidirectional layer "{self.name}": initial_state must be a list of '
+                f"{2 * self.forward_layer._state_count} states, the forward layer's then the "
+                f"backward layer's, received {initial_state!r}.")
+        initial_state = list(initial_state)
+        if is_symbolic(inputs) or any(is_symbolic(s) for s in initial_state):
+            return super().__call__([inputs, *initial_state], *args, **kwargs)
+        return super().__call__(inputs, *args, initial_state=initial_state, **kwargs)
 
     def _merge(self, forward, backward):
         if self.merge_mode == "concat":
@@ -118,6 +133,10 @@ class Bidirectional(Layer):
         return [forward, backward]
 
     def call(self, inputs, mask=None, training=None, initial_state=None):
+        if isinstance(inputs, (list, tuple)):  # [sequence, *initial states]
+            inputs, initial_state = inputs[0], list(inputs[1:])
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
         forward_state = backward_state = None
         if initial_state is not None:
             half = len(initial_state) // 2
@@ -139,7 +158,8 @@ class Bidirectional(Layer):
         return output
 
     def compute_output_shape(self, input_shape):
-        shape = self.forward_layer.compute_output_shape(input_shape)
+        shape = self.forward_layer.compute_output_shape(
+            _SequenceLayer._sequence_shape(input_shape))
         states = []
         if self.return_state:
             shape, *states = shape
@@ -162,8 +182,23 @@ class Bidirectional(Layer):
         return masks if len(masks) > 1 else masks[0]
 
     def reset_states(self, states=None):
-        self.forward_layer.reset_states()
-        self.backward_layer.reset_states()
+        """As Keras 2: both layers' states back to zeros, or to ``states`` (a list: the
+        forward layer's states, then the backward layer's).  A refused call changes
+        neither layer."""
+        if not self.stateful:
+            raise AttributeError(f'Bidirectional layer "{self.name}": reset_states() is for '
+                                 "stateful layers (stateful=True).")
+        if states is not None and not isinstance(states, (list, tuple)):
+            raise ValueError(f'Bidirectional layer "{self.name}": reset_states(states=...) '
+                             f"takes a list of states, received {type(states).__name__}.")
+        before = [self.forward_layer._state_values, self.backward_layer._state_values]
+        half = None if states is None else len(states) // 2
+        try:
+            self.forward_layer.reset_states(None if states is None else states[:half])
+            self.backward_layer.reset_states(None if states is None else states[half:])
+        except Exception:
+            self.forward_layer._state_values, self.backward_layer._state_values = before
+            raise
 
     def get_config(self):
         config = {**super().get_config(), "layer": self._layer_config,
@@ -217,7 +252,12 @@ class TimeDistributed(Layer):
 
     def build(self, input_shape):
         self._check(input_shape)
+        built = self.layer.built
         self.layer.maybe_build((None, *input_shape[2:]))
+        if not built:  # Keras 2 names them "time_distributed/kernel", not "dense/kernel"
+            for weight in self.layer.weights:
+                if weight.name and weight.name.startswith(f"{self.layer.name}/"):
+                    weight.name = f"{self.name}/{weight.name[len(self.layer.name) + 1:]}"
 
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
@@ -254,7 +294,9 @@ class TimeDistributed(Layer):
         inner_mask = self._fold_mask(inputs, mask)
         if self.layer._makes_masks or (inner_mask is not None and self.layer.supports_masking):
             folded = np.reshape(getattr(inputs, "data", inputs), (batch * steps, *inputs.shape[2:]))
-            output_mask = self.layer.compute_mask(Tensor(folded, dtype=folded.dtype), inner_mask)
+            if folded.dtype.kind in "fc":  # (word indices stay an integer array)
+                folded = Tensor(folded, dtype=folded.dtype)
+            output_mask = self.layer.compute_mask(folded, inner_mask)
             if output_mask is not None:
                 output_mask = np.asarray(getattr(output_mask, "data", output_mask), dtype=bool)
                 return output_mask.reshape((batch, steps, *output_mask.shape[1:]))

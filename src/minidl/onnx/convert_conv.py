@@ -58,14 +58,18 @@ def channels_last(b, x, rank, base):
 
 
 def _conv(b, layer, x, input_shape, kernel, strides, pads, dilations):
-    """Conv (+ bias + activation) of a channels-last input; ``kernel`` in ONNX's layout."""
+    """Conv (+ bias + activation) of a channels-last input (or, for a layer with
+    ``data_format="channels_first"``, of a channels-first one); ``kernel`` in ONNX's
+    layout, ``group`` the layer's ``groups``."""
     rank = len(input_shape)
+    first = _is_channels_first(layer)
     weights = b.constant(kernel, f"{layer.name}/kernel")
-    nchw = channels_first(b, x, rank, layer.name)
+    nchw = x if first else channels_first(b, x, rank, layer.name)
     y = b.node("Conv", [nchw, weights], layer.name, kernel_shape=list(kernel.shape[2:]),
-               strides=list(strides), pads=list(pads), dilations=list(dilations))
-    y = add_bias(b, layer, channels_last(b, y, rank, layer.name))
-    return apply_activation(b, layer, y)
+               strides=list(strides), pads=list(pads), dilations=list(dilations),
+               group=getattr(layer, "groups", 1))
+    y = apply_activation(b, layer, add_bias(b, layer, channels_last(b, y, rank, layer.name)))
+    return channels_first(b, y, rank, layer.name) if first else y
 
 
 @converter(Conv2D)
@@ -82,7 +86,8 @@ def conv1d(b, layer, x, input_shape):
     kernel = layer.kernel.numpy().transpose(2, 1, 0)  # (k, in, out) -> (out, in, k)
     span = layer.dilation_rate * (layer.kernel_size - 1) + 1
     if layer.padding == "same":
-        pads = same_pads(input_shape[1:2], [span], [layer.strides])
+        steps = input_shape[2:3] if _is_channels_first(layer) else input_shape[1:2]
+        pads = same_pads(steps, [span], [layer.strides])
     elif layer.padding == "causal":
         pads = [span - 1, 0]
     else:
@@ -90,13 +95,21 @@ def conv1d(b, layer, x, input_shape):
     return _conv(b, layer, x, input_shape, kernel, [layer.strides], pads, [layer.dilation_rate])
 
 
+def _is_channels_first(layer):
+    return getattr(layer, "data_format", "channels_last") == "channels_first"
+
+
 def _pool(b, layer, x, input_shape, op, windows, strides):
+    """ONNX pools channels-first: a channels-last layer's input is transposed there
+    and back; a ``data_format="channels_first"`` layer's is already in that layout."""
     rank = len(input_shape)
-    pads = (same_pads(input_shape[1:rank - 1], windows, strides)
+    first = _is_channels_first(layer)
+    spatial = input_shape[2:] if first else input_shape[1:rank - 1]
+    pads = (same_pads(spatial, windows, strides)
             if layer.padding == "same" else [0] * (2 * (rank - 2)))
-    y = b.node(op, [channels_first(b, x, rank, layer.name)], layer.name,
+    y = b.node(op, [x if first else channels_first(b, x, rank, layer.name)], layer.name,
                kernel_shape=list(windows), strides=list(strides), pads=pads)
-    return channels_last(b, y, rank, layer.name)
+    return y if first else channels_last(b, y, rank, layer.name)
 
 
 @converter(MaxPooling2D)

@@ -139,7 +139,11 @@ identity.keeps_mask = True  # minidl's call returns its input, with the input's 
 
 @converter(Flatten)
 def flatten(b, layer, x, input_shape):
-    """(N, d1, d2, ...) -> (N, d1 * d2 * ...), row-major over the channels-last axes."""
+    """(N, d1, d2, ...) -> (N, d1 * d2 * ...), row-major over the channels-last axes
+    (``data_format="channels_first"``: the channels moved last first, as the layer does)."""
+    rank = len(input_shape)
+    if layer.data_format == "channels_first" and rank > 2:
+        x = b.transpose(x, [0, *range(2, rank), 1], layer.name)
     return b.node("Flatten", [x], layer.name, axis=1)
 
 

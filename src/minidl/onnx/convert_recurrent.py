@@ -327,15 +327,23 @@ def _bidirectional_node(b, layer, x, input_shape, mask):
 @converter(Bidirectional, masks=True, any_length=True)
 def bidirectional(b, layer, x, input_shape, mask=None):
     """Forward and backward outputs merged (``merge_mode``), then with
-    ``return_state`` the forward layer's final states and the backward one's."""
-    if _one_node(layer):
+    ``return_state`` the forward layer's final states and the backward one's.
+    Initial states given as inputs (``layer([x, *states])``: the forward layer's,
+    then the backward layer's) start the two directions, each its own node."""
+    initial_states = []
+    if isinstance(x, list):  # [sequence, *initial states]
+        (x, *initial_states), input_shape = x, input_shape[0]
+    if isinstance(mask, list):
+        mask = mask[0]
+    if _one_node(layer) and not initial_states:
         (forward, last_f, states_f), (backward, last_b, states_b) = _bidirectional_node(
             b, layer, x, input_shape, mask)
-    else:  # e.g. a backward_layer of another class: two nodes
+    else:  # e.g. a backward_layer of another class, or initial states: two nodes
+        half = len(initial_states) // 2
         forward, last_f, states_f = _one_direction(b, layer, layer.forward_layer, x,
-                                                   input_shape, mask, [])
+                                                   input_shape, mask, initial_states[:half])
         backward, last_b, states_b = _one_direction(b, layer, layer.backward_layer, x,
-                                                    input_shape, mask, [])
+                                                    input_shape, mask, initial_states[half:])
         if backward is not None:  # reversed as minidl's Bidirectional does
             backward = _reverse_steps(b, backward, layer.name)
     if not layer.return_sequences:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidl.errors import ArgumentTypeError
+
 _SIDES = ("pre", "post")
 
 
@@ -41,7 +43,8 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         )
     if maxlen is not None and (isinstance(maxlen, bool) or not isinstance(
             maxlen, (int, np.integer)) or maxlen < 0):
-        raise ValueError(f"pad_sequences: maxlen must be None or an integer >= 0, received {maxlen!r}.")
+        error = ValueError if isinstance(maxlen, (int, np.integer)) else ArgumentTypeError
+        raise error(f"pad_sequences: maxlen must be None or an integer >= 0, received {maxlen!r}.")
     lengths, entry_shape = _lengths_and_entry_shape(sequences)
     if maxlen is None:
         maxlen = max(lengths, default=0)
