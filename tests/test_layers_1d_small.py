@@ -169,7 +169,11 @@ def test_masks_as_keras(name):
     np.testing.assert_allclose(model.predict(PADDED, verbose=0), KERAS_MASKED_LSTM[name],
                                rtol=1e-5, atol=1e-6)
     mask = np.array([[True, False, True, True]])
-    out = MIDDLE[name]()(np.ones((1, 4, 3), np.float32), mask=mask)
+    x = np.ones((1, 4, 3), np.float32)
+    x[0, 1] = 0
+    masked = layers.Masking()(x)  # (an explicit mask= is a TypeError for these, as in Keras 2)
+    np.testing.assert_array_equal(masked._keras_mask, mask)
+    out = MIDDLE[name]()(masked)
     if name == "spatial_dropout":
         np.testing.assert_array_equal(out._keras_mask, mask)
     else:

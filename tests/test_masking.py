@@ -138,9 +138,24 @@ def test_masking_config_and_save_load(tmp_path):
         layers.Masking(mask_value="zero")
 
 
-def test_a_mask_given_to_a_layer_whose_call_takes_none_is_passed_on():
-    out = layers.Dense(2)(X, mask=MASK)
-    np.testing.assert_array_equal(out._keras_mask, MASK)
+def test_a_mask_given_to_a_layer_whose_call_takes_none_is_a_type_error_as_keras_2():
+    # tf_keras 2.21: "Dense.call() got an unexpected keyword argument 'mask'"; a layer whose
+    # call takes **kwargs gets it there
+    dense = layers.Dense(2)
+    with pytest.raises(TypeError, match=r"Dense.call\(\) got an unexpected keyword argument 'mask'"):
+        dense(X, mask=MASK)
+    assert not dense.built  # refused before anything changed
+
+    class Doubles(layers.Layer):
+        def call(self, inputs, **kwargs):
+            self.seen = kwargs.get("mask")
+            return inputs * 2
+
+    doubles = Doubles()
+    doubles(X, mask=MASK)
+    np.testing.assert_array_equal(doubles.seen, MASK)
+    masked = layers.Masking()(X)  # the way a mask reaches a layer that takes none
+    np.testing.assert_array_equal(layers.Dense(2)(masked)._keras_mask, MASK)
 
 
 def test_a_model_used_as_a_layer_keeps_its_output_mask():

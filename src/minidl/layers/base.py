@@ -175,6 +175,9 @@ class Layer:
             p.kind is p.VAR_KEYWORD for p in params.values()
         )
         cls._call_takes_mask = "mask" in params
+        # an explicit mask= goes to call when call names it or takes **kwargs (Keras 2)
+        cls._call_accepts_mask = cls._call_takes_mask or any(
+            p.kind is p.VAR_KEYWORD for p in params.values())
         positional = [name for name, p in params.items()
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         # model(x, True): call(self, inputs, training=None) takes training second, as
@@ -358,6 +361,11 @@ class Layer:
         record the call for the functional API and give KerasTensors.
         ``training``: see the module docstring.
         """
+        if "mask" in kwargs and not self._call_accepts_mask:
+            raise TypeError(
+                f"{type(self).__name__}.call() got an unexpected keyword argument 'mask' "
+                f'(layer "{self.name}" takes no mask; as in Keras, a mask reaches the layers '
+                "after a Masking or Embedding(mask_zero=True) by itself).")
         thread = _get_ident()
         outer = _training_now.get(thread, _OUTSIDE)
         position = self._training_position
@@ -387,8 +395,8 @@ class Layer:
             elif isinstance(inputs, (list, tuple)):
                 masks = [getattr(x, "_keras_mask", None) for x in inputs]
                 mask = masks if any(m is not None for m in masks) else None
-            if "mask" in kwargs:  # given: it wins (and reaches call only if call takes it)
-                mask = kwargs["mask"] if self._call_takes_mask else kwargs.pop("mask")
+            if "mask" in kwargs:  # given: it wins
+                mask = kwargs["mask"]
             elif mask is not None and self._call_takes_mask:
                 kwargs["mask"] = mask
             if args or kwargs:

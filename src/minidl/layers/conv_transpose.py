@@ -102,6 +102,9 @@ class Conv1DTranspose(Conv1D):
                          kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
                          **kwargs)
         label = f'Conv1DTranspose layer "{self.name}"'
+        if self.data_format != "channels_last":  # (Conv1D takes it; this layer does not yet)
+            raise ValueError(f"{label}: data_format must be 'channels_last' (batch, steps, "
+                             f"channels), received {data_format!r}.")
         self.padding = check_padding(padding, label, ("valid", "same"))  # no "causal"
         self.output_padding = None
         if output_padding is not None:
@@ -138,7 +141,7 @@ class Conv1DTranspose(Conv1D):
         return self.activation(y)
 
     def get_config(self):
-        output_padding = None if self.output_padding is None else [self.output_padding]
+        output_padding = None if self.output_padding is None else (self.output_padding,)
         return {**super().get_config(), "output_padding": output_padding}
 
 
