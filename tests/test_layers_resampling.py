@@ -44,9 +44,9 @@ def test_shapes_as_in_keras(make, input_shape, output_shape, called):
 def test_defaults_and_configs_as_in_keras():
     """Keras's defaults: size (2, 2) nearest, padding (1, 1), cropping ((0, 0), (0, 0))."""
     configs = {
-        layers.UpSampling2D: {"size": [2, 2], "interpolation": "nearest"},
-        layers.ZeroPadding2D: {"padding": [[1, 1], [1, 1]]},
-        layers.Cropping2D: {"cropping": [[0, 0], [0, 0]]},
+        layers.UpSampling2D: {"size": (2, 2), "interpolation": "nearest"},  # tuples, as tf_keras
+        layers.ZeroPadding2D: {"padding": ((1, 1), (1, 1))},
+        layers.Cropping2D: {"cropping": ((0, 0), (0, 0))},
     }
     for cls, expected in configs.items():
         config = cls().get_config()

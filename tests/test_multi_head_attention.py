@@ -233,7 +233,7 @@ def test_functional_summary_save_and_load(tmp_path):
     lines = []
     model.summary(print_fn=lines.append)
     text = "\n".join(lines)
-    assert "multi_head_attention (MultiHe  (None, 4, 5)         155" in text
+    assert " multi_head_attention (Mult  (None, 4, 5)                 155       " in text  # tf_keras 2.21
     assert "self (MultiHeadAttention)" not in text and "Total params: 298" in text
     x = values(5, [(3, 4, 5), (3, 6, 6)])
     predicted = model.predict(x, verbose=0)

@@ -124,8 +124,9 @@ class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
         return {
             **super().get_config(),
             "filters": self.filters,
-            "kernel_size": list(self.kernel_size),
-            "strides": list(self.strides),
+            "kernel_size": tuple(self.kernel_size),
+            "strides": tuple(self.strides),
+            "dilation_rate": (1, 1),  # (only (1, 1) is taken)
             "padding": self.padding,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,

@@ -81,7 +81,7 @@ class Conv2DTranspose(Conv2D):
         return self.activation(y)
 
     def get_config(self):
-        output_padding = None if self.output_padding is None else list(self.output_padding)
+        output_padding = None if self.output_padding is None else tuple(self.output_padding)
         return {**super().get_config(), "output_padding": output_padding}
 
 

@@ -219,7 +219,7 @@ class Dropout(Layer):
         return noise_shape
 
     def get_config(self):
-        noise_shape = None if self.noise_shape is None else list(self.noise_shape)
+        noise_shape = None if self.noise_shape is None else tuple(self.noise_shape)
         return {**super().get_config(), "rate": self.rate, "noise_shape": noise_shape,
                 "seed": self.seed}
 
@@ -298,4 +298,4 @@ class Reshape(Layer):
         return ops.reshape(inputs, (inputs.shape[0], *self._output_shape))
 
     def get_config(self):
-        return {**super().get_config(), "target_shape": list(self.target_shape)}
+        return {**super().get_config(), "target_shape": tuple(self.target_shape)}

@@ -56,8 +56,8 @@ class _Pooling2D(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "pool_size": list(self.pool_size),
-            "strides": list(self.strides),
+            "pool_size": tuple(self.pool_size),
+            "strides": tuple(self.strides),
             "padding": self.padding,
         }
 

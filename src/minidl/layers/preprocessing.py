@@ -184,7 +184,7 @@ class Normalization(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "axis": list(self.axis),
+            "axis": tuple(self.axis),
             "invert": self.invert,
             "mean": None if self.input_mean is None else self.input_mean.tolist(),
             "variance": None if self.input_variance is None else self.input_variance.tolist(),

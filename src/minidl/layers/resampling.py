@@ -84,7 +84,7 @@ class UpSampling2D(Layer):
         return resampling.upsample2d(inputs, self.size, self.interpolation)
 
     def get_config(self):
-        return {**super().get_config(), "size": list(self.size), "interpolation": self.interpolation}
+        return {**super().get_config(), "size": tuple(self.size), "interpolation": self.interpolation}
 
 
 class ZeroPadding2D(Layer):
@@ -110,7 +110,7 @@ class ZeroPadding2D(Layer):
         return resampling.zero_pad2d(inputs, self.padding)
 
     def get_config(self):
-        return {**super().get_config(), "padding": [list(pair) for pair in self.padding]}
+        return {**super().get_config(), "padding": tuple(tuple(pair) for pair in self.padding)}
 
 
 class Cropping2D(Layer):
@@ -141,4 +141,4 @@ class Cropping2D(Layer):
         return resampling.crop2d(inputs, self.cropping)
 
     def get_config(self):
-        return {**super().get_config(), "cropping": [list(pair) for pair in self.cropping]}
+        return {**super().get_config(), "cropping": tuple(tuple(pair) for pair in self.cropping)}

@@ -315,7 +315,7 @@ class TextVectorization(Layer):
             "max_tokens": self.max_tokens,
             "standardize": _step_name(self.standardize),
             "split": _step_name(self.split),
-            "ngrams": list(self.ngrams) if isinstance(self.ngrams, tuple) else self.ngrams,
+            "ngrams": tuple(self.ngrams) if isinstance(self.ngrams, (tuple, list)) else self.ngrams,
             "output_mode": self.output_mode,
             "output_sequence_length": self.output_sequence_length,
             "pad_to_max_tokens": self.pad_to_max_tokens,
