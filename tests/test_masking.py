@@ -156,6 +156,11 @@ def test_a_mask_given_to_a_layer_whose_call_takes_none_is_a_type_error_as_keras_
     np.testing.assert_array_equal(doubles.seen, MASK)
     masked = layers.Masking()(X)  # the way a mask reaches a layer that takes none
     np.testing.assert_array_equal(layers.Dense(2)(masked)._keras_mask, MASK)
+    # a model takes mask= (Keras 2's Sequential and functional calls name it)
+    sequential = minidl.Sequential([layers.Dense(2, input_shape=(3, 2))])
+    assert sequential(X, mask=MASK).shape == (2, 3, 2)
+    inputs = minidl.Input((3, 2))
+    assert minidl.Model(inputs, layers.Dense(2)(inputs))(X, mask=MASK).shape == (2, 3, 2)
 
 
 def test_a_model_used_as_a_layer_keeps_its_output_mask():

@@ -157,6 +157,8 @@ class Layer:
     _call_takes_training = False
     _training_position = None  # where call takes training among its positional arguments
     _call_takes_mask = False
+    _explicit_mask = "refuse"  # see __init_subclass__
+    _drops_explicit_mask = False  # True for models
     _makes_masks = False  # compute_mask is overridden: it may make a mask from none
     supports_masking = False  # Keras's flag: pass an input's mask on to the output
     _training_default = None
@@ -175,9 +177,12 @@ class Layer:
             p.kind is p.VAR_KEYWORD for p in params.values()
         )
         cls._call_takes_mask = "mask" in params
-        # an explicit mask= goes to call when call names it or takes **kwargs (Keras 2)
-        cls._call_accepts_mask = cls._call_takes_mask or any(
-            p.kind is p.VAR_KEYWORD for p in params.values())
+        # what an explicit mask= does: call gets it when it names it or takes **kwargs, a
+        # model drops it (its layers find their masks), any other layer refuses it (Keras 2)
+        if cls._call_takes_mask or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            cls._explicit_mask = "pass"
+        else:
+            cls._explicit_mask = "drop" if cls._drops_explicit_mask else "refuse"
         positional = [name for name, p in params.items()
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         # model(x, True): call(self, inputs, training=None) takes training second, as
@@ -361,7 +366,7 @@ class Layer:
         record the call for the functional API and give KerasTensors.
         ``training``: see the module docstring.
         """
-        if "mask" in kwargs and not self._call_accepts_mask:
+        if "mask" in kwargs and self._explicit_mask == "refuse":
             raise TypeError(
                 f"{type(self).__name__}.call() got an unexpected keyword argument 'mask' "
                 f'(layer "{self.name}" takes no mask; as in Keras, a mask reaches the layers '
@@ -396,7 +401,7 @@ class Layer:
                 masks = [getattr(x, "_keras_mask", None) for x in inputs]
                 mask = masks if any(m is not None for m in masks) else None
             if "mask" in kwargs:  # given: it wins
-                mask = kwargs["mask"]
+                mask = kwargs["mask"] if self._explicit_mask == "pass" else kwargs.pop("mask")
             elif mask is not None and self._call_takes_mask:
                 kwargs["mask"] = mask
             if args or kwargs:

@@ -52,6 +52,7 @@ class Model(Layer, Trainer):
     """Base class of every model; subclass it to write your own ``call``."""
 
     _build_marks_built = False
+    _drops_explicit_mask = True  # model(x, mask=m): the layers find their own masks
 
     def __new__(cls, *args, **kwargs):
         # Model(inputs=..., outputs=...) makes a functional model, as in Keras; so does
