@@ -101,6 +101,48 @@ class _SequenceLayer(Layer):
             return super().__call__([inputs, *initial_state], *args, **kwargs)
         return super().__call__(inputs, *args, initial_state=initial_state, **kwargs)
 
+    def _output_shapes(self, input_shape, width, state_widths):
+        """The output shape for (batch, timesteps, features) inputs (time-major ones
+        swapped): the sequence of ``width`` values per step or the last step, then a
+        (batch, w) state for each of ``state_widths`` with ``return_state``."""
+        input_shape = self._sequence_shape(input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(self._shape_message(input_shape))
+        batch, steps = input_shape[:2]
+        if self.time_major:
+            steps, batch = batch, steps
+        if self.return_sequences:
+            output = (steps, batch, width) if self.time_major else (batch, steps, width)
+        else:
+            output = (batch, width)
+        if self.return_state:
+            return [output] + [(batch, w) for w in state_widths]
+        return output
+
+    def _shape_message(self, received):
+        return (
+            f'Input of layer "{self.name}" is incompatible with the layer: expected shape '
+            f"(batch, timesteps, {self._input_dim}), received shape {tuple(received)}."
+        )
+
+    def _sequence_inputs(self, inputs, mask, initial_state):
+        """``call``'s arguments made plain: [sequence, *states] split, the sequence's
+        shape checked, the mask a boolean (batch, timesteps) array or None, and a
+        time-major sequence (timesteps, batch, features) turned batch-major."""
+        if isinstance(inputs, (list, tuple)):  # [sequence, *initial states]
+            inputs, initial_state = inputs[0], list(inputs[1:])
+        if inputs.ndim != 3 or inputs.shape[-1] != self._input_dim:
+            raise ValueError(self._shape_message(inputs.shape))
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if mask is not None:
+            mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
+            if self.time_major:
+                mask = mask.T
+        if self.time_major:
+            inputs = ops.transpose(inputs, (1, 0, 2))
+        return inputs, mask, initial_state
+
     def compute_mask(self, inputs, mask=None):
         """The input mask goes on with the sequence (``return_sequences``); the
         last output and the states have none (Keras's rule)."""
@@ -244,39 +286,10 @@ class _Recurrent(_SequenceLayer):
 
     # --- shapes ----------------------------------------------------------------
     def compute_output_shape(self, input_shape):
-        input_shape = self._sequence_shape(input_shape)
-        if len(input_shape) != 3:
-            raise ValueError(self._shape_message(input_shape))
-        batch, steps = input_shape[:2]
-        if self.time_major:
-            steps, batch = batch, steps
-        if self.return_sequences:
-            output = (steps, batch, self.units) if self.time_major else (batch, steps, self.units)
-        else:
-            output = (batch, self.units)
-        if self.return_state:
-            return [output] + [(batch, self.units)] * self._state_count
-        return output
-
-    def _shape_message(self, received):
-        return (
-            f'Input of layer "{self.name}" is incompatible with the layer: expected shape '
-            f"(batch, timesteps, {self._input_dim}), received shape {tuple(received)}."
-        )
+        return self._output_shapes(input_shape, self.units, [self.units] * self._state_count)
 
     def call(self, inputs, mask=None, training=None, initial_state=None):
-        if isinstance(inputs, (list, tuple)):  # [sequence, *initial states]
-            inputs, initial_state = inputs[0], list(inputs[1:])
-        if inputs.ndim != 3 or inputs.shape[-1] != self._input_dim:
-            raise ValueError(self._shape_message(inputs.shape))
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
-        if mask is not None:
-            mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
-            if self.time_major:
-                mask = mask.T
-        if self.time_major:
-            inputs = ops.transpose(inputs, (1, 0, 2))
+        inputs, mask, initial_state = self._sequence_inputs(inputs, mask, initial_state)
         if inputs.shape[1] == 0:
             raise ValueError(f"{self._label()} received sequences of 0 timesteps (input shape "
                              f"{tuple(inputs.shape)}): there is no step to read.")
@@ -471,18 +484,9 @@ class SimpleRNN(_Recurrent):
                           return_sequences=return_sequences)
 
 
-class LSTM(_Gated):
-    """Long short-term memory (Hochreiter & Schmidhuber 1997), Keras 2's LSTM.
-
-    Gates i, f, c, o (in that order in the weights); ``unit_forget_bias=True``
-    starts the forget gate's bias at 1 (so the cell remembers at first), as
-    Keras does.  Two states: h (the output) and c (the cell).
-    """
-
-    _cell_class = "LSTMCell"
-
-    _gates = 4
-    _state_count = 2
+class UnitForgetBias:
+    """LSTM and LSTMCell: ``unit_forget_bias=True`` starts the forget gate's bias at 1
+    (the second quarter of the (4 * units,) bias), as Keras does."""
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
                  unit_forget_bias=True, **kwargs):
@@ -504,6 +508,40 @@ class LSTM(_Gated):
     def _bias_config(self):
         return {"unit_forget_bias": self.unit_forget_bias}
 
+
+class ResetAfter:
+    """GRU and GRUCell: ``reset_after=True`` gives a bias of shape (2, 3 * units) (one
+    row for x @ kernel, one for h @ recurrent_kernel), ``False`` one of (3 * units,)."""
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
+                 reset_after=True, **kwargs):
+        super().__init__(units, activation=activation,
+                         recurrent_activation=recurrent_activation, **kwargs)
+        if not isinstance(reset_after, (bool, np.bool_)):
+            raise ValueError(f"{self._label()}: reset_after must be True or False, received "
+                             f"{reset_after!r}.")
+        self.reset_after = bool(reset_after)
+
+    def _bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "reset_after": self.reset_after}
+
+
+class LSTM(UnitForgetBias, _Gated):
+    """Long short-term memory (Hochreiter & Schmidhuber 1997), Keras 2's LSTM.
+
+    Gates i, f, c, o (in that order in the weights); ``unit_forget_bias=True``
+    starts the forget gate's bias at 1 (so the cell remembers at first), as
+    Keras does.  Two states: h (the output) and c (the cell).
+    """
+
+    _cell_class = "LSTMCell"
+
+    _gates = 4
+    _state_count = 2
+
     def _run(self, inputs, states, mask, recurrent_mask, return_sequences):
         return lstm(inputs, self.kernel, self.recurrent_kernel, self.bias, states[0], states[1],
                     mask=mask, go_backwards=self.go_backwards,
@@ -514,7 +552,7 @@ class LSTM(_Gated):
                     return_sequences=return_sequences)
 
 
-class GRU(_Gated):
+class GRU(ResetAfter, _Gated):
     """Gated recurrent unit (Cho et al. 2014), Keras 2's GRU.  Gates z, r, h.
 
     ``reset_after=True`` (Keras 2's default, and PyTorch's form): the reset gate
@@ -527,23 +565,6 @@ class GRU(_Gated):
 
     _gates = 3
     _cell_class = "GRUCell"
-
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 reset_after=True, **kwargs):
-        super().__init__(units, activation=activation,
-                         recurrent_activation=recurrent_activation, **kwargs)
-        if not isinstance(reset_after, (bool, np.bool_)):
-            raise ValueError(f"{self._label()}: reset_after must be True or False, received "
-                             f"{reset_after!r}.")
-        self.reset_after = bool(reset_after)
-
-    def _bias_shape(self):
-        if self.reset_after:
-            return (2, self._gates * self.units)
-        return (self._gates * self.units,)
-
-    def get_config(self):
-        return {**super().get_config(), "reset_after": self.reset_after}
 
     def _run(self, inputs, states, mask, recurrent_mask, return_sequences):
         op = gru if self.reset_after else gru_reset_before

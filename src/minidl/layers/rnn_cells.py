@@ -32,7 +32,7 @@ import numpy as np
 
 from minidl import activations, initializers, ops, random, regularizers
 from minidl.layers.base import Layer, check_positive_int
-from minidl.layers.recurrent import _rate, check_implementation
+from minidl.layers.recurrent import ResetAfter, UnitForgetBias, _rate, check_implementation
 from minidl.tensor import Tensor
 
 
@@ -230,32 +230,12 @@ class SimpleRNNCell(_Cell):
         return h, [h]
 
 
-class LSTMCell(_GatedCell):
+class LSTMCell(UnitForgetBias, _GatedCell):
     """One step of LSTM (gates i, f, c, o in the weights); states [h, c], output h.
     ``unit_forget_bias=True`` starts the forget gate's bias at 1, as Keras."""
 
     _gates = 4
     _state_count = 2
-
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 unit_forget_bias=True, **kwargs):
-        super().__init__(units, activation=activation,
-                         recurrent_activation=recurrent_activation, **kwargs)
-        self.unit_forget_bias = bool(unit_forget_bias)
-
-    def _bias_init(self):
-        if not self.unit_forget_bias:
-            return self.bias_initializer
-        units, init = self.units, self.bias_initializer
-
-        def forget_bias_one(shape, dtype=np.float32):
-            return np.concatenate([init((units,), dtype), np.ones(units, dtype),
-                                   init((2 * units,), dtype)])
-
-        return forget_bias_one
-
-    def _bias_config(self):
-        return {"unit_forget_bias": self.unit_forget_bias}
 
     def step(self, inputs, h, states):
         z = ops.add(self._input_product(inputs), ops.matmul(h, self.recurrent_kernel))
@@ -267,27 +247,12 @@ class LSTMCell(_GatedCell):
         return h, [h, c]
 
 
-class GRUCell(_GatedCell):
+class GRUCell(ResetAfter, _GatedCell):
     """One step of GRU (gates z, r, h in the weights); the output and the one state
     are h.  ``reset_after=True`` (Keras 2's default): bias (2, 3 * units), rows for
     x @ kernel and for h_prev @ recurrent_kernel; ``reset_after=False``: bias (3 * units,)."""
 
     _gates = 3
-
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 reset_after=True, **kwargs):
-        super().__init__(units, activation=activation,
-                         recurrent_activation=recurrent_activation, **kwargs)
-        if not isinstance(reset_after, (bool, np.bool_)):
-            raise ValueError(f"{self._label()}: reset_after must be True or False, received "
-                             f"{reset_after!r}.")
-        self.reset_after = bool(reset_after)
-
-    def _bias_shape(self):
-        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-
-    def get_config(self):
-        return {**super().get_config(), "reset_after": self.reset_after}
 
     def step(self, inputs, h, states):
         u, h_prev, rec = self.units, states[0], self.recurrent_activation

@@ -127,41 +127,11 @@ class RNN(_SequenceLayer):
                 "timestep) are not supported: concatenate them along the features axis.")
 
     def compute_output_shape(self, input_shape):
-        input_shape = self._sequence_shape(input_shape)
-        if len(input_shape) != 3:
-            raise ValueError(self._shape_message(input_shape))
-        batch, steps = input_shape[:2]
-        if self.time_major:
-            steps, batch = batch, steps
-        width = output_size(self.cell)
-        if self.return_sequences:
-            output = (steps, batch, width) if self.time_major else (batch, steps, width)
-        else:
-            output = (batch, width)
-        if self.return_state:
-            return [output] + [(batch, size) for size in self._state_sizes]
-        return output
-
-    def _shape_message(self, received):
-        return (
-            f'Input of layer "{self.name}" is incompatible with the layer: expected shape '
-            f"(batch, timesteps, {self._input_dim}), received shape {tuple(received)}."
-        )
+        return self._output_shapes(input_shape, output_size(self.cell), self._state_sizes)
 
     # --- calling -------------------------------------------------------------------
     def call(self, inputs, mask=None, training=None, initial_state=None):
-        if isinstance(inputs, (list, tuple)):  # [sequence, *initial states]
-            inputs, initial_state = inputs[0], list(inputs[1:])
-        if inputs.ndim != 3 or inputs.shape[-1] != self._input_dim:
-            raise ValueError(self._shape_message(inputs.shape))
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
-        if mask is not None:
-            mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
-            if self.time_major:
-                mask = mask.T
-        if self.time_major:
-            inputs = ops.transpose(inputs, (1, 0, 2))
+        inputs, mask, initial_state = self._sequence_inputs(inputs, mask, initial_state)
         states = self._initial_states(initial_state, inputs.shape[0])
         fused = _fused_op(self.cell)
         if fused is not None:
