@@ -497,7 +497,9 @@ def packed_gemm_calls(draw, alias=False):
                     trans_b=trans_b)
         call = Call("pack_panels", tuple(args), args, draw(seeds))
         return with_alias(draw, alias, call, ["out"], ["b"])
-    args = dict(a=a((m, k)), packed=a((max(panels, 0), k, 64)), out=a((m, n), output=True))
+    trans_a = draw(st.booleans())
+    args = dict(a=a((k, m) if trans_a else (m, k)), packed=a((max(panels, 0), k, 64)),
+                out=a((m, n), output=True), accumulate=draw(st.booleans()), trans_a=trans_a)
     call = Call("packed_gemm", tuple(args), args, draw(seeds))
     return with_alias(draw, alias, call, ["out"], ["a", "packed"])
 

@@ -32,12 +32,14 @@ def packed_pair(b, trans_b):
 @SETTINGS
 @given(m=st.integers(0, 20), k=st.integers(0, 70), n=st.integers(0, 200),
        trans_b=st.booleans(), dtype=st.sampled_from(FLOATS), seed=st.integers(0, 2**16),
-       accumulate=st.booleans())
-def test_packed_product_matches_twin_and_numpy(m, k, n, trans_b, dtype, seed, accumulate):
-    """out += a @ B, or out = a @ B without accumulate (out's old values, NaN here,
-    never read: k = 0 gives zeros)."""
+       accumulate=st.booleans(), trans_a=st.booleans())
+def test_packed_product_matches_twin_and_numpy(m, k, n, trans_b, dtype, seed, accumulate,
+                                               trans_a):
+    """out += op(a) @ B, or out = op(a) @ B without accumulate (out's old values, NaN
+    here, never read: k = 0 gives zeros); op(a) is a, or a.T with trans_a."""
     rng = np.random.default_rng(seed)
     a = rng.normal(size=(m, k)).astype(dtype)
+    given_a = np.ascontiguousarray(a.T) if trans_a else a
     b = rng.normal(size=(n, k) if trans_b else (k, n)).astype(dtype)
     ours, twin = packed_pair(b, trans_b)
     np.testing.assert_array_equal(ours, twin)  # the same layout, zeros past column n
@@ -45,7 +47,7 @@ def test_packed_product_matches_twin_and_numpy(m, k, n, trans_b, dtype, seed, ac
     results = []
     for backend, packed in ((compiled, ours), (reference, twin)):
         out = start.copy()
-        backend.packed_gemm(a, packed, out, accumulate=accumulate)
+        backend.packed_gemm(given_a, packed, out, accumulate=accumulate, trans_a=trans_a)
         results.append(out)
     expected = a.astype(np.float64) @ (b.T if trans_b else b).astype(np.float64)
     if accumulate:
@@ -75,22 +77,25 @@ def restore_threads():
     minidl.set_num_threads(before["openmp"] or before["blas"] or 1)
 
 
+@pytest.mark.parametrize("trans_a", [False, True])
 @pytest.mark.parametrize("accumulate", [True, False])
 @pytest.mark.parametrize("m", [64, 67, 200])
-def test_same_bits_on_one_and_two_threads(m, accumulate, restore_threads):
+def test_same_bits_on_one_and_two_threads(m, accumulate, trans_a, restore_threads):
     from minidl._kernels import packed_gemm
 
     k, n = 128, 512
     assert m * k * n >= packed_gemm.PARALLEL_MIN_MACS  # the rows are split between threads
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=(m, k)).astype(np.float32), rng.normal(size=(k, n)).astype(np.float32)
+    if trans_a:
+        a = np.ascontiguousarray(a.T)
     packed = np.empty(panels_shape(k, n), np.float32)
     compiled.pack_panels(b, packed)
     results = []
     for threads in (1, 2):
         minidl.set_num_threads(threads)
         out = np.ones((m, n), np.float32)
-        compiled.packed_gemm(a, packed, out, accumulate=accumulate)
+        compiled.packed_gemm(a, packed, out, accumulate=accumulate, trans_a=trans_a)
         results.append(out)
     np.testing.assert_array_equal(results[0], results[1])
 
@@ -121,6 +126,10 @@ def _bad_calls():
         "read-only out": ("writeable", (a, packed, np.zeros((4, 70), np.float32))),
         "out is a": ("shares memory", (a, np.zeros(panels_shape(6, 6), np.float32), a)),
         "panel width": ("packed", (a, np.zeros((2, 6, 32), np.float32), out)),
+        # a (4, 6) as a.T is (6, 4): k = 4 rows of B, and out needs 6 rows
+        "a.T's k differs": ("packed", (a, packed, out, True, True)),
+        "a.T's rows differ": ("shape", (a, np.zeros(panels_shape(4, 70), np.float32), out,
+                                        True, True)),
     }
 
 
@@ -160,15 +169,19 @@ def test_every_vector_copy_this_cpu_runs(dtype):
                 break
             tested += 1
             # rows left over after the full tiles: 4 (two pairs), 3 (a pair and a row), ...
-            for m, k, n in [(64, 128, 512), (9, 7, 70), (5, 300, 33), (15, 157, 512)]:
+            for m, k, n in [(64, 128, 512), (9, 7, 70), (5, 300, 33), (15, 157, 512),
+                            (157, 64, 512)]:
                 a, b = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
                 packed = np.empty(panels_shape(k, n), dtype)
                 compiled.pack_panels(b, packed)
                 expected = a.astype(np.float64) @ b
                 for accumulate in (True, False):
-                    out = np.ones((m, n), dtype)
-                    compiled.packed_gemm(a, packed, out, accumulate=accumulate)
-                    np.testing.assert_allclose(out, expected + accumulate, **tolerance(dtype, k))
+                    for trans_a, given in ((False, a), (True, np.ascontiguousarray(a.T))):
+                        out = np.ones((m, n), dtype)
+                        compiled.packed_gemm(given, packed, out, accumulate=accumulate,
+                                             trans_a=trans_a)
+                        np.testing.assert_allclose(out, expected + accumulate,
+                                                   **tolerance(dtype, k))
     finally:
         packed_gemm.choose_vector_isa(-1)
     assert tested >= 1

@@ -1,4 +1,5 @@
-/* C += A B (or C = A B) with B packed once in panels: the recurrent products of an LSTM.
+/* C += A B (or C = A B) with B packed once in panels: the recurrent products of an LSTM
+ * (and, with A given as its transpose, its weight gradient step by step).
  *
  * An LSTM step multiplies the same recurrent kernel U (units, 4 units) by a new
  * h_{t-1} (batch, units) at every step, forward, and dL/dz_t by U^T, backward.
@@ -73,7 +74,7 @@ MINIDL_DEFINE_PACK(double)
 /* One tile: C[0:R, 0:cols] += A[0:R, 0:k] times the panel's columns [0, V W), of
  * which the first ``cols`` are C's (the rest are padding, or the next tile's);
  * with add = 0, C[0:R, 0:cols] = that product (C's old values are not read). */
-#define MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, R, V, name)                        \
+#define MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, R, V, name, A_AT)                  \
 TARGET MINIDL_INLINE void name(const type *MINIDL_RESTRICT a, ptrdiff_t lda,             \
         const type *MINIDL_RESTRICT panel, ptrdiff_t k, type *MINIDL_RESTRICT c,          \
         ptrdiff_t ldc, ptrdiff_t cols, int add)                                          \
@@ -85,7 +86,7 @@ TARGET MINIDL_INLINE void name(const type *MINIDL_RESTRICT a, ptrdiff_t lda,    
     for (kk = 0; kk < k; kk++) {                                                         \
         for (v = 0; v < (V); v++) MINIDL_LOADV(b[v], panel + kk * MINIDL_PANEL + v * (W)); \
         for (r = 0; r < (R); r++) {                                                      \
-            s = a[r * lda + kk] - (vec){0};  /* a broadcast (x - 0 is x) */                                              \
+            s = a[A_AT(r, kk, lda)] - (vec){0};  /* a broadcast (x - 0 is x) */           \
             for (v = 0; v < (V); v++) acc[r][v] += s * b[v];                             \
         }                                                                                \
     }                                                                                    \
@@ -108,20 +109,27 @@ TARGET MINIDL_INLINE void name(const type *MINIDL_RESTRICT a, ptrdiff_t lda,    
     }                                                                                    \
 }
 
-/* C[rows first..last) (ldc apart) += A's same rows (lda apart, k columns) times the
- * packed B's n columns; without ``accumulate``, C = that product (C is only written).  The sum over k goes in blocks of MINIDL_PACKED_DEPTH terms
- * (each block's part of the panel, 32 KB, stays in the L1 cache while all the row
- * tiles pass over it), each block's sum added into C in turn. */
-#define MINIDL_DEFINE_PACKED_GEMM(type, suffix, isa, vec, W, TARGET, WIDE)               \
+/* Where A's element (r, kk) is: A row-major with rows lda apart, or A given as its
+ * transpose (A^T row-major, (k, m), rows lda apart: an LSTM's weight gradient
+ * xh_t^T dL/dz_t reads the rows xh_t as they are). */
+#define MINIDL_A_ROWS(r, kk, lda) ((r) * (lda) + (kk))
+#define MINIDL_A_COLS(r, kk, lda) ((kk) * (lda) + (r))
+
+/* C[rows first..last) (ldc apart) += A's same rows (k columns) times the packed B's n
+ * columns; without ``accumulate``, C = that product (C is only written).  The sum over
+ * k goes in blocks of MINIDL_PACKED_DEPTH terms (each block's part of the panel,
+ * 32 KB, stays in the L1 cache while all the row tiles pass over it), each block's
+ * sum added into C in turn. */
+#define MINIDL_DEFINE_PACKED_LOOPS(type, isa, vec, W, TARGET, WIDE, layout, A_AT)         \
 MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, MINIDL_PACKED_ROWS(WIDE),                   \
-                   MINIDL_PACKED_VECTORS(WIDE), minidl_packed_tile_##isa)                \
+                   MINIDL_PACKED_VECTORS(WIDE), minidl_packed_tile_##layout##_##isa, A_AT) \
 MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, 2, MINIDL_PACKED_VECTORS(WIDE),            \
-                   minidl_packed_pair_##isa)                                             \
+                   minidl_packed_pair_##layout##_##isa, A_AT)                            \
 MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, 1, MINIDL_PACKED_VECTORS(WIDE),            \
-                   minidl_packed_row_##isa)                                              \
-TARGET static void minidl_packed_gemm_##isa(const type *a, ptrdiff_t lda, ptrdiff_t k,    \
-        const type *packed, ptrdiff_t n, type *c, ptrdiff_t ldc, ptrdiff_t first,         \
-        ptrdiff_t last, int accumulate)                                                  \
+                   minidl_packed_row_##layout##_##isa, A_AT)                             \
+TARGET static void minidl_packed_gemm_##layout##_##isa(const type *a, ptrdiff_t lda,      \
+        ptrdiff_t k, const type *packed, ptrdiff_t n, type *c, ptrdiff_t ldc,             \
+        ptrdiff_t first, ptrdiff_t last, int accumulate)                                 \
 {                                                                                        \
     const ptrdiff_t rows = MINIDL_PACKED_ROWS(WIDE);                                     \
     const ptrdiff_t width = MINIDL_PACKED_VECTORS(WIDE) * (W);                           \
@@ -141,19 +149,32 @@ TARGET static void minidl_packed_gemm_##isa(const type *a, ptrdiff_t lda, ptrdif
                 cols = n - p * MINIDL_PANEL - j;                                         \
                 cols = cols < width ? cols : width;                                      \
                 for (i = first; i + rows <= last; i += rows)                             \
-                    minidl_packed_tile_##isa(a + i * lda + start, lda, panel + j, depth, \
-                                             out + i * ldc, ldc, cols, add);             \
+                    minidl_packed_tile_##layout##_##isa(a + A_AT(i, start, lda), lda,    \
+                        panel + j, depth, out + i * ldc, ldc, cols, add);                \
                 /* the rows left over: two at a time (a single row's sums wait on     \
                  * each other's latency), then the last one */                          \
                 for (; i + 2 <= last; i += 2)                                            \
-                    minidl_packed_pair_##isa(a + i * lda + start, lda, panel + j, depth, \
-                                             out + i * ldc, ldc, cols, add);             \
+                    minidl_packed_pair_##layout##_##isa(a + A_AT(i, start, lda), lda,    \
+                        panel + j, depth, out + i * ldc, ldc, cols, add);                \
                 for (; i < last; i++)                                                    \
-                    minidl_packed_row_##isa(a + i * lda + start, lda, panel + j, depth,  \
-                                            out + i * ldc, ldc, cols, add);              \
+                    minidl_packed_row_##layout##_##isa(a + A_AT(i, start, lda), lda,     \
+                        panel + j, depth, out + i * ldc, ldc, cols, add);                \
             }                                                                            \
         }                                                                                \
     }                                                                                    \
+}
+
+#define MINIDL_DEFINE_PACKED_GEMM(type, suffix, isa, vec, W, TARGET, WIDE)               \
+MINIDL_DEFINE_PACKED_LOOPS(type, isa, vec, W, TARGET, WIDE, rows, MINIDL_A_ROWS)          \
+MINIDL_DEFINE_PACKED_LOOPS(type, isa, vec, W, TARGET, WIDE, cols, MINIDL_A_COLS)          \
+TARGET static void minidl_packed_gemm_##isa(const type *a, ptrdiff_t lda, ptrdiff_t k,    \
+        const type *packed, ptrdiff_t n, type *c, ptrdiff_t ldc, ptrdiff_t first,         \
+        ptrdiff_t last, int accumulate, int trans_a)                                     \
+{                                                                                        \
+    if (trans_a)                                                                         \
+        minidl_packed_gemm_cols_##isa(a, lda, k, packed, n, c, ldc, first, last, accumulate); \
+    else                                                                                 \
+        minidl_packed_gemm_rows_##isa(a, lda, k, packed, n, c, ldc, first, last, accumulate); \
 }
 
 MINIDL_INSTANTIATE(MINIDL_DEFINE_PACKED_GEMM)
@@ -162,10 +183,10 @@ MINIDL_INSTANTIATE(MINIDL_DEFINE_PACKED_GEMM)
 #define MINIDL_DEFINE_PACKED_DISPATCH(type)                                              \
 MINIDL_UNUSED static void minidl_packed_gemm_##type(const type *a, ptrdiff_t lda,        \
         ptrdiff_t k, const type *packed, ptrdiff_t n, type *c, ptrdiff_t ldc,             \
-        ptrdiff_t first, ptrdiff_t last, int accumulate)                                 \
+        ptrdiff_t first, ptrdiff_t last, int accumulate, int trans_a)                    \
 {                                                                                        \
     MINIDL_DISPATCH(minidl_packed_gemm, type,                                            \
-                    (a, lda, k, packed, n, c, ldc, first, last, accumulate))             \
+                    (a, lda, k, packed, n, c, ldc, first, last, accumulate, trans_a))    \
 }
 
 MINIDL_DEFINE_PACKED_DISPATCH(float)

@@ -35,11 +35,12 @@ cdef extern from "packed_gemm.h" nogil:
                                    double *packed)
     void minidl_packed_gemm_float(const float *a, Py_ssize_t lda, Py_ssize_t k,
                                   const float *packed, Py_ssize_t n, float *c, Py_ssize_t ldc,
-                                  Py_ssize_t first, Py_ssize_t last, int accumulate)
+                                  Py_ssize_t first, Py_ssize_t last, int accumulate,
+                                  int trans_a)
     void minidl_packed_gemm_double(const double *a, Py_ssize_t lda, Py_ssize_t k,
                                    const double *packed, Py_ssize_t n, double *c,
                                    Py_ssize_t ldc, Py_ssize_t first, Py_ssize_t last,
-                                   int accumulate)
+                                   int accumulate, int trans_a)
 
 cdef extern from "isa.h" nogil:
     int minidl_cpu_isa()
@@ -86,35 +87,38 @@ cdef void _pack(const floating[:, ::1] b, Py_ssize_t k, Py_ssize_t n, bint trans
             minidl_pack_panels_double(&b[0, 0], k, n, trans, &out[0, 0, 0])
 
 
-cdef bint _arguments_ok(object a, object packed, object out):
+cdef bint _arguments_ok(object a, object packed, object out, bint trans_a):
     """Yes/no: the arguments check_packed_gemm accepts (a "no" only costs the slow path,
     where it names the problem)."""
     cdef int t = float_type(a)
     if t < 0 or not (array_of(a, 2, t, False) and array_of(packed, 3, t, False)
                      and array_of(out, 2, t, True)):
         return False
-    cdef Py_ssize_t k = dim(a, 1), n = dim(out, 1)
-    return (dim(out, 0) == dim(a, 0) and dim(packed, 1) == k and dim(packed, 2) == PANEL
+    cdef Py_ssize_t m = dim(a, 1 if trans_a else 0), k = dim(a, 0 if trans_a else 1)
+    cdef Py_ssize_t n = dim(out, 1)
+    return (dim(out, 0) == m and dim(packed, 1) == k and dim(packed, 2) == PANEL
             and dim(packed, 0) == (n + PANEL - 1) // PANEL
             and apart(out, a) and apart(out, packed))
 
 
-def packed_gemm(a, packed, out, bint accumulate=True):
-    """out += a @ B, for a (m, k), B (k, n) packed by ``pack_panels``, out (m, n);
-    with ``accumulate=False``, out = a @ B (out's old values are never read)."""
-    if not _arguments_ok(a, packed, out):
-        check_packed_gemm(a, packed, out)
+def packed_gemm(a, packed, out, bint accumulate=True, bint trans_a=False):
+    """out += op(a) @ B, for op(a) (m, k), B (k, n) packed by ``pack_panels``, out (m, n);
+    op(a) is a, or a.T with ``trans_a`` (a is then (k, m)).  With ``accumulate=False``,
+    out = op(a) @ B (out's old values are never read)."""
+    if not _arguments_ok(a, packed, out, trans_a):
+        check_packed_gemm(a, packed, out, trans_a)
     if a.dtype.itemsize == 4:
-        _product[float](a, packed, out, blas_thread_limit(), accumulate)
+        _product[float](a, packed, out, blas_thread_limit(), accumulate, trans_a)
     else:
-        _product[double](a, packed, out, blas_thread_limit(), accumulate)
+        _product[double](a, packed, out, blas_thread_limit(), accumulate, trans_a)
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef void _product(const floating[:, ::1] a, const floating[:, :, ::1] packed,
-                   floating[:, ::1] out, int threads, bint accumulate):
-    cdef Py_ssize_t m = out.shape[0], n = out.shape[1], k = a.shape[1]
+                   floating[:, ::1] out, int threads, bint accumulate, bint trans_a):
+    cdef Py_ssize_t m = out.shape[0], n = out.shape[1]
+    cdef Py_ssize_t k = a.shape[0] if trans_a else a.shape[1], lda = a.shape[1]
     cdef Py_ssize_t part, first, last, share
     cdef int parts = threads if threads > 1 and <double>m * n * k >= _PARALLEL_MIN_MACS else 1
     cdef const floating *pa = NULL
@@ -135,8 +139,8 @@ cdef void _product(const floating[:, ::1] a, const floating[:, :, ::1] packed,
             last = first + share if first + share < m else m
             if first < last:
                 if floating is float:
-                    minidl_packed_gemm_float(pa, k, k, pb, n, &out[0, 0], n, first, last,
-                                             accumulate)
+                    minidl_packed_gemm_float(pa, lda, k, pb, n, &out[0, 0], n, first, last,
+                                             accumulate, trans_a)
                 else:
-                    minidl_packed_gemm_double(pa, k, k, pb, n, &out[0, 0], n, first, last,
-                                              accumulate)
+                    minidl_packed_gemm_double(pa, lda, k, pb, n, &out[0, 0], n, first, last,
+                                              accumulate, trans_a)

@@ -25,17 +25,17 @@ def check_pack_panels(b, out, trans_b):
     _separate(kernel, {"out": out}, {"b": b})
 
 
-def check_packed_gemm(a, packed, out):
+def check_packed_gemm(a, packed, out, trans_a=False):
     kernel = "packed_gemm"
     _array(kernel, "a", a, 2)
     _array(kernel, "packed", packed, 3)
     _array(kernel, "out", out, 2, writeable=True)
     _same_dtype(kernel, a=a, packed=packed, out=out)
-    m, k = a.shape
+    m, k = a.shape[::-1] if trans_a else a.shape
     if packed.shape[1:] != (k, PANEL):
+        given = f"a.T (a of shape {a.shape})" if trans_a else f"a of shape {a.shape}"
         raise ValueError(f"{kernel}: packed must be B ({k}, n) packed by pack_panels, of shape "
-                         f"(panels, {k}, {PANEL}) for a of shape {a.shape}; received "
-                         f"{packed.shape}.")
+                         f"(panels, {k}, {PANEL}) for {given}; received {packed.shape}.")
     n = out.shape[1]
     _shape(kernel, "out", out, (m, n))
     if panels_shape(k, n)[0] != packed.shape[0]:

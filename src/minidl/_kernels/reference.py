@@ -1097,12 +1097,12 @@ def pack_panels(b, out, trans_b=False):
     out[...] = padded.reshape(k, out.shape[0], PANEL).transpose(1, 0, 2)
 
 
-def packed_gemm(a, packed, out, accumulate=True):
-    """out += a @ B, for a (m, k), B (k, n) packed by ``pack_panels``, out (m, n);
-    with ``accumulate=False``, out = a @ B."""
-    check_packed_gemm(a, packed, out)
+def packed_gemm(a, packed, out, accumulate=True, trans_a=False):
+    """out += op(a) @ B, for op(a) (m, k), B (k, n) packed by ``pack_panels``, out (m, n);
+    op(a) is a, or a.T with ``trans_a``.  With ``accumulate=False``, out = op(a) @ B."""
+    check_packed_gemm(a, packed, out, trans_a)
     panels, k, _ = packed.shape
-    product = a @ packed.transpose(1, 0, 2).reshape(k, panels * PANEL)[:, :out.shape[1]]
+    product = (a.T if trans_a else a) @ packed.transpose(1, 0, 2).reshape(k, panels * PANEL)[:, :out.shape[1]]
     if accumulate:
         out += product
     else:

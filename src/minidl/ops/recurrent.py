@@ -284,6 +284,7 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
         # one step's dL/dz at a time, unless dL/dx needs them all after the loop
         grad_gates = np.empty_like(gates) if x.requires_grad else np.empty_like(gates[0])
         grad_stacked = np.empty_like(stacked)
+        packed_grad = np.empty(panels_shape(n, 4 * units), seq.dtype)  # one step's dL/dz
         total_h, grad_h_prev, grad_c_prev = (np.empty_like(grad_h) for _ in range(3))
         scratch = np.empty_like(grad_h) if seq.dropout is not None else None
         for t in reversed(range(steps)):
@@ -294,7 +295,9 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
                                  activation, recurrent_activation)
             seq.add_recurrent_gradient(t, grad_z, u, grad_h_prev, scratch)
             # [dL/dW; dL/dU; dL/db] += xh_t^T dL/dz_t, while dL/dz_t is still in the cache
-            k.gemm(xh[t], grad_z, grad_stacked, trans_a=True, beta=float(t < steps - 1))
+            k.pack_panels(grad_z, packed_grad)
+            k.packed_gemm(xh[t], packed_grad, grad_stacked, accumulate=t < steps - 1,
+                          trans_a=True)
             grad_h, grad_h_prev = grad_h_prev, grad_h
             grad_c, grad_c_prev = grad_c_prev, grad_c
         grad_w, grad_u = grad_stacked[:features], grad_stacked[h_part]
