@@ -67,13 +67,24 @@ PARALLEL_MIN_MACS = _PARALLEL_MIN_MACS
 def pack_panels(b, out, trans_b=False):
     """out = B (k, n) in panels of 64 columns (``panels_shape(k, n)``), zero past
     column n.  B is ``b`` (k, n), or ``b.T`` with ``trans_b`` (b is then (n, k))."""
-    check_pack_panels(b, out, trans_b)
+    if not _pack_arguments_ok(b, out, trans_b):
+        check_pack_panels(b, out, trans_b)
     cdef Py_ssize_t k = b.shape[1] if trans_b else b.shape[0]
     cdef Py_ssize_t n = b.shape[0] if trans_b else b.shape[1]
     if b.dtype.itemsize == 4:
         _pack[float](b, k, n, trans_b, out)
     else:
         _pack[double](b, k, n, trans_b, out)
+
+
+cdef bint _pack_arguments_ok(object b, object out, bint trans_b):
+    """Yes/no: the arguments check_pack_panels accepts (it names the problem on a "no")."""
+    cdef int t = float_type(b)
+    if t < 0 or not (array_of(b, 2, t, False) and array_of(out, 3, t, True)):
+        return False
+    cdef Py_ssize_t k = dim(b, 1 if trans_b else 0), n = dim(b, 0 if trans_b else 1)
+    return (dim(out, 0) == (n + PANEL - 1) // PANEL and dim(out, 1) == k
+            and dim(out, 2) == PANEL and apart(out, b))
 
 
 cdef void _pack(const floating[:, ::1] b, Py_ssize_t k, Py_ssize_t n, bint trans,

@@ -83,8 +83,9 @@ class _Sequence:
         # the first step whose h_{t-1} U is not known to be 0 (see the module docstring)
         self.first = 1 if initial_states.get("initial_h") is None else 0
         self.order = slice(None, None, -1) if go_backwards else slice(None)
-        # (T, N, F), in the order the steps run
-        self.x = np.ascontiguousarray(np.swapaxes(x.data, 0, 1)[self.order], dtype=self.dtype)
+        # (T, N, F), in the order the steps run: ``x`` (a copy, made on first use)
+        self.steps_view = np.swapaxes(x.data, 0, 1)[self.order]
+        self._x = None
         self.masks, self.valid = [None] * steps, None
         if mask is not None:
             mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
@@ -100,6 +101,13 @@ class _Sequence:
             if self.dropout.shape != (n, units):
                 raise ValueError(f"{op}: recurrent_dropout_mask must have shape ({n}, {units}), "
                                  f"received {self.dropout.shape}.")
+
+    @property
+    def x(self):
+        """The inputs (T, N, F) in the order the steps run, contiguous."""
+        if self._x is None:
+            self._x = np.ascontiguousarray(self.steps_view, dtype=self.dtype)
+        return self._x
 
     def states(self, initial):
         """(T+1, N, U): row 0 the initial state (zeros if None), row t+1 the state after step t."""
@@ -261,13 +269,16 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
     # xh[t] = [x_t, h_{t-1} (times the dropout mask), 1]; stacked = [W; U; b]
     ones = 0 if bias is None else 1
     xh = np.empty((steps, n, features + units + ones), seq.dtype)
-    xh[:, :, :features] = seq.x
+    xh[:, :, :features] = seq.steps_view  # (one copy, no time-major x of its own)
     if ones:
         xh[:, :, -1] = 1
     h_part = slice(features, features + units)
     hidden, cells = seq.states(initial_h), seq.states(initial_c)
     seq.drop(hidden[0], xh[0, :, h_part])
-    stacked = np.concatenate([w, u] + ([bias.data[None]] if ones else [])).astype(seq.dtype)
+    stacked = np.empty((features + units + ones, 4 * units), seq.dtype)
+    stacked[:features], stacked[h_part] = w, u
+    if ones:
+        stacked[-1] = bias.data
     packed = np.empty(panels_shape(*stacked.shape), seq.dtype)
     k.pack_panels(stacked, packed)
     gates = np.empty((steps, n, 4 * units), seq.dtype)
