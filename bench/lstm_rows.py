@@ -157,6 +157,11 @@ def main():
         ratio = (statistics.median(v[index] for v in times["minidl"])
                  / statistics.median(v[index] for v in times["pytorch"]))
         print(f"  minidl / pytorch (median {label} times): {ratio:.2f}")
+    # this machine's speed drifts by up to 1.5x within minutes: the two runs of one round,
+    # back to back, see the same speed, so the median of the rounds' own ratios is steadier
+    paired = statistics.median(m[0] / t[0] for m, t in zip(times["minidl"], times["pytorch"]))
+    print(f"  minidl / pytorch (median of the {args.rounds} rounds' wall-time ratios): "
+          f"{paired:.2f}")
     rate, source = floor(args.threads)
     seconds = step_flops() * args.steps / rate / 1e9
     torch_best = min(w for w, _ in times["pytorch"])

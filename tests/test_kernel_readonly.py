@@ -37,6 +37,7 @@ def _calls(dtype, rng):
     geometry = (2, 3, 1, 2, 0, 1, 4, 3)  # kh, kw, sh, sw, pad_top, pad_left, out_h, out_w
     param = normal(50)
     mask = (rng.random(5) > 0.3).astype(np.uint8)
+    steps_mask = (rng.random((3, 5)) > 0.3).astype(np.uint8)
     scores, scores_labels = rng.random(20).astype(dtype), (rng.random(20) > 0.5).astype(dtype)
     return {
         "dense_forward": ((x, w, b, empty(5, 3), "relu"), ("x", "w", "b")),
@@ -116,6 +117,16 @@ def _calls(dtype, rng):
         "rnn_step_forward": ((normal(5, 3), normal(5, 3), mask), ("h_prev", "mask")),
         "rnn_step_backward": ((np.tanh(normal(5, 3)), normal(5, 3), mask, empty(5, 3), empty(5, 3)),
                               ("h", "grad_h", "mask")),
+        # an LSTM's time loop: T = 3 steps, N = 5 rows, F = 2 features, U = 3 units, a bias
+        "lstm_sequence_forward": ((normal(3, 5, 6), normal(1, 6, 64), empty(3, 5, 12),
+                                   normal(4, 5, 3), normal(4, 5, 3), steps_mask,
+                                   np.abs(normal(5, 3)), 2), ("packed", "masks", "dropout")),
+        "lstm_sequence_backward": ((normal(3, 5, 6), normal(1, 12, 64), np.abs(normal(3, 5, 12)),
+                                    normal(4, 5, 3), normal(3, 5, 3), normal(5, 3), normal(5, 3),
+                                    steps_mask, np.abs(normal(5, 3)), empty(3, 5, 12),
+                                    empty(6, 12), 2, 1),
+                                   ("xh", "packed_ut", "gates", "cells", "grad_steps", "masks",
+                                    "dropout")),
         "confusion_thresholds_add": ((scores_labels, scores, np.abs(normal(20)),
                                       np.linspace(0, 1, 7).astype(dtype),
                                       np.zeros(7, dtype), np.zeros(7, dtype), np.zeros(7, dtype),
@@ -169,6 +180,9 @@ INPUT_POSITIONS = {
                                         "grad_reset_h": 4, "mask": 5},
     "rnn_step_forward": {"h_prev": 1, "mask": 2},
     "rnn_step_backward": {"h": 0, "grad_h": 1, "mask": 2},
+    "lstm_sequence_forward": {"packed": 1, "masks": 5, "dropout": 6},
+    "lstm_sequence_backward": {"xh": 0, "packed_ut": 1, "gates": 2, "cells": 3, "grad_steps": 4,
+                               "masks": 7, "dropout": 8},
     "confusion_thresholds_add": {"labels": 0, "predictions": 1, "weights": 2, "thresholds": 3},
     "confusion_buckets_add": {"labels": 0, "predictions": 1, "weights": 2},
 }

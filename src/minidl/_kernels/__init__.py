@@ -89,6 +89,17 @@ activation, recurrent_activation)``
 grad_c_prev, grad_h_prev, activation, recurrent_activation)``
     dL/dz of the gates, dL/dc_prev, and dL/dh_prev's part not through the
     recurrent kernel (the caller adds grad_gates @ U^T).
+``pack_panels(b (k,n), out (ceil(n/64),k,64), trans_b=False)`` and ``packed_gemm(a, packed,
+out, accumulate=True, trans_a=False)``
+    out (+)= a @ B with B packed once in panels of 64 columns (an LSTM's products).
+``lstm_sequence_forward(xh (T,N,K), packed, gates (T,N,4U), cells, hidden (T+1,N,U),
+masks (T,N) uint8 or None, dropout (N,U) or None, features, activation,
+recurrent_activation)`` and ``lstm_sequence_backward(xh, packed_ut, gates, cells,
+grad_steps (T,N,U) or None, grad_h, grad_c (N,U), masks, dropout, grad_gates
+(T,N,4U) or (N,4U), grad_stacked (K,4U), features, first, activation,
+recurrent_activation)``
+    an LSTM's whole time loop each way (packed_gemm and the step kernels, step after
+    step; K = features + U (+ 1): the row [x_t, h_{t-1}, 1]).
 ``gru_step_forward(gates (N,3U), rec (N,3U), h_prev, h, mask, activation,
 recurrent_activation)`` and ``gru_step_backward(gates, rec, h_prev, grad_h, mask,
 grad_gates, grad_rec, grad_h_prev, activation, recurrent_activation)``
@@ -137,7 +148,7 @@ FUNCTIONS = (
     "gru_reset_before_candidate_backward", "gru_reset_before_gates_backward",
     "rnn_step_forward", "rnn_step_backward",
     "confusion_thresholds_add", "confusion_buckets_add",
-    "pack_panels", "packed_gemm",
+    "pack_panels", "packed_gemm", "lstm_sequence_forward", "lstm_sequence_backward",
 )
 # and the constants: the backend's name
 CONSTANTS = ("NAME",)

@@ -29,6 +29,7 @@ from minidl._kernels.optim import (
     rmsprop_update,
     sgd_update,
 )
+from minidl._kernels.lstm_sequence import lstm_sequence_backward, lstm_sequence_forward
 from minidl._kernels.packed_gemm import pack_panels, packed_gemm
 from minidl._kernels.recurrent import (
     gru_reset_before_candidate_backward,
@@ -85,6 +86,8 @@ __all__ = [
     "gru_step_backward",
     "gru_step_forward",
     "im2col",
+    "lstm_sequence_backward",
+    "lstm_sequence_forward",
     "lstm_step_backward",
     "lstm_step_forward",
     "max_pool2d_backward",

@@ -152,3 +152,91 @@ def check_gru_reset_before_gates_backward(gates, h_prev, dropped_h, grad_h, grad
         ("grad_gates", "grad_dropped", "grad_h_prev"), mask,
         {"recurrent_activation": recurrent_activation},
     )
+
+
+# --- an LSTM's whole time loop (lstm_sequence.pyx) ---------------------------
+def _check_sequence(kernel, xh, cells, masks, dropout, features, activations):
+    """(T, N, U) from ``cells`` (T + 1, N, U), after checking xh (T, N, F + U (+ 1)),
+    masks (T, N) uint8 or None, dropout (N, U) or None and ``features``."""
+    _array(kernel, "cells", cells, 3)
+    if cells.shape[0] < 1:
+        raise ValueError(f"{kernel}: cells must have T + 1 >= 1 rows (the initial state "
+                         f"first), received shape {cells.shape}.")
+    steps, n, units = cells.shape[0] - 1, cells.shape[1], cells.shape[2]
+    if isinstance(features, (bool, np.bool_)) or not isinstance(features, (int, np.integer)):
+        raise ValueError(f"{kernel}: features must be a whole number, received {features!r}.")
+    _array(kernel, "xh", xh, 3)
+    if xh.shape[:2] != (steps, n) or xh.shape[2] - features - units not in (0, 1) \
+            or features < 0:
+        raise ValueError(
+            f"{kernel}: xh must have shape ({steps}, {n}, {features} + {units} (+ 1 with a "
+            f"bias)) for cells of shape {cells.shape} and features={features}, received "
+            f"{xh.shape}.")
+    if masks is not None:
+        _array(kernel, "masks", masks, 2, dtype=_UINT8)
+        _shape(kernel, "masks", masks, (steps, n))
+    if dropout is not None:
+        _array(kernel, "dropout", dropout, 2)
+        _shape(kernel, "dropout", dropout, (n, units))
+    for name, activation in activations.items():
+        check_recurrent_activation(kernel, name, activation)
+    return steps, n, units
+
+
+def check_lstm_sequence_forward(xh, packed, gates, cells, hidden, masks, dropout, features,
+                                activation, recurrent_activation):
+    from minidl._kernels.panel_checks import panels_shape
+
+    kernel = "lstm_sequence_forward"
+    steps, n, units = _check_sequence(
+        kernel, xh, cells, masks, dropout, features,
+        {"activation": activation, "recurrent_activation": recurrent_activation})
+    _array(kernel, "xh", xh, 3, writeable=True)
+    _array(kernel, "packed", packed, 3)
+    _shape(kernel, "packed", packed, panels_shape(xh.shape[2], 4 * units))
+    _array(kernel, "gates", gates, 3, writeable=True)
+    _shape(kernel, "gates", gates, (steps, n, 4 * units))
+    _array(kernel, "cells", cells, 3, writeable=True)
+    _array(kernel, "hidden", hidden, 3, writeable=True)
+    _shape(kernel, "hidden", hidden, cells.shape)
+    _same_dtype(kernel, xh=xh, packed=packed, gates=gates, cells=cells, hidden=hidden,
+                dropout=dropout)
+    _separate(kernel, {"xh": xh, "gates": gates, "cells": cells, "hidden": hidden},
+              {"packed": packed, "masks": masks, "dropout": dropout})
+
+
+def check_lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks,
+                                 dropout, grad_gates, grad_stacked, features, first, activation,
+                                 recurrent_activation):
+    from minidl._kernels.panel_checks import panels_shape
+
+    kernel = "lstm_sequence_backward"
+    steps, n, units = _check_sequence(
+        kernel, xh, cells, masks, dropout, features,
+        {"activation": activation, "recurrent_activation": recurrent_activation})
+    _array(kernel, "packed_ut", packed_ut, 3)
+    _shape(kernel, "packed_ut", packed_ut, panels_shape(4 * units, units))
+    _array(kernel, "gates", gates, 3)
+    _shape(kernel, "gates", gates, (steps, n, 4 * units))
+    if grad_steps is not None:
+        _array(kernel, "grad_steps", grad_steps, 3)
+        _shape(kernel, "grad_steps", grad_steps, (steps, n, units))
+    for name, a in (("grad_h", grad_h), ("grad_c", grad_c)):
+        _array(kernel, name, a, 2, writeable=True)
+        _shape(kernel, name, a, (n, units))
+    if not isinstance(grad_gates, np.ndarray) or grad_gates.ndim not in (2, 3):
+        raise ValueError(f"{kernel}: grad_gates must be a (T, N, 4U) or (N, 4U) array.")
+    _array(kernel, "grad_gates", grad_gates, grad_gates.ndim, writeable=True)
+    _shape(kernel, "grad_gates", grad_gates,
+           (steps, n, 4 * units) if grad_gates.ndim == 3 else (n, 4 * units))
+    _array(kernel, "grad_stacked", grad_stacked, 2, writeable=True)
+    _shape(kernel, "grad_stacked", grad_stacked, (xh.shape[2], 4 * units))
+    if first not in (0, 1) or isinstance(first, (bool, np.bool_)):
+        raise ValueError(f"{kernel}: first must be 0 or 1, received {first!r}.")
+    _same_dtype(kernel, xh=xh, packed_ut=packed_ut, gates=gates, cells=cells,
+                grad_steps=grad_steps, grad_h=grad_h, grad_c=grad_c, dropout=dropout,
+                grad_gates=grad_gates, grad_stacked=grad_stacked)
+    _separate(kernel, {"grad_h": grad_h, "grad_c": grad_c, "grad_gates": grad_gates,
+                       "grad_stacked": grad_stacked},
+              {"xh": xh, "packed_ut": packed_ut, "gates": gates, "cells": cells,
+               "grad_steps": grad_steps, "masks": masks, "dropout": dropout})

@@ -103,7 +103,7 @@ MINIDL_INLINE void minidl_rec_slope_##suffix(const type *MINIDL_RESTRICT y, type
 }                                                                                          \
                                                                                            \
 /* gates (4u): z in, i f g o out; c, h (u) out */                                          \
-MINIDL_CLONES                                                                              \
+MINIDL_CLONES MINIDL_UNUSED                                                               \
 static void minidl_lstm_forward_row_##suffix(type *MINIDL_RESTRICT gates,                  \
         const type *MINIDL_RESTRICT c_prev, type *MINIDL_RESTRICT c, type *MINIDL_RESTRICT h, ptrdiff_t u, \
         int act, int ract)                                                                 \
@@ -122,7 +122,7 @@ static void minidl_lstm_forward_row_##suffix(type *MINIDL_RESTRICT gates,       
                                                                                            \
 /* dL/dz of the gates, dL/dc_prev; grad_h_prev = 0 (its first u values serve as           \
  * scratch for act(c) before that) */                                                      \
-MINIDL_CLONES                                                                              \
+MINIDL_CLONES MINIDL_UNUSED                                                               \
 static void minidl_lstm_backward_row_##suffix(const type *MINIDL_RESTRICT gates,           \
         const type *MINIDL_RESTRICT c_prev, const type *MINIDL_RESTRICT c, const type *MINIDL_RESTRICT grad_h, \
         const type *MINIDL_RESTRICT grad_c, type *MINIDL_RESTRICT grad_gates,              \
@@ -150,7 +150,7 @@ static void minidl_lstm_backward_row_##suffix(const type *MINIDL_RESTRICT gates,
 }                                                                                          \
                                                                                            \
 /* gates (3u): x W + b_in in, z r hh out; rec (3u) = h_prev U + b_rec; h out */            \
-MINIDL_CLONES                                                                              \
+MINIDL_CLONES MINIDL_UNUSED                                                               \
 static void minidl_gru_forward_row_##suffix(type *MINIDL_RESTRICT gates,                   \
         const type *MINIDL_RESTRICT rec, const type *MINIDL_RESTRICT h_prev, type *MINIDL_RESTRICT h, \
         ptrdiff_t u, int act, int ract)                                                    \
@@ -164,7 +164,7 @@ static void minidl_gru_forward_row_##suffix(type *MINIDL_RESTRICT gates,        
         h[j] = gates[j] * h_prev[j] + (1 - gates[j]) * gates[2 * u + j];                   \
 }                                                                                          \
                                                                                            \
-MINIDL_CLONES                                                                              \
+MINIDL_CLONES MINIDL_UNUSED                                                               \
 static void minidl_gru_backward_row_##suffix(const type *MINIDL_RESTRICT gates,            \
         const type *MINIDL_RESTRICT rec, const type *MINIDL_RESTRICT h_prev, const type *MINIDL_RESTRICT grad_h, \
         type *MINIDL_RESTRICT grad_gates, type *MINIDL_RESTRICT grad_rec, type *MINIDL_RESTRICT grad_h_prev, \
@@ -188,13 +188,13 @@ static void minidl_gru_backward_row_##suffix(const type *MINIDL_RESTRICT gates, 
     }                                                                                      \
 }                                                                                          \
                                                                                            \
-MINIDL_CLONES                                                                              \
+MINIDL_CLONES MINIDL_UNUSED                                                               \
 static void minidl_rnn_forward_row_##suffix(type *MINIDL_RESTRICT pre, ptrdiff_t u, int act) \
 {                                                                                          \
     minidl_rec_act_##suffix(pre, u, act);                                                  \
 }                                                                                          \
                                                                                            \
-MINIDL_CLONES                                                                              \
+MINIDL_CLONES MINIDL_UNUSED                                                               \
 static void minidl_rnn_backward_row_##suffix(const type *MINIDL_RESTRICT h,                \
         const type *MINIDL_RESTRICT grad_h, type *MINIDL_RESTRICT grad_pre, type *MINIDL_RESTRICT grad_h_prev, \
         ptrdiff_t u, int act)                                                              \

@@ -1078,6 +1078,7 @@ from minidl._kernels.panel_checks import (  # noqa: E402  (this section came lat
     PANEL,
     check_pack_panels,
     check_packed_gemm,
+    panels_shape,
 )
 
 
@@ -1102,8 +1103,78 @@ def packed_gemm(a, packed, out, accumulate=True, trans_a=False):
     op(a) is a, or a.T with ``trans_a``.  With ``accumulate=False``, out = op(a) @ B."""
     check_packed_gemm(a, packed, out, trans_a)
     panels, k, _ = packed.shape
-    product = (a.T if trans_a else a) @ packed.transpose(1, 0, 2).reshape(k, panels * PANEL)[:, :out.shape[1]]
+    b = packed.transpose(1, 0, 2).reshape(k, panels * PANEL)[:, :out.shape[1]]
+    product = (a.T if trans_a else a) @ b
     if accumulate:
         out += product
     else:
         out[...] = product
+
+
+def lstm_sequence_forward(xh, packed, gates, cells, hidden, masks, dropout, features,
+                          activation="tanh", recurrent_activation="sigmoid"):
+    """Every step of an LSTM forward: the time loop the LSTM op runs (``lstm_sequence.pyx``
+    runs the same loop in C).  Step t, with xh[t] the row [x_t, h_{t-1}, 1]:
+
+        xh[t][:, F:F+U] = h_{t-1} (times ``dropout``, Keras's recurrent dropout mask)
+        z_t = xh[t] @ [W; U; b]                      (N, 4U), B packed by pack_panels
+        i, f, g, o, c_t, h_t = lstm_step_forward(z_t, c_{t-1}, h_{t-1})
+
+    xh (T, N, K) (x and 1 columns given), gates (T, N, 4U) out, cells and hidden
+    (T + 1, N, U) with row 0 the initial state, masks (T, N) uint8 or None.
+    """
+    _recurrent_checks().check_lstm_sequence_forward(
+        xh, packed, gates, cells, hidden, masks, dropout, features, activation,
+        recurrent_activation)
+    units = cells.shape[2]
+    h_part = slice(features, features + units)
+    for t in range(gates.shape[0]):
+        xh[t, :, h_part] = hidden[t] if dropout is None else hidden[t] * dropout
+        packed_gemm(xh[t], packed, gates[t], accumulate=False)
+        lstm_step_forward(gates[t], cells[t], hidden[t], cells[t + 1], hidden[t + 1],
+                          None if masks is None else masks[t], activation,
+                          recurrent_activation)
+
+
+def lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks,
+                           dropout, grad_gates, grad_stacked, features, first,
+                           activation="tanh", recurrent_activation="sigmoid"):
+    """Every step of an LSTM backward, from the last: backpropagation through time.
+
+    dL/dh_t reaches step t from its output (``grad_steps[t]``, if the layer returns
+    the sequence) and from step t + 1; then, per step:
+
+        dL/dz_t, dL/dc_{t-1} = lstm_step_backward(...)       (the gate equations)
+        dL/dh_{t-1} = dL/dz_t U^T (times ``dropout``)         skipped for t < first
+        [dL/dW; dL/dU; dL/db] += xh[t]^T dL/dz_t               ((K, 4U), xh's order)
+
+    Adding the weight gradient up step by step reads dL/dz_t while it is still in the
+    cache (one product over all steps after the loop gives the same sum).  grad_h and
+    grad_c (N, U) come in as dL/dh_T, dL/dc_T and leave as dL/dh_0, dL/dc_0 (with
+    first = 1, h_0 is a zero that is no input: step 0's product is skipped).
+    grad_gates: (T, N, 4U), every step's dL/dz kept (dL/dx needs them), or (N, 4U).
+    """
+    _recurrent_checks().check_lstm_sequence_backward(
+        xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks, dropout, grad_gates,
+        grad_stacked, features, first, activation, recurrent_activation)
+    steps, units = gates.shape[0], cells.shape[2]
+    if steps == 0 or grad_h.size == 0:
+        grad_stacked[...] = 0
+        return
+    dh, dc = grad_h.copy(), grad_c.copy()
+    dh_prev, dc_prev = np.empty_like(dh), np.empty_like(dc)
+    packed_grad = np.empty(panels_shape(dh.shape[0], 4 * units), dh.dtype)
+    for t in reversed(range(steps)):
+        dz = grad_gates[t] if grad_gates.ndim == 3 else grad_gates
+        total = dh if grad_steps is None else grad_steps[t] + dh
+        lstm_step_backward(gates[t], cells[t], cells[t + 1], total, dc,
+                           None if masks is None else masks[t], dz, dc_prev, dh_prev,
+                           activation, recurrent_activation)
+        if t >= first:
+            product = np.zeros_like(dh_prev)
+            packed_gemm(dz, packed_ut, product)
+            dh_prev += product if dropout is None else product * dropout
+        pack_panels(dz, packed_grad)
+        packed_gemm(xh[t], packed_grad, grad_stacked, accumulate=t < steps - 1, trans_a=True)
+        dh, dh_prev, dc, dc_prev = dh_prev, dh, dc_prev, dc
+    grad_h[...], grad_c[...] = dh, dc

@@ -19,7 +19,9 @@ backward
 The LSTM goes one step further (see ``lstm``): forward, x_t W + h_{t-1} U + b is ONE
 product per step, of the row [x_t, h_{t-1}, 1] with [W; U; b]; backward, dL/dW, dL/dU
 and dL/db come out of one product per step, [x_t, h_{t-1}, 1]^T dL/dz_t added up while
-dL/dz_t is still in the cache.
+dL/dz_t is still in the cache.  And its time loop runs in C, one kernel call each way
+(``lstm_sequence_forward``/``_backward``: the NumPy twins are the same loop in Python,
+over the same step kernels).
 
 Shapes: x (N, T, F); kernel (F, G*U); recurrent_kernel (U, G*U) with G = 4
 (LSTM: i, f, c, o), 3 (GRU: z, r, h) or 1; states (N, U).  ``mask`` (N, T),
@@ -137,13 +139,6 @@ class _Sequence:
             h = dropped
         _kernels.current.packed_gemm(h, self.panels(recurrent_kernel, False), out)
 
-    def drop(self, h, out):
-        """out = h times the recurrent dropout mask (h itself without one)."""
-        if self.dropout is None:
-            np.copyto(out, h)
-        else:
-            np.multiply(h, self.dropout, out=out)
-
     def add_recurrent_gradient(self, t, grad_gates, recurrent_kernel, grad_h, scratch):
         """grad_h += (grad_gates U^T) (times the dropout mask); skipped before ``first``,
         where grad_h is dL/dh_0 of a zero initial state that is no input of the op."""
@@ -181,7 +176,8 @@ class _Sequence:
         per_step = np.ascontiguousarray(np.swapaxes(grad[:, :steps], 0, 1))
         if self.valid is not None:
             per_step *= self.valid
-        return per_step, [np.ascontiguousarray(grad[:, steps + k]) for k in range(finals)]
+        # (copies: the ops write the final states' gradients over as they go back)
+        return per_step, [np.array(grad[:, steps + k], order="C") for k in range(finals)]
 
     @staticmethod
     def step_gradient(per_step, t, grad_h, total_h):
@@ -274,7 +270,6 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
         xh[:, :, -1] = 1
     h_part = slice(features, features + units)
     hidden, cells = seq.states(initial_h), seq.states(initial_c)
-    seq.drop(hidden[0], xh[0, :, h_part])
     stacked = np.empty((features + units + ones, 4 * units), seq.dtype)
     stacked[:features], stacked[h_part] = w, u
     if ones:
@@ -282,12 +277,10 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
     packed = np.empty(panels_shape(*stacked.shape), seq.dtype)
     k.pack_panels(stacked, packed)
     gates = np.empty((steps, n, 4 * units), seq.dtype)
-    for t in range(steps):
-        k.packed_gemm(xh[t], packed, gates[t], accumulate=False)
-        k.lstm_step_forward(gates[t], cells[t], hidden[t], cells[t + 1], hidden[t + 1],
-                            seq.masks[t], activation, recurrent_activation)
-        if t + 1 < steps:
-            seq.drop(hidden[t + 1], xh[t + 1, :, h_part])
+    masks = None if mask is None else seq.masks
+    # every step: xh[t]'s h part, z_t = xh[t] @ [W; U; b], the gates, c_t and h_t
+    k.lstm_sequence_forward(xh, packed, gates, cells, hidden, masks, seq.dropout, features,
+                            activation, recurrent_activation)
     out = seq.packed(hidden, hidden[steps], cells[steps])
 
     def grads(grad):
@@ -295,22 +288,11 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_h=None, initial_c=None,
         # one step's dL/dz at a time, unless dL/dx needs them all after the loop
         grad_gates = np.empty_like(gates) if x.requires_grad else np.empty_like(gates[0])
         grad_stacked = np.empty_like(stacked)
-        packed_grad = np.empty(panels_shape(n, 4 * units), seq.dtype)  # one step's dL/dz
-        total_h, grad_h_prev, grad_c_prev = (np.empty_like(grad_h) for _ in range(3))
-        scratch = np.empty_like(grad_h) if seq.dropout is not None else None
-        for t in reversed(range(steps)):
-            total_h = seq.step_gradient(per_step, t, grad_h, total_h)
-            grad_z = grad_gates[t] if x.requires_grad else grad_gates
-            k.lstm_step_backward(gates[t], cells[t], cells[t + 1], total_h, grad_c,
-                                 seq.masks[t], grad_z, grad_c_prev, grad_h_prev,
-                                 activation, recurrent_activation)
-            seq.add_recurrent_gradient(t, grad_z, u, grad_h_prev, scratch)
-            # [dL/dW; dL/dU; dL/db] += xh_t^T dL/dz_t, while dL/dz_t is still in the cache
-            k.pack_panels(grad_z, packed_grad)
-            k.packed_gemm(xh[t], packed_grad, grad_stacked, accumulate=t < steps - 1,
-                          trans_a=True)
-            grad_h, grad_h_prev = grad_h_prev, grad_h
-            grad_c, grad_c_prev = grad_c_prev, grad_c
+        # every step from the last: dL/dz_t, dL/dh_{t-1} = dL/dz_t U^T, dL/dc_{t-1}, and
+        # [dL/dW; dL/dU; dL/db] += xh[t]^T dL/dz_t; grad_h, grad_c end as dL/dh_0, dL/dc_0
+        k.lstm_sequence_backward(xh, seq.panels(u, True), gates, cells, per_step, grad_h,
+                                 grad_c, masks, seq.dropout, grad_gates, grad_stacked,
+                                 features, seq.first, activation, recurrent_activation)
         grad_w, grad_u = grad_stacked[:features], grad_stacked[h_part]
         grad_b = grad_stacked[-1] if ones else None
         grad_x = None

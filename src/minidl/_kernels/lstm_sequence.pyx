@@ -1,0 +1,312 @@
+# cython: language_level=3
+"""An LSTM's whole time loop, forward and backward, in one call each.
+
+The LSTM op (``minidl.ops.recurrent.lstm``) could run its steps from Python,
+calling ``packed_gemm`` and ``lstm_step_forward`` once per step, and the NumPy
+twins here do exactly that (``reference.lstm_sequence_forward``).  The
+products and the gate passes are the same compiled code either way; what this
+module saves is the Python between them: M5's 28 steps make about 150 kernel
+calls per training step, each a few microseconds of argument handling, and the
+interpreter's own memory traffic pushes the step's arrays out of the cache
+between the products.  One call per direction runs every step in C.
+
+Forward, per step t (row layout of ``xh``: [x_t, h_{t-1}, 1], see the op):
+
+    xh[t][:, h part] = h_{t-1} (times the recurrent dropout mask)
+    z_t = xh[t] @ [W; U; b]                          packed_gemm (N, 4U)
+    i, f, g, o, c_t, h_t from z_t and c_{t-1}        the fused gate pass
+
+Backward, per step t from the last to the first:
+
+    dL/dz_t, dL/dc_{t-1} from dL/dh_t, dL/dc_t       the fused gate pass
+    dL/dh_{t-1} = dL/dz_t U^T (times the mask)       packed_gemm
+    [dL/dW; dL/dU; dL/db] += xh[t]^T dL/dz_t         packed_gemm(trans_a)
+
+Every value is computed by one thread in one order (the products split rows
+between threads, the gate passes split rows): the same bits on any number of
+threads, and the same bits as the step-by-step twin's compiled counterpart.
+"""
+
+cimport cython
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.string cimport memcpy, memset
+
+import numpy as np
+cimport numpy as cnp
+
+cnp.import_array()
+
+from minidl._kernels import RECURRENT_ACTIVATIONS
+from minidl._kernels.activation_codes cimport activation_codes
+from minidl._kernels.dense import blas_thread_limit
+from minidl._kernels.panel_checks import panels_shape
+from minidl._kernels.recurrent_checks import (
+    check_lstm_sequence_backward,
+    check_lstm_sequence_forward,
+)
+
+_CODES = activation_codes(RECURRENT_ACTIVATIONS)
+
+# as packed_gemm.pyx and recurrent.pyx: below these sizes one thread does the work
+cdef double _PARALLEL_MIN_MACS = 1 << 20
+cdef Py_ssize_t _PARALLEL_MIN_VALUES = 1 << 16
+
+cdef extern from "packed_gemm.h" nogil:
+    void minidl_pack_panels_float(const float *b, Py_ssize_t k, Py_ssize_t n, int trans,
+                                  float *packed)
+    void minidl_pack_panels_double(const double *b, Py_ssize_t k, Py_ssize_t n, int trans,
+                                   double *packed)
+    void minidl_packed_gemm_float(const float *a, Py_ssize_t lda, Py_ssize_t k,
+                                  const float *packed, Py_ssize_t n, float *c, Py_ssize_t ldc,
+                                  Py_ssize_t first, Py_ssize_t last, int accumulate,
+                                  int trans_a)
+    void minidl_packed_gemm_double(const double *a, Py_ssize_t lda, Py_ssize_t k,
+                                   const double *packed, Py_ssize_t n, double *c,
+                                   Py_ssize_t ldc, Py_ssize_t first, Py_ssize_t last,
+                                   int accumulate, int trans_a)
+
+cdef extern from "recurrent_step.h" nogil:
+    void minidl_lstm_forward_row_float(float *gates, const float *c_prev, float *c, float *h,
+                                       Py_ssize_t u, int act, int ract)
+    void minidl_lstm_forward_row_double(double *gates, const double *c_prev, double *c,
+                                        double *h, Py_ssize_t u, int act, int ract)
+    void minidl_lstm_backward_row_float(const float *gates, const float *c_prev, const float *c,
+                                        const float *grad_h, const float *grad_c,
+                                        float *grad_gates, float *grad_c_prev,
+                                        float *grad_h_prev, Py_ssize_t u, int act, int ract)
+    void minidl_lstm_backward_row_double(const double *gates, const double *c_prev,
+                                         const double *c, const double *grad_h,
+                                         const double *grad_c, double *grad_gates,
+                                         double *grad_c_prev, double *grad_h_prev, Py_ssize_t u,
+                                         int act, int ract)
+
+
+# --- the pieces of one step -------------------------------------------------
+cdef void _product(const floating *a, Py_ssize_t lda, Py_ssize_t k, const floating *packed,
+                   Py_ssize_t n, floating *c, Py_ssize_t m, bint accumulate, bint trans_a,
+                   int threads) noexcept nogil:
+    """c (m, n) (+)= op(a) @ B: packed_gemm.pyx's split of rows between the threads."""
+    cdef int parts = threads if threads > 1 and <double>m * n * k >= _PARALLEL_MIN_MACS else 1
+    cdef Py_ssize_t part, first, last, share = (m + parts - 1) // parts
+    share += share % 2
+    for part in prange(parts, schedule="static", chunksize=1, num_threads=parts,
+                       use_threads_if=parts > 1):
+        first = part * share
+        last = first + share if first + share < m else m
+        if first < last:
+            if floating is float:
+                minidl_packed_gemm_float(a, lda, k, packed, n, c, n, first, last, accumulate,
+                                         trans_a)
+            else:
+                minidl_packed_gemm_double(a, lda, k, packed, n, c, n, first, last, accumulate,
+                                          trans_a)
+
+
+cdef inline bint _split(Py_ssize_t rows, Py_ssize_t values) noexcept nogil:
+    """recurrent.pyx's rule: rows over the threads only for a big enough step."""
+    return values >= _PARALLEL_MIN_VALUES and rows >= 2
+
+
+cdef void _forward_rows(floating *gates, const floating *c_prev, const floating *h_prev,
+                        floating *c, floating *h, const unsigned char *mask,
+                        Py_ssize_t rows, Py_ssize_t units, int act, int ract) noexcept nogil:
+    """The gate pass of one step (recurrent.pyx's lstm_step_forward)."""
+    cdef Py_ssize_t n
+    for n in prange(rows, schedule="static", use_threads_if=_split(rows, rows * units * 4)):
+        if floating is float:
+            minidl_lstm_forward_row_float(gates + n * 4 * units, c_prev + n * units,
+                                          c + n * units, h + n * units, units, act, ract)
+        else:
+            minidl_lstm_forward_row_double(gates + n * 4 * units, c_prev + n * units,
+                                           c + n * units, h + n * units, units, act, ract)
+        if mask != NULL and mask[n] == 0:  # a padded step: the state goes through
+            memcpy(c + n * units, c_prev + n * units, units * sizeof(floating))
+            memcpy(h + n * units, h_prev + n * units, units * sizeof(floating))
+
+
+cdef void _backward_rows(const floating *gates, const floating *c_prev, const floating *c,
+                         const floating *grad_h, const floating *grad_c, floating *grad_gates,
+                         floating *grad_c_prev, floating *grad_h_prev,
+                         const unsigned char *mask, Py_ssize_t rows, Py_ssize_t units, int act,
+                         int ract) noexcept nogil:
+    """The gate pass of one step backward (recurrent.pyx's lstm_step_backward)."""
+    cdef Py_ssize_t n
+    for n in prange(rows, schedule="static", use_threads_if=_split(rows, rows * units * 4)):
+        if mask != NULL and mask[n] == 0:  # a padded step: dz = 0, dL/dh, dL/dc go through
+            memset(grad_gates + n * 4 * units, 0, 4 * units * sizeof(floating))
+            memcpy(grad_c_prev + n * units, grad_c + n * units, units * sizeof(floating))
+            memcpy(grad_h_prev + n * units, grad_h + n * units, units * sizeof(floating))
+        elif floating is float:
+            minidl_lstm_backward_row_float(
+                gates + n * 4 * units, c_prev + n * units, c + n * units, grad_h + n * units,
+                grad_c + n * units, grad_gates + n * 4 * units, grad_c_prev + n * units,
+                grad_h_prev + n * units, units, act, ract)
+        else:
+            minidl_lstm_backward_row_double(
+                gates + n * 4 * units, c_prev + n * units, c + n * units, grad_h + n * units,
+                grad_c + n * units, grad_gates + n * 4 * units, grad_c_prev + n * units,
+                grad_h_prev + n * units, units, act, ract)
+
+
+cdef inline void _put_h(floating *row_h, const floating *h, const floating *dropout,
+                        Py_ssize_t n, Py_ssize_t units) noexcept nogil:
+    """xh's h part of row n = h (times row n of the dropout mask, if any)."""
+    cdef Py_ssize_t j
+    if dropout == NULL:
+        memcpy(row_h, h, units * sizeof(floating))
+    else:
+        for j in range(units):
+            row_h[j] = h[j] * dropout[n * units + j]
+
+
+# --- the kernels ----------------------------------------------------------------
+def lstm_sequence_forward(xh, packed, gates, cells, hidden, masks, dropout, Py_ssize_t features,
+                          activation="tanh", recurrent_activation="sigmoid"):
+    """Every step of an LSTM forward (see the module docstring and the twin).
+
+    xh (T, N, K), K = F + U (+ 1 with a bias): the x and 1 columns given, the h
+    columns written (row t gets h_{t-1}, times ``dropout`` (N, U) if given);
+    packed: [W; U; b] (K, 4U) by ``pack_panels``; gates (T, N, 4U) out (i, f, g, o);
+    cells, hidden (T + 1, N, U): row 0 the initial state, rows 1..T written;
+    masks (T, N) uint8 or None (0: a padded step, the state goes through).
+    """
+    check_lstm_sequence_forward(xh, packed, gates, cells, hidden, masks, dropout, features,
+                                activation, recurrent_activation)
+    if xh.dtype == np.float32:
+        _forward[float](xh, packed, gates, cells, hidden, masks, dropout, features,
+                        _CODES[activation], _CODES[recurrent_activation])
+    else:
+        _forward[double](xh, packed, gates, cells, hidden, masks, dropout, features,
+                         _CODES[activation], _CODES[recurrent_activation])
+
+
+cdef const unsigned char *_mask_rows(object masks, Py_ssize_t t, Py_ssize_t rows):
+    if masks is None:
+        return NULL
+    return <const unsigned char *>cnp.PyArray_DATA(<cnp.ndarray>masks) + t * rows
+
+
+cdef const floating *_optional(object a, floating *kind):
+    """The data of an optional array (NULL for None); ``kind`` only picks the type."""
+    if a is None:
+        return NULL
+    return <const floating *>cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef void _forward(floating[:, :, ::1] xh, const floating[:, :, ::1] packed,
+                   floating[:, :, ::1] gates, floating[:, :, ::1] cells,
+                   floating[:, :, ::1] hidden, object masks, object dropout,
+                   Py_ssize_t features, int act, int ract):
+    cdef Py_ssize_t steps = xh.shape[0], rows = xh.shape[1], k = xh.shape[2]
+    cdef Py_ssize_t units = cells.shape[2], t, n
+    cdef int threads = blas_thread_limit()
+    cdef const floating *drop = _optional(dropout, <floating *>NULL)
+    cdef const unsigned char *mask
+    if steps == 0 or rows == 0 or units == 0:
+        return
+    for t in range(steps):
+        mask = _mask_rows(masks, t, rows)
+        with nogil:
+            for n in range(rows):
+                _put_h(&xh[t, n, features], &hidden[t, n, 0], drop, n, units)
+            _product(&xh[t, 0, 0], k, k, &packed[0, 0, 0], 4 * units, &gates[t, 0, 0], rows,
+                     False, False, threads)
+            _forward_rows(&gates[t, 0, 0], &cells[t, 0, 0], &hidden[t, 0, 0],
+                          &cells[t + 1, 0, 0], &hidden[t + 1, 0, 0], mask, rows, units, act,
+                          ract)
+
+
+def lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks,
+                           dropout, grad_gates, grad_stacked, Py_ssize_t features,
+                           Py_ssize_t first, activation="tanh", recurrent_activation="sigmoid"):
+    """Every step of an LSTM backward, from the last (see the module docstring and the twin).
+
+    xh, gates, cells as ``lstm_sequence_forward`` left them; packed_ut: U^T (4U, U) by
+    ``pack_panels``; grad_steps (T, N, U) or None: dL/dh_t from the outputs; grad_h,
+    grad_c (N, U): dL/dh_T, dL/dc_T in, dL/dh_0, dL/dc_0 out (with ``first`` = 1 step 0's
+    product is skipped, h_0 being a zero that is no input: dL/dh_0 is then incomplete);
+    grad_gates (T, N, 4U) out (every step's dL/dz), or (N, 4U) scratch for one step;
+    grad_stacked (K, 4U) out: [dL/dW; dL/dU; dL/db] in xh's column order.
+    """
+    check_lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks,
+                                 dropout, grad_gates, grad_stacked, features, first, activation,
+                                 recurrent_activation)
+    steps, rows, units = cells.shape[0] - 1, cells.shape[1], cells.shape[2]
+    # scratch: dL/dh_{t-1}, dL/dc_{t-1}, dL/dh_t in all, one step's dL/dz packed, the product
+    scratch = np.empty((4, rows, units), xh.dtype)
+    packed_grad = np.empty(panels_shape(rows, 4 * units), xh.dtype)
+    if xh.dtype == np.float32:
+        _backward[float](xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks, dropout,
+                         grad_gates, grad_stacked, features, first, _CODES[activation],
+                         _CODES[recurrent_activation], scratch, packed_grad)
+    else:
+        _backward[double](xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks,
+                          dropout, grad_gates, grad_stacked, features, first,
+                          _CODES[activation], _CODES[recurrent_activation], scratch,
+                          packed_grad)
+
+
+cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] packed_ut,
+                    const floating[:, :, ::1] gates, const floating[:, :, ::1] cells,
+                    object grad_steps, floating[:, ::1] grad_h, floating[:, ::1] grad_c,
+                    object masks, object dropout, object grad_gates,
+                    floating[:, ::1] grad_stacked, Py_ssize_t features, Py_ssize_t first,
+                    int act, int ract, floating[:, :, ::1] scratch,
+                    floating[:, :, ::1] packed_grad):
+    cdef Py_ssize_t steps = gates.shape[0], rows = gates.shape[1], k = xh.shape[2]
+    cdef Py_ssize_t units = cells.shape[2], width = 4 * units, t, n, j, size = rows * units
+    cdef int threads = blas_thread_limit()
+    cdef const floating *drop = _optional(dropout, <floating *>NULL)
+    cdef const floating *per_step = _optional(grad_steps, <floating *>NULL)
+    cdef floating *dz_all = <floating *>cnp.PyArray_DATA(<cnp.ndarray>grad_gates)
+    cdef bint every_step = (<cnp.ndarray>grad_gates).ndim == 3
+    cdef floating *dh = &grad_h[0, 0]
+    cdef floating *dc = &grad_c[0, 0]
+    cdef floating *dh_prev = &scratch[0, 0, 0]
+    cdef floating *dc_prev = &scratch[1, 0, 0]
+    cdef floating *total = &scratch[2, 0, 0]
+    cdef floating *product = &scratch[3, 0, 0]
+    cdef floating *dz
+    cdef floating *swap
+    cdef const floating *dh_in
+    cdef const unsigned char *mask
+    if steps == 0 or rows == 0 or units == 0:  # a sum over no steps (or rows): 0
+        grad_stacked[...] = 0
+        return
+    for t in range(steps - 1, -1, -1):
+        mask = _mask_rows(masks, t, rows)
+        dz = dz_all + t * rows * width if every_step else dz_all
+        with nogil:
+            dh_in = dh
+            if per_step != NULL:  # dL/dh_t: from the output at t and from step t + 1
+                for j in range(size):
+                    total[j] = per_step[t * size + j] + dh[j]
+                dh_in = total
+            _backward_rows(&gates[t, 0, 0], &cells[t, 0, 0], &cells[t + 1, 0, 0], dh_in, dc,
+                           dz, dc_prev, dh_prev, mask, rows, units, act, ract)
+            if t >= first:  # dL/dh_{t-1} += dz U^T (times the dropout mask)
+                if drop == NULL:
+                    _product(dz, width, width, &packed_ut[0, 0, 0], units, dh_prev, rows, True,
+                             False, threads)
+                else:
+                    _product(dz, width, width, &packed_ut[0, 0, 0], units, product, rows,
+                             False, False, threads)
+                    for j in range(size):
+                        dh_prev[j] += product[j] * drop[j]
+            if floating is float:
+                minidl_pack_panels_float(dz, rows, width, 0, &packed_grad[0, 0, 0])
+            else:
+                minidl_pack_panels_double(dz, rows, width, 0, &packed_grad[0, 0, 0])
+            _product(&xh[t, 0, 0], k, rows, &packed_grad[0, 0, 0], width, &grad_stacked[0, 0],
+                     k, t < steps - 1, True, threads)
+            swap = dh  # step t - 1 reads what step t wrote
+            dh = dh_prev
+            dh_prev = swap
+            swap = dc
+            dc = dc_prev
+            dc_prev = swap
+    # dL/dh_0 and dL/dc_0 end where the last swap left them
+    if dh != &grad_h[0, 0]:
+        memcpy(&grad_h[0, 0], dh, size * sizeof(floating))
+        memcpy(&grad_c[0, 0], dc, size * sizeof(floating))
