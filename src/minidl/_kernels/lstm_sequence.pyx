@@ -161,7 +161,7 @@ cdef inline void _put_h(floating *row_h, const floating *h, const floating *drop
 
 
 # --- the kernels ----------------------------------------------------------------
-def lstm_sequence_forward(xh, packed, gates, cells, hidden, masks, dropout, Py_ssize_t features,
+def lstm_sequence_forward(xh, packed, gates, cells, hidden, masks, dropout, features,
                           activation="tanh", recurrent_activation="sigmoid"):
     """Every step of an LSTM forward (see the module docstring and the twin).
 
@@ -218,8 +218,8 @@ cdef void _forward(floating[:, :, ::1] xh, const floating[:, :, ::1] packed,
 
 
 def lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks,
-                           dropout, grad_gates, grad_stacked, Py_ssize_t features,
-                           Py_ssize_t first, activation="tanh", recurrent_activation="sigmoid"):
+                           dropout, grad_gates, grad_stacked, features, first,
+                           activation="tanh", recurrent_activation="sigmoid"):
     """Every step of an LSTM backward, from the last (see the module docstring and the twin).
 
     xh, gates, cells as ``lstm_sequence_forward`` left them; packed_ut: U^T (4U, U) by
