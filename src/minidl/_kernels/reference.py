@@ -767,7 +767,8 @@ def lstm_step_forward(gates, c_prev, h_prev, c, h, mask, activation="tanh",
     Once every dz_t (N, 4U) is known, stacked as (T*N, 4U), the weight
     gradients are each ONE product over all steps: dL/dW = X^T dZ with X
     (T*N, F), dL/dU_ = H_prev^T dZ with H_prev (T*N, U), dL/db = sum of dZ;
-    and dL/dx = dZ W^T.
+    and dL/dx = dZ W^T.  (The LSTM op adds the same sums up step by step,
+    while each dz_t is still in the cache: ``lstm_sequence_backward``.)
     """
     _recurrent_checks().check_lstm_step_forward(gates, c_prev, h_prev, c, h, mask,
                                                 activation, recurrent_activation)
