@@ -231,7 +231,8 @@ def check_lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h
            (steps, n, 4 * units) if grad_gates.ndim == 3 else (n, 4 * units))
     _array(kernel, "grad_stacked", grad_stacked, 2, writeable=True)
     _shape(kernel, "grad_stacked", grad_stacked, (xh.shape[2], 4 * units))
-    if first not in (0, 1) or isinstance(first, (bool, np.bool_)):
+    if (isinstance(first, (bool, np.bool_)) or not isinstance(first, (int, np.integer))
+            or first not in (0, 1)):
         raise ValueError(f"{kernel}: first must be 0 or 1, received {first!r}.")
     _same_dtype(kernel, xh=xh, packed_ut=packed_ut, gates=gates, cells=cells,
                 grad_steps=grad_steps, grad_h=grad_h, grad_c=grad_c, dropout=dropout,
