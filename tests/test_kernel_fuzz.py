@@ -641,6 +641,41 @@ def test_found_by_fuzzing(call):
     check(call)
 
 
+# Not yet fixed (found beside the fuzzing, which draws whole numbers only): the compiled
+# lstm_sequence_* take features and first as Py_ssize_t, converted before the checks run,
+# so True passes as 1 where the reference refuses a bool, and 1.0 raises TypeError where
+# the reference's check takes it as 1.  (The strides and sizes of conv2d_*, im2col,
+# col2im and the pools are converted the same way.)
+def _lstm_backward(first):
+    names = ("xh", "packed_ut", "gates", "cells", "grad_steps", "grad_h", "grad_c", "masks",
+             "dropout", "grad_gates", "grad_stacked", "features", "first")
+    args = dict(xh=_arr((2, 3, 6)), packed_ut=_arr((1, 12, 64), values="weights"),
+                gates=_arr((2, 3, 12), values="unit"), cells=_arr((3, 3, 3)), grad_steps=None,
+                grad_h=_arr((3, 3), output=True), grad_c=_arr((3, 3), output=True), masks=None,
+                dropout=None, grad_gates=_arr((3, 12), output=True),
+                grad_stacked=_arr((6, 12), output=True), features=2, first=first)
+    return Call("lstm_sequence_backward", names, args, seed=1)
+
+
+WHOLE_NUMBERS = {
+    "lstm-forward-features-True": Call(
+        "lstm_sequence_forward",
+        ("xh", "packed", "gates", "cells", "hidden", "masks", "dropout", "features"),
+        dict(xh=_arr((2, 3, 5), output=True), packed=_arr((1, 5, 64), values="weights"),
+             gates=_arr((2, 3, 12), output=True), cells=_arr((3, 3, 3), output=True),
+             hidden=_arr((3, 3, 3), output=True), masks=None, dropout=None, features=True),
+        seed=1),
+    "lstm-backward-first-True": _lstm_backward(True),
+    "lstm-backward-first-1.0": _lstm_backward(1.0),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="compiled lstm_sequence_* convert features/first "
+                   "to Py_ssize_t before checking them")
+@pytest.mark.parametrize("call", list(WHOLE_NUMBERS.values()), ids=list(WHOLE_NUMBERS))
+def test_whole_number_arguments_checked_alike(call):
+    check(call)
+
 # --- the fuzzing ---------------------------------------------------------------------
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_fuzz_matches_reference_or_refuses(family):
