@@ -9,9 +9,11 @@ outputs), window sizes, strides and paddings, labels and argmax indices out of
 range, and outputs that share memory with an input (the same array passed
 twice, or overlapping views of one buffer).
 
-The rule for every call: the compiled kernel either raises ValueError, or
-leaves every array exactly as the NumPy reference does (within float
-tolerance).  Any other exception, a mismatch, or a crash fails.
+The rule for every call: both backends raise the same ValueError and leave
+every array as it was, or the compiled kernel leaves every array exactly as
+the NumPy reference does (within float tolerance).  Any other exception, a
+mismatch, or a crash fails.  (CHECKED_IN_THE_LOOP names the kernels whose
+refusals are only required to be the reference's too.)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from minidl._kernels import compiled, reference
+from minidl._kernels.panel_checks import panels_shape
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NaN from sqrt of aliased buffers
 
@@ -42,7 +45,7 @@ class Arr:
     shape: tuple
     dtype: np.dtype
     layout: str = "C"
-    values: str = "normal"  # normal | positive | labels:<C> | argmax:<size> | onehot
+    values: str = "normal"  # normal | positive | unit | weights | labels:<C> | argmax:<size> | onehot
     output: bool = False
     alias_of: str | None = None  # name of an input whose memory this output shares
     alias_offset: int = 0
@@ -89,6 +92,10 @@ def _values(spec, shape, rng):
         return rng.integers(0, 2, size=shape)
     if kind == "onehot":
         return np.eye(shape[-1])[rng.integers(0, shape[-1], size=shape[:-1])] if shape[-1] else np.zeros(shape)
+    if kind == "unit":  # in [0, 1): an LSTM's gates as its forward left them
+        return rng.random(size=shape)
+    if kind == "weights":  # packed B (panels, k, 64) at an initializer's scale, 1 / sqrt(k)
+        return rng.normal(size=size).reshape(shape) / np.sqrt(max(shape[-2], 1) if len(shape) > 1 else 1)
     values = rng.normal(size=size).reshape(shape)
     return np.abs(values) if kind == "positive" else values
 
@@ -126,12 +133,13 @@ def _alias(source, spec):
 
 
 def run(backend, call):
+    """The call's arguments after the call, and the ValueError it raised (or None)."""
     args = call.build()
     try:
         getattr(backend, call.kernel)(*args)
-    except ValueError:
-        return None
-    return args
+    except ValueError as error:
+        return args, error
+    return args, None
 
 
 def tolerance(arrays, kernel):
@@ -145,13 +153,31 @@ def tolerance(arrays, kernel):
     return dict(rtol=3e-4, atol=3e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
 
 
+
+# Kernels that find a label (softmax_cross_entropy_*) or an argmax index
+# (max_pool2d_backward) out of range inside their loop, having written part of their
+# outputs, where the reference checks first (max_pool2d_backward also words the refusal
+# its own way).  For them a refusal need only be the reference's too.
+CHECKED_IN_THE_LOOP = ("softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
+                       "max_pool2d_backward")
+
+
 def check(call):
-    """The rule: ValueError from the compiled kernel, or the same arrays as the reference."""
-    got = run(compiled, call)
-    if got is None:
+    """The rule: both backends refuse with the same ValueError and every array is left as
+    it was built (a refused call changes nothing), or the compiled kernel leaves every
+    array as the reference does."""
+    got, refusal = run(compiled, call)
+    expected, expected_refusal = run(reference, call)
+    if refusal is not None:
+        assert expected_refusal is not None, f"{call.kernel}: compiled refused a call the reference accepts ({refusal}): {call}"
+        if call.kernel in CHECKED_IN_THE_LOOP:
+            return "refused"
+        assert str(refusal) == str(expected_refusal), f"{call.kernel}: refused with {refusal!r} but the reference with {expected_refusal!r}: {call}"
+        for name, a, fresh in zip(call.names, got, call.build()):
+            if isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, fresh, err_msg=f"{call.kernel}: {name} written by a refused call")
         return "refused"
-    expected = run(reference, call)
-    assert expected is not None, f"{call.kernel}: compiled accepted a call the reference refuses: {call}"
+    assert expected_refusal is None, f"{call.kernel}: compiled accepted a call the reference refuses ({expected_refusal}): {call}"
     for name, a, b in zip(call.names, got, expected):
         if isinstance(a, np.ndarray):
             if a.dtype.kind in "iub":
@@ -504,6 +530,80 @@ def packed_gemm_calls(draw, alias=False):
     return with_alias(draw, alias, call, ["out"], ["a", "packed"])
 
 
+@st.composite
+def lstm_sequence_calls(draw, alias=False):
+    """lstm_sequence_forward and _backward (an LSTM's whole time loop): T steps of N rows,
+    F features, U units (4U crosses the 64 columns of a panel from U = 17 on), K = F + U
+    (+ 1 with a bias) columns of xh.  Half the calls draw every array right, half loose
+    (``array_spec``'s wrong shapes, dtypes and layouts); a quarter get one argument wrong on
+    purpose: a panel too many, masks of the wrong length, xh with K off by 2, grad_gates of
+    the wrong shape, first=2, features=-1..."""
+    t, f, u = draw(st.integers(0, 4)), draw(st.integers(0, 4)), draw(st.integers(0, 20))
+    # a few batches big enough for the threads of the products (and, with U >= 16 and 1024
+    # rows, of the gate passes)
+    n = draw(st.one_of(sizes, sizes, sizes, st.sampled_from([600, 1024])))
+    k, dtype = f + u + draw(st.integers(0, 1)), draw(floats)
+    exact = alias or draw(st.booleans())
+    a = lambda shape, **kw: draw(array_spec(shape, dtype, exact=exact, **kw))  # noqa: E731
+    act = draw(st.sampled_from(["tanh", "sigmoid", "relu", "linear", "hard_sigmoid", "softsign"]))
+    ract = draw(st.sampled_from(["sigmoid", "hard_sigmoid", "tanh"]))
+    shapes = dict(xh=(t, n, k), gates=(t, n, 4 * u), states=(t + 1, n, u), masks=(t, n),
+                  dropout=(n, u), grad_state=(n, u), grad_steps=(t, n, u), grad_gates=(t, n, 4 * u),
+                  grad_stacked=(k, 4 * u), packed=panels_shape(k, 4 * u),
+                  packed_ut=panels_shape(4 * u, u))
+    if draw(st.booleans()):
+        shapes["grad_gates"] = (n, 4 * u)  # one step's dL/dz at a time
+    numbers = dict(features=f, first=draw(st.integers(0, 1)))
+    if not alias and draw(st.integers(0, 3)) == 0:  # one argument wrong on purpose
+        wrongs = dict(
+            packed=(shapes["packed"][0] + 1,) + shapes["packed"][1:],
+            packed_ut=(shapes["packed_ut"][0] + 1,) + shapes["packed_ut"][1:],
+            masks=(t, n + 1), xh=(t, n, k + 2), grad_gates=(t + 1, n, 4 * u),
+            grad_stacked=(k + 1, 4 * u), states=(0, n, u), dropout=(n, u + 1),
+            grad_state=(n + 1, u))
+        if k >= 2:
+            wrongs["xh"] = draw(st.sampled_from([(t, n, k + 2), (t, n, k - 2)]))
+        key = draw(st.sampled_from(sorted(wrongs) + ["features", "first"]))
+        if key == "features":
+            numbers["features"] = draw(st.sampled_from([-1, f + 2, k + 1]))
+        elif key == "first":
+            numbers["first"] = draw(st.sampled_from([2, -1]))
+        else:
+            shapes[key] = wrongs[key]
+    masks = maybe_none(draw, draw(array_spec(shapes["masks"], np.uint8, values="mask", exact=exact)))
+    dropout = maybe_none(draw, a(shapes["dropout"], values="positive"))
+    common = dict(activation=act, recurrent_activation=ract)
+    # the weights at an initializer's scale: standard normal ones make "linear" and "relu"
+    # states grow ~sqrt(K) times a step, to hundreds, and the float32 rounding of the
+    # products that then cancel leaves both backends up to ~1% from the float64 answer
+    # (each its own)
+    if draw(st.booleans()):
+        args = dict(xh=a(shapes["xh"], output=True), packed=a(shapes["packed"], values="weights"),
+                    gates=a(shapes["gates"], output=True), cells=a(shapes["states"], output=True),
+                    hidden=a(shapes["states"], output=True), masks=masks, dropout=dropout,
+                    features=numbers["features"], **common)
+        outputs, inputs = ["xh", "gates", "cells", "hidden"], ["packed", "dropout"]
+        kernel = "lstm_sequence_forward"
+    else:
+        args = dict(xh=a(shapes["xh"]), packed_ut=a(shapes["packed_ut"], values="weights"),
+                    gates=a(shapes["gates"], values="unit"), cells=a(shapes["states"]),
+                    grad_steps=maybe_none(draw, a(shapes["grad_steps"])),
+                    grad_h=a(shapes["grad_state"], output=True), grad_c=a(shapes["grad_state"], output=True),
+                    masks=masks, dropout=dropout, grad_gates=a(shapes["grad_gates"], output=True),
+                    grad_stacked=a(shapes["grad_stacked"], output=True), **numbers, **common)
+        outputs = ["grad_h", "grad_c", "grad_gates", "grad_stacked"]
+        inputs = ["xh", "packed_ut", "gates", "cells", "grad_steps", "dropout"]
+        kernel = "lstm_sequence_backward"
+    call = Call(kernel, tuple(args), args, draw(seeds))
+    if not alias:
+        return call
+    # an output over an input, or over another output (the forward's cells and hidden are
+    # inputs too: their row 0 is the initial state); not over the uint8 masks, which
+    # with_alias would make float (a dtype refusal, not an overlap)
+    out_name = draw(st.sampled_from(outputs))
+    return with_alias(draw, alias, call, [out_name], [name for name in outputs + inputs if name != out_name])
+
+
 FAMILIES = {
     "dense": dense_calls, "gemm": gemm_calls, "images": image_calls, "direct-conv": direct_conv_calls,
     "winograd-conv": winograd_conv_calls, "softmax": softmax_calls, "optimizers": optimizer_calls,
@@ -511,6 +611,7 @@ FAMILIES = {
     "recurrent": recurrent_calls,
     "gru-reset-before": gru_reset_before_calls,
     "packed-gemm": packed_gemm_calls,
+    "lstm-sequence": lstm_sequence_calls,
 }
 
 
@@ -539,6 +640,41 @@ FOUND = {
 def test_found_by_fuzzing(call):
     check(call)
 
+
+# Not yet fixed (found beside the fuzzing, which draws whole numbers only): the compiled
+# lstm_sequence_* take features and first as Py_ssize_t, converted before the checks run,
+# so True passes as 1 where the reference refuses a bool, and 1.0 raises TypeError where
+# the reference's check takes it as 1.  (The strides and sizes of conv2d_*, im2col,
+# col2im and the pools are converted the same way.)
+def _lstm_backward(first):
+    names = ("xh", "packed_ut", "gates", "cells", "grad_steps", "grad_h", "grad_c", "masks",
+             "dropout", "grad_gates", "grad_stacked", "features", "first")
+    args = dict(xh=_arr((2, 3, 6)), packed_ut=_arr((1, 12, 64), values="weights"),
+                gates=_arr((2, 3, 12), values="unit"), cells=_arr((3, 3, 3)), grad_steps=None,
+                grad_h=_arr((3, 3), output=True), grad_c=_arr((3, 3), output=True), masks=None,
+                dropout=None, grad_gates=_arr((3, 12), output=True),
+                grad_stacked=_arr((6, 12), output=True), features=2, first=first)
+    return Call("lstm_sequence_backward", names, args, seed=1)
+
+
+WHOLE_NUMBERS = {
+    "lstm-forward-features-True": Call(
+        "lstm_sequence_forward",
+        ("xh", "packed", "gates", "cells", "hidden", "masks", "dropout", "features"),
+        dict(xh=_arr((2, 3, 5), output=True), packed=_arr((1, 5, 64), values="weights"),
+             gates=_arr((2, 3, 12), output=True), cells=_arr((3, 3, 3), output=True),
+             hidden=_arr((3, 3, 3), output=True), masks=None, dropout=None, features=True),
+        seed=1),
+    "lstm-backward-first-True": _lstm_backward(True),
+    "lstm-backward-first-1.0": _lstm_backward(1.0),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="compiled lstm_sequence_* convert features/first "
+                   "to Py_ssize_t before checking them")
+@pytest.mark.parametrize("call", list(WHOLE_NUMBERS.values()), ids=list(WHOLE_NUMBERS))
+def test_whole_number_arguments_checked_alike(call):
+    check(call)
 
 # --- the fuzzing ---------------------------------------------------------------------
 @pytest.mark.parametrize("family", list(FAMILIES))
