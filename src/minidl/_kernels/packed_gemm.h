@@ -56,10 +56,17 @@ MINIDL_UNUSED static void minidl_pack_panels_##type(const type *b, ptrdiff_t k, 
         cols = n - p * MINIDL_PANEL < MINIDL_PANEL ? n - p * MINIDL_PANEL : MINIDL_PANEL; \
         if (cols < MINIDL_PANEL)                                                         \
             memset(panel, 0, (size_t)(k * MINIDL_PANEL) * sizeof(type));                 \
-        if (trans) {  /* B^T's row (64 p + j) is column j of the panel */                \
+        if (trans) {  /* B^T's row (64 p + j) is column j of the panel: a transpose, */  \
+            /* in blocks of 16 kk (one cache line of each row read, 16 panel rows    \
+             * written, both in the L1 cache) */                                         \
             const type *rows = b + p * MINIDL_PANEL * k;                                 \
-            for (kk = 0; kk < k; kk++)                                                   \
-                for (j = 0; j < cols; j++) panel[kk * MINIDL_PANEL + j] = rows[j * k + kk]; \
+            ptrdiff_t start, stop;                                                       \
+            for (start = 0; start < k; start += 16) {                                    \
+                stop = k - start < 16 ? k : start + 16;                                  \
+                for (j = 0; j < cols; j++)                                               \
+                    for (kk = start; kk < stop; kk++)                                    \
+                        panel[kk * MINIDL_PANEL + j] = rows[j * k + kk];                 \
+            }                                                                            \
         } else {  /* each of B's rows gives the panel a row of up to 64 values */        \
             for (kk = 0; kk < k; kk++)                                                   \
                 memcpy(panel + kk * MINIDL_PANEL, b + kk * n + p * MINIDL_PANEL,         \
