@@ -150,6 +150,12 @@ def tolerance(arrays, kernel):
         scale = max([float(np.max(np.abs(a), initial=0)) for a in arrays
                      if isinstance(a, np.ndarray) and a.dtype in FLOATS] + [1.0])
         return dict(rtol=3e-4, atol=(3e-5 if dtype == np.float32 else 1e-11) * scale ** 2)
+    if kernel.startswith("lstm_sequence"):
+        # a time loop: sums over steps and rows of terms as large as the states grow
+        # (linear and relu gates), where a small result is the cancellation of big terms
+        scale = max([float(np.nanmax(np.abs(a), initial=0)) for a in arrays
+                     if isinstance(a, np.ndarray) and a.dtype in FLOATS] + [1.0])
+        return dict(rtol=3e-4, atol=(3e-5 if dtype == np.float32 else 1e-11) * scale)
     return dict(rtol=3e-4, atol=3e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
 
 

@@ -40,6 +40,7 @@ cnp.import_array()
 from minidl._kernels import RECURRENT_ACTIVATIONS
 from minidl._kernels.activation_codes cimport activation_codes
 from minidl._kernels.dense import blas_thread_limit
+from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 from minidl._kernels.panel_checks import panels_shape
 from minidl._kernels.recurrent_checks import (
     check_lstm_sequence_backward,
@@ -160,6 +161,101 @@ cdef inline void _put_h(floating *row_h, const floating *h, const floating *drop
             row_h[j] = h[j] * dropout[n * units + j]
 
 
+# --- the quick argument checks (the full ones, naming the problem, in recurrent_checks.py)
+cdef bint _all_apart(tuple outputs, tuple inputs):
+    """No output shares memory with another output or with an input."""
+    cdef Py_ssize_t i, j
+    for i in range(len(outputs)):
+        for j in range(len(outputs)):
+            if i != j and not apart(outputs[i], outputs[j]):
+                return False
+        for j in range(len(inputs)):
+            if not apart(outputs[i], inputs[j]):
+                return False
+    return True
+
+
+cdef bint _sequence_ok(object xh, object cells, object masks, object dropout, object features,
+                       object activation, object recurrent_activation, int t):
+    """What both directions check: xh (T, N, F + U (+ 1)) against cells (T + 1, N, U),
+    the masks, the dropout mask, features and the activations."""
+    if not (array_of(xh, 3, t, False) and array_of(cells, 3, t, False)):
+        return False
+    if type(features) is not int or features < 0 or dim(cells, 0) < 1:
+        return False
+    if type(activation) is not str or type(recurrent_activation) is not str:
+        return False
+    if activation not in _CODES or recurrent_activation not in _CODES:
+        return False
+    cdef Py_ssize_t steps = dim(cells, 0) - 1, n = dim(cells, 1), units = dim(cells, 2)
+    cdef Py_ssize_t extra = dim(xh, 2) - <Py_ssize_t>features - units
+    if dim(xh, 0) != steps or dim(xh, 1) != n or not (extra == 0 or extra == 1):
+        return False
+    if masks is not None and not (array_of(masks, 2, cnp.NPY_UINT8, False)
+                                  and dim(masks, 0) == steps and dim(masks, 1) == n):
+        return False
+    return dropout is None or (array_of(dropout, 2, t, False) and dim(dropout, 0) == n
+                               and dim(dropout, 1) == units)
+
+
+cdef bint _same_shape(object a, object b):
+    return (dim(a, 0) == dim(b, 0) and dim(a, 1) == dim(b, 1)
+            and (cnp.PyArray_NDIM(<cnp.ndarray>a) < 3 or dim(a, 2) == dim(b, 2)))
+
+
+cdef bint _forward_ok(xh, packed, gates, cells, hidden, masks, dropout, features, activation,
+                      recurrent_activation):
+    cdef int t = float_type(xh)
+    if t < 0 or not _sequence_ok(xh, cells, masks, dropout, features, activation,
+                                 recurrent_activation, t):
+        return False
+    if not (array_of(xh, 3, t, True) and array_of(packed, 3, t, False)
+            and array_of(gates, 3, t, True) and array_of(cells, 3, t, True)
+            and array_of(hidden, 3, t, True)):
+        return False
+    cdef Py_ssize_t steps = dim(cells, 0) - 1, n = dim(cells, 1), width = 4 * dim(cells, 2)
+    return (dim(packed, 0) == (width + 63) // 64 and dim(packed, 1) == dim(xh, 2)
+            and dim(packed, 2) == 64 and dim(gates, 0) == steps and dim(gates, 1) == n
+            and dim(gates, 2) == width and _same_shape(hidden, cells)
+            and _all_apart((xh, gates, cells, hidden), (packed, masks, dropout)))
+
+
+cdef bint _backward_ok(xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks, dropout,
+                       grad_gates, grad_stacked, features, first, activation,
+                       recurrent_activation):
+    cdef int t = float_type(xh)
+    if t < 0 or not _sequence_ok(xh, cells, masks, dropout, features, activation,
+                                 recurrent_activation, t):
+        return False
+    if type(first) is not int or not (first == 0 or first == 1):
+        return False
+    cdef Py_ssize_t steps = dim(cells, 0) - 1, n = dim(cells, 1), units = dim(cells, 2)
+    cdef Py_ssize_t width = 4 * units
+    if not (array_of(packed_ut, 3, t, False) and array_of(gates, 3, t, False)
+            and array_of(grad_h, 2, t, True) and array_of(grad_c, 2, t, True)
+            and array_of(grad_stacked, 2, t, True)):
+        return False
+    if grad_steps is not None and not (array_of(grad_steps, 3, t, False)
+                                       and dim(grad_steps, 0) == steps
+                                       and dim(grad_steps, 1) == n
+                                       and dim(grad_steps, 2) == units):
+        return False
+    if array_of(grad_gates, 3, t, True):
+        if not (dim(grad_gates, 0) == steps and dim(grad_gates, 1) == n
+                and dim(grad_gates, 2) == width):
+            return False
+    elif not (array_of(grad_gates, 2, t, True) and dim(grad_gates, 0) == n
+              and dim(grad_gates, 1) == width):
+        return False
+    return (dim(packed_ut, 0) == (units + 63) // 64 and dim(packed_ut, 1) == width
+            and dim(packed_ut, 2) == 64 and dim(gates, 0) == steps and dim(gates, 1) == n
+            and dim(gates, 2) == width and dim(grad_h, 0) == n and dim(grad_h, 1) == units
+            and _same_shape(grad_c, grad_h) and dim(grad_stacked, 0) == dim(xh, 2)
+            and dim(grad_stacked, 1) == width
+            and _all_apart((grad_h, grad_c, grad_gates, grad_stacked),
+                           (xh, packed_ut, gates, cells, grad_steps, masks, dropout)))
+
+
 # --- the kernels ----------------------------------------------------------------
 def lstm_sequence_forward(xh, packed, gates, cells, hidden, masks, dropout, features,
                           activation="tanh", recurrent_activation="sigmoid"):
@@ -171,8 +267,10 @@ def lstm_sequence_forward(xh, packed, gates, cells, hidden, masks, dropout, feat
     cells, hidden (T + 1, N, U): row 0 the initial state, rows 1..T written;
     masks (T, N) uint8 or None (0: a padded step, the state goes through).
     """
-    check_lstm_sequence_forward(xh, packed, gates, cells, hidden, masks, dropout, features,
-                                activation, recurrent_activation)
+    if not _forward_ok(xh, packed, gates, cells, hidden, masks, dropout, features, activation,
+                       recurrent_activation):
+        check_lstm_sequence_forward(xh, packed, gates, cells, hidden, masks, dropout, features,
+                                    activation, recurrent_activation)  # raises, naming it
     if xh.dtype == np.float32:
         _forward[float](xh, packed, gates, cells, hidden, masks, dropout, features,
                         _CODES[activation], _CODES[recurrent_activation])
@@ -229,9 +327,12 @@ def lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad
     grad_gates (T, N, 4U) out (every step's dL/dz), or (N, 4U) scratch for one step;
     grad_stacked (K, 4U) out: [dL/dW; dL/dU; dL/db] in xh's column order.
     """
-    check_lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks,
-                                 dropout, grad_gates, grad_stacked, features, first, activation,
-                                 recurrent_activation)
+    if not _backward_ok(xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks, dropout,
+                        grad_gates, grad_stacked, features, first, activation,
+                        recurrent_activation):
+        check_lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c,
+                                     masks, dropout, grad_gates, grad_stacked, features, first,
+                                     activation, recurrent_activation)  # raises, naming it
     steps, rows, units = cells.shape[0] - 1, cells.shape[1], cells.shape[2]
     # scratch: dL/dh_{t-1}, dL/dc_{t-1}, dL/dh_t in all, one step's dL/dz packed, the product
     scratch = np.empty((4, rows, units), xh.dtype)
