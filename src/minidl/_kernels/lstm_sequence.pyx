@@ -27,7 +27,6 @@ between threads, the gate passes split rows): the same bits on any number of
 threads, and the same bits as the step-by-step twin's compiled counterpart.
 """
 
-cimport cython
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
@@ -41,6 +40,17 @@ from minidl._kernels import RECURRENT_ACTIVATIONS
 from minidl._kernels.activation_codes cimport activation_codes
 from minidl._kernels.dense import blas_thread_limit
 from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
+from minidl._kernels.packed_product cimport (
+    minidl_pack_panels_double,
+    minidl_pack_panels_float,
+    packed_product,
+)
+from minidl._kernels.recurrent_step cimport (
+    minidl_lstm_backward_row_double,
+    minidl_lstm_backward_row_float,
+    minidl_lstm_forward_row_double,
+    minidl_lstm_forward_row_float,
+)
 from minidl._kernels.panel_checks import panels_shape
 from minidl._kernels.recurrent_checks import (
     check_lstm_sequence_backward,
@@ -49,61 +59,11 @@ from minidl._kernels.recurrent_checks import (
 
 _CODES = activation_codes(RECURRENT_ACTIVATIONS)
 
-# as packed_gemm.pyx and recurrent.pyx: below these sizes one thread does the work
-cdef double _PARALLEL_MIN_MACS = 1 << 20
+# as recurrent.pyx: below this size a gate pass runs on one thread
 cdef Py_ssize_t _PARALLEL_MIN_VALUES = 1 << 16
-
-cdef extern from "packed_gemm.h" nogil:
-    void minidl_pack_panels_float(const float *b, Py_ssize_t k, Py_ssize_t n, int trans,
-                                  float *packed)
-    void minidl_pack_panels_double(const double *b, Py_ssize_t k, Py_ssize_t n, int trans,
-                                   double *packed)
-    void minidl_packed_gemm_float(const float *a, Py_ssize_t lda, Py_ssize_t k,
-                                  const float *packed, Py_ssize_t n, float *c, Py_ssize_t ldc,
-                                  Py_ssize_t first, Py_ssize_t last, int accumulate,
-                                  int trans_a)
-    void minidl_packed_gemm_double(const double *a, Py_ssize_t lda, Py_ssize_t k,
-                                   const double *packed, Py_ssize_t n, double *c,
-                                   Py_ssize_t ldc, Py_ssize_t first, Py_ssize_t last,
-                                   int accumulate, int trans_a)
-
-cdef extern from "recurrent_step.h" nogil:
-    void minidl_lstm_forward_row_float(float *gates, const float *c_prev, float *c, float *h,
-                                       Py_ssize_t u, int act, int ract)
-    void minidl_lstm_forward_row_double(double *gates, const double *c_prev, double *c,
-                                        double *h, Py_ssize_t u, int act, int ract)
-    void minidl_lstm_backward_row_float(const float *gates, const float *c_prev, const float *c,
-                                        const float *grad_h, const float *grad_c,
-                                        float *grad_gates, float *grad_c_prev,
-                                        float *grad_h_prev, Py_ssize_t u, int act, int ract)
-    void minidl_lstm_backward_row_double(const double *gates, const double *c_prev,
-                                         const double *c, const double *grad_h,
-                                         const double *grad_c, double *grad_gates,
-                                         double *grad_c_prev, double *grad_h_prev, Py_ssize_t u,
-                                         int act, int ract)
 
 
 # --- the pieces of one step -------------------------------------------------
-cdef void _product(const floating *a, Py_ssize_t lda, Py_ssize_t k, const floating *packed,
-                   Py_ssize_t n, floating *c, Py_ssize_t m, bint accumulate, bint trans_a,
-                   int threads) noexcept nogil:
-    """c (m, n) (+)= op(a) @ B: packed_gemm.pyx's split of rows between the threads."""
-    cdef int parts = threads if threads > 1 and <double>m * n * k >= _PARALLEL_MIN_MACS else 1
-    cdef Py_ssize_t part, first, last, share = (m + parts - 1) // parts
-    share += share % 2
-    for part in prange(parts, schedule="static", chunksize=1, num_threads=parts,
-                       use_threads_if=parts > 1):
-        first = part * share
-        last = first + share if first + share < m else m
-        if first < last:
-            if floating is float:
-                minidl_packed_gemm_float(a, lda, k, packed, n, c, n, first, last, accumulate,
-                                         trans_a)
-            else:
-                minidl_packed_gemm_double(a, lda, k, packed, n, c, n, first, last, accumulate,
-                                          trans_a)
-
-
 cdef inline bint _split(Py_ssize_t rows, Py_ssize_t values) noexcept nogil:
     """recurrent.pyx's rule: rows over the threads only for a big enough step."""
     return values >= _PARALLEL_MIN_VALUES and rows >= 2
@@ -308,8 +268,8 @@ cdef void _forward(floating[:, :, ::1] xh, const floating[:, :, ::1] packed,
         with nogil:
             for n in range(rows):
                 _put_h(&xh[t, n, features], &hidden[t, n, 0], drop, n, units)
-            _product(&xh[t, 0, 0], k, k, &packed[0, 0, 0], 4 * units, &gates[t, 0, 0], rows,
-                     False, False, threads)
+            packed_product(&xh[t, 0, 0], k, k, &packed[0, 0, 0], 4 * units, &gates[t, 0, 0],
+                           rows, False, False, threads)
             _forward_rows(&gates[t, 0, 0], &cells[t, 0, 0], &hidden[t, 0, 0],
                           &cells[t + 1, 0, 0], &hidden[t + 1, 0, 0], mask, rows, units, act,
                           ract)
@@ -388,19 +348,19 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
                            dz, dc_prev, dh_prev, mask, rows, units, act, ract)
             if t >= first:  # dL/dh_{t-1} += dz U^T (times the dropout mask)
                 if drop == NULL:
-                    _product(dz, width, width, &packed_ut[0, 0, 0], units, dh_prev, rows, True,
-                             False, threads)
+                    packed_product(dz, width, width, &packed_ut[0, 0, 0], units, dh_prev, rows,
+                                   True, False, threads)
                 else:
-                    _product(dz, width, width, &packed_ut[0, 0, 0], units, product, rows,
-                             False, False, threads)
+                    packed_product(dz, width, width, &packed_ut[0, 0, 0], units, product, rows,
+                                   False, False, threads)
                     for j in range(size):
                         dh_prev[j] += product[j] * drop[j]
             if floating is float:
                 minidl_pack_panels_float(dz, rows, width, 0, &packed_grad[0, 0, 0])
             else:
                 minidl_pack_panels_double(dz, rows, width, 0, &packed_grad[0, 0, 0])
-            _product(&xh[t, 0, 0], k, rows, &packed_grad[0, 0, 0], width, &grad_stacked[0, 0],
-                     k, t < steps - 1, True, threads)
+            packed_product(&xh[t, 0, 0], k, rows, &packed_grad[0, 0, 0], width,
+                           &grad_stacked[0, 0], k, t < steps - 1, True, threads)
             swap = dh  # step t - 1 reads what step t wrote
             dh = dh_prev
             dh_prev = swap

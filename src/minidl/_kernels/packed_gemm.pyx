@@ -17,7 +17,6 @@ computed by one thread, in one order: the same result on any number of threads).
 
 cimport cython
 from cython cimport floating
-from cython.parallel cimport prange
 
 import numpy as np
 cimport numpy as cnp
@@ -28,19 +27,12 @@ from minidl._kernels.dense import blas_thread_limit
 from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 from minidl._kernels.panel_checks import PANEL, check_pack_panels, check_packed_gemm
 
-cdef extern from "packed_gemm.h" nogil:
-    void minidl_pack_panels_float(const float *b, Py_ssize_t k, Py_ssize_t n, int trans,
-                                  float *packed)
-    void minidl_pack_panels_double(const double *b, Py_ssize_t k, Py_ssize_t n, int trans,
-                                   double *packed)
-    void minidl_packed_gemm_float(const float *a, Py_ssize_t lda, Py_ssize_t k,
-                                  const float *packed, Py_ssize_t n, float *c, Py_ssize_t ldc,
-                                  Py_ssize_t first, Py_ssize_t last, int accumulate,
-                                  int trans_a)
-    void minidl_packed_gemm_double(const double *a, Py_ssize_t lda, Py_ssize_t k,
-                                   const double *packed, Py_ssize_t n, double *c,
-                                   Py_ssize_t ldc, Py_ssize_t first, Py_ssize_t last,
-                                   int accumulate, int trans_a)
+from minidl._kernels.packed_product cimport (
+    PACKED_PARALLEL_MIN_MACS,
+    minidl_pack_panels_double,
+    minidl_pack_panels_float,
+    packed_product,
+)
 
 cdef extern from "isa.h" nogil:
     int minidl_cpu_isa()
@@ -59,9 +51,8 @@ def choose_vector_isa(int code):
     return previous
 
 
-# products below this many multiply-adds run on one thread (as dense.pyx's gemm)
-cdef double _PARALLEL_MIN_MACS = 1 << 20
-PARALLEL_MIN_MACS = _PARALLEL_MIN_MACS
+# products below this many multiply-adds run on one thread (packed_product.pxd)
+PARALLEL_MIN_MACS = PACKED_PARALLEL_MIN_MACS
 
 
 def pack_panels(b, out, trans_b=False):
@@ -129,29 +120,12 @@ def packed_gemm(a, packed, out, bint accumulate=True, bint trans_a=False):
 cdef void _product(const floating[:, ::1] a, const floating[:, :, ::1] packed,
                    floating[:, ::1] out, int threads, bint accumulate, bint trans_a):
     cdef Py_ssize_t m = out.shape[0], n = out.shape[1]
-    cdef Py_ssize_t k = a.shape[0] if trans_a else a.shape[1], lda = a.shape[1]
-    cdef Py_ssize_t part, first, last, share
-    cdef int parts = threads if threads > 1 and <double>m * n * k >= _PARALLEL_MIN_MACS else 1
+    cdef Py_ssize_t k = a.shape[0] if trans_a else a.shape[1]
     cdef const floating *pa = NULL
     cdef const floating *pb = NULL
     if m == 0 or n == 0 or (k == 0 and accumulate):
         return
     if k > 0:  # (with k = 0 there is nothing to read: out = 0)
         pa, pb = &a[0, 0], &packed[0, 0, 0]
-    # the parts get (nearly) equal shares of rows, each an even number: rows left over
-    # after the full register tiles go two at a time (a row's sums are the same in any
-    # tile, so any split gives the same bits)
-    share = (m + parts - 1) // parts
-    share += share % 2
     with nogil:
-        for part in prange(parts, schedule="static", chunksize=1, num_threads=parts,
-                           use_threads_if=parts > 1):
-            first = part * share
-            last = first + share if first + share < m else m
-            if first < last:
-                if floating is float:
-                    minidl_packed_gemm_float(pa, lda, k, pb, n, &out[0, 0], n, first, last,
-                                             accumulate, trans_a)
-                else:
-                    minidl_packed_gemm_double(pa, lda, k, pb, n, &out[0, 0], n, first, last,
-                                              accumulate, trans_a)
+        packed_product(pa, a.shape[1], k, pb, n, &out[0, 0], m, accumulate, trans_a, threads)
