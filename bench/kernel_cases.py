@@ -260,6 +260,34 @@ def lstm_step_case(n, units):
     return step
 
 
+def lstm_sequence_case(n, steps, features, units):
+    """An LSTM's whole time loop, forward and backward (lstm_sequence_*): M5's and M6's
+    shapes, with a bias and no mask; the weight gradient of every step added up."""
+    from minidl._kernels.panel_checks import panels_shape
+
+    k = features + units + 1
+    xh = _normal(steps, n, k)
+    xh[:, :, -1] = 1
+    stacked = _normal(k, 4 * units) * 0.1
+    u = np.ascontiguousarray(stacked[features:features + units])
+    cells, hidden = np.zeros((steps + 1, n, units), np.float32), np.zeros((steps + 1, n, units), np.float32)
+    gates = np.empty((steps, n, 4 * units), np.float32)
+    grad_gates, grad_stacked = np.empty((n, 4 * units), np.float32), np.empty_like(stacked)
+    packed = np.empty(panels_shape(k, 4 * units), np.float32)
+    packed_ut = np.empty(panels_shape(4 * units, units), np.float32)
+    grad_h0, grad_c0 = _normal(n, units), _normal(n, units)
+
+    def step(kernels):
+        kernels.pack_panels(stacked, packed)
+        kernels.lstm_sequence_forward(xh, packed, gates, cells, hidden, None, None, features)
+        kernels.pack_panels(u, packed_ut, trans_b=True)
+        kernels.lstm_sequence_backward(xh, packed_ut, gates, cells, None, grad_h0.copy(),
+                                       grad_c0.copy(), None, None, grad_gates, grad_stacked,
+                                       features, 1)
+
+    return step
+
+
 def gru_step_case(n, units):
     """One GRU step (reset_after) forward and backward."""
     x, rec, h_prev, grad_h = (_normal(n, 3 * units), _normal(n, 3 * units), _normal(n, units),
@@ -320,6 +348,8 @@ CASES = {
     "gemm 64x784x128": lambda: gemm_case(64, 784, 128),
     "embedding 128x200 in 10000x32": lambda: embedding_case(128 * 200, 10000, 32),
     "lstm step 64x128 (M5)": lambda: lstm_step_case(64, 128),
+    "lstm 28 steps 64x28 -> 128 (M5)": lambda: lstm_sequence_case(64, 28, 28, 128),
+    "lstm 200 steps 128x32 -> 32 (M6)": lambda: lstm_sequence_case(128, 200, 32, 32),
     "gru step 64x128": lambda: gru_step_case(64, 128),
     "gru step 64x128, reset_after=False": lambda: gru_reset_before_step_case(64, 128),
 }

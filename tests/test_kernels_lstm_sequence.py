@@ -233,3 +233,35 @@ def test_an_output_sharing_memory_is_refused(backend):
     forward["hidden"] = forward["cells"]
     with pytest.raises(ValueError, match="shares memory"):
         backend.lstm_sequence_forward(**forward)
+
+
+def test_subnormals_are_flushed_to_zero_as_tensorflow_does():
+    """A gradient in float32's subnormal range (below 1.2e-38) counts as 0 in the compiled
+    loop (TensorFlow flushes them too; x86 computes them ~100x slower), where the twin
+    keeps it: the two differ by less than 1.2e-38.  The setting ends with the call."""
+    p = _problem(np.random.default_rng(11), 3, 4, 2, 5, 1, np.float32, False, False, False)
+    p["grad_h"] = np.full_like(p["grad_h"], 1e-39)  # subnormal
+    p["grad_c"] = np.zeros_like(p["grad_c"])
+    ours, twin = _run(compiled, p, True, 0), _run(reference, p, True, 0)
+    assert np.all(ours["grad_gates"] == 0) and np.all(ours["grad_stacked"] == 0)
+    assert np.any(twin["grad_gates"] != 0)  # NumPy keeps them
+    np.testing.assert_allclose(ours["grad_stacked"], twin["grad_stacked"], rtol=0, atol=1.2e-38)
+    tiny = np.float32(1e-38)
+    assert tiny / np.float32(10) != 0  # NumPy after the kernel: subnormals again
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_flushing_gives_the_same_bits_on_one_and_two_threads(masked, restore_threads):
+    """Gradients that shrink into the subnormals part way through the products: every
+    thread flushes them alike."""
+    p = _problem(np.random.default_rng(13), 4, 64, 28, 128, 1, np.float32, masked, False, True)
+    for name in ("grad_steps", "grad_h", "grad_c"):
+        p[name] *= np.float32(1e-36)
+    results = []
+    for threads in (1, 2):
+        minidl.set_num_threads(threads)
+        results.append(_run(compiled, p, True, 1))
+    assert np.any(results[0]["grad_stacked"] != 0)
+    for name in results[0]:
+        np.testing.assert_array_equal(results[0][name], results[1][name], err_msg=name)
+

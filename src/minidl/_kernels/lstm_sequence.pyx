@@ -24,7 +24,12 @@ Backward, per step t from the last to the first:
 
 Every value is computed by one thread in one order (the products split rows
 between threads, the gate passes split rows): the same bits on any number of
-threads, and the same bits as the step-by-step twin's compiled counterpart.
+threads.
+
+Subnormal floats are flushed to zero while the loop runs, as TensorFlow does
+(``flush_denormals.h``): a gradient sent back through a long sequence shrinks
+into them, and x86 computes them ~100 times slower (an LSTM over 200 steps took
+10 times as long).  The twins keep them; the two differ by less than 1.2e-38.
 """
 
 from cython cimport floating
@@ -41,6 +46,8 @@ from minidl._kernels.activation_codes cimport activation_codes
 from minidl._kernels.dense import blas_thread_limit
 from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 from minidl._kernels.packed_product cimport (
+    minidl_flush_begin,
+    minidl_flush_end,
     minidl_pack_panels_double,
     minidl_pack_panels_float,
     packed_product,
@@ -74,7 +81,9 @@ cdef void _forward_rows(floating *gates, const floating *c_prev, const floating 
                         Py_ssize_t rows, Py_ssize_t units, int act, int ract) noexcept nogil:
     """The gate pass of one step (recurrent.pyx's lstm_step_forward)."""
     cdef Py_ssize_t n
+    cdef unsigned int saved
     for n in prange(rows, schedule="static", use_threads_if=_split(rows, rows * units * 4)):
+        saved = minidl_flush_begin()  # (each thread: subnormals as 0, flush_denormals.h)
         if floating is float:
             minidl_lstm_forward_row_float(gates + n * 4 * units, c_prev + n * units,
                                           c + n * units, h + n * units, units, act, ract)
@@ -84,6 +93,7 @@ cdef void _forward_rows(floating *gates, const floating *c_prev, const floating 
         if mask != NULL and mask[n] == 0:  # a padded step: the state goes through
             memcpy(c + n * units, c_prev + n * units, units * sizeof(floating))
             memcpy(h + n * units, h_prev + n * units, units * sizeof(floating))
+        minidl_flush_end(saved)
 
 
 cdef void _backward_rows(const floating *gates, const floating *c_prev, const floating *c,
@@ -93,7 +103,9 @@ cdef void _backward_rows(const floating *gates, const floating *c_prev, const fl
                          int ract) noexcept nogil:
     """The gate pass of one step backward (recurrent.pyx's lstm_step_backward)."""
     cdef Py_ssize_t n
+    cdef unsigned int saved
     for n in prange(rows, schedule="static", use_threads_if=_split(rows, rows * units * 4)):
+        saved = minidl_flush_begin()
         if mask != NULL and mask[n] == 0:  # a padded step: dz = 0, dL/dh, dL/dc go through
             memset(grad_gates + n * 4 * units, 0, 4 * units * sizeof(floating))
             memcpy(grad_c_prev + n * units, grad_c + n * units, units * sizeof(floating))
@@ -108,6 +120,7 @@ cdef void _backward_rows(const floating *gates, const floating *c_prev, const fl
                 gates + n * 4 * units, c_prev + n * units, c + n * units, grad_h + n * units,
                 grad_c + n * units, grad_gates + n * 4 * units, grad_c_prev + n * units,
                 grad_h_prev + n * units, units, act, ract)
+        minidl_flush_end(saved)
 
 
 cdef inline void _put_h(floating *row_h, const floating *h, const floating *dropout,
@@ -261,18 +274,21 @@ cdef void _forward(floating[:, :, ::1] xh, const floating[:, :, ::1] packed,
     cdef int threads = blas_thread_limit()
     cdef const floating *drop = _optional(dropout, <floating *>NULL)
     cdef const unsigned char *mask
+    cdef unsigned int saved
     if steps == 0 or rows == 0 or units == 0:
         return
+    saved = minidl_flush_begin()  # subnormals as 0 until the loop ends (flush_denormals.h)
     for t in range(steps):
         mask = _mask_rows(masks, t, rows)
         with nogil:
             for n in range(rows):
                 _put_h(&xh[t, n, features], &hidden[t, n, 0], drop, n, units)
             packed_product(&xh[t, 0, 0], k, k, &packed[0, 0, 0], 4 * units, &gates[t, 0, 0],
-                           rows, False, False, threads)
+                           rows, False, False, threads, True)
             _forward_rows(&gates[t, 0, 0], &cells[t, 0, 0], &hidden[t, 0, 0],
                           &cells[t + 1, 0, 0], &hidden[t + 1, 0, 0], mask, rows, units, act,
                           ract)
+    minidl_flush_end(saved)
 
 
 def lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks,
@@ -332,9 +348,11 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
     cdef floating *swap
     cdef const floating *dh_in
     cdef const unsigned char *mask
+    cdef unsigned int saved
     if steps == 0 or rows == 0 or units == 0:  # a sum over no steps (or rows): 0
         grad_stacked[...] = 0
         return
+    saved = minidl_flush_begin()  # subnormals as 0 until the loop ends (flush_denormals.h)
     for t in range(steps - 1, -1, -1):
         mask = _mask_rows(masks, t, rows)
         dz = dz_all + t * rows * width if every_step else dz_all
@@ -349,10 +367,10 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
             if t >= first:  # dL/dh_{t-1} += dz U^T (times the dropout mask)
                 if drop == NULL:
                     packed_product(dz, width, width, &packed_ut[0, 0, 0], units, dh_prev, rows,
-                                   True, False, threads)
+                                   True, False, threads, True)
                 else:
                     packed_product(dz, width, width, &packed_ut[0, 0, 0], units, product, rows,
-                                   False, False, threads)
+                                   False, False, threads, True)
                     for j in range(size):
                         dh_prev[j] += product[j] * drop[j]
             if floating is float:
@@ -360,13 +378,14 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
             else:
                 minidl_pack_panels_double(dz, rows, width, 0, &packed_grad[0, 0, 0])
             packed_product(&xh[t, 0, 0], k, rows, &packed_grad[0, 0, 0], width,
-                           &grad_stacked[0, 0], k, t < steps - 1, True, threads)
+                           &grad_stacked[0, 0], k, t < steps - 1, True, threads, True)
             swap = dh  # step t - 1 reads what step t wrote
             dh = dh_prev
             dh_prev = swap
             swap = dc
             dc = dc_prev
             dc_prev = swap
+    minidl_flush_end(saved)
     # dL/dh_0 and dL/dc_0 end where the last swap left them
     if dh != &grad_h[0, 0]:
         memcpy(&grad_h[0, 0], dh, size * sizeof(floating))

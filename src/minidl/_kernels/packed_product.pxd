@@ -19,6 +19,11 @@ cdef extern from "packed_gemm.h" nogil:
                                    Py_ssize_t ldc, Py_ssize_t first, Py_ssize_t last,
                                    int accumulate, int trans_a)
 
+cdef extern from "flush_denormals.h" nogil:
+    # subnormals as 0 on the calling thread until minidl_flush_end (the header says why)
+    unsigned int minidl_flush_begin()
+    void minidl_flush_end(unsigned int old)
+
 # products below this many multiply-adds run on one thread (as dense.pyx's gemm)
 cdef enum:
     PACKED_PARALLEL_MIN_MACS = 1 << 20
@@ -27,18 +32,22 @@ cdef enum:
 cdef inline void packed_product(const floating *a, Py_ssize_t lda, Py_ssize_t k,
                                 const floating *packed, Py_ssize_t n, floating *c,
                                 Py_ssize_t m, bint accumulate, bint trans_a,
-                                int threads) noexcept nogil:
+                                int threads, bint flush=False) noexcept nogil:
     """c (m, n) (+)= op(a) @ B, B packed: with more than one thread and a product of at
     least PACKED_PARALLEL_MIN_MACS, the threads get (nearly) equal shares of rows, each
     an even number (rows left over after the full register tiles go two at a time; a
-    row's sums are the same in any tile, so any split gives the same bits)."""
+    row's sums are the same in any tile, so any split gives the same bits).  With
+    ``flush``, each thread computes with subnormals as 0 (flush_denormals.h)."""
     cdef int parts = threads if threads > 1 and <double>m * n * k >= PACKED_PARALLEL_MIN_MACS else 1
     cdef Py_ssize_t part, first, last, share = (m + parts - 1) // parts
+    cdef unsigned int saved = 0
     share += share % 2
     for part in prange(parts, schedule="static", chunksize=1, num_threads=parts,
                        use_threads_if=parts > 1):
         first = part * share
         last = first + share if first + share < m else m
+        if flush:
+            saved = minidl_flush_begin()
         if first < last:
             if floating is float:
                 minidl_packed_gemm_float(a, lda, k, packed, n, c, n, first, last, accumulate,
@@ -46,3 +55,5 @@ cdef inline void packed_product(const floating *a, Py_ssize_t lda, Py_ssize_t k,
             else:
                 minidl_packed_gemm_double(a, lda, k, packed, n, c, n, first, last, accumulate,
                                           trans_a)
+        if flush:
+            minidl_flush_end(saved)
