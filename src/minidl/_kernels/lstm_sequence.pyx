@@ -81,9 +81,11 @@ cdef void _forward_rows(floating *gates, const floating *c_prev, const floating 
                         Py_ssize_t rows, Py_ssize_t units, int act, int ract) noexcept nogil:
     """The gate pass of one step (recurrent.pyx's lstm_step_forward)."""
     cdef Py_ssize_t n
-    cdef unsigned int saved
-    for n in prange(rows, schedule="static", use_threads_if=_split(rows, rows * units * 4)):
-        saved = minidl_flush_begin()  # (each thread: subnormals as 0, flush_denormals.h)
+    cdef unsigned int saved = 0
+    cdef bint split = _split(rows, rows * units * 4)
+    for n in prange(rows, schedule="static", use_threads_if=split):
+        if split:  # each thread as the caller: subnormals as 0 (flush_denormals.h)
+            saved = minidl_flush_begin()
         if floating is float:
             minidl_lstm_forward_row_float(gates + n * 4 * units, c_prev + n * units,
                                           c + n * units, h + n * units, units, act, ract)
@@ -93,7 +95,8 @@ cdef void _forward_rows(floating *gates, const floating *c_prev, const floating 
         if mask != NULL and mask[n] == 0:  # a padded step: the state goes through
             memcpy(c + n * units, c_prev + n * units, units * sizeof(floating))
             memcpy(h + n * units, h_prev + n * units, units * sizeof(floating))
-        minidl_flush_end(saved)
+        if split:
+            minidl_flush_end(saved)
 
 
 cdef void _backward_rows(const floating *gates, const floating *c_prev, const floating *c,
@@ -103,9 +106,11 @@ cdef void _backward_rows(const floating *gates, const floating *c_prev, const fl
                          int ract) noexcept nogil:
     """The gate pass of one step backward (recurrent.pyx's lstm_step_backward)."""
     cdef Py_ssize_t n
-    cdef unsigned int saved
-    for n in prange(rows, schedule="static", use_threads_if=_split(rows, rows * units * 4)):
-        saved = minidl_flush_begin()
+    cdef unsigned int saved = 0
+    cdef bint split = _split(rows, rows * units * 4)
+    for n in prange(rows, schedule="static", use_threads_if=split):
+        if split:  # each thread as the caller: subnormals as 0 (flush_denormals.h)
+            saved = minidl_flush_begin()
         if mask != NULL and mask[n] == 0:  # a padded step: dz = 0, dL/dh, dL/dc go through
             memset(grad_gates + n * 4 * units, 0, 4 * units * sizeof(floating))
             memcpy(grad_c_prev + n * units, grad_c + n * units, units * sizeof(floating))
@@ -120,7 +125,8 @@ cdef void _backward_rows(const floating *gates, const floating *c_prev, const fl
                 gates + n * 4 * units, c_prev + n * units, c + n * units, grad_h + n * units,
                 grad_c + n * units, grad_gates + n * 4 * units, grad_c_prev + n * units,
                 grad_h_prev + n * units, units, act, ract)
-        minidl_flush_end(saved)
+        if split:
+            minidl_flush_end(saved)
 
 
 cdef inline void _put_h(floating *row_h, const floating *h, const floating *dropout,

@@ -37,7 +37,8 @@ cdef inline void packed_product(const floating *a, Py_ssize_t lda, Py_ssize_t k,
     least PACKED_PARALLEL_MIN_MACS, the threads get (nearly) equal shares of rows, each
     an even number (rows left over after the full register tiles go two at a time; a
     row's sums are the same in any tile, so any split gives the same bits).  With
-    ``flush``, each thread computes with subnormals as 0 (flush_denormals.h)."""
+    ``flush`` and more than one thread, each thread computes with subnormals as 0, as
+    the caller does (flush_denormals.h: the caller's own thread is the caller's to set)."""
     cdef int parts = threads if threads > 1 and <double>m * n * k >= PACKED_PARALLEL_MIN_MACS else 1
     cdef Py_ssize_t part, first, last, share = (m + parts - 1) // parts
     cdef unsigned int saved = 0
@@ -46,7 +47,7 @@ cdef inline void packed_product(const floating *a, Py_ssize_t lda, Py_ssize_t k,
                        use_threads_if=parts > 1):
         first = part * share
         last = first + share if first + share < m else m
-        if flush:
+        if flush and parts > 1:
             saved = minidl_flush_begin()
         if first < last:
             if floating is float:
@@ -55,5 +56,5 @@ cdef inline void packed_product(const floating *a, Py_ssize_t lda, Py_ssize_t k,
             else:
                 minidl_packed_gemm_double(a, lda, k, packed, n, c, n, first, last, accumulate,
                                           trans_a)
-        if flush:
+        if flush and parts > 1:
             minidl_flush_end(saved)
