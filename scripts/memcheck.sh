@@ -62,8 +62,9 @@ echo "memcheck: $* (log: $LOG)"
 start=$(date +%s)
 set +e
 # OPENBLAS_CORETYPE: valgrind does not emulate AVX-512, so keep OpenBLAS on AVX2 code.
+# MINIDL_UNDER_VALGRIND: nor the flush-to-zero bits, so the tests of flushing skip.
 env PYTHONPATH=src${PYTHONPATH:+:$PYTHONPATH} PYTHONMALLOC=malloc OPENBLAS_CORETYPE=Haswell \
-    OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} MINIDL_KERNELS=compiled \
+    MINIDL_UNDER_VALGRIND=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} MINIDL_KERNELS=compiled \
     "$VALGRIND" --tool=memcheck --leak-check=no --track-origins=no --num-callers=30 \
     --suppressions="$SUPP" "${PYTHON_SUPP[@]}" --log-file="$LOG" \
     "$PYTHON" -m pytest -q -p no:cacheprovider "$@" > "$LOG.pytest" 2>&1
