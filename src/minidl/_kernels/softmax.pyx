@@ -54,6 +54,8 @@ def softmax_cross_entropy_forward(logits, labels, probs, losses):
     """probs = softmax(logits); losses = -log probs[label] (or -sum t log p)."""
     if not _arguments_ok(logits, labels, probs, losses, False):
         check_softmax_xent(logits, labels, probs, losses)  # raises, naming what is wrong
+    if labels.ndim == 1 and not _labels_in_range(labels, logits.shape[1]):
+        _bad_labels(labels, logits.shape[1])  # before anything is written
     cdef Py_ssize_t bad
     if float_type(logits) == cnp.NPY_FLOAT:
         if labels.ndim == 1:
@@ -67,6 +69,16 @@ def softmax_cross_entropy_forward(logits, labels, probs, losses):
             bad = _forward_dense[double](logits, labels, probs, losses)
     if bad:
         _bad_labels(labels, logits.shape[1])
+
+
+cdef bint _labels_in_range(const int64_t[::1] y, Py_ssize_t classes):
+    """Every label in [0, classes): checked first, so that a refused call writes nothing
+    (the loops check again, each index before they use it)."""
+    cdef Py_ssize_t i
+    for i in range(y.shape[0]):
+        if not 0 <= y[i] < classes:
+            return False
+    return True
 
 
 def _bad_labels(labels, classes):
@@ -142,6 +154,8 @@ def softmax_cross_entropy_backward(probs, labels, grad_losses, grad_logits):
     """grad_logits = (probs * sum(t) - t) * grad_losses[:, None]."""
     if not _arguments_ok(grad_logits, labels, probs, grad_losses, True):
         check_softmax_xent(grad_logits, labels, probs, grad_losses, backward=True)  # raises
+    if labels.ndim == 1 and not _labels_in_range(labels, probs.shape[1]):
+        _bad_labels(labels, probs.shape[1])  # before anything is written
     cdef Py_ssize_t bad
     if float_type(probs) == cnp.NPY_FLOAT:
         bad = _backward[float](probs, labels, grad_losses, grad_logits)
