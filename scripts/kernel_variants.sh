@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 KERNEL_TESTS=(tests/test_kernels.py tests/test_kernels_winograd.py
               tests/test_kernel_arguments.py tests/test_threads.py
-              tests/test_kernels_packed_gemm.py)
+              tests/test_kernels_packed_gemm.py tests/test_kernels_lstm_sequence.py)
 
 variant() {  # variant VAR=value ...: build a copy of the clone that way, then its kernel tests
     local dir rc
