@@ -34,7 +34,7 @@ into them, and x86 computes them ~100 times slower (an LSTM over 200 steps took
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.string cimport memcpy, memset
+from libc.string cimport memcpy
 
 import numpy as np
 cimport numpy as cnp
@@ -52,12 +52,7 @@ from minidl._kernels.packed_product cimport (
     minidl_pack_panels_float,
     packed_product,
 )
-from minidl._kernels.recurrent_step cimport (
-    minidl_lstm_backward_row_double,
-    minidl_lstm_backward_row_float,
-    minidl_lstm_forward_row_double,
-    minidl_lstm_forward_row_float,
-)
+from minidl._kernels.recurrent_step cimport _lstm_backward_row, _lstm_forward_row, _threads
 from minidl._kernels.panel_checks import panels_shape
 from minidl._kernels.recurrent_checks import (
     check_lstm_sequence_backward,
@@ -66,35 +61,21 @@ from minidl._kernels.recurrent_checks import (
 
 _CODES = activation_codes(RECURRENT_ACTIVATIONS)
 
-# as recurrent.pyx: below this size a gate pass runs on one thread
-cdef Py_ssize_t _PARALLEL_MIN_VALUES = 1 << 16
-
-
 # --- the pieces of one step -------------------------------------------------
-cdef inline bint _split(Py_ssize_t rows, Py_ssize_t values) noexcept nogil:
-    """recurrent.pyx's rule: rows over the threads only for a big enough step."""
-    return values >= _PARALLEL_MIN_VALUES and rows >= 2
-
 
 cdef void _forward_rows(floating *gates, const floating *c_prev, const floating *h_prev,
                         floating *c, floating *h, const unsigned char *mask,
                         Py_ssize_t rows, Py_ssize_t units, int act, int ract) noexcept nogil:
-    """The gate pass of one step (recurrent.pyx's lstm_step_forward)."""
+    """The gate pass of one step (recurrent.pyx's lstm_step_forward, the same rows)."""
     cdef Py_ssize_t n
     cdef unsigned int saved = 0
-    cdef bint split = _split(rows, rows * units * 4)
+    cdef bint split = _threads(rows, rows * units * 4)
     for n in prange(rows, schedule="static", use_threads_if=split):
         if split:  # each thread as the caller: subnormals as 0 (flush_denormals.h)
             saved = minidl_flush_begin()
-        if floating is float:
-            minidl_lstm_forward_row_float(gates + n * 4 * units, c_prev + n * units,
-                                          c + n * units, h + n * units, units, act, ract)
-        else:
-            minidl_lstm_forward_row_double(gates + n * 4 * units, c_prev + n * units,
-                                           c + n * units, h + n * units, units, act, ract)
-        if mask != NULL and mask[n] == 0:  # a padded step: the state goes through
-            memcpy(c + n * units, c_prev + n * units, units * sizeof(floating))
-            memcpy(h + n * units, h_prev + n * units, units * sizeof(floating))
+        _lstm_forward_row(gates + n * 4 * units, c_prev + n * units, h_prev + n * units,
+                          c + n * units, h + n * units, mask != NULL and mask[n] == 0, units,
+                          act, ract)
         if split:
             minidl_flush_end(saved)
 
@@ -104,27 +85,18 @@ cdef void _backward_rows(const floating *gates, const floating *c_prev, const fl
                          floating *grad_c_prev, floating *grad_h_prev,
                          const unsigned char *mask, Py_ssize_t rows, Py_ssize_t units, int act,
                          int ract) noexcept nogil:
-    """The gate pass of one step backward (recurrent.pyx's lstm_step_backward)."""
+    """The gate pass of one step backward (recurrent.pyx's lstm_step_backward, the same
+    rows)."""
     cdef Py_ssize_t n
     cdef unsigned int saved = 0
-    cdef bint split = _split(rows, rows * units * 4)
+    cdef bint split = _threads(rows, rows * units * 4)
     for n in prange(rows, schedule="static", use_threads_if=split):
         if split:  # each thread as the caller: subnormals as 0 (flush_denormals.h)
             saved = minidl_flush_begin()
-        if mask != NULL and mask[n] == 0:  # a padded step: dz = 0, dL/dh, dL/dc go through
-            memset(grad_gates + n * 4 * units, 0, 4 * units * sizeof(floating))
-            memcpy(grad_c_prev + n * units, grad_c + n * units, units * sizeof(floating))
-            memcpy(grad_h_prev + n * units, grad_h + n * units, units * sizeof(floating))
-        elif floating is float:
-            minidl_lstm_backward_row_float(
-                gates + n * 4 * units, c_prev + n * units, c + n * units, grad_h + n * units,
-                grad_c + n * units, grad_gates + n * 4 * units, grad_c_prev + n * units,
-                grad_h_prev + n * units, units, act, ract)
-        else:
-            minidl_lstm_backward_row_double(
-                gates + n * 4 * units, c_prev + n * units, c + n * units, grad_h + n * units,
-                grad_c + n * units, grad_gates + n * 4 * units, grad_c_prev + n * units,
-                grad_h_prev + n * units, units, act, ract)
+        _lstm_backward_row(gates + n * 4 * units, c_prev + n * units, c + n * units,
+                           grad_h + n * units, grad_c + n * units, grad_gates + n * 4 * units,
+                           grad_c_prev + n * units, grad_h_prev + n * units,
+                           mask != NULL and mask[n] == 0, units, act, ract)
         if split:
             minidl_flush_end(saved)
 
