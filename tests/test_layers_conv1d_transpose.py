@@ -16,19 +16,7 @@ from minidl.testing import gradcheck
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "conv1d_transpose"
 KERAS = json.loads((FIXTURES / "outputs.json").read_text())
 # the cases' layer arguments, as make_fixtures.py passes them to tf_keras
-CASES = {
-    "k3": {"filters": 4, "kernel_size": 3},
-    "k3-s2-same": {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"},
-    "k4-s2-same": {"filters": 2, "kernel_size": 4, "strides": 2, "padding": "same"},
-    "k2-s3-valid": {"filters": 2, "kernel_size": 2, "strides": 3},
-    "k3-s3-output_padding2": {"filters": 3, "kernel_size": 3, "strides": 3, "output_padding": 2},
-    "k5-s2-same-output_padding1-relu": {"filters": 2, "kernel_size": 5, "strides": 2,
-                                        "padding": "same", "output_padding": 1,
-                                        "activation": "relu"},
-    "k3-d2": {"filters": 2, "kernel_size": 3, "dilation_rate": 2},
-    "k3-d2-same-no_bias": {"filters": 2, "kernel_size": 3, "dilation_rate": 2,
-                           "padding": "same", "use_bias": False},
-}
+CASES = json.loads((FIXTURES / "cases.json").read_text())
 
 
 @pytest.fixture(autouse=True)
