@@ -128,16 +128,27 @@ def restore_threads():
     minidl.set_num_threads(before["openmp"] or before["blas"] or 1)
 
 
-@pytest.mark.parametrize("masked", [False, True])
-def test_same_bits_on_one_and_two_threads(masked, restore_threads):
-    """M5's shape (64 rows, 128 units): the products split their rows between threads."""
-    p = _problem(np.random.default_rng(5), 6, 64, 28, 128, 1, np.float32, masked, masked, True)
+@pytest.mark.parametrize("n, features, units, masked, every_step", [
+    (64, 28, 128, False, True),  # M5's shape: 8 panels of dL/dW, 4 a thread
+    (64, 28, 128, True, False),  # with masks and dropout, one step's dL/dz kept
+    (37, 30, 40, True, True),  # odd rows, 3 panels (2 + 1)
+    (1001, 20, 12, False, False)])  # one panel: the threads split dL/dW's rows instead
+def test_same_bits_on_one_and_two_threads(n, features, units, masked, every_step,
+                                          restore_threads):
+    """Each thread takes its own rows through the steps and its own panels (or rows) of
+    the weight gradient: the same bits as one thread, and the twin's values."""
+    p = _problem(np.random.default_rng(5), 6, n, features, units, 1, np.float32, masked,
+                 masked, True)
     results = []
     for threads in (1, 2):
         minidl.set_num_threads(threads)
-        results.append(_run(compiled, p, True, 1))
+        results.append(_run(compiled, p, every_step, 1))
+    twin = _run(reference, p, every_step, 1)
     for name in results[0]:
         np.testing.assert_array_equal(results[0][name], results[1][name], err_msg=name)
+        scale = max(1.0, float(np.nanmax(np.abs(twin[name]))))
+        np.testing.assert_allclose(results[1][name], twin[name], err_msg=name, rtol=2e-4,
+                                   atol=2e-4 * scale)
 
 
 def test_the_op_gives_the_step_by_step_values():

@@ -22,9 +22,13 @@ Backward, per step t from the last to the first:
     dL/dh_{t-1} = dL/dz_t U^T (times the mask)       packed_gemm
     [dL/dW; dL/dU; dL/db] += xh[t]^T dL/dz_t         packed_gemm(trans_a)
 
-Every value is computed by one thread in one order (the products split rows
-between threads, the gate passes split rows): the same bits on any number of
-threads.
+Threads (when a step is large enough): the batch's rows are independent of each
+other through the whole loop, so each thread takes its own rows through every step,
+forward with no waiting at all.  Backward, the weight gradient sums over every row:
+once per step the threads wait for each other (every row of dL/dz_t packed), then
+each adds up its own 64-column panels of it.  Every value is computed by one thread
+in one order: the same bits on any number of threads.  One parallel region per call,
+instead of three or four per step, each waking the threads.
 
 Subnormal floats are flushed to zero while the loop runs, as TensorFlow does
 (``flush_denormals.h``): a gradient sent back through a long sequence shrinks
@@ -33,13 +37,17 @@ into them, and x86 computes them ~100 times slower (an LSTM over 200 steps took
 """
 
 from cython cimport floating
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, threadid
 from libc.string cimport memcpy
 
 import numpy as np
 cimport numpy as cnp
 
 cnp.import_array()
+
+cdef extern from "openmp_threads.h" nogil:
+    int minidl_openmp_team_size()  # inside a parallel region: its threads (else 1)
+    void minidl_openmp_barrier()  # wait for every thread of the region
 
 from minidl._kernels import RECURRENT_ACTIVATIONS
 from minidl._kernels.activation_codes cimport activation_codes
@@ -48,11 +56,12 @@ from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 from minidl._kernels.packed_product cimport (
     minidl_flush_begin,
     minidl_flush_end,
-    minidl_pack_panels_double,
-    minidl_pack_panels_float,
-    packed_product,
+    minidl_pack_panel_rows_double,
+    minidl_pack_panel_rows_float,
+    minidl_packed_gemm_double,
+    minidl_packed_gemm_float,
 )
-from minidl._kernels.recurrent_step cimport _lstm_backward_row, _lstm_forward_row, _threads
+from minidl._kernels.recurrent_step cimport _lstm_backward_row, _lstm_forward_row
 from minidl._kernels.panel_checks import panels_shape
 from minidl._kernels.recurrent_checks import (
     check_lstm_sequence_backward,
@@ -61,44 +70,48 @@ from minidl._kernels.recurrent_checks import (
 
 _CODES = activation_codes(RECURRENT_ACTIVATIONS)
 
-# --- the pieces of one step -------------------------------------------------
-
-cdef void _forward_rows(floating *gates, const floating *c_prev, const floating *h_prev,
-                        floating *c, floating *h, const unsigned char *mask,
-                        Py_ssize_t rows, Py_ssize_t units, int act, int ract) noexcept nogil:
-    """The gate pass of one step (recurrent.pyx's lstm_step_forward, the same rows)."""
-    cdef Py_ssize_t n
-    cdef unsigned int saved = 0
-    cdef bint split = _threads(rows, rows * units * 4)
-    for n in prange(rows, schedule="static", use_threads_if=split):
-        if split:  # each thread as the caller: subnormals as 0 (flush_denormals.h)
-            saved = minidl_flush_begin()
-        _lstm_forward_row(gates + n * 4 * units, c_prev + n * units, h_prev + n * units,
-                          c + n * units, h + n * units, mask != NULL and mask[n] == 0, units,
-                          act, ract)
-        if split:
-            minidl_flush_end(saved)
+# --- the pieces of the loop -------------------------------------------------
+# multiply-adds per step at and above which the loop is split over the threads
+# (M6's 128 x 65 x 128 is 1.1 million; below a quarter million, a thread's share
+# takes less time than waking it)
+cdef enum:
+    SEQUENCE_PARALLEL_MIN_MACS = 1 << 18
 
 
-cdef void _backward_rows(const floating *gates, const floating *c_prev, const floating *c,
-                         const floating *grad_h, const floating *grad_c, floating *grad_gates,
-                         floating *grad_c_prev, floating *grad_h_prev,
-                         const unsigned char *mask, Py_ssize_t rows, Py_ssize_t units, int act,
-                         int ract) noexcept nogil:
-    """The gate pass of one step backward (recurrent.pyx's lstm_step_backward, the same
-    rows)."""
-    cdef Py_ssize_t n
-    cdef unsigned int saved = 0
-    cdef bint split = _threads(rows, rows * units * 4)
-    for n in prange(rows, schedule="static", use_threads_if=split):
-        if split:  # each thread as the caller: subnormals as 0 (flush_denormals.h)
-            saved = minidl_flush_begin()
-        _lstm_backward_row(gates + n * 4 * units, c_prev + n * units, c + n * units,
-                           grad_h + n * units, grad_c + n * units, grad_gates + n * 4 * units,
-                           grad_c_prev + n * units, grad_h_prev + n * units,
-                           mask != NULL and mask[n] == 0, units, act, ract)
-        if split:
-            minidl_flush_end(saved)
+cdef int _parts(int threads, Py_ssize_t macs_per_step) noexcept nogil:
+    return threads if threads > 1 and macs_per_step >= SEQUENCE_PARALLEL_MIN_MACS else 1
+
+
+cdef inline Py_ssize_t _bound(Py_ssize_t total, int part, int parts) noexcept nogil:
+    """Where thread ``part``'s rows of ``total`` begin (thread part + 1's bound: where
+    they end): equal shares, each an even number of rows, as packed_product splits rows
+    (any split gives the same bits)."""
+    cdef Py_ssize_t share = (total + parts - 1) // parts
+    share += share % 2
+    return part * share if part * share < total else total
+
+
+cdef inline void _gemm(const floating *a, Py_ssize_t lda, Py_ssize_t k, const floating *packed,
+                       Py_ssize_t n, floating *c, Py_ssize_t ldc, Py_ssize_t first,
+                       Py_ssize_t last, bint accumulate, bint trans_a) noexcept nogil:
+    """Rows [first, last) of c (., n), row stride ldc, (+)= op(a) @ B, B packed
+    (packed_gemm.h)."""
+    if first >= last or n <= 0:
+        return
+    if floating is float:
+        minidl_packed_gemm_float(a, lda, k, packed, n, c, ldc, first, last, accumulate, trans_a)
+    else:
+        minidl_packed_gemm_double(a, lda, k, packed, n, c, ldc, first, last, accumulate,
+                                  trans_a)
+
+
+cdef inline void _pack_rows(const floating *b, Py_ssize_t k, Py_ssize_t n, Py_ssize_t first,
+                            Py_ssize_t last, floating *packed) noexcept nogil:
+    """Rows [first, last) of b (k, n) into their places in b's panels."""
+    if floating is float:
+        minidl_pack_panel_rows_float(b, k, n, first, last, packed)
+    else:
+        minidl_pack_panel_rows_double(b, k, n, first, last, packed)
 
 
 cdef inline void _put_h(floating *row_h, const floating *h, const floating *dropout,
@@ -247,26 +260,43 @@ cdef void _forward(floating[:, :, ::1] xh, const floating[:, :, ::1] packed,
                    floating[:, :, ::1] gates, floating[:, :, ::1] cells,
                    floating[:, :, ::1] hidden, object masks, object dropout,
                    Py_ssize_t features, int act, int ract):
+    """Each thread takes its own rows (batch samples) through every step: a row's step
+    needs only its own h_{t-1} and c_{t-1}, so the threads never wait for each other."""
     cdef Py_ssize_t steps = xh.shape[0], rows = xh.shape[1], k = xh.shape[2]
-    cdef Py_ssize_t units = cells.shape[2], t, n
-    cdef int threads = blas_thread_limit()
+    cdef Py_ssize_t units = cells.shape[2], width = 4 * units, size = rows * units
+    cdef int parts = _parts(blas_thread_limit(), rows * k * width)
     cdef const floating *drop = _optional(dropout, <floating *>NULL)
-    cdef const unsigned char *mask
-    cdef unsigned int saved
+    cdef const unsigned char *masks_p = _mask_rows(masks, 0, rows)
+    cdef floating *xh_p
+    cdef const floating *packed_p
+    cdef floating *gates_p
+    cdef floating *cells_p
+    cdef floating *hidden_p
+    cdef Py_ssize_t t = 0, n = 0, first = 0, last = 0
+    cdef unsigned int saved = 0
     if steps == 0 or rows == 0 or units == 0:
         return
-    saved = minidl_flush_begin()  # subnormals as 0 until the loop ends (flush_denormals.h)
-    for t in range(steps):
-        mask = _mask_rows(masks, t, rows)
-        with nogil:
-            for n in range(rows):
-                _put_h(&xh[t, n, features], &hidden[t, n, 0], drop, n, units)
-            packed_product(&xh[t, 0, 0], k, k, &packed[0, 0, 0], 4 * units, &gates[t, 0, 0],
-                           rows, False, False, threads, True)
-            _forward_rows(&gates[t, 0, 0], &cells[t, 0, 0], &hidden[t, 0, 0],
-                          &cells[t + 1, 0, 0], &hidden[t + 1, 0, 0], mask, rows, units, act,
-                          ract)
-    minidl_flush_end(saved)
+    xh_p, packed_p, gates_p = &xh[0, 0, 0], &packed[0, 0, 0], &gates[0, 0, 0]
+    cells_p, hidden_p = &cells[0, 0, 0], &hidden[0, 0, 0]
+    with nogil, parallel(num_threads=parts, use_threads_if=parts > 1):
+        first = _bound(rows, threadid(), minidl_openmp_team_size())
+        last = _bound(rows, threadid() + 1, minidl_openmp_team_size())
+        saved = minidl_flush_begin()  # subnormals as 0 until the loop ends (flush_denormals.h)
+        for t in range(steps):
+            for n in range(first, last):
+                _put_h(xh_p + (t * rows + n) * k + features, hidden_p + t * size + n * units,
+                       drop, n, units)
+            _gemm(xh_p + t * rows * k, k, k, packed_p, width, gates_p + t * rows * width, width,
+                  first, last, False, False)
+            for n in range(first, last):
+                _lstm_forward_row(gates_p + (t * rows + n) * width,
+                                  cells_p + t * size + n * units,
+                                  hidden_p + t * size + n * units,
+                                  cells_p + (t + 1) * size + n * units,
+                                  hidden_p + (t + 1) * size + n * units,
+                                  masks_p != NULL and masks_p[t * rows + n] == 0, units, act,
+                                  ract)
+        minidl_flush_end(saved)
 
 
 def lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks,
@@ -290,7 +320,7 @@ def lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad
     steps, rows, units = cells.shape[0] - 1, cells.shape[1], cells.shape[2]
     # scratch: dL/dh_{t-1}, dL/dc_{t-1}, dL/dh_t in all, one step's dL/dz packed, the product
     scratch = np.empty((4, rows, units), xh.dtype)
-    packed_grad = np.empty(panels_shape(rows, 4 * units), xh.dtype)
+    packed_grad = np.empty((2,) + panels_shape(rows, 4 * units), xh.dtype)  # two in turn
     if xh.dtype == np.float32:
         _backward[float](xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks, dropout,
                          grad_gates, grad_stacked, features, first, _CODES[activation],
@@ -308,63 +338,108 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
                     object masks, object dropout, object grad_gates,
                     floating[:, ::1] grad_stacked, Py_ssize_t features, Py_ssize_t first,
                     int act, int ract, floating[:, :, ::1] scratch,
-                    floating[:, :, ::1] packed_grad):
+                    floating[:, :, :, ::1] packed_grad):
+    """Each thread takes its own rows back through every step (the gate pass, dL/dh_{t-1}
+    and packing its rows of dL/dz_t), then, once every thread has packed (the one wait
+    per step), its own panels (or rows) of the weight gradient.  dL/dz_t is packed into
+    two buffers in turn, so a thread may pack step t - 1's while another still reads step
+    t's (it cannot get further ahead: the next wait is for every thread)."""
     cdef Py_ssize_t steps = gates.shape[0], rows = gates.shape[1], k = xh.shape[2]
-    cdef Py_ssize_t units = cells.shape[2], width = 4 * units, t, n, j, size = rows * units
-    cdef int threads = blas_thread_limit()
+    cdef Py_ssize_t units = cells.shape[2], width = 4 * units, size = rows * units
+    cdef Py_ssize_t panel_size = (packed_grad.shape[1] * packed_grad.shape[2]
+                                  * packed_grad.shape[3])  # one of the two buffers
+    cdef int parts = _parts(blas_thread_limit(), rows * k * width)
+    cdef Py_ssize_t panels = (width + 63) // 64
+    cdef bint by_panel = panels >= parts
     cdef const floating *drop = _optional(dropout, <floating *>NULL)
     cdef const floating *per_step = _optional(grad_steps, <floating *>NULL)
+    cdef const unsigned char *masks_p = _mask_rows(masks, 0, rows)
     cdef floating *dz_all = <floating *>cnp.PyArray_DATA(<cnp.ndarray>grad_gates)
     cdef bint every_step = (<cnp.ndarray>grad_gates).ndim == 3
-    cdef floating *dh = &grad_h[0, 0]
-    cdef floating *dc = &grad_c[0, 0]
-    cdef floating *dh_prev = &scratch[0, 0, 0]
-    cdef floating *dc_prev = &scratch[1, 0, 0]
-    cdef floating *total = &scratch[2, 0, 0]
-    cdef floating *product = &scratch[3, 0, 0]
-    cdef floating *dz
-    cdef floating *swap
-    cdef const floating *dh_in
-    cdef const unsigned char *mask
-    cdef unsigned int saved
+    cdef const floating *xh_p
+    cdef const floating *packed_ut_p
+    cdef const floating *gates_p
+    cdef const floating *cells_p
+    cdef floating *grad_h_p
+    cdef floating *grad_c_p
+    cdef floating *scratch_p
+    cdef floating *packed_grad_p
+    cdef floating *grad_stacked_p
+    cdef floating *dh = NULL  # each thread's own copies of these (set in the loop)
+    cdef floating *dc = NULL
+    cdef floating *dh_prev = NULL
+    cdef floating *dc_prev = NULL
+    cdef floating *swap = NULL
+    cdef floating *dz = NULL
+    cdef floating *packed_t = NULL
+    cdef const floating *dh_in = NULL
+    cdef Py_ssize_t t = 0, n = 0, j = 0, row_first = 0, row_last = 0
+    cdef Py_ssize_t grad_first = 0, grad_last = 0  # this thread's panels (or rows) of it
+    cdef unsigned int saved = 0
     if steps == 0 or rows == 0 or units == 0:  # a sum over no steps (or rows): 0
         grad_stacked[...] = 0
         return
-    saved = minidl_flush_begin()  # subnormals as 0 until the loop ends (flush_denormals.h)
-    for t in range(steps - 1, -1, -1):
-        mask = _mask_rows(masks, t, rows)
-        dz = dz_all + t * rows * width if every_step else dz_all
-        with nogil:
+    xh_p, packed_ut_p = &xh[0, 0, 0], &packed_ut[0, 0, 0]
+    gates_p, cells_p = &gates[0, 0, 0], &cells[0, 0, 0]
+    grad_h_p, grad_c_p, scratch_p = &grad_h[0, 0], &grad_c[0, 0], &scratch[0, 0, 0]
+    packed_grad_p, grad_stacked_p = &packed_grad[0, 0, 0, 0], &grad_stacked[0, 0]
+    with nogil, parallel(num_threads=parts, use_threads_if=parts > 1):
+        row_first = _bound(rows, threadid(), minidl_openmp_team_size())
+        row_last = _bound(rows, threadid() + 1, minidl_openmp_team_size())
+        if by_panel:  # which panels (64 columns) of grad_stacked are this thread's
+            grad_first = threadid() * panels // minidl_openmp_team_size()
+            grad_last = (threadid() + 1) * panels // minidl_openmp_team_size()
+        else:  # which rows
+            grad_first = _bound(k, threadid(), minidl_openmp_team_size())
+            grad_last = _bound(k, threadid() + 1, minidl_openmp_team_size())
+        saved = minidl_flush_begin()  # subnormals as 0 until the loop ends (flush_denormals.h)
+        # scratch: dL/dh_{t-1}, dL/dc_{t-1}, dL/dh_t in all, the product with a dropout mask
+        dh, dc, dh_prev, dc_prev = grad_h_p, grad_c_p, scratch_p, scratch_p + size
+        for t in range(steps - 1, -1, -1):
+            dz = dz_all + t * rows * width if every_step else dz_all
+            packed_t = packed_grad_p + (t % 2) * panel_size
             dh_in = dh
             if per_step != NULL:  # dL/dh_t: from the output at t and from step t + 1
-                for j in range(size):
-                    total[j] = per_step[t * size + j] + dh[j]
-                dh_in = total
-            _backward_rows(&gates[t, 0, 0], &cells[t, 0, 0], &cells[t + 1, 0, 0], dh_in, dc,
-                           dz, dc_prev, dh_prev, mask, rows, units, act, ract)
+                for j in range(row_first * units, row_last * units):
+                    scratch_p[2 * size + j] = per_step[t * size + j] + dh[j]
+                dh_in = scratch_p + 2 * size
+            for n in range(row_first, row_last):
+                _lstm_backward_row(gates_p + (t * rows + n) * width,
+                                   cells_p + t * size + n * units,
+                                   cells_p + (t + 1) * size + n * units,
+                                   dh_in + n * units, dc + n * units, dz + n * width,
+                                   dc_prev + n * units, dh_prev + n * units,
+                                   masks_p != NULL and masks_p[t * rows + n] == 0, units, act,
+                                   ract)
             if t >= first:  # dL/dh_{t-1} += dz U^T (times the dropout mask)
                 if drop == NULL:
-                    packed_product(dz, width, width, &packed_ut[0, 0, 0], units, dh_prev, rows,
-                                   True, False, threads, True)
+                    _gemm(dz, width, width, packed_ut_p, units, dh_prev, units, row_first,
+                          row_last, True, False)
                 else:
-                    packed_product(dz, width, width, &packed_ut[0, 0, 0], units, product, rows,
-                                   False, False, threads, True)
-                    for j in range(size):
-                        dh_prev[j] += product[j] * drop[j]
-            if floating is float:
-                minidl_pack_panels_float(dz, rows, width, 0, &packed_grad[0, 0, 0])
+                    _gemm(dz, width, width, packed_ut_p, units, scratch_p + 3 * size, units,
+                          row_first, row_last, False, False)
+                    for j in range(row_first * units, row_last * units):
+                        dh_prev[j] = dh_prev[j] + scratch_p[3 * size + j] * drop[j]
+            _pack_rows(dz, rows, width, row_first, row_last, packed_t)
+            minidl_openmp_barrier()  # every row of dL/dz_t packed
+            # [dL/dW; dL/dU; dL/db] += xh[t]^T dL/dz_t: this thread's panels of it (its
+            # 64-column blocks: half the packed dL/dz read), or its rows (fewer panels
+            # than threads)
+            if by_panel:
+                _gemm(xh_p + t * rows * k, k, rows, packed_t + grad_first * rows * 64,
+                      (grad_last * 64 if grad_last * 64 < width else width) - grad_first * 64,
+                      grad_stacked_p + grad_first * 64, width, 0, k, t < steps - 1, True)
             else:
-                minidl_pack_panels_double(dz, rows, width, 0, &packed_grad[0, 0, 0])
-            packed_product(&xh[t, 0, 0], k, rows, &packed_grad[0, 0, 0], width,
-                           &grad_stacked[0, 0], k, t < steps - 1, True, threads, True)
+                _gemm(xh_p + t * rows * k, k, rows, packed_t, width, grad_stacked_p, width,
+                      grad_first, grad_last, t < steps - 1, True)
             swap = dh  # step t - 1 reads what step t wrote
             dh = dh_prev
             dh_prev = swap
             swap = dc
             dc = dc_prev
             dc_prev = swap
-    minidl_flush_end(saved)
-    # dL/dh_0 and dL/dc_0 end where the last swap left them
-    if dh != &grad_h[0, 0]:
-        memcpy(&grad_h[0, 0], dh, size * sizeof(floating))
-        memcpy(&grad_c[0, 0], dc, size * sizeof(floating))
+        minidl_flush_end(saved)
+        if dh != grad_h_p:  # dL/dh_0 and dL/dc_0 end where the last swap left them
+            for j in range(row_first * units, row_last * units):
+                grad_h_p[j] = dh[j]
+                grad_c_p[j] = dc[j]

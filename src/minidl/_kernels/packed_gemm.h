@@ -73,6 +73,25 @@ MINIDL_UNUSED static void minidl_pack_panels_##type(const type *b, ptrdiff_t k, 
                        (size_t)cols * sizeof(type));                                     \
         }                                                                                \
     }                                                                                    \
+}                                                                                        \
+                                                                                         \
+/* Rows [first, last) of B (k, n) row-major into their places in B's panels (the rest  \
+ * of the panels untouched): how each thread packs the rows it computed */              \
+MINIDL_UNUSED static void minidl_pack_panel_rows_##type(const type *b, ptrdiff_t k,      \
+        ptrdiff_t n, ptrdiff_t first, ptrdiff_t last, type *MINIDL_RESTRICT packed)      \
+{                                                                                        \
+    ptrdiff_t p, kk, cols, panels = (n + MINIDL_PANEL - 1) / MINIDL_PANEL;               \
+    for (p = 0; p < panels; p++) {                                                      \
+        type *panel = packed + p * k * MINIDL_PANEL;                                     \
+        cols = n - p * MINIDL_PANEL < MINIDL_PANEL ? n - p * MINIDL_PANEL : MINIDL_PANEL; \
+        for (kk = first; kk < last; kk++) {                                              \
+            memcpy(panel + kk * MINIDL_PANEL, b + kk * n + p * MINIDL_PANEL,             \
+                   (size_t)cols * sizeof(type));                                         \
+            if (cols < MINIDL_PANEL)                                                     \
+                memset(panel + kk * MINIDL_PANEL + cols, 0,                              \
+                       (size_t)(MINIDL_PANEL - cols) * sizeof(type));                    \
+        }                                                                                \
+    }                                                                                    \
 }
 
 MINIDL_DEFINE_PACK(float)

@@ -10,6 +10,10 @@ cdef extern from "packed_gemm.h" nogil:
                                   float *packed)
     void minidl_pack_panels_double(const double *b, Py_ssize_t k, Py_ssize_t n, int trans,
                                    double *packed)
+    void minidl_pack_panel_rows_float(const float *b, Py_ssize_t k, Py_ssize_t n,
+                                      Py_ssize_t first, Py_ssize_t last, float *packed)
+    void minidl_pack_panel_rows_double(const double *b, Py_ssize_t k, Py_ssize_t n,
+                                       Py_ssize_t first, Py_ssize_t last, double *packed)
     void minidl_packed_gemm_float(const float *a, Py_ssize_t lda, Py_ssize_t k,
                                   const float *packed, Py_ssize_t n, float *c, Py_ssize_t ldc,
                                   Py_ssize_t first, Py_ssize_t last, int accumulate,
