@@ -508,6 +508,20 @@ def test_samples_without_values_are_a_clear_error():
         layers.Dense(3)(np.ones((8, 0)))
 
 
+def test_an_empty_batch_is_a_clear_error_in_fit_evaluate_and_predict():
+    """No samples at all: refused by each method alike, the message not about training
+    when the call only predicts."""
+    model = minidl.Sequential([layers.Dense(3, input_shape=(4,))])
+    model.compile("sgd", "mse")
+    empty = np.ones((0, 4), np.float32)
+    for call in (lambda: model.fit(empty, np.ones((0, 3)), verbose=0),
+                 lambda: model.evaluate(empty, np.ones((0, 3)), verbose=0),
+                 lambda: model.predict(empty, verbose=0)):
+        with pytest.raises(ValueError, match=r"x is empty \(shape \(0, 4\)\): it holds no "
+                                             r"samples"):
+            call()
+
+
 def test_a_bad_validation_set_fails_before_the_first_step():
     model = classifier()
     model.compile("adam", "sparse_categorical_crossentropy")

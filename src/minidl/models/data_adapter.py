@@ -149,7 +149,7 @@ def prepare_inputs(model, x, what="x", finite=True):
         if array.ndim == 0:
             raise ValueError(f"{label} must be an array with a batch axis, received a scalar {array!r}.")
         if len(array) == 0:
-            raise ValueError(f"{label} is empty (shape {array.shape}); there is nothing to train on.")
+            raise ValueError(f"{label} is empty (shape {array.shape}): it holds no samples.")
         if 0 in array.shape[1:]:
             raise ValueError(
                 f"{label} has shape {array.shape}: its samples hold no values (an axis of size "
