@@ -648,12 +648,11 @@ def test_found_by_fuzzing(call):
     check(call)
 
 
-# Found beside the fuzzing (which draws whole numbers only): the compiled lstm_sequence_*
-# took features and first as Py_ssize_t, converted before the checks ran, so True passed
-# as 1 where the reference refuses a bool, and 1.0 raised TypeError where the reference's
-# check took it as 1.  Now both take them as objects and the one check refuses both.
-# (The strides and sizes of conv2d_*, im2col, col2im and the pools are still converted
-# before their checks: not fixed.)
+# Found beside the fuzzing (which draws whole numbers and named activations only): the
+# compiled kernels took sizes, strides and paddings as Py_ssize_t and the activation as
+# str, converted before the checks ran, so True passed as 1 where the reference refuses
+# a bool, and 1.0 or None raised Cython's TypeError where the reference names the
+# argument.  Now they take them as objects and the one check refuses them alike.
 def _lstm_backward(first):
     names = ("xh", "packed_ut", "gates", "cells", "grad_steps", "grad_h", "grad_c", "masks",
              "dropout", "grad_gates", "grad_stacked", "features", "first")
@@ -676,6 +675,39 @@ WHOLE_NUMBERS = {
     "lstm-backward-first-True": _lstm_backward(True),
     "lstm-backward-first-1.0": _lstm_backward(1.0),
 }
+_CONV = dict(x=_arr((1, 4, 4, 2)), w=_arr((3, 3, 2, 3)), b=None, sh=1, sw=1, pad_top=0,
+             pad_left=0, out=_arr((1, 2, 2, 3), output=True), activation="linear")
+for _name, _value in (("True", True), ("1.0", 1.0)):  # each where 1 is a right value
+    _IMAGE = dict(kh=2, kw=2, sh=_value, sw=1, pad_top=0, pad_left=0)
+    WHOLE_NUMBERS[f"im2col-stride-{_name}"] = Call(
+        "im2col", ("x", *_IMAGE, "out_h", "out_w", "cols"),
+        dict(x=_arr((1, 4, 4, 2)), **_IMAGE, out_h=3, out_w=3, cols=_arr((9, 8), output=True)),
+        seed=1)
+    WHOLE_NUMBERS[f"col2im-stride-{_name}"] = Call(
+        "col2im", ("cols", *_IMAGE, "out_h", "out_w", "grad_x"),
+        dict(cols=_arr((9, 8)), **_IMAGE, out_h=3, out_w=3, grad_x=_arr((1, 4, 4, 2), output=True)),
+        seed=1)
+    WHOLE_NUMBERS[f"max-pool-stride-{_name}"] = Call(
+        "max_pool2d_forward", ("x", *_IMAGE, "out", "argmax"),
+        dict(x=_arr((1, 4, 4, 2)), **_IMAGE, out=_arr((1, 3, 3, 2), output=True),
+             argmax=_arr((1, 3, 3, 2), np.int64, output=True)), seed=1)
+    WHOLE_NUMBERS[f"avg-pool-backward-stride-{_name}"] = Call(
+        "avg_pool2d_backward", ("grad_out", *_IMAGE, "grad_x"),
+        dict(grad_out=_arr((1, 3, 3, 2)), **_IMAGE, grad_x=_arr((1, 4, 4, 2), output=True)),
+        seed=1)
+    WHOLE_NUMBERS[f"conv-stride-{_name}"] = Call(
+        "conv2d_forward", tuple(_CONV), {**_CONV, "sw": _value}, seed=1)
+    WHOLE_NUMBERS[f"winograd-padding-{_name}"] = Call(
+        "conv2d_winograd_forward", ("x", "w", "b", "pad_top", "pad_left", "out", "activation"),
+        dict(x=_arr((1, 4, 4, 2)), w=_arr((3, 3, 2, 3)), b=None, pad_top=_value, pad_left=1,
+             out=_arr((1, 4, 4, 3), output=True), activation="linear"), seed=1)
+for _value in (None, 3, "Relu"):
+    WHOLE_NUMBERS[f"dense-activation-{_value}"] = Call(
+        "dense_forward", ("x", "w", "b", "out", "activation"),
+        dict(x=_arr((2, 3)), w=_arr((3, 4)), b=None, out=_arr((2, 4), output=True),
+             activation=_value), seed=1)
+    WHOLE_NUMBERS[f"conv-activation-{_value}"] = Call(
+        "conv2d_forward", tuple(_CONV), {**_CONV, "activation": _value}, seed=1)
 
 
 @pytest.mark.parametrize("call", list(WHOLE_NUMBERS.values()), ids=list(WHOLE_NUMBERS))

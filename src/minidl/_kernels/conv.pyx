@@ -185,8 +185,7 @@ cdef minidl_conv_shape _shape_of(const Py_ssize_t *x, const Py_ssize_t *w, const
 
 
 # --- direct convolution ---------------------------------------------------------------
-def conv2d_forward(x, w, b, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top,
-                   Py_ssize_t pad_left, out, str activation="linear"):
+def conv2d_forward(x, w, b, sh, sw, pad_top, pad_left, out, activation="linear"):
     """out (N, OH, OW, F) = act(conv(x, w) + b), computed directly; see conv_direct.h."""
     check_conv2d(x, w, b, sh, sw, pad_top, pad_left, out, activation)
     _direct_forward(x, w, b, out, sh, sw, pad_top, pad_left, _ACTIVATION_CODES[activation])
@@ -211,8 +210,8 @@ def _direct_forward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1]
                            &out[0, 0, 0, 0] + i * out_image, &s, code)
 
 
-def conv2d_backward(x, w, out, grad_out, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top,
-                    Py_ssize_t pad_left, grad_x, grad_w, grad_b, str activation="linear"):
+def conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w, grad_b,
+                    activation="linear"):
     """grad_x (or None), grad_w, grad_b (or None) of the direct convolution."""
     check_conv2d_backward(x, w, out, grad_out, sh, sw, pad_top, pad_left, grad_x, grad_w,
                           grad_b, activation)
@@ -271,8 +270,7 @@ WINOGRAD_CHUNK_TILES = 64
 WINOGRAD_MAX_CHUNKS = 16
 
 
-def conv2d_winograd_forward(x, w, b, Py_ssize_t pad_top, Py_ssize_t pad_left, out,
-                            str activation="linear"):
+def conv2d_winograd_forward(x, w, b, pad_top, pad_left, out, activation="linear"):
     """out = act(conv(x, w) + b) for a 3x3 kernel at stride 1, by Winograd's F(4x4, 3x3):
     4x fewer multiplications than the direct sum; see conv_winograd.h."""
     check_conv2d_winograd(x, w, b, pad_top, pad_left, out, activation)
@@ -284,8 +282,8 @@ def conv2d_winograd_forward(x, w, b, Py_ssize_t pad_top, Py_ssize_t pad_left, ou
                       _ACTIVATION_CODES[activation])
 
 
-def conv2d_winograd_backward(x, w, out, grad_out, Py_ssize_t pad_top, Py_ssize_t pad_left,
-                             grad_x, grad_w, grad_b, str activation="linear"):
+def conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x, grad_w, grad_b,
+                             activation="linear"):
     """The gradients of ``conv2d_winograd_forward`` (grad_x and grad_b may be None), by the
     same transforms transposed; see conv_winograd.h."""
     check_conv2d_winograd_backward(x, w, out, grad_out, pad_top, pad_left, grad_x, grad_w,

@@ -347,7 +347,7 @@ cdef inline void _epilogue(floating *out, Py_ssize_t rows, Py_ssize_t cols,
         minidl_epilogue_double(out, rows, cols, bias, code)
 
 
-def dense_forward(x, w, b, out, str activation="linear"):
+def dense_forward(x, w, b, out, activation="linear"):
     """out = act(x @ w + b); see the module docstring."""
     if not _dense_arguments_ok(x, w, b, out, activation):
         check_dense(x, w, b, out, activation)  # raises, naming what is wrong
@@ -361,7 +361,8 @@ cdef bint _dense_arguments_ok(x, w, b, out, activation):
     """The quick form of checks.check_dense."""
     cdef int t = float_type(x)
     if not (array_of(x, 2, t, False) and array_of(w, 2, t, False)
-            and array_of(out, 2, t, True) and activation in _ACTIVATION_CODES):
+            and array_of(out, 2, t, True) and type(activation) is str
+            and activation in _ACTIVATION_CODES):
         return False
     if b is not None and not (array_of(b, 1, t, False) and dim(b, 0) == dim(w, 1)):
         return False
@@ -395,7 +396,7 @@ cdef _dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object b
             start += rows
 
 
-def dense_backward(x, w, out, grad_out, grad_x, grad_w, grad_b, str activation="linear"):
+def dense_backward(x, w, out, grad_out, grad_x, grad_w, grad_b, activation="linear"):
     """dL/dz = grad_out * act'(out), then grad_x, grad_w, grad_b (grad_out is not modified)."""
     if not _dense_backward_arguments_ok(x, w, out, grad_out, grad_x, grad_w, grad_b, activation):
         check_dense_backward(x, w, out, grad_out, grad_x, grad_w, grad_b, activation)  # raises
@@ -417,7 +418,7 @@ cdef bint _dense_backward_arguments_ok(x, w, out, grad_out, grad_x, grad_w, grad
     cdef int t = float_type(x)
     if not (array_of(x, 2, t, False) and array_of(w, 2, t, False) and array_of(out, 2, t, False)
             and array_of(grad_out, 2, t, False) and array_of(grad_w, 2, t, True)
-            and activation in _ACTIVATION_CODES):
+            and type(activation) is str and activation in _ACTIVATION_CODES):
         return False
     cdef Py_ssize_t n = dim(x, 0), k = dim(x, 1), m = dim(w, 1)
     if not (dim(w, 0) == k and dim(out, 0) == n and dim(out, 1) == m and dim(grad_out, 0) == n

@@ -31,8 +31,7 @@ from minidl._kernels.checks import check_im2col
 PARALLEL_MIN_VALUES = 1 << 18
 
 
-def im2col(x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top,
-           Py_ssize_t pad_left, Py_ssize_t out_h, Py_ssize_t out_w, cols):
+def im2col(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols):
     """Unfold NHWC patches of ``x`` into the rows of ``cols``."""
     check_im2col(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols, "im2col")
     _im2col(x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols)
@@ -82,8 +81,7 @@ cdef inline void _copy_patch_row(const floating *image, floating *dest, Py_ssize
         dest[t] = 0
 
 
-def col2im(cols, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t pad_top,
-           Py_ssize_t pad_left, Py_ssize_t out_h, Py_ssize_t out_w, grad_x):
+def col2im(cols, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, grad_x):
     """Fold the rows of ``cols`` back onto the NHWC image ``grad_x`` (summing)."""
     check_im2col(grad_x, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, cols, "col2im")
     _col2im(cols, kh, kw, sh, sw, pad_top, pad_left, out_h, out_w, grad_x)

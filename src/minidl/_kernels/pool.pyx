@@ -21,8 +21,7 @@ from minidl._kernels.checks import check_pool, check_pool_backward
 PARALLEL_MIN_VALUES = 1 << 17
 
 
-def max_pool2d_forward(x, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh, Py_ssize_t sw,
-                       Py_ssize_t pad_top, Py_ssize_t pad_left, out, argmax):
+def max_pool2d_forward(x, ph, pw, sh, sw, pad_top, pad_left, out, argmax):
     """out = max over each window; argmax = where the max was."""
     check_pool(x, ph, pw, sh, sw, pad_top, pad_left, out, argmax)
     if x.dtype.itemsize == 4:
@@ -128,8 +127,7 @@ cdef Py_ssize_t _max_backward(const floating[:, :, :, ::1] grad_out,
     return bad
 
 
-def avg_pool2d_forward(x, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh, Py_ssize_t sw,
-                       Py_ssize_t pad_top, Py_ssize_t pad_left, out):
+def avg_pool2d_forward(x, ph, pw, sh, sw, pad_top, pad_left, out):
     """out = mean of the real pixels in each window."""
     check_pool(x, ph, pw, sh, sw, pad_top, pad_left, out, None)
     if x.dtype.itemsize == 4:
@@ -138,8 +136,7 @@ def avg_pool2d_forward(x, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh, Py_ssize_
         _avg[double](x, out, ph, pw, sh, sw, pad_top, pad_left, False)
 
 
-def avg_pool2d_backward(grad_out, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t sh, Py_ssize_t sw,
-                        Py_ssize_t pad_top, Py_ssize_t pad_left, grad_x):
+def avg_pool2d_backward(grad_out, ph, pw, sh, sw, pad_top, pad_left, grad_x):
     """grad_x: each window's gradient shared equally among its real pixels."""
     check_pool(grad_x, ph, pw, sh, sw, pad_top, pad_left, grad_out, None, backward=True)
     if grad_x.dtype.itemsize == 4:
