@@ -136,16 +136,18 @@ def restore_threads():
 def test_same_bits_on_one_and_two_threads(n, features, units, masked, every_step,
                                           restore_threads):
     """Each thread takes its own rows through the steps and its own panels (or rows) of
-    the weight gradient: the same bits as one thread, and the twin's values."""
+    the weight gradient: the same bits as one thread on two and three, and the twin's
+    values."""
     p = _problem(np.random.default_rng(5), 6, n, features, units, 1, np.float32, masked,
                  masked, True)
     results = []
-    for threads in (1, 2):
+    for threads in (1, 2, 3):  # (3: an odd team, uneven shares of rows and panels)
         minidl.set_num_threads(threads)
         results.append(_run(compiled, p, every_step, 1))
     twin = _run(reference, p, every_step, 1)
     for name in results[0]:
-        np.testing.assert_array_equal(results[0][name], results[1][name], err_msg=name)
+        for other in results[1:]:
+            np.testing.assert_array_equal(results[0][name], other[name], err_msg=name)
         scale = max(1.0, float(np.nanmax(np.abs(twin[name]))))
         np.testing.assert_allclose(results[1][name], twin[name], err_msg=name, rtol=2e-4,
                                    atol=2e-4 * scale)
