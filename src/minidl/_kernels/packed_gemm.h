@@ -44,44 +44,15 @@
 #define MINIDL_STOREV(p, v) memcpy((p), &(v), sizeof(v))
 #endif
 
-/* B (k, n) row-major, or (trans) B given as its transpose (n, k) row-major,
- * into ceil(n / 64) panels of (k, 64) */
+/* Rows [first, last) of B (k, n) row-major into their places in B's panels (the rest
+ * of the panels untouched): each of B's rows gives each panel a row of up to 64 values
+ * (0 past B's last column).  All rows: pack_panels; some: each thread its own */
 #define MINIDL_DEFINE_PACK(type)                                                         \
-MINIDL_UNUSED static void minidl_pack_panels_##type(const type *b, ptrdiff_t k,          \
-        ptrdiff_t n, int trans, type *MINIDL_RESTRICT packed)                            \
-{                                                                                        \
-    ptrdiff_t p, kk, j, cols, panels = (n + MINIDL_PANEL - 1) / MINIDL_PANEL;            \
-    for (p = 0; p < panels; p++) {                                                       \
-        type *panel = packed + p * k * MINIDL_PANEL;                                     \
-        cols = n - p * MINIDL_PANEL < MINIDL_PANEL ? n - p * MINIDL_PANEL : MINIDL_PANEL; \
-        if (cols < MINIDL_PANEL)                                                         \
-            memset(panel, 0, (size_t)(k * MINIDL_PANEL) * sizeof(type));                 \
-        if (trans) {  /* B^T's row (64 p + j) is column j of the panel: a transpose, */  \
-            /* in blocks of 16 kk (one cache line of each row read, 16 panel rows    \
-             * written, both in the L1 cache) */                                         \
-            const type *rows = b + p * MINIDL_PANEL * k;                                 \
-            ptrdiff_t start, stop;                                                       \
-            for (start = 0; start < k; start += 16) {                                    \
-                stop = k - start < 16 ? k : start + 16;                                  \
-                for (j = 0; j < cols; j++)                                               \
-                    for (kk = start; kk < stop; kk++)                                    \
-                        panel[kk * MINIDL_PANEL + j] = rows[j * k + kk];                 \
-            }                                                                            \
-        } else {  /* each of B's rows gives the panel a row of up to 64 values */        \
-            for (kk = 0; kk < k; kk++)                                                   \
-                memcpy(panel + kk * MINIDL_PANEL, b + kk * n + p * MINIDL_PANEL,         \
-                       (size_t)cols * sizeof(type));                                     \
-        }                                                                                \
-    }                                                                                    \
-}                                                                                        \
-                                                                                         \
-/* Rows [first, last) of B (k, n) row-major into their places in B's panels (the rest  \
- * of the panels untouched): how each thread packs the rows it computed */              \
 MINIDL_UNUSED static void minidl_pack_panel_rows_##type(const type *b, ptrdiff_t k,      \
         ptrdiff_t n, ptrdiff_t first, ptrdiff_t last, type *MINIDL_RESTRICT packed)      \
 {                                                                                        \
     ptrdiff_t p, kk, cols, panels = (n + MINIDL_PANEL - 1) / MINIDL_PANEL;               \
-    for (p = 0; p < panels; p++) {                                                      \
+    for (p = 0; p < panels; p++) {                                                       \
         type *panel = packed + p * k * MINIDL_PANEL;                                     \
         cols = n - p * MINIDL_PANEL < MINIDL_PANEL ? n - p * MINIDL_PANEL : MINIDL_PANEL; \
         for (kk = first; kk < last; kk++) {                                              \
@@ -90,6 +61,34 @@ MINIDL_UNUSED static void minidl_pack_panel_rows_##type(const type *b, ptrdiff_t
             if (cols < MINIDL_PANEL)                                                     \
                 memset(panel + kk * MINIDL_PANEL + cols, 0,                              \
                        (size_t)(MINIDL_PANEL - cols) * sizeof(type));                    \
+        }                                                                                \
+    }                                                                                    \
+}                                                                                        \
+                                                                                         \
+/* B (k, n) row-major, or (trans) B given as its transpose (n, k) row-major,           \
+ * into ceil(n / 64) panels of (k, 64) */                                                \
+MINIDL_UNUSED static void minidl_pack_panels_##type(const type *b, ptrdiff_t k,          \
+        ptrdiff_t n, int trans, type *MINIDL_RESTRICT packed)                            \
+{                                                                                        \
+    ptrdiff_t p, kk, j, cols, panels = (n + MINIDL_PANEL - 1) / MINIDL_PANEL;            \
+    if (!trans) {                                                                        \
+        minidl_pack_panel_rows_##type(b, k, n, 0, k, packed);                            \
+        return;                                                                          \
+    }                                                                                    \
+    for (p = 0; p < panels; p++) {  /* B^T's row (64 p + j) is column j of the panel: */ \
+        /* a transpose, in blocks of 16 kk (one cache line of each row read, 16 panel  \
+         * rows written, both in the L1 cache) */                                        \
+        type *panel = packed + p * k * MINIDL_PANEL;                                     \
+        const type *rows = b + p * MINIDL_PANEL * k;                                     \
+        ptrdiff_t start, stop;                                                           \
+        cols = n - p * MINIDL_PANEL < MINIDL_PANEL ? n - p * MINIDL_PANEL : MINIDL_PANEL; \
+        if (cols < MINIDL_PANEL)                                                         \
+            memset(panel, 0, (size_t)(k * MINIDL_PANEL) * sizeof(type));                 \
+        for (start = 0; start < k; start += 16) {                                        \
+            stop = k - start < 16 ? k : start + 16;                                      \
+            for (j = 0; j < cols; j++)                                                   \
+                for (kk = start; kk < stop; kk++)                                        \
+                    panel[kk * MINIDL_PANEL + j] = rows[j * k + kk];                     \
         }                                                                                \
     }                                                                                    \
 }
