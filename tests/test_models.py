@@ -61,6 +61,24 @@ def test_sequential_shape_error_when_adding_rolls_back():
     assert len(model.layers) == 1
 
 
+def test_sequential_refuses_a_layer_with_several_outputs_as_keras():
+    # tf_keras 2.21: ValueError "All layers in a Sequential model should have a single
+    # output tensor. For multi-output layers, use the functional API." (at add, or at
+    # the first call of a model built on data); before: AttributeError on a list
+    model = models.Sequential()
+    model.add(layers.Input(shape=(5, 4)))
+    with pytest.raises(ValueError, match='single output tensor, layer "lstm" returns 3.*'
+                                         "functional API"):
+        model.add(layers.LSTM(3, return_state=True, name="lstm"))
+    assert model.layers == []
+    with pytest.raises(ValueError, match="single output tensor.*returns 2"):
+        models.Sequential([layers.Bidirectional(layers.GRU(3), merge_mode=None,
+                                                input_shape=(5, 4))])
+    deferred = models.Sequential([layers.GRU(3, return_state=True), layers.Dense(1)])
+    with pytest.raises(ValueError, match="single output tensor.*returns 2"):
+        deferred.predict(np.zeros((2, 5, 4), np.float32), verbose=0)
+
+
 def test_sequential_wrong_data_shape_hints_flatten():
     model = models.Sequential([layers.Dense(4, input_shape=(784,))])
     with pytest.raises(ValueError, match=r"\(None, 784\).*\(2, 28, 28\).*[Dd]id you forget Flatten"):

@@ -92,7 +92,7 @@ class Sequential(Model):
                                                dtype=dtype)
             self._graph = [self._input_layer.output]
         for layer in self._layers[len(self._graph) - 1:]:
-            self._graph.append(layer(self._graph[-1]))
+            self._graph.append(self._single_output(layer, layer(self._graph[-1])))
         self._shapes = ([self._graph[0].shape], [self._graph[-1].shape])
         self._build_input_shape = (None, *self._input_shape)
         self.built = True
@@ -151,8 +151,19 @@ class Sequential(Model):
             check_input_shape(self.name, 0, (None, *self._input_shape), inputs.shape)
         x = inputs
         for layer in self._layers:
-            x = layer(x, training=training)
+            x = self._single_output(layer, layer(x, training=training))
         return x
+
+    def _single_output(self, layer, output):
+        """``output`` when it is one tensor: each layer of a stack feeds the next."""
+        if isinstance(output, (list, tuple)):
+            raise ValueError(
+                f'Sequential model "{self.name}": all layers in a Sequential model should have '
+                f'a single output tensor, layer "{layer.name}" returns {len(output)} (as '
+                "return_state=True or merge_mode=None make it). For multi-output layers, use the functional API: "
+                "outputs = layer(inputs); Model(inputs, outputs)."
+            )
+        return output
 
     @property
     def output_names(self):
