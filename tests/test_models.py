@@ -54,6 +54,16 @@ def test_sequential_add_pop_and_input():
         model.add(layers.Input(shape=(3,)))
 
 
+def test_sequential_of_an_input_alone_takes_layers_later():
+    # tf_keras 2.21: Sequential([Input((5, 4))]) has no layers; add(LSTM(3)) gives
+    # input_shape (None, 5, 4), output_shape (None, 3). It made a functional model
+    # (TypeError: Functional.__init__() missing 'inputs' and 'outputs').
+    model = models.Sequential([layers.Input(shape=(5, 4))])
+    assert type(model) is models.Sequential and model.layers == []
+    model.add(layers.LSTM(3))
+    assert model.input_shape == (None, 5, 4) and model.output_shape == (None, 3)
+
+
 def test_sequential_shape_error_when_adding_rolls_back():
     model = models.Sequential([layers.Flatten(input_shape=(3, 3))])
     with pytest.raises(ValueError, match="expects images"):

@@ -27,6 +27,11 @@ from minidl.utils.traceback_utils import filter_traceback
 class Sequential(Model):
     """A linear stack of layers."""
 
+    def __new__(cls, *args, **kwargs):
+        # always a stack: Sequential([Input(...)]) is a list of layers, not the
+        # (inputs, outputs) of a functional model that Model(...) looks for
+        return object.__new__(cls)
+
     @filter_traceback
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
