@@ -83,6 +83,9 @@ def _output_shape(model, layer):
             (outputs,) = shapes
             return outputs[0] if len(outputs) == 1 else list(outputs)
         return "multiple"
+    graph = getattr(model, "_graph", None)  # a Sequential's symbolic tensors: input, outputs
+    if graph is not None and len(graph) == len(model.layers) + 1:
+        return graph[1 + model.layers.index(layer)].shape  # (with a batch size it fixed)
     try:
         return layer.output_shape
     except (AttributeError, ValueError):
