@@ -54,11 +54,68 @@ def test_sequential_add_pop_and_input():
         model.add(layers.Input(shape=(3,)))
 
 
+def test_sequential_of_an_input_alone_takes_layers_later():
+    # tf_keras 2.21: Sequential([Input((5, 4))]) has no layers; add(LSTM(3)) gives
+    # input_shape (None, 5, 4), output_shape (None, 3). It made a functional model
+    # (TypeError: Functional.__init__() missing 'inputs' and 'outputs').
+    model = models.Sequential([layers.Input(shape=(5, 4))])
+    assert type(model) is models.Sequential and model.layers == []
+    model.add(layers.LSTM(3))
+    assert model.input_shape == (None, 5, 4) and model.output_shape == (None, 3)
+
+
+def test_sequential_keeps_the_batch_size_its_first_layer_fixes(tmp_path):
+    # tf_keras 2.21: input_shape (2, 5, 4), output_shape (2, 1), summary rows (2, 3) and
+    # (2, 1) with batch_input_shape=(2, 5, 4) (a stateful RNN's); the same with
+    # batch_size=2, input_shape=(5, 4); build((8, 4)) gives (8, 4) -> (8, 3), and
+    # predict still takes any batch. minidl printed None for the batch in all of them.
+    model = models.Sequential([layers.LSTM(3, stateful=True, batch_input_shape=(2, 5, 4)),
+                               layers.Dense(1)])
+    assert model.input_shape == (2, 5, 4) and model.output_shape == (2, 1)
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert [line.rstrip() for line in lines[4:7]] == [
+        " lstm (LSTM)                 (2, 3)                    96", "",
+        " dense (Dense)               (2, 1)                    4"]
+    model.save(tmp_path / "stateful.keras")
+    loaded = models.load_model(tmp_path / "stateful.keras")
+    assert loaded.input_shape == (2, 5, 4) and loaded.output_shape == (2, 1)
+    model = models.Sequential([layers.SimpleRNN(3, stateful=True, batch_size=2,
+                                                input_shape=(5, 4))])
+    assert model.input_shape == (2, 5, 4) and model.output_shape == (2, 3)
+    first = model.predict(np.ones((2, 5, 4), np.float32), verbose=0)
+    model.reset_states()
+    np.testing.assert_array_equal(model.predict(np.ones((2, 5, 4), np.float32), verbose=0),
+                                  first)
+    model = models.Sequential([layers.Dense(3)])
+    model.build((8, 4))
+    assert model.input_shape == (8, 4) and model.output_shape == (8, 3)
+    assert model.predict(np.zeros((3, 4), np.float32), verbose=0).shape == (3, 3)
+
+
 def test_sequential_shape_error_when_adding_rolls_back():
     model = models.Sequential([layers.Flatten(input_shape=(3, 3))])
     with pytest.raises(ValueError, match="expects images"):
         model.add(layers.Conv2D(2, 2))
     assert len(model.layers) == 1
+
+
+def test_sequential_refuses_a_layer_with_several_outputs_as_keras():
+    # tf_keras 2.21: ValueError "All layers in a Sequential model should have a single
+    # output tensor. For multi-output layers, use the functional API." (at add, or at
+    # the first call of a model built on data); before: AttributeError on a list
+    model = models.Sequential()
+    model.add(layers.Input(shape=(5, 4)))
+    with pytest.raises(ValueError, match='single output tensor, layer "lstm" returns 3.*'
+                                         "functional API"):
+        model.add(layers.LSTM(3, return_state=True, name="lstm"))
+    assert model.layers == []
+    with pytest.raises(ValueError, match="single output tensor.*returns 2"):
+        models.Sequential([layers.Bidirectional(layers.GRU(3), merge_mode=None,
+                                                input_shape=(5, 4))])
+    deferred = models.Sequential([layers.GRU(3, return_state=True), layers.Dense(1)])
+    with pytest.raises(ValueError, match="single output tensor.*returns 2"):
+        deferred.predict(np.zeros((2, 5, 4), np.float32), verbose=0)
 
 
 def test_sequential_wrong_data_shape_hints_flatten():

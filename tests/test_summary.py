@@ -138,6 +138,41 @@ def test_branching_model_has_a_connected_to_column():
     assert lines[at + 1].rstrip() == " " * 69 + "'dense_1[0][0]']"  # the wrapped cell keeps its space
 
 
+def test_a_chain_with_several_outputs_has_no_connected_to_column():
+    # tf_keras 2.21's tables (its byte sizes after the totals left out, as everywhere):
+    # an LSTM's output and states, or two layers of one chain, are still a chain
+    inputs = layers.Input(shape=(5, 4))
+    output, h, c = layers.LSTM(3, return_state=True)(inputs)
+    check_table(summary_lines(models.Model(inputs, [output, h, c])), """\
+Model: "model"
+_________________________________________________________________
+ Layer (type)                Output Shape              Param #
+=================================================================
+ input_1 (InputLayer)        [(None, 5, 4)]            0
+
+ lstm (LSTM)                 [(None, 3),               96
+                              (None, 3),
+                              (None, 3)]
+
+=================================================================
+Total params: 96
+Trainable params: 96
+Non-trainable params: 0""".split("\n"))
+    inputs = layers.Input(shape=(4,))
+    first = layers.Dense(3)(inputs)
+    lines = summary_lines(models.Model(inputs, [first, layers.Dense(2)(first)]))
+    assert [line.rstrip() for line in lines[2:9]] == [
+        " Layer (type)                Output Shape              Param #", "=" * 65,
+        " input_2 (InputLayer)        [(None, 4)]               0", "",
+        " dense (Dense)               (None, 3)                 15", "",
+        " dense_1 (Dense)             (None, 2)                 8"]
+    # two layers that end the model (one on each state) are a branch, as in Keras
+    inputs = layers.Input(shape=(5, 4))
+    _, h, c = layers.LSTM(3, return_state=True)(inputs)
+    model = models.Model(inputs, [layers.Dense(1)(h), layers.Dense(1)(c)])
+    assert "Connected to" in summary_lines(model)[2]
+
+
 def test_summary_before_build_says_what_to_do():
     model = models.Sequential([layers.Dense(3)])
     with pytest.raises(ValueError, match="input_shape=.*call the model"):

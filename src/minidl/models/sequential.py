@@ -27,11 +27,17 @@ from minidl.utils.traceback_utils import filter_traceback
 class Sequential(Model):
     """A linear stack of layers."""
 
+    def __new__(cls, *args, **kwargs):
+        # always a stack: Sequential([Input(...)]) is a list of layers, not the
+        # (inputs, outputs) of a functional model that Model(...) looks for
+        return object.__new__(cls)
+
     @filter_traceback
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         self._layers = []
         self._input_shape = None  # per sample, once known
+        self._batch_size = None  # fixed by batch_input_shape= or batch_size= (stateful RNNs)
         self._input_layer = None  # the InputLayer, if the stack started with Input
         self._graph = None  # symbolic tensors: the input, then each layer's output
         for layer in layers or ():
@@ -52,15 +58,19 @@ class Sequential(Model):
                     f'Sequential model "{self.name}": an Input can only be the first layer.'
                 )
             self._input_layer = layer
-            self._input_shape = layer._batch_input_shape[1:]
+            self._batch_size, *shape = layer._batch_input_shape
+            self._input_shape = tuple(shape)
             return
         if not isinstance(layer, Layer):
             raise TypeError(
                 f'Sequential model "{self.name}": add() takes a layer, received {layer!r} '
                 f"of type {type(layer).__name__}."
             )
-        if not self._layers and self._input_shape is None:
-            self._input_shape = _known_input_shape(layer)
+        if not self._layers and self._input_layer is None:
+            if self._input_shape is None:
+                self._input_shape = _known_input_shape(layer)
+            if layer._batch_input_shape is not None:
+                self._batch_size = layer._batch_input_shape[0]
         self._layers.append(layer)
         if self._input_shape is not None:
             try:
@@ -88,13 +98,14 @@ class Sequential(Model):
             if self._input_layer is None:
                 first = self._layers[0].name if self._layers else self.name
                 dtype = self._layers[0].dtype if self._layers else None
-                self._input_layer = InputLayer(input_shape=self._input_shape, name=f"{first}_input",
-                                               dtype=dtype)
+                self._input_layer = InputLayer(input_shape=self._input_shape,
+                                               batch_size=self._batch_size,
+                                               name=f"{first}_input", dtype=dtype)
             self._graph = [self._input_layer.output]
         for layer in self._layers[len(self._graph) - 1:]:
-            self._graph.append(layer(self._graph[-1]))
+            self._graph.append(self._single_output(layer, layer(self._graph[-1])))
         self._shapes = ([self._graph[0].shape], [self._graph[-1].shape])
-        self._build_input_shape = (None, *self._input_shape)
+        self._build_input_shape = (self._batch_size, *self._input_shape)
         self.built = True
 
     def maybe_build(self, input_shape):
@@ -120,6 +131,7 @@ class Sequential(Model):
     def build(self, input_shape=None):
         """``model.build((None, 784))``: build for inputs of this shape."""
         if input_shape is not None and self._graph is None:
+            self._batch_size = tuple(input_shape)[0]  # (32, 784) fixes the batch, as in Keras
             self._input_shape = as_shape(tuple(input_shape)[1:])
         if self._input_shape is None:
             raise ValueError(
@@ -151,8 +163,19 @@ class Sequential(Model):
             check_input_shape(self.name, 0, (None, *self._input_shape), inputs.shape)
         x = inputs
         for layer in self._layers:
-            x = layer(x, training=training)
+            x = self._single_output(layer, layer(x, training=training))
         return x
+
+    def _single_output(self, layer, output):
+        """``output`` when it is one tensor: each layer of a stack feeds the next."""
+        if isinstance(output, (list, tuple)):
+            raise ValueError(
+                f'Sequential model "{self.name}": all layers in a Sequential model should have '
+                f'a single output tensor, layer "{layer.name}" returns {len(output)} (as '
+                "return_state=True or merge_mode=None make it). For multi-output layers, use the functional API: "
+                "outputs = layer(inputs); Model(inputs, outputs)."
+            )
+        return output
 
     @property
     def output_names(self):

@@ -51,11 +51,13 @@ def format_row(fields, positions):
 
 
 def _is_sequential_like(model):
-    """True when every layer is called once, on one input, in a chain."""
+    """True when every layer is called once, on one input, in a chain, as Keras 2
+    judges it: the model may output several tensors of the chain (an LSTM's output
+    and states, or a layer and the one after it), as long as one layer ends it."""
     nodes = getattr(model, "_nodes", None)
     if nodes is None:
         return True
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
+    if len(model.inputs) != 1:
         return False
     if len({id(n.layer) for n in nodes}) != len(nodes):
         return False
@@ -65,7 +67,10 @@ def _is_sequential_like(model):
             return False
         key = id(node.inputs[0])
         readers[key] = readers.get(key, 0) + 1
-    return all(count == 1 for count in readers.values())
+    if any(count > 1 for count in readers.values()):
+        return False
+    ends = [node for node in nodes if not any(id(t) in readers for t in node.outputs)]
+    return len(ends) <= 1
 
 
 def _output_shape(model, layer):
@@ -78,6 +83,9 @@ def _output_shape(model, layer):
             (outputs,) = shapes
             return outputs[0] if len(outputs) == 1 else list(outputs)
         return "multiple"
+    graph = getattr(model, "_graph", None)  # a Sequential's symbolic tensors: input, outputs
+    if graph is not None and len(graph) == len(model.layers) + 1:
+        return graph[1 + model.layers.index(layer)].shape  # (with a batch size it fixed)
     try:
         return layer.output_shape
     except (AttributeError, ValueError):
