@@ -172,8 +172,8 @@ class Sequential(Model):
             raise ValueError(
                 f'Sequential model "{self.name}": all layers in a Sequential model should have '
                 f'a single output tensor, layer "{layer.name}" returns {len(output)} (as '
-                "return_state=True or merge_mode=None make it). For multi-output layers, use the functional API: "
-                "outputs = layer(inputs); Model(inputs, outputs)."
+                "return_state=True or merge_mode=None make it). For multi-output layers, use "
+                "the functional API: outputs = layer(inputs); Model(inputs, outputs)."
             )
         return output
 
