@@ -163,7 +163,9 @@ class Sequential(Model):
             check_input_shape(self.name, 0, (None, *self._input_shape), inputs.shape)
         x = inputs
         for layer in self._layers:
-            x = self._single_output(layer, layer(x, training=training))
+            x = layer(x, training=training)
+            if isinstance(x, (list, tuple)):  # (checked here: this loop runs every step)
+                self._single_output(layer, x)  # raises
         return x
 
     def _single_output(self, layer, output):
