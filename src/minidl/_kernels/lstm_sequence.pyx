@@ -56,10 +56,9 @@ from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
 from minidl._kernels.packed_product cimport (
     minidl_flush_begin,
     minidl_flush_end,
-    minidl_pack_panel_rows_double,
-    minidl_pack_panel_rows_float,
-    minidl_packed_gemm_double,
-    minidl_packed_gemm_float,
+    pack_rows,
+    packed_rows,
+    row_bound,
 )
 from minidl._kernels.recurrent_step cimport _lstm_backward_row, _lstm_forward_row
 from minidl._kernels.panel_checks import panels_shape
@@ -80,38 +79,6 @@ cdef enum:
 
 cdef int _parts(int threads, Py_ssize_t macs_per_step) noexcept nogil:
     return threads if threads > 1 and macs_per_step >= SEQUENCE_PARALLEL_MIN_MACS else 1
-
-
-cdef inline Py_ssize_t _bound(Py_ssize_t total, int part, int parts) noexcept nogil:
-    """Where thread ``part``'s rows of ``total`` begin (thread part + 1's bound: where
-    they end): equal shares, each an even number of rows, as packed_product splits rows
-    (any split gives the same bits)."""
-    cdef Py_ssize_t share = (total + parts - 1) // parts
-    share += share % 2
-    return part * share if part * share < total else total
-
-
-cdef inline void _gemm(const floating *a, Py_ssize_t lda, Py_ssize_t k, const floating *packed,
-                       Py_ssize_t n, floating *c, Py_ssize_t ldc, Py_ssize_t first,
-                       Py_ssize_t last, bint accumulate, bint trans_a) noexcept nogil:
-    """Rows [first, last) of c (., n), row stride ldc, (+)= op(a) @ B, B packed
-    (packed_gemm.h)."""
-    if first >= last or n <= 0:
-        return
-    if floating is float:
-        minidl_packed_gemm_float(a, lda, k, packed, n, c, ldc, first, last, accumulate, trans_a)
-    else:
-        minidl_packed_gemm_double(a, lda, k, packed, n, c, ldc, first, last, accumulate,
-                                  trans_a)
-
-
-cdef inline void _pack_rows(const floating *b, Py_ssize_t k, Py_ssize_t n, Py_ssize_t first,
-                            Py_ssize_t last, floating *packed) noexcept nogil:
-    """Rows [first, last) of b (k, n) into their places in b's panels."""
-    if floating is float:
-        minidl_pack_panel_rows_float(b, k, n, first, last, packed)
-    else:
-        minidl_pack_panel_rows_double(b, k, n, first, last, packed)
 
 
 cdef inline void _put_h(floating *row_h, const floating *h, const floating *dropout,
@@ -279,15 +246,15 @@ cdef void _forward(floating[:, :, ::1] xh, const floating[:, :, ::1] packed,
     xh_p, packed_p, gates_p = &xh[0, 0, 0], &packed[0, 0, 0], &gates[0, 0, 0]
     cells_p, hidden_p = &cells[0, 0, 0], &hidden[0, 0, 0]
     with nogil, parallel(num_threads=parts, use_threads_if=parts > 1):
-        first = _bound(rows, threadid(), minidl_openmp_team_size())
-        last = _bound(rows, threadid() + 1, minidl_openmp_team_size())
+        first = row_bound(rows, threadid(), minidl_openmp_team_size())
+        last = row_bound(rows, threadid() + 1, minidl_openmp_team_size())
         saved = minidl_flush_begin()  # subnormals as 0 until the loop ends (flush_denormals.h)
         for t in range(steps):
             for n in range(first, last):
                 _put_h(xh_p + (t * rows + n) * k + features, hidden_p + t * size + n * units,
                        drop, n, units)
-            _gemm(xh_p + t * rows * k, k, k, packed_p, width, gates_p + t * rows * width, width,
-                  first, last, False, False)
+            packed_rows(xh_p + t * rows * k, k, k, packed_p, width, gates_p + t * rows * width,
+                        width, first, last, False, False)
             for n in range(first, last):
                 _lstm_forward_row(gates_p + (t * rows + n) * width,
                                   cells_p + t * size + n * units,
@@ -384,14 +351,14 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
     grad_h_p, grad_c_p, scratch_p = &grad_h[0, 0], &grad_c[0, 0], &scratch[0, 0, 0]
     packed_grad_p, grad_stacked_p = &packed_grad[0, 0, 0, 0], &grad_stacked[0, 0]
     with nogil, parallel(num_threads=parts, use_threads_if=parts > 1):
-        row_first = _bound(rows, threadid(), minidl_openmp_team_size())
-        row_last = _bound(rows, threadid() + 1, minidl_openmp_team_size())
+        row_first = row_bound(rows, threadid(), minidl_openmp_team_size())
+        row_last = row_bound(rows, threadid() + 1, minidl_openmp_team_size())
         if by_panel:  # which panels (64 columns) of grad_stacked are this thread's
             grad_first = threadid() * panels // minidl_openmp_team_size()
             grad_last = (threadid() + 1) * panels // minidl_openmp_team_size()
         else:  # which rows
-            grad_first = _bound(k, threadid(), minidl_openmp_team_size())
-            grad_last = _bound(k, threadid() + 1, minidl_openmp_team_size())
+            grad_first = row_bound(k, threadid(), minidl_openmp_team_size())
+            grad_last = row_bound(k, threadid() + 1, minidl_openmp_team_size())
         saved = minidl_flush_begin()  # subnormals as 0 until the loop ends (flush_denormals.h)
         # scratch: dL/dh_{t-1}, dL/dc_{t-1}, dL/dh_t in all, the product with a dropout mask
         dh, dc, dh_prev, dc_prev = grad_h_p, grad_c_p, scratch_p, scratch_p + size
@@ -413,25 +380,26 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
                                    ract)
             if t >= first:  # dL/dh_{t-1} += dz U^T (times the dropout mask)
                 if drop == NULL:
-                    _gemm(dz, width, width, packed_ut_p, units, dh_prev, units, row_first,
-                          row_last, True, False)
+                    packed_rows(dz, width, width, packed_ut_p, units, dh_prev, units,
+                                row_first, row_last, True, False)
                 else:
-                    _gemm(dz, width, width, packed_ut_p, units, scratch_p + 3 * size, units,
-                          row_first, row_last, False, False)
+                    packed_rows(dz, width, width, packed_ut_p, units, scratch_p + 3 * size,
+                                units, row_first, row_last, False, False)
                     for j in range(row_first * units, row_last * units):
                         dh_prev[j] = dh_prev[j] + scratch_p[3 * size + j] * drop[j]
-            _pack_rows(dz, rows, width, row_first, row_last, packed_t)
+            pack_rows(dz, rows, width, row_first, row_last, packed_t)
             minidl_openmp_barrier()  # every row of dL/dz_t packed
             # [dL/dW; dL/dU; dL/db] += xh[t]^T dL/dz_t: this thread's panels of it (its
             # 64-column blocks: half the packed dL/dz read), or its rows (fewer panels
             # than threads)
             if by_panel:
-                _gemm(xh_p + t * rows * k, k, rows, packed_t + grad_first * rows * 64,
-                      (grad_last * 64 if grad_last * 64 < width else width) - grad_first * 64,
-                      grad_stacked_p + grad_first * 64, width, 0, k, t < steps - 1, True)
+                packed_rows(xh_p + t * rows * k, k, rows, packed_t + grad_first * rows * 64,
+                            (grad_last * 64 if grad_last * 64 < width else width)
+                            - grad_first * 64, grad_stacked_p + grad_first * 64, width, 0, k,
+                            t < steps - 1, True)
             else:
-                _gemm(xh_p + t * rows * k, k, rows, packed_t, width, grad_stacked_p, width,
-                      grad_first, grad_last, t < steps - 1, True)
+                packed_rows(xh_p + t * rows * k, k, rows, packed_t, width, grad_stacked_p,
+                            width, grad_first, grad_last, t < steps - 1, True)
             swap = dh  # step t - 1 reads what step t wrote
             dh = dh_prev
             dh_prev = swap

@@ -33,32 +33,57 @@ cdef enum:
     PACKED_PARALLEL_MIN_MACS = 1 << 20
 
 
+cdef inline Py_ssize_t row_bound(Py_ssize_t total, int part, int parts) noexcept nogil:
+    """Where thread ``part``'s rows of ``total`` begin (thread part + 1's bound: where
+    they end): (nearly) equal shares, each an even number of rows (rows left over after
+    the full register tiles go two at a time; a row's sums are the same in any tile, so
+    any split gives the same bits)."""
+    cdef Py_ssize_t share = (total + parts - 1) // parts
+    share += share % 2
+    return part * share if part * share < total else total
+
+
+cdef inline void packed_rows(const floating *a, Py_ssize_t lda, Py_ssize_t k,
+                             const floating *packed, Py_ssize_t n, floating *c, Py_ssize_t ldc,
+                             Py_ssize_t first, Py_ssize_t last, bint accumulate,
+                             bint trans_a) noexcept nogil:
+    """Rows [first, last) of c (., n), row stride ldc, (+)= op(a) @ B, B packed, on the
+    calling thread."""
+    if first >= last or n <= 0:
+        return
+    if floating is float:
+        minidl_packed_gemm_float(a, lda, k, packed, n, c, ldc, first, last, accumulate, trans_a)
+    else:
+        minidl_packed_gemm_double(a, lda, k, packed, n, c, ldc, first, last, accumulate,
+                                  trans_a)
+
+
+cdef inline void pack_rows(const floating *b, Py_ssize_t k, Py_ssize_t n, Py_ssize_t first,
+                           Py_ssize_t last, floating *packed) noexcept nogil:
+    """Rows [first, last) of b (k, n) into their places in b's panels."""
+    if floating is float:
+        minidl_pack_panel_rows_float(b, k, n, first, last, packed)
+    else:
+        minidl_pack_panel_rows_double(b, k, n, first, last, packed)
+
+
 cdef inline void packed_product(const floating *a, Py_ssize_t lda, Py_ssize_t k,
                                 const floating *packed, Py_ssize_t n, floating *c,
                                 Py_ssize_t m, bint accumulate, bint trans_a,
                                 int threads, bint flush=False) noexcept nogil:
     """c (m, n) (+)= op(a) @ B, B packed: with more than one thread and a product of at
-    least PACKED_PARALLEL_MIN_MACS, the threads get (nearly) equal shares of rows, each
-    an even number (rows left over after the full register tiles go two at a time; a
-    row's sums are the same in any tile, so any split gives the same bits).  With
-    ``flush`` and more than one thread, each thread computes with subnormals as 0, as
-    the caller does (flush_denormals.h: the caller's own thread is the caller's to set)."""
+    least PACKED_PARALLEL_MIN_MACS, the threads get shares of rows by ``row_bound``.
+    With ``flush`` and more than one thread, each thread computes with subnormals as 0,
+    as the caller does (flush_denormals.h: the caller's own thread is the caller's to
+    set)."""
     cdef int parts = threads if threads > 1 and <double>m * n * k >= PACKED_PARALLEL_MIN_MACS else 1
-    cdef Py_ssize_t part, first, last, share = (m + parts - 1) // parts
+    cdef Py_ssize_t part
     cdef unsigned int saved = 0
-    share += share % 2
     for part in prange(parts, schedule="static", chunksize=1, num_threads=parts,
                        use_threads_if=parts > 1):
-        first = part * share
-        last = first + share if first + share < m else m
         if flush and parts > 1:
             saved = minidl_flush_begin()
-        if first < last:
-            if floating is float:
-                minidl_packed_gemm_float(a, lda, k, packed, n, c, n, first, last, accumulate,
-                                         trans_a)
-            else:
-                minidl_packed_gemm_double(a, lda, k, packed, n, c, n, first, last, accumulate,
-                                          trans_a)
+        packed_rows(a, lda, k, packed, n, c, n, row_bound(m, part, parts),
+                    row_bound(m, part + 1, parts), accumulate, trans_a)
         if flush and parts > 1:
             minidl_flush_end(saved)
