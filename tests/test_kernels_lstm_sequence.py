@@ -129,14 +129,16 @@ def restore_threads():
 
 
 @pytest.mark.parametrize("n, features, units, masked, every_step", [
+    # (dL/dW sums over groups of 256 // n steps: the 6 steps are [4, 5], [0, 3] at n = 64)
     (64, 28, 128, False, True),  # M5's shape: 8 panels of dL/dW, 4 a thread
     (64, 28, 128, True, False),  # with masks and dropout, one step's dL/dz kept
-    (37, 30, 40, True, True),  # odd rows, 3 panels (2 + 1)
+    (37, 30, 40, True, True),  # odd rows, 3 panels (2 + 1), one group of 6 steps
+    (100, 10, 20, True, False),  # three groups of 2 steps: the two buffers in turn
     (1001, 20, 12, False, False)])  # one panel: the threads split dL/dW's rows instead
 def test_same_bits_on_one_and_two_threads(n, features, units, masked, every_step,
                                           restore_threads):
     """Each thread takes its own rows through the steps and its own panels (or rows) of
-    the weight gradient: the same bits as one thread on two and three, and the twin's
+    the weight gradient, a group of steps at a time: the same bits as one thread on two and three, and the twin's
     values."""
     p = _problem(np.random.default_rng(5), 6, n, features, units, 1, np.float32, masked,
                  masked, True)

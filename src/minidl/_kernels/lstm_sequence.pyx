@@ -22,13 +22,17 @@ Backward, per step t from the last to the first:
     dL/dh_{t-1} = dL/dz_t U^T (times the mask)       packed_gemm
     [dL/dW; dL/dU; dL/db] += xh[t]^T dL/dz_t         packed_gemm(trans_a)
 
+The last line is done for a group of steps at once (M5: 4 steps of 64 rows), a sum
+over all their rows: xh[s]^T dL/dz_s summed over s is one product, [xh rows of the
+group]^T [their dL/dz], 256 rows deep, which adds into the gradient a quarter as often.
+
 Threads (when a step is large enough): the batch's rows are independent of each
 other through the whole loop, so each thread takes its own rows through every step,
 forward with no waiting at all.  Backward, the weight gradient sums over every row:
-once per step the threads wait for each other (every row of dL/dz_t packed), then
-each adds up its own 64-column panels of it.  Every value is computed by one thread
-in one order: the same bits on any number of threads.  One parallel region per call,
-instead of three or four per step, each waking the threads.
+once per group of steps the threads wait for each other (every row of the group's
+dL/dz packed), then each adds up its own 64-column panels of it.  Every value is
+computed by one thread in one order: the same bits on any number of threads.  One
+parallel region per call, instead of three or four per step, each waking the threads.
 
 Subnormal floats are flushed to zero while the loop runs, as TensorFlow does
 (``flush_denormals.h``): a gradient sent back through a long sequence shrinks
@@ -75,6 +79,16 @@ _CODES = activation_codes(RECURRENT_ACTIVATIONS)
 # takes less time than waking it)
 cdef enum:
     SEQUENCE_PARALLEL_MIN_MACS = 1 << 18
+# the weight gradient's products sum over about this many rows (a group of steps' rows:
+# M5's 64-row batch in groups of 4 steps), not one step's: the product's tiles add
+# into the gradient a quarter as often, and the threads wait once per group
+cdef enum:
+    GRAD_GROUP_ROWS = 256
+
+
+def _grad_group(Py_ssize_t steps, Py_ssize_t rows):
+    """How many steps' dL/dz one product of the weight gradient takes."""
+    return max(1, min(steps, GRAD_GROUP_ROWS // max(rows, 1)))
 
 
 cdef int _parts(int threads, Py_ssize_t macs_per_step) noexcept nogil:
@@ -285,9 +299,11 @@ def lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad
                                      masks, dropout, grad_gates, grad_stacked, features, first,
                                      activation, recurrent_activation)  # raises, naming it
     steps, rows, units = cells.shape[0] - 1, cells.shape[1], cells.shape[2]
-    # scratch: dL/dh_{t-1}, dL/dc_{t-1}, dL/dh_t in all, one step's dL/dz packed, the product
+    # scratch: dL/dh_{t-1}, dL/dc_{t-1}, dL/dh_t in all, the product with a dropout mask;
+    # a group of steps' dL/dz packed, two groups in turn
     scratch = np.empty((4, rows, units), xh.dtype)
-    packed_grad = np.empty((2,) + panels_shape(rows, 4 * units), xh.dtype)  # two in turn
+    packed_grad = np.empty((2,) + panels_shape(_grad_group(steps, rows) * rows, 4 * units),
+                           xh.dtype)
     if xh.dtype == np.float32:
         _backward[float](xh, packed_ut, gates, cells, grad_steps, grad_h, grad_c, masks, dropout,
                          grad_gates, grad_stacked, features, first, _CODES[activation],
@@ -307,10 +323,12 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
                     int act, int ract, floating[:, :, ::1] scratch,
                     floating[:, :, :, ::1] packed_grad):
     """Each thread takes its own rows back through every step (the gate pass, dL/dh_{t-1}
-    and packing its rows of dL/dz_t), then, once every thread has packed (the one wait
-    per step), its own panels (or rows) of the weight gradient.  dL/dz_t is packed into
-    two buffers in turn, so a thread may pack step t - 1's while another still reads step
-    t's (it cannot get further ahead: the next wait is for every thread)."""
+    and packing its rows of dL/dz_t into their place in the group of steps); at the end
+    of a group of steps (``_grad_group``), once every thread has packed (the one wait per
+    group), each adds xh^T dL/dz of the group's steps into its own panels (or rows) of
+    the weight gradient.  Groups are packed into two buffers in turn, so a thread may
+    pack the next group while another still reads this one (it cannot get further ahead:
+    the next wait is for every thread)."""
     cdef Py_ssize_t steps = gates.shape[0], rows = gates.shape[1], k = xh.shape[2]
     cdef Py_ssize_t units = cells.shape[2], width = 4 * units, size = rows * units
     cdef Py_ssize_t panel_size = (packed_grad.shape[1] * packed_grad.shape[2]
@@ -342,6 +360,7 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
     cdef const floating *dh_in = NULL
     cdef Py_ssize_t t = 0, n = 0, j = 0, row_first = 0, row_last = 0
     cdef Py_ssize_t grad_first = 0, grad_last = 0  # this thread's panels (or rows) of it
+    cdef Py_ssize_t group = 0, base = 0, count = 0  # steps a group; this group's first, its steps
     cdef unsigned int saved = 0
     if steps == 0 or rows == 0 or units == 0:  # a sum over no steps (or rows): 0
         grad_stacked[...] = 0
@@ -350,6 +369,7 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
     gates_p, cells_p = &gates[0, 0, 0], &cells[0, 0, 0]
     grad_h_p, grad_c_p, scratch_p = &grad_h[0, 0], &grad_c[0, 0], &scratch[0, 0, 0]
     packed_grad_p, grad_stacked_p = &packed_grad[0, 0, 0, 0], &grad_stacked[0, 0]
+    group = packed_grad.shape[2] // rows
     with nogil, parallel(num_threads=parts, use_threads_if=parts > 1):
         row_first = row_bound(rows, threadid(), minidl_openmp_team_size())
         row_last = row_bound(rows, threadid() + 1, minidl_openmp_team_size())
@@ -364,7 +384,9 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
         dh, dc, dh_prev, dc_prev = grad_h_p, grad_c_p, scratch_p, scratch_p + size
         for t in range(steps - 1, -1, -1):
             dz = dz_all + t * rows * width if every_step else dz_all
-            packed_t = packed_grad_p + (t % 2) * panel_size
+            base = t - t % group  # the group's steps: base .. base + count - 1
+            count = steps - base if steps - base < group else group
+            packed_t = packed_grad_p + ((t // group) % 2) * panel_size
             dh_in = dh
             if per_step != NULL:  # dL/dh_t: from the output at t and from step t + 1
                 for j in range(row_first * units, row_last * units):
@@ -387,19 +409,23 @@ cdef void _backward(const floating[:, :, ::1] xh, const floating[:, :, ::1] pack
                                 units, row_first, row_last, False, False)
                     for j in range(row_first * units, row_last * units):
                         dh_prev[j] = dh_prev[j] + scratch_p[3 * size + j] * drop[j]
-            pack_rows(dz, rows, width, row_first, row_last, packed_t)
-            minidl_openmp_barrier()  # every row of dL/dz_t packed
-            # [dL/dW; dL/dU; dL/db] += xh[t]^T dL/dz_t: this thread's panels of it (its
-            # 64-column blocks: half the packed dL/dz read), or its rows (fewer panels
-            # than threads)
-            if by_panel:
-                packed_rows(xh_p + t * rows * k, k, rows, packed_t + grad_first * rows * 64,
-                            (grad_last * 64 if grad_last * 64 < width else width)
-                            - grad_first * 64, grad_stacked_p + grad_first * 64, width, 0, k,
-                            t < steps - 1, True)
-            else:
-                packed_rows(xh_p + t * rows * k, k, rows, packed_t, width, grad_stacked_p,
-                            width, grad_first, grad_last, t < steps - 1, True)
+            pack_rows(dz, count * rows, width, row_first, row_last, (t - base) * rows, packed_t)
+            if t == base:  # the group's last step back: its weight gradient
+                minidl_openmp_barrier()  # every row of the group's dL/dz packed
+                # [dL/dW; dL/dU; dL/db] += xh[s]^T dL/dz_s summed over the group's steps s
+                # (their rows of xh follow each other: one product, count * rows deep):
+                # this thread's panels of it (its 64-column blocks: half the packed
+                # dL/dz read), or its rows (fewer panels than threads)
+                if by_panel:
+                    packed_rows(xh_p + base * rows * k, k, count * rows,
+                                packed_t + grad_first * count * rows * 64,
+                                (grad_last * 64 if grad_last * 64 < width else width)
+                                - grad_first * 64, grad_stacked_p + grad_first * 64, width,
+                                0, k, base + count < steps, True)
+                else:
+                    packed_rows(xh_p + base * rows * k, k, count * rows, packed_t, width,
+                                grad_stacked_p, width, grad_first, grad_last,
+                                base + count < steps, True)
             swap = dh  # step t - 1 reads what step t wrote
             dh = dh_prev
             dh_prev = swap

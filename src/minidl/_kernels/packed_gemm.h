@@ -44,16 +44,19 @@
 #define MINIDL_STOREV(p, v) memcpy((p), &(v), sizeof(v))
 #endif
 
-/* Rows [first, last) of B (k, n) row-major into their places in B's panels (the rest
- * of the panels untouched): each of B's rows gives each panel a row of up to 64 values
- * (0 past B's last column).  All rows: pack_panels; some: each thread its own */
+/* Rows [first, last) of b (., n) row-major into their places in the panels of a B
+ * (k, n) whose rows from ``at`` on b holds (the rest of the panels untouched): each
+ * row gives each panel a row of up to 64 values (0 past B's last column).  All of B's
+ * rows: pack_panels; some: each thread its own, of one block of rows or of several
+ * (an LSTM packs each step's dL/dz_t into its place in a group of steps) */
 #define MINIDL_DEFINE_PACK(type)                                                         \
 MINIDL_UNUSED static void minidl_pack_panel_rows_##type(const type *b, ptrdiff_t k,      \
-        ptrdiff_t n, ptrdiff_t first, ptrdiff_t last, type *MINIDL_RESTRICT packed)      \
+        ptrdiff_t n, ptrdiff_t first, ptrdiff_t last, ptrdiff_t at,                      \
+        type *MINIDL_RESTRICT packed)                                                    \
 {                                                                                        \
     ptrdiff_t p, kk, cols, panels = (n + MINIDL_PANEL - 1) / MINIDL_PANEL;               \
     for (p = 0; p < panels; p++) {                                                       \
-        type *panel = packed + p * k * MINIDL_PANEL;                                     \
+        type *panel = packed + (p * k + at) * MINIDL_PANEL;                              \
         cols = n - p * MINIDL_PANEL < MINIDL_PANEL ? n - p * MINIDL_PANEL : MINIDL_PANEL; \
         for (kk = first; kk < last; kk++) {                                              \
             memcpy(panel + kk * MINIDL_PANEL, b + kk * n + p * MINIDL_PANEL,             \
@@ -72,7 +75,7 @@ MINIDL_UNUSED static void minidl_pack_panels_##type(const type *b, ptrdiff_t k, 
 {                                                                                        \
     ptrdiff_t p, kk, j, cols, panels = (n + MINIDL_PANEL - 1) / MINIDL_PANEL;            \
     if (!trans) {                                                                        \
-        minidl_pack_panel_rows_##type(b, k, n, 0, k, packed);                            \
+        minidl_pack_panel_rows_##type(b, k, n, 0, k, 0, packed);                            \
         return;                                                                          \
     }                                                                                    \
     for (p = 0; p < panels; p++) {  /* B^T's row (64 p + j) is column j of the panel: */ \

@@ -11,9 +11,11 @@ cdef extern from "packed_gemm.h" nogil:
     void minidl_pack_panels_double(const double *b, Py_ssize_t k, Py_ssize_t n, int trans,
                                    double *packed)
     void minidl_pack_panel_rows_float(const float *b, Py_ssize_t k, Py_ssize_t n,
-                                      Py_ssize_t first, Py_ssize_t last, float *packed)
+                                      Py_ssize_t first, Py_ssize_t last, Py_ssize_t at,
+                                      float *packed)
     void minidl_pack_panel_rows_double(const double *b, Py_ssize_t k, Py_ssize_t n,
-                                       Py_ssize_t first, Py_ssize_t last, double *packed)
+                                       Py_ssize_t first, Py_ssize_t last, Py_ssize_t at,
+                                       double *packed)
     void minidl_packed_gemm_float(const float *a, Py_ssize_t lda, Py_ssize_t k,
                                   const float *packed, Py_ssize_t n, float *c, Py_ssize_t ldc,
                                   Py_ssize_t first, Py_ssize_t last, int accumulate,
@@ -59,12 +61,13 @@ cdef inline void packed_rows(const floating *a, Py_ssize_t lda, Py_ssize_t k,
 
 
 cdef inline void pack_rows(const floating *b, Py_ssize_t k, Py_ssize_t n, Py_ssize_t first,
-                           Py_ssize_t last, floating *packed) noexcept nogil:
-    """Rows [first, last) of b (k, n) into their places in b's panels."""
+                           Py_ssize_t last, Py_ssize_t at, floating *packed) noexcept nogil:
+    """Rows [first, last) of b (., n) into their places in the panels of B (k, n), b
+    holding B's rows from ``at`` on (b's row first is B's row at + first)."""
     if floating is float:
-        minidl_pack_panel_rows_float(b, k, n, first, last, packed)
+        minidl_pack_panel_rows_float(b, k, n, first, last, at, packed)
     else:
-        minidl_pack_panel_rows_double(b, k, n, first, last, packed)
+        minidl_pack_panel_rows_double(b, k, n, first, last, at, packed)
 
 
 cdef inline void packed_product(const floating *a, Py_ssize_t lda, Py_ssize_t k,

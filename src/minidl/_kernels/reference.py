@@ -1149,8 +1149,10 @@ def lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad
         dL/dh_{t-1} = dL/dz_t U^T (times ``dropout``)         skipped for t < first
         [dL/dW; dL/dU; dL/db] += xh[t]^T dL/dz_t               ((K, 4U), xh's order)
 
-    Adding the weight gradient up step by step reads dL/dz_t while it is still in the
-    cache (one product over all steps after the loop gives the same sum).  grad_h and
+    Adding the weight gradient up as the loop goes reads dL/dz_t while it is still in
+    the cache (one product over all steps after the loop gives the same sum).  The
+    compiled kernel adds a group of steps at a time (M5: 4), one product over their
+    rows: the same sum, rounded in another order.  grad_h and
     grad_c (N, U) come in as dL/dh_T, dL/dc_T and leave as dL/dh_0, dL/dc_0 (with
     first = 1, h_0 is a zero that is no input: step 0's product is skipped).
     grad_gates: (T, N, 4U), every step's dL/dz kept (dL/dx needs them), or (N, 4U).
