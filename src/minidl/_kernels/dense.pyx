@@ -28,10 +28,19 @@ split costs more than it saves.  So products under PARALLEL_MIN_MACS
 multiply-adds run on one thread: about 1M, so a 128x10 output layer stays
 whole and a batch-64 128x128 Dense layer is split (M3's step was 7% faster
 than with 2M, M1, M2 and M4 no different).
+
+Subnormal floats (below 1.2e-38 in float32) count as 0 in every BLAS call, on
+the thread that makes it (``flush_denormals.h``), as TensorFlow computes on the
+CPU: x86 computes with them about 100 times slower, and a gradient sent back
+through a long sequence shrinks into them (a GRU over 200 steps: its dL/dx and
+dL/dW products took 16 ms instead of 1).  The twins keep them: each value
+counted as 0 is off by less than 1.2e-38.
 """
 
 from cython cimport floating
 from cython.parallel cimport prange
+
+from minidl._kernels.flush_denormals cimport minidl_flush_begin, minidl_flush_end
 
 import numpy as np
 cimport numpy as cnp
@@ -170,10 +179,12 @@ cdef inline void _blas_call(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t
     cdef int lda32 = <int>lda, ldb32 = <int>ldb, ldc32 = <int>ldc
     cdef gemm_function ilp64 = _sgemm64 if floating is float else _dgemm64
     cdef gemm32_function lp64 = _sgemm32 if floating is float else _dgemm32
+    cdef unsigned int saved = minidl_flush_begin()  # subnormals as 0 (see the docstring)
     if ilp64 != NULL:
         ilp64(&ta, &tb, &n64, &m64, &k64, &alpha, b, &ldb64, a, &lda64, &beta, c, &ldc64)
     else:
         lp64(&ta, &tb, &n32, &m32, &k32, &alpha, b, &ldb32, a, &lda32, &beta, c, &ldc32)
+    minidl_flush_end(saved)
 
 
 cdef inline Py_ssize_t _fit_ld(Py_ssize_t ld, Py_ssize_t row, Py_ssize_t limit) noexcept nogil:

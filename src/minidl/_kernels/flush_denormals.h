@@ -1,5 +1,6 @@
-/* Subnormal floats flushed to zero while an LSTM's time loop runs, as TensorFlow does
- * for every op on the CPU.
+/* Subnormal floats flushed to zero while the recurrent kernels (an LSTM's time loop,
+ * the step kernels, packed_gemm) and every BLAS product run, as TensorFlow does for
+ * every op on the CPU.
  *
  * Backpropagation through a long sequence multiplies the gradient by a forget gate
  * (< 1) at every step, so after ~100 steps it falls below float32's smallest normal

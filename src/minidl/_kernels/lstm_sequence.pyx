@@ -57,9 +57,8 @@ from minidl._kernels import RECURRENT_ACTIVATIONS
 from minidl._kernels.activation_codes cimport activation_codes
 from minidl._kernels.dense import blas_thread_limit
 from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
+from minidl._kernels.flush_denormals cimport minidl_flush_begin, minidl_flush_end
 from minidl._kernels.packed_product cimport (
-    minidl_flush_begin,
-    minidl_flush_end,
     pack_rows,
     packed_rows,
     row_bound,

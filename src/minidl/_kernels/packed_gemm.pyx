@@ -25,6 +25,7 @@ cnp.import_array()
 
 from minidl._kernels.dense import blas_thread_limit
 from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
+from minidl._kernels.flush_denormals cimport minidl_flush_begin, minidl_flush_end
 from minidl._kernels.panel_checks import PANEL, check_pack_panels, check_packed_gemm
 
 from minidl._kernels.packed_product cimport (
@@ -123,9 +124,13 @@ cdef void _product(const floating[:, ::1] a, const floating[:, :, ::1] packed,
     cdef Py_ssize_t k = a.shape[0] if trans_a else a.shape[1]
     cdef const floating *pa = NULL
     cdef const floating *pb = NULL
+    cdef unsigned int saved = 0
     if m == 0 or n == 0 or (k == 0 and accumulate):
         return
     if k > 0:  # (with k = 0 there is nothing to read: out = 0)
         pa, pb = &a[0, 0], &packed[0, 0, 0]
-    with nogil:
-        packed_product(pa, a.shape[1], k, pb, n, &out[0, 0], m, accumulate, trans_a, threads)
+    with nogil:  # subnormals as 0 while it runs, on every thread (flush_denormals.h)
+        saved = minidl_flush_begin()
+        packed_product(pa, a.shape[1], k, pb, n, &out[0, 0], m, accumulate, trans_a, threads,
+                       True)
+        minidl_flush_end(saved)

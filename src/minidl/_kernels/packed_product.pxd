@@ -5,6 +5,8 @@ of the output between the threads."""
 from cython cimport floating
 from cython.parallel cimport prange
 
+from minidl._kernels.flush_denormals cimport minidl_flush_begin, minidl_flush_end
+
 cdef extern from "packed_gemm.h" nogil:
     void minidl_pack_panels_float(const float *b, Py_ssize_t k, Py_ssize_t n, int trans,
                                   float *packed)
@@ -25,10 +27,6 @@ cdef extern from "packed_gemm.h" nogil:
                                    Py_ssize_t ldc, Py_ssize_t first, Py_ssize_t last,
                                    int accumulate, int trans_a)
 
-cdef extern from "flush_denormals.h" nogil:
-    # subnormals as 0 on the calling thread until minidl_flush_end (the header says why)
-    unsigned int minidl_flush_begin()
-    void minidl_flush_end(unsigned int old)
 
 # products below this many multiply-adds run on one thread (as dense.pyx's gemm)
 cdef enum:

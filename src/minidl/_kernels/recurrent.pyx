@@ -28,7 +28,7 @@ on any number of threads.
 """
 
 from cython cimport floating
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, prange
 
 import numpy as np
 cimport numpy as cnp
@@ -38,6 +38,7 @@ cnp.import_array()
 from minidl._kernels import RECURRENT_ACTIVATIONS
 from minidl._kernels.activation_codes cimport activation_codes
 from minidl._kernels.fast_checks cimport apart, array_of, dim, float_type
+from minidl._kernels.flush_denormals cimport minidl_flush_begin, minidl_flush_end
 from minidl._kernels.recurrent_step cimport (
     RECURRENT_PARALLEL_MIN_VALUES,
     _copy,
@@ -112,12 +113,15 @@ cdef void _lstm_forward(floating[:, ::1] gates, const floating[:, ::1] c_prev,
                         const floating[:, ::1] h_prev, floating[:, ::1] c, floating[:, ::1] h,
                         const unsigned char *mask, int act, int ract):
     cdef Py_ssize_t n, rows = c.shape[0], units = c.shape[1]
+    cdef unsigned int saved = 0
     if rows == 0 or units == 0:
         return
-    with nogil:
-        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 4)):
+    with nogil, parallel(use_threads_if=_threads(rows, rows * units * 4)):
+        saved = minidl_flush_begin()  # each thread: subnormals as 0 (flush_denormals.h)
+        for n in prange(rows, schedule="static"):
             _lstm_forward_row(&gates[n, 0], &c_prev[n, 0], &h_prev[n, 0], &c[n, 0], &h[n, 0],
                               _keep(mask, n), units, act, ract)
+        minidl_flush_end(saved)
 
 
 cdef void _lstm_backward(const floating[:, ::1] gates, const floating[:, ::1] c_prev,
@@ -126,25 +130,31 @@ cdef void _lstm_backward(const floating[:, ::1] gates, const floating[:, ::1] c_
                          floating[:, ::1] grad_c_prev, floating[:, ::1] grad_h_prev,
                          const unsigned char *mask, int act, int ract):
     cdef Py_ssize_t n, rows = c.shape[0], units = c.shape[1]
+    cdef unsigned int saved = 0
     if rows == 0 or units == 0:
         return
-    with nogil:
-        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 4)):
+    with nogil, parallel(use_threads_if=_threads(rows, rows * units * 4)):
+        saved = minidl_flush_begin()  # each thread: subnormals as 0 (flush_denormals.h)
+        for n in prange(rows, schedule="static"):
             _lstm_backward_row(&gates[n, 0], &c_prev[n, 0], &c[n, 0], &grad_h[n, 0],
                                &grad_c[n, 0], &grad_gates[n, 0], &grad_c_prev[n, 0],
                                &grad_h_prev[n, 0], _keep(mask, n), units, act, ract)
+        minidl_flush_end(saved)
 
 
 cdef void _gru_forward(floating[:, ::1] gates, const floating[:, ::1] rec,
                        const floating[:, ::1] h_prev, floating[:, ::1] h,
                        const unsigned char *mask, int act, int ract):
     cdef Py_ssize_t n, rows = h.shape[0], units = h.shape[1]
+    cdef unsigned int saved = 0
     if rows == 0 or units == 0:
         return
-    with nogil:
-        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 3)):
+    with nogil, parallel(use_threads_if=_threads(rows, rows * units * 3)):
+        saved = minidl_flush_begin()  # each thread: subnormals as 0 (flush_denormals.h)
+        for n in prange(rows, schedule="static"):
             _gru_forward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &h[n, 0],
                              _keep(mask, n), units, act, ract)
+        minidl_flush_end(saved)
 
 
 cdef void _gru_backward(const floating[:, ::1] gates, const floating[:, ::1] rec,
@@ -153,13 +163,16 @@ cdef void _gru_backward(const floating[:, ::1] gates, const floating[:, ::1] rec
                         floating[:, ::1] grad_h_prev, const unsigned char *mask, int act,
                         int ract):
     cdef Py_ssize_t n, rows = h_prev.shape[0], units = h_prev.shape[1]
+    cdef unsigned int saved = 0
     if rows == 0 or units == 0:
         return
-    with nogil:
-        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 3)):
+    with nogil, parallel(use_threads_if=_threads(rows, rows * units * 3)):
+        saved = minidl_flush_begin()  # each thread: subnormals as 0 (flush_denormals.h)
+        for n in prange(rows, schedule="static"):
             _gru_backward_row(&gates[n, 0], &rec[n, 0], &h_prev[n, 0], &grad_h[n, 0],
                               &grad_gates[n, 0], &grad_rec[n, 0], &grad_h_prev[n, 0],
                               _keep(mask, n), units, act, ract)
+        minidl_flush_end(saved)
 
 
 # GRU(reset_after=False): two passes per step, each one row at a time (see
@@ -167,26 +180,31 @@ cdef void _gru_backward(const floating[:, ::1] gates, const floating[:, ::1] rec
 cdef void _gru_rb_gates_forward(floating[:, ::1] gates, const floating[:, ::1] rec,
                                 const floating[:, ::1] h, floating[:, ::1] reset_h, int ract):
     cdef Py_ssize_t n, rows = h.shape[0], units = h.shape[1]
+    cdef unsigned int saved = 0
     if rows == 0 or units == 0:
         return
-    with nogil:
-        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 2)):
+    with nogil, parallel(use_threads_if=_threads(rows, rows * units * 2)):
+        saved = minidl_flush_begin()  # each thread: subnormals as 0 (flush_denormals.h)
+        for n in prange(rows, schedule="static"):
             if floating is float:
                 minidl_gru_rb_gates_forward_row_float(&gates[n, 0], &rec[n, 0], &h[n, 0],
                                                       &reset_h[n, 0], units, ract)
             else:
                 minidl_gru_rb_gates_forward_row_double(&gates[n, 0], &rec[n, 0], &h[n, 0],
                                                        &reset_h[n, 0], units, ract)
+        minidl_flush_end(saved)
 
 
 cdef void _gru_rb_state_forward(floating[:, ::1] gates, const floating[:, ::1] rec_h,
                                 const floating[:, ::1] h_prev, floating[:, ::1] h,
                                 const unsigned char *mask, int act):
     cdef Py_ssize_t n, rows = h.shape[0], units = h.shape[1]
+    cdef unsigned int saved = 0
     if rows == 0 or units == 0:
         return
-    with nogil:
-        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units)):
+    with nogil, parallel(use_threads_if=_threads(rows, rows * units)):
+        saved = minidl_flush_begin()  # each thread: subnormals as 0 (flush_denormals.h)
+        for n in prange(rows, schedule="static"):
             if floating is float:
                 minidl_gru_rb_state_forward_row_float(&gates[n, 0], &rec_h[n, 0],
                                                       &h_prev[n, 0], &h[n, 0], units, act)
@@ -195,6 +213,7 @@ cdef void _gru_rb_state_forward(floating[:, ::1] gates, const floating[:, ::1] r
                                                        &h_prev[n, 0], &h[n, 0], units, act)
             if _keep(mask, n):
                 _copy(&h[n, 0], &h_prev[n, 0], units)
+        minidl_flush_end(saved)
 
 
 cdef void _gru_rb_candidate_backward(const floating[:, ::1] gates,
@@ -202,10 +221,12 @@ cdef void _gru_rb_candidate_backward(const floating[:, ::1] gates,
                                      floating[:, ::1] grad_cand, const unsigned char *mask,
                                      int act):
     cdef Py_ssize_t n, rows = grad_h.shape[0], units = grad_h.shape[1]
+    cdef unsigned int saved = 0
     if rows == 0 or units == 0:
         return
-    with nogil:
-        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units)):
+    with nogil, parallel(use_threads_if=_threads(rows, rows * units)):
+        saved = minidl_flush_begin()  # each thread: subnormals as 0 (flush_denormals.h)
+        for n in prange(rows, schedule="static"):
             if _keep(mask, n):
                 _pass_back(&grad_cand[n, 0], units, <floating *>NULL, 0)
             elif floating is float:
@@ -214,6 +235,7 @@ cdef void _gru_rb_candidate_backward(const floating[:, ::1] gates,
             else:
                 minidl_gru_rb_candidate_backward_row_double(&gates[n, 0], &grad_h[n, 0],
                                                             &grad_cand[n, 0], units, act)
+        minidl_flush_end(saved)
 
 
 cdef void _gru_rb_gates_backward(const floating[:, ::1] gates, const floating[:, ::1] h_prev,
@@ -223,10 +245,12 @@ cdef void _gru_rb_gates_backward(const floating[:, ::1] gates, const floating[:,
                                  floating[:, ::1] grad_h_prev, const unsigned char *mask,
                                  int ract):
     cdef Py_ssize_t n, rows = grad_h.shape[0], units = grad_h.shape[1]
+    cdef unsigned int saved = 0
     if rows == 0 or units == 0:
         return
-    with nogil:
-        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units * 2)):
+    with nogil, parallel(use_threads_if=_threads(rows, rows * units * 2)):
+        saved = minidl_flush_begin()  # each thread: subnormals as 0 (flush_denormals.h)
+        for n in prange(rows, schedule="static"):
             if _keep(mask, n):
                 _pass_back(&grad_gates[n, 0], 2 * units, &grad_dropped[n, 0], units)
                 _copy(&grad_h_prev[n, 0], &grad_h[n, 0], units)
@@ -238,28 +262,35 @@ cdef void _gru_rb_gates_backward(const floating[:, ::1] gates, const floating[:,
                 minidl_gru_rb_gates_backward_row_double(
                     &gates[n, 0], &h_prev[n, 0], &h[n, 0], &grad_h[n, 0], &grad_reset_h[n, 0],
                     &grad_gates[n, 0], &grad_dropped[n, 0], &grad_h_prev[n, 0], units, ract)
+        minidl_flush_end(saved)
 
 
 cdef void _rnn_forward(floating[:, ::1] pre, const floating[:, ::1] h_prev,
                        const unsigned char *mask, int act):
     cdef Py_ssize_t n, rows = pre.shape[0], units = pre.shape[1]
+    cdef unsigned int saved = 0
     if rows == 0 or units == 0:
         return
-    with nogil:
-        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units)):
+    with nogil, parallel(use_threads_if=_threads(rows, rows * units)):
+        saved = minidl_flush_begin()  # each thread: subnormals as 0 (flush_denormals.h)
+        for n in prange(rows, schedule="static"):
             _rnn_forward_row(&pre[n, 0], &h_prev[n, 0], _keep(mask, n), units, act)
+        minidl_flush_end(saved)
 
 
 cdef void _rnn_backward(const floating[:, ::1] h, const floating[:, ::1] grad_h,
                         floating[:, ::1] grad_pre, floating[:, ::1] grad_h_prev,
                         const unsigned char *mask, int act):
     cdef Py_ssize_t n, rows = h.shape[0], units = h.shape[1]
+    cdef unsigned int saved = 0
     if rows == 0 or units == 0:
         return
-    with nogil:
-        for n in prange(rows, schedule="static", use_threads_if=_threads(rows, rows * units)):
+    with nogil, parallel(use_threads_if=_threads(rows, rows * units)):
+        saved = minidl_flush_begin()  # each thread: subnormals as 0 (flush_denormals.h)
+        for n in prange(rows, schedule="static"):
             _rnn_backward_row(&h[n, 0], &grad_h[n, 0], &grad_pre[n, 0], &grad_h_prev[n, 0],
                               _keep(mask, n), units, act)
+        minidl_flush_end(saved)
 
 
 # --- the quick argument checks (the full ones are in recurrent_checks.py) ---
