@@ -18,8 +18,8 @@ from minidl.models import load_model
 from minidl.tensor import Tensor
 from minidl.testing import gradcheck
 
-KERAS = json.loads((pathlib.Path(__file__).parent / "fixtures" / "conv_lstm" / "outputs.json")
-                   .read_text())
+FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "conv_lstm"
+KERAS = json.loads((FIXTURES / "outputs.json").read_text())
 MASK = np.array([[True, False, True], [True, True, False]])
 X2D = (2, 3, 5, 4, 2)
 
@@ -172,6 +172,27 @@ def test_functional_initial_state_and_return_state_save_load(tmp_path):
     for ours, theirs in zip(load_model(tmp_path / "functional.mdl").predict([x, s, s], verbose=0),
                             results):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("path, key", [("keras2.h5", "keras2"), ("keras3.keras", "keras3")])
+def test_keras_files_load(path, key):
+    stored = np.load(FIXTURES / "files.npz")
+    model = load_model(FIXTURES / path)
+    assert [type(layer) for layer in model.layers[:2]] == [layers.ConvLSTM2D] * 2
+    np.testing.assert_allclose(model.predict(stored["x"], verbose=0), stored[key], atol=1e-5)
+
+
+def test_keras_3_file_written_by_minidl_is_refused_by_name(tmp_path):
+    """The Keras 3 writer does not translate ConvLSTM2D: save() says so, naming the layer,
+    and writes minidl's own layout (which load_model reads)."""
+    pytest.importorskip("h5py")
+    model = minidl.Sequential([layers.ConvLSTM2D(2, 3, name="video", input_shape=(3, 5, 4, 2))])
+    with pytest.warns(UserWarning, match=r'layer "video" is a ConvLSTM2D, which this writer '
+                                         r"does not translate"):
+        model.save(tmp_path / "video.keras")
+    x = values(4, [X2D])[0]
+    np.testing.assert_array_equal(load_model(tmp_path / "video.keras").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
 
 
 def test_mask_goes_on_with_the_sequence_only():
