@@ -77,6 +77,13 @@ def test_stateful_carries_the_states_as_keras():
     np.testing.assert_allclose(layer(x[:, :2])[0].data, np.array(KERAS["stateful"][0]), atol=2e-6)
     with pytest.raises(ValueError, match="stateful"):
         layer(x[:1])
+    h, c = values(5, [(2, 3, 3, 2)] * 2)
+    layer.reset_states([h, c])
+    np.testing.assert_array_equal(layer.states[0], h)
+    with pytest.raises(ValueError, match=r"2 arrays \[h, c\]"):
+        layer.reset_states(np.stack([h, c]))  # one array is not the list of two
+    with pytest.raises(AttributeError, match="stateful"):
+        layers.ConvLSTM2D(2, 3).reset_states()
 
 
 def test_gradients_match_keras():

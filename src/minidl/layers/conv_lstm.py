@@ -309,7 +309,8 @@ class _ConvLSTM(_SequenceLayer):
         if states is None:
             self._state_values = None
             return
-        states = [np.array(s, self._dtype) for s in states]
+        states = [np.array(s, self._dtype) for s in states] if isinstance(
+            states, (list, tuple)) else []
         if len(states) != 2 or states[0].shape != states[1].shape or states[0].shape[-1:] != (
                 self.filters,):
             raise ValueError(f"{self._label()}: reset_states needs 2 arrays [h, c] of one shape "
