@@ -30,6 +30,7 @@ from minidl.layers.augmentation import (
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.conv1d import Conv1D
+from minidl.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D
 from minidl.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
 from minidl.layers.embedding import Embedding
@@ -120,7 +121,7 @@ _REGISTRY = {
         GlobalMaxPooling1D, RepeatVector, Permute, Conv1DTranspose,
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
         SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
-        RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
+        RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, ConvLSTM1D, ConvLSTM2D,
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
         TFOpLambda,
     )

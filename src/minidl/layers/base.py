@@ -67,8 +67,9 @@ _name_counts: dict[str, int] = {}
 
 
 def to_snake_case(name):
-    """``"MaxPooling2D"`` -> ``"max_pooling2d"`` (how Keras names layers)."""
-    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    """``"MaxPooling2D"`` -> ``"max_pooling2d"``, ``"ConvLSTM2D"`` -> ``"conv_lstm2d"``
+    (how Keras names layers)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 

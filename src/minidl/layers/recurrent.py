@@ -484,6 +484,17 @@ class SimpleRNN(_Recurrent):
                           return_sequences=return_sequences)
 
 
+def forget_bias_one(init, units):
+    """The initializer of a (4 * units,) LSTM bias, gates i, f, c, o: ``init`` for
+    each quarter but the forget gate's, which starts at 1 (``unit_forget_bias``)."""
+
+    def initializer(shape, dtype=np.float32):
+        return np.concatenate([init((units,), dtype), np.ones(units, dtype),
+                               init((2 * units,), dtype)])
+
+    return initializer
+
+
 class UnitForgetBias:
     """LSTM and LSTMCell: ``unit_forget_bias=True`` starts the forget gate's bias at 1
     (the second quarter of the (4 * units,) bias), as Keras does."""
@@ -497,13 +508,7 @@ class UnitForgetBias:
     def _bias_init(self):
         if not self.unit_forget_bias:
             return self.bias_initializer
-        units, init = self.units, self.bias_initializer
-
-        def forget_bias_one(shape, dtype=np.float32):
-            return np.concatenate([init((units,), dtype), np.ones(units, dtype),
-                                   init((2 * units,), dtype)])
-
-        return forget_bias_one
+        return forget_bias_one(self.bias_initializer, self.units)
 
     def _bias_config(self):
         return {"unit_forget_bias": self.unit_forget_bias}
