@@ -2,6 +2,11 @@
 from tf_keras), statistics, masks, gradients, configs, save/load and bad arguments.
 (A tf_keras .h5 file holding all three loads in test_layers_locally_connected.py.)"""
 
+import json
+import pathlib
+import warnings
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -9,6 +14,8 @@ import minidl
 from minidl import layers
 from minidl.models import load_model
 from minidl.testing import gradcheck
+
+SMALL = pathlib.Path(__file__).parent / "fixtures" / "small_keras2"
 
 
 @pytest.fixture(autouse=True)
@@ -192,11 +199,38 @@ def test_in_a_trained_saved_and_loaded_model(tmp_path):
                 " identity (Identity)         (None, 8)                 0",
                 " unit_normalization (UnitNo  (None, 4)                 0"):
         assert row in rows
-    for name in ("model.mdl", "model.keras"):
-        net.save(tmp_path / name)  # (.keras: a file Keras 3 reads too)
-        loaded = load_model(tmp_path / name)
-        assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in net.layers]
-        np.testing.assert_array_equal(loaded.predict(x, verbose=0), net.predict(x, verbose=0))
+    net.save(tmp_path / "model.mdl")
+    loaded = load_model(tmp_path / "model.mdl")
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in net.layers]
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), net.predict(x, verbose=0))
+
+
+def test_keras_3_files_both_ways(tmp_path):
+    """Keras 3's .keras file of the three loads (tests/fixtures/small_keras2); minidl
+    writes AlphaDropout and UnitNormalization in Keras 3's form (Keras 3.15 loads that
+    file and predicts the same), while Identity, whose Keras 3 twin passes masks on,
+    is written in minidl's own layout with a warning."""
+    pytest.importorskip("h5py")
+    stored = np.load(SMALL / "files.npz")
+    net = load_model(SMALL / "keras3.keras")
+    assert [type(layer).__name__ for layer in net.layers] == [
+        "Dense", "AlphaDropout", "Identity", "UnitNormalization", "Dense"]
+    assert net.layers[1].get_config()["seed"] == 3 and net.layers[3].axis == [1]
+    np.testing.assert_allclose(net.predict(stored["x"], verbose=0), stored["keras3"], atol=1e-6)
+    with pytest.warns(UserWarning, match=r'"identity" is a Identity, which this writer does not'):
+        net.save(tmp_path / "with_identity.keras")
+    writable = minidl.Sequential([layers.Input((6,)), layers.AlphaDropout(0.2, seed=3),
+                                  layers.UnitNormalization(axis=[1])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        writable.save(tmp_path / "writable.keras")
+    with zipfile.ZipFile(tmp_path / "writable.keras") as archive:
+        config = json.loads(archive.read("config.json"))
+    assert [(entry["class_name"], entry["module"]) for entry in config["config"]["layers"][1:]] \
+        == [("AlphaDropout", "keras.layers"), ("UnitNormalization", "keras.layers")]
+    x = stored["x"]
+    np.testing.assert_array_equal(load_model(tmp_path / "writable.keras").predict(x, verbose=0),
+                                  writable.predict(x, verbose=0))
 
 
 @pytest.mark.parametrize("make, error, words", [
