@@ -63,10 +63,11 @@ def window_indices(in_dims, channels, kernel_size, strides, padding, channels_fi
     """For every output position, kernel offset and channel: the input position it reads.
 
     Returns ``(out_dims, positions, inside)``: ``positions`` has shape
-    ``(rank, *out_dims, *kernel_size, C)``, one input coordinate per spatial axis,
-    and ``inside`` marks those within the input ("same" windows reach outside).
-    With ``channels_first`` the channel axis comes before the kernel offsets,
-    as the flattened windows of tf_keras's implementation 1 order them.
+    ``(rank + 1, *out_dims, *kernel_size, C)``, the input coordinates (one per spatial
+    axis, then the channel), and ``inside`` (without the first axis) marks those within
+    the input ("same" windows reach outside).  With ``channels_first`` the channel axis
+    comes before the kernel offsets, ``(rank + 1, *out_dims, C, *kernel_size)``, as the
+    flattened windows of tf_keras's implementation 1 order them.
     """
     rank = len(in_dims)
     out_dims = tuple(output_size(n, k, s, padding)
