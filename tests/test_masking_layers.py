@@ -163,7 +163,8 @@ KERAS_KEEPS_THE_MASK = {
     "Conv1D": False, "MaxPooling1D": False, "AveragePooling1D": False,
     "GlobalMaxPooling1D": False, "GlobalAveragePooling1D": False, "Flatten": False,
     "Reshape": False, "Permute": False, "Rescaling": False, "Lambda": False, "LSTM": False,
-    "Normalization": False,
+    "Normalization": False, "Identity": False, "AlphaDropout": True, "UnitNormalization": True,
+    "LocallyConnected1D": False,
 }
 MAKERS = {
     "ReLU": layers.ReLU, "LeakyReLU": layers.LeakyReLU, "ELU": layers.ELU, "PReLU": layers.PReLU,
@@ -184,6 +185,9 @@ MAKERS = {
     "Rescaling": lambda: layers.Rescaling(2.0), "Lambda": lambda: layers.Lambda(lambda t: t * 2),
     "LSTM": lambda: layers.LSTM(2),
     "Normalization": lambda: layers.Normalization(mean=0.0, variance=1.0),
+    "Identity": layers.Identity, "AlphaDropout": lambda: layers.AlphaDropout(0.1),
+    "UnitNormalization": layers.UnitNormalization,
+    "LocallyConnected1D": lambda: layers.LocallyConnected1D(2, 2),
 }
 
 

@@ -32,11 +32,12 @@ from minidl.layers.conv import Conv2D
 from minidl.layers.conv1d import Conv1D
 from minidl.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D
 from minidl.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
-from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
+from minidl.layers.core import Activation, Dense, Dropout, Flatten, Identity, Reshape
 from minidl.layers.embedding import Embedding
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.lambda_layer import Lambda
+from minidl.layers.locally_connected import LocallyConnected1D, LocallyConnected2D
 from minidl.layers.op_lambda import TFOpLambda
 from minidl.layers.layer_normalization import LayerNormalization
 from minidl.layers.masking import Masking
@@ -80,12 +81,14 @@ from minidl.layers.rnn_wrapper import RNN
 from minidl.layers.stacked_rnn_cells import StackedRNNCells
 from minidl.layers.regularization import (
     ActivityRegularization,
+    AlphaDropout,
     GaussianDropout,
     GaussianNoise,
     SpatialDropout1D,
     SpatialDropout2D,
 )
 from minidl.layers.text_vectorization import TextVectorization
+from minidl.layers.unit_normalization import UnitNormalization
 from minidl.layers.wrappers import Bidirectional, TimeDistributed
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 from minidl.layers.resampling1d import Cropping1D, UpSampling1D, ZeroPadding1D
@@ -123,7 +126,8 @@ _REGISTRY = {
         SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
         RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, ConvLSTM1D, ConvLSTM2D,
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
-        TFOpLambda,
+        TFOpLambda, LocallyConnected1D, LocallyConnected2D, Identity, AlphaDropout,
+        UnitNormalization,
     )
 }
 

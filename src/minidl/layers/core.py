@@ -1,4 +1,4 @@
-"""Core layers: Dense, Activation, Dropout, Flatten, Reshape.
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Identity.
 
 ``Dense(units)`` computes ``y = activation(x @ kernel + bias)`` with a kernel
 of shape ``(input_features, units)`` (Keras's layout, so Keras weights can be
@@ -222,6 +222,21 @@ class Dropout(Layer):
         noise_shape = None if self.noise_shape is None else tuple(self.noise_shape)
         return {**super().get_config(), "rate": self.rate, "noise_shape": noise_shape,
                 "seed": self.seed}
+
+
+class Identity(Layer):
+    """Passes its input through unchanged: a placeholder where a layer is expected
+    (``Identity()`` in place of an optional block).
+
+    As in tf_keras 2.21, a sequence's mask stops here (``supports_masking`` is False):
+    after ``Embedding(mask_zero=True)``, an LSTM behind an Identity sees every step.
+    """
+
+    def call(self, inputs):
+        return ops.reshape(inputs, inputs.shape)  # a new tensor (tf.identity's), without the mask
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
 
 
 class Flatten(Layer):

@@ -1,7 +1,7 @@
 """Regularization layers: SpatialDropout1D, SpatialDropout2D, GaussianNoise,
-GaussianDropout, ActivityRegularization.
+GaussianDropout, AlphaDropout, ActivityRegularization.
 
-The first four add noise while training and pass their input through
+The first five add noise while training and pass their input through
 unchanged otherwise (``predict``, ``evaluate``), as Dropout does:
 
 * ``SpatialDropout2D(rate)``: Dropout of whole feature maps.  Neighbouring
@@ -14,6 +14,14 @@ unchanged otherwise (``predict``, ``evaluate``), as Dropout does:
 * ``GaussianNoise(stddev)``: ``y = x + e``, ``e ~ Normal(0, stddev)``.
 * ``GaussianDropout(rate)``: ``y = x * e``, ``e ~ Normal(1, sqrt(rate / (1 - rate)))``,
   the same mean and variance as Dropout's scaled mask.
+* ``AlphaDropout(rate)``: Dropout for SELU networks.  A dropped value becomes
+  SELU's negative saturation ``alpha' = -scale * alpha`` (about -1.7581) instead
+  of 0, then an affine map restores the mean 0 and variance 1 of a
+  SELU-normalised input (Klambauer et al., 2017)::
+
+      kept ~ Bernoulli(1 - rate)      (one draw per value, or per ``noise_shape``)
+      a = ((1 - rate) * (1 + rate * alpha'^2)) ** -0.5,   b = -a * alpha' * rate
+      y = a * (x * kept + alpha' * (1 - kept)) + b,        dy/dx = a * kept
 
 ``ActivityRegularization(l1, l2)`` passes its input through and adds a
 penalty on it to the loss (``add_loss``), in training and inference alike::
@@ -29,7 +37,7 @@ import numbers
 
 import numpy as np
 
-from minidl import ops
+from minidl import ops, random
 from minidl.layers.base import Layer
 from minidl.layers.base_random import BaseRandomLayer
 from minidl.layers.core import Dropout
@@ -134,6 +142,42 @@ class GaussianDropout(BaseRandomLayer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate}
+
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps a SELU-normalised input's mean and variance; see the module
+    docstring.  Inference passes the input through."""
+
+    # SELU's constants (``activations.selu``), as tf_keras writes them
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(rate, noise_shape=noise_shape, **kwargs)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                                 or seed < 0):
+            raise ValueError(f'AlphaDropout layer "{self.name}": seed must be a non-negative '
+                             f"integer or None, received {seed!r}.")
+        self.seed = seed
+        self._generator = None if seed is None else np.random.default_rng(seed)
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0.0:
+            return inputs
+        generator = self._generator or random.get_generator()
+        dtype, rate = inputs.dtype, self.rate
+        kept = generator.random(self._noise_shape(inputs.shape) or inputs.shape,
+                                dtype=dtype) >= dtype.type(rate)
+        saturation = -self.alpha * self.scale
+        a = ((1 - rate) * (1 + rate * saturation ** 2)) ** -0.5
+        b = -a * saturation * rate
+        return ops.add(ops.mul(inputs, (a * kept).astype(dtype)),
+                       np.where(kept, b, a * saturation + b).astype(dtype))
+
+    def get_config(self):
+        config = {**Layer.get_config(self), "rate": self.rate, "seed": self.seed}
+        if self.noise_shape is not None:  # (tf_keras 2.21 leaves it out, losing it)
+            config["noise_shape"] = self.noise_shape
+        return config
 
 
 class ActivityRegularization(Layer):

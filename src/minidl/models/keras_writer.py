@@ -49,7 +49,8 @@ _LAYERS = {
     "Activation", "ReLU", "Softmax", "LeakyReLU", "Add", "Subtract", "Multiply", "Average",
     "Maximum", "Minimum", "Concatenate", "Reshape", "ZeroPadding1D", "ZeroPadding2D",
     "UpSampling1D", "UpSampling2D", "Cropping1D", "Rescaling",
-    "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional",
+    "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "AlphaDropout",
+    "UnitNormalization",
 }
 _RECURRENT = {"LSTM", "GRU", "SimpleRNN"}  # variables under layers/<name>/cell/vars
 # minidl-only arguments: dropped when they have the value Keras 3 behaves as
