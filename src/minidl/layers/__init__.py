@@ -32,6 +32,7 @@ from minidl.layers.conv import Conv2D
 from minidl.layers.conv1d import Conv1D
 from minidl.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Reshape
+from minidl.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from minidl.layers.embedding import Embedding
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
@@ -89,6 +90,7 @@ from minidl.layers.wrappers import Bidirectional, TimeDistributed
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 from minidl.layers.resampling1d import Cropping1D, UpSampling1D, ZeroPadding1D
 from minidl.layers.reshaping import Permute, RepeatVector
+from minidl.layers.separable_conv import SeparableConv1D, SeparableConv2D
 
 # Keras's aliases.
 Convolution2D = Conv2D
@@ -103,6 +105,8 @@ MaxPool1D = MaxPooling1D
 AvgPool1D = AveragePooling1D
 GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalMaxPool1D = GlobalMaxPooling1D
+SeparableConvolution2D = SeparableConv2D
+SeparableConvolution1D = SeparableConv1D
 
 _REGISTRY = {
     cls.__name__: cls
@@ -122,7 +126,7 @@ _REGISTRY = {
         SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
         RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
-        TFOpLambda,
+        TFOpLambda, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
     )
 }
 
@@ -138,7 +142,7 @@ __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "rese
            "concatenate", "subtract", "multiply", "average", "maximum", "minimum", "dot",
            "experimental", "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
            "Convolution2DTranspose", "Convolution1DTranspose", "GlobalMaxPool2D", "Convolution1D", "MaxPool1D", "AvgPool1D",
-           "GlobalAvgPool1D", "GlobalMaxPool1D"]
+           "GlobalAvgPool1D", "GlobalMaxPool1D", "SeparableConvolution2D", "SeparableConvolution1D"]
 
 
 def serialize(layer):
