@@ -445,3 +445,32 @@ def test_input_with_other_channels_after_build_is_refused():
 def test_ops_refuse_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_onnx_export_runs_as_predict(tmp_path, rank):
+    """ONNX's Conv with group = channels, then a 1x1 Conv; run in ONNX Runtime."""
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    if rank == 2:
+        shape = (9, 8, 3)
+        model = minidl.Sequential([
+            minidl.Input(shape),
+            layers.SeparableConv2D(6, 3, padding="same", depth_multiplier=2, activation="relu"),
+            layers.DepthwiseConv2D((3, 2), strides=2, depth_multiplier=3),
+            layers.SeparableConv2D(4, 2, dilation_rate=2, use_bias=False, activation="tanh")])
+    else:
+        shape = (12, 3)
+        model = minidl.Sequential([
+            minidl.Input(shape),
+            layers.SeparableConv1D(5, 3, padding="causal", dilation_rate=2, depth_multiplier=2,
+                                   activation="relu"),
+            layers.DepthwiseConv1D(3, strides=2, padding="same", depth_multiplier=2),
+            layers.SeparableConv1D(2, 2, strides=2, padding="same")])
+    model.set_weights(values(7, [w.shape for w in model.weights]))
+    minidl.onnx.export(model, tmp_path / "model.onnx")
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    (x,) = values(8, [(3, *shape)])
+    (got,) = session.run(None, {session.get_inputs()[0].name: x})
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=2e-6)
