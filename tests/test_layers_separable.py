@@ -337,13 +337,29 @@ def test_sequence_model_saves_and_loads(tmp_path):
     assert len(loaded.losses) == 1  # the depthwise kernel's L2 penalty
 
 
-@pytest.mark.parametrize("key", ["keras2_2d", "keras2_1d"])
-def test_tf_keras_h5_files_load(key):
+@pytest.mark.parametrize("path", ["keras2_2d.h5", "keras2_1d.h5", "keras3_2d.keras",
+                                  "keras3_1d.keras"])
+def test_tf_keras_and_keras_3_files_load(path):
     pytest.importorskip("h5py")
     stored = np.load(FIXTURES / "files.npz")
-    model = load_model(FIXTURES / f"{key}.h5")
+    key = path.split(".")[0]
+    model = load_model(FIXTURES / path)
     np.testing.assert_allclose(model.predict(stored[f"{key}_x"], verbose=0), stored[key],
                                atol=1e-5)
+
+
+def test_keras_3_file_is_refused_by_name_and_minidl_layout_written(tmp_path):
+    """The Keras 3 writer does not translate these layers: save() says so, naming the
+    layer, and writes minidl's own layout (which load_model reads)."""
+    pytest.importorskip("h5py")
+    model = minidl.Sequential([minidl.Input((8, 8, 3)), layers.SeparableConv2D(4, 3),
+                               layers.DepthwiseConv2D(2)])
+    with pytest.warns(UserWarning, match=r'layer "separable_conv2d" is a SeparableConv2D, '
+                                         r"which this writer does not translate"):
+        model.save(tmp_path / "model.keras")
+    x = np.ones((2, 8, 8, 3), np.float32)
+    np.testing.assert_array_equal(load_model(tmp_path / "model.keras").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
 
 
 def test_aliases_and_config_round_trip():
