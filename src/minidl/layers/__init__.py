@@ -33,6 +33,7 @@ from minidl.layers.conv1d import Conv1D
 from minidl.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D
 from minidl.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Identity, Reshape
+from minidl.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from minidl.layers.embedding import Embedding
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
@@ -93,6 +94,7 @@ from minidl.layers.wrappers import Bidirectional, TimeDistributed
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 from minidl.layers.resampling1d import Cropping1D, UpSampling1D, ZeroPadding1D
 from minidl.layers.reshaping import Permute, RepeatVector
+from minidl.layers.separable_conv import SeparableConv1D, SeparableConv2D
 
 # Keras's aliases.
 Convolution2D = Conv2D
@@ -107,6 +109,8 @@ MaxPool1D = MaxPooling1D
 AvgPool1D = AveragePooling1D
 GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalMaxPool1D = GlobalMaxPooling1D
+SeparableConvolution2D = SeparableConv2D
+SeparableConvolution1D = SeparableConv1D
 
 _REGISTRY = {
     cls.__name__: cls
@@ -127,7 +131,7 @@ _REGISTRY = {
         RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, ConvLSTM1D, ConvLSTM2D,
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
         TFOpLambda, LocallyConnected1D, LocallyConnected2D, Identity, AlphaDropout,
-        UnitNormalization,
+        UnitNormalization, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
     )
 }
 
@@ -143,7 +147,7 @@ __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "rese
            "concatenate", "subtract", "multiply", "average", "maximum", "minimum", "dot",
            "experimental", "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
            "Convolution2DTranspose", "Convolution1DTranspose", "GlobalMaxPool2D", "Convolution1D", "MaxPool1D", "AvgPool1D",
-           "GlobalAvgPool1D", "GlobalMaxPool1D"]
+           "GlobalAvgPool1D", "GlobalMaxPool1D", "SeparableConvolution2D", "SeparableConvolution1D"]
 
 
 def serialize(layer):

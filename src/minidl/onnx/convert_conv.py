@@ -26,12 +26,16 @@ from minidl.layers import (
     BatchNormalization,
     Conv1D,
     Conv2D,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
     MaxPooling1D,
     MaxPooling2D,
+    SeparableConv1D,
+    SeparableConv2D,
 )
 from minidl.onnx.convert_core import add_bias, apply_activation
 from minidl.onnx.registry import converter
@@ -93,6 +97,36 @@ def conv1d(b, layer, x, input_shape):
     else:
         pads = [0, 0]
     return _conv(b, layer, x, input_shape, kernel, [layer.strides], pads, [layer.dilation_rate])
+
+
+@converter(DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D)
+def depthwise_conv(b, layer, x, input_shape):
+    """A depthwise convolution is ONNX's ``Conv`` with ``group`` = the input channels
+    (each group one channel and its M filters): Keras's kernel (*k, C, M) becomes
+    (C*M, 1, *k), output channel c*M + m as in Keras.  A separable layer adds a 1x1
+    ``Conv`` with its pointwise kernel (1.., C*M, F) as (F, C*M, 1..)."""
+    rank, name = len(input_shape), layer.name
+    kernel = layer.depthwise_kernel.numpy()
+    window = list(kernel.shape[:-2])
+    kernel = np.moveaxis(kernel.reshape(*window, -1), -1, 0)[:, None]
+    if layer.padding == "same":
+        pads = same_pads(input_shape[1:-1], layer._spans, layer.strides)
+    elif layer.padding == "causal":
+        pads = [layer._spans[0] - 1, 0]
+    else:
+        pads = [0] * (2 * len(window))
+    y = b.node("Conv", [channels_first(b, x, rank, name),
+                        b.constant(kernel, f"{name}/depthwise_kernel")], name,
+               kernel_shape=window, strides=list(layer.strides), pads=pads,
+               dilations=list(layer.dilation_rate), group=input_shape[-1])
+    if isinstance(layer, (SeparableConv2D, SeparableConv1D)):
+        pointwise = layer.pointwise_kernel.numpy()
+        in_channels, filters = pointwise.shape[-2:]
+        ones = [1] * len(window)
+        pointwise = pointwise.reshape(in_channels, filters).T.reshape(filters, in_channels, *ones)
+        y = b.node("Conv", [y, b.constant(pointwise, f"{name}/pointwise_kernel")], name,
+                   kernel_shape=ones, strides=ones, pads=[0, 0] * len(window))
+    return apply_activation(b, layer, add_bias(b, layer, channels_last(b, y, rank, name)))
 
 
 def _is_channels_first(layer):

@@ -21,6 +21,8 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     conv1d         conv1d (through conv2d: height-1 images, or rows of d steps when dilated)
     conv_transpose conv2d_transpose
     conv1d_transpose  conv1d_transpose (through conv2d_transpose: height-1 images)
+    depthwise_conv depthwise_conv2d depthwise_conv1d (each channel its own filters: a
+                   multiply-add per kernel tap over strided slices, in NumPy)
     embedding      embedding (a gather; scatter-add backward)
     pooling        max_pool2d avg_pool2d global_avg_pool2d global_max_pool2d
     pooling1d      max_pool1d avg_pool1d
@@ -39,6 +41,7 @@ from minidl.ops.conv1d import conv1d
 from minidl.ops.conv1d_transpose import conv1d_transpose
 from minidl.ops.conv_transpose import conv2d_transpose
 from minidl.ops.dense import dense
+from minidl.ops.depthwise_conv import depthwise_conv1d, depthwise_conv2d
 from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import abs, cast, clip, exp, log, sqrt
 from minidl.ops.embedding import embedding
@@ -73,6 +76,7 @@ __all__ = [
     "abs", "absolute_error", "add", "affine_transform", "as_tensor", "avg_pool1d", "avg_pool2d", "batch_dot",
     "batch_norm", "batch_norm_train", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cast", "clip", "concatenate", "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "crop2d", "dense",
+    "depthwise_conv1d", "depthwise_conv2d",
     "div", "dropout", "elu", "embedding", "exp", "flatten", "flip", "gelu", "getitem",
     "global_avg_pool2d", "global_max_pool2d", "gru", "gru_reset_before", "hard_sigmoid", "l2_normalize", "layer_norm",
     "leaky_relu", "log", "log_softmax", "lstm", "matmul", "max", "max_pool1d", "max_pool2d",
