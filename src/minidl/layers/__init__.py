@@ -74,6 +74,7 @@ from minidl.layers.pooling1d import (
 )
 from minidl.layers.preprocessing import Normalization, Rescaling
 from minidl.layers.recurrent import GRU, LSTM, SimpleRNN
+from minidl.layers.abstract_rnn_cell import AbstractRNNCell
 from minidl.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from minidl.layers.rnn_wrapper import RNN
 from minidl.layers.stacked_rnn_cells import StackedRNNCells
@@ -120,7 +121,7 @@ _REGISTRY = {
         GlobalMaxPooling1D, RepeatVector, Permute, Conv1DTranspose,
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
         SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
-        RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
+        RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, AbstractRNNCell,
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
         TFOpLambda,
     )

@@ -22,7 +22,8 @@ A ``mask`` (batch, T) marks the real steps: at a padded step the states stay
 as they were and the output repeats the previous one (0 before the first
 real step; 0 at every padded step with ``zero_output_for_mask=True``).
 ``stateful=True`` starts each batch from the last batch's final states until
-``reset_states()``.  ``unroll`` is accepted and changes nothing.
+``reset_states()``.  ``unroll=True`` changes nothing, but needs a known
+number of timesteps (as Keras).
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class RNN(_SequenceLayer):
                 "A cell alone takes one step (batch, features): call the cell itself, or "
                 "reshape x to (samples, timesteps, features)."
             )
+        self._check_unroll(input_shape)
         self._input_dim = input_shape[-1]
         batch = input_shape[1] if self.time_major else input_shape[0]
         if isinstance(self.cell, Layer):

@@ -59,8 +59,12 @@ def flat_state_sizes(cell):
 
 
 def output_size(cell):
-    """The width of a cell's output: ``output_size``, else the first state's (Keras's rule)."""
-    size = getattr(cell, "output_size", None)
+    """The width of a cell's output: ``output_size``, else (none, or AbstractRNNCell's
+    abstract one) the first state's (Keras's rule)."""
+    try:
+        size = getattr(cell, "output_size", None)
+    except NotImplementedError:
+        size = None
     return int(size) if size is not None else flat_state_sizes(cell)[0]
 
 
