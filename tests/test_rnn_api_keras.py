@@ -284,3 +284,108 @@ def test_abstract_rnn_cell_contract_and_zero_states():
     with pytest.raises(NotImplementedError, match=r"call\(inputs, states\)"):
         bare.call(np.ones((1, 2)), [np.zeros((1, 2))])
     assert minidl.keras.layers.AbstractRNNCell is layers.AbstractRNNCell
+
+
+# --- configs -------------------------------------------------------------------------
+def rounded(value):
+    """A config with floats to 6 digits (Keras keeps L1(0.01) as float32's 0.0099999998)."""
+    if isinstance(value, dict):
+        return {key: rounded(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(v) for v in value]
+    return float(f"{value:.6g}") if isinstance(value, float) else value
+
+
+def keras_config(name):
+    config = json.loads(json.dumps(KERAS["configs"][name]["config"]))  # (a copy)
+    if name == "TimeDistributed":  # minidl's Dense has no constraints (not in its config)
+        for key in ("kernel_constraint", "bias_constraint"):
+            del config["layer"]["config"][key]
+    return config
+
+
+def older_form(config):
+    """minidl's configs before Keras 2's "module" and "registered_name" keys."""
+    if isinstance(config, dict):
+        return {key: older_form(value) for key, value in config.items()
+                if key not in ("module", "registered_name")}
+    return [older_form(v) for v in config] if isinstance(config, list) else config
+
+
+@pytest.mark.parametrize("name", sorted(KERAS["configs"]))
+def test_configs_are_tf_keras_configs(name):
+    layer = make(KERAS["configs"][name]["expression"])
+    config = json.loads(json.dumps(layer.get_config()))
+    assert rounded(config) == rounded(keras_config(name))
+    assert list(config) == list(keras_config(name))  # in Keras's order too
+    for given in (keras_config(name), older_form(config)):  # exchanged either way
+        again = type(layer).from_config(json.loads(json.dumps(given)))
+        assert rounded(json.loads(json.dumps(again.get_config()))) == rounded(config)
+
+
+def test_a_registered_cell_is_named_as_keras_names_it(tmp_path):
+    @minidl.utils.register_keras_serializable(package="rnn_api")
+    class RegisteredCell(MinimalRNNCell):
+        pass
+
+    layer = layers.Bidirectional(layers.RNN(RegisteredCell(2), name="rnn"))
+    cell = layer.get_config()["layer"]["config"]["cell"]
+    assert {key: cell[key] for key in ("module", "class_name", "registered_name")} == {
+        "module": None, "class_name": "RegisteredCell",
+        "registered_name": "rnn_api>RegisteredCell"}  # as tf_keras 2.21
+    again = layers.Bidirectional.from_config(layer.get_config())
+    assert type(again.forward_layer.cell) is RegisteredCell
+    older = layers.Bidirectional.from_config(older_form(layer.get_config()) | {
+        "layer": {"class_name": "RNN", "config": {**older_form(layer.get_config())["layer"][
+            "config"], "cell": {"class_name": "rnn_api>RegisteredCell",
+                                "config": cell["config"]}}}})
+    assert type(older.backward_layer.cell) is RegisteredCell
+
+
+def test_keras_function_regularizer_form_is_read():
+    def tiny(weights):
+        return 0.0
+
+    config = {"module": "builtins", "class_name": "function", "config": "tiny",
+              "registered_name": "function"}  # tf_keras 2.21's form of your own function
+    assert minidl.regularizers.deserialize(config, {"tiny": tiny}) is tiny
+
+
+# --- a stateful RNN(cell): states as tf_keras 2.21 keeps them -------------------------
+def test_stateful_rnn_of_stacked_cells_states_as_keras():
+    layer = layers.RNN([layers.LSTMCell(2), layers.SimpleRNNCell(1)], stateful=True)
+    layer.build((2, None, 2))  # zeros from build on, nested as state_size
+    assert [np.shape(s) for s in layer.states[0]] == [(2, 2), (2, 2)]
+    assert np.shape(layer.states[1]) == (2, 1) and not layer.states[1].any()
+    layer.set_weights([np.full(w.shape, 0.1, "float32") for w in layer.get_weights()])
+    layer(np.linspace(-1, 1, 12).reshape(2, 3, 2).astype("float32"))
+    (h, c), h2 = layer.states  # tf_keras 2.21's values
+    np.testing.assert_allclose(h, [[0.0093] * 2, [0.1449] * 2], atol=1e-4)
+    np.testing.assert_allclose(c, [[0.0181] * 2, [0.2578] * 2], atol=1e-4)
+    np.testing.assert_allclose(h2, [[0.1121], [0.1408]], atol=1e-4)
+    before = [np.array(s) for s in (h, c, h2)]
+    for states in ([np.ones((3, 2)), np.ones((3, 2)), np.ones((3, 1))],  # another batch
+                   [np.ones((2, 2)), np.ones((2, 1))],  # nested states, one too few
+                   [np.ones((2, 2))] * 3):  # the last one too wide
+        with pytest.raises(ValueError, match=r"reset_states needs 3 array\(s\)"):
+            layer.reset_states(states)
+        (h, c), h2 = layer.states
+        for got, wanted in zip((h, c, h2), before):  # refused: nothing changed
+            np.testing.assert_array_equal(got, wanted)
+    with pytest.raises(ValueError, match="stateful with batch size 2, received a batch of 3"):
+        layer(np.ones((3, 3, 2), "float32"))
+    layer.reset_states([[np.ones((2, 2))] * 2, np.ones((2, 1))])  # nested, as layer.states
+    assert layer.states[0][1].sum() == 4 and layer.states[1].sum() == 2
+    layer.reset_states()
+    assert not any(np.any(s) for s in (*layer.states[0], layer.states[1]))
+
+
+def test_stateful_bidirectional_of_rnn_starts_from_zeros_and_resets():
+    layer = layers.Bidirectional(layers.RNN(layers.LSTMCell(2), stateful=True))
+    layer.build((2, None, 2))
+    assert [np.shape(s) for s in layer.forward_layer.states] == [(2, 2), (2, 2)]
+    layer.reset_states([np.ones((2, 2), "float32")] * 4)
+    assert all(s.sum() == 4 for s in layer.backward_layer.states)
+    with pytest.raises(ValueError, match="takes a list of states"):
+        layer.reset_states(np.ones((2, 2), "float32"))
+    assert all(s.sum() == 4 for s in layer.backward_layer.states)

@@ -426,8 +426,10 @@ class _Recurrent(_SequenceLayer):
 
     # --- config ----------------------------------------------------------------
     def get_config(self):
+        base = super().get_config()
+        base.pop("activity_regularizer", None)  # (in Keras's place below)
         return {
-            **super().get_config(),
+            **base,
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,

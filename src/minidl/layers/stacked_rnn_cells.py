@@ -147,9 +147,9 @@ class StackedRNNCells(Layer):
         return inputs, tuple(pack_states(self.state_size, flatten_states(new_states)))
 
     def get_config(self):
-        from minidl.layers import serialize
+        from minidl.layers import serialize_nested
 
-        return {**super().get_config(), "cells": [serialize(cell) for cell in self.cells]}
+        return {**super().get_config(), "cells": [serialize_nested(cell) for cell in self.cells]}
 
     @classmethod
     def from_config(cls, config):

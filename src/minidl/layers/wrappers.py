@@ -44,7 +44,7 @@ class Bidirectional(Layer):
     supports_masking = True  # as Keras 2 (compute_mask says what goes on)
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
-        from minidl.layers import serialize
+        from minidl.layers import serialize_nested
 
         if isinstance(layer, Layer) and kwargs.get("dtype") is None:
             kwargs["dtype"] = layer.dtype  # the wrapped layer's dtype, as Keras
@@ -71,11 +71,11 @@ class Bidirectional(Layer):
                 f"{not layer.go_backwards}) and share return_sequences, return_state and "
                 "stateful with layer.")
         # the given layers are kept as configs (as layers, their weights would be tracked)
-        self._layer_config = serialize(layer)
+        self._layer_config = serialize_nested(layer)
         # Keras 2's ``bidirectional.layer``: the layer given, never built here (the two
         # copies below do the work); untracked, so its weights are not the wrapper's
         object.__setattr__(self, "layer", layer)
-        self._backward_config = None if backward_layer is None else serialize(backward_layer)
+        self._backward_config = None if backward_layer is None else serialize_nested(backward_layer)
         self.forward_layer = self._copy(layer, "forward_", layer.go_backwards)
         self.backward_layer = self._copy(backward_layer or layer, "backward_",
                                          not layer.go_backwards if backward_layer is None
@@ -318,9 +318,9 @@ class TimeDistributed(Layer):
         return mask.reshape(mask.shape[:2] + (-1,)).any(axis=2) if mask.ndim > 2 else mask
 
     def get_config(self):
-        from minidl.layers import serialize
+        from minidl.layers import serialize_nested
 
-        return {**super().get_config(), "layer": serialize(self.layer)}
+        return {**super().get_config(), "layer": serialize_nested(self.layer)}
 
     @classmethod
     def from_config(cls, config):
