@@ -313,7 +313,8 @@ def test_initializers_and_regularizers_deserialize():
 
     layer = layers.Dense(2, kernel_initializer=Fives(), kernel_regularizer=tiny_penalty)
     config = layer.get_config()
-    assert config["kernel_initializer"]["class_name"] == "tests>Fives"
+    assert config["kernel_initializer"] == {  # as tf_keras 2.21
+        "module": None, "class_name": "Fives", "config": {}, "registered_name": "tests>Fives"}
     with custom_object_scope({"tiny_penalty": tiny_penalty}):
         rebuilt = layers.Dense.from_config(config)
     assert rebuilt.kernel_regularizer is tiny_penalty

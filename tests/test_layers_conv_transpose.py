@@ -85,7 +85,8 @@ def test_is_a_conv2d_with_keras_config_and_alias():
     assert layers.Convolution2DTranspose is layers.Conv2DTranspose
     config = layer.get_config()
     assert config["output_padding"] == (1, 1) and config["strides"] == (2, 2)
-    assert config["kernel_regularizer"] == {"class_name": "L2", "config": {"l2": 0.01}}
+    assert config["kernel_regularizer"] == {"module": "keras.regularizers", "class_name": "L2",
+                                            "config": {"l2": 0.01}, "registered_name": None}
     assert layers.Conv2DTranspose(2, 3).get_config()["output_padding"] is None
     for copy in (layers.Conv2DTranspose.from_config(config), layers.deserialize(layers.serialize(layer))):
         assert type(copy) is layers.Conv2DTranspose and copy.get_config() == config

@@ -123,7 +123,8 @@ def test_config_round_trip_and_keras_keys():
                              embeddings_regularizer="l2")
     config = layer.get_config()
     assert config["embeddings_initializer"] == {
-        "class_name": "RandomUniform", "config": {"minval": -0.05, "maxval": 0.05, "seed": None}}
+        "module": "keras.initializers", "class_name": "RandomUniform",
+        "config": {"minval": -0.05, "maxval": 0.05, "seed": None}, "registered_name": None}
     assert config["batch_input_shape"] == (None, 20)  # a tuple, as tf_keras 2.21
     for key in ("input_dim", "output_dim", "embeddings_regularizer", "activity_regularizer",
                 "embeddings_constraint", "mask_zero", "input_length"):

@@ -404,8 +404,9 @@ def test_orthogonal_initializer(shape):
     w = minidl.initializers.Orthogonal(gain=2.0, seed=3)(shape, np.float64).reshape(-1, shape[-1])
     small = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w
     np.testing.assert_allclose(small, 4 * np.eye(min(w.shape)), atol=1e-12)
-    assert minidl.initializers.serialize(init) == {"class_name": "Orthogonal",
-                                                   "config": {"gain": 1.0, "seed": None}}
+    assert minidl.initializers.serialize(init) == {
+        "module": "keras.initializers", "class_name": "Orthogonal",
+        "config": {"gain": 1.0, "seed": None}, "registered_name": None}
     np.testing.assert_array_equal(minidl.initializers.Orthogonal(seed=1)(shape),
                                   minidl.initializers.Orthogonal(seed=1)(shape))
     with pytest.raises(ValueError, match="at least 2 axes"):

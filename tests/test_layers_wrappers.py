@@ -111,7 +111,9 @@ def test_masked_steps_give_zeros_and_the_mask_goes_on():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(layer=layers.Dense(3)), "must be a SimpleRNN, LSTM or GRU"),
+    (dict(layer=layers.Dense(3)), "must be a recurrent layer"),
+    (dict(layer=layers.LSTMCell(3)), r"wrap it in layers.RNN\(cell\)"),
+    (dict(layer=layers.LSTM(3), backward_layer=layers.Dense(2)), "backward_layer must be a rec"),
     (dict(layer=layers.LSTM(3), merge_mode="max"), "merge_mode must be one of"),
     (dict(layer=layers.LSTM(3), backward_layer=layers.LSTM(3)), "read the other way"),
 ])

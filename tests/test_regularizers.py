@@ -84,7 +84,11 @@ def test_bad_arguments(make, error, words):
 def test_serialize_and_deserialize():
     for regularizer in (regularizers.L1(0.2), regularizers.L2(3.0), regularizers.L1L2(0.1, 0.2)):
         config = regularizers.serialize(regularizer)
-        assert config == {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+        assert config == {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
+                          "config": regularizer.get_config(), "registered_name": None}
+        assert regularizers.deserialize(  # minidl's older form
+            {"class_name": config["class_name"], "config": config["config"]}).get_config() == (
+            regularizer.get_config())
         again = regularizers.deserialize(config)
         assert type(again) is type(regularizer) and again.get_config() == regularizer.get_config()
         assert regularizers.get(config).get_config() == regularizer.get_config()

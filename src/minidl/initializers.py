@@ -40,7 +40,8 @@ import numpy as np
 
 from minidl import random
 from minidl.errors import did_you_mean
-from minidl.utils.object_registration import get_registered_name, get_registered_object
+from minidl.utils.object_registration import (get_registered_object, keras_config,
+                                              names_to_look_up)
 
 _TRUNCATED_STDDEV_FIX = 0.87962566103423978  # std of N(0, 1) truncated to [-2, 2]
 
@@ -328,22 +329,25 @@ def get(identifier):
 
 
 def serialize(initializer):
-    """``{"class_name": ..., "config": ...}`` for an Initializer."""
+    """``{"module", "class_name", "config", "registered_name"}`` for an Initializer, as
+    Keras 2 (``keras_config``)."""
     if not isinstance(initializer, Initializer):
         raise TypeError(
             f"Cannot serialize the initializer {initializer!r}: only minidl.initializers."
             "Initializer objects have a config."
         )
-    return {"class_name": get_registered_name(type(initializer)),
-            "config": initializer.get_config()}
+    return keras_config(type(initializer), initializer.get_config(), "keras.initializers")
 
 
 def deserialize(config, custom_objects=None):
     """The inverse of ``serialize``; your own classes are found by name in
     ``custom_objects``, among registered objects or in a ``custom_object_scope``."""
-    name = config.get("class_name")
-    cls = _BY_CLASS_NAME.get(name) or get_registered_object(name, custom_objects)
+    cls = None
+    for name in names_to_look_up(config):
+        cls = _BY_CLASS_NAME.get(name) or get_registered_object(name, custom_objects)
+        if cls is not None:
+            break
     if cls is None:
-        get(name)  # raises with a suggestion
+        get(config.get("class_name"))  # raises with a suggestion
     arguments = config.get("config", {})
     return cls.from_config(arguments) if hasattr(cls, "from_config") else cls(**arguments)

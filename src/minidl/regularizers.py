@@ -35,7 +35,8 @@ from minidl import ops
 from minidl.errors import did_you_mean
 from minidl.tensor import Tensor
 from minidl.utils.object_registration import (custom_objects_in_effect, get_registered_name,
-                                              get_registered_object)
+                                              get_registered_object, keras_config,
+                                              names_to_look_up)
 
 
 def _check_factor(regularizer, argument, value):
@@ -173,13 +174,13 @@ def get(identifier):
 
 
 def serialize(regularizer):
-    """``{"class_name": ..., "config": ...}`` for a Regularizer, the name of your own
-    function (found again through ``custom_objects``), None for None."""
+    """``{"module", "class_name", "config", "registered_name"}`` for a Regularizer (as
+    Keras 2: ``keras_config``), the name of your own function (found again through
+    ``custom_objects``), None for None."""
     if regularizer is None:
         return None
     if isinstance(regularizer, Regularizer):
-        return {"class_name": get_registered_name(type(regularizer)),
-                "config": regularizer.get_config()}
+        return keras_config(type(regularizer), regularizer.get_config(), "keras.regularizers")
     if callable(regularizer) and hasattr(regularizer, "__name__"):
         return get_registered_name(regularizer)
     raise TypeError(
@@ -198,8 +199,14 @@ def deserialize(config, custom_objects=None):
         return custom_objects[config] if config in custom_objects else get(config)
     if not isinstance(config, dict):
         return get(config)
+    if config.get("class_name") == "function" and isinstance(config.get("config"), str):
+        return deserialize(config["config"], custom_objects)  # Keras 2's form of a function
     name = config.get("class_name")
-    cls = custom_objects.get(name) or _BY_CLASS_NAME.get(name)
+    cls = None
+    for key in names_to_look_up(config):
+        cls = custom_objects.get(key) or _BY_CLASS_NAME.get(key)
+        if cls is not None:
+            break
     if cls is None:
         raise ValueError(
             f"Unknown regularizer class {name!r} in {config!r}; minidl's are "

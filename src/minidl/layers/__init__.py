@@ -77,6 +77,7 @@ from minidl.layers.pooling1d import (
 )
 from minidl.layers.preprocessing import Normalization, Rescaling
 from minidl.layers.recurrent import GRU, LSTM, SimpleRNN
+from minidl.layers.abstract_rnn_cell import AbstractRNNCell
 from minidl.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from minidl.layers.rnn_wrapper import RNN
 from minidl.layers.stacked_rnn_cells import StackedRNNCells
@@ -91,6 +92,7 @@ from minidl.layers.regularization import (
 from minidl.layers.text_vectorization import TextVectorization
 from minidl.layers.unit_normalization import UnitNormalization
 from minidl.layers.wrappers import Bidirectional, TimeDistributed
+from minidl.utils.object_registration import names_to_look_up
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 from minidl.layers.resampling1d import Cropping1D, UpSampling1D, ZeroPadding1D
 from minidl.layers.reshaping import Permute, RepeatVector
@@ -128,7 +130,8 @@ _REGISTRY = {
         GlobalMaxPooling1D, RepeatVector, Permute, Conv1DTranspose,
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
         SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
-        RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, ConvLSTM1D, ConvLSTM2D,
+        RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, AbstractRNNCell, ConvLSTM1D,
+        ConvLSTM2D,
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
         TFOpLambda, LocallyConnected1D, LocallyConnected2D, Identity, AlphaDropout,
         UnitNormalization, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
@@ -151,12 +154,25 @@ __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "rese
 
 
 def serialize(layer):
-    """``{"class_name": ..., "config": layer.get_config()}``; a class registered
-    with ``register_keras_serializable`` is named ``"package>Name"``."""
+    """``{"class_name": ..., "config": layer.get_config()}`` (a model's layers, a saved
+    architecture); a class registered with ``register_keras_serializable`` is named
+    ``"package>Name"``.  A layer inside another's config has Keras 2's longer form:
+    ``serialize_nested``."""
     from minidl.utils.object_registration import get_registered_name
 
     check_config_complete(layer)
     return {"class_name": get_registered_name(type(layer)), "config": layer.get_config()}
+
+
+def serialize_nested(layer):
+    """A layer inside another layer's config (an RNN's cell, a wrapper's layer) as
+    tf_keras 2.21 writes it: ``{"module": "keras.layers", "class_name", "config",
+    "registered_name": None}``; your own class with module None and the name it is
+    found again by (``"package>Name"`` when registered)."""
+    from minidl.utils.object_registration import keras_config
+
+    check_config_complete(layer)
+    return keras_config(type(layer), layer.get_config(), "keras.layers")
 
 
 def check_config_complete(layer):
@@ -207,9 +223,9 @@ def deserialize(config, custom_objects=None):
         )
     from minidl.utils.object_registration import custom_objects_in_effect
 
-    name = config["class_name"]
     custom = custom_objects_in_effect(custom_objects)
     known = {**_REGISTRY, **_model_classes(), **custom}
+    name = next((n for n in names_to_look_up(config) if n in known), config["class_name"])
     if name not in known:
         hint = did_you_mean(name, known)
         hint += (" If it is your own class, pass custom_objects={'%s': %s}, use a "
@@ -232,8 +248,10 @@ def _with_custom_objects(config, custom_objects):
             continue
         if isinstance(value, str) and value in custom_objects:
             config[key] = custom_objects[value]
-        elif isinstance(value, dict) and value.get("class_name") in custom_objects:
-            config[key] = custom_objects[value["class_name"]](**value.get("config", {}))
+        elif isinstance(value, dict):
+            names = [name for name in names_to_look_up(value) if name in custom_objects]
+            if names:
+                config[key] = custom_objects[names[0]](**value.get("config", {}))
     return config
 
 

@@ -101,6 +101,18 @@ class _SequenceLayer(Layer):
             return super().__call__([inputs, *initial_state], *args, **kwargs)
         return super().__call__(inputs, *args, initial_state=initial_state, **kwargs)
 
+    def _check_unroll(self, input_shape):
+        """Keras refuses ``unroll=True`` when the number of timesteps is not known."""
+        steps = input_shape[0 if self.time_major else 1] if len(input_shape) == 3 else 0
+        if self.unroll and steps is None:
+            raise ValueError(
+                f"{self._label()}: cannot unroll a RNN if the time dimension is undefined "
+                f"(unroll=True needs a fixed number of timesteps), received input shape "
+                f"{tuple(input_shape)}. Give the number of timesteps: input_shape=(timesteps, "
+                "features) on the first layer of a Sequential model (input_length= on an "
+                "Embedding), or Input(shape=(timesteps, features)); or leave unroll=False "
+                "(minidl computes the same either way).")
+
     def _output_shapes(self, input_shape, width, state_widths):
         """The output shape for (batch, timesteps, features) inputs (time-major ones
         swapped): the sequence of ``width`` values per step or the last step, then a
@@ -108,6 +120,7 @@ class _SequenceLayer(Layer):
         input_shape = self._sequence_shape(input_shape)
         if len(input_shape) != 3:
             raise ValueError(self._shape_message(input_shape))
+        self._check_unroll(input_shape)
         batch, steps = input_shape[:2]
         if self.time_major:
             steps, batch = batch, steps
@@ -193,7 +206,8 @@ class _Recurrent(_SequenceLayer):
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
-        self.unroll = bool(unroll)  # the same math either way: minidl never unrolls
+        self.unroll = bool(unroll)  # the same math either way: minidl never unrolls (but
+        # refuses, as Keras, an unknown number of timesteps: _check_unroll)
         self.time_major = bool(time_major)
         self.kernel = self.recurrent_kernel = self.bias = None
         self.kernel_constraint = self.recurrent_constraint = self.bias_constraint = None
@@ -228,6 +242,7 @@ class _Recurrent(_SequenceLayer):
                 "A sequence of single values needs a features axis: reshape x to "
                 "(samples, timesteps, 1)."
             )
+        self._check_unroll(input_shape)
         self._input_dim = input_shape[-1]
         width = self._gates * self.units
         cell = self._cell_name()  # Keras 2 names them "lstm/lstm_cell/kernel"
@@ -411,8 +426,10 @@ class _Recurrent(_SequenceLayer):
 
     # --- config ----------------------------------------------------------------
     def get_config(self):
+        base = super().get_config()
+        base.pop("activity_regularizer", None)  # (in Keras's place below)
         return {
-            **super().get_config(),
+            **base,
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,

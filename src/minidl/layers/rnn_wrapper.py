@@ -22,7 +22,8 @@ A ``mask`` (batch, T) marks the real steps: at a padded step the states stay
 as they were and the output repeats the previous one (0 before the first
 real step; 0 at every padded step with ``zero_output_for_mask=True``).
 ``stateful=True`` starts each batch from the last batch's final states until
-``reset_states()``.  ``unroll`` is accepted and changes nothing.
+``reset_states()``.  ``unroll=True`` changes nothing, but needs a known
+number of timesteps (as Keras).
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class RNN(_SequenceLayer):
                 "A cell alone takes one step (batch, features): call the cell itself, or "
                 "reshape x to (samples, timesteps, features)."
             )
+        self._check_unroll(input_shape)
         self._input_dim = input_shape[-1]
         batch = input_shape[1] if self.time_major else input_shape[0]
         if isinstance(self.cell, Layer):
@@ -113,6 +115,8 @@ class RNN(_SequenceLayer):
             self.cell.maybe_build((batch, self._input_dim))
             if not built:
                 name_weights_under(self.name, self.cell)
+        if self.stateful and self._state_values is None:  # zeros, as Keras 2's build makes
+            self.reset_states(batch_size=batch)  # (if the batch size is known)
 
     def _check_state_shapes(self, shapes):
         """The inputs after the sequence are initial states: one (batch, size) per state."""
@@ -284,22 +288,26 @@ class RNN(_SequenceLayer):
                 np.zeros((batch_size, size), self.dtype) for size in sizes]
             return
         states = flatten_states(states)
+        if batch_size is None:  # (nothing fixes the batch yet: the states' own)
+            batch_size = (np.shape(states[0]) or (None,))[0] if states else None
         if len(states) != len(sizes) or any(
-                np.shape(s) != (np.shape(states[0])[0], size) for s, size in zip(states, sizes)):
-            raise ValueError(f"{self._label()}: reset_states needs arrays of shapes "
-                             f"{[('batch', size) for size in sizes]}.")
+                np.shape(s) != (batch_size, size) for s, size in zip(states, sizes)):
+            raise ValueError(f"{self._label()}: reset_states needs {len(sizes)} array(s) of "
+                             f"shapes {[(batch_size, size) for size in sizes]} (batch, size), "
+                             f"received shapes {[np.shape(s) for s in states]}.")
         self._state_values = [np.array(s, self.dtype) for s in states]
 
     @property
     def states(self):
-        """A stateful layer's current states (arrays), or Nones."""
-        if self._state_values is None:
-            return [None] * self._state_count
-        return list(self._state_values)
+        """A stateful layer's current states (arrays, or Nones before the batch size is
+        known), nested as the cell's ``state_size`` (``[[h1, c1], h2]`` for a stack of an
+        LSTMCell and a GRUCell), as Keras."""
+        values = self._state_values or [None] * self._state_count
+        return list(pack_states(self.cell.state_size, list(values)))
 
     # --- config ----------------------------------------------------------------------
     def get_config(self):
-        from minidl.layers import serialize
+        from minidl.layers import serialize_nested
 
         config = {
             **super().get_config(),
@@ -312,7 +320,7 @@ class RNN(_SequenceLayer):
         }
         if self.zero_output_for_mask:
             config["zero_output_for_mask"] = True
-        config["cell"] = serialize(self.cell)
+        config["cell"] = serialize_nested(self.cell)
         return config
 
     @classmethod

@@ -59,8 +59,12 @@ def flat_state_sizes(cell):
 
 
 def output_size(cell):
-    """The width of a cell's output: ``output_size``, else the first state's (Keras's rule)."""
-    size = getattr(cell, "output_size", None)
+    """The width of a cell's output: ``output_size``, else (none, or AbstractRNNCell's
+    abstract one) the first state's (Keras's rule)."""
+    try:
+        size = getattr(cell, "output_size", None)
+    except NotImplementedError:
+        size = None
     return int(size) if size is not None else flat_state_sizes(cell)[0]
 
 
@@ -143,9 +147,9 @@ class StackedRNNCells(Layer):
         return inputs, tuple(pack_states(self.state_size, flatten_states(new_states)))
 
     def get_config(self):
-        from minidl.layers import serialize
+        from minidl.layers import serialize_nested
 
-        return {**super().get_config(), "cells": [serialize(cell) for cell in self.cells]}
+        return {**super().get_config(), "cells": [serialize_nested(cell) for cell in self.cells]}
 
     @classmethod
     def from_config(cls, config):

@@ -31,33 +31,36 @@ import numpy as np
 from minidl import ops
 from minidl.layers.base import Layer, name_weights_under
 from minidl.layers.node import is_symbolic
-from minidl.layers.recurrent import _Recurrent, _SequenceLayer
+from minidl.layers.recurrent import _SequenceLayer
 from minidl.tensor import Tensor
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
 class Bidirectional(Layer):
-    """Keras's Bidirectional wrapper for SimpleRNN, LSTM and GRU."""
+    """Keras's Bidirectional wrapper for a recurrent layer: SimpleRNN, LSTM, GRU or
+    ``RNN(cell)`` (a built-in cell, your own, or a stack of cells)."""
 
     supports_masking = True  # as Keras 2 (compute_mask says what goes on)
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
-        from minidl.layers import serialize
+        from minidl.layers import serialize_nested
 
         if isinstance(layer, Layer) and kwargs.get("dtype") is None:
             kwargs["dtype"] = layer.dtype  # the wrapped layer's dtype, as Keras
         super().__init__(**kwargs)
         label = f'Bidirectional layer "{self.name}"'
-        if not isinstance(layer, _Recurrent):
-            raise ValueError(f"{label}: layer must be a SimpleRNN, LSTM or GRU layer, received "
-                             f"{layer!r}.")
+        for argument, value in (("layer", layer), ("backward_layer", backward_layer)):
+            if value is not None and not isinstance(value, _SequenceLayer):
+                hint = (" A cell is one timestep: wrap it in layers.RNN(cell) first."
+                        if callable(getattr(value, "call", None))
+                        and getattr(value, "state_size", None) is not None else "")
+                raise ValueError(
+                    f"{label}: {argument} must be a recurrent layer (SimpleRNN, LSTM, GRU or "
+                    f"RNN(cell)) with a go_backwards argument, received {value!r}.{hint}")
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"{label}: merge_mode must be one of {MERGE_MODES}, received "
                              f"{merge_mode!r}.")
-        if backward_layer is not None and not isinstance(backward_layer, _Recurrent):
-            raise ValueError(f"{label}: backward_layer must be a SimpleRNN, LSTM or GRU layer, "
-                             f"received {backward_layer!r}.")
         if backward_layer is not None and (
                 backward_layer.go_backwards == layer.go_backwards
                 or backward_layer.return_sequences != layer.return_sequences
@@ -68,17 +71,17 @@ class Bidirectional(Layer):
                 f"{not layer.go_backwards}) and share return_sequences, return_state and "
                 "stateful with layer.")
         # the given layers are kept as configs (as layers, their weights would be tracked)
-        self._layer_config = serialize(layer)
+        self._layer_config = serialize_nested(layer)
         # Keras 2's ``bidirectional.layer``: the layer given, never built here (the two
         # copies below do the work); untracked, so its weights are not the wrapper's
         object.__setattr__(self, "layer", layer)
-        self._backward_config = None if backward_layer is None else serialize(backward_layer)
+        self._backward_config = None if backward_layer is None else serialize_nested(backward_layer)
         self.forward_layer = self._copy(layer, "forward_", layer.go_backwards)
         self.backward_layer = self._copy(backward_layer or layer, "backward_",
                                          not layer.go_backwards if backward_layer is None
                                          else backward_layer.go_backwards)
         for recurrent in (self.forward_layer, self.backward_layer):
-            recurrent._zero_output_for_mask = layer.return_sequences
+            recurrent.zero_output_for_mask = layer.return_sequences
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
@@ -87,10 +90,17 @@ class Bidirectional(Layer):
 
     @staticmethod
     def _copy(layer, prefix, go_backwards):
+        """A new layer made from ``layer``'s config (so no weights or states are shared),
+        as Keras does; the classes of its cells are found by name even if unregistered."""
+        from minidl.utils.object_registration import CustomObjectScope
+
         config = {**layer.get_config(), "name": prefix + layer.name,
                   "go_backwards": go_backwards}
         config.pop("batch_input_shape", None)
-        return type(layer).from_config(config)
+        cell = getattr(layer, "cell", None)
+        cells = [cell, *getattr(cell, "cells", [])] if cell is not None else []
+        with CustomObjectScope({type(c).__name__: type(c) for c in cells}):
+            return type(layer).from_config(config)
 
     def build(self, input_shape):
         input_shape = _SequenceLayer._sequence_shape(input_shape)  # (not the states')
@@ -150,8 +160,10 @@ class Bidirectional(Layer):
             forward, *forward_states = forward
             backward, *backward_states = backward
             states = forward_states + backward_states
-        if self.return_sequences:
-            backward = ops.getitem(backward, (slice(None), slice(None, None, -1)))
+        if self.return_sequences:  # step t of both outputs: input step t
+            steps = (slice(None, None, -1),) if self.forward_layer.time_major else (
+                slice(None), slice(None, None, -1))
+            backward = ops.getitem(backward, steps)
         output = self._merge(forward, backward)
         if self.return_state:
             return (output if isinstance(output, list) else [output]) + states
@@ -306,9 +318,9 @@ class TimeDistributed(Layer):
         return mask.reshape(mask.shape[:2] + (-1,)).any(axis=2) if mask.ndim > 2 else mask
 
     def get_config(self):
-        from minidl.layers import serialize
+        from minidl.layers import serialize_nested
 
-        return {**super().get_config(), "layer": serialize(self.layer)}
+        return {**super().get_config(), "layer": serialize_nested(self.layer)}
 
     @classmethod
     def from_config(cls, config):

@@ -126,6 +126,24 @@ def get_registered_name(obj):
         return obj.__name__
 
 
+def keras_config(cls, config, module):
+    """An object's config nested in another's, in Keras 2's form ``{"module",
+    "class_name", "config", "registered_name"}``: minidl's own classes under Keras's
+    module name (``"keras.initializers"``) with no registered name; yours with module
+    None and the name they are found again by (``"package>Name"``, else the class name)."""
+    own = cls.__module__.startswith("minidl.")
+    return {"module": module if own else None, "class_name": cls.__name__, "config": config,
+            "registered_name": None if own else get_registered_name(cls)}
+
+
+def names_to_look_up(config):
+    """The names a nested config's class may be found by, in order: Keras's
+    ``registered_name``, then ``class_name`` (which was the registered name in
+    minidl's older configs)."""
+    return [name for name in (config.get("registered_name"), config.get("class_name"))
+            if isinstance(name, str)]
+
+
 def get_registered_object(name, custom_objects=None, module_objects=None):
     """The object ``name`` means, or None: looked up in the open scopes, then the
     global dictionary, then ``custom_objects``, then ``module_objects``."""
