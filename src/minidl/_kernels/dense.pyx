@@ -33,7 +33,7 @@ Subnormal floats (below 1.2e-38 in float32) count as 0 in every BLAS call, on
 the thread that makes it (``flush_denormals.h``), as TensorFlow computes on the
 CPU: x86 computes with them about 100 times slower, and a gradient sent back
 through a long sequence shrinks into them (a GRU over 200 steps: its dL/dx and
-dL/dW products took 16 ms instead of 1).  The twins keep them: each value
+dL/dW products took 16 ms instead of 3).  The twins keep them: each value
 counted as 0 is off by less than 1.2e-38.
 """
 
