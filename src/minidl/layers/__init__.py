@@ -21,12 +21,14 @@ from minidl.layers.activation import (
 )
 from minidl.layers.attention import AdditiveAttention, Attention
 from minidl.layers.augmentation import (
+    RandomBrightness,
     RandomContrast,
     RandomFlip,
     RandomRotation,
     RandomTranslation,
     RandomZoom,
 )
+from minidl.layers.augmentation_sizes import RandomCrop, RandomHeight, RandomWidth
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.conv1d import Conv1D
@@ -35,6 +37,7 @@ from minidl.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Identity, Reshape
 from minidl.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from minidl.layers.embedding import Embedding
+from minidl.layers.group_normalization import GroupNormalization
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.lambda_layer import Lambda
@@ -124,6 +127,7 @@ _REGISTRY = {
         Subtract, Multiply, Average, Maximum, Minimum, Dot,
         Normalization, Rescaling, Resizing, CenterCrop,
         RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
+        RandomCrop, RandomBrightness, RandomHeight, RandomWidth,
         SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
         Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
         Embedding, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
@@ -135,6 +139,7 @@ _REGISTRY = {
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
         TFOpLambda, LocallyConnected1D, LocallyConnected2D, Identity, AlphaDropout,
         UnitNormalization, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
+        GroupNormalization,
     )
 }
 
@@ -143,7 +148,7 @@ _REGISTRY = {
 experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
     cls.__name__: cls for cls in (Normalization, Rescaling, Resizing, CenterCrop, RandomFlip,
                                   RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
-                                  TextVectorization)
+                                  RandomCrop, RandomHeight, RandomWidth, TextVectorization)
 }))
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",

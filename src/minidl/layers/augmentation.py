@@ -1,5 +1,5 @@
 """Random image augmentation: RandomFlip, RandomRotation, RandomZoom,
-RandomTranslation, RandomContrast.
+RandomTranslation, RandomContrast, RandomBrightness.
 
 Each layer changes every image of a batch ``(N, H, W, C)`` (or one image
 ``(H, W, C)``) at random, and only while training: ``fit`` runs them,
@@ -265,3 +265,34 @@ class RandomContrast(ImageAugmentation):
     def get_config(self):
         return {**super().get_config(), "factor": as_config(self.factor)}
 
+
+class RandomBrightness(ImageAugmentation):
+    """Add a random brightness to each image, then clip to ``value_range`` ``[low, high]``::
+
+        y = clip(x + d * (high - low), low, high),   d drawn from [lower, upper) per image
+
+    ``factor`` f gives ``[-|f|, |f|]``, a pair ``(lower, upper)`` that range
+    (values in [-1, 1]; d = -1 makes the image black, d = 1 white).
+    ``value_range`` is the range of the input's values: (0, 255) for raw
+    pixels, (0, 1) after ``Rescaling(1 / 255)``.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        label = f'RandomBrightness layer "{self.name}"'
+        self.factor = sorted(factor_range(label, "factor", factor, ordered=False, limit=1.0))
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2 or not all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+                for v in value_range):
+            raise ValueError(f"{label}: value_range must be a pair (low, high) of numbers, "
+                             f"received {value_range!r}.")
+        self.value_range = sorted(value_range)  # as Keras 2, which sorts both
+
+    def augment(self, images):
+        low, high = self.value_range
+        delta = self.generator.uniform(*self.factor, (images.shape[0], 1, 1, 1)) * (high - low)
+        return ops.clip(ops.add(images, delta.astype(images.dtype)), low, high)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor),
+                "value_range": list(self.value_range)}

@@ -73,6 +73,13 @@ def crop_to_aspect(images, height, width):
     return images[:, top:top + crop_height, left:left + crop_width, :]
 
 
+def smart_resize(images, height, width):
+    """Resize ``images`` (N, H, W, C) to ``(height, width)`` without distorting them:
+    cut the largest centred window of that aspect ratio, then resize it (bilinear),
+    as Keras's ``smart_resize``."""
+    return image_ops.resize(crop_to_aspect(images, height, width), height, width)
+
+
 class Resizing(Layer):
     """Resize images to ``(height, width)``; see the module docstring."""
 
@@ -132,8 +139,7 @@ class CenterCrop(Layer):
     def _crop(self, images):
         in_height, in_width = images.shape[1:3]
         if in_height < self.height or in_width < self.width:  # too small: resize instead
-            images = crop_to_aspect(images, self.height, self.width)
-            return image_ops.resize(images, self.height, self.width)
+            return smart_resize(images, self.height, self.width)
         top = (in_height - self.height) // 2
         left = (in_width - self.width) // 2
         return images[:, top:top + self.height, left:left + self.width, :]
