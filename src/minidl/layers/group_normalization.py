@@ -69,6 +69,9 @@ class GroupNormalization(Layer):
         label = f'GroupNormalization layer "{self.name}"'
         rank = len(input_shape)
         axis = self.axis + rank if self.axis < 0 else self.axis
+        if rank < 2:
+            raise ValueError(f"{label}: expects inputs with a batch axis and at least one "
+                             f"channel axis, received input shape {tuple(input_shape)}.")
         if not 1 <= axis < rank:
             raise ValueError(
                 f"{label}: invalid axis {self.axis} for inputs of shape {tuple(input_shape)}: "
