@@ -150,7 +150,7 @@ def test_weightless_ops_gradcheck_float64(function):
     assert gradcheck(function, [x])
 
 
-@pytest.mark.filterwarnings("ignore:save.*Keras 3 could not load")  # minidl's own layout
+@pytest.mark.filterwarnings("error")  # .keras: Keras 3's format, no fallback warning
 def test_a_trained_model_saves_and_loads(tmp_path):
     minidl.utils.set_random_seed(0)
     rng = np.random.default_rng(4)
@@ -173,6 +173,17 @@ def test_a_trained_model_saves_and_loads(tmp_path):
         np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
         assert [layer.get_config() for layer in loaded.layers] == [
             layer.get_config() for layer in model.layers]
+
+
+@pytest.mark.parametrize("path", ["keras2.h5", "keras3.keras"])
+def test_tf_keras_and_keras_3_files_load(path):
+    pytest.importorskip("h5py")
+    stored = np.load(FIXTURES / "files.npz")
+    model = load_model(FIXTURES / path)
+    assert [type(layer).__name__ for layer in model.layers][:3] == [
+        "ZeroPadding3D", "Conv3D", "MaxPooling3D"]
+    np.testing.assert_allclose(model.predict(stored["x"], verbose=0), stored[path.split(".")[0]],
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_functional_model_with_unknown_depth():
