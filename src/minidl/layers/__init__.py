@@ -32,6 +32,7 @@ from minidl.layers.augmentation_sizes import RandomCrop, RandomHeight, RandomWid
 from minidl.layers.base import Layer, reset_names
 from minidl.layers.conv import Conv2D
 from minidl.layers.conv1d import Conv1D
+from minidl.layers.conv3d import Conv3D
 from minidl.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D
 from minidl.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Identity, Reshape
@@ -78,6 +79,12 @@ from minidl.layers.pooling1d import (
     GlobalMaxPooling1D,
     MaxPooling1D,
 )
+from minidl.layers.pooling3d import (
+    AveragePooling3D,
+    GlobalAveragePooling3D,
+    GlobalMaxPooling3D,
+    MaxPooling3D,
+)
 from minidl.layers.preprocessing import Normalization, Rescaling
 from minidl.layers.recurrent import GRU, LSTM, SimpleRNN
 from minidl.layers.abstract_rnn_cell import AbstractRNNCell
@@ -98,6 +105,7 @@ from minidl.layers.wrappers import Bidirectional, TimeDistributed
 from minidl.utils.object_registration import names_to_look_up
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 from minidl.layers.resampling1d import Cropping1D, UpSampling1D, ZeroPadding1D
+from minidl.layers.resampling3d import Cropping3D, UpSampling3D, ZeroPadding3D
 from minidl.layers.reshaping import Permute, RepeatVector
 from minidl.layers.separable_conv import SeparableConv1D, SeparableConv2D
 
@@ -114,6 +122,11 @@ MaxPool1D = MaxPooling1D
 AvgPool1D = AveragePooling1D
 GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalMaxPool1D = GlobalMaxPooling1D
+Convolution3D = Conv3D
+MaxPool3D = MaxPooling3D
+AvgPool3D = AveragePooling3D
+GlobalAvgPool3D = GlobalAveragePooling3D
+GlobalMaxPool3D = GlobalMaxPooling3D
 SeparableConvolution2D = SeparableConv2D
 SeparableConvolution1D = SeparableConv1D
 
@@ -139,7 +152,8 @@ _REGISTRY = {
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
         TFOpLambda, LocallyConnected1D, LocallyConnected2D, Identity, AlphaDropout,
         UnitNormalization, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
-        GroupNormalization,
+        GroupNormalization, Conv3D, MaxPooling3D, AveragePooling3D, GlobalAveragePooling3D,
+        GlobalMaxPooling3D, UpSampling3D, ZeroPadding3D, Cropping3D,
     )
 }
 
@@ -155,7 +169,8 @@ __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "rese
            "concatenate", "subtract", "multiply", "average", "maximum", "minimum", "dot",
            "experimental", "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
            "Convolution2DTranspose", "Convolution1DTranspose", "GlobalMaxPool2D", "Convolution1D", "MaxPool1D", "AvgPool1D",
-           "GlobalAvgPool1D", "GlobalMaxPool1D", "SeparableConvolution2D", "SeparableConvolution1D"]
+           "GlobalAvgPool1D", "GlobalMaxPool1D", "SeparableConvolution2D", "SeparableConvolution1D",
+           "Convolution3D", "MaxPool3D", "AvgPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D"]
 
 
 def serialize(layer):

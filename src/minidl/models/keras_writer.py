@@ -50,7 +50,9 @@ _LAYERS = {
     "Maximum", "Minimum", "Concatenate", "Reshape", "ZeroPadding1D", "ZeroPadding2D",
     "UpSampling1D", "UpSampling2D", "Cropping1D", "Rescaling",
     "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "AlphaDropout",
-    "UnitNormalization",
+    "UnitNormalization", "Conv3D", "MaxPooling3D", "AveragePooling3D",
+    "GlobalAveragePooling3D", "GlobalMaxPooling3D", "UpSampling3D", "ZeroPadding3D",
+    "Cropping3D",
 }
 _RECURRENT = {"LSTM", "GRU", "SimpleRNN"}  # variables under layers/<name>/cell/vars
 # minidl-only arguments: dropped when they have the value Keras 3 behaves as

@@ -19,6 +19,7 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     gru_reset_before  gru_reset_before (Keras's GRU with reset_after=False)
     conv           conv2d
     conv1d         conv1d (through conv2d: height-1 images, or rows of d steps when dilated)
+    conv3d         conv3d (through conv2d: each output depth's kd input slices side by side)
     conv_transpose conv2d_transpose
     conv1d_transpose  conv1d_transpose (through conv2d_transpose: height-1 images)
     depthwise_conv depthwise_conv2d depthwise_conv1d (each channel its own filters: a
@@ -26,7 +27,10 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     embedding      embedding (a gather; scatter-add backward)
     pooling        max_pool2d avg_pool2d global_avg_pool2d global_max_pool2d
     pooling1d      max_pool1d avg_pool1d
+    pooling3d      max_pool3d avg_pool3d global_avg_pool3d global_max_pool3d (2-D pooling
+                   on each depth slice, then along the depth)
     resampling     upsample2d zero_pad2d crop2d
+    resampling3d   upsample3d zero_pad3d crop3d (the 2-D ops on slices, then along the depth)
     dropout        dropout
     image          resize affine_transform flip (and sample, the resampling they share)
     normalization  batch_norm batch_norm_train layer_norm
@@ -39,6 +43,7 @@ from minidl.ops.arithmetic import add, as_tensor, div, mul, neg, pow, sub
 from minidl.ops.conv import conv2d
 from minidl.ops.conv1d import conv1d
 from minidl.ops.conv1d_transpose import conv1d_transpose
+from minidl.ops.conv3d import conv3d
 from minidl.ops.conv_transpose import conv2d_transpose
 from minidl.ops.dense import dense
 from minidl.ops.depthwise_conv import depthwise_conv1d, depthwise_conv2d
@@ -64,24 +69,29 @@ from minidl.ops.piecewise_activations import (
 )
 from minidl.ops.pooling import avg_pool2d, global_avg_pool2d, global_max_pool2d, max_pool2d
 from minidl.ops.pooling1d import avg_pool1d, max_pool1d
+from minidl.ops.pooling3d import avg_pool3d, global_avg_pool3d, global_max_pool3d, max_pool3d
 from minidl.ops.gru_reset_before import gru_reset_before
 from minidl.ops.recurrent import gru, lstm, simple_rnn
 from minidl.ops.reductions import max, mean, sum
 from minidl.ops.resampling import crop2d, upsample2d, zero_pad2d
+from minidl.ops.resampling3d import crop3d, upsample3d, zero_pad3d
 from minidl.ops.selection import maximum, minimum, where
 from minidl.ops.shape import concatenate, flatten, getitem, reshape, stack, transpose
 from minidl.ops.similarity import batch_dot, l2_normalize
 
 __all__ = [
-    "abs", "absolute_error", "add", "affine_transform", "as_tensor", "avg_pool1d", "avg_pool2d", "batch_dot",
+    "abs", "absolute_error", "add", "affine_transform", "as_tensor", "avg_pool1d", "avg_pool2d", "avg_pool3d", "batch_dot",
     "batch_norm", "batch_norm_train", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cast", "clip", "concatenate", "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "crop2d", "dense",
+    "cast", "clip", "concatenate", "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv3d",
+    "crop2d", "crop3d", "dense",
     "depthwise_conv1d", "depthwise_conv2d",
     "div", "dropout", "elu", "embedding", "exp", "flatten", "flip", "gelu", "getitem",
-    "global_avg_pool2d", "global_max_pool2d", "gru", "gru_reset_before", "hard_sigmoid", "l2_normalize", "layer_norm",
-    "leaky_relu", "log", "log_softmax", "lstm", "matmul", "max", "max_pool1d", "max_pool2d",
+    "global_avg_pool2d", "global_avg_pool3d", "global_max_pool2d", "global_max_pool3d",
+    "gru", "gru_reset_before", "hard_sigmoid", "l2_normalize", "layer_norm",
+    "leaky_relu", "log", "log_softmax", "lstm", "matmul", "max", "max_pool1d", "max_pool2d", "max_pool3d",
     "maximum", "mean", "minimum", "mish", "mul", "neg", "pow", "rectified_linear", "relu",
     "reshape", "resize", "selu", "sigmoid", "simple_rnn", "softmax",
     "softmax_cross_entropy", "softplus", "softsign", "sqrt", "squared_error", "stack", "sub", "sum",
-    "swish", "tanh", "transpose", "upsample2d", "where", "zero_pad2d",
+    "swish", "tanh", "transpose", "upsample2d", "upsample3d", "where", "zero_pad2d",
+    "zero_pad3d",
 ]

@@ -19,17 +19,29 @@ PADDINGS = ("valid", "same")
 
 def pair(value, what, op):
     """``value`` as a (height, width) pair of positive ints: ``3`` -> ``(3, 3)``."""
+    return positive_sizes(value, 2, what, op)
+
+
+def triple(value, what, op):
+    """``value`` as a (depth, height, width) triple of positive ints: ``3`` -> ``(3, 3, 3)``."""
+    return positive_sizes(value, 3, what, op)
+
+
+def positive_sizes(value, count, what, op):
+    """``value``, an int or ``count`` ints, as a tuple of ``count`` positive ints;
+    a TypeError (not ints) or a ValueError (wrong length, < 1) naming ``op``."""
+    word = {2: "pair", 3: "triple"}[count]
     if isinstance(value, int):
-        value = (value, value)
+        value = (value,) * count
     try:
         value = tuple(int(v) for v in value)
     except (TypeError, ValueError):
         raise TypeError(
-            f"{op}: {what} must be an int or a pair of ints, received {value!r}."
+            f"{op}: {what} must be an int or a {word} of ints, received {value!r}."
         ) from None
-    if len(value) != 2 or min(value) < 1:
+    if len(value) != count or min(value) < 1:
         raise ValueError(
-            f"{op}: {what} must be an int or a pair of positive ints, received {value!r}."
+            f"{op}: {what} must be an int or a {word} of positive ints, received {value!r}."
         )
     return value
 

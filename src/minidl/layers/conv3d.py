@@ -1,0 +1,155 @@
+"""Conv3D: a small learned filter slid through a volume (a video clip, a CT scan).
+
+Volumes are channels-last, ``(batch, depth, height, width, channels)`` (D frames or
+slices of H x W pixels), and the kernel has Keras's layout
+``(kernel_d, kernel_h, kernel_w, in_channels, filters)``.  Each output voxel is the
+dot product of one ``kd x kh x kw x in`` box with each filter, plus a bias per
+filter; parameters: ``kd * kh * kw * in * filters + filters`` (3*3*3*1*64 + 64 =
+1792).  Output size along each axis, for input size ``n``, kernel ``k``, stride ``s``:
+``padding="valid"`` ``(n - k) // s + 1``, ``padding="same"`` ``ceil(n / s)``.
+How it runs: ``ops.conv3d`` (one 2-D convolution over the depth slices laid side by
+side).
+"""
+
+from __future__ import annotations
+
+from minidl import activations, initializers, ops
+from minidl.layers.base import Layer, check_positive_int, check_positive_ints
+from minidl.layers.conv import conv_output_length
+from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
+from minidl.ops._geometry import check_padding
+
+
+def check_channels_last(layer, data_format):
+    """Refuse "channels_first" (minidl's volumes are (N, D, H, W, C)); None is channels_last."""
+    if data_format not in (None, "channels_last"):
+        raise ValueError(
+            f'{type(layer).__name__} layer "{layer.name}": only data_format="channels_last" '
+            f"(batch, depth, height, width, channels) is supported, received {data_format!r}; "
+            "move the channel axis last with np.moveaxis(x, 1, -1)."
+        )
+
+
+def check_volume_shape(layer, input_shape):
+    """Raise unless ``input_shape`` is ``(batch, depth, height, width, channels)``, none 0."""
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 5 or 0 in input_shape[1:]:
+        hint = (" Add a channel axis: reshape x to (-1, depth, height, width, 1), or use "
+                "layers.Reshape((depth, height, width, 1))." if len(input_shape) == 4 else "")
+        raise ValueError(
+            f'Layer "{layer.name}" ({type(layer).__name__}) expects volumes of shape (None, '
+            f"depth, height, width, channels), received input shape {input_shape}.{hint}"
+        )
+
+
+def check_box_fits(layer, input_shape, box, what):
+    """Raise when a ``valid`` window (kernel or pool) is larger than the volume."""
+    sizes = tuple(input_shape[1:4])
+    if any(n is not None and k > n for n, k in zip(sizes, box)):
+        raise ValueError(
+            f'Layer "{layer.name}" ({type(layer).__name__}): {what} {tuple(box)} is larger than '
+            f"its input volume {sizes} (input shape {tuple(input_shape)}); use a smaller "
+            f"{what}, padding='same', or fewer pooling layers before it."
+        )
+
+
+def volume_output_shape(input_shape, box, strides, padding, channels):
+    """(batch, OD, OH, OW, channels) for a window moved through the volume."""
+    sizes = (conv_output_length(n, k, s, padding)
+             for n, k, s in zip(input_shape[1:4], box, strides))
+    return (input_shape[0], *sizes, channels)
+
+
+class Conv3D(WeightRegularizersMixin, ActivationMixin, Layer):
+    """3-D convolution over channels-last volumes."""
+
+    _integer_inputs = "refuse"  # as in Keras: integer inputs are an error here
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",
+                 data_format=None, dilation_rate=(1, 1, 1), groups=1, activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        label = f'Conv3D layer "{self.name}"'
+        check_channels_last(self, data_format)
+        self.filters = check_positive_int(label, "filters", filters)
+        self.kernel_size = check_positive_ints(label, "kernel_size", kernel_size, 3)
+        self.strides = check_positive_ints(label, "strides", strides, 3)
+        self.padding = check_padding(padding, label)
+        if check_positive_ints(label, "dilation_rate", dilation_rate, 3) != (1, 1, 1):
+            raise ValueError(
+                f"{label}: dilation_rate other than (1, 1, 1) is not supported, received "
+                f"{dilation_rate!r}; use dilation_rate=1."
+            )
+        if check_positive_int(label, "groups", groups) != 1:
+            raise ValueError(f"{label}: groups other than 1 is not supported, received {groups!r}.")
+        for argument, value in (("kernel_constraint", kernel_constraint),
+                                ("bias_constraint", bias_constraint)):
+            if value is not None:
+                raise ValueError(
+                    f"{label}: {argument}={value!r} is not supported (minidl has no constraints "
+                    f"yet); pass {argument}=None."
+                )
+        self._set_activation(activation)
+        self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
+                                  kernel_regularizer, bias_regularizer)
+        self._in_channels = None
+
+    def build(self, input_shape):
+        check_volume_shape(self, input_shape)
+        if input_shape[4] is None:
+            raise ValueError(self._shape_message(input_shape))
+        if self.padding == "valid":
+            check_box_fits(self, input_shape, self.kernel_size, "kernel_size")
+        self._in_channels = input_shape[4]
+        self._add_kernel_and_bias((*self.kernel_size, self._in_channels, self.filters),
+                                  self.filters)
+
+    def compute_output_shape(self, input_shape):
+        check_volume_shape(self, input_shape)
+        if self._in_channels is not None and input_shape[4] != self._in_channels:
+            raise ValueError(self._shape_message(input_shape))
+        return volume_output_shape(input_shape, self.kernel_size, self.strides, self.padding,
+                                   self.filters)
+
+    def call(self, inputs):
+        shape = inputs.shape
+        if len(shape) != 5 or shape[4] != self._in_channels:
+            raise ValueError(self._shape_message(shape))
+        if self.padding == "valid":  # sizes unknown at build are known now
+            check_box_fits(self, shape, self.kernel_size, "kernel_size")
+        y = ops.conv3d(inputs, self.kernel, self.bias, self.strides, self.padding, self._fused)
+        return y if self._after is None else self._after(y)
+
+    def _shape_message(self, received):
+        hint = ""
+        if len(received) == 4:
+            hint = " Add a channel axis: x.reshape(-1, depth, height, width, 1)."
+        elif len(received) == 5 and received[1] == self._in_channels:
+            hint = (" Volumes must be channels-last (N, D, H, W, C); move the channel axis "
+                    "with np.moveaxis(x, 1, -1).")
+        return (
+            f'Input of layer "{self.name}" (Conv3D) is incompatible with the layer: expected '
+            f"shape (None, depth, height, width, {self._in_channels}), received shape "
+            f"{tuple(received)}.{hint}"
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": "channels_last",
+            "dilation_rate": (1, 1, 1),  # (only (1, 1, 1) is taken)
+            "groups": 1,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self._regularizers_config(),
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        }
