@@ -1,4 +1,4 @@
-"""Noise and regularization layers: Dropout(noise_shape), SpatialDropout2D,
+"""Noise and regularization layers: Dropout(noise_shape), SpatialDropout2D, SpatialDropout3D,
 GaussianNoise, GaussianDropout, ActivityRegularization."""
 
 import numpy as np
@@ -69,6 +69,40 @@ def test_spatial_dropout_config_shapes_and_errors():
         layers.SpatialDropout2D(0.5, data_format="channels_first")
     with pytest.raises(ValueError, match=r"rate must be a number in \[0, 1\)"):
         layers.SpatialDropout2D(1.0)
+
+
+def test_spatial_dropout_3d_drops_whole_channels_of_volumes(tmp_path):
+    layer = layers.SpatialDropout3D(0.5, seed=5)
+    y = np.asarray(layer(np.ones((32, 2, 3, 4, 8), np.float32), training=True))
+    per_map = y.reshape(32, 24, 8)
+    assert (per_map == per_map[:, :1]).all()          # one value per volume and channel
+    assert set(np.unique(per_map)) == {0.0, 2.0}
+    assert 0.35 < (per_map[:, 0] == 0).mean() < 0.65
+    x = np.arange(2 * 2 * 3 * 4 * 8, dtype=np.float32).reshape(2, 2, 3, 4, 8)
+    np.testing.assert_array_equal(np.asarray(layer(x)), x)  # inference: unchanged
+    # tf_keras 2.21: {'name': 'spatial_dropout3d', 'trainable': True, 'dtype': 'float32',
+    #                 'rate': 0.3, 'noise_shape': None, 'seed': None}
+    layers.reset_names()
+    assert layers.SpatialDropout3D(0.3).get_config() == {
+        "name": "spatial_dropout3d", "trainable": True, "dtype": "float32", "rate": 0.3,
+        "noise_shape": None, "seed": None}
+    assert_config_round_trip(layers.SpatialDropout3D(0.25, seed=1))
+    # tf_keras: 'expected ndim=5, found ndim=4'
+    with pytest.raises(ValueError, match=r"expects volumes of shape .* received input shape"):
+        minidl.Sequential([minidl.Input((3, 4, 5)), layers.SpatialDropout3D(0.5)])
+    with pytest.raises(ValueError, match="only data_format='channels_last'"):
+        layers.SpatialDropout3D(0.5, data_format="channels_first")
+    with pytest.raises(ValueError, match="noise_shape is fixed"):
+        layers.SpatialDropout3D(0.5, noise_shape=(None, 1, 1, 1, 8))
+    model = minidl.Sequential([minidl.Input((2, 3, 4, 2)), layers.SpatialDropout3D(0.5),
+                               layers.Flatten(), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.ones((4, 2, 3, 4, 2)), np.ones((4, 1)), verbose=0)
+    model.save(tmp_path / "m.mdl")
+    loaded = load_model(tmp_path / "m.mdl")
+    assert type(loaded.layers[0]) is layers.SpatialDropout3D
+    np.testing.assert_allclose(loaded.predict(x[:, :, :, :, :2], verbose=0),
+                               model.predict(x[:, :, :, :, :2], verbose=0))
 
 
 # --- GaussianNoise and GaussianDropout -----------------------------------------------

@@ -102,6 +102,8 @@ LAYER_CASES = {
     "spatial_dropout_noise": lambda: sequential(
         layers.SpatialDropout2D(0.3), layers.GaussianNoise(1.0), layers.GaussianDropout(0.3),
         layers.ActivityRegularization(l1=0.1), input_shape=(4, 4, 2)),
+    "spatial_dropout_3d": lambda: sequential(layers.SpatialDropout3D(0.3), layers.Flatten(),
+                                             layers.Dense(2), input_shape=(2, 3, 4, 2)),
     "flatten_nhwc_order": lambda: sequential(layers.Conv2D(3, 2), layers.Flatten(), layers.Dense(4),
                                              input_shape=(5, 4, 2)),
     "reshape": lambda: sequential(layers.Reshape((3, 4)), layers.Reshape((-1, 2)),

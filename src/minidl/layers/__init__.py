@@ -98,6 +98,7 @@ from minidl.layers.regularization import (
     GaussianNoise,
     SpatialDropout1D,
     SpatialDropout2D,
+    SpatialDropout3D,
 )
 from minidl.layers.text_vectorization import TextVectorization
 from minidl.layers.unit_normalization import UnitNormalization
@@ -141,7 +142,7 @@ _REGISTRY = {
         Normalization, Rescaling, Resizing, CenterCrop,
         RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
         RandomCrop, RandomBrightness, RandomHeight, RandomWidth,
-        SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
+        SpatialDropout2D, SpatialDropout3D, GaussianNoise, GaussianDropout, ActivityRegularization, Lambda,
         Conv2DTranspose, GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
         Embedding, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
         GlobalMaxPooling1D, RepeatVector, Permute, Conv1DTranspose,

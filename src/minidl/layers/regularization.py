@@ -1,5 +1,5 @@
-"""Regularization layers: SpatialDropout1D, SpatialDropout2D, GaussianNoise,
-GaussianDropout, AlphaDropout, ActivityRegularization.
+"""Regularization layers: SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
+GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization.
 
 The first five add noise while training and pass their input through
 unchanged otherwise (``predict``, ``evaluate``), as Dropout does:
@@ -9,7 +9,8 @@ unchanged otherwise (``predict``, ``evaluate``), as Dropout does:
   hardly regularizes a convolution; this drops a channel of an image
   entirely (one draw per image and channel, mask shape ``(N, 1, 1, C)``).
 * ``SpatialDropout1D(rate)``: the same for sequences ``(N, steps, C)``: a
-  channel is dropped at every step at once (mask shape ``(N, 1, C)``).
+  channel is dropped at every step at once (mask shape ``(N, 1, C)``);
+  ``SpatialDropout3D(rate)`` for volumes ``(N, D, H, W, C)`` (``(N, 1, 1, 1, C)``).
   Both pass a sequence's mask on, as Dropout does.
 * ``GaussianNoise(stddev)``: ``y = x + e``, ``e ~ Normal(0, stddev)``.
 * ``GaussianDropout(rate)``: ``y = x * e``, ``e ~ Normal(1, sqrt(rate / (1 - rate)))``,
@@ -88,6 +89,19 @@ class SpatialDropout2D(_SpatialDropout):
         if data_format not in (None, "channels_last"):
             raise ValueError(f'SpatialDropout2D layer "{self.name}": only data_format='
                              f"'channels_last' (NHWC) is supported, received {data_format!r}.")
+
+
+class SpatialDropout3D(_SpatialDropout):
+    """Drop whole channels of volumes ``(N, D, H, W, C)``; see the module docstring."""
+
+    rank = 5
+    expects = "volumes of shape (batch, depth, height, width, channels)"
+
+    def __init__(self, rate, data_format=None, **kwargs):
+        super().__init__(rate, **kwargs)
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f'SpatialDropout3D layer "{self.name}": only data_format='
+                             f"'channels_last' (NDHWC) is supported, received {data_format!r}.")
 
 
 def _check_rate(label, name, value, upper=None):

@@ -45,7 +45,7 @@ _LAYERS = {
     "InputLayer", "Dense", "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D",
     "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
     "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Flatten",
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise", "BatchNormalization",
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "BatchNormalization",
     "Activation", "ReLU", "Softmax", "LeakyReLU", "Add", "Subtract", "Multiply", "Average",
     "Maximum", "Minimum", "Concatenate", "Reshape", "ZeroPadding1D", "ZeroPadding2D",
     "UpSampling1D", "UpSampling2D", "Cropping1D", "Rescaling",
@@ -61,7 +61,8 @@ _DROPPED = {"time_major": False, "input_length": None}
 _ALWAYS_DROPPED = {"implementation", "batch_input_shape", "input_shape"}
 # Keras 3 classes whose __init__ takes no **kwargs: the base Layer's arguments they lack
 _CLASS_DROPPED = {"SpatialDropout1D": {"trainable": True, "noise_shape": None},
-                  "SpatialDropout2D": {"trainable": True, "noise_shape": None}}
+                  "SpatialDropout2D": {"trainable": True, "noise_shape": None},
+                  "SpatialDropout3D": {"trainable": True, "noise_shape": None}}
 _RENAMED = {("LeakyReLU", "alpha"): "negative_slope"}
 _ACTIVATIONS = {
     "celu", "elu", "exponential", "gelu", "glu", "hard_sigmoid", "hard_silu", "hard_swish",

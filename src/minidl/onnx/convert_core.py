@@ -32,6 +32,7 @@ from minidl.layers import (
     Softmax,
     SpatialDropout1D,
     SpatialDropout2D,
+    SpatialDropout3D,
     ThresholdedReLU,
 )
 from minidl.onnx.registry import converter
@@ -127,8 +128,8 @@ def activation_layer(b, layer, x, input_shape):
     return apply_activation(b, layer, x)
 
 
-@converter(Dropout, SpatialDropout1D, SpatialDropout2D, GaussianDropout, GaussianNoise, ActivityRegularization,
-           any_length=True)
+@converter(Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, GaussianDropout,
+           GaussianNoise, ActivityRegularization, any_length=True)
 def identity(b, layer, x, input_shape):
     """Active in training only: at inference the input passes through."""
     return b.node("Identity", [x], layer.name)
