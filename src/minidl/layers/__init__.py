@@ -41,6 +41,7 @@ from minidl.layers.embedding import Embedding
 from minidl.layers.group_normalization import GroupNormalization
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.input import Input, InputLayer
+from minidl.layers.input_spec import InputSpec
 from minidl.layers.lambda_layer import Lambda
 from minidl.layers.locally_connected import LocallyConnected1D, LocallyConnected2D
 from minidl.layers.op_lambda import TFOpLambda
@@ -171,7 +172,8 @@ __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "rese
            "experimental", "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
            "Convolution2DTranspose", "Convolution1DTranspose", "GlobalMaxPool2D", "Convolution1D", "MaxPool1D", "AvgPool1D",
            "GlobalAvgPool1D", "GlobalMaxPool1D", "SeparableConvolution2D", "SeparableConvolution1D",
-           "Convolution3D", "MaxPool3D", "AvgPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D"]
+           "Convolution3D", "MaxPool3D", "AvgPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
+           "InputSpec"]
 
 
 def serialize(layer):

@@ -58,6 +58,7 @@ from minidl.layers.node import (
     node_tensors,
     shapes_of,
 )
+from minidl.layers.input_spec import assert_input_compatibility
 from minidl.layers.node import scope as node_scope
 from minidl.layers.tracking import find_tracked, is_weight, may_hold_tracked
 from minidl.tensor import Tensor, Variable
@@ -162,6 +163,7 @@ class Layer:
     _drops_explicit_mask = False  # True for models
     _makes_masks = False  # compute_mask is overridden: it may make a mask from none
     supports_masking = False  # Keras's flag: pass an input's mask on to the output
+    input_spec = None  # an InputSpec (or a list): what every call's inputs must be
     _training_default = None
     _in_build = False  # a model's build() is running
     # what an integer input (Input(dtype="int32")) becomes here: "cast" to this layer's
@@ -378,6 +380,8 @@ class Layer:
         if position is not None and len(args) > position and training is None:
             training, args = args[position], args[:position] + args[position + 1:]
         try:
+            if self.input_spec is not None:  # your layer's InputSpec (input_spec.py)
+                assert_input_compatibility(self.input_spec, inputs, self.name)
             if type(inputs) is not Tensor or inputs.data.dtype is not self._dtype:
                 if is_symbolic(inputs):
                     return self._call_symbolic(inputs, args, training, kwargs)
