@@ -28,14 +28,17 @@ from minidl.layers.augmentation import (
     RandomZoom,
 )
 from minidl.layers.base import Layer, reset_names
+from minidl.layers.category_encoding import CategoryEncoding
 from minidl.layers.conv import Conv2D
 from minidl.layers.conv1d import Conv1D
 from minidl.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D
 from minidl.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Identity, Reshape
+from minidl.layers.discretization import Discretization
 from minidl.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from minidl.layers.embedding import Embedding
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
+from minidl.layers.index_lookup import IntegerLookup, StringLookup
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.lambda_layer import Lambda
 from minidl.layers.locally_connected import LocallyConnected1D, LocallyConnected2D
@@ -135,6 +138,7 @@ _REGISTRY = {
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
         TFOpLambda, LocallyConnected1D, LocallyConnected2D, Identity, AlphaDropout,
         UnitNormalization, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
+        StringLookup, IntegerLookup, CategoryEncoding, Discretization,
     )
 }
 
@@ -143,7 +147,8 @@ _REGISTRY = {
 experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
     cls.__name__: cls for cls in (Normalization, Rescaling, Resizing, CenterCrop, RandomFlip,
                                   RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
-                                  TextVectorization)
+                                  TextVectorization, StringLookup, IntegerLookup,
+                                  CategoryEncoding, Discretization)
 }))
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",
