@@ -138,6 +138,8 @@ class Discretization(Layer):
             raise ValueError(f"{label}: adapt() received no values; expected input data to be "
                              "non-empty.")
         self.bin_boundaries = compress(summary, 1.0 / self.num_bins)[0, :-1].tolist()
+        if self._batch_input_shape is None and isinstance(data, (np.ndarray, list, tuple)):
+            self._batch_input_shape = (None,) * max(np.ndim(data), 1)  # as Keras: rank kept
 
     def _to_tensors(self, inputs):
         return _as_numbers(self._label, inputs)

@@ -258,6 +258,8 @@ class IndexLookup(Layer):
         self._set_state(tokens, idf)
         self._config_vocabulary = (list(tokens),
                                    None if idf is None else idf[self._token_start():].tolist())
+        if self._batch_input_shape is None and isinstance(data, (np.ndarray, list, tuple)):
+            self._batch_input_shape = (None,) * max(np.ndim(data), 1)  # as Keras: rank kept
 
     # --- calling ----------------------------------------------------------
     def _to_tensors(self, inputs):
