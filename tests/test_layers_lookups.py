@@ -481,3 +481,12 @@ def test_sequential_starting_with_a_lookup(tmp_path):
     numbers.compile("adam", "mse")
     numbers.fit(np.array([[10, 20], [30, 10]]), np.array([1.0, 0.0]), epochs=1, verbose=0)
     assert numbers.layers[0].output.shape == (None, 3)
+
+
+def test_dtype_as_keras():
+    assert layers.StringLookup().dtype == "int64"
+    assert layers.StringLookup(output_mode="count", dtype="float64").dtype == "float64"
+    assert layers.IntegerLookup(output_mode="count", dtype="int64").dtype == "float32"  # Keras drops it
+    assert layers.Discretization(num_bins=2).dtype == "int64"
+    with pytest.raises(ValueError, match="indices are int64"):
+        layers.StringLookup(dtype="float32")

@@ -66,10 +66,14 @@ class IndexLookup(Layer):
                  sparse=False, pad_to_max_tokens=False, dtype=None, vocabulary_size=None,
                  **kwargs):
         output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
-        if output_mode != "int" or dtype not in (None, "int64", np.int64):
-            kwargs["dtype"] = dtype
+        integer_dtype = dtype is not None and np.dtype(dtype).kind in "iu"
+        if output_mode != "int" and not integer_dtype:
+            kwargs["dtype"] = dtype  # the float dtype of the vectors
         super().__init__(**kwargs)
         label = self._label = f'{type(self).__name__} layer "{self.name}"'
+        if output_mode == "int" and dtype is not None and np.dtype(dtype) != np.int64:
+            raise ValueError(f"{label}: when `output_mode='int'`, the indices are int64; "
+                             f"received dtype={dtype!r}. Leave dtype unset (or 'int64').")
         check_output_mode(label, output_mode, OUTPUT_MODES)
         if max_tokens is not None and (not _is_integer(max_tokens) or max_tokens <= 1):
             raise ValueError(f"{label}: if set, `max_tokens` must be an integer greater than 1. "
