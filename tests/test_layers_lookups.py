@@ -156,6 +156,8 @@ def test_one_hot_shapes():
     np.testing.assert_array_equal(values(lookup(np.array([["a"], ["z"], ["c"]]))),
                                   [[0, 1, 0, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 1, 0]])
     np.testing.assert_array_equal(values(lookup("c")), [0, 0, 0, 1, 0])
+    # a batch of one value: Keras's eager call gives (5,), its predict (and minidl) (1, 5)
+    np.testing.assert_array_equal(values(lookup(np.array(["c"]))), [[0, 0, 0, 1, 0]])
     with pytest.raises(ValueError, match=r"maximum supported output rank is 2.*\(2, 4\)"):
         lookup(X)  # Keras refuses it too: one value per sample for one_hot
 
@@ -481,6 +483,13 @@ def test_sequential_starting_with_a_lookup(tmp_path):
     numbers.compile("adam", "mse")
     numbers.fit(np.array([[10, 20], [30, 10]]), np.array([1.0, 0.0]), epochs=1, verbose=0)
     assert numbers.layers[0].output.shape == (None, 3)
+    bins = minidl.Sequential([layers.Discretization(bin_boundaries=[0.5, 1.5]),
+                              layers.CategoryEncoding(num_tokens=3, output_mode="one_hot"),
+                              layers.Dense(1)])
+    bins.compile("adam", "mse")
+    bins.fit(np.array([0.25, 1.0, 2.75]), np.array([1.0, 0.0, 1.0]), epochs=1, verbose=0)
+    assert bins.layers[1].output.shape == (None, 3)
+    assert bins.layers[0].input.dtype == "float32"  # fractions are not cut to integers
 
 
 def test_dtype_as_keras():

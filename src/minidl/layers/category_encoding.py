@@ -8,7 +8,8 @@ For ``num_tokens = V`` and integer categories ``0 <= x < V``:
 - "multi_hot" (the default): ``out[b, v] = 1`` if sample ``b`` holds ``v``, else 0;
 - "count": ``out[b, v]`` = how many times sample ``b`` holds ``v`` (with
   ``count_weights``, a float per input value shaped as the input: their sum);
-- "one_hot": one vector per value: ``(B,)`` or ``(B, 1)`` in, ``(B, V)`` out.
+- "one_hot": one vector per value: ``(B,)`` or ``(B, 1)`` in, ``(B, V)`` out
+  (a batch of one, ``(1,)``, too, as in Keras's ``predict``; its eager call gives ``(V,)``).
 
 Shapes follow Keras 2: the last axis holds a sample's values, so ``(B, n)``
 gives ``(B, V)``, a 1-D ``(n,)`` one vector ``(V,)``, a scalar ``(V,)``; one_hot
@@ -35,7 +36,10 @@ def encoded_shape(shape, output_mode, depth, who):
     original = tuple(shape)
     if not original:
         return (depth,)
-    shape = original + (1,) if output_mode == "one_hot" and original[-1] != 1 else original
+    # one_hot: a vector per value, so (B,) and (B, 1) both give (B, V); Keras's eager
+    # call gives (V,) for a 1-D input of one value, its model.predict (1, V), as here
+    one_per_value = output_mode == "one_hot" and (len(original) == 1 or original[-1] != 1)
+    shape = original + (1,) if one_per_value else original
     if len(shape) > 2:
         raise ValueError(
             f"{who}: when output_mode is not 'int', the maximum supported output rank is 2. "

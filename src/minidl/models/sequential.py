@@ -229,10 +229,11 @@ def _known_input_shape(layer):
 def _input_layer_dtype(layer):
     """The dtype of the InputLayer a Sequential makes for its first ``layer``: "string"
     for a layer that takes strings, int64 for one that maps integers to integers
-    (IntegerLookup, an inverted StringLookup), else the dtype its inputs are
-    converted to (a lookup's ``dtype`` is that of its outputs)."""
+    (IntegerLookup, an inverted StringLookup), the float dtype its inputs are
+    converted to for another layer giving integers (Discretization), else its dtype."""
     if layer._integer_inputs == "strings":
         return "string"
-    if layer._integer_inputs == "indices" and layer.dtype in ("int32", "int64"):
-        return layer.dtype
-    return np.dtype(layer._input_dtype()).name
+    if layer.dtype in ("int32", "int64"):  # a lookup's dtype is that of its outputs
+        return layer.dtype if layer._integer_inputs == "indices" else np.dtype(
+            layer._input_dtype()).name
+    return layer.dtype
