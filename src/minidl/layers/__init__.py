@@ -30,16 +30,19 @@ from minidl.layers.augmentation import (
 )
 from minidl.layers.augmentation_sizes import RandomCrop, RandomHeight, RandomWidth
 from minidl.layers.base import Layer, reset_names
+from minidl.layers.category_encoding import CategoryEncoding
 from minidl.layers.conv import Conv2D
 from minidl.layers.conv1d import Conv1D
 from minidl.layers.conv3d import Conv3D
 from minidl.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D
 from minidl.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Identity, Reshape
+from minidl.layers.discretization import Discretization
 from minidl.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from minidl.layers.embedding import Embedding
 from minidl.layers.group_normalization import GroupNormalization
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
+from minidl.layers.index_lookup import IntegerLookup, StringLookup
 from minidl.layers.input import Input, InputLayer
 from minidl.layers.input_spec import InputSpec
 from minidl.layers.lambda_layer import Lambda
@@ -155,7 +158,8 @@ _REGISTRY = {
         TFOpLambda, LocallyConnected1D, LocallyConnected2D, Identity, AlphaDropout,
         UnitNormalization, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
         GroupNormalization, Conv3D, MaxPooling3D, AveragePooling3D, GlobalAveragePooling3D,
-        GlobalMaxPooling3D, UpSampling3D, ZeroPadding3D, Cropping3D,
+        GlobalMaxPooling3D, UpSampling3D, ZeroPadding3D, Cropping3D, StringLookup, IntegerLookup,
+        CategoryEncoding, Discretization,
     )
 }
 
@@ -164,7 +168,8 @@ _REGISTRY = {
 experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
     cls.__name__: cls for cls in (Normalization, Rescaling, Resizing, CenterCrop, RandomFlip,
                                   RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
-                                  RandomCrop, RandomHeight, RandomWidth, TextVectorization)
+                                  RandomCrop, RandomHeight, RandomWidth, TextVectorization,
+                                  StringLookup, IntegerLookup, CategoryEncoding, Discretization)
 }))
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",

@@ -17,6 +17,8 @@ built the first time it sees data.
 
 from __future__ import annotations
 
+import numpy as np
+
 from minidl.layers.base import Layer, as_shape
 from minidl.layers.input import STRING_DTYPE, InputLayer
 from minidl.layers.node import KerasTensor
@@ -97,7 +99,7 @@ class Sequential(Model):
         if self._graph is None:
             if self._input_layer is None:
                 first = self._layers[0].name if self._layers else self.name
-                dtype = self._layers[0].dtype if self._layers else None
+                dtype = _input_layer_dtype(self._layers[0]) if self._layers else None
                 self._input_layer = InputLayer(input_shape=self._input_shape,
                                                batch_size=self._batch_size,
                                                name=f"{first}_input", dtype=dtype)
@@ -222,3 +224,16 @@ def _known_input_shape(layer):
         shapes = layer._shapes[0]
         return tuple(shapes[0])[1:] if len(shapes) == 1 else None
     return None
+
+
+def _input_layer_dtype(layer):
+    """The dtype of the InputLayer a Sequential makes for its first ``layer``: "string"
+    for a layer that takes strings, int64 for one that maps integers to integers
+    (IntegerLookup, an inverted StringLookup), the float dtype its inputs are
+    converted to for another layer giving integers (Discretization), else its dtype."""
+    if layer._integer_inputs == "strings":
+        return "string"
+    if layer.dtype in ("int32", "int64"):  # a lookup's dtype is that of its outputs
+        return layer.dtype if layer._integer_inputs == "indices" else np.dtype(
+            layer._input_dtype()).name
+    return layer.dtype
