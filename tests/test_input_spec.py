@@ -98,3 +98,39 @@ def test_symbolic_inputs_are_checked_when_the_model_is_built():
     model.compile("sgd", "mse")
     model.fit(np.ones((4, 3), np.float32), np.ones((4, 2), np.float32), verbose=0)
     assert model.predict(np.ones((2, 3), np.float32), verbose=0).shape == (2, 2)
+
+
+# --- layers.Wrapper (tf_keras 2.21: TimeDistributed and Bidirectional are Wrappers) -------
+class Doubled(layers.Wrapper):
+    def call(self, inputs):
+        return 2 * self.layer(inputs)
+
+
+def test_your_own_wrapper_trains_the_wrapped_layer_and_saves_it(tmp_path):
+    assert issubclass(layers.TimeDistributed, layers.Wrapper)
+    assert issubclass(layers.Bidirectional, layers.Wrapper)
+    layers.reset_names()
+    wrapper = Doubled(layers.Dense(3), name="doubled")
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32)
+    y = wrapper(x)
+    assert y.shape == (4, 3) and len(wrapper.trainable_weights) == 2  # Dense's: the wrapper's
+    kernel, bias = wrapper.layer.get_weights()
+    np.testing.assert_allclose(y.data, 2 * (x @ kernel + bias), rtol=1e-6)
+    config = wrapper.get_config()
+    assert config["name"] == "doubled" and config["layer"]["class_name"] == "Dense"
+    copy = Doubled.from_config(config)
+    assert type(copy.layer) is layers.Dense and copy.layer.units == 3
+    model = minidl.Sequential([layers.Input((5,)), wrapper])
+    model.compile("sgd", "mse")
+    before = model.evaluate(x, np.ones((4, 3)), verbose=0)
+    model.fit(x, np.ones((4, 3)), epochs=5, verbose=0)
+    assert model.evaluate(x, np.ones((4, 3)), verbose=0) < before
+    # tf_keras: 'Layer 3 supplied to wrapper is not a supported layer type. ...'
+    with pytest.raises(ValueError, match="Layer 3 supplied to wrapper is not a supported layer"):
+        Doubled(3)
+
+
+def test_time_distributed_config_is_the_wrappers():
+    layer = layers.TimeDistributed(layers.Dense(2))
+    copy = layers.deserialize(layers.serialize(layer))
+    assert type(copy) is layers.TimeDistributed and copy.get_config() == layer.get_config()

@@ -106,7 +106,7 @@ from minidl.layers.regularization import (
 )
 from minidl.layers.text_vectorization import TextVectorization
 from minidl.layers.unit_normalization import UnitNormalization
-from minidl.layers.wrappers import Bidirectional, TimeDistributed
+from minidl.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 from minidl.utils.object_registration import names_to_look_up
 from minidl.layers.resampling import Cropping2D, UpSampling2D, ZeroPadding2D
 from minidl.layers.resampling1d import Cropping1D, UpSampling1D, ZeroPadding1D
@@ -178,7 +178,7 @@ __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "rese
            "Convolution2DTranspose", "Convolution1DTranspose", "GlobalMaxPool2D", "Convolution1D", "MaxPool1D", "AvgPool1D",
            "GlobalAvgPool1D", "GlobalMaxPool1D", "SeparableConvolution2D", "SeparableConvolution1D",
            "Convolution3D", "MaxPool3D", "AvgPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
-           "InputSpec"]
+           "InputSpec", "Wrapper"]
 
 
 def serialize(layer):

@@ -1,4 +1,5 @@
-"""Wrappers: ``Bidirectional`` and ``TimeDistributed``.
+"""Wrappers: ``Wrapper`` (the base, for your own too), ``Bidirectional`` and
+``TimeDistributed``.
 
 ``Bidirectional``: a recurrent layer run forwards and backwards, outputs merged.
 
@@ -37,7 +38,44 @@ from minidl.tensor import Tensor
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
-class Bidirectional(Layer):
+class Wrapper(Layer):
+    """The base of the layers that wrap another layer (Keras 2's ``layers.Wrapper``):
+    ``TimeDistributed``, ``Bidirectional``, and your own -- subclass it and write
+    ``call`` with ``self.layer``::
+
+        class Doubled(layers.Wrapper):
+            def call(self, inputs):
+                return 2 * self.layer(inputs)
+
+        Doubled(layers.Dense(3))   # Dense's weights are the wrapper's
+
+    It keeps ``layer`` (tracked: its weights train with the wrapper's), builds it
+    with the wrapper's input shape unless it is built, and saves it in its config
+    (``{"layer": the layer's config}``, as Keras)."""
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Layer {layer!r} supplied to wrapper is not a supported layer "
+                             "type. Please ensure wrapped layer is a valid Keras layer.")
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape=None):
+        self.layer.maybe_build(input_shape)
+
+    def get_config(self):
+        from minidl.layers import serialize_nested
+
+        return {**super().get_config(), "layer": serialize_nested(self.layer)}
+
+    @classmethod
+    def from_config(cls, config):
+        from minidl.layers import deserialize
+
+        return cls(**{**config, "layer": deserialize(config["layer"])})
+
+
+class Bidirectional(Wrapper):
     """Keras's Bidirectional wrapper for a recurrent layer: SimpleRNN, LSTM, GRU or
     ``RNN(cell)`` (a built-in cell, your own, or a stack of cells)."""
 
@@ -48,7 +86,9 @@ class Bidirectional(Layer):
 
         if isinstance(layer, Layer) and kwargs.get("dtype") is None:
             kwargs["dtype"] = layer.dtype  # the wrapped layer's dtype, as Keras
-        super().__init__(**kwargs)
+        # (Layer's __init__, not Wrapper's: Wrapper would track ``layer``; here the two
+        # copies below are the tracked layers)
+        Layer.__init__(self, **kwargs)
         label = f'Bidirectional layer "{self.name}"'
         for argument, value in (("layer", layer), ("backward_layer", backward_layer)):
             if value is not None and not isinstance(value, _SequenceLayer):
@@ -230,7 +270,7 @@ class Bidirectional(Layer):
         return cls(**config)
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Apply ``layer`` to every timestep: ``TimeDistributed(Dense(8))`` on
     (batch, timesteps, features) gives (batch, timesteps, 8), the same Dense
     (one set of weights) at each step.
@@ -253,8 +293,7 @@ class TimeDistributed(Layer):
             raise ValueError(f"TimeDistributed: layer must be a Layer, received {layer!r}.")
         if kwargs.get("dtype") is None:
             kwargs["dtype"] = layer.dtype
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
 
     def _check(self, input_shape):
         if len(input_shape) < 3:
@@ -316,14 +355,3 @@ class TimeDistributed(Layer):
             return None
         mask = np.asarray(getattr(mask, "data", mask), dtype=bool)
         return mask.reshape(mask.shape[:2] + (-1,)).any(axis=2) if mask.ndim > 2 else mask
-
-    def get_config(self):
-        from minidl.layers import serialize_nested
-
-        return {**super().get_config(), "layer": serialize_nested(self.layer)}
-
-    @classmethod
-    def from_config(cls, config):
-        from minidl.layers import deserialize
-
-        return cls(**{**config, "layer": deserialize(config["layer"])})
