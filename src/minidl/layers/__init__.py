@@ -38,6 +38,7 @@ from minidl.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D
 from minidl.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Identity, Reshape
 from minidl.layers.discretization import Discretization
+from minidl.layers.einsum_dense import EinsumDense
 from minidl.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from minidl.layers.embedding import Embedding
 from minidl.layers.group_normalization import GroupNormalization
@@ -159,7 +160,7 @@ _REGISTRY = {
         UnitNormalization, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
         GroupNormalization, Conv3D, MaxPooling3D, AveragePooling3D, GlobalAveragePooling3D,
         GlobalMaxPooling3D, UpSampling3D, ZeroPadding3D, Cropping3D, StringLookup, IntegerLookup,
-        CategoryEncoding, Discretization,
+        CategoryEncoding, Discretization, EinsumDense,
     )
 }
 

@@ -14,6 +14,7 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     selection      where maximum minimum
     similarity     batch_dot l2_normalize
     linalg         matmul
+    einsum         einsum (two operands, explicit '->': "ab,bc->ac", "...b,bc->...c")
     dense          dense (x @ w + b, activation fused)
     recurrent      lstm gru simple_rnn (whole sequences, backpropagation through time)
     gru_reset_before  gru_reset_before (Keras's GRU with reset_after=False)
@@ -49,6 +50,7 @@ from minidl.ops.dense import dense
 from minidl.ops.depthwise_conv import depthwise_conv1d, depthwise_conv2d
 from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import abs, cast, clip, exp, log, sqrt
+from minidl.ops.einsum import einsum
 from minidl.ops.embedding import embedding
 from minidl.ops.gated_activations import gelu, mish, swish
 from minidl.ops.image import affine_transform, flip, resize
@@ -85,7 +87,7 @@ __all__ = [
     "cast", "clip", "concatenate", "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv3d",
     "crop2d", "crop3d", "dense",
     "depthwise_conv1d", "depthwise_conv2d",
-    "div", "dropout", "elu", "embedding", "exp", "flatten", "flip", "gelu", "getitem",
+    "div", "dropout", "einsum", "elu", "embedding", "exp", "flatten", "flip", "gelu", "getitem",
     "global_avg_pool2d", "global_avg_pool3d", "global_max_pool2d", "global_max_pool3d",
     "gru", "gru_reset_before", "hard_sigmoid", "l2_normalize", "layer_norm",
     "leaky_relu", "log", "log_softmax", "lstm", "matmul", "max", "max_pool1d", "max_pool2d", "max_pool3d",
