@@ -89,7 +89,13 @@ def compiler_name(compiler_cmd):
 
 
 class BuildKernels(build_ext):
-    """build_ext with each compiler's flags, and OpenMP where the compiler has it."""
+    """build_ext with each compiler's flags, and OpenMP where the compiler has it; the
+    kernels compile side by side, one per core (unless ``--parallel`` says otherwise)."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if not self.parallel:
+            self.parallel = os.cpu_count() or 1
 
     def build_extensions(self):
         serial_asked = os.environ.get("MINIDL_OPENMP") == "0"

@@ -10,7 +10,7 @@
 #   scripts/kernel_variants.sh MINIDL_PLAIN_C=1     # one build, given as VAR=value ...
 #
 # Run from a git clone with the project's Python environment active.  About
-# 2.5 minutes per build on 2 cores (the build; the tests take 15 s).  Exit
+# 1.5 minutes per build on 2 cores (the build; the tests take 15 s).  Exit
 # status 0 only when every build and its tests pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
