@@ -78,30 +78,34 @@ class SpatialDropout1D(_SpatialDropout):
     expects = "sequences of shape (batch, steps, channels)"
 
 
-class SpatialDropout2D(_SpatialDropout):
+class _ImageSpatialDropout(_SpatialDropout):
+    """SpatialDropout2D and 3D: Keras's ``data_format`` argument, channels-last only
+    (``layout`` names it in the refusal)."""
+
+    layout = ""
+
+    def __init__(self, rate, data_format=None, **kwargs):
+        super().__init__(rate, **kwargs)
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f'{type(self).__name__} layer "{self.name}": only data_format='
+                             f"'channels_last' ({self.layout}) is supported, received "
+                             f"{data_format!r}.")
+
+
+class SpatialDropout2D(_ImageSpatialDropout):
     """Drop whole channels of images ``(N, H, W, C)``; see the module docstring."""
 
     rank = 4
     expects = "images of shape (batch, height, width, channels)"
-
-    def __init__(self, rate, data_format=None, **kwargs):
-        super().__init__(rate, **kwargs)
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f'SpatialDropout2D layer "{self.name}": only data_format='
-                             f"'channels_last' (NHWC) is supported, received {data_format!r}.")
+    layout = "NHWC"
 
 
-class SpatialDropout3D(_SpatialDropout):
+class SpatialDropout3D(_ImageSpatialDropout):
     """Drop whole channels of volumes ``(N, D, H, W, C)``; see the module docstring."""
 
     rank = 5
     expects = "volumes of shape (batch, depth, height, width, channels)"
-
-    def __init__(self, rate, data_format=None, **kwargs):
-        super().__init__(rate, **kwargs)
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f'SpatialDropout3D layer "{self.name}": only data_format='
-                             f"'channels_last' (NDHWC) is supported, received {data_format!r}.")
+    layout = "NDHWC"
 
 
 def _check_rate(label, name, value, upper=None):
