@@ -195,6 +195,22 @@ def test_read_only_probs_are_refused(backend):
         backend.softmax_forward(z(3, 4), probs)
 
 
+@pytest.mark.parametrize("backend", [compiled, reference], ids=["compiled", "reference"])
+@pytest.mark.parametrize("bad", [-1, 32, 10**12, -(10**12)])
+@pytest.mark.parametrize("where", [0, 9, 15])  # the first image, the second, the last index
+def test_an_argmax_out_of_range_changes_nothing(backend, bad, where):
+    """max_pool2d_backward checks every index before it writes: a refused call leaves
+    grad_x as it was (the compiled kernel used to zero and fill the images before the bad one)."""
+    rng = np.random.default_rng(0)
+    grad_out = rng.standard_normal((2, 2, 2, 2)).astype(f32)
+    argmax = rng.integers(0, 32, (2, 2, 2, 2))
+    argmax.reshape(-1)[where] = bad
+    grad_x = np.full((2, 4, 4, 2), 7.0, f32)
+    with pytest.raises(ValueError, match=r"argmax holds indices outside \[0, 32\)"):
+        backend.max_pool2d_backward(grad_out, argmax, grad_x)
+    assert (grad_x == 7).all()
+
+
 @settings(max_examples=150, deadline=None)
 @given(n=st.integers(-1, 3), h=st.integers(0, 6), w=st.integers(0, 6), k=st.integers(-1, 4),
        s=st.integers(-1, 3), p=st.integers(-1, 3), oh=st.integers(-1, 7), ow=st.integers(-1, 7),

@@ -145,9 +145,11 @@ TARGET MINIDL_INLINE void name(const type *MINIDL_RESTRICT a, ptrdiff_t lda,    
 
 /* C[rows first..last) (ldc apart) += A's same rows (k columns) times the packed B's n
  * columns; without ``accumulate``, C = that product (C is only written).  The sum over
- * k goes in blocks of MINIDL_PACKED_DEPTH terms (each block's part of the panel,
- * 32 KB, stays in the L1 cache while all the row tiles pass over it), each block's
- * sum added into C in turn. */
+ * k goes in blocks of at most MINIDL_PACKED_DEPTH terms (each block's part of the
+ * panel, up to 32 KB, stays in the L1 cache while all the row tiles pass over it),
+ * each block's sum added into C in turn.  The blocks are as even as they come: M5's
+ * k = 157 is 79 + 78, not 128 + 29 (a short block pays the loads and stores of C's
+ * tile for few multiply-adds; 3-4% faster at that shape). */
 #define MINIDL_DEFINE_PACKED_LOOPS(type, isa, vec, W, TARGET, WIDE, layout, A_AT)         \
 MINIDL_PACKED_TILE(type, isa, vec, W, TARGET, MINIDL_PACKED_ROWS(WIDE),                   \
                    MINIDL_PACKED_VECTORS(WIDE), minidl_packed_tile_##layout##_##isa, A_AT) \
@@ -161,6 +163,8 @@ TARGET static void minidl_packed_gemm_##layout##_##isa(const type *a, ptrdiff_t 
 {                                                                                        \
     const ptrdiff_t rows = MINIDL_PACKED_ROWS(WIDE);                                     \
     const ptrdiff_t width = MINIDL_PACKED_VECTORS(WIDE) * (W);                           \
+    const ptrdiff_t blocks = (k + MINIDL_PACKED_DEPTH - 1) / MINIDL_PACKED_DEPTH;        \
+    const ptrdiff_t block = blocks > 0 ? (k + blocks - 1) / blocks : 0;                  \
     ptrdiff_t p, j, i, cols, start, depth;                                               \
     int add;                                                                             \
     if (k == 0 && !accumulate) {  /* an empty sum: C = 0 */                              \
@@ -168,9 +172,9 @@ TARGET static void minidl_packed_gemm_##layout##_##isa(const type *a, ptrdiff_t 
         return;                                                                          \
     }                                                                                    \
     for (p = 0; p * MINIDL_PANEL < n; p++) {                                             \
-        for (start = 0; start < k; start += MINIDL_PACKED_DEPTH) {                       \
+        for (start = 0; start < k; start += block) {                                     \
             const type *panel = packed + (p * k + start) * MINIDL_PANEL;                 \
-            depth = k - start < MINIDL_PACKED_DEPTH ? k - start : MINIDL_PACKED_DEPTH;   \
+            depth = k - start < block ? k - start : block;                               \
             add = accumulate || start > 0;  /* the first block writes C, or adds to it */ \
             for (j = 0; j < MINIDL_PANEL && p * MINIDL_PANEL + j < n; j += width) {      \
                 type *out = c + p * MINIDL_PANEL + j;                                    \

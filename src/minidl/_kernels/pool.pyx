@@ -13,10 +13,10 @@ Loops run over images in parallel; each image writes only its own outputs.
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memset
 
-from minidl._kernels.checks import check_pool, check_pool_backward
+from minidl._kernels.checks import check_argmax_range, check_pool, check_pool_backward
 
 PARALLEL_MIN_VALUES = 1 << 17
 
@@ -83,34 +83,47 @@ cdef inline void _max_window(const floating *image, floating *out, int64_t *wher
 
 
 def max_pool2d_backward(grad_out, argmax, grad_x):
-    """grad_x = 0, then each grad_out value added at its argmax."""
+    """grad_x = 0, then each grad_out value added at its argmax.  Every index is checked
+    before anything is written: a refused call leaves grad_x as it was."""
     check_pool_backward(grad_out, argmax, grad_x)
-    cdef Py_ssize_t bad
+    cdef Py_ssize_t size = grad_x.shape[1] * grad_x.shape[2] * grad_x.shape[3]
+    if _count_outside(argmax, size):
+        check_argmax_range(argmax, size)  # raises, naming the kernel, as the reference does
     if grad_x.dtype.itemsize == 4:
-        bad = _max_backward[float](grad_out, argmax, grad_x)
+        _max_backward[float](grad_out, argmax, grad_x)
     else:
-        bad = _max_backward[double](grad_out, argmax, grad_x)
-    if bad:
-        raise ValueError(
-            f"max_pool2d_backward: {bad} argmax indices lie outside [0, "
-            f"{grad_x[0].size}); argmax must come from max_pool2d_forward on an input "
-            "of the same shape."
-        )
+        _max_backward[double](grad_out, argmax, grad_x)
 
 
-cdef Py_ssize_t _max_backward(const floating[:, :, :, ::1] grad_out,
-                              const int64_t[:, :, :, ::1] argmax,
-                              floating[:, :, :, ::1] grad_x):
+cdef Py_ssize_t _count_outside(const int64_t[:, :, :, ::1] argmax, Py_ssize_t size):
+    """How many indices lie outside [0, size): one pass over argmax (M4: 2.8 MB a step,
+    about 0.1 ms) so that a bad one is found before grad_x is touched.  (As unsigned
+    numbers the negative indices are huge: one comparison finds both kinds.)"""
+    cdef Py_ssize_t total = argmax.shape[0] * argmax.shape[1] * argmax.shape[2] * argmax.shape[3]
+    cdef Py_ssize_t i, bad = 0
+    cdef const int64_t *where
+    cdef bint parallel = total >= PARALLEL_MIN_VALUES
+    if total == 0:
+        return 0
+    where = &argmax[0, 0, 0, 0]
+    for i in prange(total, nogil=True, schedule="static", use_threads_if=parallel):
+        bad += <uint64_t>where[i] >= <uint64_t>size
+    return bad
+
+
+cdef void _max_backward(const floating[:, :, :, ::1] grad_out,
+                        const int64_t[:, :, :, ::1] argmax,
+                        floating[:, :, :, ::1] grad_x):
     cdef Py_ssize_t n = grad_x.shape[0]
     cdef Py_ssize_t size = grad_x.shape[1] * grad_x.shape[2] * grad_x.shape[3]
     cdef Py_ssize_t per_image = grad_out.shape[1] * grad_out.shape[2] * grad_out.shape[3]
-    cdef Py_ssize_t b, t, index, bad = 0
+    cdef Py_ssize_t b, t, index
     cdef floating *image
     cdef const floating *grads
     cdef const int64_t *where
     cdef bint parallel = n * size >= PARALLEL_MIN_VALUES
     if n == 0 or size == 0:
-        return 0
+        return
     for b in prange(n, nogil=True, schedule="static", use_threads_if=parallel):
         image = &grad_x[b, 0, 0, 0]
         memset(image, 0, size * sizeof(floating))
@@ -120,11 +133,8 @@ cdef Py_ssize_t _max_backward(const floating[:, :, :, ::1] grad_out,
         where = &argmax[b, 0, 0, 0]
         for t in range(per_image):
             index = where[t]
-            if 0 <= index < size:
+            if 0 <= index < size:  # (checked already; kept so no index can write outside)
                 image[index] = image[index] + grads[t]
-            else:
-                bad += 1
-    return bad
 
 
 def avg_pool2d_forward(x, ph, pw, sh, sw, pad_top, pad_left, out):
