@@ -105,6 +105,7 @@ from minidl.layers.regularization import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
+from minidl.layers.spectral_normalization import SpectralNormalization
 from minidl.layers.text_vectorization import TextVectorization
 from minidl.layers.unit_normalization import UnitNormalization
 from minidl.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
@@ -160,7 +161,7 @@ _REGISTRY = {
         UnitNormalization, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
         GroupNormalization, Conv3D, MaxPooling3D, AveragePooling3D, GlobalAveragePooling3D,
         GlobalMaxPooling3D, UpSampling3D, ZeroPadding3D, Cropping3D, StringLookup, IntegerLookup,
-        CategoryEncoding, Discretization, EinsumDense,
+        CategoryEncoding, Discretization, EinsumDense, SpectralNormalization,
     )
 }
 

@@ -62,7 +62,7 @@ _INERT = {
 _REQUIRED = {}
 # Wrappers, and their arguments that are layer configs (translated in turn): RNN's cell too.
 _WRAPPERS = {"Bidirectional": ("layer", "backward_layer"), "TimeDistributed": ("layer",),
-             "RNN": ("cell",), "StackedRNNCells": ("cells",)}
+             "RNN": ("cell",), "StackedRNNCells": ("cells",), "SpectralNormalization": ("layer",)}
 _MODELS = ("Sequential", "Functional", "Model")
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
 _JSON_MAX = 16 << 20  # bytes of config.json: far more than any model needs
@@ -664,6 +664,14 @@ def _layer_datasets(group, label, layer=None):
     cells of ``layer`` (the minidl layer the group is read into)."""
     variables = group["vars"] if "vars" in group else {}
     found = [variables[str(i)] for i in range(len(variables))]
+    if type(layer).__name__ == "SpectralNormalization":
+        # Keras 3 keeps the wrapped layer's kernel again as the wrapper's vars/0 (the same
+        # variable), then vector_u; minidl's order: the layer's weights, then vector_u
+        if "layer" not in group or len(found) != 2:
+            raise KerasFileError(f"{label}: the weights of {group.name!r} are not a "
+                                 "SpectralNormalization's (vars/0 the kernel, vars/1 vector_u, "
+                                 "then the wrapped layer's).")
+        return _layer_datasets(group["layer"], label, layer.layer) + found[1:]
     unknown = sorted(set(group) - {"vars", "cells", *_OWNED})
     if unknown:
         raise KerasFileError(f"{label}: the weights of {group.name!r} have parts {unknown} that "
