@@ -60,4 +60,18 @@ MINIDL_DEFINE_MAX_WINDOW(minidl_max_window_double, double, MINIDL_CLONES)
 MINIDL_DEFINE_MAX_WINDOW(minidl_max_window_float_narrow, float, )
 MINIDL_DEFINE_MAX_WINDOW(minidl_max_window_double_narrow, double, )
 
+/* How many of where[0:n] lie outside [0, size): the backward's check of every argmax
+ * index before it writes anything.  (As unsigned numbers the negative indices are
+ * huge: one comparison finds both kinds.)  A plain loop that the vector clones count
+ * 4 or 8 indices per instruction: M4's 448,000 indices a step cost ~0.2 million
+ * instructions; the plain x86-64 build compares one at a time. */
+MINIDL_CLONES MINIDL_UNUSED
+static ptrdiff_t minidl_count_outside(const int64_t *MINIDL_RESTRICT where, ptrdiff_t n,
+                                      int64_t size)
+{
+    ptrdiff_t i, bad = 0;
+    for (i = 0; i < n; i++) bad += (uint64_t)where[i] >= (uint64_t)size;
+    return bad;
+}
+
 #endif

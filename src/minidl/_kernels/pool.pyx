@@ -65,6 +65,8 @@ cdef extern from "max_window.h" nogil:
     void minidl_max_window_double_narrow(const double *image, double *out, int64_t *where,
                                          Py_ssize_t y_lo, Py_ssize_t y_hi, Py_ssize_t x_lo,
                                          Py_ssize_t x_hi, Py_ssize_t w, Py_ssize_t c)
+    # how many of where[0:n] lie outside [0, size)
+    Py_ssize_t minidl_count_outside(const int64_t *where, Py_ssize_t n, int64_t size)
 
 
 cdef inline void _max_window(const floating *image, floating *out, int64_t *where,
@@ -96,18 +98,17 @@ def max_pool2d_backward(grad_out, argmax, grad_x):
 
 
 cdef Py_ssize_t _count_outside(const int64_t[:, :, :, ::1] argmax, Py_ssize_t size):
-    """How many indices lie outside [0, size): one pass over argmax (M4: 2.8 MB a step,
-    about 0.1 ms) so that a bad one is found before grad_x is touched.  (As unsigned
-    numbers the negative indices are huge: one comparison finds both kinds.)"""
-    cdef Py_ssize_t total = argmax.shape[0] * argmax.shape[1] * argmax.shape[2] * argmax.shape[3]
-    cdef Py_ssize_t i, bad = 0
-    cdef const int64_t *where
-    cdef bint parallel = total >= PARALLEL_MIN_VALUES
-    if total == 0:
+    """How many indices lie outside [0, size): one pass over argmax, image by image in
+    parallel (``minidl_count_outside`` in max_window.h), so that a bad index is found
+    before grad_x is touched."""
+    cdef Py_ssize_t n = argmax.shape[0]
+    cdef Py_ssize_t per_image = argmax.shape[1] * argmax.shape[2] * argmax.shape[3]
+    cdef Py_ssize_t b, bad = 0
+    cdef bint parallel = n * per_image >= PARALLEL_MIN_VALUES
+    if n == 0 or per_image == 0:
         return 0
-    where = &argmax[0, 0, 0, 0]
-    for i in prange(total, nogil=True, schedule="static", use_threads_if=parallel):
-        bad += <uint64_t>where[i] >= <uint64_t>size
+    for b in prange(n, nogil=True, schedule="static", use_threads_if=parallel):
+        bad += minidl_count_outside(&argmax[b, 0, 0, 0], per_image, size)
     return bad
 
 
