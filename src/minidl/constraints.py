@@ -264,7 +264,8 @@ def serialize(constraint):
 def _unknown(name):
     hint = did_you_mean(name, _BY_NAME, cutoff=0.5) or (
         " If it is your own, give it in custom_objects (or register it).")
-    return ValueError(f"Unknown constraint: {name!r}; minidl's are {sorted(_BY_NAME)}.{hint}")
+    return ValueError(f"Unknown constraint: {name!r}.{hint} minidl's are "
+                      f"{', '.join(_BY_CLASS_NAME)} and their lower-case aliases.")
 
 
 def deserialize(config, custom_objects=None):
