@@ -425,3 +425,43 @@ def test_tf_keras_file_with_constraints_loads_and_trains_as_tf_keras(name):
     differs = [not np.allclose(w, stored[f"after{i}"], atol=1e-4)
                for i, w in enumerate(one_step(free))]
     assert sum(differs) >= 3  # without the constraints, tf_keras's weights are not reached
+
+
+BUILD_INPUTS = {  # an input each layer of MINIDL_LAYERS can be called on
+    "Dense": (2, 4), "Conv2D": (1, 5, 5, 2), "Conv1D": (1, 6, 2), "Conv2DTranspose": (1, 4, 4, 2),
+    "DepthwiseConv2D": (1, 5, 5, 2), "SeparableConv2D": (1, 5, 5, 2), "EinsumDense": (2, 3),
+    "LocallyConnected1D": (1, 6, 2), "Embedding": (2, 3), "LSTM": (2, 4, 3), "SimpleRNN": (2, 4, 3),
+    "ConvLSTM2D": (1, 2, 5, 5, 2), "BatchNormalization": (2, 3), "LayerNormalization": (2, 3),
+    "GroupNormalization": (2, 4), "PReLU": (2, 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MINIDL_LAYERS))
+def test_every_weight_carries_its_layers_constraint(name):
+    """Not only the config: each weight the optimizer sees holds the constraint given
+    for it (kernel_constraint on every kernel, ...), and the others hold none."""
+    layer = MINIDL_LAYERS[name]()
+    if name == "GRUCell":
+        layer = layers.RNN(layer)
+        shape, owner = (2, 4, 3), layer.cell
+    else:
+        shape, owner = BUILD_INPUTS.get(name), layer
+    x = np.zeros(shape if shape else (2, 3, 4), np.float32)
+    if name == "MultiHeadAttention":
+        layer(x, x)
+    else:
+        layer(x)
+    expected = {"kernel": "kernel_constraint", "recurrent_kernel": "recurrent_constraint",
+                "bias": "bias_constraint", "embeddings": "embeddings_constraint",
+                "depthwise_kernel": "depthwise_constraint", "gamma": "gamma_constraint",
+                "pointwise_kernel": "pointwise_constraint", "beta": "beta_constraint",
+                "alpha": "alpha_constraint"}
+    checked = 0
+    for weight in owner.weights:
+        role = weight.name.split("/")[-1]
+        if role in ("moving_mean", "moving_variance"):
+            assert weight.constraint is None
+            continue
+        assert weight.constraint is getattr(owner, expected[role]), weight.name
+        checked += 1
+    assert checked >= 1 and any(w.constraint is not None for w in owner.weights)
