@@ -139,14 +139,25 @@ def test_keras_layer_minidl_lacks_is_named(tmp_path):
         load_model(path)
 
 
-def test_argument_minidl_lacks_is_refused_unless_off(tmp_path):
+def test_keras_weight_constraint_loads_as_a_minidl_constraint(tmp_path):
     def constrain(config):
         layer_entry(config, "probs")["config"]["kernel_constraint"] = {
-            "module": "keras.constraints", "class_name": "NonNeg", "config": {}}
+            "module": "keras.constraints", "class_name": "MaxNorm",
+            "config": {"max_value": 3, "axis": 0}, "registered_name": None}
 
-    with pytest.raises(NotImplementedError, match=r'"probs" \(Dense\) has kernel_constraint='):
-        load_model(rewritten(tmp_path, constrain))
+    probs = load_model(rewritten(tmp_path, constrain)).get_layer("probs")
+    assert isinstance(probs.kernel.constraint, minidl.constraints.MaxNorm)
+    assert probs.get_config()["kernel_constraint"]["config"] == {"max_value": 3, "axis": 0}
 
+    def unknown(config):
+        layer_entry(config, "probs")["config"]["kernel_constraint"] = {
+            "module": None, "class_name": "MyClip", "config": {}, "registered_name": "MyClip"}
+
+    with pytest.raises(ValueError, match=r"kernel_constraint: Unknown constraint: 'MyClip'"):
+        load_model(rewritten(tmp_path, unknown))
+
+
+def test_argument_minidl_lacks_is_refused_unless_off(tmp_path):
     def renorm(config):
         layer_entry(config, "norm")["config"]["renorm"] = True
 
@@ -310,8 +321,9 @@ def test_recurrent_arguments_minidl_lacks(tmp_path):
         inner["recurrent_constraint"] = {"module": "keras.constraints", "class_name": "NonNeg",
                                          "config": {}, "registered_name": None}
 
-    with pytest.raises(NotImplementedError, match=r'"forward_gru_b" \(GRU\) has recurrent_constraint'):
-        load_model(rewritten(tmp_path, inner_constraint, "bidirectional"))
+    loaded = load_model(rewritten(tmp_path, inner_constraint, "bidirectional")).get_layer("bi_sum")
+    assert isinstance(loaded.forward_layer.recurrent_kernel.constraint, minidl.constraints.NonNeg)
+    assert loaded.backward_layer.recurrent_kernel.constraint is None  # (its own config has none)
 
 
 def test_unknown_part_of_a_layer_group_is_named(tmp_path):

@@ -119,7 +119,7 @@ def test_weights_config_and_masks_as_keras_2():
 @pytest.mark.parametrize("kwargs, error", [
     ({"axis": "a"}, TypeError), ({"axis": 1.5}, TypeError), ({"axis": []}, TypeError),
     ({"axis": True}, TypeError), ({"epsilon": -1.0}, ValueError),
-    ({"gamma_constraint": "non_neg"}, ValueError), ({"beta_regularizer": "l7"}, ValueError),
+    ({"gamma_constraint": "non_negative"}, ValueError), ({"beta_regularizer": "l7"}, ValueError),
 ])
 def test_bad_arguments_refused(kwargs, error):
     with pytest.raises(error, match="layer_normalization"):

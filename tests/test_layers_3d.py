@@ -224,7 +224,7 @@ def test_aliases_and_config_round_trip():
     (lambda: layers.Conv3D(4, 3, data_format="channels_first"), "channels_last"),
     (lambda: layers.Conv3D(4, 3, dilation_rate=2), "dilation_rate"),
     (lambda: layers.Conv3D(4, 3, groups=2), "groups"),
-    (lambda: layers.Conv3D(4, 3, kernel_constraint="non_neg"), "kernel_constraint"),
+    (lambda: layers.Conv3D(4, 3, kernel_constraint="non_negative"), "kernel_constraint"),
     (lambda: layers.MaxPooling3D((2, 2)), "pool_size"),
     (lambda: layers.AveragePooling3D(0), "pool_size"),
     (lambda: layers.MaxPooling3D(2, strides=(1, 0, 1)), "strides"),

@@ -300,7 +300,7 @@ BAD_ARGUMENTS = [
     (lambda: layers.PReLU(shared_axes="1"), "received '1'"),
     (lambda: layers.PReLU(shared_axes=[]), r"received \[\]"),
     (lambda: layers.PReLU(alpha_regularizer="l2"), "alpha_regularizer='l2' is not supported"),
-    (lambda: layers.PReLU(alpha_constraint="non_neg"), "pass alpha_constraint=None"),
+    (lambda: layers.PReLU(alpha_constraint="non_negative"), "alpha_constraint: Unknown constraint"),
     (lambda: layers.PReLU(alpha_initializer="nope"), "nope"),
     (lambda: layers.Softmax(axis="a"),
      "axis must be an integer or a list of integers, received 'a'"),

@@ -125,7 +125,7 @@ def test_layer_activation_and_bias():
     (lambda: layers.Conv1D(4, 3, data_format="ncw"), ["channels_last", "ncw"]),
     (lambda: layers.Conv1D(3, 3, groups=2), ["groups"]),
     (lambda: layers.Conv1D(4, 3, groups=0), ["groups", "0"]),
-    (lambda: layers.Conv1D(4, 3, kernel_constraint="max_norm"), ["kernel_constraint"]),
+    (lambda: layers.Conv1D(4, 3, kernel_constraint="maximum_norm"), ["kernel_constraint"]),
     (lambda: layers.Conv1D(4, 3, activation="nonsense"), ["nonsense"]),
 ])
 def test_layer_refuses_bad_arguments(make, words):

@@ -185,7 +185,7 @@ def test_keras_files_load(path, key):
     (lambda: layers.Conv1DTranspose(2, 3, strides=2, dilation_rate=2),
      ["strides > 1", "dilation_rate > 1"]),
     (lambda: layers.Conv1DTranspose(2, 3, data_format="channels_first"), ["channels_last"]),
-    (lambda: layers.Conv1DTranspose(2, 3, kernel_constraint="non_neg"), ["kernel_constraint"]),
+    (lambda: layers.Conv1DTranspose(2, 3, kernel_constraint="non_negative"), ["kernel_constraint"]),
     (lambda: minidl.Sequential([minidl.Input((5, 2)), layers.Conv1DTranspose(
         2, 4, strides=2, padding="same", output_padding=0)]),
      ["conv1dtranspose", "output_padding=0", "size 8", "output_padding=none"]),

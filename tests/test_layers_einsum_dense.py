@@ -200,7 +200,7 @@ def test_trains_saves_and_loads(tmp_path):
     (dict(equation="ab,bc->ac", output_shape=-4), "positive"),
     (dict(equation="ab,bc->ac", output_shape="4"), "positive"),
     (dict(equation="ab,bc->ac", output_shape=4, bias_axes="x"), "not part of the output"),
-    (dict(equation="ab,bc->ac", output_shape=4, kernel_constraint="non_neg"), "constraints"),
+    (dict(equation="ab,bc->ac", output_shape=4, kernel_constraint=3), "constraint"),
     (dict(equation=3, output_shape=4), "invalid einsum equation"),
 ])
 def test_bad_arguments_are_refused_naming_the_layer(arguments, message):

@@ -103,7 +103,7 @@ def test_mask_zero():
     (lambda: layers.Embedding(10.5, 2), ["input_dim", "10.5"]),
     (lambda: layers.Embedding(10, 2, input_length=0), ["input_length", "0"]),
     (lambda: layers.Embedding(10, 2, embeddings_initializer="nonsense"), ["nonsense"]),
-    (lambda: layers.Embedding(10, 2, embeddings_constraint="non_neg"), ["constraint"]),
+    (lambda: layers.Embedding(10, 2, embeddings_constraint="non_negative"), ["constraint"]),
     (lambda: layers.Embedding(10, 2, input_lenght=5), ["input_lenght"]),
 ])
 def test_bad_arguments_refused(make, words):

@@ -174,7 +174,8 @@ def test_summary_fit_save_and_load(tmp_path):
     ({"groups": True}, ValueError, "groups must be a positive integer"),
     ({"axis": [1, 2]}, TypeError, "axis must be an int"),
     ({"epsilon": 0}, ValueError, "epsilon must be a positive number"),
-    ({"gamma_constraint": "non_neg"}, ValueError, "gamma_constraint='non_neg' is not supported"),
+    ({"gamma_constraint": "non_negative"}, ValueError,
+     "gamma_constraint: Unknown constraint: 'non_negative'"),
 ])
 def test_bad_arguments_refused(kwargs, error, match):
     with pytest.raises(error, match=r'GroupNormalization layer "group_normalization": ' + match):

@@ -313,7 +313,7 @@ def test_keras_config_keys():
     (dict(units=3, dropout=1.0), "dropout must be a number in"),
     (dict(units=3, recurrent_dropout=-0.1), "recurrent_dropout"),
     (dict(units=3, activation="softmax"), "activation must be one of"),
-    (dict(units=3, kernel_constraint="max_norm"), "kernel_constraint is not supported"),
+    (dict(units=3, kernel_constraint="maximum_norm"), "kernel_constraint: Unknown constraint"),
     (dict(units=3, implementation=3), "implementation must be 1 or 2"),
 ])
 def test_bad_arguments_are_refused(kwargs, message):

@@ -185,7 +185,7 @@ def test_dropout_on_the_scores_only_in_training():
     {"num_heads": 2, "key_dim": 3, "value_dim": 0}, {"num_heads": 2, "key_dim": 3, "dropout": 1},
     {"num_heads": 2, "key_dim": 3, "output_shape": 0},
     {"num_heads": 2, "key_dim": 3, "output_shape": (2, "a")},
-    {"num_heads": 2, "key_dim": 3, "kernel_constraint": "non_neg"},
+    {"num_heads": 2, "key_dim": 3, "kernel_constraint": "non_negative"},
     {"num_heads": 2, "key_dim": 3, "activity_regularizer": "l2"},
 ])
 def test_bad_arguments_refused(kwargs):

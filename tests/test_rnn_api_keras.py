@@ -298,9 +298,6 @@ def rounded(value):
 
 def keras_config(name):
     config = json.loads(json.dumps(KERAS["configs"][name]["config"]))  # (a copy)
-    if name == "TimeDistributed":  # minidl's Dense has no constraints (not in its config)
-        for key in ("kernel_constraint", "bias_constraint"):
-            del config["layer"]["config"][key]
     return config
 
 

@@ -539,7 +539,7 @@ def test_what_is_not_a_cell_is_refused():
     (lambda: layers.LSTMCell(2, dropout=1.5), "dropout must be a number in"),
     (lambda: layers.GRUCell(2, reset_after="yes"), "reset_after must be True or False"),
     (lambda: layers.LSTMCell(2, implementation=3), "implementation must be 1 or 2"),
-    (lambda: layers.LSTMCell(2, kernel_constraint="non_neg"), "kernel_constraint"),
+    (lambda: layers.LSTMCell(2, kernel_constraint="non_negative"), "kernel_constraint"),
     (lambda: layers.LSTMCell(2, activation="nope"), "Unknown activation"),
 ])
 def test_bad_cell_arguments_are_refused(make, message):

@@ -22,7 +22,7 @@ from minidl.tensor import Tensor, Variable
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "activations", "backend", "callbacks", "config", "data", "datasets", "initializers",
+    "activations", "backend", "callbacks", "config", "constraints", "data", "datasets", "initializers",
     "keras", "layers", "losses", "metrics", "models", "onnx", "ops", "optimizers", "plot",
     "preprocessing", "profiler", "random", "regularizers", "saving", "testing", "utils",
 )

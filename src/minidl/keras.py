@@ -26,6 +26,7 @@ from minidl import (
     activations,
     backend,
     callbacks,
+    constraints,
     datasets,
     initializers,
     layers,
@@ -47,7 +48,7 @@ from minidl.tensor import Variable
 
 __all__ = [
     "GradientTape", "Input", "Model", "Sequential", "Variable", "activations", "backend",
-    "callbacks", "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models",
+    "callbacks", "constraints", "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models",
     "ops", "optimizers", "preprocessing", "random", "regularizers", "saving", "utils",
 ]
 

@@ -333,14 +333,20 @@ class Variable(Tensor):
     ``trainable=True`` means gradients are computed for it
     (``requires_grad``); a layer holding a Variable in an attribute counts it
     among its ``trainable_weights`` or ``non_trainable_weights`` as it says.
-    ``Layer.add_weight`` returns Variables.
+    ``Layer.add_weight`` returns Variables.  ``constraint`` (a function of the
+    weight, see ``minidl.constraints``) is applied by the optimizers after each
+    update: ``w.assign(w.constraint(w))``.
     """
 
-    __slots__ = ("trainable",)
+    __slots__ = ("trainable", "constraint")
 
-    def __init__(self, initial_value, trainable=True, name=None, dtype=None):
+    def __init__(self, initial_value, trainable=True, name=None, dtype=None, constraint=None):
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"The `constraint` argument must be a callable, received "
+                             f"{constraint!r} of type {type(constraint).__name__}.")
         super().__init__(initial_value, requires_grad=trainable, dtype=dtype, name=name)
         self.trainable = bool(trainable)
+        self.constraint = constraint
 
 
 def _numpy_reduction(result, name, dtype, out):

@@ -26,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from minidl import activations, initializers, ops
+from minidl import activations, constraints, initializers, ops
 from minidl.layers.base import Layer
 from minidl.layers.node import KerasTensor
 
@@ -141,14 +141,13 @@ class PReLU(_ActivationLayer):
                  shared_axes=None, **kwargs):
         super().__init__(**kwargs)
         label = f'PReLU layer "{self.name}"'
-        for argument, value in (("alpha_regularizer", alpha_regularizer),
-                                ("alpha_constraint", alpha_constraint)):
-            if value is not None:
-                raise ValueError(
-                    f"{label}: {argument}={value!r} is not supported (minidl has no "
-                    f"regularizers or constraints yet); pass {argument}=None."
-                )
+        if alpha_regularizer is not None:
+            raise ValueError(
+                f"{label}: alpha_regularizer={alpha_regularizer!r} is not supported (minidl's "
+                "PReLU takes no regularizer yet); pass alpha_regularizer=None."
+            )
         self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_constraint = self._constraint("alpha_constraint", alpha_constraint)
         axes = shared_axes
         if axes is not None:
             axes = list(axes) if isinstance(axes, (list, tuple)) else [axes]
@@ -177,7 +176,8 @@ class PReLU(_ActivationLayer):
                 f"{label}: input shape {tuple(input_shape)} has an unknown size on an axis "
                 "that gets its own slopes; give the size, or share that axis (shared_axes)."
             )
-        self.alpha = self.add_weight("alpha", shape=shape, initializer=self.alpha_initializer)
+        self.alpha = self.add_weight("alpha", shape=shape, initializer=self.alpha_initializer,
+                                     constraint=self.alpha_constraint)
 
     def call(self, inputs):
         expected = self.alpha.shape
@@ -192,7 +192,8 @@ class PReLU(_ActivationLayer):
     def get_config(self):
         return {**super().get_config(),
                 "alpha_initializer": initializers.serialize(self.alpha_initializer),
-                "alpha_regularizer": None, "alpha_constraint": None,
+                "alpha_regularizer": None,
+                "alpha_constraint": constraints.serialize(self.alpha_constraint),
                 "shared_axes": self.shared_axes}
 
 

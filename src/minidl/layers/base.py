@@ -47,7 +47,7 @@ import weakref
 import numpy as np
 
 from minidl.errors import ArgumentTypeError
-from minidl import autograd, initializers, ops, regularizers
+from minidl import autograd, constraints, initializers, ops, regularizers
 from minidl.layers import auto_config
 from minidl.layers.node import (
     KerasTensor,
@@ -674,6 +674,14 @@ class Layer:
             raise type(error)(
                 f'{type(self).__name__} layer "{self.name}": {argument}: {error}') from None
 
+    def _constraint(self, argument, identifier):
+        """``constraints.get(identifier)``, its errors naming this layer and ``argument``."""
+        try:
+            return constraints.get(identifier)
+        except (TypeError, ValueError) as error:
+            raise type(error)(
+                f'{type(self).__name__} layer "{self.name}": {argument}: {error}') from None
+
     def _regularize_activity(self, outputs):
         """add_loss(activity_regularizer(output) / batch size) for each output: divided,
         as in Keras, so that its weight against the other losses does not depend on
@@ -691,7 +699,9 @@ class Layer:
         Keras 2's signature, so custom layers port unchanged:
         ``self.w = self.add_weight(shape=(input_shape[-1], 32), initializer="random_normal")``.
         The initializer defaults to glorot_uniform, as in Keras.  ``regularizer``
-        (see ``minidl.regularizers``) puts ``regularizer(weight)`` in ``losses``.
+        (see ``minidl.regularizers``) puts ``regularizer(weight)`` in ``losses``;
+        ``constraint`` (see ``minidl.constraints``) becomes ``weight.constraint``,
+        which the optimizers apply after each update.
         """
         if isinstance(name, (tuple, list)) and shape is None:  # add_weight((3, 4)), Keras 3's order
             name, shape = None, name
@@ -703,19 +713,15 @@ class Layer:
                 f'Layer "{self.name}": add_weight() needs a shape of non-negative integers, '
                 f"received {shape!r}."
             )
-        if constraint is not None:
-            raise ValueError(
-                f'Layer "{self.name}": add_weight(constraint=...) is not supported yet; '
-                "clip the weight after each step in a callback instead."
-            )
         regularizer = self._regularizer("regularizer", regularizer)
+        constraint = self._constraint("constraint", constraint)
         if name is None:
             name = f"weight_{len(self._own_trainable) + len(self._own_non_trainable)}"
         dtype = self._dtype if dtype is None else as_dtype(dtype, f'Layer "{self.name}"')
         trainable = True if trainable is None else bool(trainable)
         init = initializers.get("glorot_uniform" if initializer is None else initializer)
         weight = Variable(init(shape, dtype), trainable=trainable, dtype=dtype,
-                          name=f"{self.name}/{name}")
+                          name=f"{self.name}/{name}", constraint=constraint)
         weight.requires_grad = trainable and self._trainable
         (self._own_trainable if trainable else self._own_non_trainable).append(weight)
         if regularizer is not None:

@@ -66,7 +66,8 @@ class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         label = f'{type(self).__name__} layer "{self.name}"'
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
@@ -81,7 +82,8 @@ class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
         self.padding = check_padding(padding, label)
         self._set_activation(activation)
         self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
-                                  kernel_regularizer, bias_regularizer)
+                                  kernel_regularizer, bias_regularizer, kernel_constraint,
+                                  bias_constraint)
         self._in_channels = None
 
     def build(self, input_shape):

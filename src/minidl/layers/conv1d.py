@@ -89,13 +89,6 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
             )
         self.data_format = data_format or "channels_last"
         self.groups = check_positive_int(label, "groups", groups)
-        for argument, value in (("kernel_constraint", kernel_constraint),
-                                ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise ValueError(
-                    f"{label}: {argument}={value!r} is not supported (minidl has no constraints "
-                    f"yet); pass {argument}=None."
-                )
         self.filters = check_positive_int(label, "filters", filters)
         if self.filters % self.groups:
             raise ValueError(f"{label}: the number of filters must be evenly divisible by "
@@ -111,8 +104,8 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
         self.padding = check_padding(padding, label, PADDINGS)
         self._set_activation(activation)
         self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
-                                  kernel_regularizer, bias_regularizer)
-        self.kernel_constraint = self.bias_constraint = None
+                                  kernel_regularizer, bias_regularizer, kernel_constraint,
+                                  bias_constraint)
         self._in_channels = None
 
     @property
@@ -201,6 +194,4 @@ class Conv1D(WeightRegularizersMixin, ActivationMixin, Layer):
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             **self._regularizers_config(),
-            "kernel_constraint": None,
-            "bias_constraint": None,
         }

@@ -84,16 +84,10 @@ class Conv3D(WeightRegularizersMixin, ActivationMixin, Layer):
             )
         if check_positive_int(label, "groups", groups) != 1:
             raise ValueError(f"{label}: groups other than 1 is not supported, received {groups!r}.")
-        for argument, value in (("kernel_constraint", kernel_constraint),
-                                ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise ValueError(
-                    f"{label}: {argument}={value!r} is not supported (minidl has no constraints "
-                    f"yet); pass {argument}=None."
-                )
         self._set_activation(activation)
         self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
-                                  kernel_regularizer, bias_regularizer)
+                                  kernel_regularizer, bias_regularizer, kernel_constraint,
+                                  bias_constraint)
         self._in_channels = None
 
     def build(self, input_shape):
@@ -150,6 +144,4 @@ class Conv3D(WeightRegularizersMixin, ActivationMixin, Layer):
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             **self._regularizers_config(),
-            "kernel_constraint": None,
-            "bias_constraint": None,
         }

@@ -44,14 +44,15 @@ import numpy as np
 from minidl import activations, initializers, ops, random, regularizers
 from minidl.layers.base import check_positive_int, check_positive_ints
 from minidl.layers.conv import conv_output_length
-from minidl.layers.recurrent import _rate, _SequenceLayer, forget_bias_one
+from minidl.layers.recurrent import (RecurrentConstraints, _rate, _SequenceLayer,
+                                     forget_bias_one)
 from minidl.ops._geometry import check_padding
 from minidl.tensor import Tensor
 
 _GATES = 4  # i, f, c, o
 
 
-class _ConvLSTM(_SequenceLayer):
+class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
     """What ConvLSTM1D and ConvLSTM2D share; they set ``_rank`` (1 or 2)."""
 
     _rank = 2
@@ -70,11 +71,6 @@ class _ConvLSTM(_SequenceLayer):
                  unroll=False, time_major=False, **kwargs):
         super().__init__(**kwargs)
         label, rank = self._label(), self._rank
-        for name, constraint in (("kernel_constraint", kernel_constraint),
-                                 ("recurrent_constraint", recurrent_constraint),
-                                 ("bias_constraint", bias_constraint)):
-            if constraint is not None:
-                raise ValueError(f"{label}: {name} is not supported yet; leave it None.")
         if data_format not in (None, "channels_last"):
             raise ValueError(
                 f"{label}: only data_format='channels_last' (batch, time, "
@@ -107,6 +103,7 @@ class _ConvLSTM(_SequenceLayer):
         self.recurrent_regularizer = self._regularizer("recurrent_regularizer",
                                                        recurrent_regularizer)
         self.bias_regularizer = self._regularizer("bias_regularizer", bias_regularizer)
+        self._set_constraints(kernel_constraint, recurrent_constraint, bias_constraint)
         self.dropout = _rate(label, "dropout", dropout)
         self.recurrent_dropout = _rate(label, "recurrent_dropout", recurrent_dropout)
         self.return_sequences = bool(return_sequences)
@@ -115,7 +112,6 @@ class _ConvLSTM(_SequenceLayer):
         self.stateful = bool(stateful)
         self.unroll = self.time_major = False
         self.kernel = self.recurrent_kernel = self.bias = None
-        self.kernel_constraint = self.recurrent_constraint = self.bias_constraint = None
         self._in_channels = None
         self._state_values = None  # a stateful layer's states between calls (arrays)
 
@@ -171,17 +167,20 @@ class _ConvLSTM(_SequenceLayer):
         width = _GATES * self.filters
         self.kernel = self.add_weight("kernel", (*self.kernel_size, self._in_channels, width),
                                       initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight("recurrent_kernel",
                                                 (*self.kernel_size, self.filters, width),
                                                 initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer)
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
         if self.use_bias:
             init = self.bias_initializer
             if self.unit_forget_bias:
                 init = forget_bias_one(init, self.filters)
             self.bias = self.add_weight("bias", (width,), initializer=init,
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     # --- the convolutions of one step -------------------------------------------------
     def _input_conv(self, x, kernel, bias):
@@ -350,9 +349,7 @@ class _ConvLSTM(_SequenceLayer):
             "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": None,
-            "recurrent_constraint": None,
-            "bias_constraint": None,
+            **self._constraints_config(),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
         }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import activations, initializers, ops, random, regularizers
+from minidl import activations, constraints, initializers, ops, random, regularizers
 from minidl._kernels import ACTIVATIONS as FUSED_ACTIVATIONS  # applied in the product's pass
 from minidl.layers.base import Layer, product
 
@@ -39,36 +39,45 @@ class ActivationMixin:
 class WeightRegularizersMixin:
     """For layers with a kernel and a bias (Dense, Conv2D, ...): their arguments
     (``use_bias``, the initializers, ``kernel_regularizer`` and ``bias_regularizer``:
-    see ``minidl.regularizers``), the two weights, and the three regularizer
+    see ``minidl.regularizers``; ``kernel_constraint`` and ``bias_constraint``: see
+    ``minidl.constraints``), the two weights, and the regularizer and constraint
     entries of their config, as Keras writes them."""
 
     def _set_kernel_and_bias(self, use_bias, kernel_initializer, bias_initializer,
-                             kernel_regularizer, bias_regularizer):
+                             kernel_regularizer, bias_regularizer, kernel_constraint=None,
+                             bias_constraint=None):
         """The weights' arguments, checked; the weights themselves come in ``build``."""
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self._set_regularizers(kernel_regularizer, bias_regularizer)
+        self.kernel_constraint = self._constraint("kernel_constraint", kernel_constraint)
+        self.bias_constraint = self._constraint("bias_constraint", bias_constraint)
         self.kernel = self.bias = None
 
     def _add_kernel_and_bias(self, kernel_shape, units):
         """The kernel of ``kernel_shape`` and, with ``use_bias``, a bias of ``units``."""
         self.kernel = self.add_weight("kernel", shape=kernel_shape,
                                       initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         if self.use_bias:
             self.bias = self.add_weight("bias", shape=(units,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def _set_regularizers(self, kernel_regularizer, bias_regularizer):
         self.kernel_regularizer = self._regularizer("kernel_regularizer", kernel_regularizer)
         self.bias_regularizer = self._regularizer("bias_regularizer", bias_regularizer)
 
     def _regularizers_config(self):
+        """The three regularizers' entries, then the two constraints' (Keras's order)."""
         return {
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 
@@ -82,7 +91,8 @@ class Dense(WeightRegularizersMixin, ActivationMixin, Layer):
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(
@@ -91,7 +101,8 @@ class Dense(WeightRegularizersMixin, ActivationMixin, Layer):
         self.units = int(units)
         self._set_activation(activation)
         self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
-                                  kernel_regularizer, bias_regularizer)
+                                  kernel_regularizer, bias_regularizer, kernel_constraint,
+                                  bias_constraint)
         self._input_dim = None
 
     def build(self, input_shape):

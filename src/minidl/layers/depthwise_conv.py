@@ -21,7 +21,7 @@ dilated kernel's span ``(k - 1) * dilation_rate + 1``: "valid" ``(n - span) // s
 
 from __future__ import annotations
 
-from minidl import activations, initializers, ops, regularizers
+from minidl import activations, constraints, initializers, ops, regularizers
 from minidl.layers.base import Layer, check_positive_int, check_positive_ints
 from minidl.layers.conv import check_image_shape
 from minidl.layers.conv1d import check_sequence_shape, sequence_output_length
@@ -50,8 +50,6 @@ class DepthwiseConvBase(ActivationMixin, Layer):
             )
         if groups != 1:  # Keras's configs carry groups=1 (its base class's argument)
             raise ValueError(f"{label}: groups must be 1, received {groups!r}.")
-        self._refuse_constraints(depthwise_constraint=depthwise_constraint,
-                                 bias_constraint=bias_constraint)
         self.kernel_size = self._ints("kernel_size", kernel_size)
         self.strides = self._ints("strides", strides)
         self.dilation_rate = self._ints("dilation_rate", dilation_rate)
@@ -69,20 +67,14 @@ class DepthwiseConvBase(ActivationMixin, Layer):
         self.depthwise_regularizer = self._regularizer("depthwise_regularizer",
                                                        depthwise_regularizer)
         self.bias_regularizer = self._regularizer("bias_regularizer", bias_regularizer)
+        self.depthwise_constraint = self._constraint("depthwise_constraint", depthwise_constraint)
+        self.bias_constraint = self._constraint("bias_constraint", bias_constraint)
         self.depthwise_kernel = self.bias = None
         self._in_channels = None
 
     def _ints(self, argument, value):
         """``value`` as a tuple of ``rank`` positive ints (an int is repeated)."""
         return check_positive_ints(self._label, argument, value, self.rank)
-
-    def _refuse_constraints(self, **constraints):
-        for argument, value in constraints.items():
-            if value is not None:
-                raise ValueError(
-                    f"{self._label}: {argument}={value!r} is not supported (minidl has no "
-                    f"constraints yet); pass {argument}=None."
-                )
 
     def _layout(self):
         return "(batch, height, width, channels)" if self.rank == 2 else "(batch, steps, channels)"
@@ -127,12 +119,14 @@ class DepthwiseConvBase(ActivationMixin, Layer):
     def _add_depthwise_kernel(self, channels):
         self.depthwise_kernel = self.add_weight(
             "depthwise_kernel", shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer)
+            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint)
 
     def _add_bias(self, units):
         if self.use_bias:
             self.bias = self.add_weight("bias", shape=(units,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def compute_output_shape(self, input_shape):
         self._check_input_shape(input_shape)
@@ -180,11 +174,11 @@ class DepthwiseConvBase(ActivationMixin, Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "bias_constraint": None,
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "depth_multiplier": self.depth_multiplier,
             "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
             "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "depthwise_constraint": None,
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
         }
 
 

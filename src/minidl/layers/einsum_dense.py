@@ -48,21 +48,14 @@ class EinsumDense(WeightRegularizersMixin, Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self._label = f'EinsumDense layer "{self.name}"'
-        for argument, value in (("kernel_constraint", kernel_constraint),
-                                ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise ValueError(
-                    f"{self._label}: {argument}={value!r} is not supported (minidl has no "
-                    f"constraints yet); pass {argument}=None."
-                )
         self.equation = equation
         self._elided, self._input_spec, self._kernel_spec, self._output_spec = self._split(equation)
         self.partial_output_shape = self._check_output_shape(output_shape)
         self.bias_axes = self._check_bias_axes(bias_axes)
         self.activation = activations.get(activation)
         self._set_kernel_and_bias(bias_axes is not None, kernel_initializer, bias_initializer,
-                                  kernel_regularizer, bias_regularizer)
-        self.kernel_constraint = self.bias_constraint = None
+                                  kernel_regularizer, bias_regularizer, kernel_constraint,
+                                  bias_constraint)
         self.full_output_shape = None
 
     # --- the arguments ----------------------------------------------------
@@ -193,10 +186,12 @@ class EinsumDense(WeightRegularizersMixin, Layer):
         kernel_shape, bias_shape, self.full_output_shape = self._shapes(input_shape)
         self.kernel = self.add_weight("kernel", shape=kernel_shape,
                                       initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         if bias_shape is not None:
             self.bias = self.add_weight("bias", shape=bias_shape, initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def compute_output_shape(self, input_shape):
         kernel_shape, _, output = self._shapes(input_shape)
@@ -228,6 +223,4 @@ class EinsumDense(WeightRegularizersMixin, Layer):
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             **self._regularizers_config(),
-            "kernel_constraint": None,
-            "bias_constraint": None,
         }

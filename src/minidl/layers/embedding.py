@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import initializers, ops, regularizers
+from minidl import constraints, initializers, ops, regularizers
 from minidl.layers.base import Layer, check_positive_int
 from minidl.tensor import Tensor
 
@@ -56,11 +56,6 @@ class Embedding(Layer):
                 "optimisation) is not supported; minidl's Embedding always sends back a dense "
                 "gradient. Pass sparse=False."
             )
-        if embeddings_constraint is not None:
-            raise ValueError(
-                f"{label}: embeddings_constraint={embeddings_constraint!r} is not supported "
-                "(minidl has no constraints yet); pass embeddings_constraint=None."
-            )
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = self._regularizer("embeddings_regularizer",
                                                         embeddings_regularizer)
@@ -68,14 +63,16 @@ class Embedding(Layer):
         self.supports_masking = self.mask_zero  # as Keras 2: only a masking Embedding makes one
         self.input_length = None if input_length is None else int(input_length)
         self.sparse = False
-        self.embeddings_constraint = None
+        self.embeddings_constraint = self._constraint("embeddings_constraint",
+                                                      embeddings_constraint)
         self.embeddings = None
 
     def build(self, input_shape):
         self._check_input_shape(input_shape)
         self.embeddings = self.add_weight(
             "embeddings", shape=(self.input_dim, self.output_dim),
-            initializer=self.embeddings_initializer, regularizer=self.embeddings_regularizer)
+            initializer=self.embeddings_initializer, regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint)
 
     def compute_output_shape(self, input_shape):
         self._check_input_shape(input_shape)
@@ -130,7 +127,7 @@ class Embedding(Layer):
             "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
             "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "embeddings_constraint": None,
+            "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
             "input_length": self.input_length,
         }

@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from minidl import initializers, ops, regularizers
+from minidl import constraints, initializers, ops, regularizers
 from minidl.layers.base import Layer
 
 
@@ -51,11 +51,6 @@ class GroupNormalization(Layer):
         if (isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real)
                 or not epsilon > 0):
             raise ValueError(f"{label}: epsilon must be a positive number, received {epsilon!r}.")
-        for argument, value in (("beta_constraint", beta_constraint),
-                                ("gamma_constraint", gamma_constraint)):
-            if value is not None:
-                raise ValueError(f"{label}: {argument}={value!r} is not supported (minidl has no "
-                                 f"constraints yet); pass {argument}=None.")
         self.groups, self.axis = int(groups), int(axis)
         self.epsilon = float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
@@ -63,6 +58,8 @@ class GroupNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = self._regularizer("beta_regularizer", beta_regularizer)
         self.gamma_regularizer = self._regularizer("gamma_regularizer", gamma_regularizer)
+        self.beta_constraint = self._constraint("beta_constraint", beta_constraint)
+        self.gamma_constraint = self._constraint("gamma_constraint", gamma_constraint)
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -92,11 +89,13 @@ class GroupNormalization(Layer):
         if self.scale:
             self.gamma = self.add_weight("gamma", shape=(channels,),
                                          initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer)
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
         if self.center:
             self.beta = self.add_weight("beta", shape=(channels,),
                                         initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer)
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -129,6 +128,6 @@ class GroupNormalization(Layer):
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": None,
-            "gamma_constraint": None,
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }

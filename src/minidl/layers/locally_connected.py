@@ -123,14 +123,10 @@ class _LocallyConnected(WeightRegularizersMixin, Layer):
         if self.padding != "valid" and self.implementation == 1:
             raise ValueError(f"{label}: padding='{self.padding}' needs implementation=2 or 3; "
                              "implementation=1 takes only padding='valid' (as in Keras).")
-        for argument, value in (("kernel_constraint", kernel_constraint),
-                                ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise ValueError(f"{label}: {argument}={value!r} is not supported (minidl has "
-                                 f"no constraints yet); pass {argument}=None.")
         self.activation = activations.get(activation)
         self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
-                                  kernel_regularizer, bias_regularizer)
+                                  kernel_regularizer, bias_regularizer, kernel_constraint,
+                                  bias_constraint)
         self._in_shape = None  # (*in_dims, C) channels_last, once built
 
     # --- shapes -------------------------------------------------------------
@@ -202,12 +198,14 @@ class _LocallyConnected(WeightRegularizersMixin, Layer):
             positions_count, patch)
         self.kernel = self.add_weight(
             "kernel", shape=self._kernel_shape(dims, channels, out_dims, inside),
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
+            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint)
         self._kernel_index = self._make_kernel_index(dims, channels, out_dims, positions, inside)
         if self.use_bias:
             self.bias = self.add_weight("bias", shape=(*out_dims, self.filters),
                                         initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def _channel_order(self, positions):
         """The coordinates of ``positions`` in the input's own axis order."""
@@ -302,8 +300,6 @@ class _LocallyConnected(WeightRegularizersMixin, Layer):
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             **self._regularizers_config(),
-            "kernel_constraint": None,
-            "bias_constraint": None,
             "implementation": self.implementation,
         }
 

@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from minidl import initializers, ops, regularizers
+from minidl import constraints, initializers, ops, regularizers
 from minidl.layers.base import Layer
 from minidl.layers.node import KerasTensor, is_symbolic
 
@@ -72,13 +72,10 @@ class MultiHeadAttention(Layer):
         if dims is not None and not (dims and all(_positive_int(d) for d in dims)):
             raise ValueError(f"{label}: output_shape must be None (the query's last size), a "
                              f"positive integer or a tuple of them, received {output_shape!r}.")
-        for argument, value in (("kernel_constraint", kernel_constraint),
-                                ("bias_constraint", bias_constraint),
-                                ("activity_regularizer", activity_regularizer)):
-            if value is not None:
-                raise ValueError(f"{label}: {argument}={value!r} is not supported (minidl "
-                                 f"applies no constraints, nor Keras's penalties on the inner "
-                                 f"projections' outputs); pass {argument}=None.")
+        if activity_regularizer is not None:
+            raise ValueError(f"{label}: activity_regularizer={activity_regularizer!r} is not "
+                             "supported (minidl applies no penalties on the inner projections' "
+                             "outputs, as Keras does); pass activity_regularizer=None.")
         self.num_heads, self.key_dim = int(num_heads), int(key_dim)
         self.value_dim = int(value_dim) if value_dim else self.key_dim
         self.dropout = float(dropout)
@@ -91,6 +88,8 @@ class MultiHeadAttention(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = self._regularizer("kernel_regularizer", kernel_regularizer)
         self.bias_regularizer = self._regularizer("bias_regularizer", bias_regularizer)
+        self.kernel_constraint = self._constraint("kernel_constraint", kernel_constraint)
+        self.bias_constraint = self._constraint("bias_constraint", bias_constraint)
         self.softmax_robust_masking = bool(softmax_robust_masking)
         self._shapes = None  # query, key and value shapes, once built
         self._returning_scores = False  # return_attention_scores of the call in progress
@@ -159,12 +158,14 @@ class MultiHeadAttention(Layer):
     def _projection(self, name, kernel_shape, bias_shape=None):
         kernel = self.add_weight(f"{name}/kernel", shape=kernel_shape,
                                  initializer=self.kernel_initializer,
-                                 regularizer=self.kernel_regularizer)
+                                 regularizer=self.kernel_regularizer,
+                                 constraint=self.kernel_constraint)
         if not self.use_bias:
             return kernel, None
         bias = self.add_weight(f"{name}/bias", shape=bias_shape or kernel_shape[1:],
                                initializer=self.bias_initializer,
-                               regularizer=self.bias_regularizer)
+                               regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint)
         return kernel, bias
 
     def compute_output_shape(self, input_shape):
@@ -276,8 +277,8 @@ class MultiHeadAttention(Layer):
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "activity_regularizer": None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "query_shape": shapes[0],
             "key_shape": shapes[1],
             "value_shape": shapes[2],

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import autograd, initializers, ops
+from minidl import autograd, constraints, initializers, ops
 from minidl.layers.base import Layer
 
 
@@ -45,7 +45,8 @@ class BatchNormalization(Layer):
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
-                 moving_mean_initializer="zeros", moving_variance_initializer="ones", **kwargs):
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         label = f'BatchNormalization layer "{self.name}"'
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
@@ -62,6 +63,8 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_constraint = self._constraint("beta_constraint", beta_constraint)
+        self.gamma_constraint = self._constraint("gamma_constraint", gamma_constraint)
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
 
     def build(self, input_shape):
@@ -80,9 +83,13 @@ class BatchNormalization(Layer):
             channels if i == axis else 1 for i in range(rank)
         )
         if self.scale:
-            self.gamma = self.add_weight("gamma", shape=(channels,), initializer=self.gamma_initializer)
+            self.gamma = self.add_weight("gamma", shape=(channels,),
+                                         initializer=self.gamma_initializer,
+                                         constraint=self.gamma_constraint)
         if self.center:
-            self.beta = self.add_weight("beta", shape=(channels,), initializer=self.beta_initializer)
+            self.beta = self.add_weight("beta", shape=(channels,),
+                                        initializer=self.beta_initializer,
+                                        constraint=self.beta_constraint)
         self.moving_mean = self.add_weight(
             "moving_mean", shape=(channels,), initializer=self.moving_mean_initializer,
             trainable=False)
@@ -158,4 +165,6 @@ class BatchNormalization(Layer):
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }

@@ -34,7 +34,7 @@ import warnings
 import numpy as np
 
 from minidl.errors import ArgumentTypeError
-from minidl import activations, initializers, ops, random, regularizers
+from minidl import activations, constraints, initializers, ops, random, regularizers
 from minidl.layers.base import Layer, check_positive_int, to_snake_case
 from minidl.layers.node import is_symbolic
 from minidl.layers.stacked_rnn_cells import flatten_states
@@ -68,6 +68,23 @@ def check_implementation(label, implementation, recurrent_dropout):
     if recurrent_dropout and implementation != 1:
         return 1
     return int(implementation)
+
+
+class RecurrentConstraints:
+    """``kernel_constraint``, ``recurrent_constraint`` and ``bias_constraint`` (see
+    ``minidl.constraints``), shared by the recurrent layers, their cells and ConvLSTM:
+    checked once, handed to ``add_weight``, and written in the config as Keras does."""
+
+    def _set_constraints(self, kernel_constraint, recurrent_constraint, bias_constraint):
+        self.kernel_constraint = self._constraint("kernel_constraint", kernel_constraint)
+        self.recurrent_constraint = self._constraint("recurrent_constraint",
+                                                     recurrent_constraint)
+        self.bias_constraint = self._constraint("bias_constraint", bias_constraint)
+
+    def _constraints_config(self):
+        return {"kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 class _SequenceLayer(Layer):
@@ -167,7 +184,7 @@ class _SequenceLayer(Layer):
         return output_mask
 
 
-class _Recurrent(_SequenceLayer):
+class _Recurrent(RecurrentConstraints, _SequenceLayer):
     """What SimpleRNN, LSTM and GRU share; subclasses set ``_gates``, ``_state_count``
     and ``_run`` (the op) and may add arguments."""
 
@@ -185,11 +202,6 @@ class _Recurrent(_SequenceLayer):
                  unroll=False, time_major=False, **kwargs):
         super().__init__(**kwargs)
         label = self._label()
-        for name, constraint in (("kernel_constraint", kernel_constraint),
-                                 ("recurrent_constraint", recurrent_constraint),
-                                 ("bias_constraint", bias_constraint)):
-            if constraint is not None:
-                raise ValueError(f"{label}: {name} is not supported yet; leave it None.")
         self.units = check_positive_int(label, "units", units)
         self.activation = self._activation("activation", activation)
         self.use_bias = bool(use_bias)
@@ -200,6 +212,7 @@ class _Recurrent(_SequenceLayer):
         self.recurrent_regularizer = self._regularizer("recurrent_regularizer",
                                                        recurrent_regularizer)
         self.bias_regularizer = self._regularizer("bias_regularizer", bias_regularizer)
+        self._set_constraints(kernel_constraint, recurrent_constraint, bias_constraint)
         self.dropout = _rate(label, "dropout", dropout)
         self.recurrent_dropout = _rate(label, "recurrent_dropout", recurrent_dropout)
         self.return_sequences = bool(return_sequences)
@@ -210,7 +223,6 @@ class _Recurrent(_SequenceLayer):
         # refuses, as Keras, an unknown number of timesteps: _check_unroll)
         self.time_major = bool(time_major)
         self.kernel = self.recurrent_kernel = self.bias = None
-        self.kernel_constraint = self.recurrent_constraint = self.bias_constraint = None
         self._input_dim = None
         self._state_values = None  # a stateful layer's states between calls (arrays)
 
@@ -248,14 +260,17 @@ class _Recurrent(_SequenceLayer):
         cell = self._cell_name()  # Keras 2 names them "lstm/lstm_cell/kernel"
         self.kernel = self.add_weight(f"{cell}/kernel", (self._input_dim, width),
                                       initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight(f"{cell}/recurrent_kernel", (self.units, width),
                                                 initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer)
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
         if self.use_bias:
             self.bias = self.add_weight(f"{cell}/bias", self._bias_shape(),
                                         initializer=self._bias_init(),
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
         if self.stateful and self._state_values is None:  # zeros, as Keras 2's build makes
             self.reset_states(batch_size=input_shape[1 if self.time_major else 0])  # (if known)
 
@@ -448,9 +463,7 @@ class _Recurrent(_SequenceLayer):
             "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": None,
-            "recurrent_constraint": None,
-            "bias_constraint": None,
+            **self._constraints_config(),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
         }

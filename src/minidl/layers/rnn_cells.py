@@ -32,11 +32,12 @@ import numpy as np
 
 from minidl import activations, initializers, ops, random, regularizers
 from minidl.layers.base import Layer, check_positive_int
-from minidl.layers.recurrent import ResetAfter, UnitForgetBias, _rate, check_implementation
+from minidl.layers.recurrent import (RecurrentConstraints, ResetAfter, UnitForgetBias, _rate,
+                                     check_implementation)
 from minidl.tensor import Tensor
 
 
-class _Cell(Layer):
+class _Cell(RecurrentConstraints, Layer):
     """What the three built-in cells share: arguments, weights, dropout, config.
     Subclasses set ``_gates`` and ``_state_count`` and write ``step``."""
 
@@ -50,11 +51,6 @@ class _Cell(Layer):
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         label = self._label()
-        for name, constraint in (("kernel_constraint", kernel_constraint),
-                                 ("recurrent_constraint", recurrent_constraint),
-                                 ("bias_constraint", bias_constraint)):
-            if constraint is not None:
-                raise ValueError(f"{label}: {name} is not supported yet; leave it None.")
         self.units = check_positive_int(label, "units", units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -65,6 +61,7 @@ class _Cell(Layer):
         self.recurrent_regularizer = self._regularizer("recurrent_regularizer",
                                                        recurrent_regularizer)
         self.bias_regularizer = self._regularizer("bias_regularizer", bias_regularizer)
+        self._set_constraints(kernel_constraint, recurrent_constraint, bias_constraint)
         self.dropout = _rate(label, "dropout", dropout)
         self.recurrent_dropout = _rate(label, "recurrent_dropout", recurrent_dropout)
         self.kernel = self.recurrent_kernel = self.bias = None
@@ -93,13 +90,16 @@ class _Cell(Layer):
         width = self._gates * self.units
         self.kernel = self.add_weight("kernel", (input_shape[-1], width),
                                       initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width),
                                                 initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer)
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
         if self.use_bias:
             self.bias = self.add_weight("bias", self._bias_shape(), initializer=self._bias_init(),
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
 
     def _bias_shape(self):
         return (self._gates * self.units,)
@@ -188,9 +188,7 @@ class _Cell(Layer):
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": None,
-            "recurrent_constraint": None,
-            "bias_constraint": None,
+            **self._constraints_config(),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
         }

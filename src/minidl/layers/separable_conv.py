@@ -20,7 +20,7 @@ SeparableConv1D --, ``pointwise_kernel`` (1, 1, C*M, F) -- (1, C*M, F) --, ``bia
 
 from __future__ import annotations
 
-from minidl import initializers, ops, regularizers
+from minidl import constraints, initializers, ops, regularizers
 from minidl.layers.base import check_positive_int
 from minidl.layers.depthwise_conv import DepthwiseConvBase
 
@@ -38,23 +38,24 @@ class SeparableConvBase(DepthwiseConvBase):
                          dilation_rate, activation, use_bias, depthwise_initializer,
                          bias_initializer, depthwise_regularizer, bias_regularizer,
                          depthwise_constraint, bias_constraint, **kwargs)
-        self._refuse_constraints(pointwise_constraint=pointwise_constraint,
-                                 kernel_constraint=kernel_constraint)
-        # Keras 2's configs carry kernel_initializer and kernel_regularizer (its Conv base
-        # class's, unused: there is no "kernel"); taken only at their defaults.
+        # Keras 2's configs carry kernel_initializer, kernel_regularizer and kernel_constraint
+        # (its Conv base class's, unused: there is no "kernel"); taken only at their defaults.
         if (initializers.serialize(initializers.get(kernel_initializer))
                 != initializers.serialize(initializers.get("glorot_uniform"))
-                or kernel_regularizer is not None):
+                or kernel_regularizer is not None or kernel_constraint is not None):
             raise ValueError(
                 f"{self._label}: a separable convolution has no single kernel; use "
                 "depthwise_initializer and pointwise_initializer (depthwise_regularizer and "
-                f"pointwise_regularizer), received kernel_initializer={kernel_initializer!r}, "
-                f"kernel_regularizer={kernel_regularizer!r}."
+                "pointwise_regularizer, depthwise_constraint and pointwise_constraint), "
+                f"received kernel_initializer={kernel_initializer!r}, "
+                f"kernel_regularizer={kernel_regularizer!r}, "
+                f"kernel_constraint={kernel_constraint!r}."
             )
         self.filters = check_positive_int(self._label, "filters", filters)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = self._regularizer("pointwise_regularizer",
                                                        pointwise_regularizer)
+        self.pointwise_constraint = self._constraint("pointwise_constraint", pointwise_constraint)
         self.pointwise_kernel = None
 
     def _out_channels(self, in_channels):
@@ -65,7 +66,8 @@ class SeparableConvBase(DepthwiseConvBase):
         self.pointwise_kernel = self.add_weight(
             "pointwise_kernel",
             shape=(*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer)
+            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint)
         self._add_bias(self.filters)
 
     def call(self, inputs):
@@ -93,7 +95,7 @@ class SeparableConvBase(DepthwiseConvBase):
             "kernel_constraint": None,
             "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
             "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-            "pointwise_constraint": None,
+            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
         })
         return {key: config[key] for key in keys if key in config}
 

@@ -21,18 +21,19 @@ too: one HDF5 file whose attribute ``model_config`` is the architecture (Keras
 2's config, translated the same way) and whose group ``model_weights/<layer>``
 lists its weights' paths, in order, in the attribute ``weight_names``.
 
-Keras 3 configs carry arguments minidl does not have (``kernel_constraint``,
-``quantization_config``, BatchNormalization's ``renorm``, ...).  Such an
-argument is dropped only when it has the value that turns its feature off
-(``_INERT``); any other value, and any Keras layer minidl lacks, is an error
-naming the layer.  The model comes back uncompiled: compile it to train it.
+Keras 3 configs carry arguments minidl does not have (``quantization_config``,
+BatchNormalization's ``renorm``, ...).  Such an argument is dropped only when it has
+the value that turns its feature off (``_INERT``); any other value, and any Keras
+layer minidl lacks, is an error naming the layer.  The model comes back uncompiled:
+compile it to train it.
 
 Masks: Keras 3 writes the mask of ``Embedding(mask_zero=True)`` or ``Masking`` in a
 functional model as operations (``NotEqual``, ``Any``) given to later layers as
 ``mask=``; minidl computes the same masks itself, so those are left out.  A model in
 which Keras and minidl would mask differently (a mask reaching a layer that Keras uses it
-in and minidl does not) is refused, as are weight constraints and ``Lambda`` layers
-(their function is Python bytecode, never run).
+in and minidl does not) is refused, as are ``Lambda`` layers (their function is Python
+bytecode, never run).  Weight constraints (``kernel_constraint``, ...) load as
+``minidl.constraints`` objects; your own need ``custom_objects``, as in Keras.
 """
 
 from __future__ import annotations
@@ -537,10 +538,6 @@ def _layer_entry(entry, label, bidirectional_part=False):
     converted = {}
     for key, value in config.items():
         value = _plain(value) if key not in _WRAPPERS.get(class_name, ()) else value
-        if key.endswith("_constraint") and value is not None:  # minidl has no constraints
-            raise NotImplementedError(
-                f'{label}: Keras layer "{name}" ({class_name}) has {key}={value!r}; minidl has '
-                "no weight constraints (only None is read).")
         if key in required:
             if value != required[key]:
                 raise NotImplementedError(

@@ -73,6 +73,7 @@ _INITIALIZERS = {"Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUni
                  "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal",
                  "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros", "Identity"}
 _REGULARIZERS = {"L1", "L2", "L1L2"}
+_CONSTRAINTS = {"MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm"}  # (Keras 3 has no RadialConstraint)
 # Keras 3's optimizer variables after iterations and learning_rate: slot lists built by
 # ``add_optimizer_variables``; a tuple of names is interleaved per weight, lists follow
 # one another.  Values: minidl's slot names, grouped the way Keras builds them.
@@ -231,6 +232,8 @@ def _value(name, key, value):
             module = "keras.initializers"
         elif key.endswith("_regularizer") and value["class_name"] in _REGULARIZERS:
             module = "keras.regularizers"
+        elif key.endswith("_constraint") and value["class_name"] in _CONSTRAINTS:
+            module = "keras.constraints"
         else:
             raise NotKerasWritable(f'layer "{name}" has {key}={value!r}, which Keras 3 '
                                    "has no built-in counterpart for.")

@@ -52,7 +52,7 @@ import warnings
 import numpy as np
 
 from minidl import _kernels
-from minidl.autograd import GradientTape, mark_changed
+from minidl.autograd import GradientTape, mark_changed, no_grad
 from minidl.errors import unknown_name_message
 from minidl.optimizers import schedules
 from minidl.optimizers.clipping import check_clip_arguments, clip_gradients
@@ -286,7 +286,8 @@ class Optimizer:
         pairs whose gradient is None (the weight did not affect the loss)
         are skipped, as Keras does after warning.  The gradients are clipped
         first (``clipnorm`` / ``global_clipnorm`` / ``clipvalue``), then the
-        weights decay (``weight_decay``), then the rule steps.
+        weights decay (``weight_decay``), then the rule steps; last, a weight with
+        a ``constraint`` (``minidl.constraints``) becomes ``constraint(weight)``.
         """
         pairs = [(g, w) for g, w in grads_and_vars if g is not None]
         for grad, weight in pairs:
@@ -309,6 +310,9 @@ class Optimizer:
                 param -= param * param.dtype.type(decay)  # Keras 2: w -= w * wd * lr
             self._update(param, grad, self._slots_for(weight), rate)
             mark_changed(weight)  # a graph recorded before this step must not reuse it
+        for _, weight in pairs:  # Keras 2: constraints after the whole update
+            if getattr(weight, "constraint", None) is not None:
+                _apply_constraint(self.name, weight)
         self._iterations += 1
 
     def minimize(self, loss, var_list, tape=None):
@@ -591,6 +595,20 @@ def deserialize(config, custom_objects=None):
     if cls is None:
         raise ValueError(unknown_name_message("optimizer class", config["class_name"], classes))
     return cls.from_config(config["config"], custom_objects)
+
+
+def _apply_constraint(owner, weight):
+    """``weight.assign(weight.constraint(weight))``, outside any graph; a constraint
+    returning another shape is refused before anything is written."""
+    with no_grad():
+        projected = weight.constraint(weight)
+    if np.shape(projected) != weight.shape:
+        raise ValueError(
+            f"{owner}: the constraint {weight.constraint!r} of {weight.name or 'a weight'} "
+            f"returned shape {np.shape(projected)}; a constraint must keep the weight's shape "
+            f"{weight.shape}."
+        )
+    weight.assign(projected)
 
 
 def _as_rate(owner, value):
