@@ -118,6 +118,20 @@ def test_a_model_with_nested_outputs_is_refused_with_the_flat_form():
         keras.Model(inputs, results)
 
 
+def test_bidirectional_of_stacked_cells_nests_both_directions_states():
+    """tf_keras: [output, [h1, c1], h2 (forward), [h1, c1], h2 (backward)]."""
+    layer = layers.Bidirectional(layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)],
+                                            return_sequences=True, return_state=True))
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 4, 3)).astype("float32")
+    output, (h1, c1), h2, (h1_back, c1_back), h2_back = layer(x)
+    assert output.shape == (2, 4, 4)
+    assert [s.shape for s in (h1, c1, h2, h1_back, c1_back, h2_back)] == [
+        (2, 3), (2, 3), (2, 2), (2, 3), (2, 3), (2, 2)]
+    assert layer.compute_output_shape((None, 4, 3)) == [
+        (None, 4, 4), [(None, 3), (None, 3)], (None, 2), [(None, 3), (None, 3)], (None, 2)]
+    close(h2, output[:, -1, :2])  # the forward output's last step is its last cell's h
+
+
 def test_stateful_stacked_cells_states_and_reset_states_as_keras():
     unbuilt = layers.RNN([layers.LSTMCell(2), layers.GRUCell(2)], stateful=True)
     assert unbuilt.states == ([None, None], None)  # tf_keras before a build: nested Nones
@@ -381,3 +395,157 @@ def test_time_series_lstm_models_shapes_and_counts():
     assert multi_lstm_model(x).shape == (2, OUT_STEPS, num_features)
     assert [layer.count_params() for layer in multi_lstm_model.layers] == [128, 45, 0]
     assert not multi_lstm_model(x).numpy().any()  # zeros kernel, zeros bias
+
+
+# --- "Time series forecasting": windows from a tf.data-like pipeline, baseline, residual ---
+SERIES = np.random.default_rng(0).uniform(-1, 1, (120, 3)).astype("float32")  # (no pandas)
+column_indices = {"a": 0, "b": 1, "T": 2}
+train_df, val_df = SERIES[:80], SERIES[80:]
+
+
+class WindowGenerator():
+    def __init__(self, input_width, label_width, shift, label_columns=None):
+        # Work out the label column indices.
+        self.label_columns = label_columns
+        if label_columns is not None:
+            self.label_columns_indices = {name: i for i, name in enumerate(label_columns)}
+        self.column_indices = column_indices
+
+        # Work out the window parameters.
+        self.input_width = input_width
+        self.label_width = label_width
+        self.shift = shift
+
+        self.total_window_size = input_width + shift
+
+        self.input_slice = slice(0, input_width)
+        self.input_indices = np.arange(self.total_window_size)[self.input_slice]
+
+        self.label_start = self.total_window_size - self.label_width
+        self.labels_slice = slice(self.label_start, None)
+        self.label_indices = np.arange(self.total_window_size)[self.labels_slice]
+
+    def split_window(self, features):
+        inputs = features[:, self.input_slice, :]
+        labels = features[:, self.labels_slice, :]
+        if self.label_columns is not None:
+            labels = np.stack(
+                [labels[:, :, self.column_indices[name]] for name in self.label_columns],
+                axis=-1)
+        # (inputs.set_shape / labels.set_shape: TensorFlow's static shapes, not needed here)
+        return inputs, labels
+
+    def make_dataset(self, data):
+        data = np.array(data, dtype=np.float32)
+        ds = keras.utils.timeseries_dataset_from_array(
+            data=data,
+            targets=None,
+            sequence_length=self.total_window_size,
+            sequence_stride=1,
+            shuffle=False,  # (the tutorial shuffles; in order here, to compare numbers)
+            batch_size=32,)
+        ds = ds.map(self.split_window)
+        return ds
+
+    @property
+    def train(self):
+        return self.make_dataset(train_df)
+
+    @property
+    def val(self):
+        return self.make_dataset(val_df)
+
+
+class Baseline(keras.Model):
+    def __init__(self, label_index=None):
+        super().__init__()
+        self.label_index = label_index
+
+    def call(self, inputs):
+        if self.label_index is None:
+            return inputs
+        result = inputs[:, :, self.label_index]
+        return result[:, :, None]  # (tf.newaxis)
+
+
+class ResidualWrapper(keras.Model):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def call(self, inputs, *args, **kwargs):
+        delta = self.model(inputs, *args, **kwargs)
+
+        # The prediction for each time step is the input
+        # from the previous time step plus the delta
+        # calculated by the model.
+        return inputs + delta
+
+
+def compile_and_fit(model, window, patience=2):
+    early_stopping = keras.callbacks.EarlyStopping(monitor='val_loss',
+                                                   patience=patience,
+                                                   mode='min')
+
+    model.compile(loss=keras.losses.MeanSquaredError(),
+                  optimizer=keras.optimizers.Adam(),
+                  metrics=[keras.metrics.MeanAbsoluteError()])
+
+    history = model.fit(window.train, epochs=2,
+                        validation_data=window.val,
+                        callbacks=[early_stopping], verbose=0)
+    return history
+
+
+def assert_history(history, expected):
+    assert sorted(history.history) == sorted(expected)
+    for key, values in expected.items():
+        np.testing.assert_allclose(history.history[key], values, atol=2e-6)
+
+
+def test_time_series_windows_and_baseline_as_keras():
+    single_step_window = WindowGenerator(input_width=1, label_width=1, shift=1,
+                                         label_columns=['T'])
+    for example_inputs, example_labels in single_step_window.train.take(1):
+        assert example_inputs.shape == (32, 1, 3) and example_labels.shape == (32, 1, 1)
+    baseline = Baseline(label_index=column_indices['T'])
+    baseline.compile(loss=keras.losses.MeanSquaredError(),
+                     metrics=[keras.metrics.MeanAbsoluteError()])
+    performance = baseline.evaluate(single_step_window.val, return_dict=True, verbose=0)
+    assert performance == pytest.approx({"loss": 0.6876635551452637,
+                                         "mean_absolute_error": 0.6825308799743652}, abs=2e-6)
+
+
+def test_time_series_lstm_on_a_wide_window_as_keras():
+    wide_window = WindowGenerator(input_width=6, label_width=6, shift=1, label_columns=['T'])
+    lstm_model = keras.models.Sequential([
+        keras.layers.LSTM(4, return_sequences=True),
+        keras.layers.Dense(units=1)
+    ])
+    lstm_model(np.zeros((1, 6, 3), "float32"))
+    set_weights(lstm_model)
+    assert_history(compile_and_fit(lstm_model, wide_window), {
+        "loss": [0.5589338541030884, 0.5546674728393555],
+        "mean_absolute_error": [0.6098650097846985, 0.6083650588989258],
+        "val_loss": [0.5236996412277222, 0.5197718739509583],
+        "val_mean_absolute_error": [0.5986700654029846, 0.5971232056617737]})
+
+
+def test_time_series_residual_lstm_as_keras():
+    residual_lstm = ResidualWrapper(
+        keras.Sequential([
+            keras.layers.LSTM(4, return_sequences=True),
+            keras.layers.Dense(
+                num_features,
+                # The predicted deltas should start small.
+                # Therefore, initialize the output layer with zeros.
+                kernel_initializer=keras.initializers.zeros())
+        ]))
+    all_window = WindowGenerator(input_width=6, label_width=6, shift=1)
+    residual_lstm(np.zeros((1, 6, 3), "float32"))
+    set_weights(residual_lstm)
+    assert_history(compile_and_fit(residual_lstm, all_window), {
+        "loss": [0.8396199345588684, 0.8368909955024719],
+        "mean_absolute_error": [0.7556639909744263, 0.7543641924858093],
+        "val_loss": [0.6471962928771973, 0.6446404457092285],
+        "val_mean_absolute_error": [0.6426004767417908, 0.6410616040229797]})
