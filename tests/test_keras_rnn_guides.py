@@ -268,6 +268,53 @@ def test_text_generation_one_step_model_and_training():
     assert np.concatenate(result, axis=1).tolist() == [[3] * 4] * 3  # tf_keras's ids
 
 
+class CustomTraining(MyModel):
+    def train_step(self, inputs):
+        inputs, labels = inputs
+        with minidl.GradientTape() as tape:
+            predictions = self(inputs, training=True)
+            loss = self.loss(labels, predictions)
+        grads = tape.gradient(loss, model.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, model.trainable_variables))
+
+        return {'loss': loss}
+
+
+def test_text_generation_custom_training_as_keras(capsys):
+    """The tutorial's "Customized Training" (its train_step reads the global ``model``)."""
+    global model
+    model = CustomTraining(vocab_size=12, embedding_dim=4, rnn_units=5)
+    rng = np.random.default_rng(0)
+    inputs, targets = rng.integers(0, 12, (6, 7)), rng.integers(0, 12, (6, 7))
+    model(inputs)
+    set_weights(model)
+    model.compile(optimizer=keras.optimizers.Adam(),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(inputs, targets, epochs=1, batch_size=3, shuffle=False, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], [2.513214588165283], atol=2e-6)
+
+    mean = keras.metrics.Mean()
+    for epoch in range(2):
+        mean.reset_states()
+        for batch_n in range(2):
+            batch = slice(3 * batch_n, 3 * batch_n + 3)
+            logs = model.train_step([inputs[batch], targets[batch]])
+            mean.update_state(logs['loss'])
+        print(f'Epoch {epoch+1} Loss: {mean.result().numpy():.6f}')
+    assert capsys.readouterr().out == "Epoch 1 Loss: 2.576624\nEpoch 2 Loss: 2.572979\n"
+
+
+def test_compile_keeps_the_loss_as_given_as_keras():
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile("sgd")
+    assert model.loss == {}
+    model.compile("sgd", "mse")
+    assert model.loss == "mse"
+    loss = keras.losses.MeanSquaredError()
+    model.compile("sgd", loss=loss)
+    assert model.loss is loss
+
+
 def test_model_init_refuses_other_positional_arguments():
     class Odd(keras.Model):
         def __init__(self):
