@@ -156,6 +156,43 @@ def test_stateful_stacked_cells_states_and_reset_states_as_keras():
 
 
 # --- TF tutorial "Text generation with an RNN" ------------------------------------------
+def test_text_generation_vectorize_and_batch_the_text_as_keras():
+    """The tutorial's text processing, tf.strings.unicode_split written as list(text) (and
+    texts of one length: minidl has no ragged tensors); TF's strings are bytes, minidl's str."""
+    text = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n"
+    vocab = sorted(set(text))
+    assert len(vocab) == 30
+    example_texts = ['abcdefg', 'xyzxyzx']
+    chars = np.array([list(t) for t in example_texts])
+    ids_from_chars = keras.layers.StringLookup(vocabulary=list(vocab), mask_token=None)
+    ids = ids_from_chars(chars)
+    assert np.asarray(ids).tolist() == [[11, 0, 12, 13, 14, 15, 0], [0, 29, 30, 0, 29, 30, 0]]
+    chars_from_ids = keras.layers.StringLookup(vocabulary=ids_from_chars.get_vocabulary(),
+                                               invert=True, mask_token=None)
+    assert len(ids_from_chars.get_vocabulary()) == 31
+    assert np.asarray(chars_from_ids(ids)).tolist() == [
+        ['a', '[UNK]', 'c', 'd', 'e', 'f', '[UNK]'], ['[UNK]', 'y', 'z', '[UNK]', 'y', 'z',
+                                                      '[UNK]']]
+
+    all_ids = ids_from_chars(np.array(list(text)))
+    ids_dataset = minidl.data.Dataset.from_tensor_slices(all_ids)
+    seq_length = 10
+    sequences = ids_dataset.batch(seq_length+1, drop_remainder=True)
+
+    def split_input_target(sequence):
+        input_text = sequence[:-1]
+        target_text = sequence[1:]
+        return input_text, target_text
+
+    dataset = sequences.map(split_input_target)
+    for input_example, target_example in dataset.take(1):
+        assert np.asarray(input_example).tolist() == [9, 17, 24, 25, 26, 2, 8, 17, 26, 17]
+        assert np.asarray(target_example).tolist() == [17, 24, 25, 26, 2, 8, 17, 26, 17, 30]
+    dataset = dataset.batch(2, drop_remainder=True)
+    batches = list(dataset)
+    assert len(batches) == 3 and all(np.shape(x) == np.shape(y) == (2, 10) for x, y in batches)
+
+
 class MyModel(keras.Model):
     def __init__(self, vocab_size, embedding_dim, rnn_units):
         super().__init__(self)  # (as the tutorial writes it: Keras 2 ignores the self)
