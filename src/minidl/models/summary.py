@@ -84,10 +84,8 @@ def _output_shape(model, layer):
     graph = getattr(model, "_graph", None)  # a Sequential's symbolic tensors: input, outputs
     if graph is not None and len(graph) == len(model.layers) + 1:
         return graph[1 + model.layers.index(layer)].shape  # (with a batch size it fixed)
-    from minidl.models.sequential import Sequential
-
-    if not isinstance(model, Sequential):  # a subclassed model: its layers run in Python
-        return "multiple"  # code, so Keras 2 shows no shape (a layer may run twice, or be a cell)
+    if not model._is_graph_model():  # a subclassed model: its layers run in Python code,
+        return "multiple"  # so Keras 2 shows no shape (a layer may run twice, or be a cell)
     try:
         return layer.output_shape
     except (AttributeError, ValueError):
