@@ -16,6 +16,7 @@ import pytest
 
 import minidl
 from minidl import layers, ops
+from minidl.layers.stacked_rnn_cells import flatten_states
 from minidl.models import load_model
 from minidl.regularizers import L2
 from minidl.tensor import Tensor
@@ -102,8 +103,10 @@ def built(case, dtype=np.float32):
 
 
 def flat(results):
-    results = results if isinstance(results, (list, tuple)) else [results]
-    return [np.asarray(getattr(r, "data", r)) for r in results]
+    """Outputs (a stack of cells nests its states, as Keras) as a flat list of arrays."""
+    if isinstance(results, (list, tuple)):
+        return [array for r in results for array in flat(r)]
+    return [np.asarray(getattr(results, "data", results))]
 
 
 # --- Bidirectional around any RNN layer ------------------------------------------------
@@ -134,7 +137,7 @@ def test_bidirectional_of_rnn_layers_matches_keras(case):
 def test_bidirectional_of_stacked_cells_gradients_match_keras():
     layer = built("stacked")
     x = Tensor(values(0, [(2, 4, 3)])[0], requires_grad=True)
-    results = layer(x, mask=MASK)
+    results = flatten_states(layer(x, mask=MASK))  # (states nested per cell, as Keras)
     grads = values(3, [r.shape for r in results])
     sum((r * Tensor(g)).sum() for r, g in zip(results, grads)).backward()
     for got, wanted in zip([x.grad, *[w.grad for w in layer.weights]], KERAS["gradients"]):
@@ -155,8 +158,7 @@ def test_bidirectional_gradcheck_float64(expression):
     layer.set_weights(values(1, [w.shape for w in layer.get_weights()], np.float64))
 
     def fn(x):
-        results = layer(x, mask=MASK)
-        results = results if isinstance(results, list) else [results]
+        results = flatten_states(layer(x, mask=MASK))
         return ops.concatenate([ops.reshape(r, (-1,)) for r in results], axis=0)
 
     assert gradcheck(fn, [values(0, [(2, 4, 3)], np.float64)[0]])
@@ -171,7 +173,7 @@ def test_bidirectional_of_rnn_layers_config_save_and_load(case, tmp_path):
     assert again.get_config() == config
     x = values(0, [(2, 4, 3)])[0]
     inputs = minidl.Input((4, 3))
-    model = minidl.Model(inputs, layer(layers.Masking(0.5)(inputs)))
+    model = minidl.Model(inputs, flatten_states(layer(layers.Masking(0.5)(inputs))))
     expected = model.predict(x, verbose=0)
     model.save(tmp_path / "model.mdl")
     loaded = load_model(tmp_path / "model.mdl", custom_objects=CUSTOM)

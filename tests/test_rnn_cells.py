@@ -15,6 +15,7 @@ import pytest
 import minidl
 from minidl import layers, ops
 from minidl.layers.rnn_wrapper import _fused_op
+from minidl.layers.stacked_rnn_cells import flatten_states
 from minidl.models import load_model
 from minidl.tensor import Tensor
 from minidl.testing import gradcheck
@@ -204,10 +205,12 @@ def test_stacked_cells_match_keras():
     layer = stacked_layer()
     assert isinstance(layer.cell, layers.StackedRNNCells)
     assert layer.cell.state_size == ([3, 3], 2) and layer.cell.output_size == 2
-    assert_all_close(layer(inputs(), mask=MASK), KERAS["stacked"]["masked"])
+    output, (h, c), h2 = layer(inputs(), mask=MASK)  # nested per cell, as Keras
+    assert_all_close([output, h, c, h2], KERAS["stacked"]["masked"])
     x = Tensor(inputs(), requires_grad=True)
     states = [Tensor(s, requires_grad=True) for s in values(2, [(2, 3), (2, 3), (2, 2)])]
-    results = layer(x, mask=MASK, initial_state=[[states[0], states[1]], states[2]])
+    results = flatten_states(layer(x, mask=MASK, initial_state=[[states[0], states[1]],
+                                                                 states[2]]))
     grads = values(3, [r.shape for r in results])
     sum((r * Tensor(g)).sum() for r, g in zip(results, grads)).backward()
     sources = [x, *layer.trainable_weights, *states]
@@ -218,10 +221,10 @@ def test_stacked_cells_take_nested_initial_states_from_other_layers():
     x = minidl.Input(shape=(None, 3))
     h, c, h2 = (minidl.Input(shape=(size,)) for size in (3, 3, 2))
     layer = stacked_layer()
-    outputs = layer(x, initial_state=[[h, c], h2])
-    model = minidl.Model([x, h, c, h2], outputs)
+    output, (h_out, c_out), h2_out = layer(x, initial_state=[[h, c], h2])
+    model = minidl.Model([x, h, c, h2], [output, h_out, c_out, h2_out])
     states = values(2, [(2, 3), (2, 3), (2, 2)])
-    expected = layer(inputs(), initial_state=states)
+    expected = flatten_states(layer(inputs(), initial_state=states))
     for got, wanted in zip(model.predict([inputs(), *states], verbose=0), expected):
         np.testing.assert_allclose(got, wanted.data, atol=1e-6)
 
@@ -378,8 +381,8 @@ def test_summary_rows(capsys):
 
 def test_return_state_shapes_symbolic_and_eager():
     inputs = minidl.Input(shape=(None, 3))
-    output, h, c, h2 = layers.RNN([layers.LSTMCell(4), layers.GRUCell(2)],
-                                  return_state=True)(inputs)
+    output, (h, c), h2 = layers.RNN([layers.LSTMCell(4), layers.GRUCell(2)],
+                                    return_state=True)(inputs)
     assert [t.shape for t in (output, h, c, h2)] == [(None, 2), (None, 4), (None, 4), (None, 2)]
     model = minidl.Model(inputs, [output, h, c, h2])
     results = model.predict(values(0, [(5, 6, 3)])[0], verbose=0)

@@ -56,6 +56,7 @@ from minidl.layers.node import (
     _Probe,
     is_symbolic,
     node_tensors,
+    pack_outputs,
     shapes_of,
 )
 from minidl.layers.input_spec import assert_input_compatibility
@@ -474,7 +475,7 @@ class Layer:
             self.maybe_build(shape)
             output_shape = self._symbolic_output_shape(shape)
         multi_output = isinstance(output_shape, list)
-        output_shapes = output_shape if multi_output else [output_shape]
+        output_shapes = _flat_shapes(output_shape) if multi_output else [output_shape]
         call_kwargs = dict(kwargs or {})
         if training is not None:
             call_kwargs["training"] = bool(training)
@@ -487,8 +488,11 @@ class Layer:
             KerasTensor(_with_batch(s, batch), self, node_index, i)
             for i, s in enumerate(output_shapes)
         ]
-        self._attach_symbolic_masks(tensors, list_input, call_kwargs, node.outputs)
-        return node.outputs if multi_output else node.outputs[0]
+        node.returned = pack_outputs(output_shape, node.outputs) if multi_output \
+            else node.outputs[0]
+        self._attach_symbolic_masks(tensors, list_input, call_kwargs,
+                                    node.returned if multi_output else node.outputs)
+        return node.returned
 
     def _attach_symbolic_masks(self, tensors, list_input, kwargs, outputs):
         """Give ``outputs`` the ``_keras_mask`` Keras 2 shows on them: the masks the same
@@ -521,10 +525,7 @@ class Layer:
                 found = self.compute_mask(zeros if list_input else zeros[0], masks)
         except Exception:
             return
-        found = found if isinstance(found, (list, tuple)) else [found] * len(outputs)
-        for output, mask in zip(outputs, found):
-            if mask is not None and np.ndim(mask) > 0:
-                output._keras_mask = SymbolicMask(output, output.shape[:np.ndim(mask)])
+        _attach_symbolic_mask(outputs, found)
 
     def _refuse_integer_inputs(self, tensors):
         for tensor in tensors:
@@ -906,6 +907,17 @@ def _attach_mask(outputs, mask, layer):
             _attach_mask(output, one, layer)
 
 
+def _attach_symbolic_mask(outputs, mask):
+    """Give the placeholder(s) ``outputs`` (a list, maybe nested) the symbolic form of
+    ``mask`` (one mask, or one per output, nested alike)."""
+    if isinstance(outputs, list):
+        masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)
+        for output, one in zip(outputs, masks):
+            _attach_symbolic_mask(output, one)
+    elif mask is not None and np.ndim(mask) > 0:
+        outputs._keras_mask = SymbolicMask(outputs, outputs.shape[:np.ndim(mask)])
+
+
 def _gather(layers, attribute):
     return [w for layer in layers for w in getattr(layer, attribute)]
 
@@ -1014,6 +1026,13 @@ def _static_batch(shapes):
     when one of them leaves it unknown or they disagree."""
     sizes = {tuple(s)[0] if len(tuple(s)) else None for s in shapes}
     return sizes.pop() if len(sizes) == 1 else None
+
+
+def _flat_shapes(shapes):
+    """Output shapes (tuples) in lists, maybe nested, as one flat list."""
+    if isinstance(shapes, list):
+        return [shape for part in shapes for shape in _flat_shapes(part)]
+    return [shapes]
 
 
 def _with_batch(shape, batch):

@@ -210,7 +210,8 @@ class Node:
         self.list_input = list_input
         self.call_args = tuple(call_args)
         self.call_kwargs = dict(call_kwargs or {})
-        self.outputs = []
+        self.outputs = []  # flat, one placeholder per output tensor
+        self.returned = None  # what the call returned: one of outputs, or a (nested) list
         self.captured = []  # KerasTensors the layer's call reads from the enclosing graph
 
     def __repr__(self):
@@ -238,13 +239,34 @@ def node_tensors(layer, node_index, what):
     if what == "input":
         tensors = node.inputs or node.outputs
         return list(tensors) if node.list_input else tensors[0]
-    return list(node.outputs) if len(node.outputs) > 1 else node.outputs[0]
+    returned = node.returned if node.returned is not None else node.outputs
+    if isinstance(returned, list):
+        return list(returned) if len(node.outputs) > 1 else node.outputs[0]
+    return returned
+
+
+def flat_outputs(outputs):
+    """A layer's outputs as one flat list: one tensor, a list, or lists in lists (an
+    RNN over stacked cells with ``return_state`` gives ``[output, [h1, c1], h2]``)."""
+    if isinstance(outputs, (list, tuple)):
+        return [t for part in outputs for t in flat_outputs(part)]
+    return [outputs]
+
+
+def pack_outputs(template, flat):
+    """``flat`` nested as ``template`` (lists of tuples, the output shapes) says."""
+    it = iter(flat)
+
+    def pack(part):
+        return [pack(p) for p in part] if isinstance(part, list) else next(it)
+
+    return pack(template)
 
 
 def shapes_of(tensors):
-    """The shape of a placeholder, or the list of shapes of a list of them."""
+    """The shape of a placeholder, or the list of shapes of a (nested) list of them."""
     if isinstance(tensors, list):
-        return [t.shape for t in tensors]
+        return [shapes_of(t) for t in tensors]
     return tensors.shape
 
 

@@ -180,8 +180,12 @@ class _SequenceLayer(Layer):
             mask = mask[0]
         output_mask = mask if self.return_sequences else None
         if self.return_state:
-            return [output_mask] + [None] * self._state_count
+            return [output_mask, *self._nest_states([None] * self._state_count)]
         return output_mask
+
+    def _nest_states(self, flat):
+        """The final states as ``return_state`` gives them after the output: flat here."""
+        return list(flat)
 
 
 class _Recurrent(RecurrentConstraints, _SequenceLayer):

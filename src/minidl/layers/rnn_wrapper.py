@@ -7,8 +7,9 @@ For inputs (batch, timesteps, features) and a cell with states s (zeros, or
         y_t, s = cell(x_t, s)
     output = y_{T-1}                (every y_t with return_sequences: (batch, T, out))
 
-and with ``return_state`` the final states follow the output, one tensor
-per state, flat (``[output, h, c]`` for an LSTMCell).  The cell may be your
+and with ``return_state`` the final states follow the output, nested as the
+cell's ``state_size``: ``[output, h, c]`` for an LSTMCell, ``[output, [h1, c1],
+h2]`` for a stack of an LSTMCell and a GRUCell (as Keras).  The cell may be your
 own layer with ``state_size`` and ``call(inputs, states)``, or a list of
 cells (``StackedRNNCells``); each step is a call on minidl Tensors, so
 autograd records it and gradients flow back through time.
@@ -131,7 +132,13 @@ class RNN(_SequenceLayer):
                 "timestep) are not supported: concatenate them along the features axis.")
 
     def compute_output_shape(self, input_shape):
-        return self._output_shapes(input_shape, output_size(self.cell), self._state_sizes)
+        shapes = self._output_shapes(input_shape, output_size(self.cell), self._state_sizes)
+        return [shapes[0], *self._nest_states(shapes[1:])] if self.return_state else shapes
+
+    def _nest_states(self, flat):
+        """The states as ``return_state`` gives them: nested as the cell's ``state_size``
+        (``[[h1, c1], h2]`` for a stack of an LSTMCell and a GRUCell), as Keras."""
+        return pack_states(self.cell.state_size, flat)
 
     # --- calling -------------------------------------------------------------------
     def call(self, inputs, mask=None, training=None, initial_state=None):
@@ -150,7 +157,7 @@ class RNN(_SequenceLayer):
             output = finals[0]  # the last h, without the sequence
         else:
             output = sequence[:, -1]
-        return [output, *finals] if self.return_state else output
+        return [output, *self._nest_states(finals)] if self.return_state else output
 
     def _run_fused(self, cls, inputs, states, mask, training):
         """A built-in cell over the sequence in one op, as the SimpleRNN/LSTM/GRU layers."""
@@ -205,10 +212,12 @@ class RNN(_SequenceLayer):
         return (ops.stack(outputs, axis=1), *states)
 
     def get_initial_state(self, inputs):
-        """The states a sequence of ``inputs`` starts from, flat: the cell's
-        ``get_initial_state`` if it has one (Keras's rule), else zeros (batch, size)."""
+        """The states a sequence of ``inputs`` starts from, a list nested as the cell's
+        ``state_size`` (``[h, c]`` for an LSTMCell, ``[[h1, c1], h2]`` for a stack of an
+        LSTMCell and a GRUCell): the cell's ``get_initial_state`` if it has one (Keras's
+        rule), else zeros (batch, size)."""
         inputs = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
-        return self._starting_states(inputs.shape[1 if self.time_major else 0])
+        return self._nest_states(self._starting_states(inputs.shape[1 if self.time_major else 0]))
 
     def _starting_states(self, n):
         make = getattr(self.cell, "get_initial_state", None)
@@ -300,10 +309,11 @@ class RNN(_SequenceLayer):
     @property
     def states(self):
         """A stateful layer's current states (arrays, or Nones before the batch size is
-        known), nested as the cell's ``state_size`` (``[[h1, c1], h2]`` for a stack of an
+        known), nested as the cell's ``state_size`` (``([h1, c1], h2)`` for a stack of an
         LSTMCell and a GRUCell), as Keras."""
         values = self._state_values or [None] * self._state_count
-        return list(pack_states(self.cell.state_size, list(values)))
+        states = self._nest_states(list(values))
+        return tuple(states) if isinstance(self.cell.state_size, tuple) else states
 
     # --- config ----------------------------------------------------------------------
     def get_config(self):

@@ -27,7 +27,7 @@ import inspect
 from minidl.layers import check_config_complete
 from minidl.layers.base import Layer
 from minidl.layers.input import InputLayer
-from minidl.layers.node import KerasTensor
+from minidl.layers.node import KerasTensor, flat_outputs
 from minidl.models.functional import Functional
 from minidl.models.model import Model
 from minidl.models.sequential import Sequential
@@ -144,7 +144,7 @@ def _clone_functional(model, input_tensors, layer_fn):
         args = [tensors[id(t)] for t in node.inputs]
         out = clones[id(layer)](args if node.list_input else args[0], *node.call_args,
                                 **node.call_kwargs)
-        for old, new in zip(node.outputs, out if isinstance(out, (list, tuple)) else [out]):
+        for old, new in zip(node.outputs, flat_outputs(out)):
             tensors[id(old)] = new
     outputs = [tensors[id(t)] for t in model.outputs]
     cls = type(model) if _functional_constructor(type(model)) else Functional

@@ -15,7 +15,7 @@ called twice has two nodes but one set of weights: the weights are shared.
 from __future__ import annotations
 
 from minidl.layers.input import InputLayer
-from minidl.layers.node import KerasTensor, SymbolicMask
+from minidl.layers.node import KerasTensor, SymbolicMask, flat_outputs
 from minidl.layers.node import scope as node_scope
 from minidl.models.model import Model, check_input_shape
 from minidl.utils.traceback_utils import filter_traceback
@@ -116,7 +116,7 @@ class Functional(Model):
             if "training" not in kwargs:
                 kwargs = {**kwargs, "training": training}
             out = node.layer(args if node.list_input else args[0], *node.call_args, **kwargs)
-            for tensor, value in zip(node.outputs, out if isinstance(out, (list, tuple)) else [out]):
+            for tensor, value in zip(node.outputs, flat_outputs(out)):
                 values[id(tensor)] = value
         outputs = [values[id(t)] for t in self.outputs]
         return outputs if len(outputs) > 1 else outputs[0]
@@ -213,7 +213,7 @@ class Functional(Model):
                         )
                     out = layers[name](args if spec["list_input"] else args[0], **kwargs)
                     index = sum(1 for key in produced if key[0] == name)
-                    produced[(name, index)] = out if isinstance(out, list) else [out]
+                    produced[(name, index)] = flat_outputs(out)
                     progress = True
             if not progress:
                 raise ValueError(
@@ -231,12 +231,25 @@ class Functional(Model):
 
 def _as_list(tensors, what):
     items = list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
+    if any(isinstance(t, (list, tuple)) for t in items):
+        raise TypeError(
+            f"Model({what}=...) takes one placeholder or a flat list of them; minidl does not "
+            f"nest them as Keras 2 may (received {_nesting(tensors)}, e.g. an RNN over stacked "
+            "cells with return_state gives [output, [h1, c1], h2]). Pass them flat: "
+            f"{what}=[output, h1, c1, h2].")
     if not items or not all(isinstance(t, KerasTensor) for t in items):
         raise TypeError(
             f"Model({what}=...) takes the placeholders made by Input() and by calling layers "
             f"on them, received {tensors!r}."
         )
     return items
+
+
+def _nesting(tensors):
+    """The shape of a nest of placeholders, for messages: ``[t, [t, t], t]``."""
+    if isinstance(tensors, (list, tuple)):
+        return "[" + ", ".join(_nesting(t) for t in tensors) + "]"
+    return "t"
 
 
 def _config_kwargs(node, layer):

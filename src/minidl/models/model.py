@@ -69,11 +69,14 @@ class Model(Layer, Trainer):
             object.__setattr__(self, "__class__", functional_class(type(self)))
             Functional.__init__(self, *args, name=name, trainable=trainable, **kwargs)
             return
+        if args == (self,):  # super().__init__(self), as TF's text generation tutorial
+            args = ()  # writes it: Keras 2 ignores positional arguments there
         if args:
+            received = ", ".join("self" if a is self else repr(a) for a in args)
             raise TypeError(
                 f"{type(self).__name__}() takes keyword arguments (name=..., trainable=...), "
-                f"received positional {args!r}; Model(inputs, outputs) needs tensors from Input()."
-            )
+                f"received positional ({received}); Model(inputs, outputs) needs tensors from "
+                "Input().")
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._shapes = None  # (input_shapes, output_shapes) once the model has run
 

@@ -21,6 +21,7 @@ printed plainly, the totals with thousands separators.
 from __future__ import annotations
 
 from minidl.layers.input import InputLayer
+from minidl.layers.node import shapes_of
 
 _BREAKS = ("),", "},", "],", "',")  # where a long cell may wrap onto the next line
 
@@ -78,18 +79,24 @@ def _output_shape(model, layer):
         return [layer._batch_input_shape]
     nodes = getattr(model, "_model_nodes", None)
     if nodes is not None:
-        shapes = {tuple(t.shape for t in node.outputs) for node in nodes(layer)}
-        if len(shapes) == 1:
-            (outputs,) = shapes
-            return outputs[0] if len(outputs) == 1 else list(outputs)
-        return "multiple"
+        shapes = {repr(shape): shape for shape in map(_node_shapes, nodes(layer))}
+        return next(iter(shapes.values())) if len(shapes) == 1 else "multiple"
     graph = getattr(model, "_graph", None)  # a Sequential's symbolic tensors: input, outputs
     if graph is not None and len(graph) == len(model.layers) + 1:
         return graph[1 + model.layers.index(layer)].shape  # (with a batch size it fixed)
+    if not model._is_graph_model():  # a subclassed model: its layers run in Python code,
+        return "multiple"  # so Keras 2 shows no shape (a layer may run twice, or be a cell)
     try:
         return layer.output_shape
     except (AttributeError, ValueError):
         return "multiple"
+
+
+def _node_shapes(node):
+    """The shapes of one call's outputs, nested as the call returned them."""
+    if len(node.outputs) == 1:
+        return node.outputs[0].shape
+    return shapes_of(node.returned if node.returned is not None else node.outputs)
 
 
 def _params(layer):

@@ -326,6 +326,8 @@ class Trainer:
         metric_lists = _metric_lists(metrics, names, "metrics")
         weighted_lists = _metric_lists(weighted_metrics, names, "weighted_metrics")
         self.optimizer = optimizer
+        # the loss as given, as Keras 2 keeps it (a train_step of your own may call it)
+        self.loss = {} if loss is None else loss
         self.compiled_loss = LossesContainer(loss_objects, weights, names)
         self.compiled_metrics = MetricsContainer(metric_lists, names, loss_objects, weighted_lists)
         self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
