@@ -78,7 +78,7 @@ class _HashingLayer(Layer):
         return self._int_dtype.name if self.output_mode == "int" else super().dtype
 
     def _to_tensors(self, inputs):
-        return _values(inputs)
+        return _values(inputs, self._label)
 
     def _output(self, bins):
         """The int bins, or their vectors in the hot modes."""
@@ -116,7 +116,7 @@ class Hashing(_HashingLayer):
         self.salt = _salt(self._label, salt)
 
     def call(self, inputs):
-        values = _values(inputs)
+        values = _values(inputs, self._label)
         bins = self.num_bins
         masked = None
         if self.mask_value is not None and bins > 1:
@@ -172,10 +172,10 @@ class HashedCrossing(_HashingLayer):
         super().__init__(num_bins, output_mode, sparse, kwargs)
 
     def _to_tensors(self, inputs):
-        return [_values(x) for x in self._checked_list(inputs)]
+        return [_values(x, self._label) for x in self._checked_list(inputs)]
 
     def call(self, inputs):
-        features = [_values(x) for x in self._checked_list(inputs)]
+        features = [_values(x, self._label) for x in self._checked_list(inputs)]
         self._check_shapes([f.shape for f in features])
         crossed = np.full(features[0].shape, CROSSING_SEED, np.uint64)
         for feature in features:
@@ -220,22 +220,29 @@ class HashedCrossing(_HashingLayer):
         return {**super().get_config(), "output_mode": self.output_mode, "sparse": self.sparse}
 
 
-def _values(inputs):
-    """A layer's input as a NumPy array (strings stay strings, integers integers)."""
+def _values(inputs, who):
+    """A layer's input as a NumPy array: strings stay strings, integers integers.
+    Floats holding whole numbers are those integers (minidl's ``fit`` and ``predict``
+    hand a Sequential not yet built its integer data as float32); other floats are
+    a TypeError, as Keras hashes only strings and integers."""
     if isinstance(inputs, Tensor):
-        return inputs.data
-    if isinstance(inputs, np.ndarray):
-        return inputs
-    if isinstance(inputs, (str, bytes)):
+        array = inputs.data
+    elif isinstance(inputs, (str, bytes)):
         array = np.empty((), dtype=object)
         array[()] = inputs
-        return array
-    try:
-        array = np.asarray(inputs)
-    except (UnicodeDecodeError, ValueError):  # str and bytes mixed, or ragged rows
-        array = None
-    if array is None or array.dtype.kind in "US":
-        array = np.array(inputs, dtype=object)  # strings as they are: str, or bytes kept whole
+    else:
+        try:
+            array = np.asarray(inputs)
+        except (UnicodeDecodeError, ValueError):  # str and bytes mixed, or ragged rows
+            array = None
+        if array is None or array.dtype.kind in "US":
+            array = np.array(inputs, dtype=object)  # strings as they are: str, or bytes whole
+    if array.dtype.kind == "f":
+        if not (np.isfinite(array) & (array == np.round(array))).all():
+            raise TypeError(f"{who} takes strings or integers, received floats (shape "
+                            f"{array.shape}, dtype {array.dtype}). Keras hashes only strings and "
+                            "integers: round them first, or bucket them with Discretization.")
+        array = array.astype(np.int64)
     return array
 
 
