@@ -244,6 +244,22 @@ def embedding_case(n, vocabulary, width):
     return step
 
 
+def string_hash_case(n, kernel):
+    """A batch of reviews' words for a Hashing layer: n words of 2-11 letters, end to end."""
+    lengths = RNG.integers(2, 12, n)
+    data = RNG.integers(97, 123, int(lengths.sum())).astype(np.uint8)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    out = np.empty(n, np.uint64)
+
+    def step(kernels):
+        if kernel == "siphash64":
+            kernels.siphash64(data, offsets, 1337, 1337, out)
+        else:
+            kernels.fingerprint64(data, offsets, out)
+
+    return step
+
+
 def lstm_step_case(n, units):
     """One LSTM step's fused gates + state update, forward and backward (M5's shapes)."""
     z, c_prev, h_prev = _normal(n, 4 * units), _normal(n, units), _normal(n, units)
@@ -347,6 +363,8 @@ CASES = {
     "ftrl 118,282 weights": lambda: optimizer_case("ftrl_update"),
     "gemm 64x784x128": lambda: gemm_case(64, 784, 128),
     "embedding 128x200 in 10000x32": lambda: embedding_case(128 * 200, 10000, 32),
+    "fingerprint64 128x200 words": lambda: string_hash_case(128 * 200, "fingerprint64"),
+    "siphash64 128x200 words": lambda: string_hash_case(128 * 200, "siphash64"),
     "lstm step 64x128 (M5)": lambda: lstm_step_case(64, 128),
     "lstm 28 steps 64x28 -> 128 (M5)": lambda: lstm_sequence_case(64, 28, 28, 128),
     "lstm 200 steps 128x32 -> 32 (M6)": lambda: lstm_sequence_case(128, 200, 32, 32),

@@ -39,6 +39,8 @@ def _calls(dtype, rng):
     mask = (rng.random(5) > 0.3).astype(np.uint8)
     steps_mask = (rng.random((3, 5)) > 0.3).astype(np.uint8)
     scores, scores_labels = rng.random(20).astype(dtype), (rng.random(20) > 0.5).astype(dtype)
+    text = rng.integers(0, 256, size=100).astype(np.uint8)
+    text_offsets = np.array([0, 3, 3, 20, 90, 100], np.int64)
     return {
         "dense_forward": ((x, w, b, empty(5, 3), "relu"), ("x", "w", "b")),
         "dense_backward": ((x, w, dense_out, normal(5, 3), empty(5, 4), empty(4, 3), empty(3),
@@ -135,6 +137,10 @@ def _calls(dtype, rng):
         "confusion_buckets_add": ((scores_labels, scores, np.abs(normal(20)), 9, np.zeros(9, dtype),
                                    np.zeros(9, dtype), np.zeros(9, dtype), np.zeros(9, dtype)),
                                   ("labels", "predictions", "weights")),
+        # five strings end to end (one empty, one over 64 bytes), hashed into a uint64 each
+        "fingerprint64": ((text, text_offsets, np.empty(5, np.uint64)), ("data", "offsets")),
+        "siphash64": ((text, text_offsets, 133, 2 ** 64 - 1, np.empty(5, np.uint64)),
+                      ("data", "offsets")),
     }
 
 
@@ -185,6 +191,8 @@ INPUT_POSITIONS = {
                                "masks": 7, "dropout": 8},
     "confusion_thresholds_add": {"labels": 0, "predictions": 1, "weights": 2, "thresholds": 3},
     "confusion_buckets_add": {"labels": 0, "predictions": 1, "weights": 2},
+    "fingerprint64": {"data": 0, "offsets": 1},
+    "siphash64": {"data": 0, "offsets": 1},
 }
 
 CASES = list(_calls(np.float64, np.random.default_rng(0)))
@@ -231,7 +239,7 @@ def test_read_only_inputs_give_the_twins_result(case, dtype, how, tmp_path):
     assert result == twin_result
     tol = dict(rtol=2e-4, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
     for i in outputs:
-        if ours[i].dtype == np.int64:
+        if ours[i].dtype.kind in "iu":  # indices, hashes: exactly
             np.testing.assert_array_equal(ours[i], twin_args[i])
         else:
             np.testing.assert_allclose(ours[i], twin_args[i], **tol)

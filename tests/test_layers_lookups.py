@@ -335,7 +335,6 @@ def test_discretization_adapt_2d_compressed():
     (lambda: layers.StringLookup(vocabulary=VOCAB, max_tokens=3), "vocab size is 5"),
     (lambda: layers.StringLookup(vocabulary=["a", "", "b"], mask_token=""), "mask token"),
     (lambda: layers.StringLookup(vocabulary=["a", "[UNK]", "b"], invert=True), "OOV token"),
-    (lambda: layers.StringLookup(num_oov_indices=2), "FarmHash"),
     (lambda: layers.IntegerLookup(vocabulary=["a"]), "integers"),
     (lambda: layers.CategoryEncoding(), "num_tokens must be set"),
     (lambda: layers.CategoryEncoding(num_tokens=0), "num_tokens"),

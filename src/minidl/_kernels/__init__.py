@@ -122,6 +122,11 @@ thresholds (T,), tp, fp, fn, tn)``
 ``confusion_buckets_add(labels, predictions, weights or None, num_thresholds,
 tp, fp, fn, tn)``
     the same at AUC's evenly spread thresholds, by buckets in O(M + T).
+``fingerprint64(data (B,) uint8, offsets (N+1,) int64, out (N,) uint64)``
+    out[i] = FarmHash's Fingerprint64 of the bytes data[offsets[i]:offsets[i+1]]
+    (TensorFlow's string fingerprint: the Hashing layers, StringLookup's OOV indices).
+``siphash64(data, offsets, key0, key1, out)``
+    the same strings' SipHash-2-4 under the 128-bit key (key0, key1) (a salted Hashing).
 """
 
 from __future__ import annotations
@@ -147,7 +152,7 @@ FUNCTIONS = (
     "gru_reset_before_gates_forward", "gru_reset_before_state_forward",
     "gru_reset_before_candidate_backward", "gru_reset_before_gates_backward",
     "rnn_step_forward", "rnn_step_backward",
-    "confusion_thresholds_add", "confusion_buckets_add",
+    "confusion_thresholds_add", "confusion_buckets_add", "fingerprint64", "siphash64",
     "pack_panels", "packed_gemm", "lstm_sequence_forward", "lstm_sequence_backward",
 )
 # and the constants: the backend's name

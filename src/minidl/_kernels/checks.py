@@ -414,3 +414,31 @@ def check_confusion(kernel, labels, predictions, weights, thresholds, tp, fp, fn
                 thresholds=thresholds, **outputs)
     _separate(kernel, outputs, {"labels": labels, "predictions": predictions,
                                 "weights": weights, "thresholds": thresholds})
+
+
+_UINT8 = np.dtype(np.uint8)
+_UINT64 = np.dtype(np.uint64)
+
+
+def check_string_hash(kernel, data, offsets, out):
+    """The string hashes' arguments: ``data`` (B,) uint8, the bytes of N strings end to
+    end; ``offsets`` (N + 1,) int64, string i is ``data[offsets[i]:offsets[i + 1]]``
+    (non-decreasing, from 0 or more up to at most B); ``out`` (N,) uint64, writeable."""
+    _array(kernel, "data", data, 1, dtype=_UINT8)
+    _array(kernel, "offsets", offsets, 1, dtype=_INT64)
+    _array(kernel, "out", out, 1, dtype=_UINT64, writeable=True)
+    _shape(kernel, "offsets", offsets, (out.shape[0] + 1,))
+    if offsets[0] < 0 or offsets[-1] > data.shape[0] or (np.diff(offsets) < 0).any():
+        raise ValueError(f"{kernel}: offsets must rise from 0 or more to at most len(data) = "
+                         f"{data.shape[0]}, received offsets from {offsets[0]} to {offsets[-1]}"
+                         f"{' that fall somewhere' if (np.diff(offsets) < 0).any() else ''}.")
+    _separate(kernel, {"out": out}, {"data": data, "offsets": offsets})
+
+
+def check_hash_key(kernel, key0, key1):
+    """SipHash's key: two integers in [0, 2**64)."""
+    for name, value in (("key0", key0), ("key1", key1)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) \
+                or not 0 <= value < 2 ** 64:
+            raise ValueError(f"{kernel}: {name} must be an integer in [0, 2**64), received "
+                             f"{value!r}.")

@@ -2,7 +2,7 @@
 
 Each function lives in a Cython module beside this file (``dense.pyx``,
 ``embedding.pyx``, ``im2col.pyx``, ``conv.pyx``, ``pool.pyx``, ``softmax.pyx``,
-``optim.pyx``, ``recurrent.pyx``, ``metrics.pyx``), built when the
+``optim.pyx``, ``recurrent.pyx``, ``metrics.pyx``, ``hashing.pyx``), built when the
 package is installed.  Their NumPy twins, with the same signatures, are in
 ``reference.py``.
 """
@@ -16,6 +16,7 @@ from minidl._kernels.conv import (
 )
 from minidl._kernels.dense import dense_backward, dense_forward, gemm
 from minidl._kernels.embedding import embedding_backward, embedding_forward
+from minidl._kernels.hashing import fingerprint64, siphash64
 from minidl._kernels.im2col import col2im, im2col
 from minidl._kernels.metrics import confusion_buckets_add, confusion_thresholds_add
 from minidl._kernels.optim import (
@@ -77,6 +78,7 @@ __all__ = [
     "dense_forward",
     "embedding_backward",
     "embedding_forward",
+    "fingerprint64",
     "ftrl_update",
     "gemm",
     "gru_reset_before_candidate_backward",
@@ -99,6 +101,7 @@ __all__ = [
     "rnn_step_backward",
     "rnn_step_forward",
     "sgd_update",
+    "siphash64",
     "softmax_cross_entropy_backward",
     "softmax_cross_entropy_forward",
     "softmax_forward",

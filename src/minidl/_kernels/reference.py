@@ -23,6 +23,7 @@ from minidl._kernels.checks import (
     check_embedding,
     check_embedding_backward,
     check_gemm,
+    check_hash_key,
     check_im2col,
     check_optimizer,
     check_required_state,
@@ -32,6 +33,7 @@ from minidl._kernels.checks import (
     check_label_range,
     check_softmax,
     check_softmax_xent,
+    check_string_hash,
     embedding_range_error,
     first_out_of_range,
 )
@@ -1181,3 +1183,164 @@ def lstm_sequence_backward(xh, packed_ut, gates, cells, grad_steps, grad_h, grad
         packed_gemm(xh[t], packed_grad, grad_stacked, accumulate=t < steps - 1, trans_a=True)
         dh, dh_prev, dc, dc_prev = dh_prev, dh, dc_prev, dc
     grad_h[...], grad_c[...] = dh, dc
+
+
+# --- string hashes (the Hashing layers) ----------------------------------------
+# Python integers have no overflow, so every step of these uint64 hashes keeps the
+# low 64 bits (``& _WORD``), as C's unsigned arithmetic does by itself.
+_WORD = (1 << 64) - 1
+_K0, _K1, _K2 = 0xC3A5C85C97CB3127, 0xB492B66FBE98F273, 0x9AE16A3B2F90404F
+
+
+def fingerprint64(data, offsets, out):
+    """out[i] = FarmHash's Fingerprint64 of the bytes data[offsets[i]:offsets[i + 1]],
+    TensorFlow's string fingerprint (tf.strings.to_hash_bucket_fast is it mod
+    num_buckets).  ``data`` (B,) uint8, ``offsets`` (N + 1,) int64, ``out`` (N,) uint64."""
+    check_string_hash("fingerprint64", data, offsets, out)
+    raw = data.tobytes()
+    out[...] = [_fingerprint(raw[start:stop]) for start, stop in zip(offsets[:-1].tolist(),
+                                                                      offsets[1:].tolist())]
+
+
+def siphash64(data, offsets, key0, key1, out):
+    """out[i] = SipHash-2-4 of data[offsets[i]:offsets[i + 1]] under the 128-bit key
+    (key0, key1) (tf.strings.to_hash_bucket_strong is it mod num_buckets)."""
+    check_string_hash("siphash64", data, offsets, out)
+    check_hash_key("siphash64", key0, key1)
+    raw = data.tobytes()
+    out[...] = [_siphash(raw[start:stop], int(key0), int(key1))
+                for start, stop in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+
+
+def _word(s, i, size=8):
+    """``size`` bytes of ``s`` from ``i`` as a little-endian number."""
+    return int.from_bytes(s[i:i + size], "little")
+
+
+def _rotate(v, shift):
+    return ((v >> shift) | (v << (64 - shift))) & _WORD
+
+
+def _shift_mix(v):
+    return v ^ (v >> 47)
+
+
+def _hash_len16(u, v, mul):
+    a = _shift_mix(((u ^ v) * mul) & _WORD)
+    b = _shift_mix(((v ^ a) * mul) & _WORD)
+    return (b * mul) & _WORD
+
+
+def _weak_hash32(s, i, a, b):
+    """Two words from the 32 bytes s[i:i + 32] and two seeds."""
+    w, x, y, z = (_word(s, i + k) for k in (0, 8, 16, 24))
+    a = (a + w) & _WORD
+    b = _rotate((b + a + z) & _WORD, 21)
+    c = a
+    a = (a + x + y) & _WORD
+    b = (b + _rotate(a, 44)) & _WORD
+    return (a + z) & _WORD, (b + c) & _WORD
+
+
+def _fingerprint(s):
+    """Fingerprint64 (farmhashna::Hash64) of the bytes ``s``: one formula per length
+    0-16, 17-32, 33-64, and a loop over 64-byte blocks beyond."""
+    n = len(s)
+    mul = (_K2 + 2 * n) & _WORD
+    if n == 0:
+        return _K2
+    if n < 4:
+        y = s[0] + (s[n >> 1] << 8)
+        z = n + (s[n - 1] << 2)
+        return (_shift_mix(((y * _K2) ^ (z * _K0)) & _WORD) * _K2) & _WORD
+    if n < 8:
+        return _hash_len16(n + (_word(s, 0, 4) << 3), _word(s, n - 4, 4), mul)
+    if n <= 16:
+        a = (_word(s, 0) + _K2) & _WORD
+        b = _word(s, n - 8)
+        c = (_rotate(b, 37) * mul + a) & _WORD
+        d = ((_rotate(a, 25) + b) * mul) & _WORD
+        return _hash_len16(c, d, mul)
+    if n <= 32:
+        a = (_word(s, 0) * _K1) & _WORD
+        b = _word(s, 8)
+        c = (_word(s, n - 8) * mul) & _WORD
+        d = (_word(s, n - 16) * _K2) & _WORD
+        return _hash_len16((_rotate((a + b) & _WORD, 43) + _rotate(c, 30) + d) & _WORD,
+                           (a + _rotate((b + _K2) & _WORD, 18) + c) & _WORD, mul)
+    if n <= 64:
+        a = (_word(s, 0) * _K2) & _WORD
+        b = _word(s, 8)
+        c = (_word(s, n - 8) * mul) & _WORD
+        d = (_word(s, n - 16) * _K2) & _WORD
+        y = (_rotate((a + b) & _WORD, 43) + _rotate(c, 30) + d) & _WORD
+        z = _hash_len16(y, (a + _rotate((b + _K2) & _WORD, 18) + c) & _WORD, mul)
+        e = (_word(s, 16) * mul) & _WORD
+        f = _word(s, 24)
+        g = ((y + _word(s, n - 32)) * mul) & _WORD
+        h = ((z + _word(s, n - 24)) * mul) & _WORD
+        return _hash_len16((_rotate((e + f) & _WORD, 43) + _rotate(g, 30) + h) & _WORD,
+                           (e + _rotate((f + a) & _WORD, 18) + g) & _WORD, mul)
+    # over 64 bytes: 56 bytes of state (x, y, z, v, w) through every 64-byte block but
+    # the last, then the last 64 bytes of the string (they may overlap that block)
+    x = (81 * _K2 + _word(s, 0)) & _WORD
+    y = (81 * _K1 + 113) & _WORD
+    z = (_shift_mix((y * _K2 + 113) & _WORD) * _K2) & _WORD
+    v0 = v1 = w0 = w1 = 0
+    for i in range(0, (n - 1) // 64 * 64, 64):
+        x = (_rotate((x + y + v0 + _word(s, i + 8)) & _WORD, 37) * _K1) & _WORD
+        y = (_rotate((y + v1 + _word(s, i + 48)) & _WORD, 42) * _K1) & _WORD
+        x ^= w1
+        y = (y + v0 + _word(s, i + 40)) & _WORD
+        z = (_rotate((z + w0) & _WORD, 33) * _K1) & _WORD
+        v0, v1 = _weak_hash32(s, i, (v1 * _K1) & _WORD, (x + w0) & _WORD)
+        w0, w1 = _weak_hash32(s, i + 32, (z + w1) & _WORD, (y + _word(s, i + 16)) & _WORD)
+        x, z = z, x
+    mul = (_K1 + ((z & 0xFF) << 1)) & _WORD
+    i = n - 64
+    w0 = (w0 + ((n - 1) & 63)) & _WORD
+    v0 = (v0 + w0) & _WORD
+    w0 = (w0 + v0) & _WORD
+    x = (_rotate((x + y + v0 + _word(s, i + 8)) & _WORD, 37) * mul) & _WORD
+    y = (_rotate((y + v1 + _word(s, i + 48)) & _WORD, 42) * mul) & _WORD
+    x ^= (w1 * 9) & _WORD
+    y = (y + v0 * 9 + _word(s, i + 40)) & _WORD
+    z = (_rotate((z + w0) & _WORD, 33) * mul) & _WORD
+    v0, v1 = _weak_hash32(s, i, (v1 * mul) & _WORD, (x + w0) & _WORD)
+    w0, w1 = _weak_hash32(s, i + 32, (z + w1) & _WORD, (y + _word(s, i + 16)) & _WORD)
+    x, z = z, x
+    return _hash_len16((_hash_len16(v0, w0, mul) + _shift_mix(y) * _K0 + z) & _WORD,
+                       (_hash_len16(v1, w1, mul) + x) & _WORD, mul)
+
+
+def _sip_round(v0, v1, v2, v3):
+    """One SipRound: add, rotate, xor on the four state words."""
+    v0 = (v0 + v1) & _WORD
+    v1 = _rotate(v1, 64 - 13) ^ v0
+    v0 = _rotate(v0, 32)
+    v2 = (v2 + v3) & _WORD
+    v3 = _rotate(v3, 64 - 16) ^ v2
+    v0 = (v0 + v3) & _WORD
+    v3 = _rotate(v3, 64 - 21) ^ v0
+    v2 = (v2 + v1) & _WORD
+    v1 = _rotate(v1, 64 - 17) ^ v2
+    v2 = _rotate(v2, 32)
+    return v0, v1, v2, v3
+
+
+def _siphash(s, key0, key1):
+    """SipHash-2-4 of the bytes ``s``: two rounds per 8-byte word, the last word
+    holding the 0-7 bytes left and the length (mod 256) in its top byte, then four."""
+    v = (key0 ^ 0x736F6D6570736575, key1 ^ 0x646F72616E646F6D,
+         key0 ^ 0x6C7967656E657261, key1 ^ 0x7465646279746573)
+    n = len(s)
+    full = n - n % 8
+    words = [_word(s, i) for i in range(0, full, 8)]
+    words.append(_word(s, full, n - full) | ((n & 0xFF) << 56))
+    for m in words:
+        v = _sip_round(*_sip_round(v[0], v[1], v[2], v[3] ^ m))
+        v = (v[0] ^ m, *v[1:])
+    v = (v[0], v[1], v[2] ^ 0xFF, v[3])
+    for _ in range(4):
+        v = _sip_round(*v)
+    return v[0] ^ v[1] ^ v[2] ^ v[3]

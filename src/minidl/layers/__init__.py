@@ -42,6 +42,7 @@ from minidl.layers.einsum_dense import EinsumDense
 from minidl.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from minidl.layers.embedding import Embedding
 from minidl.layers.group_normalization import GroupNormalization
+from minidl.layers.hashing import HashedCrossing, Hashing
 from minidl.layers.image_preprocessing import CenterCrop, Resizing
 from minidl.layers.index_lookup import IntegerLookup, StringLookup
 from minidl.layers.input import Input, InputLayer
@@ -161,7 +162,8 @@ _REGISTRY = {
         UnitNormalization, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
         GroupNormalization, Conv3D, MaxPooling3D, AveragePooling3D, GlobalAveragePooling3D,
         GlobalMaxPooling3D, UpSampling3D, ZeroPadding3D, Cropping3D, StringLookup, IntegerLookup,
-        CategoryEncoding, Discretization, EinsumDense, SpectralNormalization,
+        CategoryEncoding, Discretization, EinsumDense, SpectralNormalization, Hashing,
+        HashedCrossing,
     )
 }
 
@@ -171,7 +173,8 @@ experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
     cls.__name__: cls for cls in (Normalization, Rescaling, Resizing, CenterCrop, RandomFlip,
                                   RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
                                   RandomCrop, RandomHeight, RandomWidth, TextVectorization,
-                                  StringLookup, IntegerLookup, CategoryEncoding, Discretization)
+                                  StringLookup, IntegerLookup, CategoryEncoding, Discretization,
+                                  Hashing, HashedCrossing)
 }))
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",

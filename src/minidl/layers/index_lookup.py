@@ -10,9 +10,10 @@ The vocabulary is a list; a token's index is its place in
     the other output modes:   [oov_token] * num_oov_indices + tokens     (no mask entry)
 
 A value not in the vocabulary (out of vocabulary, OOV) gets the OOV index
-(1 with a mask token, else 0); with ``num_oov_indices=0`` it is an error, and
-IntegerLookup with ``n > 1`` OOV indices sends value ``x`` to ``x mod n``
-(plus the start of the OOV entries).  The mask token gets index 0 in "int"
+(1 with a mask token, else 0); with ``num_oov_indices=0`` it is an error.  With
+``n > 1`` OOV indices (plus the start of the OOV entries) IntegerLookup sends
+value ``x`` to ``x mod n``, StringLookup string ``s`` to ``Fingerprint64(s) mod n``
+(FarmHash, TensorFlow's ``to_hash_bucket_fast``: see ``ops/hashing.py``).  The mask token gets index 0 in "int"
 mode and is dropped from the counts in the other modes.
 
 ``adapt(data)`` counts the values of ``data`` (without the mask and OOV tokens)
@@ -52,6 +53,7 @@ from minidl.layers.base import Layer
 from minidl.layers.category_encoding import (as_integers, check_output_mode, encode_categorical,
                                              encoded_shape, refuse_sparse)
 from minidl.layers.text_tokens import as_strings
+from minidl.ops.hashing import fingerprint64
 from minidl.tensor import Tensor
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
@@ -289,9 +291,9 @@ class IndexLookup(Layer):
         default = start if oov == 1 else -1
         flat = values.reshape(-1).tolist()
         indices = np.array([self._index.get(v, default) for v in flat], np.int64)
-        if oov > 1:  # IntegerLookup only (StringLookup refuses it)
+        if oov > 1:  # unknown values spread over the OOV indices
             missing = indices == -1
-            indices[missing] = np.mod(np.asarray(flat, np.int64)[missing], oov) + start
+            indices[missing] = self._oov_bucket(values.reshape(-1)[missing], oov) + start
         if self.mask_token is not None:
             masked = np.array([v == self.mask_token for v in flat], bool)
             indices[masked] = 0 if self.output_mode == "int" else _DROPPED
@@ -349,12 +351,6 @@ class StringLookup(IndexLookup):
                  output_mode="int", sparse=False, pad_to_max_tokens=False, **kwargs):
         if kwargs.get("dtype") == "string":
             del kwargs["dtype"]
-        if _is_integer(num_oov_indices) and num_oov_indices > 1:
-            raise ValueError(
-                f"StringLookup: minidl cannot use num_oov_indices={num_oov_indices}: Keras hashes "
-                "each unknown string to one of them with TensorFlow's FarmHash Fingerprint64, "
-                "which minidl does not reproduce. Use num_oov_indices=1 (one index for every "
-                "unknown string) or 0 (unknown strings are an error).")
         self.encoding = encoding
         super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices,
                          mask_token=mask_token, oov_token=oov_token, vocabulary=vocabulary,
@@ -372,6 +368,10 @@ class StringLookup(IndexLookup):
             raise TypeError(f"{self._label} takes strings, received a Tensor of numbers (shape "
                             f"{inputs.shape}); for integers use IntegerLookup.")
         return as_strings(inputs, self._label, self.encoding)
+
+    def _oov_bucket(self, values, oov):
+        """Keras's OOV index of unknown strings: FarmHash Fingerprint64 mod ``oov``."""
+        return (fingerprint64(values, self._label) % np.uint64(oov)).astype(np.int64)
 
     def _output_array(self, tokens):
         array = np.empty(len(tokens), dtype=object)
@@ -411,6 +411,11 @@ class IntegerLookup(IndexLookup):
 
     def _as_values(self, inputs):
         return as_integers(inputs, self._label)
+
+    def _oov_bucket(self, values, oov):
+        """Keras's OOV index of unknown integers: ``value mod oov`` (floored)."""
+        return np.mod(values, oov)
+
     def _output_array(self, tokens):
         return np.array(tokens, dtype=np.int64)
 

@@ -26,6 +26,8 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     depthwise_conv depthwise_conv2d depthwise_conv1d (each channel its own filters: a
                    multiply-add per kernel tap over strided slices, in NumPy)
     embedding      embedding (a gather; scatter-add backward)
+    hashing        fingerprint64 siphash64 fingerprint_cat64 (TensorFlow's string hashes, for
+                   the Hashing layers; no gradient)
     pooling        max_pool2d avg_pool2d global_avg_pool2d global_max_pool2d
     pooling1d      max_pool1d avg_pool1d
     pooling3d      max_pool3d avg_pool3d global_avg_pool3d global_max_pool3d (2-D pooling
