@@ -38,7 +38,7 @@ def normalize_data_format(layer, data_format):
     if normalized not in DATA_FORMATS:
         raise ValueError(
             f'{type(layer).__name__} layer "{layer.name}": the `data_format` argument must be '
-            f'one of "channels_first", "channels_last". Received: {data_format!r}'
+            f'one of "channels_first", "channels_last". Received: {data_format}'
         )
     return normalized
 

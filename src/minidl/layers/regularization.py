@@ -100,6 +100,15 @@ class _ImageSpatialDropout(ChannelsFirstMixin, _SpatialDropout):
     def _noise_shape(self, input_shape):
         return self._channels_first(super()._noise_shape(self._channels_last(input_shape)))
 
+    def get_config(self):
+        # tf_keras 2.21's config has no data_format (its layers reload with
+        # image_data_format()); minidl's names it when channels-first, so that the
+        # layer reloads as it was (Keras's from_config takes it too)
+        config = super().get_config()
+        if self.data_format == "channels_first":
+            config["data_format"] = self.data_format
+        return config
+
 
 class SpatialDropout2D(_ImageSpatialDropout):
     """Drop whole channels of images ``(N, H, W, C)``; see the module docstring."""
