@@ -69,6 +69,9 @@ KERAS_CASES = {
     "MaxPooling3D": lambda: layers.MaxPooling3D((2, 2, 2), padding="same",
                                                 data_format="channels_first"),
     "GlobalAveragePooling3D": lambda: layers.GlobalAveragePooling3D(data_format="channels_first"),
+    "ConvLSTM2D": lambda: layers.ConvLSTM2D(2, (2, 3), padding="same", return_sequences=True,
+                                            data_format="channels_first"),
+    "ConvLSTM1D": lambda: layers.ConvLSTM1D(3, 2, data_format="channels_first"),
     "Cropping3D": lambda: layers.Cropping3D(((1, 0), (0, 1), (1, 1)),
                                             data_format="channels_first"),
 }
@@ -165,6 +168,53 @@ def test_gradients_against_finite_differences_float64(make):
     x = np.random.default_rng(0).standard_normal(
         (2, 2, 3, 4, 3) if isinstance(layer, layers.Conv3D) else (2, 2, 4, 5))
     assert gradcheck(layer, [x])  # (the weights' gradients: as channels-last's, above)
+
+
+@pytest.mark.parametrize("cls, shape, axes", [
+    (layers.ConvLSTM2D, (2, 3, 4, 5, 2), (1, 3, 4, 5, 2)),  # (N, T, H, W, C); the C-first order
+    (layers.ConvLSTM1D, (2, 3, 6, 2), (1, 3, 4, 2)),
+])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_conv_lstm_same_as_channels_last(cls, shape, axes, return_sequences):
+    """Inputs (N, T, C, ...), outputs (N, T, F, ...) or (N, F, ...), states (N, F, ...);
+    initial states channels-first too; gradients as channels-last's."""
+    options = dict(filters=3, kernel_size=3, padding="same", return_sequences=return_sequences,
+                   return_state=True, go_backwards=True)
+    last, channels_first = cls(**options), cls(**options, data_format="channels_first")
+    x = wave(shape)
+    x_first = np.moveaxis(x, -1, 2)
+    last.build(shape)
+    channels_first.build(x_first.shape)
+    set_wave_weights(last)
+    channels_first.set_weights(last.get_weights())
+    h0 = wave((shape[0], *shape[2:-1], 3), 0.2, 0.7)
+    results = []
+    for layer, inputs, state in ((last, x, h0), (channels_first, x_first, first(h0))):
+        tensor = Tensor(inputs.copy(), requires_grad=True)
+        output, h, c = layer(tensor, initial_state=[state, state])
+        output.sum().backward()
+        results.append((output.numpy(), h.numpy(), c.numpy(), tensor.grad,
+                        [w.grad for w in layer.trainable_weights]))
+        assert list(layer.compute_output_shape(inputs.shape)[0]) == list(output.shape)
+    (out_l, h_l, c_l, dx_l, dw_l), (out_f, h_f, c_f, dx_f, dw_f) = results
+    np.testing.assert_allclose(out_f, np.moveaxis(out_l, -1, 2 if return_sequences else 1),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h_f, first(h_l), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(c_f, first(c_l), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dx_f, np.moveaxis(dx_l, -1, 2), rtol=1e-4, atol=1e-5)
+    for a, b in zip(dw_f, dw_l):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_stateful_conv_lstm_states_are_channels_first():
+    layer = layers.ConvLSTM2D(2, 3, padding="same", stateful=True, data_format="channels_first")
+    layer(wave((1, 2, 3, 4, 5)))
+    assert [s.shape for s in layer.states] == [(1, 2, 4, 5)] * 2
+    assert layer.get_initial_state(wave((1, 2, 3, 4, 5)))[0].shape == (1, 2, 4, 5)
+    layer.reset_states([np.ones((1, 2, 4, 5))] * 2)
+    np.testing.assert_array_equal(layer.states[0], np.ones((1, 2, 4, 5)))
+    with pytest.raises(ValueError, match=r"\(batch, 2, rows, cols\)"):
+        layer.reset_states([np.ones((1, 4, 5, 3))] * 2)
 
 
 # --- shapes, summary, configs ------------------------------------------------------------
