@@ -75,10 +75,10 @@ class ChannelsFirstMixin:
 
     def _channels_first(self, value):
         """A channels-last output shape or Tensor back as channels-first ((N, C) stays)."""
-        rank = len(value) if isinstance(value, (tuple, list)) else value.ndim
-        if self.data_format == "channels_last" or rank <= 2:
+        if self.data_format == "channels_last":
             return value
-        return move_axis(value, -1, 1)
+        rank = len(value) if isinstance(value, (tuple, list)) else value.ndim
+        return move_axis(value, -1, 1) if rank > 2 else value
 
     def _expected_shape(self, *axes):
         """``axes`` (a shape's, past the batch) as this layer lays them out, for messages:
