@@ -394,3 +394,12 @@ def test_onnx_export_refuses_other_channels_first_layers(tmp_path):
     with pytest.raises(NotImplementedError, match=r'layer "up" \(UpSampling2D\) with '
                                                   r'data_format="channels_first" cannot be exported'):
         minidl.onnx.export(model, tmp_path / "model.onnx")
+
+
+def test_a_missing_channel_axis_is_named_in_channels_first_order():
+    with pytest.raises(ValueError, match=r"expects images of shape \(None, channels, height, "
+                                         r"width\), .* reshape x to \(-1, 1, height, width\)"):
+        layers.MaxPooling2D(data_format="channels_first")(np.zeros((2, 8, 8), "float32"))
+    with pytest.raises(ValueError, match=r"expects volumes of shape \(None, channels, depth, "
+                                         r"height, width\), .* \(-1, 1, depth, height, width\)"):
+        layers.Conv3D(2, 2, data_format="channels_first")(np.zeros((2, 4, 4, 4), "float32"))

@@ -35,16 +35,20 @@ def conv_output_length(length, kernel, stride, padding):
 
 
 def check_image_shape(layer, input_shape):
-    """Raise unless ``input_shape`` is ``(batch, height, width, channels)``, none of them 0."""
+    """Raise unless ``input_shape`` is ``(batch, height, width, channels)``, none of them 0
+    (``(batch, channels, height, width)`` in the message of a channels-first layer)."""
     if len(input_shape) != 4 or 0 in tuple(input_shape)[1:]:
+        first = getattr(layer, "data_format", None) == "channels_first"
         hint = (
+            " Add a channel axis: reshape x to (-1, 1, height, width), "
+            "or use layers.Reshape((1, height, width))." if first else
             " Add a channel axis: reshape x to (-1, height, width, 1), "
             "or use layers.Reshape((height, width, 1))."
-            if len(input_shape) == 3 else ""
-        )
+        ) if len(input_shape) == 3 else ""
+        expected = "channels, height, width" if first else "height, width, channels"
         raise ValueError(
             f'Layer "{layer.name}" ({type(layer).__name__}) expects images of shape '
-            f"(None, height, width, channels), received input shape {tuple(input_shape)}.{hint}"
+            f"(None, {expected}), received input shape {tuple(input_shape)}.{hint}"
         )
 
 

@@ -26,11 +26,16 @@ def check_volume_shape(layer, input_shape):
     """Raise unless ``input_shape`` is ``(batch, depth, height, width, channels)``, none 0."""
     input_shape = tuple(input_shape)
     if len(input_shape) != 5 or 0 in input_shape[1:]:
-        hint = (" Add a channel axis: reshape x to (-1, depth, height, width, 1), or use "
-                "layers.Reshape((depth, height, width, 1))." if len(input_shape) == 4 else "")
+        axes = ("depth", "height", "width")
+        if getattr(layer, "data_format", None) == "channels_first":
+            axes, one = ("channels", *axes), "1, depth, height, width"
+        else:
+            axes, one = (*axes, "channels"), "depth, height, width, 1"
+        hint = (f" Add a channel axis: reshape x to (-1, {one}), or use "
+                f"layers.Reshape(({one}))." if len(input_shape) == 4 else "")
         raise ValueError(
             f'Layer "{layer.name}" ({type(layer).__name__}) expects volumes of shape (None, '
-            f"depth, height, width, channels), received input shape {input_shape}.{hint}"
+            f"{', '.join(axes)}), received input shape {input_shape}.{hint}"
         )
 
 
