@@ -162,7 +162,7 @@ class _ConvLSTM(_SequenceLayer):
         hint = ""
         if len(shape) == self._rank + 2:
             hint = (" A sequence of one-channel frames needs a channels axis: reshape x to "
-                    f"{(*shape, 1)}; one frame per sample needs a time axis: x[:, None].")
+                    f"{self._first((*shape, 1), 2)}; one frame per sample needs a time axis: x[:, None].")
         raise ValueError(
             f'Input of layer "{self.name}" ({type(self).__name__}) is incompatible with the '
             f"layer: expected ndim={self._rank + 3}, shape {expected}, received shape "
