@@ -58,8 +58,12 @@ def test_epsilon_floatx_and_image_format():
         backend.set_floatx("float8")
     assert backend.image_data_format() == "channels_last"
     backend.set_image_data_format("channels_last")
-    with pytest.raises(NotImplementedError, match="channels-last"):
-        backend.set_image_data_format("channels_first")
+    backend.set_image_data_format("channels_first")  # layers made with data_format=None follow
+    try:
+        assert backend.image_data_format() == "channels_first"
+        assert minidl.layers.Conv2D(2, 3).data_format == "channels_first"
+    finally:
+        backend.set_image_data_format("channels_last")
     with pytest.raises(ValueError, match="Unknown `data_format`: nchw"):
         backend.set_image_data_format("nchw")
 

@@ -164,7 +164,7 @@ def test_dcgan_generator_trains_saves_and_loads(tmp_path):
      ["conv2dtranspose", "output_padding", "(0, -1)"]),
     (lambda: layers.Conv2DTranspose(2, 3, padding="full"), ValueError, ["conv2dtranspose", "'full'"]),
     (lambda: layers.Conv2DTranspose(2, 3, dilation_rate=2), ValueError, ["dilation_rate"]),
-    (lambda: layers.Conv2DTranspose(2, 3, data_format="channels_first"), ValueError, ["channels_last"]),
+    (lambda: layers.Conv2DTranspose(2, 3, data_format="NCHW"), ValueError, ["data_format", "nchw"]),
     (lambda: layers.Conv2DTranspose(2, 3, kernel_regularizer="l3"), ValueError,
      ["conv2dtranspose", "kernel_regularizer", "'l3'"]),
     (lambda: minidl.Sequential([minidl.Input((5, 5, 2)), layers.Conv2DTranspose(

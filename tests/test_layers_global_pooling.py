@@ -73,7 +73,7 @@ def test_in_a_model_summary_training_and_saving(tmp_path):
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match='GlobalMaxPooling2D layer "global_max_pooling2d".*channels_last'):
-        layers.GlobalMaxPooling2D(data_format="channels_first")
+        layers.GlobalMaxPooling2D(data_format="NCHW")
     with pytest.raises(ValueError, match=r"global_max_pooling2d.*\(None, height, width, channels\).*"
                                          r"\(2, 3, 4\)"):
         layers.GlobalMaxPooling2D()(np.ones((2, 3, 4)))

@@ -65,8 +65,9 @@ def test_spatial_dropout_config_shapes_and_errors():
     assert_config_round_trip(layer)
     with pytest.raises(ValueError, match=r"expects images of shape .* received input shape \(None, 4, 5\)"):
         minidl.Sequential([minidl.Input((4, 5)), layers.SpatialDropout2D(0.5)])
-    with pytest.raises(ValueError, match="only data_format='channels_last'"):
-        layers.SpatialDropout2D(0.5, data_format="channels_first")
+    with pytest.raises(ValueError, match='must be "channels_last" or "channels_first". Received: '
+                                         'data_format=NCHW'):
+        layers.SpatialDropout2D(0.5, data_format="NCHW")
     with pytest.raises(ValueError, match=r"rate must be a number in \[0, 1\)"):
         layers.SpatialDropout2D(1.0)
 
@@ -90,8 +91,8 @@ def test_spatial_dropout_3d_drops_whole_channels_of_volumes(tmp_path):
     # tf_keras: 'expected ndim=5, found ndim=4'
     with pytest.raises(ValueError, match=r"expects volumes of shape .* received input shape"):
         minidl.Sequential([minidl.Input((3, 4, 5)), layers.SpatialDropout3D(0.5)])
-    with pytest.raises(ValueError, match="only data_format='channels_last'"):
-        layers.SpatialDropout3D(0.5, data_format="channels_first")
+    with pytest.raises(ValueError, match='must be "channels_last" or "channels_first"'):
+        layers.SpatialDropout3D(0.5, data_format="NCDHW")
     with pytest.raises(ValueError, match="noise_shape is fixed"):
         layers.SpatialDropout3D(0.5, noise_shape=(None, 1, 1, 1, 8))
     model = minidl.Sequential([minidl.Input((2, 3, 4, 2)), layers.SpatialDropout3D(0.5),

@@ -84,7 +84,7 @@ def test_crop_of_a_pad_is_the_identity_and_gradients_flow():
     (lambda: layers.UpSampling2D((2, 2, 2)), ValueError, ["upsampling2d", "size", "(2, 2, 2)"]),
     (lambda: layers.UpSampling2D(interpolation="bicubic"), ValueError,
      ["upsampling2d", "interpolation", "'bicubic'", "nearest", "bilinear"]),
-    (lambda: layers.UpSampling2D(data_format="channels_first"), ValueError, ["channels_last"]),
+    (lambda: layers.UpSampling2D(data_format="NCHW"), ValueError, ["data_format", "channels_last"]),
     (lambda: layers.ZeroPadding2D(-1), ValueError, ["zeropadding2d", "padding", "-1", "non-negative"]),
     (lambda: layers.ZeroPadding2D((1, 2, 3)), ValueError, ["padding", "(1, 2, 3)", "(top, bottom)"]),
     (lambda: layers.ZeroPadding2D(((1, 2), 3)), ValueError, ["padding", "((1, 2), 3)"]),

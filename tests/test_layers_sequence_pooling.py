@@ -102,7 +102,7 @@ def test_flatten_of_sequences():
     (lambda: layers.MaxPooling1D(padding="causal"), ["padding", "causal"]),
     (lambda: layers.MaxPooling1D((2, 2)), ["pool_size"]),
     (lambda: layers.GlobalMaxPooling1D(data_format="channels_middle"),
-     ["channels_first", "channels_last", "Received: 'channels_middle'"]),
+     ["channels_first", "channels_last", "Received: channels_middle"]),
     (lambda: layers.AveragePooling1D(data_format="nwc"), ["channels_last", "nwc"]),
     (lambda: layers.RepeatVector(0), ["n", "positive", "0"]),
     (lambda: layers.RepeatVector(2.5), ["n", "2.5"]),

@@ -87,21 +87,20 @@ def set_floatx(value):
 
 
 def image_data_format():
-    """How images are laid out: "channels_last", ``(batch, height, width, channels)``."""
+    """How image layers lay out images when their ``data_format`` is None: "channels_last",
+    ``(batch, height, width, channels)`` (the default), or "channels_first",
+    ``(batch, channels, height, width)``."""
     return _IMAGE_DATA_FORMAT
 
 
 def set_image_data_format(data_format):
-    """Only "channels_last", the layout of minidl's convolution and pooling layers."""
+    """The ``data_format`` of image layers created afterwards with ``data_format=None``
+    (layers already made keep theirs), as Keras's."""
+    global _IMAGE_DATA_FORMAT
     accepted = {"channels_first", "channels_last"}
     if data_format not in accepted:
         raise ValueError(f"Unknown `data_format`: {data_format}. Expected one of {accepted}")
-    if data_format != _IMAGE_DATA_FORMAT:
-        raise NotImplementedError(
-            "set_image_data_format('channels_first'): minidl's images are channels-last "
-            "(batch, height, width, channels); transpose channels-first data with "
-            "x.transpose(0, 2, 3, 1)."
-        )
+    _IMAGE_DATA_FORMAT = str(data_format)
 
 
 def int_shape(x):

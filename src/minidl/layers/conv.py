@@ -20,6 +20,7 @@ import numpy as np
 
 from minidl import activations, initializers, ops
 from minidl.layers.base import Layer, check_positive_ints
+from minidl.layers.channels_first import ChannelsFirstMixin
 from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
 from minidl.ops._geometry import check_padding
 
@@ -34,16 +35,20 @@ def conv_output_length(length, kernel, stride, padding):
 
 
 def check_image_shape(layer, input_shape):
-    """Raise unless ``input_shape`` is ``(batch, height, width, channels)``, none of them 0."""
+    """Raise unless ``input_shape`` is ``(batch, height, width, channels)``, none of them 0
+    (``(batch, channels, height, width)`` in the message of a channels-first layer)."""
     if len(input_shape) != 4 or 0 in tuple(input_shape)[1:]:
+        first = getattr(layer, "data_format", None) == "channels_first"
         hint = (
+            " Add a channel axis: reshape x to (-1, 1, height, width), "
+            "or use layers.Reshape((1, height, width))." if first else
             " Add a channel axis: reshape x to (-1, height, width, 1), "
             "or use layers.Reshape((height, width, 1))."
-            if len(input_shape) == 3 else ""
-        )
+        ) if len(input_shape) == 3 else ""
+        expected = "channels, height, width" if first else "height, width, channels"
         raise ValueError(
             f'Layer "{layer.name}" ({type(layer).__name__}) expects images of shape '
-            f"(None, height, width, channels), received input shape {tuple(input_shape)}.{hint}"
+            f"(None, {expected}), received input shape {tuple(input_shape)}.{hint}"
         )
 
 
@@ -58,8 +63,8 @@ def check_window_fits(layer, input_shape, window, what):
         )
 
 
-class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
-    """2-D convolution over channels-last images."""
+class Conv2D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer):
+    """2-D convolution over images, channels-last (or ``data_format="channels_first"``)."""
 
     _integer_inputs = "refuse"  # as in Keras: integer inputs are an error here
 
@@ -72,8 +77,7 @@ class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
         label = f'{type(self).__name__} layer "{self.name}"'
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
             raise ValueError(f"{label}: filters must be a positive integer, received {filters!r}.")
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"{label}: only data_format='channels_last' (NHWC) is supported.")
+        self._set_data_format(data_format)
         if check_positive_ints(label, "dilation_rate", dilation_rate, 2) != (1, 1):
             raise ValueError(f"{label}: dilation_rate other than (1, 1) is not supported.")
         self.filters = int(filters)
@@ -87,6 +91,7 @@ class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
         self._in_channels = None
 
     def build(self, input_shape):
+        input_shape = self._channels_last(input_shape)
         check_image_shape(self, input_shape)
         if self.padding == "valid":
             check_window_fits(self, input_shape, self.kernel_size, "kernel_size")
@@ -95,31 +100,36 @@ class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
         self._add_kernel_and_bias(shape, self.filters)
 
     def compute_output_shape(self, input_shape):
+        received, input_shape = input_shape, self._channels_last(input_shape)
         check_image_shape(self, input_shape)
         if self._in_channels is not None and input_shape[3] != self._in_channels:
-            raise ValueError(self._shape_message(input_shape))
+            raise ValueError(self._shape_message(received))
         height, width = (
             conv_output_length(n, k, s, self.padding)
             for n, k, s in zip(input_shape[1:3], self.kernel_size, self.strides)
         )
-        return (input_shape[0], height, width, self.filters)
+        return self._channels_first((input_shape[0], height, width, self.filters))
 
     def call(self, inputs):
+        received, inputs = inputs.shape, self._channels_last(inputs)
         shape = inputs.shape
         if len(shape) != 4 or shape[3] != self._in_channels:
-            raise ValueError(self._shape_message(shape))
+            raise ValueError(self._shape_message(received))
         y = ops.conv2d(inputs, self.kernel, self.bias, self.strides, self.padding, self._fused)
-        return y if self._after is None else self._after(y)
+        return self._channels_first(y if self._after is None else self._after(y))
 
     def _shape_message(self, received):
         hint = ""
         if len(received) == 3:
             hint = " Add a channel axis: x.reshape(-1, height, width, 1)."
-        elif len(received) == 4 and received[1] == self._in_channels:
-            hint = " Images must be channels-last (N, H, W, C); transpose x with (0, 2, 3, 1)."
+        elif self.data_format == "channels_last" and len(received) == 4 and (
+                received[1] == self._in_channels):
+            hint = (" Images must be channels-last (N, H, W, C); transpose x with (0, 2, 3, 1), "
+                    'or give the layer data_format="channels_first".')
+        expected = self._expected_shape("height", "width", self._in_channels)
         return (
             f'Input of layer "{self.name}" is incompatible with the layer: expected shape '
-            f"(None, height, width, {self._in_channels}), received shape {tuple(received)}.{hint}"
+            f"{expected}, received shape {tuple(received)}.{hint}"
         )
 
     def get_config(self):
@@ -130,6 +140,7 @@ class Conv2D(WeightRegularizersMixin, ActivationMixin, Layer):
             "strides": tuple(self.strides),
             "dilation_rate": (1, 1),  # (only (1, 1) is taken)
             "padding": self.padding,
+            "data_format": self.data_format,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),

@@ -8,37 +8,34 @@ filter; parameters: ``kd * kh * kw * in * filters + filters`` (3*3*3*1*64 + 64 =
 1792).  Output size along each axis, for input size ``n``, kernel ``k``, stride ``s``:
 ``padding="valid"`` ``(n - k) // s + 1``, ``padding="same"`` ``ceil(n / s)``.
 How it runs: ``ops.conv3d`` (one 2-D convolution over the depth slices laid side by
-side).
+side).  ``data_format="channels_first"`` takes (batch, channels, depth, height, width)
+(see ``channels_first.py``).
 """
 
 from __future__ import annotations
 
 from minidl import activations, initializers, ops
 from minidl.layers.base import Layer, check_positive_int, check_positive_ints
+from minidl.layers.channels_first import ChannelsFirstMixin
 from minidl.layers.conv import conv_output_length
 from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
 from minidl.ops._geometry import check_padding
-
-
-def check_channels_last(layer, data_format):
-    """Refuse "channels_first" (minidl's volumes are (N, D, H, W, C)); None is channels_last."""
-    if data_format not in (None, "channels_last"):
-        raise ValueError(
-            f'{type(layer).__name__} layer "{layer.name}": only data_format="channels_last" '
-            f"(batch, depth, height, width, channels) is supported, received {data_format!r}; "
-            "move the channel axis last with np.moveaxis(x, 1, -1)."
-        )
 
 
 def check_volume_shape(layer, input_shape):
     """Raise unless ``input_shape`` is ``(batch, depth, height, width, channels)``, none 0."""
     input_shape = tuple(input_shape)
     if len(input_shape) != 5 or 0 in input_shape[1:]:
-        hint = (" Add a channel axis: reshape x to (-1, depth, height, width, 1), or use "
-                "layers.Reshape((depth, height, width, 1))." if len(input_shape) == 4 else "")
+        axes = ("depth", "height", "width")
+        if getattr(layer, "data_format", None) == "channels_first":
+            axes, one = ("channels", *axes), "1, depth, height, width"
+        else:
+            axes, one = (*axes, "channels"), "depth, height, width, 1"
+        hint = (f" Add a channel axis: reshape x to (-1, {one}), or use "
+                f"layers.Reshape(({one}))." if len(input_shape) == 4 else "")
         raise ValueError(
             f'Layer "{layer.name}" ({type(layer).__name__}) expects volumes of shape (None, '
-            f"depth, height, width, channels), received input shape {input_shape}.{hint}"
+            f"{', '.join(axes)}), received input shape {input_shape}.{hint}"
         )
 
 
@@ -60,9 +57,10 @@ def volume_output_shape(input_shape, box, strides, padding, channels):
     return (input_shape[0], *sizes, channels)
 
 
-class Conv3D(WeightRegularizersMixin, ActivationMixin, Layer):
-    """3-D convolution over channels-last volumes."""
+class Conv3D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer):
+    """3-D convolution over volumes, channels-last (or ``data_format="channels_first"``)."""
 
+    _input_rank = 5
     _integer_inputs = "refuse"  # as in Keras: integer inputs are an error here
 
     def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",
@@ -72,7 +70,7 @@ class Conv3D(WeightRegularizersMixin, ActivationMixin, Layer):
                  bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         label = f'Conv3D layer "{self.name}"'
-        check_channels_last(self, data_format)
+        self._set_data_format(data_format)
         self.filters = check_positive_int(label, "filters", filters)
         self.kernel_size = check_positive_ints(label, "kernel_size", kernel_size, 3)
         self.strides = check_positive_ints(label, "strides", strides, 3)
@@ -91,9 +89,10 @@ class Conv3D(WeightRegularizersMixin, ActivationMixin, Layer):
         self._in_channels = None
 
     def build(self, input_shape):
+        received, input_shape = input_shape, self._channels_last(input_shape)
         check_volume_shape(self, input_shape)
         if input_shape[4] is None:
-            raise ValueError(self._shape_message(input_shape))
+            raise ValueError(self._shape_message(received))
         if self.padding == "valid":
             check_box_fits(self, input_shape, self.kernel_size, "kernel_size")
         self._in_channels = input_shape[4]
@@ -101,32 +100,35 @@ class Conv3D(WeightRegularizersMixin, ActivationMixin, Layer):
                                   self.filters)
 
     def compute_output_shape(self, input_shape):
+        received, input_shape = input_shape, self._channels_last(input_shape)
         check_volume_shape(self, input_shape)
         if self._in_channels is not None and input_shape[4] != self._in_channels:
-            raise ValueError(self._shape_message(input_shape))
-        return volume_output_shape(input_shape, self.kernel_size, self.strides, self.padding,
-                                   self.filters)
+            raise ValueError(self._shape_message(received))
+        return self._channels_first(volume_output_shape(
+            input_shape, self.kernel_size, self.strides, self.padding, self.filters))
 
     def call(self, inputs):
+        received, inputs = inputs.shape, self._channels_last(inputs)
         shape = inputs.shape
         if len(shape) != 5 or shape[4] != self._in_channels:
-            raise ValueError(self._shape_message(shape))
+            raise ValueError(self._shape_message(received))
         if self.padding == "valid":  # sizes unknown at build are known now
             check_box_fits(self, shape, self.kernel_size, "kernel_size")
         y = ops.conv3d(inputs, self.kernel, self.bias, self.strides, self.padding, self._fused)
-        return y if self._after is None else self._after(y)
+        return self._channels_first(y if self._after is None else self._after(y))
 
     def _shape_message(self, received):
         hint = ""
         if len(received) == 4:
             hint = " Add a channel axis: x.reshape(-1, depth, height, width, 1)."
-        elif len(received) == 5 and received[1] == self._in_channels:
+        elif self.data_format == "channels_last" and len(received) == 5 and (
+                received[1] == self._in_channels):
             hint = (" Volumes must be channels-last (N, D, H, W, C); move the channel axis "
-                    "with np.moveaxis(x, 1, -1).")
+                    'with np.moveaxis(x, 1, -1), or give the layer data_format="channels_first".')
+        expected = self._expected_shape("depth", "height", "width", self._in_channels)
         return (
             f'Input of layer "{self.name}" (Conv3D) is incompatible with the layer: expected '
-            f"shape (None, depth, height, width, {self._in_channels}), received shape "
-            f"{tuple(received)}.{hint}"
+            f"shape {expected}, received shape {tuple(received)}.{hint}"
         )
 
     def get_config(self):
@@ -136,7 +138,7 @@ class Conv3D(WeightRegularizersMixin, ActivationMixin, Layer):
             "kernel_size": self.kernel_size,
             "strides": self.strides,
             "padding": self.padding,
-            "data_format": "channels_last",
+            "data_format": self.data_format,
             "dilation_rate": (1, 1, 1),  # (only (1, 1, 1) is taken)
             "groups": 1,
             "activation": activations.serialize(self.activation),

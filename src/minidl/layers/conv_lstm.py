@@ -35,6 +35,10 @@ step, so autograd sends the gradients back through time with no new kernel.
 one mask per gate drawn once per call and shared by its steps (as Keras
 does).  A ``mask`` (batch, time) marks the real steps: at a padded step the
 states stay and the output repeats the previous one.
+
+``data_format="channels_first"`` takes (batch, time, channels, rows, cols) and gives
+(batch, time, filters, rows', cols'), states (batch, filters, rows', cols'): the layer
+moves the channels last as it starts and back at the end (see ``channels_first.py``).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import numpy as np
 
 from minidl import activations, initializers, ops, random, regularizers
 from minidl.layers.base import check_positive_int, check_positive_ints
+from minidl.layers.channels_first import move_axis, normalize_data_format
 from minidl.layers.conv import conv_output_length
 from minidl.layers.recurrent import (RecurrentConstraints, _rate, _SequenceLayer,
                                      forget_bias_one)
@@ -71,11 +76,7 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
                  unroll=False, time_major=False, **kwargs):
         super().__init__(**kwargs)
         label, rank = self._label(), self._rank
-        if data_format not in (None, "channels_last"):
-            raise ValueError(
-                f"{label}: only data_format='channels_last' (batch, time, "
-                f"{self._spatial_names()}, channels) is supported, received {data_format!r}; "
-                f"move the channels last with ops.transpose.")
+        self.data_format = normalize_data_format(self, data_format)
         if unroll or time_major:  # (Keras: "Unrolling isn't possible with convolutional RNNs")
             raise ValueError(f"{label}: unroll and time_major must be False for a convolutional "
                              f"RNN, received unroll={unroll!r}, time_major={time_major!r}.")
@@ -91,7 +92,6 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
             raise ValueError(f"{label}: dilation_rate other than (1, 1) is not supported (as "
                              f"minidl's Conv2D), received {dilation_rate!r}.")
         self.padding = check_padding(padding, label)
-        self.data_format = "channels_last"
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
@@ -121,6 +121,28 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
     def _spatial_names(self):
         return "rows, cols" if self._rank == 2 else "steps"
 
+    # --- data_format="channels_first": channels moved last, and back ----------------
+    def _last(self, value, axis):
+        """A channels-first shape, Tensor or array (channels on ``axis``) as channels-last."""
+        if self.data_format == "channels_last":
+            return value
+        if isinstance(value, np.ndarray):
+            return np.moveaxis(value, axis, -1)
+        return move_axis(value, axis, -1)
+
+    def _first(self, value, axis):
+        """A channels-last shape, Tensor or array back as channels-first (channels on
+        ``axis``: 2 for sequences, 1 for states)."""
+        if self.data_format == "channels_last":
+            return value
+        if isinstance(value, np.ndarray):
+            return np.moveaxis(value, -1, axis)
+        return move_axis(value, -1, axis)
+
+    def _frames_last(self, shape):
+        """An input shape (batch, time, channels, ...) as (batch, time, ..., channels)."""
+        return self._last(tuple(shape), 2) if len(shape) == self._rank + 3 else tuple(shape)
+
     # --- shapes -------------------------------------------------------------------
     def _check_shape(self, shape):
         """``shape`` is (batch, time, *spatial, channels) with known, matching channels."""
@@ -130,10 +152,13 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
                 0 not in shape[2:]):
             return shape
         expected = f"(batch, time, {self._spatial_names()}, {channels or 'channels'})"
+        if self.data_format == "channels_first":
+            expected = f"(batch, time, {channels or 'channels'}, {self._spatial_names()})"
+            shape = self._first(shape, 2) if len(shape) == self._rank + 3 else shape
         hint = ""
         if len(shape) == self._rank + 2:
             hint = (" A sequence of one-channel frames needs a channels axis: reshape x to "
-                    f"{(*shape, 1)}; one frame per sample needs a time axis: x[:, None].")
+                    f"{self._first((*shape, 1), 2)}; one frame per sample needs a time axis: x[:, None].")
         raise ValueError(
             f'Input of layer "{self.name}" ({type(self).__name__}) is incompatible with the '
             f"layer: expected ndim={self._rank + 3}, shape {expected}, received shape "
@@ -148,14 +173,18 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
         return (input_shape[0], *spatial, self.filters)
 
     def compute_output_shape(self, input_shape):
-        input_shape = self._check_shape(self._sequence_shape(input_shape))
+        input_shape = self._check_shape(self._frames_last(self._sequence_shape(input_shape)))
         state = self._state_shape(input_shape)
-        output = (state[0], input_shape[1], *state[1:]) if self.return_sequences else state
+        if self.return_sequences:
+            output = self._first((state[0], input_shape[1], *state[1:]), 2)
+        else:
+            output = self._first(state, 1)
+        state = self._first(state, 1)
         return [output, state, state] if self.return_state else output
 
     # --- weights --------------------------------------------------------------------
     def build(self, input_shape):
-        input_shape = self._check_shape(self._sequence_shape(input_shape))
+        input_shape = self._check_shape(self._frames_last(self._sequence_shape(input_shape)))
         for n, k, d in zip(input_shape[2:-1], self.kernel_size, self.dilation_rate):
             if self.padding == "valid" and n is not None and (k - 1) * d + 1 > n:
                 raise ValueError(
@@ -222,6 +251,8 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
     def call(self, inputs, mask=None, training=None, initial_state=None):
         if isinstance(inputs, (list, tuple)):  # [sequence, *initial states]
             inputs, initial_state = inputs[0], list(inputs[1:])
+        if inputs.ndim == self._rank + 3:
+            inputs = self._last(inputs, 2)
         self._check_shape(inputs.shape)
         n, steps = inputs.shape[:2]
         if steps == 0:
@@ -253,8 +284,10 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
         if self.stateful:
             self._state_values = [np.array(h.data), np.array(c.data)]
         if self.return_sequences:
-            output = ops.stack(outputs, axis=1)
-        return [output, h, c] if self.return_state else output
+            output = self._first(ops.stack(outputs, axis=1), 2)
+        else:
+            output = self._first(output, 1)
+        return [output, self._first(h, 1), self._first(c, 1)] if self.return_state else output
 
     def _step_mask(self, mask, n, steps):
         """The mask as a boolean (batch, time) array, or None."""
@@ -287,17 +320,20 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
         if isinstance(initial_state, (Tensor, np.ndarray)):
             initial_state = [initial_state]
         states = [self._to_tensors(s) for s in initial_state]
-        if len(states) != 2 or any(tuple(s.shape) != shape for s in states):
+        if len(states) != 2 or any(tuple(s.shape) != self._first(shape, 1) for s in states):
+            layout = (f"filters, {self._spatial_names()}" if self.data_format == "channels_first"
+                      else f"{self._spatial_names()}, filters")
             raise ValueError(
-                f"{self._label()} has 2 states, h and c, each of shape {shape} (batch, "
-                f"{self._spatial_names()}, filters); received initial_state of shapes "
+                f"{self._label()} has 2 states, h and c, each of shape {self._first(shape, 1)} "
+                f"(batch, {layout}); received initial_state of shapes "
                 f"{[tuple(s.shape) for s in states]}.")
-        return states
+        return [self._last(s, 1) for s in states]
 
     def get_initial_state(self, inputs):
         """Keras 2's zero states [h, c] for a batch of ``inputs``."""
-        shape = self._state_shape(np.shape(inputs.data if isinstance(inputs, Tensor) else inputs))
-        return [Tensor(np.zeros(shape, self._dtype)) for _ in range(2)]
+        shape = self._state_shape(self._frames_last(
+            np.shape(inputs.data if isinstance(inputs, Tensor) else inputs)))
+        return [Tensor(np.zeros(self._first(shape, 1), self._dtype)) for _ in range(2)]
 
     def reset_states(self, states=None):
         """A stateful layer's states back to zeros (at the next call), or to ``states``,
@@ -310,17 +346,22 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
             return
         states = [np.array(s, self._dtype) for s in states] if isinstance(
             states, (list, tuple)) else []
-        if len(states) != 2 or states[0].shape != states[1].shape or states[0].shape[-1:] != (
+        moved = [self._last(s, 1) if s.ndim == self._rank + 2 else s for s in states]
+        if len(states) != 2 or states[0].shape != states[1].shape or moved[0].shape[-1:] != (
                 self.filters,):
+            layout = (f"{self.filters}, {self._spatial_names()}"
+                      if self.data_format == "channels_first"
+                      else f"{self._spatial_names()}, {self.filters}")
             raise ValueError(f"{self._label()}: reset_states needs 2 arrays [h, c] of one shape "
-                             f"(batch, {self._spatial_names()}, {self.filters}), received shapes "
-                             f"{[s.shape for s in states]}.")
-        self._state_values = states
+                             f"(batch, {layout}), received shapes {[s.shape for s in states]}.")
+        self._state_values = [np.ascontiguousarray(s) for s in moved]
 
     @property
     def states(self):
         """A stateful layer's current states [h, c] (arrays), or Nones."""
-        return list(self._state_values) if self._state_values is not None else [None, None]
+        if self._state_values is None:
+            return [None, None]
+        return [self._first(s, 1) for s in self._state_values]
 
     # --- config ---------------------------------------------------------------------
     def get_config(self):

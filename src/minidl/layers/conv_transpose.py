@@ -39,7 +39,8 @@ from minidl.ops.conv_transpose import check_output_padding, transposed_geometry
 
 
 class Conv2DTranspose(Conv2D):
-    """Transposed 2-D convolution over channels-last images (Keras's arguments)."""
+    """Transposed 2-D convolution over images (Keras's arguments; ``data_format`` as
+    Conv2D's)."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
@@ -57,30 +58,32 @@ class Conv2DTranspose(Conv2D):
             output_padding, self.strides, f'Conv2DTranspose layer "{self.name}"')
 
     def build(self, input_shape):
-        self._in_channels = input_shape[3] if len(input_shape) == 4 else None
+        self._in_channels = self._channels_last(input_shape)[3] if len(input_shape) == 4 else None
         self.compute_output_shape(input_shape)  # refuses sizes it cannot produce
         shape = (*self.kernel_size, self.filters, self._in_channels)
         self._add_kernel_and_bias(shape, self.filters)
 
     def compute_output_shape(self, input_shape):
+        received, input_shape = input_shape, self._channels_last(input_shape)
         check_image_shape(self, input_shape)
         if self._in_channels is not None and input_shape[3] != self._in_channels:
-            raise ValueError(self._shape_message(input_shape))
+            raise ValueError(self._shape_message(received))
         extra = self.output_padding or (None, None)
         height, width = (
             None if n is None else transposed_geometry(
                 n, k, s, self.padding, p, f'Conv2DTranspose layer "{self.name}"')[0]
             for n, k, s, p in zip(input_shape[1:3], self.kernel_size, self.strides, extra)
         )
-        return (input_shape[0], height, width, self.filters)
+        return self._channels_first((input_shape[0], height, width, self.filters))
 
     def call(self, inputs):
+        received, inputs = inputs.shape, self._channels_last(inputs)
         shape = inputs.shape
         if len(shape) != 4 or shape[3] != self._in_channels:
-            raise ValueError(self._shape_message(shape))
+            raise ValueError(self._shape_message(received))
         y = ops.conv2d_transpose(inputs, self.kernel, self.bias, self.strides, self.padding,
                                  self.output_padding)
-        return self.activation(y)
+        return self._channels_first(self.activation(y))
 
     def get_config(self):
         output_padding = None if self.output_padding is None else tuple(self.output_padding)

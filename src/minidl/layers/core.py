@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import activations, constraints, initializers, ops, random, regularizers
+from minidl import activations, backend, constraints, initializers, ops, random, regularizers
 from minidl._kernels import ACTIVATIONS as FUSED_ACTIVATIONS  # applied in the product's pass
 from minidl.layers.base import Layer, product
 
@@ -264,7 +264,7 @@ class Flatten(Layer):
             raise ValueError(
                 f'Flatten layer "{self.name}": data_format must be "channels_last" or '
                 f'"channels_first", received {data_format!r}.')
-        self.data_format = data_format or "channels_last"
+        self.data_format = data_format or backend.image_data_format()
 
     def call(self, inputs):
         if self.data_format == "channels_first" and inputs.ndim > 2:

@@ -15,6 +15,9 @@ fewer than a Conv2D to as many channels.  Output size along one axis, with the
 dilated kernel's span ``(k - 1) * dilation_rate + 1``: "valid" ``(n - span) // s + 1``,
 "same" ``ceil(n / s)``.
 
+``data_format="channels_first"`` takes (batch, C, height, width) ((batch, C, steps))
+and gives the channels first too (see ``channels_first.py``).
+
 ``DepthwiseConvBase`` holds what these and the separable convolutions
 (``separable_conv.py``) share: the arguments, the checks, the depthwise kernel.
 """
@@ -23,13 +26,14 @@ from __future__ import annotations
 
 from minidl import activations, constraints, initializers, ops, regularizers
 from minidl.layers.base import Layer, check_positive_int, check_positive_ints
+from minidl.layers.channels_first import ChannelsFirstMixin
 from minidl.layers.conv import check_image_shape
 from minidl.layers.conv1d import check_sequence_shape, sequence_output_length
 from minidl.layers.core import ActivationMixin
 from minidl.ops._geometry import check_padding
 
 
-class DepthwiseConvBase(ActivationMixin, Layer):
+class DepthwiseConvBase(ChannelsFirstMixin, ActivationMixin, Layer):
     """The arguments, checks and depthwise kernel of the depthwise and separable
     convolutions; ``rank`` is 1 (sequences) or 2 (images)."""
 
@@ -43,11 +47,7 @@ class DepthwiseConvBase(ActivationMixin, Layer):
                  groups=1, **kwargs):
         super().__init__(**kwargs)
         label = self._label = f'{type(self).__name__} layer "{self.name}"'
-        if data_format not in (None, "channels_last"):
-            raise ValueError(
-                f"{label}: only data_format='channels_last' ({self._layout()}) is supported, "
-                f"received {data_format!r}; transpose the input to channels-last instead."
-            )
+        self._set_data_format(data_format)
         if groups != 1:  # Keras's configs carry groups=1 (its base class's argument)
             raise ValueError(f"{label}: groups must be 1, received {groups!r}.")
         self.kernel_size = self._ints("kernel_size", kernel_size)
@@ -76,8 +76,9 @@ class DepthwiseConvBase(ActivationMixin, Layer):
         """``value`` as a tuple of ``rank`` positive ints (an int is repeated)."""
         return check_positive_ints(self._label, argument, value, self.rank)
 
-    def _layout(self):
-        return "(batch, height, width, channels)" if self.rank == 2 else "(batch, steps, channels)"
+    @property
+    def _input_rank(self):
+        return self.rank + 2
 
     @property
     def _spans(self):
@@ -88,18 +89,21 @@ class DepthwiseConvBase(ActivationMixin, Layer):
         return in_channels * self.depth_multiplier
 
     def _check_input_shape(self, input_shape):
-        input_shape = tuple(input_shape)
+        """``input_shape`` (channels-last) checked; the messages show ``received``."""
+        received, input_shape = input_shape, tuple(self._channels_last(input_shape))
         (check_image_shape if self.rank == 2 else check_sequence_shape)(self, input_shape)
         if input_shape[-1] is None:
             raise ValueError(
                 f'Layer "{self.name}" ({type(self).__name__}) needs a known number of channels '
-                f"(the last axis), received input shape {input_shape}."
+                f"(the {'second' if self.data_format == 'channels_first' else 'last'} axis), "
+                f"received input shape {tuple(received)}."
             )
         if self._in_channels is not None and input_shape[-1] != self._in_channels:
-            raise ValueError(self._shape_message(input_shape))
+            raise ValueError(self._shape_message(received))
+        return input_shape
 
     def build(self, input_shape):
-        self._check_input_shape(input_shape)
+        input_shape = self._check_input_shape(input_shape)
         sizes = tuple(input_shape)[1:-1]
         if self.padding == "valid" and any(
                 n is not None and n < span for n, span in zip(sizes, self._spans)):
@@ -129,15 +133,18 @@ class DepthwiseConvBase(ActivationMixin, Layer):
                                         constraint=self.bias_constraint)
 
     def compute_output_shape(self, input_shape):
-        self._check_input_shape(input_shape)
+        input_shape = self._check_input_shape(input_shape)
         sizes = (sequence_output_length(n, span, s, self.padding)
                  for n, span, s in zip(tuple(input_shape)[1:-1], self._spans, self.strides))
-        return (input_shape[0], *sizes, self._out_channels(input_shape[-1]))
+        return self._channels_first(
+            (input_shape[0], *sizes, self._out_channels(input_shape[-1])))
 
     def _depthwise(self, inputs, bias):
-        """The depthwise convolution of ``inputs`` (checked), plus ``bias`` if not None."""
+        """The depthwise convolution of ``inputs`` (checked, moved channels-last), plus
+        ``bias`` if not None; channels-last."""
+        received, inputs = inputs.shape, self._channels_last(inputs)
         if inputs.ndim != self.rank + 2 or inputs.shape[-1] != self._in_channels:
-            raise ValueError(self._shape_message(inputs.shape))
+            raise ValueError(self._shape_message(received))
         if self.rank == 2:
             return ops.depthwise_conv2d(inputs, self.depthwise_kernel, bias, self.strides,
                                         self.padding, self.dilation_rate)
@@ -145,17 +152,18 @@ class DepthwiseConvBase(ActivationMixin, Layer):
                                     self.padding, self.dilation_rate)
 
     def call(self, inputs):
-        return self.activation(self._depthwise(inputs, self.bias))
+        return self._channels_first(self.activation(self._depthwise(inputs, self.bias)))
 
     def _shape_message(self, received):
-        expected = ("(None, height, width, " if self.rank == 2 else "(None, steps, ")
+        axes = ("height", "width") if self.rank == 2 else ("steps",)
+        expected = self._expected_shape(*axes, self._in_channels)
         hint = ""
         if len(received) == self.rank + 1:
             hint = (" Add a channel axis: x.reshape(-1, height, width, 1)." if self.rank == 2
                     else " Add a channel axis: x.reshape(-1, steps, 1).")
         return (
             f'Input of layer "{self.name}" ({type(self).__name__}) is incompatible with the '
-            f"layer: expected shape {expected}{self._in_channels}), received shape "
+            f"layer: expected shape {expected}, received shape "
             f"{tuple(received)}.{hint}"
         )
 
@@ -166,7 +174,7 @@ class DepthwiseConvBase(ActivationMixin, Layer):
             "kernel_size": self.kernel_size,
             "strides": self.strides,
             "padding": self.padding,
-            "data_format": "channels_last",
+            "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "groups": 1,
             "activation": activations.serialize(self.activation),
@@ -183,7 +191,7 @@ class DepthwiseConvBase(ActivationMixin, Layer):
 
 
 class DepthwiseConv2D(DepthwiseConvBase):
-    """Depthwise 2-D convolution over channels-last images (Keras's arguments)."""
+    """Depthwise 2-D convolution over images (Keras's arguments)."""
 
     def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import activations, initializers, ops
+from minidl import activations, backend, initializers, ops
 from minidl.errors import ArgumentTypeError
 from minidl.layers.base import Layer, check_positive_int
 from minidl.layers.core import WeightRegularizersMixin
@@ -115,7 +115,7 @@ class _LocallyConnected(WeightRegularizersMixin, Layer):
         if data_format not in (None, "channels_last", "channels_first"):
             raise ValueError(f"{label}: data_format must be 'channels_last' or "
                              f"'channels_first', received {data_format!r}.")
-        self.data_format = data_format or "channels_last"
+        self.data_format = data_format or backend.image_data_format()
         if isinstance(implementation, bool) or implementation not in (1, 2, 3):
             error = ValueError if isinstance(implementation, (int, np.integer)) else ArgumentTypeError
             raise error(f"{label}: implementation must be 1, 2 or 3, received {implementation!r}.")

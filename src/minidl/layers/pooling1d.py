@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import backend, ops
+from minidl import ops
 from minidl.layers.base import Layer
+from minidl.layers.channels_first import normalize_data_format
 from minidl.layers.conv1d import check_sequence_shape, one_positive_int, sequence_output_length
 from minidl.ops._geometry import check_padding
 
@@ -113,31 +114,13 @@ class AveragePooling1D(_Pooling1D):
     _pool = staticmethod(ops.avg_pool1d)
 
 
-def _global_data_format(layer, data_format):
-    """Keras's data formats, "channels_last" (batch, steps, channels) or
-    "channels_first" (batch, channels, steps); None is ``image_data_format()``."""
-    if data_format is None:
-        data_format = backend.image_data_format()
-    if not isinstance(data_format, str):
-        raise TypeError(
-            f'{type(layer).__name__} layer "{layer.name}": data_format must be a string, '
-            f'"channels_first" or "channels_last", received {data_format!r}.'
-        )
-    normalized = data_format.lower()
-    if normalized not in ("channels_first", "channels_last"):
-        raise ValueError(
-            f'{type(layer).__name__} layer "{layer.name}": the `data_format` argument must be '
-            f'one of "channels_first", "channels_last". Received: {data_format!r}'
-        )
-    return normalized
-
-
 class _GlobalPooling1D(Layer):
     """One number per channel from the whole sequence."""
 
     def __init__(self, data_format="channels_last", keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = _global_data_format(self, data_format)
+        # "channels_last" (batch, steps, channels) or "channels_first" (batch, channels, steps)
+        self.data_format = normalize_data_format(self, data_format)
         self.keepdims = bool(keepdims)
         self._steps_axis = 1 if self.data_format == "channels_last" else 2
 

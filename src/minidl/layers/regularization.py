@@ -11,7 +11,9 @@ unchanged otherwise (``predict``, ``evaluate``), as Dropout does:
 * ``SpatialDropout1D(rate)``: the same for sequences ``(N, steps, C)``: a
   channel is dropped at every step at once (mask shape ``(N, 1, C)``);
   ``SpatialDropout3D(rate)`` for volumes ``(N, D, H, W, C)`` (``(N, 1, 1, 1, C)``).
-  Both pass a sequence's mask on, as Dropout does.
+  Both pass a sequence's mask on, as Dropout does.  With
+  ``data_format="channels_first"`` the channels are axis 1: (N, C, H, W) draws a
+  mask of shape ``(N, C, 1, 1)``.
 * ``GaussianNoise(stddev)``: ``y = x + e``, ``e ~ Normal(0, stddev)``.
 * ``GaussianDropout(rate)``: ``y = x * e``, ``e ~ Normal(1, sqrt(rate / (1 - rate)))``,
   the same mean and variance as Dropout's scaled mask.
@@ -41,6 +43,7 @@ import numpy as np
 from minidl import ops, random
 from minidl.layers.base import Layer
 from minidl.layers.base_random import BaseRandomLayer
+from minidl.layers.channels_first import DATA_FORMATS, ChannelsFirstMixin
 from minidl.layers.core import Dropout
 
 
@@ -78,18 +81,33 @@ class SpatialDropout1D(_SpatialDropout):
     expects = "sequences of shape (batch, steps, channels)"
 
 
-class _ImageSpatialDropout(_SpatialDropout):
-    """SpatialDropout2D and 3D: Keras's ``data_format`` argument, channels-last only
-    (``layout`` names it in the refusal)."""
-
-    layout = ""
+class _ImageSpatialDropout(ChannelsFirstMixin, _SpatialDropout):
+    """SpatialDropout2D and 3D: Keras's ``data_format`` argument; channels-first, the
+    mask is (N, C, 1, 1) ((N, C, 1, 1, 1))."""
 
     def __init__(self, rate, data_format=None, **kwargs):
         super().__init__(rate, **kwargs)
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f'{type(self).__name__} layer "{self.name}": only data_format='
-                             f"'channels_last' ({self.layout}) is supported, received "
-                             f"{data_format!r}.")
+        if data_format is not None and data_format not in DATA_FORMATS:  # (Keras's words)
+            raise ValueError(f'{type(self).__name__} layer "{self.name}": `data_format` must be '
+                             f'"channels_last" or "channels_first". Received: '
+                             f"data_format={data_format}.")
+        self._set_data_format(data_format)
+
+    @property
+    def _input_rank(self):
+        return self.rank
+
+    def _noise_shape(self, input_shape):
+        return self._channels_first(super()._noise_shape(self._channels_last(input_shape)))
+
+    def get_config(self):
+        # tf_keras 2.21's config has no data_format (its layers reload with
+        # image_data_format()); minidl's names it when channels-first, so that the
+        # layer reloads as it was (Keras's from_config takes it too)
+        config = super().get_config()
+        if self.data_format == "channels_first":
+            config["data_format"] = self.data_format
+        return config
 
 
 class SpatialDropout2D(_ImageSpatialDropout):
@@ -97,7 +115,6 @@ class SpatialDropout2D(_ImageSpatialDropout):
 
     rank = 4
     expects = "images of shape (batch, height, width, channels)"
-    layout = "NHWC"
 
 
 class SpatialDropout3D(_ImageSpatialDropout):
@@ -105,7 +122,6 @@ class SpatialDropout3D(_ImageSpatialDropout):
 
     rank = 5
     expects = "volumes of shape (batch, depth, height, width, channels)"
-    layout = "NDHWC"
 
 
 def _check_rate(label, name, value, upper=None):

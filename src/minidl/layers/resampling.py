@@ -10,7 +10,8 @@
 
 ``padding`` and ``cropping`` take Keras's three forms: an int (the same on
 every side), ``(symmetric_height, symmetric_width)``, or
-``((top, bottom), (left, right))``.
+``((top, bottom), (left, right))``.  ``data_format="channels_first"`` takes
+(N, C, H, W) and gives (N, C, H', W') (see ``channels_first.py``).
 """
 
 from __future__ import annotations
@@ -18,16 +19,9 @@ from __future__ import annotations
 import numbers
 
 from minidl.layers.base import Layer, check_positive_ints
+from minidl.layers.channels_first import ChannelsFirstMixin
 from minidl.layers.conv import check_image_shape
 from minidl.ops import resampling
-
-
-def _check_channels_last(layer, data_format):
-    if data_format not in (None, "channels_last"):
-        raise ValueError(
-            f'{type(layer).__name__} layer "{layer.name}": only data_format="channels_last" '
-            f"(NHWC) is supported, received {data_format!r}."
-        )
 
 
 def check_edges(label, argument, value):
@@ -54,13 +48,13 @@ def check_edges(label, argument, value):
     return tuple(tuple(int(v) for v in pair) for pair in edges)
 
 
-class UpSampling2D(Layer):
+class UpSampling2D(ChannelsFirstMixin, Layer):
     """Repeats (or interpolates) rows and columns: (N, H, W, C) -> (N, H*fh, W*fw, C)."""
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
         label = f'UpSampling2D layer "{self.name}"'
-        _check_channels_last(self, data_format)
+        self._set_data_format(data_format)
         self.size = check_positive_ints(label, "size", size, 2)
         if interpolation not in resampling.INTERPOLATIONS:
             raise ValueError(
@@ -71,60 +65,68 @@ class UpSampling2D(Layer):
         self.interpolation = interpolation
 
     def build(self, input_shape):
-        check_image_shape(self, input_shape)
+        check_image_shape(self, self._channels_last(input_shape))
 
     def compute_output_shape(self, input_shape):
+        input_shape = self._channels_last(input_shape)
         check_image_shape(self, input_shape)
         batch, height, width, channels = input_shape
-        return (batch, *(None if n is None else n * f for n, f in zip((height, width), self.size)),
-                channels)
+        return self._channels_first((
+            batch, *(None if n is None else n * f for n, f in zip((height, width), self.size)),
+            channels))
 
     def call(self, inputs):
+        inputs = self._channels_last(inputs)
         check_image_shape(self, inputs.shape)
-        return resampling.upsample2d(inputs, self.size, self.interpolation)
+        return self._channels_first(resampling.upsample2d(inputs, self.size, self.interpolation))
 
     def get_config(self):
-        return {**super().get_config(), "size": tuple(self.size), "interpolation": self.interpolation}
+        return {**super().get_config(), "size": tuple(self.size), "data_format": self.data_format,
+                "interpolation": self.interpolation}
 
 
-class ZeroPadding2D(Layer):
+class ZeroPadding2D(ChannelsFirstMixin, Layer):
     """Zeros around each image: ``padding`` rows/columns at the edges."""
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        _check_channels_last(self, data_format)
+        self._set_data_format(data_format)
         self.padding = check_edges(f'ZeroPadding2D layer "{self.name}"', "padding", padding)
 
     def build(self, input_shape):
-        check_image_shape(self, input_shape)
+        check_image_shape(self, self._channels_last(input_shape))
 
     def compute_output_shape(self, input_shape):
+        input_shape = self._channels_last(input_shape)
         check_image_shape(self, input_shape)
         batch, height, width, channels = input_shape
         sizes = (None if n is None else n + before + after
                  for n, (before, after) in zip((height, width), self.padding))
-        return (batch, *sizes, channels)
+        return self._channels_first((batch, *sizes, channels))
 
     def call(self, inputs):
+        inputs = self._channels_last(inputs)
         check_image_shape(self, inputs.shape)
-        return resampling.zero_pad2d(inputs, self.padding)
+        return self._channels_first(resampling.zero_pad2d(inputs, self.padding))
 
     def get_config(self):
-        return {**super().get_config(), "padding": tuple(tuple(pair) for pair in self.padding)}
+        return {**super().get_config(), "padding": tuple(tuple(pair) for pair in self.padding),
+                "data_format": self.data_format}
 
 
-class Cropping2D(Layer):
+class Cropping2D(ChannelsFirstMixin, Layer):
     """Removes ``cropping`` rows/columns at the edges of each image."""
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        _check_channels_last(self, data_format)
+        self._set_data_format(data_format)
         self.cropping = check_edges(f'Cropping2D layer "{self.name}"', "cropping", cropping)
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
 
     def compute_output_shape(self, input_shape):
+        input_shape = self._channels_last(input_shape)
         check_image_shape(self, input_shape)
         batch, height, width, channels = input_shape
         sizes = tuple(None if n is None else n - before - after
@@ -134,11 +136,13 @@ class Cropping2D(Layer):
                 f'Cropping2D layer "{self.name}": cropping {self.cropping} leaves nothing of '
                 f"images of size {(height, width)} (input shape {tuple(input_shape)}); crop less."
             )
-        return (batch, *sizes, channels)
+        return self._channels_first((batch, *sizes, channels))
 
     def call(self, inputs):
+        inputs = self._channels_last(inputs)
         check_image_shape(self, inputs.shape)
-        return resampling.crop2d(inputs, self.cropping)
+        return self._channels_first(resampling.crop2d(inputs, self.cropping))
 
     def get_config(self):
-        return {**super().get_config(), "cropping": tuple(tuple(pair) for pair in self.cropping)}
+        return {**super().get_config(), "cropping": tuple(tuple(pair) for pair in self.cropping),
+                "data_format": self.data_format}

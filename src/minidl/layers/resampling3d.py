@@ -12,6 +12,7 @@ Volumes are ``(batch, depth, height, width, channels)``:
 ``padding`` and ``cropping`` take Keras's three forms: an int (the same on every
 side), ``(symmetric_depth, symmetric_height, symmetric_width)``, or
 ``((front, back), (top, bottom), (left, right))``.  How they run: ``ops.resampling3d``.
+``data_format="channels_first"`` takes (N, C, D, H, W) (see ``channels_first.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import numbers
 
 from minidl import ops
 from minidl.layers.base import Layer, check_positive_ints
-from minidl.layers.conv3d import check_channels_last, check_volume_shape
+from minidl.layers.channels_first import ChannelsFirstMixin
+from minidl.layers.conv3d import check_volume_shape
 
 
 def check_faces(label, argument, value):
@@ -47,28 +49,32 @@ def check_faces(label, argument, value):
     )
 
 
-class _Resampling3D(Layer):
-    """Shared: channels_last only, (batch, D, H, W, C) in and out; unknown sizes stay so."""
+class _Resampling3D(ChannelsFirstMixin, Layer):
+    """Shared: (batch, D, H, W, C) in and out (or (batch, C, D, H, W) with
+    ``data_format="channels_first"``); unknown sizes stay so."""
+
+    _input_rank = 5
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        check_channels_last(self, data_format)
+        self._set_data_format(data_format)
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
 
     def compute_output_shape(self, input_shape):
+        input_shape = self._channels_last(input_shape)
         check_volume_shape(self, input_shape)
         sizes = tuple(None if n is None else self._size(axis, n, input_shape)
                       for axis, n in enumerate(input_shape[1:4]))
-        return (input_shape[0], *sizes, input_shape[4])
+        return self._channels_first((input_shape[0], *sizes, input_shape[4]))
 
     def call(self, inputs):
         self.compute_output_shape(inputs.shape)
-        return self._resample(inputs)
+        return self._channels_first(self._resample(self._channels_last(inputs)))
 
     def get_config(self):
-        return {**super().get_config(), "data_format": "channels_last"}
+        return {**super().get_config(), "data_format": self.data_format}
 
 
 class UpSampling3D(_Resampling3D):

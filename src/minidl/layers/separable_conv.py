@@ -76,7 +76,7 @@ class SeparableConvBase(DepthwiseConvBase):
             y = ops.conv2d(mixed, self.pointwise_kernel, self.bias, (1, 1), "valid", self._fused)
         else:
             y = ops.conv1d(mixed, self.pointwise_kernel, self.bias, 1, "valid", 1, self._fused)
-        return y if self._after is None else self._after(y)
+        return self._channels_first(y if self._after is None else self._after(y))
 
     def get_config(self):
         """Keras 2's keys, in its order."""
@@ -101,7 +101,7 @@ class SeparableConvBase(DepthwiseConvBase):
 
 
 class SeparableConv2D(SeparableConvBase):
-    """Depthwise-separable 2-D convolution over channels-last images (Keras's arguments)."""
+    """Depthwise-separable 2-D convolution over images (Keras's arguments)."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,

@@ -76,15 +76,16 @@ def _conv(b, layer, x, input_shape, kernel, strides, pads, dilations):
     return channels_first(b, y, rank, layer.name) if first else y
 
 
-@converter(Conv2D)
+@converter(Conv2D, channels_first=True)
 def conv2d(b, layer, x, input_shape):
     kernel = layer.kernel.numpy().transpose(3, 2, 0, 1)  # (kh, kw, in, out) -> (out, in, kh, kw)
-    pads = (same_pads(input_shape[1:3], layer.kernel_size, layer.strides)
+    sizes = input_shape[2:4] if _is_channels_first(layer) else input_shape[1:3]
+    pads = (same_pads(sizes, layer.kernel_size, layer.strides)
             if layer.padding == "same" else [0, 0, 0, 0])
     return _conv(b, layer, x, input_shape, kernel, layer.strides, pads, [1, 1])
 
 
-@converter(Conv1D)
+@converter(Conv1D, channels_first=True)
 def conv1d(b, layer, x, input_shape):
     """``"causal"`` pads only the start, by the window's span minus one."""
     kernel = layer.kernel.numpy().transpose(2, 1, 0)  # (k, in, out) -> (out, in, k)
@@ -146,37 +147,38 @@ def _pool(b, layer, x, input_shape, op, windows, strides):
     return y if first else channels_last(b, y, rank, layer.name)
 
 
-@converter(MaxPooling2D)
+@converter(MaxPooling2D, channels_first=True)
 def max_pool2d(b, layer, x, input_shape):
     return _pool(b, layer, x, input_shape, "MaxPool", layer.pool_size, layer.strides)
 
 
-@converter(AveragePooling2D)
+@converter(AveragePooling2D, channels_first=True)
 def avg_pool2d(b, layer, x, input_shape):
     return _pool(b, layer, x, input_shape, "AveragePool", layer.pool_size, layer.strides)
 
 
-@converter(MaxPooling1D)
+@converter(MaxPooling1D, channels_first=True)
 def max_pool1d(b, layer, x, input_shape):
     return _pool(b, layer, x, input_shape, "MaxPool", [layer.pool_size], [layer.strides])
 
 
-@converter(AveragePooling1D)
+@converter(AveragePooling1D, channels_first=True)
 def avg_pool1d(b, layer, x, input_shape):
     return _pool(b, layer, x, input_shape, "AveragePool", [layer.pool_size], [layer.strides])
 
 
-@converter(GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalMaxPooling1D, any_length=True)
+@converter(GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalMaxPooling1D, any_length=True,
+           channels_first=True)
 def global_pool(b, layer, x, input_shape):
     """The mean or maximum over every axis but the batch and the channels."""
     op = "ReduceMax" if isinstance(layer, (GlobalMaxPooling2D, GlobalMaxPooling1D)) else "ReduceMean"
     axes = list(range(1, len(input_shape) - 1))
-    if getattr(layer, "data_format", None) == "channels_first":  # 1D: (batch, channels, steps)
-        axes = [2]
+    if getattr(layer, "data_format", None) == "channels_first":  # (batch, channels, ...)
+        axes = list(range(2, len(input_shape)))
     return b.reduce(op, x, axes, layer.name, keepdims=layer.keepdims)
 
 
-@converter(GlobalAveragePooling1D, masks=True, any_length=True)
+@converter(GlobalAveragePooling1D, masks=True, any_length=True, channels_first=True)
 def global_average_pool1d(b, layer, x, input_shape, mask=None):
     """The mean over the steps; with a timestep mask m (float 0/1, (batch, steps)) the
     mean over the unmasked steps, ``sum_t m x / sum_t m``, as the layer computes it.

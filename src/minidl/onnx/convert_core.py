@@ -129,7 +129,7 @@ def activation_layer(b, layer, x, input_shape):
 
 
 @converter(Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, GaussianDropout,
-           GaussianNoise, ActivityRegularization, any_length=True)
+           GaussianNoise, ActivityRegularization, any_length=True, channels_first=True)
 def identity(b, layer, x, input_shape):
     """Active in training only: at inference the input passes through."""
     return b.node("Identity", [x], layer.name)
@@ -138,7 +138,7 @@ def identity(b, layer, x, input_shape):
 identity.keeps_mask = True  # minidl's call returns its input, with the input's mask
 
 
-@converter(Flatten)
+@converter(Flatten, channels_first=True)
 def flatten(b, layer, x, input_shape):
     """(N, d1, d2, ...) -> (N, d1 * d2 * ...), row-major over the channels-last axes
     (``data_format="channels_first"``: the channels moved last first, as the layer does)."""

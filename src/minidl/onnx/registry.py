@@ -10,14 +10,18 @@ something else in its ``call``, so it is refused rather than exported as a
 from __future__ import annotations
 
 _CONVERTERS, _FLAGS = {}, {}  # class -> converter; class -> (masks, any_length), see below
+_CHANNELS_FIRST = set()  # classes whose converter also takes data_format="channels_first"
 
 
-def converter(*classes, masks=False, any_length=False):
-    """Register the decorated function as the converter of ``classes``."""
+def converter(*classes, masks=False, any_length=False, channels_first=False):
+    """Register the decorated function as the converter of ``classes`` (``channels_first``:
+    it also converts layers made with ``data_format="channels_first"``)."""
 
     def register(function):
         for cls in classes:
             _CONVERTERS[cls], _FLAGS[cls] = function, (masks, any_length)
+            if channels_first:
+                _CHANNELS_FIRST.add(cls)
         return function
 
     return register
@@ -31,13 +35,21 @@ def exportable_classes():
 def find(layer):
     """The converter of ``layer``; a clear error naming it when there is none."""
     try:
-        return _CONVERTERS[type(layer)]
+        convert = _CONVERTERS[type(layer)]
     except KeyError:
         raise NotImplementedError(
             f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) cannot be exported to '
             f"ONNX. Layers that can: {', '.join(exportable_classes())}, and Sequential or "
             "functional models made of them."
         ) from None
+    if getattr(layer, "data_format", None) == "channels_first" and (
+            type(layer) not in _CHANNELS_FIRST):
+        raise NotImplementedError(
+            f'ONNX export: layer "{layer.name}" ({type(layer).__name__}) with '
+            'data_format="channels_first" cannot be exported to ONNX yet; build the model '
+            'channels-last (data_format="channels_last", images x.transpose(0, 2, 3, 1)).'
+        )
+    return convert
 
 
 # A converter may return a list of names (a layer with several outputs, e.g.

@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from minidl import backend
 from minidl.utils.image_files import pillow_image_module
 from minidl.utils.sequence import Sequence
 
@@ -59,7 +60,7 @@ _INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"
 
 # --- files and arrays ----------------------------------------------------------------------
 def _check_data_format(data_format):
-    data_format = data_format or "channels_last"
+    data_format = data_format or backend.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(f"data_format must be 'channels_last' or 'channels_first', received {data_format!r}.")
     return data_format
