@@ -427,7 +427,7 @@ def test_inputs_a_layer_cannot_take_are_refused_and_leave_it_unbuilt(make, shape
     (lambda x, w: ops.conv2d(x, w, None, 1, "valid", "linear", 0),
      ["conv2d", "dilation_rate", "0"]),
     (lambda x, w: ops.conv2d(x, w, None, 1, "valid", "linear", 4),
-     ["conv2d", "dilated kernel", "(9, 9)", "(7, 8)"]),
+     ["conv2d", "kernel (3, 3) dilated by (4, 4), spanning (9, 9)", "(7, 8)"]),
     (lambda x, w: ops.conv3d(x[None], w[None], None, 1, "valid", "linear", 1, 4),
      ["conv3d", "groups=4", "6 channels"]),
 ])

@@ -95,7 +95,7 @@ def _dilated(conv2d, x, w, b, padding, activation, dilation, groups):
     (dh, dw) = dilation
     spans = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
     out_h, out_w, top, left = window_geometry((h, width), spans, (1, 1), padding, "conv2d",
-                                              f"dilated kernel (dilation_rate {dilation})")
+                                              f"kernel {(kh, kw)} dilated by {dilation}, spanning")
     # pad as Keras does, then on to whole rows and columns of sub-images
     rows, cols = -(-(out_h + spans[0] - 1) // dh), -(-(out_w + spans[1] - 1) // dw)
     xp = zero_pad2d(x, ((top, rows * dh - h - top), (left, cols * dw - width - left)))
