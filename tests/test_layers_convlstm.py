@@ -335,7 +335,7 @@ def test_training_dropout_differs_and_inference_does_not():
     (dict(filters=2, kernel_size=3, strides=0), "strides"),
     (dict(filters=2, kernel_size=3, padding="causal"), "padding"),
     (dict(filters=2, kernel_size=3, data_format="NCHW"), "data_format"),
-    (dict(filters=2, kernel_size=3, dilation_rate=2), "dilation_rate"),
+    (dict(filters=2, kernel_size=3, strides=2, dilation_rate=2), "dilation_rate"),
     (dict(filters=2, kernel_size=3, dropout=1.5), "dropout"),
     (dict(filters=2, kernel_size=3, kernel_constraint="non_negative"), "kernel_constraint"),
     (dict(filters=2, kernel_size=3, unroll=True), "unroll"),

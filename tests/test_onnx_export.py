@@ -77,6 +77,9 @@ LAYER_CASES = {
     "dense_no_bias_rank3": lambda: sequential(layers.Dense(5, use_bias=False), input_shape=(4, 6)),
     "activation_layer": lambda: sequential(layers.Activation("softmax"), input_shape=(6,)),
     "conv2d_valid": lambda: sequential(layers.Conv2D(4, 3, activation="relu"), input_shape=(8, 7, 2)),
+    "conv2d_dilated_grouped": lambda: sequential(
+        layers.Conv2D(6, (3, 2), dilation_rate=(2, 3), groups=2, padding="same", activation="relu"),
+        layers.Conv2D(4, 2, dilation_rate=2, groups=2), input_shape=(9, 8, 4)),
     "conv2d_same_stride2": lambda: sequential(
         layers.Conv2D(3, (3, 2), strides=(2, 1), padding="same", activation="tanh"),
         input_shape=(9, 7, 2)),
@@ -165,6 +168,9 @@ LAYER_CASES = {
     "upsampling1d": lambda: sequential(layers.UpSampling1D(3), input_shape=(4, 2)),
     "spatial_dropout1d": lambda: sequential(layers.Conv1D(3, 2), layers.SpatialDropout1D(0.4),
                                             input_shape=(6, 2)),
+    "conv2d_transpose_dilated": lambda: sequential(
+        layers.Conv2DTranspose(3, (3, 2), dilation_rate=2, padding="same"),
+        layers.Conv2DTranspose(2, 2, dilation_rate=3), input_shape=(4, 5, 2)),
     "conv2d_transpose_valid": lambda: sequential(layers.Conv2DTranspose(3, 3, strides=2),
                                                  input_shape=(4, 5, 2)),
     "conv2d_transpose_same": lambda: sequential(

@@ -10,6 +10,14 @@ Output size along one axis, for input size ``n``, kernel ``k``, stride ``s``:
 
 * ``padding="valid"`` (no padding): ``(n - k) // s + 1``
 * ``padding="same"`` (zeros added around): ``ceil(n / s)``
+
+``dilation_rate=d`` spreads the kernel's taps d pixels apart, so that it spans
+``(k - 1) * d + 1`` pixels (that span is ``k`` in the sizes above) with the
+same weights; strides above 1 are then refused, as in Keras.  ``groups=g``
+splits the input channels into g groups, each convolved with its own
+``filters / g`` filters: the kernel is ``(kh, kw, in / g, filters)``, g times
+fewer weights, and the outputs are concatenated in group order
+(``minidl.ops.conv_dilated`` shows how both run).
 """
 
 from __future__ import annotations
@@ -19,16 +27,17 @@ import math
 import numpy as np
 
 from minidl import activations, initializers, ops
-from minidl.layers.base import Layer, check_positive_ints
+from minidl.layers.base import Layer, check_positive_int, check_positive_ints
 from minidl.layers.channels_first import ChannelsFirstMixin
 from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
 from minidl.ops._geometry import check_padding
 
 
-def conv_output_length(length, kernel, stride, padding):
+def conv_output_length(length, kernel, stride, padding, dilation=1):
     """Output size along one axis (see the module docstring)."""
     if length is None:
         return None
+    kernel = (kernel - 1) * dilation + 1
     if padding == "same":
         return math.ceil(length / stride)
     return (length - kernel) // stride + 1
@@ -69,7 +78,7 @@ class Conv2D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
     _integer_inputs = "refuse"  # as in Keras: integer inputs are an error here
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True,
+                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
@@ -78,11 +87,21 @@ class Conv2D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
             raise ValueError(f"{label}: filters must be a positive integer, received {filters!r}.")
         self._set_data_format(data_format)
-        if check_positive_ints(label, "dilation_rate", dilation_rate, 2) != (1, 1):
-            raise ValueError(f"{label}: dilation_rate other than (1, 1) is not supported.")
         self.filters = int(filters)
         self.kernel_size = check_positive_ints(label, "kernel_size", kernel_size, 2)
         self.strides = check_positive_ints(label, "strides", strides, 2)
+        self.dilation_rate = check_positive_ints(label, "dilation_rate", dilation_rate, 2)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{label}: strides > 1 together with dilation_rate > 1 is not supported (as in "
+                f"Keras); received strides={strides!r}, dilation_rate={dilation_rate!r}."
+            )
+        self.groups = check_positive_int(label, "groups", groups)
+        if self.filters % self.groups:
+            raise ValueError(
+                f"{label}: the number of filters must be evenly divisible by the number of "
+                f"groups, received groups={groups!r}, filters={filters!r}."
+            )
         self.padding = check_padding(padding, label)
         self._set_activation(activation)
         self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
@@ -94,10 +113,25 @@ class Conv2D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
         input_shape = self._channels_last(input_shape)
         check_image_shape(self, input_shape)
         if self.padding == "valid":
-            check_window_fits(self, input_shape, self.kernel_size, "kernel_size")
+            check_window_fits(self, input_shape, self._spans, self._window_name)
+        if input_shape[3] is not None and input_shape[3] % self.groups:
+            raise ValueError(
+                f'Layer "{self.name}": the number of input channels must be evenly divisible '
+                f"by the number of groups, received groups={self.groups}, but the input has "
+                f"{input_shape[3]} channels (input shape {tuple(input_shape)})."
+            )
         self._in_channels = input_shape[3]
-        shape = (*self.kernel_size, self._in_channels, self.filters)
+        shape = (*self.kernel_size, self._in_channels // self.groups, self.filters)
         self._add_kernel_and_bias(shape, self.filters)
+
+    @property
+    def _spans(self):
+        """The pixels the (dilated) kernel spans, (kh - 1) * dh + 1 by (kw - 1) * dw + 1."""
+        return tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate))
+
+    @property
+    def _window_name(self):
+        return "kernel_size" if self.dilation_rate == (1, 1) else "dilated kernel_size"
 
     def compute_output_shape(self, input_shape):
         received, input_shape = input_shape, self._channels_last(input_shape)
@@ -105,8 +139,9 @@ class Conv2D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
         if self._in_channels is not None and input_shape[3] != self._in_channels:
             raise ValueError(self._shape_message(received))
         height, width = (
-            conv_output_length(n, k, s, self.padding)
-            for n, k, s in zip(input_shape[1:3], self.kernel_size, self.strides)
+            conv_output_length(n, k, s, self.padding, d)
+            for n, k, s, d in zip(input_shape[1:3], self.kernel_size, self.strides,
+                                  self.dilation_rate)
         )
         return self._channels_first((input_shape[0], height, width, self.filters))
 
@@ -115,7 +150,8 @@ class Conv2D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
         shape = inputs.shape
         if len(shape) != 4 or shape[3] != self._in_channels:
             raise ValueError(self._shape_message(received))
-        y = ops.conv2d(inputs, self.kernel, self.bias, self.strides, self.padding, self._fused)
+        y = ops.conv2d(inputs, self.kernel, self.bias, self.strides, self.padding, self._fused,
+                       self.dilation_rate, self.groups)
         return self._channels_first(y if self._after is None else self._after(y))
 
     def _shape_message(self, received):
@@ -138,9 +174,10 @@ class Conv2D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
             "filters": self.filters,
             "kernel_size": tuple(self.kernel_size),
             "strides": tuple(self.strides),
-            "dilation_rate": (1, 1),  # (only (1, 1) is taken)
             "padding": self.padding,
             "data_format": self.data_format,
+            "dilation_rate": tuple(self.dilation_rate),
+            "groups": self.groups,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),

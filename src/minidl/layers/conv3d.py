@@ -7,6 +7,10 @@ dot product of one ``kd x kh x kw x in`` box with each filter, plus a bias per
 filter; parameters: ``kd * kh * kw * in * filters + filters`` (3*3*3*1*64 + 64 =
 1792).  Output size along each axis, for input size ``n``, kernel ``k``, stride ``s``:
 ``padding="valid"`` ``(n - k) // s + 1``, ``padding="same"`` ``ceil(n / s)``.
+``dilation_rate=d`` spreads the taps d voxels apart (``k`` above is then the span
+``(k - 1) * d + 1``; strides must be 1, as in Keras); ``groups=g`` gives each of g
+groups of ``in / g`` channels its own ``filters / g`` filters (kernel
+``(kd, kh, kw, in / g, filters)``), as Conv2D does.
 How it runs: ``ops.conv3d`` (one 2-D convolution over the depth slices laid side by
 side).  ``data_format="channels_first"`` takes (batch, channels, depth, height, width)
 (see ``channels_first.py``).
@@ -75,13 +79,18 @@ class Conv3D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
         self.kernel_size = check_positive_ints(label, "kernel_size", kernel_size, 3)
         self.strides = check_positive_ints(label, "strides", strides, 3)
         self.padding = check_padding(padding, label)
-        if check_positive_ints(label, "dilation_rate", dilation_rate, 3) != (1, 1, 1):
+        self.dilation_rate = check_positive_ints(label, "dilation_rate", dilation_rate, 3)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(
-                f"{label}: dilation_rate other than (1, 1, 1) is not supported, received "
-                f"{dilation_rate!r}; use dilation_rate=1."
+                f"{label}: strides > 1 together with dilation_rate > 1 is not supported (as in "
+                f"Keras); received strides={strides!r}, dilation_rate={dilation_rate!r}."
             )
-        if check_positive_int(label, "groups", groups) != 1:
-            raise ValueError(f"{label}: groups other than 1 is not supported, received {groups!r}.")
+        self.groups = check_positive_int(label, "groups", groups)
+        if self.filters % self.groups:
+            raise ValueError(
+                f"{label}: the number of filters must be evenly divisible by the number of "
+                f"groups, received groups={groups!r}, filters={filters!r}."
+            )
         self._set_activation(activation)
         self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
                                   kernel_regularizer, bias_regularizer, kernel_constraint,
@@ -94,10 +103,25 @@ class Conv3D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
         if input_shape[4] is None:
             raise ValueError(self._shape_message(received))
         if self.padding == "valid":
-            check_box_fits(self, input_shape, self.kernel_size, "kernel_size")
+            check_box_fits(self, input_shape, self._spans, self._window_name)
+        if input_shape[4] % self.groups:
+            raise ValueError(
+                f'Layer "{self.name}": the number of input channels must be evenly divisible '
+                f"by the number of groups, received groups={self.groups}, but the input has "
+                f"{input_shape[4]} channels (input shape {tuple(input_shape)})."
+            )
         self._in_channels = input_shape[4]
-        self._add_kernel_and_bias((*self.kernel_size, self._in_channels, self.filters),
-                                  self.filters)
+        self._add_kernel_and_bias(
+            (*self.kernel_size, self._in_channels // self.groups, self.filters), self.filters)
+
+    @property
+    def _spans(self):
+        """The voxels the (dilated) kernel spans along each axis, (k - 1) * d + 1."""
+        return tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate))
+
+    @property
+    def _window_name(self):
+        return "kernel_size" if self.dilation_rate == (1, 1, 1) else "dilated kernel_size"
 
     def compute_output_shape(self, input_shape):
         received, input_shape = input_shape, self._channels_last(input_shape)
@@ -105,7 +129,7 @@ class Conv3D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
         if self._in_channels is not None and input_shape[4] != self._in_channels:
             raise ValueError(self._shape_message(received))
         return self._channels_first(volume_output_shape(
-            input_shape, self.kernel_size, self.strides, self.padding, self.filters))
+            input_shape, self._spans, self.strides, self.padding, self.filters))
 
     def call(self, inputs):
         received, inputs = inputs.shape, self._channels_last(inputs)
@@ -113,8 +137,9 @@ class Conv3D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
         if len(shape) != 5 or shape[4] != self._in_channels:
             raise ValueError(self._shape_message(received))
         if self.padding == "valid":  # sizes unknown at build are known now
-            check_box_fits(self, shape, self.kernel_size, "kernel_size")
-        y = ops.conv3d(inputs, self.kernel, self.bias, self.strides, self.padding, self._fused)
+            check_box_fits(self, shape, self._spans, self._window_name)
+        y = ops.conv3d(inputs, self.kernel, self.bias, self.strides, self.padding, self._fused,
+                       self.dilation_rate, self.groups)
         return self._channels_first(y if self._after is None else self._after(y))
 
     def _shape_message(self, received):
@@ -139,8 +164,8 @@ class Conv3D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
             "strides": self.strides,
             "padding": self.padding,
             "data_format": self.data_format,
-            "dilation_rate": (1, 1, 1),  # (only (1, 1, 1) is taken)
-            "groups": 1,
+            "dilation_rate": self.dilation_rate,
+            "groups": self.groups,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),

@@ -88,9 +88,6 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
             raise ValueError(f"{label}: strides > 1 together with dilation_rate > 1 is not "
                              f"supported (as in Keras); received strides={strides!r}, "
                              f"dilation_rate={dilation_rate!r}.")
-        if rank == 2 and self.dilation_rate != (1, 1):
-            raise ValueError(f"{label}: dilation_rate other than (1, 1) is not supported (as "
-                             f"minidl's Conv2D), received {dilation_rate!r}.")
         self.padding = check_padding(padding, label)
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
@@ -216,7 +213,8 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
         if self._rank == 1:
             return ops.conv1d(x, kernel, bias, self.strides[0], self.padding,
                               self.dilation_rate[0])
-        return ops.conv2d(x, kernel, bias, self.strides, self.padding)
+        return ops.conv2d(x, kernel, bias, self.strides, self.padding, "linear",
+                          self.dilation_rate)
 
     def _recurrent_conv(self, h, kernel):
         if self._rank == 1:
@@ -412,6 +410,6 @@ class ConvLSTM2D(_ConvLSTM):
 
 class ConvLSTM1D(_ConvLSTM):
     """Keras 2's ConvLSTM1D: inputs (batch, time, steps, channels), a sequence of 1-D
-    signals; see the module docstring.  ``dilation_rate`` works here (``ops.conv1d``)."""
+    signals; see the module docstring."""
 
     _rank = 1

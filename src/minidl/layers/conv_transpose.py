@@ -20,6 +20,9 @@ Output size along one axis, input ``n``, kernel ``k``, stride ``s`` (Keras's
 * with ``output_padding=p``: ``(n - 1) * s + k + p`` ("valid"), or
   ``(n - 1) * s + k - 2 * (k // 2) + p`` ("same")
 
+with ``k`` the dilated span ``(k - 1) * d + 1`` for ``dilation_rate=d`` (stride 1
+and the same d on both axes, as Keras requires).
+
 Conv1DTranspose is the same over ``(batch, steps, channels)`` sequences (an
 autoencoder's decoder for time series): kernel ``(kernel_size, filters,
 in_channels)``, parameters ``kernel_size * filters * in + filters``, and the
@@ -54,8 +57,19 @@ class Conv2DTranspose(Conv2D):
                          kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
                          kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
                          **kwargs)
-        self.output_padding = check_output_padding(
-            output_padding, self.strides, f'Conv2DTranspose layer "{self.name}"')
+        label = f'Conv2DTranspose layer "{self.name}"'
+        self.output_padding = check_output_padding(output_padding, self.strides, label)
+        if self.dilation_rate[0] != self.dilation_rate[1]:
+            raise ValueError(
+                f"{label}: expected the 2 dimensions of the dilation_rate argument to be equal "
+                f"to each other (as in Keras), received dilation_rate={dilation_rate!r}."
+            )
+        if self.groups != 1:
+            raise ValueError(
+                f"{label}: groups={self.groups} is not supported: Keras's Conv2DTranspose takes "
+                "it but ignores it (its kernel stays (kh, kw, filters, in_channels)); pass "
+                "groups=1, or Conv2D(groups=...) for a grouped convolution."
+            )
 
     def build(self, input_shape):
         self._in_channels = self._channels_last(input_shape)[3] if len(input_shape) == 4 else None
@@ -72,7 +86,7 @@ class Conv2DTranspose(Conv2D):
         height, width = (
             None if n is None else transposed_geometry(
                 n, k, s, self.padding, p, f'Conv2DTranspose layer "{self.name}"')[0]
-            for n, k, s, p in zip(input_shape[1:3], self.kernel_size, self.strides, extra)
+            for n, k, s, p in zip(input_shape[1:3], self._spans, self.strides, extra)
         )
         return self._channels_first((input_shape[0], height, width, self.filters))
 
@@ -82,7 +96,7 @@ class Conv2DTranspose(Conv2D):
         if len(shape) != 4 or shape[3] != self._in_channels:
             raise ValueError(self._shape_message(received))
         y = ops.conv2d_transpose(inputs, self.kernel, self.bias, self.strides, self.padding,
-                                 self.output_padding)
+                                 self.output_padding, self.dilation_rate)
         return self._channels_first(self.activation(y))
 
     def get_config(self):

@@ -78,11 +78,14 @@ def _conv(b, layer, x, input_shape, kernel, strides, pads, dilations):
 
 @converter(Conv2D, channels_first=True)
 def conv2d(b, layer, x, input_shape):
+    """With ``groups``, Keras's kernel (kh, kw, in/groups, out) is already ONNX's grouped
+    layout (out, in/groups, kh, kw) once transposed; "same" pads for the dilated span."""
     kernel = layer.kernel.numpy().transpose(3, 2, 0, 1)  # (kh, kw, in, out) -> (out, in, kh, kw)
     sizes = input_shape[2:4] if _is_channels_first(layer) else input_shape[1:3]
-    pads = (same_pads(sizes, layer.kernel_size, layer.strides)
+    spans = [(k - 1) * d + 1 for k, d in zip(layer.kernel_size, layer.dilation_rate)]
+    pads = (same_pads(sizes, spans, layer.strides)
             if layer.padding == "same" else [0, 0, 0, 0])
-    return _conv(b, layer, x, input_shape, kernel, layer.strides, pads, [1, 1])
+    return _conv(b, layer, x, input_shape, kernel, layer.strides, pads, layer.dilation_rate)
 
 
 @converter(Conv1D, channels_first=True)

@@ -120,14 +120,15 @@ def upsampling1d(b, layer, x, input_shape):
 
 
 def _conv_transpose(b, layer, x, input_shape, kernel, kernel_sizes, strides, output_paddings,
-                    dilation=1):
+                    dilations):
     """``pads`` give the padding of the convolution this transposes; what ONNX's size
     formula, ``s * (n - 1) + span - pad_begin - pad_end + output_padding``, lacks
     to reach minidl's output size goes to ``output_padding``.  ``kernel``: ONNX's
     layout (in, out, *kernel_sizes)."""
     begins, ends, output_padding = [], [], []
-    for n, k, s, p in zip(input_shape[1:-1], kernel_sizes, strides, output_paddings):
-        span = (k - 1) * dilation + 1
+    for n, k, s, p, d in zip(input_shape[1:-1], kernel_sizes, strides, output_paddings,
+                             dilations):
+        span = (k - 1) * d + 1
         out, before = transposed_geometry(n, span, s, layer.padding, p, layer.name)
         after = s * (n - 1) + span - before - out
         begins.append(before)
@@ -137,7 +138,7 @@ def _conv_transpose(b, layer, x, input_shape, kernel, kernel_sizes, strides, out
     y = b.node("ConvTranspose", [channels_first(b, x, rank, layer.name),
                                  b.constant(kernel, f"{layer.name}/kernel")], layer.name,
                kernel_shape=list(kernel_sizes), strides=list(strides), pads=begins + ends,
-               output_padding=output_padding, dilations=[dilation] * len(kernel_sizes))
+               output_padding=output_padding, dilations=list(dilations))
     y = add_bias(b, layer, channels_last(b, y, rank, layer.name))
     return apply_activation(b, layer, y)
 
@@ -146,11 +147,11 @@ def _conv_transpose(b, layer, x, input_shape, kernel, kernel_sizes, strides, out
 def conv2d_transpose(b, layer, x, input_shape):
     kernel = layer.kernel.numpy().transpose(3, 2, 0, 1)  # (kh, kw, out, in) -> (in, out, kh, kw)
     return _conv_transpose(b, layer, x, input_shape, kernel, layer.kernel_size, layer.strides,
-                           layer.output_padding or (None, None))
+                           layer.output_padding or (None, None), layer.dilation_rate)
 
 
 @converter(Conv1DTranspose)
 def conv1d_transpose(b, layer, x, input_shape):
     kernel = layer.kernel.numpy().transpose(2, 1, 0)  # (k, out, in) -> (in, out, k)
     return _conv_transpose(b, layer, x, input_shape, kernel, [layer.kernel_size],
-                           [layer.strides], [layer.output_padding], layer.dilation_rate)
+                           [layer.strides], [layer.output_padding], [layer.dilation_rate])

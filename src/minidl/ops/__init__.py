@@ -19,6 +19,8 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     recurrent      lstm gru simple_rnn (whole sequences, backpropagation through time)
     gru_reset_before  gru_reset_before (Keras's GRU with reset_after=False)
     conv           conv2d
+    conv_dilated   conv2d's dilation_rate and groups (sub-images through the plain conv2d;
+                   a group convolution per group)
     conv1d         conv1d (through conv2d: height-1 images, or rows of d steps when dilated)
     conv3d         conv3d (through conv2d: each output depth's kd input slices side by side)
     conv_transpose conv2d_transpose

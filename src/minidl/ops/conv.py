@@ -17,6 +17,9 @@ Backward, with g = dL/dout and dL/dz = g * act'(out) as in ``dense``:
 and dL/dx is dL/dxp without its padding.  How the kernels compute these sums
 (directly, as one matrix product over im2col's patch matrix, or by Winograd's
 transforms) is their choice, made by the shapes in ``_kernels/conv_plan.py``.
+
+``dilation_rate`` and ``groups`` (Keras's Conv2D arguments) are built from this
+plain convolution in ``conv_dilated``.
 """
 
 from __future__ import annotations
@@ -27,15 +30,18 @@ from minidl._kernels.conv_plan import Convolution
 from minidl.autograd import record
 from minidl.ops._geometry import check_padding, pair, window_geometry
 from minidl.ops.arithmetic import as_tensor
+from minidl.ops.conv_dilated import dilated_grouped_conv2d
 from minidl.ops.dense import check_activation
 
 
-def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
+def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear",
+           dilation_rate=(1, 1), groups=1):
     """act(conv(x, w) + b).
 
-    Shapes: x (N, H, W, C), w (kh, kw, C, F), b (F,) or None; the result is
-    (N, OH, OW, F) with OH, OW as Keras computes them for ``padding``
-    ("valid" or "same") and ``strides`` (an int or a (sh, sw) pair).
+    Shapes: x (N, H, W, C), w (kh, kw, C / groups, F), b (F,) or None; the result
+    is (N, OH, OW, F) with OH, OW as Keras computes them for ``padding``
+    ("valid" or "same"), ``strides`` and ``dilation_rate`` (ints or pairs, not
+    both above 1, as in Keras).  ``groups`` divides C and F (see ``conv_dilated``).
     The computation runs in w's dtype.
     """
     w = as_tensor(w)
@@ -52,6 +58,9 @@ def conv2d(x, w, b=None, strides=(1, 1), padding="valid", activation="linear"):
         raise ValueError(
             f"conv2d: kernel must be 4-D (height, width, in_channels, filters), received {w.shape}."
         )
+    if groups != 1 or dilation_rate not in ((1, 1), 1):
+        return dilated_grouped_conv2d(conv2d, x, w, b, strides, padding, activation,
+                                      dilation_rate, groups)
     n, h, width, c = x.shape
     kh, kw, kc, f = w.shape
     if kc != c:

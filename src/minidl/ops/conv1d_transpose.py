@@ -18,9 +18,9 @@ How it runs (no new kernel: the 2-D transposed convolution does the work):
 * the sequences are images of height 1, (N, 1, L, C), and the kernel a
   (1, K, F, C) window along the width; the height (size 1, kernel 1,
   stride 1) stays 1.
-* dilation d > 1 (stride 1, as Keras requires): the kernel is spread out
-  first, d - 1 zero rows after each of its k rows, cut to K rows.  Its
-  gradient flows back through that spreading (a padding and a slice).
+* dilation d > 1 (stride 1, as Keras requires): the 2-D transposed
+  convolution dilated by (1, d), which spreads the kernel out first, d - 1
+  zeros after each of its k taps, cut to K.
 
 Backward is the 2-D transposed convolution's, through the reshapes.
 """
@@ -29,8 +29,7 @@ from __future__ import annotations
 
 from minidl.ops.arithmetic import as_tensor
 from minidl.ops.conv_transpose import conv2d_transpose
-from minidl.ops.resampling import zero_pad2d
-from minidl.ops.shape import getitem, reshape
+from minidl.ops.shape import reshape
 
 
 def conv1d_transpose(x, w, b=None, strides=1, padding="valid", output_padding=None,
@@ -62,15 +61,12 @@ def conv1d_transpose(x, w, b=None, strides=1, padding="valid", output_padding=No
             f"conv1d_transpose: x has {channels} channels (shape {x.shape}) but the kernel "
             f"{w.shape} expects {kernel_channels}."
         )
-    if dilation > 1:  # k rows, d - 1 zero rows after each, cut to the span
-        spread = zero_pad2d(reshape(w, (1, k, 1, filters * channels)), ((0, 0), (0, dilation - 1)))
-        w = getitem(reshape(spread, (k * dilation, filters, channels)),
-                    slice(0, (k - 1) * dilation + 1))
     if isinstance(output_padding, (tuple, list)) and len(output_padding) == 1:
         output_padding = output_padding[0]
     extra = None if output_padding is None else (0, output_padding)
     image = reshape(x, (n, 1, length, channels))
-    out = conv2d_transpose(image, reshape(w, (1, *w.shape)), b, (1, strides), padding, extra)
+    out = conv2d_transpose(image, reshape(w, (1, *w.shape)), b, (1, strides), padding, extra,
+                           (1, dilation))
     return reshape(out, (n, out.shape[2], filters))
 
 

@@ -28,6 +28,10 @@ and the convolution it undoes, over an image of that size, pads as conv2d
 pads (``_geometry``): nothing for "valid", ``max((n - 1) * s + k - out, 0) // 2``
 pixels before for "same".  ``output_padding`` (each less than its stride)
 picks among the output sizes a stride-``s`` convolution maps onto ``n``.
+
+``dilation_rate`` d (stride 1, as Keras requires): ``k`` above is the dilated
+span ``(k - 1) * d + 1``, and the op runs on the kernel spread out to that span
+with zeros between its taps (``spread_kernel``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from minidl import _kernels
 from minidl.autograd import record
 from minidl.ops._geometry import check_image_batch, check_padding, pair
 from minidl.ops.arithmetic import as_tensor
+from minidl.ops.resampling import zero_pad2d
+from minidl.ops.shape import getitem, reshape, transpose
 
 
 def transposed_output_length(length, kernel, stride, padding, output_padding=None):
@@ -99,18 +105,26 @@ def transposed_geometry(length, kernel, stride, padding, output_padding, who):
     return out, pad_before
 
 
-def conv2d_transpose(x, w, b=None, strides=(1, 1), padding="valid", output_padding=None):
+def conv2d_transpose(x, w, b=None, strides=(1, 1), padding="valid", output_padding=None,
+                     dilation_rate=(1, 1)):
     """The transposed convolution of ``x`` with ``w``, plus ``b``.
 
     Shapes: x (N, H, W, C), w (kh, kw, F, C), b (F,) or None; the result is
-    (N, OH, OW, F) (sizes: see the module docstring).  ``strides``: an int or
-    a pair; ``padding``: "valid" or "same"; ``output_padding``: None, an int
-    or a pair.  The computation runs in w's dtype.
+    (N, OH, OW, F) (sizes: see the module docstring).  ``strides`` and
+    ``dilation_rate``: ints or pairs, not both above 1 (as in Keras);
+    ``padding``: "valid" or "same"; ``output_padding``: None, an int or a pair.
+    The computation runs in w's dtype.
     """
     w = as_tensor(w)
     x = as_tensor(x, w)
     b = None if b is None else as_tensor(b, w)
     strides = pair(strides, "strides", "conv2d_transpose")
+    dilation = pair(dilation_rate, "dilation_rate", "conv2d_transpose")
+    if max(strides) > 1 and max(dilation) > 1:
+        raise ValueError(
+            f"conv2d_transpose: strides > 1 together with dilation_rate > 1 is not supported "
+            f"(as in Keras); received strides={strides}, dilation_rate={dilation}."
+        )
     padding = check_padding(padding, "conv2d_transpose")
     output_padding = check_output_padding(output_padding, strides, "conv2d_transpose")
     check_image_batch(x, "conv2d_transpose")
@@ -128,6 +142,9 @@ def conv2d_transpose(x, w, b=None, strides=(1, 1), padding="valid", output_paddi
         )
     if b is not None and b.shape != (f,):
         raise ValueError(f"conv2d_transpose: bias must have shape ({f},), received {b.shape}.")
+    if dilation != (1, 1):
+        w = spread_kernel(w, dilation)
+        kh, kw = w.shape[:2]
     extra = output_padding or (None, None)
     out_h, pad_top = transposed_geometry(h, kh, strides[0], padding, extra[0], "conv2d_transpose")
     out_w, pad_left = transposed_geometry(width, kw, strides[1], padding, extra[1],
@@ -165,3 +182,16 @@ def conv2d_transpose(x, w, b=None, strides=(1, 1), padding="valid", output_paddi
 
     parents = (x, w) if b is None else (x, w, b)
     return record(out, parents, backward)
+
+
+def spread_kernel(w, dilation):
+    """A (kh, kw, ...) kernel with d - 1 zeros after each tap along its two first axes,
+    cut to the dilated span ((kh - 1) * dh + 1, (kw - 1) * dw + 1): the undilated kernel
+    that does what ``w`` dilated by ``dilation`` does.  Through ops (pad, reshapes, a
+    slice), so the gradient of ``w`` is the spread kernel's, gathered back at the taps."""
+    kh, kw, *rest = w.shape
+    (dh, dw), size = dilation, int(np.prod(rest))
+    taps = zero_pad2d(reshape(w, (kh * kw, 1, 1, size)), ((0, dh - 1), (0, dw - 1)))
+    spread = reshape(transpose(reshape(taps, (kh, kw, dh, dw, size)), (0, 2, 1, 3, 4)),
+                     (kh * dh, kw * dw, *rest))
+    return getitem(spread, (slice(0, (kh - 1) * dh + 1), slice(0, (kw - 1) * dw + 1)))
