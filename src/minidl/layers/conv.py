@@ -43,6 +43,25 @@ def conv_output_length(length, kernel, stride, padding, dilation=1):
     return (length - kernel) // stride + 1
 
 
+def check_dilation_and_groups(label, filters, strides, dilation_rate, groups):
+    """``(dilation_rate, groups)`` of a convolution with these ``strides`` (a tuple, one
+    per axis) and ``filters``, checked as Keras checks them: dilation only with stride 1,
+    and the filters split evenly into the groups (the input channels are checked at build)."""
+    dilation = check_positive_ints(label, "dilation_rate", dilation_rate, len(strides))
+    if max(strides) > 1 and max(dilation) > 1:
+        raise ValueError(
+            f"{label}: strides > 1 together with dilation_rate > 1 is not supported (as in "
+            f"Keras); received strides={strides!r}, dilation_rate={dilation_rate!r}."
+        )
+    groups_checked = check_positive_int(label, "groups", groups)
+    if filters % groups_checked:
+        raise ValueError(
+            f"{label}: the number of filters must be evenly divisible by the number of "
+            f"groups, received groups={groups!r}, filters={filters!r}."
+        )
+    return dilation, groups_checked
+
+
 def check_image_shape(layer, input_shape):
     """Raise unless ``input_shape`` is ``(batch, height, width, channels)``, none of them 0
     (``(batch, channels, height, width)`` in the message of a channels-first layer)."""
@@ -90,18 +109,8 @@ class Conv2D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
         self.filters = int(filters)
         self.kernel_size = check_positive_ints(label, "kernel_size", kernel_size, 2)
         self.strides = check_positive_ints(label, "strides", strides, 2)
-        self.dilation_rate = check_positive_ints(label, "dilation_rate", dilation_rate, 2)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{label}: strides > 1 together with dilation_rate > 1 is not supported (as in "
-                f"Keras); received strides={strides!r}, dilation_rate={dilation_rate!r}."
-            )
-        self.groups = check_positive_int(label, "groups", groups)
-        if self.filters % self.groups:
-            raise ValueError(
-                f"{label}: the number of filters must be evenly divisible by the number of "
-                f"groups, received groups={groups!r}, filters={filters!r}."
-            )
+        self.dilation_rate, self.groups = check_dilation_and_groups(
+            label, self.filters, self.strides, dilation_rate, groups)
         self.padding = check_padding(padding, label)
         self._set_activation(activation)
         self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from minidl import activations, initializers, ops
 from minidl.layers.base import Layer, check_positive_int, check_positive_ints
 from minidl.layers.channels_first import ChannelsFirstMixin
-from minidl.layers.conv import conv_output_length
+from minidl.layers.conv import check_dilation_and_groups, conv_output_length
 from minidl.layers.core import ActivationMixin, WeightRegularizersMixin
 from minidl.ops._geometry import check_padding
 
@@ -79,18 +79,8 @@ class Conv3D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
         self.kernel_size = check_positive_ints(label, "kernel_size", kernel_size, 3)
         self.strides = check_positive_ints(label, "strides", strides, 3)
         self.padding = check_padding(padding, label)
-        self.dilation_rate = check_positive_ints(label, "dilation_rate", dilation_rate, 3)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{label}: strides > 1 together with dilation_rate > 1 is not supported (as in "
-                f"Keras); received strides={strides!r}, dilation_rate={dilation_rate!r}."
-            )
-        self.groups = check_positive_int(label, "groups", groups)
-        if self.filters % self.groups:
-            raise ValueError(
-                f"{label}: the number of filters must be evenly divisible by the number of "
-                f"groups, received groups={groups!r}, filters={filters!r}."
-            )
+        self.dilation_rate, self.groups = check_dilation_and_groups(
+            label, self.filters, self.strides, dilation_rate, groups)
         self._set_activation(activation)
         self._set_kernel_and_bias(use_bias, kernel_initializer, bias_initializer,
                                   kernel_regularizer, bias_regularizer, kernel_constraint,
