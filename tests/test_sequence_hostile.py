@@ -138,3 +138,17 @@ def test_nan_in_one_sample_stays_in_that_sample_through_the_gradient():
     out.sum().backward()
     assert np.isnan(out.data[0, 1:]).all() and np.isfinite(out.data[1]).all()
     assert np.isnan(x.grad[0]).any() and np.isfinite(x.grad[1]).all()
+
+
+@pytest.mark.parametrize("merge_mode", ["sum", "mul", "ave"])
+def test_bidirectional_merge_of_different_widths_names_the_layer(merge_mode):
+    """tf_keras 2.21 fails inside TensorFlow (Incompatible shapes: [2,2] vs. [2,3]); concat
+    joins them (2 + 3 columns), as Keras does."""
+    x = values(0, [(2, 4, 3)])[0]
+    layer = L.Bidirectional(L.LSTM(2), backward_layer=L.LSTM(3, go_backwards=True),
+                            merge_mode=merge_mode)
+    with pytest.raises(ValueError, match=rf"Bidirectional layer .*merge_mode='{merge_mode}'.*"
+                                         r"\(2, 2\) and \(2, 3\)"):
+        layer(x)
+    joined = L.Bidirectional(L.LSTM(2), backward_layer=L.LSTM(3, go_backwards=True))
+    assert joined(x).shape == (2, 5)
