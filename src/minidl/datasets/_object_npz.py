@@ -250,8 +250,14 @@ class _ListsFromPickle:
         if not (isinstance(dtype, _Call) and dtype.function.name == "dtype" and dtype.args
                 and str(dtype.args[0]).startswith("O")):
             raise self._error("its pickle is not an array of objects")
-        if type(lists) is not list or not all(
-                type(item) is list and all(type(word) is int for word in item) for item in lists):
+        if type(lists) is not list or not all(type(item) is list for item in lists):
+            raise self._error("its array holds something other than lists of integers")
+        # one list object many times (the pickle's memo lets 2 bytes repeat a whole list)
+        # would be read as billions of words from a file of a few kilobytes
+        if len({id(item) for item in lists}) != len(lists):
+            raise self._error("its array holds the same list more than once (np.save writes "
+                              "each text's own list)")
+        if not all(type(word) is int for item in lists for word in item):
             raise self._error("its array holds something other than lists of integers")
         if shape != (len(lists),):
             raise self._error(f"its array has shape {shape} but holds {len(lists)} lists")
