@@ -151,6 +151,10 @@ def test_word_index_read_and_downloaded_with_keras_md5(tmp_path, home, monkeypat
     (tmp_path / "broken.json").write_text('{"the": ')
     with pytest.raises(FileFormatError, match="broken.json"):
         reuters.get_word_index(tmp_path / "broken.json")
+    for name, text in (("deep.json", "[" * 100_000), ("long.json", '{"the": ' + "9" * 5000 + "}")):
+        (tmp_path / name).write_text(text)  # (a RecursionError, a ValueError of json.loads)
+        with pytest.raises(FileFormatError, match=f"{name}: not a JSON word index"):
+            imdb.get_word_index(tmp_path / name)
 
 
 def test_label_names():
