@@ -152,3 +152,16 @@ def test_bidirectional_merge_of_different_widths_names_the_layer(merge_mode):
         layer(x)
     joined = L.Bidirectional(L.LSTM(2), backward_layer=L.LSTM(3, go_backwards=True))
     assert joined(x).shape == (2, 5)
+
+
+@pytest.mark.parametrize("make, mask, expected", [
+    (lambda: L.GRU(2), np.ones((2, 5), bool), r"GRU layer .*\(2, 4\) \(batch, timesteps\)"),
+    (lambda: L.LSTM(2), np.ones(2, bool), r"LSTM layer .*received \(2,\)"),
+    (lambda: L.SimpleRNN(2, time_major=True), np.ones((4, 2), bool),
+     r"SimpleRNN layer .*\(2, 4\) \(timesteps, batch\)"),
+    (lambda: L.RNN(L.GRUCell(2)), np.ones((2, 1), bool), r"RNN layer .*received \(2, 1\)"),
+])
+def test_a_mask_of_the_wrong_shape_names_the_layer(make, mask, expected):
+    """(tf_keras 2.21 fails inside TensorFlow's select; minidl named the op, "lstm")"""
+    with pytest.raises(ValueError, match=expected):
+        make()(values(0, [(2, 4, 3)])[0], mask=mask)
