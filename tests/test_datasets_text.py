@@ -151,6 +151,10 @@ def test_word_index_read_and_downloaded_with_keras_md5(tmp_path, home, monkeypat
     (tmp_path / "broken.json").write_text('{"the": ')
     with pytest.raises(FileFormatError, match="broken.json"):
         reuters.get_word_index(tmp_path / "broken.json")
+    for name, text in (("deep.json", "[" * 100_000), ("long.json", '{"the": ' + "9" * 5000 + "}")):
+        (tmp_path / name).write_text(text)  # (a RecursionError, a ValueError of json.loads)
+        with pytest.raises(FileFormatError, match=f"{name}: not a JSON word index"):
+            imdb.get_word_index(tmp_path / name)
 
 
 def test_label_names():
@@ -291,3 +295,65 @@ def test_cache_dir_as_keras(tmp_path, home, monkeypatch):
     assert asked == [imdb.URL + "imdb.npz"]
     assert (cache / "datasets" / "imdb.npz").read_bytes() == payload
     assert not (home / ".minidl" / "datasets" / "imdb.npz").exists()
+
+
+def test_the_bytes_numpy_unpickles_are_the_bytes_whose_sha256_was_checked(tmp_path, home,
+                                                                           monkeypatch):
+    """A file swapped for a planted one right after its hash was computed is not read
+    again: NumPy loads the bytes that were hashed."""
+    from minidl.datasets import _object_npz
+
+    path = write_npz(tmp_path / "reuters.npz", REUTERS)
+    expected = as_lists(reuters.load_data(path))  # (read without unpickling)
+    monkeypatch.setattr(reuters, "SHA256", hashlib.sha256(path.read_bytes()).hexdigest())
+    marker = tmp_path / "ran"
+    planted = write_members(tmp_path / "planted.npz", {
+        "x.npy": npy_bytes(texts([[1, 2], Planted(str(marker))]), 2),
+        "y.npy": plain_npy(np.arange(2))}).read_bytes()
+    real_sha256 = hashlib.sha256
+
+    def sha256_then_swap(data):
+        path.write_bytes(planted)  # (as another process could, between two reads)
+        return real_sha256(data)
+
+    monkeypatch.setattr(_object_npz.hashlib, "sha256", sha256_then_swap)
+    assert as_lists(reuters.load_data(path)) == expected
+    assert not marker.exists()
+
+
+def test_a_folder_where_the_file_should_be_is_a_clear_error(tmp_path, home):
+    from minidl.datasets import _object_npz
+
+    (tmp_path / "imdb.npz").mkdir()
+    with pytest.raises(FileFormatError, match="imdb.npz.*is a directory"):
+        _object_npz.load_arrays(tmp_path / "imdb.npz", ("x_train",), ("y_train",), imdb.SHA256)
+    with pytest.raises(DatasetNotFoundError, match="imdb.npz"):
+        imdb.load_data(tmp_path / "imdb.npz")
+
+
+# tf_keras 2.21 fails on max() of nothing here (or, with num_words, returns empty sets
+# with float64 labels); imdb raises "Increase maxlen"
+@pytest.mark.parametrize("num_words", [None, 5])
+def test_reuters_maxlen_that_drops_every_newswire_is_refused(tmp_path, home, num_words):
+    path = write_npz(tmp_path / "reuters.npz", REUTERS)
+    with pytest.raises(ValueError, match="maxlen=2; increase maxlen"):
+        reuters.load_data(path, maxlen=2, num_words=num_words)
+    (x_train, _), (x_test, _) = reuters.load_data(path, maxlen=3)
+    assert len(x_train) + len(x_test) == 2  # ([6] and [1], with the start mark)
+
+
+def test_one_list_repeated_by_the_pickle_memo_is_refused_quickly(tmp_path, home):
+    """20000 references to one list of 200000 words: 1.7 kB compressed, 4e9 words read
+    (minidl took minutes and tens of GB before giving up)."""
+    import time
+
+    shared = [1] * 200_000
+    x = np.empty(20_000, dtype=object)
+    for i in range(len(x)):
+        x[i] = shared
+    path = tmp_path / "reuters.npz"
+    np.savez_compressed(path, x=x, y=np.zeros(len(x), np.int64))
+    start = time.monotonic()
+    with pytest.raises(FileFormatError, match="reuters.npz: x.npy.*the same list more than once"):
+        reuters.load_data(path)
+    assert time.monotonic() - start < 20

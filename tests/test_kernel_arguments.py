@@ -123,6 +123,19 @@ BAD_CALLS = [
     ("softmax_cross_entropy_forward", (z(3, 4), np.array([0, 1, 2], ">i8"), z(3, 4), z(3))),
     ("adam_update", (z(5, dtype=">f4"), z(5), z(5), z(5), None, 0.1)),
     ("dense_backward", (z(4, 3), z(3, 2), z(4, 2), z(4, 2), None, z(3, 2), z(3), "bogus")),
+    # an activation that is not a name: a list (unhashable: the compiled quick check's dict
+    # lookup raised TypeError) or an array of one name (the reference's `in` accepted it)
+    ("dense_forward", (z(4, 3), z(3, 2), None, z(4, 2), np.array(["relu"]))),
+    ("lstm_step_forward", (z(2, 12), z(2, 3), z(2, 3), z(2, 3), z(2, 3), None, ["tanh"])),
+    ("lstm_step_forward", (z(2, 12), z(2, 3), z(2, 3), z(2, 3), z(2, 3), None, np.array(["tanh"]))),
+    ("gru_step_forward", (z(2, 9), z(2, 9), z(2, 3), z(2, 3), None, "tanh", ["sigmoid"])),
+    ("rnn_step_backward", (z(2, 3), z(2, 3), None, z(2, 3), z(2, 3), np.array(["tanh"]))),
+    ("gru_reset_before_gates_forward", (z(2, 9), z(2, 6), z(2, 3), z(2, 3), ["sigmoid"])),
+    # features past what fits a C integer (the compiled quick check raised OverflowError)
+    ("lstm_sequence_forward", (z(2, 1, 6), z(1, 6, 64), z(2, 1, 4), z(3, 1, 1), z(3, 1, 1), None,
+                               None, 2**63)),
+    ("lstm_sequence_backward", (z(2, 1, 6), z(1, 4, 64), z(2, 1, 4), z(3, 1, 1), None, z(1, 1),
+                                z(1, 1), None, None, z(2, 1, 4), z(6, 4), 2**64 + 4, 1)),
 ]
 
 # outputs that overlap an input by a few bytes: views into one buffer (or are the input)

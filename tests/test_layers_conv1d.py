@@ -143,6 +143,11 @@ def test_layer_refuses_bad_inputs():
     layer(np.zeros((1, 5, 3), np.float32))
     with pytest.raises(ValueError, match=r"expected shape \(None, steps, 3\)"):
         layer(np.zeros((1, 5, 4), np.float32))
+    for padding in ("valid", "same", "causal"):  # (tf_keras 2.21 refuses these too)
+        built = layers.Conv1D(2, 3, padding=padding)
+        built.build((None, None, 3))
+        with pytest.raises(ValueError, match="0 steps .* no step to convolve"):
+            built(np.zeros((2, 0, 3), np.float32))
 
 
 def test_config_round_trip_with_keras_keys():

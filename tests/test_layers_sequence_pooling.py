@@ -109,6 +109,10 @@ def test_flatten_of_sequences():
     (lambda: layers.Permute((1, 1)), ["permutation", "(1, 1)"]),
     (lambda: layers.Permute((0, 1)), ["permutation", "(0, 1)"]),
     (lambda: layers.Permute(3), ["permutation"]),
+    # tf_keras 2.21 refuses "21"; minidl read it as (2, 1), and (2.7, 1.2) as (2, 1)
+    (lambda: layers.Permute("21"), ["permutation", "'21'"]),
+    (lambda: layers.Permute((2.7, 1.2)), ["permutation", "(2.7, 1.2)"]),
+    (lambda: layers.Permute((True, 2)), ["permutation", "(True, 2)"]),
 ])
 def test_bad_arguments_refused(make, words):
     with pytest.raises(ValueError) as caught:

@@ -73,3 +73,34 @@ def test_the_same_function_under_keras_names():
     assert pad_from_preprocessing is pad_sequences
     assert minidl.preprocessing.sequence.pad_sequences is pad_sequences
     assert minidl.keras.preprocessing.sequence.pad_sequences is pad_sequences
+
+
+# tf_keras 2.21 writes NaN into int32 as -2147483648 (NumPy's cast, with a warning)
+@pytest.mark.parametrize("value, dtype", [
+    (np.nan, "int32"), (np.inf, "int32"), (-np.inf, "int64"), (-1, "uint8"), (256, "uint8"),
+    (2**40, "int32"),
+])
+def test_a_padding_value_the_dtype_cannot_hold_is_refused(value, dtype):
+    with pytest.raises(ValueError, match=f"dtype {dtype} cannot hold the padding value"):
+        pad_sequences([[1, 2], [3]], value=value, dtype=dtype)
+
+
+def test_padding_values_the_dtype_holds_as_keras():
+    # tf_keras 2.21: a float value in an integer dtype is cut to a whole number
+    np.testing.assert_array_equal(pad_sequences([[1, 2], [3]], value=-1.5), [[1, 2], [-1, 3]])
+    out = pad_sequences([[1.0, 2.0], [3.0]], value=np.nan, dtype="float64")
+    np.testing.assert_array_equal(out, [[1, 2], [np.nan, 3]])
+    assert pad_sequences([[True], []], dtype=bool, value=1).tolist() == [[True], [True]]
+
+
+@pytest.mark.parametrize("maxlen", [10**12, 2**62])
+def test_a_maxlen_beyond_the_memory_is_a_clear_error_before_allocating(maxlen):
+    with pytest.raises(ValueError, match=rf"maxlen={maxlen} .*longest sequence is 2 long"):
+        pad_sequences([[1, 2], [3]], maxlen=maxlen)
+    assert pad_sequences([], maxlen=10**12).shape == (0, 10**12)  # (holds nothing)
+
+
+def test_a_bool_maxlen_is_a_type_error_as_keras():
+    for maxlen in (True, np.bool_(False), 2.0, "3"):
+        with pytest.raises(TypeError, match="maxlen"):
+            pad_sequences([[1, 2]], maxlen=maxlen)

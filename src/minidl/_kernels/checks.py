@@ -85,7 +85,7 @@ def _positive_int(kernel, name, value, minimum=1):
 
 
 def check_activation(kernel, activation):
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(
             f"{kernel}: activation must be one of {ACTIVATIONS}, received {activation!r}."
         )

@@ -125,7 +125,8 @@ cdef bint _sequence_ok(object xh, object cells, object masks, object dropout, ob
     the masks, the dropout mask, features and the activations."""
     if not (array_of(xh, 3, t, False) and array_of(cells, 3, t, False)):
         return False
-    if type(features) is not int or features < 0 or dim(cells, 0) < 1:
+    # (features compared as a Python int first: 2**63 does not fit the C cast below)
+    if type(features) is not int or not 0 <= features <= dim(xh, 2) or dim(cells, 0) < 1:
         return False
     if type(activation) is not str or type(recurrent_activation) is not str:
         return False

@@ -314,6 +314,12 @@ cdef bint _arrays_ok(tuple arrays, tuple widths, int outputs, object mask):
     return True
 
 
+cdef inline bint _known(object activation):
+    """An activation the fused steps apply, by name (a list or an array is not one: the
+    slow path says so, where ``in _CODES`` would raise a TypeError for it)."""
+    return type(activation) is str and activation in _CODES
+
+
 cdef inline const unsigned char *_mask_pointer(object mask):
     if mask is None:
         return NULL
@@ -325,7 +331,7 @@ def lstm_step_forward(gates, c_prev, h_prev, c, h, mask, activation="tanh",
                       recurrent_activation="sigmoid"):
     """gates (N, 4U) in: z = x W + b + h_prev U, out: i, f, g, o; c, h (N, U) out."""
     if not (_arrays_ok((gates, c, h, c_prev, h_prev), (4, 1, 1, 1, 1), 3, mask)
-            and activation in _CODES and recurrent_activation in _CODES):
+            and _known(activation) and _known(recurrent_activation)):
         check_lstm_step_forward(gates, c_prev, h_prev, c, h, mask, activation,
                                 recurrent_activation)
     cdef int act = _CODES[activation], ract = _CODES[recurrent_activation]
@@ -341,7 +347,7 @@ def lstm_step_backward(gates, c_prev, c, grad_h, grad_c, mask, grad_gates, grad_
     """dL/dz of the four gates, dL/dc_prev and the part of dL/dh_prev not through U."""
     if not (_arrays_ok((grad_gates, grad_c_prev, grad_h_prev, gates, c_prev, c, grad_h, grad_c),
                        (4, 1, 1, 4, 1, 1, 1, 1), 3, mask)
-            and activation in _CODES and recurrent_activation in _CODES):
+            and _known(activation) and _known(recurrent_activation)):
         check_lstm_step_backward(gates, c_prev, c, grad_h, grad_c, mask, grad_gates,
                                  grad_c_prev, grad_h_prev, activation, recurrent_activation)
     cdef int act = _CODES[activation], ract = _CODES[recurrent_activation]
@@ -358,7 +364,7 @@ def gru_step_forward(gates, rec, h_prev, h, mask, activation="tanh",
                      recurrent_activation="sigmoid"):
     """gates (N, 3U) in: x W + b_in, out: z, r, hh; rec (N, 3U) = h_prev U + b_rec; h out."""
     if not (_arrays_ok((gates, h, rec, h_prev), (3, 1, 3, 1), 2, mask)
-            and activation in _CODES and recurrent_activation in _CODES):
+            and _known(activation) and _known(recurrent_activation)):
         check_gru_step_forward(gates, rec, h_prev, h, mask, activation, recurrent_activation)
     cdef int act = _CODES[activation], ract = _CODES[recurrent_activation]
     cdef const unsigned char *m = _mask_pointer(mask)
@@ -373,7 +379,7 @@ def gru_step_backward(gates, rec, h_prev, grad_h, mask, grad_gates, grad_rec, gr
     """dL/d(x-side gates), dL/d(recurrent-side gates), the part of dL/dh_prev not through U."""
     if not (_arrays_ok((grad_gates, grad_rec, grad_h_prev, gates, rec, h_prev, grad_h),
                        (3, 3, 1, 3, 3, 1, 1), 3, mask)
-            and activation in _CODES and recurrent_activation in _CODES):
+            and _known(activation) and _known(recurrent_activation)):
         check_gru_step_backward(gates, rec, h_prev, grad_h, mask, grad_gates, grad_rec,
                                 grad_h_prev, activation, recurrent_activation)
     cdef int act = _CODES[activation], ract = _CODES[recurrent_activation]
@@ -392,7 +398,7 @@ def gru_reset_before_gates_forward(gates, rec, dropped_h, reset_h,
     out: z, r in the first 2U; rec (N, 2U) = dropped_h U_zr; reset_h (N, U) out:
     r * dropped_h (dropped_h: h_prev times the recurrent dropout mask, or h_prev)."""
     if not (_arrays_ok((gates, reset_h, rec, dropped_h), (3, 1, 2, 1), 2, None)
-            and recurrent_activation in _CODES):
+            and _known(recurrent_activation)):
         check_gru_reset_before_gates_forward(gates, rec, dropped_h, reset_h,
                                              recurrent_activation)
     cdef int ract = _CODES[recurrent_activation]
@@ -406,7 +412,7 @@ def gru_reset_before_state_forward(gates, rec_h, h_prev, h, mask, activation="ta
     """GRU(reset_after=False), after it: rec_h (N, U) = reset_h U_h; the candidate hh
     into gates' last U, and h (N, U) out (h_prev on masked rows)."""
     if not (_arrays_ok((gates, h, rec_h, h_prev), (3, 1, 1, 1), 2, mask)
-            and activation in _CODES):
+            and _known(activation)):
         check_gru_reset_before_state_forward(gates, rec_h, h_prev, h, mask, activation)
     cdef int act = _CODES[activation]
     cdef const unsigned char *m = _mask_pointer(mask)
@@ -419,7 +425,7 @@ def gru_reset_before_state_forward(gates, rec_h, h_prev, h, mask, activation="ta
 def gru_reset_before_candidate_backward(gates, grad_h, mask, grad_candidate, activation="tanh"):
     """grad_candidate (N, U) = dL/d(x_h + rec_h) (0 on masked rows)."""
     if not (_arrays_ok((grad_candidate, gates, grad_h), (1, 3, 1), 1, mask)
-            and activation in _CODES):
+            and _known(activation)):
         check_gru_reset_before_candidate_backward(gates, grad_h, mask, grad_candidate,
                                                   activation)
     cdef int act = _CODES[activation]
@@ -438,7 +444,7 @@ def gru_reset_before_gates_backward(gates, h_prev, dropped_h, grad_h, grad_reset
     z * h_prev (all of dL/dh on masked rows, whose other gradients are 0)."""
     if not (_arrays_ok((grad_gates, grad_dropped, grad_h_prev, gates, h_prev, dropped_h,
                         grad_h, grad_reset_h), (2, 1, 1, 3, 1, 1, 1, 1), 3, mask)
-            and recurrent_activation in _CODES):
+            and _known(recurrent_activation)):
         check_gru_reset_before_gates_backward(gates, h_prev, dropped_h, grad_h, grad_reset_h,
                                               mask, grad_gates, grad_dropped, grad_h_prev,
                                               recurrent_activation)
@@ -454,7 +460,7 @@ def gru_reset_before_gates_backward(gates, h_prev, dropped_h, grad_h, grad_reset
 
 def rnn_step_forward(pre, h_prev, mask, activation="tanh"):
     """pre (N, U) in: x W + b + h_prev U, out: h = act(pre) (h_prev on masked rows)."""
-    if not (_arrays_ok((pre, h_prev), (1, 1), 1, mask) and activation in _CODES):
+    if not (_arrays_ok((pre, h_prev), (1, 1), 1, mask) and _known(activation)):
         check_rnn_step_forward(pre, h_prev, mask, activation)
     cdef int act = _CODES[activation]
     cdef const unsigned char *m = _mask_pointer(mask)
@@ -467,7 +473,7 @@ def rnn_step_forward(pre, h_prev, mask, activation="tanh"):
 def rnn_step_backward(h, grad_h, mask, grad_pre, grad_h_prev, activation="tanh"):
     """dL/dpre = grad_h * act'(h); the part of dL/dh_prev not through U."""
     if not (_arrays_ok((grad_pre, grad_h_prev, h, grad_h), (1, 1, 1, 1), 2, mask)
-            and activation in _CODES):
+            and _known(activation)):
         check_rnn_step_backward(h, grad_h, mask, grad_pre, grad_h_prev, activation)
     cdef int act = _CODES[activation]
     cdef const unsigned char *m = _mask_pointer(mask)

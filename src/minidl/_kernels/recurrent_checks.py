@@ -17,7 +17,7 @@ _UINT8 = np.dtype(np.uint8)
 
 
 def check_recurrent_activation(kernel, name, activation):
-    if activation not in RECURRENT_ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in RECURRENT_ACTIVATIONS:
         raise ValueError(
             f"{kernel}: {name} must be one of {RECURRENT_ACTIVATIONS}, received {activation!r}."
         )

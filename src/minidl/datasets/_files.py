@@ -185,11 +185,6 @@ def fetch(url, destination, sha256, downloader=None, algorithm="sha256"):
 _ALGORITHM_NAMES = {"sha256": "SHA-256", "md5": "MD5"}
 
 
-def sha256_of(path):
-    """The hex SHA-256 digest of a file."""
-    return file_digest(path, "sha256")
-
-
 def file_digest(path, algorithm="sha256"):
     """The hex digest of a file: ``algorithm`` is "sha256" or "md5"."""
     if algorithm not in _ALGORITHM_NAMES:

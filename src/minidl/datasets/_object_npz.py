@@ -6,7 +6,9 @@ Unpickling runs whatever code the pickle names, so a damaged or planted file
 could run anything.  Two ways in, then:
 
 * a file whose SHA-256 is the one Keras publishes is Keras's own file, byte for
-  byte: NumPy reads it (``np.load(allow_pickle=True)``, fast);
+  byte: NumPy reads it (``np.load(allow_pickle=True)``, fast), from the very bytes
+  that were hashed, read once into memory (a file read twice, once to check and
+  once to load, could be another file the second time);
 * any other file (a copy made another way, a test's small file, a tampered one)
   is read **without unpickling**: ``pickletools.genops`` lists the pickle's
   instructions without executing any, and ``_ListsFromPickle`` below follows
@@ -23,19 +25,22 @@ The arrays of plain numbers (the labels) are read as the image data sets' are
 
 from __future__ import annotations
 
+import hashlib
+import io
 import pickletools
 from dataclasses import dataclass
 
 import numpy as np
 
-from minidl.datasets._files import sha256_of
 from minidl.datasets._npz import check_keys, read_npz
 from minidl.utils.file_checks import (FileFormatError, _read_npy_header, open_member,
-                                      read_npy_member)
+                                      open_regular, read_npy_member)
 
 # the largest member read (declared size, checked before reading): imdb.npz's biggest
 # holds about 50 MB; the Python lists built from a pickle take ~20x its size
 MAX_MEMBER_BYTES = 1 << 28
+# the largest file hashed in memory as maybe Keras's own (imdb.npz is 17 MB, reuters.npz 2 MB)
+MAX_PUBLISHED_BYTES = 1 << 26
 _RECONSTRUCT = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct")}
 # (pickle protocols 0-2 write the bytes b"b" of _reconstruct's arguments as a call of
 # _codecs.encode: a label here like the others)
@@ -51,9 +56,11 @@ _MARK = object()
 def load_arrays(path, lists, numbers, published_sha256):
     """``{key: array}`` from the ``.npz`` file ``path``: each key of ``lists`` an object array
     of lists of ints, each key of ``numbers`` an integer array (see the module docstring)."""
-    if sha256_of(path) == published_sha256:
-        with np.load(path, allow_pickle=True) as arrays:
+    published = _published_bytes(path, published_sha256)
+    if published is not None:
+        with np.load(io.BytesIO(published), allow_pickle=True) as arrays:
             return {key: arrays[key] for key in (*lists, *numbers)}
+
     def read(archive):
         check_keys(archive, path, (*lists, *numbers))
         arrays = {key: _read_lists(archive, path, key) for key in lists}
@@ -63,6 +70,20 @@ def load_arrays(path, lists, numbers, published_sha256):
         return arrays
 
     return read_npz(path, read)
+
+
+def _published_bytes(path, published_sha256):
+    """The bytes of the regular file ``path`` if their SHA-256 is ``published_sha256``
+    (Keras's own file), else None."""
+    try:
+        file = open_regular(path)
+    except OSError as error:
+        raise FileFormatError(f"{path}: cannot be read ({error}).") from None
+    with file:
+        data = file.read(MAX_PUBLISHED_BYTES + 1)
+    if len(data) > MAX_PUBLISHED_BYTES or hashlib.sha256(data).hexdigest() != published_sha256:
+        return None
+    return data
 
 
 def _integers(path, key):
@@ -229,8 +250,14 @@ class _ListsFromPickle:
         if not (isinstance(dtype, _Call) and dtype.function.name == "dtype" and dtype.args
                 and str(dtype.args[0]).startswith("O")):
             raise self._error("its pickle is not an array of objects")
-        if type(lists) is not list or not all(
-                type(item) is list and all(type(word) is int for word in item) for item in lists):
+        if type(lists) is not list or not all(type(item) is list for item in lists):
+            raise self._error("its array holds something other than lists of integers")
+        # one list object many times (the pickle's memo lets 2 bytes repeat a whole list)
+        # would be read as billions of words from a file of a few kilobytes
+        if len({id(item) for item in lists}) != len(lists):
+            raise self._error("its array holds the same list more than once (np.save writes "
+                              "each text's own list)")
+        if not all(type(word) is int for item in lists for word in item):
             raise self._error("its array holds something other than lists of integers")
         if shape != (len(lists),):
             raise self._error(f"its array has shape {shape} but holds {len(lists)} lists")

@@ -86,9 +86,9 @@ def read_word_index(path):
         text = file.read(MAX_WORD_INDEX_BYTES + 1)
     if len(text) > MAX_WORD_INDEX_BYTES:
         raise FileFormatError(f"{path}: larger than a word index should be ({MAX_WORD_INDEX_BYTES} bytes).")
-    try:
+    try:  # (ValueError: bad UTF-8 or JSON, an int of 5000 digits; RecursionError: [[[[...)
         index = json.loads(text.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (ValueError, RecursionError) as error:
         raise FileFormatError(f"{path}: not a JSON word index ({error}).") from None
     if not isinstance(index, dict) or not all(
             isinstance(word, str) and type(rank) is int for word, rank in index.items()):

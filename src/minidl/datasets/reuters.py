@@ -52,6 +52,9 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
     np.random.RandomState(seed).shuffle(order)
     xs, labels = drop_long(shift(arrays["x"][order], start_char, index_from), arrays["y"][order],
                            maxlen)
+    if maxlen and not xs:  # (Keras fails here on max() of nothing, or returns empty sets)
+        raise ValueError(f"reuters.load_data: no newswire is shorter than maxlen={maxlen}; "
+                         "increase maxlen.")
     xs = limit_vocabulary(xs, num_words, skip_top, oov_char)
     split = int(len(xs) * (1 - test_split))
     return ((object_array(xs[:split]), np.array(labels[:split])),

@@ -167,6 +167,10 @@ class _SequenceLayer(Layer):
             mask = mask[0]
         if mask is not None:
             mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
+            if mask.shape != tuple(inputs.shape[:2]):
+                axes = "timesteps, batch" if self.time_major else "batch, timesteps"
+                raise ValueError(f"{self._label()}: mask must have shape {tuple(inputs.shape[:2])} "
+                                 f"({axes}), one value per step, received {mask.shape}.")
             if self.time_major:
                 mask = mask.T
         if self.time_major:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import ops
+from minidl.errors import ArgumentTypeError
 from minidl.layers.base import Layer, check_positive_int
 
 
@@ -54,17 +55,19 @@ class Permute(Layer):
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
+        message = (f'Permute layer "{self.name}": dims must be a permutation of 1..k (axis 0, '
+                   "the batch, stays first), e.g. (2, 1) to swap steps and features; received "
+                   f"{dims!r}.")
         try:
-            dims = tuple(int(d) for d in dims)
-        except (TypeError, ValueError):
-            dims = None
-        if not dims or sorted(dims) != list(range(1, len(dims) + 1)):
-            raise ValueError(
-                f'Permute layer "{self.name}": dims must be a permutation of 1..k (axis 0, the '
-                "batch, stays first), e.g. (2, 1) to swap steps and features; received "
-                f"{dims!r}."
-            )
-        self.dims = dims
+            items = tuple(dims)
+        except TypeError:
+            raise ArgumentTypeError(message) from None
+        if not all(isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
+                   for d in items):  # (not "21", nor 2.7 cut to 2)
+            raise ArgumentTypeError(message)
+        if not items or sorted(items) != list(range(1, len(items) + 1)):
+            raise ValueError(message)
+        self.dims = tuple(int(d) for d in items)
 
     def _check(self, input_shape):
         if len(tuple(input_shape)) != len(self.dims) + 1:

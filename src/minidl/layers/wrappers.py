@@ -174,6 +174,12 @@ class Bidirectional(Wrapper):
     def _merge(self, forward, backward):
         if self.merge_mode == "concat":
             return ops.concatenate([forward, backward], axis=-1)
+        if self.merge_mode is not None and forward.shape != backward.shape:
+            raise ValueError(
+                f'Bidirectional layer "{self.name}": merge_mode={self.merge_mode!r} needs the '
+                f"forward and backward outputs of one shape, received {tuple(forward.shape)} and "
+                f"{tuple(backward.shape)}; give backward_layer the same units, or use "
+                "merge_mode='concat'.")
         if self.merge_mode == "sum":
             return ops.add(forward, backward)
         if self.merge_mode == "mul":

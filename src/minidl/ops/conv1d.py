@@ -71,6 +71,9 @@ def conv1d(x, w, b=None, strides=1, padding="valid", dilation_rate=1, activation
             f"conv1d: x has {channels} channels (shape {x.shape}) but the kernel {w.shape} "
             f"expects {kernel_channels}."
         )
+    if length == 0:
+        raise ValueError(f"conv1d: received sequences of 0 steps (x of shape {x.shape}): there "
+                         "is no step to convolve.")
     span = (k - 1) * dilation + 1  # the steps one output reads, first to last
     before, after = _padding(padding, length, span, strides)
     if length + before + after < span:
