@@ -67,9 +67,12 @@ class SpectralNormalization(Wrapper):
     def kernel(self):
         """The wrapped layer's kernel (or an Embedding's embeddings): the matrix normalized."""
         for name in ("kernel", "embeddings"):
-            weight = getattr(self.layer, name, None)
-            if weight is not None:
-                return weight
+            if getattr(self.layer, name, None) is not None:
+                return getattr(self.layer, name)
+            if hasattr(self.layer, name):
+                raise ValueError(f'SpectralNormalization layer "{self.name}": the wrapped '
+                                 f"{type(self.layer).__name__} has no {name} until it is built; "
+                                 "call the wrapper on data first.")
         raise ValueError(f"{type(self.layer).__name__} object has no attribute 'kernel' "
                          "nor 'embeddings'")
 
