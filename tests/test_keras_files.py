@@ -134,8 +134,8 @@ def layer_entry(config, name):
 
 
 def test_keras_layer_minidl_lacks_is_named(tmp_path):
-    path = rewritten(tmp_path, lambda c: layer_entry(c, "branch_b").update(class_name="Conv3DTranspose"))
-    with pytest.raises(NotImplementedError, match=r'"branch_b" \(Conv3DTranspose\) has no counterpart'):
+    path = rewritten(tmp_path, lambda c: layer_entry(c, "branch_b").update(class_name="DenseFeatures"))
+    with pytest.raises(NotImplementedError, match=r'"branch_b" \(DenseFeatures\) has no counterpart'):
         load_model(path)
 
 

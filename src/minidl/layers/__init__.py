@@ -34,7 +34,8 @@ from minidl.layers.category_encoding import CategoryEncoding
 from minidl.layers.conv import Conv2D
 from minidl.layers.conv1d import Conv1D
 from minidl.layers.conv3d import Conv3D
-from minidl.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D
+from minidl.layers.conv3d_transpose import Conv3DTranspose
+from minidl.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from minidl.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minidl.layers.core import Activation, Dense, Dropout, Flatten, Identity, Reshape
 from minidl.layers.discretization import Discretization
@@ -131,6 +132,7 @@ AvgPool1D = AveragePooling1D
 GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalMaxPool1D = GlobalMaxPooling1D
 Convolution3D = Conv3D
+Convolution3DTranspose = Conv3DTranspose
 MaxPool3D = MaxPooling3D
 AvgPool3D = AveragePooling3D
 GlobalAvgPool3D = GlobalAveragePooling3D
@@ -156,7 +158,7 @@ _REGISTRY = {
         SimpleRNN, LSTM, GRU, Masking, Bidirectional, TimeDistributed,
         SpatialDropout1D, ZeroPadding1D, UpSampling1D, Cropping1D,
         RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, AbstractRNNCell, ConvLSTM1D,
-        ConvLSTM2D,
+        ConvLSTM2D, ConvLSTM3D, Conv3DTranspose,
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
         TFOpLambda, LocallyConnected1D, LocallyConnected2D, Identity, AlphaDropout,
         UnitNormalization, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
@@ -182,7 +184,7 @@ __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "rese
            "experimental", "Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
            "Convolution2DTranspose", "Convolution1DTranspose", "GlobalMaxPool2D", "Convolution1D", "MaxPool1D", "AvgPool1D",
            "GlobalAvgPool1D", "GlobalMaxPool1D", "SeparableConvolution2D", "SeparableConvolution1D",
-           "Convolution3D", "MaxPool3D", "AvgPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
+           "Convolution3D", "Convolution3DTranspose", "MaxPool3D", "AvgPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
            "InputSpec", "Wrapper"]
 
 

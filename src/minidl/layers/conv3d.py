@@ -73,7 +73,7 @@ class Conv3D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        label = f'Conv3D layer "{self.name}"'
+        label = f'{type(self).__name__} layer "{self.name}"'
         self._set_data_format(data_format)
         self.filters = check_positive_int(label, "filters", filters)
         self.kernel_size = check_positive_ints(label, "kernel_size", kernel_size, 3)
@@ -142,8 +142,8 @@ class Conv3D(ChannelsFirstMixin, WeightRegularizersMixin, ActivationMixin, Layer
                     'with np.moveaxis(x, 1, -1), or give the layer data_format="channels_first".')
         expected = self._expected_shape("depth", "height", "width", self._in_channels)
         return (
-            f'Input of layer "{self.name}" (Conv3D) is incompatible with the layer: expected '
-            f"shape {expected}, received shape {tuple(received)}.{hint}"
+            f'Input of layer "{self.name}" ({type(self).__name__}) is incompatible with the '
+            f"layer: expected shape {expected}, received shape {tuple(received)}.{hint}"
         )
 
     def get_config(self):

@@ -1,11 +1,12 @@
-"""ConvLSTM1D and ConvLSTM2D: an LSTM whose products are convolutions (Keras 2's layers).
+"""ConvLSTM1D, ConvLSTM2D, ConvLSTM3D: an LSTM whose products are convolutions (Keras 2's).
 
 An LSTM reads vectors; a ConvLSTM reads a sequence of images (or of 1-D
-signals) and keeps images as its states, so that what it remembers stays
+signals, or of volumes) and keeps images as its states, so that what it remembers stays
 where it was seen (Shi et al. 2015, "Convolutional LSTM Network").  Keras's
 example "Next-frame video prediction with convolutional LSTMs" stacks them.
 
-Shapes, channels-last, for ConvLSTM2D (ConvLSTM1D drops the ``cols`` axis)::
+Shapes, channels-last, for ConvLSTM2D (ConvLSTM1D drops the ``cols`` axis, ConvLSTM3D
+reads volumes and has a ``depth`` axis before ``rows``, its kernels (kd, kh, kw, ...))::
 
     inputs      (batch, time, rows, cols, channels)
     kernel      (kh, kw, channels, 4 * filters)      gates i, f, c, o, as LSTM
@@ -29,7 +30,7 @@ Parameters: ``(kh*kw*channels + kh*kw*filters + 1) * 4 * filters``.
 
 The output is h after the last step, or every h with ``return_sequences``
 (batch, time, rows', cols', filters), then [h, c] with ``return_state``.
-The layer composes ``ops.conv2d`` (``ops.conv1d``) and elementwise ops step by
+The layer composes ``ops.conv2d`` (``ops.conv1d``, ``ops.conv3d``) and elementwise ops step by
 step, so autograd sends the gradients back through time with no new kernel.
 ``dropout`` drops input values and ``recurrent_dropout`` values of h, with
 one mask per gate drawn once per call and shared by its steps (as Keras
@@ -58,7 +59,7 @@ _GATES = 4  # i, f, c, o
 
 
 class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
-    """What ConvLSTM1D and ConvLSTM2D share; they set ``_rank`` (1 or 2)."""
+    """What ConvLSTM1D, ConvLSTM2D and ConvLSTM3D share; they set ``_rank`` (1, 2 or 3)."""
 
     _rank = 2
     _state_count = 2
@@ -116,7 +117,7 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
         return f'{type(self).__name__} layer "{self.name}"'
 
     def _spatial_names(self):
-        return "rows, cols" if self._rank == 2 else "steps"
+        return {1: "steps", 2: "rows, cols", 3: "depth, rows, cols"}[self._rank]
 
     # --- data_format="channels_first": channels moved last, and back ----------------
     def _last(self, value, axis):
@@ -213,12 +214,17 @@ class _ConvLSTM(RecurrentConstraints, _SequenceLayer):
         if self._rank == 1:
             return ops.conv1d(x, kernel, bias, self.strides[0], self.padding,
                               self.dilation_rate[0])
+        if self._rank == 3:
+            return ops.conv3d(x, kernel, bias, self.strides, self.padding, "linear",
+                              self.dilation_rate)
         return ops.conv2d(x, kernel, bias, self.strides, self.padding, "linear",
                           self.dilation_rate)
 
     def _recurrent_conv(self, h, kernel):
         if self._rank == 1:
             return ops.conv1d(h, kernel, None, 1, "same")
+        if self._rank == 3:
+            return ops.conv3d(h, kernel, None, 1, "same")
         return ops.conv2d(h, kernel, None, (1, 1), "same")
 
     def _gate_inputs(self, x, h, input_masks, recurrent_masks):
@@ -413,3 +419,16 @@ class ConvLSTM1D(_ConvLSTM):
     signals; see the module docstring."""
 
     _rank = 1
+
+
+class ConvLSTM3D(_ConvLSTM):
+    """Keras 2's ConvLSTM3D: inputs (batch, time, depth, rows, cols, channels), a sequence
+    of volumes; see the module docstring.  Parameters: ``(kd*kh*kw*channels +
+    kd*kh*kw*filters + 1) * 4 * filters``."""
+
+    _rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",
+                 data_format=None, dilation_rate=(1, 1, 1), **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)

@@ -25,6 +25,8 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     conv3d         conv3d (through conv2d: each output depth's kd input slices side by side)
     conv_transpose conv2d_transpose
     conv1d_transpose  conv1d_transpose (through conv2d_transpose: height-1 images)
+    conv3d_transpose  conv3d_transpose (through conv2d_transpose: the depth slices, then
+                   each depth tap added in place)
     depthwise_conv depthwise_conv2d depthwise_conv1d (each channel its own filters: a
                    multiply-add per kernel tap over strided slices, in NumPy)
     embedding      embedding (a gather; scatter-add backward)
@@ -49,6 +51,7 @@ from minidl.ops.conv import conv2d
 from minidl.ops.conv1d import conv1d
 from minidl.ops.conv1d_transpose import conv1d_transpose
 from minidl.ops.conv3d import conv3d
+from minidl.ops.conv3d_transpose import conv3d_transpose
 from minidl.ops.conv_transpose import conv2d_transpose
 from minidl.ops.dense import dense
 from minidl.ops.depthwise_conv import depthwise_conv1d, depthwise_conv2d
@@ -88,7 +91,7 @@ from minidl.ops.similarity import batch_dot, l2_normalize
 __all__ = [
     "abs", "absolute_error", "add", "affine_transform", "as_tensor", "avg_pool1d", "avg_pool2d", "avg_pool3d", "batch_dot",
     "batch_norm", "batch_norm_train", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cast", "clip", "concatenate", "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv3d",
+    "cast", "clip", "concatenate", "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv3d", "conv3d_transpose",
     "crop2d", "crop3d", "dense",
     "depthwise_conv1d", "depthwise_conv2d",
     "div", "dropout", "einsum", "elu", "embedding", "exp", "flatten", "flip", "gelu", "getitem",
