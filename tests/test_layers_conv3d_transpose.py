@@ -176,6 +176,19 @@ def test_a_trained_model_saves_and_loads(tmp_path):
                                   model.predict(x, verbose=0))
 
 
+@pytest.mark.parametrize("path", ["keras2.h5", "keras3.keras"])
+def test_tf_keras_and_keras_3_files_load(path):
+    """Keras 3's ConvLSTM3D has recurrent_activation="sigmoid" by default, tf_keras's
+    "hard_sigmoid": each file's config says which, and the predictions agree."""
+    pytest.importorskip("h5py")
+    stored = np.load(FIXTURES / "files.npz")
+    model = load_model(FIXTURES / path)
+    assert [type(layer).__name__ for layer in model.layers][:4] == [
+        "ConvLSTM3D", "Reshape", "Conv3DTranspose", "Conv3DTranspose"]
+    np.testing.assert_allclose(model.predict(stored["x"], verbose=0), stored[path.split(".")[0]],
+                               rtol=1e-5, atol=1e-5)
+
+
 def test_registration_aliases_and_config_round_trip():
     assert layers.Convolution3DTranspose is layers.Conv3DTranspose
     for name in ("Conv3DTranspose", "Convolution3DTranspose", "ConvLSTM3D"):
