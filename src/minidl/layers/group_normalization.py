@@ -25,15 +25,16 @@ import numbers
 
 import numpy as np
 
-from minidl import constraints, initializers, ops, regularizers
+from minidl import ops
 from minidl.layers.base import Layer
+from minidl.layers.layer_normalization import ScaleAndOffsetMixin
 
 
 def _is_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-class GroupNormalization(Layer):
+class GroupNormalization(ScaleAndOffsetMixin, Layer):
     """Normalises each sample over groups of channels; see the module docstring."""
 
     supports_masking = True
@@ -53,14 +54,9 @@ class GroupNormalization(Layer):
             raise ValueError(f"{label}: epsilon must be a positive number, received {epsilon!r}.")
         self.groups, self.axis = int(groups), int(axis)
         self.epsilon = float(epsilon)
-        self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = self._regularizer("beta_regularizer", beta_regularizer)
-        self.gamma_regularizer = self._regularizer("gamma_regularizer", gamma_regularizer)
-        self.beta_constraint = self._constraint("beta_constraint", beta_constraint)
-        self.gamma_constraint = self._constraint("gamma_constraint", gamma_constraint)
-        self.gamma = self.beta = None
+        self._set_scale_and_offset(center, scale, beta_initializer, gamma_initializer,
+                                   beta_regularizer, gamma_regularizer, beta_constraint,
+                                   gamma_constraint)
 
     def build(self, input_shape):
         label = f'GroupNormalization layer "{self.name}"'
@@ -86,16 +82,7 @@ class GroupNormalization(Layer):
                 "give a number of groups that divides the number of channels.")
         self.groups = groups  # as Keras 2: -1 becomes the number of channels once built
         self._axis, self._rank, self._channels = axis, rank, channels
-        if self.scale:
-            self.gamma = self.add_weight("gamma", shape=(channels,),
-                                         initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
-        if self.center:
-            self.beta = self.add_weight("beta", shape=(channels,),
-                                        initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+        self._add_scale_and_offset((channels,))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -122,12 +109,5 @@ class GroupNormalization(Layer):
             "groups": self.groups,
             "axis": self.axis,
             "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": constraints.serialize(self.beta_constraint),
-            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            **self._scale_and_offset_config(),
         }

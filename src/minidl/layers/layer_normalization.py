@@ -29,7 +29,51 @@ def _is_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-class LayerNormalization(Layer):
+class ScaleAndOffsetMixin:
+    """What LayerNormalization and GroupNormalization share: the learned ``gamma``
+    (scale, with ``scale=True``) and ``beta`` (offset, with ``center=True``) applied
+    after normalising, with their initializers, regularizers and constraints, and
+    those arguments in the config (in Keras's order, after the layer's own)."""
+
+    def _set_scale_and_offset(self, center, scale, beta_initializer, gamma_initializer,
+                              beta_regularizer, gamma_regularizer, beta_constraint,
+                              gamma_constraint):
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = self._regularizer("beta_regularizer", beta_regularizer)
+        self.gamma_regularizer = self._regularizer("gamma_regularizer", gamma_regularizer)
+        self.beta_constraint = self._constraint("beta_constraint", beta_constraint)
+        self.gamma_constraint = self._constraint("gamma_constraint", gamma_constraint)
+        self.gamma = self.beta = None
+
+    def _add_scale_and_offset(self, shape):
+        """gamma and beta of ``shape`` (each only if asked for)."""
+        if self.scale:
+            self.gamma = self.add_weight("gamma", shape=shape,
+                                         initializer=self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
+        if self.center:
+            self.beta = self.add_weight("beta", shape=shape,
+                                        initializer=self.beta_initializer,
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
+
+    def _scale_and_offset_config(self):
+        return {
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+        }
+
+
+class LayerNormalization(ScaleAndOffsetMixin, Layer):
     """Normalises each sample over its feature axes; see the module docstring."""
 
     supports_masking = True
@@ -50,14 +94,9 @@ class LayerNormalization(Layer):
             raise ValueError(f"{label}: epsilon must be a positive number, received {epsilon!r}.")
         self.axis = axis
         self.epsilon = float(epsilon)
-        self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = self._regularizer("beta_regularizer", beta_regularizer)
-        self.gamma_regularizer = self._regularizer("gamma_regularizer", gamma_regularizer)
-        self.beta_constraint = self._constraint("beta_constraint", beta_constraint)
-        self.gamma_constraint = self._constraint("gamma_constraint", gamma_constraint)
-        self.gamma = self.beta = None
+        self._set_scale_and_offset(center, scale, beta_initializer, gamma_initializer,
+                                   beta_regularizer, gamma_regularizer, beta_constraint,
+                                   gamma_constraint)
 
     def build(self, input_shape):
         rank = len(input_shape)
@@ -80,16 +119,7 @@ class LayerNormalization(Layer):
         # gamma and beta broadcast against x: 1 along the axes not normalised
         self._broadcast_shape = tuple(input_shape[a] if a in self.axis else 1
                                       for a in range(1, rank))
-        if self.scale:
-            self.gamma = self.add_weight("gamma", shape=param_shape,
-                                         initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
-        if self.center:
-            self.beta = self.add_weight("beta", shape=param_shape,
-                                        initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+        self._add_scale_and_offset(param_shape)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -114,12 +144,5 @@ class LayerNormalization(Layer):
             **super().get_config(),
             "axis": self.axis,
             "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": constraints.serialize(self.beta_constraint),
-            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            **self._scale_and_offset_config(),
         }
