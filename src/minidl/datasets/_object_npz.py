@@ -34,7 +34,7 @@ import numpy as np
 
 from minidl.datasets._npz import check_keys, read_npz
 from minidl.utils.file_checks import (FileFormatError, _read_npy_header, open_member,
-                                      open_regular, read_npy_member)
+                                      read_npy_member, read_regular)
 
 # the largest member read (declared size, checked before reading): imdb.npz's biggest
 # holds about 50 MB; the Python lists built from a pickle take ~20x its size
@@ -75,12 +75,7 @@ def load_arrays(path, lists, numbers, published_sha256):
 def _published_bytes(path, published_sha256):
     """The bytes of the regular file ``path`` if their SHA-256 is ``published_sha256``
     (Keras's own file), else None."""
-    try:
-        file = open_regular(path)
-    except OSError as error:
-        raise FileFormatError(f"{path}: cannot be read ({error}).") from None
-    with file:
-        data = file.read(MAX_PUBLISHED_BYTES + 1)
+    data = read_regular(path, MAX_PUBLISHED_BYTES)
     if len(data) > MAX_PUBLISHED_BYTES or hashlib.sha256(data).hexdigest() != published_sha256:
         return None
     return data

@@ -23,7 +23,7 @@ import json
 
 import numpy as np
 
-from minidl.utils.file_checks import FileFormatError, open_regular
+from minidl.utils.file_checks import FileFormatError, read_regular
 
 # the largest word index file read: Keras's are 1.6 MB (IMDB) and 0.5 MB (Reuters)
 MAX_WORD_INDEX_BYTES = 1 << 26
@@ -78,12 +78,7 @@ def check_arguments(who, num_words, skip_top, maxlen, seed):
 
 def read_word_index(path):
     """``{word: rank}`` from a Keras word index JSON file, checked to be just that."""
-    try:
-        file = open_regular(path)
-    except OSError as error:
-        raise FileFormatError(f"{path}: cannot be read ({error}).") from None
-    with file:
-        text = file.read(MAX_WORD_INDEX_BYTES + 1)
+    text = read_regular(path, MAX_WORD_INDEX_BYTES)
     if len(text) > MAX_WORD_INDEX_BYTES:
         raise FileFormatError(f"{path}: larger than a word index should be ({MAX_WORD_INDEX_BYTES} bytes).")
     try:  # (ValueError: bad UTF-8 or JSON, an int of 5000 digits; RecursionError: [[[[...)

@@ -68,6 +68,18 @@ def open_regular(path):
         raise
 
 
+def read_regular(path, limit):
+    """The first ``limit + 1`` bytes of the regular file ``path`` (one more than a caller
+    accepts, so it can tell a larger file); a path that cannot be opened is a
+    FileFormatError naming it."""
+    try:
+        file = open_regular(path)
+    except OSError as error:
+        raise FileFormatError(f"{path}: cannot be read ({error}).") from None
+    with file:
+        return file.read(limit + 1)
+
+
 def open_zip(handle, path):
     """The zip archive in the open file ``handle`` (raises zipfile.BadZipFile if it is not
     one), refused if its directory names a member twice."""
