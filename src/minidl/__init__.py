@@ -33,6 +33,7 @@ _NAMES = {
     "Input": "minidl.layers",
     "profile": "minidl.profiler",
     "function": "minidl.eager",
+    "device": "minidl.placement",
     "set_num_threads": "minidl._kernels.threads",
     "get_num_threads": "minidl._kernels.threads",
 }

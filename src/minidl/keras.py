@@ -42,13 +42,14 @@ from minidl import (
     utils,
 )
 from minidl.autograd import GradientTape
+from minidl.placement import device
 from minidl.layers import Input
 from minidl.models import Model, Sequential, load_model
 from minidl.tensor import Variable
 
 __all__ = [
     "GradientTape", "Input", "Model", "Sequential", "Variable", "activations", "backend",
-    "callbacks", "constraints", "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models",
+    "callbacks", "constraints", "datasets", "device", "initializers", "layers", "load_model", "losses", "metrics", "models",
     "ops", "optimizers", "preprocessing", "random", "regularizers", "saving", "utils",
 ]
 

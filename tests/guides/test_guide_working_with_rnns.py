@@ -5,9 +5,9 @@ tensorflow/keras -> minidl; ``tf.argmax`` / ``tf.expand_dims`` -> NumPy's;
 ``keras.backend.dot`` -> ``minidl.ops.matmul``.  MNIST is
 replaced by tiny random "digits", the paragraphs and the nested data are smaller,
 and the epochs are few.  Parameter counts are tf_keras 2.21's for the same models.
-One test per section, in order; what needs TensorFlow itself (``tf.device``) or
-something minidl lacks (nested inputs and multi-dimensional states) is a strict
-xfail naming it.  The RNN API documentation's ``MinimalRNNCell`` (the custom cell the
+One test per section, in order (``tf.device("CPU:0")`` is ``minidl.device``, which
+accepts the CPU and nothing else); what minidl lacks (nested inputs and
+multi-dimensional states) is a strict xfail naming it.  The RNN API documentation's ``MinimalRNNCell`` (the custom cell the
 guide points to) closes the file.
 """
 
@@ -276,11 +276,21 @@ def test_cpu_inference_without_tf_device():
     assert result.shape == (1,) and 0 <= result[0] < 10
 
 
-@missing("tf.device: device placement (minidl runs on the CPU only)")
 def test_cpu_inference_with_tf_device():
-    with keras.device("CPU:0"):
+    (_, _), (x_test, y_test) = load_mnist_like()
+    model = trained_model()
+    sample, sample_label = x_test[0], y_test[0]
+    with keras.device("CPU:0"):  # tf.device: minidl runs on the CPU, so it changes nothing
         cpu_model = build_model(allow_cudnn_kernel=True)
-        assert cpu_model is not None
+        cpu_model.set_weights(model.get_weights())
+        result = np.argmax(cpu_model.predict_on_batch(np.expand_dims(sample, 0)), axis=1)
+        print(
+            "Predicted result is: %s, target result is: %s" % (result, sample_label)
+        )
+    np.testing.assert_array_equal(cpu_model.predict_on_batch(x_test[:8]),
+                                  model.predict_on_batch(x_test[:8]))
+    with pytest.raises(ValueError, match="CPU only.*'GPU:0'"):
+        keras.device("GPU:0")
 
 
 # --- RNNs with list/dict inputs, or nested inputs ------------------------------------------------------
