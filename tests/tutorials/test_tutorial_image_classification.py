@@ -163,8 +163,7 @@ def test_visualize_the_data(data_dir, capsys):
     class_names = train_ds.class_names
     for images, labels in train_ds.take(1):
         titles = [class_names[labels[i]] for i in range(9)]
-        # minidl's datasets give NumPy arrays: images[i].numpy() -> images[i]
-        pictures = [images[i].astype("uint8") for i in range(9)]
+        pictures = [images[i].numpy().astype("uint8") for i in range(9)]  # plt.imshow(...)
     assert all(title in class_names for title in titles)
     assert pictures[0].shape == (img_height, img_width, 3)
 

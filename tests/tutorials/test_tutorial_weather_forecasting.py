@@ -98,8 +98,10 @@ def test_single_step_weather_forecast(tmp_path):
     for batch in dataset_train.take(1):
         inputs, targets = batch
 
-    assert inputs.shape == (64, 20, 7)  # print("Input shape:", inputs.numpy().shape)
-    assert targets.shape == (64, 1)     # print("Target shape:", targets.numpy().shape)
+    print("Input shape:", inputs.numpy().shape)
+    print("Target shape:", targets.numpy().shape)
+    assert inputs.numpy().shape == (64, 20, 7)
+    assert targets.numpy().shape == (64, 1)
     # the first window: rows 0, 6, ..., 114 of the table; its label the temperature at
     # row 132 = past + future, `future` rows after the window ends (row 120)
     np.testing.assert_allclose(inputs[0], features[0:past:step], rtol=1e-6)

@@ -38,8 +38,10 @@ from minidl.data.structure import (
     flatten,
     map_structure,
     pack_like,
+    spec_of,
     to_array,
 )
+from minidl.eager_array import eager
 
 AUTOTUNE = -1  # "pick a good value": what tf.data.AUTOTUNE is
 
@@ -58,9 +60,10 @@ class Dataset:
     minidl gives an array of shape ().
     """
 
-    def __init__(self, elements, cardinality):
+    def __init__(self, elements, cardinality, spec=None):
         self._elements = elements  # () -> an iterator over one pass
         self._cardinality = cardinality
+        self._spec = spec  # () -> the element_spec where known without a pass, else None
 
     # -- making datasets --------------------------------------------------------
 
@@ -110,7 +113,7 @@ class Dataset:
                 else:
                     yield _conform(value, signature)
 
-        return Dataset(elements, UNKNOWN_CARDINALITY)
+        return Dataset(elements, UNKNOWN_CARDINALITY, lambda: signature)
 
     @staticmethod
     def zip(*datasets):
@@ -126,10 +129,11 @@ class Dataset:
                 )
 
         def elements():
-            for leaves in zip(*parts):
+            for leaves in zip(*(part._elements() for part in parts)):
                 yield pack_like(structure, leaves)
 
-        return Dataset(elements, zipped_cardinality([part._cardinality for part in parts]))
+        return Dataset(elements, zipped_cardinality([part._cardinality for part in parts]),
+                       lambda: pack_like(structure, [part.element_spec for part in parts]))
 
     # -- operations -------------------------------------------------------------
 
@@ -143,20 +147,29 @@ class Dataset:
         """
 
         def elements():
-            for element in self:
+            for element in self._elements():
                 yield as_element(_call_with_parts(map_func, element))
 
-        return Dataset(elements, self._cardinality)
+        def spec():  # map_func's result on the first element (tf.data traces map_func)
+            first = next(iter(self._elements()), None)
+            if first is None:
+                return None
+            result = spec_of(as_element(_call_with_parts(map_func, first)))
+            if all(leaf.shape and leaf.shape[0] is None for leaf in flatten(self.element_spec)):
+                result = map_structure(lambda leaf: leaf.with_first_axis(None), result)
+            return result
+
+        return Dataset(elements, self._cardinality, spec)
 
     def filter(self, predicate):
         """The elements for which ``predicate`` (called as ``map``'s function is) is True."""
 
         def elements():
-            for element in self:
+            for element in self._elements():
                 if _is_true(_call_with_parts(predicate, element), predicate):
                     yield element
 
-        return Dataset(elements, UNKNOWN_CARDINALITY)
+        return Dataset(elements, UNKNOWN_CARDINALITY, self._same_spec)
 
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None):
         """Consecutive elements stacked into arrays with a new first axis of ``batch_size``.
@@ -169,7 +182,7 @@ class Dataset:
 
         def batches():
             group = []
-            for element in self:
+            for element in self._elements():
                 group.append(element)
                 if len(group) == batch_size:
                     yield _stack(group)
@@ -177,18 +190,20 @@ class Dataset:
             if group and not drop_remainder:
                 yield _stack(group)
 
-        return Dataset(batches, batched_cardinality(self._cardinality, batch_size, drop_remainder))
+        return Dataset(batches, batched_cardinality(self._cardinality, batch_size, drop_remainder),
+                       self._batched_spec(batch_size, drop_remainder))
 
     def unbatch(self):
         """The rows of each element, one element per row: the inverse of ``batch``."""
 
         def elements():
-            for batch in self:
+            for batch in self._elements():
                 leaves = flatten(batch)
                 for row in range(_common_length(leaves)):
                     yield pack_like(batch, [leaf[row, ...] for leaf in leaves])
 
-        return Dataset(elements, UNKNOWN_CARDINALITY)
+        return Dataset(elements, UNKNOWN_CARDINALITY,
+                       lambda: map_structure(TensorSpec.without_first_axis, self.element_spec))
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True):
         """The elements in random order, through a buffer of ``buffer_size`` (see shuffle.py).
@@ -202,9 +217,9 @@ class Dataset:
         next_generator = generator_source(seed, reshuffle_each_iteration)
 
         def elements():
-            return buffered_shuffle(self, buffer_size, next_generator())
+            return buffered_shuffle(self._elements(), buffer_size, next_generator())
 
-        return Dataset(elements, self._cardinality)
+        return Dataset(elements, self._cardinality, self._same_spec)
 
     def repeat(self, count=None):
         """The dataset ``count`` times over; forever when ``count`` is None or -1."""
@@ -214,28 +229,29 @@ class Dataset:
             passes = itertools.count() if count == -1 else range(count)
             for _ in passes:
                 empty = True
-                for element in self:
+                for element in self._elements():
                     empty = False
                     yield element
                 if empty:  # an empty dataset repeated is empty, not an endless loop
                     return
 
-        return Dataset(elements, repeated_cardinality(self._cardinality, count))
+        return Dataset(elements, repeated_cardinality(self._cardinality, count), self._same_spec)
 
     def take(self, count):
         """The first ``count`` elements (all of them when ``count`` is -1)."""
         count = check_count(count, "count")
         if count == -1:
             return self
-        return Dataset(lambda: itertools.islice(self, count), taken_cardinality(self._cardinality, count))
+        return Dataset(lambda: itertools.islice(self._elements(), count),
+                       taken_cardinality(self._cardinality, count), self._same_spec)
 
     def skip(self, count):
         """All but the first ``count`` elements (none of them when ``count`` is -1)."""
         count = check_count(count, "count")
         if count == -1:
-            return Dataset(lambda: iter(()), 0)
-        return Dataset(lambda: itertools.islice(self, count, None),
-                       skipped_cardinality(self._cardinality, count))
+            return Dataset(lambda: iter(()), 0, self._same_spec)
+        return Dataset(lambda: itertools.islice(self._elements(), count, None),
+                       skipped_cardinality(self._cardinality, count), self._same_spec)
 
     def cache(self, filename=""):
         """Keep the elements of the first complete pass in memory, and replay them.
@@ -252,12 +268,12 @@ class Dataset:
                 yield from first_pass
                 return
             seen = []
-            for element in self:
+            for element in self._elements():
                 seen.append(element)
                 yield element
             first_pass = seen  # only a pass that reached the end is kept
 
-        return Dataset(elements, self._cardinality)
+        return Dataset(elements, self._cardinality, self._same_spec)
 
     def prefetch(self, buffer_size):
         """The same dataset.
@@ -281,11 +297,42 @@ class Dataset:
     # -- reading ----------------------------------------------------------------
 
     def __iter__(self):
-        return iter(self._elements())
+        """The elements, their arrays as ``EagerArray``: NumPy arrays that also have
+        ``.numpy()``, so TensorFlow's ``for x, y in ds.take(1): print(x.numpy())`` runs."""
+        return (map_structure(eager, element) for element in self._elements())
 
     def as_numpy_iterator(self):
-        """An iterator over the elements (they are NumPy arrays already)."""
-        return iter(self)
+        """An iterator over the elements as plain NumPy arrays."""
+        return iter(self._elements())
+
+    @property
+    def element_spec(self):
+        """What every element is: a ``TensorSpec`` (shape, dtype) per array, in the
+        element's tuple or dict, as tf.data's ``element_spec``.  A size that can
+        differ between elements is None: a batch's first axis (unless
+        ``drop_remainder``).  Known from the source arrays (or a generator's
+        ``output_signature``) and the operations since; where that does not tell (a
+        ``map``, a generator without a signature), from the first element.
+        """
+        spec = None if self._spec is None else self._spec()
+        if spec is None:
+            first = next(iter(self._elements()), None)
+            if first is None:
+                raise ValueError("element_spec: the dataset gives no element, and nothing else "
+                                 "tells what its elements are (give from_generator an "
+                                 "output_signature).")
+            spec = spec_of(first)
+        return spec
+
+    def _same_spec(self):
+        return self.element_spec
+
+    def _batched_spec(self, batch_size, drop_remainder):
+        """``element_spec`` after ``batch``: a new first axis, of known size only when
+        every batch is full (``drop_remainder``)."""
+        size = batch_size if drop_remainder else None
+        return lambda: map_structure(lambda leaf: leaf.with_first_axis(size, new=True),
+                                     self.element_spec)
 
     def cardinality(self):
         """The number of elements, or INFINITE_CARDINALITY (-1), or UNKNOWN_CARDINALITY (-2)."""

@@ -36,7 +36,15 @@ from minidl.data.cardinality import (
 )
 from minidl.data.dataset import Dataset, check_count, check_in_memory, check_positive
 from minidl.data.shuffle import buffered_shuffle, generator_source
-from minidl.data.structure import flatten, pack_like, packer, to_array
+from minidl.data.structure import (
+    TensorSpec,
+    flatten,
+    map_structure,
+    pack_like,
+    packer,
+    spec_of,
+    to_array,
+)
 
 
 class SlicesDataset(Dataset):
@@ -51,7 +59,8 @@ class SlicesDataset(Dataset):
         self._leaves = flatten(arrays)
         self._pack = packer(arrays)  # leaves -> an element (or batch) of the nest of arrays
         self._runs = runs  # () -> an iterator over the runs (row-number arrays) of one pass
-        super().__init__(self._elements_one_by_one, cardinality)
+        super().__init__(self._elements_one_by_one, cardinality,
+                         lambda: map_structure(TensorSpec.without_first_axis, spec_of(arrays)))
 
     @classmethod
     def from_tensors(cls, tensors):
@@ -75,7 +84,8 @@ class SlicesDataset(Dataset):
             for rows in _cut(self._runs(), batch_size, drop_remainder):
                 yield self._pack([np.take(leaf, rows, axis=0) for leaf in self._leaves])
 
-        return Dataset(batches, batched_cardinality(self._cardinality, batch_size, drop_remainder))
+        return Dataset(batches, batched_cardinality(self._cardinality, batch_size, drop_remainder),
+                       self._batched_spec(batch_size, drop_remainder))
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True):
         buffer_size = check_positive(buffer_size, "buffer_size")

@@ -99,6 +99,16 @@ def as_element(value):
     return to_array(value)
 
 
+def spec_of(element):
+    """The ``TensorSpec`` of every array of ``element``, in its structure (strings, of
+    whatever NumPy dtype, as dtype object: TensorFlow's one tf.string)."""
+    def spec(leaf):
+        dtype = np.asarray(leaf).dtype
+        return TensorSpec(np.shape(leaf), object if dtype.kind in "US" else dtype)
+
+    return map_structure(spec, element)
+
+
 class TensorSpec:
     """The shape and dtype of one leaf, for ``Dataset.from_generator(output_signature=...)``.
 
@@ -112,6 +122,24 @@ class TensorSpec:
 
     def __repr__(self):
         return f"TensorSpec(shape={self.shape}, dtype={self.dtype.name}, name={self.name!r})"
+
+    def __eq__(self, other):
+        return (isinstance(other, TensorSpec) and (self.shape, self.dtype, self.name)
+                == (other.shape, other.dtype, other.name))
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype, self.name))
+
+    def without_first_axis(self):
+        """The spec of one row of such arrays (``from_tensor_slices``, ``unbatch``)."""
+        return TensorSpec(None if self.shape is None else self.shape[1:], self.dtype)
+
+    def with_first_axis(self, size, new=False):
+        """The first axis set to ``size`` (None: unknown), or a new first axis of it."""
+        if self.shape is None:  # (any rank)
+            return self
+        rest = self.shape if new else self.shape[1:]
+        return TensorSpec((size, *rest), self.dtype)
 
     def conform(self, array, where):
         """``array`` cast to this dtype, or a ValueError if its shape does not fit."""

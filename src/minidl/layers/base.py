@@ -48,6 +48,7 @@ import numpy as np
 
 from minidl.errors import ArgumentTypeError
 from minidl import autograd, constraints, initializers, ops, regularizers
+from minidl.eager_array import eager
 from minidl.layers import auto_config
 from minidl.layers.node import (
     KerasTensor,
@@ -423,6 +424,8 @@ class Layer:
                 self._regularize_activity(outputs)
             if mask is not None or self._makes_masks:
                 _attach_mask(outputs, self.compute_mask(inputs, mask), self)
+            if type(outputs) is np.ndarray:  # strings or integers (a lookup layer's output)
+                outputs = eager(outputs)
             return outputs
         except Exception as error:
             if outer is _OUTSIDE and traceback_utils.is_traceback_filtering_enabled():

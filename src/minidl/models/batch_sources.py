@@ -75,6 +75,10 @@ class BatchSource:
         if steps is None and not (self.is_dataset or self.is_sequence):
             self._running = iter(source)  # a generator: one pass, until it stops
 
+    def _pass(self):
+        """A new pass over the source (a Dataset's batches as plain NumPy arrays)."""
+        return self.source.as_numpy_iterator() if self.is_dataset else iter(self.source)
+
     def _known_length(self):
         if self.is_sequence:
             return len(self.source)
@@ -88,9 +92,9 @@ class BatchSource:
         if self.is_sequence:
             return self.source[0]
         if self.is_dataset:
-            return next(iter(self.source))
+            return next(self._pass())
         if self._running is None:
-            self._running = iter(self.source)
+            self._running = self._pass()
         batch = next(self._running, None)
         if batch is None:
             raise ValueError(f"{self.what}: the generator gave no batch at all.")
@@ -108,11 +112,11 @@ class BatchSource:
         if self._restart and self.steps is not None:
             if self._ran_out:  # Keras 2 evaluates no more once a pass ran short
                 return iter(())
-            self._running = iter(self.source)
+            self._running = self._pass()
         if self._running is None:
             if self.steps is None or self.is_dataset and self.steps == self._known_length():
-                return iter(self.source)  # one whole pass
-            self._running = iter(self.source)
+                return self._pass()  # one whole pass
+            self._running = self._pass()
         return self._take(self.steps)
 
     def _take(self, steps):

@@ -392,7 +392,7 @@ def _prepare_one(value, integer, index, dtype, name):
 
 def _stays_integer(value, integer, index):
     """Whether ``value`` (one input's data) goes in as an integer array, unchanged."""
-    return (index < len(integer) and integer[index] is not None and type(value) is np.ndarray
+    return (index < len(integer) and integer[index] is not None and isinstance(value, np.ndarray)
             and value.dtype.kind in "iu")
 
 
