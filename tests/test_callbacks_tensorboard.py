@@ -77,7 +77,8 @@ def test_reader_reads_tensorflows_records(tmp_path):
     assert scalar["step"] == 3 and scalar["wall_time"] == TF_SCALAR_TIME
     [value] = scalar["values"]
     assert value["tag"] == "epoch_loss" and value["plugin_name"] == "scalars"
-    assert value["tensor"].dtype == np.float32 and value["tensor"].shape == () and value["tensor"] == 0.5
+    tensor = value["tensor"]
+    assert tensor.dtype == np.float32 and tensor.shape == () and tensor == 0.5
     [value] = histogram["values"]
     assert value["plugin_name"] == "histograms"
     np.testing.assert_array_equal(value["tensor"], [[-1, -0.5, 1], [-0.5, 0, 1], [0, 0.5, 2],
@@ -493,6 +494,8 @@ def test_keras_1_arguments_warn_as_tf_keras(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         keras.callbacks.TensorBoard(tmp_path, write_grads=False, batch_size=None)
+        with pytest.raises(ValueError, match="update_freq"):  # refused: no warning either
+            keras.callbacks.TensorBoard(tmp_path, write_grads=True, update_freq="x")
 
 
 # --- TensorBoard's own reader -------------------------------------------------------------------

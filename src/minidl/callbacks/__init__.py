@@ -20,7 +20,7 @@ Keras 2's callbacks, by module:
     backup_and_restore.py   BackupAndRestore
     learning_rate.py        LearningRateScheduler, ReduceLROnPlateau
     loggers.py              CSVLogger, RemoteMonitor
-    tensorboard.py          TensorBoard (event files: event_file.py; what goes in them: summaries.py)
+    tensorboard.py          TensorBoard (its files: event_file.py, summaries.py)
 """
 
 from minidl.callbacks.backup_and_restore import BackupAndRestore

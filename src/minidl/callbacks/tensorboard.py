@@ -88,11 +88,9 @@ class TensorBoard(Callback):
         super().__init__()
         unknown = set(kwargs) - set(_LEGACY_KWARGS)
         if unknown:
+            supported = ", ".join(map(repr, sorted(_LEGACY_KWARGS)))
             raise ValueError(f"Unrecognized arguments in `TensorBoard` Callback: {unknown}. "
-                             f"Supported kwargs are: {{{', '.join(map(repr, sorted(_LEGACY_KWARGS)))}}}")
-        for name, value in kwargs.items():
-            if value:
-                warnings.warn(_LEGACY_KWARGS[name], stacklevel=2)
+                             f"Supported kwargs are: {{{supported}}}")
         self.log_dir = os.fsdecode(os.fspath(log_dir))
         self.histogram_freq = _check_frequency(histogram_freq, "histogram_freq")
         self.write_graph = write_graph
@@ -112,6 +110,9 @@ class TensorBoard(Callback):
             raise TypeError(f"TensorBoard: embeddings_metadata must be a file name or a dict "
                             f"{{layer name: file name}}, received {embeddings_metadata!r}.")
         self.embeddings_metadata = embeddings_metadata
+        for name, value in kwargs.items():  # all checked: now the warnings
+            if value:
+                warnings.warn(_LEGACY_KWARGS[name], stacklevel=2)
         if write_images and not histogram_freq:
             warnings.warn("TensorBoard: write_images=True writes the weights as images at the "
                           "epochs histogram_freq picks; with histogram_freq=0 there are none.",
@@ -220,7 +221,8 @@ class TensorBoard(Callback):
         if self.write_steps_per_second:
             started, iterations = self._epoch_start
             seconds = max(time.time() - started, 1e-9)
-            train["steps_per_second"] = (int(self.model.optimizer.iterations) - iterations) / seconds
+            steps = int(self.model.optimizer.iterations) - iterations
+            train["steps_per_second"] = steps / seconds
         for name, value in train.items():
             self._scalar("train", f"epoch_{name}", value, epoch, name)
         for name, value in validation.items():
@@ -234,7 +236,7 @@ class TensorBoard(Callback):
             return  # a subclassed model: its architecture is Python code, not a config
         try:
             model_json = self.model.to_json()
-        except Exception as error:  # as Keras: a model that cannot be described is no reason to stop
+        except Exception as error:  # as Keras: no reason to stop training
             warnings.warn(f"TensorBoard: the model could not be written as JSON for the "
                           f"Graphs tab, so it is left out: {error}", stacklevel=3)
             return
