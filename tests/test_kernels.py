@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from minidl._kernels import compiled, reference
@@ -205,6 +205,10 @@ def test_max_pool_matches_a_plain_loop():
 @SETTINGS
 @given(n=st.integers(1, 9), c=st.integers(1, 12), onehot=st.booleans(),
        scale=st.sampled_from([1.0, 100.0, 1e4]), dtype=st.sampled_from(FLOATS), seed=st.integers(0, 999))
+# a loss of 6.7e-4 from logits near 1e4: the kernel rounded it to 7.3e-4 when it added the
+# row's maximum back before subtracting the label's logit
+@example(n=5, c=6, onehot=False, scale=1e4, dtype=np.float32, seed=415)
+@example(n=5, c=6, onehot=True, scale=1e4, dtype=np.float32, seed=415)
 def test_softmax_cross_entropy(n, c, onehot, scale, dtype, seed):
     rng = np.random.default_rng(seed)
     logits = (rng.normal(size=(n, c)) * scale).astype(dtype)
@@ -217,6 +221,25 @@ def test_softmax_cross_entropy(n, c, onehot, scale, dtype, seed):
     grad_losses = np.full(n, 1.0 / n, dtype)
     run_both("softmax_cross_entropy_backward",
              lambda: (probs, labels, grad_losses, np.empty((n, c), dtype)), [3], dtype)
+
+
+@pytest.mark.parametrize("onehot", [False, True])
+def test_a_small_loss_from_large_logits_keeps_float32_precision(onehot):
+    """-log p[label] = log sum exp(z - top) - (z[label] - top): small numbers only, so a
+    loss of 1e-3 from logits of 1e4 is as precise as float32's log of a sum near 1 (1e-7
+    apart); log-sum-exp first, then minus z[label], rounded it to 1e4's spacing, 1e-3."""
+    rng = np.random.default_rng(0)
+    top = rng.uniform(-1e4, 1e4, size=(64, 1))
+    logits = (top - np.c_[np.zeros(64), rng.uniform(4, 12, size=(64, 2))]).astype(np.float32)
+    labels = logits.argmax(axis=1)  # losses from 4e-5 to 0.04
+    z = logits.astype(np.float64)
+    expected = np.log(np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1)) \
+        - (z[np.arange(64), labels] - z.max(axis=1))
+    target = np.eye(3, dtype=np.float32)[labels] if onehot else labels
+    for kernels in (compiled, reference):
+        losses = np.empty(64, np.float32)
+        kernels.softmax_cross_entropy_forward(logits, target, np.empty_like(logits), losses)
+        np.testing.assert_allclose(losses, expected, rtol=1e-5, atol=3e-7)
 
 
 def test_softmax_cross_entropy_is_stable_for_huge_logits():

@@ -89,18 +89,18 @@ def _bad_labels(labels, classes):
 
 
 cdef extern from "softmax_row.h" nogil:
-    # p = softmax(z) over c values; returns log sum exp(z); see the header
-    float minidl_softmax_row_float(const float *z, float *p, Py_ssize_t c)
-    double minidl_softmax_row_double(const double *z, double *p, Py_ssize_t c)
+    # p = softmax(z) over c values; *top = max z; returns log sum exp(z - top); see the header
+    float minidl_softmax_row_float(const float *z, float *p, Py_ssize_t c, float *top)
+    double minidl_softmax_row_double(const double *z, double *p, Py_ssize_t c, double *top)
 
 
 cdef inline floating _softmax_row(const floating[:, ::1] z, floating[:, ::1] p,
-                                  Py_ssize_t i) noexcept nogil:
-    """Write softmax of row i into p; return log sum exp(z - max) + max."""
+                                  Py_ssize_t i, floating *top) noexcept nogil:
+    """Write softmax of row i into p and its maximum into top; return log sum exp(z - top)."""
     if floating is float:
-        return minidl_softmax_row_float(&z[i, 0], &p[i, 0], z.shape[1])
+        return minidl_softmax_row_float(&z[i, 0], &p[i, 0], z.shape[1], top)
     else:
-        return minidl_softmax_row_double(&z[i, 0], &p[i, 0], z.shape[1])
+        return minidl_softmax_row_double(&z[i, 0], &p[i, 0], z.shape[1], top)
 
 
 def softmax_forward(logits, probs):
@@ -115,20 +115,21 @@ def softmax_forward(logits, probs):
 
 cdef void _softmax_rows(const floating[:, ::1] z, floating[:, ::1] p):
     cdef Py_ssize_t i
+    cdef floating top
     with nogil:
         for i in range(z.shape[0]):
-            _softmax_row(z, p, i)
+            _softmax_row(z, p, i, &top)
 
 
 cdef Py_ssize_t _forward_sparse(const floating[:, ::1] z, const int64_t[::1] y, floating[:, ::1] p,
                                 floating[::1] losses):
     cdef Py_ssize_t i, bad = 0, c = z.shape[1]
-    cdef floating log_norm
+    cdef floating log_sum, top
     with nogil:
         for i in range(z.shape[0]):
-            log_norm = _softmax_row(z, p, i)
-            if 0 <= y[i] < c:
-                losses[i] = log_norm - z[i, y[i]]
+            log_sum = _softmax_row(z, p, i, &top)
+            if 0 <= y[i] < c:  # -log p[label] = log sum exp(z - top) - (z[label] - top)
+                losses[i] = log_sum - (z[i, y[i]] - top)
             else:
                 bad += 1
     return bad
@@ -138,14 +139,14 @@ cdef Py_ssize_t _forward_dense(const floating[:, ::1] z, const floating[:, ::1] 
                                floating[:, ::1] p,
                                floating[::1] losses):
     cdef Py_ssize_t i, j
-    cdef floating log_norm, total
+    cdef floating log_sum, top, total
     with nogil:
         for i in range(z.shape[0]):
-            log_norm = _softmax_row(z, p, i)
+            log_sum = _softmax_row(z, p, i, &top)
             total = 0
             for j in range(z.shape[1]):
                 if t[i, j] != 0:
-                    total = total + t[i, j] * (log_norm - z[i, j])
+                    total = total + t[i, j] * (log_sum - (z[i, j] - top))
             losses[i] = total
     return 0
 

@@ -1,8 +1,13 @@
 /* Softmax of one row of logits, in C so the exponentials run as vector code.
  *
- *     top  = max_j z[j]
+ *     top  = max_j z[j]                                (written to *top_out)
  *     p[j] = exp(z[j] - top) / sum_k exp(z[k] - top)
- *     returns log(sum_k exp(z[k] - top)) + top        (the row's log-sum-exp)
+ *     returns log(sum_k exp(z[k] - top))       (the row's log-sum-exp is this + top)
+ *
+ * The log-sum-exp is returned without top added: a loss is then
+ * log(sum) - (z[label] - top), a small number made from small numbers.  Adding top
+ * first (about 1e4 for large logits) would round the loss to top's precision, about
+ * 0.001 in float32.
  *
  * libm's expf is one call per value, which the compiler cannot turn into
  * vector instructions.  minidl_expf below is the classic way to compute exp
@@ -52,7 +57,7 @@ MINIDL_STATIC_INLINE float minidl_expf(float x)
 
 #define MINIDL_DEFINE_SOFTMAX_ROW(name, type, exp_fn, log_fn)                       \
     MINIDL_CLONES                                                                   \
-    static type name(const type *z, type *p, ptrdiff_t c)                           \
+    static type name(const type *z, type *p, ptrdiff_t c, type *top_out)            \
     {                                                                               \
         type top = z[0], total = 0;                                                 \
         ptrdiff_t j;                                                                \
@@ -64,7 +69,8 @@ MINIDL_STATIC_INLINE float minidl_expf(float x)
             total += p[j];                                                          \
         for (j = 0; j < c; j++)                                                     \
             p[j] = p[j] / total;                                                    \
-        return log_fn(total) + top;                                                 \
+        *top_out = top;                                                             \
+        return log_fn(total);                                                       \
     }
 
 MINIDL_DEFINE_SOFTMAX_ROW(minidl_softmax_row_float, float, minidl_expf, logf)
