@@ -152,6 +152,14 @@ def test_time_distributed_applies_one_layer_at_every_step(capsys):
     assert conv.compute_output_shape((None, 4, 6, 5, 1)) == (None, 4, 4, 3, 2)
 
 
+def test_time_distributed_of_a_layer_with_several_outputs_is_refused():
+    """tf_keras 2.21 refuses it too (AttributeError: 'list' object has no attribute 'shape')."""
+    with pytest.raises(ValueError, match=r'TimeDistributed layer "td" wraps a layer with several '
+                                         r'outputs \(GRU "gru_s" gives \[\(None, 2\), '):
+        minidl.Sequential([layers.InputLayer(input_shape=(3, 5, 2)), layers.TimeDistributed(
+            layers.GRU(2, return_state=True, name="gru_s"), name="td")])
+
+
 def test_time_distributed_gradients_config_mask_and_save_load(tmp_path):
     layer = layers.TimeDistributed(layers.Dense(2, activation="tanh"), input_shape=(3, 4))
     model = minidl.Sequential([layers.Masking(input_shape=(3, 4)), layer])

@@ -360,14 +360,6 @@ def test_time_distributed_lstm_and_embedding(tmp_path):
     check_export(model, tmp_path, integers=10)
 
 
-def test_time_distributed_of_a_layer_with_several_outputs_is_refused(tmp_path):
-    model = Sequential([layers.InputLayer(input_shape=(3, 5, 2)),
-                        layers.TimeDistributed(layers.GRU(2, return_state=True), name="td")])
-    with pytest.raises(NotImplementedError, match='TimeDistributed layer "td" wraps a layer with '
-                                                  "several outputs"):
-        model.export(tmp_path / "m.onnx")
-
-
 @pytest.mark.parametrize("opset", [13, 17, None])
 def test_opsets_masked_bidirectional(opset, tmp_path):
     newest = onnx.defs.onnx_opset_version()

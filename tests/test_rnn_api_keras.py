@@ -16,7 +16,7 @@ import pytest
 
 import minidl
 from minidl import layers, ops
-from minidl.layers.stacked_rnn_cells import flatten_states
+from minidl.layers.nest import flatten as flatten_states
 from minidl.models import load_model
 from minidl.regularizers import L2
 from minidl.tensor import Tensor

@@ -15,7 +15,7 @@ import pytest
 import minidl
 from minidl import layers, ops
 from minidl.layers.rnn_wrapper import _fused_op
-from minidl.layers.stacked_rnn_cells import flatten_states
+from minidl.layers.nest import flatten as flatten_states
 from minidl.models import load_model
 from minidl.tensor import Tensor
 from minidl.testing import gradcheck
@@ -66,7 +66,7 @@ def rnn(cell_name, path, **kwargs):
 
 
 def state_shapes(layer):
-    return [(2, s) for s in layer._state_sizes]
+    return [(2, *s) for s in layer._state_shapes]
 
 
 def assert_all_close(results, expected, atol=2e-6):
@@ -527,12 +527,15 @@ def test_what_is_not_a_cell_is_refused():
         layers.StackedRNNCells([])
     cell = MinimalRNNCell(2)
     cell.state_size = [2, 3.5]
-    with pytest.raises(ValueError, match="not multi-dimensional states"):
+    with pytest.raises(ValueError, match=r"state_size \[2, 3.5\]: each size must be a positive "
+                                         r"integer .* or a TensorShape .*received 3.5"):
         layers.RNN(cell)
     with pytest.raises(ValueError, match=r"states must have shapes \[\(2, 2\)\]; its call gave "
                                          r"\[\(2, 2\), \(2, 2\)\]"):
         layers.RNN(WrongStates(2))(np.zeros((2, 3, 4), np.float32))
-    with pytest.raises(ValueError, match=r"output one tensor of shape \(2, 2\).*returned tuple"):
+    with pytest.raises(ValueError, match=r"output shaped as its output_size 2: \(2, 2\) .*it "
+                                         r"returned tuple \(\(2, 2\), \(2, 2\)\)\. \(A cell "
+                                         "with several outputs says so with a list output_size"):
         layers.RNN(TupleOutput(2))(np.zeros((2, 3, 4), np.float32))
 
 

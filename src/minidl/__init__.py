@@ -36,6 +36,7 @@ _NAMES = {
     "device": "minidl.placement",
     "set_num_threads": "minidl._kernels.threads",
     "get_num_threads": "minidl._kernels.threads",
+    "TensorShape": "minidl.tensor_shape",
 }
 
 __all__ = ["Tensor", "Variable", "GradientTape", "no_grad", "__version__", *_SUBMODULES, *_NAMES]

@@ -61,6 +61,7 @@ from minidl.layers.node import (
     shapes_of,
 )
 from minidl.layers.input_spec import assert_input_compatibility
+from minidl.layers.nest import flatten, is_shape, like, map_nest, pack_as
 from minidl.layers.node import scope as node_scope
 from minidl.layers.tracking import find_tracked, is_weight, may_hold_tracked
 from minidl.tensor import Tensor, Variable
@@ -157,6 +158,10 @@ class Layer:
     """
 
     _multi_input = False  # merge layers take a list of tensors
+    # True: a tuple (or named tuple) of inputs reaches build and call with its nesting, as
+    # in Keras (an RNN's nested sequences; RNN sets it on a cell that reads them, one
+    # tensor each per step); False: minidl's rule, several inputs are a flat list
+    _nested_inputs = False
     _build_marks_built = True  # models manage ``built`` themselves
     _call_takes_training = False
     _training_position = None  # where call takes training among its positional arguments
@@ -447,13 +452,17 @@ class Layer:
             if inputs.data.dtype != self._dtype and inputs.data.dtype.kind == "f":
                 return ops.cast(inputs, self._dtype)
             return inputs
+        if self._nested_inputs and isinstance(inputs, tuple):
+            return like(inputs, [self._to_tensors(x) for x in inputs])
         if isinstance(inputs, (list, tuple)) and inputs and (
                 self._multi_input or all(isinstance(x, (Tensor, np.ndarray)) for x in inputs)):
             return [self._to_tensors(x) for x in inputs]
         return Tensor(inputs, dtype=self._input_dtype())
 
     def _build_for(self, inputs):
-        if isinstance(inputs, (list, tuple)):
+        if self._nested_inputs and isinstance(inputs, (list, tuple)):
+            self.maybe_build(map_nest(lambda x: tuple(x.shape), inputs))
+        elif isinstance(inputs, (list, tuple)):
             self.maybe_build([tuple(x.shape) for x in inputs])
         else:
             self.maybe_build(tuple(inputs.shape))
@@ -469,20 +478,23 @@ class Layer:
         """Functional API: shapes only, and a Node remembering the call
         (and an explicit ``training=``, which the model will honour)."""
         list_input = isinstance(inputs, (list, tuple))
-        tensors = list(inputs) if list_input else [inputs]
+        nested = list_input and self._nested_inputs and (type(inputs) is not list or any(
+            isinstance(t, (list, tuple)) for t in inputs))  # (a flat list: as any layer)
+        tensors = flatten(inputs) if nested else list(inputs) if list_input else [inputs]
         if self._integer_inputs == "refuse":
             self._refuse_integer_inputs(tensors)
         shapes = [tuple(t.shape) for t in tensors]
-        shape = shapes if list_input else shapes[0]
+        shape = pack_as(inputs, shapes) if nested else shapes if list_input else shapes[0]
         with node_scope(_Probe()) as probe:  # tensors of the graph that call() reads: zeros
             self.maybe_build(shape)
             output_shape = self._symbolic_output_shape(shape)
-        multi_output = isinstance(output_shape, list)
+        multi_output = not is_shape(output_shape)
         output_shapes = _flat_shapes(output_shape) if multi_output else [output_shape]
         call_kwargs = dict(kwargs or {})
         if training is not None:
             call_kwargs["training"] = bool(training)
-        node = Node(self, tensors, list_input, tuple(args), call_kwargs)
+        node = Node(self, tensors, list_input, tuple(args), call_kwargs,
+                    structure=inputs if nested else None)
         node.captured = [t for t in probe.captured if not any(t is i for i in tensors)]
         node_index = len(self._inbound_nodes)
         self._inbound_nodes.append(node)
@@ -911,9 +923,9 @@ def _attach_mask(outputs, mask, layer):
 
 
 def _attach_symbolic_mask(outputs, mask):
-    """Give the placeholder(s) ``outputs`` (a list, maybe nested) the symbolic form of
-    ``mask`` (one mask, or one per output, nested alike)."""
-    if isinstance(outputs, list):
+    """Give the placeholder(s) ``outputs`` (a list or tuple, maybe nested) the symbolic
+    form of ``mask`` (one mask, or one per output, nested alike)."""
+    if isinstance(outputs, (list, tuple)):
         masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)
         for output, one in zip(outputs, masks):
             _attach_symbolic_mask(output, one)
@@ -1017,9 +1029,9 @@ def _has_unknown_sizes(shape):
 
 
 def _batch_unknown(shape):
-    """A shape (or list of shapes) with the batch axis as None, as stored and shown."""
-    if isinstance(shape, list):
-        return [_batch_unknown(s) for s in shape]
+    """A shape (or a nest of shapes) with the batch axis as None, as stored and shown."""
+    if not is_shape(shape):
+        return like(shape, [_batch_unknown(s) for s in shape])
     shape = tuple(shape)
     return (None, *shape[1:]) if shape else shape
 
@@ -1032,10 +1044,8 @@ def _static_batch(shapes):
 
 
 def _flat_shapes(shapes):
-    """Output shapes (tuples) in lists, maybe nested, as one flat list."""
-    if isinstance(shapes, list):
-        return [shape for part in shapes for shape in _flat_shapes(part)]
-    return [shapes]
+    """Output shapes (tuples) in lists or tuples, maybe nested, as one flat list."""
+    return flatten(shapes, is_leaf=is_shape)
 
 
 def _with_batch(shape, batch):

@@ -15,6 +15,8 @@ import threading
 
 import numpy as np
 
+from minidl.layers.nest import flatten, is_shape, map_nest, pack_as
+
 # Values of symbolic tensors, per thread: a stack of scopes, innermost last.  A running
 # functional model pushes the dict of the values it computed (id(KerasTensor) -> Tensor);
 # finding a layer's output shape at graph-building time pushes a ``_Probe``.  A layer's
@@ -200,14 +202,18 @@ class Node:
 
     ``list_input`` remembers whether the layer was given a list (merge
     layers) or a single tensor, so the model can call it the same way;
+    ``structure`` the nest it was given when that is more than a flat list
+    (an RNN's tuple of sequences, see ``Layer._nested_inputs``), else None;
     ``call_args`` and ``call_kwargs`` are the other arguments of the call
     (``training=False`` among them when it was given), replayed with it.
     """
 
-    def __init__(self, layer, inputs, list_input, call_args=(), call_kwargs=None):
+    def __init__(self, layer, inputs, list_input, call_args=(), call_kwargs=None,
+                 structure=None):
         self.layer = layer
         self.inputs = list(inputs)
         self.list_input = list_input
+        self.structure = structure
         self.call_args = tuple(call_args)
         self.call_kwargs = dict(call_kwargs or {})
         self.outputs = []  # flat, one placeholder per output tensor
@@ -217,6 +223,13 @@ class Node:
     def __repr__(self):
         sources = ", ".join(t.layer.name for t in self.inputs)
         return f"<Node {self.layer.name}({sources})>"
+
+    def call_inputs(self, values):
+        """What the layer is called with when its inputs hold ``values`` (in order): one
+        value, a list, or the nest it was given."""
+        if self.structure is not None:
+            return pack_as(self.structure, values)
+        return list(values) if self.list_input else values[0]
 
 
 def node_tensors(layer, node_index, what):
@@ -237,8 +250,7 @@ def node_tensors(layer, node_index, what):
         )
     node = nodes[node_index]
     if what == "input":
-        tensors = node.inputs or node.outputs
-        return list(tensors) if node.list_input else tensors[0]
+        return node.call_inputs(node.inputs) if node.inputs else node.outputs[0]
     returned = node.returned if node.returned is not None else node.outputs
     if isinstance(returned, list):
         return list(returned) if len(node.outputs) > 1 else node.outputs[0]
@@ -248,34 +260,25 @@ def node_tensors(layer, node_index, what):
 def flat_outputs(outputs):
     """A layer's outputs as one flat list: one tensor, a list, or lists in lists (an
     RNN over stacked cells with ``return_state`` gives ``[output, [h1, c1], h2]``)."""
-    if isinstance(outputs, (list, tuple)):
-        return [t for part in outputs for t in flat_outputs(part)]
-    return [outputs]
+    return flatten(outputs)
 
 
 def pack_outputs(template, flat):
-    """``flat`` nested as ``template`` (lists of tuples, the output shapes) says."""
-    it = iter(flat)
-
-    def pack(part):
-        return [pack(p) for p in part] if isinstance(part, list) else next(it)
-
-    return pack(template)
+    """``flat`` nested as ``template`` (the output shapes, in lists or tuples) says."""
+    return pack_as(template, flat, is_leaf=is_shape)
 
 
 def shapes_of(tensors):
-    """The shape of a placeholder, or the list of shapes of a (nested) list of them."""
-    if isinstance(tensors, list):
-        return [shapes_of(t) for t in tensors]
-    return tensors.shape
+    """The shape of a placeholder, or the shapes of a nest of them, nested alike."""
+    return map_nest(lambda tensor: tensor.shape, tensors)
 
 
 def is_symbolic(value):
-    """True for a KerasTensor or a non-empty list of them."""
+    """True for a KerasTensor or a non-empty list or tuple (maybe nested) of them."""
     if isinstance(value, KerasTensor):
         return True
     return (
         isinstance(value, (list, tuple))
         and len(value) > 0
-        and all(isinstance(v, KerasTensor) for v in value)
+        and all(is_symbolic(v) for v in value)
     )

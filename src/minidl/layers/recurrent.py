@@ -37,7 +37,7 @@ from minidl.errors import ArgumentTypeError
 from minidl import activations, constraints, initializers, ops, random, regularizers
 from minidl.layers.base import Layer, check_positive_int, to_snake_case
 from minidl.layers.node import is_symbolic
-from minidl.layers.stacked_rnn_cells import flatten_states
+from minidl.layers.nest import flatten
 from minidl.ops.gru_reset_before import gru_reset_before
 from minidl.ops.recurrent import gru, lstm, simple_rnn
 from minidl.tensor import Tensor
@@ -108,19 +108,21 @@ class _SequenceLayer(Layer):
         As in Keras, initial states from other layers (symbolic tensors of a
         functional model, e.g. an encoder's final states) become inputs of
         this layer, so the model's graph includes the layers that made them.
+        A list is [sequence, *states]; a tuple is nested input to ``RNN`` (one
+        tensor each per step), Keras's rule (``standardize_args``).
         """
-        if isinstance(inputs, (list, tuple)) and len(inputs) > 1 and initial_state is None:
+        if isinstance(inputs, list) and len(inputs) > 1 and initial_state is None:
             inputs, initial_state = inputs[0], list(inputs[1:])
         if initial_state is None:
             return super().__call__(inputs, *args, **kwargs)
-        initial_state = flatten_states(initial_state)  # (a stack of cells nests its states)
+        initial_state = flatten(initial_state)  # (a stack of cells nests its states)
         if is_symbolic(inputs) or any(is_symbolic(s) for s in initial_state):
             return super().__call__([inputs, *initial_state], *args, **kwargs)
         return super().__call__(inputs, *args, initial_state=initial_state, **kwargs)
 
     def _check_unroll(self, input_shape):
         """Keras refuses ``unroll=True`` when the number of timesteps is not known."""
-        steps = input_shape[0 if self.time_major else 1] if len(input_shape) == 3 else 0
+        steps = input_shape[0 if self.time_major else 1] if len(input_shape) >= 3 else 0
         if self.unroll and steps is None:
             raise ValueError(
                 f"{self._label()}: cannot unroll a RNN if the time dimension is undefined "
@@ -184,12 +186,8 @@ class _SequenceLayer(Layer):
             mask = mask[0]
         output_mask = mask if self.return_sequences else None
         if self.return_state:
-            return [output_mask, *self._nest_states([None] * self._state_count)]
+            return [output_mask] + [None] * self._state_count
         return output_mask
-
-    def _nest_states(self, flat):
-        """The final states as ``return_state`` gives them after the output: flat here."""
-        return list(flat)
 
 
 class _Recurrent(RecurrentConstraints, _SequenceLayer):

@@ -31,8 +31,10 @@ import numpy as np
 
 from minidl import ops
 from minidl.layers.base import Layer, name_weights_under
+from minidl.layers.nest import is_shape
 from minidl.layers.node import is_symbolic
 from minidl.layers.recurrent import _SequenceLayer
+from minidl.layers.rnn_sizes import is_multiple, output_size
 from minidl.tensor import Tensor
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -98,6 +100,12 @@ class Bidirectional(Wrapper):
                 raise ValueError(
                     f"{label}: {argument} must be a recurrent layer (SimpleRNN, LSTM, GRU or "
                     f"RNN(cell)) with a go_backwards argument, received {value!r}.{hint}")
+        cell = getattr(layer, "cell", None)
+        if cell is not None and is_multiple(output_size(cell)):
+            raise ValueError(
+                f"{label} wraps an RNN whose cell {type(cell).__name__} gives several outputs "
+                f"(output_size {output_size(cell)!r}), which it cannot merge (Keras 2 refuses "
+                "it too).")
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"{label}: merge_mode must be one of {MERGE_MODES}, received "
                              f"{merge_mode!r}.")
@@ -319,6 +327,11 @@ class TimeDistributed(Wrapper):
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
         inner = self.layer.compute_output_shape((None, *input_shape[2:]))
+        if not is_shape(inner):
+            raise ValueError(
+                f'TimeDistributed layer "{self.name}" wraps a layer with several outputs '
+                f'({type(self.layer).__name__} "{self.layer.name}" gives {inner}), which it '
+                "cannot unfold (Keras 2 refuses it too): wrap a layer with one output.")
         return (input_shape[0], input_shape[1], *inner[1:])
 
     def call(self, inputs, training=None, mask=None):

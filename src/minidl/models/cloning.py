@@ -142,7 +142,7 @@ def _clone_functional(model, input_tensors, layer_fn):
         if id(layer) not in clones:
             clones[id(layer)] = layer_fn(layer)
         args = [tensors[id(t)] for t in node.inputs]
-        out = clones[id(layer)](args if node.list_input else args[0], *node.call_args,
+        out = clones[id(layer)](node.call_inputs(args), *node.call_args,
                                 **node.call_kwargs)
         for old, new in zip(node.outputs, flat_outputs(out)):
             tensors[id(old)] = new

@@ -126,7 +126,7 @@ class Functional(Model):
                 kwargs = {**kwargs, "mask": kwargs["mask"].resolve(values)}
             if "training" not in kwargs:
                 kwargs = {**kwargs, "training": training}
-            out = node.layer(args if node.list_input else args[0], *node.call_args, **kwargs)
+            out = node.layer(node.call_inputs(args), *node.call_args, **kwargs)
             for tensor, value in zip(node.outputs, flat_outputs(out)):
                 values[id(tensor)] = value
         return self._structured_outputs([values[id(t)] for t in self.outputs])
@@ -205,6 +205,7 @@ class Functional(Model):
 
         layers = []
         for layer in self._layers:
+            _check_storable_calls(self._model_nodes(layer), layer)
             entry = serialize(layer)
             entry["name"] = layer.name
             entry["inbound_nodes"] = [
@@ -317,6 +318,15 @@ def _nesting(tensors):
     if isinstance(tensors, (list, tuple)):
         return "[" + ", ".join(_nesting(t) for t in tensors) + "]"
     return "t"
+
+
+def _check_storable_calls(nodes, layer):
+    """A model config stores each call's inputs as a flat list: refuse a nest."""
+    if any(node.structure is not None for node in nodes):
+        raise NotImplementedError(
+            f'Layer "{layer.name}" was called on a nest of inputs (a tuple of sequences for '
+            "an RNN), which minidl's model config does not store; save the weights with "
+            "save_weights() and rebuild the model in code.")
 
 
 def _config_kwargs(node, layer):

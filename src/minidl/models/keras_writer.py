@@ -378,6 +378,9 @@ def _functional_config(model, layers):
         entry["name"] = layer.name
         entry["inbound_nodes"] = []
         for node in model._model_nodes(layer):
+            if node.structure is not None:
+                raise NotKerasWritable(f'layer "{layer.name}" is called on a nest of inputs (a '
+                                       "tuple of sequences), which this writer does not write.")
             if node.call_args or set(node.call_kwargs) - {"training"} or node.captured:
                 raise NotKerasWritable(f'layer "{layer.name}" is called with arguments or tensors '
                                        "besides its inputs, which this writer does not translate.")

@@ -393,10 +393,6 @@ def time_distributed(b, layer, x, input_shape, mask=None):
                 f'its input to its layer "{inner.name}" ({type(inner).__name__}), which the '
                 "exporter cannot give it.")
         y, inner_out = convert(b, inner, folded, step_shape), None
-    if isinstance(y, list):
-        raise NotImplementedError(
-            f'ONNX export: TimeDistributed layer "{layer.name}" wraps a layer with several '
-            "outputs, which minidl's TimeDistributed does not unfold either.")
     out_shape = inner.compute_output_shape(step_shape)
     batch_and_steps = b.node("Slice", [b.node("Shape", [x], layer.name), b.ints([0], "int_0_list"),
                                        b.ints([2], "int_2_list")], layer.name)
