@@ -40,8 +40,8 @@ class Functional(Model):
     @filter_traceback
     def __init__(self, inputs, outputs, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
-        self._nested_inputs = _checked_dict(inputs, "inputs")
-        self._nested_outputs = _checked_dict(outputs, "outputs")
+        self._input_dict = _checked_dict(inputs, "inputs")
+        self._output_dict = _checked_dict(outputs, "outputs")
         self.inputs = _as_list(_flat(inputs), "inputs")
         self.outputs = _as_list(_flat(outputs), "outputs")
         for tensor in self.inputs:
@@ -134,7 +134,7 @@ class Functional(Model):
     def _flat_inputs(self, values, what):
         """Input data given as a dict, as the list the model takes: by the keys of
         ``Model(inputs={...})``, or by the Input layers' names."""
-        keys = sorted(self._nested_inputs) if self._nested_inputs is not None else []
+        keys = sorted(self._input_dict) if self._input_dict is not None else []
         names = self.input_names
         found = []
         for i, name in enumerate(names):
@@ -153,17 +153,17 @@ class Functional(Model):
     def _structured_outputs(self, flat):
         """Per-output values in ``outputs`` order as the model returns them: a dict
         by the output keys for dict outputs, else one value or a list."""
-        if self._nested_outputs is not None:
-            by_key = dict(zip(sorted(self._nested_outputs), flat))
-            return {key: by_key[key] for key in self._nested_outputs}
+        if self._output_dict is not None:
+            by_key = dict(zip(sorted(self._output_dict), flat))
+            return {key: by_key[key] for key in self._output_dict}
         return flat[0] if len(flat) == 1 else list(flat)
 
     def _by_output_name(self, value):
         """A dict keyed by output keys (``Model(outputs={...})``) re-keyed by output
         names, which compile's and fit's per-output arguments use; else unchanged."""
-        if not isinstance(value, dict) or self._nested_outputs is None:
+        if not isinstance(value, dict) or self._output_dict is None:
             return value
-        names = dict(zip(sorted(self._nested_outputs), self.output_names))
+        names = dict(zip(sorted(self._output_dict), self.output_names))
         return {names.get(key, key): v for key, v in value.items()}
 
     def _input_dtype(self):
@@ -217,8 +217,8 @@ class Functional(Model):
         return {
             "name": self.name,
             "layers": layers,
-            "input_layers": self._refs(self._nested_inputs, self.inputs),
-            "output_layers": self._refs(self._nested_outputs, self.outputs),
+            "input_layers": self._refs(self._input_dict, self.inputs),
+            "output_layers": self._refs(self._output_dict, self.outputs),
         }
 
     def _refs(self, nested, flat):

@@ -397,8 +397,8 @@ def _functional_config(model, layers):
 
     return {"module": "keras.src.models.functional", "class_name": "Functional",
             "config": {"name": model.name, "trainable": model.trainable, "layers": entries,
-                       "input_layers": refs(model._nested_inputs, model.inputs),
-                       "output_layers": refs(model._nested_outputs, model.outputs)},
+                       "input_layers": refs(model._input_dict, model.inputs),
+                       "output_layers": refs(model._output_dict, model.outputs)},
             "registered_name": "Functional", "build_config": {"input_shape": None}}
 
 

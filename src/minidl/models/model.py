@@ -287,8 +287,8 @@ class Model(Layer, Trainer):
         """The symbolic input (a list for several inputs), as in Keras."""
         if not self._is_graph_model():
             return Layer.input.fget(self)
-        if getattr(self, "_nested_inputs", None) is not None:
-            return dict(self._nested_inputs)
+        if getattr(self, "_input_dict", None) is not None:
+            return dict(self._input_dict)
         return self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)
 
     @property
@@ -296,8 +296,8 @@ class Model(Layer, Trainer):
         """The symbolic output (a list for several outputs), as in Keras."""
         if not self._is_graph_model():
             return Layer.output.fget(self)
-        if getattr(self, "_nested_outputs", None) is not None:
-            return dict(self._nested_outputs)
+        if getattr(self, "_output_dict", None) is not None:
+            return dict(self._output_dict)
         return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
 
     @property
