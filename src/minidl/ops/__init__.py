@@ -6,7 +6,7 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
 
     arithmetic     add sub mul div neg pow
     reductions     sum mean max
-    shape          reshape transpose flatten concatenate getitem
+    shaping        reshape transpose flatten concatenate getitem
     elementwise    exp log sqrt abs clip cast
     activations    relu leaky_relu elu sigmoid tanh softplus softmax log_softmax
     piecewise_activations   rectified_linear hard_sigmoid selu softsign
@@ -18,16 +18,16 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
     dense          dense (x @ w + b, activation fused)
     recurrent      lstm gru simple_rnn (whole sequences, backpropagation through time)
     gru_reset_before  gru_reset_before (Keras's GRU with reset_after=False)
-    conv           conv2d
+    conv2d         conv2d
     conv_dilated   conv2d's dilation_rate and groups (sub-images through the plain conv2d;
                    a group convolution per group)
     conv1d         conv1d (through conv2d: height-1 images, or rows of d steps when dilated)
     conv3d         conv3d (through conv2d: each output depth's kd input slices side by side)
-    conv_transpose conv2d_transpose
+    conv2d_transpose  conv2d_transpose
     conv1d_transpose  conv1d_transpose (through conv2d_transpose: height-1 images)
     conv3d_transpose  conv3d_transpose (through conv2d_transpose: the depth slices, then
                    each depth tap added in place)
-    depthwise_conv depthwise_conv2d depthwise_conv1d (each channel its own filters: a
+    depthwise      depthwise_conv2d depthwise_conv1d (each channel its own filters: a
                    multiply-add per kernel tap over strided slices, in NumPy)
     embedding      embedding (a gather; scatter-add backward)
     hashing        fingerprint64 siphash64 fingerprint_cat64 (TensorFlow's string hashes, for
@@ -47,14 +47,14 @@ Ops that do heavy work call the active kernel backend, ``minidl._kernels``.
 
 from minidl.ops.activations import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from minidl.ops.arithmetic import add, as_tensor, div, mul, neg, pow, sub
-from minidl.ops.conv import conv2d
+from minidl.ops.conv2d import conv2d
 from minidl.ops.conv1d import conv1d
 from minidl.ops.conv1d_transpose import conv1d_transpose
 from minidl.ops.conv3d import conv3d
 from minidl.ops.conv3d_transpose import conv3d_transpose
-from minidl.ops.conv_transpose import conv2d_transpose
+from minidl.ops.conv2d_transpose import conv2d_transpose
 from minidl.ops.dense import dense
-from minidl.ops.depthwise_conv import depthwise_conv1d, depthwise_conv2d
+from minidl.ops.depthwise import depthwise_conv1d, depthwise_conv2d
 from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import abs, cast, clip, exp, log, sqrt
 from minidl.ops.einsum import einsum
@@ -85,7 +85,7 @@ from minidl.ops.reductions import max, mean, sum
 from minidl.ops.resampling import crop2d, upsample2d, zero_pad2d
 from minidl.ops.resampling3d import crop3d, upsample3d, zero_pad3d
 from minidl.ops.selection import maximum, minimum, where
-from minidl.ops.shape import concatenate, flatten, getitem, reshape, stack, transpose
+from minidl.ops.shaping import concatenate, flatten, getitem, reshape, stack, transpose
 from minidl.ops.similarity import batch_dot, l2_normalize
 
 __all__ = [
