@@ -1,5 +1,5 @@
 """keras.ops (minidl.ops) against Keras 3: values, dtypes and shapes, gradients
-against finite differences, errors, and keras.io's "Text
+against finite differences, errors, symbolic tensors, and keras.io's "Text
 classification with Transformer" (Keras 3 version, with ops.shape / ops.arange).
 
 KERAS3 holds, for each call, what Keras 3 returned: every call string was
@@ -663,6 +663,54 @@ def test_integer_results_index_and_feed_an_embedding():
     out = embedding(positions)
     np.testing.assert_allclose(out.data, embedding.get_weights()[0])
     np.testing.assert_array_equal(np.array([10, 20, 30])[ops.argmax(X, axis=-1)], [20, 10])
+
+
+# --- symbolic tensors: an op on a functional model's placeholders becomes a layer ---------
+def test_ops_on_symbolic_tensors_become_layers_that_save_and_load(tmp_path):
+    inputs = keras.Input((4, 3))
+    assert ops.shape(inputs) == (None, 4, 3)  # Keras 3's symbolic shape
+    x = ops.expand_dims(inputs, -1)
+    assert x.shape == (None, 4, 3, 1) and x.layer.name == "expand_dims"
+    both = ops.concatenate([inputs, ops.square(inputs)], axis=-1)
+    total = ops.sum(ops.pad(both, ((0, 0), (1, 0), (0, 0)), constant_values=1.0), axis=(1, 2))
+    mean, variance = ops.moments(inputs, axes=[1])
+    cut = inputs[:, 1:, ::2][..., 0]
+    model = keras.Model(inputs, [x, both, total, ops.add(mean, variance), cut])
+    assert [t.shape for t in model.outputs] == [(None, 4, 3, 1), (None, 4, 6), (None,), (None, 3),
+                                                (None, 3)]
+    data = np.random.default_rng(0).random((2, 4, 3)).astype("float32")
+    outputs = model.predict(data, verbose=0)
+    np.testing.assert_allclose(outputs[0], data[..., None])
+    np.testing.assert_allclose(outputs[1], np.concatenate([data, data ** 2], -1), rtol=1e-6)
+    np.testing.assert_allclose(outputs[2], np.concatenate([data, data ** 2], -1).sum((1, 2)) + 6,
+                               rtol=1e-5)
+    np.testing.assert_allclose(outputs[3], data.mean(1) + data.var(1), rtol=1e-5)
+    np.testing.assert_allclose(outputs[4], data[:, 1:, ::2][..., 0])
+    model.save(tmp_path / "ops.mdl")
+    loaded = keras.models.load_model(tmp_path / "ops.mdl")
+    for before, after in zip(outputs, loaded.predict(data, verbose=0)):
+        np.testing.assert_allclose(after, before)
+
+
+def test_ops_layer_trains_between_layers():
+    minidl.utils.set_random_seed(0)
+    inputs = keras.Input((6,))
+    hidden = layers.Dense(4)(ops.multiply(ops.expand_dims(inputs, 1), 2.0)[:, 0])
+    model = keras.Model(inputs, layers.Dense(1)(ops.relu6(hidden)))
+    model.compile("adam", "mse")
+    x = np.random.default_rng(0).random((32, 6)).astype("float32")
+    history = model.fit(x, x.sum(1), epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+@pytest.mark.parametrize("call, words", [
+    ("ops.argmax(inputs, axis=-1)", "argmax.*not float Tensors.*cast"),
+    ("ops.equal(inputs, 0.0)", "equal.*not float Tensors"),
+    ("ops.pad(inputs, 1, mode=print)", "pad.*mode=.*cannot store.*Lambda"),
+])
+def test_ops_a_model_cannot_carry_are_a_clear_type_error(call, words):
+    with pytest.raises(TypeError, match=words):
+        eval(call, globals(), {"inputs": keras.Input((3,))})
 
 
 # --- keras.io "Text classification with Transformer", Keras 3 version ---------------------

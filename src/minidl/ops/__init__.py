@@ -200,7 +200,8 @@ __all__ = [
     "upsample3d", "var", "where", "zero_pad2d", "zero_pad3d", "zeros", "zeros_like",
 ]
 
-# Keras 3's behaviour on integers (see ops/_keras_api.py).
+# Keras 3's behaviour on integers and on a functional model's symbolic tensors (see
+# ops/_keras_api.py); ``shape`` answers with the symbolic shape itself.
 from minidl.ops._keras_api import keras_op  # noqa: E402
 
 for _name in __all__:

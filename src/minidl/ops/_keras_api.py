@@ -1,10 +1,23 @@
-"""What ``keras.ops`` adds to each op: integers stay integers.
+"""What ``keras.ops`` adds to each op: integers stay integers, and symbolic tensors
+become layers.
 
 ``minidl.ops.add`` (what ``keras.ops.add`` is) is the op of ``ops/arithmetic.py``
-wrapped once by ``keras_op``.  Given only integers or booleans
-(``ops.add([1, 2], [3, 4])``), an op marked with ``integers_by_numpy`` (see
-``ops._dtypes``) answers as Keras 3 does, in integers: the op's NumPy twin
-computes the result, an int32 EagerArray.
+wrapped once by ``keras_op``, which handles two cases before and after it runs:
+
+* Only integers or booleans in (``ops.add([1, 2], [3, 4])``), for an op marked
+  with ``integers_by_numpy`` (see ``ops._dtypes``): Keras 3 answers in integers,
+  so the op's NumPy twin computes the result, an int32 EagerArray.
+* A symbolic tensor in: building a functional model, Keras 3 lets you call ops
+  between layers::
+
+      inputs = keras.Input(shape=(28, 28))
+      x = keras.ops.expand_dims(inputs, -1)      # (None, 28, 28, 1)
+      x = layers.Conv2D(8, 3)(x)
+
+  The placeholder ``inputs`` holds no numbers, so the op cannot run: reading it
+  raises ``SymbolicTensorError``, and the call becomes a layer instead
+  (``layers.OpsLayer``: the op's name and its other arguments), which the model
+  runs on real tensors later and which saves and loads like any layer.
 
 On Tensors the op runs as it is; the wrapper costs one function call.  Inside
 minidl, ops call each other directly (``from minidl.ops.arithmetic import add``),
@@ -15,6 +28,7 @@ from __future__ import annotations
 
 import functools
 
+from minidl.errors import SymbolicTensorError
 from minidl.ops._dtypes import integer_result
 from minidl.tensor import Tensor
 
@@ -25,13 +39,18 @@ def keras_op(name, function):
 
     @functools.wraps(function)
     def op(*args, **kwargs):
-        for value in args[:operands]:
-            if isinstance(value, Tensor):
-                break  # the common case: a Tensor among the operands
-        else:  # (no Tensor: maybe integers only)
-            result = integer_result(function, args, kwargs) if operands else None
-            if result is not None:
-                return result
-        return function(*args, **kwargs)
+        try:
+            for value in args[:operands]:
+                if isinstance(value, Tensor):
+                    break  # the common case: a Tensor among the operands
+            else:  # (no Tensor: maybe integers only)
+                result = integer_result(function, args, kwargs) if operands else None
+                if result is not None:
+                    return result
+            return function(*args, **kwargs)
+        except SymbolicTensorError:
+            from minidl.layers.ops_layer import apply_op_layer  # (layers import ops)
+
+            return apply_op_layer(name, args, kwargs)
 
     return op
