@@ -339,3 +339,23 @@ def test_keras_2_experimental_preprocessing_names():
     preprocessing = keras.layers.experimental.preprocessing
     assert preprocessing.Rescaling is layers.Rescaling and preprocessing.RandomFlip is layers.RandomFlip
     assert preprocessing.Normalization is layers.Normalization
+
+
+def test_keras_2_experimental_preprocessing_imports_as_a_module():
+    """TensorFlow 2.3-2.5 tutorials: `from tensorflow.keras.layers.experimental import
+    preprocessing`; tf_keras 2.21's module holds the same names (and EinsumDense above it)."""
+    from minidl.keras.layers.experimental import EinsumDense, preprocessing
+    from minidl.keras.layers.experimental.preprocessing import Normalization, TextVectorization
+
+    assert Normalization is layers.Normalization and TextVectorization is layers.TextVectorization
+    assert EinsumDense is layers.EinsumDense
+    # tf_keras 2.21: dir(tf_keras.layers.experimental.preprocessing), less PreprocessingLayer
+    assert sorted(preprocessing.__all__) == [
+        "CategoryEncoding", "CenterCrop", "Discretization", "HashedCrossing", "Hashing",
+        "IntegerLookup", "Normalization", "RandomContrast", "RandomCrop", "RandomFlip",
+        "RandomHeight", "RandomRotation", "RandomTranslation", "RandomWidth", "RandomZoom",
+        "Rescaling", "Resizing", "StringLookup", "TextVectorization"]
+    assert all(getattr(preprocessing, name) is getattr(layers, name) for name in preprocessing.__all__)
+    normalizer = preprocessing.Normalization(axis=-1)
+    normalizer.adapt(np.array([[1.0], [3.0]]))
+    np.testing.assert_allclose(normalizer(np.array([[2.0]])).numpy(), [[0.0]])

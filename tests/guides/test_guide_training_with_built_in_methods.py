@@ -835,11 +835,26 @@ def test_passing_a_schedule_to_an_optimizer():
 
 
 # --- Visualizing loss and metrics during training ---------------------------------------------------
-@missing("callbacks.TensorBoard")
-def test_using_the_tensorboard_callback():
+def test_using_the_tensorboard_callback(tmp_path):
     keras.callbacks.TensorBoard(
         log_dir="/full_path_to_your_logs",
         histogram_freq=0,  # How often to log histogram visualizations
         embeddings_freq=0,  # How often to log embedding visualizations
         update_freq="epoch",
     )  # How often to write logs (default: once per epoch)
+    assert not os.path.exists("/full_path_to_your_logs")  # nothing is written before fit
+
+    # the same arguments with a real folder, in a fit: event files TensorBoard reads
+    callback = keras.callbacks.TensorBoard(log_dir=tmp_path / "logs", histogram_freq=0,
+                                           embeddings_freq=0, update_freq="epoch")
+    model = get_compiled_model()
+    model.fit(x_train[:256], y_train[:256], epochs=2, batch_size=64, verbose=0,
+              validation_data=(x_val[:64], y_val[:64]), callbacks=[callback])
+    for run in ("train", "validation"):
+        [name] = os.listdir(tmp_path / "logs" / run)
+        assert name.startswith("events.out.tfevents.") and name.endswith(".v2")
+    events = minidl.callbacks.event_file.read_events(
+        tmp_path / "logs" / "train" / os.listdir(tmp_path / "logs" / "train")[0])
+    tags = [(value["tag"], one["step"]) for one in events for value in one["values"]]
+    assert tags == [("keras", 0), ("epoch_loss", 0), ("epoch_sparse_categorical_accuracy", 0),
+                    ("epoch_loss", 1), ("epoch_sparse_categorical_accuracy", 1)]

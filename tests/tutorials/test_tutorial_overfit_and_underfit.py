@@ -12,19 +12,36 @@ would give them.  Sizes shrink with it: N_VALIDATION 1000 -> 100, N_TRAIN 10000
 -> 200, BATCH_SIZE 500 -> 50, and ``compile_and_fit``'s ``max_epochs`` 10000 ->
 30; the large models' 512 units -> 128 (the same four layers: at 512 the file
 takes ten times as long).  ``tfdocs.modeling.EpochDots`` (a tensorflow_docs helper, not Keras) -> a
-``LambdaCallback`` printing the same dots; ``callbacks.TensorBoard`` is a strict
-xfail (minidl has none) and left out of the other runs.  Plot cells are left out;
-what they show (the learning rate, the curves) is asserted instead.
+``LambdaCallback`` printing the same dots.  ``callbacks.TensorBoard`` writes to the
+tutorial's ``logdir`` (a temporary folder, removed when this file's tests end).  Plot
+cells and ``%tensorboard`` are left out; what they show (the learning rate, the curves)
+is asserted instead.
 """
 
 import functools
+import glob
+import os
+import pathlib
+import shutil
+import tempfile
 
 import numpy as np
 import pytest
 
 import minidl
 from minidl import keras
+from minidl.callbacks.event_file import read_events
 from minidl.keras import layers, regularizers
+
+logdir = pathlib.Path(tempfile.mkdtemp())/"tensorboard_logs"
+shutil.rmtree(logdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def remove_logdir():
+    yield
+    shutil.rmtree(logdir.parent, ignore_errors=True)
+
 
 FEATURES = 28
 
@@ -88,7 +105,7 @@ def get_callbacks(name):
     return [
         epoch_dots(),
         keras.callbacks.EarlyStopping(monitor='val_binary_crossentropy', patience=200),
-        # keras.callbacks.TensorBoard(logdir/name): see test_get_callbacks_tensorboard
+        keras.callbacks.TensorBoard(logdir/name),
     ]
 
 
@@ -225,10 +242,41 @@ def test_training_procedure_epoch_dots(capsys):
     assert out.endswith("...")
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason="needs callbacks.TensorBoard")
-def test_training_procedure_tensorboard_callback(tmp_path):
-    logdir = tmp_path / "tensorboard_logs"
-    keras.callbacks.TensorBoard(logdir/'sizes/Tiny')
+def newest_scalars(run_dir):
+    """{tag: [(step, value)]} of the newest event file in ``run_dir`` (the last run's)."""
+    path = max(glob.glob(os.path.join(run_dir, "events.out.tfevents.*")),
+               key=lambda name: int(name.split(".")[-2]))
+    scalars = {}
+    for event in read_events(path):
+        for value in event["values"]:
+            if value["plugin_name"] == "scalars":
+                scalars.setdefault(value["tag"], []).append((event["step"], float(value["tensor"])))
+    return scalars
+
+
+def test_training_procedure_tensorboard_callback():
+    callback = get_callbacks('sizes/Tiny')[2]
+    assert isinstance(callback, keras.callbacks.TensorBoard)
+    assert callback.log_dir == str(logdir/'sizes/Tiny')
+    model = tiny_model()
+    train_ds, validate_ds = datasets()
+    model.compile(optimizer=get_optimizer(), loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                  metrics=['accuracy'])
+    history = model.fit(train_ds, steps_per_epoch=STEPS_PER_EPOCH, epochs=2,
+                        validation_data=validate_ds, callbacks=[callback], verbose=0)
+    train = newest_scalars(logdir/'sizes/Tiny'/'train')
+    assert sorted(train) == ['epoch_accuracy', 'epoch_learning_rate', 'epoch_loss']
+    assert train['epoch_loss'] == [(0, pytest.approx(history.history['loss'][0], rel=1e-6)),
+                                   (1, pytest.approx(history.history['loss'][1], rel=1e-6))]
+    # the InverseTimeDecay schedule's rate for the step after each epoch
+    assert train['epoch_learning_rate'] == [
+        (epoch, pytest.approx(float(lr_schedule(STEPS_PER_EPOCH * (epoch + 1))), rel=1e-6))
+        for epoch in (0, 1)]
+    validation = newest_scalars(logdir/'sizes/Tiny'/'validation')
+    assert [step for step, _ in validation['evaluation_loss_vs_iterations']] == [
+        STEPS_PER_EPOCH, 2 * STEPS_PER_EPOCH]
+    assert [value for _, value in validation['epoch_loss']] == pytest.approx(
+        history.history['val_loss'], rel=1e-6)
 
 
 # --- Tiny, small, medium and large models -------------------------------------------------------
@@ -247,6 +295,11 @@ def test_tiny_model(capsys):
     np.testing.assert_allclose(h['loss'], h['binary_crossentropy'], rtol=1e-5)
     assert last(h, 'binary_crossentropy') < h['binary_crossentropy'][0]
     assert last(h, 'val_accuracy') > 0.6
+    # what `%tensorboard --logdir {logdir}/sizes` would plot: the same curves
+    train = newest_scalars(logdir/'sizes/Tiny'/'train')
+    assert [step for step, _ in train['epoch_binary_crossentropy']] == list(range(30))
+    np.testing.assert_allclose([value for _, value in train['epoch_binary_crossentropy']],
+                               h['binary_crossentropy'], rtol=1e-6)
 
 
 def test_small_model(capsys):

@@ -20,6 +20,7 @@ Keras 2's callbacks, by module:
     backup_and_restore.py   BackupAndRestore
     learning_rate.py        LearningRateScheduler, ReduceLROnPlateau
     loggers.py              CSVLogger, RemoteMonitor
+    tensorboard.py          TensorBoard (its files: event_file.py, summaries.py)
 """
 
 from minidl.callbacks.backup_and_restore import BackupAndRestore
@@ -35,9 +36,10 @@ from minidl.callbacks.early_stopping import EarlyStopping, TerminateOnNaN
 from minidl.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from minidl.callbacks.loggers import CSVLogger, RemoteMonitor
 from minidl.callbacks.model_checkpoint import ModelCheckpoint
+from minidl.callbacks.tensorboard import TensorBoard
 
 __all__ = [
     "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
     "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger",
-    "ReduceLROnPlateau", "RemoteMonitor", "TerminateOnNaN", "get",
+    "ReduceLROnPlateau", "RemoteMonitor", "TensorBoard", "TerminateOnNaN", "get",
 ]

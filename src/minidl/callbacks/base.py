@@ -24,6 +24,9 @@ class Callback:
     def __init__(self):
         self.model = None
         self.params = {}
+        # Keras 1 filled this with the validation arrays; Keras 2 keeps the attribute
+        # and leaves it None (callbacks written for Keras 1 then raise their own error)
+        self.validation_data = None
 
     def set_model(self, model):
         self.model = model

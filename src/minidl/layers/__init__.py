@@ -8,7 +8,6 @@ architecture is stored.
 from __future__ import annotations
 
 import inspect
-import types
 
 from minidl.errors import did_you_mean
 from minidl.layers.activation import (
@@ -170,15 +169,9 @@ _REGISTRY = {
     )
 }
 
-# Where Keras 2.3-2.5 kept the preprocessing layers; older tutorials write
-# layers.experimental.preprocessing.Rescaling(1. / 255).
-experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(**{
-    cls.__name__: cls for cls in (Normalization, Rescaling, Resizing, CenterCrop, RandomFlip,
-                                  RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
-                                  RandomCrop, RandomHeight, RandomWidth, TextVectorization,
-                                  StringLookup, IntegerLookup, CategoryEncoding, Discretization,
-                                  Hashing, HashedCrossing)
-}))
+# Where Keras 2.3-2.5 kept the preprocessing layers (a package, so that
+# `from tensorflow.keras.layers.experimental import preprocessing` imports too).
+from minidl.layers import experimental  # noqa: E402
 
 __all__ = [*_REGISTRY, "Input", "KerasTensor", "serialize", "deserialize", "reset_names", "add",
            "concatenate", "subtract", "multiply", "average", "maximum", "minimum", "dot",

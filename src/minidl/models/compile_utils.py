@@ -33,6 +33,10 @@ from minidl.tensor import Tensor
 
 
 def as_list(value):
+    """One value per output: a list as it is, a dict's values in the order of its sorted
+    keys (a model's dict outputs, as Keras flattens them), anything else alone."""
+    if isinstance(value, dict):
+        return [value[key] for key in sorted(value)]
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 

@@ -118,13 +118,10 @@ def prepare_inputs(model, x, what="x", finite=True):
     if x is None:
         raise ValueError(f"{what} is None; pass the input data as an array.")
     count = model.inputs_count if getattr(model, "built", False) else 1
+    if isinstance(x, dict):
+        x = model._flat_inputs(x, what)
+        x = x[0] if count == 1 and len(x) == 1 else x
     if count > 1:
-        if isinstance(x, dict):
-            names = getattr(model, "input_names", None) or []
-            missing = [n for n in names if n not in x]
-            if missing:
-                raise ValueError(f"{what}: missing inputs {missing}; the model's inputs are {names}.")
-            x = [x[n] for n in names]
         if not isinstance(x, (list, tuple)) or len(x) != count:
             received = f"a list of {len(x)}" if isinstance(x, (list, tuple)) else type(x).__name__
             raise ValueError(

@@ -10,9 +10,18 @@ Calling layers on ``Input`` placeholders recorded a ``Node`` per call (see
 puts them in an order where every node comes after the nodes it reads
 (a topological order), and replays them on real data in ``call``.  A layer
 called twice has two nodes but one set of weights: the weights are shared.
+
+Inputs and outputs may also be dicts of placeholders, as in Keras:
+``Model(inputs={"age": age, "fare": fare}, outputs={"priority": p, "department": d})``.
+Inside, they are lists in the order of the sorted keys (Keras's ``model.inputs`` and
+``model.outputs``: ``output_names`` and the logs follow it); the model takes its data as
+a dict by those keys (or by the Input layers' names), returns a dict by the output keys,
+and compile/fit take losses, metrics and targets by the output keys too.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from minidl.layers.input import InputLayer
 from minidl.layers.node import KerasTensor, SymbolicMask, flat_outputs
@@ -31,8 +40,10 @@ class Functional(Model):
     @filter_traceback
     def __init__(self, inputs, outputs, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
-        self.inputs = _as_list(inputs, "inputs")
-        self.outputs = _as_list(outputs, "outputs")
+        self._nested_inputs = _checked_dict(inputs, "inputs")
+        self._nested_outputs = _checked_dict(outputs, "outputs")
+        self.inputs = _as_list(_flat(inputs), "inputs")
+        self.outputs = _as_list(_flat(outputs), "outputs")
         for tensor in self.inputs:
             if not isinstance(tensor.layer, InputLayer):
                 raise ValueError(
@@ -118,8 +129,42 @@ class Functional(Model):
             out = node.layer(args if node.list_input else args[0], *node.call_args, **kwargs)
             for tensor, value in zip(node.outputs, flat_outputs(out)):
                 values[id(tensor)] = value
-        outputs = [values[id(t)] for t in self.outputs]
-        return outputs if len(outputs) > 1 else outputs[0]
+        return self._structured_outputs([values[id(t)] for t in self.outputs])
+
+    def _flat_inputs(self, values, what):
+        """Input data given as a dict, as the list the model takes: by the keys of
+        ``Model(inputs={...})``, or by the Input layers' names."""
+        keys = sorted(self._nested_inputs) if self._nested_inputs is not None else []
+        names = self.input_names
+        found = []
+        for i, name in enumerate(names):
+            key = keys[i] if keys and keys[i] in values else name
+            if key not in values:
+                raise ValueError(f"{what}: no data for input {keys[i] if keys else name!r}; "
+                                 f"the model's inputs are {keys or names}.")
+            found.append(key)
+        unknown = [k for k in values if k not in found]
+        if unknown:  # Keras 2 ignores them, and says so
+            warnings.warn(f"{what}: the dict has keys {unknown} which did not match any model "
+                          f"input (the inputs are {keys or names}). They will be ignored by the "
+                          "model.", UserWarning, stacklevel=4)
+        return [values[key] for key in found]
+
+    def _structured_outputs(self, flat):
+        """Per-output values in ``outputs`` order as the model returns them: a dict
+        by the output keys for dict outputs, else one value or a list."""
+        if self._nested_outputs is not None:
+            by_key = dict(zip(sorted(self._nested_outputs), flat))
+            return {key: by_key[key] for key in self._nested_outputs}
+        return flat[0] if len(flat) == 1 else list(flat)
+
+    def _by_output_name(self, value):
+        """A dict keyed by output keys (``Model(outputs={...})``) re-keyed by output
+        names, which compile's and fit's per-output arguments use; else unchanged."""
+        if not isinstance(value, dict) or self._nested_outputs is None:
+            return value
+        names = dict(zip(sorted(self._nested_outputs), self.output_names))
+        return {names.get(key, key): v for key, v in value.items()}
 
     def _input_dtype(self):
         return self.inputs[0].layer._dtype
@@ -142,8 +187,7 @@ class Functional(Model):
         return names
 
     def compute_output_shape(self, input_shape):
-        shapes = [t.shape for t in self.outputs]
-        return shapes if len(shapes) > 1 else shapes[0]
+        return self._structured_outputs([t.shape for t in self.outputs])
 
     # --- config: layers, and which node feeds which ----------------------
     def _model_nodes(self, layer):
@@ -172,9 +216,16 @@ class Functional(Model):
         return {
             "name": self.name,
             "layers": layers,
-            "input_layers": [self._tensor_ref(t) for t in self.inputs],
-            "output_layers": [self._tensor_ref(t) for t in self.outputs],
+            "input_layers": self._refs(self._nested_inputs, self.inputs),
+            "output_layers": self._refs(self._nested_outputs, self.outputs),
         }
+
+    def _refs(self, nested, flat):
+        """Keras's config of the inputs or outputs: a list of tensor references, or a
+        dict of them for dict inputs or outputs."""
+        if nested is not None:
+            return {key: self._tensor_ref(t) for key, t in nested.items()}
+        return [self._tensor_ref(t) for t in flat]
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -220,13 +271,29 @@ class Functional(Model):
                     f"Model config {config.get('name')!r} is inconsistent: some layer calls "
                     "read tensors that no layer produces."
                 )
-        inputs = [lookup(ref) for ref in config["input_layers"]]
-        outputs = [lookup(ref) for ref in config["output_layers"]]
-        return cls(
-            inputs=inputs if len(inputs) > 1 else inputs[0],
-            outputs=outputs if len(outputs) > 1 else outputs[0],
-            name=config.get("name"),
-        )
+        def tensors(refs):
+            if isinstance(refs, dict):
+                return {key: lookup(ref) for key, ref in refs.items()}
+            found = [lookup(ref) for ref in refs]
+            return found if len(found) > 1 else found[0]
+
+        return cls(inputs=tensors(config["input_layers"]),
+                   outputs=tensors(config["output_layers"]), name=config.get("name"))
+
+
+def _checked_dict(tensors, what):
+    """The dict of placeholders given as inputs or outputs (string keys), or None."""
+    if not isinstance(tensors, dict):
+        return None
+    if not tensors or not all(isinstance(key, str) for key in tensors):
+        raise TypeError(f"Model({what}=...) as a dict needs string keys and at least one "
+                        f"placeholder, received {tensors!r}.")
+    return dict(tensors)
+
+
+def _flat(tensors):
+    """A dict's placeholders in the order of its sorted keys (Keras's flattening)."""
+    return [tensors[key] for key in sorted(tensors)] if isinstance(tensors, dict) else tensors
 
 
 def _as_list(tensors, what):

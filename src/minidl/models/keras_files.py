@@ -310,7 +310,10 @@ def _dict(value, label, what):
 
 
 def _refs(refs, label):
-    """``[[layer, node, tensor], ...]``; Keras writes a single one unnested."""
+    """``[[layer, node, tensor], ...]``; Keras writes a single one unnested, and a dict of
+    them for a model's dict inputs or outputs (kept a dict, by the same keys)."""
+    if isinstance(refs, dict) and refs and all(isinstance(key, str) for key in refs):
+        return {key: _refs(ref, label)[0] for key, ref in refs.items()}
     if isinstance(refs, list) and refs and isinstance(refs[0], str):
         refs = [refs]
     if not isinstance(refs, list) or not all(isinstance(r, list) and len(r) == 3 for r in refs):
@@ -374,6 +377,8 @@ def _mask_operations(entries, outputs):
             rest = [node.get("args"), {k: v for k, v in kwargs.items() if k != "mask"}]
             for history in _history(rest):
                 uses.setdefault(history[0], []).append((entry.get("name"), "data"))
+    if isinstance(outputs, dict):
+        outputs = list(outputs.values())  # dict outputs
     if isinstance(outputs, list) and outputs and isinstance(outputs[0], str):
         outputs = [outputs]  # a single output, unnested
     for ref in outputs if isinstance(outputs, list) else []:

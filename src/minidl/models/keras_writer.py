@@ -386,13 +386,16 @@ def _functional_config(model, layers):
                                            "kwargs": dict(node.call_kwargs)})
         entries.append(entry)
 
-    def refs(tensors):
+    def refs(nested, tensors):  # a dict for dict inputs/outputs, as Keras 3 writes them
+        if nested is not None:
+            return {key: model._tensor_ref(t) for key, t in nested.items()}
         found = [model._tensor_ref(t) for t in tensors]
         return found if len(found) > 1 else found[0]
 
     return {"module": "keras.src.models.functional", "class_name": "Functional",
             "config": {"name": model.name, "trainable": model.trainable, "layers": entries,
-                       "input_layers": refs(model.inputs), "output_layers": refs(model.outputs)},
+                       "input_layers": refs(model._nested_inputs, model.inputs),
+                       "output_layers": refs(model._nested_outputs, model.outputs)},
             "registered_name": "Functional", "build_config": {"input_shape": None}}
 
 

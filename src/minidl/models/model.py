@@ -208,6 +208,9 @@ class Model(Layer, Trainer):
         of the dtype the model's inputs have (float32 unless it is a float64 model)."""
         if isinstance(inputs, Tensor):
             return inputs
+        if isinstance(inputs, dict):
+            inputs = self._flat_inputs(inputs, "inputs")
+            inputs = inputs[0] if len(inputs) == 1 else inputs
         dtype = self._input_dtype()
         if type(inputs) is np.ndarray and inputs.dtype == dtype and inputs.flags.c_contiguous:
             return Tensor._wrap(inputs)  # a batch fit() prepared: no copy, nothing to check
@@ -215,6 +218,22 @@ class Model(Layer, Trainer):
         if isinstance(inputs, (list, tuple)) and self._is_input_list(inputs):
             return [_prepare_one(x, integer, i, dtype, self.name) for i, x in enumerate(inputs)]
         return _prepare_one(inputs, integer, 0, dtype, self.name)
+
+    def _structured_outputs(self, flat):
+        """Per-output values (a list) as the model returns them: one, or the list
+        (Functional: a dict for dict outputs)."""
+        return flat[0] if len(flat) == 1 else list(flat)
+
+    def _by_output_name(self, value):
+        """A per-output argument keyed by output names (Functional: also by the keys
+        of dict outputs)."""
+        return value
+
+    def _flat_inputs(self, values, what):
+        """A dict of input data as the list the model takes (see Functional's)."""
+        raise TypeError(f'Model "{self.name}": {what} is a dict, but only a functional model '
+                        "built from named Input()s takes its inputs by name; pass an array "
+                        "(or a list of arrays).")
 
     def integer_inputs(self):
         """Per model input: the integer dtype it takes (an ``Input(dtype="int32")``),
@@ -268,6 +287,8 @@ class Model(Layer, Trainer):
         """The symbolic input (a list for several inputs), as in Keras."""
         if not self._is_graph_model():
             return Layer.input.fget(self)
+        if getattr(self, "_nested_inputs", None) is not None:
+            return dict(self._nested_inputs)
         return self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)
 
     @property
@@ -275,6 +296,8 @@ class Model(Layer, Trainer):
         """The symbolic output (a list for several outputs), as in Keras."""
         if not self._is_graph_model():
             return Layer.output.fget(self)
+        if getattr(self, "_nested_outputs", None) is not None:
+            return dict(self._nested_outputs)
         return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
 
     @property
@@ -283,14 +306,14 @@ class Model(Layer, Trainer):
         inputs); a subclassed model's, once it has run."""
         if not self._is_graph_model():
             return Layer.input_shape.fget(self)
-        return shapes_of(self.input)
+        return _nested_shapes(self.input)
 
     @property
     def output_shape(self):
         """The output placeholders' shapes, e.g. ``(None, 10)`` (a list for several)."""
         if not self._is_graph_model():
             return Layer.output_shape.fget(self)
-        return shapes_of(self.output)
+        return _nested_shapes(self.output)
 
     @property
     def input_names(self):
@@ -426,11 +449,19 @@ def check_input_shape(model_name, index, expected, received):
 _functional_classes = {}
 
 
+def _nested_shapes(tensors):
+    """``shapes_of``, also for a dict of placeholders (a model's dict inputs or outputs)."""
+    if isinstance(tensors, dict):
+        return {key: shapes_of(t) for key, t in tensors.items()}
+    return shapes_of(tensors)
+
+
 def _functional_arguments(args, kwargs):
     """Whether a Model is being called the functional way: ``(inputs, outputs)``."""
     if "inputs" in kwargs or "outputs" in kwargs:
         return True
-    return bool(args) and is_symbolic(args[0])
+    return bool(args) and (is_symbolic(args[0]) or isinstance(args[0], dict) and bool(args[0])
+                           and all(is_symbolic(v) for v in args[0].values()))
 
 
 def functional_class(cls):

@@ -317,6 +317,9 @@ class Trainer:
             raise TypeError(f"compile() got unexpected keyword argument(s) {sorted(kwargs)}.")
         optimizer = optimizers_module.get(optimizer)
         names = self._output_names_or_default()
+        # (a dict by the keys of Model(outputs={...}) means the same as by output names)
+        loss, metrics, loss_weights, weighted_metrics = (
+            self._by_output_name(v) for v in (loss, metrics, loss_weights, weighted_metrics))
         # an output whose loss is None (or left out of a dict) adds nothing to the total,
         # and its targets may be left out, as in Keras
         given = per_output(loss, names, "loss") if loss is not None else [None] * len(names)
@@ -459,6 +462,7 @@ class Trainer:
         if not getattr(self, "built", False):  # an unbuilt model is built from the data first
             self._ensure_built(data_adapter.prepare_inputs(self, x, what[0], finite=False))
         xs = data_adapter.prepare_inputs(self, x, what[0])
+        y, sample_weight = self._by_output_name(y), self._by_output_name(sample_weight)
         no_loss = all(loss is None for loss in self.compiled_loss.losses)
         if y is None and (self._overrides(step) or no_loss):
             ys = []  # a step of your own, or a loss the model adds itself (add_loss)
@@ -709,7 +713,7 @@ class Trainer:
             outputs = self._predict_arrays(x, batch_size, verbose, hooks, _steps(steps, "steps"))
         if hooks is not None:
             hooks.call("on_predict_end", {})
-        return outputs[0] if len(outputs) == 1 else outputs
+        return self._structured_outputs(outputs)
 
     def _predict_arrays(self, x, batch_size, verbose, hooks, steps=None):
         xs = data_adapter.prepare_inputs(self, x, finite=False)
