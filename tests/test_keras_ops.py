@@ -667,6 +667,7 @@ def test_integer_results_index_and_feed_an_embedding():
 
 # --- symbolic tensors: an op on a functional model's placeholders becomes a layer ---------
 def test_ops_on_symbolic_tensors_become_layers_that_save_and_load(tmp_path):
+    keras.backend.clear_session()  # layer names start over: the first expand_dims is "expand_dims"
     inputs = keras.Input((4, 3))
     assert ops.shape(inputs) == (None, 4, 3)  # Keras 3's symbolic shape
     x = ops.expand_dims(inputs, -1)
