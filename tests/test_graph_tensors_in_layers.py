@@ -86,10 +86,19 @@ def test_read_tensor_from_another_graph_is_a_clear_error():
 def test_symbolic_tensor_outside_a_layer_has_no_values():
     inputs = minidl.Input((3,))
     with pytest.raises(TypeError, match="no numbers.*Lambda"):
-        K.exp(inputs)
+        minidl.ops.as_tensor(inputs)
+
+
+def test_backend_function_on_a_symbolic_tensor_becomes_a_layer():
+    # as tf_keras 2.21 makes K.exp(inputs) a TFOpLambda layer, minidl makes it an OpsLayer
+    inputs = minidl.Input((3,))
+    model = Model(inputs, K.exp(inputs))
+    x = np.array([[0.0, 1.0, -1.0]], np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.exp(x), rtol=1e-6)
 
 
 def test_book_vae_trains_with_loss_none_and_y_none():
+    minidl.utils.set_random_seed(0)  # (unseeded, whether 4 epochs lower the loss hung on test order)
     img_shape, latent_dim = (8, 8, 1), 2
     input_img = minidl.Input(shape=img_shape)
     x = layers.Conv2D(4, 3, padding="same", activation="relu", strides=(2, 2))(input_img)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from minidl import Tensor, ops
-from minidl.ops.conv_transpose import transposed_geometry, transposed_output_length
+from minidl.ops.conv2d_transpose import transposed_geometry, transposed_output_length
 from minidl.testing import gradcheck
 
 torch = pytest.importorskip("torch")

@@ -153,10 +153,10 @@ def test_resize_to_the_same_size_is_the_identity_and_one_pixel_is_the_mean_of_th
 
 def test_flip_each_image_its_own_way_and_back():
     images = np.arange(2 * 2 * 3, dtype=np.float32).reshape(2, 2, 3, 1)
-    out = ops.flip(images, [True, False], [False, True]).data
+    out = ops.image.flip(images, [True, False], [False, True]).data
     np.testing.assert_array_equal(out[0], images[0, :, ::-1])
     np.testing.assert_array_equal(out[1], images[1, ::-1])
-    back = ops.flip(out, [True, False], [False, True]).data
+    back = ops.image.flip(out, [True, False], [False, True]).data
     np.testing.assert_array_equal(back, images)
 
 
@@ -180,7 +180,7 @@ def test_resize_gradcheck(interpolation, size):
 
 def test_flip_gradcheck():
     images = np.random.default_rng(5).standard_normal((3, 2, 3, 2))
-    gradcheck(lambda x: ops.flip(x, [True, False, True], [True, True, False]), [images])
+    gradcheck(lambda x: ops.image.flip(x, [True, False, True], [True, True, False]), [images])
 
 
 def test_backward_is_the_adjoint():

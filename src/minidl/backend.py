@@ -176,24 +176,21 @@ def var(x, axis=None, keepdims=False):
     dividing by the number of values, as Keras's (and NumPy's default)."""
     from minidl import ops
 
-    x = ops.as_tensor(x)
-    centered = ops.sub(x, ops.mean(x, axis=axis, keepdims=True))
-    return ops.mean(ops.mul(centered, centered), axis=axis, keepdims=keepdims)
+    return ops.var(x, axis=axis, keepdims=keepdims)
 
 
 def std(x, axis=None, keepdims=False):
     """The standard deviation over ``axis`` (all axes when None): ``sqrt(var(x))``."""
     from minidl import ops
 
-    return ops.sqrt(var(x, axis=axis, keepdims=keepdims))
+    return ops.std(x, axis=axis, keepdims=keepdims)
 
 
 def square(x):
     """``x * x``, elementwise."""
     from minidl import ops
 
-    x = ops.as_tensor(x)
-    return ops.mul(x, x)
+    return ops.square(x)
 
 
 def exp(x):

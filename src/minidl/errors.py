@@ -32,3 +32,9 @@ class ArgumentTypeError(TypeError, ValueError):
     Keras raises a TypeError for these; minidl's argument checks raise ValueError for
     a bad value.  This error is both, so either ``except`` catches it.
     """
+
+
+class SymbolicTensorError(TypeError):
+    """A symbolic tensor (a ``KerasTensor`` of a functional model under construction)
+    was read where numbers are needed.  It holds none: it stands for a layer's output.
+    ``keras.ops`` functions catch it and become a layer instead (``layers.OpsLayer``)."""

@@ -50,6 +50,7 @@ from minidl.layers.input_spec import InputSpec
 from minidl.layers.lambda_layer import Lambda
 from minidl.layers.locally_connected import LocallyConnected1D, LocallyConnected2D
 from minidl.layers.op_lambda import TFOpLambda
+from minidl.layers.ops_layer import OpsLayer
 from minidl.layers.layer_normalization import LayerNormalization
 from minidl.layers.masking import Masking
 from minidl.layers.merge import (
@@ -159,7 +160,7 @@ _REGISTRY = {
         RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, AbstractRNNCell, ConvLSTM1D,
         ConvLSTM2D, ConvLSTM3D, Conv3DTranspose,
         LayerNormalization, MultiHeadAttention, Attention, AdditiveAttention, TextVectorization,
-        TFOpLambda, LocallyConnected1D, LocallyConnected2D, Identity, AlphaDropout,
+        TFOpLambda, OpsLayer, LocallyConnected1D, LocallyConnected2D, Identity, AlphaDropout,
         UnitNormalization, DepthwiseConv2D, DepthwiseConv1D, SeparableConv2D, SeparableConv1D,
         GroupNormalization, Conv3D, MaxPooling3D, AveragePooling3D, GlobalAveragePooling3D,
         GlobalMaxPooling3D, UpSampling3D, ZeroPadding3D, Cropping3D, StringLookup, IntegerLookup,

@@ -29,7 +29,7 @@ from __future__ import annotations
 from minidl import ops
 from minidl.layers.conv3d import Conv3D, check_volume_shape
 from minidl.ops.conv3d_transpose import check_output_padding3
-from minidl.ops.conv_transpose import transposed_geometry
+from minidl.ops.conv2d_transpose import transposed_geometry
 
 
 class Conv3DTranspose(Conv3D):

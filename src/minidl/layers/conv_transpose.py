@@ -13,7 +13,7 @@ convolution it transposes), so weights copied from Keras give Keras's
 outputs; parameters: ``kh * kw * filters * in + filters``.
 
 Output size along one axis, input ``n``, kernel ``k``, stride ``s`` (Keras's
-``deconv_output_length``, see ``minidl.ops.conv_transpose``):
+``deconv_output_length``, see ``minidl.ops.conv2d_transpose``):
 
 * ``padding="valid"``: ``n * s + max(k - s, 0)``
 * ``padding="same"``: ``n * s``
@@ -38,7 +38,7 @@ from minidl import ops
 from minidl.layers.conv import Conv2D, check_image_shape
 from minidl.layers.conv1d import Conv1D, check_sequence_shape
 from minidl.ops._geometry import check_padding
-from minidl.ops.conv_transpose import check_output_padding, transposed_geometry
+from minidl.ops.conv2d_transpose import check_output_padding, transposed_geometry
 
 
 class Conv2DTranspose(Conv2D):

@@ -15,6 +15,7 @@ import threading
 
 import numpy as np
 
+from minidl.errors import SymbolicTensorError
 from minidl.layers.nest import flatten, is_shape, map_nest, pack_as
 
 # Values of symbolic tensors, per thread: a stack of scopes, innermost last.  A running
@@ -114,7 +115,7 @@ class KerasTensor:
                 "before that layer. Pass it to the layer as an input instead: "
                 "MyLayer()([x, that_tensor])."
             )
-        raise TypeError(
+        raise SymbolicTensorError(
             f"The symbolic tensor made by layer {self.layer.name!r} (shape {self.shape}) holds "
             "no numbers: it stands for a layer's output in a functional model. Compute with it "
             "inside a layer (layers.Lambda(lambda t: ...)(tensor), or a custom layer's call), "
@@ -169,7 +170,15 @@ class KerasTensor:
         return -self._resolve_symbolic()
 
     def __getitem__(self, index):
+        if not _scopes.get(threading.get_ident()):  # building a functional model: a layer
+            from minidl.layers.ops_layer import apply_op_layer
+
+            return apply_op_layer("getitem", (self, index), {})
         return self._resolve_symbolic()[index]
+
+    def __iter__(self):
+        raise TypeError(f"Iterating over a symbolic tensor (shape {self.shape}, made by layer "
+                        f"{self.layer.name!r}) is not supported: it holds no values yet.")
 
 
 class SymbolicMask:

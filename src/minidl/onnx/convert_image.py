@@ -34,7 +34,7 @@ from minidl.layers.preprocessing import EPSILON
 from minidl.onnx.convert_conv import channels_first, channels_last
 from minidl.onnx.convert_core import add_bias, apply_activation, identity
 from minidl.onnx.registry import converter
-from minidl.ops.conv_transpose import transposed_geometry
+from minidl.ops.conv2d_transpose import transposed_geometry
 
 converter(RandomFlip, RandomRotation, RandomTranslation, RandomZoom, RandomContrast)(identity)
 

@@ -17,7 +17,7 @@ new gradient.
 from __future__ import annotations
 
 from minidl.ops.arithmetic import as_tensor
-from minidl.ops.shape import reshape
+from minidl.ops.shaping import reshape
 
 
 def volume_batch(x, op):

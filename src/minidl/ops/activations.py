@@ -1,5 +1,5 @@
 """Activation functions: relu, leaky_relu, elu, sigmoid, tanh, softplus,
-softmax, log_softmax.
+log_sigmoid, softmax, log_softmax.
 
 The elementwise ones have a derivative that is cheapest to write in terms of
 their output y (sigmoid: y (1 - y), tanh: 1 - y^2), so backward reuses the
@@ -73,6 +73,14 @@ def softplus(x):
     x = as_tensor(x)
     out = np.maximum(x.data, 0) + np.log1p(np.exp(-np.abs(x.data)))
     return record(out, (x,), lambda grad: (grad * _sigmoid(x.data),))
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), computed as min(x, 0) - log(1 + e^-|x|) so it
+    never overflows.   d/dx = 1 - sigmoid(x) = sigmoid(-x)."""
+    x = as_tensor(x)
+    out = np.minimum(x.data, 0) - np.log1p(np.exp(-np.abs(x.data)))
+    return record(out, (x,), lambda grad: (grad * _sigmoid(-x.data),))
 
 
 def softmax(x, axis=-1):

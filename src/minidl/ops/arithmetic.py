@@ -1,10 +1,15 @@
-"""Elementwise arithmetic: add, sub, mul, div, neg, pow.
+"""Elementwise arithmetic: add, sub, mul, div, neg, pow (and Keras 3's names for
+them: subtract, multiply, divide, negative, power).
 
 Each function computes its output and, right beside it, ``backward``: the
 gradient of the loss with respect to each input, given ``grad``, the gradient
 with respect to the output.  Inputs may broadcast against each other (NumPy
 rules), so each input's gradient is summed back to that input's shape
 (``unbroadcast``).
+
+Given only integers (no Tensor, no floats), add, subtract, multiply, negative
+and power compute in integers, as Keras 3 does (see ``ops._dtypes``); divide
+always gives floats (``ops.divide(1, 2)`` is 0.5).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd import record, unbroadcast
+from minidl.ops._dtypes import integers_by_numpy
 from minidl.tensor import Tensor
 
 
@@ -35,9 +41,10 @@ def _pair(a, b):
     return as_tensor(a, b), b
 
 
-def add(a, b):
-    """a + b.   d/da = 1, d/db = 1."""
-    a, b = _pair(a, b)
+@integers_by_numpy(np.add, operands=2)
+def add(x1, x2):
+    """a + b (x1 + x2).   d/da = 1, d/db = 1."""
+    a, b = _pair(x1, x2)
 
     def backward(grad):
         return unbroadcast(grad, a.shape), unbroadcast(grad, b.shape)
@@ -45,9 +52,10 @@ def add(a, b):
     return record(a.data + b.data, (a, b), backward)
 
 
-def sub(a, b):
-    """a - b.   d/da = 1, d/db = -1."""
-    a, b = _pair(a, b)
+@integers_by_numpy(np.subtract, operands=2)
+def sub(x1, x2):
+    """a - b (x1 - x2).   d/da = 1, d/db = -1."""
+    a, b = _pair(x1, x2)
 
     def backward(grad):
         return unbroadcast(grad, a.shape), unbroadcast(-grad, b.shape)
@@ -55,9 +63,10 @@ def sub(a, b):
     return record(a.data - b.data, (a, b), backward)
 
 
-def mul(a, b):
-    """a * b.   d/da = b, d/db = a."""
-    a, b = _pair(a, b)
+@integers_by_numpy(np.multiply, operands=2)
+def mul(x1, x2):
+    """a * b (x1 * x2).   d/da = b, d/db = a."""
+    a, b = _pair(x1, x2)
 
     def backward(grad):
         return unbroadcast(grad * b.data, a.shape), unbroadcast(grad * a.data, b.shape)
@@ -65,9 +74,9 @@ def mul(a, b):
     return record(a.data * b.data, (a, b), backward)
 
 
-def div(a, b):
-    """a / b.   d/da = 1 / b, d/db = -a / b**2."""
-    a, b = _pair(a, b)
+def div(x1, x2):
+    """a / b (x1 / x2), in floats.   d/da = 1 / b, d/db = -a / b**2."""
+    a, b = _pair(x1, x2)
 
     def backward(grad):
         grad_a = unbroadcast(grad / b.data, a.shape)
@@ -77,18 +86,20 @@ def div(a, b):
     return record(a.data / b.data, (a, b), backward)
 
 
-def neg(a):
-    """-a.   d/da = -1."""
-    a = as_tensor(a)
+@integers_by_numpy(np.negative, operands=1)
+def neg(x):
+    """-x.   d/dx = -1."""
+    a = as_tensor(x)
     return record(-a.data, (a,), lambda grad: (-grad,))
 
 
-def pow(a, exponent):
-    """a ** exponent (exponent a number or a Tensor).
+@integers_by_numpy(np.power, operands=2)
+def pow(x1, x2):
+    """a ** exponent (a = x1; the exponent x2 a number or a Tensor).
 
     d/da = exponent * a**(exponent - 1);  d/dexponent = a**exponent * log(a).
     """
-    a, exponent = _pair(a, exponent)
+    a, exponent = _pair(x1, x2)
     out = np.power(a.data, exponent.data)
 
     def backward(grad):
@@ -101,3 +112,7 @@ def pow(a, exponent):
         return grad_a, grad_e
 
     return record(out, (a, exponent), backward)
+
+
+# Keras 3's names (keras.ops.subtract, ...)
+subtract, multiply, divide, negative, power = sub, mul, div, neg, pow

@@ -35,10 +35,10 @@ import math
 
 from minidl.ops._geometry import check_padding, output_size
 from minidl.ops.arithmetic import as_tensor
-from minidl.ops.conv import conv2d
+from minidl.ops.conv2d import conv2d
 from minidl.ops.dense import check_activation
 from minidl.ops.resampling import zero_pad2d
-from minidl.ops.shape import getitem, reshape
+from minidl.ops.shaping import getitem, reshape
 
 PADDINGS = ("valid", "same", "causal")
 

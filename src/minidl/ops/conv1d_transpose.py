@@ -28,8 +28,8 @@ Backward is the 2-D transposed convolution's, through the reshapes.
 from __future__ import annotations
 
 from minidl.ops.arithmetic import as_tensor
-from minidl.ops.conv_transpose import conv2d_transpose
-from minidl.ops.shape import reshape
+from minidl.ops.conv2d_transpose import conv2d_transpose
+from minidl.ops.shaping import reshape
 
 
 def conv1d_transpose(x, w, b=None, strides=1, padding="valid", output_padding=None,

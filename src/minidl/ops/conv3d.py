@@ -41,11 +41,11 @@ from __future__ import annotations
 from minidl.ops._geometry import check_padding, output_size, triple
 from minidl.ops._volumes import along_depth, volume_batch
 from minidl.ops.arithmetic import as_tensor
-from minidl.ops.conv import conv2d
+from minidl.ops.conv2d import conv2d
 from minidl.ops.conv_dilated import check_groups
 from minidl.ops.dense import check_activation
 from minidl.ops.resampling import zero_pad2d
-from minidl.ops.shape import concatenate, getitem, reshape, transpose
+from minidl.ops.shaping import concatenate, getitem, reshape, transpose
 
 
 def conv3d(x, w, b=None, strides=(1, 1, 1), padding="valid", activation="linear",

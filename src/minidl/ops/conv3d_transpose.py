@@ -43,9 +43,9 @@ import numpy as np
 from minidl.ops._geometry import check_padding, triple
 from minidl.ops._volumes import along_depth, volume_batch
 from minidl.ops.arithmetic import add, as_tensor
-from minidl.ops.conv_transpose import conv2d_transpose, transposed_geometry
+from minidl.ops.conv2d_transpose import conv2d_transpose, transposed_geometry
 from minidl.ops.resampling import zero_pad2d
-from minidl.ops.shape import getitem, reshape, transpose
+from minidl.ops.shaping import getitem, reshape, transpose
 
 
 def conv3d_transpose(x, w, b=None, strides=(1, 1, 1), padding="valid", output_padding=None):

@@ -34,7 +34,7 @@ import numpy as np
 from minidl.errors import ArgumentTypeError
 from minidl.ops._geometry import pair, window_geometry
 from minidl.ops.resampling import zero_pad2d
-from minidl.ops.shape import concatenate, getitem, reshape, transpose
+from minidl.ops.shaping import concatenate, getitem, reshape, transpose
 
 
 def dilated_grouped_conv2d(conv2d, x, w, b, strides, padding, activation, dilation_rate,

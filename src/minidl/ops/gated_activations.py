@@ -73,6 +73,9 @@ def swish(x):
     return _gated(x, _sigmoid, lambda x, s: s * (1 - s))
 
 
+silu = swish  # Keras 3's name
+
+
 def mish(x):
     """x * tanh(softplus(x)), softplus(x) = log(1 + e^x).
 

@@ -1,5 +1,5 @@
 """Activations defined piece by piece: rectified_linear (relu with every option
-of Keras's, and PReLU's learned slopes), hard_sigmoid, selu, softsign.
+of Keras's, and PReLU's learned slopes), relu6, hard_sigmoid, selu, softsign.
 
 Each is one formula on one side of a point and another formula on the other
 side, so the forward computes a mask of where each piece applies and the
@@ -53,6 +53,11 @@ def rectified_linear(x, negative_slope=0.0, max_value=None, threshold=0.0):
         return grad_x, grad_slope
 
     return record(out, (x, slope), backward)
+
+
+def relu6(x):
+    """min(max(x, 0), 6): ``rectified_linear(x, max_value=6)``."""
+    return rectified_linear(x, max_value=6.0)
 
 
 def hard_sigmoid(x):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from minidl.ops.arithmetic import as_tensor
 from minidl.ops.pooling import avg_pool2d, max_pool2d
-from minidl.ops.shape import reshape
+from minidl.ops.shaping import reshape
 
 
 def max_pool1d(x, pool_size=2, strides=None, padding="valid"):

@@ -53,7 +53,7 @@ from minidl import _kernels
 from minidl._kernels.panel_checks import panels_shape
 from minidl.autograd import record
 from minidl.ops.arithmetic import as_tensor
-from minidl.ops.shape import getitem
+from minidl.ops.shaping import getitem
 from minidl.tensor import Tensor
 
 

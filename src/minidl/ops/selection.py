@@ -18,17 +18,18 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd import record, unbroadcast
+from minidl.ops._dtypes import integers_by_numpy, plain_values
 from minidl.ops.arithmetic import _pair
 
 
-def where(condition, a, b):
-    """``a`` where ``condition`` is true, ``b`` elsewhere (NumPy's ``np.where``).
+def where(condition, x1, x2):
+    """``x1`` where ``condition`` is true, ``x2`` elsewhere (NumPy's ``np.where``).
 
-    ``condition`` is a boolean array (not differentiated).
+    ``condition`` is a boolean array (not differentiated).  With a = x1, b = x2:
     d/da = 1 where picked, else 0;  d/db = 1 where picked, else 0.
     """
-    a, b = _pair(a, b)
-    condition = np.asarray(getattr(condition, "data", condition), dtype=bool)
+    a, b = _pair(x1, x2)
+    condition = plain_values(condition).astype(bool)
     out = np.where(condition, a.data, b.data)
 
     def backward(grad):
@@ -39,13 +40,15 @@ def where(condition, a, b):
     return record(out, (a, b), backward)
 
 
-def maximum(a, b):
-    """The larger of ``a`` and ``b``, elementwise; a tie's gradient goes to ``a``."""
-    a, b = _pair(a, b)
+@integers_by_numpy(np.maximum, operands=2)
+def maximum(x1, x2):
+    """The larger of ``x1`` and ``x2``, elementwise; a tie's gradient goes to ``x1``."""
+    a, b = _pair(x1, x2)
     return where(a.data >= b.data, a, b)
 
 
-def minimum(a, b):
-    """The smaller of ``a`` and ``b``, elementwise; a tie's gradient goes to ``a``."""
-    a, b = _pair(a, b)
+@integers_by_numpy(np.minimum, operands=2)
+def minimum(x1, x2):
+    """The smaller of ``x1`` and ``x2``, elementwise; a tie's gradient goes to ``x1``."""
+    a, b = _pair(x1, x2)
     return where(a.data <= b.data, a, b)

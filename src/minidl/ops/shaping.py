@@ -1,27 +1,31 @@
-"""Ops that move values around without changing them: reshape, transpose,
-flatten, concatenate and indexing.
+"""Ops that move values around without changing them: reshape (and
+expand_dims, squeeze, ravel, flatten), transpose, broadcast_to, concatenate,
+stack and indexing.
 
 Their backward moves the gradient back the same way: reshape it back,
-transpose it with the inverse permutation, split it, or scatter it into
-the indexed positions.
+transpose it with the inverse permutation, sum it over the broadcast copies,
+split it, or scatter it into the indexed positions.  Given integers or
+booleans (no Tensor), the Keras 3 names keep them so (see ``ops._dtypes``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from minidl.autograd import record
+from minidl.autograd import record, unbroadcast
+from minidl.ops._dtypes import integers_by_numpy
 from minidl.ops.arithmetic import as_tensor
 from minidl.tensor import Tensor
 
 
-def reshape(x, shape):
-    """The same values in a new ``shape`` (one entry may be -1).
+@integers_by_numpy(lambda x, newshape: np.reshape(x, newshape))
+def reshape(x, newshape):
+    """The same values in a new shape ``newshape`` (one entry may be -1).
 
     Backward reshapes the gradient to ``x.shape``.
     """
     x = as_tensor(x)
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = (newshape,) if isinstance(newshape, (int, np.integer)) else tuple(newshape)
     try:
         out = x.data.reshape(shape)
     except ValueError:
@@ -32,6 +36,65 @@ def reshape(x, shape):
     return record(out, (x,), lambda grad: (grad.reshape(x.shape),))
 
 
+@integers_by_numpy(np.expand_dims)
+def expand_dims(x, axis):
+    """``x`` with a new axis of size 1 at ``axis`` (an int or a tuple of them, counted in
+    the result: (2, 3) with axis -1 gives (2, 3, 1), with axis (0, 3) gives (1, 2, 3, 1))."""
+    x = as_tensor(x)
+    axes = _new_axes(axis, x, "expand_dims")
+    rest = iter(x.shape)
+    return reshape(x, tuple(1 if i in axes else next(rest) for i in range(x.ndim + len(axes))))
+
+
+def _new_axes(axis, x, op):
+    ndim = x.ndim + (len(axis) if isinstance(axis, (tuple, list)) else 1)
+    try:
+        return np.lib.array_utils.normalize_axis_tuple(axis, ndim)
+    except (np.exceptions.AxisError, ValueError) as error:
+        raise ValueError(f"{op}: axis {axis} for a tensor of shape {x.shape} "
+                         f"({ndim} axes after expanding): {error}.") from None
+
+
+@integers_by_numpy(np.squeeze)
+def squeeze(x, axis=None):
+    """``x`` without its size-1 axes (all of them, or those of ``axis``, an int or a tuple)."""
+    x = as_tensor(x)
+    if axis is None:
+        axes = tuple(i for i, size in enumerate(x.shape) if size == 1)
+    else:
+        try:
+            axes = np.lib.array_utils.normalize_axis_tuple(axis, x.ndim)
+        except np.exceptions.AxisError as error:
+            raise ValueError(f"squeeze: axis {axis} for a tensor of shape {x.shape}: "
+                             f"{error}.") from None
+        for i in axes:
+            if x.shape[i] != 1:
+                raise ValueError(f"squeeze: cannot squeeze axis {i} of a tensor of shape "
+                                 f"{x.shape}: its size is {x.shape[i]}, not 1.")
+    return reshape(x, tuple(size for i, size in enumerate(x.shape) if i not in axes))
+
+
+@integers_by_numpy(np.ravel)
+def ravel(x):
+    """All the values in one axis, in row-major order: shape (size,)."""
+    return reshape(x, (-1,))
+
+
+@integers_by_numpy(np.broadcast_to)
+def broadcast_to(x, shape):
+    """``x`` repeated along new leading axes and its size-1 axes to ``shape`` (NumPy's
+    broadcasting rules).  Backward sums the gradient over the copies (``unbroadcast``)."""
+    x = as_tensor(x)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    try:
+        out = np.ascontiguousarray(np.broadcast_to(x.data, shape))
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to "
+                         f"shape {shape} (sizes lined up at the last axis must be equal, "
+                         "or 1 in the tensor).") from None
+    return record(out, (x,), lambda grad: (unbroadcast(grad, x.shape),))
+
+
 def flatten(x):
     """Keep the batch axis, flatten the rest: (N, d1, d2, ...) -> (N, d1*d2*...)."""
     x = as_tensor(x)
@@ -40,6 +103,7 @@ def flatten(x):
     return reshape(x, (x.shape[0], -1))
 
 
+@integers_by_numpy(np.transpose)
 def transpose(x, axes=None):
     """Permute the axes (reverse them when ``axes`` is None).
 

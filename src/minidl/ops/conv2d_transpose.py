@@ -43,7 +43,7 @@ from minidl.autograd import record
 from minidl.ops._geometry import check_image_batch, check_padding, pair
 from minidl.ops.arithmetic import as_tensor
 from minidl.ops.resampling import zero_pad2d
-from minidl.ops.shape import getitem, reshape, transpose
+from minidl.ops.shaping import getitem, reshape, transpose
 
 
 def transposed_output_length(length, kernel, stride, padding, output_padding=None):

@@ -43,7 +43,7 @@ from minidl.autograd import record
 from minidl.ops._geometry import check_padding, pair, window_geometry
 from minidl.ops.arithmetic import as_tensor
 from minidl.ops.resampling import zero_pad2d
-from minidl.ops.shape import reshape
+from minidl.ops.shaping import reshape
 
 
 def depthwise_conv2d(x, w, b=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
