@@ -771,16 +771,16 @@ def _read_h5_weights(model, group, label):
     """Keras 2's ``model_weights`` layout: ``[(layer, arrays)]``, shapes checked.
 
     As Keras 2 does, the file's layers that list weights are matched in order with the
-    model's layers that have weights (their names may differ: a model built again counts
-    its layer names on); each lists its weights trainable first (``keras_h5.legacy_weights``),
+    model's layers that have weights, in Keras 2's order (``keras_h5.keras2_layers``; their
+    names may differ: a model built again counts its layer names on); each lists its weights trainable first (``keras_h5.legacy_weights``),
     a nested model all its inner layers' weights."""
     import h5py
 
-    from minidl.models.keras_h5 import attribute_list, legacy_weights
+    from minidl.models.keras_h5 import attribute_list, keras2_layers, legacy_weights
 
     saved = [name for name in attribute_list(group, "layer_names")
              if attribute_list(_subgroup(group, name, label), "weight_names")]
-    layers = [layer for layer in model.layers if layer.weights]
+    layers = [layer for layer in keras2_layers(model) if legacy_weights(layer)]
     if len(saved) != len(layers):
         raise KerasFileError(
             f"{label} holds weights for {len(saved)} layers {saved}, but model "

@@ -166,16 +166,40 @@ def _json_bytes(value):
     return json.dumps(value, default=json_default).encode("utf8")
 
 
+def keras2_layers(model):
+    """``model.layers`` in Keras 2's order: a functional model's by decreasing depth, then
+    order of first visit from the outputs (tf_keras's ``_map_graph_network``, which Keras 3
+    kept: ``keras_writer._keras_order``).  Positions in the file follow it."""
+    from minidl.models.functional import Functional
+    from minidl.models.keras_writer import _keras_order
+
+    return _keras_order(model) if isinstance(model, Functional) else list(model.layers)
+
+
+def keras2_weights(layer, trainable):
+    """Keras 2's ``layer.trainable_weights`` (or ``non_trainable_weights``): a nested
+    model's gathered from its layers in Keras 2's order; a frozen one's all non-trainable."""
+    from minidl.models.model import Model
+
+    if not isinstance(layer, Model):
+        return list(layer.trainable_weights if trainable else layer.non_trainable_weights)
+    children = keras2_layers(layer)
+    if not layer.trainable:
+        return [] if trainable else [w for child in children for w in legacy_weights(child)]
+    return [w for child in children for w in keras2_weights(child, trainable)]
+
+
 def legacy_weights(layer):
     """A layer's (or nested model's) weights in Keras 2's h5 order: trainable, then the rest."""
-    return list(layer.trainable_weights) + list(layer.non_trainable_weights)
+    return keras2_weights(layer, True) + keras2_weights(layer, False)
 
 
 def _write_weights(group, model):
-    _write_list(group, "layer_names", [layer.name.encode("utf8") for layer in model.layers])
+    layers = keras2_layers(model)
+    _write_list(group, "layer_names", [layer.name.encode("utf8") for layer in layers])
     group.attrs["backend"] = b"minidl"
     group.attrs["keras_version"] = KERAS_VERSION.encode("utf8")
-    for layer in sorted(model.layers, key=lambda layer: layer.name):  # as tf_keras: by name
+    for layer in sorted(layers, key=lambda layer: layer.name):  # as tf_keras: by name
         _write_arrays(group.create_group(layer.name), legacy_weights(layer), layer.name)
     _write_arrays(group.create_group("top_level_model_weights"), [], model.name)
 
@@ -237,7 +261,7 @@ def is_legacy(optimizer):
 def optimizer_variables(model, optimizer):
     """``(names, arrays)`` of the optimizer's variables, in Keras 2's order and names."""
     legacy = is_legacy(optimizer)
-    weights = list(model.trainable_weights)
+    weights = keras2_weights(model, True)  # the order Keras 2 builds the optimizer in
     state = optimizer.get_state(weights)
     slots = {name: i for i, name in enumerate(optimizer.slot_names())}
     prefix = optimizer.name
@@ -257,7 +281,7 @@ def optimizer_variables(model, optimizer):
 def training_config(model, optimizer):
     """Keras 2's ``training_config``: the compile arguments, the metrics as the objects
     ``fit`` made of them (one list per output), and the optimizer's config."""
-    from minidl import losses, optimizers
+    from minidl import optimizers
 
     args = model._compile_args
     built = getattr(model.compiled_metrics, "_metrics", None) is not None
@@ -274,25 +298,42 @@ def training_config(model, optimizer):
         config = {k: v for k, v in config.items() if v is not None and k != "weight_decay"}
     else:
         config.update(_KERAS_OPTIMIZER_KEYS)
+        if serialized["class_name"] == "RMSprop":  # (what tf_keras's RMSprop has by default)
+            config["ema_overwrite_frequency"] = 100
     if serialized["class_name"] == "RMSprop":
         config["centered"] = False
     class_name = serialized["class_name"]
     if not is_legacy(optimizer) and class_name in _SLOT_GROUPS:
         class_name = f"Custom>{class_name}"  # how tf_keras 2.21 registers its new optimizers
-    return {"loss": _nested(args["loss"], lambda loss: losses.serialize(loss) or _own_name(loss)),
+    return {"loss": _nested(args["loss"], _loss_entry),
             "metrics": metrics, "weighted_metrics": weighted, "loss_weights": args["loss_weights"],
             "optimizer_config": {"class_name": class_name, "config": config}}
 
 
 def _nested(value, serialize):
-    """A compile argument (one object, a list, a dict by output) with each object serialized."""
+    """A compile argument (one object, a list, a dict by output) with each object
+    (de)serialized; ``{"class_name": ...}`` is one serialized object."""
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, dict) and "class_name" in value:
+        return serialize(value)
     if isinstance(value, dict):
         return {key: _nested(v, serialize) for key, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_nested(v, serialize) for v in value]
     return serialize(value)
+
+
+def _loss_entry(loss):
+    """One loss as Keras 2 serializes it: a name; a class with its config and the name of
+    the function it wraps (``fn``); your own by the name ``custom_objects`` finds it by."""
+    from minidl import losses
+
+    found = losses.serialize(loss)
+    if isinstance(found, dict) and callable(getattr(loss, "fn", None)):
+        return {"class_name": found["class_name"],
+                "config": {**loss.get_config(), "fn": loss.fn.__name__}}
+    return found or _own_name(loss)
 
 
 def _metric_lists(groups):
@@ -433,13 +474,14 @@ def _metric_object(entry):
     return found
 
 
-def _slot_kind(name, legacy):
-    """The slot a variable name is of: ``Adam/m/dense/kernel:0`` and (legacy)
-    ``Adam/dense/kernel/m:0`` are both ``m``."""
+def _is_slot(name, kind, legacy):
+    """Whether variable ``name`` is a slot ``kind``: ``Adam/m/dense/kernel:0`` (or
+    ``m/dense/kernel:0``: an optimizer tf_keras restored names its slots so) and, legacy,
+    ``Adam/dense/kernel/m:0`` are ``m``'s."""
     parts = name.split("/")
     if legacy:
-        return parts[-1].removesuffix(":0")
-    return parts[1] if len(parts) > 2 else None
+        return parts[-1] == f"{kind}:0"
+    return kind in parts[:2]
 
 
 def _restore_optimizer(model, group, label, read_dataset):
@@ -450,15 +492,15 @@ def _restore_optimizer(model, group, label, read_dataset):
 
     from minidl.models.saving import _check_second_moment
 
-    optimizer, weights = model.optimizer, list(model.trainable_weights)
+    optimizer, weights = model.optimizer, keras2_weights(model, True)
     names = attribute_list(group, "weight_names")
     legacy = bool(names) and names[0] != "iteration:0"
     layout = [(i, keras_slot, minidl_slot) for slots in slot_groups(optimizer, legacy)
               for i in range(len(weights)) for keras_slot, minidl_slot in slots]
     if len(names) == 1:  # an optimizer that had not taken a step yet (tf_keras writes so)
         layout = []
-    kinds = [_slot_kind(name, legacy) for name in names[1:]]
-    if not names or kinds != [keras_slot for _, keras_slot, _ in layout]:
+    if len(names) != 1 + len(layout) or not all(
+            _is_slot(name, kind, legacy) for name, (_, kind, _) in zip(names[1:], layout)):
         warnings.warn(
             f"{label}: its optimizer_weights {names[:3]}... do not fit the variables of "
             f"{type(optimizer).__name__} for this model ({1 + len(layout)} expected); the "
