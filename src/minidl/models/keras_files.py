@@ -16,16 +16,21 @@ The architecture is translated into minidl's own config and rebuilt with
 Keras and minidl both create them (kernel then bias; gamma, beta, moving mean,
 moving variance), and checked against the layer's shapes before any is set.
 
-Keras 2 ``.h5`` files (``tf.keras``'s ``model.save("model.h5")``) are read
-too: one HDF5 file whose attribute ``model_config`` is the architecture (Keras
-2's config, translated the same way) and whose group ``model_weights/<layer>``
-lists its weights' paths, in order, in the attribute ``weight_names``.
+Keras 2 ``.h5`` files (``tf.keras``'s ``model.save("model.h5")``, and minidl's:
+``keras_h5`` draws the layout) are read too: one HDF5 file whose attribute
+``model_config`` is the architecture (Keras 2's config, translated the same way) and
+whose group ``model_weights/<layer>`` lists its weights' paths, in order, in the
+attribute ``weight_names``; layers are matched by position, as Keras 2 does.  Such a
+model comes back compiled as its ``training_config`` says, with its optimizer's state
+(``keras_h5.compile_from_training_config``); ``load_h5_weights`` reads the weights of
+``save_weights("w.h5")`` (or Keras 3's ``.weights.h5``) into a model.  A dataset is read
+only when it is plain data stored in the file itself (no links, no external storage).
 
 Keras 3 configs carry arguments minidl does not have (``quantization_config``,
 BatchNormalization's ``renorm``, ...).  Such an argument is dropped only when it has
 the value that turns its feature off (``_INERT``); any other value, and any Keras
-layer minidl lacks, is an error naming the layer.  The model comes back uncompiled:
-compile it to train it.
+layer minidl lacks, is an error naming the layer.  A ``.keras`` model comes back
+uncompiled: compile it to train it.
 
 Masks: Keras 3 writes the mask of ``Embedding(mask_zero=True)`` or ``Masking`` in a
 functional model as operations (``NotEqual``, ``Any``) given to later layers as

@@ -21,6 +21,12 @@ A model Keras cannot rebuild (a layer, activation or argument Keras lacks, a sub
 or nested model), or a missing h5py (``pip install minidl[keras]``), gives minidl's own
 layout under that name, with a warning saying why: minidl reads it, Keras cannot.
 
+A path ending in ``.h5`` or ``.hdf5`` (or ``save_format="h5"``) gets Keras 2's HDF5 file
+(``keras_h5``, whose docstring draws it), for ``save`` and ``save_weights`` alike: what
+tf_keras 2.21 writes, so ``tf.keras.models.load_model`` rebuilds the model compiled, with the
+optimizer's state.  A subclassed model is refused there (``NotImplementedError``, as in
+tf_keras); without h5py the file is minidl's own layout, with a warning.
+
 ``model.save(path)`` writes all of it; ``load_model(path)`` rebuilds the model,
 its weights, and -- when the loss and metrics were given by name -- compiles
 it with the restored optimizer, so ``fit()`` continues where it stopped.
@@ -738,8 +744,9 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
 
     Everything is read and checked before the weights and the optimizer's state are set.
     ``custom_objects`` is in effect for the whole load as a ``custom_object_scope`` (as in
-    Keras 2), so every deserializer finds your own objects by name. Keras 3 ``.keras`` and
-    Keras 2 ``.h5`` files are read by ``keras_files`` (uncompiled)."""
+    Keras 2), so every deserializer finds your own objects by name. Keras 3 ``.keras`` files
+    are read by ``keras_files`` (uncompiled), Keras 2 ``.h5`` files too (compiled as saved,
+    with the optimizer's state, see ``keras_h5``)."""
     from minidl.models import keras_files
 
     with CustomObjectScope(custom_objects or {}):
