@@ -333,6 +333,7 @@ def test_save_the_entire_model_hdf5_format_is_hdf5():
         assert handle.read(8) == b"\x89HDF\r\n\x1a\n"
     with h5py.File('my_model.h5', "r") as handle:  # Keras 2's layout (minidl.models.keras_h5)
         assert handle.attrs["keras_version"] == "2.21.0"
-        assert [name.decode() for name in handle["model_weights"].attrs["layer_names"]] == [
+        names = handle["model_weights"].attrs["layer_names"]
+        assert [n.decode() if isinstance(n, bytes) else n for n in names] == [
             layer.name for layer in model.layers]
         assert "training_config" in handle.attrs and "optimizer_weights" in handle

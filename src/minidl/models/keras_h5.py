@@ -379,16 +379,9 @@ def compile_from_training_config(model, config, optimizer_group, label, read_dat
     try:
         optimizer = _optimizer(config["optimizer_config"])
         loss = _nested(config.get("loss"), lambda entry: losses.deserialize(_loss_config(entry)))
-        metrics = _read_metrics(config.get("metrics"), outputs)
-        plain = None
-        if _is_per_output(config.get("metrics"), outputs):
-            plain = [[getattr(m, "name", m) for m in group] for group in metrics]
-        weighted = _read_metrics(config.get("weighted_metrics"), outputs, plain)
-        single = len(outputs) == 1
-        model.compile(optimizer=optimizer, loss=loss,
-                      metrics=metrics[0] if single and plain is not None else metrics,
-                      weighted_metrics=weighted[0] if single and _is_per_output(
-                          config.get("weighted_metrics"), outputs) else weighted,
+        metrics, names = _read_metrics(config.get("metrics"), outputs)
+        weighted, _ = _read_metrics(config.get("weighted_metrics"), outputs, names)
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted,
                       loss_weights=config.get("loss_weights"))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         raise ValueError(
@@ -431,14 +424,15 @@ def _is_per_output(value, outputs):
 
 
 def _read_metrics(value, outputs, plain=None):
-    """compile()'s metrics from what ``training_config`` holds.  In the built form (one
-    list per output) names get back the form compile() gives them again: without the
-    output's prefix (several outputs) and without the ``weighted_`` compile() adds to a
-    weighted metric named as an unweighted one (``plain``: their names, per output)."""
+    """``(compile()'s metrics argument, the names of the metrics per output or None)`` from
+    what ``training_config`` holds.  In the built form (one list per output) names get
+    back the form compile() gives them again: without the output's prefix (several
+    outputs) and without the ``weighted_`` compile() adds to a weighted metric named as an
+    unweighted one (``plain``: those names, per output)."""
     from minidl import metrics as metrics_module
 
     if not _is_per_output(value, outputs):
-        return _nested(value, metrics_module.deserialize)  # the arguments compile() was given
+        return _nested(value, metrics_module.deserialize), None  # compile()'s own arguments
     groups = []
     for i, group in enumerate(value):
         made = []
@@ -455,7 +449,8 @@ def _read_metrics(value, outputs, plain=None):
             metric.name = name
             made.append(metric)
         groups.append(made)
-    return groups
+    names = [[getattr(metric, "name", metric) for metric in group] for group in groups]
+    return (groups if len(outputs) > 1 else groups[0]), names
 
 
 def _metric_object(entry):
