@@ -117,8 +117,8 @@ def _save_format(filepath, save_format, method):
             return "h5"
         return "keras" if name.lower().endswith(".keras") else None
     given = str(save_format).lower().strip()
-    if given in ("h5", "hdf5"):
-        return "h5"
+    if given in ("h5", "hdf5") or (given == "keras" and method == "save_weights"):
+        return "h5"  # (tf_keras's save_weights takes "keras" for its HDF5 file too)
     if given == "keras" and method == "save":
         if not name.endswith(".keras"):
             raise ValueError(f"save({name!r}, save_format='keras'): the file name must end in "
