@@ -51,6 +51,7 @@ import json
 import numpy as np
 
 from minidl.models.model_config import json_default
+from minidl.utils.file_checks import FileFormatError
 
 KERAS_VERSION = "2.21.0"  # the tf_keras whose format this follows
 _MODELS = ("Sequential", "Functional")
@@ -503,7 +504,7 @@ def _restore_optimizer(model, group, label, read_dataset):
         return
     steps = read_dataset(group, names[0], ())
     if steps.dtype.kind not in "iu" or int(steps) < 0:
-        raise ValueError(f"{label}: {names[0]} must be a non-negative integer, found {steps!r}.")
+        raise FileFormatError(f"{label}: {names[0]} must be a non-negative integer, found {steps!r}.")
     slot_names = optimizer.slot_names()
     slots = [[None] * len(slot_names) for _ in weights]
     for name, (i, _, minidl_slot) in zip(names[1:], layout):

@@ -201,7 +201,6 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
     which ``load_model`` then looks up in ``custom_objects``.
     """
     from minidl import losses, metrics, optimizers
-
     from minidl.models import keras_h5
 
     _check_built(model, "save")
