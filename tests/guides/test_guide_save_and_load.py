@@ -5,8 +5,8 @@ SavedModel and HDF5 sections), ported with names changed only.
 tensorflow/keras -> minidl, ``keras.callbacks.ModelCheckpoint`` ->
 ``minidl.callbacks.ModelCheckpoint``; ``!mkdir -p`` -> ``os.makedirs``; MNIST's
 first 1000 examples -> 128 random "digits" (and 64 for testing).  minidl writes
-its own single-file format whatever the file name; the TensorFlow checkpoint,
-SavedModel and HDF5 formats themselves are strict xfails.
+Keras 2's HDF5 file for a name ending in .h5 and its own single-file format for
+other names; the TensorFlow checkpoint and SavedModel formats are strict xfails.
 """
 
 import os
@@ -325,9 +325,15 @@ def test_save_the_entire_model_hdf5_format():
         np.testing.assert_array_equal(old, new)
 
 
-@missing("the HDF5 format (save_format='h5')")
 def test_save_the_entire_model_hdf5_format_is_hdf5():
+    h5py = pytest.importorskip("h5py")
     model = create_model()
     model.save('my_model.h5', save_format="h5")
     with open('my_model.h5', "rb") as handle:
         assert handle.read(8) == b"\x89HDF\r\n\x1a\n"
+    with h5py.File('my_model.h5', "r") as handle:  # Keras 2's layout (minidl.models.keras_h5)
+        assert handle.attrs["keras_version"] == "2.21.0"
+        names = handle["model_weights"].attrs["layer_names"]
+        assert [n.decode() if isinstance(n, bytes) else n for n in names] == [
+            layer.name for layer in model.layers]
+        assert "training_config" in handle.attrs and "optimizer_weights" in handle

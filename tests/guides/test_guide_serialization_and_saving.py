@@ -4,9 +4,10 @@ with names changed only.
 
 tensorflow/keras -> minidl; ``tf.matmul`` / ``tf.nn.tanh`` -> ``minidl.ops.matmul`` /
 ``tanh``; ``tf.Variable`` -> ``minidl.Variable``; ``tf.ones`` / ``tf.random.*`` ->
-NumPy.  minidl writes one file format whatever the name ("my_model",
-"my_h5_model.h5", "ckpt"); what is specific to SavedModel, HDF5 or TensorFlow
-checkpoints is a strict xfail, as is every other missing API.
+NumPy.  minidl writes Keras 2's HDF5 file for a name ending in .h5
+("my_h5_model.h5", "weights.h5") and its own format for other names ("my_model",
+"ckpt"); what is specific to SavedModel or TensorFlow checkpoints is a strict
+xfail, as is every other missing API.
 """
 
 import numpy as np

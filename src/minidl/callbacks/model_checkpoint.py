@@ -19,6 +19,9 @@ class ModelCheckpoint(Callback):
 
         ModelCheckpoint("ckpt/weights-{epoch:02d}-{val_loss:.2f}.mdl", save_weights_only=True)
 
+    A name ending in ``.h5`` gets Keras 2's HDF5 file (``ModelCheckpoint("best.h5")``, as
+    in Deep Learning with Python), ``.keras`` Keras 3's: see ``minidl.models.saving``.
+
     ``save_freq="epoch"`` saves at the end of every epoch; an int ``n`` after every
     ``n`` batches (counted across epochs), with the logs of that batch (the
     metrics of the epoch so far, without ``val_`` ones).  ``save_best_only=True``

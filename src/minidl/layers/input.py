@@ -66,6 +66,12 @@ class InputLayer(Layer):
     def _input_dtype(self):
         return self._dtype if self._data_dtype is None else self._data_dtype
 
+    def get_config(self):
+        """Keras 2's: the shape, dtype and name (its InputLayer takes no ``trainable``)."""
+        config = super().get_config()
+        config.pop("trainable", None)
+        return config
+
 
 _INTEGER_DTYPES = ("int32", "int64")
 STRING_DTYPE = np.dtype(object)  # how a "string" input's data travel: arrays of Python strings

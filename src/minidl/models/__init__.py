@@ -22,9 +22,10 @@ def model_from_config(config, custom_objects=None):
 
 
 @filter_traceback
-def save_model(model, filepath, overwrite=True, include_optimizer=True):
-    """``model.save(filepath, overwrite, include_optimizer)``, Keras's function form."""
-    model.save(filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+def save_model(model, filepath, overwrite=True, include_optimizer=True, save_format=None):
+    """``model.save(filepath, overwrite, save_format, include_optimizer)``, Keras's function form."""
+    model.save(filepath, overwrite=overwrite, include_optimizer=include_optimizer,
+               save_format=save_format)
 
 
 @filter_traceback

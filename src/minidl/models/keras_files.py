@@ -16,16 +16,21 @@ The architecture is translated into minidl's own config and rebuilt with
 Keras and minidl both create them (kernel then bias; gamma, beta, moving mean,
 moving variance), and checked against the layer's shapes before any is set.
 
-Keras 2 ``.h5`` files (``tf.keras``'s ``model.save("model.h5")``) are read
-too: one HDF5 file whose attribute ``model_config`` is the architecture (Keras
-2's config, translated the same way) and whose group ``model_weights/<layer>``
-lists its weights' paths, in order, in the attribute ``weight_names``.
+Keras 2 ``.h5`` files (``tf.keras``'s ``model.save("model.h5")``, and minidl's:
+``keras_h5`` draws the layout) are read too: one HDF5 file whose attribute
+``model_config`` is the architecture (Keras 2's config, translated the same way) and
+whose group ``model_weights/<layer>`` lists its weights' paths, in order, in the
+attribute ``weight_names``; layers are matched by position, as Keras 2 does.  Such a
+model comes back compiled as its ``training_config`` says, with its optimizer's state
+(``keras_h5.compile_from_training_config``); ``load_h5_weights`` reads the weights of
+``save_weights("w.h5")`` (or Keras 3's ``.weights.h5``) into a model.  A dataset is read
+only when it is plain data stored in the file itself (no links, no external storage).
 
 Keras 3 configs carry arguments minidl does not have (``quantization_config``,
 BatchNormalization's ``renorm``, ...).  Such an argument is dropped only when it has
 the value that turns its feature off (``_INERT``); any other value, and any Keras
-layer minidl lacks, is an error naming the layer.  The model comes back uncompiled:
-compile it to train it.
+layer minidl lacks, is an error naming the layer.  A ``.keras`` model comes back
+uncompiled: compile it to train it.
 
 Masks: Keras 3 writes the mask of ``Embedding(mask_zero=True)`` or ``Masking`` in a
 functional model as operations (``NotEqual``, ``Any``) given to later layers as
@@ -45,6 +50,7 @@ import os
 import zipfile
 
 from minidl.layers.base import Layer
+from minidl.utils.object_registration import get_registered_object
 from minidl.utils.file_checks import FileFormatError
 
 # Keras 3 arguments minidl lacks, with the value that means "not used".
@@ -126,35 +132,99 @@ def load_keras_model(filepath, custom_objects=None):
     return model
 
 
-def load_keras_h5(filepath, custom_objects=None):
-    """The minidl model of a Keras 2 ``.h5`` file, weights included (uncompiled)."""
+def load_keras_h5(filepath, custom_objects=None, compile=True):  # noqa: A002 (Keras's name)
+    """The minidl model of a Keras 2 ``.h5`` file, weights included; compiled with its
+    optimizer's state when the file holds a ``training_config`` and ``compile``."""
+    from minidl.models import keras_h5
+
     label = repr(os.fspath(filepath))
+    h5py = _require_h5py_for(label, "a Keras 2 .h5 model")
+    with _open_h5(h5py, filepath, label) as handle:
+        if "model_config" not in handle.attrs or "model_weights" not in handle:
+            raise KerasFileError(f"{label}: an HDF5 file without a Keras model (no model_config "
+                                 "attribute or model_weights group); a file of save_weights() "
+                                 "is read by model.load_weights().")
+        config = _json_attribute(handle, "model_config", label)
+        model = _rebuild(config, custom_objects, label)
+        assignments = _guarded(lambda: _read_h5_weights(model, handle["model_weights"], label),
+                               label)
+        training = _json_attribute(handle, "training_config", label) if compile and (
+            "training_config" in handle.attrs) else None
+        _assign(model, assignments, label)
+        if training is not None:
+            optimizer_group = handle.get("optimizer_weights")
+            keras_h5.compile_from_training_config(
+                model, _dict(training, label, "training_config"), optimizer_group, label,
+                lambda group, name, shape: _plain_dataset(h5py, group, name, shape, label)[()])
+    return model
+
+
+def load_h5_weights(model, filepath):
+    """Set ``model``'s weights from an HDF5 file: Keras 2's (``save_weights("w.h5")``, or a
+    whole model's ``model_weights``), matched layer by layer in order as Keras 2 does, or
+    Keras 3's ``.weights.h5`` (``layers/<name>/vars``).  Everything is read and checked
+    before any weight is set."""
+    label = repr(os.fspath(filepath))
+    h5py = _require_h5py_for(label, "a Keras .h5 weights file")
+    with _open_h5(h5py, filepath, label) as handle:
+        if "layer_names" in handle.attrs or "layer_names0" in handle.attrs:
+            group = handle
+        elif "model_weights" in handle:
+            group = handle["model_weights"]
+        elif "layers" in handle:
+            assignments = _guarded(lambda: _read_weights(model, handle, label), label)
+            group = None
+        else:
+            raise KerasFileError(f"{label}: an HDF5 file without Keras weights (no layer_names "
+                                 "attribute, model_weights group or layers group).")
+        if group is not None:
+            assignments = _guarded(lambda: _read_h5_weights(model, group, label), label)
+    _assign(model, assignments, label)
+
+
+def _require_h5py_for(label, what):
     try:
-        h5py = _require_h5py()
+        return _require_h5py()
     except ImportError:
         raise KerasFileError(
-            f"{label} is not a minidl file: it is an HDF5 file, perhaps a Keras 2 .h5 model; "
-            "reading those needs h5py: pip install minidl[keras]  (or: pip install h5py)."
+            f"{label} is not a minidl file: it is an HDF5 file, perhaps {what}; reading it "
+            "needs h5py: pip install minidl[keras]  (or: pip install h5py)."
         ) from None
+
+
+def _open_h5(h5py, filepath, label):
     try:
-        handle = h5py.File(filepath, "r")
+        return h5py.File(filepath, "r")
     except OSError as error:
         raise KerasFileError(f"{label} is not a minidl file, and HDF5 cannot open it as a "
                              f"Keras .h5 file either ({error}).") from None
-    with handle:
-        if "model_config" not in handle.attrs or "model_weights" not in handle:
-            raise KerasFileError(f"{label}: an HDF5 file without a Keras model (no model_config "
-                                 "attribute or model_weights group); minidl reads whole-model "
-                                 "files of model.save().")
-        raw = handle.attrs["model_config"]
-        try:
-            config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-        except ValueError as error:
-            raise KerasFileError(f"{label}: model_config is not JSON ({error}).") from None
-        model = _rebuild(config, custom_objects, label)
-        assignments = _guarded(lambda: _read_h5_weights(model, handle["model_weights"], label), label)
-    _assign(model, assignments, label)
-    return model
+
+
+def _json_attribute(handle, name, label):
+    raw = handle.attrs[name]
+    if len(raw) > _JSON_MAX:
+        raise KerasFileError(f"{label}: {name} is over {_JSON_MAX} bytes.")
+    try:
+        return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    except (ValueError, RecursionError) as error:
+        raise KerasFileError(f"{label}: {name} is not JSON ({error}).") from None
+
+
+def _plain_dataset(h5py, group, name, shape, label):
+    """Dataset ``name`` of ``group``: a plain one (no link, no external or virtual storage,
+    so nothing outside this file is read) of numbers in ``shape``, checked before it is read."""
+    try:
+        link = group.get(name, getlink=True)
+        dataset = group.get(name) if isinstance(link, h5py.HardLink) else None
+    except (KeyError, ValueError, OSError, TypeError):
+        dataset = None
+    where = f"{label}: {group.name}/{name}"
+    if not isinstance(dataset, h5py.Dataset) or dataset.external or dataset.is_virtual:
+        raise KerasFileError(f"{where} is missing or not a plain dataset.")
+    if tuple(dataset.shape) != tuple(shape) or dataset.dtype.kind not in "fiu":
+        raise KerasFileError(f"{where} holds {dataset.dtype} of shape {tuple(dataset.shape)}; "
+                             f"expected numbers of shape {tuple(shape)}.")
+    return dataset
 
 
 def _rebuild(config, custom_objects, label):
@@ -296,10 +366,21 @@ def _model_config(config, label):
         converted["inbound_nodes"] = [_node(n, converted, label, mask_ops)
                                       for n in entry.get("inbound_nodes") or []]
         layers.append(converted)
+    nested = {entry["name"] for entry in layers if entry["class_name"] in _MODELS}
+    keras2 = any(isinstance(node, list) for entry in entries if isinstance(entry, dict)
+                 for node in entry.get("inbound_nodes") or [])
+
+    def own(ref):  # Keras 2 counts the call a nested model's own inputs made as its node 0
+        return [ref[0], ref[1] - 1, *ref[2:]] if (
+            keras2 and ref[0] in nested and isinstance(ref[1], int) and ref[1] > 0) else ref
+
+    for entry in layers:
+        for node in entry["inbound_nodes"]:
+            node["inputs"] = [own(ref) for ref in node["inputs"]]
     return {"class_name": "Functional", "config": {
         "name": inner.get("name"), "layers": layers,
-        "input_layers": _refs(inner.get("input_layers"), label),
-        "output_layers": _refs(inner.get("output_layers"), label),
+        "input_layers": [own(r) for r in _refs(inner.get("input_layers"), label)],
+        "output_layers": [own(r) for r in _refs(inner.get("output_layers"), label)],
     }}
 
 
@@ -524,6 +605,9 @@ def _layer_entry(entry, label, bidirectional_part=False):
     name = config.get("name", class_name)
     cls = getattr(minidl.layers, str(class_name), None)
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        own = get_registered_object(str(class_name))  # custom_objects are in scope
+        if isinstance(own, type) and issubclass(own, Layer):  # your class reads its config
+            return {"class_name": class_name, "config": entry.get("config")}
         raise NotImplementedError(f'{label}: Keras layer "{name}" ({class_name}) has no '
                                   "counterpart in minidl, so this model cannot be loaded.")
     if class_name == "Lambda":
@@ -694,20 +778,55 @@ def _layer_datasets(group, label, layer=None):
 
 
 def _read_h5_weights(model, group, label):
-    """Keras 2's ``model_weights`` group: ``[(layer, arrays)]``, shapes checked."""
-    from minidl.models.model import Model
+    """Keras 2's ``model_weights`` layout: ``[(layer, arrays)]``, shapes checked.
 
+    As Keras 2 does, the file's layers that list weights are matched in order with the
+    model's layers that have weights, in Keras 2's order (``keras_h5.keras2_layers``; their
+    names may differ: a model built again counts its layer names on); each lists its weights trainable first (``keras_h5.legacy_weights``),
+    a nested model all its inner layers' weights."""
+    import h5py
+
+    from minidl.models.keras_h5 import attribute_list, keras2_layers, legacy_weights
+
+    saved = [name for name in attribute_list(group, "layer_names")
+             if attribute_list(_subgroup(group, name, label), "weight_names")]
+    layers = [layer for layer in keras2_layers(model) if legacy_weights(layer)]
+    if len(saved) != len(layers):
+        raise KerasFileError(
+            f"{label} holds weights for {len(saved)} layers {saved}, but model "
+            f"\"{model.name}\" has {len(layers)} layers with weights "
+            f"{[layer.name for layer in layers]}; was it saved from another architecture?")
+    top = group.get("top_level_model_weights")
+    if top is not None and attribute_list(top, "weight_names"):
+        raise KerasFileError(f"{label}: top_level_model_weights lists weights, which minidl's "
+                             "Sequential and functional models do not have.")
     found = []
-    for name in group.attrs.get("layer_names", []):
-        name = _text(name)
-        layer = _layer_named(model, name, label)
-        paths = [_text(w) for w in group[name].attrs.get("weight_names", [])]
-        if isinstance(layer, Model):
-            raise NotImplementedError(f'{label}: layer "{name}" is a model inside the model; '
-                                      "minidl reads nested models from .keras files only.")
-        datasets = [group[name][path] for path in paths]
-        if datasets or layer.weights:
-            found.append((layer, _checked(layer, datasets, label)))
+    for name, layer in zip(saved, layers):
+        source = _subgroup(group, name, label)
+        weights = legacy_weights(layer)
+        paths = attribute_list(source, "weight_names")
+        if len(paths) != len(weights):
+            raise KerasFileError(
+                f'{label}: layer "{name}" of the file has {len(paths)} weights; layer '
+                f'"{layer.name}" ({type(layer).__name__}) has {len(weights)}.')
+        try:
+            datasets = [_plain_dataset(h5py, source, path, weight.shape, label)
+                        for path, weight in zip(paths, weights)]
+        except KerasFileError as error:
+            raise KerasFileError(f'{error} (layer "{layer.name}", '
+                                 f"{type(layer).__name__}, has weights of shapes "
+                                 f"{[tuple(w.shape) for w in weights]})") from None
+        by_weight = {id(w): d[()] for w, d in zip(weights, datasets)}
+        found.append((layer, [by_weight[id(w)] for w in layer.weights]))
+    return found
+
+
+def _subgroup(group, name, label):
+    import h5py
+
+    found = group.get(name)
+    if not isinstance(found, h5py.Group):
+        raise KerasFileError(f"{label}: layer_names lists {name!r}, which has no group.")
     return found
 
 

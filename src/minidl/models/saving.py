@@ -21,6 +21,12 @@ A model Keras cannot rebuild (a layer, activation or argument Keras lacks, a sub
 or nested model), or a missing h5py (``pip install minidl[keras]``), gives minidl's own
 layout under that name, with a warning saying why: minidl reads it, Keras cannot.
 
+A path ending in ``.h5`` or ``.hdf5`` (or ``save_format="h5"``) gets Keras 2's HDF5 file
+(``keras_h5``, whose docstring draws it), for ``save`` and ``save_weights`` alike: what
+tf_keras 2.21 writes, so ``tf.keras.models.load_model`` rebuilds the model compiled, with the
+optimizer's state.  A subclassed model is refused there (``NotImplementedError``, as in
+tf_keras); without h5py the file is minidl's own layout, with a warning.
+
 ``model.save(path)`` writes all of it; ``load_model(path)`` rebuilds the model,
 its weights, and -- when the loss and metrics were given by name -- compiles
 it with the restored optimizer, so ``fit()`` continues where it stopped.
@@ -51,6 +57,7 @@ raises ``FileFormatError`` (a ``ValueError``) naming the file.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -76,9 +83,10 @@ KERAS_WEIGHTS = "model.weights.h5"  # in a .keras file, where the manifest's arr
 
 
 # --- writing ---------------------------------------------------------------
-def _atomic_write(filepath, write, overwrite):
-    """Call ``write(zipfile)`` into a temporary file next to ``filepath``, then rename it
-    into place (``minidl.atomic_write.replacing``)."""
+@contextlib.contextmanager
+def _replacing(filepath, overwrite):
+    """A binary file open for writing that replaces ``filepath`` once the block ends
+    without an error (``minidl.atomic_write.replacing``); its folder is made if needed."""
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath!r} exists and overwrite=False.")
@@ -88,8 +96,54 @@ def _atomic_write(filepath, write, overwrite):
             raise FileExistsError(f"cannot save to {filepath!r}: {directory!r} is a file, not a folder.")
         os.makedirs(directory, exist_ok=True)  # as TensorFlow does: "training_1/cp.ckpt"
     with replacing(filepath) as handle:
+        yield handle
+
+
+def _atomic_write(filepath, write, overwrite):
+    """Call ``write(zipfile)`` into a temporary file next to ``filepath``, then rename it
+    into place."""
+    with _replacing(filepath, overwrite) as handle:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
             write(archive)
+
+
+def _save_format(filepath, save_format, method):
+    """``"h5"`` for Keras 2's HDF5 file (a name ending in .h5 or .hdf5, or
+    ``save_format="h5"``), ``"keras"`` for a name ending in .keras, else None
+    (minidl's own format), as tf_keras chooses; TensorFlow's SavedModel is refused."""
+    name = str(os.fspath(filepath))
+    if save_format is None:
+        if name.endswith((".h5", ".hdf5")):
+            return "h5"
+        return "keras" if name.lower().endswith(".keras") else None
+    given = str(save_format).lower().strip()
+    if given in ("h5", "hdf5") or (given == "keras" and method == "save_weights"):
+        return "h5"  # (tf_keras's save_weights takes "keras" for its HDF5 file too)
+    if given == "keras" and method == "save":
+        if not name.endswith(".keras"):
+            raise ValueError(f"save({name!r}, save_format='keras'): the file name must end in "
+                             f".keras, received {name!r}.")
+        return "keras"
+    if given in ("tf", "tensorflow"):
+        raise NotImplementedError(
+            f"{method}({name!r}, save_format={save_format!r}): minidl does not write "
+            "TensorFlow's SavedModel or checkpoint formats. Save to a name ending in .keras "
+            "(Keras 3) or .h5 (Keras 2), or to any other name for minidl's own format.")
+    raise ValueError(f"Unknown `save_format` argument. Expected one of 'keras', 'tf', or 'h5'. "
+                     f"Received: save_format={save_format!r}")
+
+
+def _h5py_or_warn(filepath, method):
+    """h5py, or None after a warning that the file is minidl's own format instead."""
+    try:
+        import h5py
+    except ImportError:
+        warnings.warn(
+            f"{method}({os.fspath(filepath)!r}): writing Keras 2's .h5 layout needs h5py, an "
+            f"optional extra: pip install minidl[keras]  (or: pip install h5py). The file is "
+            f"minidl's own format instead: minidl reads it, Keras cannot.", stacklevel=5)
+        return None
+    return h5py
 
 
 def _write_array(archive, name, array):
@@ -116,9 +170,19 @@ def _manifest(kind, **extra):
     return {"format": kind, "format_version": FORMAT_VERSION, "minidl_version": __version__, **extra}
 
 
-def save_weights(model, filepath, overwrite=True):
-    """Write only the weights of ``model`` (see the module docstring)."""
+def save_weights(model, filepath, overwrite=True, save_format=None):
+    """Write only the weights of ``model`` (see the module docstring; Keras 2's layout
+    for a name ending in .h5 or .hdf5, or ``save_format="h5"``)."""
+    from minidl.models import keras_h5
+
     _check_built(model, "save_weights")
+    h5py = _h5py_or_warn(filepath, "save_weights") if _save_format(
+        filepath, save_format, "save_weights") == "h5" else None
+    if h5py is not None:
+        data = keras_h5.weights_h5(h5py, model)
+        with _replacing(filepath, overwrite) as handle:
+            handle.write(data)
+        return
 
     def write(archive):
         entries = _write_weights(archive, model)
@@ -127,17 +191,22 @@ def save_weights(model, filepath, overwrite=True):
     _atomic_write(filepath, write, overwrite)
 
 
-def save_model(model, filepath, overwrite=True, include_optimizer=True):
+def save_model(model, filepath, overwrite=True, include_optimizer=True, save_format=None):
     """Write architecture, weights, optimizer state and compile settings of ``model``
-    (Keras 3's layout too when ``filepath`` ends in ``.keras``: see the module docstring).
+    (Keras 3's layout too when ``filepath`` ends in ``.keras``, Keras 2's HDF5 file for
+    ``.h5``, ``.hdf5`` or ``save_format="h5"``: see the module docstring).
 
     Losses and metrics are stored by name (built-in functions), as class and
     config (built-in classes), or by the name of your own function or class,
     which ``load_model`` then looks up in ``custom_objects``.
     """
     from minidl import losses, metrics, optimizers
+    from minidl.models import keras_h5
 
     _check_built(model, "save")
+    file_format = _save_format(filepath, save_format, "save")
+    if file_format == "h5":
+        keras_h5.check_writable(model)
     architecture = {"class_name": get_registered_name(type(model)), "config": model.get_config(),
                     "build_config": {"input_shapes": [list(s) for s in model.input_shapes]}}
     try:
@@ -159,7 +228,18 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         }
 
     optimizer = optimizer if include_optimizer else None
-    keras_plan = _keras_plan(model, filepath)
+    h5py = _h5py_or_warn(filepath, "save") if file_format == "h5" else None
+    if h5py is not None:
+        compiled = compile_config is not None and optimizer is not None
+        data = keras_h5.model_h5(
+            h5py, model, keras_h5.model_config({key: architecture[key]
+                                                for key in ("class_name", "config")}),
+            keras_h5.training_config(model, optimizer) if compiled else None,
+            optimizer if compiled else None)
+        with _replacing(filepath, overwrite) as handle:
+            handle.write(data)
+        return
+    keras_plan = _keras_plan(model, filepath) if file_format == "keras" else None
     if keras_plan is not None:
         write = keras_writer_function(model, keras_plan, architecture_json, compile_config,
                                       optimizer)
@@ -195,8 +275,6 @@ def _keras_plan(model, filepath):
     ``model``; else None, after a warning saying why the file is minidl's own layout."""
     from minidl.models import keras_writer
 
-    if not str(os.fspath(filepath)).lower().endswith(".keras"):
-        return None
     try:
         import h5py
     except ImportError:
@@ -648,7 +726,12 @@ def load_weights(model, filepath):
 
     Every array is read and checked before ``assign_all`` sets them all: a refused file
     changes nothing."""
+    from minidl.models import keras_files
+
     _check_built(model, "load_weights")
+    if keras_files.is_keras_h5(filepath):
+        keras_files.load_h5_weights(model, filepath)
+        return
     with _Archive(filepath, "minidl-weights") as archive:
         arrays = _read_weights(archive, model)
     assign_all(model.weights, arrays, f'Model "{model.name}"')
@@ -660,15 +743,16 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
 
     Everything is read and checked before the weights and the optimizer's state are set.
     ``custom_objects`` is in effect for the whole load as a ``custom_object_scope`` (as in
-    Keras 2), so every deserializer finds your own objects by name. Keras 3 ``.keras`` and
-    Keras 2 ``.h5`` files are read by ``keras_files`` (uncompiled)."""
+    Keras 2), so every deserializer finds your own objects by name. Keras 3 ``.keras`` files
+    are read by ``keras_files`` (uncompiled), Keras 2 ``.h5`` files too (compiled as saved,
+    with the optimizer's state, see ``keras_h5``)."""
     from minidl.models import keras_files
 
     with CustomObjectScope(custom_objects or {}):
         if keras_files.is_keras_archive(filepath) and not _has_manifest(filepath):
             return keras_files.load_keras_model(filepath, custom_objects)
         if keras_files.is_keras_h5(filepath):
-            return keras_files.load_keras_h5(filepath, custom_objects)
+            return keras_files.load_keras_h5(filepath, custom_objects, compile)
         with _Archive(filepath, "minidl-model") as archive:
             model = _rebuild_model(archive, custom_objects)
             arrays = _read_weights(archive, model)

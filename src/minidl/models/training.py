@@ -838,11 +838,14 @@ class Trainer:
 
     # --- saving (see minidl.models.saving) ----------------------------------
     @filter_traceback
-    def save(self, filepath, overwrite=True, include_optimizer=True):
-        """Save architecture, weights and optimizer state to one file (see ``saving``)."""
+    def save(self, filepath, overwrite=True, save_format=None, include_optimizer=True):
+        """Save architecture, weights and optimizer state to one file (see ``saving``):
+        Keras 2's HDF5 file for a name ending in .h5 (or ``save_format="h5"``), Keras 3's
+        zip for .keras, minidl's own format for any other name."""
         from minidl.models import saving
 
-        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
+                          save_format=save_format)
 
     @filter_traceback
     def export(self, filepath, format="onnx", opset=None):
@@ -856,10 +859,12 @@ class Trainer:
         return onnx.export(self, filepath, opset=opset)
 
     @filter_traceback
-    def save_weights(self, filepath, overwrite=True):
+    def save_weights(self, filepath, overwrite=True, save_format=None):
+        """Save the weights only: Keras 2's HDF5 layout for a name ending in .h5 (or
+        ``save_format="h5"``), minidl's own format otherwise (see ``saving``)."""
         from minidl.models import saving
 
-        saving.save_weights(self, filepath, overwrite=overwrite)
+        saving.save_weights(self, filepath, overwrite=overwrite, save_format=save_format)
 
     @filter_traceback
     def load_weights(self, filepath):
