@@ -192,3 +192,28 @@ def test_dict_models_in_keras_3_files(tmp_path):
     assert list(after) == ["b", "a"]
     for key in before:
         np.testing.assert_allclose(after[key], before[key], rtol=1e-6)
+
+
+def test_dict_models_in_keras_2_h5_files(tmp_path):
+    """tf_keras 2.21 keeps dict inputs/outputs as dicts of references in an .h5's
+    model_config (and loads minidl's file with the same predictions: checked by hand)."""
+    h5py = pytest.importorskip("h5py")
+    import json
+
+    minidl.utils.set_random_seed(0)
+    inputs = keras.Input((3,), name="x")
+    model = keras.Model({"x": inputs}, {"b": layers.Dense(1, name="b")(inputs),
+                                        "a": layers.Dense(2, name="a")(inputs)})
+    model.compile("adam", loss={"a": "mse", "b": "mse"})
+    data = {"x": np.ones((4, 3), "float32")}
+    model.fit(data, {"a": np.ones((4, 2)), "b": np.ones((4, 1))}, verbose=0)
+    model.save(tmp_path / "dicts.h5")
+    with h5py.File(tmp_path / "dicts.h5", "r") as f:
+        config = json.loads(f.attrs["model_config"])["config"]
+    assert config["output_layers"] == {"b": ["b", 0, 0], "a": ["a", 0, 0]}
+    assert config["input_layers"] == {"x": ["x", 0, 0]}
+    loaded = keras.models.load_model(tmp_path / "dicts.h5")
+    before, after = model.predict(data, verbose=0), loaded.predict(data, verbose=0)
+    assert list(after) == ["b", "a"]
+    for key in before:
+        np.testing.assert_allclose(after[key], before[key], rtol=1e-6)

@@ -374,13 +374,18 @@ def _model_config(config, label):
         return [ref[0], ref[1] - 1, *ref[2:]] if (
             keras2 and ref[0] in nested and isinstance(ref[1], int) and ref[1] > 0) else ref
 
+    def owns(refs):  # a list, or a dict for a model's dict inputs or outputs
+        if isinstance(refs, dict):
+            return {key: own(ref) for key, ref in refs.items()}
+        return [own(ref) for ref in refs]
+
     for entry in layers:
         for node in entry["inbound_nodes"]:
             node["inputs"] = [own(ref) for ref in node["inputs"]]
     return {"class_name": "Functional", "config": {
         "name": inner.get("name"), "layers": layers,
-        "input_layers": [own(r) for r in _refs(inner.get("input_layers"), label)],
-        "output_layers": [own(r) for r in _refs(inner.get("output_layers"), label)],
+        "input_layers": owns(_refs(inner.get("input_layers"), label)),
+        "output_layers": owns(_refs(inner.get("output_layers"), label)),
     }}
 
 

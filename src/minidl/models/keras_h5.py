@@ -130,8 +130,13 @@ def model_config(architecture):
         calls = [[ref(r, call.get("kwargs") or {}) for r in call["inputs"]]
                  for call in entry.get("inbound_nodes", [])]
         layers.append({**entry, "inbound_nodes": calls})
-    config.update(layers=layers, input_layers=[ref(r) for r in config["input_layers"]],
-                  output_layers=[ref(r) for r in config["output_layers"]])
+    def refs(references):  # a dict for a model's dict inputs or outputs, as tf_keras
+        if isinstance(references, dict):
+            return {key: ref(r) for key, r in references.items()}
+        return [ref(r) for r in references]
+
+    config.update(layers=layers, input_layers=refs(config["input_layers"]),
+                  output_layers=refs(config["output_layers"]))
     return {**architecture, "config": config}
 
 
